@@ -1,0 +1,10 @@
+//! Blisko's shared core: the domain model, the CRDT documents, the seat rules, and the
+//! types both the kiosk and the server use. Pure Rust, no I/O.
+
+pub mod codes;
+pub mod demo;
+pub mod docs;
+pub mod hlc;
+pub mod ids;
+pub mod model;
+pub mod seats;

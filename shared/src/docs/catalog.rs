@@ -1,0 +1,297 @@
+//! The catalog of one branch: the branch itself, its classes and sessions, the services
+//! that can be requested there, seat allotments and staff PIN hashes. Written by the
+//! office only (or by a standalone kiosk for its own demo catalogue).
+//!
+//! Layout: `branch`, `classes`, `sessions`, `services`, `staff` are maps of maps keyed by
+//! id; `allotments` maps "<class id>/<kiosk id>" to a seat count. A class's schedule is one
+//! immutable JSON string: it is edited as a whole.
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::{Transactable, Transaction};
+use automerge::{ObjId, ObjType, ReadDoc};
+
+use super::{Doc, DocError, DocKey, get_bool, get_map, get_str, get_u64, put_opt_str};
+use crate::ids::{BranchId, ClassId, KioskId};
+use crate::model::{Branch, Catalog, Class, Service, Session, StaffRole, StaffUser};
+
+const BRANCH: &str = "branch";
+const CLASSES: &str = "classes";
+const SESSIONS: &str = "sessions";
+const SERVICES: &str = "services";
+const ALLOTMENTS: &str = "allotments";
+const STAFF: &str = "staff";
+
+#[derive(Debug, Clone)]
+pub struct CatalogDoc {
+    doc: Doc,
+    branch_id: BranchId,
+}
+
+/// One edit of a catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogEdit {
+    Branch(Branch),
+    Class(Class),
+    Session(Session),
+    Service(Service),
+    Staff(StaffUser),
+    Allotment {
+        class_id: ClassId,
+        kiosk_id: KioskId,
+        seats: u32,
+    },
+}
+
+impl CatalogDoc {
+    pub fn create(catalog: &Catalog, kiosk: KioskId) -> Result<CatalogDoc, DocError> {
+        let mut doc = CatalogDoc {
+            doc: Doc::create(
+                DocKey::Catalog(catalog.branch.id),
+                kiosk,
+                &[BRANCH, CLASSES, SESSIONS, SERVICES, ALLOTMENTS, STAFF],
+            )?,
+            branch_id: catalog.branch.id,
+        };
+        let mut edits = vec![CatalogEdit::Branch(catalog.branch.clone())];
+        edits.extend(catalog.classes.iter().cloned().map(CatalogEdit::Class));
+        edits.extend(catalog.sessions.iter().cloned().map(CatalogEdit::Session));
+        edits.extend(catalog.services.iter().cloned().map(CatalogEdit::Service));
+        edits.extend(catalog.staff.iter().cloned().map(CatalogEdit::Staff));
+        for (class_id, per_kiosk) in &catalog.allotments {
+            for (kiosk_id, seats) in per_kiosk {
+                edits.push(CatalogEdit::Allotment {
+                    class_id: *class_id,
+                    kiosk_id: *kiosk_id,
+                    seats: *seats,
+                });
+            }
+        }
+        doc.apply(&edits)?;
+        Ok(doc)
+    }
+
+    pub fn from_doc(doc: Doc) -> Result<CatalogDoc, DocError> {
+        match doc.key() {
+            DocKey::Catalog(branch_id) => Ok(CatalogDoc { doc, branch_id }),
+            other => Err(DocError::WrongKind {
+                doc: other.to_string(),
+                expected: "catalog",
+                found: other.kind().to_owned(),
+            }),
+        }
+    }
+
+    pub fn branch_id(&self) -> BranchId {
+        self.branch_id
+    }
+
+    pub fn doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    pub fn doc_mut(&mut self) -> &mut Doc {
+        &mut self.doc
+    }
+
+    /// Apply edits as one change.
+    pub fn apply(&mut self, edits: &[CatalogEdit]) -> Result<(), DocError> {
+        let ids = [BRANCH, CLASSES, SESSIONS, SERVICES, ALLOTMENTS, STAFF]
+            .map(|name| self.doc.collection(name));
+        let [branch, classes, sessions, services, allotments, staff] = ids;
+        let (branch, classes, sessions, services, allotments, staff) =
+            (branch?, classes?, sessions?, services?, allotments?, staff?);
+        let key = self.doc.key().to_string();
+        self.doc.change(|tx| {
+            let result = (|| {
+                for edit in edits {
+                    match edit {
+                        CatalogEdit::Branch(b) => {
+                            tx.put(&branch, "code", b.code.as_str())?;
+                            tx.put(&branch, "name", b.name.as_str())?;
+                            tx.put(&branch, "address", b.address.as_str())?;
+                            tx.put(&branch, "opening_hours", b.opening_hours.as_str())?;
+                        }
+                        CatalogEdit::Class(c) => {
+                            let obj = entry(tx, &classes, &c.id.to_string())?;
+                            tx.put(&obj, "title", c.title.as_str())?;
+                            tx.put(&obj, "description", c.description.as_str())?;
+                            tx.put(&obj, "instructor", c.instructor.as_str())?;
+                            tx.put(&obj, "room", c.room.as_str())?;
+                            tx.put(&obj, "capacity", u64::from(c.capacity))?;
+                            tx.put(&obj, "waitlist_limit", u64::from(c.waitlist_limit))?;
+                            tx.put(&obj, "age_group", c.age_group.as_str())?;
+                            let schedule = serde_json::to_string(&c.schedule)
+                                .unwrap_or_else(|_| "[]".to_owned());
+                            tx.put(&obj, "schedule", schedule)?;
+                            put_opt_str(tx, &obj, "opens", c.registration_opens.as_deref())?;
+                            put_opt_str(tx, &obj, "closes", c.registration_closes.as_deref())?;
+                        }
+                        CatalogEdit::Session(s) => {
+                            let obj = entry(tx, &sessions, &s.id.to_string())?;
+                            tx.put(&obj, "class", s.class_id.to_string())?;
+                            tx.put(&obj, "date", s.date.as_str())?;
+                            tx.put(&obj, "start", s.start.as_str())?;
+                            tx.put(&obj, "minutes", u64::from(s.minutes))?;
+                        }
+                        CatalogEdit::Service(s) => {
+                            let obj = entry(tx, &services, &s.id.to_string())?;
+                            tx.put(&obj, "name", s.name.as_str())?;
+                            tx.put(&obj, "description", s.description.as_str())?;
+                            tx.put(&obj, "requires_pesel", s.requires_pesel)?;
+                        }
+                        CatalogEdit::Staff(s) => {
+                            let obj = entry(tx, &staff, &s.id.to_string())?;
+                            tx.put(&obj, "name", s.name.as_str())?;
+                            tx.put(&obj, "role", s.role.code())?;
+                            tx.put(&obj, "pin_hash", s.pin_hash.as_str())?;
+                        }
+                        CatalogEdit::Allotment {
+                            class_id,
+                            kiosk_id,
+                            seats,
+                        } => {
+                            tx.put(
+                                &allotments,
+                                format!("{class_id}/{kiosk_id}"),
+                                u64::from(*seats),
+                            )?;
+                        }
+                    }
+                }
+                Ok(())
+            })();
+            result.map_err(|source| DocError::Automerge {
+                doc: key.clone(),
+                source: Box::new(source),
+            })
+        })
+    }
+
+    pub fn read(&self) -> Result<Catalog, DocError> {
+        let am = &self.doc.am;
+        let bad = |field: String| self.doc.malformed(field);
+        let branch_obj = self.doc.collection(BRANCH)?;
+        let branch_str = |name: &str| {
+            get_str(am, &branch_obj, name).ok_or_else(|| bad(format!("branch/{name}")))
+        };
+        let branch = Branch {
+            id: self.branch_id,
+            code: branch_str("code")?,
+            name: branch_str("name")?,
+            address: branch_str("address")?,
+            opening_hours: branch_str("opening_hours")?,
+        };
+
+        let mut classes = Vec::new();
+        let classes_obj = self.doc.collection(CLASSES)?;
+        for (id, obj) in entries(am, &classes_obj) {
+            let f = |name: &str| bad(format!("classes/{id}/{name}"));
+            let s = |name: &str| get_str(am, &obj, name).ok_or_else(|| f(name));
+            let n = |name: &str| {
+                get_u64(am, &obj, name)
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(|| f(name))
+            };
+            classes.push(Class {
+                id: id.parse().map_err(|_| f("id"))?,
+                branch_id: self.branch_id,
+                title: s("title")?,
+                description: s("description")?,
+                instructor: s("instructor")?,
+                room: s("room")?,
+                capacity: n("capacity")?,
+                waitlist_limit: n("waitlist_limit")?,
+                age_group: s("age_group")?,
+                schedule: serde_json::from_str(&s("schedule")?).map_err(|_| f("schedule"))?,
+                registration_opens: get_str(am, &obj, "opens"),
+                registration_closes: get_str(am, &obj, "closes"),
+            });
+        }
+
+        let mut sessions = Vec::new();
+        let sessions_obj = self.doc.collection(SESSIONS)?;
+        for (id, obj) in entries(am, &sessions_obj) {
+            let f = |name: &str| bad(format!("sessions/{id}/{name}"));
+            let s = |name: &str| get_str(am, &obj, name).ok_or_else(|| f(name));
+            sessions.push(Session {
+                id: id.parse().map_err(|_| f("id"))?,
+                class_id: s("class")?.parse().map_err(|_| f("class"))?,
+                date: s("date")?,
+                start: s("start")?,
+                minutes: get_u64(am, &obj, "minutes")
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(|| f("minutes"))?,
+            });
+        }
+
+        let mut services = Vec::new();
+        let services_obj = self.doc.collection(SERVICES)?;
+        for (id, obj) in entries(am, &services_obj) {
+            let f = |name: &str| bad(format!("services/{id}/{name}"));
+            let s = |name: &str| get_str(am, &obj, name).ok_or_else(|| f(name));
+            services.push(Service {
+                id: id.parse().map_err(|_| f("id"))?,
+                name: s("name")?,
+                description: s("description")?,
+                requires_pesel: get_bool(am, &obj, "requires_pesel")
+                    .ok_or_else(|| f("requires_pesel"))?,
+            });
+        }
+
+        let mut staff = Vec::new();
+        let staff_obj = self.doc.collection(STAFF)?;
+        for (id, obj) in entries(am, &staff_obj) {
+            let f = |name: &str| bad(format!("staff/{id}/{name}"));
+            let s = |name: &str| get_str(am, &obj, name).ok_or_else(|| f(name));
+            staff.push(StaffUser {
+                id: id.parse().map_err(|_| f("id"))?,
+                name: s("name")?,
+                role: StaffRole::from_code(&s("role")?).ok_or_else(|| f("role"))?,
+                pin_hash: s("pin_hash")?,
+            });
+        }
+
+        let mut allotments: BTreeMap<ClassId, BTreeMap<KioskId, u32>> = BTreeMap::new();
+        let allot_obj = self.doc.collection(ALLOTMENTS)?;
+        for key in am.keys(&allot_obj) {
+            let f = || bad(format!("allotments/{key}"));
+            let (class, kiosk) = key.split_once('/').ok_or_else(f)?;
+            let seats = get_u64(am, &allot_obj, &key)
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(f)?;
+            allotments
+                .entry(class.parse().map_err(|_| f())?)
+                .or_default()
+                .insert(kiosk.parse().map_err(|_| f())?, seats);
+        }
+
+        Ok(Catalog {
+            branch,
+            classes,
+            sessions,
+            services,
+            allotments,
+            staff,
+        })
+    }
+}
+
+/// The map at `key` inside `parent`, created if it does not exist yet.
+fn entry(
+    tx: &mut Transaction<'_>,
+    parent: &ObjId,
+    key: &str,
+) -> Result<ObjId, automerge::AutomergeError> {
+    match get_map(tx, parent, key) {
+        Some(obj) => Ok(obj),
+        None => tx.put_object(parent, key, ObjType::Map),
+    }
+}
+
+/// (key, map id) for every map-valued entry of `obj`.
+fn entries(am: &impl ReadDoc, obj: &ObjId) -> Vec<(String, ObjId)> {
+    am.keys(obj)
+        .filter_map(|key| get_map(am, obj, &key).map(|id| (key, id)))
+        .collect()
+}

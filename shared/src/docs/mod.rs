@@ -1,0 +1,451 @@
+//! The CRDT documents: one automerge document per aggregate.
+//!
+//! This module is the only place in Blisko that touches automerge. Each document kind has
+//! a small typed API; callers see domain types, bytes to store, and heads.
+//!
+//! Every document starts with a *deterministic genesis*: the same first change (same actor,
+//! same content, time 0) on every machine, so two replicas that create "the roster of class
+//! X" independently while offline share its root objects and merge cleanly instead of
+//! shadowing each other's maps.
+
+mod catalog;
+mod intake;
+mod person;
+mod roster;
+
+use std::fmt;
+use std::str::FromStr;
+
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
+use automerge::{ActorId, Automerge, ObjId, ObjType, ROOT, ReadDoc, Value};
+use serde::{Deserialize, Serialize};
+
+pub use automerge::ChangeHash;
+pub use catalog::{CatalogDoc, CatalogEdit};
+pub use intake::IntakeDoc;
+pub use person::PersonDoc;
+pub use roster::{RosterDoc, RosterEdit};
+
+use crate::hlc::Hlc;
+use crate::ids::{BranchId, ClassId, KioskId, PersonId, RequestId};
+
+/// Version of the document layout; written at genesis.
+pub const SCHEMA_VERSION: u64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("document {doc}: {source}")]
+    Automerge {
+        doc: String,
+        #[source]
+        source: Box<automerge::AutomergeError>,
+    },
+    #[error("document {doc}: field {field:?} is missing or has the wrong type")]
+    Malformed { doc: String, field: String },
+    #[error("document {doc} is a {found:?} document, expected {expected:?}")]
+    WrongKind {
+        doc: String,
+        expected: &'static str,
+        found: String,
+    },
+    #[error("document {doc}: {what} {id} does not exist")]
+    NotFound {
+        doc: String,
+        what: &'static str,
+        id: String,
+    },
+}
+
+/// Which document: the kind and the aggregate's id. Its text form is the document id
+/// used in storage and in sync ("roster:<class id>").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DocKey {
+    Catalog(BranchId),
+    Roster(ClassId),
+    Person(PersonId),
+    Intake(RequestId),
+}
+
+impl DocKey {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DocKey::Catalog(_) => "catalog",
+            DocKey::Roster(_) => "roster",
+            DocKey::Person(_) => "person",
+            DocKey::Intake(_) => "intake",
+        }
+    }
+
+    fn id_string(&self) -> String {
+        match self {
+            DocKey::Catalog(id) => id.to_string(),
+            DocKey::Roster(id) => id.to_string(),
+            DocKey::Person(id) => id.to_string(),
+            DocKey::Intake(id) => id.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for DocKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind(), self.id_string())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid document id: {0:?}")]
+pub struct ParseDocKeyError(String);
+
+impl FromStr for DocKey {
+    type Err = ParseDocKeyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || ParseDocKeyError(s.chars().take(80).collect());
+        let (kind, id) = s.split_once(':').ok_or_else(bad)?;
+        Ok(match kind {
+            "catalog" => DocKey::Catalog(id.parse().map_err(|_| bad())?),
+            "roster" => DocKey::Roster(id.parse().map_err(|_| bad())?),
+            "person" => DocKey::Person(id.parse().map_err(|_| bad())?),
+            "intake" => DocKey::Intake(id.parse().map_err(|_| bad())?),
+            _ => return Err(bad()),
+        })
+    }
+}
+
+impl Serialize for DocKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for DocKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The automerge actor of a kiosk (one per kiosk, for every document it writes).
+pub fn actor_for(kiosk: KioskId) -> ActorId {
+    ActorId::from(kiosk.0.as_bytes().as_slice())
+}
+
+/// An automerge document plus the heads already written to storage, so that each local
+/// change can be stored as a small incremental chunk.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    key: DocKey,
+    am: Automerge,
+    saved_heads: Vec<ChangeHash>,
+}
+
+impl Doc {
+    /// A new document with its deterministic genesis, then written to by `kiosk`.
+    fn create(key: DocKey, kiosk: KioskId, collections: &[&str]) -> Result<Doc, DocError> {
+        let genesis_actor = ActorId::from(
+            crate::ids::derived_uuid(&format!("genesis/{key}"))
+                .as_bytes()
+                .as_slice(),
+        );
+        let mut am = Automerge::new().with_actor(genesis_actor);
+        let mut tx = am.transaction();
+        let result = (|| {
+            tx.put(ROOT, "kind", key.kind())?;
+            tx.put(ROOT, "id", key.id_string())?;
+            tx.put(ROOT, "schema", SCHEMA_VERSION)?;
+            for name in collections {
+                tx.put_object(ROOT, *name, ObjType::Map)?;
+            }
+            Ok(())
+        })();
+        result.map_err(|source| DocError::Automerge {
+            doc: key.to_string(),
+            source: Box::new(source),
+        })?;
+        tx.commit_with(CommitOptions::default().with_time(0));
+        am.set_actor(actor_for(kiosk));
+        Ok(Doc {
+            key,
+            am,
+            saved_heads: Vec::new(),
+        })
+    }
+
+    /// Load a document from a full save followed by any incremental chunks.
+    pub fn load<'a>(
+        key: DocKey,
+        kiosk: KioskId,
+        snapshot: &[u8],
+        chunks: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Doc, DocError> {
+        let err = |source| DocError::Automerge {
+            doc: key.to_string(),
+            source: Box::new(source),
+        };
+        let mut am = Automerge::load(snapshot).map_err(err)?;
+        for chunk in chunks {
+            am.load_incremental(chunk).map_err(err)?;
+        }
+        am.set_actor(actor_for(kiosk));
+        let doc = Doc {
+            key,
+            saved_heads: am.get_heads(),
+            am,
+        };
+        let found = doc.root_str("kind")?;
+        if found != key.kind() {
+            return Err(DocError::WrongKind {
+                doc: key.to_string(),
+                expected: key.kind(),
+                found,
+            });
+        }
+        let id = doc.root_str("id")?;
+        if id != key.id_string() {
+            return Err(doc.malformed("id"));
+        }
+        Ok(doc)
+    }
+
+    pub fn key(&self) -> DocKey {
+        self.key
+    }
+
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.am.get_heads()
+    }
+
+    /// The whole document in compact form; everything so far counts as saved.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.saved_heads = self.am.get_heads();
+        self.am.save()
+    }
+
+    /// The changes made since the last save or incremental chunk, or `None` if nothing
+    /// changed. Store them before acknowledging anything to a person.
+    pub fn take_unsaved(&mut self) -> Option<Vec<u8>> {
+        let heads = self.am.get_heads();
+        if heads == self.saved_heads {
+            return None;
+        }
+        let bytes = self.am.save_after(&self.saved_heads);
+        self.saved_heads = heads;
+        Some(bytes)
+    }
+
+    /// Merge everything another replica of the same document holds.
+    pub fn merge(&mut self, other: &mut Doc) -> Result<(), DocError> {
+        self.am
+            .merge(&mut other.am)
+            .map_err(|source| DocError::Automerge {
+                doc: self.key.to_string(),
+                source: Box::new(source),
+            })?;
+        Ok(())
+    }
+
+    /// A copy of this replica as it was at `heads` (for tests of partial syncs).
+    pub fn fork_at(&self, heads: &[ChangeHash], kiosk: KioskId) -> Result<Doc, DocError> {
+        let mut am = self
+            .am
+            .fork_at(heads)
+            .map_err(|source| DocError::Automerge {
+                doc: self.key.to_string(),
+                source: Box::new(source),
+            })?;
+        am.set_actor(actor_for(kiosk));
+        Ok(Doc {
+            key: self.key,
+            am,
+            saved_heads: Vec::new(),
+        })
+    }
+
+    /// A full copy of this replica that writes as another kiosk.
+    pub fn fork_as(&self, kiosk: KioskId) -> Doc {
+        let mut am = self.am.fork();
+        am.set_actor(actor_for(kiosk));
+        Doc {
+            key: self.key,
+            am,
+            saved_heads: Vec::new(),
+        }
+    }
+
+    /// Number of changes in the history.
+    pub fn change_count(&self) -> usize {
+        self.am.get_changes(&[]).len()
+    }
+
+    /// Run one user action as one automerge change.
+    fn change<T>(
+        &mut self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, DocError>,
+    ) -> Result<T, DocError> {
+        let mut tx = self.am.transaction();
+        match f(&mut tx) {
+            Ok(value) => {
+                tx.commit_with(CommitOptions::default().with_time(0));
+                Ok(value)
+            }
+            Err(e) => {
+                tx.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn malformed(&self, field: impl Into<String>) -> DocError {
+        DocError::Malformed {
+            doc: self.key.to_string(),
+            field: field.into(),
+        }
+    }
+
+    fn root_str(&self, field: &str) -> Result<String, DocError> {
+        get_str(&self.am, &ROOT, field).ok_or_else(|| self.malformed(field))
+    }
+
+    /// The id of a map at the root, created at genesis.
+    fn collection(&self, name: &str) -> Result<ObjId, DocError> {
+        get_map(&self.am, &ROOT, name).ok_or_else(|| self.malformed(name))
+    }
+}
+
+// Small readers over any automerge view (a document or an open transaction).
+
+fn get_str(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<String> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Scalar(s), _) => s.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn get_u64(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<u64> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Scalar(s), _) => s.as_u64(),
+        _ => None,
+    }
+}
+
+fn get_bool(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<bool> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Scalar(s), _) => s.as_bool(),
+        _ => None,
+    }
+}
+
+fn get_map(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Object(ObjType::Map), id) => Some(id),
+        _ => None,
+    }
+}
+
+fn get_hlc(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<Hlc> {
+    get_str(doc, obj, key)?.parse().ok()
+}
+
+/// Every value a key holds: more than one when replicas wrote it concurrently.
+fn get_all_str(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Vec<String> {
+    doc.get_all(obj, key)
+        .map(|values| {
+            values
+                .into_iter()
+                .filter_map(|(v, _)| match v {
+                    Value::Scalar(s) => s.as_str().map(str::to_owned),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Put an optional string: absent values are deleted so that readers see `None`.
+fn put_opt_str(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    key: &str,
+    value: Option<&str>,
+) -> Result<(), automerge::AutomergeError> {
+    match value {
+        Some(v) => tx.put(obj, key, v),
+        None => {
+            if tx.get(obj, key)?.is_some() {
+                tx.delete(obj, key)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_keys_round_trip_through_text() {
+        for key in [
+            DocKey::Catalog(BranchId::new()),
+            DocKey::Roster(ClassId::new()),
+            DocKey::Person(PersonId::new()),
+            DocKey::Intake(RequestId::new()),
+        ] {
+            assert_eq!(key.to_string().parse::<DocKey>(), Ok(key));
+        }
+        assert!("roster:xyz".parse::<DocKey>().is_err());
+        assert!(
+            "planet:00000000-0000-0000-0000-000000000000"
+                .parse::<DocKey>()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn independent_genesis_is_identical() {
+        let key = DocKey::Roster(ClassId::new());
+        let a = Doc::create(key, KioskId::new(), &["registrations"]).unwrap();
+        let b = Doc::create(key, KioskId::new(), &["registrations"]).unwrap();
+        assert_eq!(a.heads(), b.heads());
+    }
+
+    #[test]
+    fn unsaved_changes_come_out_once() {
+        let key = DocKey::Roster(ClassId::new());
+        let kiosk = KioskId::new();
+        let mut doc = Doc::create(key, kiosk, &["registrations"]).unwrap();
+        let snapshot = doc.save();
+        assert!(doc.take_unsaved().is_none());
+        doc.change(|tx| {
+            tx.put(ROOT, "note", "x").map_err(|e| DocError::Automerge {
+                doc: String::new(),
+                source: Box::new(e),
+            })
+        })
+        .unwrap();
+        let chunk = doc.take_unsaved().expect("one change");
+        assert!(doc.take_unsaved().is_none());
+        let loaded = Doc::load(key, kiosk, &snapshot, [chunk.as_slice()]).unwrap();
+        assert_eq!(loaded.heads(), doc.heads());
+    }
+
+    #[test]
+    fn loading_the_wrong_kind_is_refused() {
+        let kiosk = KioskId::new();
+        let mut doc = Doc::create(DocKey::Person(PersonId::new()), kiosk, &[]).unwrap();
+        let bytes = doc.save();
+        let err = Doc::load(DocKey::Roster(ClassId::new()), kiosk, &bytes, []).unwrap_err();
+        assert!(matches!(err, DocError::WrongKind { .. }), "{err}");
+    }
+
+    #[test]
+    fn garbage_bytes_are_an_error_not_a_panic() {
+        let err = Doc::load(
+            DocKey::Person(PersonId::new()),
+            KioskId::new(),
+            b"nonsense",
+            [],
+        );
+        assert!(err.is_err());
+    }
+}
