@@ -1,0 +1,2 @@
+pub mod i18n;
+pub mod validate;
