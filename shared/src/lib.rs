@@ -5,6 +5,8 @@ pub mod codes;
 pub mod demo;
 pub mod docs;
 pub mod hlc;
+pub mod i18n;
 pub mod ids;
 pub mod model;
 pub mod seats;
+pub mod validate;

@@ -1,0 +1,110 @@
+//! Interface languages.
+//!
+//! Everything a resident reads on the kiosk exists in Polish and English. Polish comes
+//! first because the kiosks stand in Polish municipal offices; English is there for
+//! residents who do not read Polish.
+
+use std::str::FromStr;
+
+/// The interface languages. Polish is the default.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Pl,
+    En,
+}
+
+impl Lang {
+    /// The ISO 639-1 code, the same spelling serde uses, so stored settings, URLs and
+    /// logs all agree on one name per language.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Pl => "pl",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// A language code that is neither `pl` nor `en`.
+///
+/// Carries what was given so a log line or a settings error can show it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown language code {0:?}: expected \"pl\" or \"en\"")]
+pub struct UnknownLang(pub String);
+
+impl FromStr for Lang {
+    type Err = UnknownLang;
+
+    /// Accepts `pl` and `en` in any letter case (and with surrounding whitespace),
+    /// because codes arrive from configuration files and `Accept-Language`-like
+    /// settings that are not always lowercase.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let code = s.trim();
+        if code.eq_ignore_ascii_case("pl") {
+            Ok(Lang::Pl)
+        } else if code.eq_ignore_ascii_case("en") {
+            Ok(Lang::En)
+        } else {
+            Err(UnknownLang(s.to_owned()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_polish() {
+        assert_eq!(Lang::default(), Lang::Pl);
+    }
+
+    #[test]
+    fn codes() {
+        assert_eq!(Lang::Pl.code(), "pl");
+        assert_eq!(Lang::En.code(), "en");
+    }
+
+    #[test]
+    fn parses_case_insensitively() {
+        for (s, lang) in [
+            ("pl", Lang::Pl),
+            ("PL", Lang::Pl),
+            ("Pl", Lang::Pl),
+            ("en", Lang::En),
+            ("EN", Lang::En),
+            ("eN", Lang::En),
+            (" en ", Lang::En),
+        ] {
+            assert_eq!(s.parse::<Lang>(), Ok(lang), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn code_round_trips_through_from_str() {
+        for lang in [Lang::Pl, Lang::En] {
+            assert_eq!(lang.code().parse::<Lang>(), Ok(lang));
+        }
+    }
+
+    #[test]
+    fn rejects_other_codes() {
+        for s in ["", "de", "pol", "english", "p l", "pl-PL", "ęn"] {
+            let err = s.parse::<Lang>().unwrap_err();
+            assert_eq!(err, UnknownLang(s.to_owned()));
+            assert!(err.to_string().contains("expected"), "{err}");
+        }
+    }
+
+    #[test]
+    fn serde_uses_the_lowercase_code() {
+        for lang in [Lang::Pl, Lang::En] {
+            let json = serde_json::to_string(&lang).unwrap();
+            assert_eq!(json, format!("\"{}\"", lang.code()));
+            assert_eq!(serde_json::from_str::<Lang>(&json).unwrap(), lang);
+        }
+    }
+}
