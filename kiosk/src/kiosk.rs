@@ -1,0 +1,899 @@
+//! The kiosk's core: every action a resident or staff member takes, on top of the local
+//! store. The command line and the touch app both call this; neither re-implements it.
+//!
+//! Each action is one automerge change per touched document plus its projection rows,
+//! committed in one SQLite transaction before anything is acknowledged. If the commit
+//! fails, the in-memory documents are dropped and reloaded from disk, so memory never
+//! runs ahead of what is stored.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use blisko_shared::codes;
+use blisko_shared::demo;
+use blisko_shared::docs::{CatalogDoc, Doc, DocKey, IntakeDoc, PersonDoc, RosterDoc, RosterEdit};
+use blisko_shared::hlc::{Hlc, HlcClock};
+use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId, RequestId, ServiceId};
+use blisko_shared::model::{
+    ApplicantRole, Consent, ConsentKind, IntakeRequest, Person, Registration, RequestStatus, StatusChange,
+};
+use blisko_shared::seats::{self, Admission, SeatPolicy, SeatState};
+use blisko_shared::validate::{self, Field};
+
+use crate::error::KioskError;
+use crate::store::{ClassRow, Counts, RegistrationRow, RequestRow, Store, StoreError};
+
+/// Text versions shown at the kiosk; recorded with every consent and declaration.
+pub const INFORMATION_CLAUSE_VERSION: &str = "klauzula-informacyjna-2026-01";
+pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-01";
+pub const DECLARATION_VERSION: &str = "oswiadczenie-2026-01";
+
+const LOCK_FILE: &str = "kiosk.lock";
+
+pub type Result<T, E = KioskError> = std::result::Result<T, E>;
+
+/// Milliseconds since the Unix epoch; injected so tests can move time.
+pub type WallClock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+pub fn system_clock() -> WallClock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    })
+}
+
+/// Who this kiosk is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub kiosk_id: KioskId,
+    pub branch_id: BranchId,
+    pub branch_code: String,
+    /// Unique number within the deployment, used in reference numbers.
+    pub kiosk_number: u32,
+    /// "standalone" (demo, no server) or "enrolled".
+    pub mode: String,
+}
+
+/// What a person types to register.
+#[derive(Debug, Clone, Default)]
+pub struct RegistrationForm {
+    pub class_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_year: i32,
+    pub phone: Option<String>,
+    /// The information clause was shown and confirmed.
+    pub consent: bool,
+    /// Optional: reminders by SMS (needs a phone).
+    pub sms_consent: bool,
+    /// A returning resident's code; a new person is created without it.
+    pub resident_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistrationReceipt {
+    pub registration_id: RegistrationId,
+    pub person_id: PersonId,
+    pub resident_code: String,
+    pub class_id: ClassId,
+    pub class_title: String,
+    pub status: String,
+    pub position: Option<u32>,
+}
+
+/// What a person types to submit an intake request.
+#[derive(Debug, Clone, Default)]
+pub struct IntakeForm {
+    pub service_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_year: i32,
+    pub phone: Option<String>,
+    pub applicant_role: Option<String>,
+    pub description: String,
+    pub pesel: Option<String>,
+    pub declaration: bool,
+    pub consent: bool,
+    pub resident_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IntakeReceipt {
+    pub request_id: RequestId,
+    pub reference: String,
+    pub person_id: PersonId,
+    pub resident_code: String,
+    pub service_name: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CancelReceipt {
+    pub registration_id: RegistrationId,
+    pub status: String,
+    /// Registrations moved from the waiting list into the freed seat.
+    pub promoted: Vec<RegistrationId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResidentOverview {
+    pub resident_code: String,
+    pub given_name: String,
+    pub registrations: Vec<ResidentRegistration>,
+    pub requests: Vec<RequestRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResidentRegistration {
+    pub registration_id: RegistrationId,
+    pub class_id: ClassId,
+    pub class_title: String,
+    pub status: String,
+    pub position: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub kiosk_id: KioskId,
+    pub branch_id: BranchId,
+    pub branch_code: String,
+    pub mode: String,
+    pub counts: Counts,
+    pub pending_changes: u64,
+    pub last_sync: Option<String>,
+    pub last_sync_error: Option<String>,
+}
+
+/// A roster held in memory with its decoded registrations and last computed states, so
+/// that a registration costs work proportional to what changed, not to the class size.
+struct CachedRoster {
+    doc: RosterDoc,
+    regs: BTreeMap<RegistrationId, Registration>,
+    states: HashMap<RegistrationId, SeatState>,
+}
+
+pub struct Kiosk {
+    dir: PathBuf,
+    store: Store,
+    identity: Identity,
+    clock: HlcClock,
+    wall: WallClock,
+    rosters: HashMap<ClassId, CachedRoster>,
+    // Held for the kiosk's lifetime: one process per data folder, because two writers
+    // sharing one automerge actor would issue conflicting change numbers.
+    _lock: File,
+}
+
+fn lock_dir(dir: &Path) -> Result<File> {
+    std::fs::create_dir_all(dir).map_err(|source| KioskError::Io {
+        context: format!("create the data folder {}", dir.display()),
+        source,
+    })?;
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))
+        .map_err(|source| KioskError::Io {
+            context: format!("open the lock file in {}", dir.display()),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(KioskError::Busy(dir.display().to_string())),
+        Err(TryLockError::Error(source)) => Err(KioskError::Io {
+            context: format!("lock {}", dir.display()),
+            source,
+        }),
+    }
+}
+
+fn read_identity(store: &Store) -> Result<Option<Identity>> {
+    let get = |key: &str| store.meta(key);
+    let (Some(kiosk), Some(branch), Some(code), Some(number), Some(mode)) = (
+        get("kiosk_id")?,
+        get("branch_id")?,
+        get("branch_code")?,
+        get("kiosk_number")?,
+        get("mode")?,
+    ) else {
+        return Ok(None);
+    };
+    let corrupt = |what: &str, v: &str| {
+        KioskError::Store(StoreError::Corrupt {
+            what: what.to_owned(),
+            detail: v.to_owned(),
+        })
+    };
+    Ok(Some(Identity {
+        kiosk_id: kiosk.parse().map_err(|_| corrupt("kiosk id", &kiosk))?,
+        branch_id: branch.parse().map_err(|_| corrupt("branch id", &branch))?,
+        branch_code: code,
+        kiosk_number: number.parse().map_err(|_| corrupt("kiosk number", &number))?,
+        mode,
+    }))
+}
+
+fn parse_id<T: std::str::FromStr>(input: &str, err: impl FnOnce(String) -> KioskError) -> Result<T> {
+    input.trim().parse().map_err(|_| err(input.chars().take(64).collect()))
+}
+
+impl Kiosk {
+    /// Open a kiosk that was set up before.
+    pub fn open(dir: &Path) -> Result<Kiosk> {
+        Self::open_with_clock(dir, system_clock())
+    }
+
+    pub fn open_with_clock(dir: &Path, wall: WallClock) -> Result<Kiosk> {
+        if !dir.join(crate::store::DB_FILE).exists() {
+            return Err(KioskError::NotSetUp(dir.display().to_string()));
+        }
+        let lock = lock_dir(dir)?;
+        let store = Store::open(dir)?;
+        let identity = read_identity(&store)?.ok_or_else(|| KioskError::NotSetUp(dir.display().to_string()))?;
+        let clock = match store.meta("hlc")? {
+            Some(last) => HlcClock::resume(last.parse().map_err(|_| {
+                KioskError::Store(StoreError::Corrupt {
+                    what: "clock stamp".into(),
+                    detail: last.clone(),
+                })
+            })?),
+            None => HlcClock::new(identity.kiosk_id),
+        };
+        Ok(Kiosk {
+            dir: dir.to_owned(),
+            store,
+            identity,
+            clock,
+            wall,
+            rosters: HashMap::new(),
+            _lock: lock,
+        })
+    }
+
+    /// Set up a standalone kiosk (no server yet) with the built-in demo catalogue of one
+    /// branch. The kiosk holds every seat of its branch's classes.
+    pub fn setup_demo(dir: &Path, branch_code: &str, wall: WallClock) -> Result<Kiosk> {
+        let lock = lock_dir(dir)?;
+        let mut store = Store::open(dir)?;
+        if read_identity(&store)?.is_some() {
+            return Err(KioskError::AlreadySetUp(dir.display().to_string()));
+        }
+        let (branch_id, code) = demo::branch_ids()
+            .into_iter()
+            .find(|(_, code)| code.eq_ignore_ascii_case(branch_code))
+            .ok_or_else(|| KioskError::UnknownBranch(branch_code.to_owned()))?;
+        let identity = Identity {
+            kiosk_id: KioskId::new(),
+            branch_id,
+            branch_code: code.to_owned(),
+            kiosk_number: 1,
+            mode: "standalone".to_owned(),
+        };
+        let today = local_date(wall());
+        let catalog = demo::catalogs(today, 6, Some((identity.kiosk_id, branch_id)))
+            .into_iter()
+            .find(|c| c.branch.id == branch_id)
+            .ok_or_else(|| KioskError::UnknownBranch(branch_code.to_owned()))?;
+        let mut doc = CatalogDoc::create(&catalog, identity.kiosk_id)?;
+        let now = timestamp(wall());
+        let tx = store.write()?;
+        tx.set_meta("kiosk_id", &identity.kiosk_id.to_string())?;
+        tx.set_meta("branch_id", &identity.branch_id.to_string())?;
+        tx.set_meta("branch_code", &identity.branch_code)?;
+        tx.set_meta("kiosk_number", &identity.kiosk_number.to_string())?;
+        tx.set_meta("mode", &identity.mode)?;
+        tx.put_snapshot(doc.doc().key(), &doc.doc_mut().save(), false, &now)?;
+        tx.project_catalog(&catalog)?;
+        for class in &catalog.classes {
+            let free = catalog.allotments_of(class.id).get(&identity.kiosk_id).copied().unwrap_or(0);
+            tx.set_class_counts(class.id, 0, 0, free)?;
+        }
+        tx.commit()?;
+        Ok(Kiosk {
+            dir: dir.to_owned(),
+            store,
+            clock: HlcClock::new(identity.kiosk_id),
+            identity,
+            wall,
+            rosters: HashMap::new(),
+            _lock: lock,
+        })
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn stamp(&mut self) -> Hlc {
+        let now = (self.wall)();
+        self.clock.tick(now)
+    }
+
+    // ----- reads -----
+
+    pub fn classes(&self) -> Result<Vec<ClassRow>> {
+        Ok(self.store.classes()?)
+    }
+
+    pub fn class(&self, class_id: &str) -> Result<ClassRow> {
+        let id: ClassId = parse_id(class_id, KioskError::UnknownClass)?;
+        self.store
+            .class(id)?
+            .ok_or_else(|| KioskError::UnknownClass(class_id.to_owned()))
+    }
+
+    pub fn roster(&self, class_id: &str) -> Result<Vec<RegistrationRow>> {
+        let class = self.class(class_id)?;
+        Ok(self.store.roster(class.id)?)
+    }
+
+    pub fn services(&self) -> Result<Vec<blisko_shared::model::Service>> {
+        Ok(self.store.services()?)
+    }
+
+    /// A returning resident's registrations and requests, found by their code.
+    pub fn resident(&self, code: &str) -> Result<ResidentOverview> {
+        let normalized =
+            codes::normalize_resident_code(code).ok_or_else(|| KioskError::UnknownResidentCode(code.to_owned()))?;
+        let person = self
+            .store
+            .person_by_code(&normalized)?
+            .ok_or_else(|| KioskError::UnknownResidentCode(normalized.clone()))?;
+        let mut registrations = Vec::new();
+        for r in self.store.registrations_of(person.id)? {
+            let title = self.store.class(r.class_id)?.map(|c| c.title).unwrap_or_default();
+            registrations.push(ResidentRegistration {
+                registration_id: r.registration_id,
+                class_id: r.class_id,
+                class_title: title,
+                status: r.status,
+                position: r.position,
+            });
+        }
+        Ok(ResidentOverview {
+            resident_code: person.resident_code,
+            given_name: person.given_name,
+            registrations,
+            requests: self.store.requests_of(person.id)?,
+        })
+    }
+
+    pub fn status(&self) -> Result<Status> {
+        Ok(Status {
+            kiosk_id: self.identity.kiosk_id,
+            branch_id: self.identity.branch_id,
+            branch_code: self.identity.branch_code.clone(),
+            mode: self.identity.mode.clone(),
+            counts: self.store.counts()?,
+            pending_changes: self.store.pending_changes()?,
+            last_sync: self.store.meta("last_sync")?,
+            last_sync_error: self.store.meta("last_sync_error")?,
+        })
+    }
+
+    // ----- rosters in memory -----
+
+    fn policy(&self, class: ClassId, row: &ClassRow) -> Result<SeatPolicy> {
+        Ok(SeatPolicy {
+            capacity: row.capacity,
+            waitlist_limit: row.waitlist_limit,
+            allotments: self.store.allotments(class)?,
+        })
+    }
+
+    /// The roster of a class, loaded once and kept decoded in memory.
+    fn roster_mut(&mut self, class: ClassId) -> Result<&mut CachedRoster> {
+        if !self.rosters.contains_key(&class) {
+            let key = DocKey::Roster(class);
+            let doc = match self.store.load_doc(key)? {
+                Some(stored) => RosterDoc::from_doc(Doc::load(
+                    key,
+                    self.identity.kiosk_id,
+                    &stored.snapshot,
+                    stored.chunks.iter().map(Vec::as_slice),
+                )?)?,
+                None => RosterDoc::create(class, self.identity.kiosk_id)?,
+            };
+            let regs = doc.registrations()?.into_iter().map(|r| (r.id, r)).collect();
+            let states = self
+                .store
+                .roster(class)?
+                .into_iter()
+                .filter_map(|row| {
+                    let state = match row.status.as_str() {
+                        "confirmed" => SeatState::Confirmed,
+                        "waitlisted" => SeatState::Waitlisted {
+                            position: row.position?,
+                        },
+                        _ => SeatState::Cancelled,
+                    };
+                    Some((row.registration_id, state))
+                })
+                .collect();
+            self.rosters.insert(class, CachedRoster { doc, regs, states });
+        }
+        self.rosters
+            .get_mut(&class)
+            .ok_or_else(|| KioskError::UnknownClass(class.to_string()))
+    }
+
+    /// Persist a roster change, the people it creates and the projection, in one
+    /// transaction. On failure the cached roster is dropped so memory matches disk.
+    fn commit_roster_change(
+        &mut self,
+        class: ClassId,
+        policy: &SeatPolicy,
+        new_people: &mut [PersonDoc],
+        extra: impl FnOnce(&crate::store::Tx<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let result = self.try_commit_roster_change(class, policy, new_people, extra);
+        if result.is_err() {
+            self.rosters.remove(&class);
+        }
+        result
+    }
+
+    fn try_commit_roster_change(
+        &mut self,
+        class: ClassId,
+        policy: &SeatPolicy,
+        new_people: &mut [PersonDoc],
+        extra: impl FnOnce(&crate::store::Tx<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let kiosk = self.identity.kiosk_id;
+        let now = timestamp((self.wall)());
+        let hlc = self.clock.last().to_string();
+        let stored_before = self.store.doc_size(DocKey::Roster(class))?.is_some();
+        let cached = self
+            .rosters
+            .get_mut(&class)
+            .ok_or_else(|| KioskError::UnknownClass(class.to_string()))?;
+        let regs: Vec<Registration> = cached.regs.values().cloned().collect();
+        let roster = seats::compute_roster(policy, &regs);
+        let free_here = seats::free_seats_of(policy, &roster, kiosk);
+        let changed: Vec<(Registration, SeatState)> = roster
+            .entries
+            .iter()
+            .filter(|e| cached.states.get(&e.registration_id) != Some(&e.state))
+            .filter_map(|e| cached.regs.get(&e.registration_id).map(|r| (r.clone(), e.state)))
+            .collect();
+        let key = cached.doc.doc().key();
+        let bytes = if stored_before {
+            cached.doc.doc_mut().take_unsaved()
+        } else {
+            Some(cached.doc.doc_mut().save())
+        };
+
+        let tx = self.store.write()?;
+        match (bytes, stored_before) {
+            (Some(b), true) => tx.append_chunk(key, &b, true, &now)?,
+            (Some(b), false) => tx.put_snapshot(key, &b, true, &now)?,
+            (None, _) => {}
+        }
+        for person in new_people.iter_mut() {
+            let p = person.read()?;
+            let bytes = person.doc_mut().save();
+            tx.put_snapshot(person.doc().key(), &bytes, true, &now)?;
+            tx.upsert_person(&p)?;
+        }
+        for (reg, state) in &changed {
+            tx.upsert_registration(reg, *state)?;
+        }
+        tx.set_class_counts(class, roster.confirmed() as u32, roster.waitlisted() as u32, free_here)?;
+        extra(&tx)?;
+        tx.set_meta("hlc", &hlc)?;
+        tx.commit()?;
+
+        for (reg, state) in changed {
+            cached.states.insert(reg.id, state);
+        }
+        Ok(())
+    }
+
+    /// Apply edits to a cached roster and refresh the decoded registrations they touch.
+    fn apply_roster_edits(&mut self, class: ClassId, edits: &[RosterEdit]) -> Result<()> {
+        let cached = self.roster_mut(class)?;
+        if let Err(e) = cached.doc.apply(edits) {
+            self.rosters.remove(&class);
+            return Err(e.into());
+        }
+        for edit in edits {
+            let id = match edit {
+                RosterEdit::Register(r) => r.id,
+                RosterEdit::Cancel { registration, .. } | RosterEdit::Grant { registration, .. } => *registration,
+                RosterEdit::Mark(_) => continue,
+            };
+            if let Some(reg) = cached.doc.registration(id)? {
+                cached.regs.insert(id, reg);
+            }
+        }
+        Ok(())
+    }
+
+    // ----- actions -----
+
+    fn current_year(&self) -> i32 {
+        local_date((self.wall)()).year() as i32
+    }
+
+    fn existing_or_new_person(
+        &mut self,
+        resident_code: Option<&str>,
+        given: &str,
+        family: &str,
+        birth_year: i32,
+        phone: Option<&str>,
+        sms_consent: bool,
+    ) -> Result<(PersonId, String, Option<PersonDoc>)> {
+        let given = validate::person_name(Field::GivenName, given)?;
+        let family = validate::person_name(Field::FamilyName, family)?;
+        let birth_year = validate::birth_year(birth_year, self.current_year())?;
+        let phone = match phone.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => Some(validate::phone(p)?),
+            None => None,
+        };
+        if let Some(code) = resident_code.map(str::trim).filter(|c| !c.is_empty()) {
+            let normalized =
+                codes::normalize_resident_code(code).ok_or_else(|| KioskError::UnknownResidentCode(code.to_owned()))?;
+            let person = self
+                .store
+                .person_by_code(&normalized)?
+                .ok_or_else(|| KioskError::UnknownResidentCode(normalized.clone()))?;
+            return Ok((person.id, person.resident_code, None));
+        }
+        let mut rng = rand::rng();
+        let resident_code = loop {
+            let code = codes::new_resident_code(&mut rng);
+            if !self.store.resident_code_taken(&code)? {
+                break code;
+            }
+        };
+        let at = self.stamp();
+        let mut consents = vec![Consent {
+            kind: ConsentKind::InformationClause,
+            text_version: INFORMATION_CLAUSE_VERSION.to_owned(),
+            at,
+        }];
+        if sms_consent && phone.is_some() {
+            consents.push(Consent {
+                kind: ConsentKind::SmsReminders,
+                text_version: SMS_CONSENT_VERSION.to_owned(),
+                at,
+            });
+        }
+        let person = Person {
+            id: PersonId::new(),
+            given_name: given,
+            family_name: family,
+            birth_year,
+            phone,
+            resident_code: resident_code.clone(),
+            home_branch: self.identity.branch_id,
+            consents,
+            created: at,
+        };
+        let doc = PersonDoc::create(&person, self.identity.kiosk_id)?;
+        Ok((person.id, resident_code, Some(doc)))
+    }
+
+    /// Register a person for a class. Returns only after the registration is durable.
+    pub fn register(&mut self, form: &RegistrationForm) -> Result<RegistrationReceipt> {
+        if !form.consent {
+            return Err(KioskError::ConsentRequired);
+        }
+        let class = self.class(&form.class_id)?;
+        if class.branch_id != self.identity.branch_id {
+            return Err(KioskError::UnknownClass(form.class_id.clone()));
+        }
+        let today = local_date((self.wall)()).to_string();
+        let too_early = class.registration_opens.as_deref().is_some_and(|d| today.as_str() < d);
+        let too_late = class.registration_closes.as_deref().is_some_and(|d| today.as_str() > d);
+        if too_early || too_late {
+            return Err(KioskError::RegistrationClosed { title: class.title });
+        }
+        let (person_id, resident_code, person_doc) = self.existing_or_new_person(
+            form.resident_code.as_deref(),
+            &form.given_name,
+            &form.family_name,
+            form.birth_year,
+            form.phone.as_deref(),
+            form.sms_consent,
+        )?;
+        let policy = self.policy(class.id, &class)?;
+        let kiosk = self.identity.kiosk_id;
+        let cached = self.roster_mut(class.id)?;
+        if person_doc.is_none()
+            && cached
+                .regs
+                .values()
+                .any(|r| r.person_id == person_id && r.cancelled.is_none())
+        {
+            return Err(KioskError::AlreadyRegistered { title: class.title });
+        }
+        let regs: Vec<Registration> = cached.regs.values().cloned().collect();
+        let plan = seats::plan_registration(&policy, &regs, kiosk);
+        if plan.admission == Admission::Full {
+            return Err(KioskError::ClassFull { title: class.title });
+        }
+        let at = self.stamp();
+        let mut edits: Vec<RosterEdit> = plan
+            .promote
+            .iter()
+            .map(|id| RosterEdit::Grant {
+                registration: *id,
+                authority: kiosk,
+                at,
+            })
+            .collect();
+        let registration = Registration {
+            id: RegistrationId::new(),
+            class_id: class.id,
+            person_id,
+            kiosk_id: kiosk,
+            created: at,
+            cancelled: None,
+            grants: match plan.admission {
+                Admission::Confirm => BTreeMap::from([(kiosk, at)]),
+                _ => BTreeMap::new(),
+            },
+        };
+        let id = registration.id;
+        edits.push(RosterEdit::Register(registration));
+        self.apply_roster_edits(class.id, &edits)?;
+        let mut people: Vec<PersonDoc> = person_doc.into_iter().collect();
+        self.commit_roster_change(class.id, &policy, &mut people, |_| Ok(()))?;
+        let state = self
+            .rosters
+            .get(&class.id)
+            .and_then(|c| c.states.get(&id).copied())
+            .unwrap_or(SeatState::Cancelled);
+        self.maintain(DocKey::Roster(class.id))?;
+        Ok(RegistrationReceipt {
+            registration_id: id,
+            person_id,
+            resident_code,
+            class_id: class.id,
+            class_title: class.title,
+            status: state.code().to_owned(),
+            position: state.position(),
+        })
+    }
+
+    /// Cancel a registration; the seat it frees goes to the first person waiting, when the
+    /// seat is this kiosk's to give.
+    pub fn cancel(&mut self, registration_id: &str) -> Result<CancelReceipt> {
+        let id: RegistrationId = parse_id(registration_id, KioskError::UnknownRegistration)?;
+        let row = self
+            .store
+            .registration(id)?
+            .ok_or_else(|| KioskError::UnknownRegistration(registration_id.to_owned()))?;
+        let class = self
+            .store
+            .class(row.class_id)?
+            .ok_or_else(|| KioskError::UnknownClass(row.class_id.to_string()))?;
+        let policy = self.policy(class.id, &class)?;
+        let kiosk = self.identity.kiosk_id;
+        let cached = self.roster_mut(class.id)?;
+        let reg = cached
+            .regs
+            .get(&id)
+            .ok_or_else(|| KioskError::UnknownRegistration(registration_id.to_owned()))?;
+        if reg.cancelled.is_some() {
+            return Err(KioskError::AlreadyCancelled);
+        }
+        let regs: Vec<Registration> = cached.regs.values().cloned().collect();
+        let at = self.stamp();
+        let promoted = seats::plan_cancellation(&policy, &regs, id, at, kiosk);
+        let mut edits = vec![RosterEdit::Cancel { registration: id, at }];
+        edits.extend(promoted.iter().map(|p| RosterEdit::Grant {
+            registration: *p,
+            authority: kiosk,
+            at,
+        }));
+        self.apply_roster_edits(class.id, &edits)?;
+        self.commit_roster_change(class.id, &policy, &mut [], |_| Ok(()))?;
+        self.maintain(DocKey::Roster(class.id))?;
+        Ok(CancelReceipt {
+            registration_id: id,
+            status: SeatState::Cancelled.code().to_owned(),
+            promoted,
+        })
+    }
+
+    /// Submit an intake request (wniosek). Returns only after it is durable.
+    pub fn submit_intake(&mut self, form: &IntakeForm) -> Result<IntakeReceipt> {
+        if !form.consent {
+            return Err(KioskError::ConsentRequired);
+        }
+        if !form.declaration {
+            return Err(KioskError::DeclarationRequired);
+        }
+        let service_id: ServiceId = parse_id(&form.service_id, KioskError::UnknownService)?;
+        let service = self
+            .store
+            .services()?
+            .into_iter()
+            .find(|s| s.id == service_id)
+            .ok_or_else(|| KioskError::UnknownService(form.service_id.clone()))?;
+        let applicant_role = match form.applicant_role.as_deref() {
+            None => ApplicantRole::SelfApplicant,
+            Some(code) => ApplicantRole::from_code(code.trim()).ok_or(validate::FieldError::InvalidCharacters {
+                field: Field::Note,
+            })?,
+        };
+        let description = validate::free_text(Field::Description, &form.description, validate::DESCRIPTION_MAX_CHARS)?;
+        let pesel = match form.pesel.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            // Collected only when the service needs it (data minimisation).
+            Some(p) if service.requires_pesel => Some(validate::pesel(p)?),
+            Some(_) => None,
+            None if service.requires_pesel => return Err(KioskError::PeselRequired),
+            None => None,
+        };
+        let (person_id, resident_code, person_doc) = self.existing_or_new_person(
+            form.resident_code.as_deref(),
+            &form.given_name,
+            &form.family_name,
+            form.birth_year,
+            form.phone.as_deref(),
+            false,
+        )?;
+        let at = self.stamp();
+        let sequence = self
+            .store
+            .meta("request_seq")?
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
+        let year = local_date(at.wall_ms).year();
+        let request = IntakeRequest {
+            id: RequestId::new(),
+            reference: codes::reference_number(
+                &self.identity.branch_code,
+                self.identity.kiosk_number,
+                year,
+                sequence,
+            ),
+            person_id,
+            branch_id: self.identity.branch_id,
+            kiosk_id: self.identity.kiosk_id,
+            service_id,
+            applicant_role,
+            description,
+            pesel,
+            declaration_version: DECLARATION_VERSION.to_owned(),
+            consent_version: INFORMATION_CLAUSE_VERSION.to_owned(),
+            history: vec![StatusChange {
+                status: RequestStatus::Submitted,
+                by: format!("kiosk:{}", self.identity.kiosk_id),
+                at,
+                decision_reference: None,
+                appeal_info: None,
+            }],
+            ipus_due: None,
+        };
+        let mut doc = IntakeDoc::create(&request, self.identity.kiosk_id)?;
+        let now = timestamp(at.wall_ms);
+        let tx = self.store.write()?;
+        if let Some(mut person) = person_doc {
+            let p = person.read()?;
+            tx.put_snapshot(person.doc().key(), &person.doc_mut().save(), true, &now)?;
+            tx.upsert_person(&p)?;
+        }
+        tx.put_snapshot(doc.doc().key(), &doc.doc_mut().save(), true, &now)?;
+        tx.upsert_request(&request)?;
+        tx.set_meta("request_seq", &sequence.to_string())?;
+        tx.set_meta("hlc", &at.to_string())?;
+        tx.commit()?;
+        Ok(IntakeReceipt {
+            request_id: request.id,
+            reference: request.reference,
+            person_id,
+            resident_code,
+            service_name: service.name,
+            status: RequestStatus::Submitted.code().to_owned(),
+        })
+    }
+
+    /// Housekeeping after an acknowledged action: compact a document whose incremental
+    /// chunks have outgrown its snapshot. Never on the path to an acknowledgement.
+    pub fn maintain(&mut self, key: DocKey) -> Result<bool> {
+        let Some(size) = self.store.doc_size(key)? else {
+            return Ok(false);
+        };
+        if !size.wants_compaction() {
+            return Ok(false);
+        }
+        let DocKey::Roster(class) = key else {
+            return Ok(false);
+        };
+        let Some(cached) = self.rosters.get_mut(&class) else {
+            return Ok(false);
+        };
+        let snapshot = cached.doc.doc_mut().save();
+        let now = timestamp((self.wall)());
+        let tx = self.store.write()?;
+        tx.put_snapshot(key, &snapshot, false, &now)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Check that the database is sound and that the projection agrees with the
+    /// documents: every registration in a roster is projected with the state the seat
+    /// rules compute. Returns a list of problems (empty when all is well).
+    pub fn verify(&mut self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let integrity = self.store.integrity_check()?;
+        if integrity != "ok" {
+            problems.push(format!("integrity_check: {integrity}"));
+        }
+        let projected = self.store.all_registration_states()?;
+        let mut seen = 0usize;
+        for key in self.store.doc_keys("roster")? {
+            let DocKey::Roster(class) = key else { continue };
+            let Some(row) = self.store.class(class)? else {
+                problems.push(format!("roster {class} has no class"));
+                continue;
+            };
+            let policy = self.policy(class, &row)?;
+            let stored = self
+                .store
+                .load_doc(key)?
+                .ok_or_else(|| KioskError::UnknownClass(class.to_string()))?;
+            let doc = RosterDoc::from_doc(Doc::load(
+                key,
+                self.identity.kiosk_id,
+                &stored.snapshot,
+                stored.chunks.iter().map(Vec::as_slice),
+            )?)?;
+            let regs = doc.registrations()?;
+            let roster = seats::compute_roster(&policy, &regs);
+            for e in &roster.entries {
+                seen += 1;
+                let expected = (e.state.code().to_owned(), e.state.position());
+                match projected.get(&e.registration_id) {
+                    Some(p) if *p == expected => {}
+                    other => problems.push(format!(
+                        "registration {} is {:?} in the roster but {:?} in the projection",
+                        e.registration_id, expected, other
+                    )),
+                }
+            }
+        }
+        if seen != projected.len() {
+            problems.push(format!(
+                "{} registrations in rosters, {} in the projection",
+                seen,
+                projected.len()
+            ));
+        }
+        Ok(problems)
+    }
+}
+
+/// The kiosk's local calendar date for a wall time.
+pub fn local_date(wall_ms: u64) -> jiff::civil::Date {
+    let ts = jiff::Timestamp::from_millisecond(wall_ms as i64).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    ts.to_zoned(jiff::tz::TimeZone::system()).date()
+}
+
+/// RFC 3339 text for bookkeeping columns.
+fn timestamp(wall_ms: u64) -> String {
+    jiff::Timestamp::from_millisecond(wall_ms as i64)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_string()
+}

@@ -1,0 +1,530 @@
+//! The relational projection: rows the UI and the command line read, written in the same
+//! transaction as the document change they reflect.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId, ServiceId};
+use blisko_shared::model::{Branch, Catalog, IntakeRequest, Person, Registration, Service, WeeklySlot};
+use blisko_shared::seats::SeatState;
+
+use super::{Context, Result, Store, StoreError, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClassRow {
+    pub id: ClassId,
+    pub branch_id: BranchId,
+    pub title: String,
+    pub description: String,
+    pub instructor: String,
+    pub room: String,
+    pub capacity: u32,
+    pub waitlist_limit: u32,
+    pub age_group: String,
+    pub schedule: Vec<WeeklySlot>,
+    pub registration_opens: Option<String>,
+    pub registration_closes: Option<String>,
+    pub confirmed: u32,
+    pub waitlisted: u32,
+    /// Seats this kiosk can confirm right now.
+    pub free_seats: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistrationRow {
+    pub registration_id: RegistrationId,
+    pub class_id: ClassId,
+    pub person_id: PersonId,
+    pub kiosk_id: KioskId,
+    pub created: String,
+    pub status: String,
+    pub position: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonRow {
+    pub id: PersonId,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_year: u16,
+    pub resident_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestRow {
+    pub id: String,
+    pub reference: String,
+    pub service_id: ServiceId,
+    pub service_name: String,
+    pub status: String,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub classes: u64,
+    pub persons: u64,
+    pub registrations_active: u64,
+    pub registrations_confirmed: u64,
+    pub registrations_waitlisted: u64,
+    pub intake_requests: u64,
+    pub documents: u64,
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt {
+        what: what.to_owned(),
+        detail: value.chars().take(80).collect(),
+    }
+}
+
+fn parse<T: std::str::FromStr>(what: &str, value: String) -> Result<T> {
+    value.parse().map_err(|_| corrupt(what, &value))
+}
+
+impl Tx<'_> {
+    /// Replace this branch's catalog rows. Class seat counts are kept; the caller
+    /// recomputes them from the rosters.
+    pub fn project_catalog(&self, catalog: &Catalog) -> Result<()> {
+        let c = self.conn();
+        let b = &catalog.branch;
+        let branch_id = b.id.to_string();
+        c.execute(
+            "INSERT INTO branches (id, code, name, address, opening_hours) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+                address = excluded.address, opening_hours = excluded.opening_hours",
+            params![branch_id, b.code, b.name, b.address, b.opening_hours],
+        )
+        .ctx("project the branch")?;
+
+        c.execute("DELETE FROM classes WHERE branch_id = ?1", [&branch_id])
+            .ctx("project classes")?;
+        for class in &catalog.classes {
+            let schedule = serde_json::to_string(&class.schedule).map_err(|e| corrupt("schedule", &e.to_string()))?;
+            c.execute(
+                "INSERT INTO classes (id, branch_id, title, description, instructor, room, capacity,
+                    waitlist_limit, age_group, schedule_json, opens, closes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    class.id.to_string(),
+                    branch_id,
+                    class.title,
+                    class.description,
+                    class.instructor,
+                    class.room,
+                    class.capacity,
+                    class.waitlist_limit,
+                    class.age_group,
+                    schedule,
+                    class.registration_opens,
+                    class.registration_closes
+                ],
+            )
+            .ctx("project a class")?;
+            c.execute("DELETE FROM allotments WHERE class_id = ?1", [class.id.to_string()])
+                .ctx("project allotments")?;
+            for (kiosk, seats) in catalog.allotments_of(class.id) {
+                c.execute(
+                    "INSERT INTO allotments (class_id, kiosk_id, seats) VALUES (?1, ?2, ?3)",
+                    params![class.id.to_string(), kiosk.to_string(), seats],
+                )
+                .ctx("project an allotment")?;
+            }
+            c.execute("DELETE FROM sessions WHERE class_id = ?1", [class.id.to_string()])
+                .ctx("project sessions")?;
+        }
+        for s in &catalog.sessions {
+            c.execute(
+                "INSERT INTO sessions (id, class_id, date, start, minutes) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET class_id = excluded.class_id, date = excluded.date,
+                    start = excluded.start, minutes = excluded.minutes",
+                params![s.id.to_string(), s.class_id.to_string(), s.date, s.start, s.minutes],
+            )
+            .ctx("project a session")?;
+        }
+        c.execute("DELETE FROM services WHERE branch_id = ?1", [&branch_id])
+            .ctx("project services")?;
+        for s in &catalog.services {
+            c.execute(
+                "INSERT INTO services (id, branch_id, name, description, requires_pesel) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![s.id.to_string(), branch_id, s.name, s.description, s.requires_pesel],
+            )
+            .ctx("project a service")?;
+        }
+        c.execute("DELETE FROM staff", []).ctx("project staff")?;
+        for s in &catalog.staff {
+            c.execute(
+                "INSERT INTO staff (id, name, role, pin_hash) VALUES (?1, ?2, ?3, ?4)",
+                params![s.id.to_string(), s.name, s.role.code(), s.pin_hash],
+            )
+            .ctx("project a staff member")?;
+        }
+        Ok(())
+    }
+
+    pub fn upsert_person(&self, p: &Person) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO persons (id, given_name, family_name, birth_year, phone, resident_code, home_branch, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET given_name = excluded.given_name,
+                    family_name = excluded.family_name, birth_year = excluded.birth_year,
+                    phone = excluded.phone, resident_code = excluded.resident_code,
+                    home_branch = excluded.home_branch",
+                params![
+                    p.id.to_string(),
+                    p.given_name,
+                    p.family_name,
+                    p.birth_year,
+                    p.phone,
+                    p.resident_code,
+                    p.home_branch.to_string(),
+                    p.created.to_string()
+                ],
+            )
+            .ctx("project a person")?;
+        Ok(())
+    }
+
+    /// Write registrations with their computed state.
+    pub fn upsert_registration(&self, r: &Registration, state: SeatState) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO registrations (id, class_id, person_id, kiosk_id, created, cancelled, status, position)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET cancelled = excluded.cancelled,
+                    status = excluded.status, position = excluded.position",
+            )
+            .ctx("project a registration")?
+            .execute(params![
+                r.id.to_string(),
+                r.class_id.to_string(),
+                r.person_id.to_string(),
+                r.kiosk_id.to_string(),
+                r.created.to_string(),
+                r.cancelled.map(|c| c.to_string()),
+                state.code(),
+                state.position()
+            ])
+            .ctx("project a registration")?;
+        Ok(())
+    }
+
+    pub fn set_class_counts(&self, class: ClassId, confirmed: u32, waitlisted: u32, free_here: u32) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE classes SET confirmed = ?2, waitlisted = ?3, free_here = ?4 WHERE id = ?1")
+            .ctx("project class counts")?
+            .execute(params![class.to_string(), confirmed, waitlisted, free_here])
+            .ctx("project class counts")?;
+        Ok(())
+    }
+
+    pub fn upsert_request(&self, r: &IntakeRequest) -> Result<()> {
+        let created = r.history.first().map(|h| h.at.to_string()).unwrap_or_default();
+        self.conn()
+            .execute(
+                "INSERT INTO intake_requests (id, reference, person_id, service_id, branch_id, status, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+                params![
+                    r.id.to_string(),
+                    r.reference,
+                    r.person_id.to_string(),
+                    r.service_id.to_string(),
+                    r.branch_id.to_string(),
+                    r.status().code(),
+                    created
+                ],
+            )
+            .ctx("project an intake request")?;
+        Ok(())
+    }
+}
+
+const CLASS_COLUMNS: &str = "id, branch_id, title, description, instructor, room, capacity, waitlist_limit,
+    age_group, schedule_json, opens, closes, confirmed, waitlisted, free_here";
+
+fn class_row(r: &Row<'_>) -> rusqlite::Result<[String; 3]> {
+    Ok([r.get(0)?, r.get(1)?, r.get(9)?])
+}
+
+impl Store {
+    fn read_class(&self, r: &Row<'_>) -> Result<ClassRow> {
+        let [id, branch_id, schedule] = class_row(r).ctx("read a class")?;
+        let get = |i| -> Result<String> { r.get(i).ctx("read a class") };
+        let num = |i| -> Result<u32> { r.get(i).ctx("read a class") };
+        Ok(ClassRow {
+            id: parse("class id", id)?,
+            branch_id: parse("branch id", branch_id)?,
+            title: get(2)?,
+            description: get(3)?,
+            instructor: get(4)?,
+            room: get(5)?,
+            capacity: num(6)?,
+            waitlist_limit: num(7)?,
+            age_group: get(8)?,
+            schedule: serde_json::from_str(&schedule).map_err(|_| corrupt("schedule", &schedule))?,
+            registration_opens: r.get(10).ctx("read a class")?,
+            registration_closes: r.get(11).ctx("read a class")?,
+            confirmed: num(12)?,
+            waitlisted: num(13)?,
+            free_seats: num(14)?,
+        })
+    }
+
+    pub fn classes(&self) -> Result<Vec<ClassRow>> {
+        let sql = format!("SELECT {CLASS_COLUMNS} FROM classes ORDER BY title, id");
+        let mut stmt = self.conn().prepare(&sql).ctx("list classes")?;
+        let mut rows = stmt.query([]).ctx("list classes")?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().ctx("list classes")? {
+            out.push(self.read_class(row)?);
+        }
+        Ok(out)
+    }
+
+    pub fn class(&self, id: ClassId) -> Result<Option<ClassRow>> {
+        let sql = format!("SELECT {CLASS_COLUMNS} FROM classes WHERE id = ?1");
+        let mut stmt = self.conn().prepare_cached(&sql).ctx("read a class")?;
+        let mut rows = stmt.query([id.to_string()]).ctx("read a class")?;
+        match rows.next().ctx("read a class")? {
+            Some(row) => self.read_class(row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn allotments(&self, class: ClassId) -> Result<BTreeMap<KioskId, u32>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT kiosk_id, seats FROM allotments WHERE class_id = ?1")
+            .ctx("read allotments")?;
+        let rows = stmt
+            .query_map([class.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))
+            .ctx("read allotments")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("read allotments")?;
+        rows.into_iter()
+            .map(|(kiosk, seats)| Ok((parse("kiosk id", kiosk)?, seats)))
+            .collect()
+    }
+
+    pub fn branch(&self, id: BranchId) -> Result<Option<Branch>> {
+        self.conn()
+            .query_row(
+                "SELECT code, name, address, opening_hours FROM branches WHERE id = ?1",
+                [id.to_string()],
+                |r| {
+                    Ok(Branch {
+                        id,
+                        code: r.get(0)?,
+                        name: r.get(1)?,
+                        address: r.get(2)?,
+                        opening_hours: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .ctx("read the branch")
+    }
+
+    pub fn services(&self) -> Result<Vec<Service>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id, name, description, requires_pesel FROM services ORDER BY name")
+            .ctx("list services")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .ctx("list services")?
+            .collect::<rusqlite::Result<Vec<(String, String, String, bool)>>>()
+            .ctx("list services")?;
+        rows.into_iter()
+            .map(|(id, name, description, requires_pesel)| {
+                Ok(Service {
+                    id: parse("service id", id)?,
+                    name,
+                    description,
+                    requires_pesel,
+                })
+            })
+            .collect()
+    }
+
+    pub fn person_by_code(&self, code: &str) -> Result<Option<PersonRow>> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT id, given_name, family_name, birth_year, resident_code FROM persons WHERE resident_code = ?1",
+                [code],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                    ))
+                },
+            )
+            .optional()
+            .ctx("look up a resident code")?;
+        row.map(|(id, given_name, family_name, birth_year, resident_code)| {
+            Ok(PersonRow {
+                id: parse("person id", id)?,
+                given_name,
+                family_name,
+                birth_year,
+                resident_code,
+            })
+        })
+        .transpose()
+    }
+
+    fn registration_rows(&self, sql: &str, arg: String) -> Result<Vec<RegistrationRow>> {
+        let mut stmt = self.conn().prepare_cached(sql).ctx("read registrations")?;
+        let rows = stmt
+            .query_map([arg], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<u32>>(6)?,
+                ))
+            })
+            .ctx("read registrations")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("read registrations")?;
+        rows.into_iter()
+            .map(|(id, class, person, kiosk, created, status, position)| {
+                Ok(RegistrationRow {
+                    registration_id: parse("registration id", id)?,
+                    class_id: parse("class id", class)?,
+                    person_id: parse("person id", person)?,
+                    kiosk_id: parse("kiosk id", kiosk)?,
+                    created,
+                    status,
+                    position,
+                })
+            })
+            .collect()
+    }
+
+    /// A class's roster: confirmed, then the waiting list in order, then cancellations.
+    pub fn roster(&self, class: ClassId) -> Result<Vec<RegistrationRow>> {
+        self.registration_rows(
+            "SELECT id, class_id, person_id, kiosk_id, created, status, position FROM registrations
+             WHERE class_id = ?1
+             ORDER BY CASE status WHEN 'confirmed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END,
+                      position, created, id",
+            class.to_string(),
+        )
+    }
+
+    pub fn registrations_of(&self, person: PersonId) -> Result<Vec<RegistrationRow>> {
+        self.registration_rows(
+            "SELECT id, class_id, person_id, kiosk_id, created, status, position FROM registrations
+             WHERE person_id = ?1 ORDER BY created",
+            person.to_string(),
+        )
+    }
+
+    pub fn registration(&self, id: RegistrationId) -> Result<Option<RegistrationRow>> {
+        Ok(self
+            .registration_rows(
+                "SELECT id, class_id, person_id, kiosk_id, created, status, position FROM registrations WHERE id = ?1",
+                id.to_string(),
+            )?
+            .pop())
+    }
+
+    pub fn requests_of(&self, person: PersonId) -> Result<Vec<RequestRow>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT r.id, r.reference, r.service_id, coalesce(s.name, ''), r.status, r.created
+                 FROM intake_requests r LEFT JOIN services s ON s.id = r.service_id
+                 WHERE r.person_id = ?1 ORDER BY r.created",
+            )
+            .ctx("read intake requests")?;
+        let rows = stmt
+            .query_map([person.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .ctx("read intake requests")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("read intake requests")?;
+        rows.into_iter()
+            .map(|(id, reference, service, service_name, status, created)| {
+                Ok(RequestRow {
+                    id,
+                    reference,
+                    service_id: parse("service id", service)?,
+                    service_name,
+                    status,
+                    created,
+                })
+            })
+            .collect()
+    }
+
+    pub fn resident_code_taken(&self, code: &str) -> Result<bool> {
+        self.conn()
+            .query_row("SELECT EXISTS (SELECT 1 FROM persons WHERE resident_code = ?1)", [code], |r| r.get(0))
+            .ctx("check a resident code")
+    }
+
+    pub fn counts(&self) -> Result<Counts> {
+        self.conn()
+            .query_row(
+                "SELECT (SELECT count(*) FROM classes),
+                        (SELECT count(*) FROM persons),
+                        (SELECT count(*) FROM registrations WHERE status != 'cancelled'),
+                        (SELECT count(*) FROM registrations WHERE status = 'confirmed'),
+                        (SELECT count(*) FROM registrations WHERE status = 'waitlisted'),
+                        (SELECT count(*) FROM intake_requests),
+                        (SELECT count(*) FROM documents)",
+                [],
+                |r| {
+                    Ok(Counts {
+                        classes: r.get::<_, i64>(0)? as u64,
+                        persons: r.get::<_, i64>(1)? as u64,
+                        registrations_active: r.get::<_, i64>(2)? as u64,
+                        registrations_confirmed: r.get::<_, i64>(3)? as u64,
+                        registrations_waitlisted: r.get::<_, i64>(4)? as u64,
+                        intake_requests: r.get::<_, i64>(5)? as u64,
+                        documents: r.get::<_, i64>(6)? as u64,
+                    })
+                },
+            )
+            .ctx("count records")
+    }
+
+    /// Projected registrations with state, for consistency checks.
+    pub fn all_registration_states(&self) -> Result<BTreeMap<RegistrationId, (String, Option<u32>)>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id, status, position FROM registrations")
+            .ctx("read registrations")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<u32>>(2)?)))
+            .ctx("read registrations")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("read registrations")?;
+        rows.into_iter()
+            .map(|(id, status, position)| Ok((parse("registration id", id)?, (status, position))))
+            .collect()
+    }
+}
