@@ -182,10 +182,13 @@ impl Doc {
             doc: key.to_string(),
             source: Box::new(source),
         };
-        let mut am = Automerge::load(snapshot).map_err(err)?;
+        // One strict load of everything: `load_incremental` skips a chunk it cannot parse
+        // (a torn write) without an error, which would silently lose stored changes.
+        let mut bytes = snapshot.to_vec();
         for chunk in chunks {
-            am.load_incremental(chunk).map_err(err)?;
+            bytes.extend_from_slice(chunk);
         }
+        let mut am = Automerge::load(&bytes).map_err(err)?;
         am.set_actor(actor_for(kiosk));
         let doc = Doc {
             key,
