@@ -1,1 +1,473 @@
-pub fn run() {}
+//! The kiosk's command line: the same core as the touch app, for staff, scripts and tests.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde::{Deserialize, Serialize};
+
+use blisko_shared::i18n::Lang;
+
+use crate::error::KioskError;
+use crate::kiosk::{self, IntakeForm, Kiosk, RegistrationForm};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "blisko-kiosk",
+    version,
+    about = "Blisko kiosk: registration for classes and intake requests, offline first",
+    long_about = "Blisko kiosk: registration for classes and intake requests at a branch point.\n\
+                  Everything works offline; data lives in one SQLite file under --data."
+)]
+pub struct Cli {
+    /// The kiosk's data folder.
+    #[arg(
+        long,
+        global = true,
+        env = "BLISKO_KIOSK_DATA",
+        default_value = "blisko-kiosk-data"
+    )]
+    pub data: PathBuf,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Language of messages for people: pl or en.
+    #[arg(long, global = true, env = "BLISKO_LANG", default_value = "en")]
+    pub lang: Lang,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up a standalone kiosk (no server yet) with the built-in demo catalogue.
+    Demo {
+        /// Branch code: MAL, SI, CIM or SW.
+        #[arg(long, default_value = "MAL")]
+        branch: String,
+    },
+    /// List classes with free seats and waiting lists.
+    Classes,
+    /// List the services an intake request can be made for.
+    Services,
+    /// Register a person for a class.
+    Register(RegisterArgs),
+    /// Cancel a registration; the first person waiting gets the seat.
+    Cancel {
+        #[arg(long)]
+        registration: String,
+    },
+    /// Each registration of a class with its state.
+    Roster {
+        #[arg(long)]
+        class: String,
+    },
+    /// Submit an intake request (wniosek) for a service.
+    Intake(IntakeArgs),
+    /// A resident's registrations and requests, by resident code.
+    Requests {
+        #[arg(long)]
+        resident_code: String,
+    },
+    /// Counts, pending (unsynced) changes and sync state.
+    Status,
+    /// Check the database and that the projection agrees with the documents.
+    Check,
+    /// Run many actions from JSON lines on standard input (one acknowledgement line each).
+    Batch,
+}
+
+#[derive(Debug, Args, Deserialize)]
+pub struct RegisterArgs {
+    #[arg(long)]
+    pub class: String,
+    #[arg(long)]
+    pub given: String,
+    #[arg(long)]
+    pub family: String,
+    #[arg(long)]
+    pub birth_year: i32,
+    #[arg(long)]
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The person confirmed the information clause.
+    #[arg(long)]
+    #[serde(default)]
+    pub consent: bool,
+    /// The person agreed to SMS reminders (needs --phone).
+    #[arg(long)]
+    #[serde(default)]
+    pub sms_consent: bool,
+    /// A returning resident's code.
+    #[arg(long)]
+    #[serde(default)]
+    pub resident_code: Option<String>,
+}
+
+#[derive(Debug, Args, Deserialize)]
+pub struct IntakeArgs {
+    #[arg(long)]
+    pub service: String,
+    #[arg(long)]
+    pub given: String,
+    #[arg(long)]
+    pub family: String,
+    #[arg(long)]
+    pub birth_year: i32,
+    #[arg(long)]
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// self, legal_representative or de_facto_carer.
+    #[arg(long)]
+    #[serde(default)]
+    pub role: Option<String>,
+    #[arg(long)]
+    pub description: String,
+    /// Only for services that need it.
+    #[arg(long)]
+    #[serde(default)]
+    pub pesel: Option<String>,
+    /// The applicant confirmed the declaration of meeting the conditions.
+    #[arg(long)]
+    #[serde(default)]
+    pub declaration: bool,
+    /// The applicant confirmed the information clause.
+    #[arg(long)]
+    #[serde(default)]
+    pub consent: bool,
+    #[arg(long)]
+    #[serde(default)]
+    pub resident_code: Option<String>,
+}
+
+impl From<&RegisterArgs> for RegistrationForm {
+    fn from(a: &RegisterArgs) -> Self {
+        RegistrationForm {
+            class_id: a.class.clone(),
+            given_name: a.given.clone(),
+            family_name: a.family.clone(),
+            birth_year: a.birth_year,
+            phone: a.phone.clone(),
+            consent: a.consent,
+            sms_consent: a.sms_consent,
+            resident_code: a.resident_code.clone(),
+        }
+    }
+}
+
+impl From<&IntakeArgs> for IntakeForm {
+    fn from(a: &IntakeArgs) -> Self {
+        IntakeForm {
+            service_id: a.service.clone(),
+            given_name: a.given.clone(),
+            family_name: a.family.clone(),
+            birth_year: a.birth_year,
+            phone: a.phone.clone(),
+            applicant_role: a.role.clone(),
+            description: a.description.clone(),
+            pesel: a.pesel.clone(),
+            declaration: a.declaration,
+            consent: a.consent,
+            resident_code: a.resident_code.clone(),
+        }
+    }
+}
+
+/// One line of `batch` input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum BatchItem {
+    Register(RegisterArgs),
+    Intake(IntakeArgs),
+    Cancel { registration: String },
+}
+
+/// Parse the command line, run, and map the outcome to an exit code: 0 done, 2 the input
+/// was refused (nothing written), 1 the kiosk failed (nothing acknowledged).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&cli, &e);
+            if e.is_user_error() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn report_error(cli: &Cli, e: &KioskError) {
+    // Personal data never goes to logs; the message names fields, not their values.
+    tracing::debug!(code = e.code(), "command failed");
+    if cli.json {
+        let body =
+            serde_json::json!({ "error": { "code": e.code(), "message": e.message(cli.lang) } });
+        eprintln!("{body}");
+    } else {
+        eprintln!("error: {}", e.message(cli.lang));
+        if !e.is_user_error() {
+            eprintln!("  cause: {e}");
+        }
+    }
+}
+
+fn print_json(value: &impl Serialize) -> Result<(), KioskError> {
+    let text = serde_json::to_string(value).map_err(|e| KioskError::Io {
+        context: "encode JSON output".into(),
+        source: std::io::Error::other(e),
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
+pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
+    let dir = &cli.data;
+    match &cli.command {
+        Command::Demo { branch } => {
+            let k = Kiosk::setup_demo(dir, branch, kiosk::system_clock())?;
+            let id = k.identity();
+            if cli.json {
+                print_json(id)?;
+            } else {
+                println!(
+                    "Demo kiosk {} set up for branch {} in {} ({} classes).",
+                    id.kiosk_id,
+                    id.branch_code,
+                    dir.display(),
+                    k.classes()?.len()
+                );
+                println!("Next: blisko-kiosk --data {} classes", dir.display());
+            }
+        }
+        Command::Classes => {
+            let k = Kiosk::open(dir)?;
+            let classes = k.classes()?;
+            if cli.json {
+                print_json(&classes)?;
+            } else {
+                for c in classes {
+                    let when: Vec<String> = c
+                        .schedule
+                        .iter()
+                        .map(|s| format!("{} {}", s.weekday.code(), s.start))
+                        .collect();
+                    println!(
+                        "{}  {:<36} {:>2}/{:<2} seats taken, {} free here, {} waiting  [{}]",
+                        c.id,
+                        c.title,
+                        c.confirmed,
+                        c.capacity,
+                        c.free_seats,
+                        c.waitlisted,
+                        when.join(", ")
+                    );
+                }
+            }
+        }
+        Command::Services => {
+            let k = Kiosk::open(dir)?;
+            let services = k.services()?;
+            if cli.json {
+                print_json(&services)?;
+            } else {
+                for s in services {
+                    let pesel = if s.requires_pesel {
+                        "  (needs PESEL)"
+                    } else {
+                        ""
+                    };
+                    println!("{}  {}{}", s.id, s.name, pesel);
+                }
+            }
+        }
+        Command::Register(args) => {
+            let mut k = Kiosk::open(dir)?;
+            let receipt = k.register(&args.into())?;
+            if cli.json {
+                print_json(&receipt)?;
+            } else {
+                match receipt.position {
+                    None => println!("{}: {}", receipt.class_title, receipt.status),
+                    Some(p) => {
+                        println!("{}: {} (position {p})", receipt.class_title, receipt.status)
+                    }
+                }
+                println!("registration: {}", receipt.registration_id);
+                println!("resident code: {}", receipt.resident_code);
+            }
+        }
+        Command::Cancel { registration } => {
+            let mut k = Kiosk::open(dir)?;
+            let receipt = k.cancel(registration)?;
+            if cli.json {
+                print_json(&receipt)?;
+            } else {
+                println!("registration {}: cancelled", receipt.registration_id);
+                for p in receipt.promoted {
+                    println!("promoted from the waiting list: {p}");
+                }
+            }
+        }
+        Command::Roster { class } => {
+            let k = Kiosk::open(dir)?;
+            let rows = k.roster(class)?;
+            if cli.json {
+                print_json(&rows)?;
+            } else {
+                for r in rows {
+                    let position = r.position.map(|p| format!(" #{p}")).unwrap_or_default();
+                    println!("{}  {}{}", r.registration_id, r.status, position);
+                }
+            }
+        }
+        Command::Intake(args) => {
+            let mut k = Kiosk::open(dir)?;
+            let receipt = k.submit_intake(&args.into())?;
+            if cli.json {
+                print_json(&receipt)?;
+            } else {
+                println!("{}: submitted", receipt.service_name);
+                println!("reference: {}", receipt.reference);
+                println!("resident code: {}", receipt.resident_code);
+            }
+        }
+        Command::Requests { resident_code } => {
+            let k = Kiosk::open(dir)?;
+            let overview = k.resident(resident_code)?;
+            if cli.json {
+                print_json(&overview)?;
+            } else {
+                println!("resident {}", overview.resident_code);
+                for r in &overview.registrations {
+                    let position = r.position.map(|p| format!(" #{p}")).unwrap_or_default();
+                    println!(
+                        "  class    {}: {}{}  ({})",
+                        r.class_title, r.status, position, r.registration_id
+                    );
+                }
+                for r in &overview.requests {
+                    println!(
+                        "  request  {} {}: {}",
+                        r.reference, r.service_name, r.status
+                    );
+                }
+            }
+        }
+        Command::Status => {
+            let k = Kiosk::open(dir)?;
+            let status = k.status()?;
+            if cli.json {
+                print_json(&status)?;
+            } else {
+                let c = status.counts;
+                println!(
+                    "kiosk {} ({}), branch {}",
+                    status.kiosk_id, status.mode, status.branch_code
+                );
+                println!(
+                    "{} classes, {} persons, {} active registrations ({} confirmed, {} waiting), {} requests",
+                    c.classes,
+                    c.persons,
+                    c.registrations_active,
+                    c.registrations_confirmed,
+                    c.registrations_waitlisted,
+                    c.intake_requests
+                );
+                println!(
+                    "pending changes (not yet synced): {}",
+                    status.pending_changes
+                );
+                println!(
+                    "last sync: {}",
+                    status.last_sync.as_deref().unwrap_or("never")
+                );
+                if let Some(e) = status.last_sync_error {
+                    println!("last sync error: {e}");
+                }
+            }
+        }
+        Command::Check => {
+            let mut k = Kiosk::open(dir)?;
+            let problems = k.verify()?;
+            if cli.json {
+                print_json(
+                    &serde_json::json!({ "ok": problems.is_empty(), "problems": problems }),
+                )?;
+            } else if problems.is_empty() {
+                println!("ok");
+            } else {
+                for p in &problems {
+                    println!("problem: {p}");
+                }
+            }
+            if !problems.is_empty() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Batch => return run_batch(cli),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each input line is acknowledged on its own line only after it is durable; a refused
+/// line gets an error line and the batch goes on.
+fn run_batch(cli: &Cli) -> Result<ExitCode, KioskError> {
+    let mut k = Kiosk::open(&cli.data)?;
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    let mut refused = 0u64;
+    for (index, line) in stdin.lock().lines().enumerate() {
+        let line = line.map_err(|source| KioskError::Io {
+            context: "read standard input".into(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let outcome = match serde_json::from_str::<BatchItem>(&line) {
+            Err(e) => Err(serde_json::json!({ "code": "malformed", "message": e.to_string() })),
+            Ok(item) => {
+                let result = match &item {
+                    BatchItem::Register(a) => k.register(&a.into()).map(serde_json::to_value),
+                    BatchItem::Intake(a) => k.submit_intake(&a.into()).map(serde_json::to_value),
+                    BatchItem::Cancel { registration } => {
+                        k.cancel(registration).map(serde_json::to_value)
+                    }
+                };
+                match result {
+                    Ok(Ok(value)) => Ok(value),
+                    Ok(Err(e)) => {
+                        Err(serde_json::json!({ "code": "encode", "message": e.to_string() }))
+                    }
+                    // A failing disk or database stops the batch: nothing after it is tried.
+                    Err(e) if !e.is_user_error() => return Err(e),
+                    Err(e) => {
+                        Err(serde_json::json!({ "code": e.code(), "message": e.message(cli.lang) }))
+                    }
+                }
+            }
+        };
+        let out = match outcome {
+            Ok(ack) => serde_json::json!({ "line": index + 1, "ok": ack }),
+            Err(error) => {
+                refused += 1;
+                serde_json::json!({ "line": index + 1, "error": error })
+            }
+        };
+        writeln!(stdout, "{out}")
+            .and_then(|_| stdout.flush())
+            .map_err(|source| KioskError::Io {
+                context: "write an acknowledgement".into(),
+                source,
+            })?;
+    }
+    Ok(if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}

@@ -59,7 +59,10 @@ impl KioskError {
     pub fn is_user_error(&self) -> bool {
         !matches!(
             self,
-            KioskError::Store(_) | KioskError::Document(_) | KioskError::Io { .. } | KioskError::Busy(_)
+            KioskError::Store(_)
+                | KioskError::Document(_)
+                | KioskError::Io { .. }
+                | KioskError::Busy(_)
         )
     }
 
@@ -120,9 +123,9 @@ impl KioskError {
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::Pl) => pl(
                 "Brak miejsca w pamięci kiosku. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.",
             ),
-            (KioskError::Store(StoreError::DiskFull { .. }), Lang::En) => pl(
-                "The kiosk's storage is full. Nothing was saved. Please tell a member of staff.",
-            ),
+            (KioskError::Store(StoreError::DiskFull { .. }), Lang::En) => {
+                pl("The kiosk's storage is full. Nothing was saved. Please tell a member of staff.")
+            }
             (e, Lang::Pl) if !e.is_user_error() => {
                 pl("Coś poszło nie tak. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.")
             }

@@ -17,9 +17,12 @@ use blisko_shared::codes;
 use blisko_shared::demo;
 use blisko_shared::docs::{CatalogDoc, Doc, DocKey, IntakeDoc, PersonDoc, RosterDoc, RosterEdit};
 use blisko_shared::hlc::{Hlc, HlcClock};
-use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId, RequestId, ServiceId};
+use blisko_shared::ids::{
+    BranchId, ClassId, KioskId, PersonId, RegistrationId, RequestId, ServiceId,
+};
 use blisko_shared::model::{
-    ApplicantRole, Consent, ConsentKind, IntakeRequest, Person, Registration, RequestStatus, StatusChange,
+    ApplicantRole, Consent, ConsentKind, IntakeRequest, Person, Registration, RequestStatus,
+    StatusChange,
 };
 use blisko_shared::seats::{self, Admission, SeatPolicy, SeatState};
 use blisko_shared::validate::{self, Field};
@@ -215,13 +218,21 @@ fn read_identity(store: &Store) -> Result<Option<Identity>> {
         kiosk_id: kiosk.parse().map_err(|_| corrupt("kiosk id", &kiosk))?,
         branch_id: branch.parse().map_err(|_| corrupt("branch id", &branch))?,
         branch_code: code,
-        kiosk_number: number.parse().map_err(|_| corrupt("kiosk number", &number))?,
+        kiosk_number: number
+            .parse()
+            .map_err(|_| corrupt("kiosk number", &number))?,
         mode,
     }))
 }
 
-fn parse_id<T: std::str::FromStr>(input: &str, err: impl FnOnce(String) -> KioskError) -> Result<T> {
-    input.trim().parse().map_err(|_| err(input.chars().take(64).collect()))
+fn parse_id<T: std::str::FromStr>(
+    input: &str,
+    err: impl FnOnce(String) -> KioskError,
+) -> Result<T> {
+    input
+        .trim()
+        .parse()
+        .map_err(|_| err(input.chars().take(64).collect()))
 }
 
 impl Kiosk {
@@ -236,7 +247,8 @@ impl Kiosk {
         }
         let lock = lock_dir(dir)?;
         let store = Store::open(dir)?;
-        let identity = read_identity(&store)?.ok_or_else(|| KioskError::NotSetUp(dir.display().to_string()))?;
+        let identity = read_identity(&store)?
+            .ok_or_else(|| KioskError::NotSetUp(dir.display().to_string()))?;
         let clock = match store.meta("hlc")? {
             Some(last) => HlcClock::resume(last.parse().map_err(|_| {
                 KioskError::Store(StoreError::Corrupt {
@@ -292,7 +304,11 @@ impl Kiosk {
         tx.put_snapshot(doc.doc().key(), &doc.doc_mut().save(), false, &now)?;
         tx.project_catalog(&catalog)?;
         for class in &catalog.classes {
-            let free = catalog.allotments_of(class.id).get(&identity.kiosk_id).copied().unwrap_or(0);
+            let free = catalog
+                .allotments_of(class.id)
+                .get(&identity.kiosk_id)
+                .copied()
+                .unwrap_or(0);
             tx.set_class_counts(class.id, 0, 0, free)?;
         }
         tx.commit()?;
@@ -348,15 +364,19 @@ impl Kiosk {
 
     /// A returning resident's registrations and requests, found by their code.
     pub fn resident(&self, code: &str) -> Result<ResidentOverview> {
-        let normalized =
-            codes::normalize_resident_code(code).ok_or_else(|| KioskError::UnknownResidentCode(code.to_owned()))?;
+        let normalized = codes::normalize_resident_code(code)
+            .ok_or_else(|| KioskError::UnknownResidentCode(code.to_owned()))?;
         let person = self
             .store
             .person_by_code(&normalized)?
             .ok_or_else(|| KioskError::UnknownResidentCode(normalized.clone()))?;
         let mut registrations = Vec::new();
         for r in self.store.registrations_of(person.id)? {
-            let title = self.store.class(r.class_id)?.map(|c| c.title).unwrap_or_default();
+            let title = self
+                .store
+                .class(r.class_id)?
+                .map(|c| c.title)
+                .unwrap_or_default();
             registrations.push(ResidentRegistration {
                 registration_id: r.registration_id,
                 class_id: r.class_id,
@@ -409,7 +429,11 @@ impl Kiosk {
                 )?)?,
                 None => RosterDoc::create(class, self.identity.kiosk_id)?,
             };
-            let regs = doc.registrations()?.into_iter().map(|r| (r.id, r)).collect();
+            let regs = doc
+                .registrations()?
+                .into_iter()
+                .map(|r| (r.id, r))
+                .collect();
             let states = self
                 .store
                 .roster(class)?
@@ -425,7 +449,8 @@ impl Kiosk {
                     Some((row.registration_id, state))
                 })
                 .collect();
-            self.rosters.insert(class, CachedRoster { doc, regs, states });
+            self.rosters
+                .insert(class, CachedRoster { doc, regs, states });
         }
         self.rosters
             .get_mut(&class)
@@ -470,7 +495,12 @@ impl Kiosk {
             .entries
             .iter()
             .filter(|e| cached.states.get(&e.registration_id) != Some(&e.state))
-            .filter_map(|e| cached.regs.get(&e.registration_id).map(|r| (r.clone(), e.state)))
+            .filter_map(|e| {
+                cached
+                    .regs
+                    .get(&e.registration_id)
+                    .map(|r| (r.clone(), e.state))
+            })
             .collect();
         let key = cached.doc.doc().key();
         let bytes = if stored_before {
@@ -494,7 +524,12 @@ impl Kiosk {
         for (reg, state) in &changed {
             tx.upsert_registration(reg, *state)?;
         }
-        tx.set_class_counts(class, roster.confirmed() as u32, roster.waitlisted() as u32, free_here)?;
+        tx.set_class_counts(
+            class,
+            roster.confirmed() as u32,
+            roster.waitlisted() as u32,
+            free_here,
+        )?;
         extra(&tx)?;
         tx.set_meta("hlc", &hlc)?;
         tx.commit()?;
@@ -515,7 +550,8 @@ impl Kiosk {
         for edit in edits {
             let id = match edit {
                 RosterEdit::Register(r) => r.id,
-                RosterEdit::Cancel { registration, .. } | RosterEdit::Grant { registration, .. } => *registration,
+                RosterEdit::Cancel { registration, .. }
+                | RosterEdit::Grant { registration, .. } => *registration,
                 RosterEdit::Mark(_) => continue,
             };
             if let Some(reg) = cached.doc.registration(id)? {
@@ -548,8 +584,8 @@ impl Kiosk {
             None => None,
         };
         if let Some(code) = resident_code.map(str::trim).filter(|c| !c.is_empty()) {
-            let normalized =
-                codes::normalize_resident_code(code).ok_or_else(|| KioskError::UnknownResidentCode(code.to_owned()))?;
+            let normalized = codes::normalize_resident_code(code)
+                .ok_or_else(|| KioskError::UnknownResidentCode(code.to_owned()))?;
             let person = self
                 .store
                 .person_by_code(&normalized)?
@@ -601,8 +637,14 @@ impl Kiosk {
             return Err(KioskError::UnknownClass(form.class_id.clone()));
         }
         let today = local_date((self.wall)()).to_string();
-        let too_early = class.registration_opens.as_deref().is_some_and(|d| today.as_str() < d);
-        let too_late = class.registration_closes.as_deref().is_some_and(|d| today.as_str() > d);
+        let too_early = class
+            .registration_opens
+            .as_deref()
+            .is_some_and(|d| today.as_str() < d);
+        let too_late = class
+            .registration_closes
+            .as_deref()
+            .is_some_and(|d| today.as_str() > d);
         if too_early || too_late {
             return Err(KioskError::RegistrationClosed { title: class.title });
         }
@@ -699,7 +741,10 @@ impl Kiosk {
         let regs: Vec<Registration> = cached.regs.values().cloned().collect();
         let at = self.stamp();
         let promoted = seats::plan_cancellation(&policy, &regs, id, at, kiosk);
-        let mut edits = vec![RosterEdit::Cancel { registration: id, at }];
+        let mut edits = vec![RosterEdit::Cancel {
+            registration: id,
+            at,
+        }];
         edits.extend(promoted.iter().map(|p| RosterEdit::Grant {
             registration: *p,
             authority: kiosk,
@@ -732,12 +777,20 @@ impl Kiosk {
             .ok_or_else(|| KioskError::UnknownService(form.service_id.clone()))?;
         let applicant_role = match form.applicant_role.as_deref() {
             None => ApplicantRole::SelfApplicant,
-            Some(code) => ApplicantRole::from_code(code.trim()).ok_or(validate::FieldError::InvalidCharacters {
-                field: Field::Note,
-            })?,
+            Some(code) => ApplicantRole::from_code(code.trim())
+                .ok_or(validate::FieldError::InvalidCharacters { field: Field::Note })?,
         };
-        let description = validate::free_text(Field::Description, &form.description, validate::DESCRIPTION_MAX_CHARS)?;
-        let pesel = match form.pesel.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        let description = validate::free_text(
+            Field::Description,
+            &form.description,
+            validate::DESCRIPTION_MAX_CHARS,
+        )?;
+        let pesel = match form
+            .pesel
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             // Collected only when the service needs it (data minimisation).
             Some(p) if service.requires_pesel => Some(validate::pesel(p)?),
             Some(_) => None,
@@ -887,7 +940,8 @@ impl Kiosk {
 
 /// The kiosk's local calendar date for a wall time.
 pub fn local_date(wall_ms: u64) -> jiff::civil::Date {
-    let ts = jiff::Timestamp::from_millisecond(wall_ms as i64).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let ts =
+        jiff::Timestamp::from_millisecond(wall_ms as i64).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     ts.to_zoned(jiff::tz::TimeZone::system()).date()
 }
 

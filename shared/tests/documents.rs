@@ -592,3 +592,15 @@ fn a_truncated_chunk_is_an_error_not_a_panic() {
     let key = DocKey::Roster(stored.roster.class_id());
     assert!(Doc::load(key, stored.kiosk, snapshot, []).is_err());
 }
+
+#[test]
+fn a_missing_chunk_is_refused_rather_than_showing_an_old_state() {
+    let stored = stored_roster();
+    assert!(stored.chunks.len() >= 3);
+    let without_first = stored.chunks[1..].iter().map(|c| c.as_slice());
+    match stored.load(without_first) {
+        Err(DocError::Incomplete { missing, .. }) => assert!(missing >= 1),
+        Err(other) => panic!("expected an incomplete document, got {other}"),
+        Ok(_) => panic!("a roster with a lost change loaded as if complete"),
+    }
+}

@@ -29,7 +29,9 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("the data folder was written by a newer Blisko (schema {found}, this build knows {known}); please update")]
+    #[error(
+        "the data folder was written by a newer Blisko (schema {found}, this build knows {known}); please update"
+    )]
     TooNew { found: i64, known: i64 },
     #[error("stored value {what} is corrupt: {detail}")]
     Corrupt { what: String, detail: String },
@@ -245,7 +247,13 @@ impl Tx<'_> {
     }
 
     /// Store a document as a fresh full save (new documents, and compaction).
-    pub fn put_snapshot(&self, key: DocKey, snapshot: &[u8], local_change: bool, now: &str) -> Result<()> {
+    pub fn put_snapshot(
+        &self,
+        key: DocKey,
+        snapshot: &[u8],
+        local_change: bool,
+        now: &str,
+    ) -> Result<()> {
         let doc_id = key.to_string();
         self.tx
             .execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [&doc_id])
@@ -265,7 +273,13 @@ impl Tx<'_> {
     }
 
     /// Append changes to a stored document.
-    pub fn append_chunk(&self, key: DocKey, chunk: &[u8], local_change: bool, now: &str) -> Result<()> {
+    pub fn append_chunk(
+        &self,
+        key: DocKey,
+        chunk: &[u8],
+        local_change: bool,
+        now: &str,
+    ) -> Result<()> {
         let doc_id = key.to_string();
         let seq: i64 = self
             .tx

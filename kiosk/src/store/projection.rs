@@ -7,7 +7,9 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId, ServiceId};
-use blisko_shared::model::{Branch, Catalog, IntakeRequest, Person, Registration, Service, WeeklySlot};
+use blisko_shared::model::{
+    Branch, Catalog, IntakeRequest, Person, Registration, Service, WeeklySlot,
+};
 use blisko_shared::seats::SeatState;
 
 use super::{Context, Result, Store, StoreError, Tx};
@@ -102,7 +104,8 @@ impl Tx<'_> {
         c.execute("DELETE FROM classes WHERE branch_id = ?1", [&branch_id])
             .ctx("project classes")?;
         for class in &catalog.classes {
-            let schedule = serde_json::to_string(&class.schedule).map_err(|e| corrupt("schedule", &e.to_string()))?;
+            let schedule = serde_json::to_string(&class.schedule)
+                .map_err(|e| corrupt("schedule", &e.to_string()))?;
             c.execute(
                 "INSERT INTO classes (id, branch_id, title, description, instructor, room, capacity,
                     waitlist_limit, age_group, schedule_json, opens, closes)
@@ -123,8 +126,11 @@ impl Tx<'_> {
                 ],
             )
             .ctx("project a class")?;
-            c.execute("DELETE FROM allotments WHERE class_id = ?1", [class.id.to_string()])
-                .ctx("project allotments")?;
+            c.execute(
+                "DELETE FROM allotments WHERE class_id = ?1",
+                [class.id.to_string()],
+            )
+            .ctx("project allotments")?;
             for (kiosk, seats) in catalog.allotments_of(class.id) {
                 c.execute(
                     "INSERT INTO allotments (class_id, kiosk_id, seats) VALUES (?1, ?2, ?3)",
@@ -132,8 +138,11 @@ impl Tx<'_> {
                 )
                 .ctx("project an allotment")?;
             }
-            c.execute("DELETE FROM sessions WHERE class_id = ?1", [class.id.to_string()])
-                .ctx("project sessions")?;
+            c.execute(
+                "DELETE FROM sessions WHERE class_id = ?1",
+                [class.id.to_string()],
+            )
+            .ctx("project sessions")?;
         }
         for s in &catalog.sessions {
             c.execute(
@@ -212,9 +221,17 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn set_class_counts(&self, class: ClassId, confirmed: u32, waitlisted: u32, free_here: u32) -> Result<()> {
+    pub fn set_class_counts(
+        &self,
+        class: ClassId,
+        confirmed: u32,
+        waitlisted: u32,
+        free_here: u32,
+    ) -> Result<()> {
         self.conn()
-            .prepare_cached("UPDATE classes SET confirmed = ?2, waitlisted = ?3, free_here = ?4 WHERE id = ?1")
+            .prepare_cached(
+                "UPDATE classes SET confirmed = ?2, waitlisted = ?3, free_here = ?4 WHERE id = ?1",
+            )
             .ctx("project class counts")?
             .execute(params![class.to_string(), confirmed, waitlisted, free_here])
             .ctx("project class counts")?;
@@ -222,7 +239,11 @@ impl Tx<'_> {
     }
 
     pub fn upsert_request(&self, r: &IntakeRequest) -> Result<()> {
-        let created = r.history.first().map(|h| h.at.to_string()).unwrap_or_default();
+        let created = r
+            .history
+            .first()
+            .map(|h| h.at.to_string())
+            .unwrap_or_default();
         self.conn()
             .execute(
                 "INSERT INTO intake_requests (id, reference, person_id, service_id, branch_id, status, created)
@@ -243,7 +264,8 @@ impl Tx<'_> {
     }
 }
 
-const CLASS_COLUMNS: &str = "id, branch_id, title, description, instructor, room, capacity, waitlist_limit,
+const CLASS_COLUMNS: &str =
+    "id, branch_id, title, description, instructor, room, capacity, waitlist_limit,
     age_group, schedule_json, opens, closes, confirmed, waitlisted, free_here";
 
 fn class_row(r: &Row<'_>) -> rusqlite::Result<[String; 3]> {
@@ -265,7 +287,8 @@ impl Store {
             capacity: num(6)?,
             waitlist_limit: num(7)?,
             age_group: get(8)?,
-            schedule: serde_json::from_str(&schedule).map_err(|_| corrupt("schedule", &schedule))?,
+            schedule: serde_json::from_str(&schedule)
+                .map_err(|_| corrupt("schedule", &schedule))?,
             registration_opens: r.get(10).ctx("read a class")?,
             registration_closes: r.get(11).ctx("read a class")?,
             confirmed: num(12)?,
@@ -301,7 +324,9 @@ impl Store {
             .prepare_cached("SELECT kiosk_id, seats FROM allotments WHERE class_id = ?1")
             .ctx("read allotments")?;
         let rows = stmt
-            .query_map([class.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))
+            .query_map([class.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
+            })
             .ctx("read allotments")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("read allotments")?;
@@ -482,7 +507,11 @@ impl Store {
 
     pub fn resident_code_taken(&self, code: &str) -> Result<bool> {
         self.conn()
-            .query_row("SELECT EXISTS (SELECT 1 FROM persons WHERE resident_code = ?1)", [code], |r| r.get(0))
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM persons WHERE resident_code = ?1)",
+                [code],
+                |r| r.get(0),
+            )
             .ctx("check a resident code")
     }
 
@@ -513,13 +542,21 @@ impl Store {
     }
 
     /// Projected registrations with state, for consistency checks.
-    pub fn all_registration_states(&self) -> Result<BTreeMap<RegistrationId, (String, Option<u32>)>> {
+    pub fn all_registration_states(
+        &self,
+    ) -> Result<BTreeMap<RegistrationId, (String, Option<u32>)>> {
         let mut stmt = self
             .conn()
             .prepare("SELECT id, status, position FROM registrations")
             .ctx("read registrations")?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<u32>>(2)?)))
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<u32>>(2)?,
+                ))
+            })
             .ctx("read registrations")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("read registrations")?;

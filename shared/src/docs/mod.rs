@@ -48,6 +48,8 @@ pub enum DocError {
         expected: &'static str,
         found: String,
     },
+    #[error("document {doc} is incomplete: {missing} change(s) it depends on are missing")]
+    Incomplete { doc: String, missing: usize },
     #[error("document {doc}: {what} {id} does not exist")]
     NotFound {
         doc: String,
@@ -189,6 +191,15 @@ impl Doc {
             bytes.extend_from_slice(chunk);
         }
         let mut am = Automerge::load(&bytes).map_err(err)?;
+        // A lost chunk leaves later changes queued without their dependencies; automerge
+        // hides them quietly, so refuse such a document instead of showing an old state.
+        let missing = am.get_missing_deps(&[]);
+        if !missing.is_empty() {
+            return Err(DocError::Incomplete {
+                doc: key.to_string(),
+                missing: missing.len(),
+            });
+        }
         am.set_actor(actor_for(kiosk));
         let doc = Doc {
             key,
