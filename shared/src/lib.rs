@@ -9,4 +9,5 @@ pub mod i18n;
 pub mod ids;
 pub mod model;
 pub mod seats;
+pub mod sync;
 pub mod validate;

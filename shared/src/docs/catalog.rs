@@ -21,6 +21,7 @@ const SESSIONS: &str = "sessions";
 const SERVICES: &str = "services";
 const ALLOTMENTS: &str = "allotments";
 const STAFF: &str = "staff";
+pub(super) const COLLECTIONS: &[&str] = &[BRANCH, CLASSES, SESSIONS, SERVICES, ALLOTMENTS, STAFF];
 
 #[derive(Debug, Clone)]
 pub struct CatalogDoc {
@@ -46,11 +47,7 @@ pub enum CatalogEdit {
 impl CatalogDoc {
     pub fn create(catalog: &Catalog, kiosk: KioskId) -> Result<CatalogDoc, DocError> {
         let mut doc = CatalogDoc {
-            doc: Doc::create(
-                DocKey::Catalog(catalog.branch.id),
-                kiosk,
-                &[BRANCH, CLASSES, SESSIONS, SERVICES, ALLOTMENTS, STAFF],
-            )?,
+            doc: Doc::create(DocKey::Catalog(catalog.branch.id), kiosk)?,
             branch_id: catalog.branch.id,
         };
         let mut edits = vec![CatalogEdit::Branch(catalog.branch.clone())];

@@ -11,6 +11,7 @@ use crate::ids::{KioskId, RequestId};
 use crate::model::{ApplicantRole, IntakeRequest, RequestStatus, StatusChange};
 
 const HISTORY: &str = "history";
+pub(super) const COLLECTIONS: &[&str] = &[HISTORY];
 
 #[derive(Debug, Clone)]
 pub struct IntakeDoc {
@@ -21,7 +22,7 @@ pub struct IntakeDoc {
 impl IntakeDoc {
     pub fn create(request: &IntakeRequest, kiosk: KioskId) -> Result<IntakeDoc, DocError> {
         let mut doc = IntakeDoc {
-            doc: Doc::create(DocKey::Intake(request.id), kiosk, &[HISTORY])?,
+            doc: Doc::create(DocKey::Intake(request.id), kiosk)?,
             id: request.id,
         };
         let r = request;

@@ -48,6 +48,10 @@ pub enum DocError {
         expected: &'static str,
         found: String,
     },
+    #[error("document {doc}: a change was written by {actor}, who may not write it")]
+    ForbiddenWriter { doc: String, actor: String },
+    #[error("document {doc}: the changes do not lead to the heads they claim")]
+    HeadsMismatch { doc: String },
     #[error("document {doc} is incomplete: {missing} change(s) it depends on are missing")]
     Incomplete { doc: String, missing: usize },
     #[error("document {doc}: {what} {id} does not exist")]
@@ -127,6 +131,25 @@ impl<'de> Deserialize<'de> for DocKey {
     }
 }
 
+/// The maps every document of a kind starts with (part of the deterministic genesis).
+fn genesis_collections(key: DocKey) -> &'static [&'static str] {
+    match key {
+        DocKey::Catalog(_) => catalog::COLLECTIONS,
+        DocKey::Roster(_) => roster::COLLECTIONS,
+        DocKey::Person(_) => person::COLLECTIONS,
+        DocKey::Intake(_) => intake::COLLECTIONS,
+    }
+}
+
+/// The hash of a document's genesis change: the same on every machine.
+pub fn genesis_hash(key: DocKey) -> Result<ChangeHash, DocError> {
+    let doc = Doc::create(key, KioskId::CENTRAL)?;
+    doc.heads()
+        .first()
+        .copied()
+        .ok_or_else(|| doc.malformed("genesis"))
+}
+
 /// The automerge actor of a kiosk (one per kiosk, for every document it writes).
 pub fn actor_for(kiosk: KioskId) -> ActorId {
     ActorId::from(kiosk.0.as_bytes().as_slice())
@@ -143,7 +166,8 @@ pub struct Doc {
 
 impl Doc {
     /// A new document with its deterministic genesis, then written to by `kiosk`.
-    fn create(key: DocKey, kiosk: KioskId, collections: &[&str]) -> Result<Doc, DocError> {
+    pub(crate) fn create(key: DocKey, kiosk: KioskId) -> Result<Doc, DocError> {
+        let collections = genesis_collections(key);
         let genesis_actor = ActorId::from(
             crate::ids::derived_uuid(&format!("genesis/{key}"))
                 .as_bytes()
@@ -206,18 +230,7 @@ impl Doc {
             saved_heads: am.get_heads(),
             am,
         };
-        let found = doc.root_str("kind")?;
-        if found != key.kind() {
-            return Err(DocError::WrongKind {
-                doc: key.to_string(),
-                expected: key.kind(),
-                found,
-            });
-        }
-        let id = doc.root_str("id")?;
-        if id != key.id_string() {
-            return Err(doc.malformed("id"));
-        }
+        doc.check_identity()?;
         Ok(doc)
     }
 
@@ -284,6 +297,88 @@ impl Doc {
             am,
             saved_heads: Vec::new(),
         }
+    }
+
+    /// Raw automerge changes the holder of `have` is missing.
+    pub fn changes_since(&self, have: &[ChangeHash]) -> Vec<u8> {
+        self.am.save_after(have)
+    }
+
+    /// True when every one of `heads` is in this replica's history.
+    pub fn has_all(&self, heads: &[ChangeHash]) -> bool {
+        heads
+            .iter()
+            .all(|h| self.am.get_change_by_hash(h).is_some())
+    }
+
+    /// Apply changes received from elsewhere. `expected_heads` are the sender's heads after
+    /// these changes; they must all be present afterwards, and nothing may be left waiting
+    /// for a missing dependency. `may_write` decides, per actor, who may have written the
+    /// new changes (the document's genesis is always allowed). Returns the number of new
+    /// changes. On error the replica may hold part of the changes: drop it and reload.
+    pub fn apply_remote(
+        &mut self,
+        changes: &[u8],
+        expected_heads: &[ChangeHash],
+        may_write: impl Fn(&ActorId) -> bool,
+    ) -> Result<usize, DocError> {
+        let before = self.am.get_heads();
+        self.am
+            .load_incremental(changes)
+            .map_err(|source| DocError::Automerge {
+                doc: self.key.to_string(),
+                source: Box::new(source),
+            })?;
+        if !self.am.get_missing_deps(&[]).is_empty() || !self.has_all(expected_heads) {
+            return Err(DocError::HeadsMismatch {
+                doc: self.key.to_string(),
+            });
+        }
+        let genesis = genesis_hash(self.key)?;
+        let new = self.am.get_changes(&before);
+        for change in &new {
+            if change.hash() != genesis && !may_write(change.actor_id()) {
+                return Err(DocError::ForbiddenWriter {
+                    doc: self.key.to_string(),
+                    actor: change.actor_id().to_hex_string(),
+                });
+            }
+        }
+        self.check_identity()?;
+        Ok(new.len())
+    }
+
+    /// A replica built only from received changes (the receiver had nothing).
+    pub fn from_remote(
+        key: DocKey,
+        kiosk: KioskId,
+        changes: &[u8],
+        expected_heads: &[ChangeHash],
+        may_write: impl Fn(&ActorId) -> bool,
+    ) -> Result<Doc, DocError> {
+        let mut doc = Doc {
+            key,
+            am: Automerge::new().with_actor(actor_for(kiosk)),
+            saved_heads: Vec::new(),
+        };
+        doc.apply_remote(changes, expected_heads, may_write)?;
+        Ok(doc)
+    }
+
+    /// The root says what the key says: the right kind, the right id.
+    fn check_identity(&self) -> Result<(), DocError> {
+        let found = self.root_str("kind")?;
+        if found != self.key.kind() {
+            return Err(DocError::WrongKind {
+                doc: self.key.to_string(),
+                expected: self.key.kind(),
+                found,
+            });
+        }
+        if self.root_str("id")? != self.key.id_string() {
+            return Err(self.malformed("id"));
+        }
+        Ok(())
     }
 
     /// Number of changes in the history.
@@ -418,8 +513,8 @@ mod tests {
     #[test]
     fn independent_genesis_is_identical() {
         let key = DocKey::Roster(ClassId::new());
-        let a = Doc::create(key, KioskId::new(), &["registrations"]).unwrap();
-        let b = Doc::create(key, KioskId::new(), &["registrations"]).unwrap();
+        let a = Doc::create(key, KioskId::new()).unwrap();
+        let b = Doc::create(key, KioskId::new()).unwrap();
         assert_eq!(a.heads(), b.heads());
     }
 
@@ -427,7 +522,7 @@ mod tests {
     fn unsaved_changes_come_out_once() {
         let key = DocKey::Roster(ClassId::new());
         let kiosk = KioskId::new();
-        let mut doc = Doc::create(key, kiosk, &["registrations"]).unwrap();
+        let mut doc = Doc::create(key, kiosk).unwrap();
         let snapshot = doc.save();
         assert!(doc.take_unsaved().is_none());
         doc.change(|tx| {
@@ -446,7 +541,7 @@ mod tests {
     #[test]
     fn loading_the_wrong_kind_is_refused() {
         let kiosk = KioskId::new();
-        let mut doc = Doc::create(DocKey::Person(PersonId::new()), kiosk, &[]).unwrap();
+        let mut doc = Doc::create(DocKey::Person(PersonId::new()), kiosk).unwrap();
         let bytes = doc.save();
         let err = Doc::load(DocKey::Roster(ClassId::new()), kiosk, &bytes, []).unwrap_err();
         assert!(matches!(err, DocError::WrongKind { .. }), "{err}");
@@ -461,5 +556,71 @@ mod tests {
             [],
         );
         assert!(err.is_err());
+    }
+}
+
+#[cfg(test)]
+mod remote_tests {
+    use super::*;
+    use crate::ids::ClassId;
+
+    fn written_roster() -> (Doc, KioskId) {
+        let kiosk = KioskId::new();
+        let mut doc = Doc::create(DocKey::Roster(ClassId::new()), kiosk).unwrap();
+        doc.change(|tx| {
+            tx.put(ROOT, "note", "x").map_err(|e| DocError::Automerge {
+                doc: String::new(),
+                source: Box::new(e),
+            })
+        })
+        .unwrap();
+        (doc, kiosk)
+    }
+
+    #[test]
+    fn remote_changes_from_an_allowed_writer_apply() {
+        let (doc, kiosk) = written_roster();
+        let received = Doc::from_remote(
+            doc.key(),
+            KioskId::CENTRAL,
+            &doc.changes_since(&[]),
+            &doc.heads(),
+            |a| *a == actor_for(kiosk),
+        )
+        .unwrap();
+        assert_eq!(received.heads(), doc.heads());
+    }
+
+    #[test]
+    fn remote_changes_from_anyone_else_are_refused() {
+        let (doc, _) = written_roster();
+        let other = actor_for(KioskId::new());
+        let err = Doc::from_remote(
+            doc.key(),
+            KioskId::CENTRAL,
+            &doc.changes_since(&[]),
+            &doc.heads(),
+            |a| *a == other,
+        )
+        .unwrap_err();
+        assert!(matches!(err, DocError::ForbiddenWriter { .. }), "{err}");
+    }
+
+    #[test]
+    fn claimed_heads_that_do_not_arrive_are_refused() {
+        let (doc, kiosk) = written_roster();
+        let bytes = doc.changes_since(&[]);
+        // Drop the last change: the claimed heads can no longer be reached.
+        let genesis_only = Doc::create(doc.key(), kiosk).unwrap().changes_since(&[]);
+        let err = Doc::from_remote(
+            doc.key(),
+            KioskId::CENTRAL,
+            &genesis_only,
+            &doc.heads(),
+            |_| true,
+        )
+        .unwrap_err();
+        assert!(matches!(err, DocError::HeadsMismatch { .. }), "{err}");
+        assert!(bytes.len() > genesis_only.len());
     }
 }

@@ -10,6 +10,7 @@ use crate::ids::{KioskId, PersonId};
 use crate::model::{Consent, ConsentKind, Person};
 
 const CONSENTS: &str = "consents";
+pub(super) const COLLECTIONS: &[&str] = &[CONSENTS];
 
 #[derive(Debug, Clone)]
 pub struct PersonDoc {
@@ -20,7 +21,7 @@ pub struct PersonDoc {
 impl PersonDoc {
     pub fn create(person: &Person, kiosk: KioskId) -> Result<PersonDoc, DocError> {
         let mut doc = PersonDoc {
-            doc: Doc::create(DocKey::Person(person.id), kiosk, &[CONSENTS])?,
+            doc: Doc::create(DocKey::Person(person.id), kiosk)?,
             id: person.id,
         };
         doc.write(person)?;

@@ -21,6 +21,7 @@ use crate::model::{Attendance, AttendanceMark, AttendanceStatus, Registration};
 
 const REGISTRATIONS: &str = "registrations";
 const ATTENDANCE: &str = "attendance";
+pub(super) const COLLECTIONS: &[&str] = &[REGISTRATIONS, ATTENDANCE];
 
 #[derive(Debug, Clone)]
 pub struct RosterDoc {
@@ -31,11 +32,7 @@ pub struct RosterDoc {
 impl RosterDoc {
     pub fn create(class_id: ClassId, kiosk: KioskId) -> Result<RosterDoc, DocError> {
         Ok(RosterDoc {
-            doc: Doc::create(
-                DocKey::Roster(class_id),
-                kiosk,
-                &[REGISTRATIONS, ATTENDANCE],
-            )?,
+            doc: Doc::create(DocKey::Roster(class_id), kiosk)?,
             class_id,
         })
     }

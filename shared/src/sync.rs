@@ -1,0 +1,243 @@
+//! The sync protocol's messages, shared by the kiosk (client) and the server, so both
+//! sides agree on every field. The wire format is described in docs/sync-protocol.md:
+//! CBOR bodies compressed with zstd, over HTTP.
+
+use serde::{Deserialize, Serialize};
+
+use crate::docs::{ChangeHash, DocKey};
+use crate::ids::{BranchId, KioskId};
+
+/// Bumped on any incompatible change; an old kiosk is told to update instead of being fed
+/// data it cannot read.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Request header carrying the protocol version.
+pub const PROTOCOL_HEADER: &str = "blisko-protocol";
+pub const CONTENT_TYPE: &str = "application/vnd.blisko.sync+cbor";
+
+/// Largest compressed body either side sends or accepts.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Largest body after decompression (guards against decompression bombs).
+pub const MAX_DECOMPRESSED_BYTES: usize = 32 * 1024 * 1024;
+/// Most documents in one push or pull.
+pub const MAX_DOCS_PER_REQUEST: usize = 2_000;
+/// The server stops adding documents to a response past this many bytes of changes.
+pub const RESPONSE_BUDGET_BYTES: usize = 4 * 1024 * 1024;
+/// Most changed documents listed in one response; the rest come with `more`.
+pub const MAX_CHANGED_PER_RESPONSE: usize = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub code: String,
+    pub app_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub kiosk_id: KioskId,
+    pub branch_id: BranchId,
+    pub branch_code: String,
+    pub kiosk_number: u32,
+    /// The kiosk's credential: 256 random bits, hex. Shown once; the server keeps a hash.
+    pub token: String,
+}
+
+/// A change hash on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Head(#[serde(with = "serde_bytes_array")] pub [u8; 32]);
+
+impl From<ChangeHash> for Head {
+    fn from(h: ChangeHash) -> Self {
+        Head(h.0)
+    }
+}
+
+impl From<Head> for ChangeHash {
+    fn from(h: Head) -> Self {
+        ChangeHash(h.0)
+    }
+}
+
+pub fn to_heads(hashes: &[ChangeHash]) -> Vec<Head> {
+    hashes.iter().copied().map(Head::from).collect()
+}
+
+pub fn from_heads(heads: &[Head]) -> Vec<ChangeHash> {
+    heads.iter().copied().map(ChangeHash::from).collect()
+}
+
+/// Automerge changes of one document, and the heads the receiver must hold after applying
+/// them (so a change lost or mangled in transit is detected, not silently skipped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocChanges {
+    pub doc: DocKey,
+    #[serde(with = "serde_bytes_vec")]
+    pub changes: Vec<u8>,
+    pub heads: Vec<Head>,
+}
+
+/// A document the kiosk wants, with the heads it already has (empty: it has nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocHave {
+    pub doc: DocKey,
+    pub have: Vec<Head>,
+}
+
+/// A document that changed on the server, with its current heads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocHeads {
+    pub doc: DocKey,
+    pub heads: Vec<Head>,
+}
+
+/// One sync round. An idle sync is one of these with empty `push` and `pull`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// The position in the server's change feed up to which this kiosk is complete.
+    pub cursor: u64,
+    /// Local changes the server has not acknowledged yet.
+    pub push: Vec<DocChanges>,
+    /// Documents whose missing changes the kiosk wants.
+    pub pull: Vec<DocHave>,
+    pub app_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// Documents in this kiosk's scope changed after the request's cursor, oldest first.
+    pub changed: Vec<DocHeads>,
+    /// The cursor to store once every document in `changed` is up to date locally.
+    pub cursor: u64,
+    /// More changed documents wait after `cursor`.
+    pub more: bool,
+    /// The requested changes; documents left out for size come back in `deferred`.
+    pub pulled: Vec<DocChanges>,
+    pub deferred: Vec<DocKey>,
+}
+
+/// An error body: a stable code for programs, a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("body larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("body is not valid zstd: {0}")]
+    Compression(String),
+    #[error("body is not a valid message: {0}")]
+    Decode(String),
+}
+
+/// Encode a message: CBOR, then zstd.
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, CodecError> {
+    let mut cbor = Vec::new();
+    ciborium::into_writer(message, &mut cbor).map_err(|e| CodecError::Decode(e.to_string()))?;
+    zstd::bulk::compress(&cbor, 6).map_err(|e| CodecError::Compression(e.to_string()))
+}
+
+/// Decode a message, refusing bodies that are too large before or after decompression.
+pub fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, CodecError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(CodecError::TooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    let mut decoder = zstd::stream::read::Decoder::new(body)
+        .map_err(|e| CodecError::Compression(e.to_string()))?;
+    let mut cbor = Vec::new();
+    let read = std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut decoder, MAX_DECOMPRESSED_BYTES as u64 + 1),
+        &mut cbor,
+    )
+    .map_err(|e| CodecError::Compression(e.to_string()))?;
+    if read > MAX_DECOMPRESSED_BYTES {
+        return Err(CodecError::TooLarge {
+            limit: MAX_DECOMPRESSED_BYTES,
+        });
+    }
+    ciborium::from_reader(cbor.as_slice()).map_err(|e| CodecError::Decode(e.to_string()))
+}
+
+mod serde_bytes_vec {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a byte string")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+mod serde_bytes_array {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let v = super::serde_bytes_vec::deserialize(d)?;
+        v.try_into()
+            .map_err(|_| serde::de::Error::custom("a change hash must be 32 bytes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ClassId;
+
+    #[test]
+    fn messages_round_trip_through_the_codec() {
+        let request = SyncRequest {
+            cursor: 42,
+            push: vec![DocChanges {
+                doc: DocKey::Roster(ClassId::new()),
+                changes: vec![1, 2, 3],
+                heads: vec![Head([7; 32])],
+            }],
+            pull: vec![],
+            app_version: "0.1.0".into(),
+        };
+        let bytes = encode(&request).unwrap();
+        assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), request);
+    }
+
+    #[test]
+    fn garbage_and_bombs_are_refused() {
+        assert!(matches!(
+            decode::<SyncRequest>(b"nope"),
+            Err(CodecError::Compression(_))
+        ));
+        let not_a_message = zstd::bulk::compress(b"\xff\x00garbage", 3).unwrap();
+        assert!(matches!(
+            decode::<SyncRequest>(&not_a_message),
+            Err(CodecError::Decode(_))
+        ));
+        let bomb = zstd::bulk::compress(&vec![0u8; MAX_DECOMPRESSED_BYTES + 10], 3).unwrap();
+        assert!(bomb.len() < 1024 * 1024);
+        assert!(matches!(
+            decode::<SyncRequest>(&bomb),
+            Err(CodecError::TooLarge { .. })
+        ));
+    }
+}
