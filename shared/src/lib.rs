@@ -1,5 +1,6 @@
 //! Blisko's shared core: the domain model, the CRDT documents, the seat rules, and the
-//! types both the kiosk and the server use. Pure Rust, no I/O.
+//! types both the kiosk and the server use. Pure Rust, no I/O, except the SQLite
+//! plumbing behind the `sqlite` feature.
 
 pub mod codes;
 pub mod demo;
@@ -9,5 +10,7 @@ pub mod i18n;
 pub mod ids;
 pub mod model;
 pub mod seats;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod sync;
 pub mod validate;

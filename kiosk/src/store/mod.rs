@@ -1,16 +1,18 @@
 //! The kiosk's local store: one SQLite file holding the automerge documents and a
 //! relational projection of them for the UI's queries. All SQL of the kiosk lives here.
 //!
-//! Durability: WAL with `synchronous=FULL`, so a transaction that returned from `commit`
+//! Durability (see `blisko_shared::sqlite`): a transaction that returned from `commit`
 //! survives a power cut. Callers acknowledge nothing to a person before that.
 
 mod projection;
 
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use blisko_shared::docs::DocKey;
+use blisko_shared::sqlite;
 
 pub use projection::*;
 
@@ -19,39 +21,8 @@ const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
 
 pub const DB_FILE: &str = "kiosk.sqlite3";
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("the disk is full: nothing was saved ({context})")]
-    DiskFull { context: &'static str },
-    #[error("database error while trying to {context}: {source}")]
-    Sqlite {
-        context: &'static str,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error(
-        "the data folder was written by a newer Blisko (schema {found}, this build knows {known}); please update"
-    )]
-    TooNew { found: i64, known: i64 },
-    #[error("stored value {what} is corrupt: {detail}")]
-    Corrupt { what: String, detail: String },
-}
-
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
-/// Attach what we were doing to a SQLite error, and single out a full disk.
-pub(crate) trait Context<T> {
-    fn ctx(self, context: &'static str) -> Result<T>;
-}
-
-impl<T> Context<T> for rusqlite::Result<T> {
-    fn ctx(self, context: &'static str) -> Result<T> {
-        self.map_err(|source| match source.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull { context },
-            _ => StoreError::Sqlite { context, source },
-        })
-    }
-}
+pub(crate) use blisko_shared::sqlite::Context;
+pub use blisko_shared::sqlite::{Result, StoreError};
 
 pub struct Store {
     conn: Connection,
@@ -82,44 +53,8 @@ impl DocSize {
 impl Store {
     /// Open (creating if needed) the store in `dir` and run pending migrations.
     pub fn open(dir: &Path) -> Result<Store> {
-        let conn = Connection::open(dir.join(DB_FILE)).ctx("open the kiosk database")?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .ctx("switch to write-ahead logging")?;
-        // FULL: with NORMAL a committed transaction can roll back after a power cut.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .ctx("set synchronous=FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .ctx("enable foreign keys")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .ctx("set the busy timeout")?;
-        let mut store = Store { conn };
-        store.migrate()?;
-        Ok(store)
-    }
-
-    fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .ctx("read the schema version")?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(StoreError::TooNew {
-                found: version,
-                known,
-            });
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .ctx("begin a migration")?;
-            tx.execute_batch(sql).ctx("run a migration")?;
-            tx.pragma_update(None, "user_version", i as i64 + 1)
-                .ctx("record the schema version")?;
-            tx.commit().ctx("commit a migration")?;
-        }
-        Ok(())
+        let conn = sqlite::open_durable(&dir.join(DB_FILE), MIGRATIONS, Duration::from_secs(5))?;
+        Ok(Store { conn })
     }
 
     /// One write transaction; everything in it lands together or not at all.

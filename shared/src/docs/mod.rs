@@ -17,10 +17,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
-use automerge::{ActorId, Automerge, ObjId, ObjType, ROOT, ReadDoc, Value};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, Value};
 use serde::{Deserialize, Serialize};
 
-pub use automerge::ChangeHash;
+pub use automerge::{ActorId, ChangeHash};
 pub use catalog::{CatalogDoc, CatalogEdit};
 pub use intake::IntakeDoc;
 pub use person::PersonDoc;

@@ -1,0 +1,669 @@
+//! The central office's core: enrollment, authentication, and the sync of documents with
+//! kiosks, over the server store. HTTP lives in `http`; this module knows nothing of it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rand::{Rng, RngExt};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use blisko_shared::codes;
+use blisko_shared::demo;
+use blisko_shared::docs::{
+    ActorId, CatalogDoc, CatalogEdit, ChangeHash, Doc, DocError, DocKey, IntakeDoc, PersonDoc,
+    RosterDoc, RosterEdit, actor_for,
+};
+use blisko_shared::hlc::{Hlc, HlcClock};
+use blisko_shared::ids::{BranchId, ClassId, KioskId};
+use blisko_shared::model::Catalog;
+use blisko_shared::seats::{self, SeatPolicy};
+use blisko_shared::sync::{
+    DocChanges, DocHeads, EnrollRequest, EnrollResponse, MAX_CHANGED_PER_RESPONSE,
+    MAX_DOCS_PER_REQUEST, RESPONSE_BUDGET_BYTES, SyncRequest, SyncResponse, from_heads, to_heads,
+};
+
+use crate::store::{Db, KioskAuth, KioskRow, ServerStore, StoreError};
+
+/// How long an enrollment code stays valid.
+const ENROLLMENT_DAYS: i64 = 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CentralError {
+    #[error("missing or unknown kiosk credential")]
+    Unauthorized,
+    #[error("this kiosk has been revoked")]
+    Revoked,
+    #[error("the enrollment code is unknown, used or expired")]
+    BadEnrollmentCode,
+    #[error("refused: {0}")]
+    Forbidden(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Document(DocError),
+}
+
+impl CentralError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CentralError::Unauthorized => "unauthorized",
+            CentralError::Revoked => "revoked",
+            CentralError::BadEnrollmentCode => "bad_enrollment_code",
+            CentralError::Forbidden(_) => "forbidden",
+            CentralError::BadRequest(_) => "bad_request",
+            CentralError::NotFound(_) => "not_found",
+            CentralError::Store(_) | CentralError::Document(_) => "internal",
+        }
+    }
+}
+
+/// A document error caused by what a kiosk sent is the kiosk's fault, not ours.
+fn from_kiosk(e: DocError) -> CentralError {
+    match e {
+        DocError::ForbiddenWriter { .. } => CentralError::Forbidden(e.to_string()),
+        other => CentralError::BadRequest(other.to_string()),
+    }
+}
+
+pub type Result<T, E = CentralError> = std::result::Result<T, E>;
+
+pub fn now_wall_ms() -> u64 {
+    jiff::Timestamp::now().as_millisecond().max(0) as u64
+}
+
+fn now_text() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+/// The credential's lookup prefix (not secret on its own).
+fn token_prefix(token: &str) -> Option<&str> {
+    token.get(..12)
+}
+
+/// An enrollment code as typed: case, spaces and dashes do not matter.
+fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// The roster of a class as the office sees it (same shape as the kiosk's `roster --json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RosterRow {
+    pub registration_id: String,
+    pub person_id: String,
+    pub kiosk_id: String,
+    pub status: String,
+    pub position: Option<u32>,
+    pub seat_of: Option<String>,
+}
+
+pub struct Central {
+    store: ServerStore,
+    clock: HlcClock,
+}
+
+impl Central {
+    pub fn open(dir: &Path) -> Result<Central> {
+        let mut store = ServerStore::open(dir)?;
+        let last = {
+            let db = store.write()?;
+            let last = db.meta("hlc")?;
+            db.commit()?;
+            last
+        };
+        let clock = match last.and_then(|s| s.parse::<Hlc>().ok()) {
+            Some(last) => HlcClock::resume(last),
+            None => HlcClock::new(KioskId::CENTRAL),
+        };
+        Ok(Central { store, clock })
+    }
+
+    /// Load the demo catalogue unless catalogs exist already. Returns whether it loaded.
+    pub fn load_demo_if_empty(&mut self) -> Result<bool> {
+        let today = jiff::Zoned::now().date();
+        let db = self.store.write()?;
+        if !db.doc_keys("catalog")?.is_empty() {
+            return Ok(false);
+        }
+        for catalog in demo::catalogs(today, 6, None) {
+            let mut doc =
+                CatalogDoc::create(&catalog, KioskId::CENTRAL).map_err(CentralError::Document)?;
+            let bytes = doc.doc_mut().save();
+            db.insert_document(
+                doc.doc().key(),
+                Some(catalog.branch.id),
+                None,
+                &bytes,
+                &doc.doc().heads(),
+                &now_text(),
+            )?;
+            project_catalog(&db, &catalog)?;
+        }
+        db.audit(&now_text(), "server", "load_demo", "catalog:*", None)?;
+        db.commit()?;
+        Ok(true)
+    }
+
+    pub fn branches(&mut self) -> Result<Vec<crate::store::BranchRow>> {
+        let db = self.store.write()?;
+        Ok(db.branches()?)
+    }
+
+    pub fn kiosks(&mut self) -> Result<Vec<KioskRow>> {
+        let db = self.store.write()?;
+        Ok(db.kiosks()?)
+    }
+
+    /// Register a new kiosk for a branch; returns it with a one-time enrollment code.
+    pub fn add_kiosk(&mut self, branch: BranchId) -> Result<(KioskRow, String)> {
+        let db = self.store.write()?;
+        if db.branch_code(branch)?.is_none() {
+            return Err(CentralError::NotFound(format!("branch {branch}")));
+        }
+        let now = now_text();
+        let (kiosk, _) = db.add_kiosk(branch, &now)?;
+        let mut rng = rand::rng();
+        let raw: String = (0..12)
+            .map(|_| {
+                codes::RESIDENT_CODE_ALPHABET
+                    [rng.random_range(0..codes::RESIDENT_CODE_ALPHABET.len())]
+                    as char
+            })
+            .collect();
+        let code = format!("{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..]);
+        let expires = jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_hours(24 * ENROLLMENT_DAYS))
+            .unwrap_or(jiff::Timestamp::MAX)
+            .to_string();
+        db.add_enrollment_code(&sha256(normalize_code(&code).as_bytes()), kiosk, &expires)?;
+        db.audit(
+            &now,
+            "admin",
+            "kiosk_add",
+            &format!("kiosk:{kiosk}"),
+            Some(&format!("branch:{branch}")),
+        )?;
+        let row = db
+            .kiosk(kiosk)?
+            .ok_or_else(|| CentralError::NotFound(format!("kiosk {kiosk}")))?;
+        db.commit()?;
+        Ok((row, code))
+    }
+
+    pub fn revoke_kiosk(&mut self, kiosk: KioskId) -> Result<()> {
+        let db = self.store.write()?;
+        if !db.revoke_kiosk(kiosk, &now_text())? {
+            return Err(CentralError::NotFound(format!("active kiosk {kiosk}")));
+        }
+        db.audit(
+            &now_text(),
+            "admin",
+            "kiosk_revoke",
+            &format!("kiosk:{kiosk}"),
+            None,
+        )?;
+        db.commit()?;
+        Ok(())
+    }
+
+    /// Trade a one-time code for a kiosk credential.
+    pub fn enroll(&mut self, request: &EnrollRequest) -> Result<EnrollResponse> {
+        let db = self.store.write()?;
+        let now = now_text();
+        let Some(kiosk) =
+            db.redeem_enrollment_code(&sha256(normalize_code(&request.code).as_bytes()), &now)?
+        else {
+            drop(db);
+            let db = self.store.write()?;
+            db.audit(&now, "anonymous", "enroll_refused", "kiosk:?", None)?;
+            db.commit()?;
+            return Err(CentralError::BadEnrollmentCode);
+        };
+        let row = db.kiosk(kiosk)?.ok_or(CentralError::BadEnrollmentCode)?;
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        let token = hex::encode(secret);
+        let prefix = token_prefix(&token).unwrap_or_default().to_owned();
+        db.set_credential(kiosk, &prefix, &sha256(token.as_bytes()), &now)?;
+        let branch_code = db.branch_code(row.branch_id)?.unwrap_or_default();
+        db.audit(
+            &now,
+            &format!("kiosk:{kiosk}"),
+            "enroll",
+            &format!("kiosk:{kiosk}"),
+            None,
+        )?;
+        db.commit()?;
+        Ok(EnrollResponse {
+            kiosk_id: kiosk,
+            branch_id: row.branch_id,
+            branch_code,
+            kiosk_number: row.number,
+            token,
+        })
+    }
+
+    /// The kiosk a bearer token belongs to.
+    pub fn authenticate(&mut self, token: &str) -> Result<KioskAuth> {
+        let prefix = token_prefix(token).ok_or(CentralError::Unauthorized)?;
+        let db = self.store.write()?;
+        let kiosk = db
+            .kiosk_by_prefix(prefix)?
+            .ok_or(CentralError::Unauthorized)?;
+        // Digests of a 256-bit secret: comparing them leaks nothing useful about the token.
+        if kiosk.token_hash != sha256(token.as_bytes()) {
+            return Err(CentralError::Unauthorized);
+        }
+        if kiosk.revoked {
+            return Err(CentralError::Revoked);
+        }
+        Ok(kiosk)
+    }
+
+    /// Write an audit record in its own transaction (used for refusals, whose own
+    /// transaction is rolled back).
+    pub fn audit(
+        &mut self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        let db = self.store.write()?;
+        db.audit(&now_text(), actor, action, subject, detail)?;
+        db.commit()?;
+        Ok(())
+    }
+
+    pub fn audit_log(&mut self, limit: usize) -> Result<Vec<crate::store::AuditRow>> {
+        let db = self.store.write()?;
+        Ok(db.audit_log(limit)?)
+    }
+
+    /// One sync round with a kiosk: apply its pushes (all or nothing), list what changed
+    /// in its branch since its cursor, and hand out the changes it asked for.
+    pub fn sync(&mut self, kiosk: &KioskAuth, request: &SyncRequest) -> Result<SyncResponse> {
+        if request.push.len() + request.pull.len() > MAX_DOCS_PER_REQUEST {
+            return Err(CentralError::BadRequest(format!(
+                "at most {MAX_DOCS_PER_REQUEST} documents per request"
+            )));
+        }
+        let result = self.sync_inner(kiosk, request);
+        if let Err(e @ (CentralError::Forbidden(_) | CentralError::BadRequest(_))) = &result {
+            // The refused request changed nothing; the refusal itself is recorded.
+            self.audit(
+                &format!("kiosk:{}", kiosk.id),
+                "sync_refused",
+                &format!("kiosk:{}", kiosk.id),
+                Some(e.code()),
+            )?;
+            tracing::warn!(kiosk = %kiosk.id, code = e.code(), "sync refused");
+        }
+        result
+    }
+
+    fn sync_inner(&mut self, kiosk: &KioskAuth, request: &SyncRequest) -> Result<SyncResponse> {
+        let now = now_text();
+        let mut stamp_floor: Option<Hlc> = None;
+        let db = self.store.write()?;
+        for push in &request.push {
+            let touched = apply_push(&db, kiosk, push, &now)?;
+            if let Some(class) = touched {
+                let latest = fill_pool_seats(&db, &mut self.clock, class, &now)?;
+                stamp_floor = stamp_floor.max(latest);
+            }
+        }
+
+        let cursor = i64::try_from(request.cursor)
+            .map_err(|_| CentralError::BadRequest("cursor out of range".into()))?;
+        let mut feed = db.feed(kiosk.branch_id, cursor, MAX_CHANGED_PER_RESPONSE + 1)?;
+        let more = feed.len() > MAX_CHANGED_PER_RESPONSE;
+        feed.truncate(MAX_CHANGED_PER_RESPONSE);
+        let new_cursor = match feed.last() {
+            Some((_, seq, _)) if more => *seq,
+            _ => db.feed_position()?.max(cursor),
+        };
+        let changed = feed
+            .into_iter()
+            .map(|(doc, _, heads)| DocHeads {
+                doc,
+                heads: to_heads(&heads),
+            })
+            .collect();
+
+        let mut pulled = Vec::new();
+        let mut deferred = Vec::new();
+        let mut budget = 0usize;
+        for want in &request.pull {
+            if budget > RESPONSE_BUDGET_BYTES {
+                deferred.push(want.doc);
+                continue;
+            }
+            authorize_read(&db, kiosk, want.doc)?;
+            let Some(doc) = load(&db, want.doc)? else {
+                return Err(CentralError::NotFound(want.doc.to_string()));
+            };
+            let changes = doc.changes_since(&from_heads(&want.have));
+            budget += changes.len();
+            pulled.push(DocChanges {
+                doc: want.doc,
+                changes,
+                heads: to_heads(&doc.heads()),
+            });
+        }
+        db.touch_kiosk(kiosk.id, &now, &request.app_version)?;
+        if let Some(latest) = stamp_floor {
+            self.clock.observe(latest, now_wall_ms());
+        }
+        db.set_meta("hlc", &self.clock.last().to_string())?;
+        db.commit()?;
+        Ok(SyncResponse {
+            changed,
+            cursor: new_cursor as u64,
+            more,
+            pulled,
+            deferred,
+        })
+    }
+
+    /// Set a kiosk's seat allotment for a class (an office edit of the branch catalog).
+    pub fn set_allotment(&mut self, class: ClassId, kiosk: KioskId, seats: u32) -> Result<()> {
+        let db = self.store.write()?;
+        let branch = db
+            .class_branch(class)?
+            .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;
+        let key = DocKey::Catalog(branch);
+        let mut catalog = CatalogDoc::from_doc(
+            load(&db, key)?.ok_or_else(|| CentralError::NotFound(key.to_string()))?,
+        )
+        .map_err(CentralError::Document)?;
+        let class_row = catalog.read().map_err(CentralError::Document)?;
+        let capacity = class_row.class(class).map(|c| c.capacity).unwrap_or(0);
+        let mut allot = class_row.allotments_of(class);
+        allot.insert(kiosk, seats);
+        let total: u32 = allot.values().sum();
+        if total > capacity {
+            return Err(CentralError::BadRequest(format!(
+                "allotments would total {total} seats but the class has {capacity}"
+            )));
+        }
+        catalog
+            .apply(&[CatalogEdit::Allotment {
+                class_id: class,
+                kiosk_id: kiosk,
+                seats,
+            }])
+            .map_err(CentralError::Document)?;
+        let now = now_text();
+        store_changes(&db, catalog.doc_mut(), &now)?;
+        db.audit(
+            &now,
+            "admin",
+            "allotment_set",
+            &format!("class:{class}"),
+            Some(&format!("kiosk:{kiosk} seats:{seats}")),
+        )?;
+        db.commit()?;
+        Ok(())
+    }
+
+    /// The merged roster of a class, computed from the document.
+    pub fn roster(&mut self, class: ClassId) -> Result<Vec<RosterRow>> {
+        let db = self.store.write()?;
+        let branch = db
+            .class_branch(class)?
+            .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;
+        let policy = policy_for(&db, branch, class)?;
+        let Some(doc) = load(&db, DocKey::Roster(class))? else {
+            return Ok(Vec::new());
+        };
+        let roster = RosterDoc::from_doc(doc).map_err(CentralError::Document)?;
+        let regs: BTreeMap<_, _> = roster
+            .registrations()
+            .map_err(CentralError::Document)?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        let regs_vec: Vec<_> = regs.values().cloned().collect();
+        let computed = seats::compute_roster(&policy, &regs_vec);
+        Ok(computed
+            .entries
+            .iter()
+            .map(|e| {
+                let reg = regs.get(&e.registration_id);
+                RosterRow {
+                    registration_id: e.registration_id.to_string(),
+                    person_id: reg.map(|r| r.person_id.to_string()).unwrap_or_default(),
+                    kiosk_id: reg.map(|r| r.kiosk_id.to_string()).unwrap_or_default(),
+                    status: e.state.code().to_owned(),
+                    position: e.state.position(),
+                    seat_of: e.seat_of.map(|k| k.to_string()),
+                }
+            })
+            .collect())
+    }
+
+    /// Heads of a stored document (for tests and diagnostics).
+    pub fn heads(&mut self, key: DocKey) -> Result<Option<Vec<ChangeHash>>> {
+        let db = self.store.write()?;
+        Ok(load(&db, key)?.map(|d| d.heads()))
+    }
+}
+
+fn project_catalog(db: &Db<'_>, catalog: &Catalog) -> Result<()> {
+    let classes: Vec<_> = catalog
+        .classes
+        .iter()
+        .map(|c| (c.id, c.title.clone()))
+        .collect();
+    db.project_branch(
+        catalog.branch.id,
+        &catalog.branch.code,
+        &catalog.branch.name,
+        &classes,
+    )?;
+    Ok(())
+}
+
+/// Load a stored document as the central office's replica.
+fn load(db: &Db<'_>, key: DocKey) -> Result<Option<Doc>> {
+    let Some(stored) = db.load_doc(key)? else {
+        return Ok(None);
+    };
+    Doc::load(
+        key,
+        KioskId::CENTRAL,
+        &stored.snapshot,
+        stored.chunks.iter().map(Vec::as_slice),
+    )
+    .map(Some)
+    .map_err(CentralError::Document)
+}
+
+/// Persist whatever changed in `doc` since it was loaded (compacting when due).
+fn store_changes(db: &Db<'_>, doc: &mut Doc, now: &str) -> Result<()> {
+    let key = doc.key();
+    let info = db
+        .doc_info(key)?
+        .ok_or_else(|| CentralError::NotFound(key.to_string()))?;
+    let Some(chunk) = doc.take_unsaved() else {
+        return Ok(());
+    };
+    db.append_chunk(key, &chunk, &doc.heads(), now)?;
+    if info.wants_compaction() {
+        let snapshot = doc.save();
+        db.compact_document(key, &snapshot, &doc.heads(), now)?;
+    }
+    Ok(())
+}
+
+fn authorize_read(db: &Db<'_>, kiosk: &KioskAuth, key: DocKey) -> Result<()> {
+    let info = db
+        .doc_info(key)?
+        .ok_or_else(|| CentralError::NotFound(key.to_string()))?;
+    if info.branch_id != Some(kiosk.branch_id) {
+        return Err(CentralError::Forbidden(format!(
+            "{key} is outside this kiosk's branch"
+        )));
+    }
+    Ok(())
+}
+
+/// Apply one pushed document, checking the kiosk may write it. Returns the class when a
+/// roster changed (its pool seats may need filling).
+fn apply_push(
+    db: &Db<'_>,
+    kiosk: &KioskAuth,
+    push: &DocChanges,
+    now: &str,
+) -> Result<Option<ClassId>> {
+    let key = push.doc;
+    let own_actor = actor_for(kiosk.id);
+    let may_write = |actor: &ActorId| *actor == own_actor;
+    let info = db.doc_info(key)?;
+    match key {
+        DocKey::Catalog(_) => {
+            return Err(CentralError::Forbidden(format!(
+                "{key}: catalogs are written by the office only"
+            )));
+        }
+        DocKey::Roster(class) => {
+            if db.class_branch(class)? != Some(kiosk.branch_id) {
+                return Err(CentralError::Forbidden(format!(
+                    "{key} is outside this kiosk's branch"
+                )));
+            }
+        }
+        DocKey::Person(_) | DocKey::Intake(_) => {
+            if let Some(info) = &info
+                && info.owner_kiosk != Some(kiosk.id)
+            {
+                return Err(CentralError::Forbidden(format!(
+                    "{key} belongs to another kiosk"
+                )));
+            }
+        }
+    }
+    let heads = from_heads(&push.heads);
+    let mut doc = match load(db, key)? {
+        Some(mut doc) => {
+            doc.apply_remote(&push.changes, &heads, may_write)
+                .map_err(from_kiosk)?;
+            doc
+        }
+        None => Doc::from_remote(key, KioskId::CENTRAL, &push.changes, &heads, may_write)
+            .map_err(from_kiosk)?,
+    };
+    // The content must agree with the branch the document is filed under.
+    let content_branch = match key {
+        DocKey::Person(_) => Some(
+            PersonDoc::from_doc(doc.clone())
+                .and_then(|p| p.read())
+                .map_err(from_kiosk)?
+                .home_branch,
+        ),
+        DocKey::Intake(_) => Some(
+            IntakeDoc::from_doc(doc.clone())
+                .and_then(|i| i.read())
+                .map_err(from_kiosk)?
+                .branch_id,
+        ),
+        _ => None,
+    };
+    if let Some(branch) = content_branch
+        && branch != kiosk.branch_id
+    {
+        return Err(CentralError::Forbidden(format!(
+            "{key} names another branch"
+        )));
+    }
+    match info {
+        None => {
+            let owner = matches!(key, DocKey::Person(_) | DocKey::Intake(_)).then_some(kiosk.id);
+            let snapshot = doc.save();
+            db.insert_document(
+                key,
+                Some(kiosk.branch_id),
+                owner,
+                &snapshot,
+                &doc.heads(),
+                now,
+            )?;
+        }
+        Some(_) => store_changes(db, &mut doc, now)?,
+    }
+    Ok(match key {
+        DocKey::Roster(class) => Some(class),
+        _ => None,
+    })
+}
+
+fn policy_for(db: &Db<'_>, branch: BranchId, class: ClassId) -> Result<SeatPolicy> {
+    let key = DocKey::Catalog(branch);
+    let catalog = CatalogDoc::from_doc(
+        load(db, key)?.ok_or_else(|| CentralError::NotFound(key.to_string()))?,
+    )
+    .and_then(|c| c.read())
+    .map_err(CentralError::Document)?;
+    let c = catalog
+        .class(class)
+        .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;
+    Ok(SeatPolicy {
+        capacity: c.capacity,
+        waitlist_limit: c.waitlist_limit,
+        allotments: catalog.allotments_of(class),
+    })
+}
+
+/// The central office is the seat authority for the shared pool (capacity minus all
+/// allotments): after every roster change it gives free pool seats to the people waiting,
+/// in order. Returns the latest stamp seen in the roster.
+fn fill_pool_seats(
+    db: &Db<'_>,
+    clock: &mut HlcClock,
+    class: ClassId,
+    now: &str,
+) -> Result<Option<Hlc>> {
+    let key = DocKey::Roster(class);
+    let branch = db
+        .class_branch(class)?
+        .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;
+    let policy = policy_for(db, branch, class)?;
+    let Some(doc) = load(db, key)? else {
+        return Ok(None);
+    };
+    let mut roster = RosterDoc::from_doc(doc).map_err(CentralError::Document)?;
+    let regs = roster.registrations().map_err(CentralError::Document)?;
+    let latest = seats::latest_stamp(&regs);
+    if let Some(latest) = latest {
+        clock.observe(latest, now_wall_ms());
+    }
+    let computed = seats::compute_roster(&policy, &regs);
+    let fill = seats::seats_to_fill(&policy, &computed, KioskId::CENTRAL);
+    if fill.is_empty() {
+        return Ok(latest);
+    }
+    let at = clock.tick(now_wall_ms());
+    let edits: Vec<_> = fill
+        .into_iter()
+        .map(|registration| RosterEdit::Grant {
+            registration,
+            authority: KioskId::CENTRAL,
+            at,
+        })
+        .collect();
+    roster.apply(&edits).map_err(CentralError::Document)?;
+    store_changes(db, roster.doc_mut(), now)?;
+    Ok(Some(at))
+}

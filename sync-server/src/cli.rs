@@ -1,0 +1,281 @@
+//! `blisko-server`: serve the sync API, and administer kiosks and seats on the same
+//! database (the admin commands work while the server runs).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use blisko_shared::ids::{BranchId, ClassId, KioskId};
+
+use crate::central::{Central, CentralError};
+use crate::http::{AppState, router};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "blisko-server",
+    version,
+    about = "Blisko central server: sync for kiosks, central store, administration"
+)]
+pub struct Cli {
+    /// The server's data folder.
+    #[arg(
+        long,
+        global = true,
+        env = "BLISKO_SERVER_DATA",
+        default_value = "blisko-server-data"
+    )]
+    pub data: PathBuf,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the sync API until SIGTERM or Ctrl-C.
+    Serve {
+        #[arg(long, env = "BLISKO_LISTEN", default_value = "127.0.0.1:7878")]
+        listen: SocketAddr,
+        /// Load the built-in demo catalogue on first start.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// List the branches.
+    Branches,
+    /// Manage kiosks.
+    Kiosk {
+        #[command(subcommand)]
+        command: KioskCommand,
+    },
+    /// The merged roster of a class.
+    Roster {
+        #[arg(long)]
+        class: ClassId,
+    },
+    /// Give a kiosk an allotment of seats in a class (it may confirm them offline).
+    Allot {
+        #[arg(long)]
+        class: ClassId,
+        #[arg(long)]
+        kiosk: KioskId,
+        #[arg(long)]
+        seats: u32,
+    },
+    /// The latest audit records.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KioskCommand {
+    /// Add a kiosk to a branch and print its one-time enrollment code.
+    Add {
+        #[arg(long)]
+        branch: BranchId,
+    },
+    /// List kiosks with their last sync.
+    List,
+    /// Revoke a kiosk: its credential stops working at once.
+    Revoke { kiosk: KioskId },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if cli.json {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } })
+                );
+            } else {
+                eprintln!("error: {e}");
+            }
+            match e {
+                CentralError::Store(_) | CentralError::Document(_) => ExitCode::FAILURE,
+                _ => ExitCode::from(2),
+            }
+        }
+    }
+}
+
+fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) {
+    if json {
+        match serde_json::to_string(value) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("error: could not encode JSON: {e}"),
+        }
+    } else {
+        human(value);
+    }
+}
+
+pub fn run(cli: &Cli) -> Result<(), CentralError> {
+    let mut central = Central::open(&cli.data)?;
+    match &cli.command {
+        Command::Serve { listen, demo } => {
+            if *demo && central.load_demo_if_empty()? {
+                tracing::info!("demo catalogue loaded");
+            }
+            serve(central, *listen)?;
+        }
+        Command::Branches => {
+            let branches = central.branches()?;
+            print(cli.json, &branches, |bs| {
+                for b in bs {
+                    println!("{}  {:<4} {}", b.id, b.code, b.name);
+                }
+            });
+        }
+        Command::Kiosk { command } => match command {
+            KioskCommand::Add { branch } => {
+                let (row, code) = central.add_kiosk(*branch)?;
+                #[derive(Serialize)]
+                struct Added {
+                    kiosk_id: KioskId,
+                    branch_id: BranchId,
+                    number: u32,
+                    code: String,
+                }
+                let added = Added {
+                    kiosk_id: row.kiosk_id,
+                    branch_id: row.branch_id,
+                    number: row.number,
+                    code,
+                };
+                print(cli.json, &added, |a| {
+                    println!(
+                        "kiosk {} (number {}) for branch {}",
+                        a.kiosk_id, a.number, a.branch_id
+                    );
+                    println!("one-time enrollment code: {}", a.code);
+                    println!(
+                        "on the kiosk: blisko-kiosk --data DIR enroll --server URL --code {}",
+                        a.code
+                    );
+                });
+            }
+            KioskCommand::List => {
+                let kiosks = central.kiosks()?;
+                print(cli.json, &kiosks, |ks| {
+                    for k in ks {
+                        let state = if k.revoked {
+                            "revoked"
+                        } else if k.enrolled {
+                            "enrolled"
+                        } else {
+                            "waiting for enrollment"
+                        };
+                        println!(
+                            "{}  #{:<3} branch {}  {}  last sync {}",
+                            k.kiosk_id,
+                            k.number,
+                            k.branch_id,
+                            state,
+                            k.last_sync.as_deref().unwrap_or("never")
+                        );
+                    }
+                });
+            }
+            KioskCommand::Revoke { kiosk } => {
+                central.revoke_kiosk(*kiosk)?;
+                print(cli.json, &serde_json::json!({ "revoked": kiosk }), |_| {
+                    println!("kiosk {kiosk} revoked")
+                });
+            }
+        },
+        Command::Roster { class } => {
+            let rows = central.roster(*class)?;
+            print(cli.json, &rows, |rows| {
+                for r in rows {
+                    let position = r.position.map(|p| format!(" #{p}")).unwrap_or_default();
+                    println!("{}  {}{}", r.registration_id, r.status, position);
+                }
+            });
+        }
+        Command::Allot {
+            class,
+            kiosk,
+            seats,
+        } => {
+            central.set_allotment(*class, *kiosk, *seats)?;
+            print(
+                cli.json,
+                &serde_json::json!({ "class": class, "kiosk": kiosk, "seats": seats }),
+                |_| println!("kiosk {kiosk} may confirm {seats} seat(s) of class {class} offline"),
+            );
+        }
+        Command::Audit { limit } => {
+            let rows = central.audit_log(*limit)?;
+            print(cli.json, &rows, |rows| {
+                for r in rows {
+                    println!(
+                        "{}  {:<24} {:<16} {} {}",
+                        r.at,
+                        r.actor,
+                        r.action,
+                        r.subject,
+                        r.detail.as_deref().unwrap_or("")
+                    );
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+fn serve(central: Central, listen: SocketAddr) -> Result<(), CentralError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CentralError::BadRequest(format!("could not start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| CentralError::BadRequest(format!("could not listen on {listen}: {e}")))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| CentralError::BadRequest(format!("no local address: {e}")))?;
+        // Tests and scripts read this line to learn the port when listening on port 0.
+        println!("listening on http://{local}");
+        tracing::info!(%local, "serving");
+        let state = AppState {
+            central: Arc::new(Mutex::new(central)),
+        };
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| CentralError::BadRequest(format!("server error: {e}")))
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,183 @@
+//! HTTP: the sync API kiosks call. Bodies are CBOR compressed with zstd (see
+//! docs/sync-protocol.md); errors are small JSON objects with a stable code.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use blisko_shared::sync::{
+    self, CONTENT_TYPE, EnrollRequest, ErrorBody, MAX_BODY_BYTES, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, SyncRequest,
+};
+
+use crate::central::{Central, CentralError};
+
+/// Shared by all requests. The store is one SQLite connection; requests take turns, on a
+/// blocking thread so the async runtime stays free.
+#[derive(Clone)]
+pub struct AppState {
+    pub central: Arc<Mutex<Central>>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/api/v1/enroll", post(enroll))
+        .route("/api/v1/sync", post(sync_round))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// An error answer: status, stable code, and a sentence.
+pub struct ApiError {
+    status: StatusCode,
+    code: String,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<CentralError> for ApiError {
+    fn from(e: CentralError) -> Self {
+        let status = match &e {
+            CentralError::Unauthorized
+            | CentralError::Revoked
+            | CentralError::BadEnrollmentCode => StatusCode::UNAUTHORIZED,
+            CentralError::Forbidden(_) => StatusCode::FORBIDDEN,
+            CentralError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            CentralError::NotFound(_) => StatusCode::NOT_FOUND,
+            CentralError::Store(_) | CentralError::Document(_) => {
+                tracing::error!(error = %e, "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            "internal error; nothing was changed".to_owned()
+        } else {
+            e.to_string()
+        };
+        ApiError::new(status, e.code(), message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ErrorBody {
+                code: self.code,
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
+    let version = headers
+        .get(PROTOCOL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u32>().ok());
+    match version {
+        Some(PROTOCOL_VERSION) => Ok(()),
+        Some(other) => Err(ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "unsupported_protocol",
+            format!(
+                "this server speaks sync protocol {PROTOCOL_VERSION}, the kiosk sent {other}: please update the kiosk"
+            ),
+        )),
+        None => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_protocol",
+            format!("the {PROTOCOL_HEADER} header is required"),
+        )),
+    }
+}
+
+fn decode_body<T: for<'de> serde::Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+    sync::decode(body).map_err(|e| match e {
+        sync::CodecError::TooLarge { .. } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+        }
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string()),
+    })
+}
+
+fn encoded<T: serde::Serialize>(message: &T) -> Result<Response, ApiError> {
+    let body = sync::encode(message)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, CONTENT_TYPE),
+            (header::CONTENT_ENCODING, "zstd"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut Central) -> Result<T, CentralError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let central = state.central.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut guard = central.lock().map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "store lock poisoned",
+            )
+        })?;
+        f(&mut guard).map_err(ApiError::from)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    check_protocol(&headers)?;
+    let request: EnrollRequest = decode_body(&body)?;
+    let response = blocking(&state, move |c| c.enroll(&request)).await?;
+    encoded(&response)
+}
+
+async fn sync_round(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    check_protocol(&headers)?;
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| ApiError::from(CentralError::Unauthorized))?
+        .to_owned();
+    let request: SyncRequest = decode_body(&body)?;
+    let response = blocking(&state, move |c| {
+        let kiosk = c.authenticate(&token)?;
+        c.sync(&kiosk, &request)
+    })
+    .await?;
+    encoded(&response)
+}

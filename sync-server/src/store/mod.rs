@@ -1,0 +1,624 @@
+//! The server's embedded store: documents with their change feed, kiosks and their
+//! credentials, enrollment codes, the audit log, and a small catalog projection.
+//! All SQL of the server lives here.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+
+use blisko_shared::docs::{ChangeHash, DocKey};
+use blisko_shared::ids::{BranchId, ClassId, KioskId};
+
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+pub const DB_FILE: &str = "server.sqlite3";
+
+use blisko_shared::sqlite::{self, Context, heads_from_blob, heads_to_blob};
+pub use blisko_shared::sqlite::{Result, StoreError};
+
+pub struct ServerStore {
+    conn: Connection,
+}
+
+pub struct StoredDoc {
+    pub snapshot: Vec<u8>,
+    pub chunks: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocInfo {
+    pub branch_id: Option<BranchId>,
+    pub owner_kiosk: Option<KioskId>,
+    pub seq: i64,
+    pub snapshot_bytes: i64,
+    pub chunk_count: i64,
+    pub chunk_bytes: i64,
+}
+
+impl DocInfo {
+    pub fn wants_compaction(&self) -> bool {
+        self.chunk_count >= 16 && self.chunk_bytes > self.snapshot_bytes.max(4096)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskAuth {
+    pub id: KioskId,
+    pub branch_id: BranchId,
+    pub number: u32,
+    pub token_hash: Vec<u8>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KioskRow {
+    pub kiosk_id: KioskId,
+    pub branch_id: BranchId,
+    pub number: u32,
+    pub enrolled: bool,
+    pub revoked: bool,
+    pub last_sync: Option<String>,
+    pub app_version: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BranchRow {
+    pub id: BranchId,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: Option<String>,
+}
+
+fn parse<T: std::str::FromStr>(what: &str, value: &str) -> Result<T> {
+    value.parse().map_err(|_| StoreError::Corrupt {
+        what: what.to_owned(),
+        detail: format!("{value:?} does not parse"),
+    })
+}
+
+impl ServerStore {
+    pub fn open(dir: &Path) -> Result<ServerStore> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            what: format!("the data folder {}", dir.display()),
+            source,
+        })?;
+        // Admin commands share the database with a running server: wait for its writes.
+        let conn = sqlite::open_durable(&dir.join(DB_FILE), MIGRATIONS, Duration::from_secs(10))?;
+        Ok(ServerStore { conn })
+    }
+
+    /// A write transaction; all of a request's effects land together or not at all.
+    pub fn write(&mut self) -> Result<Db<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("begin a write")?;
+        Ok(Db { tx })
+    }
+}
+
+/// Queries inside one transaction.
+pub struct Db<'a> {
+    tx: Transaction<'a>,
+}
+
+impl Db<'_> {
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit().ctx("commit")
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .ctx("read a setting")
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .ctx("save a setting")?;
+        Ok(())
+    }
+
+    /// The next position in the change feed.
+    fn next_seq(&self) -> Result<i64> {
+        let current: i64 = self
+            .meta("feed_seq")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        self.set_meta("feed_seq", &(current + 1).to_string())?;
+        Ok(current + 1)
+    }
+
+    pub fn feed_position(&self) -> Result<i64> {
+        Ok(self
+            .meta("feed_seq")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    pub fn doc_info(&self, key: DocKey) -> Result<Option<DocInfo>> {
+        let row = self
+            .tx
+            .prepare_cached(
+                "SELECT branch_id, owner_kiosk, seq, length(snapshot), chunk_count, chunk_bytes
+                 FROM documents WHERE doc_id = ?1",
+            )
+            .ctx("read a document's record")?
+            .query_row([key.to_string()], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })
+            .optional()
+            .ctx("read a document's record")?;
+        row.map(
+            |(branch, owner, seq, snapshot_bytes, chunk_count, chunk_bytes)| {
+                Ok(DocInfo {
+                    branch_id: branch
+                        .as_deref()
+                        .map(|b| parse("branch id", b))
+                        .transpose()?,
+                    owner_kiosk: owner.as_deref().map(|k| parse("kiosk id", k)).transpose()?,
+                    seq,
+                    snapshot_bytes,
+                    chunk_count,
+                    chunk_bytes,
+                })
+            },
+        )
+        .transpose()
+    }
+
+    pub fn load_doc(&self, key: DocKey) -> Result<Option<StoredDoc>> {
+        let doc_id = key.to_string();
+        let snapshot: Option<Vec<u8>> = self
+            .tx
+            .prepare_cached("SELECT snapshot FROM documents WHERE doc_id = ?1")
+            .ctx("read a document")?
+            .query_row([&doc_id], |r| r.get(0))
+            .optional()
+            .ctx("read a document")?;
+        let Some(snapshot) = snapshot else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT data FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")
+            .ctx("read document chunks")?;
+        let chunks = stmt
+            .query_map([&doc_id], |r| r.get(0))
+            .ctx("read document chunks")?
+            .collect::<rusqlite::Result<Vec<Vec<u8>>>>()
+            .ctx("read document chunks")?;
+        Ok(Some(StoredDoc { snapshot, chunks }))
+    }
+
+    /// Store a document new to the server; it enters the change feed.
+    pub fn insert_document(
+        &self,
+        key: DocKey,
+        branch: Option<BranchId>,
+        owner: Option<KioskId>,
+        snapshot: &[u8],
+        heads: &[ChangeHash],
+        now: &str,
+    ) -> Result<()> {
+        let seq = self.next_seq()?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO documents (doc_id, kind, branch_id, owner_kiosk, snapshot, chunk_count, chunk_bytes, seq, heads, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8)",
+            )
+            .ctx("save a new document")?
+            .execute(params![
+                key.to_string(),
+                key.kind(),
+                branch.map(|b| b.to_string()),
+                owner.map(|k| k.to_string()),
+                snapshot,
+                seq,
+                heads_to_blob(heads),
+                now
+            ])
+            .ctx("save a new document")?;
+        Ok(())
+    }
+
+    /// Replace a document's snapshot and chunks with one compacted save of the same
+    /// content; its place in the change feed stays.
+    pub fn compact_document(
+        &self,
+        key: DocKey,
+        snapshot: &[u8],
+        heads: &[ChangeHash],
+        now: &str,
+    ) -> Result<()> {
+        let doc_id = key.to_string();
+        self.tx
+            .execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [&doc_id])
+            .ctx("drop compacted chunks")?;
+        self.tx
+            .prepare_cached(
+                "UPDATE documents SET snapshot = ?2, chunk_count = 0, chunk_bytes = 0, heads = ?3, updated_at = ?4
+                 WHERE doc_id = ?1",
+            )
+            .ctx("save a compacted document")?
+            .execute(params![doc_id, snapshot, heads_to_blob(heads), now])
+            .ctx("save a compacted document")?;
+        Ok(())
+    }
+
+    /// Append new changes to a stored document and move it up the change feed.
+    pub fn append_chunk(
+        &self,
+        key: DocKey,
+        chunk: &[u8],
+        heads: &[ChangeHash],
+        now: &str,
+    ) -> Result<()> {
+        let doc_id = key.to_string();
+        let seq = self.next_seq()?;
+        let chunk_no: i64 = self
+            .tx
+            .prepare_cached(
+                "UPDATE documents SET chunk_count = chunk_count + 1, chunk_bytes = chunk_bytes + ?2,
+                    seq = ?3, heads = ?4, updated_at = ?5
+                 WHERE doc_id = ?1 RETURNING chunk_count",
+            )
+            .ctx("record a document change")?
+            .query_row(params![doc_id, chunk.len() as i64, seq, heads_to_blob(heads), now], |r| r.get(0))
+            .ctx("record a document change")?;
+        self.tx
+            .prepare_cached("INSERT INTO doc_chunks (doc_id, seq, data) VALUES (?1, ?2, ?3)")
+            .ctx("save a document change")?
+            .execute(params![doc_id, chunk_no, chunk])
+            .ctx("save a document change")?;
+        Ok(())
+    }
+
+    /// Documents of a branch changed after `after`, oldest first, at most `limit`.
+    pub fn feed(
+        &self,
+        branch: BranchId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(DocKey, i64, Vec<ChangeHash>)>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT doc_id, seq, heads FROM documents WHERE branch_id = ?1 AND seq > ?2
+                 ORDER BY seq LIMIT ?3",
+            )
+            .ctx("read the change feed")?;
+        let rows = stmt
+            .query_map(params![branch.to_string(), after, limit as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            })
+            .ctx("read the change feed")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("read the change feed")?;
+        rows.into_iter()
+            .map(|(id, seq, heads)| Ok((parse("document id", &id)?, seq, heads_from_blob(&heads)?)))
+            .collect()
+    }
+
+    pub fn doc_keys(&self, kind: &str) -> Result<Vec<DocKey>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT doc_id FROM documents WHERE kind = ?1 ORDER BY doc_id")
+            .ctx("list documents")?;
+        let ids = stmt
+            .query_map([kind], |r| r.get::<_, String>(0))
+            .ctx("list documents")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("list documents")?;
+        ids.iter().map(|id| parse("document id", id)).collect()
+    }
+
+    // ----- catalog projection -----
+
+    pub fn project_branch(
+        &self,
+        id: BranchId,
+        code: &str,
+        name: &str,
+        classes: &[(ClassId, String)],
+    ) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO branches (id, code, name) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name",
+                params![id.to_string(), code, name],
+            )
+            .ctx("project a branch")?;
+        self.tx
+            .execute("DELETE FROM classes WHERE branch_id = ?1", [id.to_string()])
+            .ctx("project classes")?;
+        for (class, title) in classes {
+            self.tx
+                .execute(
+                    "INSERT INTO classes (id, branch_id, title) VALUES (?1, ?2, ?3)",
+                    params![class.to_string(), id.to_string(), title],
+                )
+                .ctx("project a class")?;
+        }
+        Ok(())
+    }
+
+    pub fn branches(&self) -> Result<Vec<BranchRow>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT id, code, name FROM branches ORDER BY code")
+            .ctx("list branches")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .ctx("list branches")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("list branches")?;
+        rows.into_iter()
+            .map(|(id, code, name)| {
+                Ok(BranchRow {
+                    id: parse("branch id", &id)?,
+                    code,
+                    name,
+                })
+            })
+            .collect()
+    }
+
+    pub fn branch_code(&self, id: BranchId) -> Result<Option<String>> {
+        self.tx
+            .query_row(
+                "SELECT code FROM branches WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("read a branch")
+    }
+
+    pub fn class_branch(&self, class: ClassId) -> Result<Option<BranchId>> {
+        let branch: Option<String> = self
+            .tx
+            .prepare_cached("SELECT branch_id FROM classes WHERE id = ?1")
+            .ctx("read a class")?
+            .query_row([class.to_string()], |r| r.get(0))
+            .optional()
+            .ctx("read a class")?;
+        branch.as_deref().map(|b| parse("branch id", b)).transpose()
+    }
+
+    // ----- kiosks -----
+
+    pub fn add_kiosk(&self, branch: BranchId, now: &str) -> Result<(KioskId, u32)> {
+        let number: u32 = self
+            .tx
+            .query_row("SELECT coalesce(max(number), 0) + 1 FROM kiosks", [], |r| {
+                r.get(0)
+            })
+            .ctx("number a kiosk")?;
+        let id = KioskId::new();
+        self.tx
+            .execute(
+                "INSERT INTO kiosks (id, branch_id, number, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id.to_string(), branch.to_string(), number, now],
+            )
+            .ctx("add a kiosk")?;
+        Ok((id, number))
+    }
+
+    pub fn add_enrollment_code(
+        &self,
+        code_hash: &[u8],
+        kiosk: KioskId,
+        expires_at: &str,
+    ) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO enrollment_codes (code_hash, kiosk_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![code_hash, kiosk.to_string(), expires_at],
+            )
+            .ctx("save an enrollment code")?;
+        Ok(())
+    }
+
+    /// Use up an enrollment code: the kiosk it was issued for, if the code is valid,
+    /// unused, unexpired and its kiosk not revoked.
+    pub fn redeem_enrollment_code(&self, code_hash: &[u8], now: &str) -> Result<Option<KioskId>> {
+        let kiosk: Option<String> = self
+            .tx
+            .query_row(
+                "UPDATE enrollment_codes SET used_at = ?2
+                 WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                   AND kiosk_id IN (SELECT id FROM kiosks WHERE revoked_at IS NULL)
+                 RETURNING kiosk_id",
+                params![code_hash, now],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("redeem an enrollment code")?;
+        kiosk.as_deref().map(|k| parse("kiosk id", k)).transpose()
+    }
+
+    pub fn set_credential(
+        &self,
+        kiosk: KioskId,
+        prefix: &str,
+        hash: &[u8],
+        now: &str,
+    ) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE kiosks SET token_prefix = ?2, token_hash = ?3, enrolled_at = ?4 WHERE id = ?1",
+                params![kiosk.to_string(), prefix, hash, now],
+            )
+            .ctx("save a kiosk credential")?;
+        Ok(())
+    }
+
+    pub fn kiosk_by_prefix(&self, prefix: &str) -> Result<Option<KioskAuth>> {
+        let row = self
+            .tx
+            .prepare_cached(
+                "SELECT id, branch_id, number, token_hash, revoked_at IS NOT NULL FROM kiosks WHERE token_prefix = ?1",
+            )
+            .ctx("look up a credential")?
+            .query_row([prefix], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, bool>(4)?,
+                ))
+            })
+            .optional()
+            .ctx("look up a credential")?;
+        row.map(|(id, branch, number, token_hash, revoked)| {
+            Ok(KioskAuth {
+                id: parse("kiosk id", &id)?,
+                branch_id: parse("branch id", &branch)?,
+                number,
+                token_hash,
+                revoked,
+            })
+        })
+        .transpose()
+    }
+
+    pub fn kiosk(&self, id: KioskId) -> Result<Option<KioskRow>> {
+        Ok(self.kiosks()?.into_iter().find(|k| k.kiosk_id == id))
+    }
+
+    pub fn kiosks(&self) -> Result<Vec<KioskRow>> {
+        let mut stmt = self
+            .tx
+            .prepare(
+                "SELECT id, branch_id, number, enrolled_at IS NOT NULL, revoked_at IS NOT NULL, last_sync, app_version
+                 FROM kiosks ORDER BY number",
+            )
+            .ctx("list kiosks")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, bool>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            })
+            .ctx("list kiosks")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("list kiosks")?;
+        rows.into_iter()
+            .map(
+                |(id, branch, number, enrolled, revoked, last_sync, app_version)| {
+                    Ok(KioskRow {
+                        kiosk_id: parse("kiosk id", &id)?,
+                        branch_id: parse("branch id", &branch)?,
+                        number,
+                        enrolled,
+                        revoked,
+                        last_sync,
+                        app_version,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    pub fn revoke_kiosk(&self, kiosk: KioskId, now: &str) -> Result<bool> {
+        let n = self
+            .tx
+            .execute(
+                "UPDATE kiosks SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![kiosk.to_string(), now],
+            )
+            .ctx("revoke a kiosk")?;
+        Ok(n == 1)
+    }
+
+    pub fn touch_kiosk(&self, kiosk: KioskId, now: &str, app_version: &str) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE kiosks SET last_sync = ?2, app_version = ?3 WHERE id = ?1")
+            .ctx("record a sync")?
+            .execute(params![kiosk.to_string(), now, app_version])
+            .ctx("record a sync")?;
+        Ok(())
+    }
+
+    // ----- audit -----
+
+    pub fn audit(
+        &self,
+        now: &str,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![now, actor, action, subject, detail],
+            )
+            .ctx("write the audit log")?;
+        Ok(())
+    }
+
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditRow>> {
+        let mut stmt = self
+            .tx
+            .prepare(
+                "SELECT at, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT ?1",
+            )
+            .ctx("read the audit log")?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(AuditRow {
+                    at: r.get(0)?,
+                    actor: r.get(1)?,
+                    action: r.get(2)?,
+                    subject: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })
+            .ctx("read the audit log")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("read the audit log")?;
+        Ok(rows)
+    }
+}
