@@ -3,6 +3,7 @@
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,7 @@ use blisko_shared::i18n::Lang;
 
 use crate::error::KioskError;
 use crate::kiosk::{self, IntakeForm, Kiosk, RegistrationForm};
+use crate::sync::{self, SyncClient};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -76,6 +78,17 @@ pub enum Command {
     Check,
     /// Run many actions from JSON lines on standard input (one acknowledgement line each).
     Batch,
+    /// Join a central server with a one-time enrollment code from the office, then sync.
+    Enroll {
+        /// The server's address, e.g. http://192.168.1.10:7878
+        #[arg(long)]
+        server: String,
+        /// The code printed by `blisko-server kiosk add`.
+        #[arg(long)]
+        code: String,
+    },
+    /// Sync once with the server: send what is new here, fetch what is new there.
+    Sync,
 }
 
 #[derive(Debug, Args, Deserialize)]
@@ -287,6 +300,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         Command::Register(args) => {
             let mut k = Kiosk::open(dir)?;
             let receipt = k.register(&args.into())?;
+            let receipt = if receipt.status == "waitlisted" && k.server()?.is_some() {
+                // Durable already; online, the server's shared pool may have a seat.
+                sync::claim_pool_seat(k, receipt)?
+            } else {
+                receipt
+            };
             if cli.json {
                 print_json(&receipt)?;
             } else {
@@ -381,6 +400,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                     "pending changes (not yet synced): {}",
                     status.pending_changes
                 );
+                if let Some(url) = &status.server_url {
+                    println!("server: {url}");
+                }
                 println!(
                     "last sync: {}",
                     status.last_sync.as_deref().unwrap_or("never")
@@ -409,6 +431,54 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Batch => return run_batch(cli),
+        Command::Enroll { server, code } => {
+            let k = sync::enroll(dir, server, code)?;
+            let identity = k.identity().clone();
+            let client = SyncClient::for_kiosk(&k);
+            let k = Mutex::new(k);
+            let first_sync = client.and_then(|c| sync::sync_once(&k, &c));
+            if cli.json {
+                let sync = match &first_sync {
+                    Ok(report) => serde_json::json!({ "ok": report }),
+                    Err(e) => {
+                        serde_json::json!({ "error": { "code": e.code(), "message": e.message(cli.lang) } })
+                    }
+                };
+                print_json(&serde_json::json!({ "kiosk": identity, "sync": sync }))?;
+            } else {
+                println!(
+                    "Enrolled: kiosk {} of branch {} (number {}).",
+                    identity.kiosk_id, identity.branch_code, identity.kiosk_number
+                );
+                match &first_sync {
+                    Ok(r) => println!("First sync: {} documents received.", r.pulled_docs),
+                    Err(e) => println!(
+                        "First sync did not complete ({}); it will be retried.",
+                        e.message(cli.lang)
+                    ),
+                }
+            }
+        }
+        Command::Sync => {
+            let k = Kiosk::open(dir)?;
+            let client = SyncClient::for_kiosk(&k)?;
+            let report = sync::sync_once(&Mutex::new(k), &client)?;
+            if cli.json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "synced in {} round(s): {} documents sent, {} received; {} bytes up, {} down",
+                    report.rounds,
+                    report.pushed_docs,
+                    report.pulled_docs,
+                    report.traffic.bytes_sent,
+                    report.traffic.bytes_received
+                );
+                if report.incomplete {
+                    println!("more to do: run sync again");
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ use blisko_shared::i18n::Lang;
 use blisko_shared::validate::FieldError;
 
 use crate::store::StoreError;
+use crate::sync::SyncError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KioskError {
@@ -43,6 +44,10 @@ pub enum KioskError {
     #[error("unknown branch code {0:?}")]
     UnknownBranch(String),
     #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error("the server broke the sync protocol: {0}")]
+    Protocol(String),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Document(#[from] DocError),
@@ -57,9 +62,15 @@ pub enum KioskError {
 impl KioskError {
     /// True when the person at the kiosk can fix it by changing what they entered.
     pub fn is_user_error(&self) -> bool {
+        if let KioskError::Sync(e) = self {
+            // A mistyped address or enrollment code is the person's to fix.
+            return matches!(e, SyncError::BadUrl(_))
+                || matches!(e, SyncError::Unauthorized { code, .. } if code == "bad_enrollment_code");
+        }
         !matches!(
             self,
-            KioskError::Store(_)
+            KioskError::Protocol(_)
+                | KioskError::Store(_)
                 | KioskError::Document(_)
                 | KioskError::Io { .. }
                 | KioskError::Busy(_)
@@ -85,6 +96,8 @@ impl KioskError {
             KioskError::AlreadySetUp(_) => "already_set_up",
             KioskError::Busy(_) => "busy",
             KioskError::UnknownBranch(_) => "unknown_branch",
+            KioskError::Sync(e) => e.code(),
+            KioskError::Protocol(_) => "protocol",
             KioskError::Store(StoreError::DiskFull { .. }) => "disk_full",
             KioskError::Store(_) => "storage",
             KioskError::Document(_) => "document",
@@ -126,6 +139,7 @@ impl KioskError {
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::En) => {
                 pl("The kiosk's storage is full. Nothing was saved. Please tell a member of staff.")
             }
+            (KioskError::Sync(e), lang) => sync_message(e, lang),
             (e, Lang::Pl) if !e.is_user_error() => {
                 pl("Coś poszło nie tak. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.")
             }
@@ -134,5 +148,44 @@ impl KioskError {
             }
             (e, _) => e.to_string(),
         }
+    }
+}
+
+/// Sync problems are shown to staff (residents only see a calm indicator); they never
+/// mean that something stored at the kiosk was lost.
+fn sync_message(e: &SyncError, lang: Lang) -> String {
+    let (pl, en) = match e {
+        SyncError::NotEnrolled => (
+            "Ten kiosk nie jest połączony z serwerem.",
+            "This kiosk is not enrolled with a server.",
+        ),
+        SyncError::BadUrl(_) => (
+            "Adres serwera jest nieprawidłowy (powinien zaczynać się od http:// lub https://).",
+            "The server address is not valid (it should start with http:// or https://).",
+        ),
+        SyncError::Unreachable(_) => (
+            "Brak połączenia z serwerem. Dane są bezpieczne w kiosku i zostaną wysłane później.",
+            "No connection to the server. The data is safe on the kiosk and will be sent later.",
+        ),
+        SyncError::Unauthorized { code, .. } if code == "bad_enrollment_code" => (
+            "Kod rejestracji kiosku jest nieprawidłowy, został już użyty lub wygasł.",
+            "The enrollment code is wrong, already used or expired.",
+        ),
+        SyncError::Unauthorized { .. } => (
+            "Serwer nie przyjmuje już tego kiosku. Prosimy zgłosić to administratorowi.",
+            "The server no longer accepts this kiosk. Please tell the administrator.",
+        ),
+        SyncError::UpdateRequired(_) => (
+            "Oprogramowanie kiosku wymaga aktualizacji, aby łączyć się z serwerem.",
+            "The kiosk software must be updated to sync with the server.",
+        ),
+        SyncError::Refused { .. } | SyncError::BadResponse(_) => (
+            "Serwer nie przyjął danych. Dane są bezpieczne w kiosku; prosimy zgłosić to obsłudze.",
+            "The server did not accept the data. It is safe on the kiosk; please tell staff.",
+        ),
+    };
+    match lang {
+        Lang::Pl => pl.to_owned(),
+        Lang::En => en.to_owned(),
     }
 }

@@ -35,6 +35,9 @@ pub const INFORMATION_CLAUSE_VERSION: &str = "klauzula-informacyjna-2026-01";
 pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-01";
 pub const DECLARATION_VERSION: &str = "oswiadczenie-2026-01";
 
+mod replica;
+pub use replica::{RoundOutcome, SyncPlan};
+
 const LOCK_FILE: &str = "kiosk.lock";
 
 pub type Result<T, E = KioskError> = std::result::Result<T, E>;
@@ -149,6 +152,8 @@ pub struct Status {
     pub mode: String,
     pub counts: Counts,
     pub pending_changes: u64,
+    /// The server this kiosk syncs with (none for a standalone kiosk).
+    pub server_url: Option<String>,
     pub last_sync: Option<String>,
     pub last_sync_error: Option<String>,
 }
@@ -401,8 +406,12 @@ impl Kiosk {
             mode: self.identity.mode.clone(),
             counts: self.store.counts()?,
             pending_changes: self.store.pending_changes()?,
+            server_url: self.store.meta("server_url")?,
             last_sync: self.store.meta("last_sync")?,
-            last_sync_error: self.store.meta("last_sync_error")?,
+            last_sync_error: self
+                .store
+                .meta("last_sync_error")?
+                .filter(|e| !e.is_empty()),
         })
     }
 

@@ -1,9 +1,11 @@
-//! The Blisko kiosk: the offline store, the core actions, and the command line.
+//! The Blisko kiosk: the offline store, the core actions, sync with the central server,
+//! and the command line.
 
 pub mod cli;
 pub mod error;
 pub mod kiosk;
 pub mod store;
+pub mod sync;
 
 pub use error::KioskError;
 pub use kiosk::Kiosk;

@@ -183,7 +183,8 @@ mod serde_bytes_vec {
                 Ok(v)
             }
         }
-        d.deserialize_bytes(V)
+        // `byte_buf`, not `bytes`: ciborium reads long byte strings only into a buffer.
+        d.deserialize_byte_buf(V)
     }
 }
 
@@ -210,11 +211,19 @@ mod tests {
     fn messages_round_trip_through_the_codec() {
         let request = SyncRequest {
             cursor: 42,
-            push: vec![DocChanges {
-                doc: DocKey::Roster(ClassId::new()),
-                changes: vec![1, 2, 3],
-                heads: vec![Head([7; 32])],
-            }],
+            push: vec![
+                DocChanges {
+                    doc: DocKey::Roster(ClassId::new()),
+                    changes: vec![1, 2, 3],
+                    heads: vec![Head([7; 32])],
+                },
+                // Longer than the decoder's scratch buffer.
+                DocChanges {
+                    doc: DocKey::Roster(ClassId::new()),
+                    changes: (0..100_000u32).map(|i| (i % 251) as u8).collect(),
+                    heads: vec![Head([8; 32]), Head([9; 32])],
+                },
+            ],
             pull: vec![],
             app_version: "0.1.0".into(),
         };

@@ -175,7 +175,14 @@ async fn sync_round(
         .to_owned();
     let request: SyncRequest = decode_body(&body)?;
     let response = blocking(&state, move |c| {
-        let kiosk = c.authenticate(&token)?;
+        let kiosk = match c.authenticate(&token) {
+            Ok(kiosk) => kiosk,
+            Err(e) => {
+                // Recorded without the token: a wrong guess tells nothing worth keeping.
+                c.audit("unknown", "sync_unauthorized", "kiosk:?", Some(e.code()))?;
+                return Err(e);
+            }
+        };
         c.sync(&kiosk, &request)
     })
     .await?;

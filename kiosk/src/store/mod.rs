@@ -5,6 +5,7 @@
 //! survives a power cut. Callers acknowledge nothing to a person before that.
 
 mod projection;
+mod sync_state;
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,9 +16,13 @@ use blisko_shared::docs::DocKey;
 use blisko_shared::sqlite;
 
 pub use projection::*;
+pub use sync_state::*;
 
 /// Ordered migrations; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("schema_2_sync.sql"),
+];
 
 pub const DB_FILE: &str = "kiosk.sqlite3";
 

@@ -1,0 +1,341 @@
+//! The kiosk as a replica of its branch's documents: what one sync round sends to the
+//! server, and how the answer is taken in. No HTTP here (that is `crate::sync`), so a
+//! round can be prepared and applied under a short lock while the network wait happens
+//! outside it.
+//!
+//! Every step is safe to repeat: a push the server already holds is applied as a no-op,
+//! a document pulled twice changes nothing, and the cursor moves only in the same
+//! transaction that records which documents are still to be pulled.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Serialize;
+
+use blisko_shared::docs::{CatalogDoc, ChangeHash, Doc, DocKey, IntakeDoc, PersonDoc, RosterEdit};
+use blisko_shared::ids::ClassId;
+use blisko_shared::seats;
+use blisko_shared::sync::{
+    DocChanges, DocHave, EnrollResponse, MAX_DOCS_PER_REQUEST, SyncRequest, SyncResponse,
+    from_heads, to_heads,
+};
+
+use super::{
+    HashMap, HlcClock, Identity, Kiosk, KioskError, Result, Store, WallClock, lock_dir,
+    read_identity, timestamp,
+};
+
+/// Raw change bytes one request pushes at most; the rest go in the next round.
+const PUSH_BUDGET_BYTES: usize = 2 * 1024 * 1024;
+
+const CURSOR_KEY: &str = "sync_cursor";
+
+/// One prepared round: the request, and what its acknowledgement will settle.
+#[derive(Debug, Clone)]
+pub struct SyncPlan {
+    pub request: SyncRequest,
+    /// Pushed documents with the number of pending changes the push covers.
+    pushed: Vec<(DocKey, u64)>,
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RoundOutcome {
+    /// Documents sent to the server.
+    pub pushed: usize,
+    /// Documents whose missing changes arrived.
+    pub pulled: usize,
+    /// Documents the server listed as changed.
+    pub changed: usize,
+    /// Whether another round has work to do (more to push, to pull, or to list).
+    pub more: bool,
+}
+
+impl Kiosk {
+    /// Set up a kiosk enrolled with a server. Its catalogue and branch data arrive with
+    /// the first sync.
+    pub fn setup_enrolled(
+        dir: &Path,
+        enrolled: &EnrollResponse,
+        server_url: &str,
+        wall: WallClock,
+    ) -> Result<Kiosk> {
+        let lock = lock_dir(dir)?;
+        let mut store = Store::open(dir)?;
+        if read_identity(&store)?.is_some() {
+            return Err(KioskError::AlreadySetUp(dir.display().to_string()));
+        }
+        let identity = Identity {
+            kiosk_id: enrolled.kiosk_id,
+            branch_id: enrolled.branch_id,
+            branch_code: enrolled.branch_code.clone(),
+            kiosk_number: enrolled.kiosk_number,
+            mode: "enrolled".to_owned(),
+        };
+        let tx = store.write()?;
+        tx.set_meta("kiosk_id", &identity.kiosk_id.to_string())?;
+        tx.set_meta("branch_id", &identity.branch_id.to_string())?;
+        tx.set_meta("branch_code", &identity.branch_code)?;
+        tx.set_meta("kiosk_number", &identity.kiosk_number.to_string())?;
+        tx.set_meta("server_url", server_url)?;
+        tx.set_meta("sync_token", &enrolled.token)?;
+        tx.set_meta(CURSOR_KEY, "0")?;
+        // Written last: a kiosk is set up once its identity is complete.
+        tx.set_meta("mode", &identity.mode)?;
+        tx.commit()?;
+        Ok(Kiosk {
+            dir: dir.to_owned(),
+            store,
+            clock: HlcClock::new(identity.kiosk_id),
+            identity,
+            wall,
+            rosters: HashMap::new(),
+            _lock: lock,
+        })
+    }
+
+    /// The server this kiosk syncs with and its credential, when enrolled.
+    pub fn server(&self) -> Result<Option<(String, String)>> {
+        Ok(
+            match (
+                self.store.meta("server_url")?,
+                self.store.meta("sync_token")?,
+            ) {
+                (Some(url), Some(token)) => Some((url, token)),
+                _ => None,
+            },
+        )
+    }
+
+    fn cursor(&self) -> Result<u64> {
+        Ok(self
+            .store
+            .meta(CURSOR_KEY)?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// A document as stored, or `None`.
+    fn stored_doc(&self, key: DocKey) -> Result<Option<Doc>> {
+        let Some(stored) = self.store.load_doc(key)? else {
+            return Ok(None);
+        };
+        Ok(Some(Doc::load(
+            key,
+            self.identity.kiosk_id,
+            &stored.snapshot,
+            stored.chunks.iter().map(Vec::as_slice),
+        )?))
+    }
+
+    /// The next round: local changes the server lacks, and documents to pull.
+    pub fn prepare_sync(&mut self, app_version: &str) -> Result<SyncPlan> {
+        let mut push = Vec::new();
+        let mut pushed = Vec::new();
+        let mut bytes = 0usize;
+        for pending in self.store.pending_docs(MAX_DOCS_PER_REQUEST / 2)? {
+            let Some(doc) = self.stored_doc(pending.key)? else {
+                continue;
+            };
+            let changes = doc.changes_since(&pending.server_heads);
+            if !push.is_empty() && bytes + changes.len() > PUSH_BUDGET_BYTES {
+                break;
+            }
+            bytes += changes.len();
+            push.push(DocChanges {
+                doc: pending.key,
+                changes,
+                heads: to_heads(&doc.heads()),
+            });
+            pushed.push((pending.key, pending.pending));
+        }
+        let mut pull = Vec::new();
+        for (key, _) in self.store.wanted_docs(MAX_DOCS_PER_REQUEST - push.len())? {
+            // What the server surely holds: the heads pushed in this very request, or
+            // those it last confirmed.
+            let have = match push.iter().find(|p| p.doc == key) {
+                Some(p) => p.heads.clone(),
+                None => to_heads(&self.store.server_heads(key)?.unwrap_or_default()),
+            };
+            pull.push(DocHave { doc: key, have });
+        }
+        Ok(SyncPlan {
+            request: SyncRequest {
+                cursor: self.cursor()?,
+                push,
+                pull,
+                app_version: app_version.to_owned(),
+            },
+            pushed,
+        })
+    }
+
+    /// Take in the server's answer to `plan`. Each pulled document lands in its own
+    /// transaction; the acknowledgements, the new wants and the cursor in a last one.
+    pub fn apply_sync(&mut self, plan: SyncPlan, response: SyncResponse) -> Result<RoundOutcome> {
+        let now = timestamp((self.wall)());
+        {
+            let tx = self.store.write()?;
+            for ((key, count), push) in plan.pushed.iter().zip(&plan.request.push) {
+                tx.ack_push(*key, *count, &from_heads(&push.heads))?;
+            }
+            tx.commit()?;
+        }
+
+        // Catalogs first: rosters are projected with their class's seat rules.
+        let mut pulled: Vec<&DocChanges> = response.pulled.iter().collect();
+        pulled.sort_by_key(|d| !matches!(d.doc, DocKey::Catalog(_)));
+        let mut touched = BTreeSet::new();
+        for incoming in &pulled {
+            if !plan.request.pull.iter().any(|p| p.doc == incoming.doc) {
+                return Err(KioskError::Protocol(format!(
+                    "the server sent {} without being asked",
+                    incoming.doc
+                )));
+            }
+            touched.extend(self.take_in(incoming, &now)?);
+        }
+
+        let mut wants = Vec::new();
+        for changed in &response.changed {
+            let heads = from_heads(&changed.heads);
+            if self.store.server_heads(changed.doc)?.as_deref() != Some(heads.as_slice()) {
+                wants.push((changed.doc, heads));
+            }
+        }
+        {
+            let tx = self.store.write()?;
+            for (key, heads) in &wants {
+                tx.want(*key, heads)?;
+            }
+            tx.set_meta(CURSOR_KEY, &response.cursor.to_string())?;
+            tx.commit()?;
+        }
+
+        for class in touched {
+            self.reproject_roster(class)?;
+        }
+        let more = response.more
+            || !response.deferred.is_empty()
+            || self.store.wanted_count()? > 0
+            || !self.store.pending_docs(1)?.is_empty();
+        Ok(RoundOutcome {
+            pushed: plan.pushed.len(),
+            pulled: pulled.len(),
+            changed: response.changed.len(),
+            more,
+        })
+    }
+
+    /// Store one pulled document and project it. Returns the classes whose rosters must
+    /// be recomputed.
+    fn take_in(&mut self, incoming: &DocChanges, now: &str) -> Result<Vec<ClassId>> {
+        let key = incoming.doc;
+        let heads: Vec<ChangeHash> = from_heads(&incoming.heads);
+        // The server is this kiosk's only peer and has checked every writer already.
+        let anyone = |_: &_| true;
+        let (mut doc, is_new) = match self.stored_doc(key)? {
+            Some(mut doc) => {
+                doc.apply_remote(&incoming.changes, &heads, anyone)?;
+                (doc, false)
+            }
+            None => (
+                Doc::from_remote(
+                    key,
+                    self.identity.kiosk_id,
+                    &incoming.changes,
+                    &heads,
+                    anyone,
+                )?,
+                true,
+            ),
+        };
+        if let DocKey::Roster(class) = key {
+            // The cached copy is now behind the stored one.
+            self.rosters.remove(&class);
+        }
+        let compact = self
+            .store
+            .doc_size(key)?
+            .is_some_and(|size| size.wants_compaction());
+        let mut touched = Vec::new();
+        let tx = self.store.write()?;
+        if is_new || compact {
+            tx.put_snapshot(key, &doc.save(), false, now)?;
+        } else if let Some(chunk) = doc.take_unsaved() {
+            tx.append_chunk(key, &chunk, false, now)?;
+        }
+        tx.set_server_heads(key, &heads)?;
+        tx.unwant(key)?;
+        match key {
+            DocKey::Catalog(branch) => {
+                let catalog = CatalogDoc::from_doc(doc)?.read()?;
+                if branch == self.identity.branch_id {
+                    tx.project_catalog(&catalog)?;
+                    touched.extend(catalog.classes.iter().map(|c| c.id));
+                }
+            }
+            DocKey::Roster(class) => touched.push(class),
+            DocKey::Person(_) => tx.upsert_person(&PersonDoc::from_doc(doc)?.read()?)?,
+            DocKey::Intake(_) => tx.upsert_request(&IntakeDoc::from_doc(doc)?.read()?)?,
+        }
+        tx.commit()?;
+        Ok(touched)
+    }
+
+    /// Recompute a class's roster after a merge: project every registration's state,
+    /// and give this kiosk's free seats to the people waiting (the compensation the seat
+    /// rules ask of each authority).
+    fn reproject_roster(&mut self, class: ClassId) -> Result<()> {
+        let Some(row) = self.store.class(class)? else {
+            // The catalog naming this class has not arrived yet.
+            return Ok(());
+        };
+        let policy = self.policy(class, &row)?;
+        let kiosk = self.identity.kiosk_id;
+        if self.store.doc_size(DocKey::Roster(class))?.is_none() {
+            let tx = self.store.write()?;
+            tx.set_class_counts(class, 0, 0, policy.allotment_of(kiosk))?;
+            tx.commit()?;
+            return Ok(());
+        }
+        self.rosters.remove(&class);
+        let cached = self.roster_mut(class)?;
+        let regs: Vec<_> = cached.regs.values().cloned().collect();
+        if let Some(latest) = seats::latest_stamp(&regs) {
+            let now = (self.wall)();
+            self.clock.observe(latest, now);
+        }
+        let roster = seats::compute_roster(&policy, &regs);
+        let fill = seats::seats_to_fill(&policy, &roster, kiosk);
+        if !fill.is_empty() {
+            let at = self.stamp();
+            let grants: Vec<_> = fill
+                .into_iter()
+                .map(|registration| RosterEdit::Grant {
+                    registration,
+                    authority: kiosk,
+                    at,
+                })
+                .collect();
+            self.apply_roster_edits(class, &grants)?;
+        }
+        self.commit_roster_change(class, &policy, &mut [], |_| Ok(()))
+    }
+
+    /// Remember how the last sync ended (no personal data: codes and counts only).
+    pub fn record_sync(&mut self, error: Option<&str>) -> Result<()> {
+        let now = timestamp((self.wall)());
+        let tx = self.store.write()?;
+        tx.set_meta("last_sync_attempt", &now)?;
+        match error {
+            None => {
+                tx.set_meta("last_sync", &now)?;
+                tx.set_meta("last_sync_error", "")?;
+            }
+            Some(e) => tx.set_meta("last_sync_error", e)?,
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,476 @@
+//! Talking to the central server: enrollment, one full sync, and the background worker
+//! the touch app runs. The wire format is in docs/sync-protocol.md; the messages are
+//! shared with the server (`blisko_shared::sync`).
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use blisko_shared::sync::{
+    self as protocol, CONTENT_TYPE, EnrollRequest, EnrollResponse, ErrorBody, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, SyncRequest, SyncResponse,
+};
+
+use crate::error::KioskError;
+use crate::kiosk::{self, Kiosk, RegistrationReceipt, Result};
+
+/// Sent with every request, so the office sees which kiosks run old software.
+pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A sync stops after this many rounds even if the server keeps listing work; the next
+/// sync goes on from the stored cursor.
+const MAX_ROUNDS: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("this kiosk is not enrolled with a server")]
+    NotEnrolled,
+    #[error("the server address {0:?} is not a valid http:// or https:// URL")]
+    BadUrl(String),
+    #[error("cannot reach the server: {0}")]
+    Unreachable(String),
+    #[error("the server refused this kiosk's credential ({code}): {message}")]
+    Unauthorized { code: String, message: String },
+    #[error("this kiosk's software is too old for the server: {0}")]
+    UpdateRequired(String),
+    #[error("the server refused the request ({status}, {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("the server's answer could not be read: {0}")]
+    BadResponse(String),
+}
+
+impl SyncError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::NotEnrolled => "not_enrolled",
+            SyncError::BadUrl(_) => "bad_server_url",
+            SyncError::Unreachable(_) => "offline",
+            SyncError::Unauthorized { .. } => "unauthorized",
+            SyncError::UpdateRequired(_) => "update_required",
+            SyncError::Refused { .. } => "refused",
+            SyncError::BadResponse(_) => "bad_response",
+        }
+    }
+
+    /// Worth retrying later on its own (the network or the server may come back);
+    /// the others need a person.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Unreachable(_) | SyncError::BadResponse(_) => true,
+            SyncError::Refused { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}
+
+/// The HTTP side of sync. Cheap to clone.
+#[derive(Clone)]
+pub struct SyncClient {
+    http: reqwest::blocking::Client,
+    base: String,
+    token: Option<String>,
+}
+
+/// Bytes of one exchange (bodies as sent, compressed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Traffic {
+    pub requests: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+impl SyncClient {
+    pub fn new(base: &str, token: Option<String>) -> Result<SyncClient, SyncError> {
+        let base = base.trim().trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(SyncError::BadUrl(base));
+        }
+        let http = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .user_agent(format!("blisko-kiosk/{APP_VERSION}"))
+            .build()
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        Ok(SyncClient { http, base, token })
+    }
+
+    /// The client for an enrolled kiosk.
+    pub fn for_kiosk(kiosk: &Kiosk) -> Result<SyncClient> {
+        let (url, token) = kiosk.server()?.ok_or(SyncError::NotEnrolled)?;
+        Ok(SyncClient::new(&url, Some(token))?)
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn post<T: Serialize, R: for<'de> serde::Deserialize<'de>>(
+        &self,
+        path: &str,
+        message: &T,
+        traffic: &mut Traffic,
+    ) -> Result<R, SyncError> {
+        let body = protocol::encode(message).map_err(|e| SyncError::BadResponse(e.to_string()))?;
+        traffic.requests += 1;
+        traffic.bytes_sent += body.len() as u64;
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+            .header(reqwest::header::CONTENT_ENCODING, "zstd")
+            .body(body);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+        traffic.bytes_received += bytes.len() as u64;
+        if status.is_success() {
+            return protocol::decode(&bytes).map_err(|e| SyncError::BadResponse(e.to_string()));
+        }
+        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
+            code: "http_error".into(),
+            message: format!("HTTP {status}"),
+        });
+        Err(match status.as_u16() {
+            401 => SyncError::Unauthorized {
+                code: body.code,
+                message: body.message,
+            },
+            426 => SyncError::UpdateRequired(body.message),
+            code => SyncError::Refused {
+                status: code,
+                code: body.code,
+                message: body.message,
+            },
+        })
+    }
+
+    pub fn enroll(&self, code: &str) -> Result<EnrollResponse, SyncError> {
+        let request = EnrollRequest {
+            code: code.to_owned(),
+            app_version: APP_VERSION.to_owned(),
+        };
+        self.post("/api/v1/enroll", &request, &mut Traffic::default())
+    }
+
+    pub fn round(
+        &self,
+        request: &SyncRequest,
+        traffic: &mut Traffic,
+    ) -> Result<SyncResponse, SyncError> {
+        self.post("/api/v1/sync", request, traffic)
+    }
+
+    /// Whether the server's port answers at all: a cheap check while offline.
+    pub fn reachable(&self) -> bool {
+        let Some(rest) = self.base.split("://").nth(1) else {
+            return false;
+        };
+        let host_port = rest.split('/').next().unwrap_or(rest);
+        let with_port = if host_port
+            .rsplit(':')
+            .next()
+            .is_some_and(|p| p.parse::<u16>().is_ok())
+            && !host_port.ends_with(']')
+        {
+            host_port.to_owned()
+        } else if self.base.starts_with("https://") {
+            format!("{host_port}:443")
+        } else {
+            format!("{host_port}:80")
+        };
+        let Ok(addrs) = with_port.to_socket_addrs() else {
+            return false;
+        };
+        addrs
+            .into_iter()
+            .any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+    }
+}
+
+/// reqwest's top-level message hides the cause ("error sending request"); add it.
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Trade a one-time enrollment code for a credential and set up the kiosk in `dir`.
+pub fn enroll(dir: &Path, server: &str, code: &str) -> Result<Kiosk> {
+    let client = SyncClient::new(server, None)?;
+    let enrolled = client.enroll(code)?;
+    Kiosk::setup_enrolled(dir, &enrolled, client.base_url(), kiosk::system_clock())
+}
+
+/// After a registration landed on the waiting list of an online kiosk: sync at once, so
+/// the server can grant a seat from its shared pool, and report the state after that.
+/// The registration is already durable; offline, it simply stays where it is.
+pub fn claim_pool_seat(kiosk: Kiosk, receipt: RegistrationReceipt) -> Result<RegistrationReceipt> {
+    let client = SyncClient::for_kiosk(&kiosk)?;
+    let kiosk = Mutex::new(kiosk);
+    if let Err(e) = sync_once(&kiosk, &client) {
+        tracing::info!(code = e.code(), "no pool seat claimed");
+        return Ok(receipt);
+    }
+    let row = lock(&kiosk).store().registration(receipt.registration_id)?;
+    Ok(match row {
+        Some(row) => RegistrationReceipt {
+            status: row.status,
+            position: row.position,
+            ..receipt
+        },
+        None => receipt,
+    })
+}
+
+/// What a whole sync did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub rounds: u64,
+    pub pushed_docs: u64,
+    pub pulled_docs: u64,
+    pub changed_docs: u64,
+    #[serde(flatten)]
+    pub traffic: Traffic,
+    /// Local changes still waiting for the server (0 after a complete sync).
+    pub pending_changes: u64,
+    /// Whether the sync stopped with work left (it goes on next time).
+    pub incomplete: bool,
+}
+
+fn lock(kiosk: &Mutex<Kiosk>) -> MutexGuard<'_, Kiosk> {
+    // A panic while holding the kiosk cannot leave the store half-written (SQLite
+    // transactions roll back), so a poisoned lock is still safe to use.
+    kiosk.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One complete sync: rounds until nothing is left to push, list or pull. The kiosk is
+/// locked only to prepare and to apply each round, never during the network wait, so
+/// the touch screen keeps answering.
+pub fn sync_once(kiosk: &Mutex<Kiosk>, client: &SyncClient) -> Result<SyncReport> {
+    let result = sync_rounds(kiosk, client);
+    let error = result.as_ref().err().map(|e| e.code().to_owned());
+    if let Err(e) = &result {
+        tracing::info!(code = e.code(), "sync failed");
+    }
+    lock(kiosk).record_sync(error.as_deref())?;
+    result
+}
+
+fn sync_rounds(kiosk: &Mutex<Kiosk>, client: &SyncClient) -> Result<SyncReport> {
+    let mut report = SyncReport::default();
+    let mut more = true;
+    while more && report.rounds < MAX_ROUNDS as u64 {
+        let plan = lock(kiosk).prepare_sync(APP_VERSION)?;
+        let response = client.round(&plan.request, &mut report.traffic)?;
+        let outcome = lock(kiosk).apply_sync(plan, response)?;
+        report.rounds += 1;
+        report.pushed_docs += outcome.pushed as u64;
+        report.pulled_docs += outcome.pulled as u64;
+        report.changed_docs += outcome.changed as u64;
+        more = outcome.more;
+    }
+    report.incomplete = more;
+    report.pending_changes = lock(kiosk).store().pending_changes()?;
+    Ok(report)
+}
+
+/// What the touch app shows about sync: calm, never an alarm.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SyncPhase {
+    #[default]
+    Idle,
+    Syncing,
+    /// The last attempt failed; the next one is scheduled.
+    Offline,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SyncState {
+    pub phase: SyncPhase,
+    pub last_success: Option<Instant>,
+    pub last_error: Option<String>,
+    pub last_report: Option<SyncReport>,
+    pub failures: u32,
+}
+
+/// Timing of the background worker.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncSchedule {
+    /// Between successful syncs.
+    pub interval: Duration,
+    /// First wait after a failure; doubles with each further failure.
+    pub backoff_start: Duration,
+    pub backoff_max: Duration,
+    /// While waiting out a back-off, how often to check whether the server answers
+    /// again (a TCP connect, no data), to sync as soon as the network is back.
+    pub probe_every: Duration,
+}
+
+impl Default for SyncSchedule {
+    fn default() -> Self {
+        SyncSchedule {
+            interval: Duration::from_secs(60),
+            backoff_start: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(15 * 60),
+            probe_every: Duration::from_secs(15),
+        }
+    }
+}
+
+impl SyncSchedule {
+    /// The wait after `failures` failures in a row, with ±20% jitter so that many kiosks
+    /// coming back at once do not hit the server together.
+    pub fn backoff(&self, failures: u32) -> Duration {
+        let exp = self
+            .backoff_start
+            .saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+        let base = exp.min(self.backoff_max);
+        let jitter = rand::random_range(0.8..1.2);
+        base.mul_f64(jitter)
+    }
+}
+
+struct Shared {
+    state: Mutex<SyncState>,
+    wake: Condvar,
+    woken: Mutex<bool>,
+    stop: AtomicBool,
+}
+
+/// The app's background sync: a thread that syncs on a timer, backs off exponentially
+/// after failures, syncs as soon as the server answers again, and on request.
+pub struct BackgroundSync {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BackgroundSync {
+    pub fn start(kiosk: Arc<Mutex<Kiosk>>, client: SyncClient, schedule: SyncSchedule) -> Self {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(SyncState::default()),
+            wake: Condvar::new(),
+            woken: Mutex::new(true),
+            stop: AtomicBool::new(false),
+        });
+        let worker = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("blisko-sync".into())
+            .spawn(move || run_worker(&worker, &kiosk, &client, schedule))
+            .ok();
+        BackgroundSync { shared, thread }
+    }
+
+    /// Sync now (the staff's "sync now" button, or right after a registration).
+    pub fn sync_now(&self) {
+        let mut woken = self.shared.woken.lock().unwrap_or_else(|p| p.into_inner());
+        *woken = true;
+        self.shared.wake.notify_all();
+    }
+
+    pub fn state(&self) -> SyncState {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for BackgroundSync {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.sync_now();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run_worker(shared: &Shared, kiosk: &Mutex<Kiosk>, client: &SyncClient, schedule: SyncSchedule) {
+    let set = |f: &dyn Fn(&mut SyncState)| {
+        f(&mut shared.state.lock().unwrap_or_else(|p| p.into_inner()));
+    };
+    loop {
+        // Wait for the timer, a request, or (while backing off) the server answering.
+        let failures = shared.state.lock().map(|s| s.failures).unwrap_or(0);
+        let wait = if failures == 0 {
+            schedule.interval
+        } else {
+            schedule.backoff(failures)
+        };
+        let deadline = Instant::now() + wait;
+        loop {
+            if shared.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let mut woken = shared.woken.lock().unwrap_or_else(|p| p.into_inner());
+            if *woken {
+                *woken = false;
+                break;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            let slice = if failures > 0 {
+                schedule.probe_every.min(deadline - now)
+            } else {
+                deadline - now
+            };
+            let (guard, _) = shared
+                .wake
+                .wait_timeout(woken, slice)
+                .unwrap_or_else(|p| p.into_inner());
+            drop(guard);
+            if failures > 0 && Instant::now() < deadline && client.reachable() {
+                break;
+            }
+        }
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        set(&|s| s.phase = SyncPhase::Syncing);
+        match sync_once(kiosk, client) {
+            Ok(report) => set(&|s| {
+                s.phase = SyncPhase::Idle;
+                s.last_success = Some(Instant::now());
+                s.last_error = None;
+                s.last_report = Some(report);
+                s.failures = 0;
+            }),
+            Err(e) => {
+                let code = match &e {
+                    KioskError::Sync(e) => e.code(),
+                    other => other.code(),
+                };
+                set(&|s| {
+                    s.phase = SyncPhase::Offline;
+                    s.last_error = Some(code.to_owned());
+                    s.failures = s.failures.saturating_add(1);
+                });
+            }
+        }
+    }
+}
