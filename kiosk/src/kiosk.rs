@@ -272,15 +272,16 @@ impl Kiosk {
     /// Set up a standalone kiosk (no server yet) with the built-in demo catalogue of one
     /// branch. The kiosk holds every seat of its branch's classes.
     pub fn setup_demo(dir: &Path, branch_code: &str, wall: WallClock) -> Result<Kiosk> {
+        // Checked before the folder is touched: a typo in the code writes nothing.
+        let (branch_id, code) = demo::branch_ids()
+            .into_iter()
+            .find(|(_, code)| code.eq_ignore_ascii_case(branch_code))
+            .ok_or_else(|| KioskError::UnknownBranch(branch_code.to_owned()))?;
         let lock = lock_dir(dir)?;
         let mut store = Store::open(dir)?;
         if read_identity(&store)?.is_some() {
             return Err(KioskError::AlreadySetUp(dir.display().to_string()));
         }
-        let (branch_id, code) = demo::branch_ids()
-            .into_iter()
-            .find(|(_, code)| code.eq_ignore_ascii_case(branch_code))
-            .ok_or_else(|| KioskError::UnknownBranch(branch_code.to_owned()))?;
         let identity = Identity {
             kiosk_id: KioskId::new(),
             branch_id,
