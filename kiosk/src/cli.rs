@@ -209,6 +209,9 @@ fn report_error(cli: &Cli, e: &KioskError) {
         eprintln!("{body}");
     } else {
         eprintln!("error: {}", e.message(cli.lang));
+        if let Some(hint) = e.hint() {
+            eprintln!("  hint: {hint}");
+        }
         if !e.is_user_error() {
             eprintln!("  cause: {e}");
         }

@@ -841,6 +841,33 @@ fn refusals_in_text_mode_print_an_error_line() {
 }
 
 #[test]
+fn messages_never_name_flags_but_text_mode_gives_a_hint() {
+    let d = DataDir::demo("MAL");
+    let class = d.class_id("Pilates");
+    let args = without(&register_args(&class, "Anna", "1950"), "--consent");
+    for lang in ["en", "pl"] {
+        let (_, message) = d.refused_in(lang, &args);
+        assert!(!message.contains("--"), "{message}");
+    }
+    let mut all = vec!["--lang", "en"];
+    all.extend(args);
+    let out = d.run(&all);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("hint: add --consent"), "{text}");
+
+    let empty = DataDir::empty();
+    let out = empty.run(&["--lang", "en", "classes"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("not set up"), "{text}");
+    assert!(
+        text.contains("hint: run `blisko-kiosk --data DIR demo` first"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_missing_required_flag_is_a_usage_error_with_exit_2() {
     let d = DataDir::demo("MAL");
     let before = d.status();
