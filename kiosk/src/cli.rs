@@ -32,8 +32,8 @@ pub struct Cli {
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Language of messages for people: pl or en.
-    #[arg(long, global = true, env = "BLISKO_LANG", default_value = "en")]
+    /// Language of messages for people: pl (the default) or en.
+    #[arg(long, global = true, env = "BLISKO_LANG", default_value = "pl")]
     pub lang: Lang,
     #[command(subcommand)]
     pub command: Command,

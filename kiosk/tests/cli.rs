@@ -868,6 +868,27 @@ fn messages_never_name_flags_but_text_mode_gives_a_hint() {
 }
 
 #[test]
+fn messages_are_in_polish_unless_english_is_asked_for() {
+    let d = DataDir::demo("MAL");
+    let class = d.class_id("Pilates");
+    let args = without(&register_args(&class, "Anna", "1950"), "--consent");
+    let mut all = vec!["--json"];
+    all.extend(args.iter().copied());
+    let out = d.run(&all);
+    assert_eq!(out.status.code(), Some(2));
+    let body: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(body["error"]["code"], "consent_required");
+    let polish = body["error"]["message"].as_str().unwrap();
+    assert!(polish.contains("klauzulą informacyjną"), "{polish}");
+
+    let (_, english) = d.refused_in("en", &args);
+    assert!(english.contains("information clause"), "{english}");
+    // The environment can choose too.
+    let out = d.command(&all).env("BLISKO_LANG", "en").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("information clause"));
+}
+
+#[test]
 fn a_missing_required_flag_is_a_usage_error_with_exit_2() {
     let d = DataDir::demo("MAL");
     let before = d.status();
