@@ -42,6 +42,8 @@ pub enum KioskError {
     Busy(String),
     #[error("unknown branch code {0:?}")]
     UnknownBranch(String),
+    #[error("the given name, family name or birth year does not match the resident with this code")]
+    ResidentDetailsMismatch,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -85,6 +87,7 @@ impl KioskError {
             KioskError::AlreadySetUp(_) => "already_set_up",
             KioskError::Busy(_) => "busy",
             KioskError::UnknownBranch(_) => "unknown_branch",
+            KioskError::ResidentDetailsMismatch => "resident_details_mismatch",
             KioskError::Store(StoreError::DiskFull { .. }) => "disk_full",
             KioskError::Store(_) => "storage",
             KioskError::Document(_) => "document",
@@ -172,6 +175,12 @@ impl KioskError {
                     "There is no branch point with the code “{code}”. Known codes: MAL, SI, CIM, SW."
                 )
             }
+            (KioskError::ResidentDetailsMismatch, Lang::Pl) => s(
+                "Imię, nazwisko lub rok urodzenia nie zgadzają się z danymi zapisanymi pod tym kodem. Prosimy je sprawdzić albo zapytać obsługę.",
+            ),
+            (KioskError::ResidentDetailsMismatch, Lang::En) => s(
+                "The name or birth year does not match the details kept for this code. Please check them or ask a member of staff.",
+            ),
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::Pl) => s(
                 "Brak miejsca w pamięci kiosku. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.",
             ),
@@ -237,6 +246,7 @@ mod tests {
             KioskError::NotSetUp("dir".into()),
             KioskError::AlreadySetUp("dir".into()),
             KioskError::UnknownBranch("XYZ".into()),
+            KioskError::ResidentDetailsMismatch,
         ]
     }
 

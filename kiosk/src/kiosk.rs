@@ -28,7 +28,7 @@ use blisko_shared::seats::{self, Admission, SeatPolicy, SeatState};
 use blisko_shared::validate::{self, Field};
 
 use crate::error::KioskError;
-use crate::store::{ClassRow, Counts, RegistrationRow, RequestRow, Store, StoreError};
+use crate::store::{ClassRow, Counts, PersonRow, RegistrationRow, RequestRow, Store, StoreError};
 
 /// Text versions shown at the kiosk; recorded with every consent and declaration.
 pub const INFORMATION_CLAUSE_VERSION: &str = "klauzula-informacyjna-2026-01";
@@ -591,6 +591,9 @@ impl Kiosk {
                 .store
                 .person_by_code(&normalized)?
                 .ok_or_else(|| KioskError::UnknownResidentCode(normalized.clone()))?;
+            if !same_person(&person, &given, &family, birth_year) {
+                return Err(KioskError::ResidentDetailsMismatch);
+            }
             return Ok((person.id, person.resident_code, None));
         }
         let mut rng = rand::rng();
@@ -937,6 +940,21 @@ impl Kiosk {
         }
         Ok(problems)
     }
+}
+
+/// Whether typed details belong to the resident found by a resident code.
+///
+/// The rule: a code alone does not identify a person. Given name, family name and birth
+/// year must all match what is stored for the code. Names are compared after the same
+/// clean-up as when they were first stored (surrounding and repeated spaces removed) and
+/// without regard to letter case; diacritics count ("Łukasz" is not "Lukasz"). The birth
+/// year must be equal. The refusal does not say which detail differs, so that someone
+/// holding another person's code cannot learn that person's details by trying.
+fn same_person(stored: &PersonRow, given: &str, family: &str, birth_year: u16) -> bool {
+    let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
+    same(&stored.given_name, given)
+        && same(&stored.family_name, family)
+        && stored.birth_year == birth_year
 }
 
 /// The kiosk's local calendar date for a wall time.

@@ -679,6 +679,54 @@ fn a_returning_resident_registers_with_their_code() {
     assert_eq!(err, "unknown_resident_code");
 }
 
+#[test]
+fn a_resident_code_with_other_details_is_refused() {
+    let d = DataDir::demo("MAL");
+    let pilates = d.class_id("Pilates");
+    let gym = d.class_id("Gimnastyka");
+    let service = d.service_id("Podolog");
+    let first = d.ok(&register_args(&pilates, "Jan", "1950"));
+    let code = first["resident_code"].as_str().unwrap().to_owned();
+
+    let with_code = |given: &'static str, family: &'static str, year: &'static str| {
+        let mut args = register_args(&gym, given, year);
+        args[6] = family;
+        args.extend(["--resident-code", code.as_str()]);
+        args.into_iter().map(str::to_owned).collect::<Vec<String>>()
+    };
+    for (given, family, year) in [
+        ("Janusz", "Nowak", "1950"),
+        ("Jan", "Nowakowski", "1950"),
+        ("Jan", "Nowak", "1951"),
+        ("Anna", "Kowalska", "1980"),
+    ] {
+        let args = with_code(given, family, year);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (err, message) = d.refused_unchanged(&args);
+        assert_eq!(err, "resident_details_mismatch", "{given} {family} {year}");
+        // The message does not reveal the stored details.
+        assert!(
+            !message.contains("Jan") && !message.contains("1950"),
+            "{message}"
+        );
+        let (_, polish) = d.refused_in("pl", &args);
+        assert!(polish.contains("kodem"), "{polish}");
+    }
+
+    let mut intake = intake_args(&service, "Jan");
+    intake[8] = "1949";
+    intake.extend(["--resident-code", &code]);
+    let (err, _) = d.refused_unchanged(&intake);
+    assert_eq!(err, "resident_details_mismatch");
+
+    // Letter case and stray spaces are typing slips, not other people.
+    let args = with_code("  jAN ", " NOWAK", "1950");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let second = d.ok(&args);
+    assert_eq!(second["person_id"], first["person_id"]);
+    assert_eq!(d.count("persons"), 1);
+}
+
 // ----- status and check -----
 
 #[test]
