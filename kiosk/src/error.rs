@@ -44,6 +44,8 @@ pub enum KioskError {
     UnknownBranch(String),
     #[error("the given name, family name or birth year does not match the resident with this code")]
     ResidentDetailsMismatch,
+    #[error("unknown applicant role {0:?}: expected self, legal_representative or de_facto_carer")]
+    UnknownRole(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -88,6 +90,7 @@ impl KioskError {
             KioskError::Busy(_) => "busy",
             KioskError::UnknownBranch(_) => "unknown_branch",
             KioskError::ResidentDetailsMismatch => "resident_details_mismatch",
+            KioskError::UnknownRole(_) => "unknown_role",
             KioskError::Store(StoreError::DiskFull { .. }) => "disk_full",
             KioskError::Store(_) => "storage",
             KioskError::Document(_) => "document",
@@ -181,6 +184,12 @@ impl KioskError {
             (KioskError::ResidentDetailsMismatch, Lang::En) => s(
                 "The name or birth year does not match the details kept for this code. Please check them or ask a member of staff.",
             ),
+            (KioskError::UnknownRole(_), Lang::Pl) => s(
+                "Prosimy wybrać, kto składa wniosek: sama osoba zainteresowana, jej przedstawiciel ustawowy albo opiekun faktyczny.",
+            ),
+            (KioskError::UnknownRole(_), Lang::En) => s(
+                "Please choose who is applying: the person concerned, their legal representative or a de facto carer.",
+            ),
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::Pl) => s(
                 "Brak miejsca w pamięci kiosku. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.",
             ),
@@ -213,6 +222,9 @@ impl KioskError {
             KioskError::PeselRequired => Some("add --pesel"),
             KioskError::NotSetUp(_) => Some("run `blisko-kiosk --data DIR demo` first"),
             KioskError::UnknownBranch(_) => Some("use --branch MAL, SI, CIM or SW"),
+            KioskError::UnknownRole(_) => {
+                Some("use --role self, legal_representative or de_facto_carer")
+            }
             _ => None,
         }
     }
@@ -246,6 +258,7 @@ mod tests {
             KioskError::NotSetUp("dir".into()),
             KioskError::AlreadySetUp("dir".into()),
             KioskError::UnknownBranch("XYZ".into()),
+            KioskError::UnknownRole("boss".into()),
             KioskError::ResidentDetailsMismatch,
         ]
     }

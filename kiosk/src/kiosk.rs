@@ -779,10 +779,10 @@ impl Kiosk {
             .into_iter()
             .find(|s| s.id == service_id)
             .ok_or_else(|| KioskError::UnknownService(form.service_id.clone()))?;
-        let applicant_role = match form.applicant_role.as_deref() {
-            None => ApplicantRole::SelfApplicant,
-            Some(code) => ApplicantRole::from_code(code.trim())
-                .ok_or(validate::FieldError::InvalidCharacters { field: Field::Note })?,
+        let applicant_role = match form.applicant_role.as_deref().map(str::trim) {
+            None | Some("") => ApplicantRole::SelfApplicant,
+            Some(code) => ApplicantRole::from_code(code)
+                .ok_or_else(|| KioskError::UnknownRole(code.chars().take(64).collect()))?,
         };
         let description = validate::free_text(
             Field::Description,

@@ -596,6 +596,15 @@ fn intake_roles() {
         d.ok(&args);
     }
     assert_eq!(d.count("intake_requests"), 3);
+
+    let mut args = intake_args(&service, "Ewa");
+    args.extend(["--role", "bogus"]);
+    let (code, message) = d.refused_unchanged(&args);
+    assert_eq!(code, "unknown_role");
+    assert!(message.contains("legal representative"), "{message}");
+    assert!(!message.contains("note"), "{message}");
+    let (_, polish) = d.refused_in("pl", &args);
+    assert!(polish.contains("opiekun faktyczny"), "{polish}");
 }
 
 // ----- returning residents -----
