@@ -46,6 +46,8 @@ pub enum KioskError {
     ResidentDetailsMismatch,
     #[error("unknown applicant role {0:?}: expected self, legal_representative or de_facto_carer")]
     UnknownRole(String),
+    #[error("this service does not need a PESEL number (leave out --pesel)")]
+    PeselNotNeeded,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -91,6 +93,7 @@ impl KioskError {
             KioskError::UnknownBranch(_) => "unknown_branch",
             KioskError::ResidentDetailsMismatch => "resident_details_mismatch",
             KioskError::UnknownRole(_) => "unknown_role",
+            KioskError::PeselNotNeeded => "pesel_not_needed",
             KioskError::Store(StoreError::DiskFull { .. }) => "disk_full",
             KioskError::Store(_) => "storage",
             KioskError::Document(_) => "document",
@@ -190,6 +193,12 @@ impl KioskError {
             (KioskError::UnknownRole(_), Lang::En) => s(
                 "Please choose who is applying: the person concerned, their legal representative or a de facto carer.",
             ),
+            (KioskError::PeselNotNeeded, Lang::Pl) => {
+                s("Ta usługa nie wymaga numeru PESEL. Prosimy go nie podawać.")
+            }
+            (KioskError::PeselNotNeeded, Lang::En) => {
+                s("This service does not need a PESEL number. Please leave it out.")
+            }
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::Pl) => s(
                 "Brak miejsca w pamięci kiosku. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.",
             ),
@@ -225,6 +234,7 @@ impl KioskError {
             KioskError::UnknownRole(_) => {
                 Some("use --role self, legal_representative or de_facto_carer")
             }
+            KioskError::PeselNotNeeded => Some("leave out --pesel"),
             _ => None,
         }
     }
@@ -258,6 +268,7 @@ mod tests {
             KioskError::NotSetUp("dir".into()),
             KioskError::AlreadySetUp("dir".into()),
             KioskError::UnknownBranch("XYZ".into()),
+            KioskError::PeselNotNeeded,
             KioskError::UnknownRole("boss".into()),
             KioskError::ResidentDetailsMismatch,
         ]

@@ -795,9 +795,10 @@ impl Kiosk {
             .map(str::trim)
             .filter(|p| !p.is_empty())
         {
-            // Collected only when the service needs it (data minimisation).
+            // Collected only when the service needs it (data minimisation); one typed for
+            // another service is refused rather than silently dropped.
             Some(p) if service.requires_pesel => Some(validate::pesel(p)?),
-            Some(_) => None,
+            Some(_) => return Err(KioskError::PeselNotNeeded),
             None if service.requires_pesel => return Err(KioskError::PeselRequired),
             None => None,
         };

@@ -587,6 +587,25 @@ fn intake_for_a_service_that_needs_a_pesel() {
 }
 
 #[test]
+fn a_pesel_for_a_service_that_does_not_need_one_is_refused() {
+    let d = DataDir::demo("MAL");
+    let service = d.service_id("Rehabilitacja w gabinecie");
+    for pesel in [VALID_PESEL, "12345"] {
+        let mut args = intake_args(&service, "Jan");
+        args.extend(["--pesel", pesel]);
+        let (code, message) = d.refused_unchanged(&args);
+        assert_eq!(code, "pesel_not_needed", "{pesel}");
+        assert!(message.contains("does not need a PESEL"), "{message}");
+        let (_, polish) = d.refused_in("pl", &args);
+        assert!(polish.contains("nie wymaga numeru PESEL"), "{polish}");
+    }
+    // An empty value is the same as none.
+    let mut args = intake_args(&service, "Jan");
+    args.extend(["--pesel", " "]);
+    d.ok(&args);
+}
+
+#[test]
 fn intake_roles() {
     let d = DataDir::demo("MAL");
     let service = d.service_id("Psycholog dziecięcy");
