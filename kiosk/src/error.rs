@@ -48,6 +48,8 @@ pub enum KioskError {
     UnknownRole(String),
     #[error("this service does not need a PESEL number (leave out --pesel)")]
     PeselNotNeeded,
+    #[error("SMS reminders need a phone number (--phone)")]
+    SmsConsentNeedsPhone,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -94,6 +96,7 @@ impl KioskError {
             KioskError::ResidentDetailsMismatch => "resident_details_mismatch",
             KioskError::UnknownRole(_) => "unknown_role",
             KioskError::PeselNotNeeded => "pesel_not_needed",
+            KioskError::SmsConsentNeedsPhone => "sms_consent_needs_phone",
             KioskError::Store(StoreError::DiskFull { .. }) => "disk_full",
             KioskError::Store(_) => "storage",
             KioskError::Document(_) => "document",
@@ -199,6 +202,12 @@ impl KioskError {
             (KioskError::PeselNotNeeded, Lang::En) => {
                 s("This service does not need a PESEL number. Please leave it out.")
             }
+            (KioskError::SmsConsentNeedsPhone, Lang::Pl) => {
+                s("Aby dostawać przypomnienia SMS, prosimy podać numer telefonu.")
+            }
+            (KioskError::SmsConsentNeedsPhone, Lang::En) => {
+                s("To get SMS reminders, please enter your phone number.")
+            }
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::Pl) => s(
                 "Brak miejsca w pamięci kiosku. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.",
             ),
@@ -235,6 +244,7 @@ impl KioskError {
                 Some("use --role self, legal_representative or de_facto_carer")
             }
             KioskError::PeselNotNeeded => Some("leave out --pesel"),
+            KioskError::SmsConsentNeedsPhone => Some("add --phone, or leave out --sms-consent"),
             _ => None,
         }
     }
@@ -268,6 +278,7 @@ mod tests {
             KioskError::NotSetUp("dir".into()),
             KioskError::AlreadySetUp("dir".into()),
             KioskError::UnknownBranch("XYZ".into()),
+            KioskError::SmsConsentNeedsPhone,
             KioskError::PeselNotNeeded,
             KioskError::UnknownRole("boss".into()),
             KioskError::ResidentDetailsMismatch,

@@ -584,6 +584,9 @@ impl Kiosk {
             Some(p) => Some(validate::phone(p)?),
             None => None,
         };
+        if sms_consent && phone.is_none() {
+            return Err(KioskError::SmsConsentNeedsPhone);
+        }
         if let Some(code) = resident_code.map(str::trim).filter(|c| !c.is_empty()) {
             let normalized = codes::normalize_resident_code(code)
                 .ok_or_else(|| KioskError::UnknownResidentCode(code.to_owned()))?;

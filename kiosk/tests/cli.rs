@@ -818,6 +818,27 @@ fn registration_without_consent_is_refused() {
 }
 
 #[test]
+fn sms_reminders_without_a_phone_are_refused() {
+    let d = DataDir::demo("MAL");
+    let class = d.class_id("Pilates");
+    let mut args = register_args(&class, "Anna", "1950");
+    args.push("--sms-consent");
+    let (code, message) = d.refused_unchanged(&args);
+    assert_eq!(code, "sms_consent_needs_phone");
+    assert!(message.contains("phone number"), "{message}");
+    let mut blank = args.clone();
+    blank.extend(["--phone", "  "]);
+    let (code, _) = d.refused_unchanged(&blank);
+    assert_eq!(code, "sms_consent_needs_phone");
+    let mut bad = args.clone();
+    bad.extend(["--phone", "12"]);
+    let (code, _) = d.refused_unchanged(&bad);
+    assert_eq!(code, "invalid_phone");
+    args.extend(["--phone", "600-100-200"]);
+    assert_eq!(d.ok(&args)["status"], "confirmed");
+}
+
+#[test]
 fn registration_for_an_unknown_class_is_refused() {
     let d = DataDir::demo("MAL");
     let (code, _) = d.refused_unchanged(&register_args("no-such-class", "Anna", "1950"));
