@@ -1057,6 +1057,87 @@ fn batch_acknowledges_each_line_and_refuses_bad_ones() {
 }
 
 #[test]
+fn batch_refuses_misspelled_keys_and_never_echoes_a_bad_line() {
+    let d = DataDir::demo("MAL");
+    let class = d.class_id("Pilates");
+    let service = d.service_id("Mieszkanie treningowe");
+    let input = [
+        // A misspelled optional key would silently lose the consent to SMS.
+        serde_json::json!({ "register": {
+            "class": class, "given": "Zenobia", "family": "Przybylska", "birth_year": 1950,
+            "consent": true, "phone": "600100200", "sms_consnet": true,
+        }})
+        .to_string(),
+        serde_json::json!({ "intake": {
+            "service": service, "given": "Zenobia", "family": "Przybylska",
+            "birth_year": 1950, "description": "Opis.", "declaration": true, "consent": true,
+            "pesel": VALID_PESEL, "rola": "self",
+        }})
+        .to_string(),
+        // A wrong type: the parser would quote the value.
+        serde_json::json!({ "register": {
+            "class": class, "given": "Zenobia", "family": "Przybylska",
+            "birth_year": "Przybylska 1950", "consent": true,
+        }})
+        .to_string(),
+        format!(r#"{{"intake": {{"given": "Zenobia", "pesel": "{VALID_PESEL}""#),
+        r#"{"enrol": {"given": "Zenobia"}}"#.to_owned(),
+    ]
+    .join("\n");
+    let before = d.status();
+    let out = d.run_with_stdin(&["--lang", "en", "batch"], &input);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(d.status(), before, "a refused line wrote something");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for secret in [
+        "Zenobia",
+        "Przybylska",
+        VALID_PESEL,
+        "consnet",
+        "rola",
+        "enrol",
+    ] {
+        assert!(!stdout.contains(secret), "{secret} echoed: {stdout}");
+        assert!(!stderr.contains(secret), "{secret} echoed: {stderr}");
+    }
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["line"], i + 1);
+        assert_eq!(l["error"]["code"], "malformed", "{l}");
+        let message = l["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("Line {} ", i + 1)),
+            "{message}"
+        );
+    }
+    assert!(
+        lines[3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
+    assert!(
+        lines[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown")
+    );
+
+    // Polish by default.
+    let out = d.run_with_stdin(&["batch"], "{");
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        line["error"]["message"],
+        "Wiersz 1 nie jest poprawnym obiektem JSON."
+    );
+}
+
+#[test]
 fn batch_cancel_and_all_good_lines_exit_0() {
     let d = DataDir::demo("SW");
     let class = d.class_id("Męska Szopa");
