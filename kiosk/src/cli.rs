@@ -34,8 +34,8 @@ pub struct Cli {
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Language of messages for people: pl or en.
-    #[arg(long, global = true, env = "BLISKO_LANG", default_value = "en")]
+    /// Language of messages for people: pl (the default) or en.
+    #[arg(long, global = true, env = "BLISKO_LANG", default_value = "pl")]
     pub lang: Lang,
     #[command(subcommand)]
     pub command: Command,
@@ -92,6 +92,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterArgs {
     #[arg(long)]
     pub class: String,
@@ -119,6 +120,7 @@ pub struct RegisterArgs {
 }
 
 #[derive(Debug, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IntakeArgs {
     #[arg(long)]
     pub service: String,
@@ -222,6 +224,9 @@ fn report_error(cli: &Cli, e: &KioskError) {
         eprintln!("{body}");
     } else {
         eprintln!("error: {}", e.message(cli.lang));
+        if let Some(hint) = e.hint() {
+            eprintln!("  hint: {hint}");
+        }
         if !e.is_user_error() {
             eprintln!("  cause: {e}");
         }
@@ -483,6 +488,29 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The refusal of a batch line that is not a valid action. The parser's own message may
+/// quote the line (names, PESEL numbers), so only the line number and a generic reason
+/// are reported.
+fn malformed(lang: Lang, line: usize, e: &serde_json::Error) -> serde_json::Value {
+    use serde_json::error::Category;
+    let message = match (e.classify(), lang) {
+        (Category::Syntax | Category::Eof, Lang::Pl) => {
+            format!("Wiersz {line} nie jest poprawnym obiektem JSON.")
+        }
+        (Category::Syntax | Category::Eof, Lang::En) => {
+            format!("Line {line} is not valid JSON.")
+        }
+        (Category::Data | Category::Io, Lang::Pl) => format!(
+            "Wiersz {line} nie jest znaną czynnością albo brakuje w nim pola, ma nieznane pole \
+             lub pole złego typu."
+        ),
+        (Category::Data | Category::Io, Lang::En) => format!(
+            "Line {line} is not a known action, or a field is missing, unknown or of the wrong type."
+        ),
+    };
+    serde_json::json!({ "code": "malformed", "message": message })
+}
+
 /// Each input line is acknowledged on its own line only after it is durable; a refused
 /// line gets an error line and the batch goes on.
 fn run_batch(cli: &Cli) -> Result<ExitCode, KioskError> {
@@ -499,7 +527,7 @@ fn run_batch(cli: &Cli) -> Result<ExitCode, KioskError> {
             continue;
         }
         let outcome = match serde_json::from_str::<BatchItem>(&line) {
-            Err(e) => Err(serde_json::json!({ "code": "malformed", "message": e.to_string() })),
+            Err(e) => Err(malformed(cli.lang, index + 1, &e)),
             Ok(item) => {
                 let result = match &item {
                     BatchItem::Register(a) => k.register(&a.into()).map(serde_json::to_value),

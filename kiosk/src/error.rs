@@ -43,6 +43,14 @@ pub enum KioskError {
     Busy(String),
     #[error("unknown branch code {0:?}")]
     UnknownBranch(String),
+    #[error("the given name, family name or birth year does not match the resident with this code")]
+    ResidentDetailsMismatch,
+    #[error("unknown applicant role {0:?}: expected self, legal_representative or de_facto_carer")]
+    UnknownRole(String),
+    #[error("this service does not need a PESEL number (leave out --pesel)")]
+    PeselNotNeeded,
+    #[error("SMS reminders need a phone number (--phone)")]
+    SmsConsentNeedsPhone,
     #[error(transparent)]
     Sync(#[from] SyncError),
     #[error("the server broke the sync protocol: {0}")]
@@ -98,6 +106,10 @@ impl KioskError {
             KioskError::UnknownBranch(_) => "unknown_branch",
             KioskError::Sync(e) => e.code(),
             KioskError::Protocol(_) => "protocol",
+            KioskError::ResidentDetailsMismatch => "resident_details_mismatch",
+            KioskError::UnknownRole(_) => "unknown_role",
+            KioskError::PeselNotNeeded => "pesel_not_needed",
+            KioskError::SmsConsentNeedsPhone => "sms_consent_needs_phone",
             KioskError::Store(StoreError::DiskFull { .. }) => "disk_full",
             KioskError::Store(_) => "storage",
             KioskError::Document(_) => "document",
@@ -105,48 +117,151 @@ impl KioskError {
         }
     }
 
-    /// The message for a person at the kiosk.
+    /// The message for a person at the kiosk, in their language. It never names command
+    /// line flags: the touch app shows the same sentences. For flag hints see
+    /// [`KioskError::hint`] and the `Display` text.
     pub fn message(&self, lang: Lang) -> String {
-        let pl = |s: &str| s.to_owned();
+        let s = |text: &str| text.to_owned();
+        // No catch-all arm: a new variant does not compile until it has both texts.
         match (self, lang) {
             (KioskError::Invalid(e), lang) => e.message(lang),
             (KioskError::ConsentRequired, Lang::Pl) => {
-                pl("Prosimy potwierdzić, że zapoznali się Państwo z klauzulą informacyjną.")
+                s("Prosimy potwierdzić, że zapoznali się Państwo z klauzulą informacyjną.")
+            }
+            (KioskError::ConsentRequired, Lang::En) => {
+                s("Please confirm that you have read the information clause.")
             }
             (KioskError::DeclarationRequired, Lang::Pl) => {
-                pl("Prosimy potwierdzić oświadczenie o spełnianiu warunków.")
+                s("Prosimy potwierdzić oświadczenie o spełnianiu warunków.")
             }
-            (KioskError::PeselRequired, Lang::Pl) => pl("Ta usługa wymaga podania numeru PESEL."),
-            (KioskError::UnknownClass(_), Lang::Pl) => pl("Nie ma takich zajęć w tym punkcie."),
-            (KioskError::UnknownService(_), Lang::Pl) => pl("Nie ma takiej usługi w tym punkcie."),
-            (KioskError::UnknownRegistration(_), Lang::Pl) => pl("Nie znaleziono takiego zapisu."),
+            (KioskError::DeclarationRequired, Lang::En) => {
+                s("Please confirm the declaration that you meet the conditions.")
+            }
+            (KioskError::PeselRequired, Lang::Pl) => s("Ta usługa wymaga podania numeru PESEL."),
+            (KioskError::PeselRequired, Lang::En) => s("This service needs your PESEL number."),
+            (KioskError::UnknownClass(_), Lang::Pl) => s("Nie ma takich zajęć w tym punkcie."),
+            (KioskError::UnknownClass(_), Lang::En) => {
+                s("There is no such class at this branch point.")
+            }
+            (KioskError::UnknownService(_), Lang::Pl) => s("Nie ma takiej usługi w tym punkcie."),
+            (KioskError::UnknownService(_), Lang::En) => {
+                s("There is no such service at this branch point.")
+            }
+            (KioskError::UnknownRegistration(_), Lang::Pl) => s("Nie znaleziono takiego zapisu."),
+            (KioskError::UnknownRegistration(_), Lang::En) => s("No such registration was found."),
             (KioskError::UnknownResidentCode(_), Lang::Pl) => {
-                pl("Nie znaleziono takiego kodu. Prosimy sprawdzić kod lub zapytać obsługę.")
+                s("Nie znaleziono takiego kodu. Prosimy sprawdzić kod lub zapytać obsługę.")
+            }
+            (KioskError::UnknownResidentCode(_), Lang::En) => {
+                s("This code was not found. Please check the code or ask a member of staff.")
             }
             (KioskError::ClassFull { title }, Lang::Pl) => {
                 format!("Niestety, na zajęcia „{title}” nie ma już miejsc ani listy rezerwowej.")
             }
+            (KioskError::ClassFull { title }, Lang::En) => {
+                format!("Sorry, “{title}” is full and its waiting list is full too.")
+            }
             (KioskError::AlreadyRegistered { title }, Lang::Pl) => {
                 format!("Ta osoba jest już zapisana na zajęcia „{title}”.")
             }
-            (KioskError::AlreadyCancelled, Lang::Pl) => pl("Ten zapis został już odwołany."),
+            (KioskError::AlreadyRegistered { title }, Lang::En) => {
+                format!("This person is already registered for “{title}”.")
+            }
+            (KioskError::AlreadyCancelled, Lang::Pl) => s("Ten zapis został już odwołany."),
+            (KioskError::AlreadyCancelled, Lang::En) => {
+                s("This registration has already been cancelled.")
+            }
             (KioskError::RegistrationClosed { title }, Lang::Pl) => {
                 format!("Zapisy na zajęcia „{title}” są dziś zamknięte.")
             }
-            (KioskError::Store(StoreError::DiskFull { .. }), Lang::Pl) => pl(
+            (KioskError::RegistrationClosed { title }, Lang::En) => {
+                format!("Registration for “{title}” is not open today.")
+            }
+            (KioskError::NotSetUp(_), Lang::Pl) => {
+                s("Ten kiosk nie jest jeszcze przygotowany do pracy. Prosimy zgłosić to obsłudze.")
+            }
+            (KioskError::NotSetUp(_), Lang::En) => {
+                s("This kiosk is not set up yet. Please tell a member of staff.")
+            }
+            (KioskError::AlreadySetUp(_), Lang::Pl) => {
+                s("Ten kiosk jest już przygotowany do pracy; nic nie zostało zmienione.")
+            }
+            (KioskError::AlreadySetUp(_), Lang::En) => {
+                s("This kiosk is already set up; nothing was changed.")
+            }
+            (KioskError::UnknownBranch(code), Lang::Pl) => {
+                format!("Nie ma punktu o kodzie „{code}”. Znane kody: MAL, SI, CIM, SW.")
+            }
+            (KioskError::UnknownBranch(code), Lang::En) => {
+                format!(
+                    "There is no branch point with the code “{code}”. Known codes: MAL, SI, CIM, SW."
+                )
+            }
+            (KioskError::ResidentDetailsMismatch, Lang::Pl) => s(
+                "Imię, nazwisko lub rok urodzenia nie zgadzają się z danymi zapisanymi pod tym kodem. Prosimy je sprawdzić albo zapytać obsługę.",
+            ),
+            (KioskError::ResidentDetailsMismatch, Lang::En) => s(
+                "The name or birth year does not match the details kept for this code. Please check them or ask a member of staff.",
+            ),
+            (KioskError::UnknownRole(_), Lang::Pl) => s(
+                "Prosimy wybrać, kto składa wniosek: sama osoba zainteresowana, jej przedstawiciel ustawowy albo opiekun faktyczny.",
+            ),
+            (KioskError::UnknownRole(_), Lang::En) => s(
+                "Please choose who is applying: the person concerned, their legal representative or a de facto carer.",
+            ),
+            (KioskError::PeselNotNeeded, Lang::Pl) => {
+                s("Ta usługa nie wymaga numeru PESEL. Prosimy go nie podawać.")
+            }
+            (KioskError::PeselNotNeeded, Lang::En) => {
+                s("This service does not need a PESEL number. Please leave it out.")
+            }
+            (KioskError::SmsConsentNeedsPhone, Lang::Pl) => {
+                s("Aby dostawać przypomnienia SMS, prosimy podać numer telefonu.")
+            }
+            (KioskError::SmsConsentNeedsPhone, Lang::En) => {
+                s("To get SMS reminders, please enter your phone number.")
+            }
+            (KioskError::Store(StoreError::DiskFull { .. }), Lang::Pl) => s(
                 "Brak miejsca w pamięci kiosku. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.",
             ),
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::En) => {
-                pl("The kiosk's storage is full. Nothing was saved. Please tell a member of staff.")
+                s("The kiosk's storage is full. Nothing was saved. Please tell a member of staff.")
             }
             (KioskError::Sync(e), lang) => sync_message(e, lang),
-            (e, Lang::Pl) if !e.is_user_error() => {
-                pl("Coś poszło nie tak. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.")
+            (
+                KioskError::Store(_)
+                | KioskError::Document(_)
+                | KioskError::Io { .. }
+                | KioskError::Busy(_)
+                | KioskError::Protocol(_),
+                Lang::Pl,
+            ) => s("Coś poszło nie tak. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze."),
+            (
+                KioskError::Store(_)
+                | KioskError::Document(_)
+                | KioskError::Io { .. }
+                | KioskError::Busy(_)
+                | KioskError::Protocol(_),
+                Lang::En,
+            ) => s("Something went wrong. Nothing was saved. Please tell a member of staff."),
+        }
+    }
+
+    /// What to change on the command line, for staff and scripts (never shown at the
+    /// touch screen).
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            KioskError::ConsentRequired => Some("add --consent"),
+            KioskError::DeclarationRequired => Some("add --declaration"),
+            KioskError::PeselRequired => Some("add --pesel"),
+            KioskError::NotSetUp(_) => Some("run `blisko-kiosk --data DIR demo` first"),
+            KioskError::UnknownBranch(_) => Some("use --branch MAL, SI, CIM or SW"),
+            KioskError::UnknownRole(_) => {
+                Some("use --role self, legal_representative or de_facto_carer")
             }
-            (e, Lang::En) if !e.is_user_error() => {
-                pl("Something went wrong. Nothing was saved. Please tell a member of staff.")
-            }
-            (e, _) => e.to_string(),
+            KioskError::PeselNotNeeded => Some("leave out --pesel"),
+            KioskError::SmsConsentNeedsPhone => Some("add --phone, or leave out --sms-consent"),
+            _ => None,
         }
     }
 }
@@ -187,5 +302,68 @@ fn sync_message(e: &SyncError, lang: Lang) -> String {
     match lang {
         Lang::Pl => pl.to_owned(),
         Lang::En => en.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of each error a person can cause.
+    fn user_errors() -> Vec<KioskError> {
+        vec![
+            KioskError::Invalid(FieldError::InvalidPhone),
+            KioskError::ConsentRequired,
+            KioskError::DeclarationRequired,
+            KioskError::PeselRequired,
+            KioskError::UnknownClass("x".into()),
+            KioskError::UnknownService("x".into()),
+            KioskError::UnknownRegistration("x".into()),
+            KioskError::UnknownResidentCode("x".into()),
+            KioskError::ClassFull {
+                title: "Joga".into(),
+            },
+            KioskError::AlreadyRegistered {
+                title: "Joga".into(),
+            },
+            KioskError::AlreadyCancelled,
+            KioskError::RegistrationClosed {
+                title: "Joga".into(),
+            },
+            KioskError::NotSetUp("dir".into()),
+            KioskError::AlreadySetUp("dir".into()),
+            KioskError::UnknownBranch("XYZ".into()),
+            KioskError::SmsConsentNeedsPhone,
+            KioskError::PeselNotNeeded,
+            KioskError::UnknownRole("boss".into()),
+            KioskError::ResidentDetailsMismatch,
+        ]
+    }
+
+    #[test]
+    fn every_user_error_has_its_own_polish_and_english_text_without_flags() {
+        for e in user_errors() {
+            assert!(e.is_user_error(), "{e:?}");
+            let pl = e.message(Lang::Pl);
+            let en = e.message(Lang::En);
+            assert!(!pl.trim().is_empty() && !en.trim().is_empty(), "{e:?}");
+            assert_ne!(pl, en, "{e:?} has no Polish text");
+            for text in [&pl, &en] {
+                assert!(!text.contains("--"), "{e:?} names a flag: {text}");
+                assert!(
+                    !text.contains("blisko-kiosk"),
+                    "{e:?} names a command: {text}"
+                );
+                assert!(text.ends_with('.'), "{e:?} is not a sentence: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn failures_have_a_generic_text_in_both_languages() {
+        let e = KioskError::Busy("dir".into());
+        assert!(!e.is_user_error());
+        assert!(e.message(Lang::Pl).contains("obsłudze"));
+        assert!(e.message(Lang::En).contains("member of staff"));
     }
 }

@@ -28,7 +28,7 @@ use blisko_shared::seats::{self, Admission, SeatPolicy, SeatState};
 use blisko_shared::validate::{self, Field};
 
 use crate::error::KioskError;
-use crate::store::{ClassRow, Counts, RegistrationRow, RequestRow, Store, StoreError};
+use crate::store::{ClassRow, Counts, PersonRow, RegistrationRow, RequestRow, Store, StoreError};
 
 /// Text versions shown at the kiosk; recorded with every consent and declaration.
 pub const INFORMATION_CLAUSE_VERSION: &str = "klauzula-informacyjna-2026-01";
@@ -277,15 +277,16 @@ impl Kiosk {
     /// Set up a standalone kiosk (no server yet) with the built-in demo catalogue of one
     /// branch. The kiosk holds every seat of its branch's classes.
     pub fn setup_demo(dir: &Path, branch_code: &str, wall: WallClock) -> Result<Kiosk> {
+        // Checked before the folder is touched: a typo in the code writes nothing.
+        let (branch_id, code) = demo::branch_ids()
+            .into_iter()
+            .find(|(_, code)| code.eq_ignore_ascii_case(branch_code))
+            .ok_or_else(|| KioskError::UnknownBranch(branch_code.to_owned()))?;
         let lock = lock_dir(dir)?;
         let mut store = Store::open(dir)?;
         if read_identity(&store)?.is_some() {
             return Err(KioskError::AlreadySetUp(dir.display().to_string()));
         }
-        let (branch_id, code) = demo::branch_ids()
-            .into_iter()
-            .find(|(_, code)| code.eq_ignore_ascii_case(branch_code))
-            .ok_or_else(|| KioskError::UnknownBranch(branch_code.to_owned()))?;
         let identity = Identity {
             kiosk_id: KioskId::new(),
             branch_id,
@@ -592,6 +593,9 @@ impl Kiosk {
             Some(p) => Some(validate::phone(p)?),
             None => None,
         };
+        if sms_consent && phone.is_none() {
+            return Err(KioskError::SmsConsentNeedsPhone);
+        }
         if let Some(code) = resident_code.map(str::trim).filter(|c| !c.is_empty()) {
             let normalized = codes::normalize_resident_code(code)
                 .ok_or_else(|| KioskError::UnknownResidentCode(code.to_owned()))?;
@@ -599,6 +603,9 @@ impl Kiosk {
                 .store
                 .person_by_code(&normalized)?
                 .ok_or_else(|| KioskError::UnknownResidentCode(normalized.clone()))?;
+            if !same_person(&person, &given, &family, birth_year) {
+                return Err(KioskError::ResidentDetailsMismatch);
+            }
             return Ok((person.id, person.resident_code, None));
         }
         let mut rng = rand::rng();
@@ -784,10 +791,10 @@ impl Kiosk {
             .into_iter()
             .find(|s| s.id == service_id)
             .ok_or_else(|| KioskError::UnknownService(form.service_id.clone()))?;
-        let applicant_role = match form.applicant_role.as_deref() {
-            None => ApplicantRole::SelfApplicant,
-            Some(code) => ApplicantRole::from_code(code.trim())
-                .ok_or(validate::FieldError::InvalidCharacters { field: Field::Note })?,
+        let applicant_role = match form.applicant_role.as_deref().map(str::trim) {
+            None | Some("") => ApplicantRole::SelfApplicant,
+            Some(code) => ApplicantRole::from_code(code)
+                .ok_or_else(|| KioskError::UnknownRole(code.chars().take(64).collect()))?,
         };
         let description = validate::free_text(
             Field::Description,
@@ -800,9 +807,10 @@ impl Kiosk {
             .map(str::trim)
             .filter(|p| !p.is_empty())
         {
-            // Collected only when the service needs it (data minimisation).
+            // Collected only when the service needs it (data minimisation); one typed for
+            // another service is refused rather than silently dropped.
             Some(p) if service.requires_pesel => Some(validate::pesel(p)?),
-            Some(_) => None,
+            Some(_) => return Err(KioskError::PeselNotNeeded),
             None if service.requires_pesel => return Err(KioskError::PeselRequired),
             None => None,
         };
@@ -945,6 +953,21 @@ impl Kiosk {
         }
         Ok(problems)
     }
+}
+
+/// Whether typed details belong to the resident found by a resident code.
+///
+/// The rule: a code alone does not identify a person. Given name, family name and birth
+/// year must all match what is stored for the code. Names are compared after the same
+/// clean-up as when they were first stored (surrounding and repeated spaces removed) and
+/// without regard to letter case; diacritics count ("Łukasz" is not "Lukasz"). The birth
+/// year must be equal. The refusal does not say which detail differs, so that someone
+/// holding another person's code cannot learn that person's details by trying.
+fn same_person(stored: &PersonRow, given: &str, family: &str, birth_year: u16) -> bool {
+    let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
+    same(&stored.given_name, given)
+        && same(&stored.family_name, family)
+        && stored.birth_year == birth_year
 }
 
 /// The kiosk's local calendar date for a wall time.
