@@ -377,6 +377,54 @@ impl Central {
         })
     }
 
+    /// Create or update branch catalogs (classes, sessions, services, staff, allotments)
+    /// from their full description. Nothing is removed; all catalogs land together or
+    /// none does. Returns how many catalogs were new.
+    pub fn import_catalogs(&mut self, catalogs: &[Catalog]) -> Result<usize> {
+        for catalog in catalogs {
+            check_catalog(catalog)?;
+        }
+        let now = now_text();
+        let db = self.store.write()?;
+        let mut created = 0;
+        for catalog in catalogs {
+            let key = DocKey::Catalog(catalog.branch.id);
+            match load(&db, key)? {
+                None => {
+                    let mut doc = CatalogDoc::create(catalog, KioskId::CENTRAL)
+                        .map_err(CentralError::Document)?;
+                    let bytes = doc.doc_mut().save();
+                    db.insert_document(
+                        key,
+                        Some(catalog.branch.id),
+                        None,
+                        &bytes,
+                        &doc.doc().heads(),
+                        &now,
+                    )?;
+                    created += 1;
+                }
+                Some(existing) => {
+                    let mut doc = CatalogDoc::from_doc(existing).map_err(CentralError::Document)?;
+                    doc.apply(&CatalogEdit::all_of(catalog))
+                        .map_err(CentralError::Document)?;
+                    store_changes(&db, doc.doc_mut(), &now)?;
+                }
+            }
+            let merged = CatalogDoc::from_doc(
+                load(&db, key)?.ok_or_else(|| CentralError::NotFound(key.to_string()))?,
+            )
+            .and_then(|c| c.read())
+            .map_err(CentralError::Document)?;
+            // Allotments already there count too.
+            check_catalog(&merged)?;
+            project_catalog(&db, &merged)?;
+            db.audit(&now, "admin", "catalog_import", &key.to_string(), None)?;
+        }
+        db.commit()?;
+        Ok(created)
+    }
+
     /// Set a kiosk's seat allotment for a class (an office edit of the branch catalog).
     pub fn set_allotment(&mut self, class: ClassId, kiosk: KioskId, seats: u32) -> Result<()> {
         let db = self.store.write()?;
@@ -459,6 +507,27 @@ impl Central {
         let db = self.store.write()?;
         Ok(load(&db, key)?.map(|d| d.heads()))
     }
+}
+
+/// Refuse a catalog the seat rules cannot work with.
+fn check_catalog(catalog: &Catalog) -> Result<()> {
+    for class in &catalog.classes {
+        let allotted: u32 = catalog.allotments_of(class.id).values().sum();
+        if allotted > class.capacity {
+            return Err(CentralError::BadRequest(format!(
+                "class {} allots {allotted} seats but has {}",
+                class.id, class.capacity
+            )));
+        }
+    }
+    for class in catalog.allotments.keys() {
+        if catalog.class(*class).is_none() {
+            return Err(CentralError::BadRequest(format!(
+                "allotment for unknown class {class}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn project_catalog(db: &Db<'_>, catalog: &Catalog) -> Result<()> {

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use blisko_shared::ids::{BranchId, ClassId, KioskId};
+use blisko_shared::model::Catalog;
 
 use crate::central::{Central, CentralError};
 use crate::http::{AppState, router};
@@ -66,6 +67,12 @@ pub enum Command {
         kiosk: KioskId,
         #[arg(long)]
         seats: u32,
+    },
+    /// Create or update branch catalogs from a JSON file (an array of catalogs: branch,
+    /// classes, sessions, services, staff, allotments). Nothing is removed.
+    CatalogImport {
+        /// The JSON file; `-` reads standard input.
+        file: PathBuf,
     },
     /// The latest audit records.
     Audit {
@@ -212,6 +219,28 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                 cli.json,
                 &serde_json::json!({ "class": class, "kiosk": kiosk, "seats": seats }),
                 |_| println!("kiosk {kiosk} may confirm {seats} seat(s) of class {class} offline"),
+            );
+        }
+        Command::CatalogImport { file } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(file)
+            }
+            .map_err(|e| {
+                CentralError::BadRequest(format!("cannot read {}: {e}", file.display()))
+            })?;
+            let catalogs: Vec<Catalog> = serde_json::from_str(&text).map_err(|e| {
+                CentralError::BadRequest(format!(
+                    "{} is not a list of catalogs: {e}",
+                    file.display()
+                ))
+            })?;
+            let created = central.import_catalogs(&catalogs)?;
+            print(
+                cli.json,
+                &serde_json::json!({ "catalogs": catalogs.len(), "created": created }),
+                |_| println!("{} catalog(s) imported, {created} new", catalogs.len()),
             );
         }
         Command::Audit { limit } => {

@@ -44,12 +44,10 @@ pub enum CatalogEdit {
     },
 }
 
-impl CatalogDoc {
-    pub fn create(catalog: &Catalog, kiosk: KioskId) -> Result<CatalogDoc, DocError> {
-        let mut doc = CatalogDoc {
-            doc: Doc::create(DocKey::Catalog(catalog.branch.id), kiosk)?,
-            branch_id: catalog.branch.id,
-        };
+impl CatalogEdit {
+    /// Every field of a catalog as edits: applied to a new document they create it, to an
+    /// existing one they update it (nothing is removed).
+    pub fn all_of(catalog: &Catalog) -> Vec<CatalogEdit> {
         let mut edits = vec![CatalogEdit::Branch(catalog.branch.clone())];
         edits.extend(catalog.classes.iter().cloned().map(CatalogEdit::Class));
         edits.extend(catalog.sessions.iter().cloned().map(CatalogEdit::Session));
@@ -64,7 +62,17 @@ impl CatalogDoc {
                 });
             }
         }
-        doc.apply(&edits)?;
+        edits
+    }
+}
+
+impl CatalogDoc {
+    pub fn create(catalog: &Catalog, kiosk: KioskId) -> Result<CatalogDoc, DocError> {
+        let mut doc = CatalogDoc {
+            doc: Doc::create(DocKey::Catalog(catalog.branch.id), kiosk)?,
+            branch_id: catalog.branch.id,
+        };
+        doc.apply(&CatalogEdit::all_of(catalog))?;
         Ok(doc)
     }
 
