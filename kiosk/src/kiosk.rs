@@ -21,14 +21,16 @@ use blisko_shared::ids::{
     BranchId, ClassId, KioskId, PersonId, RegistrationId, RequestId, ServiceId,
 };
 use blisko_shared::model::{
-    ApplicantRole, Consent, ConsentKind, IntakeRequest, Person, Registration, RequestStatus,
-    StatusChange,
+    ApplicantRole, Catalog, Consent, ConsentKind, IntakeRequest, Person, Registration,
+    RequestStatus, StatusChange,
 };
 use blisko_shared::seats::{self, Admission, SeatPolicy, SeatState};
 use blisko_shared::validate::{self, Field};
 
 use crate::error::KioskError;
-use crate::store::{ClassRow, Counts, PersonRow, RegistrationRow, RequestRow, Store, StoreError};
+use crate::store::{
+    ClassRow, Counts, PersonRow, RegistrationRow, RequestRow, Store, StoreError, Tx,
+};
 
 /// Text versions shown at the kiosk; recorded with every consent and declaration.
 pub const INFORMATION_CLAUSE_VERSION: &str = "klauzula-informacyjna-2026-01";
@@ -230,6 +232,17 @@ fn read_identity(store: &Store) -> Result<Option<Identity>> {
     }))
 }
 
+/// Record who this kiosk is. `mode` goes last: a kiosk counts as set up once its
+/// identity is complete.
+fn write_identity(tx: &Tx<'_>, identity: &Identity) -> Result<()> {
+    tx.set_meta("kiosk_id", &identity.kiosk_id.to_string())?;
+    tx.set_meta("branch_id", &identity.branch_id.to_string())?;
+    tx.set_meta("branch_code", &identity.branch_code)?;
+    tx.set_meta("kiosk_number", &identity.kiosk_number.to_string())?;
+    tx.set_meta("mode", &identity.mode)?;
+    Ok(())
+}
+
 fn parse_id<T: std::str::FromStr>(
     input: &str,
     err: impl FnOnce(String) -> KioskError,
@@ -278,37 +291,45 @@ impl Kiosk {
     /// branch. The kiosk holds every seat of its branch's classes.
     pub fn setup_demo(dir: &Path, branch_code: &str, wall: WallClock) -> Result<Kiosk> {
         // Checked before the folder is touched: a typo in the code writes nothing.
-        let (branch_id, code) = demo::branch_ids()
+        let (branch_id, _) = demo::branch_ids()
             .into_iter()
             .find(|(_, code)| code.eq_ignore_ascii_case(branch_code))
             .ok_or_else(|| KioskError::UnknownBranch(branch_code.to_owned()))?;
+        let kiosk_id = KioskId::new();
+        let today = local_date(wall());
+        let catalog = demo::catalogs(today, 6, Some((kiosk_id, branch_id)))
+            .into_iter()
+            .find(|c| c.branch.id == branch_id)
+            .ok_or_else(|| KioskError::UnknownBranch(branch_code.to_owned()))?;
+        Self::setup_with_catalog(dir, kiosk_id, &catalog, wall)
+    }
+
+    /// Set up a standalone kiosk (no server yet) as `kiosk_id`, with the catalogue of its
+    /// branch. The seats it may confirm are its allotments in the catalogue.
+    pub fn setup_with_catalog(
+        dir: &Path,
+        kiosk_id: KioskId,
+        catalog: &Catalog,
+        wall: WallClock,
+    ) -> Result<Kiosk> {
         let lock = lock_dir(dir)?;
         let mut store = Store::open(dir)?;
         if read_identity(&store)?.is_some() {
             return Err(KioskError::AlreadySetUp(dir.display().to_string()));
         }
         let identity = Identity {
-            kiosk_id: KioskId::new(),
-            branch_id,
-            branch_code: code.to_owned(),
+            kiosk_id,
+            branch_id: catalog.branch.id,
+            branch_code: catalog.branch.code.clone(),
             kiosk_number: 1,
             mode: "standalone".to_owned(),
         };
-        let today = local_date(wall());
-        let catalog = demo::catalogs(today, 6, Some((identity.kiosk_id, branch_id)))
-            .into_iter()
-            .find(|c| c.branch.id == branch_id)
-            .ok_or_else(|| KioskError::UnknownBranch(branch_code.to_owned()))?;
-        let mut doc = CatalogDoc::create(&catalog, identity.kiosk_id)?;
+        let mut doc = CatalogDoc::create(catalog, identity.kiosk_id)?;
         let now = timestamp(wall());
         let tx = store.write()?;
-        tx.set_meta("kiosk_id", &identity.kiosk_id.to_string())?;
-        tx.set_meta("branch_id", &identity.branch_id.to_string())?;
-        tx.set_meta("branch_code", &identity.branch_code)?;
-        tx.set_meta("kiosk_number", &identity.kiosk_number.to_string())?;
-        tx.set_meta("mode", &identity.mode)?;
+        write_identity(&tx, &identity)?;
         tx.put_snapshot(doc.doc().key(), &doc.doc_mut().save(), false, &now)?;
-        tx.project_catalog(&catalog)?;
+        tx.project_catalog(catalog)?;
         for class in &catalog.classes {
             let free = catalog
                 .allotments_of(class.id)

@@ -4,6 +4,8 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+
+use crate::bins::server_bin;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -14,27 +16,6 @@ use serde_json::Value;
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::system_clock;
 use blisko_kiosk::sync::SyncClient;
-
-/// A binary of this workspace, built next to the running test or benchmark.
-pub fn workspace_bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the path of the running executable");
-    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
-    // Test executables sit in target/<profile>/deps, benchmark binaries in target/<profile>.
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} is not built: run `cargo build --workspace` (same profile) first",
-        bin.display()
-    );
-    bin
-}
-
-pub fn server_bin() -> PathBuf {
-    workspace_bin("blisko-server")
-}
 
 /// A running `blisko-server serve`. Killed when dropped.
 pub struct ServerProcess {

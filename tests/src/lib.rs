@@ -1,5 +1,8 @@
 //! Blisko cross-crate tests and benchmarks: helpers shared by the process tests in
 //! `tests/` and the benchmark binaries in `src/bin/`.
 
+pub mod bins;
 pub mod harness;
 pub mod wire;
+
+pub use bins::{kiosk_bin, server_bin};

@@ -22,7 +22,7 @@ use blisko_shared::sync::{
 
 use super::{
     HashMap, HlcClock, Identity, Kiosk, KioskError, Result, Store, WallClock, lock_dir,
-    read_identity, timestamp,
+    read_identity, timestamp, write_identity,
 };
 
 /// Raw change bytes one request pushes at most; the rest go in the next round.
@@ -73,15 +73,10 @@ impl Kiosk {
             mode: "enrolled".to_owned(),
         };
         let tx = store.write()?;
-        tx.set_meta("kiosk_id", &identity.kiosk_id.to_string())?;
-        tx.set_meta("branch_id", &identity.branch_id.to_string())?;
-        tx.set_meta("branch_code", &identity.branch_code)?;
-        tx.set_meta("kiosk_number", &identity.kiosk_number.to_string())?;
         tx.set_meta("server_url", server_url)?;
         tx.set_meta("sync_token", &enrolled.token)?;
         tx.set_meta(CURSOR_KEY, "0")?;
-        // Written last: a kiosk is set up once its identity is complete.
-        tx.set_meta("mode", &identity.mode)?;
+        write_identity(&tx, &identity)?;
         tx.commit()?;
         Ok(Kiosk {
             dir: dir.to_owned(),

@@ -86,8 +86,21 @@ fn import(data: &Path, catalogs: &[Catalog]) -> Result<()> {
 }
 
 const GIVEN: &[&str] = &[
-    "Anna", "Maria", "Krystyna", "Barbara", "Zofia", "Jan", "Stanisław", "Andrzej", "Józef",
-    "Tadeusz", "Halina", "Elżbieta", "Grażyna", "Wiesław", "Ryszard",
+    "Anna",
+    "Maria",
+    "Krystyna",
+    "Barbara",
+    "Zofia",
+    "Jan",
+    "Stanisław",
+    "Andrzej",
+    "Józef",
+    "Tadeusz",
+    "Halina",
+    "Elżbieta",
+    "Grażyna",
+    "Wiesław",
+    "Ryszard",
 ];
 const FAMILY: &[&str] = &[
     "Nowak",
@@ -126,7 +139,12 @@ fn form(kiosk: usize, i: usize, class: ClassId) -> RegistrationForm {
         given_name: GIVEN[n % GIVEN.len()].to_owned(),
         family_name: FAMILY[(n / GIVEN.len()) % FAMILY.len()].to_owned(),
         birth_year: 1935 + (n % 50) as i32,
-        phone: Some(format!("+48 6{:02} {:03} {:03}", n % 100, (n / 100) % 1000, n % 997)),
+        phone: Some(format!(
+            "+48 6{:02} {:03} {:03}",
+            n % 100,
+            (n / 100) % 1000,
+            n % 997
+        )),
         consent: true,
         ..RegistrationForm::default()
     }
@@ -207,7 +225,12 @@ fn main() -> Result<()> {
         let added = admin(&data, &["kiosk", "add", "--branch", &branch.id.to_string()])?;
         let code = added["code"].as_str().context("enrollment code")?;
         let enrolled = SyncClient::new(&url, None)?.enroll(code)?;
-        let kiosk = Kiosk::setup_enrolled(&tmp.path().join(format!("kiosk-{k}")), &enrolled, &url, system_clock())?;
+        let kiosk = Kiosk::setup_enrolled(
+            &tmp.path().join(format!("kiosk-{k}")),
+            &enrolled,
+            &url,
+            system_clock(),
+        )?;
         kiosks.push(Mutex::new(kiosk));
     }
     // Each kiosk may confirm 4 seats per class offline; the rest is the server's pool.
@@ -215,7 +238,9 @@ fn main() -> Result<()> {
         for class in &catalog.classes {
             let per_kiosk = (0..args.kiosks_per_branch)
                 .map(|i| {
-                    let k = kiosks[b * args.kiosks_per_branch + i].lock().expect("kiosk");
+                    let k = kiosks[b * args.kiosks_per_branch + i]
+                        .lock()
+                        .expect("kiosk");
                     (k.identity().kiosk_id, 4)
                 })
                 .collect();
@@ -238,7 +263,11 @@ fn main() -> Result<()> {
         for i in 0..args.registrations {
             let form = form(k, i, classes[i % classes.len()].id);
             kiosk.register(&form)?;
-            rows.push(registration_json(k, &form, started.elapsed().as_millis() as u64));
+            rows.push(registration_json(
+                k,
+                &form,
+                started.elapsed().as_millis() as u64,
+            ));
         }
         Ok(rows)
     })?;
@@ -261,7 +290,9 @@ fn main() -> Result<()> {
             k.lock()
                 .ok()
                 .and_then(|k| k.status().ok())
-                .is_some_and(|s| s.counts.registrations_active == branch_total && s.pending_changes == 0)
+                .is_some_and(|s| {
+                    s.counts.registrations_active == branch_total && s.pending_changes == 0
+                })
         });
         if complete && reports.iter().all(|r| !r.incomplete) {
             break;

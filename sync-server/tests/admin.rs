@@ -1,0 +1,152 @@
+//! The admin commands as a person runs them, on the database of a running server.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_blisko-server");
+
+fn start(data: &Path) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("--data")
+        .arg(data)
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("BLISKO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("the server says where it listens")
+        .to_owned();
+    (child, url)
+}
+
+fn run(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--data")
+        .arg(data)
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("run blisko-server")
+}
+
+fn json(data: &Path, args: &[&str]) -> Value {
+    let out = run(data, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}
+
+#[test]
+fn admin_commands_work_beside_a_running_server() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = tmp.path();
+    let (mut server, url) = start(data);
+    assert!(url.starts_with("http://127.0.0.1:"));
+
+    let branches = json(data, &["branches"]);
+    let branches = branches.as_array().expect("array");
+    assert_eq!(branches.len(), 4, "the demo has four branch points");
+    let mal = branches
+        .iter()
+        .find(|b| b["code"] == "MAL")
+        .expect("MAL branch");
+    assert!(mal["name"].as_str().is_some_and(|n| !n.is_empty()));
+    let mal_id = mal["id"].as_str().expect("id");
+
+    let added = json(data, &["kiosk", "add", "--branch", mal_id]);
+    let kiosk_id = added["kiosk_id"].as_str().expect("kiosk_id").to_owned();
+    assert!(added["code"].as_str().is_some_and(|c| c.len() >= 12));
+
+    let list = json(data, &["kiosk", "list"]);
+    assert_eq!(list[0]["kiosk_id"], kiosk_id.as_str());
+    assert_eq!(list[0]["branch_id"], mal_id);
+    assert!(list[0]["last_sync"].is_null(), "never synced yet");
+
+    // An unknown branch, a kiosk that is not there: clear errors, exit 2.
+    let bad = run(data, &["kiosk", "add", "--branch", &kiosk_id]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not_found"));
+
+    json(data, &["kiosk", "revoke", &kiosk_id]);
+    let again = run(data, &["kiosk", "revoke", &kiosk_id]);
+    assert_eq!(again.status.code(), Some(2), "revoking twice is refused");
+    let list = json(data, &["kiosk", "list"]);
+    assert_eq!(list[0]["revoked"], true);
+
+    let audit = json(data, &["audit"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"kiosk_add") && actions.contains(&"kiosk_revoke"));
+
+    // Graceful shutdown on SIGTERM.
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert!(server.wait().expect("wait").success());
+}
+
+#[test]
+fn a_catalog_import_that_breaks_the_seat_rules_changes_nothing() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = tmp.path();
+    let (mut server, _) = start(data);
+    let before = json(data, &["branches"]);
+
+    let not_json = data.join("bad.json");
+    std::fs::write(&not_json, "{ not a catalog").expect("write");
+    let out = run(data, &["catalog-import", &not_json.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // A class allotting more seats than it has.
+    let class = "01a20000-0000-7000-8000-000000000001";
+    let branch = "01a20000-0000-7000-8000-000000000002";
+    let kiosk = "01a20000-0000-7000-8000-000000000003";
+    let catalog = serde_json::json!([{
+        "branch": { "id": branch, "code": "NEW", "name": "Nowy punkt", "address": "", "opening_hours": "" },
+        "classes": [{
+            "id": class, "branch_id": branch, "title": "Joga", "description": "", "instructor": "",
+            "room": "", "capacity": 5, "waitlist_limit": 5, "age_group": "", "schedule": [],
+            "registration_opens": null, "registration_closes": null
+        }],
+        "sessions": [], "services": [], "staff": [],
+        "allotments": { class: { kiosk: 6 } }
+    }]);
+    let file = data.join("over.json");
+    std::fs::write(&file, catalog.to_string()).expect("write");
+    let out = run(data, &["catalog-import", &file.to_string_lossy()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(data, &["branches"]), before, "nothing was imported");
+
+    // The same catalog within its capacity is imported.
+    let fixed = catalog.to_string().replace(":6}", ":2}");
+    std::fs::write(&file, fixed).expect("write");
+    let imported = json(data, &["catalog-import", &file.to_string_lossy()]);
+    assert_eq!(imported["created"], 1);
+    let after = json(data, &["branches"]);
+    assert_eq!(after.as_array().map(Vec::len), Some(5));
+    let _ = server.kill();
+}
