@@ -233,6 +233,18 @@ fn report_error(cli: &Cli, e: &KioskError) {
     }
 }
 
+fn lock(k: &Mutex<Kiosk>) -> std::sync::MutexGuard<'_, Kiosk> {
+    k.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// After the acknowledgement is out: a failure here loses nothing (the record is stored)
+/// and is only logged.
+fn housekeeping(k: &mut Kiosk) {
+    if let Err(e) = k.housekeeping() {
+        tracing::warn!(code = e.code(), "housekeeping failed");
+    }
+}
+
 fn print_json(value: &impl Serialize) -> Result<(), KioskError> {
     let text = serde_json::to_string(value).map_err(|e| KioskError::Io {
         context: "encode JSON output".into(),
@@ -303,11 +315,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Register(args) => {
-            let mut k = Kiosk::open(dir)?;
-            let receipt = k.register(&args.into())?;
-            let receipt = if receipt.status == "waitlisted" && k.server()?.is_some() {
+            let k = Mutex::new(Kiosk::open(dir)?);
+            let receipt = lock(&k).register(&args.into())?;
+            let online = lock(&k).server()?.is_some();
+            let receipt = if receipt.status == "waitlisted" && online {
                 // Durable already; online, the server's shared pool may have a seat.
-                sync::claim_pool_seat(k, receipt)?
+                sync::claim_pool_seat(&k, receipt)?
             } else {
                 receipt
             };
@@ -323,6 +336,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                 println!("registration: {}", receipt.registration_id);
                 println!("resident code: {}", receipt.resident_code);
             }
+            housekeeping(&mut lock(&k));
         }
         Command::Cancel { registration } => {
             let mut k = Kiosk::open(dir)?;
@@ -335,6 +349,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                     println!("promoted from the waiting list: {p}");
                 }
             }
+            housekeeping(&mut k);
         }
         Command::Roster { class } => {
             let k = Kiosk::open(dir)?;
@@ -562,6 +577,7 @@ fn run_batch(cli: &Cli) -> Result<ExitCode, KioskError> {
                 context: "write an acknowledgement".into(),
                 source,
             })?;
+        housekeeping(&mut k);
     }
     Ok(if refused == 0 {
         ExitCode::SUCCESS

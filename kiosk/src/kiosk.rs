@@ -741,7 +741,6 @@ impl Kiosk {
             .get(&class.id)
             .and_then(|c| c.states.get(&id).copied())
             .unwrap_or(SeatState::Cancelled);
-        self.maintain(DocKey::Roster(class.id))?;
         Ok(RegistrationReceipt {
             registration_id: id,
             person_id,
@@ -789,7 +788,6 @@ impl Kiosk {
         }));
         self.apply_roster_edits(class.id, &edits)?;
         self.commit_roster_change(class.id, &policy, &mut [], |_| Ok(()))?;
-        self.maintain(DocKey::Roster(class.id))?;
         Ok(CancelReceipt {
             registration_id: id,
             status: SeatState::Cancelled.code().to_owned(),
@@ -900,8 +898,19 @@ impl Kiosk {
         })
     }
 
-    /// Housekeeping after an acknowledged action: compact a document whose incremental
-    /// chunks have outgrown its snapshot. Never on the path to an acknowledgement.
+    /// Housekeeping, run after an acknowledgement has been shown (or when the kiosk is
+    /// idle), never before: compact the rosters in memory whose incremental chunks have
+    /// outgrown their snapshot. Returns how many were compacted.
+    pub fn housekeeping(&mut self) -> Result<usize> {
+        let classes: Vec<ClassId> = self.rosters.keys().copied().collect();
+        let mut compacted = 0;
+        for class in classes {
+            compacted += usize::from(self.maintain(DocKey::Roster(class))?);
+        }
+        Ok(compacted)
+    }
+
+    /// Compact one document if it is due (see `housekeeping`).
     pub fn maintain(&mut self, key: DocKey) -> Result<bool> {
         let Some(size) = self.store.doc_size(key)? else {
             return Ok(false);

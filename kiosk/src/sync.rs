@@ -226,14 +226,16 @@ pub fn enroll(dir: &Path, server: &str, code: &str) -> Result<Kiosk> {
 /// After a registration landed on the waiting list of an online kiosk: sync at once, so
 /// the server can grant a seat from its shared pool, and report the state after that.
 /// The registration is already durable; offline, it simply stays where it is.
-pub fn claim_pool_seat(kiosk: Kiosk, receipt: RegistrationReceipt) -> Result<RegistrationReceipt> {
-    let client = SyncClient::for_kiosk(&kiosk)?;
-    let kiosk = Mutex::new(kiosk);
-    if let Err(e) = sync_once(&kiosk, &client) {
+pub fn claim_pool_seat(
+    kiosk: &Mutex<Kiosk>,
+    receipt: RegistrationReceipt,
+) -> Result<RegistrationReceipt> {
+    let client = SyncClient::for_kiosk(&lock(kiosk))?;
+    if let Err(e) = sync_once(kiosk, &client) {
         tracing::info!(code = e.code(), "no pool seat claimed");
         return Ok(receipt);
     }
-    let row = lock(&kiosk).store().registration(receipt.registration_id)?;
+    let row = lock(kiosk).store().registration(receipt.registration_id)?;
     Ok(match row {
         Some(row) => RegistrationReceipt {
             status: row.status,

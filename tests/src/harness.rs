@@ -100,6 +100,15 @@ impl ServerProcess {
         Ok(())
     }
 
+    /// Wait until the server exits on its own (e.g. Ctrl-C in its terminal).
+    pub fn wait(&mut self) -> Result<()> {
+        let status = self.child.wait()?;
+        if !status.success() {
+            bail!("the server exited with {status}");
+        }
+        Ok(())
+    }
+
     /// Peak resident memory so far (VmHWM), in KiB.
     pub fn peak_memory_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;

@@ -13,7 +13,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use blisko_shared::docs::{CatalogDoc, ChangeHash, Doc, DocKey, IntakeDoc, PersonDoc, RosterEdit};
-use blisko_shared::ids::ClassId;
+use blisko_shared::ids::{BranchId, ClassId};
+use blisko_shared::model::{Catalog, IntakeRequest, Person};
 use blisko_shared::seats;
 use blisko_shared::sync::{
     DocChanges, DocHave, EnrollResponse, MAX_DOCS_PER_REQUEST, SyncRequest, SyncResponse,
@@ -21,7 +22,7 @@ use blisko_shared::sync::{
 };
 
 use super::{
-    HashMap, HlcClock, Identity, Kiosk, KioskError, Result, Store, WallClock, lock_dir,
+    HashMap, HlcClock, Identity, Kiosk, KioskError, Result, Store, Tx, WallClock, lock_dir,
     read_identity, timestamp, write_identity,
 };
 
@@ -29,6 +30,28 @@ use super::{
 const PUSH_BUDGET_BYTES: usize = 2 * 1024 * 1024;
 
 const CURSOR_KEY: &str = "sync_cursor";
+
+/// A pulled document merged in memory, waiting for the round's transaction.
+struct MergedDoc {
+    key: DocKey,
+    /// The server's heads of it.
+    heads: Vec<ChangeHash>,
+    write: Write,
+    projection: Projection,
+}
+
+enum Write {
+    Snapshot(Vec<u8>),
+    Chunk(Vec<u8>),
+    Nothing,
+}
+
+enum Projection {
+    Catalog(Box<Catalog>),
+    Roster(ClassId),
+    Person(Box<Person>),
+    Intake(Box<IntakeRequest>),
+}
 
 /// One prepared round: the request, and what its acknowledgement will settle.
 #[derive(Debug, Clone)]
@@ -169,18 +192,19 @@ impl Kiosk {
     /// transaction; the acknowledgements, the new wants and the cursor in a last one.
     pub fn apply_sync(&mut self, plan: SyncPlan, response: SyncResponse) -> Result<RoundOutcome> {
         let now = timestamp((self.wall)());
-        {
-            let tx = self.store.write()?;
-            for ((key, count), push) in plan.pushed.iter().zip(&plan.request.push) {
-                tx.ack_push(*key, *count, &from_heads(&push.heads))?;
-            }
-            tx.commit()?;
-        }
+        // What the server holds after this round, as far as this answer tells.
+        let mut server_has: HashMap<DocKey, Vec<ChangeHash>> = plan
+            .request
+            .push
+            .iter()
+            .map(|p| (p.doc, from_heads(&p.heads)))
+            .collect();
 
-        // Catalogs first: rosters are projected with their class's seat rules.
+        // Merge the pulled documents in memory first (reads only); catalogs first, since
+        // rosters are projected with their class's seat rules.
         let mut pulled: Vec<&DocChanges> = response.pulled.iter().collect();
         pulled.sort_by_key(|d| !matches!(d.doc, DocKey::Catalog(_)));
-        let mut touched = BTreeSet::new();
+        let mut merged = Vec::with_capacity(pulled.len());
         for incoming in &pulled {
             if !plan.request.pull.iter().any(|p| p.doc == incoming.doc) {
                 return Err(KioskError::Protocol(format!(
@@ -188,25 +212,44 @@ impl Kiosk {
                     incoming.doc
                 )));
             }
-            touched.extend(self.take_in(incoming, &now)?);
+            let m = self.merge_pulled(incoming)?;
+            server_has.insert(m.key, m.heads.clone());
+            merged.push(m);
         }
-
         let mut wants = Vec::new();
         for changed in &response.changed {
             let heads = from_heads(&changed.heads);
-            if self.store.server_heads(changed.doc)?.as_deref() != Some(heads.as_slice()) {
+            let known = match server_has.get(&changed.doc) {
+                Some(h) => Some(h.clone()),
+                None => self.store.server_heads(changed.doc)?,
+            };
+            if known.as_deref() != Some(heads.as_slice()) {
                 wants.push((changed.doc, heads));
             }
         }
+
+        // Then the whole round lands in one transaction: acknowledgements, pulled
+        // documents, what is still to pull, and the cursor.
+        let mut touched = BTreeSet::new();
+        let branch = self.identity.branch_id;
         {
             let tx = self.store.write()?;
+            for ((key, count), push) in plan.pushed.iter().zip(&plan.request.push) {
+                tx.ack_push(*key, *count, &from_heads(&push.heads))?;
+            }
+            for m in merged {
+                touched.extend(write_pulled(&tx, branch, m, &now)?);
+            }
             for (key, heads) in &wants {
                 tx.want(*key, heads)?;
             }
             tx.set_meta(CURSOR_KEY, &response.cursor.to_string())?;
             tx.commit()?;
         }
-
+        for class in &touched {
+            // The cached copy is now behind the stored one.
+            self.rosters.remove(class);
+        }
         for class in touched {
             self.reproject_roster(class)?;
         }
@@ -222,9 +265,8 @@ impl Kiosk {
         })
     }
 
-    /// Store one pulled document and project it. Returns the classes whose rosters must
-    /// be recomputed.
-    fn take_in(&mut self, incoming: &DocChanges, now: &str) -> Result<Vec<ClassId>> {
+    /// Apply a pulled document's changes to the stored one, in memory.
+    fn merge_pulled(&self, incoming: &DocChanges) -> Result<MergedDoc> {
         let key = incoming.doc;
         let heads: Vec<ChangeHash> = from_heads(&incoming.heads);
         // The server is this kiosk's only peer and has checked every writer already.
@@ -245,37 +287,30 @@ impl Kiosk {
                 true,
             ),
         };
-        if let DocKey::Roster(class) = key {
-            // The cached copy is now behind the stored one.
-            self.rosters.remove(&class);
-        }
         let compact = self
             .store
             .doc_size(key)?
             .is_some_and(|size| size.wants_compaction());
-        let mut touched = Vec::new();
-        let tx = self.store.write()?;
-        if is_new || compact {
-            tx.put_snapshot(key, &doc.save(), false, now)?;
-        } else if let Some(chunk) = doc.take_unsaved() {
-            tx.append_chunk(key, &chunk, false, now)?;
-        }
-        tx.set_server_heads(key, &heads)?;
-        tx.unwant(key)?;
-        match key {
-            DocKey::Catalog(branch) => {
-                let catalog = CatalogDoc::from_doc(doc)?.read()?;
-                if branch == self.identity.branch_id {
-                    tx.project_catalog(&catalog)?;
-                    touched.extend(catalog.classes.iter().map(|c| c.id));
-                }
+        let write = if is_new || compact {
+            Write::Snapshot(doc.save())
+        } else {
+            match doc.take_unsaved() {
+                Some(chunk) => Write::Chunk(chunk),
+                None => Write::Nothing,
             }
-            DocKey::Roster(class) => touched.push(class),
-            DocKey::Person(_) => tx.upsert_person(&PersonDoc::from_doc(doc)?.read()?)?,
-            DocKey::Intake(_) => tx.upsert_request(&IntakeDoc::from_doc(doc)?.read()?)?,
-        }
-        tx.commit()?;
-        Ok(touched)
+        };
+        let projection = match key {
+            DocKey::Catalog(_) => Projection::Catalog(Box::new(CatalogDoc::from_doc(doc)?.read()?)),
+            DocKey::Roster(class) => Projection::Roster(class),
+            DocKey::Person(_) => Projection::Person(Box::new(PersonDoc::from_doc(doc)?.read()?)),
+            DocKey::Intake(_) => Projection::Intake(Box::new(IntakeDoc::from_doc(doc)?.read()?)),
+        };
+        Ok(MergedDoc {
+            key,
+            heads,
+            write,
+            projection,
+        })
     }
 
     /// Recompute a class's roster after a merge: project every registration's state,
@@ -333,4 +368,29 @@ impl Kiosk {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Store a merged document and its projection. Returns the classes whose rosters
+/// must be recomputed.
+fn write_pulled(tx: &Tx<'_>, branch: BranchId, m: MergedDoc, now: &str) -> Result<Vec<ClassId>> {
+    match &m.write {
+        Write::Snapshot(bytes) => tx.put_snapshot(m.key, bytes, false, now)?,
+        Write::Chunk(bytes) => tx.append_chunk(m.key, bytes, false, now)?,
+        Write::Nothing => {}
+    }
+    tx.set_server_heads(m.key, &m.heads)?;
+    tx.unwant(m.key)?;
+    let mut touched = Vec::new();
+    match m.projection {
+        Projection::Catalog(catalog) => {
+            if catalog.branch.id == branch {
+                tx.project_catalog(&catalog)?;
+                touched.extend(catalog.classes.iter().map(|c| c.id));
+            }
+        }
+        Projection::Roster(class) => touched.push(class),
+        Projection::Person(person) => tx.upsert_person(&person)?,
+        Projection::Intake(request) => tx.upsert_request(&request)?,
+    }
+    Ok(touched)
 }

@@ -8,6 +8,7 @@
 //! Prints one JSON line of results on stdout and a short summary on stderr.
 //! Run with `cargo run --release -p blisko-tests --bin bench-store`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,11 @@ struct Args {
     /// Demo branch whose classes take the registrations.
     #[arg(long, default_value = "MAL")]
     branch: String,
+    /// Classes the registrations are spread over (the demo's classes, repeated). A
+    /// roster holds one class's term, so real rosters stay in the tens; fewer classes
+    /// here means larger rosters and slower registrations.
+    #[arg(long, default_value_t = 100)]
+    classes: usize,
     /// Data folder (must not hold a kiosk yet); a temporary folder when absent.
     #[arg(long)]
     data: Option<PathBuf>,
@@ -55,7 +61,7 @@ fn form(class_id: &str, i: usize) -> RegistrationForm {
 
 /// A standalone kiosk for one demo branch whose classes take every registration: the
 /// capacities and the kiosk's allotments are raised to `seats`.
-fn set_up(dir: &Path, branch: &str, seats: u32) -> Result<Kiosk> {
+fn set_up(dir: &Path, branch: &str, classes: usize, seats: u32) -> Result<Kiosk> {
     let wall = kiosk::system_clock();
     let (branch_id, _) = demo::branch_ids()
         .into_iter()
@@ -66,12 +72,21 @@ fn set_up(dir: &Path, branch: &str, seats: u32) -> Result<Kiosk> {
         .into_iter()
         .find(|c| c.branch.id == branch_id)
         .context("the demo catalogue of the branch")?;
-    for class in &mut catalog.classes {
+    let templates = std::mem::take(&mut catalog.classes);
+    if templates.is_empty() {
+        bail!("branch {branch} has no classes");
+    }
+    catalog.sessions.clear();
+    catalog.allotments.clear();
+    for i in 0..classes.max(1) {
+        let mut class = templates[i % templates.len()].clone();
+        class.id = blisko_shared::ids::ClassId::new();
         class.capacity = seats;
         class.waitlist_limit = seats;
-    }
-    for allotment in catalog.allotments.values_mut() {
-        allotment.insert(kiosk_id, seats);
+        catalog
+            .allotments
+            .insert(class.id, BTreeMap::from([(kiosk_id, seats)]));
+        catalog.classes.push(class);
     }
     Ok(Kiosk::setup_with_catalog(dir, kiosk_id, &catalog, wall)?)
 }
@@ -107,7 +122,7 @@ fn main() -> Result<()> {
         }
     };
     let seats = u32::try_from(args.open_registrations + 1).context("too many registrations")?;
-    let mut k = set_up(&dir, &args.branch, seats)?;
+    let mut k = set_up(&dir, &args.branch, args.classes, seats)?;
     let classes: Vec<String> = k.classes()?.iter().map(|c| c.id.to_string()).collect();
     if classes.is_empty() {
         bail!("branch {} has no classes", args.branch);
@@ -127,6 +142,8 @@ fn main() -> Result<()> {
         let start = Instant::now();
         let receipt = k.register(&form(class, i))?;
         latencies.push(ms(start.elapsed()));
+        // As the app does: compaction runs after the acknowledgement is shown.
+        k.housekeeping()?;
         if receipt.status != "confirmed" {
             bail!("registration {i} is {}, expected confirmed", receipt.status);
         }
@@ -147,6 +164,7 @@ fn main() -> Result<()> {
     for i in args.registrations..args.open_registrations {
         let class = &classes[i % classes.len()];
         k.register(&form(class, i))?;
+        k.housekeeping()?;
         if (i + 1) % 10_000 == 0 {
             eprintln!("  {} registrations stored", i + 1);
         }

@@ -1,0 +1,89 @@
+//! The demo: a central server with the built-in demo catalogue and one kiosk enrolled
+//! with it, on this machine. Data stays in `--data` (default `blisko-demo-data/`) so a
+//! second run carries on where the first stopped. Runs until Ctrl-C.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use blisko_kiosk::Kiosk;
+use blisko_kiosk::kiosk::RegistrationForm;
+use blisko_kiosk::sync::{SyncClient, sync_once};
+use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk};
+
+#[derive(Debug, Parser)]
+#[command(about = "Blisko demo: a server and a kiosk on the demo catalogue")]
+struct Args {
+    #[arg(long, default_value = "blisko-demo-data")]
+    data: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    listen: std::net::SocketAddr,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.data)?;
+    let server_data = args.data.join("server");
+    let kiosk_dir = args.data.join("kiosk");
+    let mut server = ServerProcess::start_on(&server_data, args.listen, true)
+        .with_context(|| format!("start the server on {} (is the port free?)", args.listen))?;
+    println!(
+        "Server:  {} (data in {})",
+        server.url(),
+        server_data.display()
+    );
+
+    let kiosk = if kiosk_dir.join(blisko_kiosk::store::DB_FILE).exists() {
+        Mutex::new(Kiosk::open(&kiosk_dir)?)
+    } else {
+        let mal = branch_id(&server_data, "MAL")?;
+        let kiosk = enroll_kiosk(&server, &mal, &kiosk_dir)?;
+        let client = SyncClient::for_kiosk(&kiosk.lock().expect("kiosk"))?;
+        sync_once(&kiosk, &client)?;
+        // Two residents, so the rosters are not empty.
+        let classes = kiosk.lock().expect("kiosk").classes()?;
+        for (class, given, family, year) in [
+            (&classes[0], "Krystyna", "Zawadzka", 1948),
+            (&classes[1 % classes.len()], "Józef", "Wróbel", 1951),
+        ] {
+            let receipt = kiosk.lock().expect("kiosk").register(&RegistrationForm {
+                class_id: class.id.to_string(),
+                given_name: given.into(),
+                family_name: family.into(),
+                birth_year: year,
+                consent: true,
+                ..RegistrationForm::default()
+            })?;
+            println!(
+                "Registered {given} {family} for {}: {} (resident code {})",
+                class.title, receipt.status, receipt.resident_code
+            );
+        }
+        kiosk
+    };
+    let client = SyncClient::for_kiosk(&kiosk.lock().expect("kiosk"))?;
+    let report = sync_once(&kiosk, &client)?;
+    println!(
+        "Kiosk:   {} (branch MAL), synced: {} documents sent, {} received",
+        kiosk_dir.display(),
+        report.pushed_docs,
+        report.pulled_docs
+    );
+    drop(kiosk);
+
+    let data = args.data.display();
+    println!();
+    println!("Try, in another terminal:");
+    println!("  cargo run -p blisko-kiosk -- --data {data}/kiosk --lang en classes");
+    println!(
+        "  cargo run -p blisko-kiosk -- --data {data}/kiosk register --class ID --given Anna --family Nowak --birth-year 1950 --consent"
+    );
+    println!("  cargo run -p blisko-kiosk -- --data {data}/kiosk sync");
+    println!("  cargo run -p blisko-sync-server -- --data {data}/server roster --class ID");
+    println!("  cargo run -p blisko-sync-server -- --data {data}/server kiosk list");
+    println!();
+    println!("The server runs until Ctrl-C.");
+    server.wait()
+}
