@@ -1,8 +1,9 @@
 //! The central office's core: enrollment, authentication, and the sync of documents with
 //! kiosks, over the server store. HTTP lives in `http`; this module knows nothing of it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{LazyLock, Mutex};
 
 use rand::{Rng, RngExt};
 use serde::Serialize;
@@ -545,19 +546,53 @@ fn project_catalog(db: &Db<'_>, catalog: &Catalog) -> Result<()> {
     Ok(())
 }
 
+/// Decoded rosters and catalogs, kept between requests: loading a big roster from its
+/// bytes costs far more than copying it. An entry is used only while the heads stored
+/// in the database are the entry's heads, so a rolled-back request or an admin command
+/// in another process never serves stale content. Requests take turns (one store
+/// connection behind a mutex), so the lock here is never contended.
+static DOC_CACHE: LazyLock<Mutex<HashMap<DocKey, Doc>>> = LazyLock::new(Default::default);
+const DOC_CACHE_MAX: usize = 512;
+
+fn cacheable(key: DocKey) -> bool {
+    matches!(key, DocKey::Roster(_) | DocKey::Catalog(_))
+}
+
+fn remember(doc: &Doc) {
+    if !cacheable(doc.key()) {
+        return;
+    }
+    let mut cache = DOC_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= DOC_CACHE_MAX && !cache.contains_key(&doc.key()) {
+        cache.clear();
+    }
+    cache.insert(doc.key(), doc.clone());
+}
+
 /// Load a stored document as the central office's replica.
 fn load(db: &Db<'_>, key: DocKey) -> Result<Option<Doc>> {
+    if cacheable(key)
+        && let Some(stored_heads) = db.doc_heads(key)?
+    {
+        let cache = DOC_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(doc) = cache.get(&key)
+            && doc.heads() == stored_heads
+        {
+            return Ok(Some(doc.clone()));
+        }
+    }
     let Some(stored) = db.load_doc(key)? else {
         return Ok(None);
     };
-    Doc::load(
+    let doc = Doc::load(
         key,
         KioskId::CENTRAL,
         &stored.snapshot,
         stored.chunks.iter().map(Vec::as_slice),
     )
-    .map(Some)
-    .map_err(CentralError::Document)
+    .map_err(CentralError::Document)?;
+    remember(&doc);
+    Ok(Some(doc))
 }
 
 /// Persist whatever changed in `doc` since it was loaded (compacting when due).
@@ -574,6 +609,7 @@ fn store_changes(db: &Db<'_>, doc: &mut Doc, now: &str) -> Result<()> {
         let snapshot = doc.save();
         db.compact_document(key, &snapshot, &doc.heads(), now)?;
     }
+    remember(doc);
     Ok(())
 }
 

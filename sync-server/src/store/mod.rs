@@ -151,6 +151,18 @@ impl Db<'_> {
             .unwrap_or(0))
     }
 
+    /// The heads of a stored document, as last written.
+    pub fn doc_heads(&self, key: DocKey) -> Result<Option<Vec<ChangeHash>>> {
+        let blob: Option<Vec<u8>> = self
+            .tx
+            .prepare_cached("SELECT heads FROM documents WHERE doc_id = ?1")
+            .ctx("read a document's heads")?
+            .query_row([key.to_string()], |r| r.get(0))
+            .optional()
+            .ctx("read a document's heads")?;
+        blob.map(|b| heads_from_blob(&b)).transpose()
+    }
+
     pub fn doc_info(&self, key: DocKey) -> Result<Option<DocInfo>> {
         let row = self
             .tx

@@ -278,6 +278,7 @@ fn main() -> Result<()> {
 
     // Measured: sync until every kiosk holds its whole branch.
     let wire_before = proxy.counts();
+    let cpu_before = server.cpu_seconds().unwrap_or(0.0);
     let started = Instant::now();
     let mut passes = 0;
     let mut requests = 0u64;
@@ -300,6 +301,7 @@ fn main() -> Result<()> {
         anyhow::ensure!(passes < 20, "not converged after {passes} passes");
     }
     let wall_s = started.elapsed().as_secs_f64();
+    let server_cpu_s = server.cpu_seconds().unwrap_or(0.0) - cpu_before;
     let wire = proxy.counts().since(wire_before);
 
     let idle_before = proxy.counts();
@@ -313,6 +315,7 @@ fn main() -> Result<()> {
         "offline_registration_s": round(offline_s),
         "wall_s": round(wall_s),
         "sync_passes": passes,
+        "server_cpu_s": round(server_cpu_s),
         "bytes_total": wire.up + wire.down,
         "bytes_up": wire.up,
         "bytes_down": wire.down,
