@@ -294,7 +294,11 @@ fn write_items(
                 "consent": true,
             });
             if rng.chance(70) {
+                // A returning resident: the code comes with the details it was given for.
                 intake["resident_code"] = json!(regular_code);
+                intake["given"] = json!("Halina");
+                intake["family"] = json!("Stała");
+                intake["birth_year"] = json!(1948);
             }
             json!({ "intake": intake })
         };
