@@ -185,13 +185,24 @@ async fn sync_round(
 ) -> Result<Response, ApiError> {
     check_protocol(&headers)?;
     let body = read_body(body)?;
-    let token = headers
+    let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(|| ApiError::from(CentralError::Unauthorized))?
-        .to_owned();
+        .map(|v| v.trim().to_owned())
+    else {
+        // A missing credential is recorded like a wrong one.
+        let audited = blocking(&state, |c| {
+            let e = CentralError::Unauthorized;
+            c.audit("unknown", "sync_unauthorized", "kiosk:?", Some(e.code()))?;
+            Err::<(), _>(e)
+        })
+        .await;
+        return Err(match audited {
+            Err(e) => e,
+            Ok(()) => CentralError::Unauthorized.into(),
+        });
+    };
     let request: SyncRequest = decode_body(&body)?;
     let response = blocking(&state, move |c| {
         let kiosk = match c.authenticate(&token) {
