@@ -2,3 +2,4 @@
 //! `tests/` and the benchmark binaries in `src/bin/`.
 
 pub mod harness;
+pub mod proxy;
