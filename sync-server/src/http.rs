@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -108,6 +109,23 @@ fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// The request body, or the reason it could not be read, as an error body like the others
+/// (axum's own answer to an oversized body is plain text).
+fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                status,
+                "too_large",
+                format!("body larger than {MAX_BODY_BYTES} bytes"),
+            )
+        } else {
+            ApiError::new(status, "malformed", rejection.body_text())
+        }
+    })
+}
+
 fn decode_body<T: for<'de> serde::Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     sync::decode(body).map_err(|e| match e {
         sync::CodecError::TooLarge { .. } => {
@@ -152,10 +170,10 @@ async fn blocking<T: Send + 'static>(
 async fn enroll(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     check_protocol(&headers)?;
-    let request: EnrollRequest = decode_body(&body)?;
+    let request: EnrollRequest = decode_body(&read_body(body)?)?;
     let response = blocking(&state, move |c| c.enroll(&request)).await?;
     encoded(&response)
 }
@@ -163,16 +181,28 @@ async fn enroll(
 async fn sync_round(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     check_protocol(&headers)?;
-    let token = headers
+    let body = read_body(body)?;
+    let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(|| ApiError::from(CentralError::Unauthorized))?
-        .to_owned();
+        .map(|v| v.trim().to_owned())
+    else {
+        // A missing credential is recorded like a wrong one.
+        let audited = blocking(&state, |c| {
+            let e = CentralError::Unauthorized;
+            c.audit("unknown", "sync_unauthorized", "kiosk:?", Some(e.code()))?;
+            Err::<(), _>(e)
+        })
+        .await;
+        return Err(match audited {
+            Err(e) => e,
+            Ok(()) => CentralError::Unauthorized.into(),
+        });
+    };
     let request: SyncRequest = decode_body(&body)?;
     let response = blocking(&state, move |c| {
         let kiosk = match c.authenticate(&token) {

@@ -1,0 +1,789 @@
+//! What the server refuses, over real HTTP against a real `blisko-server` process: bad
+//! credentials, writes a kiosk may not make, reads outside its branch, malformed and
+//! oversized bodies, old protocol versions, bad enrollment codes. Each refusal is a clear
+//! error (status and code), leaves the server's documents and kiosks exactly as they
+//! were, and is recorded in the audit log when someone can be held to it.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result, bail, ensure};
+use rand::RngExt;
+use serde_json::Value;
+
+use blisko_kiosk::Kiosk;
+use blisko_kiosk::KioskError;
+use blisko_kiosk::kiosk::RegistrationForm;
+use blisko_kiosk::sync::{APP_VERSION, SyncClient, SyncError};
+use blisko_shared::docs::{CatalogDoc, CatalogEdit, Doc, DocKey, PersonDoc, RosterDoc, RosterEdit};
+use blisko_shared::hlc::HlcClock;
+use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId};
+use blisko_shared::model::Registration;
+use blisko_shared::sync::{
+    DocChanges, DocHave, PROTOCOL_HEADER, PROTOCOL_VERSION, SyncRequest, SyncResponse, encode,
+    to_heads,
+};
+use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
+
+/// What a refusal must leave untouched: every document's feed position and heads, and
+/// every kiosk's credential, revocation and last sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint {
+    documents: Vec<(String, i64, Vec<u8>)>,
+    kiosks: Vec<KioskState>,
+    enrollment_codes: Vec<(Vec<u8>, Option<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KioskState {
+    id: String,
+    token_prefix: Option<String>,
+    enrolled_at: Option<String>,
+    revoked_at: Option<String>,
+    last_sync: Option<String>,
+}
+
+impl Fingerprint {
+    fn of(data: &Path) -> Result<Fingerprint> {
+        let conn = rusqlite::Connection::open_with_flags(
+            data.join("server.sqlite3"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        let documents = conn
+            .prepare("SELECT doc_id, seq, heads FROM documents ORDER BY doc_id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let kiosks = conn
+            .prepare(
+                "SELECT id, token_prefix, enrolled_at, revoked_at, last_sync FROM kiosks ORDER BY id",
+            )?
+            .query_map([], |r| {
+                Ok(KioskState {
+                    id: r.get(0)?,
+                    token_prefix: r.get(1)?,
+                    enrolled_at: r.get(2)?,
+                    revoked_at: r.get(3)?,
+                    last_sync: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let enrollment_codes = conn
+            .prepare("SELECT code_hash, used_at FROM enrollment_codes ORDER BY code_hash")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Fingerprint {
+            documents,
+            kiosks,
+            enrollment_codes,
+        })
+    }
+
+    fn without_last_sync(mut self) -> Fingerprint {
+        for k in &mut self.kiosks {
+            k.last_sync = None;
+        }
+        self
+    }
+}
+
+/// The audit log, newest first.
+fn audit(server: &ServerProcess) -> Result<Vec<Value>> {
+    let log = server.admin(&["audit", "--limit", "100000"])?;
+    Ok(log.as_array().context("the audit log is an array")?.clone())
+}
+
+/// A raw answer: status and the JSON error body (or `Null` for a success).
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn error(&self) -> Result<(String, String)> {
+        let v: Value = serde_json::from_slice(&self.body).with_context(|| {
+            format!(
+                "HTTP {} has no JSON error body: {:?}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })?;
+        Ok((
+            v["code"].as_str().context("code")?.to_owned(),
+            v["message"].as_str().context("message")?.to_owned(),
+        ))
+    }
+}
+
+fn http() -> Result<reqwest::blocking::Client> {
+    Ok(reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?)
+}
+
+/// POST a body with a chosen protocol header (`None`: left out) and token (`None`: no
+/// Authorization header).
+fn post(
+    server: &ServerProcess,
+    path: &str,
+    protocol: Option<&str>,
+    token: Option<&str>,
+    body: Vec<u8>,
+) -> Result<Answer> {
+    let mut request = http()?
+        .post(format!("{}{path}", server.url()))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            blisko_shared::sync::CONTENT_TYPE,
+        )
+        .body(body);
+    if let Some(p) = protocol {
+        request = request.header(PROTOCOL_HEADER, p);
+    }
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let response = request.send()?;
+    Ok(Answer {
+        status: response.status().as_u16(),
+        body: response.bytes()?.to_vec(),
+    })
+}
+
+fn current() -> String {
+    PROTOCOL_VERSION.to_string()
+}
+
+fn sync_raw(server: &ServerProcess, token: &str, request: &SyncRequest) -> Result<Answer> {
+    post(
+        server,
+        "/api/v1/sync",
+        Some(&current()),
+        Some(token),
+        encode(request)?,
+    )
+}
+
+fn push_request(push: Vec<DocChanges>, pull: Vec<DocHave>) -> SyncRequest {
+    SyncRequest {
+        cursor: 0,
+        push,
+        pull,
+        app_version: APP_VERSION.to_owned(),
+    }
+}
+
+/// Run `act`, which must be refused with `status` and `code`; the server must be left
+/// exactly as it was, and `audited` (when given) must gain exactly one record.
+fn refused(
+    server: &ServerProcess,
+    what: &str,
+    status: u16,
+    code: &str,
+    audited: Option<&str>,
+    act: impl FnOnce() -> Result<Answer>,
+) -> Result<String> {
+    let before = Fingerprint::of(&server.data)?;
+    let log_before = audit(server)?;
+    let answer = act()?;
+    ensure!(
+        answer.status == status,
+        "{what}: expected HTTP {status}, got {} ({:?})",
+        answer.status,
+        String::from_utf8_lossy(&answer.body)
+    );
+    let (got_code, message) = answer.error().with_context(|| what.to_owned())?;
+    ensure!(
+        got_code == code,
+        "{what}: expected code {code}, got {got_code}"
+    );
+    ensure!(!message.is_empty(), "{what}: the error explains itself");
+    assert_eq!(
+        Fingerprint::of(&server.data)?,
+        before,
+        "{what}: a refusal changes nothing"
+    );
+    let log_after = audit(server)?;
+    let new = &log_after[..log_after.len() - log_before.len()];
+    match audited {
+        Some(action) => {
+            ensure!(
+                new.len() == 1 && new[0]["action"] == action,
+                "{what}: expected one audit record {action}, got {new:?}"
+            );
+        }
+        None => ensure!(new.is_empty(), "{what}: unexpected audit records {new:?}"),
+    }
+    Ok(message)
+}
+
+fn token_of(kiosk: &Mutex<Kiosk>) -> Result<String> {
+    let k = kiosk.lock().expect("kiosk");
+    Ok(k.server()?.context("enrolled")?.1)
+}
+
+fn kiosk_id(kiosk: &Mutex<Kiosk>) -> KioskId {
+    kiosk.lock().expect("kiosk").identity().kiosk_id
+}
+
+/// A document as a kiosk stores it, loaded as `writer` (whose actor its new changes get).
+fn stored(kiosk: &Mutex<Kiosk>, key: DocKey, writer: KioskId) -> Result<Doc> {
+    let k = kiosk.lock().expect("kiosk");
+    let s = k.store().load_doc(key)?.context("the kiosk holds it")?;
+    Ok(Doc::load(
+        key,
+        writer,
+        &s.snapshot,
+        s.chunks.iter().map(Vec::as_slice),
+    )?)
+}
+
+fn changes_after(doc: &Doc, before: &[blisko_shared::docs::ChangeHash]) -> DocChanges {
+    DocChanges {
+        doc: doc.key(),
+        changes: doc.changes_since(before),
+        heads: to_heads(&doc.heads()),
+    }
+}
+
+fn registration(class: ClassId, kiosk: KioskId) -> Registration {
+    let mut clock = HlcClock::new(kiosk);
+    Registration {
+        id: RegistrationId::new(),
+        class_id: class,
+        person_id: PersonId::new(),
+        kiosk_id: kiosk,
+        created: clock.tick(1_700_000_000_000),
+        cancelled: None,
+        grants: Default::default(),
+    }
+}
+
+fn register(kiosk: &Mutex<Kiosk>, class: &str, given: &str) -> Result<()> {
+    kiosk.lock().expect("kiosk").register(&RegistrationForm {
+        class_id: class.to_owned(),
+        given_name: given.to_owned(),
+        family_name: "Nowak".to_owned(),
+        birth_year: 1950,
+        consent: true,
+        ..RegistrationForm::default()
+    })?;
+    Ok(())
+}
+
+/// Two kiosks of one branch and one of another, synced, with a registration each.
+struct World {
+    _tmp: tempfile::TempDir,
+    server: ServerProcess,
+    mal: BranchId,
+    si: BranchId,
+    a: Mutex<Kiosk>,
+    b: Mutex<Kiosk>,
+    other: Mutex<Kiosk>,
+    mal_class: ClassId,
+    si_class: ClassId,
+}
+
+fn world() -> Result<World> {
+    let tmp = tempfile::tempdir()?;
+    let server = ServerProcess::start(&tmp.path().join("server"), true)?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let si = branch_id(&server.data, "SI")?;
+    let a = enroll_kiosk(&server, &mal, &tmp.path().join("a"))?;
+    let b = enroll_kiosk(&server, &mal, &tmp.path().join("b"))?;
+    let other = enroll_kiosk(&server, &si, &tmp.path().join("other"))?;
+    for k in [&a, &b, &other] {
+        sync(k)?;
+    }
+    let mal_class = a.lock().expect("kiosk").classes()?[0].id;
+    let si_class = other.lock().expect("kiosk").classes()?[0].id;
+    register(&a, &mal_class.to_string(), "Anna")?;
+    register(&other, &si_class.to_string(), "Ewa")?;
+    for k in [&a, &other, &b] {
+        sync(k)?;
+    }
+    Ok(World {
+        _tmp: tmp,
+        server,
+        mal: mal.parse()?,
+        si: si.parse()?,
+        a,
+        b,
+        other,
+        mal_class,
+        si_class,
+    })
+}
+
+#[test]
+fn bad_and_revoked_credentials_are_refused() -> Result<()> {
+    let w = world()?;
+    let s = &w.server;
+    let idle = encode(&push_request(vec![], vec![]))?;
+
+    let wrong: String = (0..64)
+        .map(|_| char::from_digit(rand::rng().random_range(0..16), 16).expect("hex digit"))
+        .collect();
+    refused(
+        s,
+        "random token",
+        401,
+        "unauthorized",
+        Some("sync_unauthorized"),
+        || {
+            post(
+                s,
+                "/api/v1/sync",
+                Some(&current()),
+                Some(&wrong),
+                idle.clone(),
+            )
+        },
+    )?;
+    // A real token's prefix with a wrong rest.
+    let real = token_of(&w.a)?;
+    let forged = format!("{}{}", &real[..12], &wrong[12..]);
+    refused(
+        s,
+        "token with a known prefix",
+        401,
+        "unauthorized",
+        Some("sync_unauthorized"),
+        || {
+            post(
+                s,
+                "/api/v1/sync",
+                Some(&current()),
+                Some(&forged),
+                idle.clone(),
+            )
+        },
+    )?;
+    refused(
+        s,
+        "no Authorization header",
+        401,
+        "unauthorized",
+        Some("sync_unauthorized"),
+        || post(s, "/api/v1/sync", Some(&current()), None, idle.clone()),
+    )?;
+
+    // Revoked: the credential stops working at once, and the kiosk says so plainly.
+    let revoked = enroll_kiosk(s, &w.mal.to_string(), &w._tmp.path().join("revoked"))?;
+    sync(&revoked)?;
+    let id = kiosk_id(&revoked).to_string();
+    s.admin(&["kiosk", "revoke", &id])?;
+    let token = token_of(&revoked)?;
+    refused(
+        s,
+        "revoked kiosk",
+        401,
+        "revoked",
+        Some("sync_unauthorized"),
+        || {
+            post(
+                s,
+                "/api/v1/sync",
+                Some(&current()),
+                Some(&token),
+                idle.clone(),
+            )
+        },
+    )?;
+    let before = Fingerprint::of(&s.data)?;
+    register(&revoked, &w.mal_class.to_string(), "Zofia")?;
+    match sync(&revoked) {
+        Err(e) => match e.downcast_ref::<KioskError>() {
+            Some(KioskError::Sync(SyncError::Unauthorized { code, .. })) => {
+                assert_eq!(code, "revoked")
+            }
+            other => bail!("a revoked kiosk's sync: {other:?}"),
+        },
+        Ok(report) => bail!("a revoked kiosk synced: {report:?}"),
+    }
+    assert_eq!(Fingerprint::of(&s.data)?, before);
+    let status = revoked.lock().expect("kiosk").status()?;
+    assert_eq!(status.last_sync_error.as_deref(), Some("unauthorized"));
+    assert!(status.pending_changes > 0, "its work stays on the kiosk");
+    let log = audit(s)?;
+    assert_eq!(log[0]["action"], "sync_unauthorized");
+    assert_eq!(log[0]["detail"], "revoked");
+    Ok(())
+}
+
+#[test]
+fn writes_a_kiosk_may_not_make_are_forbidden() -> Result<()> {
+    let w = world()?;
+    let s = &w.server;
+    let (a_id, b_id) = (kiosk_id(&w.a), kiosk_id(&w.b));
+    let a_token = token_of(&w.a)?;
+    let b_token = token_of(&w.b)?;
+
+    // The branch catalog, edited by the kiosk: catalogs are the office's.
+    let key = DocKey::Catalog(w.mal);
+    let mut catalog = CatalogDoc::from_doc(stored(&w.a, key, a_id)?)?;
+    let base = catalog.doc().heads();
+    catalog.apply(&[CatalogEdit::Allotment {
+        class_id: w.mal_class,
+        kiosk_id: a_id,
+        seats: 1000,
+    }])?;
+    let push = changes_after(catalog.doc(), &base);
+    refused(
+        s,
+        "catalog write",
+        403,
+        "forbidden",
+        Some("sync_refused"),
+        || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
+    )?;
+
+    // A roster of another branch's class, written with the kiosk's own actor.
+    let mut roster = RosterDoc::create(w.si_class, a_id)?;
+    roster.apply(&[RosterEdit::Register(registration(w.si_class, a_id))])?;
+    let push = changes_after(roster.doc(), &[]);
+    refused(
+        s,
+        "roster of another branch",
+        403,
+        "forbidden",
+        Some("sync_refused"),
+        || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
+    )?;
+
+    // Kiosk A's person, edited by kiosk B of the same branch (B holds a copy).
+    let person_key =
+        w.b.lock()
+            .expect("kiosk")
+            .store()
+            .doc_keys("person")?
+            .into_iter()
+            .next()
+            .context("B received A's person")?;
+    let mut person = PersonDoc::from_doc(stored(&w.b, person_key, b_id)?)?;
+    let base = person.doc().heads();
+    let mut p = person.read()?;
+    p.family_name = "Zmieniona".to_owned();
+    person.write(&p)?;
+    let push = changes_after(person.doc(), &base);
+    refused(
+        s,
+        "another kiosk's person",
+        403,
+        "forbidden",
+        Some("sync_refused"),
+        || sync_raw(s, &b_token, &push_request(vec![push.clone()], vec![])),
+    )?;
+
+    // A new person filed under another branch.
+    let mut stranger = p.clone();
+    stranger.id = PersonId::new();
+    stranger.home_branch = w.si;
+    let created = PersonDoc::create(&stranger, a_id)?;
+    let push = changes_after(created.doc(), &[]);
+    refused(
+        s,
+        "person naming another branch",
+        403,
+        "forbidden",
+        Some("sync_refused"),
+        || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
+    )?;
+
+    // Kiosk A's roster, with a change written under kiosk B's actor, sent with A's token.
+    let roster_key = DocKey::Roster(w.mal_class);
+    let mut forged = RosterDoc::from_doc(stored(&w.a, roster_key, b_id)?)?;
+    let base = forged.doc().heads();
+    forged.apply(&[RosterEdit::Register(registration(w.mal_class, a_id))])?;
+    let push = changes_after(forged.doc(), &base);
+    let message = refused(
+        s,
+        "forged actor",
+        403,
+        "forbidden",
+        Some("sync_refused"),
+        || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
+    )?;
+    assert!(message.contains("may not write"), "{message}");
+
+    // One bad document spoils the whole push: the good one next to it is not kept.
+    register(&w.a, &w.mal_class.to_string(), "Maria")?;
+    let good =
+        w.a.lock()
+            .expect("kiosk")
+            .prepare_sync(APP_VERSION)?
+            .request;
+    assert!(!good.push.is_empty());
+    let mut mixed = good.clone();
+    mixed.push.push(push.clone());
+    refused(
+        s,
+        "good push with a forged one",
+        403,
+        "forbidden",
+        Some("sync_refused"),
+        || sync_raw(s, &a_token, &mixed),
+    )?;
+
+    // The kiosk itself is still welcome.
+    let report = sync(&w.a)?;
+    assert_eq!(report.pending_changes, 0);
+    Ok(())
+}
+
+#[test]
+fn bad_bodies_and_foreign_reads_are_refused() -> Result<()> {
+    let w = world()?;
+    let s = &w.server;
+    let token = token_of(&w.a)?;
+    let sync_body = |body: Vec<u8>| post(s, "/api/v1/sync", Some(&current()), Some(&token), body);
+
+    refused(s, "garbage", 400, "malformed", None, || {
+        sync_body(b"\x00\x01 not zstd at all".to_vec())
+    })?;
+    refused(s, "zstd of garbage", 400, "malformed", None, || {
+        sync_body(zstd::bulk::compress(b"\xff\xfe not cbor", 3)?)
+    })?;
+    refused(s, "zstd of another message", 400, "malformed", None, || {
+        sync_body(encode(&serde_json::json!({"cursor": "x"}))?)
+    })?;
+    refused(s, "empty body", 400, "malformed", None, || {
+        sync_body(Vec::new())
+    })?;
+    let mut big = vec![0u8; blisko_shared::sync::MAX_BODY_BYTES + 1024];
+    rand::rng().fill(&mut big[..]);
+    refused(s, "oversized body", 413, "too_large", None, || {
+        sync_body(big.clone())
+    })?;
+
+    // Reads outside the branch: refused as a whole, nothing returned.
+    for key in [DocKey::Catalog(w.si), DocKey::Roster(w.si_class)] {
+        let request = push_request(
+            vec![],
+            vec![DocHave {
+                doc: key,
+                have: vec![],
+            }],
+        );
+        refused(
+            s,
+            &format!("pull of {key}"),
+            403,
+            "forbidden",
+            Some("sync_refused"),
+            || sync_raw(s, &token, &request),
+        )?;
+    }
+    // The other branch's documents never show in the change list either.
+    let answer = sync_raw(s, &token, &push_request(vec![], vec![]))?;
+    assert_eq!(answer.status, 200);
+    let response: SyncResponse = blisko_shared::sync::decode(&answer.body)?;
+    assert!(!response.changed.is_empty());
+    for changed in &response.changed {
+        assert_ne!(changed.doc, DocKey::Catalog(w.si));
+        assert_ne!(changed.doc, DocKey::Roster(w.si_class));
+    }
+    let _ = &w.other;
+    Ok(())
+}
+
+/// Relay one connection to `server`, rewriting the protocol header of the request to
+/// `version` (what an old or new kiosk would send). Returns the relay's address.
+fn protocol_rewriter(server: &ServerProcess, version: &'static str) -> Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let upstream = server.addr;
+    std::thread::spawn(move || -> Result<()> {
+        let (mut client, _) = listener.accept()?;
+        let mut request = Vec::new();
+        let mut buf = [0u8; 65536];
+        // Head, then as many body bytes as Content-Length says.
+        let (head_end, length) = loop {
+            let n = client.read(&mut buf)?;
+            if n == 0 {
+                bail!("the client closed early");
+            }
+            request.extend_from_slice(&buf[..n]);
+            if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                break (end + 4, length);
+            }
+        };
+        while request.len() < head_end + length {
+            let n = client.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buf[..n]);
+        }
+        let head = String::from_utf8_lossy(&request[..head_end]).into_owned();
+        let rewritten: String = head
+            .split("\r\n")
+            .map(|line| {
+                if line.to_ascii_lowercase().starts_with(PROTOCOL_HEADER) {
+                    format!("{PROTOCOL_HEADER}: {version}\r\nconnection: close")
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        let mut up = TcpStream::connect(upstream)?;
+        up.write_all(rewritten.as_bytes())?;
+        up.write_all(&request[head_end..])?;
+        let mut response = Vec::new();
+        up.read_to_end(&mut response)?;
+        client.write_all(&response)?;
+        client.shutdown(Shutdown::Both)?;
+        Ok(())
+    });
+    Ok(format!("http://{addr}"))
+}
+
+#[test]
+fn protocol_versions_and_enrollment_codes_are_checked() -> Result<()> {
+    let w = world()?;
+    let s = &w.server;
+    let token = token_of(&w.a)?;
+    let idle = encode(&push_request(vec![], vec![]))?;
+
+    let message = refused(s, "protocol 999", 426, "unsupported_protocol", None, || {
+        post(s, "/api/v1/sync", Some("999"), Some(&token), idle.clone())
+    })?;
+    assert!(message.contains("update"), "{message}");
+    refused(
+        s,
+        "no protocol header",
+        400,
+        "missing_protocol",
+        None,
+        || post(s, "/api/v1/sync", None, Some(&token), idle.clone()),
+    )?;
+    refused(
+        s,
+        "enroll with protocol 0",
+        426,
+        "unsupported_protocol",
+        None,
+        || post(s, "/api/v1/enroll", Some("0"), None, idle.clone()),
+    )?;
+
+    // The kiosk's own client turns 426 into "update required".
+    let relay = protocol_rewriter(s, "999")?;
+    let client = SyncClient::new(&relay, Some(token.clone()))?;
+    let before = Fingerprint::of(&s.data)?;
+    match client.round(&push_request(vec![], vec![]), &mut Default::default()) {
+        Err(SyncError::UpdateRequired(message)) => assert!(message.contains("update")),
+        other => bail!("expected UpdateRequired, got {other:?}"),
+    }
+    assert_eq!(Fingerprint::of(&s.data)?, before);
+
+    // Enrollment codes: unknown, then used.
+    let enroll = |code: &str| {
+        let request = blisko_shared::sync::EnrollRequest {
+            code: code.to_owned(),
+            app_version: APP_VERSION.to_owned(),
+        };
+        post(
+            s,
+            "/api/v1/enroll",
+            Some(&current()),
+            None,
+            encode(&request)?,
+        )
+    };
+    refused(
+        s,
+        "wrong enrollment code",
+        401,
+        "bad_enrollment_code",
+        Some("enroll_refused"),
+        || enroll("AAAA-BBBB-CCCC"),
+    )?;
+    let added = s.admin(&["kiosk", "add", "--branch", &w.mal.to_string()])?;
+    let code = added["code"].as_str().context("code")?.to_owned();
+    let first = enroll(&code)?;
+    assert_eq!(first.status, 200);
+    refused(
+        s,
+        "used enrollment code",
+        401,
+        "bad_enrollment_code",
+        Some("enroll_refused"),
+        || enroll(&code),
+    )?;
+    // Typed differently, still the same used code.
+    refused(
+        s,
+        "used enrollment code, lower case",
+        401,
+        "bad_enrollment_code",
+        Some("enroll_refused"),
+        || enroll(&code.to_lowercase().replace('-', " ")),
+    )?;
+    let client = SyncClient::new(&s.url(), None)?;
+    match client.enroll(&code) {
+        Err(SyncError::Unauthorized { code, .. }) => assert_eq!(code, "bad_enrollment_code"),
+        other => bail!("a used code enrolled: {other:?}"),
+    }
+    Ok(())
+}
+
+#[test]
+fn a_replayed_push_changes_nothing() -> Result<()> {
+    let w = world()?;
+    let s = &w.server;
+    let token = token_of(&w.a)?;
+    let class = w.mal_class.to_string();
+    for name in ["Irena", "Jadwiga", "Halina"] {
+        register(&w.a, &class, name)?;
+    }
+    let request =
+        w.a.lock()
+            .expect("kiosk")
+            .prepare_sync(APP_VERSION)?
+            .request;
+    assert!(!request.push.is_empty());
+    let body = encode(&request)?;
+
+    let before = Fingerprint::of(&s.data)?;
+    let first = post(
+        s,
+        "/api/v1/sync",
+        Some(&current()),
+        Some(&token),
+        body.clone(),
+    )?;
+    assert_eq!(first.status, 200);
+    let after_first = Fingerprint::of(&s.data)?;
+    assert_ne!(after_first.documents, before.documents, "the push landed");
+    let roster_first = s.admin(&["roster", "--class", &class])?;
+
+    let log_before = audit(s)?.len();
+    let second = post(s, "/api/v1/sync", Some(&current()), Some(&token), body)?;
+    assert_eq!(second.status, 200, "a replay is accepted");
+    let _: SyncResponse = blisko_shared::sync::decode(&second.body)?;
+    assert_eq!(
+        Fingerprint::of(&s.data)?.without_last_sync(),
+        after_first.clone().without_last_sync(),
+        "a replay changes nothing"
+    );
+    assert_eq!(s.admin(&["roster", "--class", &class])?, roster_first);
+    assert_eq!(audit(s)?.len(), log_before, "a replay is no refusal");
+
+    // The kiosk, which never saw the answers, pushes the same again and settles.
+    let report = sync(&w.a)?;
+    assert_eq!(report.pending_changes, 0);
+    assert_eq!(
+        Fingerprint::of(&s.data)?.without_last_sync().documents,
+        after_first.documents
+    );
+    assert!(w.a.lock().expect("kiosk").verify()?.is_empty());
+    Ok(())
+}
