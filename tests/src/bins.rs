@@ -2,9 +2,10 @@
 //!
 //! They are looked up next to the running executable (`target/<profile>/`, the parent
 //! of the `deps` folder that holds test executables), where cargo puts the workspace's
-//! binaries. Nothing is built here: `cargo test --workspace` builds them (the kiosk and
+//! binaries. Tests build nothing: `cargo test --workspace` builds them (the kiosk and
 //! the server packages have process tests of their own). A binary older than its
-//! sources is refused rather than tested. `BLISKO_KIOSK_BIN` / `BLISKO_SERVER_BIN` name
+//! sources is refused rather than tested. The demo and the benchmarks, run with
+//! `cargo run`, build the binaries they start. `BLISKO_KIOSK_BIN` / `BLISKO_SERVER_BIN` name
 //! other binaries, unchecked.
 
 use std::path::{Path, PathBuf};
@@ -17,18 +18,32 @@ pub const SERVER_BIN_ENV: &str = "BLISKO_SERVER_BIN";
 /// The built `blisko-kiosk` binary.
 pub fn kiosk_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| find_bin("blisko-kiosk", KIOSK_BIN_ENV, &["kiosk", "shared"]))
-        .clone()
+    BIN.get_or_init(|| {
+        find_bin(
+            "blisko-kiosk",
+            "blisko-kiosk",
+            KIOSK_BIN_ENV,
+            &["kiosk", "shared"],
+        )
+    })
+    .clone()
 }
 
 /// The built `blisko-server` binary.
 pub fn server_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| find_bin("blisko-server", SERVER_BIN_ENV, &["sync-server", "shared"]))
-        .clone()
+    BIN.get_or_init(|| {
+        find_bin(
+            "blisko-server",
+            "blisko-sync-server",
+            SERVER_BIN_ENV,
+            &["sync-server", "shared"],
+        )
+    })
+    .clone()
 }
 
-fn find_bin(name: &str, env: &str, sources: &[&str]) -> PathBuf {
+fn find_bin(name: &str, package: &str, env: &str, sources: &[&str]) -> PathBuf {
     if let Some(path) = std::env::var_os(env) {
         let path = PathBuf::from(path);
         assert!(
@@ -40,10 +55,16 @@ fn find_bin(name: &str, env: &str, sources: &[&str]) -> PathBuf {
     }
     let exe = std::env::current_exe().expect("the path of the running executable");
     let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
-    if dir.ends_with("deps") {
+    let under_test = dir.ends_with("deps");
+    if under_test {
         dir.pop();
     }
     let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !under_test {
+        // A benchmark or the demo started with `cargo run`: build what it runs, in the
+        // same profile, so one command is enough on a fresh checkout.
+        build_with_cargo(package, name, dir.ends_with("release"));
+    }
     let build = "run `cargo build --workspace` (or `cargo test --workspace`) with the same \
                  profile and target folder first";
     let built = std::fs::metadata(&bin)
@@ -64,6 +85,22 @@ fn find_bin(name: &str, env: &str, sources: &[&str]) -> PathBuf {
         }
     }
     bin
+}
+
+fn build_with_cargo(package: &str, name: &str, release: bool) {
+    let Some(cargo) = std::env::var_os("CARGO") else {
+        return;
+    };
+    let mut command = std::process::Command::new(cargo);
+    command.args(["build", "-q", "-p", package, "--bin", name]);
+    if release {
+        command.arg("--release");
+    }
+    let status = command.status();
+    assert!(
+        status.as_ref().is_ok_and(|s| s.success()),
+        "building {name} failed: {status:?}"
+    );
 }
 
 /// The most recently modified file under `dir` (sources and manifest; `target` and
