@@ -12,7 +12,7 @@ use blisko_shared::i18n::Lang;
 
 use crate::error::KioskError;
 use crate::kiosk::{self, IntakeForm, Kiosk, RegistrationForm};
-use crate::sync::{self, SyncClient};
+use crate::sync::{self, SyncClient, lock};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -231,10 +231,6 @@ fn report_error(cli: &Cli, e: &KioskError) {
             eprintln!("  cause: {e}");
         }
     }
-}
-
-fn lock(k: &Mutex<Kiosk>) -> std::sync::MutexGuard<'_, Kiosk> {
-    k.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// After the acknowledgement is out: a failure here loses nothing (the record is stored)

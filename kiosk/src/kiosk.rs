@@ -312,11 +312,6 @@ impl Kiosk {
         catalog: &Catalog,
         wall: WallClock,
     ) -> Result<Kiosk> {
-        let lock = lock_dir(dir)?;
-        let mut store = Store::open(dir)?;
-        if read_identity(&store)?.is_some() {
-            return Err(KioskError::AlreadySetUp(dir.display().to_string()));
-        }
         let identity = Identity {
             kiosk_id,
             branch_id: catalog.branch.id,
@@ -326,18 +321,37 @@ impl Kiosk {
         };
         let mut doc = CatalogDoc::create(catalog, identity.kiosk_id)?;
         let now = timestamp(wall());
-        let tx = store.write()?;
-        write_identity(&tx, &identity)?;
-        tx.put_snapshot(doc.doc().key(), &doc.doc_mut().save(), false, &now)?;
-        tx.project_catalog(catalog)?;
-        for class in &catalog.classes {
-            let free = catalog
-                .allotments_of(class.id)
-                .get(&identity.kiosk_id)
-                .copied()
-                .unwrap_or(0);
-            tx.set_class_counts(class.id, 0, 0, free)?;
+        Self::set_up(dir, identity, wall, |tx| {
+            tx.put_snapshot(doc.doc().key(), &doc.doc_mut().save(), false, &now)?;
+            tx.project_catalog(catalog)?;
+            for class in &catalog.classes {
+                let free = catalog
+                    .allotments_of(class.id)
+                    .get(&kiosk_id)
+                    .copied()
+                    .unwrap_or(0);
+                tx.set_class_counts(class.id, 0, 0, free)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Set up a new kiosk in `dir`: `write` stores what it starts with, in the same
+    /// transaction as its identity, so a kiosk is either fully set up or not at all.
+    fn set_up(
+        dir: &Path,
+        identity: Identity,
+        wall: WallClock,
+        write: impl FnOnce(&Tx<'_>) -> Result<()>,
+    ) -> Result<Kiosk> {
+        let lock = lock_dir(dir)?;
+        let mut store = Store::open(dir)?;
+        if read_identity(&store)?.is_some() {
+            return Err(KioskError::AlreadySetUp(dir.display().to_string()));
         }
+        let tx = store.write()?;
+        write(&tx)?;
+        write_identity(&tx, &identity)?;
         tx.commit()?;
         Ok(Kiosk {
             dir: dir.to_owned(),
@@ -450,42 +464,57 @@ impl Kiosk {
     /// The roster of a class, loaded once and kept decoded in memory.
     fn roster_mut(&mut self, class: ClassId) -> Result<&mut CachedRoster> {
         if !self.rosters.contains_key(&class) {
-            let key = DocKey::Roster(class);
-            let doc = match self.store.load_doc(key)? {
-                Some(stored) => RosterDoc::from_doc(Doc::load(
-                    key,
-                    self.identity.kiosk_id,
-                    &stored.snapshot,
-                    stored.chunks.iter().map(Vec::as_slice),
-                )?)?,
+            let doc = match self.stored_doc(DocKey::Roster(class))? {
+                Some(doc) => RosterDoc::from_doc(doc)?,
                 None => RosterDoc::create(class, self.identity.kiosk_id)?,
             };
-            let regs = doc
-                .registrations()?
-                .into_iter()
-                .map(|r| (r.id, r))
-                .collect();
-            let states = self
-                .store
-                .roster(class)?
-                .into_iter()
-                .filter_map(|row| {
-                    let state = match row.status.as_str() {
-                        "confirmed" => SeatState::Confirmed,
-                        "waitlisted" => SeatState::Waitlisted {
-                            position: row.position?,
-                        },
-                        _ => SeatState::Cancelled,
-                    };
-                    Some((row.registration_id, state))
-                })
-                .collect();
-            self.rosters
-                .insert(class, CachedRoster { doc, regs, states });
+            self.cache_roster(doc)?;
         }
         self.rosters
             .get_mut(&class)
             .ok_or_else(|| KioskError::UnknownClass(class.to_string()))
+    }
+
+    /// Keep a roster (as stored) decoded in memory, with the states last projected for
+    /// its registrations.
+    fn cache_roster(&mut self, doc: RosterDoc) -> Result<()> {
+        let class = doc.class_id();
+        let regs = doc
+            .registrations()?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        let states = self
+            .store
+            .roster(class)?
+            .into_iter()
+            .filter_map(|row| {
+                let state = match row.status.as_str() {
+                    "confirmed" => SeatState::Confirmed,
+                    "waitlisted" => SeatState::Waitlisted {
+                        position: row.position?,
+                    },
+                    _ => SeatState::Cancelled,
+                };
+                Some((row.registration_id, state))
+            })
+            .collect();
+        self.rosters
+            .insert(class, CachedRoster { doc, regs, states });
+        Ok(())
+    }
+
+    /// A document as stored, or `None`.
+    fn stored_doc(&self, key: DocKey) -> Result<Option<Doc>> {
+        let Some(stored) = self.store.load_doc(key)? else {
+            return Ok(None);
+        };
+        Ok(Some(Doc::load(
+            key,
+            self.identity.kiosk_id,
+            &stored.snapshot,
+            stored.chunks.iter().map(Vec::as_slice),
+        )?))
     }
 
     /// Persist a roster change, the people it creates and the projection, in one
@@ -951,15 +980,9 @@ impl Kiosk {
             };
             let policy = self.policy(class, &row)?;
             let stored = self
-                .store
-                .load_doc(key)?
+                .stored_doc(key)?
                 .ok_or_else(|| KioskError::UnknownClass(class.to_string()))?;
-            let doc = RosterDoc::from_doc(Doc::load(
-                key,
-                self.identity.kiosk_id,
-                &stored.snapshot,
-                stored.chunks.iter().map(Vec::as_slice),
-            )?)?;
+            let doc = RosterDoc::from_doc(stored)?;
             let regs = doc.registrations()?;
             let roster = seats::compute_roster(&policy, &regs);
             for e in &roster.entries {

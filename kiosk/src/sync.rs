@@ -2,7 +2,7 @@
 //! the touch app runs. The wire format is in docs/sync-protocol.md; the messages are
 //! shared with the server (`blisko_shared::sync`).
 
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -91,7 +91,9 @@ pub struct Traffic {
 impl SyncClient {
     pub fn new(base: &str, token: Option<String>) -> Result<SyncClient, SyncError> {
         let base = base.trim().trim_end_matches('/').to_owned();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
+        let valid = reqwest::Url::parse(&base)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !valid {
             return Err(SyncError::BadUrl(base));
         }
         let http = reqwest::blocking::Client::builder()
@@ -179,23 +181,11 @@ impl SyncClient {
 
     /// Whether the server's port answers at all: a cheap check while offline.
     pub fn reachable(&self) -> bool {
-        let Some(rest) = self.base.split("://").nth(1) else {
+        let Ok(url) = reqwest::Url::parse(&self.base) else {
             return false;
         };
-        let host_port = rest.split('/').next().unwrap_or(rest);
-        let with_port = if host_port
-            .rsplit(':')
-            .next()
-            .is_some_and(|p| p.parse::<u16>().is_ok())
-            && !host_port.ends_with(']')
-        {
-            host_port.to_owned()
-        } else if self.base.starts_with("https://") {
-            format!("{host_port}:443")
-        } else {
-            format!("{host_port}:80")
-        };
-        let Ok(addrs) = with_port.to_socket_addrs() else {
+        // Name resolution included: no network often means no DNS either.
+        let Ok(addrs) = url.socket_addrs(|| None) else {
             return false;
         };
         addrs
@@ -261,7 +251,7 @@ pub struct SyncReport {
     pub incomplete: bool,
 }
 
-fn lock(kiosk: &Mutex<Kiosk>) -> MutexGuard<'_, Kiosk> {
+pub(crate) fn lock(kiosk: &Mutex<Kiosk>) -> MutexGuard<'_, Kiosk> {
     // A panic while holding the kiosk cannot leave the store half-written (SQLite
     // transactions roll back), so a poisoned lock is still safe to use.
     kiosk.lock().unwrap_or_else(|p| p.into_inner())

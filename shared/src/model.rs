@@ -178,6 +178,24 @@ impl Catalog {
         self.services.iter().find(|s| s.id == id)
     }
 
+    /// The seat rules need every class's allotments to fit in its capacity, and
+    /// allotments only for classes of this catalog. Says what is wrong otherwise.
+    pub fn check_allotments(&self) -> Result<(), String> {
+        for class in &self.classes {
+            let allotted: u32 = self.allotments_of(class.id).values().sum();
+            if allotted > class.capacity {
+                return Err(format!(
+                    "class {} allots {allotted} seats but has {}",
+                    class.id, class.capacity
+                ));
+            }
+        }
+        match self.allotments.keys().find(|c| self.class(**c).is_none()) {
+            Some(unknown) => Err(format!("allotment for unknown class {unknown}")),
+            None => Ok(()),
+        }
+    }
+
     pub fn allotments_of(&self, class: ClassId) -> BTreeMap<KioskId, u32> {
         self.allotments.get(&class).cloned().unwrap_or_default()
     }
@@ -430,4 +448,36 @@ pub struct AuditEvent {
     /// The object acted on, e.g. "registration:<id>".
     pub subject: String,
     pub detail: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+
+    #[test]
+    fn allotments_must_fit_the_class_and_name_its_classes() {
+        let today = jiff::civil::date(2026, 9, 1);
+        let mut catalog = demo::catalogs(today, 1, None).remove(0);
+        assert_eq!(catalog.check_allotments(), Ok(()));
+        let class = catalog.classes[0].clone();
+        let kiosk = KioskId::new();
+        catalog
+            .allotments
+            .insert(class.id, BTreeMap::from([(kiosk, class.capacity)]));
+        assert_eq!(
+            catalog.check_allotments(),
+            Ok(()),
+            "all seats may be allotted"
+        );
+        catalog
+            .allotments
+            .insert(class.id, BTreeMap::from([(kiosk, class.capacity + 1)]));
+        assert!(catalog.check_allotments().is_err());
+        catalog.allotments.clear();
+        catalog
+            .allotments
+            .insert(ClassId::new(), BTreeMap::from([(kiosk, 1)]));
+        assert!(catalog.check_allotments().is_err());
+    }
 }

@@ -8,9 +8,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::docs::ChangeHash;
+use crate::docs::{ChangeHash, DocKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -90,6 +90,35 @@ fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
         tx.commit().ctx("commit a migration")?;
     }
     Ok(())
+}
+
+/// A stored document: its last full save and the chunks appended since, in order.
+pub struct StoredDoc {
+    pub snapshot: Vec<u8>,
+    pub chunks: Vec<Vec<u8>>,
+}
+
+/// Read a document from the layout both stores share: `documents (doc_id, snapshot)`
+/// and `doc_chunks (doc_id, seq, data)`.
+pub fn load_doc(conn: &Connection, key: DocKey) -> Result<Option<StoredDoc>> {
+    let doc_id = key.to_string();
+    let snapshot: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT snapshot FROM documents WHERE doc_id = ?1")
+        .ctx("read a document")?
+        .query_row([&doc_id], |r| r.get(0))
+        .optional()
+        .ctx("read a document")?;
+    let Some(snapshot) = snapshot else {
+        return Ok(None);
+    };
+    let chunks = conn
+        .prepare_cached("SELECT data FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")
+        .ctx("read document chunks")?
+        .query_map([&doc_id], |r| r.get(0))
+        .ctx("read document chunks")?
+        .collect::<rusqlite::Result<Vec<Vec<u8>>>>()
+        .ctx("read document chunks")?;
+    Ok(Some(StoredDoc { snapshot, chunks }))
 }
 
 /// Document heads as one column: the 32-byte hashes back to back.

@@ -383,7 +383,9 @@ impl Central {
     /// none does. Returns how many catalogs were new.
     pub fn import_catalogs(&mut self, catalogs: &[Catalog]) -> Result<usize> {
         for catalog in catalogs {
-            check_catalog(catalog)?;
+            catalog
+                .check_allotments()
+                .map_err(CentralError::BadRequest)?;
         }
         let now = now_text();
         let db = self.store.write()?;
@@ -418,7 +420,9 @@ impl Central {
             .and_then(|c| c.read())
             .map_err(CentralError::Document)?;
             // Allotments already there count too.
-            check_catalog(&merged)?;
+            merged
+                .check_allotments()
+                .map_err(CentralError::BadRequest)?;
             project_catalog(&db, &merged)?;
             db.audit(&now, "admin", "catalog_import", &key.to_string(), None)?;
         }
@@ -437,16 +441,15 @@ impl Central {
             load(&db, key)?.ok_or_else(|| CentralError::NotFound(key.to_string()))?,
         )
         .map_err(CentralError::Document)?;
-        let class_row = catalog.read().map_err(CentralError::Document)?;
-        let capacity = class_row.class(class).map(|c| c.capacity).unwrap_or(0);
-        let mut allot = class_row.allotments_of(class);
-        allot.insert(kiosk, seats);
-        let total: u32 = allot.values().sum();
-        if total > capacity {
-            return Err(CentralError::BadRequest(format!(
-                "allotments would total {total} seats but the class has {capacity}"
-            )));
-        }
+        let mut planned = catalog.read().map_err(CentralError::Document)?;
+        planned
+            .allotments
+            .entry(class)
+            .or_default()
+            .insert(kiosk, seats);
+        planned
+            .check_allotments()
+            .map_err(CentralError::BadRequest)?;
         catalog
             .apply(&[CatalogEdit::Allotment {
                 class_id: class,
@@ -508,27 +511,6 @@ impl Central {
         let db = self.store.write()?;
         Ok(load(&db, key)?.map(|d| d.heads()))
     }
-}
-
-/// Refuse a catalog the seat rules cannot work with.
-fn check_catalog(catalog: &Catalog) -> Result<()> {
-    for class in &catalog.classes {
-        let allotted: u32 = catalog.allotments_of(class.id).values().sum();
-        if allotted > class.capacity {
-            return Err(CentralError::BadRequest(format!(
-                "class {} allots {allotted} seats but has {}",
-                class.id, class.capacity
-            )));
-        }
-    }
-    for class in catalog.allotments.keys() {
-        if catalog.class(*class).is_none() {
-            return Err(CentralError::BadRequest(format!(
-                "allotment for unknown class {class}"
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn project_catalog(db: &Db<'_>, catalog: &Catalog) -> Result<()> {

@@ -1,11 +1,10 @@
 //! A real `blisko-server` process on loopback, its admin commands, and kiosks enrolled
 //! with it through real HTTP, for the sync tests and benchmarks.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-
-use crate::bins::server_bin;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -16,6 +15,8 @@ use serde_json::Value;
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::system_clock;
 use blisko_kiosk::sync::SyncClient;
+
+use crate::bins::server_bin;
 
 /// A running `blisko-server serve`. Killed when dropped.
 pub struct ServerProcess {
@@ -189,4 +190,57 @@ pub fn enroll_kiosk(server: &ServerProcess, branch: &str, dir: &Path) -> Result<
 pub fn sync(kiosk: &Mutex<Kiosk>) -> Result<blisko_kiosk::sync::SyncReport> {
     let client = SyncClient::for_kiosk(&kiosk.lock().expect("kiosk lock"))?;
     Ok(blisko_kiosk::sync::sync_once(kiosk, &client)?)
+}
+
+/// A class roster as the tests compare it: registration id to (status, position).
+pub type Roster = BTreeMap<String, (String, Option<u32>)>;
+
+/// The merged roster of a class on the server (`roster --json`).
+pub fn server_roster(server: &ServerProcess, class: &str) -> Result<Roster> {
+    let rows = server.admin(&["roster", "--class", class])?;
+    rows.as_array()
+        .context("roster is an array")?
+        .iter()
+        .map(|r| {
+            Ok((
+                r["registration_id"].as_str().context("id")?.to_owned(),
+                (
+                    r["status"].as_str().context("status")?.to_owned(),
+                    r["position"].as_u64().map(|p| p as u32),
+                ),
+            ))
+        })
+        .collect()
+}
+
+/// The roster of a class as a kiosk projects it.
+pub fn kiosk_roster(kiosk: &Mutex<Kiosk>, class: &str) -> Result<Roster> {
+    let rows = kiosk.lock().expect("kiosk").roster(class)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.registration_id.to_string(), (r.status, r.position)))
+        .collect())
+}
+
+/// A number written in letters (a, b, ... z, ba, ...): names take letters only.
+pub fn letters(mut n: usize) -> String {
+    let mut s = String::new();
+    loop {
+        s.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+        if n == 0 {
+            return s;
+        }
+    }
+}
+
+/// The seed of a randomized test: `BLISKO_SEED` to repeat a run, else a fresh one,
+/// printed so a failure can be replayed.
+pub fn seed() -> u64 {
+    let seed: u64 = std::env::var("BLISKO_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("seed {seed} (set BLISKO_SEED to repeat)");
+    seed
 }

@@ -2,7 +2,7 @@
 //! several kiosks, syncs in random orders, and the promise that every replica ends with
 //! the same rosters and no confirmation shown is ever taken back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
@@ -12,34 +12,9 @@ use rand::{RngExt, SeedableRng};
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt};
-use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
-
-type Roster = BTreeMap<String, (String, Option<u32>)>;
-
-fn server_roster(server: &ServerProcess, class: &str) -> Result<Roster> {
-    let rows = server.admin(&["roster", "--class", class])?;
-    rows.as_array()
-        .context("roster is an array")?
-        .iter()
-        .map(|r| {
-            Ok((
-                r["registration_id"].as_str().context("id")?.to_owned(),
-                (
-                    r["status"].as_str().context("status")?.to_owned(),
-                    r["position"].as_u64().map(|p| p as u32),
-                ),
-            ))
-        })
-        .collect()
-}
-
-fn kiosk_roster(kiosk: &Mutex<Kiosk>, class: &str) -> Result<Roster> {
-    let rows = kiosk.lock().expect("kiosk").roster(class)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.registration_id.to_string(), (r.status, r.position)))
-        .collect())
-}
+use blisko_tests::harness::{
+    ServerProcess, branch_id, enroll_kiosk, kiosk_roster, letters, seed, server_roster, sync,
+};
 
 /// Register `count` new people at a kiosk; a full class refuses, which is recorded too.
 fn register_many(
@@ -71,18 +46,6 @@ fn register_many(
     Ok(receipts)
 }
 
-/// Names take letters only.
-fn letters(mut n: usize) -> String {
-    let mut s = String::new();
-    loop {
-        s.push((b'a' + (n % 26) as u8) as char);
-        n /= 26;
-        if n == 0 {
-            return s;
-        }
-    }
-}
-
 /// Sync every kiosk in a random order, pass after pass, until a whole pass moves
 /// nothing. Returns the number of passes.
 fn sync_until_quiet(kiosks: &[&Mutex<Kiosk>], rng: &mut rand::rngs::StdRng) -> Result<usize> {
@@ -104,12 +67,7 @@ fn sync_until_quiet(kiosks: &[&Mutex<Kiosk>], rng: &mut rand::rngs::StdRng) -> R
 
 #[test]
 fn kiosks_register_offline_race_for_seats_and_converge() -> Result<()> {
-    let seed: u64 = std::env::var("BLISKO_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::rng().random());
-    eprintln!("seed {seed} (set BLISKO_SEED to repeat)");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed());
 
     let tmp = tempfile::tempdir()?;
     let server = ServerProcess::start(&tmp.path().join("server"), true)?;

@@ -16,19 +16,10 @@ use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt, local_date};
 use blisko_kiosk::sync::SyncReport;
-use blisko_tests::harness::{ServerProcess, branch_id, sync};
+use blisko_tests::harness::{
+    ServerProcess, branch_id, kiosk_roster, letters, seed, server_roster, sync,
+};
 use blisko_tests::proxy::{Fault, FaultProxy};
-
-type Roster = BTreeMap<String, (String, Option<u32>)>;
-
-fn seed() -> u64 {
-    let seed: u64 = std::env::var("BLISKO_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::rng().random());
-    eprintln!("seed {seed} (set BLISKO_SEED to repeat)");
-    seed
-}
 
 /// Make the MAL branch's classes large, so hundreds of people fit.
 fn enlarge_classes(server: &ServerProcess, dir: &Path) -> Result<()> {
@@ -45,43 +36,6 @@ fn enlarge_classes(server: &ServerProcess, dir: &Path) -> Result<()> {
     std::fs::write(&file, serde_json::to_vec(&catalogs)?)?;
     server.admin(&["catalog-import", &file.display().to_string()])?;
     Ok(())
-}
-
-fn server_roster(server: &ServerProcess, class: &str) -> Result<Roster> {
-    let rows = server.admin(&["roster", "--class", class])?;
-    rows.as_array()
-        .context("roster is an array")?
-        .iter()
-        .map(|r| {
-            Ok((
-                r["registration_id"].as_str().context("id")?.to_owned(),
-                (
-                    r["status"].as_str().context("status")?.to_owned(),
-                    r["position"].as_u64().map(|p| p as u32),
-                ),
-            ))
-        })
-        .collect()
-}
-
-fn kiosk_roster(kiosk: &Mutex<Kiosk>, class: &str) -> Result<Roster> {
-    let rows = kiosk.lock().expect("kiosk").roster(class)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.registration_id.to_string(), (r.status, r.position)))
-        .collect())
-}
-
-/// Names take letters only.
-fn letters(mut n: usize) -> String {
-    let mut s = String::new();
-    loop {
-        s.push((b'a' + (n % 26) as u8) as char);
-        n /= 26;
-        if n == 0 {
-            return s;
-        }
-    }
 }
 
 /// Register `count` new people at a kiosk, spread over its classes.

@@ -12,7 +12,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use blisko_shared::docs::{CatalogDoc, ChangeHash, Doc, DocKey, IntakeDoc, PersonDoc, RosterEdit};
+use blisko_shared::docs::{
+    CatalogDoc, ChangeHash, Doc, DocKey, IntakeDoc, PersonDoc, RosterDoc, RosterEdit,
+};
 use blisko_shared::ids::{BranchId, ClassId};
 use blisko_shared::model::{Catalog, IntakeRequest, Person};
 use blisko_shared::seats;
@@ -21,10 +23,7 @@ use blisko_shared::sync::{
     from_heads, to_heads,
 };
 
-use super::{
-    HashMap, HlcClock, Identity, Kiosk, KioskError, Result, Store, Tx, WallClock, lock_dir,
-    read_identity, timestamp, write_identity,
-};
+use super::{HashMap, Identity, Kiosk, KioskError, Result, Tx, WallClock, timestamp};
 
 /// Raw change bytes one request pushes at most; the rest go in the next round.
 const PUSH_BUDGET_BYTES: usize = 2 * 1024 * 1024;
@@ -48,7 +47,7 @@ enum Write {
 
 enum Projection {
     Catalog(Box<Catalog>),
-    Roster(ClassId),
+    Roster(Box<RosterDoc>),
     Person(Box<Person>),
     Intake(Box<IntakeRequest>),
 }
@@ -83,11 +82,6 @@ impl Kiosk {
         server_url: &str,
         wall: WallClock,
     ) -> Result<Kiosk> {
-        let lock = lock_dir(dir)?;
-        let mut store = Store::open(dir)?;
-        if read_identity(&store)?.is_some() {
-            return Err(KioskError::AlreadySetUp(dir.display().to_string()));
-        }
         let identity = Identity {
             kiosk_id: enrolled.kiosk_id,
             branch_id: enrolled.branch_id,
@@ -95,20 +89,11 @@ impl Kiosk {
             kiosk_number: enrolled.kiosk_number,
             mode: "enrolled".to_owned(),
         };
-        let tx = store.write()?;
-        tx.set_meta("server_url", server_url)?;
-        tx.set_meta("sync_token", &enrolled.token)?;
-        tx.set_meta(CURSOR_KEY, "0")?;
-        write_identity(&tx, &identity)?;
-        tx.commit()?;
-        Ok(Kiosk {
-            dir: dir.to_owned(),
-            store,
-            clock: HlcClock::new(identity.kiosk_id),
-            identity,
-            wall,
-            rosters: HashMap::new(),
-            _lock: lock,
+        Kiosk::set_up(dir, identity, wall, |tx| {
+            tx.set_meta("server_url", server_url)?;
+            tx.set_meta("sync_token", &enrolled.token)?;
+            tx.set_meta(CURSOR_KEY, "0")?;
+            Ok(())
         })
     }
 
@@ -131,19 +116,6 @@ impl Kiosk {
             .meta(CURSOR_KEY)?
             .and_then(|c| c.parse().ok())
             .unwrap_or(0))
-    }
-
-    /// A document as stored, or `None`.
-    fn stored_doc(&self, key: DocKey) -> Result<Option<Doc>> {
-        let Some(stored) = self.store.load_doc(key)? else {
-            return Ok(None);
-        };
-        Ok(Some(Doc::load(
-            key,
-            self.identity.kiosk_id,
-            &stored.snapshot,
-            stored.chunks.iter().map(Vec::as_slice),
-        )?))
     }
 
     /// The next round: local changes the server lacks, and documents to pull.
@@ -237,7 +209,7 @@ impl Kiosk {
             for ((key, count), push) in plan.pushed.iter().zip(&plan.request.push) {
                 tx.ack_push(*key, *count, &from_heads(&push.heads))?;
             }
-            for m in merged {
+            for m in &merged {
                 touched.extend(write_pulled(&tx, branch, m, &now)?);
             }
             for (key, heads) in &wants {
@@ -246,9 +218,11 @@ impl Kiosk {
             tx.set_meta(CURSOR_KEY, &response.cursor.to_string())?;
             tx.commit()?;
         }
-        for class in &touched {
-            // The cached copy is now behind the stored one.
-            self.rosters.remove(class);
+        // The merged rosters are what is stored now: keep them instead of reloading.
+        for m in merged {
+            if let Projection::Roster(roster) = m.projection {
+                self.cache_roster(*roster)?;
+            }
         }
         for class in touched {
             self.reproject_roster(class)?;
@@ -301,7 +275,7 @@ impl Kiosk {
         };
         let projection = match key {
             DocKey::Catalog(_) => Projection::Catalog(Box::new(CatalogDoc::from_doc(doc)?.read()?)),
-            DocKey::Roster(class) => Projection::Roster(class),
+            DocKey::Roster(_) => Projection::Roster(Box::new(RosterDoc::from_doc(doc)?)),
             DocKey::Person(_) => Projection::Person(Box::new(PersonDoc::from_doc(doc)?.read()?)),
             DocKey::Intake(_) => Projection::Intake(Box::new(IntakeDoc::from_doc(doc)?.read()?)),
         };
@@ -329,7 +303,6 @@ impl Kiosk {
             tx.commit()?;
             return Ok(());
         }
-        self.rosters.remove(&class);
         let cached = self.roster_mut(class)?;
         let regs: Vec<_> = cached.regs.values().cloned().collect();
         if let Some(latest) = seats::latest_stamp(&regs) {
@@ -372,7 +345,7 @@ impl Kiosk {
 
 /// Store a merged document and its projection. Returns the classes whose rosters
 /// must be recomputed.
-fn write_pulled(tx: &Tx<'_>, branch: BranchId, m: MergedDoc, now: &str) -> Result<Vec<ClassId>> {
+fn write_pulled(tx: &Tx<'_>, branch: BranchId, m: &MergedDoc, now: &str) -> Result<Vec<ClassId>> {
     match &m.write {
         Write::Snapshot(bytes) => tx.put_snapshot(m.key, bytes, false, now)?,
         Write::Chunk(bytes) => tx.append_chunk(m.key, bytes, false, now)?,
@@ -381,16 +354,16 @@ fn write_pulled(tx: &Tx<'_>, branch: BranchId, m: MergedDoc, now: &str) -> Resul
     tx.set_server_heads(m.key, &m.heads)?;
     tx.unwant(m.key)?;
     let mut touched = Vec::new();
-    match m.projection {
+    match &m.projection {
         Projection::Catalog(catalog) => {
             if catalog.branch.id == branch {
-                tx.project_catalog(&catalog)?;
+                tx.project_catalog(catalog)?;
                 touched.extend(catalog.classes.iter().map(|c| c.id));
             }
         }
-        Projection::Roster(class) => touched.push(class),
-        Projection::Person(person) => tx.upsert_person(&person)?,
-        Projection::Intake(request) => tx.upsert_request(&request)?,
+        Projection::Roster(roster) => touched.push(roster.class_id()),
+        Projection::Person(person) => tx.upsert_person(person)?,
+        Projection::Intake(request) => tx.upsert_request(request)?,
     }
     Ok(touched)
 }

@@ -27,16 +27,10 @@ const MIGRATIONS: &[&str] = &[
 pub const DB_FILE: &str = "kiosk.sqlite3";
 
 pub(crate) use blisko_shared::sqlite::Context;
-pub use blisko_shared::sqlite::{Result, StoreError};
+pub use blisko_shared::sqlite::{Result, StoreError, StoredDoc};
 
 pub struct Store {
     conn: Connection,
-}
-
-/// A stored document: its last full save and the chunks appended since, in order.
-pub struct StoredDoc {
-    pub snapshot: Vec<u8>,
-    pub chunks: Vec<Vec<u8>>,
 }
 
 /// Size bookkeeping used to decide when to compact a document.
@@ -79,29 +73,7 @@ impl Store {
     }
 
     pub fn load_doc(&self, key: DocKey) -> Result<Option<StoredDoc>> {
-        let doc_id = key.to_string();
-        let snapshot: Option<Vec<u8>> = self
-            .conn
-            .query_row(
-                "SELECT snapshot FROM documents WHERE doc_id = ?1",
-                [&doc_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .ctx("read a document")?;
-        let Some(snapshot) = snapshot else {
-            return Ok(None);
-        };
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT data FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")
-            .ctx("read document chunks")?;
-        let chunks = stmt
-            .query_map([&doc_id], |r| r.get(0))
-            .ctx("read document chunks")?
-            .collect::<rusqlite::Result<Vec<Vec<u8>>>>()
-            .ctx("read document chunks")?;
-        Ok(Some(StoredDoc { snapshot, chunks }))
+        sqlite::load_doc(&self.conn, key)
     }
 
     pub fn doc_size(&self, key: DocKey) -> Result<Option<DocSize>> {

@@ -15,15 +15,10 @@ const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
 pub const DB_FILE: &str = "server.sqlite3";
 
 use blisko_shared::sqlite::{self, Context, heads_from_blob, heads_to_blob};
-pub use blisko_shared::sqlite::{Result, StoreError};
+pub use blisko_shared::sqlite::{Result, StoreError, StoredDoc};
 
 pub struct ServerStore {
     conn: Connection,
-}
-
-pub struct StoredDoc {
-    pub snapshot: Vec<u8>,
-    pub chunks: Vec<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,27 +197,7 @@ impl Db<'_> {
     }
 
     pub fn load_doc(&self, key: DocKey) -> Result<Option<StoredDoc>> {
-        let doc_id = key.to_string();
-        let snapshot: Option<Vec<u8>> = self
-            .tx
-            .prepare_cached("SELECT snapshot FROM documents WHERE doc_id = ?1")
-            .ctx("read a document")?
-            .query_row([&doc_id], |r| r.get(0))
-            .optional()
-            .ctx("read a document")?;
-        let Some(snapshot) = snapshot else {
-            return Ok(None);
-        };
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT data FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")
-            .ctx("read document chunks")?;
-        let chunks = stmt
-            .query_map([&doc_id], |r| r.get(0))
-            .ctx("read document chunks")?
-            .collect::<rusqlite::Result<Vec<Vec<u8>>>>()
-            .ctx("read document chunks")?;
-        Ok(Some(StoredDoc { snapshot, chunks }))
+        sqlite::load_doc(&self.tx, key)
     }
 
     /// Store a document new to the server; it enters the change feed.
