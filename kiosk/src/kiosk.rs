@@ -22,7 +22,7 @@ use blisko_shared::ids::{
 };
 use blisko_shared::model::{
     ApplicantRole, Catalog, Consent, ConsentKind, IntakeRequest, Person, Registration,
-    RequestStatus, StatusChange,
+    RequestStatus, StatusChange, registration_open,
 };
 use blisko_shared::seats::{self, Admission, SeatPolicy, SeatState};
 use blisko_shared::validate::{self, Field};
@@ -703,15 +703,11 @@ impl Kiosk {
             return Err(KioskError::UnknownClass(form.class_id.clone()));
         }
         let today = local_date((self.wall)()).to_string();
-        let too_early = class
-            .registration_opens
-            .as_deref()
-            .is_some_and(|d| today.as_str() < d);
-        let too_late = class
-            .registration_closes
-            .as_deref()
-            .is_some_and(|d| today.as_str() > d);
-        if too_early || too_late {
+        if !registration_open(
+            class.registration_opens.as_deref(),
+            class.registration_closes.as_deref(),
+            &today,
+        ) {
             return Err(KioskError::RegistrationClosed { title: class.title });
         }
         let (person_id, resident_code, person_doc) = self.existing_or_new_person(
@@ -1017,9 +1013,8 @@ impl Kiosk {
 /// year must be equal. The refusal does not say which detail differs, so that someone
 /// holding another person's code cannot learn that person's details by trying.
 fn same_person(stored: &PersonRow, given: &str, family: &str, birth_year: u16) -> bool {
-    let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
-    same(&stored.given_name, given)
-        && same(&stored.family_name, family)
+    validate::same_name(&stored.given_name, given)
+        && validate::same_name(&stored.family_name, family)
         && stored.birth_year == birth_year
 }
 

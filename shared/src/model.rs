@@ -93,6 +93,12 @@ pub struct Class {
     pub registration_closes: Option<String>,
 }
 
+/// Whether registration is open on `date` (ISO, "2026-09-01") for a class whose window
+/// is `opens`..=`closes`; a missing end leaves that side open.
+pub fn registration_open(opens: Option<&str>, closes: Option<&str>, date: &str) -> bool {
+    opens.is_none_or(|o| date >= o) && closes.is_none_or(|c| date <= c)
+}
+
 /// One dated occurrence of a class; attendance is taken per session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -454,6 +460,16 @@ pub struct AuditEvent {
 mod tests {
     use super::*;
     use crate::demo;
+
+    #[test]
+    fn registration_windows_include_both_ends() {
+        let (opens, closes) = (Some("2026-09-01"), Some("2026-09-30"));
+        assert!(!registration_open(opens, closes, "2026-08-31"));
+        assert!(registration_open(opens, closes, "2026-09-01"));
+        assert!(registration_open(opens, closes, "2026-09-30"));
+        assert!(!registration_open(opens, closes, "2026-10-01"));
+        assert!(registration_open(None, None, "1999-01-01"));
+    }
 
     #[test]
     fn allotments_must_fit_the_class_and_name_its_classes() {

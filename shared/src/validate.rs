@@ -298,6 +298,12 @@ fn is_combining_mark(c: char) -> bool {
     ('\u{0300}'..='\u{036F}').contains(&c)
 }
 
+/// Whether two names, each as `person_name` returned it, are the same name: letter case
+/// does not matter, diacritics do ("Łukasz" is not "Lukasz").
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
 /// Validates a given or family name and returns it normalized.
 ///
 /// Surrounding whitespace is dropped and inner runs of whitespace become one space,
