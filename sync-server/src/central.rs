@@ -255,8 +255,17 @@ impl Central {
         })
     }
 
-    /// The kiosk a bearer token belongs to.
+    /// The kiosk a bearer token belongs to. A refusal is audited, without the token:
+    /// a wrong guess tells nothing worth keeping.
     pub fn authenticate(&mut self, token: &str) -> Result<KioskAuth> {
+        let result = self.check_token(token);
+        if let Err(e) = &result {
+            self.audit("unknown", "sync_unauthorized", "kiosk:?", Some(e.code()))?;
+        }
+        result
+    }
+
+    fn check_token(&mut self, token: &str) -> Result<KioskAuth> {
         let prefix = token_prefix(token).ok_or(CentralError::Unauthorized)?;
         let db = self.store.write()?;
         let kiosk = db
