@@ -37,8 +37,35 @@ pub struct Cli {
     /// Language of messages for people: pl (the default) or en.
     #[arg(long, global = true, env = "BLISKO_LANG", default_value = "pl")]
     pub lang: Lang,
+    /// Touch app: run fullscreen as a kiosk (no window decorations; closing needs
+    /// the staff PIN).
+    #[arg(long)]
+    pub fullscreen: bool,
+    /// Touch app: window size in logical points, e.g. 1280x1024.
+    #[arg(long, value_parser = parse_size, default_value = "1280x1024")]
+    pub size: [f32; 2],
+    /// Touch app: seconds without a touch before the "are you still there?" warning;
+    /// the warning then counts down 30 seconds before the screen is cleared.
+    #[arg(long, default_value_t = 90)]
+    pub idle_seconds: u64,
+    /// What to do; without a command the touch app opens.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+fn parse_size(text: &str) -> Result<[f32; 2], String> {
+    let (w, h) = text
+        .split_once('x')
+        .ok_or_else(|| format!("expected WIDTHxHEIGHT, e.g. 1280x1024, not {text:?}"))?;
+    let parse = |v: &str| -> Result<f32, String> {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (320..=10_000).contains(n))
+            .map(|n| n as f32)
+            .ok_or_else(|| format!("a size between 320 and 10000, not {v:?}"))
+    };
+    Ok([parse(w)?, parse(h)?])
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,7 +279,19 @@ fn print_json(value: &impl Serialize) -> Result<(), KioskError> {
 
 pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
     let dir = &cli.data;
-    match &cli.command {
+    let Some(command) = &cli.command else {
+        let mut options = crate::app::AppOptions::new(dir);
+        options.fullscreen = cli.fullscreen;
+        options.size = cli.size;
+        options.idle.idle_ms = cli.idle_seconds.max(10) * 1000;
+        options.ui_map = std::env::var_os("BLISKO_UI_MAP").map(PathBuf::from);
+        crate::app::run(options).map_err(|e| KioskError::Io {
+            context: "run the touch app".into(),
+            source: std::io::Error::other(format!("{e:#}")),
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    match command {
         Command::Demo { branch } => {
             let k = Kiosk::setup_demo(dir, branch, kiosk::system_clock())?;
             let id = k.identity();

@@ -25,6 +25,8 @@ pub enum KioskError {
     UnknownService(String),
     #[error("no registration with id {0} at this kiosk")]
     UnknownRegistration(String),
+    #[error("no session with id {0} at this kiosk")]
+    UnknownSession(String),
     #[error("no resident with code {0} at this kiosk")]
     UnknownResidentCode(String),
     #[error("{title} is full and keeps no more people waiting")]
@@ -95,6 +97,7 @@ impl KioskError {
             KioskError::UnknownClass(_) => "unknown_class",
             KioskError::UnknownService(_) => "unknown_service",
             KioskError::UnknownRegistration(_) => "unknown_registration",
+            KioskError::UnknownSession(_) => "unknown_session",
             KioskError::UnknownResidentCode(_) => "unknown_resident_code",
             KioskError::ClassFull { .. } => "class_full",
             KioskError::AlreadyRegistered { .. } => "already_registered",
@@ -149,6 +152,12 @@ impl KioskError {
             }
             (KioskError::UnknownRegistration(_), Lang::Pl) => s("Nie znaleziono takiego zapisu."),
             (KioskError::UnknownRegistration(_), Lang::En) => s("No such registration was found."),
+            (KioskError::UnknownSession(_), Lang::Pl) => {
+                s("Nie ma takiego spotkania w tym punkcie.")
+            }
+            (KioskError::UnknownSession(_), Lang::En) => {
+                s("There is no such session at this branch.")
+            }
             (KioskError::UnknownResidentCode(_), Lang::Pl) => {
                 s("Nie znaleziono takiego kodu. Prosimy sprawdzić kod lub zapytać obsługę.")
             }
@@ -319,6 +328,7 @@ mod tests {
             KioskError::UnknownClass("x".into()),
             KioskError::UnknownService("x".into()),
             KioskError::UnknownRegistration("x".into()),
+            KioskError::UnknownSession("x".into()),
             KioskError::UnknownResidentCode("x".into()),
             KioskError::ClassFull {
                 title: "Joga".into(),

@@ -38,7 +38,9 @@ pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-01";
 pub const DECLARATION_VERSION: &str = "oswiadczenie-2026-01";
 
 mod replica;
+mod staff;
 pub use replica::{RoundOutcome, SyncPlan};
+pub use staff::{RollCall, RollCallEntry, StaffMember, hash_pin, pin_matches};
 
 const LOCK_FILE: &str = "kiosk.lock";
 

@@ -1,6 +1,7 @@
 //! The Blisko kiosk: the offline store, the core actions, sync with the central server,
-//! and the command line.
+//! the command line and the touch app.
 
+pub mod app;
 pub mod cli;
 pub mod error;
 pub mod kiosk;

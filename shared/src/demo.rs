@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use jiff::ToSpan;
 use jiff::civil::Date;
 
-use crate::ids::{BranchId, ClassId, KioskId, ServiceId, SessionId};
-use crate::model::{Branch, Catalog, Class, Service, Session, Weekday, WeeklySlot};
+use crate::ids::{BranchId, ClassId, KioskId, ServiceId, SessionId, StaffId};
+use crate::model::{
+    Branch, Catalog, Class, Service, Session, StaffRole, StaffUser, Weekday, WeeklySlot,
+};
 
 struct DemoClass {
     key: &'static str,
@@ -81,7 +83,7 @@ const BRANCHES: &[DemoBranch] = &[
                 capacity: 20,
                 waitlist_limit: 10,
                 age_group: "wszyscy",
-                slots: &[(Sat, "09:00", 90)],
+                slots: &[(Sat, "09:00", 90), (Sun, "10:00", 90)],
             },
         ],
     },
@@ -244,6 +246,12 @@ const SERVICES: &[(&str, &str, &str, bool)] = &[
     ),
 ];
 
+/// The staff PIN of the demo catalogue: every demo branch has one staff member with it.
+/// Demo data only; a real catalogue's PINs are set by the office.
+pub const DEMO_STAFF_PIN: &str = "1234";
+/// The argon2id hash of [`DEMO_STAFF_PIN`] (the kiosk's tests check that they agree).
+const DEMO_STAFF_PIN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$9j7jQpMHhvZKgGoH3n8kkg$e4eGbOq6kq3qIXcsnU/orE72qX2CqgmbU9OwCApcXAI";
+
 /// The demo branches' ids, in catalogue order.
 pub fn branch_ids() -> Vec<(BranchId, &'static str)> {
     BRANCHES
@@ -313,7 +321,12 @@ pub fn catalogs(
                 sessions,
                 services: services(),
                 allotments,
-                staff: Vec::new(),
+                staff: vec![StaffUser {
+                    id: StaffId::derived(&format!("staff/{}", b.code)),
+                    name: format!("Obsługa {}", b.code),
+                    role: StaffRole::BranchStaff,
+                    pin_hash: DEMO_STAFF_PIN_HASH.to_owned(),
+                }],
             }
         })
         .collect()

@@ -4,6 +4,7 @@
 pub mod bins;
 pub mod harness;
 pub mod proxy;
+pub mod window;
 pub mod wire;
 
 pub use bins::{kiosk_bin, server_bin};

@@ -5,6 +5,7 @@
 //! survives a power cut. Callers acknowledge nothing to a person before that.
 
 mod projection;
+mod staff;
 mod sync_state;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use blisko_shared::docs::DocKey;
 use blisko_shared::sqlite;
 
 pub use projection::*;
+pub use staff::*;
 pub use sync_state::*;
 
 /// Ordered migrations; `PRAGMA user_version` records how many have run.

@@ -1,0 +1,1056 @@
+//! The touch app (eframe). A resident registers, submits a request or looks up what they
+//! did, by touch alone; staff take the roll call behind a PIN.
+//!
+//! Layout: `KioskApp` holds the view state and the one command handler (`handle`);
+//! `screens/` draws each screen from that state and returns an [`Action`]; `session`
+//! holds the time rules (idle reset, PIN lock-out) outside egui, on an injected clock;
+//! `keyboard`, `widgets`, `theme` and `text` are the parts every screen shares. Every
+//! domain rule is the kiosk core's (`crate::kiosk`): the app never re-implements one.
+
+mod form;
+mod keyboard;
+mod screens;
+pub mod session;
+pub mod text;
+pub mod theme;
+mod widgets;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Ui};
+
+use blisko_shared::i18n::Lang;
+use blisko_shared::ids::{ClassId, RegistrationId, ServiceId, SessionId};
+use blisko_shared::model::{AttendanceStatus, Service, Weekday};
+
+use crate::error::KioskError;
+use crate::kiosk::{
+    self, IntakeReceipt, Kiosk, RegistrationReceipt, ResidentOverview, RollCall, StaffMember,
+    WallClock,
+};
+use crate::store::{ClassRow, NamedRegistration, SessionRow};
+use crate::sync::{BackgroundSync, SyncClient, SyncSchedule, SyncState, lock};
+
+pub use form::{FieldId, Form};
+use keyboard::Keyboard;
+use session::{Idle, IdleTimeouts, IdleTimer, PinGuard};
+use theme::Look;
+
+/// Where the app is. Each screen carries the data it shows, loaded when it is entered
+/// (never queried per frame).
+#[derive(Debug, Clone)]
+pub enum Screen {
+    Setup,
+    SetupDemo,
+    SetupEnroll,
+    Home,
+    Classes {
+        day: Option<Weekday>,
+        page: usize,
+    },
+    RegisterDetails {
+        class: Box<ClassRow>,
+    },
+    RegisterConsent {
+        class: Box<ClassRow>,
+    },
+    Registered {
+        receipt: Box<RegistrationReceipt>,
+    },
+    Services {
+        page: usize,
+    },
+    IntakeDetails {
+        service: Box<Service>,
+    },
+    IntakeNeed {
+        service: Box<Service>,
+    },
+    IntakeDeclaration {
+        service: Box<Service>,
+    },
+    IntakeSent {
+        receipt: Box<IntakeReceipt>,
+    },
+    Lookup,
+    Resident {
+        overview: Box<ResidentOverview>,
+    },
+    CancelAsk {
+        overview: Box<ResidentOverview>,
+        registration: RegistrationId,
+        title: String,
+    },
+    StaffPin,
+    StaffMenu,
+    StaffSessions {
+        sessions: Vec<SessionRow>,
+    },
+    RollCall {
+        roll: Box<RollCall>,
+    },
+    WalkIn {
+        session: Box<SessionRow>,
+    },
+    StaffClasses {
+        page: usize,
+    },
+    StaffRoster {
+        class: Box<ClassRow>,
+        rows: Vec<NamedRegistration>,
+    },
+    StaffSync {
+        status: Box<kiosk::Status>,
+    },
+}
+
+/// What a tap asks for; `KioskApp::handle` carries it out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    StartAgain,
+    Home,
+    SetLang(Lang),
+    ToggleLargeText,
+    ToggleContrast,
+    MoreTime,
+    OpenClasses,
+    ClassDay(Option<Weekday>),
+    Page(usize),
+    PickClass(ClassId),
+    RegisterDetailsDone,
+    BackToDetails,
+    RegisterSubmit,
+    OpenServices,
+    PickService(ServiceId),
+    IntakeDetailsDone,
+    IntakeNeedDone,
+    BackToIntakeDetails,
+    BackToIntakeNeed,
+    IntakeSubmit,
+    OpenLookup,
+    LookupSubmit,
+    AskCancel(RegistrationId, String),
+    ConfirmCancel,
+    KeepRegistration,
+    OpenStaff,
+    PinSubmit,
+    StaffMenu,
+    StaffSessions,
+    OpenRollCall(SessionId),
+    Mark(RegistrationId, AttendanceStatus),
+    OpenWalkIn,
+    WalkInSubmit,
+    BackToRollCall,
+    StaffClasses,
+    StaffRoster(ClassId),
+    StaffSync,
+    SyncNow,
+    LeaveStaff,
+    CloseApp,
+    OpenSetupDemo,
+    OpenSetupEnroll,
+    SetupDemo(String),
+    SetupEnrollSubmit,
+    BackToSetup,
+}
+
+/// How the app was started.
+#[derive(Clone)]
+pub struct AppOptions {
+    pub data: PathBuf,
+    pub fullscreen: bool,
+    /// Window size in logical points (ignored in fullscreen).
+    pub size: [f32; 2],
+    pub idle: IdleTimeouts,
+    pub sync: SyncSchedule,
+    /// Milliseconds of wall time; tests inject their own.
+    pub clock: WallClock,
+    /// Write the touch targets of each new screen here (JSON), so that tests can tap
+    /// the real window; from `BLISKO_UI_MAP`.
+    pub ui_map: Option<PathBuf>,
+    /// When the process started, for the "first frame after" log line.
+    pub started: Instant,
+}
+
+impl AppOptions {
+    pub fn new(data: &Path) -> AppOptions {
+        AppOptions {
+            data: data.to_owned(),
+            fullscreen: false,
+            size: [1280.0, 1024.0],
+            idle: IdleTimeouts::default(),
+            sync: SyncSchedule::default(),
+            clock: kiosk::system_clock(),
+            ui_map: None,
+            started: Instant::now(),
+        }
+    }
+}
+
+pub struct KioskApp {
+    options: AppOptions,
+    kiosk: Option<Arc<Mutex<Kiosk>>>,
+    branch_name: String,
+    sync: Option<BackgroundSync>,
+    seen_sync: Option<Instant>,
+    pub(crate) screen: Screen,
+    pub(crate) form: Form,
+    keyboard: Keyboard,
+    lang: Lang,
+    look: Look,
+    applied_look: Option<Look>,
+    /// A message above the current screen: what went wrong, or what just happened.
+    notice: Option<Notice>,
+    idle: IdleTimer,
+    pin_guard: PinGuard,
+    staff: Option<StaffMember>,
+    /// Lists the list screens page through, loaded on entry.
+    classes: Vec<ClassRow>,
+    services: Vec<Service>,
+    /// Set when staff asked to close the app (fullscreen has no other way out).
+    quit: bool,
+    frames: u64,
+    last_ui_map: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub ok: bool,
+}
+
+impl KioskApp {
+    /// Open the app on the store in `options.data`: the home screen if the kiosk is set
+    /// up, the set-up screen otherwise. An enrolled kiosk starts syncing in the
+    /// background.
+    pub fn new(options: AppOptions) -> Result<KioskApp, KioskError> {
+        let now = (options.clock)();
+        let mut app = KioskApp {
+            idle: IdleTimer::new(options.idle, now),
+            options,
+            kiosk: None,
+            branch_name: String::new(),
+            sync: None,
+            seen_sync: None,
+            screen: Screen::Setup,
+            form: Form::default(),
+            keyboard: Keyboard::default(),
+            lang: Lang::Pl,
+            look: Look::default(),
+            applied_look: None,
+            notice: None,
+            pin_guard: PinGuard::default(),
+            staff: None,
+            classes: Vec::new(),
+            services: Vec::new(),
+            quit: false,
+            frames: 0,
+            last_ui_map: String::new(),
+        };
+        match Kiosk::open_with_clock(&app.options.data, app.options.clock.clone()) {
+            Ok(k) => app.attach(k)?,
+            Err(KioskError::NotSetUp(_)) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(app)
+    }
+
+    fn attach(&mut self, kiosk: Kiosk) -> Result<(), KioskError> {
+        self.branch_name = kiosk
+            .store()
+            .branch(kiosk.identity().branch_id)?
+            .map(|b| b.name)
+            .unwrap_or_default();
+        let client = if kiosk.identity().mode == "enrolled" {
+            Some(SyncClient::for_kiosk(&kiosk)?)
+        } else {
+            None
+        };
+        let shared = Arc::new(Mutex::new(kiosk));
+        self.sync = client.map(|c| BackgroundSync::start(shared.clone(), c, self.options.sync));
+        self.kiosk = Some(shared);
+        self.screen = Screen::Home;
+        Ok(())
+    }
+
+    /// The kiosk core, shared with the background sync.
+    pub fn kiosk(&self) -> Option<&Arc<Mutex<Kiosk>>> {
+        self.kiosk.as_ref()
+    }
+
+    pub fn screen(&self) -> &Screen {
+        &self.screen
+    }
+
+    pub fn form(&self) -> &Form {
+        &self.form
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    pub fn look(&self) -> Look {
+        self.look
+    }
+
+    pub fn staff(&self) -> Option<&StaffMember> {
+        self.staff.as_ref()
+    }
+
+    pub fn notice(&self) -> Option<&Notice> {
+        self.notice.as_ref()
+    }
+
+    pub fn quit_requested(&self) -> bool {
+        self.quit
+    }
+
+    fn now(&self) -> u64 {
+        (self.options.clock)()
+    }
+
+    fn with_kiosk<R>(
+        &self,
+        f: impl FnOnce(&mut Kiosk) -> Result<R, KioskError>,
+    ) -> Result<R, KioskError> {
+        let shared = self
+            .kiosk
+            .as_ref()
+            .ok_or_else(|| KioskError::NotSetUp(self.options.data.display().to_string()))?;
+        f(&mut lock(shared))
+    }
+
+    fn sync_state(&self) -> Option<SyncState> {
+        self.sync.as_ref().map(BackgroundSync::state)
+    }
+
+    /// Nothing of anyone is on the screen: the idle timer has nothing to clear.
+    fn pristine(&self) -> bool {
+        matches!(self.screen, Screen::Home | Screen::Setup)
+            && self.form.is_empty()
+            && self.notice.is_none()
+            && self.staff.is_none()
+            && self.lang == Lang::Pl
+            && self.look == Look::default()
+    }
+
+    /// Back to the start with nothing of the previous person left: every field, every
+    /// choice, staff mode, the language and the look return to their defaults.
+    pub fn reset(&mut self) {
+        self.form = Form::default();
+        self.keyboard = Keyboard::default();
+        self.notice = None;
+        self.staff = None;
+        self.lang = Lang::Pl;
+        self.look = Look::default();
+        self.screen = if self.kiosk.is_some() {
+            Screen::Home
+        } else {
+            Screen::Setup
+        };
+        let now = self.now();
+        self.idle.restart(now);
+    }
+
+    fn fail(&mut self, e: &KioskError) {
+        // Ids and codes only: a person's data never goes to the log.
+        tracing::warn!(code = e.code(), "action refused or failed");
+        self.notice = Some(Notice {
+            text: e.message(self.lang),
+            ok: false,
+        });
+    }
+
+    fn go(&mut self, screen: Screen) {
+        self.screen = screen;
+        self.notice = None;
+        self.form.active = None;
+    }
+
+    /// Draw one frame and carry out what was tapped.
+    pub fn show(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        if self.applied_look != Some(self.look) {
+            theme::apply(&ctx, self.look);
+            theme::tune_input(&ctx);
+            self.applied_look = Some(self.look);
+        }
+        if self.options.ui_map.is_some() {
+            ctx.data_mut(|d| {
+                d.insert_temp(
+                    widgets::map_id(),
+                    widgets::TargetMap {
+                        enabled: true,
+                        targets: Vec::new(),
+                    },
+                )
+            });
+        }
+        let now = self.now();
+        self.physical_keys(&ctx);
+        if ctx.input(|i| i.pointer.any_pressed() || !i.events.is_empty() && i.focused) {
+            self.idle.touch(now);
+        }
+        if self.pristine() {
+            self.idle.restart(now);
+        }
+        let idle = self.idle.state(now);
+        if idle == Idle::Expired {
+            self.reset();
+        }
+        self.refresh_after_sync();
+
+        let action = screens::frame(self, ui, idle);
+        if let Some(action) = action.clone() {
+            let now = self.now();
+            self.idle.touch(now);
+            self.handle(action);
+            ctx.request_repaint();
+        }
+        if self.quit {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        self.frames += 1;
+        if self.frames == 1 {
+            tracing::info!(
+                ms = self.options.started.elapsed().as_millis() as u64,
+                "first frame"
+            );
+        }
+        if action.is_none() {
+            self.write_ui_map(&ctx);
+        }
+        if !self.pristine() {
+            let wait = self.idle.next_change_in(self.now());
+            ctx.request_repaint_after(Duration::from_millis(wait.clamp(50, 30_000)));
+        } else if self.sync.is_some() {
+            // Keep "synced N minutes ago" current.
+            ctx.request_repaint_after(Duration::from_secs(20));
+        }
+    }
+
+    /// Write where the touch targets are, when the screen settled on a new layout.
+    fn write_ui_map(&mut self, ctx: &egui::Context) {
+        let Some(path) = &self.options.ui_map else {
+            return;
+        };
+        let map = ctx.data(|d| d.get_temp::<widgets::TargetMap>(widgets::map_id()));
+        let targets: Vec<serde_json::Value> = map
+            .map(|m| m.targets)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(label, r)| {
+                serde_json::json!({
+                    "label": label,
+                    "x": r.center().x, "y": r.center().y,
+                    "w": r.width(), "h": r.height(),
+                })
+            })
+            .collect();
+        let screen = format!("{:?}", self.screen);
+        let name = screen.split([' ', '{', '(']).next().unwrap_or_default();
+        let body = serde_json::json!({
+            "screen": name,
+            "pixels_per_point": ctx.pixels_per_point(),
+            "targets": targets,
+        })
+        .to_string();
+        if body == self.last_ui_map {
+            return;
+        }
+        let tmp = path.with_extension("tmp");
+        let written = std::fs::write(&tmp, &body).and_then(|()| std::fs::rename(&tmp, path));
+        match written {
+            Ok(()) => self.last_ui_map = body,
+            Err(e) => tracing::warn!(error = %e, "could not write the UI map"),
+        }
+    }
+
+    /// A physical keyboard (staff may plug one in) types into the active field too.
+    fn physical_keys(&mut self, ctx: &egui::Context) {
+        if self.form.active.is_none() {
+            return;
+        }
+        let events = ctx.input(|i| i.events.clone());
+        for event in events {
+            match event {
+                egui::Event::Text(text) => {
+                    for c in text.chars() {
+                        self.form.press(keyboard::Press::Char(c));
+                    }
+                }
+                egui::Event::Key {
+                    key: egui::Key::Backspace,
+                    pressed: true,
+                    ..
+                } => {
+                    self.form.press(keyboard::Press::Backspace);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// When a sync brought news, reload what the current screen shows.
+    fn refresh_after_sync(&mut self) {
+        let Some(state) = self.sync_state() else {
+            return;
+        };
+        if state.last_success == self.seen_sync {
+            return;
+        }
+        self.seen_sync = state.last_success;
+        match &self.screen {
+            Screen::Classes { .. } | Screen::StaffClasses { .. } => self.load_classes(),
+            Screen::RollCall { roll } => {
+                let id = roll.session.id;
+                if let Ok(roll) = self.with_kiosk(|k| k.roll_call(id)) {
+                    self.screen = Screen::RollCall {
+                        roll: Box::new(roll),
+                    };
+                }
+            }
+            Screen::StaffSync { .. } => {
+                if let Ok(status) = self.with_kiosk(|k| k.status()) {
+                    self.screen = Screen::StaffSync {
+                        status: Box::new(status),
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn load_classes(&mut self) {
+        match self.with_kiosk(|k| k.classes()) {
+            Ok(classes) => self.classes = classes,
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn after_write(&self) {
+        if let Some(sync) = &self.sync {
+            sync.sync_now();
+        }
+    }
+
+    /// The one place where taps become actions on the kiosk.
+    pub fn handle(&mut self, action: Action) {
+        match action {
+            Action::StartAgain => self.reset(),
+            Action::Home => {
+                self.form = Form::default();
+                let home = if self.kiosk.is_some() {
+                    Screen::Home
+                } else {
+                    Screen::Setup
+                };
+                self.go(home);
+            }
+            Action::SetLang(lang) => self.lang = lang,
+            Action::ToggleLargeText => self.look.large_text = !self.look.large_text,
+            Action::ToggleContrast => self.look.high_contrast = !self.look.high_contrast,
+            Action::MoreTime => {
+                let now = self.now();
+                self.idle.more_time(now);
+            }
+            Action::OpenClasses => {
+                self.load_classes();
+                self.form = Form::default();
+                self.go(Screen::Classes { day: None, page: 0 });
+            }
+            Action::ClassDay(day) => self.go(Screen::Classes { day, page: 0 }),
+            Action::Page(page) => match &mut self.screen {
+                Screen::Classes { page: p, .. }
+                | Screen::Services { page: p }
+                | Screen::StaffClasses { page: p } => *p = page,
+                _ => {}
+            },
+            Action::PickClass(id) => match self.with_kiosk(|k| k.class(&id.to_string())) {
+                Ok(class) => {
+                    self.go(Screen::RegisterDetails {
+                        class: Box::new(class),
+                    });
+                    self.form.active = Some(FieldId::GivenName);
+                    self.keyboard.shift = true;
+                }
+                Err(e) => self.fail(&e),
+            },
+            Action::RegisterDetailsDone => {
+                if let Screen::RegisterDetails { class } = &self.screen {
+                    let class = class.clone();
+                    match self.check_person_fields() {
+                        Ok(()) => self.go(Screen::RegisterConsent { class }),
+                        Err(e) => self.fail(&e),
+                    }
+                }
+            }
+            Action::BackToDetails => {
+                if let Screen::RegisterConsent { class } = &self.screen {
+                    let class = class.clone();
+                    self.go(Screen::RegisterDetails { class });
+                }
+            }
+            Action::RegisterSubmit => self.register(),
+            Action::OpenServices => {
+                match self.with_kiosk(|k| k.services()) {
+                    Ok(services) => self.services = services,
+                    Err(e) => self.fail(&e),
+                }
+                self.form = Form::default();
+                self.go(Screen::Services { page: 0 });
+            }
+            Action::PickService(id) => {
+                if let Some(service) = self.services.iter().find(|s| s.id == id).cloned() {
+                    self.go(Screen::IntakeDetails {
+                        service: Box::new(service),
+                    });
+                    self.form.active = Some(FieldId::GivenName);
+                    self.keyboard.shift = true;
+                }
+            }
+            Action::IntakeDetailsDone => {
+                if let Screen::IntakeDetails { service } = &self.screen {
+                    let service = service.clone();
+                    match self.check_intake_person(&service) {
+                        Ok(()) => {
+                            self.go(Screen::IntakeNeed { service });
+                            self.form.active = Some(FieldId::Description);
+                            self.keyboard.shift = true;
+                        }
+                        Err(e) => self.fail(&e),
+                    }
+                }
+            }
+            Action::IntakeNeedDone => {
+                if let Screen::IntakeNeed { service } = &self.screen {
+                    let service = service.clone();
+                    let typed = self.form.get(FieldId::Description);
+                    match blisko_shared::validate::free_text(
+                        blisko_shared::validate::Field::Description,
+                        typed,
+                        blisko_shared::validate::DESCRIPTION_MAX_CHARS,
+                    ) {
+                        Ok(_) => self.go(Screen::IntakeDeclaration { service }),
+                        Err(e) => self.fail(&e.into()),
+                    }
+                }
+            }
+            Action::BackToIntakeDetails => {
+                if let Screen::IntakeNeed { service } = &self.screen {
+                    let service = service.clone();
+                    self.go(Screen::IntakeDetails { service });
+                }
+            }
+            Action::BackToIntakeNeed => {
+                if let Screen::IntakeDeclaration { service } = &self.screen {
+                    let service = service.clone();
+                    self.go(Screen::IntakeNeed { service });
+                }
+            }
+            Action::IntakeSubmit => self.submit_intake(),
+            Action::OpenLookup => {
+                self.form = Form::default();
+                self.go(Screen::Lookup);
+                self.form.active = Some(FieldId::LookupCode);
+            }
+            Action::LookupSubmit => {
+                let code = self.form.get(FieldId::LookupCode).to_owned();
+                match self.with_kiosk(|k| k.resident(&code)) {
+                    Ok(overview) => self.go(Screen::Resident {
+                        overview: Box::new(overview),
+                    }),
+                    Err(e) => self.fail(&e),
+                }
+            }
+            Action::AskCancel(registration, title) => {
+                if let Screen::Resident { overview } = &self.screen {
+                    let overview = overview.clone();
+                    self.go(Screen::CancelAsk {
+                        overview,
+                        registration,
+                        title,
+                    });
+                }
+            }
+            Action::KeepRegistration => {
+                if let Screen::CancelAsk { overview, .. } = &self.screen {
+                    let overview = overview.clone();
+                    self.go(Screen::Resident { overview });
+                }
+            }
+            Action::ConfirmCancel => self.cancel(),
+            Action::OpenStaff => {
+                self.form = Form::default();
+                self.go(Screen::StaffPin);
+                self.form.active = Some(FieldId::Pin);
+            }
+            Action::PinSubmit => self.check_pin(),
+            Action::StaffMenu => self.staff_screen(Screen::StaffMenu),
+            Action::StaffSessions => match self.with_kiosk(|k| k.sessions_today()) {
+                Ok(sessions) => self.staff_screen(Screen::StaffSessions { sessions }),
+                Err(e) => self.fail(&e),
+            },
+            Action::OpenRollCall(id) => self.open_roll_call(id),
+            Action::BackToRollCall => {
+                if let Screen::WalkIn { session } = &self.screen {
+                    let id = session.id;
+                    self.open_roll_call(id);
+                }
+            }
+            Action::Mark(registration, status) => self.mark(registration, status),
+            Action::OpenWalkIn => {
+                if let Screen::RollCall { roll } = &self.screen {
+                    let session = Box::new(roll.session.clone());
+                    self.form = Form::default();
+                    self.staff_screen(Screen::WalkIn { session });
+                    self.form.active = Some(FieldId::GivenName);
+                    self.keyboard.shift = true;
+                }
+            }
+            Action::WalkInSubmit => self.walk_in(),
+            Action::StaffClasses => {
+                self.load_classes();
+                self.staff_screen(Screen::StaffClasses { page: 0 });
+            }
+            Action::StaffRoster(id) => {
+                let loaded = self.with_kiosk(|k| {
+                    let class = k.class(&id.to_string())?;
+                    let rows = k.named_roster(id)?;
+                    Ok((class, rows))
+                });
+                match loaded {
+                    Ok((class, rows)) => self.staff_screen(Screen::StaffRoster {
+                        class: Box::new(class),
+                        rows,
+                    }),
+                    Err(e) => self.fail(&e),
+                }
+            }
+            Action::StaffSync => match self.with_kiosk(|k| k.status()) {
+                Ok(status) => self.staff_screen(Screen::StaffSync {
+                    status: Box::new(status),
+                }),
+                Err(e) => self.fail(&e),
+            },
+            Action::SyncNow => {
+                if let Some(sync) = &self.sync {
+                    sync.sync_now();
+                }
+            }
+            Action::LeaveStaff => self.reset(),
+            Action::CloseApp => {
+                if self.staff.is_some() {
+                    self.quit = true;
+                }
+            }
+            Action::OpenSetupDemo => self.go(Screen::SetupDemo),
+            Action::OpenSetupEnroll => {
+                self.form = Form::default();
+                self.go(Screen::SetupEnroll);
+                self.form.active = Some(FieldId::ServerUrl);
+            }
+            Action::BackToSetup => self.go(Screen::Setup),
+            Action::SetupDemo(branch) => {
+                let setup =
+                    Kiosk::setup_demo(&self.options.data, &branch, self.options.clock.clone())
+                        .and_then(|k| self.attach(k));
+                match setup {
+                    Ok(()) => self.reset(),
+                    Err(e) => self.fail(&e),
+                }
+            }
+            Action::SetupEnrollSubmit => {
+                let server = self.form.get(FieldId::ServerUrl).trim().to_owned();
+                let code = self.form.get(FieldId::EnrollmentCode).trim().to_owned();
+                // A one-off step done by staff: it waits for the server on purpose.
+                let setup = crate::sync::enroll(&self.options.data, &server, &code)
+                    .and_then(|k| self.attach(k));
+                match setup {
+                    Ok(()) => self.reset(),
+                    Err(e) => self.fail(&e),
+                }
+            }
+        }
+    }
+
+    /// Staff screens open only in staff mode.
+    fn staff_screen(&mut self, screen: Screen) {
+        if self.staff.is_some() {
+            self.go(screen);
+        } else {
+            self.go(Screen::StaffPin);
+        }
+    }
+
+    fn birth_year(&self) -> i32 {
+        // An empty or non-numeric year is refused by the same rule as an absurd one.
+        self.form
+            .get(FieldId::BirthYear)
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+
+    /// The person's fields, checked before moving on, with the core's own rules.
+    fn check_person_fields(&self) -> Result<(), KioskError> {
+        use blisko_shared::validate::{self, Field};
+        validate::person_name(Field::GivenName, self.form.get(FieldId::GivenName))?;
+        validate::person_name(Field::FamilyName, self.form.get(FieldId::FamilyName))?;
+        let year = kiosk::local_date(self.now()).year() as i32;
+        validate::parse_birth_year(self.form.get(FieldId::BirthYear), year)?;
+        if let Some(phone) = self.form.optional(FieldId::Phone) {
+            validate::phone(&phone)?;
+        }
+        if let Some(code) = self.form.optional(FieldId::ResidentCode)
+            && blisko_shared::codes::normalize_resident_code(&code).is_none()
+        {
+            return Err(KioskError::UnknownResidentCode(code));
+        }
+        Ok(())
+    }
+
+    fn check_intake_person(&self, service: &Service) -> Result<(), KioskError> {
+        self.check_person_fields()?;
+        if service.requires_pesel {
+            let pesel = self.form.get(FieldId::Pesel);
+            if pesel.trim().is_empty() {
+                return Err(KioskError::PeselRequired);
+            }
+            blisko_shared::validate::pesel(pesel)?;
+        }
+        Ok(())
+    }
+
+    fn register(&mut self) {
+        let Screen::RegisterConsent { class } = &self.screen else {
+            return;
+        };
+        let form = kiosk::RegistrationForm {
+            class_id: class.id.to_string(),
+            given_name: self.form.get(FieldId::GivenName).to_owned(),
+            family_name: self.form.get(FieldId::FamilyName).to_owned(),
+            birth_year: self.birth_year(),
+            phone: self.form.optional(FieldId::Phone),
+            consent: self.form.consent,
+            sms_consent: self.form.sms_consent,
+            resident_code: self.form.optional(FieldId::ResidentCode),
+        };
+        match self.with_kiosk(|k| k.register(&form)) {
+            Ok(receipt) => {
+                self.after_write();
+                // The receipt screen shows the code; the typed details go.
+                self.form = Form::default();
+                self.go(Screen::Registered {
+                    receipt: Box::new(receipt),
+                });
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn submit_intake(&mut self) {
+        let Screen::IntakeDeclaration { service } = &self.screen else {
+            return;
+        };
+        let form = kiosk::IntakeForm {
+            service_id: service.id.to_string(),
+            given_name: self.form.get(FieldId::GivenName).to_owned(),
+            family_name: self.form.get(FieldId::FamilyName).to_owned(),
+            birth_year: self.birth_year(),
+            phone: self.form.optional(FieldId::Phone),
+            applicant_role: self.form.role.map(|r| r.code().to_owned()),
+            description: self.form.get(FieldId::Description).to_owned(),
+            pesel: self.form.optional(FieldId::Pesel),
+            declaration: self.form.declaration,
+            consent: self.form.consent,
+            resident_code: self.form.optional(FieldId::ResidentCode),
+        };
+        match self.with_kiosk(|k| k.submit_intake(&form)) {
+            Ok(receipt) => {
+                self.after_write();
+                self.form = Form::default();
+                self.go(Screen::IntakeSent {
+                    receipt: Box::new(receipt),
+                });
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn cancel(&mut self) {
+        let Screen::CancelAsk {
+            overview,
+            registration,
+            ..
+        } = &self.screen
+        else {
+            return;
+        };
+        let (code, id) = (overview.resident_code.clone(), *registration);
+        let result = self.with_kiosk(|k| {
+            k.cancel(&id.to_string())?;
+            k.resident(&code)
+        });
+        match result {
+            Ok(overview) => {
+                self.after_write();
+                self.go(Screen::Resident {
+                    overview: Box::new(overview),
+                });
+                self.notice = Some(Notice {
+                    text: text::T::Cancelled.tr(self.lang).to_owned(),
+                    ok: true,
+                });
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn check_pin(&mut self) {
+        let now = self.now();
+        if self.pin_guard.locked(now).is_some() {
+            self.form.clear(&[FieldId::Pin]);
+            return;
+        }
+        let pin = self.form.get(FieldId::Pin).to_owned();
+        self.form.clear(&[FieldId::Pin]);
+        match self.with_kiosk(|k| k.staff_by_pin(&pin)) {
+            Ok(Some(member)) => {
+                self.pin_guard.succeeded();
+                tracing::info!(staff = %member.id, "staff mode opened");
+                self.staff = Some(member);
+                self.go(Screen::StaffMenu);
+            }
+            Ok(None) => {
+                self.pin_guard.failed(now);
+                tracing::warn!(failures = self.pin_guard.failures(), "wrong staff PIN");
+                self.notice = Some(Notice {
+                    text: text::T::WrongPin.tr(self.lang).to_owned(),
+                    ok: false,
+                });
+                self.form.active = Some(FieldId::Pin);
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn open_roll_call(&mut self, id: SessionId) {
+        if self.staff.is_none() {
+            return self.go(Screen::StaffPin);
+        }
+        match self.with_kiosk(|k| k.roll_call(id)) {
+            Ok(roll) => {
+                self.form = Form::default();
+                self.go(Screen::RollCall {
+                    roll: Box::new(roll),
+                });
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn mark(&mut self, registration: RegistrationId, status: AttendanceStatus) {
+        let (Screen::RollCall { roll }, Some(staff)) = (&self.screen, &self.staff) else {
+            return;
+        };
+        let (session, by) = (roll.session.id, staff.id);
+        let result = self.with_kiosk(|k| {
+            k.mark_attendance(session, registration, status, by)?;
+            k.roll_call(session)
+        });
+        match result {
+            Ok(roll) => {
+                self.after_write();
+                self.screen = Screen::RollCall {
+                    roll: Box::new(roll),
+                };
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn walk_in(&mut self) {
+        let (Screen::WalkIn { session }, Some(staff)) = (&self.screen, &self.staff) else {
+            return;
+        };
+        let (session, by) = (session.id, staff.id);
+        let form = kiosk::RegistrationForm {
+            class_id: String::new(),
+            given_name: self.form.get(FieldId::GivenName).to_owned(),
+            family_name: self.form.get(FieldId::FamilyName).to_owned(),
+            birth_year: self.birth_year(),
+            phone: None,
+            consent: self.form.consent,
+            sms_consent: false,
+            resident_code: self.form.optional(FieldId::ResidentCode),
+        };
+        let result = self.with_kiosk(|k| {
+            k.add_walk_in(session, &form, by)?;
+            k.roll_call(session)
+        });
+        match result {
+            Ok(roll) => {
+                self.after_write();
+                self.form = Form::default();
+                self.go(Screen::RollCall {
+                    roll: Box::new(roll),
+                });
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+}
+
+impl eframe::App for KioskApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}
+
+/// Open the app window (or the whole screen) and run until it is closed.
+pub fn run(options: AppOptions) -> anyhow::Result<()> {
+    let app = KioskApp::new(options.clone())?;
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Blisko")
+        .with_app_id("blisko-kiosk")
+        .with_inner_size(options.size)
+        .with_min_inner_size([800.0, 600.0]);
+    if options.fullscreen {
+        viewport = viewport.with_fullscreen(true).with_decorations(false);
+    }
+    let native = eframe::NativeOptions {
+        viewport,
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    let fullscreen = options.fullscreen;
+    eframe::run_native(
+        "Blisko",
+        native,
+        Box::new(move |_cc| Ok(Box::new(Guarded { app, fullscreen }))),
+    )
+    .map_err(|e| anyhow::anyhow!("the kiosk window failed: {e}"))
+}
+
+/// In fullscreen the window refuses to close unless staff asked for it.
+struct Guarded {
+    app: KioskApp,
+    fullscreen: bool,
+}
+
+impl eframe::App for Guarded {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        if self.fullscreen
+            && !self.app.quit_requested()
+            && ui.ctx().input(|i| i.viewport().close_requested())
+        {
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::CancelClose);
+        }
+        self.app.show(ui);
+    }
+}

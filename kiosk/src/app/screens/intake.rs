@@ -1,0 +1,146 @@
+//! An intake request (wniosek): the service, who applies, the need in the person's own
+//! words, the declaration and consent; then the reference number to keep.
+
+use eframe::egui::{self, RichText, Ui, Vec2};
+
+use blisko_shared::model::{ApplicantRole, Service};
+
+use super::register::{clause, person_fields};
+use super::{View, page_range, pager};
+use crate::app::text::T;
+use crate::app::theme;
+use crate::app::widgets::{self, Kind};
+use crate::app::{Action, FieldId};
+use crate::kiosk::{DECLARATION_VERSION, IntakeReceipt};
+
+pub fn services(ui: &mut Ui, view: &mut View<'_>, page: usize) -> Option<Action> {
+    let mut action = None;
+    view.heading(ui, view.t(T::ServicesTitle));
+    let body = theme::body_size(view.look);
+    let card_h = body * 5.0 + 24.0;
+    let (range, pages) = page_range(ui, view.services.len(), page, card_h, 90.0);
+    let width = ui.available_width();
+    for service in &view.services[range] {
+        let mut lines = vec![(service.description.clone(), view.p.text)];
+        if service.requires_pesel {
+            lines.push((view.t(T::NeedsPesel).to_owned(), view.p.text_weak));
+        }
+        let response = widgets::card(
+            ui,
+            view.p,
+            &service.name,
+            &lines,
+            view.t(T::Choose),
+            Vec2::new(width, card_h),
+            &service.name,
+        );
+        if response.clicked() {
+            action = Some(Action::PickService(service.id));
+        }
+    }
+    if let Some(a) = pager(ui, view, page, pages) {
+        action = Some(a);
+    }
+    action
+}
+
+pub fn details(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Action> {
+    view.heading(ui, &service.name);
+    view.weak(ui, view.t(T::TapFieldToType));
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        let mut fields = vec![
+            (FieldId::GivenName, T::GivenName),
+            (FieldId::FamilyName, T::FamilyName),
+            (FieldId::BirthYear, T::BirthYear),
+            (FieldId::Phone, T::Phone),
+            (FieldId::ResidentCode, T::ResidentCodeOptional),
+        ];
+        if service.requires_pesel {
+            fields.push((FieldId::Pesel, T::Pesel));
+        }
+        person_fields(ui, view, &fields);
+        ui.add_space(8.0);
+        ui.label(RichText::new(view.t(T::ApplicantRole)).strong());
+        ui.horizontal_wrapped(|ui| {
+            for (role, key) in [
+                (ApplicantRole::SelfApplicant, T::RoleSelf),
+                (ApplicantRole::LegalRepresentative, T::RoleLegal),
+                (ApplicantRole::DeFactoCarer, T::RoleCarer),
+            ] {
+                let chosen = view.form.role.unwrap_or(ApplicantRole::SelfApplicant) == role;
+                let kind = if chosen {
+                    Kind::Selected
+                } else {
+                    Kind::Secondary
+                };
+                if widgets::button(ui, view.p, view.t(key), kind, 240.0).clicked() {
+                    view.form.role = Some(role);
+                }
+            }
+        });
+    });
+    None
+}
+
+pub fn need(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Action> {
+    view.heading(ui, &service.name);
+    let width = ui.available_width().min(1100.0);
+    let active = view.form.active == Some(FieldId::Description);
+    let r = widgets::field(
+        ui,
+        view.p,
+        view.t(T::Description),
+        view.form.get(FieldId::Description),
+        active,
+        false,
+        width,
+    );
+    if r.clicked() {
+        view.form.active = Some(FieldId::Description);
+    }
+    None
+}
+
+pub fn declaration(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Action> {
+    view.heading(
+        ui,
+        &format!("{} — {}", service.name, view.t(T::DeclarationTitle)),
+    );
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.label(view.t(T::DeclarationText));
+        view.weak(
+            ui,
+            &format!("{}: {DECLARATION_VERSION}", view.t(T::ClauseVersion)),
+        );
+        let width = ui.available_width().min(900.0);
+        let label = view.t(T::DeclarationTick);
+        widgets::check(ui, view.p, &mut view.form.declaration, label, width);
+        ui.add_space(8.0);
+        clause(ui, view);
+        let label = view.t(T::ConsentRead);
+        widgets::check(ui, view.p, &mut view.form.consent, label, width);
+    });
+    None
+}
+
+pub fn sent(ui: &mut Ui, view: &mut View<'_>, receipt: &IntakeReceipt) -> Option<Action> {
+    widgets::notice(ui, view.p.ok_fill, view.p.ok_text, view.t(T::RequestSent));
+    ui.add_space(8.0);
+    ui.label(RichText::new(&receipt.service_name).strong());
+    ui.label(view.t(T::ReferenceNumber));
+    ui.label(
+        RichText::new(&receipt.reference)
+            .size(theme::code_size(view.look))
+            .monospace()
+            .strong(),
+    );
+    ui.label(view.t(T::KeepYourCode));
+    ui.label(
+        RichText::new(&receipt.resident_code)
+            .size(theme::code_size(view.look))
+            .monospace()
+            .strong(),
+    );
+    ui.label(view.t(T::RequestNext));
+    None
+}

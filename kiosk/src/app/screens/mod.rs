@@ -1,0 +1,378 @@
+//! The frame around every screen (title bar, sync indicator, back / start again, the
+//! keyboard, the idle warning) and one module per group of screens. Screens draw from
+//! the app's state and return the [`Action`] a tap asks for; they change nothing else
+//! than the form being typed.
+
+mod home;
+mod intake;
+mod register;
+mod resident;
+mod setup;
+mod staff;
+
+use eframe::egui::{self, Align, Layout, RichText, Ui};
+
+use blisko_shared::i18n::Lang;
+
+use super::form::Form;
+use super::keyboard::Keyboard;
+use super::session::Idle;
+use super::text::T;
+use super::theme::{self, Look, Palette};
+use super::widgets::{self, Kind};
+use super::{Action, KioskApp, Notice, Screen};
+use crate::store::ClassRow;
+use crate::sync::{SyncPhase, SyncState};
+
+/// What every screen may read, and the form it may type into.
+pub(super) struct View<'a> {
+    pub lang: Lang,
+    pub look: Look,
+    pub p: &'static Palette,
+    pub form: &'a mut Form,
+    pub classes: &'a [ClassRow],
+    pub services: &'a [blisko_shared::model::Service],
+    pub staff_name: Option<&'a str>,
+    pub sync: Option<SyncState>,
+    pub fullscreen: bool,
+    /// Minutes left of a PIN lock-out.
+    pub pin_locked_minutes: Option<u64>,
+}
+
+impl View<'_> {
+    pub fn t(&self, key: T) -> &'static str {
+        key.tr(self.lang)
+    }
+
+    pub fn heading(&self, ui: &mut Ui, text: &str) {
+        ui.label(
+            RichText::new(text)
+                .size(theme::heading_size(self.look))
+                .strong(),
+        );
+    }
+
+    pub fn button(&self, ui: &mut Ui, key: T, kind: Kind) -> bool {
+        widgets::button(ui, self.p, self.t(key), kind, 200.0).clicked()
+    }
+
+    pub fn weak(&self, ui: &mut Ui, text: &str) {
+        ui.label(RichText::new(text).color(self.p.text_weak));
+    }
+}
+
+/// Draw the frame and the current screen; return what was tapped.
+pub(super) fn frame(app: &mut KioskApp, ui: &mut Ui, idle: Idle) -> Option<Action> {
+    let sync = app.sync_state();
+    let pin_locked_minutes = app
+        .pin_guard
+        .locked(app.now())
+        .map(|ms| ms.div_ceil(60_000));
+    let KioskApp {
+        screen,
+        form,
+        keyboard,
+        lang,
+        look,
+        notice,
+        classes,
+        services,
+        staff,
+        branch_name,
+        options,
+        ..
+    } = app;
+    let mut view = View {
+        lang: *lang,
+        look: *look,
+        p: theme::palette(*look),
+        form,
+        classes,
+        services,
+        staff_name: staff.as_ref().map(|s| s.name.as_str()),
+        sync,
+        fullscreen: options.fullscreen,
+        pin_locked_minutes,
+    };
+    let mut action = None;
+
+    egui::Panel::top("title").show(ui, |ui| {
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(T::AppTitle.tr(view.lang)).strong());
+            if !branch_name.is_empty() {
+                ui.label(RichText::new(format!("· {branch_name}")).color(view.p.text_weak));
+            }
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                if let Some(name) = view.staff_name {
+                    ui.label(RichText::new(format!("{} · {name}", view.t(T::StaffMenu))).strong());
+                }
+                sync_indicator(ui, &view);
+            });
+        });
+        ui.add_space(6.0);
+    });
+
+    let at_start = matches!(screen, Screen::Home | Screen::Setup);
+    egui::Panel::bottom("navigation").show(ui, |ui| {
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            if at_start {
+                settings_row(ui, &view, &mut action);
+            } else {
+                if let Some(back) = back_of(screen)
+                    && view.button(ui, T::Back, Kind::Secondary)
+                {
+                    action = Some(back);
+                }
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    // The screen's one main action sits here, always in view, never
+                    // pushed off the screen by the keyboard.
+                    if let Some((key, next)) = primary_of(screen, &view) {
+                        let text = view.t(key);
+                        if widgets::button(ui, view.p, text, Kind::Primary, 260.0).clicked() {
+                            action = Some(next);
+                        }
+                    }
+                    if view.button(ui, T::StartAgain, Kind::Secondary) {
+                        action = Some(Action::StartAgain);
+                    }
+                });
+            }
+        });
+        ui.add_space(8.0);
+    });
+
+    if let Some(field) = view.form.active {
+        egui::Panel::bottom("keyboard").show(ui, |ui| {
+            ui.add_space(8.0);
+            show_keyboard(ui, &mut view, keyboard, field);
+            ui.add_space(8.0);
+        });
+    }
+
+    egui::CentralPanel::default().show(ui, |ui| {
+        if let Some(n) = notice.as_ref() {
+            show_notice(ui, view.p, n);
+            ui.add_space(8.0);
+        }
+        let tapped = match screen {
+            Screen::Setup => setup::choose(ui, &mut view),
+            Screen::SetupDemo => setup::demo(ui, &mut view),
+            Screen::SetupEnroll => setup::enroll(ui, &mut view),
+            Screen::Home => home::show(ui, &mut view),
+            Screen::Classes { day, page } => register::classes(ui, &mut view, *day, *page),
+            Screen::RegisterDetails { class } => register::details(ui, &mut view, class),
+            Screen::RegisterConsent { class } => register::consent(ui, &mut view, class),
+            Screen::Registered { receipt } => register::done(ui, &mut view, receipt),
+            Screen::Services { page } => intake::services(ui, &mut view, *page),
+            Screen::IntakeDetails { service } => intake::details(ui, &mut view, service),
+            Screen::IntakeNeed { service } => intake::need(ui, &mut view, service),
+            Screen::IntakeDeclaration { service } => intake::declaration(ui, &mut view, service),
+            Screen::IntakeSent { receipt } => intake::sent(ui, &mut view, receipt),
+            Screen::Lookup => resident::lookup(ui, &mut view),
+            Screen::Resident { overview } => resident::overview(ui, &mut view, overview),
+            Screen::CancelAsk { title, .. } => resident::cancel_ask(ui, &mut view, title),
+            Screen::StaffPin => staff::pin(ui, &mut view),
+            Screen::StaffMenu => staff::menu(ui, &mut view),
+            Screen::StaffSessions { sessions } => staff::sessions(ui, &mut view, sessions),
+            Screen::RollCall { roll } => staff::roll_call(ui, &mut view, roll),
+            Screen::WalkIn { session } => staff::walk_in(ui, &mut view, session),
+            Screen::StaffClasses { page } => staff::classes(ui, &mut view, *page),
+            Screen::StaffRoster { class, rows } => staff::roster(ui, &mut view, class, rows),
+            Screen::StaffSync { status } => staff::sync(ui, &mut view, status),
+        };
+        if tapped.is_some() {
+            action = tapped;
+        }
+    });
+
+    if let Idle::Warning { seconds_left } = idle
+        && idle_warning(ui.ctx(), &view, seconds_left)
+    {
+        action = Some(Action::MoreTime);
+    }
+    action
+}
+
+/// Where "back" goes from each screen; the start screens have none.
+fn back_of(screen: &Screen) -> Option<Action> {
+    Some(match screen {
+        Screen::Setup | Screen::Home => return None,
+        Screen::SetupDemo | Screen::SetupEnroll => Action::BackToSetup,
+        Screen::Classes { .. } | Screen::Services { .. } | Screen::Lookup => Action::Home,
+        Screen::RegisterDetails { .. } => Action::OpenClasses,
+        Screen::RegisterConsent { .. } => Action::BackToDetails,
+        Screen::Registered { .. } | Screen::IntakeSent { .. } => Action::Home,
+        Screen::IntakeDetails { .. } => Action::OpenServices,
+        Screen::IntakeNeed { .. } => Action::BackToIntakeDetails,
+        Screen::IntakeDeclaration { .. } => Action::BackToIntakeNeed,
+        Screen::Resident { .. } => Action::OpenLookup,
+        Screen::CancelAsk { .. } => Action::KeepRegistration,
+        Screen::StaffPin | Screen::StaffMenu => Action::Home,
+        Screen::StaffSessions { .. } | Screen::StaffClasses { .. } | Screen::StaffSync { .. } => {
+            Action::StaffMenu
+        }
+        Screen::RollCall { .. } => Action::StaffSessions,
+        Screen::WalkIn { .. } => Action::BackToRollCall,
+        Screen::StaffRoster { .. } => Action::StaffClasses,
+    })
+}
+
+/// The main action of a screen that has one, shown in the bottom bar.
+fn primary_of(screen: &Screen, view: &View<'_>) -> Option<(T, Action)> {
+    Some(match screen {
+        Screen::RegisterDetails { .. } => (T::Next, Action::RegisterDetailsDone),
+        Screen::RegisterConsent { .. } => (T::SignMeUp, Action::RegisterSubmit),
+        Screen::IntakeDetails { .. } => (T::Next, Action::IntakeDetailsDone),
+        Screen::IntakeNeed { .. } => (T::Next, Action::IntakeNeedDone),
+        Screen::IntakeDeclaration { .. } => (T::SendRequest, Action::IntakeSubmit),
+        Screen::Lookup => (T::Show, Action::LookupSubmit),
+        Screen::StaffPin if view.pin_locked_minutes.is_none() => (T::Unlock, Action::PinSubmit),
+        Screen::WalkIn { .. } => (T::AddPresent, Action::WalkInSubmit),
+        Screen::SetupEnroll => (T::Connect, Action::SetupEnrollSubmit),
+        Screen::Registered { .. } | Screen::IntakeSent { .. } => (T::Done, Action::StartAgain),
+        _ => return None,
+    })
+}
+
+fn settings_row(ui: &mut Ui, view: &View<'_>, action: &mut Option<Action>) {
+    let other = match view.lang {
+        Lang::Pl => Lang::En,
+        Lang::En => Lang::Pl,
+    };
+    if view.button(ui, T::OtherLanguage, Kind::Secondary) {
+        *action = Some(Action::SetLang(other));
+    }
+    let text_key = if view.look.large_text {
+        T::NormalText
+    } else {
+        T::LargerText
+    };
+    if view.button(ui, text_key, Kind::Secondary) {
+        *action = Some(Action::ToggleLargeText);
+    }
+    let contrast_key = if view.look.high_contrast {
+        T::NormalContrast
+    } else {
+        T::HighContrast
+    };
+    if view.button(ui, contrast_key, Kind::Secondary) {
+        *action = Some(Action::ToggleContrast);
+    }
+    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+        if widgets::button(ui, view.p, view.t(T::Staff), Kind::Secondary, 120.0).clicked() {
+            *action = Some(Action::OpenStaff);
+        }
+    });
+}
+
+fn show_keyboard(ui: &mut Ui, view: &mut View<'_>, keyboard: &mut Keyboard, field: super::FieldId) {
+    if field.capitalizes() {
+        let value = view.form.get(field);
+        if value.is_empty() || value.ends_with([' ', '-']) {
+            keyboard.shift = true;
+        }
+    }
+    ui.vertical_centered(|ui| {
+        if let Some(press) = keyboard.show(ui, view.p, view.lang, field.layout()) {
+            view.form.press(press);
+        }
+    });
+}
+
+fn show_notice(ui: &mut Ui, p: &Palette, notice: &Notice) {
+    let (fill, color) = if notice.ok {
+        (p.ok_fill, p.ok_text)
+    } else {
+        (p.error_fill, p.error_text)
+    };
+    widgets::notice(ui, fill, color, &notice.text);
+}
+
+/// Calm words, never an alarm: residents need not know about the network.
+fn sync_indicator(ui: &mut Ui, view: &View<'_>) {
+    let text = match &view.sync {
+        None => view.t(T::SyncOffline).to_owned(),
+        Some(s) if s.phase == SyncPhase::Syncing => view.t(T::SyncSyncing).to_owned(),
+        Some(s) if s.phase == SyncPhase::Offline => view.t(T::SyncOffline).to_owned(),
+        Some(s) => match s.last_success {
+            None => view.t(T::SyncNever).to_owned(),
+            Some(at) => {
+                let minutes = at.elapsed().as_secs() / 60;
+                if minutes == 0 {
+                    format!("{} {}", view.t(T::SyncedAgo), view.t(T::JustNow))
+                } else {
+                    format!(
+                        "{} {minutes} {}",
+                        view.t(T::SyncedAgo),
+                        view.t(T::MinutesAgo)
+                    )
+                }
+            }
+        },
+    };
+    ui.label(RichText::new(text).color(view.p.quiet_text));
+}
+
+/// The idle warning: a modal with a countdown and one big button. True when tapped.
+fn idle_warning(ctx: &egui::Context, view: &View<'_>, seconds_left: u64) -> bool {
+    let mut more = false;
+    egui::Modal::new(egui::Id::unique("idle-warning")).show(ctx, |ui| {
+        ui.set_width(640.0);
+        ui.vertical_centered(|ui| {
+            view.heading(ui, view.t(T::IdleTitle));
+            ui.add_space(8.0);
+            ui.label(view.t(T::IdleText));
+            ui.add_space(8.0);
+            ui.label(
+                RichText::new(format!("{}: {seconds_left}", view.t(T::IdleSeconds)))
+                    .size(theme::code_size(view.look))
+                    .strong(),
+            );
+            ui.add_space(12.0);
+            if widgets::button(ui, view.p, view.t(T::MoreTime), Kind::Primary, 480.0).clicked() {
+                more = true;
+            }
+        });
+    });
+    more
+}
+
+/// A page of `items` that fits the height left, with buttons to turn pages (a list
+/// that must be dragged to scroll would hide its end from a senior). Returns the range
+/// to show and draws the page buttons under it via `footer`.
+pub(super) fn page_range(
+    ui: &Ui,
+    total: usize,
+    page: usize,
+    row_height: f32,
+    reserve: f32,
+) -> (std::ops::Range<usize>, usize) {
+    let spacing = ui.spacing().item_spacing.y;
+    let fit = ((ui.available_height() - reserve) / (row_height + spacing)).floor();
+    let per_page = (fit.max(1.0)) as usize;
+    let pages = total.div_ceil(per_page).max(1);
+    let page = page.min(pages - 1);
+    let start = page * per_page;
+    (start..(start + per_page).min(total), pages)
+}
+
+/// The "previous page / page N of M / next page" row.
+pub(super) fn pager(ui: &mut Ui, view: &View<'_>, page: usize, pages: usize) -> Option<Action> {
+    if pages <= 1 {
+        return None;
+    }
+    let page = page.min(pages - 1);
+    let mut action = None;
+    ui.horizontal(|ui| {
+        if page > 0 && view.button(ui, T::PreviousPage, Kind::Secondary) {
+            action = Some(Action::Page(page - 1));
+        }
+        ui.label(format!("{} {} / {pages}", view.t(T::PageOf), page + 1));
+        if page + 1 < pages && view.button(ui, T::NextPage, Kind::Secondary) {
+            action = Some(Action::Page(page + 1));
+        }
+    });
+    action
+}

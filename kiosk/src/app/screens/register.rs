@@ -1,0 +1,279 @@
+//! Signing up for a class: the class list, the person's details, the information
+//! clause, and the receipt that says plainly whether the seat is confirmed.
+
+use eframe::egui::{self, RichText, Ui, Vec2};
+
+use blisko_shared::model::Weekday;
+
+use super::{View, page_range, pager};
+use crate::app::text::{self, T};
+use crate::app::theme;
+use crate::app::widgets::{self, Kind};
+use crate::app::{Action, FieldId};
+use crate::kiosk::{INFORMATION_CLAUSE_VERSION, RegistrationReceipt};
+use crate::store::ClassRow;
+
+const DAYS: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
+
+/// "poniedziałek 17:00, czwartek 17:00 (90 min)".
+fn when(class: &ClassRow, view: &View<'_>) -> String {
+    class
+        .schedule
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} ({} min)",
+                text::weekday(s.weekday, view.lang),
+                s.start,
+                s.minutes
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Free seats or the waiting list, in words.
+pub(super) fn seats(class: &ClassRow, view: &View<'_>) -> (String, bool) {
+    if class.free_seats > 0 {
+        return (text::free_seats(class.free_seats, view.lang), true);
+    }
+    if class.waitlisted >= class.waitlist_limit {
+        return (view.t(T::NoWaitlist).to_owned(), false);
+    }
+    let mut s = view.t(T::NoFreeSeats).to_owned();
+    s.push_str(" · ");
+    s.push_str(&text::waiting(class.waitlisted, view.lang));
+    (s, true)
+}
+
+pub fn classes(
+    ui: &mut Ui,
+    view: &mut View<'_>,
+    day: Option<Weekday>,
+    page: usize,
+) -> Option<Action> {
+    let mut action = None;
+    view.heading(ui, view.t(T::SignUpTile));
+    ui.horizontal_wrapped(|ui| {
+        let kind = |selected: bool| {
+            if selected {
+                Kind::Selected
+            } else {
+                Kind::Secondary
+            }
+        };
+        if widgets::button(ui, view.p, view.t(T::AllDays), kind(day.is_none()), 120.0).clicked() {
+            action = Some(Action::ClassDay(None));
+        }
+        for d in DAYS {
+            let name = text::weekday(d, view.lang);
+            if widgets::button(ui, view.p, name, kind(day == Some(d)), 120.0).clicked() {
+                action = Some(Action::ClassDay(Some(d)));
+            }
+        }
+    });
+    ui.add_space(8.0);
+    let mut shown: Vec<(&ClassRow, String)> = view
+        .classes
+        .iter()
+        .filter_map(|c| match day {
+            None => Some((c, String::new())),
+            Some(d) => c
+                .schedule
+                .iter()
+                .find(|s| s.weekday == d)
+                .map(|s| (c, s.start.clone())),
+        })
+        .collect();
+    if day.is_some() {
+        shown.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.title.cmp(&b.0.title)));
+    }
+    if shown.is_empty() {
+        ui.label(view.t(T::NoClasses));
+        return action;
+    }
+    let body = theme::body_size(view.look);
+    let card_h = body * 5.6 + 16.0;
+    let (range, pages) = page_range(ui, shown.len(), page, card_h, 70.0);
+    let width = ui.available_width();
+    for (class, _) in &shown[range] {
+        let (seats_text, open) = seats(class, view);
+        let lines = vec![
+            (when(class, view), view.p.text),
+            (
+                format!(
+                    "{}: {} · {}: {} · {}: {}",
+                    view.t(T::Room),
+                    class.room,
+                    view.t(T::Instructor),
+                    class.instructor,
+                    view.t(T::AgeGroup),
+                    class.age_group
+                ),
+                view.p.text_weak,
+            ),
+            (seats_text.clone(), view.p.text),
+        ];
+        let label = format!("{}. {seats_text}", class.title);
+        let cue = if open { view.t(T::Choose) } else { "—" };
+        let response = widgets::card(
+            ui,
+            view.p,
+            &class.title,
+            &lines,
+            cue,
+            Vec2::new(width, card_h),
+            &label,
+        );
+        if response.clicked() && open {
+            action = Some(Action::PickClass(class.id));
+        }
+    }
+    if let Some(a) = pager(ui, view, page, pages) {
+        action = Some(a);
+    }
+    action
+}
+
+/// The fields of a person, two to a row, with a tap choosing the field to type into.
+pub(super) fn person_fields(ui: &mut Ui, view: &mut View<'_>, fields: &[(FieldId, T)]) {
+    let gap = 24.0;
+    let width = ((ui.available_width() - gap) / 2.0).min(560.0);
+    for pair in fields.chunks(2) {
+        ui.horizontal_top(|ui| {
+            ui.spacing_mut().item_spacing.x = gap;
+            for (id, label) in pair {
+                ui.vertical(|ui| {
+                    ui.set_width(width);
+                    let active = view.form.active == Some(*id);
+                    let masked = *id == FieldId::Pin;
+                    let r = widgets::field(
+                        ui,
+                        view.p,
+                        view.t(*label),
+                        view.form.get(*id),
+                        active,
+                        masked,
+                        width,
+                    );
+                    if r.clicked() {
+                        view.form.active = Some(*id);
+                    }
+                });
+            }
+        });
+    }
+}
+
+pub fn details(ui: &mut Ui, view: &mut View<'_>, class: &ClassRow) -> Option<Action> {
+    view.heading(ui, &class.title);
+    ui.label(RichText::new(view.t(T::YourDetails)).strong());
+    view.weak(ui, view.t(T::TapFieldToType));
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        person_fields(
+            ui,
+            view,
+            &[
+                (FieldId::GivenName, T::GivenName),
+                (FieldId::FamilyName, T::FamilyName),
+                (FieldId::BirthYear, T::BirthYear),
+                (FieldId::Phone, T::Phone),
+                (FieldId::ResidentCode, T::ResidentCodeOptional),
+            ],
+        );
+    });
+    None
+}
+
+/// The information clause (art. 13 RODO) with its version, which is recorded.
+pub(super) fn clause(ui: &mut Ui, view: &View<'_>) {
+    egui::Frame::new()
+        .fill(view.p.field_fill)
+        .stroke(egui::Stroke::new(2.0, view.p.border))
+        .corner_radius(10.0)
+        .inner_margin(16.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(view.t(T::InformationClause));
+            ui.add_space(6.0);
+            view.weak(
+                ui,
+                &format!("{}: {INFORMATION_CLAUSE_VERSION}", view.t(T::ClauseVersion)),
+            );
+        });
+}
+
+pub fn consent(ui: &mut Ui, view: &mut View<'_>, class: &ClassRow) -> Option<Action> {
+    view.heading(
+        ui,
+        &format!("{} — {}", class.title, view.t(T::InformationTitle)),
+    );
+    clause(ui, view);
+    ui.add_space(8.0);
+    let width = ui.available_width().min(900.0);
+    let label = view.t(T::ConsentRead);
+    widgets::check(ui, view.p, &mut view.form.consent, label, width);
+    if view.form.optional(FieldId::Phone).is_some() {
+        let label = view.t(T::SmsConsent);
+        widgets::check(ui, view.p, &mut view.form.sms_consent, label, width);
+    }
+    None
+}
+
+pub fn done(ui: &mut Ui, view: &mut View<'_>, receipt: &RegistrationReceipt) -> Option<Action> {
+    let confirmed = receipt.status == "confirmed";
+    let (fill, color) = if confirmed {
+        (view.p.ok_fill, view.p.ok_text)
+    } else {
+        (view.p.wait_fill, view.p.wait_text)
+    };
+    egui::Frame::new()
+        .fill(fill)
+        .stroke(egui::Stroke::new(3.0, color))
+        .corner_radius(12.0)
+        .inner_margin(24.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            let (title, detail) = if confirmed {
+                (
+                    view.t(T::Confirmed).to_owned(),
+                    view.t(T::ConfirmedDetail).to_owned(),
+                )
+            } else {
+                (
+                    format!(
+                        "{} — {}: {}",
+                        view.t(T::Waitlisted),
+                        view.t(T::WaitlistPosition),
+                        receipt.position.unwrap_or(0)
+                    ),
+                    view.t(T::WaitlistDetail).to_owned(),
+                )
+            };
+            ui.label(
+                RichText::new(title)
+                    .size(theme::heading_size(view.look))
+                    .color(color)
+                    .strong(),
+            );
+            ui.label(RichText::new(&receipt.class_title).color(color).strong());
+            ui.label(RichText::new(detail).color(color));
+        });
+    ui.add_space(16.0);
+    ui.label(view.t(T::KeepYourCode));
+    ui.label(
+        RichText::new(&receipt.resident_code)
+            .size(theme::code_size(view.look))
+            .monospace()
+            .strong(),
+    );
+    None
+}

@@ -1,0 +1,282 @@
+//! The few widgets every screen is built from, all at least 48x48 points, none with a
+//! meaning behind hover, long press or double tap. Each carries an accessible name, so
+//! screen readers and the UI tests find it by what it says.
+
+use eframe::egui::{
+    self, Align2, Color32, FontId, Response, RichText, Role, Sense, Stroke, Ui, Vec2, WidgetInfo,
+};
+
+use super::theme::{BUTTON_HEIGHT, Palette};
+
+/// The touch targets drawn this frame, by accessible name: kept only when the app runs
+/// with `BLISKO_UI_MAP`, so tests can tap the real window (see `KioskApp::write_ui_map`).
+#[derive(Debug, Clone, Default)]
+pub struct TargetMap {
+    pub enabled: bool,
+    pub targets: Vec<(String, egui::Rect)>,
+}
+
+pub fn map_id() -> egui::Id {
+    egui::Id::unique("blisko-touch-targets")
+}
+
+fn record(ui: &Ui, label: &str, rect: egui::Rect) {
+    ui.ctx().data_mut(|d| {
+        let map = d.get_temp_mut_or_default::<TargetMap>(map_id());
+        if map.enabled {
+            map.targets.push((label.to_owned(), rect));
+        }
+    });
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The one main action of a screen.
+    Primary,
+    /// Everything else: back, choices, pages.
+    Secondary,
+    /// A choice that is currently chosen (a day, an attendance mark).
+    Selected,
+}
+
+/// A button of at least [`BUTTON_HEIGHT`] and the given minimum width.
+pub fn button(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, min_width: f32) -> Response {
+    let (fill, color) = match kind {
+        Kind::Primary => (p.primary_fill, p.primary_text),
+        Kind::Secondary => (p.secondary_fill, p.secondary_text),
+        Kind::Selected => (p.selected_fill, p.selected_text),
+    };
+    let stroke = match kind {
+        Kind::Selected => Stroke::new(4.0, p.text),
+        _ => Stroke::new(2.0, p.border),
+    };
+    let response = ui.add(
+        egui::Button::new(RichText::new(text).color(color))
+            .fill(fill)
+            .stroke(stroke)
+            .min_size(Vec2::new(min_width.max(BUTTON_HEIGHT), BUTTON_HEIGHT)),
+    );
+    record(ui, text, response.rect);
+    response
+}
+
+/// A large home-screen tile: a title and a plain hint under it.
+pub fn tile(ui: &mut Ui, p: &Palette, title: &str, hint: &str, size: Vec2) -> Response {
+    let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+    response.widget_info(|| WidgetInfo::labeled(Role::Button, true, title));
+    record(ui, title, rect);
+    if ui.is_rect_visible(rect) {
+        let painter = ui.painter();
+        painter.rect(
+            rect,
+            16.0,
+            p.primary_fill,
+            Stroke::new(3.0, p.border),
+            egui::StrokeKind::Inside,
+        );
+        let body = ui.style().text_styles[&egui::TextStyle::Body].size;
+        let title_galley = painter.layout(
+            title.to_owned(),
+            FontId::proportional(body * 1.5),
+            p.primary_text,
+            rect.width() - 32.0,
+        );
+        let hint_galley = painter.layout(
+            hint.to_owned(),
+            FontId::proportional(body),
+            p.primary_text,
+            rect.width() - 32.0,
+        );
+        let total = title_galley.size().y + 12.0 + hint_galley.size().y;
+        let top = rect.center().y - total / 2.0;
+        let title_pos = egui::pos2(rect.center().x - title_galley.size().x / 2.0, top);
+        let hint_pos = egui::pos2(
+            rect.center().x - hint_galley.size().x / 2.0,
+            top + title_galley.size().y + 12.0,
+        );
+        painter.galley(title_pos, title_galley, p.primary_text);
+        painter.galley(hint_pos, hint_galley, p.primary_text);
+    }
+    response
+}
+
+/// A text field that the on-screen keyboard types into: a label above a tall box.
+/// Tapping it makes it the field the keyboard writes to.
+pub fn field(
+    ui: &mut Ui,
+    p: &Palette,
+    label: &str,
+    value: &str,
+    active: bool,
+    masked: bool,
+    width: f32,
+) -> Response {
+    ui.label(RichText::new(label).strong());
+    let shown: String = if masked {
+        "*".repeat(value.chars().count())
+    } else {
+        value.to_owned()
+    };
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, BUTTON_HEIGHT), Sense::click());
+    let accessible_value = shown.clone();
+    record(ui, label, rect);
+    response.widget_info(|| {
+        let mut info = WidgetInfo::labeled(Role::TextInput, true, label);
+        info.current_text_value = Some(accessible_value.clone());
+        info
+    });
+    if ui.is_rect_visible(rect) {
+        let painter = ui.painter();
+        let (fill, stroke) = if active {
+            (p.field_active_fill, Stroke::new(4.0, p.text))
+        } else {
+            (p.field_fill, Stroke::new(2.0, p.border))
+        };
+        painter.rect(rect, 8.0, fill, stroke, egui::StrokeKind::Inside);
+        let font = FontId::proportional(ui.style().text_styles[&egui::TextStyle::Body].size * 1.1);
+        let text = if active { format!("{shown}|") } else { shown };
+        painter.text(
+            rect.left_center() + Vec2::new(16.0, 0.0),
+            Align2::LEFT_CENTER,
+            text,
+            font,
+            p.text,
+        );
+    }
+    response
+}
+
+/// A large tick box: the whole row is the target.
+pub fn check(ui: &mut Ui, p: &Palette, checked: &mut bool, label: &str, width: f32) -> Response {
+    let font = FontId::proportional(ui.style().text_styles[&egui::TextStyle::Body].size);
+    let galley = ui
+        .painter()
+        .layout(label.to_owned(), font, p.text, width - 88.0);
+    let height = (galley.size().y + 24.0).max(BUTTON_HEIGHT);
+    let (rect, mut response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::click());
+    if response.clicked() {
+        *checked = !*checked;
+        response.mark_changed();
+    }
+    let now = *checked;
+    response.widget_info(|| WidgetInfo::selected(Role::CheckBox, true, now, label));
+    record(ui, label, rect);
+    if ui.is_rect_visible(rect) {
+        let painter = ui.painter();
+        painter.rect(
+            rect,
+            8.0,
+            p.field_fill,
+            Stroke::new(2.0, p.border),
+            egui::StrokeKind::Inside,
+        );
+        let boxr = egui::Rect::from_center_size(
+            egui::pos2(rect.left() + 40.0, rect.center().y),
+            Vec2::splat(40.0),
+        );
+        painter.rect(
+            boxr,
+            6.0,
+            if now { p.selected_fill } else { p.field_fill },
+            Stroke::new(3.0, p.text),
+            egui::StrokeKind::Inside,
+        );
+        if now {
+            // A drawn tick: no font needed, the same in every theme.
+            let a = boxr.left_center() + Vec2::new(8.0, 0.0);
+            let b = boxr.center_bottom() + Vec2::new(-3.0, -9.0);
+            let c = boxr.right_top() + Vec2::new(-7.0, 8.0);
+            painter.line_segment([a, b], Stroke::new(5.0, p.selected_text));
+            painter.line_segment([b, c], Stroke::new(5.0, p.selected_text));
+        }
+        painter.galley(
+            egui::pos2(rect.left() + 80.0, rect.center().y - galley.size().y / 2.0),
+            galley,
+            p.text,
+        );
+    }
+    response
+}
+
+/// A boxed message: the outcome of an action, or what went wrong.
+pub fn notice(ui: &mut Ui, fill: Color32, color: Color32, text: &str) {
+    egui::Frame::new()
+        .fill(fill)
+        .stroke(Stroke::new(2.0, color))
+        .corner_radius(10.0)
+        .inner_margin(16.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(text).color(color).strong());
+        });
+}
+
+/// A whole card as one button: a title and lines under it, with a "choose" cue.
+/// `label` is what a screen reader says (and what the tests look for).
+pub fn card(
+    ui: &mut Ui,
+    p: &Palette,
+    title: &str,
+    lines: &[(String, Color32)],
+    cue: &str,
+    size: Vec2,
+    label: &str,
+) -> Response {
+    let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+    response.widget_info(|| WidgetInfo::labeled(Role::Button, true, label));
+    record(ui, label, rect);
+    if ui.is_rect_visible(rect) {
+        let painter = ui.painter();
+        painter.rect(
+            rect,
+            12.0,
+            p.field_fill,
+            Stroke::new(2.0, p.border),
+            egui::StrokeKind::Inside,
+        );
+        let body = ui.style().text_styles[&egui::TextStyle::Body].size;
+        let cue_galley = painter.layout_no_wrap(
+            cue.to_owned(),
+            FontId::proportional(body * 1.1),
+            p.primary_text,
+        );
+        let cue_rect = egui::Rect::from_min_size(
+            egui::pos2(
+                rect.right() - cue_galley.size().x - 48.0,
+                rect.center().y - BUTTON_HEIGHT / 2.0,
+            ),
+            Vec2::new(cue_galley.size().x + 32.0, BUTTON_HEIGHT),
+        );
+        let text_width = (cue_rect.left() - rect.left() - 40.0).max(100.0);
+        let mut y = rect.top() + 12.0;
+        let title_galley = painter.layout(
+            title.to_owned(),
+            FontId::proportional(body * 1.2),
+            p.text,
+            text_width,
+        );
+        let title_height = title_galley.size().y;
+        painter.galley(egui::pos2(rect.left() + 20.0, y), title_galley, p.text);
+        y += title_height + 4.0;
+        for (line, color) in lines {
+            let galley =
+                painter.layout(line.clone(), FontId::proportional(body), *color, text_width);
+            let h = galley.size().y;
+            painter.galley(egui::pos2(rect.left() + 20.0, y), galley, *color);
+            y += h + 2.0;
+        }
+        painter.rect(
+            cue_rect,
+            10.0,
+            p.primary_fill,
+            Stroke::new(2.0, p.border),
+            egui::StrokeKind::Inside,
+        );
+        painter.galley(
+            cue_rect.center() - cue_galley.size() / 2.0,
+            cue_galley,
+            p.primary_text,
+        );
+    }
+    response
+}
