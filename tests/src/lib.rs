@@ -4,6 +4,7 @@
 pub mod bins;
 pub mod harness;
 pub mod proxy;
+pub mod ui;
 pub mod window;
 pub mod wire;
 

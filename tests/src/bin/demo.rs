@@ -20,6 +20,9 @@ struct Args {
     data: PathBuf,
     #[arg(long, default_value = "127.0.0.1:7878")]
     listen: std::net::SocketAddr,
+    /// Do not open the kiosk's touch app, only the server and the command line.
+    #[arg(long)]
+    no_window: bool,
 }
 
 fn main() -> Result<()> {
@@ -83,6 +86,28 @@ fn main() -> Result<()> {
     println!("  cargo run -p blisko-kiosk -- --data {data}/kiosk sync");
     println!("  cargo run -p blisko-sync-server -- --data {data}/server roster --class ID");
     println!("  cargo run -p blisko-sync-server -- --data {data}/server kiosk list");
+    let display =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    // The touch app on the same kiosk store, syncing in the background; Ctrl-C stops
+    // both (they share the terminal's process group).
+    let _app = if display && !args.no_window {
+        let child = std::process::Command::new(blisko_tests::kiosk_bin())
+            .arg("--data")
+            .arg(&kiosk_dir)
+            .spawn()
+            .context("open the kiosk app")?;
+        println!();
+        println!(
+            "The kiosk's touch app is open. Staff mode: the \"Obsługa\" button, PIN {}.",
+            blisko_shared::demo::DEMO_STAFF_PIN
+        );
+        Some(child)
+    } else {
+        println!();
+        println!("No desktop here (DISPLAY is not set): the touch app is not opened.");
+        println!("  With one: cargo run -p blisko-kiosk -- --data {data}/kiosk");
+        None
+    };
     println!();
     println!("The server runs until Ctrl-C.");
     server.wait()

@@ -2,170 +2,17 @@
 //! their accessible names (egui_kittest), typing on the on-screen keyboard, a clock the
 //! test moves. Every screen visited is also checked for touch targets under 48x48.
 
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use eframe::egui::{Role, Vec2};
+use eframe::egui::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{By, NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 
-use blisko_kiosk::app::session::IdleTimeouts;
-use blisko_kiosk::app::{Action, AppOptions, KioskApp, Screen};
-use blisko_kiosk::kiosk::{Kiosk, RegistrationForm, WallClock};
+use blisko_kiosk::app::{Action, KioskApp, Screen};
+use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_shared::demo::DEMO_STAFF_PIN;
-
-/// A clock the test moves: Monday 23 November 2026, noon UTC, to start.
-#[derive(Clone)]
-struct TestClock(Arc<AtomicU64>);
-
-impl TestClock {
-    fn monday() -> TestClock {
-        let ms = "2026-11-23T12:00:00Z"
-            .parse::<jiff::Timestamp>()
-            .expect("a valid timestamp")
-            .as_millisecond() as u64;
-        TestClock(Arc::new(AtomicU64::new(ms)))
-    }
-
-    fn wall(&self) -> WallClock {
-        let t = self.0.clone();
-        Arc::new(move || t.load(Ordering::SeqCst))
-    }
-
-    fn advance_s(&self, seconds: u64) {
-        self.0.fetch_add(seconds * 1000, Ordering::SeqCst);
-    }
-}
-
-const IDLE: IdleTimeouts = IdleTimeouts {
-    idle_ms: 60_000,
-    warning_ms: 30_000,
+use blisko_tests::ui::{
+    TestClock, assert_targets, demo_app as app, harness_on, has_text, screen_name, tap,
+    tap_containing, tick, type_into,
 };
-
-struct Kit {
-    _dir: tempfile::TempDir,
-    clock: TestClock,
-}
-
-/// A demo kiosk of the MAL branch, and the app on it, in a 1280x1024 window.
-fn app() -> (Kit, Harness<'static, KioskApp>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = TestClock::monday();
-    Kiosk::setup_demo(dir.path(), "MAL", clock.wall()).expect("demo kiosk");
-    let harness = harness_on(dir.path(), &clock);
-    (Kit { _dir: dir, clock }, harness)
-}
-
-fn harness_on(dir: &Path, clock: &TestClock) -> Harness<'static, KioskApp> {
-    let mut options = AppOptions::new(dir);
-    options.clock = clock.wall();
-    options.idle = IDLE;
-    let app = KioskApp::new(options).expect("the app opens");
-    let mut harness = Harness::builder()
-        .with_size(Vec2::new(1280.0, 1024.0))
-        .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
-    harness.run();
-    harness
-}
-
-/// Tap the button (or tile, or card) with exactly this accessible name.
-fn tap(h: &mut Harness<'_, KioskApp>, label: &str) {
-    h.get_by_role_and_label(Role::Button, label).click();
-    h.run();
-    assert_targets(h);
-}
-
-/// Tap the one button whose accessible name contains `part` (a class card, say).
-/// Turns pages of a list until it is there, as a person would.
-fn tap_containing(h: &mut Harness<'_, KioskApp>, part: &str) {
-    for _ in 0..50 {
-        if h.query(By::new().role(Role::Button).label_contains(part))
-            .is_some()
-        {
-            break;
-        }
-        match ["Następna strona", "Next page"]
-            .into_iter()
-            .find(|next| h.query_by_role_and_label(Role::Button, next).is_some())
-        {
-            Some(next) => tap(h, next),
-            None => break,
-        }
-    }
-    h.get(By::new().role(Role::Button).label_contains(part))
-        .click();
-    h.run();
-    assert_targets(h);
-}
-
-fn tick(h: &mut Harness<'_, KioskApp>, label: &str) {
-    h.get_by_role_and_label(Role::CheckBox, label).click();
-    h.run();
-}
-
-fn has_text(h: &Harness<'_, KioskApp>, part: &str) -> bool {
-    h.query_by_label_contains(part).is_some()
-}
-
-/// Type on the on-screen keyboard, key by key, into the field called `field`.
-fn type_into(h: &mut Harness<'_, KioskApp>, field: &str, text: &str) {
-    h.get_by_role_and_label(Role::TextInput, field).click();
-    h.run();
-    for c in text.chars() {
-        let key = match c {
-            ' ' => "Spacja".to_owned(),
-            c => c.to_string(),
-        };
-        if h.query_by_role_and_label(Role::Button, &key).is_none() {
-            // The keyboard shows the other case: flip it.
-            tap(h, "Wielkie litery");
-        }
-        tap(h, &key);
-    }
-    let typed = h
-        .get_by_role_and_label(Role::TextInput, field)
-        .value()
-        .unwrap_or_default();
-    assert!(typed.ends_with(text), "typed {typed:?} into {field}");
-}
-
-/// Every widget a finger can touch is at least 48x48 points.
-fn assert_targets(h: &Harness<'_, KioskApp>) {
-    let clickable = h.query_all_by(|n| {
-        matches!(
-            n.role(),
-            Role::Button | Role::CheckBox | Role::TextInput | Role::RadioButton | Role::Link
-        )
-    });
-    let mut count = 0;
-    for node in clickable {
-        let r = node.rect();
-        count += 1;
-        assert!(
-            r.width() >= 48.0 && r.height() >= 48.0,
-            "{:?} {:?} is {}x{} on {:?}",
-            node.accesskit_node().role(),
-            node.accesskit_node().label(),
-            r.width(),
-            r.height(),
-            screen_name(h.state().screen())
-        );
-    }
-    assert!(
-        count > 0,
-        "no touch targets on {:?}",
-        screen_name(h.state().screen())
-    );
-}
-
-fn screen_name(screen: &Screen) -> String {
-    format!("{screen:?}")
-        .split([' ', '{', '('])
-        .next()
-        .unwrap_or("")
-        .to_owned()
-}
 
 /// Register a person for "Pilates" through the screens, up to the receipt.
 fn register_for_yoga(h: &mut Harness<'_, KioskApp>, given: &str, family: &str) {
@@ -529,4 +376,75 @@ fn an_empty_store_offers_the_demo_catalogue() {
     assert!(matches!(h.state().screen(), Screen::Home));
     let kiosk = h.state().kiosk().expect("set up").lock().expect("lock");
     assert_eq!(kiosk.identity().branch_code, "SI");
+}
+
+#[test]
+fn staff_enroll_an_empty_kiosk_with_a_server_and_sync_from_staff_mode() {
+    use blisko_tests::harness::{ServerProcess, branch_id};
+    let work = tempfile::tempdir().expect("tempdir");
+    let server_data = work.path().join("server");
+    let server = ServerProcess::start(&server_data, true).expect("server");
+    let mal = branch_id(&server_data, "MAL").expect("branch");
+    let added = server
+        .admin(&["kiosk", "add", "--branch", &mal])
+        .expect("kiosk add");
+    let code = added["code"].as_str().expect("code").to_owned();
+
+    let clock = TestClock::monday();
+    let kiosk_dir = work.path().join("kiosk");
+    let mut h = harness_on(&kiosk_dir, &clock);
+    tap(&mut h, "Połącz z serwerem");
+    // The address field is active first; letters, digits, ':' '/' and '.' are keys.
+    type_into(&mut h, "Adres serwera", &server.url());
+    h.get_by_role_and_label(Role::TextInput, "Kod rejestracji kiosku")
+        .click();
+    h.run();
+    type_into(&mut h, "Kod rejestracji kiosku", &code.to_lowercase());
+    tap(&mut h, "Połącz");
+    assert!(
+        matches!(h.state().screen(), Screen::Home),
+        "{:?}",
+        h.state().notice()
+    );
+
+    // A registration at the kiosk, then "sync now" from staff mode: the server has it.
+    // The background sync brings the branch's catalogue at once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let class = loop {
+        let classes = {
+            let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
+            kiosk.classes().expect("classes")
+        };
+        if let Some(c) = classes.first() {
+            break c.id.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the catalogue arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    register_directly(&h, &class, "Anna", "Nowak");
+    tap(&mut h, "Obsługa");
+    for c in DEMO_STAFF_PIN.chars() {
+        tap(&mut h, &c.to_string());
+    }
+    tap(&mut h, "Wejdź");
+    tap(&mut h, "Synchronizacja");
+    tap(&mut h, "Synchronizuj teraz");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let roster = blisko_tests::harness::server_roster(&server, &class).expect("roster");
+        if roster.len() == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the registration reached the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The state on screen follows: pending changes drop to 0 after the sync.
+    h.run();
+    assert!(has_text(&h, &server.url()));
 }

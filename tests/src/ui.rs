@@ -1,0 +1,171 @@
+//! Driving the touch app in tests (egui_kittest): taps on widgets found by their
+//! accessible names, typing on the on-screen keyboard, a clock the test moves, and the
+//! 48-point check of every touch target on screen.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use eframe::egui::{Role, Vec2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{By, NodeT, Queryable};
+
+use blisko_kiosk::app::session::IdleTimeouts;
+use blisko_kiosk::app::{AppOptions, KioskApp, Screen};
+use blisko_kiosk::kiosk::{Kiosk, WallClock};
+
+/// A clock the test moves: Monday 23 November 2026, noon UTC, to start.
+#[derive(Clone)]
+pub struct TestClock(Arc<AtomicU64>);
+
+impl TestClock {
+    pub fn monday() -> TestClock {
+        let ms = "2026-11-23T12:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .expect("a valid timestamp")
+            .as_millisecond() as u64;
+        TestClock(Arc::new(AtomicU64::new(ms)))
+    }
+
+    pub fn wall(&self) -> WallClock {
+        let t = self.0.clone();
+        Arc::new(move || t.load(Ordering::SeqCst))
+    }
+
+    pub fn advance_s(&self, seconds: u64) {
+        self.0.fetch_add(seconds * 1000, Ordering::SeqCst);
+    }
+}
+
+pub const IDLE: IdleTimeouts = IdleTimeouts {
+    idle_ms: 60_000,
+    warning_ms: 30_000,
+};
+
+pub struct Kit {
+    pub dir: tempfile::TempDir,
+    pub clock: TestClock,
+}
+
+/// A demo kiosk of the MAL branch, and the app on it, in a 1280x1024 window.
+pub fn demo_app() -> (Kit, Harness<'static, KioskApp>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = TestClock::monday();
+    Kiosk::setup_demo(dir.path(), "MAL", clock.wall()).expect("demo kiosk");
+    let harness = harness_on(dir.path(), &clock);
+    (Kit { dir, clock }, harness)
+}
+
+pub fn harness_on(dir: &Path, clock: &TestClock) -> Harness<'static, KioskApp> {
+    let mut options = AppOptions::new(dir);
+    options.clock = clock.wall();
+    options.idle = IDLE;
+    let app = KioskApp::new(options).expect("the app opens");
+    let mut harness = Harness::builder()
+        .with_size(Vec2::new(1280.0, 1024.0))
+        .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
+    harness.run();
+    harness
+}
+
+/// Tap the button (or tile, or card) with exactly this accessible name.
+pub fn tap(h: &mut Harness<'_, KioskApp>, label: &str) {
+    h.get_by_role_and_label(Role::Button, label).click();
+    h.run();
+    assert_targets(h);
+}
+
+/// Tap the one button whose accessible name contains `part` (a class card, say).
+/// Turns pages of a list until it is there, as a person would.
+pub fn tap_containing(h: &mut Harness<'_, KioskApp>, part: &str) {
+    for _ in 0..50 {
+        if h.query(By::new().role(Role::Button).label_contains(part))
+            .is_some()
+        {
+            break;
+        }
+        match ["Następna strona", "Next page"]
+            .into_iter()
+            .find(|next| h.query_by_role_and_label(Role::Button, next).is_some())
+        {
+            Some(next) => tap(h, next),
+            None => break,
+        }
+    }
+    h.get(By::new().role(Role::Button).label_contains(part))
+        .click();
+    h.run();
+    assert_targets(h);
+}
+
+pub fn tick(h: &mut Harness<'_, KioskApp>, label: &str) {
+    h.get_by_role_and_label(Role::CheckBox, label).click();
+    h.run();
+}
+
+pub fn has_text(h: &Harness<'_, KioskApp>, part: &str) -> bool {
+    h.query_by_label_contains(part).is_some()
+}
+
+/// Type on the on-screen keyboard, key by key, into the field called `field`.
+pub fn type_into(h: &mut Harness<'_, KioskApp>, field: &str, text: &str) {
+    h.get_by_role_and_label(Role::TextInput, field).click();
+    h.run();
+    for c in text.chars() {
+        let key = match c {
+            ' ' => "Spacja".to_owned(),
+            c => c.to_string(),
+        };
+        if h.query_by_role_and_label(Role::Button, &key).is_none() {
+            // The keyboard shows the other case: flip it.
+            tap(h, "Wielkie litery");
+        }
+        tap(h, &key);
+    }
+    let typed = h
+        .get_by_role_and_label(Role::TextInput, field)
+        .value()
+        .unwrap_or_default();
+    // Code fields show capitals whatever was typed.
+    assert!(
+        typed.to_lowercase().ends_with(&text.to_lowercase()),
+        "typed {typed:?} into {field}"
+    );
+}
+
+/// Every widget a finger can touch is at least 48x48 points.
+pub fn assert_targets(h: &Harness<'_, KioskApp>) {
+    let clickable = h.query_all_by(|n| {
+        matches!(
+            n.role(),
+            Role::Button | Role::CheckBox | Role::TextInput | Role::RadioButton | Role::Link
+        )
+    });
+    let mut count = 0;
+    for node in clickable {
+        let r = node.rect();
+        count += 1;
+        assert!(
+            r.width() >= 48.0 && r.height() >= 48.0,
+            "{:?} {:?} is {}x{} on {:?}",
+            node.accesskit_node().role(),
+            node.accesskit_node().label(),
+            r.width(),
+            r.height(),
+            screen_name(h.state().screen())
+        );
+    }
+    assert!(
+        count > 0,
+        "no touch targets on {:?}",
+        screen_name(h.state().screen())
+    );
+}
+
+pub fn screen_name(screen: &Screen) -> String {
+    format!("{screen:?}")
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
