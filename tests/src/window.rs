@@ -144,8 +144,10 @@ impl<'x> KioskWindow<'x> {
     pub fn open(x: &'x Xvfb, data: &Path, work: &Path, size: (u32, u32)) -> Result<Self> {
         let map = work.join("ui-map.json");
         let _ = std::fs::remove_file(&map);
+        // Found (and under `cargo run`, built) before the clock starts.
+        let bin = kiosk_bin();
         let started = Instant::now();
-        let child = Command::new(kiosk_bin())
+        let child = Command::new(bin)
             .arg("--data")
             .arg(data)
             .args(["--size", &format!("{}x{}", size.0, size.1)])

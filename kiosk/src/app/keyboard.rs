@@ -63,15 +63,7 @@ impl Keyboard {
                     _ => CODE_ROWS.to_vec(),
                 };
                 for row in rows {
-                    ui.horizontal(|ui| {
-                        for c in row.chars() {
-                            let c = if self.shift { upper(c) } else { c };
-                            let label = c.to_string();
-                            if widgets::button(ui, p, &label, Kind::Secondary, key_w).clicked() {
-                                pressed = Some((label, Press::Char(c)));
-                            }
-                        }
-                    });
+                    ui.horizontal(|ui| char_row(ui, p, row, self.shift, key_w, &mut pressed));
                 }
                 ui.horizontal(|ui| {
                     let shift_kind = if self.shift {
@@ -83,58 +75,45 @@ impl Keyboard {
                     {
                         self.shift = !self.shift;
                     }
-                    if widgets::button(ui, p, T::Space.tr(lang), Kind::Secondary, key_w * 4.0)
-                        .clicked()
-                    {
-                        pressed = Some((" ".into(), Press::Char(' ')));
-                    }
-                    if widgets::button(ui, p, T::Erase.tr(lang), Kind::Secondary, key_w * 2.0)
-                        .clicked()
-                    {
-                        pressed = Some(("⌫".into(), Press::Backspace));
-                    }
-                    if widgets::button(
+                    key(
                         ui,
                         p,
-                        T::HideKeyboard.tr(lang),
-                        Kind::Secondary,
+                        T::Space.tr(lang),
+                        Press::Char(' '),
+                        key_w * 4.0,
+                        &mut pressed,
+                    );
+                    key(
+                        ui,
+                        p,
+                        T::Erase.tr(lang),
+                        Press::Backspace,
                         key_w * 2.0,
-                    )
-                    .clicked()
-                    {
-                        pressed = Some(("hide".into(), Press::Hide));
-                    }
+                        &mut pressed,
+                    );
+                    let hide = T::HideKeyboard.tr(lang);
+                    key(ui, p, hide, Press::Hide, key_w * 2.0, &mut pressed);
                 });
             }
             Layout::Digits => {
                 let key_w = 96.0;
                 for row in DIGIT_ROWS {
                     ui.horizontal(|ui| {
-                        for c in row.chars() {
-                            let label = c.to_string();
-                            if widgets::button(ui, p, &label, Kind::Secondary, key_w).clicked() {
-                                pressed = Some((label, Press::Char(c)));
-                            }
-                        }
-                        if row == "+0"
-                            && widgets::button(ui, p, T::Erase.tr(lang), Kind::Secondary, key_w)
-                                .clicked()
-                        {
-                            pressed = Some(("⌫".into(), Press::Backspace));
+                        char_row(ui, p, row, false, key_w, &mut pressed);
+                        if row == "+0" {
+                            key(
+                                ui,
+                                p,
+                                T::Erase.tr(lang),
+                                Press::Backspace,
+                                key_w,
+                                &mut pressed,
+                            );
                         }
                     });
                 }
-                if widgets::button(
-                    ui,
-                    p,
-                    T::HideKeyboard.tr(lang),
-                    Kind::Secondary,
-                    key_w * 3.0,
-                )
-                .clicked()
-                {
-                    pressed = Some(("hide".into(), Press::Hide));
-                }
+                let hide = T::HideKeyboard.tr(lang);
+                key(ui, p, hide, Press::Hide, key_w * 3.0, &mut pressed);
             }
         }
         let (label, press) = pressed?;
@@ -149,6 +128,35 @@ impl Keyboard {
             self.shift = false;
         }
         Some(press)
+    }
+}
+
+/// One key; a tap records what it types and the key's name (for the bounce check).
+fn key(
+    ui: &mut Ui,
+    p: &Palette,
+    label: &str,
+    press: Press,
+    width: f32,
+    pressed: &mut Option<(String, Press)>,
+) {
+    if widgets::button(ui, p, label, Kind::Secondary, width).clicked() {
+        *pressed = Some((label.to_owned(), press));
+    }
+}
+
+/// A row of character keys, in capitals when `shift` is on.
+fn char_row(
+    ui: &mut Ui,
+    p: &Palette,
+    row: &str,
+    shift: bool,
+    width: f32,
+    pressed: &mut Option<(String, Press)>,
+) {
+    for c in row.chars() {
+        let c = if shift { upper(c) } else { c };
+        key(ui, p, &c.to_string(), Press::Char(c), width, pressed);
     }
 }
 

@@ -122,6 +122,20 @@ fn build_store(dir: &Path, args: &Args) -> Result<SessionId> {
     Ok(roll_call_session.id)
 }
 
+/// CPU time of the calling thread.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 struct Frames {
     ctx: egui::Context,
     time: f64,
@@ -142,13 +156,14 @@ impl Frames {
         }
     }
 
-    /// One frame: layout, painting and tessellation. Returns its duration.
+    /// One frame: layout, painting and tessellation. Returns the CPU time this thread
+    /// spent on it (not wall time, so other processes on the machine do not count).
     fn frame(&mut self, app: &mut KioskApp, events: Vec<egui::Event>) -> Duration {
         let input = self.input(events);
-        let start = Instant::now();
+        let start = thread_cpu_time();
         let output = self.ctx.run_ui(input, |ui| app.show(ui));
         let primitives = self.ctx.tessellate(output.shapes, output.pixels_per_point);
-        let elapsed = start.elapsed();
+        let elapsed = thread_cpu_time().saturating_sub(start);
         std::hint::black_box(primitives);
         elapsed
     }
@@ -193,6 +208,7 @@ fn main() -> Result<()> {
     let started = Instant::now();
     let mut app = KioskApp::new(options)?;
     frames.frame(&mut app, Vec::new());
+    // Wall time here: opening the store waits on the disk too.
     let in_process_first_frame_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     app.handle(Action::OpenClasses);
