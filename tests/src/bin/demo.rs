@@ -78,7 +78,8 @@ fn main() -> Result<()> {
 
     let data = args.data.display();
     println!();
-    println!("Try, in another terminal:");
+    println!("Try, in another terminal (the kiosk's commands while its app is closed: one");
+    println!("process at a time uses a kiosk's folder):");
     println!("  cargo run -p blisko-kiosk -- --data {data}/kiosk --lang en classes");
     println!(
         "  cargo run -p blisko-kiosk -- --data {data}/kiosk register --class ID --given Anna --family Nowak --birth-year 1950 --consent"
