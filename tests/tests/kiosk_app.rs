@@ -15,7 +15,7 @@ use blisko_tests::ui::{
 };
 
 /// Register a person for "Pilates" through the screens, up to the receipt.
-fn register_for_yoga(h: &mut Harness<'_, KioskApp>, given: &str, family: &str) {
+fn register_for_pilates(h: &mut Harness<'_, KioskApp>, given: &str, family: &str) {
     tap(h, "Zapisz się na zajęcia");
     tap_containing(h, "Pilates");
     type_into(h, "Imię", given);
@@ -57,7 +57,7 @@ fn register_directly(h: &Harness<'_, KioskApp>, class: &str, given: &str, family
 fn a_resident_registers_and_is_told_the_seat_is_confirmed() {
     let (_kit, mut h) = app();
     assert_targets(&h);
-    register_for_yoga(&mut h, "Łucja", "Żółkiewska");
+    register_for_pilates(&mut h, "Łucja", "Żółkiewska");
     assert!(has_text(&h, "Masz miejsce!"));
     let Screen::Registered { receipt } = h.state().screen() else {
         panic!("not on the receipt: {:?}", screen_name(h.state().screen()));
@@ -84,7 +84,7 @@ fn a_resident_past_the_last_seat_is_told_the_waiting_list_position() {
         let family = format!("Nowak{}", char::from(b'a' + i as u8));
         register_directly(&h, &pilates, "Anna", &family);
     }
-    register_for_yoga(&mut h, "Jan", "Kowalski");
+    register_for_pilates(&mut h, "Jan", "Kowalski");
     assert!(has_text(
         &h,
         "Jesteś na liście rezerwowej — Miejsce na liście: 1"
@@ -378,11 +378,17 @@ fn an_empty_store_offers_the_demo_catalogue() {
     assert_eq!(kiosk.identity().branch_code, "SI");
 }
 
-#[test]
-fn staff_enroll_an_empty_kiosk_with_a_server_and_sync_from_staff_mode() {
+/// A server with the demo catalogue, and the app on an empty kiosk folder enrolled with
+/// it through the set-up screens; returns once the catalogue has arrived.
+fn enrolled_app(
+    work: &std::path::Path,
+    clock: &TestClock,
+) -> (
+    blisko_tests::harness::ServerProcess,
+    Harness<'static, KioskApp>,
+) {
     use blisko_tests::harness::{ServerProcess, branch_id};
-    let work = tempfile::tempdir().expect("tempdir");
-    let server_data = work.path().join("server");
+    let server_data = work.join("server");
     let server = ServerProcess::start(&server_data, true).expect("server");
     let mal = branch_id(&server_data, "MAL").expect("branch");
     let added = server
@@ -390,9 +396,7 @@ fn staff_enroll_an_empty_kiosk_with_a_server_and_sync_from_staff_mode() {
         .expect("kiosk add");
     let code = added["code"].as_str().expect("code").to_owned();
 
-    let clock = TestClock::monday();
-    let kiosk_dir = work.path().join("kiosk");
-    let mut h = harness_on(&kiosk_dir, &clock);
+    let mut h = harness_on(&work.join("kiosk"), clock);
     tap(&mut h, "Połącz z serwerem");
     // The address field is active first; letters, digits, ':' '/' and '.' are keys.
     type_into(&mut h, "Adres serwera", &server.url());
@@ -406,24 +410,37 @@ fn staff_enroll_an_empty_kiosk_with_a_server_and_sync_from_staff_mode() {
         "{:?}",
         h.state().notice()
     );
-
-    // A registration at the kiosk, then "sync now" from staff mode: the server has it.
     // The background sync brings the branch's catalogue at once.
+    wait_until(&mut h, "the catalogue arrived", |h| {
+        let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
+        !kiosk.classes().expect("classes").is_empty()
+    });
+    (server, h)
+}
+
+fn wait_until(
+    h: &mut Harness<'_, KioskApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, KioskApp>) -> bool,
+) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let class = loop {
-        let classes = {
-            let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
-            kiosk.classes().expect("classes")
-        };
-        if let Some(c) = classes.first() {
-            break c.id.to_string();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the catalogue arrived"
-        );
+    while !done(h) {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
         std::thread::sleep(std::time::Duration::from_millis(100));
+        h.run();
+    }
+}
+
+#[test]
+fn staff_enroll_an_empty_kiosk_with_a_server_and_sync_from_staff_mode() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let clock = TestClock::monday();
+    let (server, mut h) = enrolled_app(work.path(), &clock);
+    let class = {
+        let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
+        kiosk.classes().expect("classes")[0].id.to_string()
     };
+    // A registration at the kiosk, then "sync now" from staff mode: the server has it.
     register_directly(&h, &class, "Anna", "Nowak");
     tap(&mut h, "Obsługa");
     for c in DEMO_STAFF_PIN.chars() {
@@ -431,20 +448,40 @@ fn staff_enroll_an_empty_kiosk_with_a_server_and_sync_from_staff_mode() {
     }
     tap(&mut h, "Wejdź");
     tap(&mut h, "Synchronizacja");
-    tap(&mut h, "Synchronizuj teraz");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let roster = blisko_tests::harness::server_roster(&server, &class).expect("roster");
-        if roster.len() == 1 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the registration reached the server"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    // The state on screen follows: pending changes drop to 0 after the sync.
-    h.run();
     assert!(has_text(&h, &server.url()));
+    tap(&mut h, "Synchronizuj teraz");
+    wait_until(&mut h, "the registration reached the server", |_| {
+        blisko_tests::harness::server_roster(&server, &class)
+            .expect("roster")
+            .len()
+            == 1
+    });
+}
+
+#[test]
+fn online_a_waiting_resident_sees_the_pool_seat_the_server_grants() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let clock = TestClock::monday();
+    let (_server, mut h) = enrolled_app(work.path(), &clock);
+    // The server gives this new kiosk no allotment: offline it could only put people on
+    // the waiting list; online the sync right after claims a seat from the pool.
+    {
+        let pilates = pilates_id(&h);
+        let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
+        let own = kiosk
+            .store()
+            .allotments(pilates.parse().expect("class id"))
+            .expect("allotments")
+            .get(&kiosk.identity().kiosk_id)
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(own, 0, "a seat can only come from the server's pool");
+    }
+    register_for_pilates(&mut h, "Anna", "Nowak");
+    wait_until(
+        &mut h,
+        "the receipt shows the pool seat",
+        |h| matches!(h.state().screen(), Screen::Registered { receipt } if receipt.status == "confirmed"),
+    );
+    assert!(has_text(&h, "Masz miejsce!"));
 }

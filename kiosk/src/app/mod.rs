@@ -520,6 +520,20 @@ impl KioskApp {
                     };
                 }
             }
+            // Online, a waiting resident may get a seat from the server's shared pool in
+            // the sync right after registering: the receipt shows the good news.
+            Screen::Registered { receipt } if receipt.status == "waitlisted" => {
+                let (code, id) = (receipt.resident_code.clone(), receipt.registration_id);
+                let now = self.with_kiosk(|k| k.resident(&code)).ok().and_then(|o| {
+                    o.registrations
+                        .into_iter()
+                        .find(|r| r.registration_id == id)
+                });
+                if let (Some(now), Screen::Registered { receipt }) = (now, &mut self.screen) {
+                    receipt.status = now.status;
+                    receipt.position = now.position;
+                }
+            }
             _ => {}
         }
     }
