@@ -364,7 +364,9 @@ impl Central {
             let Some(doc) = load(&db, want.doc)? else {
                 return Err(CentralError::NotFound(want.doc.to_string()));
             };
-            let changes = doc.changes_since(&from_heads(&want.have));
+            let changes = doc
+                .changes_since(&from_heads(&want.have))
+                .map_err(CentralError::Document)?;
             budget += changes.len();
             pulled.push(DocChanges {
                 doc: want.doc,

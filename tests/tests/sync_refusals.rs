@@ -242,7 +242,9 @@ fn stored(kiosk: &Mutex<Kiosk>, key: DocKey, writer: KioskId) -> Result<Doc> {
 fn changes_after(doc: &Doc, before: &[blisko_shared::docs::ChangeHash]) -> DocChanges {
     DocChanges {
         doc: doc.key(),
-        changes: doc.changes_since(before),
+        changes: doc
+            .changes_since(before)
+            .expect("changes of a valid document"),
         heads: to_heads(&doc.heads()),
     }
 }

@@ -127,7 +127,7 @@ impl Kiosk {
             let Some(doc) = self.stored_doc(pending.key)? else {
                 continue;
             };
-            let changes = doc.changes_since(&pending.server_heads);
+            let changes = doc.changes_since(&pending.server_heads)?;
             if !push.is_empty() && bytes + changes.len() > PUSH_BUDGET_BYTES {
                 break;
             }
