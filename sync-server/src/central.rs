@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use blisko_shared::codes;
 use blisko_shared::demo;
 use blisko_shared::docs::{
-    ActorId, CatalogDoc, CatalogEdit, ChangeHash, Doc, DocError, DocKey, IntakeDoc, PersonDoc,
+    ActorId, CatalogDoc, CatalogEdit, ChangeHash, Doc, DocError, DocKey, IntakeDoc, PeopleDoc,
     RosterDoc, RosterEdit, actor_for,
 };
 use blisko_shared::hlc::{Hlc, HlcClock};
@@ -539,7 +539,7 @@ fn project_catalog(db: &Db<'_>, catalog: &Catalog) -> Result<()> {
     Ok(())
 }
 
-/// Decoded rosters and catalogs, kept between requests: loading a big roster from its
+/// Decoded rosters, catalogs and people, kept between requests: loading a big roster from its
 /// bytes costs far more than copying it. An entry is used only while the heads stored
 /// in the database are the entry's heads, so a rolled-back request or an admin command
 /// in another process never serves stale content. Requests take turns (one store
@@ -548,7 +548,10 @@ static DOC_CACHE: LazyLock<Mutex<HashMap<DocKey, Doc>>> = LazyLock::new(Default:
 const DOC_CACHE_MAX: usize = 512;
 
 fn cacheable(key: DocKey) -> bool {
-    matches!(key, DocKey::Roster(_) | DocKey::Catalog(_))
+    matches!(
+        key,
+        DocKey::Roster(_) | DocKey::Catalog(_) | DocKey::People(..)
+    )
 }
 
 fn remember(doc: &Doc) {
@@ -643,7 +646,14 @@ fn apply_push(
                 )));
             }
         }
-        DocKey::Person(_) | DocKey::Intake(_) => {
+        DocKey::People(owner, _) => {
+            if owner != kiosk.id {
+                return Err(CentralError::Forbidden(format!(
+                    "{key} belongs to another kiosk"
+                )));
+            }
+        }
+        DocKey::Intake(_) => {
             if let Some(info) = &info
                 && info.owner_kiosk != Some(kiosk.id)
             {
@@ -664,31 +674,29 @@ fn apply_push(
             .map_err(from_kiosk)?,
     };
     // The content must agree with the branch the document is filed under.
-    let content_branch = match key {
-        DocKey::Person(_) => Some(
-            PersonDoc::from_doc(doc.clone())
-                .and_then(|p| p.read())
-                .map_err(from_kiosk)?
-                .home_branch,
-        ),
-        DocKey::Intake(_) => Some(
+    let content_branches = match key {
+        DocKey::People(..) => PeopleDoc::from_doc(doc.clone())
+            .and_then(|p| p.persons())
+            .map_err(from_kiosk)?
+            .into_iter()
+            .map(|p| p.home_branch)
+            .collect(),
+        DocKey::Intake(_) => vec![
             IntakeDoc::from_doc(doc.clone())
                 .and_then(|i| i.read())
                 .map_err(from_kiosk)?
                 .branch_id,
-        ),
-        _ => None,
+        ],
+        _ => Vec::new(),
     };
-    if let Some(branch) = content_branch
-        && branch != kiosk.branch_id
-    {
+    if content_branches.iter().any(|b| *b != kiosk.branch_id) {
         return Err(CentralError::Forbidden(format!(
             "{key} names another branch"
         )));
     }
     match info {
         None => {
-            let owner = matches!(key, DocKey::Person(_) | DocKey::Intake(_)).then_some(kiosk.id);
+            let owner = matches!(key, DocKey::People(..) | DocKey::Intake(_)).then_some(kiosk.id);
             let snapshot = doc.save();
             db.insert_document(
                 key,

@@ -17,7 +17,9 @@ use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_kiosk::sync::{APP_VERSION, SyncClient, SyncError};
-use blisko_shared::docs::{CatalogDoc, CatalogEdit, Doc, DocKey, PersonDoc, RosterDoc, RosterEdit};
+use blisko_shared::docs::{
+    CatalogDoc, CatalogEdit, Doc, DocKey, PeopleDoc, RosterDoc, RosterEdit, people_key,
+};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId};
 use blisko_shared::model::Registration;
@@ -455,20 +457,24 @@ fn writes_a_kiosk_may_not_make_are_forbidden() -> Result<()> {
     )?;
 
     // Kiosk A's person, edited by kiosk B of the same branch (B holds a copy).
-    let person_key =
+    let people_key_of_a =
         w.b.lock()
             .expect("kiosk")
             .store()
-            .doc_keys("person")?
+            .doc_keys("people")?
             .into_iter()
-            .next()
-            .context("B received A's person")?;
-    let mut person = PersonDoc::from_doc(stored(&w.b, person_key, b_id)?)?;
-    let base = person.doc().heads();
-    let mut p = person.read()?;
+            .find(|k| matches!(k, DocKey::People(owner, _) if *owner == a_id))
+            .context("B received A's people")?;
+    let mut people = PeopleDoc::from_doc(stored(&w.b, people_key_of_a, b_id)?)?;
+    let base = people.doc().heads();
+    let mut p = people
+        .persons()?
+        .into_iter()
+        .next()
+        .context("A's people document names someone")?;
     p.family_name = "Zmieniona".to_owned();
-    person.write(&p)?;
-    let push = changes_after(person.doc(), &base);
+    people.put(&p)?;
+    let push = changes_after(people.doc(), &base);
     refused(
         s,
         "another kiosk's person",
@@ -482,8 +488,12 @@ fn writes_a_kiosk_may_not_make_are_forbidden() -> Result<()> {
     let mut stranger = p.clone();
     stranger.id = PersonId::new();
     stranger.home_branch = w.si;
-    let created = PersonDoc::create(&stranger, a_id)?;
-    let push = changes_after(created.doc(), &[]);
+    // Written by A into its own people document, on top of what it holds.
+    let own_key = people_key(a_id, &stranger);
+    let mut own = PeopleDoc::from_doc(stored(&w.a, own_key, a_id)?)?;
+    let base = own.doc().heads();
+    own.put(&stranger)?;
+    let push = changes_after(own.doc(), &base);
     refused(
         s,
         "person naming another branch",

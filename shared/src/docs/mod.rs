@@ -10,7 +10,7 @@
 
 mod catalog;
 mod intake;
-mod person;
+mod people;
 mod roster;
 
 use std::fmt;
@@ -23,11 +23,11 @@ use serde::{Deserialize, Serialize};
 pub use automerge::{ActorId, ChangeHash};
 pub use catalog::{CatalogDoc, CatalogEdit};
 pub use intake::IntakeDoc;
-pub use person::PersonDoc;
+pub use people::{Month, ParseMonthError, PeopleDoc, people_key};
 pub use roster::{RosterDoc, RosterEdit};
 
 use crate::hlc::Hlc;
-use crate::ids::{BranchId, ClassId, KioskId, PersonId, RequestId};
+use crate::ids::{BranchId, ClassId, KioskId, RequestId};
 
 /// Version of the document layout; written at genesis.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -68,7 +68,8 @@ pub enum DocError {
 pub enum DocKey {
     Catalog(BranchId),
     Roster(ClassId),
-    Person(PersonId),
+    /// The residents one kiosk registered in one month.
+    People(KioskId, Month),
     Intake(RequestId),
 }
 
@@ -77,7 +78,7 @@ impl DocKey {
         match self {
             DocKey::Catalog(_) => "catalog",
             DocKey::Roster(_) => "roster",
-            DocKey::Person(_) => "person",
+            DocKey::People(..) => "people",
             DocKey::Intake(_) => "intake",
         }
     }
@@ -86,7 +87,7 @@ impl DocKey {
         match self {
             DocKey::Catalog(id) => id.to_string(),
             DocKey::Roster(id) => id.to_string(),
-            DocKey::Person(id) => id.to_string(),
+            DocKey::People(kiosk, month) => format!("{kiosk}/{month}"),
             DocKey::Intake(id) => id.to_string(),
         }
     }
@@ -110,7 +111,13 @@ impl FromStr for DocKey {
         Ok(match kind {
             "catalog" => DocKey::Catalog(id.parse().map_err(|_| bad())?),
             "roster" => DocKey::Roster(id.parse().map_err(|_| bad())?),
-            "person" => DocKey::Person(id.parse().map_err(|_| bad())?),
+            "people" => {
+                let (kiosk, month) = id.split_once('/').ok_or_else(bad)?;
+                DocKey::People(
+                    kiosk.parse().map_err(|_| bad())?,
+                    month.parse().map_err(|_| bad())?,
+                )
+            }
             "intake" => DocKey::Intake(id.parse().map_err(|_| bad())?),
             _ => return Err(bad()),
         })
@@ -136,7 +143,7 @@ fn genesis_collections(key: DocKey) -> &'static [&'static str] {
     match key {
         DocKey::Catalog(_) => catalog::COLLECTIONS,
         DocKey::Roster(_) => roster::COLLECTIONS,
-        DocKey::Person(_) => person::COLLECTIONS,
+        DocKey::People(..) => people::COLLECTIONS,
         DocKey::Intake(_) => intake::COLLECTIONS,
     }
 }
@@ -506,17 +513,29 @@ fn put_opt_str(
 mod tests {
     use super::*;
 
+    const NOVEMBER: Month = Month {
+        year: 2026,
+        month: 11,
+    };
+
     #[test]
     fn doc_keys_round_trip_through_text() {
         for key in [
             DocKey::Catalog(BranchId::new()),
             DocKey::Roster(ClassId::new()),
-            DocKey::Person(PersonId::new()),
+            DocKey::People(KioskId::new(), NOVEMBER),
             DocKey::Intake(RequestId::new()),
         ] {
             assert_eq!(key.to_string().parse::<DocKey>(), Ok(key));
         }
         assert!("roster:xyz".parse::<DocKey>().is_err());
+        let kiosk = KioskId::new();
+        assert_eq!(
+            format!("people:{kiosk}/2026-11").parse::<DocKey>(),
+            Ok(DocKey::People(kiosk, NOVEMBER))
+        );
+        assert!(format!("people:{kiosk}").parse::<DocKey>().is_err());
+        assert!(format!("people:{kiosk}/2026-13").parse::<DocKey>().is_err());
         assert!(
             "planet:00000000-0000-0000-0000-000000000000"
                 .parse::<DocKey>()
@@ -555,7 +574,7 @@ mod tests {
     #[test]
     fn loading_the_wrong_kind_is_refused() {
         let kiosk = KioskId::new();
-        let mut doc = Doc::create(DocKey::Person(PersonId::new()), kiosk).unwrap();
+        let mut doc = Doc::create(DocKey::People(KioskId::new(), NOVEMBER), kiosk).unwrap();
         let bytes = doc.save();
         let err = Doc::load(DocKey::Roster(ClassId::new()), kiosk, &bytes, []).unwrap_err();
         assert!(matches!(err, DocError::WrongKind { .. }), "{err}");
@@ -564,7 +583,7 @@ mod tests {
     #[test]
     fn garbage_bytes_are_an_error_not_a_panic() {
         let err = Doc::load(
-            DocKey::Person(PersonId::new()),
+            DocKey::People(KioskId::new(), NOVEMBER),
             KioskId::new(),
             b"nonsense",
             [],

@@ -1,0 +1,248 @@
+//! The people (residents) one kiosk registered in one calendar month: one document for
+//! many persons, so that a branch's residents travel as a few compact documents instead
+//! of one small document each (every document costs its key, heads and genesis on the
+//! wire, and a change in a small document compresses poorly).
+//!
+//! Layout: `persons` maps a person id to that person's fields; within it, `consents` maps
+//! a consent kind to "<text version> <stamp>".
+//! ```text
+//! persons: { <person id>: { given, family, birth_year, phone?, resident_code, home_branch,
+//!                           created, consents: { <kind>: "<version> <stamp>" } } }
+//! ```
+//! Only the kiosk that owns the document adds to it (and the office may edit it); the
+//! month is the UTC month of the person's `created` stamp, so the document stays bounded.
+
+use std::fmt;
+use std::str::FromStr;
+
+use automerge::transaction::Transactable;
+use automerge::{ObjId, ObjType, ReadDoc};
+
+use super::{Doc, DocError, DocKey, get_hlc, get_map, get_str, get_u64, put_opt_str};
+use crate::hlc::Hlc;
+use crate::ids::{KioskId, PersonId};
+use crate::model::{Consent, ConsentKind, Person};
+
+const PERSONS: &str = "persons";
+pub(super) const COLLECTIONS: &[&str] = &[PERSONS];
+
+/// A calendar month (UTC), the period of a people document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    pub year: i16,
+    /// 1 to 12.
+    pub month: i8,
+}
+
+impl Month {
+    /// The UTC month of a clock stamp.
+    pub fn of(stamp: Hlc) -> Month {
+        let date = i64::try_from(stamp.wall_ms)
+            .ok()
+            .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+            .unwrap_or(jiff::Timestamp::MAX)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date();
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid month: {0:?}")]
+pub struct ParseMonthError(String);
+
+impl FromStr for Month {
+    type Err = ParseMonthError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || ParseMonthError(s.chars().take(20).collect());
+        let (year, month) = s.split_once('-').ok_or_else(bad)?;
+        if year.len() != 4 || month.len() != 2 {
+            return Err(bad());
+        }
+        let year: i16 = year.parse().map_err(|_| bad())?;
+        let month: i8 = month.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) || year < 0 {
+            return Err(bad());
+        }
+        Ok(Month { year, month })
+    }
+}
+
+/// The document a person created by `kiosk` belongs to.
+pub fn people_key(kiosk: KioskId, person: &Person) -> DocKey {
+    DocKey::People(kiosk, Month::of(person.created))
+}
+
+#[derive(Debug, Clone)]
+pub struct PeopleDoc {
+    doc: Doc,
+    owner: KioskId,
+    month: Month,
+}
+
+impl PeopleDoc {
+    /// An empty people document of `owner` for `month`, written to by `writer`.
+    pub fn create(owner: KioskId, month: Month, writer: KioskId) -> Result<PeopleDoc, DocError> {
+        Ok(PeopleDoc {
+            doc: Doc::create(DocKey::People(owner, month), writer)?,
+            owner,
+            month,
+        })
+    }
+
+    pub fn from_doc(doc: Doc) -> Result<PeopleDoc, DocError> {
+        match doc.key() {
+            DocKey::People(owner, month) => Ok(PeopleDoc { doc, owner, month }),
+            other => Err(DocError::WrongKind {
+                doc: other.to_string(),
+                expected: "people",
+                found: other.kind().to_owned(),
+            }),
+        }
+    }
+
+    /// The kiosk whose residents these are.
+    pub fn owner(&self) -> KioskId {
+        self.owner
+    }
+
+    pub fn month(&self) -> Month {
+        self.month
+    }
+
+    pub fn doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    pub fn doc_mut(&mut self) -> &mut Doc {
+        &mut self.doc
+    }
+
+    /// Add a person, or write every field of one already here (as one change).
+    pub fn put(&mut self, p: &Person) -> Result<(), DocError> {
+        let persons = self.doc.collection(PERSONS)?;
+        let key = self.doc.key().to_string();
+        let existing = get_map(&self.doc.am, &persons, &p.id.to_string());
+        self.doc.change(|tx| {
+            let result = (|| {
+                let obj = match existing {
+                    Some(obj) => obj,
+                    None => tx.put_object(&persons, p.id.to_string(), ObjType::Map)?,
+                };
+                tx.put(&obj, "given", p.given_name.as_str())?;
+                tx.put(&obj, "family", p.family_name.as_str())?;
+                tx.put(&obj, "birth_year", u64::from(p.birth_year))?;
+                put_opt_str(tx, &obj, "phone", p.phone.as_deref())?;
+                tx.put(&obj, "resident_code", p.resident_code.as_str())?;
+                tx.put(&obj, "home_branch", p.home_branch.to_string())?;
+                tx.put(&obj, "created", p.created.to_string())?;
+                let consents = match get_map(tx, &obj, "consents") {
+                    Some(c) => c,
+                    None => tx.put_object(&obj, "consents", ObjType::Map)?,
+                };
+                for c in &p.consents {
+                    tx.put(
+                        &consents,
+                        c.kind.code(),
+                        format!("{} {}", c.text_version, c.at),
+                    )?;
+                }
+                Ok(())
+            })();
+            result.map_err(|source| DocError::Automerge {
+                doc: key.clone(),
+                source: Box::new(source),
+            })
+        })
+    }
+
+    /// One person, or `None` if not in this document.
+    pub fn person(&self, id: PersonId) -> Result<Option<Person>, DocError> {
+        let persons = self.doc.collection(PERSONS)?;
+        match get_map(&self.doc.am, &persons, &id.to_string()) {
+            Some(obj) => self.read_person(id, &obj).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every person in the document, by id.
+    pub fn persons(&self) -> Result<Vec<Person>, DocError> {
+        let am = &self.doc.am;
+        let persons = self.doc.collection(PERSONS)?;
+        let mut out = Vec::new();
+        for id in am.keys(&persons) {
+            let bad = || self.doc.malformed(format!("persons/{id}"));
+            let person_id: PersonId = id.parse().map_err(|_| bad())?;
+            let obj = get_map(am, &persons, &id).ok_or_else(bad)?;
+            out.push(self.read_person(person_id, &obj)?);
+        }
+        Ok(out)
+    }
+
+    fn read_person(&self, id: PersonId, obj: &ObjId) -> Result<Person, DocError> {
+        let am = &self.doc.am;
+        let f = |name: &str| self.doc.malformed(format!("persons/{id}/{name}"));
+        let s = |name: &str| get_str(am, obj, name).ok_or_else(|| f(name));
+        let consents_obj = get_map(am, obj, "consents").ok_or_else(|| f("consents"))?;
+        let mut consents = Vec::new();
+        for kind in am.keys(&consents_obj) {
+            let bad = || f(&format!("consents/{kind}"));
+            let value = get_str(am, &consents_obj, &kind).ok_or_else(bad)?;
+            let (version, at) = value.rsplit_once(' ').ok_or_else(bad)?;
+            consents.push(Consent {
+                kind: ConsentKind::from_code(&kind).ok_or_else(bad)?,
+                text_version: version.to_owned(),
+                at: at.parse().map_err(|_| bad())?,
+            });
+        }
+        Ok(Person {
+            id,
+            given_name: s("given")?,
+            family_name: s("family")?,
+            birth_year: get_u64(am, obj, "birth_year")
+                .and_then(|y| u16::try_from(y).ok())
+                .ok_or_else(|| f("birth_year"))?,
+            phone: get_str(am, obj, "phone"),
+            resident_code: s("resident_code")?,
+            home_branch: s("home_branch")?.parse().map_err(|_| f("home_branch"))?,
+            consents,
+            created: get_hlc(am, obj, "created").ok_or_else(|| f("created"))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_round_trip_through_text() {
+        let m = Month {
+            year: 2026,
+            month: 3,
+        };
+        assert_eq!(m.to_string(), "2026-03");
+        assert_eq!("2026-03".parse::<Month>(), Ok(m));
+        for bad in ["2026-13", "2026-00", "26-03", "2026-3", "2026/03", ""] {
+            assert!(bad.parse::<Month>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_month_of_a_stamp_is_utc() {
+        // 2026-11-30T23:30:00Z
+        let stamp = Hlc::new(1_796_081_400_000, 0, KioskId::CENTRAL);
+        assert_eq!(Month::of(stamp).to_string(), "2026-11");
+        let next = Hlc::new(1_796_081_400_000 + 3_600_000, 0, KioskId::CENTRAL);
+        assert_eq!(Month::of(next).to_string(), "2026-12");
+    }
+}
