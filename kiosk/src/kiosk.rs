@@ -510,6 +510,28 @@ impl Kiosk {
         Ok(())
     }
 
+    /// A document as stored, or `None`; from memory when it is held there (a held roster
+    /// or people document that is stored always matches what is stored), else from the
+    /// store.
+    fn current_doc(&self, key: DocKey) -> Result<Option<Doc>> {
+        if self.store.doc_size(key)?.is_none() {
+            return Ok(None);
+        }
+        let held = match key {
+            DocKey::Roster(class) => self.rosters.get(&class).map(|c| c.doc.doc()),
+            DocKey::People(..) => self
+                .people
+                .as_ref()
+                .map(PeopleDoc::doc)
+                .filter(|d| d.key() == key),
+            _ => None,
+        };
+        match held {
+            Some(doc) => Ok(Some(doc.clone())),
+            None => self.stored_doc(key),
+        }
+    }
+
     /// A document as stored, or `None`.
     fn stored_doc(&self, key: DocKey) -> Result<Option<Doc>> {
         let Some(stored) = self.store.load_doc(key)? else {

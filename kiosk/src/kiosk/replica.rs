@@ -124,7 +124,7 @@ impl Kiosk {
         let mut pushed = Vec::new();
         let mut bytes = 0usize;
         for pending in self.store.pending_docs(MAX_DOCS_PER_REQUEST / 2)? {
-            let Some(doc) = self.stored_doc(pending.key)? else {
+            let Some(doc) = self.current_doc(pending.key)? else {
                 continue;
             };
             let changes = doc.changes_since(&pending.server_heads)?;
@@ -252,7 +252,7 @@ impl Kiosk {
         let heads: Vec<ChangeHash> = from_heads(&incoming.heads);
         // The server is this kiosk's only peer and has checked every writer already.
         let anyone = |_: &_| true;
-        let (mut doc, is_new) = match self.stored_doc(key)? {
+        let (mut doc, is_new) = match self.current_doc(key)? {
             Some(mut doc) => {
                 doc.apply_remote(&incoming.changes, &heads, anyone)?;
                 (doc, false)
