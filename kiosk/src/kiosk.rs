@@ -15,9 +15,7 @@ use serde::Serialize;
 
 use blisko_shared::codes;
 use blisko_shared::demo;
-use blisko_shared::docs::{
-    CatalogDoc, Doc, DocKey, IntakeDoc, PeopleDoc, RosterDoc, RosterEdit, people_key,
-};
+use blisko_shared::docs::{CatalogDoc, Doc, DocKey, IntakeDoc, PeopleDoc, RosterDoc, RosterEdit};
 use blisko_shared::hlc::{Hlc, HlcClock};
 use blisko_shared::ids::{
     BranchId, ClassId, KioskId, PersonId, RegistrationId, RequestId, ServiceId,
@@ -177,7 +175,7 @@ pub struct Kiosk {
     clock: HlcClock,
     wall: WallClock,
     rosters: HashMap<ClassId, CachedRoster>,
-    /// The people document new residents go to (this kiosk's, this month's), as stored.
+    /// The people document new residents go to (this kiosk's current volume), as stored.
     people: Option<PeopleDoc>,
     // Held for the kiosk's lifetime: one process per data folder, because two writers
     // sharing one automerge actor would issue conflicting change numbers.
@@ -566,25 +564,32 @@ impl Kiosk {
     /// write in the action's transaction. Callers drop `self.people` if that
     /// transaction fails, so memory never runs ahead of the disk.
     fn stage_people(&mut self, new_people: &[Person]) -> Result<Vec<DocWrite>> {
-        let kiosk = self.identity.kiosk_id;
         let mut writes: Vec<DocWrite> = Vec::new();
         for person in new_people {
-            let key = people_key(kiosk, person);
-            if self.people.as_ref().map(|p| p.doc().key()) != Some(key) {
-                self.people = Some(match self.stored_doc(key)? {
-                    Some(doc) => PeopleDoc::from_doc(doc)?,
-                    None => {
-                        let DocKey::People(owner, month) = key else {
-                            return Err(KioskError::Protocol(format!("{key} is not a people key")));
-                        };
-                        PeopleDoc::create(owner, month, kiosk)?
-                    }
-                });
+            let mut volume = match &self.people {
+                Some(p) => p.volume(),
+                None => self
+                    .store
+                    .meta(PEOPLE_VOLUME_KEY)?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            };
+            if self.people.is_none() {
+                self.people = Some(self.people_volume(volume)?);
+            }
+            let full = match &self.people {
+                Some(p) => p.is_full()?,
+                None => false,
+            };
+            if full {
+                volume += 1;
+                self.people = Some(self.people_volume(volume)?);
             }
             let doc = self
                 .people
                 .as_mut()
                 .ok_or_else(|| KioskError::Protocol("no people document".into()))?;
+            let key = doc.doc().key();
             doc.put(person)?;
             let stored = self.store.doc_size(key)?.is_some() || writes.iter().any(|w| w.key == key);
             let write = if stored {
@@ -597,6 +602,15 @@ impl Kiosk {
             }
         }
         Ok(writes)
+    }
+
+    /// One of this kiosk's people documents, as stored, or new.
+    fn people_volume(&self, volume: u32) -> Result<PeopleDoc> {
+        let kiosk = self.identity.kiosk_id;
+        Ok(match self.stored_doc(DocKey::People(kiosk, volume))? {
+            Some(doc) => PeopleDoc::from_doc(doc)?,
+            None => PeopleDoc::create(kiosk, volume, kiosk)?,
+        })
     }
 
     fn try_commit_roster_change(
@@ -1131,9 +1145,18 @@ enum DocBytes {
 impl DocWrite {
     fn store(&self, tx: &Tx<'_>, now: &str) -> Result<()> {
         match &self.bytes {
-            DocBytes::Snapshot(b) => tx.put_snapshot(self.key, b, true, now)?,
+            DocBytes::Snapshot(b) => {
+                tx.put_snapshot(self.key, b, true, now)?;
+                // A new people volume becomes the one new residents go to.
+                if let DocKey::People(_, volume) = self.key {
+                    tx.set_meta(PEOPLE_VOLUME_KEY, &volume.to_string())?;
+                }
+            }
             DocBytes::Chunk(b) => tx.append_chunk(self.key, b, true, now)?,
         }
         Ok(())
     }
 }
+
+/// Setting: the people document (volume) new residents of this kiosk go to.
+const PEOPLE_VOLUME_KEY: &str = "people_volume";

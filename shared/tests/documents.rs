@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use blisko_shared::demo;
 use blisko_shared::docs::{
-    CatalogDoc, CatalogEdit, Doc, DocError, DocKey, IntakeDoc, Month, PeopleDoc, RosterDoc,
-    RosterEdit, people_key,
+    CatalogDoc, CatalogEdit, Doc, DocError, DocKey, IntakeDoc, PEOPLE_PER_DOC, PeopleDoc,
+    RosterDoc, RosterEdit,
 };
 use blisko_shared::hlc::Hlc;
 use blisko_shared::ids::{
@@ -194,7 +194,7 @@ fn roster_reads_back_registrations_grants_and_cancellations() -> TestResult {
 #[test]
 fn a_people_document_is_not_a_roster() -> TestResult {
     let kiosk = KioskId::new();
-    let people = PeopleDoc::create(kiosk, Month::of(at(0, kiosk)), kiosk)?;
+    let people = PeopleDoc::create(kiosk, 0, kiosk)?;
     let err = RosterDoc::from_doc(people.doc().clone())
         .expect_err("a people document must not open as a roster");
     assert!(
@@ -396,12 +396,10 @@ fn person() -> Person {
 fn person_reads_back_with_polish_letters_and_loses_a_removed_phone() -> TestResult {
     let kiosk = KioskId::new();
     let mut input = person();
-    let key = people_key(kiosk, &input);
-    assert_eq!(key, DocKey::People(kiosk, Month::of(input.created)));
-    let DocKey::People(_, month) = key else {
-        unreachable!("a people key")
-    };
-    let mut doc = PeopleDoc::create(kiosk, month, kiosk)?;
+    let key = DocKey::People(kiosk, 3);
+    let mut doc = PeopleDoc::create(kiosk, 3, kiosk)?;
+    assert_eq!(doc.doc().key(), key);
+    assert_eq!(doc.volume(), 3);
     doc.put(&input)?;
     assert_eq!(doc.person(input.id)?, Some(input.clone()));
 
@@ -423,7 +421,7 @@ fn person_reads_back_with_polish_letters_and_loses_a_removed_phone() -> TestResu
 fn many_people_share_one_document_and_merge_with_the_office() -> TestResult {
     let kiosk = KioskId::new();
     let mut people = Vec::new();
-    let mut doc = PeopleDoc::create(kiosk, Month::of(at(0, kiosk)), kiosk)?;
+    let mut doc = PeopleDoc::create(kiosk, 0, kiosk)?;
     for i in 0..20 {
         let mut p = person();
         p.id = PersonId::new();
@@ -444,6 +442,26 @@ fn many_people_share_one_document_and_merge_with_the_office() -> TestResult {
     people.push(late);
     people.sort_by_key(|p| p.id.to_string());
     assert_eq!(doc.persons()?, people);
+    assert!(!doc.is_full()?);
+    Ok(())
+}
+
+#[test]
+fn a_people_document_is_full_at_its_bound() -> TestResult {
+    let kiosk = KioskId::new();
+    let mut doc = PeopleDoc::create(kiosk, 0, kiosk)?;
+    for i in 0..PEOPLE_PER_DOC {
+        let mut p = person();
+        p.id = PersonId::new();
+        p.resident_code = format!("CODE-{i:04}");
+        doc.put(&p)?;
+        assert_eq!(
+            doc.is_full()?,
+            i + 1 == PEOPLE_PER_DOC,
+            "after {} persons",
+            i + 1
+        );
+    }
     Ok(())
 }
 

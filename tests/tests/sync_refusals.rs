@@ -17,9 +17,7 @@ use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_kiosk::sync::{APP_VERSION, SyncClient, SyncError};
-use blisko_shared::docs::{
-    CatalogDoc, CatalogEdit, Doc, DocKey, PeopleDoc, RosterDoc, RosterEdit, people_key,
-};
+use blisko_shared::docs::{CatalogDoc, CatalogEdit, Doc, DocKey, PeopleDoc, RosterDoc, RosterEdit};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId};
 use blisko_shared::model::Registration;
@@ -489,7 +487,7 @@ fn writes_a_kiosk_may_not_make_are_forbidden() -> Result<()> {
     stranger.id = PersonId::new();
     stranger.home_branch = w.si;
     // Written by A into its own people document, on top of what it holds.
-    let own_key = people_key(a_id, &stranger);
+    let own_key = DocKey::People(a_id, 0);
     let mut own = PeopleDoc::from_doc(stored(&w.a, own_key, a_id)?)?;
     let base = own.doc().heads();
     own.put(&stranger)?;

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use automerge::{ActorId, ChangeHash};
 pub use catalog::{CatalogDoc, CatalogEdit};
 pub use intake::IntakeDoc;
-pub use people::{Month, ParseMonthError, PeopleDoc, people_key};
+pub use people::{PEOPLE_PER_DOC, PeopleDoc};
 pub use roster::{RosterDoc, RosterEdit};
 
 use crate::hlc::Hlc;
@@ -68,8 +68,8 @@ pub enum DocError {
 pub enum DocKey {
     Catalog(BranchId),
     Roster(ClassId),
-    /// The residents one kiosk registered in one month.
-    People(KioskId, Month),
+    /// Residents one kiosk registered: its volume 0, 1, ... (see [`PeopleDoc`]).
+    People(KioskId, u32),
     Intake(RequestId),
 }
 
@@ -87,7 +87,7 @@ impl DocKey {
         match self {
             DocKey::Catalog(id) => id.to_string(),
             DocKey::Roster(id) => id.to_string(),
-            DocKey::People(kiosk, month) => format!("{kiosk}/{month}"),
+            DocKey::People(kiosk, volume) => format!("{kiosk}/{volume}"),
             DocKey::Intake(id) => id.to_string(),
         }
     }
@@ -112,10 +112,17 @@ impl FromStr for DocKey {
             "catalog" => DocKey::Catalog(id.parse().map_err(|_| bad())?),
             "roster" => DocKey::Roster(id.parse().map_err(|_| bad())?),
             "people" => {
-                let (kiosk, month) = id.split_once('/').ok_or_else(bad)?;
+                let (kiosk, volume) = id.split_once('/').ok_or_else(bad)?;
+                // Canonical digits only, so that one document has one name.
+                if volume.is_empty()
+                    || !volume.bytes().all(|b| b.is_ascii_digit())
+                    || (volume.len() > 1 && volume.starts_with('0'))
+                {
+                    return Err(bad());
+                }
                 DocKey::People(
                     kiosk.parse().map_err(|_| bad())?,
-                    month.parse().map_err(|_| bad())?,
+                    volume.parse().map_err(|_| bad())?,
                 )
             }
             "intake" => DocKey::Intake(id.parse().map_err(|_| bad())?),
@@ -513,17 +520,12 @@ fn put_opt_str(
 mod tests {
     use super::*;
 
-    const NOVEMBER: Month = Month {
-        year: 2026,
-        month: 11,
-    };
-
     #[test]
     fn doc_keys_round_trip_through_text() {
         for key in [
             DocKey::Catalog(BranchId::new()),
             DocKey::Roster(ClassId::new()),
-            DocKey::People(KioskId::new(), NOVEMBER),
+            DocKey::People(KioskId::new(), 0),
             DocKey::Intake(RequestId::new()),
         ] {
             assert_eq!(key.to_string().parse::<DocKey>(), Ok(key));
@@ -531,11 +533,15 @@ mod tests {
         assert!("roster:xyz".parse::<DocKey>().is_err());
         let kiosk = KioskId::new();
         assert_eq!(
-            format!("people:{kiosk}/2026-11").parse::<DocKey>(),
-            Ok(DocKey::People(kiosk, NOVEMBER))
+            format!("people:{kiosk}/12").parse::<DocKey>(),
+            Ok(DocKey::People(kiosk, 12))
         );
-        assert!(format!("people:{kiosk}").parse::<DocKey>().is_err());
-        assert!(format!("people:{kiosk}/2026-13").parse::<DocKey>().is_err());
+        for bad in ["", "/", "/012", "/-1", "/+1", "/1x", "/99999999999"] {
+            assert!(
+                format!("people:{kiosk}{bad}").parse::<DocKey>().is_err(),
+                "{bad}"
+            );
+        }
         assert!(
             "planet:00000000-0000-0000-0000-000000000000"
                 .parse::<DocKey>()
@@ -574,7 +580,7 @@ mod tests {
     #[test]
     fn loading_the_wrong_kind_is_refused() {
         let kiosk = KioskId::new();
-        let mut doc = Doc::create(DocKey::People(KioskId::new(), NOVEMBER), kiosk).unwrap();
+        let mut doc = Doc::create(DocKey::People(KioskId::new(), 0), kiosk).unwrap();
         let bytes = doc.save();
         let err = Doc::load(DocKey::Roster(ClassId::new()), kiosk, &bytes, []).unwrap_err();
         assert!(matches!(err, DocError::WrongKind { .. }), "{err}");
@@ -583,7 +589,7 @@ mod tests {
     #[test]
     fn garbage_bytes_are_an_error_not_a_panic() {
         let err = Doc::load(
-            DocKey::People(KioskId::new(), NOVEMBER),
+            DocKey::People(KioskId::new(), 0),
             KioskId::new(),
             b"nonsense",
             [],

@@ -1,7 +1,7 @@
-//! The people (residents) one kiosk registered in one calendar month: one document for
-//! many persons, so that a branch's residents travel as a few compact documents instead
-//! of one small document each (every document costs its key, heads and genesis on the
-//! wire, and a change in a small document compresses poorly).
+//! The people (residents) one kiosk registered, up to [`PEOPLE_PER_DOC`] in one
+//! document: many persons per document, so that a branch's residents travel as a few
+//! compact documents instead of one small document each (every document costs its key,
+//! heads and genesis on the wire, and a change in a small document compresses poorly).
 //!
 //! Layout: `persons` maps a person id to that person's fields; within it, `consents` maps
 //! a consent kind to "<text version> <stamp>".
@@ -9,99 +9,44 @@
 //! persons: { <person id>: { given, family, birth_year, phone?, resident_code, home_branch,
 //!                           created, consents: { <kind>: "<version> <stamp>" } } }
 //! ```
-//! Only the kiosk that owns the document adds to it (and the office may edit it); the
-//! month is the UTC month of the person's `created` stamp, so the document stays bounded.
-
-use std::fmt;
-use std::str::FromStr;
+//! Only the kiosk that owns the document adds to it (and the office may edit it). A kiosk
+//! fills its volumes in order (`people:<kiosk>/0`, `/1`, ...), starting the next one when
+//! the current one holds `PEOPLE_PER_DOC` persons, so every document stays bounded and
+//! quick to load.
 
 use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, ReadDoc};
 
 use super::{Doc, DocError, DocKey, get_hlc, get_map, get_str, get_u64, put_opt_str};
-use crate::hlc::Hlc;
 use crate::ids::{KioskId, PersonId};
 use crate::model::{Consent, ConsentKind, Person};
 
 const PERSONS: &str = "persons";
 pub(super) const COLLECTIONS: &[&str] = &[PERSONS];
 
-/// A calendar month (UTC), the period of a people document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Month {
-    pub year: i16,
-    /// 1 to 12.
-    pub month: i8,
-}
-
-impl Month {
-    /// The UTC month of a clock stamp.
-    pub fn of(stamp: Hlc) -> Month {
-        let date = i64::try_from(stamp.wall_ms)
-            .ok()
-            .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-            .unwrap_or(jiff::Timestamp::MAX)
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date();
-        Month {
-            year: date.year(),
-            month: date.month(),
-        }
-    }
-}
-
-impl fmt::Display for Month {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}", self.year, self.month)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a valid month: {0:?}")]
-pub struct ParseMonthError(String);
-
-impl FromStr for Month {
-    type Err = ParseMonthError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || ParseMonthError(s.chars().take(20).collect());
-        let (year, month) = s.split_once('-').ok_or_else(bad)?;
-        if year.len() != 4 || month.len() != 2 {
-            return Err(bad());
-        }
-        let year: i16 = year.parse().map_err(|_| bad())?;
-        let month: i8 = month.parse().map_err(|_| bad())?;
-        if !(1..=12).contains(&month) || year < 0 {
-            return Err(bad());
-        }
-        Ok(Month { year, month })
-    }
-}
-
-/// The document a person created by `kiosk` belongs to.
-pub fn people_key(kiosk: KioskId, person: &Person) -> DocKey {
-    DocKey::People(kiosk, Month::of(person.created))
-}
+/// Persons a kiosk puts in one people document before it starts the next.
+pub const PEOPLE_PER_DOC: usize = 1_000;
 
 #[derive(Debug, Clone)]
 pub struct PeopleDoc {
     doc: Doc,
     owner: KioskId,
-    month: Month,
+    volume: u32,
 }
 
 impl PeopleDoc {
-    /// An empty people document of `owner` for `month`, written to by `writer`.
-    pub fn create(owner: KioskId, month: Month, writer: KioskId) -> Result<PeopleDoc, DocError> {
+    /// An empty people document, volume `volume` of `owner`, written to by `writer`.
+    pub fn create(owner: KioskId, volume: u32, writer: KioskId) -> Result<PeopleDoc, DocError> {
         Ok(PeopleDoc {
-            doc: Doc::create(DocKey::People(owner, month), writer)?,
+            doc: Doc::create(DocKey::People(owner, volume), writer)?,
             owner,
-            month,
+            volume,
         })
     }
 
     pub fn from_doc(doc: Doc) -> Result<PeopleDoc, DocError> {
         match doc.key() {
-            DocKey::People(owner, month) => Ok(PeopleDoc { doc, owner, month }),
+            DocKey::People(owner, volume) => Ok(PeopleDoc { doc, owner, volume }),
             other => Err(DocError::WrongKind {
                 doc: other.to_string(),
                 expected: "people",
@@ -115,8 +60,15 @@ impl PeopleDoc {
         self.owner
     }
 
-    pub fn month(&self) -> Month {
-        self.month
+    /// Which of its owner's people documents this is (0, 1, ...).
+    pub fn volume(&self) -> u32 {
+        self.volume
+    }
+
+    /// Whether the owner should start its next volume instead of adding here.
+    pub fn is_full(&self) -> Result<bool, DocError> {
+        let persons = self.doc.collection(PERSONS)?;
+        Ok(self.doc.am.length(&persons) >= PEOPLE_PER_DOC)
     }
 
     pub fn doc(&self) -> &Doc {
@@ -217,32 +169,5 @@ impl PeopleDoc {
             consents,
             created: get_hlc(am, obj, "created").ok_or_else(|| f("created"))?,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn months_round_trip_through_text() {
-        let m = Month {
-            year: 2026,
-            month: 3,
-        };
-        assert_eq!(m.to_string(), "2026-03");
-        assert_eq!("2026-03".parse::<Month>(), Ok(m));
-        for bad in ["2026-13", "2026-00", "26-03", "2026-3", "2026/03", ""] {
-            assert!(bad.parse::<Month>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn the_month_of_a_stamp_is_utc() {
-        // 2026-11-30T23:30:00Z
-        let stamp = Hlc::new(1_796_081_400_000, 0, KioskId::CENTRAL);
-        assert_eq!(Month::of(stamp).to_string(), "2026-11");
-        let next = Hlc::new(1_796_081_400_000 + 3_600_000, 0, KioskId::CENTRAL);
-        assert_eq!(Month::of(next).to_string(), "2026-12");
     }
 }
