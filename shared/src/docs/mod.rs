@@ -318,7 +318,13 @@ impl Doc {
     /// far smaller than the same changes one by one. Empty when nothing is missing.
     /// Readers take it with [`Doc::apply_remote`] and [`Doc::from_remote`].
     pub fn changes_since(&self, have: &[ChangeHash]) -> Result<Vec<u8>, DocError> {
-        let hashes: Vec<ChangeHash> = self.am.get_changes(have).iter().map(|c| c.hash()).collect();
+        // Metadata only: building whole changes would re-encode every one.
+        let hashes: Vec<ChangeHash> = self
+            .am
+            .get_changes_meta(have)
+            .iter()
+            .map(|c| c.hash)
+            .collect();
         if hashes.is_empty() {
             return Ok(Vec::new());
         }
@@ -363,12 +369,12 @@ impl Doc {
             });
         }
         let genesis = genesis_hash(self.key)?;
-        let new = self.am.get_changes(&before);
+        let new = self.am.get_changes_meta(&before);
         for change in &new {
-            if change.hash() != genesis && !may_write(change.actor_id()) {
+            if change.hash != genesis && !may_write(&change.actor) {
                 return Err(DocError::ForbiddenWriter {
                     doc: self.key.to_string(),
-                    actor: change.actor_id().to_hex_string(),
+                    actor: change.actor.to_hex_string(),
                 });
             }
         }
@@ -411,7 +417,7 @@ impl Doc {
 
     /// Number of changes in the history.
     pub fn change_count(&self) -> usize {
-        self.am.get_changes(&[]).len()
+        self.am.get_changes_meta(&[]).len()
     }
 
     /// Run one user action as one automerge change.
