@@ -26,7 +26,6 @@ pub use intake::IntakeDoc;
 pub use people::{PEOPLE_PER_DOC, PeopleDoc};
 pub use roster::{RosterDoc, RosterEdit};
 
-use crate::hlc::Hlc;
 use crate::ids::{BranchId, ClassId, KioskId, RequestId};
 
 /// Version of the document layout; written at genesis.
@@ -483,10 +482,6 @@ fn get_map(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
         (Value::Object(ObjType::Map), id) => Some(id),
         _ => None,
     }
-}
-
-fn get_hlc(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<Hlc> {
-    get_str(doc, obj, key)?.parse().ok()
 }
 
 /// Every value a key holds: more than one when replicas wrote it concurrently.

@@ -15,9 +15,10 @@
 //! quick to load.
 
 use automerge::transaction::Transactable;
-use automerge::{ObjId, ObjType, ReadDoc};
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValueRef, ValueRef};
 
-use super::{Doc, DocError, DocKey, get_hlc, get_map, get_str, get_u64, put_opt_str};
+use super::{Doc, DocError, DocKey, get_map, put_opt_str};
+use crate::hlc::Hlc;
 use crate::ids::{KioskId, PersonId};
 use crate::model::{Consent, ConsentKind, Person};
 
@@ -126,16 +127,19 @@ impl PeopleDoc {
         }
     }
 
-    /// Every person in the document, by id.
+    /// Every person in the document, by id. One pass over the map and one over each
+    /// person's fields: a kiosk reads whole documents of others' residents on every pull.
     pub fn persons(&self) -> Result<Vec<Person>, DocError> {
-        let am = &self.doc.am;
         let persons = self.doc.collection(PERSONS)?;
         let mut out = Vec::new();
-        for id in am.keys(&persons) {
-            let bad = || self.doc.malformed(format!("persons/{id}"));
-            let person_id: PersonId = id.parse().map_err(|_| bad())?;
-            let obj = get_map(am, &persons, &id).ok_or_else(bad)?;
-            out.push(self.read_person(person_id, &obj)?);
+        for item in self.doc.am.map_range(&persons, ..) {
+            let key = item.key.as_ref();
+            let bad = || self.doc.malformed(format!("persons/{key}"));
+            let person_id: PersonId = key.parse().map_err(|_| bad())?;
+            if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
+                return Err(bad());
+            }
+            out.push(self.read_person(person_id, &item.id())?);
         }
         Ok(out)
     }
@@ -143,31 +147,64 @@ impl PeopleDoc {
     fn read_person(&self, id: PersonId, obj: &ObjId) -> Result<Person, DocError> {
         let am = &self.doc.am;
         let f = |name: &str| self.doc.malformed(format!("persons/{id}/{name}"));
-        let s = |name: &str| get_str(am, obj, name).ok_or_else(|| f(name));
-        let consents_obj = get_map(am, obj, "consents").ok_or_else(|| f("consents"))?;
+        let mut given = None;
+        let mut family = None;
+        let mut birth_year = None;
+        let mut phone = None;
+        let mut resident_code = None;
+        let mut home_branch = None;
+        let mut created = None;
+        let mut consents_obj = None;
+        for item in am.map_range(obj, ..) {
+            let text = match &item.value {
+                ValueRef::Scalar(ScalarValueRef::Str(s)) => Some(s.as_ref()),
+                _ => None,
+            };
+            match item.key.as_ref() {
+                "given" => given = text.map(str::to_owned),
+                "family" => family = text.map(str::to_owned),
+                "phone" => phone = text.map(str::to_owned),
+                "resident_code" => resident_code = text.map(str::to_owned),
+                "home_branch" => home_branch = text.and_then(|t| t.parse().ok()),
+                "created" => created = text.and_then(|t| t.parse::<Hlc>().ok()),
+                "birth_year" => {
+                    birth_year = match &item.value {
+                        ValueRef::Scalar(ScalarValueRef::Uint(y)) => u16::try_from(*y).ok(),
+                        ValueRef::Scalar(ScalarValueRef::Int(y)) => u16::try_from(*y).ok(),
+                        _ => None,
+                    }
+                }
+                "consents" if matches!(item.value, ValueRef::Object(ObjType::Map)) => {
+                    consents_obj = Some(item.id());
+                }
+                _ => {}
+            }
+        }
+        let consents_obj = consents_obj.ok_or_else(|| f("consents"))?;
         let mut consents = Vec::new();
-        for kind in am.keys(&consents_obj) {
+        for item in am.map_range(&consents_obj, ..) {
+            let kind = item.key.as_ref();
             let bad = || f(&format!("consents/{kind}"));
-            let value = get_str(am, &consents_obj, &kind).ok_or_else(bad)?;
+            let ValueRef::Scalar(ScalarValueRef::Str(value)) = &item.value else {
+                return Err(bad());
+            };
             let (version, at) = value.rsplit_once(' ').ok_or_else(bad)?;
             consents.push(Consent {
-                kind: ConsentKind::from_code(&kind).ok_or_else(bad)?,
+                kind: ConsentKind::from_code(kind).ok_or_else(bad)?,
                 text_version: version.to_owned(),
                 at: at.parse().map_err(|_| bad())?,
             });
         }
         Ok(Person {
             id,
-            given_name: s("given")?,
-            family_name: s("family")?,
-            birth_year: get_u64(am, obj, "birth_year")
-                .and_then(|y| u16::try_from(y).ok())
-                .ok_or_else(|| f("birth_year"))?,
-            phone: get_str(am, obj, "phone"),
-            resident_code: s("resident_code")?,
-            home_branch: s("home_branch")?.parse().map_err(|_| f("home_branch"))?,
+            given_name: given.ok_or_else(|| f("given"))?,
+            family_name: family.ok_or_else(|| f("family"))?,
+            birth_year: birth_year.ok_or_else(|| f("birth_year"))?,
+            phone,
+            resident_code: resident_code.ok_or_else(|| f("resident_code"))?,
+            home_branch: home_branch.ok_or_else(|| f("home_branch"))?,
             consents,
-            created: get_hlc(am, obj, "created").ok_or_else(|| f("created"))?,
+            created: created.ok_or_else(|| f("created"))?,
         })
     }
 }
