@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use blisko_shared::codes;
 use blisko_shared::demo;
-use blisko_shared::docs::{CatalogDoc, Doc, DocKey, IntakeDoc, PersonDoc, RosterDoc, RosterEdit};
+use blisko_shared::docs::{CatalogDoc, Doc, DocKey, IntakeDoc, PeopleDoc, RosterDoc, RosterEdit};
 use blisko_shared::hlc::{Hlc, HlcClock};
 use blisko_shared::ids::{
     BranchId, ClassId, KioskId, PersonId, RegistrationId, RequestId, ServiceId,
@@ -177,6 +177,8 @@ pub struct Kiosk {
     clock: HlcClock,
     wall: WallClock,
     rosters: HashMap<ClassId, CachedRoster>,
+    /// The people document new residents go to (this kiosk's current volume), as stored.
+    people: Option<PeopleDoc>,
     // Held for the kiosk's lifetime: one process per data folder, because two writers
     // sharing one automerge actor would issue conflicting change numbers.
     _lock: File,
@@ -285,6 +287,7 @@ impl Kiosk {
             clock,
             wall,
             rosters: HashMap::new(),
+            people: None,
             _lock: lock,
         })
     }
@@ -362,6 +365,7 @@ impl Kiosk {
             identity,
             wall,
             rosters: HashMap::new(),
+            people: None,
             _lock: lock,
         })
     }
@@ -506,6 +510,28 @@ impl Kiosk {
         Ok(())
     }
 
+    /// A document as stored, or `None`; from memory when it is held there (a held roster
+    /// or people document that is stored always matches what is stored), else from the
+    /// store.
+    fn current_doc(&self, key: DocKey) -> Result<Option<Doc>> {
+        if self.store.doc_size(key)?.is_none() {
+            return Ok(None);
+        }
+        let held = match key {
+            DocKey::Roster(class) => self.rosters.get(&class).map(|c| c.doc.doc()),
+            DocKey::People(..) => self
+                .people
+                .as_ref()
+                .map(PeopleDoc::doc)
+                .filter(|d| d.key() == key),
+            _ => None,
+        };
+        match held {
+            Some(doc) => Ok(Some(doc.clone())),
+            None => self.stored_doc(key),
+        }
+    }
+
     /// A document as stored, or `None`.
     fn stored_doc(&self, key: DocKey) -> Result<Option<Doc>> {
         let Some(stored) = self.store.load_doc(key)? else {
@@ -525,23 +551,78 @@ impl Kiosk {
         &mut self,
         class: ClassId,
         policy: &SeatPolicy,
-        new_people: &mut [PersonDoc],
+        new_people: &[Person],
         extra: impl FnOnce(&crate::store::Tx<'_>) -> Result<()>,
     ) -> Result<()> {
         let result = self.try_commit_roster_change(class, policy, new_people, extra);
         if result.is_err() {
             self.rosters.remove(&class);
+            self.people = None;
         }
         result
+    }
+
+    /// Add new residents to this kiosk's people document in memory; returns what to
+    /// write in the action's transaction. Callers drop `self.people` if that
+    /// transaction fails, so memory never runs ahead of the disk.
+    fn stage_people(&mut self, new_people: &[Person]) -> Result<Vec<DocWrite>> {
+        let mut writes: Vec<DocWrite> = Vec::new();
+        for person in new_people {
+            let mut volume = match &self.people {
+                Some(p) => p.volume(),
+                None => self
+                    .store
+                    .meta(PEOPLE_VOLUME_KEY)?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            };
+            if self.people.is_none() {
+                self.people = Some(self.people_volume(volume)?);
+            }
+            let full = match &self.people {
+                Some(p) => p.is_full()?,
+                None => false,
+            };
+            if full {
+                volume += 1;
+                self.people = Some(self.people_volume(volume)?);
+            }
+            let doc = self
+                .people
+                .as_mut()
+                .ok_or_else(|| KioskError::Protocol("no people document".into()))?;
+            let key = doc.doc().key();
+            doc.put(person)?;
+            let stored = self.store.doc_size(key)?.is_some() || writes.iter().any(|w| w.key == key);
+            let write = if stored {
+                doc.doc_mut().take_unsaved().map(DocBytes::Chunk)
+            } else {
+                Some(DocBytes::Snapshot(doc.doc_mut().save()))
+            };
+            if let Some(bytes) = write {
+                writes.push(DocWrite { key, bytes });
+            }
+        }
+        Ok(writes)
+    }
+
+    /// One of this kiosk's people documents, as stored, or new.
+    fn people_volume(&self, volume: u32) -> Result<PeopleDoc> {
+        let kiosk = self.identity.kiosk_id;
+        Ok(match self.stored_doc(DocKey::People(kiosk, volume))? {
+            Some(doc) => PeopleDoc::from_doc(doc)?,
+            None => PeopleDoc::create(kiosk, volume, kiosk)?,
+        })
     }
 
     fn try_commit_roster_change(
         &mut self,
         class: ClassId,
         policy: &SeatPolicy,
-        new_people: &mut [PersonDoc],
+        new_people: &[Person],
         extra: impl FnOnce(&crate::store::Tx<'_>) -> Result<()>,
     ) -> Result<()> {
+        let people_writes = self.stage_people(new_people)?;
         let kiosk = self.identity.kiosk_id;
         let now = timestamp((self.wall)());
         let hlc = self.clock.last().to_string();
@@ -577,11 +658,11 @@ impl Kiosk {
             (Some(b), false) => tx.put_snapshot(key, &b, true, &now)?,
             (None, _) => {}
         }
-        for person in new_people.iter_mut() {
-            let p = person.read()?;
-            let bytes = person.doc_mut().save();
-            tx.put_snapshot(person.doc().key(), &bytes, true, &now)?;
-            tx.upsert_person(&p)?;
+        for write in &people_writes {
+            write.store(&tx, &now)?;
+        }
+        for person in new_people {
+            tx.upsert_person(person)?;
         }
         for (reg, state) in &changed {
             tx.upsert_registration(reg, *state)?;
@@ -637,7 +718,7 @@ impl Kiosk {
         birth_year: i32,
         phone: Option<&str>,
         sms_consent: bool,
-    ) -> Result<(PersonId, String, Option<PersonDoc>)> {
+    ) -> Result<(PersonId, String, Option<Person>)> {
         let given = validate::person_name(Field::GivenName, given)?;
         let family = validate::person_name(Field::FamilyName, family)?;
         let birth_year = validate::birth_year(birth_year, self.current_year())?;
@@ -691,8 +772,7 @@ impl Kiosk {
             consents,
             created: at,
         };
-        let doc = PersonDoc::create(&person, self.identity.kiosk_id)?;
-        Ok((person.id, resident_code, Some(doc)))
+        Ok((person.id, resident_code, Some(person)))
     }
 
     /// Register a person for a class. Returns only after the registration is durable.
@@ -712,7 +792,7 @@ impl Kiosk {
         ) {
             return Err(KioskError::RegistrationClosed { title: class.title });
         }
-        let (person_id, resident_code, person_doc) = self.existing_or_new_person(
+        let (person_id, resident_code, new_person) = self.existing_or_new_person(
             form.resident_code.as_deref(),
             &form.given_name,
             &form.family_name,
@@ -723,7 +803,7 @@ impl Kiosk {
         let policy = self.policy(class.id, &class)?;
         let kiosk = self.identity.kiosk_id;
         let cached = self.roster_mut(class.id)?;
-        if person_doc.is_none()
+        if new_person.is_none()
             && cached
                 .regs
                 .values()
@@ -761,8 +841,8 @@ impl Kiosk {
         let id = registration.id;
         edits.push(RosterEdit::Register(registration));
         self.apply_roster_edits(class.id, &edits)?;
-        let mut people: Vec<PersonDoc> = person_doc.into_iter().collect();
-        self.commit_roster_change(class.id, &policy, &mut people, |_| Ok(()))?;
+        let people: Vec<Person> = new_person.into_iter().collect();
+        self.commit_roster_change(class.id, &policy, &people, |_| Ok(()))?;
         let state = self
             .rosters
             .get(&class.id)
@@ -814,7 +894,7 @@ impl Kiosk {
             at,
         }));
         self.apply_roster_edits(class.id, &edits)?;
-        self.commit_roster_change(class.id, &policy, &mut [], |_| Ok(()))?;
+        self.commit_roster_change(class.id, &policy, &[], |_| Ok(()))?;
         Ok(CancelReceipt {
             registration_id: id,
             status: SeatState::Cancelled.code().to_owned(),
@@ -860,7 +940,7 @@ impl Kiosk {
             None if service.requires_pesel => return Err(KioskError::PeselRequired),
             None => None,
         };
-        let (person_id, resident_code, person_doc) = self.existing_or_new_person(
+        let (person_id, resident_code, new_person) = self.existing_or_new_person(
             form.resident_code.as_deref(),
             &form.given_name,
             &form.family_name,
@@ -904,17 +984,27 @@ impl Kiosk {
         };
         let mut doc = IntakeDoc::create(&request, self.identity.kiosk_id)?;
         let now = timestamp(at.wall_ms);
-        let tx = self.store.write()?;
-        if let Some(mut person) = person_doc {
-            let p = person.read()?;
-            tx.put_snapshot(person.doc().key(), &person.doc_mut().save(), true, &now)?;
-            tx.upsert_person(&p)?;
+        let people: Vec<Person> = new_person.into_iter().collect();
+        let result = (|| -> Result<()> {
+            let people_writes = self.stage_people(&people)?;
+            let tx = self.store.write()?;
+            for write in &people_writes {
+                write.store(&tx, &now)?;
+            }
+            for person in &people {
+                tx.upsert_person(person)?;
+            }
+            tx.put_snapshot(doc.doc().key(), &doc.doc_mut().save(), true, &now)?;
+            tx.upsert_request(&request)?;
+            tx.set_meta("request_seq", &sequence.to_string())?;
+            tx.set_meta("hlc", &at.to_string())?;
+            tx.commit()?;
+            Ok(())
+        })();
+        if result.is_err() {
+            self.people = None;
         }
-        tx.put_snapshot(doc.doc().key(), &doc.doc_mut().save(), true, &now)?;
-        tx.upsert_request(&request)?;
-        tx.set_meta("request_seq", &sequence.to_string())?;
-        tx.set_meta("hlc", &at.to_string())?;
-        tx.commit()?;
+        result?;
         Ok(IntakeReceipt {
             request_id: request.id,
             reference: request.reference,
@@ -934,6 +1024,9 @@ impl Kiosk {
         for class in classes {
             compacted += usize::from(self.maintain(DocKey::Roster(class))?);
         }
+        if let Some(key) = self.people.as_ref().map(|p| p.doc().key()) {
+            compacted += usize::from(self.maintain(key)?);
+        }
         Ok(compacted)
     }
 
@@ -945,13 +1038,17 @@ impl Kiosk {
         if !size.wants_compaction() {
             return Ok(false);
         }
-        let DocKey::Roster(class) = key else {
-            return Ok(false);
+        let snapshot = match key {
+            DocKey::Roster(class) => match self.rosters.get_mut(&class) {
+                Some(cached) => cached.doc.doc_mut().save(),
+                None => return Ok(false),
+            },
+            DocKey::People(..) => match self.people.as_mut() {
+                Some(people) if people.doc().key() == key => people.doc_mut().save(),
+                _ => return Ok(false),
+            },
+            _ => return Ok(false),
         };
-        let Some(cached) = self.rosters.get_mut(&class) else {
-            return Ok(false);
-        };
-        let snapshot = cached.doc.doc_mut().save();
         let now = timestamp((self.wall)());
         let tx = self.store.write()?;
         tx.put_snapshot(key, &snapshot, false, &now)?;
@@ -1033,3 +1130,35 @@ fn timestamp(wall_ms: u64) -> String {
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
         .to_string()
 }
+
+/// Bytes of one document to store in an action's transaction.
+struct DocWrite {
+    key: DocKey,
+    bytes: DocBytes,
+}
+
+enum DocBytes {
+    /// A new document, saved whole.
+    Snapshot(Vec<u8>),
+    /// The changes since the stored state.
+    Chunk(Vec<u8>),
+}
+
+impl DocWrite {
+    fn store(&self, tx: &Tx<'_>, now: &str) -> Result<()> {
+        match &self.bytes {
+            DocBytes::Snapshot(b) => {
+                tx.put_snapshot(self.key, b, true, now)?;
+                // A new people volume becomes the one new residents go to.
+                if let DocKey::People(_, volume) = self.key {
+                    tx.set_meta(PEOPLE_VOLUME_KEY, &volume.to_string())?;
+                }
+            }
+            DocBytes::Chunk(b) => tx.append_chunk(self.key, b, true, now)?,
+        }
+        Ok(())
+    }
+}
+
+/// Setting: the people document (volume) new residents of this kiosk go to.
+const PEOPLE_VOLUME_KEY: &str = "people_volume";

@@ -9,7 +9,7 @@ use crate::ids::{BranchId, KioskId};
 
 /// Bumped on any incompatible change; an old kiosk is told to update instead of being fed
 /// data it cannot read.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 /// Request header carrying the protocol version.
 pub const PROTOCOL_HEADER: &str = "blisko-protocol";
 pub const CONTENT_TYPE: &str = "application/vnd.blisko.sync+cbor";

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use blisko_shared::demo;
 use blisko_shared::docs::{
-    CatalogDoc, CatalogEdit, Doc, DocError, DocKey, IntakeDoc, PersonDoc, RosterDoc, RosterEdit,
+    CatalogDoc, CatalogEdit, Doc, DocError, DocKey, IntakeDoc, PEOPLE_PER_DOC, PeopleDoc,
+    RosterDoc, RosterEdit,
 };
 use blisko_shared::hlc::Hlc;
 use blisko_shared::ids::{
@@ -191,14 +192,15 @@ fn roster_reads_back_registrations_grants_and_cancellations() -> TestResult {
 }
 
 #[test]
-fn a_person_document_is_not_a_roster() -> TestResult {
-    let person = PersonDoc::create(&person(), KioskId::new())?;
-    let err = RosterDoc::from_doc(person.doc().clone())
-        .expect_err("a person document must not open as a roster");
+fn a_people_document_is_not_a_roster() -> TestResult {
+    let kiosk = KioskId::new();
+    let people = PeopleDoc::create(kiosk, 0, kiosk)?;
+    let err = RosterDoc::from_doc(people.doc().clone())
+        .expect_err("a people document must not open as a roster");
     assert!(
         matches!(
             &err,
-            DocError::WrongKind { expected: "roster", found, .. } if found == "person"
+            DocError::WrongKind { expected: "roster", found, .. } if found == "people"
         ),
         "{err}"
     );
@@ -394,19 +396,72 @@ fn person() -> Person {
 fn person_reads_back_with_polish_letters_and_loses_a_removed_phone() -> TestResult {
     let kiosk = KioskId::new();
     let mut input = person();
-    let mut doc = PersonDoc::create(&input, kiosk)?;
-    assert_eq!(doc.read()?, input);
+    let key = DocKey::People(kiosk, 3);
+    let mut doc = PeopleDoc::create(kiosk, 3, kiosk)?;
+    assert_eq!(doc.doc().key(), key);
+    assert_eq!(doc.volume(), 3);
+    doc.put(&input)?;
+    assert_eq!(doc.person(input.id)?, Some(input.clone()));
 
     input.phone = None;
-    doc.write(&input)?;
-    let read = doc.read()?;
+    doc.put(&input)?;
+    let read = doc.person(input.id)?.expect("the person is there");
     assert_eq!(read.phone, None);
     assert_eq!(read, input);
 
     let bytes = doc.doc_mut().save();
-    let loaded = PersonDoc::from_doc(Doc::load(DocKey::Person(input.id), kiosk, &bytes, [])?)?;
-    assert_eq!(loaded.read()?, input);
-    assert_eq!(loaded.read()?.given_name, "Zażółć");
+    let loaded = PeopleDoc::from_doc(Doc::load(key, kiosk, &bytes, [])?)?;
+    assert_eq!(loaded.persons()?, vec![input.clone()]);
+    assert_eq!(loaded.person(PersonId::new())?, None);
+    assert_eq!(loaded.owner(), kiosk);
+    Ok(())
+}
+
+#[test]
+fn many_people_share_one_document_and_merge_with_the_office() -> TestResult {
+    let kiosk = KioskId::new();
+    let mut people = Vec::new();
+    let mut doc = PeopleDoc::create(kiosk, 0, kiosk)?;
+    for i in 0..20 {
+        let mut p = person();
+        p.id = PersonId::new();
+        p.resident_code = format!("CODE-{i:04}");
+        doc.put(&p)?;
+        people.push(p);
+    }
+    // The office corrects one person while the kiosk adds another.
+    let mut office = PeopleDoc::from_doc(doc.doc().fork_as(KioskId::CENTRAL))?;
+    let mut corrected = people[3].clone();
+    corrected.family_name = "Nowak".to_owned();
+    office.put(&corrected)?;
+    let mut late = person();
+    late.id = PersonId::new();
+    doc.put(&late)?;
+    doc.doc_mut().merge(office.doc_mut())?;
+    people[3] = corrected;
+    people.push(late);
+    people.sort_by_key(|p| p.id.to_string());
+    assert_eq!(doc.persons()?, people);
+    assert!(!doc.is_full()?);
+    Ok(())
+}
+
+#[test]
+fn a_people_document_is_full_at_its_bound() -> TestResult {
+    let kiosk = KioskId::new();
+    let mut doc = PeopleDoc::create(kiosk, 0, kiosk)?;
+    for i in 0..PEOPLE_PER_DOC {
+        let mut p = person();
+        p.id = PersonId::new();
+        p.resident_code = format!("CODE-{i:04}");
+        doc.put(&p)?;
+        assert_eq!(
+            doc.is_full()?,
+            i + 1 == PEOPLE_PER_DOC,
+            "after {} persons",
+            i + 1
+        );
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use rand::{Rng, RngExt};
 use serde::Serialize;
@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use blisko_shared::codes;
 use blisko_shared::demo;
 use blisko_shared::docs::{
-    ActorId, CatalogDoc, CatalogEdit, ChangeHash, Doc, DocError, DocKey, IntakeDoc, PersonDoc,
+    ActorId, CatalogDoc, CatalogEdit, ChangeHash, Doc, DocError, DocKey, IntakeDoc, PeopleDoc,
     RosterDoc, RosterEdit, actor_for,
 };
 use blisko_shared::hlc::{Hlc, HlcClock};
@@ -328,9 +328,8 @@ impl Central {
         let mut stamp_floor: Option<Hlc> = None;
         let db = self.store.write()?;
         for push in &request.push {
-            let touched = apply_push(&db, kiosk, push, &now)?;
-            if let Some(class) = touched {
-                let latest = fill_pool_seats(&db, &mut self.clock, class, &now)?;
+            if let Some(roster) = apply_push(&db, kiosk, push, &now)? {
+                let latest = fill_pool_seats(&db, &mut self.clock, roster, &now)?;
                 stamp_floor = stamp_floor.max(latest);
             }
         }
@@ -361,15 +360,29 @@ impl Central {
                 continue;
             }
             authorize_read(&db, kiosk, want.doc)?;
-            let Some(doc) = load(&db, want.doc)? else {
-                return Err(CentralError::NotFound(want.doc.to_string()));
+            let not_found = || CentralError::NotFound(want.doc.to_string());
+            let (changes, heads) = if want.have.is_empty() {
+                // The kiosk has nothing of it: the document as stored (a saved document,
+                // perhaps followed by change chunks), sent without decoding it here.
+                let stored = db.load_doc(want.doc)?.ok_or_else(not_found)?;
+                let heads = db.doc_heads(want.doc)?.ok_or_else(not_found)?;
+                let mut bytes = stored.snapshot;
+                for chunk in stored.chunks {
+                    bytes.extend_from_slice(&chunk);
+                }
+                (bytes, heads)
+            } else {
+                let doc = load_shared(&db, want.doc)?.ok_or_else(not_found)?;
+                let changes = doc
+                    .changes_since(&from_heads(&want.have))
+                    .map_err(CentralError::Document)?;
+                (changes, doc.heads())
             };
-            let changes = doc.changes_since(&from_heads(&want.have));
             budget += changes.len();
             pulled.push(DocChanges {
                 doc: want.doc,
                 changes,
-                heads: to_heads(&doc.heads()),
+                heads: to_heads(&heads),
             });
         }
         db.touch_kiosk(kiosk.id, &now, &request.app_version)?;
@@ -542,7 +555,7 @@ fn project_catalog(db: &Db<'_>, catalog: &Catalog) -> Result<()> {
 /// in the database are the entry's heads, so a rolled-back request or an admin command
 /// in another process never serves stale content. Requests take turns (one store
 /// connection behind a mutex), so the lock here is never contended.
-static DOC_CACHE: LazyLock<Mutex<HashMap<DocKey, Doc>>> = LazyLock::new(Default::default);
+static DOC_CACHE: LazyLock<Mutex<HashMap<DocKey, Arc<Doc>>>> = LazyLock::new(Default::default);
 const DOC_CACHE_MAX: usize = 512;
 
 fn cacheable(key: DocKey) -> bool {
@@ -550,6 +563,12 @@ fn cacheable(key: DocKey) -> bool {
 }
 
 fn remember(doc: &Doc) {
+    if cacheable(doc.key()) {
+        remember_shared(&Arc::new(doc.clone()));
+    }
+}
+
+fn remember_shared(doc: &Arc<Doc>) {
     if !cacheable(doc.key()) {
         return;
     }
@@ -557,11 +576,16 @@ fn remember(doc: &Doc) {
     if cache.len() >= DOC_CACHE_MAX && !cache.contains_key(&doc.key()) {
         cache.clear();
     }
-    cache.insert(doc.key(), doc.clone());
+    cache.insert(doc.key(), Arc::clone(doc));
 }
 
-/// Load a stored document as the central office's replica.
+/// Load a stored document as the central office's replica, to change it.
 fn load(db: &Db<'_>, key: DocKey) -> Result<Option<Doc>> {
+    Ok(load_shared(db, key)?.map(Arc::unwrap_or_clone))
+}
+
+/// A stored document to read: from the cache without copying it when it is there.
+fn load_shared(db: &Db<'_>, key: DocKey) -> Result<Option<Arc<Doc>>> {
     if cacheable(key)
         && let Some(stored_heads) = db.doc_heads(key)?
     {
@@ -569,7 +593,7 @@ fn load(db: &Db<'_>, key: DocKey) -> Result<Option<Doc>> {
         if let Some(doc) = cache.get(&key)
             && doc.heads() == stored_heads
         {
-            return Ok(Some(doc.clone()));
+            return Ok(Some(Arc::clone(doc)));
         }
     }
     let Some(stored) = db.load_doc(key)? else {
@@ -582,7 +606,8 @@ fn load(db: &Db<'_>, key: DocKey) -> Result<Option<Doc>> {
         stored.chunks.iter().map(Vec::as_slice),
     )
     .map_err(CentralError::Document)?;
-    remember(&doc);
+    let doc = Arc::new(doc);
+    remember_shared(&doc);
     Ok(Some(doc))
 }
 
@@ -616,14 +641,14 @@ fn authorize_read(db: &Db<'_>, kiosk: &KioskAuth, key: DocKey) -> Result<()> {
     Ok(())
 }
 
-/// Apply one pushed document, checking the kiosk may write it. Returns the class when a
-/// roster changed (its pool seats may need filling).
+/// Apply one pushed document, checking the kiosk may write it. Returns the roster as
+/// stored when a roster changed (its pool seats may need filling).
 fn apply_push(
     db: &Db<'_>,
     kiosk: &KioskAuth,
     push: &DocChanges,
     now: &str,
-) -> Result<Option<ClassId>> {
+) -> Result<Option<RosterDoc>> {
     let key = push.doc;
     let own_actor = actor_for(kiosk.id);
     let may_write = |actor: &ActorId| *actor == own_actor;
@@ -641,7 +666,14 @@ fn apply_push(
                 )));
             }
         }
-        DocKey::Person(_) | DocKey::Intake(_) => {
+        DocKey::People(owner, _) => {
+            if owner != kiosk.id {
+                return Err(CentralError::Forbidden(format!(
+                    "{key} belongs to another kiosk"
+                )));
+            }
+        }
+        DocKey::Intake(_) => {
             if let Some(info) = &info
                 && info.owner_kiosk != Some(kiosk.id)
             {
@@ -662,31 +694,29 @@ fn apply_push(
             .map_err(from_kiosk)?,
     };
     // The content must agree with the branch the document is filed under.
-    let content_branch = match key {
-        DocKey::Person(_) => Some(
-            PersonDoc::from_doc(doc.clone())
-                .and_then(|p| p.read())
-                .map_err(from_kiosk)?
-                .home_branch,
-        ),
-        DocKey::Intake(_) => Some(
+    let content_branches = match key {
+        DocKey::People(..) => PeopleDoc::from_doc(doc.clone())
+            .and_then(|p| p.persons())
+            .map_err(from_kiosk)?
+            .into_iter()
+            .map(|p| p.home_branch)
+            .collect(),
+        DocKey::Intake(_) => vec![
             IntakeDoc::from_doc(doc.clone())
                 .and_then(|i| i.read())
                 .map_err(from_kiosk)?
                 .branch_id,
-        ),
-        _ => None,
+        ],
+        _ => Vec::new(),
     };
-    if let Some(branch) = content_branch
-        && branch != kiosk.branch_id
-    {
+    if content_branches.iter().any(|b| *b != kiosk.branch_id) {
         return Err(CentralError::Forbidden(format!(
             "{key} names another branch"
         )));
     }
     match info {
         None => {
-            let owner = matches!(key, DocKey::Person(_) | DocKey::Intake(_)).then_some(kiosk.id);
+            let owner = matches!(key, DocKey::People(..) | DocKey::Intake(_)).then_some(kiosk.id);
             let snapshot = doc.save();
             db.insert_document(
                 key,
@@ -700,7 +730,7 @@ fn apply_push(
         Some(_) => store_changes(db, &mut doc, now)?,
     }
     Ok(match key {
-        DocKey::Roster(class) => Some(class),
+        DocKey::Roster(_) => Some(RosterDoc::from_doc(doc).map_err(CentralError::Document)?),
         _ => None,
     })
 }
@@ -728,18 +758,14 @@ fn policy_for(db: &Db<'_>, branch: BranchId, class: ClassId) -> Result<SeatPolic
 fn fill_pool_seats(
     db: &Db<'_>,
     clock: &mut HlcClock,
-    class: ClassId,
+    mut roster: RosterDoc,
     now: &str,
 ) -> Result<Option<Hlc>> {
-    let key = DocKey::Roster(class);
+    let class = roster.class_id();
     let branch = db
         .class_branch(class)?
         .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;
     let policy = policy_for(db, branch, class)?;
-    let Some(doc) = load(db, key)? else {
-        return Ok(None);
-    };
-    let mut roster = RosterDoc::from_doc(doc).map_err(CentralError::Document)?;
     let regs = roster.registrations().map_err(CentralError::Document)?;
     let latest = seats::latest_stamp(&regs);
     if let Some(latest) = latest {

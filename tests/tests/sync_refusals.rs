@@ -17,7 +17,7 @@ use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_kiosk::sync::{APP_VERSION, SyncClient, SyncError};
-use blisko_shared::docs::{CatalogDoc, CatalogEdit, Doc, DocKey, PersonDoc, RosterDoc, RosterEdit};
+use blisko_shared::docs::{CatalogDoc, CatalogEdit, Doc, DocKey, PeopleDoc, RosterDoc, RosterEdit};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId};
 use blisko_shared::model::Registration;
@@ -242,7 +242,9 @@ fn stored(kiosk: &Mutex<Kiosk>, key: DocKey, writer: KioskId) -> Result<Doc> {
 fn changes_after(doc: &Doc, before: &[blisko_shared::docs::ChangeHash]) -> DocChanges {
     DocChanges {
         doc: doc.key(),
-        changes: doc.changes_since(before),
+        changes: doc
+            .changes_since(before)
+            .expect("changes of a valid document"),
         heads: to_heads(&doc.heads()),
     }
 }
@@ -453,20 +455,24 @@ fn writes_a_kiosk_may_not_make_are_forbidden() -> Result<()> {
     )?;
 
     // Kiosk A's person, edited by kiosk B of the same branch (B holds a copy).
-    let person_key =
+    let people_key_of_a =
         w.b.lock()
             .expect("kiosk")
             .store()
-            .doc_keys("person")?
+            .doc_keys("people")?
             .into_iter()
-            .next()
-            .context("B received A's person")?;
-    let mut person = PersonDoc::from_doc(stored(&w.b, person_key, b_id)?)?;
-    let base = person.doc().heads();
-    let mut p = person.read()?;
+            .find(|k| matches!(k, DocKey::People(owner, _) if *owner == a_id))
+            .context("B received A's people")?;
+    let mut people = PeopleDoc::from_doc(stored(&w.b, people_key_of_a, b_id)?)?;
+    let base = people.doc().heads();
+    let mut p = people
+        .persons()?
+        .into_iter()
+        .next()
+        .context("A's people document names someone")?;
     p.family_name = "Zmieniona".to_owned();
-    person.write(&p)?;
-    let push = changes_after(person.doc(), &base);
+    people.put(&p)?;
+    let push = changes_after(people.doc(), &base);
     refused(
         s,
         "another kiosk's person",
@@ -480,8 +486,12 @@ fn writes_a_kiosk_may_not_make_are_forbidden() -> Result<()> {
     let mut stranger = p.clone();
     stranger.id = PersonId::new();
     stranger.home_branch = w.si;
-    let created = PersonDoc::create(&stranger, a_id)?;
-    let push = changes_after(created.doc(), &[]);
+    // Written by A into its own people document, on top of what it holds.
+    let own_key = DocKey::People(a_id, 0);
+    let mut own = PeopleDoc::from_doc(stored(&w.a, own_key, a_id)?)?;
+    let base = own.doc().heads();
+    own.put(&stranger)?;
+    let push = changes_after(own.doc(), &base);
     refused(
         s,
         "person naming another branch",

@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use blisko_shared::docs::{
-    CatalogDoc, ChangeHash, Doc, DocKey, IntakeDoc, PersonDoc, RosterDoc, RosterEdit,
+    CatalogDoc, ChangeHash, Doc, DocKey, IntakeDoc, PeopleDoc, RosterDoc, RosterEdit,
 };
 use blisko_shared::ids::{BranchId, ClassId};
 use blisko_shared::model::{Catalog, IntakeRequest, Person};
@@ -48,7 +48,7 @@ enum Write {
 enum Projection {
     Catalog(Box<Catalog>),
     Roster(Box<RosterDoc>),
-    Person(Box<Person>),
+    People(Vec<Person>),
     Intake(Box<IntakeRequest>),
 }
 
@@ -124,10 +124,10 @@ impl Kiosk {
         let mut pushed = Vec::new();
         let mut bytes = 0usize;
         for pending in self.store.pending_docs(MAX_DOCS_PER_REQUEST / 2)? {
-            let Some(doc) = self.stored_doc(pending.key)? else {
+            let Some(doc) = self.current_doc(pending.key)? else {
                 continue;
             };
-            let changes = doc.changes_since(&pending.server_heads);
+            let changes = doc.changes_since(&pending.server_heads)?;
             if !push.is_empty() && bytes + changes.len() > PUSH_BUDGET_BYTES {
                 break;
             }
@@ -218,6 +218,13 @@ impl Kiosk {
             tx.set_meta(CURSOR_KEY, &response.cursor.to_string())?;
             tx.commit()?;
         }
+        // The people document new residents go to may have changed on the server (an
+        // office correction): load it afresh when next needed.
+        if let Some(cached) = self.people.as_ref().map(|p| p.doc().key())
+            && merged.iter().any(|m| m.key == cached)
+        {
+            self.people = None;
+        }
         // The merged rosters are what is stored now: keep them instead of reloading.
         for m in merged {
             if let Projection::Roster(roster) = m.projection {
@@ -245,7 +252,7 @@ impl Kiosk {
         let heads: Vec<ChangeHash> = from_heads(&incoming.heads);
         // The server is this kiosk's only peer and has checked every writer already.
         let anyone = |_: &_| true;
-        let (mut doc, is_new) = match self.stored_doc(key)? {
+        let (mut doc, is_new) = match self.current_doc(key)? {
             Some(mut doc) => {
                 doc.apply_remote(&incoming.changes, &heads, anyone)?;
                 (doc, false)
@@ -276,7 +283,7 @@ impl Kiosk {
         let projection = match key {
             DocKey::Catalog(_) => Projection::Catalog(Box::new(CatalogDoc::from_doc(doc)?.read()?)),
             DocKey::Roster(_) => Projection::Roster(Box::new(RosterDoc::from_doc(doc)?)),
-            DocKey::Person(_) => Projection::Person(Box::new(PersonDoc::from_doc(doc)?.read()?)),
+            DocKey::People(..) => Projection::People(PeopleDoc::from_doc(doc)?.persons()?),
             DocKey::Intake(_) => Projection::Intake(Box::new(IntakeDoc::from_doc(doc)?.read()?)),
         };
         Ok(MergedDoc {
@@ -323,7 +330,7 @@ impl Kiosk {
                 .collect();
             self.apply_roster_edits(class, &grants)?;
         }
-        self.commit_roster_change(class, &policy, &mut [], |_| Ok(()))
+        self.commit_roster_change(class, &policy, &[], |_| Ok(()))
     }
 
     /// Remember how the last sync ended (no personal data: codes and counts only).
@@ -362,7 +369,11 @@ fn write_pulled(tx: &Tx<'_>, branch: BranchId, m: &MergedDoc, now: &str) -> Resu
             }
         }
         Projection::Roster(roster) => touched.push(roster.class_id()),
-        Projection::Person(person) => tx.upsert_person(person)?,
+        Projection::People(people) => {
+            for person in people {
+                tx.upsert_person(person)?;
+            }
+        }
         Projection::Intake(request) => tx.upsert_request(request)?,
     }
     Ok(touched)

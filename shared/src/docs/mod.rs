@@ -10,7 +10,7 @@
 
 mod catalog;
 mod intake;
-mod person;
+mod people;
 mod roster;
 
 use std::fmt;
@@ -23,11 +23,10 @@ use serde::{Deserialize, Serialize};
 pub use automerge::{ActorId, ChangeHash};
 pub use catalog::{CatalogDoc, CatalogEdit};
 pub use intake::IntakeDoc;
-pub use person::PersonDoc;
+pub use people::{PEOPLE_PER_DOC, PeopleDoc};
 pub use roster::{RosterDoc, RosterEdit};
 
-use crate::hlc::Hlc;
-use crate::ids::{BranchId, ClassId, KioskId, PersonId, RequestId};
+use crate::ids::{BranchId, ClassId, KioskId, RequestId};
 
 /// Version of the document layout; written at genesis.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -68,7 +67,8 @@ pub enum DocError {
 pub enum DocKey {
     Catalog(BranchId),
     Roster(ClassId),
-    Person(PersonId),
+    /// Residents one kiosk registered: its volume 0, 1, ... (see [`PeopleDoc`]).
+    People(KioskId, u32),
     Intake(RequestId),
 }
 
@@ -77,7 +77,7 @@ impl DocKey {
         match self {
             DocKey::Catalog(_) => "catalog",
             DocKey::Roster(_) => "roster",
-            DocKey::Person(_) => "person",
+            DocKey::People(..) => "people",
             DocKey::Intake(_) => "intake",
         }
     }
@@ -86,7 +86,7 @@ impl DocKey {
         match self {
             DocKey::Catalog(id) => id.to_string(),
             DocKey::Roster(id) => id.to_string(),
-            DocKey::Person(id) => id.to_string(),
+            DocKey::People(kiosk, volume) => format!("{kiosk}/{volume}"),
             DocKey::Intake(id) => id.to_string(),
         }
     }
@@ -110,7 +110,20 @@ impl FromStr for DocKey {
         Ok(match kind {
             "catalog" => DocKey::Catalog(id.parse().map_err(|_| bad())?),
             "roster" => DocKey::Roster(id.parse().map_err(|_| bad())?),
-            "person" => DocKey::Person(id.parse().map_err(|_| bad())?),
+            "people" => {
+                let (kiosk, volume) = id.split_once('/').ok_or_else(bad)?;
+                // Canonical digits only, so that one document has one name.
+                if volume.is_empty()
+                    || !volume.bytes().all(|b| b.is_ascii_digit())
+                    || (volume.len() > 1 && volume.starts_with('0'))
+                {
+                    return Err(bad());
+                }
+                DocKey::People(
+                    kiosk.parse().map_err(|_| bad())?,
+                    volume.parse().map_err(|_| bad())?,
+                )
+            }
             "intake" => DocKey::Intake(id.parse().map_err(|_| bad())?),
             _ => return Err(bad()),
         })
@@ -136,7 +149,7 @@ fn genesis_collections(key: DocKey) -> &'static [&'static str] {
     match key {
         DocKey::Catalog(_) => catalog::COLLECTIONS,
         DocKey::Roster(_) => roster::COLLECTIONS,
-        DocKey::Person(_) => person::COLLECTIONS,
+        DocKey::People(..) => people::COLLECTIONS,
         DocKey::Intake(_) => intake::COLLECTIONS,
     }
 }
@@ -299,9 +312,29 @@ impl Doc {
         }
     }
 
-    /// Raw automerge changes the holder of `have` is missing.
-    pub fn changes_since(&self, have: &[ChangeHash]) -> Vec<u8> {
-        self.am.save_after(have)
+    /// The automerge changes the holder of `have` is missing, as one automerge bundle:
+    /// the document format's columnar encoding (dependencies as indices, actors once),
+    /// far smaller than the same changes one by one. Empty when nothing is missing.
+    /// Readers take it with [`Doc::apply_remote`] and [`Doc::from_remote`].
+    pub fn changes_since(&self, have: &[ChangeHash]) -> Result<Vec<u8>, DocError> {
+        // Metadata only: building whole changes would re-encode every one.
+        let hashes: Vec<ChangeHash> = self
+            .am
+            .get_changes_meta(have)
+            .iter()
+            .map(|c| c.hash)
+            .collect();
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let bundle = self
+            .am
+            .bundle(hashes)
+            .map_err(|source| DocError::Automerge {
+                doc: self.key.to_string(),
+                source: Box::new(source),
+            })?;
+        Ok(bundle.bytes().to_vec())
     }
 
     /// True when every one of `heads` is in this replica's history.
@@ -335,12 +368,12 @@ impl Doc {
             });
         }
         let genesis = genesis_hash(self.key)?;
-        let new = self.am.get_changes(&before);
+        let new = self.am.get_changes_meta(&before);
         for change in &new {
-            if change.hash() != genesis && !may_write(change.actor_id()) {
+            if change.hash != genesis && !may_write(&change.actor) {
                 return Err(DocError::ForbiddenWriter {
                     doc: self.key.to_string(),
-                    actor: change.actor_id().to_hex_string(),
+                    actor: change.actor.to_hex_string(),
                 });
             }
         }
@@ -383,7 +416,7 @@ impl Doc {
 
     /// Number of changes in the history.
     pub fn change_count(&self) -> usize {
-        self.am.get_changes(&[]).len()
+        self.am.get_changes_meta(&[]).len()
     }
 
     /// Run one user action as one automerge change.
@@ -451,10 +484,6 @@ fn get_map(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
     }
 }
 
-fn get_hlc(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<Hlc> {
-    get_str(doc, obj, key)?.parse().ok()
-}
-
 /// Every value a key holds: more than one when replicas wrote it concurrently.
 fn get_all_str(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Vec<String> {
     doc.get_all(obj, key)
@@ -497,12 +526,23 @@ mod tests {
         for key in [
             DocKey::Catalog(BranchId::new()),
             DocKey::Roster(ClassId::new()),
-            DocKey::Person(PersonId::new()),
+            DocKey::People(KioskId::new(), 0),
             DocKey::Intake(RequestId::new()),
         ] {
             assert_eq!(key.to_string().parse::<DocKey>(), Ok(key));
         }
         assert!("roster:xyz".parse::<DocKey>().is_err());
+        let kiosk = KioskId::new();
+        assert_eq!(
+            format!("people:{kiosk}/12").parse::<DocKey>(),
+            Ok(DocKey::People(kiosk, 12))
+        );
+        for bad in ["", "/", "/012", "/-1", "/+1", "/1x", "/99999999999"] {
+            assert!(
+                format!("people:{kiosk}{bad}").parse::<DocKey>().is_err(),
+                "{bad}"
+            );
+        }
         assert!(
             "planet:00000000-0000-0000-0000-000000000000"
                 .parse::<DocKey>()
@@ -541,7 +581,7 @@ mod tests {
     #[test]
     fn loading_the_wrong_kind_is_refused() {
         let kiosk = KioskId::new();
-        let mut doc = Doc::create(DocKey::Person(PersonId::new()), kiosk).unwrap();
+        let mut doc = Doc::create(DocKey::People(KioskId::new(), 0), kiosk).unwrap();
         let bytes = doc.save();
         let err = Doc::load(DocKey::Roster(ClassId::new()), kiosk, &bytes, []).unwrap_err();
         assert!(matches!(err, DocError::WrongKind { .. }), "{err}");
@@ -550,7 +590,7 @@ mod tests {
     #[test]
     fn garbage_bytes_are_an_error_not_a_panic() {
         let err = Doc::load(
-            DocKey::Person(PersonId::new()),
+            DocKey::People(KioskId::new(), 0),
             KioskId::new(),
             b"nonsense",
             [],
@@ -583,12 +623,46 @@ mod remote_tests {
         let received = Doc::from_remote(
             doc.key(),
             KioskId::CENTRAL,
-            &doc.changes_since(&[]),
+            &doc.changes_since(&[]).unwrap(),
             &doc.heads(),
             |a| *a == actor_for(kiosk),
         )
         .unwrap();
         assert_eq!(received.heads(), doc.heads());
+    }
+
+    #[test]
+    fn many_changes_travel_as_one_compact_bundle() {
+        let (mut doc, kiosk) = written_roster();
+        let base = doc.heads();
+        for i in 0..100 {
+            doc.change(|tx| {
+                tx.put(ROOT, format!("note-{i}"), "x")
+                    .map_err(|e| DocError::Automerge {
+                        doc: String::new(),
+                        source: Box::new(e),
+                    })
+            })
+            .unwrap();
+        }
+        let bundle = doc.changes_since(&base).unwrap();
+        let one_by_one = doc.am.save_after(&base);
+        // Each change alone repeats its actor and its 32-byte dependency hash.
+        assert!(
+            bundle.len() * 3 < one_by_one.len(),
+            "{} vs {}",
+            bundle.len(),
+            one_by_one.len()
+        );
+        let mut received = doc.fork_at(&base, KioskId::CENTRAL).unwrap();
+        assert_eq!(
+            received
+                .apply_remote(&bundle, &doc.heads(), |a| *a == actor_for(kiosk))
+                .unwrap(),
+            100
+        );
+        assert_eq!(received.heads(), doc.heads());
+        assert!(doc.changes_since(&doc.heads()).unwrap().is_empty());
     }
 
     #[test]
@@ -598,7 +672,7 @@ mod remote_tests {
         let err = Doc::from_remote(
             doc.key(),
             KioskId::CENTRAL,
-            &doc.changes_since(&[]),
+            &doc.changes_since(&[]).unwrap(),
             &doc.heads(),
             |a| *a == other,
         )
@@ -609,9 +683,12 @@ mod remote_tests {
     #[test]
     fn claimed_heads_that_do_not_arrive_are_refused() {
         let (doc, kiosk) = written_roster();
-        let bytes = doc.changes_since(&[]);
+        let bytes = doc.changes_since(&[]).unwrap();
         // Drop the last change: the claimed heads can no longer be reached.
-        let genesis_only = Doc::create(doc.key(), kiosk).unwrap().changes_since(&[]);
+        let genesis_only = Doc::create(doc.key(), kiosk)
+            .unwrap()
+            .changes_since(&[])
+            .unwrap();
         let err = Doc::from_remote(
             doc.key(),
             KioskId::CENTRAL,

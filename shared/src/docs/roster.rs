@@ -12,9 +12,9 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
-use automerge::{ObjType, ReadDoc};
+use automerge::{ObjType, ReadDoc, ScalarValueRef, ValueRef};
 
-use super::{Doc, DocError, DocKey, get_all_str, get_hlc, get_map, get_str};
+use super::{Doc, DocError, DocKey, get_all_str, get_map};
 use crate::hlc::Hlc;
 use crate::ids::{ClassId, KioskId, RegistrationId, SessionId};
 use crate::model::{Attendance, AttendanceMark, AttendanceStatus, Registration};
@@ -139,17 +139,19 @@ impl RosterDoc {
         }
     }
 
-    /// Every registration in the merged roster, in id order.
+    /// Every registration in the merged roster, in id order. One pass over the map and
+    /// one over each registration's fields: a roster of thousands is read on every merge.
     pub fn registrations(&self) -> Result<Vec<Registration>, DocError> {
         let regs = self.doc.collection(REGISTRATIONS)?;
         let mut out = Vec::new();
-        for key in self.doc.am.keys(&regs) {
-            let id: RegistrationId = key
-                .parse()
-                .map_err(|_| self.doc.malformed(format!("registrations/{key}")))?;
-            let obj = get_map(&self.doc.am, &regs, &key)
-                .ok_or_else(|| self.doc.malformed(format!("registrations/{key}")))?;
-            out.push(self.read_registration(id, &obj)?);
+        for item in self.doc.am.map_range(&regs, ..) {
+            let key = item.key.as_ref();
+            let bad = || self.doc.malformed(format!("registrations/{key}"));
+            let id: RegistrationId = key.parse().map_err(|_| bad())?;
+            if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
+                return Err(bad());
+            }
+            out.push(self.read_registration(id, &item.id())?);
         }
         Ok(out)
     }
@@ -161,27 +163,43 @@ impl RosterDoc {
     ) -> Result<Registration, DocError> {
         let am = &self.doc.am;
         let field = |name: &str| self.doc.malformed(format!("registrations/{id}/{name}"));
-        let grants_obj = get_map(am, obj, "grants").ok_or_else(|| field("grants"))?;
+        let (mut person, mut kiosk, mut created, mut cancelled, mut grants_obj) =
+            (None, None, None, None, None);
+        for item in am.map_range(obj, ..) {
+            match (item.key.as_ref(), &item.value) {
+                ("person", ValueRef::Scalar(ScalarValueRef::Str(s))) => {
+                    person = Some(s.parse().map_err(|_| field("person"))?);
+                }
+                ("kiosk", ValueRef::Scalar(ScalarValueRef::Str(s))) => {
+                    kiosk = Some(s.parse().map_err(|_| field("kiosk"))?);
+                }
+                ("created", ValueRef::Scalar(ScalarValueRef::Str(s))) => {
+                    created = Some(s.parse::<Hlc>().map_err(|_| field("created"))?);
+                }
+                ("cancelled", ValueRef::Scalar(ScalarValueRef::Str(s))) => {
+                    cancelled = Some(s.parse::<Hlc>().map_err(|_| field("cancelled"))?);
+                }
+                ("grants", ValueRef::Object(ObjType::Map)) => grants_obj = Some(item.id()),
+                _ => {}
+            }
+        }
+        let grants_obj = grants_obj.ok_or_else(|| field("grants"))?;
         let mut grants = BTreeMap::new();
-        for authority in am.keys(&grants_obj) {
-            let at = get_hlc(am, &grants_obj, &authority).ok_or_else(|| field("grants"))?;
-            let authority: KioskId = authority.parse().map_err(|_| field("grants"))?;
+        for item in am.map_range(&grants_obj, ..) {
+            let ValueRef::Scalar(ScalarValueRef::Str(at)) = &item.value else {
+                return Err(field("grants"));
+            };
+            let at: Hlc = at.parse().map_err(|_| field("grants"))?;
+            let authority: KioskId = item.key.parse().map_err(|_| field("grants"))?;
             grants.insert(authority, at);
         }
         Ok(Registration {
             id,
             class_id: self.class_id,
-            person_id: get_str(am, obj, "person")
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| field("person"))?,
-            kiosk_id: get_str(am, obj, "kiosk")
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| field("kiosk"))?,
-            created: get_hlc(am, obj, "created").ok_or_else(|| field("created"))?,
-            cancelled: match get_str(am, obj, "cancelled") {
-                Some(s) => Some(s.parse().map_err(|_| field("cancelled"))?),
-                None => None,
-            },
+            person_id: person.ok_or_else(|| field("person"))?,
+            kiosk_id: kiosk.ok_or_else(|| field("kiosk"))?,
+            created: created.ok_or_else(|| field("created"))?,
+            cancelled,
             grants,
         })
     }

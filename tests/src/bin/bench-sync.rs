@@ -22,7 +22,7 @@ use blisko_kiosk::sync::{SyncClient, SyncReport, sync_once};
 use blisko_shared::demo;
 use blisko_shared::ids::{BranchId, ClassId};
 use blisko_shared::model::{Branch, Catalog, Class};
-use blisko_tests::harness::{ServerProcess, admin};
+use blisko_tests::harness::{ServerProcess, admin, process_cpu_seconds};
 use blisko_tests::wire::CountingProxy;
 
 #[derive(Debug, Parser)]
@@ -279,6 +279,8 @@ fn main() -> Result<()> {
     // Measured: sync until every kiosk holds its whole branch.
     let wire_before = proxy.counts();
     let cpu_before = server.cpu_seconds().unwrap_or(0.0);
+    let own_cpu = || process_cpu_seconds(std::process::id()).unwrap_or(0.0);
+    let kiosks_cpu_before = own_cpu();
     let started = Instant::now();
     let mut passes = 0;
     let mut requests = 0u64;
@@ -302,6 +304,8 @@ fn main() -> Result<()> {
     }
     let wall_s = started.elapsed().as_secs_f64();
     let server_cpu_s = server.cpu_seconds().unwrap_or(0.0) - cpu_before;
+    // The kiosks run in this process (with the counting proxy, a small share).
+    let kiosks_cpu_s = own_cpu() - kiosks_cpu_before;
     let wire = proxy.counts().since(wire_before);
 
     let idle_before = proxy.counts();
@@ -316,6 +320,7 @@ fn main() -> Result<()> {
         "wall_s": round(wall_s),
         "sync_passes": passes,
         "server_cpu_s": round(server_cpu_s),
+        "kiosks_cpu_s": round(kiosks_cpu_s),
         "bytes_total": wire.up + wire.down,
         "bytes_up": wire.up,
         "bytes_down": wire.down,
