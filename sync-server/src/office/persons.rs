@@ -86,7 +86,12 @@ pub async fn detail(
         let classes: HashMap<String, String> = db.o_classes(None)?.into_iter().map(|c| (c.id, c.title)).collect();
         let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
         let branches = branch_names(db)?;
-        let subjects: Vec<String> = group.iter().map(|p| format!("person:{p}")).collect();
+        // Reads of their data: their own records and the rosters that list them.
+        let mut subjects: Vec<String> = group.iter().map(|p| format!("person:{p}")).collect();
+        let mut rosters: Vec<String> = regs.iter().map(|r| format!("roster:{}", r.class_id)).collect();
+        rosters.sort();
+        rosters.dedup();
+        subjects.extend(rosters);
         let reads = db.audit_about(&subjects, 200)?;
         db.audit(&now_text(), &ctx.actor(), "person_read", &format!("person:{id}"), Some("data_access"))?;
         let t = |pl, en| ctx.t(pl, en);
@@ -115,7 +120,7 @@ pub async fn detail(
             table #registrations {
                 thead { tr { th { (t("Zajęcia", "Class")) } th { (t("Status", "Status")) } th { (t("Zapis", "Registered")) } th { (t("Obecność", "Attendance")) } } }
                 tbody { @for r in &regs {
-                    tr {
+                    tr data-registration=(r.id) {
                         td { (classes.get(&r.class_id).map(String::as_str).unwrap_or("?")) }
                         td { (registration_status(l, &r.status)) }
                         td { (stamp_time(&r.created)) }
