@@ -650,3 +650,236 @@ fn csv_reader(text: &str) -> Vec<Vec<String>> {
     }
     rows
 }
+
+#[test]
+fn reconciliation_persons_and_charts() -> Result<()> {
+    use blisko_shared::hlc::Hlc;
+    use blisko_shared::ids::{RegistrationId, SessionId, StaffId};
+    use blisko_shared::model::{AttendanceMark, AttendanceStatus};
+    use blisko_tests::office::mark_attendance;
+
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    let a = enroll_kiosk(&server, &mal, &tmp.path().join("a"))?;
+    let b = enroll_kiosk(&server, &mal, &tmp.path().join("b"))?;
+    sync(&a)?;
+    sync(&b)?;
+    let classes = a.lock().expect("kiosk").classes()?;
+    let (x, y) = (classes[0].clone(), classes[1].clone());
+    let reg_a = register(&a, &x.id.to_string(), "Anna", "Kowalska")?;
+    register(&b, &x.id.to_string(), "Anna", "Kowalska")?;
+    for k in [&a, &b, &a, &b] {
+        sync(k)?;
+    }
+    add_staff(&data, "org", "organizer", None)?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    let org = Office::login(&server.url(), "org", PASSWORD)?;
+    let admin = Office::login(&server.url(), "admin", PASSWORD)?;
+
+    // Two staff mark the same person differently at the same session, on two kiosks.
+    let class_page = org.page(&format!("/office/classes/{}", x.id))?;
+    let session: SessionId = data_attrs(&class_page, "session")
+        .first()
+        .context("a session")?
+        .parse()?;
+    let registration: RegistrationId = reg_a.parse()?;
+    let now = blisko_shared::hlc::Hlc::new(
+        1_790_000_000_000,
+        0,
+        a.lock().expect("k").identity().kiosk_id,
+    );
+    let mark = |status, staff: StaffId, at: Hlc| AttendanceMark {
+        session_id: session,
+        registration_id: registration,
+        status,
+        by: staff,
+        at,
+    };
+    mark_attendance(
+        &server.url(),
+        &a,
+        x.id,
+        mark(AttendanceStatus::Present, StaffId::new(), now),
+    )?;
+    let at_b = Hlc::new(
+        1_790_000_000_500,
+        0,
+        b.lock().expect("k").identity().kiosk_id,
+    );
+    mark_attendance(
+        &server.url(),
+        &b,
+        x.id,
+        mark(AttendanceStatus::Absent, StaffId::new(), at_b),
+    )?;
+    let page = org.page("/office/reconcile")?;
+    let conflict = format!("{session}/{registration}");
+    ensure!(
+        data_attrs(&page, "conflict") == vec![conflict.clone()],
+        "the conflict is shown"
+    );
+    ensure!(
+        page.contains("obecny") && page.contains("nieobecny"),
+        "both sides are shown"
+    );
+    let bad = org.post(
+        "/office/reconcile/attendance",
+        &[
+            ("class", &x.id.to_string()),
+            ("session", &session.to_string()),
+            ("registration", &reg_a),
+            ("status", "maybe"),
+        ],
+    )?;
+    assert_eq!(bad.status().as_u16(), 400);
+    ensure!(
+        data_attrs(&org.page("/office/reconcile")?, "conflict").len() == 1,
+        "unchanged"
+    );
+    let done = org.post(
+        "/office/reconcile/attendance",
+        &[
+            ("class", &x.id.to_string()),
+            ("session", &session.to_string()),
+            ("registration", &reg_a),
+            ("status", "present"),
+        ],
+    )?;
+    assert_eq!(done.status().as_u16(), 303);
+    ensure!(
+        data_attrs(&org.page("/office/reconcile")?, "conflict").is_empty(),
+        "resolved in one click"
+    );
+    let csv = org
+        .get(&format!("/office/export/attendance/{}", x.id))?
+        .bytes()?;
+    let text = String::from_utf8(csv[3..].to_vec())?;
+    ensure!(text.contains("Kowalska Anna,obecny"), "{text}");
+
+    // The same person registered at two kiosks: suggested, merged, everything kept.
+    let page = org.page("/office/reconcile")?;
+    let pairs = data_attrs(&page, "pair");
+    assert_eq!(pairs.len(), 1, "one suggested pair");
+    let (pa, pb) = pairs[0].split_once('/').context("pair")?;
+    let merged = org.post(
+        "/office/reconcile/persons",
+        &[("a", pa), ("b", pb), ("decision", "same")],
+    )?;
+    assert_eq!(merged.status().as_u16(), 303);
+    ensure!(data_attrs(&org.page("/office/reconcile")?, "pair").is_empty());
+    let person = admin.page(&format!("/office/persons/{pa}"))?;
+    assert_eq!(person.matches("Potwierdzam usunięcie").count(), 1);
+    ensure!(
+        data_attrs(&person, "registration").len() == 2,
+        "both registrations kept under one person"
+    );
+
+    // Seats to rebalance: kiosk A's allotment is used up while B's is idle.
+    let kid_a = a.lock().expect("k").identity().kiosk_id.to_string();
+    let kid_b = b.lock().expect("k").identity().kiosk_id.to_string();
+    let y_id = y.id.to_string();
+    assert_eq!(
+        org.post(
+            &format!("/office/classes/{y_id}/allotments"),
+            &[("kiosk", &kid_a), ("seats", "1")]
+        )?
+        .status()
+        .as_u16(),
+        303
+    );
+    let b_seats = (y.capacity - 1).to_string();
+    assert_eq!(
+        org.post(
+            &format!("/office/classes/{y_id}/allotments"),
+            &[("kiosk", &kid_b), ("seats", &b_seats)]
+        )?
+        .status()
+        .as_u16(),
+        303
+    );
+    sync(&a)?;
+    register(&a, &y_id, "Ewa", "Mazur")?;
+    let waiting = register(&a, &y_id, "Olga", "Mazur")?;
+    sync(&a)?;
+    let page = org.page("/office/reconcile")?;
+    ensure!(page.contains("id=\"rebalance\""), "a move is suggested");
+    let moved = org.post(
+        "/office/reconcile/allotments",
+        &[
+            ("class", &y_id),
+            ("from", &kid_b),
+            ("to", &kid_a),
+            ("seats", "1"),
+        ],
+    )?;
+    assert_eq!(moved.status().as_u16(), 303);
+    let too_many = org.post(
+        "/office/reconcile/allotments",
+        &[
+            ("class", &y_id),
+            ("from", &kid_b),
+            ("to", &kid_a),
+            ("seats", "1000"),
+        ],
+    )?;
+    assert_eq!(too_many.status().as_u16(), 400);
+    sync(&a)?;
+    sync(&a)?;
+    let status = a
+        .lock()
+        .expect("k")
+        .roster(&y_id)?
+        .into_iter()
+        .find(|r| r.registration_id.to_string() == waiting)
+        .context("waiting one")?
+        .status;
+    assert_eq!(
+        status, "confirmed",
+        "the moved seat went to the person waiting at kiosk A"
+    );
+    let log = actions(&audit(&server)?);
+    for act in [
+        "attendance_resolve",
+        "person_merge",
+        "allotment_rebalance",
+        "person_read",
+    ] {
+        ensure!(log.contains(&act.to_owned()), "{act} audited");
+    }
+
+    // Charts are inline SVG.
+    let charts = org.page(&format!("/office/charts?class={}", x.id))?;
+    ensure!(
+        charts.matches("<svg").count() >= 5,
+        "branch charts, a class chart, requests"
+    );
+    ensure!(charts.contains("<rect"), "bars drawn");
+
+    // Erase: refused without confirmation; then the person's data is gone from the
+    // server's documents and reaches the kiosk at its next sync.
+    let erase = format!("/office/persons/{pa}/erase");
+    assert_eq!(admin.post(&erase, &[])?.status().as_u16(), 400);
+    ensure!(
+        admin
+            .page(&format!("/office/persons/{pa}"))?
+            .contains("Kowalska")
+    );
+    assert_eq!(
+        admin.post(&erase, &[("confirm", "yes")])?.status().as_u16(),
+        303
+    );
+    let after = admin.page(&format!("/office/persons/{pa}"))?;
+    ensure!(after.contains("[usunięto]"), "erased");
+    ensure!(
+        !after
+            .split("<h1>")
+            .nth(1)
+            .unwrap_or_default()
+            .starts_with("Anna"),
+        "no name left"
+    );
+    ensure!(actions(&audit(&server)?).contains(&"person_erase".to_owned()));
+    Ok(())
+}
