@@ -312,8 +312,12 @@ pub fn with_db<T>(
     f: impl FnOnce(&Db<'_>, &mut HlcClock) -> OResult<T>,
 ) -> OResult<T> {
     let db = central.store.write()?;
+    let before = central.clock.last();
     let value = f(&db, &mut central.clock)?;
-    db.set_meta("hlc", &central.clock.last().to_string())?;
+    // Only a page that stamped something writes the clock (a read stays a read).
+    if central.clock.last() != before {
+        db.set_meta("hlc", &central.clock.last().to_string())?;
+    }
     db.commit()?;
     Ok(value)
 }

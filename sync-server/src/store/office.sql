@@ -74,6 +74,7 @@ CREATE TABLE o_sessions (
     minutes  INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX o_sessions_class ON o_sessions (class_id, date);
+CREATE INDEX o_sessions_date ON o_sessions (date);
 
 CREATE TABLE o_services (
     id        TEXT NOT NULL,
