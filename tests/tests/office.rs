@@ -418,6 +418,30 @@ fn overview_requests_classes_and_exports_over_merged_kiosk_data() -> Result<()> 
     );
     ensure!(cells[3].starts_with('1'), "1 open request: {:?}", cells[3]);
     assert_eq!(data_attrs(&overview, "kiosk").len(), 2);
+    ensure!(
+        !overview.contains("class=\"stale\""),
+        "both kiosks synced just now"
+    );
+    // A kiosk silent for five days stands out.
+    let kiosk_b = b.lock().expect("kiosk").identity().kiosk_id.to_string();
+    let five_days_ago = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * 5))?
+        .to_string();
+    rusqlite::Connection::open(data.join("server.sqlite3"))?.execute(
+        "UPDATE kiosks SET last_sync = ?1 WHERE id = ?2",
+        [five_days_ago.as_str(), kiosk_b.as_str()],
+    )?;
+    let overview = office.page("/office")?;
+    let stale = overview
+        .split(&format!("data-kiosk=\"{kiosk_b}\""))
+        .next()
+        .context("kiosk row")?;
+    ensure!(
+        stale.ends_with("class=\"stale\" "),
+        "the silent kiosk's row is marked"
+    );
+    ensure!(overview.matches("class=\"stale\"").count() == 1);
+    ensure!(overview.contains("milczy ponad 3 dni"));
 
     // The roster merges both kiosks.
     let roster = office.page(&format!("/office/classes/{class}"))?;

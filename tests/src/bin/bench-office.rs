@@ -291,9 +291,10 @@ fn main() -> Result<()> {
     // A real server serves the office page.
     let server = ServerProcess::start(&data, false)?;
     add_staff(&data, "bench", "office_admin", None)?;
-    let office = Office::login(&server.url(), "bench", PASSWORD)?;
+    // The log-in opens a first page, which brings the office projection up to date
+    // with the whole year: measured apart.
     let t0 = Instant::now();
-    office.page("/office")?;
+    let office = Office::login(&server.url(), "bench", PASSWORD)?;
     let first_view_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let class = a_class.context("a class")?;
     let mut overview = Vec::new();
@@ -326,7 +327,7 @@ fn main() -> Result<()> {
             "requests": n_requests,
             "data_build_s": (build_s * 10.0).round() / 10.0,
             "server_db_mb": (db_bytes as f64 / 1e6 * 10.0).round() / 10.0,
-            "first_view_with_projection_ms": first_view_ms.round(),
+            "login_and_first_page_with_projection_ms": first_view_ms.round(),
             "overview_ms_p50": (percentile(&overview, 0.5) * 10.0).round() / 10.0,
             "overview_ms_p95": (percentile(&overview, 0.95) * 10.0).round() / 10.0,
             "roster_ms_p50": (percentile(&roster, 0.5) * 10.0).round() / 10.0,
