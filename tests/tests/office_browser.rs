@@ -291,11 +291,22 @@ fn the_office_in_a_browser() -> Result<()> {
                 Hlc::new(1_790_000_000_100, 0, kb),
             ),
         )?;
-        rt.block_on(c.goto(&format!("{base}/office/reconcile")))?;
-        ensure!(
-            rt.block_on(html(&c))?.contains("data-conflict"),
-            "the conflict is listed"
-        );
+        // The page is loaded again until it shows the conflict (a loaded machine may
+        // hand back the page before the navigation settled).
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let listed = loop {
+            rt.block_on(c.goto(&format!("{base}/office/reconcile")))?;
+            let page = rt.block_on(html(&c))?;
+            if page.contains("data-conflict") {
+                break true;
+            }
+            if Instant::now() > deadline {
+                eprintln!("reconciliation page without the conflict: {page}");
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        ensure!(listed, "the conflict is listed");
         rt.block_on(click(&c, "#conflicts button[value=excused]"))?;
         let resolved = rt.block_on(
             c.wait()
