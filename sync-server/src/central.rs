@@ -110,8 +110,8 @@ pub struct RosterRow {
 }
 
 pub struct Central {
-    store: ServerStore,
-    clock: HlcClock,
+    pub(crate) store: ServerStore,
+    pub(crate) clock: HlcClock,
 }
 
 impl Central {
@@ -535,7 +535,7 @@ impl Central {
     }
 }
 
-fn project_catalog(db: &Db<'_>, catalog: &Catalog) -> Result<()> {
+pub(crate) fn project_catalog(db: &Db<'_>, catalog: &Catalog) -> Result<()> {
     let classes: Vec<_> = catalog
         .classes
         .iter()
@@ -580,7 +580,7 @@ fn remember_shared(doc: &Arc<Doc>) {
 }
 
 /// Load a stored document as the central office's replica, to change it.
-fn load(db: &Db<'_>, key: DocKey) -> Result<Option<Doc>> {
+pub(crate) fn load(db: &Db<'_>, key: DocKey) -> Result<Option<Doc>> {
     Ok(load_shared(db, key)?.map(Arc::unwrap_or_clone))
 }
 
@@ -612,7 +612,7 @@ fn load_shared(db: &Db<'_>, key: DocKey) -> Result<Option<Arc<Doc>>> {
 }
 
 /// Persist whatever changed in `doc` since it was loaded (compacting when due).
-fn store_changes(db: &Db<'_>, doc: &mut Doc, now: &str) -> Result<()> {
+pub(crate) fn store_changes(db: &Db<'_>, doc: &mut Doc, now: &str) -> Result<()> {
     let key = doc.key();
     let info = db
         .doc_info(key)?
@@ -735,7 +735,7 @@ fn apply_push(
     })
 }
 
-fn policy_for(db: &Db<'_>, branch: BranchId, class: ClassId) -> Result<SeatPolicy> {
+pub(crate) fn policy_for(db: &Db<'_>, branch: BranchId, class: ClassId) -> Result<SeatPolicy> {
     let key = DocKey::Catalog(branch);
     let catalog = CatalogDoc::from_doc(
         load(db, key)?.ok_or_else(|| CentralError::NotFound(key.to_string()))?,
@@ -755,7 +755,7 @@ fn policy_for(db: &Db<'_>, branch: BranchId, class: ClassId) -> Result<SeatPolic
 /// The central office is the seat authority for the shared pool (capacity minus all
 /// allotments): after every roster change it gives free pool seats to the people waiting,
 /// in order. Returns the latest stamp seen in the roster.
-fn fill_pool_seats(
+pub(crate) fn fill_pool_seats(
     db: &Db<'_>,
     clock: &mut HlcClock,
     mut roster: RosterDoc,

@@ -74,11 +74,36 @@ pub enum Command {
         /// The JSON file; `-` reads standard input.
         file: PathBuf,
     },
+    /// Staff accounts for the office page (`/office`).
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// The latest audit records.
     Audit {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create an account; the password is read from standard input (one line, at least
+    /// 12 characters).
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        /// instructor, branch_staff, organizer or office_admin.
+        #[arg(long)]
+        role: String,
+        /// Limit the account to one branch's data.
+        #[arg(long)]
+        branch: Option<BranchId>,
+    },
+    /// List the accounts (never their passwords).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,6 +268,46 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                 |_| println!("{} catalog(s) imported, {created} new", catalogs.len()),
             );
         }
+        Command::Staff { command } => match command {
+            StaffCommand::Add {
+                login,
+                name,
+                role,
+                branch,
+            } => {
+                let mut password = String::new();
+                std::io::stdin().read_line(&mut password).map_err(|e| {
+                    CentralError::BadRequest(format!("cannot read the password from stdin: {e}"))
+                })?;
+                let id = central.add_staff(&crate::office::auth::NewStaff {
+                    login,
+                    name,
+                    role,
+                    branch: *branch,
+                    password: &password,
+                })?;
+                print(
+                    cli.json,
+                    &serde_json::json!({ "staff_id": id, "login": login, "role": role }),
+                    |_| println!("staff account {login} ({role}) created: {id}"),
+                );
+            }
+            StaffCommand::List => {
+                let staff = central.staff_list()?;
+                print(cli.json, &staff, |rows| {
+                    for s in rows {
+                        println!(
+                            "{}  {:<20} {:<14} {}{}",
+                            s.id,
+                            s.login,
+                            s.role,
+                            s.name,
+                            if s.disabled { " (disabled)" } else { "" }
+                        );
+                    }
+                });
+            }
+        },
         Command::Audit { limit } => {
             let rows = central.audit_log(*limit)?;
             print(cli.json, &rows, |rows| {
@@ -280,10 +345,13 @@ fn serve(central: Central, listen: SocketAddr) -> Result<(), CentralError> {
         let state = AppState {
             central: Arc::new(Mutex::new(central)),
         };
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| CentralError::BadRequest(format!("server error: {e}")))
+        axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CentralError::BadRequest(format!("server error: {e}")))
     })
 }
 

@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/api/v1/enroll", post(enroll))
         .route("/api/v1/sync", post(sync_round))
+        .merge(crate::office::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

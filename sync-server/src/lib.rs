@@ -4,4 +4,5 @@
 pub mod central;
 pub mod cli;
 pub mod http;
+pub mod office;
 pub mod store;

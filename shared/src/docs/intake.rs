@@ -97,6 +97,24 @@ impl IntakeDoc {
         })
     }
 
+    /// Replace the personal content of the request (the description of need and the
+    /// PESEL) in the current state, as one change. Older values stay in the document's
+    /// history until history itself is rewritten.
+    pub fn erase_personal(&mut self, placeholder: &str) -> Result<(), DocError> {
+        let key = self.doc.key().to_string();
+        self.doc.change(|tx| {
+            let result = (|| {
+                tx.put(ROOT, "description", placeholder)?;
+                put_opt_str(tx, &ROOT, "pesel", None)?;
+                Ok(())
+            })();
+            result.map_err(|source| DocError::Automerge {
+                doc: key.clone(),
+                source: Box::new(source),
+            })
+        })
+    }
+
     pub fn read(&self) -> Result<IntakeRequest, DocError> {
         let am = &self.doc.am;
         let f = |name: &str| self.doc.malformed(name);

@@ -11,7 +11,10 @@ use serde::Serialize;
 use blisko_shared::docs::{ChangeHash, DocKey};
 use blisko_shared::ids::{BranchId, ClassId, KioskId};
 
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("office.sql")];
+
+mod office;
+pub use office::*;
 pub const DB_FILE: &str = "server.sqlite3";
 
 use blisko_shared::sqlite::{self, Context, heads_from_blob, heads_to_blob};

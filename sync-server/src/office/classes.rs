@@ -1,0 +1,542 @@
+//! Classes: the list per branch; a class's roster, waiting list and attendance per
+//! session; creating and editing classes, sessions, capacity and per-kiosk seat
+//! allotments. Edits go into the branch's catalog document (so they reach the kiosks at
+//! their next sync) and must pass `Catalog::check_allotments`.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use maud::html;
+
+use blisko_shared::docs::{CatalogDoc, CatalogEdit, DocKey, RosterDoc};
+use blisko_shared::hlc::HlcClock;
+use blisko_shared::ids::{BranchId, ClassId, KioskId, SessionId};
+use blisko_shared::model::{Catalog, Class, Session};
+
+use super::layout::{attendance_status, csrf, registration_status};
+use super::{
+    Ctx, OResult, OfficeError, Out, Perm, action, branch_names, field, invalid, now_text, page,
+    parse_id, required,
+};
+use crate::central::{fill_pool_seats, load, project_catalog, store_changes};
+use crate::http::AppState;
+use crate::store::Db;
+
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    page(&state, &headers, Perm::ClassesView, |db, _, ctx| {
+        let classes = db.o_classes(ctx.branch())?;
+        let counts: HashMap<String, (i64, i64)> = db
+            .o_class_counts()?
+            .into_iter()
+            .map(|(c, a, b)| (c, (a, b)))
+            .collect();
+        let branches = branch_names(db)?;
+        let t = |pl, en| ctx.t(pl, en);
+        let body = html! {
+            h1 { (t("Zajęcia", "Classes")) }
+            table #classes {
+                thead { tr {
+                    th { (t("Punkt", "Branch")) } th { (t("Zajęcia", "Class")) } th { (t("Prowadzący", "Instructor")) }
+                    th.num { (t("Miejsca", "Capacity")) } th.num { (t("Zapisani", "Confirmed")) } th.num { (t("Rezerwowi", "Waiting")) }
+                } }
+                tbody { @for c in &classes {
+                    @let (confirmed, waiting) = counts.get(&c.id).copied().unwrap_or((0, 0));
+                    tr data-class=(c.id) {
+                        td { (branches.get(&c.branch_id).map(String::as_str).unwrap_or("?")) }
+                        td { a href=(format!("/office/classes/{}", c.id)) { (c.title) } }
+                        td { (c.instructor) }
+                        td.num { (c.capacity) } td.num { (confirmed) } td.num { (waiting) }
+                    }
+                } }
+            }
+            @if ctx.can(Perm::ClassesEdit) {
+                h2 { (t("Nowe zajęcia", "New class")) }
+                form.stack method="post" action="/office/classes" {
+                    (csrf(ctx))
+                    label { (t("Punkt", "Branch")) select name="branch" required {
+                        @for (id, name) in &branches { @if ctx.sees_branch(id) { option value=(id) { (name) } } }
+                    } }
+                    (class_fields(ctx, None))
+                    button type="submit" { (t("Utwórz zajęcia", "Create the class")) }
+                }
+            }
+        };
+        Ok(Out::Page {
+            title: t("Zajęcia", "Classes").to_owned(),
+            body,
+        })
+    })
+    .await
+}
+
+fn class_fields(ctx: &Ctx, class: Option<&Class>) -> maud::Markup {
+    let t = |pl, en| ctx.t(pl, en);
+    html! {
+        label { (t("Nazwa", "Title")) input type="text" name="title" required maxlength="100" value=[class.map(|c| c.title.as_str())]; }
+        label { (t("Opis", "Description")) input type="text" name="description" maxlength="500" value=[class.map(|c| c.description.as_str())]; }
+        label { (t("Prowadzący", "Instructor")) input type="text" name="instructor" maxlength="100" value=[class.map(|c| c.instructor.as_str())]; }
+        label { (t("Sala", "Room")) input type="text" name="room" maxlength="100" value=[class.map(|c| c.room.as_str())]; }
+        label { (t("Grupa wiekowa", "Age group")) input type="text" name="age_group" maxlength="50" value=[class.map(|c| c.age_group.as_str())]; }
+        label { (t("Liczba miejsc", "Capacity")) input type="number" name="capacity" min="1" max="1000" required value=[class.map(|c| c.capacity)]; }
+        label { (t("Limit listy rezerwowej (0: bez listy)", "Waiting list limit (0: none)")) input type="number" name="waitlist_limit" min="0" max="1000" required value=[class.map(|c| c.waitlist_limit)]; }
+    }
+}
+
+fn number(
+    form: &HashMap<String, String>,
+    name: &str,
+    min: u32,
+    max: u32,
+    pl: &str,
+    en: &str,
+) -> OResult<u32> {
+    required(form, name, pl, en)?
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            invalid(
+                format!("„{pl}”: liczba od {min} do {max}."),
+                format!("\"{en}\": a number from {min} to {max}."),
+            )
+        })
+}
+
+fn short_text(
+    form: &HashMap<String, String>,
+    name: &str,
+    max: usize,
+    pl: &str,
+    en: &str,
+) -> OResult<String> {
+    let v = field(form, name).unwrap_or_default();
+    if v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(invalid(
+            format!("„{pl}”: do {max} znaków, bez znaków sterujących."),
+            format!("\"{en}\": at most {max} characters, no control characters."),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// Fill a class from the form (over `base`, so fields the form lacks stay).
+fn class_from_form(form: &HashMap<String, String>, mut base: Class) -> OResult<Class> {
+    base.title = required(form, "title", "Nazwa", "Title")?.to_owned();
+    if base.title.chars().count() > 100 || base.title.chars().any(char::is_control) {
+        return Err(invalid(
+            "„Nazwa”: do 100 znaków.",
+            "\"Title\": at most 100 characters.",
+        ));
+    }
+    base.description = short_text(form, "description", 500, "Opis", "Description")?;
+    base.instructor = short_text(form, "instructor", 100, "Prowadzący", "Instructor")?;
+    base.room = short_text(form, "room", 100, "Sala", "Room")?;
+    base.age_group = short_text(form, "age_group", 50, "Grupa wiekowa", "Age group")?;
+    base.capacity = number(form, "capacity", 1, 1000, "Liczba miejsc", "Capacity")?;
+    base.waitlist_limit = number(
+        form,
+        "waitlist_limit",
+        0,
+        1000,
+        "Limit listy rezerwowej",
+        "Waiting list limit",
+    )?;
+    Ok(base)
+}
+
+/// Apply office edits to a branch catalog: the planned catalog must pass the allotment
+/// rule first; then one change to the document, the projections, and an audit record.
+pub fn edit_catalog(
+    db: &Db<'_>,
+    ctx: &Ctx,
+    branch: BranchId,
+    edits: &[CatalogEdit],
+    action_name: &str,
+    subject: &str,
+) -> OResult<Catalog> {
+    let key = DocKey::Catalog(branch);
+    let mut doc = CatalogDoc::from_doc(
+        load(db, key)?.ok_or_else(|| OfficeError::NotFound(key.to_string()))?,
+    )?;
+    let mut planned = doc.read()?;
+    for edit in edits {
+        match edit {
+            CatalogEdit::Class(c) => match planned.classes.iter_mut().find(|x| x.id == c.id) {
+                Some(x) => *x = c.clone(),
+                None => planned.classes.push(c.clone()),
+            },
+            CatalogEdit::Session(s) => planned.sessions.push(s.clone()),
+            CatalogEdit::Allotment {
+                class_id,
+                kiosk_id,
+                seats,
+            } => {
+                planned
+                    .allotments
+                    .entry(*class_id)
+                    .or_default()
+                    .insert(*kiosk_id, *seats);
+            }
+            _ => {}
+        }
+    }
+    planned.check_allotments().map_err(|e| {
+        invalid(
+            format!("Przydziały miejsc przekraczają liczbę miejsc zajęć ({e})."),
+            format!("Seat allotments exceed the class's capacity ({e})."),
+        )
+    })?;
+    doc.apply(edits)?;
+    let now = now_text();
+    store_changes(db, doc.doc_mut(), &now)?;
+    let merged = doc.read()?;
+    project_catalog(db, &merged)?;
+    db.audit(&now, &ctx.actor(), action_name, subject, None)?;
+    super::projection::project(db, [key])?;
+    Ok(merged)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    action(
+        &state,
+        &headers,
+        Perm::ClassesEdit,
+        form,
+        |db, _, ctx, form| {
+            let branch: BranchId = parse_id(
+                required(form, "branch", "Punkt", "Branch")?,
+                "punkt",
+                "branch",
+            )?;
+            if !ctx.sees_branch(&branch.to_string()) || db.branch_code(branch)?.is_none() {
+                return Err(OfficeError::NotFound(format!("branch {branch}")));
+            }
+            let class = class_from_form(
+                form,
+                Class {
+                    id: ClassId::new(),
+                    branch_id: branch,
+                    title: String::new(),
+                    description: String::new(),
+                    instructor: String::new(),
+                    room: String::new(),
+                    capacity: 0,
+                    waitlist_limit: 0,
+                    age_group: String::new(),
+                    schedule: Vec::new(),
+                    registration_opens: None,
+                    registration_closes: None,
+                },
+            )?;
+            let id = class.id;
+            edit_catalog(
+                db,
+                ctx,
+                branch,
+                &[CatalogEdit::Class(class)],
+                "class_create",
+                &format!("class:{id}"),
+            )?;
+            Ok(Out::Redirect(format!("/office/classes/{id}")))
+        },
+    )
+    .await
+}
+
+/// The class and its branch catalog, if this account may see it.
+fn class_of(db: &Db<'_>, ctx: &Ctx, id: ClassId) -> OResult<(Class, Catalog)> {
+    let branch = db
+        .class_branch(id)?
+        .filter(|b| ctx.sees_branch(&b.to_string()))
+        .ok_or_else(|| OfficeError::NotFound(format!("class {id}")))?;
+    let key = DocKey::Catalog(branch);
+    let catalog = CatalogDoc::from_doc(
+        load(db, key)?.ok_or_else(|| OfficeError::NotFound(key.to_string()))?,
+    )?
+    .read()?;
+    let class = catalog
+        .class(id)
+        .cloned()
+        .ok_or_else(|| OfficeError::NotFound(format!("class {id}")))?;
+    Ok((class, catalog))
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    action(
+        &state,
+        &headers,
+        Perm::ClassesEdit,
+        form,
+        move |db, clock, ctx, form| {
+            let id: ClassId = parse_id(&id, "zajęcia", "class")?;
+            let (class, _) = class_of(db, ctx, id)?;
+            let branch = class.branch_id;
+            let class = class_from_form(form, class)?;
+            edit_catalog(
+                db,
+                ctx,
+                branch,
+                &[CatalogEdit::Class(class)],
+                "class_edit",
+                &format!("class:{id}"),
+            )?;
+            // A larger class frees pool seats for the people waiting.
+            refill(db, clock, id)?;
+            super::projection::project(db, [DocKey::Roster(id)])?;
+            Ok(Out::Redirect(format!("/office/classes/{id}")))
+        },
+    )
+    .await
+}
+
+pub async fn add_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    action(
+        &state,
+        &headers,
+        Perm::ClassesEdit,
+        form,
+        move |db, _, ctx, form| {
+            let id: ClassId = parse_id(&id, "zajęcia", "class")?;
+            let (class, _) = class_of(db, ctx, id)?;
+            let date = required(form, "date", "Data", "Date")?;
+            let date: jiff::civil::Date = date.parse().map_err(|_| {
+                invalid("„Data”: w postaci RRRR-MM-DD.", "\"Date\": as YYYY-MM-DD.")
+            })?;
+            let start = required(form, "start", "Godzina", "Start")?;
+            let valid_start =
+                start.len() == 5 && jiff::civil::Time::strptime("%H:%M", start).is_ok();
+            if !valid_start {
+                return Err(invalid(
+                    "„Godzina”: w postaci GG:MM.",
+                    "\"Start\": as HH:MM.",
+                ));
+            }
+            let minutes = number(form, "minutes", 5, 600, "Czas (min)", "Minutes")?;
+            let session = Session {
+                id: SessionId::new(),
+                class_id: id,
+                date: date.to_string(),
+                start: start.to_owned(),
+                minutes,
+            };
+            let sid = session.id;
+            edit_catalog(
+                db,
+                ctx,
+                class.branch_id,
+                &[CatalogEdit::Session(session)],
+                "session_create",
+                &format!("session:{sid}"),
+            )?;
+            Ok(Out::Redirect(format!("/office/classes/{id}")))
+        },
+    )
+    .await
+}
+
+pub async fn set_allotment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    action(
+        &state,
+        &headers,
+        Perm::ClassesEdit,
+        form,
+        move |db, clock, ctx, form| {
+            let id: ClassId = parse_id(&id, "zajęcia", "class")?;
+            let (class, _) = class_of(db, ctx, id)?;
+            let kiosk: KioskId =
+                parse_id(required(form, "kiosk", "Kiosk", "Kiosk")?, "kiosk", "kiosk")?;
+            let kiosk_row = db
+                .kiosk(kiosk)?
+                .filter(|k| k.branch_id == class.branch_id)
+                .ok_or_else(|| {
+                    invalid(
+                        "Ten kiosk nie należy do punktu zajęć.",
+                        "This kiosk is not at the class's branch.",
+                    )
+                })?;
+            let seats = number(form, "seats", 0, 1000, "Miejsca", "Seats")?;
+            edit_catalog(
+                db,
+                ctx,
+                class.branch_id,
+                &[CatalogEdit::Allotment {
+                    class_id: id,
+                    kiosk_id: kiosk_row.kiosk_id,
+                    seats,
+                }],
+                "allotment_set",
+                &format!("class:{id}"),
+            )?;
+            refill(db, clock, id)?;
+            super::projection::project(db, [DocKey::Roster(id)])?;
+            Ok(Out::Redirect(format!("/office/classes/{id}")))
+        },
+    )
+    .await
+}
+
+/// Names of persons by id (the office projection).
+pub fn person_names(
+    db: &Db<'_>,
+    ids: impl IntoIterator<Item = String>,
+) -> OResult<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for id in ids {
+        if let Some(p) = db.o_person(&id)? {
+            out.insert(id, format!("{} {}", p.family, p.given));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    page(&state, &headers, Perm::ClassesView, move |db, _, ctx| {
+        render_detail(db, ctx, &id)
+    })
+    .await
+}
+
+/// A class's page (also called by the benchmark).
+pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
+    let id: ClassId = parse_id(id, "zajęcia", "class")?;
+    let (class, catalog) = class_of(db, ctx, id)?;
+    let regs = db.o_registrations_of_class(&id.to_string())?;
+    let attendance = db.o_attendance_of_class(&id.to_string())?;
+    let sessions = db.o_sessions(&id.to_string())?;
+    let names = person_names(db, regs.iter().map(|r| r.person_id.clone()))?;
+    let kiosks: Vec<_> = db
+        .kiosks()?
+        .into_iter()
+        .filter(|k| k.branch_id == class.branch_id && !k.revoked)
+        .collect();
+    let allotments = catalog.allotments_of(id);
+    let use_by_kiosk: HashMap<String, i64> =
+        db.o_allotment_use(&id.to_string())?.into_iter().collect();
+    // The roster shows names: the read is audited (ids only).
+    db.audit(
+        &now_text(),
+        &ctx.actor(),
+        "roster_read",
+        &format!("roster:{id}"),
+        None,
+    )?;
+    let t = |pl, en| ctx.t(pl, en);
+    let l = ctx.lang;
+    let mut per_session: HashMap<&str, [i64; 4]> = HashMap::new();
+    for a in &attendance {
+        let slot = per_session.entry(a.session_id.as_str()).or_default();
+        match a.status.as_str() {
+            "present" => slot[0] += 1,
+            "absent" => slot[1] += 1,
+            "excused" => slot[2] += 1,
+            _ => slot[3] += 1,
+        }
+    }
+    let confirmed = regs.iter().filter(|r| r.status == "confirmed").count();
+    let body = html! {
+        h1 { (class.title) }
+        p { (t("Prowadzący", "Instructor")) ": " (class.instructor) " · " (t("miejsca", "capacity")) ": " (class.capacity)
+            " · " (t("potwierdzonych", "confirmed")) ": " span #confirmed { (confirmed) }
+            " · " a href=(format!("/office/export/roster/{id}")) { (t("lista CSV", "roster CSV")) }
+            " · " a href=(format!("/office/export/attendance/{id}")) { (t("obecność CSV", "attendance CSV")) } }
+        h2 { (t("Lista uczestników i lista rezerwowa", "Roster and waiting list")) }
+        table #roster {
+            thead { tr { th { "#" } th { (t("Osoba", "Person")) } th { (t("Status", "Status")) } th { (t("Kiosk", "Kiosk")) } } }
+            tbody { @for (i, r) in regs.iter().enumerate() {
+                tr data-registration=(r.id) data-status=(r.status) {
+                    td { (i + 1) }
+                    td { (names.get(&r.person_id).map(String::as_str).unwrap_or("—")) }
+                    td { (registration_status(l, &r.status)) @if let Some(p) = r.position { " #" (p) } }
+                    td { (kiosks.iter().find(|k| k.kiosk_id.to_string() == r.kiosk_id).map(|k| k.number.to_string()).unwrap_or_else(|| "—".into())) }
+                }
+            } }
+        }
+        h2 { (t("Obecność na spotkaniach", "Attendance per session")) }
+        table #sessions {
+            thead { tr { th { (t("Data", "Date")) } th { (t("Godzina", "Time")) }
+                th.num { (attendance_status(l, "present")) } th.num { (attendance_status(l, "absent")) }
+                th.num { (attendance_status(l, "excused")) } th.num { (attendance_status(l, "conflict")) } th {} } }
+            tbody { @for s in &sessions {
+                @let c = per_session.get(s.id.as_str()).copied().unwrap_or_default();
+                tr data-session=(s.id) {
+                    td { (s.date) } td { (s.start) }
+                    td.num { (c[0]) } td.num { (c[1]) } td.num { (c[2]) }
+                    td.num { @if c[3] > 0 { span.conflict { (c[3]) } } @else { "0" } }
+                    td { @if ctx.can(Perm::PrintAttendance) { a href=(format!("/office/classes/{id}/sessions/{}/print", s.id)) { (t("lista do druku", "printable list")) } } }
+                }
+            } }
+        }
+        h2 { (t("Przydziały miejsc dla kiosków", "Seat allotments per kiosk")) }
+        table #allotments {
+            thead { tr { th { (t("Kiosk", "Kiosk")) } th.num { (t("Przydział", "Allotted")) } th.num { (t("Zajęte", "Used")) } } }
+            tbody { @for k in &kiosks {
+                tr { td { "#" (k.number) } td.num { (allotments.get(&k.kiosk_id).copied().unwrap_or(0)) } td.num { (use_by_kiosk.get(&k.kiosk_id.to_string()).copied().unwrap_or(0)) } }
+            } }
+        }
+        p.muted { (t("Pula serwera (reszta miejsc): ", "Server pool (the remaining seats): ")) (class.capacity.saturating_sub(allotments.values().sum::<u32>())) }
+        @if ctx.can(Perm::ClassesEdit) {
+            div.no-print {
+            h2 { (t("Zmień przydział", "Change an allotment")) }
+            form.inline method="post" action=(format!("/office/classes/{id}/allotments")) {
+                (csrf(ctx))
+                label { (t("Kiosk", "Kiosk")) select name="kiosk" { @for k in &kiosks { option value=(k.kiosk_id) { "#" (k.number) } } } }
+                label { (t("Miejsca", "Seats")) input type="number" name="seats" min="0" max="1000" required; }
+                button type="submit" { (t("Zapisz przydział", "Save the allotment")) }
+            }
+            h2 { (t("Nowe spotkanie", "New session")) }
+            form.inline method="post" action=(format!("/office/classes/{id}/sessions")) {
+                (csrf(ctx))
+                label { (t("Data", "Date")) input type="date" name="date" required; }
+                label { (t("Godzina", "Start")) input type="time" name="start" required; }
+                label { (t("Czas (min)", "Minutes")) input type="number" name="minutes" min="5" max="600" value="60" required; }
+                button type="submit" { (t("Dodaj spotkanie", "Add the session")) }
+            }
+            h2 { (t("Edytuj zajęcia", "Edit the class")) }
+            form.stack method="post" action=(format!("/office/classes/{id}")) {
+                (csrf(ctx))
+                (class_fields(ctx, Some(&class)))
+                button type="submit" { (t("Zapisz zmiany", "Save the changes")) }
+            }
+            }
+        }
+    };
+    Ok(Out::Page {
+        title: class.title.clone(),
+        body,
+    })
+}
+
+/// Kept for callers that change the catalog and need the clock for pool seats.
+pub fn refill(db: &Db<'_>, clock: &mut HlcClock, class: ClassId) -> OResult<()> {
+    // No roster yet means no one waits.
+    if let Some(doc) = load(db, DocKey::Roster(class))? {
+        fill_pool_seats(db, clock, RosterDoc::from_doc(doc)?, &now_text())?;
+    }
+    Ok(())
+}

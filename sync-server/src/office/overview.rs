@@ -1,0 +1,104 @@
+//! The overview: per branch, registrations this month, attendance rate, waiting lists,
+//! open requests; every kiosk's last sync and app version (silent for days: marked).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use maud::html;
+
+use super::{Ctx, OResult, Out, Perm, iso_time, page};
+use crate::http::AppState;
+use crate::store::Db;
+
+/// A kiosk that has not synced for this long stands out.
+pub const STALE_DAYS: i64 = 3;
+
+pub async fn get(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    page(&state, &headers, Perm::Overview, |db, _, ctx| {
+        render(db, ctx)
+    })
+    .await
+}
+
+/// The overview page (also called by the benchmark).
+pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
+    let now = jiff::Zoned::now();
+    let today = now.date();
+    let month_start = today.first_of_month();
+    let month_start_ms = month_start
+        .to_zoned(now.time_zone().clone())
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(0);
+    let counts = db.o_branch_counts(month_start_ms)?;
+    let rates = db.o_attendance_rate(&month_start.to_string(), &today.to_string())?;
+    let branches = db.branches()?;
+    let kiosks = db.kiosks()?;
+    let stale_before = now
+        .timestamp()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * STALE_DAYS))
+        .unwrap_or(now.timestamp());
+    let l = ctx.lang;
+    let t = |pl, en| ctx.t(pl, en);
+    let body = html! {
+        h1 { (t("Przegląd", "Overview")) }
+        p.muted { (t("Dane połączone ze wszystkich punktów, stan na ", "Merged data of every branch, as of ")) (now.strftime("%Y-%m-%d %H:%M")) "." }
+        table {
+            caption.muted { (t("Punkty w bieżącym miesiącu", "Branches this month")) }
+            thead { tr {
+                th { (t("Punkt", "Branch")) }
+                th.num { (t("Zapisy w tym miesiącu", "Registrations this month")) }
+                th.num { (t("Frekwencja", "Attendance rate")) }
+                th.num { (t("Lista rezerwowa", "Waiting lists")) }
+                th.num { (t("Otwarte wnioski", "Open requests")) }
+            } }
+            tbody {
+                @for b in branches.iter().filter(|b| ctx.sees_branch(&b.id.to_string())) {
+                    @let id = b.id.to_string();
+                    @let c = counts.iter().find(|c| c.0 == id);
+                    @let r = rates.iter().find(|r| r.0 == id);
+                    tr data-branch=(b.code) {
+                        td { (b.name) " (" (b.code) ")" }
+                        td.num { (c.map(|c| c.1).unwrap_or(0)) }
+                        td.num {
+                            @match r {
+                                Some((_, present, marked)) if *marked > 0 => { (format!("{:.0}%", *present as f64 * 100.0 / *marked as f64)) " " span.muted { "(" (present) "/" (marked) ")" } }
+                                _ => { span.muted { "—" } }
+                            }
+                        }
+                        td.num { (c.map(|c| c.2).unwrap_or(0)) }
+                        td.num { (c.map(|c| c.3).unwrap_or(0)) }
+                    }
+                }
+            }
+        }
+        h2 { (t("Kioski", "Kiosks")) }
+        table {
+            thead { tr {
+                th { "#" } th { (t("Punkt", "Branch")) } th { (t("Ostatnia synchronizacja", "Last sync")) }
+                th { (t("Wersja aplikacji", "App version")) } th { (t("Stan", "State")) }
+            } }
+            tbody {
+                @for k in kiosks.iter().filter(|k| ctx.sees_branch(&k.branch_id.to_string())) {
+                    @let stale = !k.revoked && k.last_sync.as_deref().and_then(|s| s.parse::<jiff::Timestamp>().ok()).is_none_or(|s| s < stale_before);
+                    tr.stale[stale] data-kiosk=(k.kiosk_id) {
+                        td { (k.number) }
+                        td { (branches.iter().find(|b| b.id == k.branch_id).map(|b| b.code.as_str()).unwrap_or("?")) }
+                        td { (k.last_sync.as_deref().map(iso_time).unwrap_or_else(|| t("nigdy", "never").to_owned())) }
+                        td { (k.app_version.as_deref().unwrap_or("—")) }
+                        td {
+                            @if k.revoked { (t("wycofany", "revoked")) }
+                            @else if !k.enrolled { (t("czeka na rejestrację", "waiting for enrollment")) }
+                            @else if stale { span.stale-badge { (format!("{} {STALE_DAYS} {}", t("milczy ponad", "silent for over"), t("dni", "days"))) } }
+                            @else { (t("w kontakcie", "in touch")) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let _ = l;
+    Ok(Out::Page {
+        title: ctx.t("Przegląd", "Overview").to_owned(),
+        body,
+    })
+}

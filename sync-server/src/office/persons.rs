@@ -1,0 +1,249 @@
+//! A person's page: everything the server holds about them (for a data-access request:
+//! the person document, registrations, attendance, requests with their history and staff
+//! notes, linked duplicates, and who read their data), and the erase action.
+//!
+//! Erase replaces, in the documents the server holds, the person's name, birth year and
+//! phone, and the description and PESEL of their requests, and blanks the staff notes on
+//! their requests. Kiosks of the branch receive the erased values at their next sync. It
+//! does not yet rewrite document history (older changes still hold the old values, on the
+//! server and on kiosks that synced them), nor backups: that is the later privacy work.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use maud::html;
+
+use blisko_shared::docs::{DocKey, IntakeDoc, PeopleDoc};
+use blisko_shared::ids::KioskId;
+use blisko_shared::model::Person;
+use blisko_shared::ids::{PersonId, RequestId};
+
+use super::layout::{attendance_status, csrf, registration_status, request_status};
+use super::{
+    OResult, OfficeError, Out, Perm, action, branch_names, field, invalid, iso_time, now_text,
+    page, parse_id, stamp_time,
+};
+use crate::central::{load, store_changes};
+use crate::http::AppState;
+use crate::store::{Db, RequestFilter};
+
+/// What erased fields read afterwards.
+pub const ERASED: &str = "[usunięto]";
+
+pub async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    page(&state, &headers, Perm::Persons, move |db, _, ctx| {
+        let q = query.get("q").map(|s| s.trim().to_owned()).unwrap_or_default();
+        let found = if q.chars().count() >= 2 {
+            // The search text may be a name: it is not written to the audit log.
+            db.audit(&now_text(), &ctx.actor(), "person_search", "person:*", None)?;
+            db.o_person_search(&q, 100)?
+        } else {
+            Vec::new()
+        };
+        let t = |pl, en| ctx.t(pl, en);
+        let body = html! {
+            h1 { (t("Osoby", "Persons")) }
+            form.filters method="get" action="/office/persons" {
+                label { (t("Nazwisko (początek) lub kod mieszkańca", "Family name (start) or resident code")) input type="search" name="q" value=(q) minlength="2"; }
+                button type="submit" { (t("Szukaj", "Search")) }
+            }
+            @if !found.is_empty() {
+                table #persons {
+                    thead { tr { th { (t("Osoba", "Person")) } th { (t("Rok urodzenia", "Birth year")) } th { (t("Kod", "Code")) } } }
+                    tbody { @for p in &found {
+                        tr data-person=(p.id) { td { a href=(format!("/office/persons/{}", p.id)) { (p.family) " " (p.given) } } td { (p.birth_year) } td { (p.resident_code) } }
+                    } }
+                }
+            } @else if q.chars().count() >= 2 { p.muted { (t("Nikogo nie znaleziono.", "Nobody found.")) } }
+        };
+        Ok(Out::Page { title: t("Osoby", "Persons").to_owned(), body })
+    })
+    .await
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    page(&state, &headers, Perm::Persons, move |db, _, ctx| {
+        let id: PersonId = parse_id(&id, "osoba", "person")?;
+        let (_, person) = find_person(db, id)?;
+        let group = db.person_group(&id.to_string())?;
+        let regs = db.o_registrations_of_persons(&group)?;
+        let mut requests = Vec::new();
+        for p in &group {
+            requests.extend(db.o_requests(&RequestFilter { person: Some(p.clone()), ..Default::default() }, 1000)?);
+        }
+        let classes: HashMap<String, String> = db.o_classes(None)?.into_iter().map(|c| (c.id, c.title)).collect();
+        let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
+        let branches = branch_names(db)?;
+        // Reads of their data: their own records and the rosters that list them.
+        let mut subjects: Vec<String> = group.iter().map(|p| format!("person:{p}")).collect();
+        let mut rosters: Vec<String> = regs.iter().map(|r| format!("roster:{}", r.class_id)).collect();
+        rosters.sort();
+        rosters.dedup();
+        subjects.extend(rosters);
+        let reads = db.audit_about(&subjects, 200)?;
+        db.audit(&now_text(), &ctx.actor(), "person_read", &format!("person:{id}"), Some("data_access"))?;
+        let t = |pl, en| ctx.t(pl, en);
+        let l = ctx.lang;
+        let mut request_docs = Vec::new();
+        for r in &requests {
+            let rid: RequestId = parse_id(&r.id, "wniosek", "request")?;
+            if let Some(doc) = load(db, DocKey::Intake(rid))? {
+                request_docs.push((IntakeDoc::from_doc(doc)?.read()?, db.notes(&r.id)?));
+            }
+        }
+        let body = html! {
+            h1 { (person.given_name) " " (person.family_name) }
+            p.muted { (t("Wszystko, co serwer przechowuje o tej osobie (wniosek o dostęp do danych, art. 15 RODO).", "Everything the server holds about this person (data-access request, GDPR art. 15).")) }
+            table #person {
+                tr { th { (t("Imię", "Given name")) } td { (person.given_name) } }
+                tr { th { (t("Nazwisko", "Family name")) } td { (person.family_name) } }
+                tr { th { (t("Rok urodzenia", "Birth year")) } td { (person.birth_year) } }
+                tr { th { (t("Telefon", "Phone")) } td { (person.phone.as_deref().unwrap_or("—")) } }
+                tr { th { (t("Kod mieszkańca", "Resident code")) } td { (person.resident_code) } }
+                tr { th { (t("Punkt", "Branch")) } td { (branches.get(&person.home_branch.to_string()).map(String::as_str).unwrap_or("?")) } }
+                tr { th { (t("Zgody i klauzule", "Consents and notices")) } td { @for c in &person.consents { (c.kind.code()) ": " (c.text_version) " (" (stamp_time(&c.at.to_string())) ")" br; } } }
+                @if group.len() > 1 { tr { th { (t("Połączone rekordy", "Linked records")) } td { @for p in &group { (p) br; } } } }
+            }
+            h2 { (t("Zapisy", "Registrations")) }
+            table #registrations {
+                thead { tr { th { (t("Zajęcia", "Class")) } th { (t("Status", "Status")) } th { (t("Zapis", "Registered")) } th { (t("Obecność", "Attendance")) } } }
+                tbody { @for r in &regs {
+                    tr data-registration=(r.id) {
+                        td { (classes.get(&r.class_id).map(String::as_str).unwrap_or("?")) }
+                        td { (registration_status(l, &r.status)) }
+                        td { (stamp_time(&r.created)) }
+                        td { @for a in db.o_attendance_of_registration(&r.id)? { (attendance_status(l, &a.status)) " " } }
+                    }
+                } }
+            }
+            h2 { (t("Wnioski", "Requests")) }
+            @for (r, notes) in &request_docs {
+                div.card {
+                    h3 { (r.reference) " · " (services.get(&r.service_id.to_string()).map(String::as_str).unwrap_or("?")) " · " (request_status(l, r.status().code())) }
+                    p { (t("Opis", "Description")) ": " (r.description) }
+                    @if let Some(p) = &r.pesel { p { "PESEL: " (p) } }
+                    p { @for s in &r.history { (stamp_time(&s.at.to_string())) " " (request_status(l, s.status.code())) br; } }
+                    @for n in notes { p.note { (t("Notatka", "Note")) " (" (iso_time(&n.at)) "): " (n.note) } }
+                }
+            }
+            h2 { (t("Kto oglądał dane tej osoby", "Who looked at this person's data")) }
+            table #reads {
+                thead { tr { th { (t("Kiedy", "When")) } th { (t("Kto", "Who")) } th { (t("Co", "What")) } } }
+                tbody { @for a in &reads { tr { td { (iso_time(&a.at)) } td { (a.actor) } td { (a.action) " " (a.detail.as_deref().unwrap_or("")) } } } }
+            }
+            h2 { (t("Usunięcie danych", "Erase personal data")) }
+            p { (t("Usuwa imię, nazwisko, rok urodzenia i telefon tej osoby oraz opisy i PESEL jej wniosków z dokumentów na serwerze, a także treść notatek o jej wnioskach. Kioski dostaną usunięte wartości przy następnej synchronizacji. Zapisy, obecności i statusy wniosków zostają (bez danych osobowych). Nie usuwa jeszcze starszych wersji w historii dokumentów ani kopii zapasowych.",
+                   "Erases this person's name, birth year and phone, and the description and PESEL of their requests, from the documents on the server, and the text of staff notes on their requests. Kiosks receive the erased values at their next sync. Registrations, attendance and request statuses stay (without personal data). It does not yet remove older versions in document history, nor backups.")) }
+            form.stack method="post" action=(format!("/office/persons/{id}/erase")) {
+                (csrf(ctx))
+                label { input type="checkbox" name="confirm" value="yes" required; (t("Potwierdzam usunięcie danych tej osoby", "I confirm erasing this person's data")) }
+                button.danger type="submit" { (t("Usuń dane osobowe", "Erase personal data")) }
+            }
+        };
+        Ok(Out::Page { title: format!("{} {}", person.given_name, person.family_name), body })
+    })
+    .await
+}
+
+pub async fn erase(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    action(
+        &state,
+        &headers,
+        Perm::Persons,
+        form,
+        move |db, _, ctx, form| {
+            let id: PersonId = parse_id(&id, "osoba", "person")?;
+            if field(form, "confirm") != Some("yes") {
+                return Err(invalid(
+                    "Zaznacz potwierdzenie usunięcia.",
+                    "Tick the confirmation to erase.",
+                ));
+            }
+            erase_person(db, id)?;
+            db.audit(
+                &now_text(),
+                &ctx.actor(),
+                "person_erase",
+                &format!("person:{id}"),
+                None,
+            )?;
+            Ok(Out::Redirect(format!("/office/persons/{id}")))
+        },
+    )
+    .await
+}
+
+/// The people document holding a person, and the person: the kiosk that registered them
+/// is in the office projection; its documents are numbered from 0.
+fn find_person(db: &Db<'_>, id: PersonId) -> OResult<(PeopleDoc, Person)> {
+    let not_found = || OfficeError::NotFound(format!("person:{id}"));
+    let kiosk: KioskId = db
+        .o_person(&id.to_string())?
+        .and_then(|p| p.kiosk_id)
+        .and_then(|k| k.parse().ok())
+        .ok_or_else(not_found)?;
+    for volume in 0.. {
+        let Some(doc) = load(db, DocKey::People(kiosk, volume))? else {
+            break;
+        };
+        let people = PeopleDoc::from_doc(doc)?;
+        if let Some(person) = people.person(id)? {
+            return Ok((people, person));
+        }
+    }
+    Err(not_found())
+}
+
+/// Erase a person's personal data from the documents the server holds (see the module
+/// documentation for what this does and does not reach).
+pub fn erase_person(db: &Db<'_>, id: PersonId) -> OResult<()> {
+    let (mut people, mut p) = find_person(db, id)?;
+    let key = people.doc().key();
+    p.given_name = ERASED.to_owned();
+    p.family_name = ERASED.to_owned();
+    p.birth_year = 0;
+    p.phone = None;
+    people.put(&p)?;
+    let now = now_text();
+    store_changes(db, people.doc_mut(), &now)?;
+    let requests = db.o_requests(
+        &RequestFilter {
+            person: Some(id.to_string()),
+            ..Default::default()
+        },
+        10_000,
+    )?;
+    let mut keys = vec![key];
+    for r in &requests {
+        let rid: RequestId = parse_id(&r.id, "wniosek", "request")?;
+        let rkey = DocKey::Intake(rid);
+        if let Some(doc) = load(db, rkey)? {
+            let mut intake = IntakeDoc::from_doc(doc)?;
+            intake.erase_personal(ERASED)?;
+            store_changes(db, intake.doc_mut(), &now)?;
+            keys.push(rkey);
+        }
+    }
+    db.erase_notes(
+        &requests.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        ERASED,
+    )?;
+    super::projection::project(db, keys)?;
+    Ok(())
+}

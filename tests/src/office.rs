@@ -1,0 +1,205 @@
+//! Helpers for the office page tests and benchmark: staff accounts made with the real
+//! admin command, a logged-in HTTP client with its cookie jar, and attendance marks sent
+//! over the real sync API as a kiosk's staff would.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result, bail, ensure};
+use reqwest::blocking::{Client, Response};
+use reqwest::redirect::Policy;
+
+use blisko_kiosk::Kiosk;
+use blisko_shared::docs::{Doc, DocKey, RosterDoc, RosterEdit};
+use blisko_shared::ids::ClassId;
+use blisko_shared::model::AttendanceMark;
+use blisko_shared::sync::{
+    CONTENT_TYPE, DocChanges, PROTOCOL_HEADER, PROTOCOL_VERSION, SyncRequest, encode, to_heads,
+};
+
+use crate::bins::server_bin;
+
+pub const PASSWORD: &str = "haslo-do-testow-123";
+
+/// `blisko-server staff add`, with the password on standard input.
+pub fn add_staff(data: &Path, login: &str, role: &str, branch: Option<&str>) -> Result<()> {
+    let mut command = Command::new(server_bin());
+    command
+        .arg("--data")
+        .arg(data)
+        .args(["staff", "add", "--login", login, "--name"])
+        .arg(format!("Pracownik {login}"))
+        .args(["--role", role])
+        .env("BLISKO_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(b) = branch {
+        command.args(["--branch", b]);
+    }
+    let mut child = command.spawn().context("run blisko-server staff add")?;
+    child
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(format!("{PASSWORD}\n").as_bytes())?;
+    let output = child.wait_with_output()?;
+    ensure!(
+        output.status.success(),
+        "staff add failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+/// A browser-like client: a cookie jar, redirects not followed (so tests see them).
+pub struct Office {
+    pub base: String,
+    pub http: Client,
+    pub csrf: String,
+}
+
+/// The value of the first `name="csrf"` field in a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_owned())
+}
+
+pub fn client() -> Result<Client> {
+    Ok(Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
+        .build()?)
+}
+
+impl Office {
+    /// A visitor who has not logged in (but has a cookie jar).
+    pub fn anonymous(base: &str) -> Result<Office> {
+        Ok(Office {
+            base: base.to_owned(),
+            http: client()?,
+            csrf: String::new(),
+        })
+    }
+
+    /// Log in through the form; fails unless the server answers with the overview.
+    pub fn login(base: &str, login: &str, password: &str) -> Result<Office> {
+        let mut office = Office::anonymous(base)?;
+        let response = office.try_login(login, password)?;
+        ensure!(
+            response.status().as_u16() == 303,
+            "log-in of {login} answered {}",
+            response.status()
+        );
+        let home = office.get("/office/classes")?;
+        let body = home.text()?;
+        office.csrf = csrf_in(&body).context("a CSRF token on the page")?;
+        Ok(office)
+    }
+
+    /// Send the log-in form once (after loading it for its CSRF token).
+    pub fn try_login(&mut self, login: &str, password: &str) -> Result<Response> {
+        let form = self.get("/office/login")?.text()?;
+        let csrf = csrf_in(&form).context("a CSRF token on the log-in form")?;
+        Ok(self
+            .http
+            .post(format!("{}/office/login", self.base))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("login", login),
+                ("password", password),
+            ])
+            .send()?)
+    }
+
+    pub fn get(&self, path: &str) -> Result<Response> {
+        Ok(self.http.get(format!("{}{path}", self.base)).send()?)
+    }
+
+    /// GET a page that must answer 200; its HTML.
+    pub fn page(&self, path: &str) -> Result<String> {
+        let response = self.get(path)?;
+        let status = response.status();
+        let body = response.text()?;
+        if status.as_u16() != 200 {
+            bail!("GET {path}: {status}: {body}");
+        }
+        Ok(body)
+    }
+
+    /// POST a form with this session's CSRF token.
+    pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Result<Response> {
+        let mut all: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        Ok(self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(&all)
+            .send()?)
+    }
+}
+
+/// Every `data-NAME="VALUE"` attribute value in a page, in order.
+pub fn data_attrs(html: &str, name: &str) -> Vec<String> {
+    let needle = format!("data-{name}=\"");
+    html.match_indices(&needle)
+        .filter_map(|(i, _)| html[i + needle.len()..].split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A kiosk's staff mark attendance: the change is made on the kiosk's copy of the roster
+/// with its own actor and pushed over the sync API (as the kiosk's roll call would).
+pub fn mark_attendance(
+    server_url: &str,
+    kiosk: &Mutex<Kiosk>,
+    class: ClassId,
+    mark: AttendanceMark,
+) -> Result<()> {
+    let k = kiosk.lock().map_err(|_| anyhow::anyhow!("kiosk lock"))?;
+    let kiosk_id = k.identity().kiosk_id;
+    let key = DocKey::Roster(class);
+    let stored = k
+        .store()
+        .load_doc(key)?
+        .context("the kiosk holds the roster")?;
+    let doc = Doc::load(
+        key,
+        kiosk_id,
+        &stored.snapshot,
+        stored.chunks.iter().map(Vec::as_slice),
+    )?;
+    let before = doc.heads();
+    let mut roster = RosterDoc::from_doc(doc)?;
+    roster.apply(&[RosterEdit::Mark(mark)])?;
+    let doc = roster.doc();
+    let request = SyncRequest {
+        cursor: 0,
+        push: vec![DocChanges {
+            doc: key,
+            changes: doc.changes_since(&before)?,
+            heads: to_heads(&doc.heads()),
+        }],
+        pull: Vec::new(),
+        app_version: "test".to_owned(),
+    };
+    let token = k.server()?.context("enrolled")?.1;
+    drop(k);
+    let response = Client::new()
+        .post(format!("{server_url}/api/v1/sync"))
+        .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+        .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+        .bearer_auth(token)
+        .body(encode(&request)?)
+        .send()?;
+    ensure!(
+        response.status().is_success(),
+        "attendance push refused: {} {:?}",
+        response.status(),
+        response.text()
+    );
+    Ok(())
+}
