@@ -39,6 +39,7 @@ const POST_ACTIONS: &[&str] = &[
     "/office/classes",
     "/office/classes/0190c6e2-0000-7000-8000-000000000000",
     "/office/classes/0190c6e2-0000-7000-8000-000000000000/sessions",
+    "/office/classes/0190c6e2-0000-7000-8000-000000000000/sessions/edit",
     "/office/classes/0190c6e2-0000-7000-8000-000000000000/allotments",
     "/office/persons/0190c6e2-0000-7000-8000-000000000000/erase",
     "/office/reconcile/attendance",
@@ -578,6 +579,50 @@ fn overview_requests_classes_and_exports_over_merged_kiosk_data() -> Result<()> 
         titles.contains(&"Szachy dla seniorów".to_owned()),
         "{titles:?}"
     );
+    // A session moved at the office moves at the kiosk; an unknown one is refused.
+    let session = a
+        .lock()
+        .expect("kiosk")
+        .store()
+        .sessions_on("2026-12-01")?
+        .into_iter()
+        .find(|s| s.class_id.to_string() == new_class)
+        .context("the new session reached the kiosk")?;
+    let sid = session.id.to_string();
+    let unknown = office.post(
+        &format!("/office/classes/{new_class}/sessions/edit"),
+        &[
+            ("session", "0190c6e2-0000-7000-8000-000000000009"),
+            ("date", "2026-12-03"),
+            ("start", "11:30"),
+            ("minutes", "60"),
+        ],
+    )?;
+    assert_eq!(unknown.status().as_u16(), 404);
+    let moved = office.post(
+        &format!("/office/classes/{new_class}/sessions/edit"),
+        &[
+            ("session", sid.as_str()),
+            ("date", "2026-12-03"),
+            ("start", "11:30"),
+            ("minutes", "60"),
+        ],
+    )?;
+    assert_eq!(moved.status().as_u16(), 303);
+    sync(&a)?;
+    {
+        let k = a.lock().expect("kiosk");
+        let on = |date: &str| -> Result<Vec<_>> {
+            Ok(k.store()
+                .sessions_on(date)?
+                .into_iter()
+                .filter(|s| s.id == session.id)
+                .map(|s| (s.start, s.minutes))
+                .collect())
+        };
+        assert_eq!(on("2026-12-03")?, vec![("11:30".to_owned(), 60)]);
+        assert!(on("2026-12-01")?.is_empty(), "moved, not copied");
+    }
     for (i, name) in ["Adam", "Beata", "Celina", "Dorota"].iter().enumerate() {
         let reg = register(&a, &new_class, name, "Nowak")?;
         let status = a

@@ -112,7 +112,9 @@ fn register(kiosk: &Mutex<Kiosk>, class: &str, given: &str, family: &str) -> Res
 fn screenshots() -> PathBuf {
     std::env::var_os("BLISKO_SCREENSHOTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("blisko-office-{}", std::process::id())))
+        .unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("blisko-office-{}", std::process::id()))
+        })
 }
 
 async fn html(c: &Client) -> Result<String> {

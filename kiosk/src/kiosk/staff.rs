@@ -172,7 +172,7 @@ impl Kiosk {
             at,
         };
         self.apply_roster_edits(class.id, &[RosterEdit::Mark(mark)])?;
-        self.commit_roster_change(class.id, &policy, &mut [], |_| Ok(()))
+        self.commit_roster_change(class.id, &policy, &[], |_| Ok(()))
     }
 
     /// A walk-in: register the person for the session's class (a seat if there is one,

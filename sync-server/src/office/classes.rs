@@ -312,43 +312,89 @@ pub async fn add_session(
         &headers,
         Perm::ClassesEdit,
         form,
-        move |db, _, ctx, form| {
-            let id: ClassId = parse_id(&id, "zajęcia", "class")?;
-            let (class, _) = class_of(db, ctx, id)?;
-            let date = required(form, "date", "Data", "Date")?;
-            let date: jiff::civil::Date = date.parse().map_err(|_| {
-                invalid("„Data”: w postaci RRRR-MM-DD.", "\"Date\": as YYYY-MM-DD.")
-            })?;
-            let start = required(form, "start", "Godzina", "Start")?;
-            let valid_start =
-                start.len() == 5 && jiff::civil::Time::strptime("%H:%M", start).is_ok();
-            if !valid_start {
-                return Err(invalid(
-                    "„Godzina”: w postaci GG:MM.",
-                    "\"Start\": as HH:MM.",
-                ));
-            }
-            let minutes = number(form, "minutes", 5, 600, "Czas (min)", "Minutes")?;
-            let session = Session {
-                id: SessionId::new(),
-                class_id: id,
-                date: date.to_string(),
-                start: start.to_owned(),
-                minutes,
-            };
-            let sid = session.id;
-            edit_catalog(
-                db,
-                ctx,
-                class.branch_id,
-                &[CatalogEdit::Session(session)],
-                "session_create",
-                &format!("session:{sid}"),
-            )?;
-            Ok(Out::Redirect(format!("/office/classes/{id}")))
-        },
+        move |db, _, ctx, form| save_session(db, ctx, form, &id, false),
     )
     .await
+}
+
+/// Move a session to another date, time or length (form field `session` names it).
+pub async fn edit_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    action(
+        &state,
+        &headers,
+        Perm::ClassesEdit,
+        form,
+        move |db, _, ctx, form| save_session(db, ctx, form, &id, true),
+    )
+    .await
+}
+
+/// A new session of a class, or (`existing`) a change to one of its sessions; it reaches
+/// the kiosks through the branch catalog.
+fn save_session(
+    db: &Db<'_>,
+    ctx: &Ctx,
+    form: &HashMap<String, String>,
+    class_id: &str,
+    existing: bool,
+) -> OResult<Out> {
+    let id: ClassId = parse_id(class_id, "zajęcia", "class")?;
+    let (class, _) = class_of(db, ctx, id)?;
+    let session_id = if existing {
+        let sid: SessionId = parse_id(
+            required(form, "session", "Spotkanie", "Session")?,
+            "spotkanie",
+            "session",
+        )?;
+        if !db
+            .o_sessions(&id.to_string())?
+            .iter()
+            .any(|s| s.id == sid.to_string())
+        {
+            return Err(OfficeError::NotFound(format!("session:{sid}")));
+        }
+        sid
+    } else {
+        SessionId::new()
+    };
+    let date = required(form, "date", "Data", "Date")?;
+    let date: jiff::civil::Date = date
+        .parse()
+        .map_err(|_| invalid("„Data”: w postaci RRRR-MM-DD.", "\"Date\": as YYYY-MM-DD."))?;
+    let start = required(form, "start", "Godzina", "Start")?;
+    let valid_start = start.len() == 5 && jiff::civil::Time::strptime("%H:%M", start).is_ok();
+    if !valid_start {
+        return Err(invalid(
+            "„Godzina”: w postaci GG:MM.",
+            "\"Start\": as HH:MM.",
+        ));
+    }
+    let minutes = number(form, "minutes", 5, 600, "Czas (min)", "Minutes")?;
+    let session = Session {
+        id: session_id,
+        class_id: id,
+        date: date.to_string(),
+        start: start.to_owned(),
+        minutes,
+    };
+    edit_catalog(
+        db,
+        ctx,
+        class.branch_id,
+        &[CatalogEdit::Session(session)],
+        if existing {
+            "session_edit"
+        } else {
+            "session_create"
+        },
+        &format!("session:{session_id}"),
+    )?;
+    Ok(Out::Redirect(format!("/office/classes/{id}")))
 }
 
 pub async fn set_allotment(
@@ -516,6 +562,17 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                 label { (t("Godzina", "Start")) input type="time" name="start" required; }
                 label { (t("Czas (min)", "Minutes")) input type="number" name="minutes" min="5" max="600" value="60" required; }
                 button type="submit" { (t("Dodaj spotkanie", "Add the session")) }
+            }
+            @if !sessions.is_empty() {
+                h2 { (t("Zmień termin spotkania", "Move a session")) }
+                form.inline #edit-session method="post" action=(format!("/office/classes/{id}/sessions/edit")) {
+                    (csrf(ctx))
+                    label { (t("Spotkanie", "Session")) select name="session" { @for s in &sessions { option value=(s.id) { (s.date) " " (s.start) } } } }
+                    label { (t("Data", "Date")) input type="date" name="date" required; }
+                    label { (t("Godzina", "Start")) input type="time" name="start" required; }
+                    label { (t("Czas (min)", "Minutes")) input type="number" name="minutes" min="5" max="600" value="60" required; }
+                    button type="submit" { (t("Zmień termin", "Move it")) }
+                }
             }
             h2 { (t("Edytuj zajęcia", "Edit the class")) }
             form.stack method="post" action=(format!("/office/classes/{id}")) {

@@ -58,6 +58,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/office/classes/{id}/sessions", post(classes::add_session))
         .route(
+            "/office/classes/{id}/sessions/edit",
+            post(classes::edit_session),
+        )
+        .route(
             "/office/classes/{id}/allotments",
             post(classes::set_allotment),
         )

@@ -18,8 +18,8 @@ use maud::html;
 
 use blisko_shared::docs::{DocKey, IntakeDoc, PeopleDoc};
 use blisko_shared::ids::KioskId;
-use blisko_shared::model::Person;
 use blisko_shared::ids::{PersonId, RequestId};
+use blisko_shared::model::Person;
 
 use super::layout::{attendance_status, csrf, registration_status, request_status};
 use super::{
