@@ -39,7 +39,6 @@ const POST_ACTIONS: &[&str] = &[
     "/office/classes",
     "/office/classes/0190c6e2-0000-7000-8000-000000000000",
     "/office/classes/0190c6e2-0000-7000-8000-000000000000/sessions",
-    "/office/classes/0190c6e2-0000-7000-8000-000000000000/sessions/edit",
     "/office/classes/0190c6e2-0000-7000-8000-000000000000/allotments",
     "/office/persons/0190c6e2-0000-7000-8000-000000000000/erase",
     "/office/reconcile/attendance",
@@ -590,7 +589,7 @@ fn overview_requests_classes_and_exports_over_merged_kiosk_data() -> Result<()> 
         .context("the new session reached the kiosk")?;
     let sid = session.id.to_string();
     let unknown = office.post(
-        &format!("/office/classes/{new_class}/sessions/edit"),
+        &format!("/office/classes/{new_class}/sessions"),
         &[
             ("session", "0190c6e2-0000-7000-8000-000000000009"),
             ("date", "2026-12-03"),
@@ -600,7 +599,7 @@ fn overview_requests_classes_and_exports_over_merged_kiosk_data() -> Result<()> 
     )?;
     assert_eq!(unknown.status().as_u16(), 404);
     let moved = office.post(
-        &format!("/office/classes/{new_class}/sessions/edit"),
+        &format!("/office/classes/{new_class}/sessions"),
         &[
             ("session", sid.as_str()),
             ("date", "2026-12-03"),

@@ -301,7 +301,8 @@ pub async fn edit(
     .await
 }
 
-pub async fn add_session(
+/// Add a session, or move one (when the form names it in `session`).
+pub async fn save_session_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -312,24 +313,7 @@ pub async fn add_session(
         &headers,
         Perm::ClassesEdit,
         form,
-        move |db, _, ctx, form| save_session(db, ctx, form, &id, false),
-    )
-    .await
-}
-
-/// Move a session to another date, time or length (form field `session` names it).
-pub async fn edit_session(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    action(
-        &state,
-        &headers,
-        Perm::ClassesEdit,
-        form,
-        move |db, _, ctx, form| save_session(db, ctx, form, &id, true),
+        move |db, _, ctx, form| save_session(db, ctx, form, &id, form.contains_key("session")),
     )
     .await
 }
@@ -565,7 +549,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
             }
             @if !sessions.is_empty() {
                 h2 { (t("Zmień termin spotkania", "Move a session")) }
-                form.inline #edit-session method="post" action=(format!("/office/classes/{id}/sessions/edit")) {
+                form.inline #edit-session method="post" action=(format!("/office/classes/{id}/sessions")) {
                     (csrf(ctx))
                     label { (t("Spotkanie", "Session")) select name="session" { @for s in &sessions { option value=(s.id) { (s.date) " " (s.start) } } } }
                     label { (t("Data", "Date")) input type="date" name="date" required; }

@@ -56,10 +56,9 @@ pub fn router() -> Router<AppState> {
             "/office/classes/{id}",
             get(classes::detail).post(classes::edit),
         )
-        .route("/office/classes/{id}/sessions", post(classes::add_session))
         .route(
-            "/office/classes/{id}/sessions/edit",
-            post(classes::edit_session),
+            "/office/classes/{id}/sessions",
+            post(classes::save_session_form),
         )
         .route(
             "/office/classes/{id}/allotments",

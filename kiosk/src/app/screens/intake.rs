@@ -128,19 +128,9 @@ pub fn sent(ui: &mut Ui, view: &mut View<'_>, receipt: &IntakeReceipt) -> Option
     ui.add_space(8.0);
     ui.label(RichText::new(&receipt.service_name).strong());
     ui.label(view.t(T::ReferenceNumber));
-    ui.label(
-        RichText::new(&receipt.reference)
-            .size(theme::code_size(view.look))
-            .monospace()
-            .strong(),
-    );
+    view.code(ui, &receipt.reference);
     ui.label(view.t(T::KeepYourCode));
-    ui.label(
-        RichText::new(&receipt.resident_code)
-            .size(theme::code_size(view.look))
-            .monospace()
-            .strong(),
-    );
+    view.code(ui, &receipt.resident_code);
     ui.label(view.t(T::RequestNext));
     None
 }

@@ -56,6 +56,16 @@ impl View<'_> {
         widgets::button(ui, self.p, self.t(key), kind, 200.0).clicked()
     }
 
+    /// A code to keep (resident code, reference number), large and unmistakable.
+    pub fn code(&self, ui: &mut Ui, text: &str) {
+        ui.label(
+            RichText::new(text)
+                .size(theme::code_size(self.look))
+                .monospace()
+                .strong(),
+        );
+    }
+
     pub fn weak(&self, ui: &mut Ui, text: &str) {
         ui.label(RichText::new(text).color(self.p.text_weak));
     }

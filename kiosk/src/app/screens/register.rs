@@ -13,16 +13,6 @@ use crate::app::{Action, FieldId};
 use crate::kiosk::{INFORMATION_CLAUSE_VERSION, RegistrationReceipt};
 use crate::store::ClassRow;
 
-const DAYS: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
-
 /// "poniedziałek 17:00, czwartek 17:00 (90 min)".
 fn when(class: &ClassRow, view: &View<'_>) -> String {
     class
@@ -73,7 +63,7 @@ pub fn classes(
         if widgets::button(ui, view.p, view.t(T::AllDays), kind(day.is_none()), 120.0).clicked() {
             action = Some(Action::ClassDay(None));
         }
-        for d in DAYS {
+        for d in Weekday::ALL {
             let name = text::weekday(d, view.lang);
             if widgets::button(ui, view.p, name, kind(day == Some(d)), 120.0).clicked() {
                 action = Some(Action::ClassDay(Some(d)));
@@ -269,11 +259,6 @@ pub fn done(ui: &mut Ui, view: &mut View<'_>, receipt: &RegistrationReceipt) -> 
         });
     ui.add_space(16.0);
     ui.label(view.t(T::KeepYourCode));
-    ui.label(
-        RichText::new(&receipt.resident_code)
-            .size(theme::code_size(view.look))
-            .monospace()
-            .strong(),
-    );
+    view.code(ui, &receipt.resident_code);
     None
 }
