@@ -12,12 +12,8 @@ use reqwest::blocking::{Client, Response};
 use reqwest::redirect::Policy;
 
 use blisko_kiosk::Kiosk;
-use blisko_shared::docs::{Doc, DocKey, RosterDoc, RosterEdit};
-use blisko_shared::ids::ClassId;
-use blisko_shared::model::AttendanceMark;
-use blisko_shared::sync::{
-    CONTENT_TYPE, DocChanges, PROTOCOL_HEADER, PROTOCOL_VERSION, SyncRequest, encode, to_heads,
-};
+use blisko_shared::ids::{RegistrationId, SessionId, StaffId};
+use blisko_shared::model::AttendanceStatus;
 
 use crate::bins::server_bin;
 
@@ -151,55 +147,17 @@ pub fn data_attrs(html: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// A kiosk's staff mark attendance: the change is made on the kiosk's copy of the roster
-/// with its own actor and pushed over the sync API (as the kiosk's roll call would).
+/// A kiosk's staff mark attendance with the kiosk's roll call, and the kiosk syncs.
 pub fn mark_attendance(
-    server_url: &str,
     kiosk: &Mutex<Kiosk>,
-    class: ClassId,
-    mark: AttendanceMark,
+    session: SessionId,
+    registration: RegistrationId,
+    status: AttendanceStatus,
 ) -> Result<()> {
-    let k = kiosk.lock().map_err(|_| anyhow::anyhow!("kiosk lock"))?;
-    let kiosk_id = k.identity().kiosk_id;
-    let key = DocKey::Roster(class);
-    let stored = k
-        .store()
-        .load_doc(key)?
-        .context("the kiosk holds the roster")?;
-    let doc = Doc::load(
-        key,
-        kiosk_id,
-        &stored.snapshot,
-        stored.chunks.iter().map(Vec::as_slice),
-    )?;
-    let before = doc.heads();
-    let mut roster = RosterDoc::from_doc(doc)?;
-    roster.apply(&[RosterEdit::Mark(mark)])?;
-    let doc = roster.doc();
-    let request = SyncRequest {
-        cursor: 0,
-        push: vec![DocChanges {
-            doc: key,
-            changes: doc.changes_since(&before)?,
-            heads: to_heads(&doc.heads()),
-        }],
-        pull: Vec::new(),
-        app_version: "test".to_owned(),
-    };
-    let token = k.server()?.context("enrolled")?.1;
-    drop(k);
-    let response = Client::new()
-        .post(format!("{server_url}/api/v1/sync"))
-        .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-        .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-        .bearer_auth(token)
-        .body(encode(&request)?)
-        .send()?;
-    ensure!(
-        response.status().is_success(),
-        "attendance push refused: {} {:?}",
-        response.status(),
-        response.text()
-    );
+    kiosk
+        .lock()
+        .map_err(|_| anyhow::anyhow!("kiosk lock"))?
+        .mark_attendance(session, registration, status, StaffId::new())?;
+    crate::harness::sync(kiosk)?;
     Ok(())
 }

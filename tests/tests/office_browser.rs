@@ -18,9 +18,8 @@ use serde_json::json;
 
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::{IntakeForm, RegistrationForm};
-use blisko_shared::hlc::Hlc;
-use blisko_shared::ids::{RegistrationId, SessionId, StaffId};
-use blisko_shared::model::{AttendanceMark, AttendanceStatus};
+use blisko_shared::ids::{RegistrationId, SessionId};
+use blisko_shared::model::AttendanceStatus;
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
 use blisko_tests::office::{PASSWORD, add_staff, data_attrs, mark_attendance};
 
@@ -272,33 +271,8 @@ fn the_office_in_a_browser() -> Result<()> {
         let sessions = data_attrs(&rt.block_on(html(&c))?, "session");
         let session: SessionId = sessions.first().context("a session")?.parse()?;
         let registration: RegistrationId = reg.parse()?;
-        let ka = a.lock().expect("kiosk").identity().kiosk_id;
-        let kb = b.lock().expect("kiosk").identity().kiosk_id;
-        let mark = |status, at: Hlc| AttendanceMark {
-            session_id: session,
-            registration_id: registration,
-            status,
-            by: StaffId::new(),
-            at,
-        };
-        mark_attendance(
-            &base,
-            &a,
-            class_id,
-            mark(
-                AttendanceStatus::Present,
-                Hlc::new(1_790_000_000_000, 0, ka),
-            ),
-        )?;
-        mark_attendance(
-            &base,
-            &b,
-            class_id,
-            mark(
-                AttendanceStatus::Excused,
-                Hlc::new(1_790_000_000_100, 0, kb),
-            ),
-        )?;
+        mark_attendance(&a, session, registration, AttendanceStatus::Present)?;
+        mark_attendance(&b, session, registration, AttendanceStatus::Excused)?;
         // The page is loaded again until it shows the conflict (a loaded machine may
         // hand back the page before the navigation settled).
         let deadline = Instant::now() + Duration::from_secs(15);
