@@ -240,11 +240,16 @@ pub enum Admission {
 }
 
 pub fn admit(policy: &SeatPolicy, roster: &Roster, authority: KioskId) -> Admission {
-    if free_seats_of(policy, roster, authority) > 0 {
-        return Admission::Confirm;
-    }
-    let waiting = roster.waitlisted() as u32;
-    if waiting < policy.waitlist_limit {
+    let free = free_seats_of(policy, roster, authority);
+    admission_for(free, roster.waitlisted() as u32, policy.waitlist_limit)
+}
+
+/// The one rule of admission: a free seat confirms; otherwise a place on the waiting list
+/// while it has room; otherwise full. Screens use it too, to say what a tap would do.
+pub fn admission_for(free: u32, waiting: u32, waitlist_limit: u32) -> Admission {
+    if free > 0 {
+        Admission::Confirm
+    } else if waiting < waitlist_limit {
         Admission::Waitlist {
             position: waiting + 1,
         }
@@ -284,15 +289,7 @@ pub fn plan_registration(
     let promoted = promote.len() as u32;
     let free = free_seats_of(policy, &roster, authority) - promoted;
     let waiting = roster.waitlisted() as u32 - promoted;
-    let admission = if free > 0 {
-        Admission::Confirm
-    } else if waiting < policy.waitlist_limit {
-        Admission::Waitlist {
-            position: waiting + 1,
-        }
-    } else {
-        Admission::Full
-    };
+    let admission = admission_for(free, waiting, policy.waitlist_limit);
     RegistrationPlan { promote, admission }
 }
 

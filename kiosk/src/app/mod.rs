@@ -401,9 +401,13 @@ impl KioskApp {
         if idle == Idle::Expired {
             self.reset();
         }
-        self.refresh_after_sync();
+        // Read once per frame: the indicator and the refresh below share it.
+        let sync = self.sync_state();
+        if let Some(state) = &sync {
+            self.refresh_after_sync(state.last_success);
+        }
 
-        let action = screens::frame(self, ui, idle);
+        let action = screens::frame(self, ui, idle, sync);
         if let Some(action) = action.clone() {
             let now = self.now();
             self.idle.touch(now);
@@ -495,14 +499,11 @@ impl KioskApp {
     }
 
     /// When a sync brought news, reload what the current screen shows.
-    fn refresh_after_sync(&mut self) {
-        let Some(state) = self.sync_state() else {
-            return;
-        };
-        if state.last_success == self.seen_sync {
+    fn refresh_after_sync(&mut self, last_success: Option<Instant>) {
+        if last_success == self.seen_sync {
             return;
         }
-        self.seen_sync = state.last_success;
+        self.seen_sync = last_success;
         match &self.screen {
             Screen::Classes { .. } | Screen::StaffClasses { .. } => self.load_classes(),
             Screen::RollCall { roll } => {

@@ -72,8 +72,12 @@ impl View<'_> {
 }
 
 /// Draw the frame and the current screen; return what was tapped.
-pub(super) fn frame(app: &mut KioskApp, ui: &mut Ui, idle: Idle) -> Option<Action> {
-    let sync = app.sync_state();
+pub(super) fn frame(
+    app: &mut KioskApp,
+    ui: &mut Ui,
+    idle: Idle,
+    sync: Option<SyncState>,
+) -> Option<Action> {
     let pin_locked_minutes = app
         .pin_guard
         .locked(app.now())

@@ -4,6 +4,7 @@
 use eframe::egui::{self, RichText, Ui, Vec2};
 
 use blisko_shared::model::Weekday;
+use blisko_shared::seats::{self, Admission};
 
 use super::{View, page_range, pager};
 use crate::app::text::{self, T};
@@ -30,18 +31,17 @@ fn when(class: &ClassRow, view: &View<'_>) -> String {
         .join(", ")
 }
 
-/// Free seats or the waiting list, in words.
+/// Free seats or the waiting list, in words, and whether a tap can still register.
 pub(super) fn seats(class: &ClassRow, view: &View<'_>) -> (String, bool) {
-    if class.free_seats > 0 {
-        return (text::free_seats(class.free_seats, view.lang), true);
+    let admission = seats::admission_for(class.free_seats, class.waitlisted, class.waitlist_limit);
+    match admission {
+        Admission::Confirm => (text::free_seats(class.free_seats, view.lang), true),
+        Admission::Full => (view.t(T::NoWaitlist).to_owned(), false),
+        Admission::Waitlist { .. } => {
+            let waiting = text::waiting(class.waitlisted, view.lang);
+            (format!("{} · {waiting}", view.t(T::NoFreeSeats)), true)
+        }
     }
-    if class.waitlisted >= class.waitlist_limit {
-        return (view.t(T::NoWaitlist).to_owned(), false);
-    }
-    let mut s = view.t(T::NoFreeSeats).to_owned();
-    s.push_str(" · ");
-    s.push_str(&text::waiting(class.waitlisted, view.lang));
-    (s, true)
 }
 
 pub fn classes(
