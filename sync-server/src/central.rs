@@ -13,7 +13,7 @@ use blisko_shared::codes;
 use blisko_shared::demo;
 use blisko_shared::docs::{
     ActorId, CatalogDoc, CatalogEdit, ChangeHash, Doc, DocError, DocKey, IntakeDoc, PeopleDoc,
-    RosterDoc, RosterEdit, actor_for,
+    RosterDoc, RosterEdit, actor_for, untrusted,
 };
 use blisko_shared::hlc::{Hlc, HlcClock};
 use blisko_shared::ids::{BranchId, ClassId, KioskId};
@@ -47,6 +47,9 @@ pub enum CentralError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Document(DocError),
+    /// A bug met while handling a request (a caught panic): nothing of it was stored.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl CentralError {
@@ -58,7 +61,9 @@ impl CentralError {
             CentralError::Forbidden(_) => "forbidden",
             CentralError::BadRequest(_) => "bad_request",
             CentralError::NotFound(_) => "not_found",
-            CentralError::Store(_) | CentralError::Document(_) => "internal",
+            CentralError::Store(_) | CentralError::Document(_) | CentralError::Internal(_) => {
+                "internal"
+            }
         }
     }
 }
@@ -72,6 +77,20 @@ fn from_kiosk(e: DocError) -> CentralError {
 }
 
 pub type Result<T, E = CentralError> = std::result::Result<T, E>;
+
+/// Run `f` on the store, turning a panic into [`CentralError::Internal`]. A panic (a bug,
+/// or a dependency choking on hostile input) must not poison the lock around the store,
+/// which would fail every later request: it is caught while the guard is still held. The
+/// request's store transaction was rolled back while unwinding, and the document cache
+/// is checked against stored heads, so nothing half-done survives.
+pub fn contain_panics<T, E: From<CentralError>>(
+    f: impl FnOnce() -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        tracing::error!("a request panicked; it was answered as an internal error");
+        Err(CentralError::Internal("the server could not handle this request".into()).into())
+    })
+}
 
 pub fn now_wall_ms() -> u64 {
     jiff::Timestamp::now().as_millisecond().max(0) as u64
@@ -629,13 +648,13 @@ pub(crate) fn store_changes(db: &Db<'_>, doc: &mut Doc, now: &str) -> Result<()>
     Ok(())
 }
 
+/// A document the kiosk may read. An unknown document gets the same answer as another
+/// branch's, so that a kiosk cannot probe which documents exist elsewhere.
 fn authorize_read(db: &Db<'_>, kiosk: &KioskAuth, key: DocKey) -> Result<()> {
-    let info = db
-        .doc_info(key)?
-        .ok_or_else(|| CentralError::NotFound(key.to_string()))?;
-    if info.branch_id != Some(kiosk.branch_id) {
+    let branch = db.doc_info(key)?.and_then(|info| info.branch_id);
+    if branch != Some(kiosk.branch_id) {
         return Err(CentralError::Forbidden(format!(
-            "{key} is outside this kiosk's branch"
+            "{key} is not a document of this kiosk's branch"
         )));
     }
     Ok(())
@@ -683,6 +702,10 @@ fn apply_push(
             }
         }
     }
+    // Before automerge sees them: bytes that would make it allocate without bound.
+    untrusted::check_changes(&push.changes).map_err(|e| {
+        CentralError::BadRequest(format!("{key}: the changes cannot be decoded ({e})"))
+    })?;
     let heads = from_heads(&push.heads);
     let mut doc = match load(db, key)? {
         Some(mut doc) => {

@@ -65,6 +65,7 @@ impl From<CentralError> for ApiError {
                 tracing::error!(error = %e, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            CentralError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             "internal error; nothing was changed".to_owned()
@@ -162,7 +163,7 @@ async fn blocking<T: Send + 'static>(
                 "store lock poisoned",
             )
         })?;
-        f(&mut guard).map_err(ApiError::from)
+        crate::central::contain_panics(|| f(&mut guard)).map_err(ApiError::from)
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?

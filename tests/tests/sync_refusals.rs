@@ -567,8 +567,32 @@ fn bad_bodies_and_foreign_reads_are_refused() -> Result<()> {
         sync_body(big.clone())
     })?;
 
-    // Reads outside the branch: refused as a whole, nothing returned.
-    for key in [DocKey::Catalog(w.si), DocKey::Roster(w.si_class)] {
+    // A decompression bomb: small on the wire, far past the limit once inflated.
+    let bomb = zstd::bulk::compress(
+        &vec![0u8; 2 * blisko_shared::sync::MAX_DECOMPRESSED_BYTES],
+        19,
+    )?;
+    ensure!(bomb.len() < 64 * 1024, "a bomb of {} bytes", bomb.len());
+    refused(s, "decompression bomb", 413, "too_large", None, || {
+        sync_body(bomb.clone())
+    })?;
+    // Arrays nested a hundred thousand deep: the decoder gives up, it does not recurse on.
+    let mut nested = vec![0x81u8; 100_000];
+    nested.push(0x00);
+    refused(s, "deeply nested", 400, "malformed", None, || {
+        sync_body(zstd::bulk::compress(&nested, 3)?)
+    })?;
+    // A map that claims 2^32 entries and holds none: nothing is allocated for the claim.
+    refused(s, "absurd length", 400, "malformed", None, || {
+        sync_body(zstd::bulk::compress(&[0xbb, 0, 0, 0, 1, 0, 0, 0, 0], 3)?)
+    })?;
+
+    // Reads outside the branch: refused as a whole, nothing returned. A document that
+    // does not exist is refused in the same words as another branch's, so that asking
+    // tells a kiosk nothing about what exists elsewhere.
+    let unknown = DocKey::Roster(ClassId::new());
+    let mut messages = Vec::new();
+    for key in [DocKey::Catalog(w.si), DocKey::Roster(w.si_class), unknown] {
         let request = push_request(
             vec![],
             vec![DocHave {
@@ -576,7 +600,7 @@ fn bad_bodies_and_foreign_reads_are_refused() -> Result<()> {
                 have: vec![],
             }],
         );
-        refused(
+        let message = refused(
             s,
             &format!("pull of {key}"),
             403,
@@ -584,7 +608,12 @@ fn bad_bodies_and_foreign_reads_are_refused() -> Result<()> {
             Some("sync_refused"),
             || sync_raw(s, &token, &request),
         )?;
+        messages.push(message.replace(&key.to_string(), "<doc>"));
     }
+    assert_eq!(
+        messages[1], messages[2],
+        "an unknown document answers differently"
+    );
     // The other branch's documents never show in the change list either.
     let answer = sync_raw(s, &token, &push_request(vec![], vec![]))?;
     assert_eq!(answer.status, 200);
@@ -795,5 +824,53 @@ fn a_replayed_push_changes_nothing() -> Result<()> {
         after_first.documents
     );
     assert!(w.a.lock().expect("kiosk").verify()?.is_empty());
+    Ok(())
+}
+
+/// Change bytes that made automerge panic, and bytes that made it allocate without bound
+/// (both found by the `kiosk_changes` fuzz target, kept in its corpus). Pushed to a new
+/// and to an existing document, they are refused as a bad request, and the server keeps
+/// serving everyone.
+#[test]
+fn changes_that_crash_the_decoder_are_refused_and_the_server_goes_on() -> Result<()> {
+    let w = world()?;
+    let s = &w.server;
+    let token = token_of(&w.a)?;
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/kiosk_changes");
+    for found in [
+        "regression-automerge-column-eof",
+        "regression-automerge-run-length-oom",
+    ] {
+        let path = corpus.join(found);
+        let input = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
+        let changes = input
+            .get(1..)
+            .context("an empty regression input")?
+            .to_vec();
+        for key in [
+            DocKey::People(kiosk_id(&w.a), 9),
+            DocKey::Roster(w.mal_class),
+        ] {
+            let push = DocChanges {
+                doc: key,
+                changes: changes.clone(),
+                heads: vec![],
+            };
+            let message = refused(
+                s,
+                &format!("{found} pushed to {key}"),
+                400,
+                "bad_request",
+                Some("sync_refused"),
+                || sync_raw(s, &token, &push_request(vec![push.clone()], vec![])),
+            )?;
+            assert!(message.contains("cannot be decoded"), "{message}");
+        }
+    }
+
+    // Nobody else pays for it: both kiosks of the branch still sync and register.
+    register(&w.a, &w.mal_class.to_string(), "Stefania")?;
+    assert_eq!(sync(&w.a)?.pending_changes, 0);
+    assert_eq!(sync(&w.b)?.pending_changes, 0);
     Ok(())
 }

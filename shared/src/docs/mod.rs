@@ -12,6 +12,7 @@ mod catalog;
 mod intake;
 mod people;
 mod roster;
+pub mod untrusted;
 
 use std::fmt;
 use std::str::FromStr;
@@ -41,6 +42,8 @@ pub enum DocError {
     },
     #[error("document {doc}: field {field:?} is missing or has the wrong type")]
     Malformed { doc: String, field: String },
+    #[error("document {doc}: the changes received cannot be decoded ({reason})")]
+    Undecodable { doc: String, reason: String },
     #[error("document {doc} is a {found:?} document, expected {expected:?}")]
     WrongKind {
         doc: String,
@@ -349,6 +352,9 @@ impl Doc {
     /// for a missing dependency. `may_write` decides, per actor, who may have written the
     /// new changes (the document's genesis is always allowed). Returns the number of new
     /// changes. On error the replica may hold part of the changes: drop it and reload.
+    ///
+    /// Bytes from a party that is not trusted must pass [`untrusted::check_changes`]
+    /// first: automerge can be made to allocate without bound, which no error can catch.
     pub fn apply_remote(
         &mut self,
         changes: &[u8],
@@ -356,12 +362,21 @@ impl Doc {
         may_write: impl Fn(&ActorId) -> bool,
     ) -> Result<usize, DocError> {
         let before = self.am.get_heads();
-        self.am
-            .load_incremental(changes)
-            .map_err(|source| DocError::Automerge {
-                doc: self.key.to_string(),
-                source: Box::new(source),
-            })?;
+        // automerge 0.12 panics on some malformed change bytes (an `unwrap` in its column
+        // decoder, found by fuzzing) instead of returning an error. These bytes come from
+        // the network, so the panic is turned into a refusal; the replica is dropped on
+        // error anyway, so whatever state the panic left it in is never used.
+        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.am.load_incremental(changes)
+        }))
+        .map_err(|_| DocError::Undecodable {
+            doc: self.key.to_string(),
+            reason: "automerge could not parse them".into(),
+        })?;
+        loaded.map_err(|source| DocError::Automerge {
+            doc: self.key.to_string(),
+            source: Box::new(source),
+        })?;
         if !self.am.get_missing_deps(&[]).is_empty() || !self.has_all(expected_heads) {
             return Err(DocError::HeadsMismatch {
                 doc: self.key.to_string(),

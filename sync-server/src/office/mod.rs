@@ -244,7 +244,7 @@ pub async fn blocking<T: Send + 'static>(
         let mut guard = central.lock().map_err(|_| {
             OfficeError::Central(CentralError::BadRequest("store lock poisoned".into()))
         })?;
-        f(&mut guard)
+        crate::central::contain_panics(|| f(&mut guard))
     })
     .await
     .map_err(|e| OfficeError::Central(CentralError::BadRequest(format!("task failed: {e}"))))?
