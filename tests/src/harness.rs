@@ -12,9 +12,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::system_clock;
-use blisko_kiosk::sync::SyncClient;
+use blisko_kiosk::sync::{SyncClient, SyncReport};
+use blisko_kiosk::{Kiosk, KioskError};
+use blisko_shared::docs::{ChangeHash, Doc};
 
 use crate::bins::server_bin;
 
@@ -180,10 +181,121 @@ pub fn enroll_kiosk(server: &ServerProcess, branch: &str, dir: &Path) -> Result<
     Ok(Mutex::new(kiosk))
 }
 
+/// Add a kiosk to a branch and enroll it through `url` (a proxy): the kiosk keeps that
+/// address as its server's.
+pub fn enroll_via(
+    server: &ServerProcess,
+    branch: &str,
+    url: &str,
+    dir: &Path,
+) -> Result<Mutex<Kiosk>> {
+    let added = server.admin(&["kiosk", "add", "--branch", branch])?;
+    let code = added["code"].as_str().context("code")?;
+    let kiosk = blisko_kiosk::sync::enroll(dir, url, code)?;
+    anyhow::ensure!(
+        kiosk.status()?.server_url.as_deref() == Some(url),
+        "the kiosk keeps the address it enrolled through"
+    );
+    Ok(Mutex::new(kiosk))
+}
+
 /// Sync a kiosk once with its server.
-pub fn sync(kiosk: &Mutex<Kiosk>) -> Result<blisko_kiosk::sync::SyncReport> {
+pub fn sync(kiosk: &Mutex<Kiosk>) -> Result<SyncReport> {
     let client = SyncClient::for_kiosk(&kiosk.lock().expect("kiosk lock"))?;
     Ok(blisko_kiosk::sync::sync_once(kiosk, &client)?)
+}
+
+/// A sync that failed because the connection or the server broke: worth retrying.
+pub fn transient(e: &anyhow::Error) -> bool {
+    matches!(e.downcast_ref::<KioskError>(), Some(KioskError::Sync(s)) if s.is_transient())
+}
+
+/// Sync until a sync completes with nothing left; only transient failures are allowed.
+pub fn sync_until_complete(kiosk: &Mutex<Kiosk>) -> Result<SyncReport> {
+    let mut last = None;
+    for _ in 0..20 {
+        match sync(kiosk) {
+            Ok(report) if !report.incomplete && report.pending_changes == 0 => return Ok(report),
+            Ok(report) => last = Some(format!("{report:?}")),
+            Err(e) if transient(&e) => {
+                last = Some(format!("{e:#}"));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(e.context("a sync failed for good")),
+        }
+    }
+    bail!("no complete sync after 20 tries; last: {last:?}")
+}
+
+/// Sync every kiosk, pass after pass, until a whole pass moves nothing: then every
+/// replica holds what every other holds. Returns the number of passes.
+pub fn sync_until_quiet(kiosks: &[&Mutex<Kiosk>]) -> Result<usize> {
+    for pass in 1..=10 {
+        let mut moved = 0;
+        for k in kiosks {
+            let report = sync_until_complete(k)?;
+            moved += report.pushed_docs + report.pulled_docs;
+        }
+        if moved == 0 {
+            return Ok(pass);
+        }
+    }
+    bail!("kiosks still exchanging changes after 10 passes")
+}
+
+/// Document id to heads (sorted): what a replica holds, comparable across replicas.
+pub type Heads = BTreeMap<String, Vec<ChangeHash>>;
+
+/// The heads of every document a kiosk stores.
+pub fn kiosk_heads(kiosk: &Kiosk) -> Result<Heads> {
+    let store = kiosk.store();
+    let mut heads = Heads::new();
+    for kind in ["catalog", "roster", "people", "intake"] {
+        for key in store.doc_keys(kind)? {
+            let stored = store.load_doc(key)?.context("a listed document loads")?;
+            let doc = Doc::load(
+                key,
+                kiosk.identity().kiosk_id,
+                &stored.snapshot,
+                stored.chunks.iter().map(Vec::as_slice),
+            )?;
+            let mut h = doc.heads();
+            h.sort();
+            heads.insert(key.to_string(), h);
+        }
+    }
+    Ok(heads)
+}
+
+/// The heads of every document of a branch in the server's database (read-only, beside
+/// the running server).
+pub fn server_heads(data: &Path, branch: &str) -> Result<Heads> {
+    let conn = open_server_db(data)?;
+    let mut stmt = conn.prepare("SELECT doc_id, heads FROM documents WHERE branch_id = ?1")?;
+    let rows = stmt
+        .query_map([branch], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(id, blob)| {
+            let mut h = blisko_shared::sqlite::heads_from_blob(&blob)?;
+            h.sort();
+            Ok((id, h))
+        })
+        .collect()
+}
+
+/// `PRAGMA integrity_check` of the server's database ("ok" when sound).
+pub fn server_integrity(data: &Path) -> Result<String> {
+    let conn = open_server_db(data)?;
+    Ok(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+}
+
+fn open_server_db(data: &Path) -> Result<rusqlite::Connection> {
+    let path = data.join("server.sqlite3");
+    rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("open {}", path.display()))
 }
 
 /// A class roster as the tests compare it: registration id to (status, position).

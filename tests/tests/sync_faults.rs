@@ -8,16 +8,15 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use blisko_kiosk::Kiosk;
-use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt, local_date};
-use blisko_kiosk::sync::SyncReport;
 use blisko_tests::harness::{
-    ServerProcess, branch_id, kiosk_roster, letters, seed, server_roster, sync,
+    ServerProcess, branch_id, enroll_via, kiosk_roster, letters, seed, server_roster, sync,
+    sync_until_complete, transient,
 };
 use blisko_tests::proxy::{Fault, FaultProxy};
 
@@ -63,28 +62,6 @@ fn register(
     Ok(receipts)
 }
 
-/// A sync that failed because the connection or the server broke: worth retrying.
-fn transient(e: &anyhow::Error) -> bool {
-    matches!(e.downcast_ref::<KioskError>(), Some(KioskError::Sync(s)) if s.is_transient())
-}
-
-/// Sync until a sync completes with nothing left; only transient failures are allowed.
-fn sync_until_complete(kiosk: &Mutex<Kiosk>) -> Result<SyncReport> {
-    let mut last = None;
-    for _ in 0..20 {
-        match sync(kiosk) {
-            Ok(report) if !report.incomplete && report.pending_changes == 0 => return Ok(report),
-            Ok(report) => last = Some(format!("{report:?}")),
-            Err(e) if transient(&e) => {
-                last = Some(format!("{e:#}"));
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => return Err(e.context("a sync failed for good")),
-        }
-    }
-    bail!("no complete sync after 20 tries; last: {last:?}")
-}
-
 /// Every acknowledged registration is on the server, a confirmation is never taken back,
 /// and the kiosk agrees with the server.
 fn check_against_server(
@@ -126,16 +103,6 @@ fn check_against_server(
         assert!(problems.is_empty(), "{problems:?}");
     }
     Ok(())
-}
-
-/// Add a kiosk to a branch and enroll it through `url` (a proxy): the kiosk keeps that
-/// address as its server's.
-fn enroll_via(server: &ServerProcess, branch: &str, url: &str, dir: &Path) -> Result<Mutex<Kiosk>> {
-    let added = server.admin(&["kiosk", "add", "--branch", branch])?;
-    let code = added["code"].as_str().context("code")?;
-    let kiosk = blisko_kiosk::sync::enroll(dir, url, code)?;
-    assert_eq!(kiosk.status()?.server_url.as_deref(), Some(url));
-    Ok(Mutex::new(kiosk))
 }
 
 /// Wait until the proxy has accepted more than `seen` connections.
