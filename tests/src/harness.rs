@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use blisko_kiosk::kiosk::system_clock;
+use blisko_kiosk::kiosk::{WallClock, system_clock};
 use blisko_kiosk::sync::{SyncClient, SyncReport};
 use blisko_kiosk::{Kiosk, KioskError};
 use blisko_shared::docs::{ChangeHash, Doc};
@@ -173,11 +173,21 @@ pub fn branch_id(data: &Path, code: &str) -> Result<String> {
 
 /// Add a kiosk to a branch on the server and enroll a new kiosk store in `dir` with it.
 pub fn enroll_kiosk(server: &ServerProcess, branch: &str, dir: &Path) -> Result<Mutex<Kiosk>> {
+    enroll_kiosk_with_clock(server, branch, dir, system_clock())
+}
+
+/// [`enroll_kiosk`] with the kiosk's wall clock given (a wrong one, in the clock tests).
+pub fn enroll_kiosk_with_clock(
+    server: &ServerProcess,
+    branch: &str,
+    dir: &Path,
+    wall: WallClock,
+) -> Result<Mutex<Kiosk>> {
     let added = server.admin(&["kiosk", "add", "--branch", branch])?;
     let code = added["code"].as_str().context("enrollment code")?;
     let client = SyncClient::new(&server.url(), None)?;
     let enrolled = client.enroll(code)?;
-    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), system_clock())?;
+    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), wall)?;
     Ok(Mutex::new(kiosk))
 }
 
@@ -197,6 +207,21 @@ pub fn enroll_via(
         "the kiosk keeps the address it enrolled through"
     );
     Ok(Mutex::new(kiosk))
+}
+
+/// Let a kiosk confirm `seats` seats of a class offline (its allotment).
+pub fn allot(server: &ServerProcess, class: &str, kiosk: &Mutex<Kiosk>, seats: u32) -> Result<()> {
+    let id = kiosk.lock().expect("kiosk").identity().kiosk_id.to_string();
+    server.admin(&[
+        "allot",
+        "--class",
+        class,
+        "--kiosk",
+        &id,
+        "--seats",
+        &seats.to_string(),
+    ])?;
+    Ok(())
 }
 
 /// Sync a kiosk once with its server.

@@ -23,8 +23,8 @@ use blisko_kiosk::{Kiosk, KioskError};
 use blisko_shared::ids::{RegistrationId, StaffId};
 use blisko_shared::model::AttendanceStatus;
 use blisko_tests::harness::{
-    ServerProcess, branch_id, enroll_via, kiosk_heads, kiosk_roster, letters, seed, server_heads,
-    server_integrity, server_roster, sync, sync_until_quiet, transient,
+    ServerProcess, allot, branch_id, enroll_via, kiosk_heads, kiosk_roster, letters, seed,
+    server_heads, server_integrity, server_roster, sync, sync_until_quiet, transient,
 };
 use blisko_tests::proxy::{Fault, FaultProxy};
 
@@ -214,16 +214,7 @@ fn allot_small_classes(server: &ServerProcess, kiosks: &[&Mutex<Kiosk>]) -> Resu
     classes.sort_by_key(|c| c.capacity);
     for class in classes.iter().take(2) {
         for k in kiosks {
-            let id = k.lock().expect("kiosk").identity().kiosk_id.to_string();
-            server.admin(&[
-                "allot",
-                "--class",
-                &class.id.to_string(),
-                "--kiosk",
-                &id,
-                "--seats",
-                &(class.capacity / 5).to_string(),
-            ])?;
+            allot(server, &class.id.to_string(), k, class.capacity / 5)?;
         }
     }
     Ok(())
