@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use blisko_kiosk::kiosk::{WallClock, system_clock};
+use blisko_kiosk::kiosk::{WallClock, local_date, system_clock};
 use blisko_kiosk::sync::{SyncClient, SyncReport};
 use blisko_kiosk::{Kiosk, KioskError};
 use blisko_shared::docs::{ChangeHash, Doc};
@@ -209,6 +209,23 @@ pub fn enroll_via(
     Ok(Mutex::new(kiosk))
 }
 
+/// Make a demo branch's classes large (400 seats, 400 waiting), so hundreds of people fit.
+pub fn enlarge_classes(server: &ServerProcess, branch_code: &str, dir: &Path) -> Result<()> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as u64;
+    let mut catalogs = blisko_shared::demo::catalogs(local_date(now_ms), 6, None);
+    catalogs.retain(|c| c.branch.code == branch_code);
+    for class in &mut catalogs.first_mut().context("the branch")?.classes {
+        class.capacity = 400;
+        class.waitlist_limit = 400;
+    }
+    let file = dir.join(format!("catalog-{branch_code}.json"));
+    std::fs::write(&file, serde_json::to_vec(&catalogs)?)?;
+    server.admin(&["catalog-import", &file.display().to_string()])?;
+    Ok(())
+}
+
 /// Let a kiosk confirm `seats` seats of a class offline (its allotment).
 pub fn allot(server: &ServerProcess, class: &str, kiosk: &Mutex<Kiosk>, seats: u32) -> Result<()> {
     let id = kiosk.lock().expect("kiosk").identity().kiosk_id.to_string();
@@ -311,6 +328,38 @@ pub fn server_heads(data: &Path, branch: &str) -> Result<Heads> {
         .collect()
 }
 
+/// Every kiosk of a branch holds what the server holds, has sent everything, agrees with
+/// its documents, and every store passes SQLite's integrity check.
+pub fn check_replicas(
+    server: &ServerProcess,
+    branch: &str,
+    kiosks: &[&Mutex<Kiosk>],
+) -> Result<()> {
+    let on_server = server_heads(&server.data, branch)?;
+    for (i, kiosk) in kiosks.iter().enumerate() {
+        let mut k = kiosk.lock().expect("kiosk");
+        anyhow::ensure!(
+            k.status()?.pending_changes == 0,
+            "kiosk {i} sent everything"
+        );
+        let held = kiosk_heads(&k)?;
+        anyhow::ensure!(
+            held == on_server,
+            "kiosk {i} and the server hold different documents ({} and {})",
+            held.len(),
+            on_server.len()
+        );
+        let problems = k.verify()?;
+        anyhow::ensure!(problems.is_empty(), "kiosk {i}: {problems:?}");
+        anyhow::ensure!(k.store().integrity_check()? == "ok", "kiosk {i}'s store");
+    }
+    anyhow::ensure!(
+        server_integrity(&server.data)? == "ok",
+        "the server's database"
+    );
+    Ok(())
+}
+
 /// `PRAGMA integrity_check` of the server's database ("ok" when sound).
 pub fn server_integrity(data: &Path) -> Result<String> {
     let conn = open_server_db(data)?;
@@ -374,6 +423,15 @@ pub fn seed() -> u64 {
         .unwrap_or_else(rand::random);
     eprintln!("seed {seed} (set BLISKO_SEED to repeat)");
     seed
+}
+
+/// A count from an environment variable (iterations, seconds), else `default`: the
+/// defaults keep CI short, the variables make long runs.
+pub fn env_count(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
 }
 
 /// CPU time a process has used so far (user + system), in seconds, from /proc.

@@ -136,6 +136,16 @@ impl FaultProxy {
             .sum()
     }
 
+    /// Wait until more than `seen` connections have come (a sync has started).
+    pub fn wait_for_connection(&self, seen: u64) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.connections() <= seen {
+            anyhow::ensure!(Instant::now() < deadline, "no one connected");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+
     pub fn stats(&self) -> ProxyStats {
         let c = |i: usize| self.shared.counts[i].load(Ordering::SeqCst);
         ProxyStats {
