@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result, ensure};
 
 use blisko_kiosk::Kiosk;
-use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt, WallClock, system_clock};
+use blisko_kiosk::kiosk::{
+    IntakeForm, RegistrationForm, RegistrationReceipt, WallClock, system_clock,
+};
 use blisko_shared::hlc::Hlc;
 use blisko_tests::harness::{
     ServerProcess, allot, branch_id, check_replicas, enroll_kiosk_with_clock, kiosk_roster,
@@ -252,5 +254,69 @@ fn kiosks_with_wrong_clocks_keep_order_and_seats() -> Result<()> {
     check(
         &server, &mal, &stations, &class, capacity, &receipts, &cancelled,
     )?;
+    Ok(())
+}
+
+/// A reference number carries the year of the kiosk's own calendar. A kiosk whose clock
+/// runs days ahead past New Year drags the other kiosks' stamps into the next year (as it
+/// must, to keep the order), but not their reference numbers.
+#[test]
+fn a_clock_ahead_past_new_year_leaves_the_others_references_alone() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let server = ServerProcess::start(&tmp.path().join("server"), true)?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let eve = "2026-12-31T12:00:00Z"
+        .parse::<jiff::Timestamp>()?
+        .as_millisecond();
+    let new_year = "2027-01-01T00:00:00Z"
+        .parse::<jiff::Timestamp>()?
+        .as_millisecond() as u64;
+    let to_eve = eve - system_clock()() as i64;
+    let mut stations = Vec::new();
+    for (name, offset) in [("eve", to_eve), ("ahead", to_eve + 3 * DAY_MS)] {
+        let offset = Arc::new(AtomicI64::new(offset));
+        let kiosk = enroll_kiosk_with_clock(
+            &server,
+            &mal,
+            &tmp.path().join(name),
+            skewed_clock(offset.clone()),
+        )?;
+        stations.push(Station {
+            name,
+            kiosk,
+            offset,
+        });
+    }
+    sync_until_quiet(&replicas(&stations))?;
+    let class = stations[1].kiosk.lock().expect("kiosk").classes()?[0]
+        .id
+        .to_string();
+    register(&stations[1], &class, 1)?;
+    sync_until_quiet(&replicas(&stations))?;
+    // The ahead kiosk's registration reached the eve kiosk: its clock moved past it.
+    register(&stations[0], &class, 2)?;
+    ensure!(last_stamp(&stations[0].kiosk)?.wall_ms >= new_year);
+
+    let mut k = stations[0].kiosk.lock().expect("kiosk");
+    let service = k
+        .services()?
+        .into_iter()
+        .find(|s| !s.requires_pesel)
+        .context("a service")?;
+    let receipt = k.submit_intake(&IntakeForm {
+        service_id: service.id.to_string(),
+        given_name: "Teresa".into(),
+        family_name: "Sylwestrowa".into(),
+        birth_year: 1950,
+        description: "Proszę o kontakt.".into(),
+        declaration: true,
+        consent: true,
+        ..IntakeForm::default()
+    })?;
+    ensure!(
+        receipt.reference.contains("/2026/"),
+        "the reference {} has the kiosk's year",
+        receipt.reference
+    );
     Ok(())
 }
