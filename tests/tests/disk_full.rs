@@ -1,7 +1,7 @@
 //! A full disk at the kiosk, made real with a file size limit (RLIMIT_FSIZE, SIGXFSZ
 //! ignored so that a write past it fails with EFBIG): writing fails with a message that
-//! says the kiosk cannot save, nothing stored before is damaged, and once there is
-//! space again the kiosk works on.
+//! says the kiosk cannot save (on the command line and in the touch app), nothing stored
+//! before is damaged, and once there is space again the kiosk works on.
 //!
 //! One test function: part of it limits this test process's own files, which must not
 //! overlap with other tests of the same binary.
@@ -13,11 +13,15 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
+use blisko_kiosk::app::Screen;
 use blisko_kiosk::kiosk::{IntakeForm, RegistrationForm};
 use blisko_kiosk::{Kiosk, KioskError};
 use blisko_shared::i18n::Lang;
 use blisko_shared::sqlite::StoreError;
 use blisko_tests::kiosk_cli::{kiosk, kiosk_command, kiosk_json, text};
+use blisko_tests::ui::{
+    TestClock, harness_on, has_text, screen_name, tap, tap_containing, tick, type_into,
+};
 
 /// The smallest limit SQLite opens the store with: its shared-memory index is 32 KiB. A
 /// registration's transaction is larger, so it cannot be written.
@@ -272,6 +276,41 @@ fn the_open_kiosk_waits_for_space(dir: &Path, class: &str, acked: &mut Acknowled
     assert!(k.verify().expect("verify").is_empty());
 }
 
+/// The touch app: the person is told the kiosk cannot save, stays on the form with what
+/// they typed, and the same tap saves once there is space.
+fn the_app_tells_the_person(dir: &Path, acked: &mut Acknowledged) {
+    let clock = TestClock::monday();
+    let mut h = harness_on(dir, &clock);
+    tap(&mut h, "Zapisz się na zajęcia");
+    tap_containing(&mut h, "Pilates");
+    type_into(&mut h, "Imię", "Łucja");
+    type_into(&mut h, "Nazwisko", "Żółkiewska");
+    type_into(&mut h, "Rok urodzenia", "1948");
+    tap(&mut h, "Dalej");
+    tick(&mut h, "Przeczytałem/am informację o danych");
+
+    limit_files(0);
+    tap(&mut h, "Zapisz mnie");
+    limit_files(libc::RLIM_INFINITY as u64);
+    assert!(
+        has_text(&h, "pamięć kiosku jest pełna"),
+        "the app says the kiosk cannot save"
+    );
+    assert!(
+        !matches!(h.state().screen(), Screen::Registered { .. }),
+        "no receipt is shown"
+    );
+
+    tap(&mut h, "Zapisz mnie");
+    let Screen::Registered { receipt } = h.state().screen() else {
+        panic!("not on the receipt: {}", screen_name(h.state().screen()));
+    };
+    acked.registrations.push((
+        receipt.registration_id.to_string(),
+        receipt.class_id.to_string(),
+    ));
+}
+
 #[test]
 fn a_full_disk_refuses_writes_clearly_and_work_resumes() {
     let folder = tempfile::tempdir().expect("a temp folder");
@@ -304,5 +343,8 @@ fn a_full_disk_refuses_writes_clearly_and_work_resumes() {
     check_store(dir, &acked, &classes);
 
     the_open_kiosk_waits_for_space(dir, &class, &mut acked);
+    check_store(dir, &acked, &classes);
+
+    the_app_tells_the_person(dir, &mut acked);
     check_store(dir, &acked, &classes);
 }
