@@ -334,7 +334,7 @@ fn duplicate(client: TcpStream, upstream: SocketAddr) -> std::io::Result<()> {
         return client.shutdown(Shutdown::Both);
     };
     (&first).write_all(&request)?;
-    (&first).set_read_timeout(Some(Duration::from_secs(60)))?;
+    first.set_read_timeout(Some(Duration::from_secs(60)))?;
     let answered = read_message(&mut &first, Message::Response);
     drop(first);
     if !matches!(answered, Ok(Some(_))) {

@@ -45,20 +45,28 @@ fn register(st: &Station, class: &str, n: usize) -> Result<RegistrationReceipt> 
     Ok(st.kiosk.lock().expect("kiosk").register(&form)?)
 }
 
-/// The creation stamps of a class's registrations at a kiosk, by registration id.
-fn stamps(kiosk: &Mutex<Kiosk>, class: &str) -> Result<Vec<(String, Hlc, String, Option<u32>)>> {
+/// A registration as the tests look at its order.
+struct Stamped {
+    id: String,
+    created: Hlc,
+    status: String,
+    position: Option<u32>,
+}
+
+/// The registrations of a class at a kiosk, with their creation stamps.
+fn stamps(kiosk: &Mutex<Kiosk>, class: &str) -> Result<Vec<Stamped>> {
     kiosk
         .lock()
         .expect("kiosk")
         .roster(class)?
         .into_iter()
         .map(|r| {
-            Ok((
-                r.registration_id.to_string(),
-                r.created.parse().context("a stamp")?,
-                r.status,
-                r.position,
-            ))
+            Ok(Stamped {
+                id: r.registration_id.to_string(),
+                created: r.created.parse().context("a stamp")?,
+                status: r.status,
+                position: r.position,
+            })
         })
         .collect()
 }
@@ -95,16 +103,16 @@ fn check(
     ensure!(confirmed as u32 <= capacity, "never past capacity");
     let mut waiting: Vec<_> = stamps(&stations[0].kiosk, class)?
         .into_iter()
-        .filter(|(_, _, status, _)| status == "waitlisted")
+        .filter(|r| r.status == "waitlisted")
         .collect();
-    waiting.sort_by_key(|(_, _, _, position)| *position);
-    let positions: Vec<u32> = waiting.iter().filter_map(|w| w.3).collect();
+    waiting.sort_by_key(|r| r.position);
+    let positions: Vec<u32> = waiting.iter().filter_map(|w| w.position).collect();
     ensure!(
         positions == (1..=waiting.len() as u32).collect::<Vec<_>>(),
         "the waiting list is numbered 1..n"
     );
     ensure!(
-        waiting.windows(2).all(|w| w[0].1 < w[1].1),
+        waiting.windows(2).all(|w| w[0].created < w[1].created),
         "the waiting list follows the stamps"
     );
     for r in receipts {
@@ -127,21 +135,25 @@ fn check(
 /// goes to the end of the list.
 fn register_after_seeing(st: &Station, class: &str, n: usize) -> Result<RegistrationReceipt> {
     let seen = stamps(&st.kiosk, class)?;
-    let latest = seen.iter().map(|s| s.1).max().context("registrations")?;
+    let latest = seen
+        .iter()
+        .map(|s| s.created)
+        .max()
+        .context("registrations")?;
     let issued = last_stamp(&st.kiosk)?;
     let r = register(st, class, n)?;
     let created = stamps(&st.kiosk, class)?
         .into_iter()
-        .find(|s| s.0 == r.registration_id.to_string())
+        .find(|s| s.id == r.registration_id.to_string())
         .context("the new registration")?
-        .1;
+        .created;
     ensure!(
         created > latest && created > issued,
         "{}: the new stamp {created} sorts after everything seen ({latest}) and issued ({issued})",
         st.name
     );
     if r.status == "waitlisted" {
-        let last = seen.iter().filter_map(|s| s.3).max().unwrap_or(0);
+        let last = seen.iter().filter_map(|s| s.position).max().unwrap_or(0);
         ensure!(
             r.position > Some(last),
             "{}: at the end of the list",

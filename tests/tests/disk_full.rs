@@ -25,13 +25,13 @@ use blisko_tests::ui::{
 
 /// The smallest limit SQLite opens the store with: its shared-memory index is 32 KiB. A
 /// registration's transaction is larger, so it cannot be written.
-const TIGHT: u64 = 32 * 1024;
+const TIGHT: libc::rlim_t = 32 * 1024;
 
 /// Limit the size of files the current process writes (soft limit; the hard limit stays,
 /// so the limit can be lifted again).
-fn limit_files(bytes: u64) {
+fn limit_files(bytes: libc::rlim_t) {
     let limit = libc::rlimit {
-        rlim_cur: bytes as libc::rlim_t,
+        rlim_cur: bytes,
         rlim_max: libc::RLIM_INFINITY,
     };
     // SAFETY: plain system calls with a valid struct; called in a child before exec or
@@ -43,9 +43,9 @@ fn limit_files(bytes: u64) {
 }
 
 /// Change the file size limit of a running child process (the disk fills while it runs).
-fn limit_files_of(pid: u32, bytes: u64) {
+fn limit_files_of(pid: u32, bytes: libc::rlim_t) {
     let limit = libc::rlimit {
-        rlim_cur: bytes as libc::rlim_t,
+        rlim_cur: bytes,
         rlim_max: libc::RLIM_INFINITY,
     };
     // SAFETY: a valid struct; the old value is not asked for.
@@ -61,7 +61,7 @@ fn limit_files_of(pid: u32, bytes: u64) {
 }
 
 /// The kiosk command line with its files limited to `bytes`.
-fn limited_kiosk(dir: &Path, bytes: u64) -> Command {
+fn limited_kiosk(dir: &Path, bytes: libc::rlim_t) -> Command {
     let mut command = kiosk_command(dir);
     // SAFETY: only async-signal-safe calls (signal, setrlimit) between fork and exec.
     unsafe {
@@ -180,7 +180,7 @@ fn one_command_on_a_full_disk(dir: &Path, class: &str, acked: &Acknowledged, cla
 /// could not write is not acknowledged, and the batch stops with the disk's error.
 fn a_batch_meets_a_full_disk(dir: &Path, class: &str, acked: &mut Acknowledged) {
     // No limit yet; SIGXFSZ ignored, as a real full disk sends no signal.
-    let mut child = limited_kiosk(dir, libc::RLIM_INFINITY as u64)
+    let mut child = limited_kiosk(dir, libc::RLIM_INFINITY)
         .args(["--json", "batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -260,7 +260,7 @@ fn the_open_kiosk_waits_for_space(dir: &Path, class: &str, acked: &mut Acknowled
         k.submit_intake(&intake)
             .expect_err("no space for a request"),
     );
-    limit_files(libc::RLIM_INFINITY as u64);
+    limit_files(libc::RLIM_INFINITY);
 
     // The same kiosk, not reopened: nothing of the failed writes lingers in memory.
     let r = k.register(&form).expect("register once there is space");
@@ -291,7 +291,7 @@ fn the_app_tells_the_person(dir: &Path, acked: &mut Acknowledged) {
 
     limit_files(0);
     tap(&mut h, "Zapisz mnie");
-    limit_files(libc::RLIM_INFINITY as u64);
+    limit_files(libc::RLIM_INFINITY);
     assert!(
         has_text(&h, "pamięć kiosku jest pełna"),
         "the app says the kiosk cannot save"
