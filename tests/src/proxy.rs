@@ -399,3 +399,72 @@ fn read_message(
     let rest = data.split_off(head_len + body_len);
     Ok(Some((data, rest)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQUEST: &[u8] = b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc";
+    const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+    /// A server that answers each request on a connection once, counting the requests.
+    fn server() -> (SocketAddr, Arc<AtomicU64>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let requests = Arc::new(AtomicU64::new(0));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                if let Ok(Some((request, _))) = read_message(&mut conn, Message::Request) {
+                    assert_eq!(request, REQUEST);
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    let _ = conn.write_all(ANSWER);
+                }
+            }
+        });
+        (addr, requests)
+    }
+
+    /// Send the request through a proxy with one fault; what came back, or the error.
+    fn exchange(fault: Fault) -> (std::io::Result<Vec<u8>>, u64) {
+        let (addr, requests) = server();
+        let proxy = FaultProxy::start(addr).expect("proxy");
+        proxy.set_plan(move || fault);
+        let mut client = TcpStream::connect(proxy.addr()).expect("connect");
+        client.write_all(REQUEST).expect("send");
+        let mut answer = Vec::new();
+        let result = client.read_to_end(&mut answer).map(|_| answer);
+        (result, requests.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn pass_and_delay_forward_the_exchange() {
+        for fault in [Fault::Pass, Fault::Delay(Duration::from_millis(20))] {
+            let (answer, requests) = exchange(fault);
+            assert_eq!(answer.expect("an answer"), ANSWER, "{fault:?}");
+            assert_eq!(requests, 1);
+        }
+    }
+
+    #[test]
+    fn a_cut_answer_ends_early() {
+        let (answer, requests) = exchange(Fault::CutResponse(4));
+        assert_eq!(answer.expect("an answer"), b"HTTP");
+        assert_eq!(requests, 1);
+    }
+
+    #[test]
+    fn a_reset_reaches_the_client_as_a_reset() {
+        let (answer, requests) = exchange(Fault::Reset(0));
+        let e = answer.expect_err("a reset, not an orderly close");
+        assert_eq!(e.kind(), ErrorKind::ConnectionReset);
+        assert_eq!(requests, 1, "the server had the request");
+    }
+
+    #[test]
+    fn a_duplicate_reaches_the_server_twice_and_answers_once() {
+        let (answer, requests) = exchange(Fault::Duplicate);
+        assert_eq!(answer.expect("an answer"), ANSWER);
+        assert_eq!(requests, 2);
+    }
+}
