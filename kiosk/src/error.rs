@@ -231,11 +231,11 @@ impl KioskError {
                 s("To get SMS reminders, please enter your phone number.")
             }
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::Pl) => s(
-                "Brak miejsca w pamięci kiosku. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.",
+                "Nie można zapisać danych: pamięć kiosku jest pełna lub niedostępna. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.",
             ),
-            (KioskError::Store(StoreError::DiskFull { .. }), Lang::En) => {
-                s("The kiosk's storage is full. Nothing was saved. Please tell a member of staff.")
-            }
+            (KioskError::Store(StoreError::DiskFull { .. }), Lang::En) => s(
+                "The kiosk cannot save: its storage is full or cannot be written. Nothing was saved. Please tell a member of staff.",
+            ),
             (KioskError::Sync(e), lang) => sync_message(e, lang),
             (
                 KioskError::Store(_)
@@ -367,6 +367,16 @@ mod tests {
                 assert!(text.ends_with('.'), "{e:?} is not a sentence: {text}");
             }
         }
+    }
+
+    #[test]
+    fn a_full_disk_says_so_in_both_languages() {
+        let e = KioskError::Store(StoreError::DiskFull { context: "commit" });
+        assert!(!e.is_user_error());
+        assert_eq!(e.code(), "disk_full");
+        assert!(e.message(Lang::Pl).contains("pamięć kiosku jest pełna"));
+        assert!(e.message(Lang::En).contains("storage is full"));
+        assert!(e.message(Lang::En).contains("Nothing was saved"));
     }
 
     #[test]

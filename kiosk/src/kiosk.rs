@@ -955,7 +955,10 @@ impl Kiosk {
             .and_then(|s| s.parse::<u64>().ok())
             .unwrap_or(0)
             + 1;
-        let year = local_date(at.wall_ms).year();
+        // The year of this kiosk's calendar, not of the stamp: a stamp follows the latest
+        // one seen, which a kiosk whose clock runs ahead may have put in the next year.
+        let wall = (self.wall)();
+        let year = local_date(wall).year();
         let request = IntakeRequest {
             id: RequestId::new(),
             reference: codes::reference_number(
@@ -983,7 +986,7 @@ impl Kiosk {
             ipus_due: None,
         };
         let mut doc = IntakeDoc::create(&request, self.identity.kiosk_id)?;
-        let now = timestamp(at.wall_ms);
+        let now = timestamp(wall);
         let people: Vec<Person> = new_person.into_iter().collect();
         let result = (|| -> Result<()> {
             let people_writes = self.stage_people(&people)?;

@@ -14,7 +14,9 @@ use crate::docs::{ChangeHash, DocKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the disk is full: nothing was saved ({context})")]
+    /// The storage refused a write: the disk is full, the file may not grow (a size
+    /// limit), or the disk fails. Nothing of the transaction was saved.
+    #[error("cannot write to the disk (full or failing): nothing was saved ({context})")]
     DiskFull { context: &'static str },
     #[error("database error while trying to {context}: {source}")]
     Sqlite {
@@ -38,18 +40,40 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Attach what we were doing to a SQLite error, and single out a full disk.
+/// Attach what we were doing to a SQLite error, and single out a disk that refuses writes.
 pub trait Context<T> {
     fn ctx(self, context: &'static str) -> Result<T>;
 }
 
 impl<T> Context<T> for rusqlite::Result<T> {
     fn ctx(self, context: &'static str) -> Result<T> {
-        self.map_err(|source| match source.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull { context },
-            _ => StoreError::Sqlite { context, source },
+        self.map_err(|source| {
+            if refused_write(&source) {
+                StoreError::DiskFull { context }
+            } else {
+                StoreError::Sqlite { context, source }
+            }
         })
     }
+}
+
+/// SQLite reports ENOSPC as SQLITE_FULL, but other refused writes (EFBIG past a file size
+/// limit, EDQUOT, EIO) only as I/O errors of the write, of growing a file or of the shared
+/// memory file. To the person at the kiosk they mean the same: nothing could be saved.
+fn refused_write(e: &rusqlite::Error) -> bool {
+    use rusqlite::ffi;
+    let Some(e) = e.sqlite_error() else {
+        return false;
+    };
+    e.code == rusqlite::ErrorCode::DiskFull
+        || matches!(
+            e.extended_code,
+            ffi::SQLITE_IOERR_WRITE
+                | ffi::SQLITE_IOERR_FSYNC
+                | ffi::SQLITE_IOERR_TRUNCATE
+                | ffi::SQLITE_IOERR_SHMSIZE
+                | ffi::SQLITE_IOERR_SHMMAP
+        )
 }
 
 /// Open (creating if needed) a database file for durable writes, and bring its schema

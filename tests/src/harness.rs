@@ -12,9 +12,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use blisko_kiosk::Kiosk;
-use blisko_kiosk::kiosk::system_clock;
-use blisko_kiosk::sync::SyncClient;
+use blisko_kiosk::kiosk::{WallClock, local_date, system_clock};
+use blisko_kiosk::sync::{SyncClient, SyncReport};
+use blisko_kiosk::{Kiosk, KioskError};
+use blisko_shared::docs::{ChangeHash, Doc};
 
 use crate::bins::server_bin;
 
@@ -172,18 +173,203 @@ pub fn branch_id(data: &Path, code: &str) -> Result<String> {
 
 /// Add a kiosk to a branch on the server and enroll a new kiosk store in `dir` with it.
 pub fn enroll_kiosk(server: &ServerProcess, branch: &str, dir: &Path) -> Result<Mutex<Kiosk>> {
+    enroll_kiosk_with_clock(server, branch, dir, system_clock())
+}
+
+/// [`enroll_kiosk`] with the kiosk's wall clock given (a wrong one, in the clock tests).
+pub fn enroll_kiosk_with_clock(
+    server: &ServerProcess,
+    branch: &str,
+    dir: &Path,
+    wall: WallClock,
+) -> Result<Mutex<Kiosk>> {
     let added = server.admin(&["kiosk", "add", "--branch", branch])?;
     let code = added["code"].as_str().context("enrollment code")?;
     let client = SyncClient::new(&server.url(), None)?;
     let enrolled = client.enroll(code)?;
-    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), system_clock())?;
+    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), wall)?;
     Ok(Mutex::new(kiosk))
 }
 
+/// Add a kiosk to a branch and enroll it through `url` (a proxy): the kiosk keeps that
+/// address as its server's.
+pub fn enroll_via(
+    server: &ServerProcess,
+    branch: &str,
+    url: &str,
+    dir: &Path,
+) -> Result<Mutex<Kiosk>> {
+    let added = server.admin(&["kiosk", "add", "--branch", branch])?;
+    let code = added["code"].as_str().context("code")?;
+    let kiosk = blisko_kiosk::sync::enroll(dir, url, code)?;
+    anyhow::ensure!(
+        kiosk.status()?.server_url.as_deref() == Some(url),
+        "the kiosk keeps the address it enrolled through"
+    );
+    Ok(Mutex::new(kiosk))
+}
+
+/// Make a demo branch's classes large (400 seats, 400 waiting), so hundreds of people fit.
+pub fn enlarge_classes(server: &ServerProcess, branch_code: &str, dir: &Path) -> Result<()> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as u64;
+    let mut catalogs = blisko_shared::demo::catalogs(local_date(now_ms), 6, None);
+    catalogs.retain(|c| c.branch.code == branch_code);
+    for class in &mut catalogs.first_mut().context("the branch")?.classes {
+        class.capacity = 400;
+        class.waitlist_limit = 400;
+    }
+    let file = dir.join(format!("catalog-{branch_code}.json"));
+    std::fs::write(&file, serde_json::to_vec(&catalogs)?)?;
+    server.admin(&["catalog-import", &file.display().to_string()])?;
+    Ok(())
+}
+
+/// Let a kiosk confirm `seats` seats of a class offline (its allotment).
+pub fn allot(server: &ServerProcess, class: &str, kiosk: &Mutex<Kiosk>, seats: u32) -> Result<()> {
+    let id = kiosk.lock().expect("kiosk").identity().kiosk_id.to_string();
+    server.admin(&[
+        "allot",
+        "--class",
+        class,
+        "--kiosk",
+        &id,
+        "--seats",
+        &seats.to_string(),
+    ])?;
+    Ok(())
+}
+
 /// Sync a kiosk once with its server.
-pub fn sync(kiosk: &Mutex<Kiosk>) -> Result<blisko_kiosk::sync::SyncReport> {
+pub fn sync(kiosk: &Mutex<Kiosk>) -> Result<SyncReport> {
     let client = SyncClient::for_kiosk(&kiosk.lock().expect("kiosk lock"))?;
     Ok(blisko_kiosk::sync::sync_once(kiosk, &client)?)
+}
+
+/// A sync that failed because the connection or the server broke: worth retrying.
+pub fn transient(e: &anyhow::Error) -> bool {
+    matches!(e.downcast_ref::<KioskError>(), Some(KioskError::Sync(s)) if s.is_transient())
+}
+
+/// Sync until a sync completes with nothing left; only transient failures are allowed.
+pub fn sync_until_complete(kiosk: &Mutex<Kiosk>) -> Result<SyncReport> {
+    let mut last = None;
+    for _ in 0..20 {
+        match sync(kiosk) {
+            Ok(report) if !report.incomplete && report.pending_changes == 0 => return Ok(report),
+            Ok(report) => last = Some(format!("{report:?}")),
+            Err(e) if transient(&e) => {
+                last = Some(format!("{e:#}"));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(e.context("a sync failed for good")),
+        }
+    }
+    bail!("no complete sync after 20 tries; last: {last:?}")
+}
+
+/// Sync every kiosk, pass after pass, until a whole pass moves nothing: then every
+/// replica holds what every other holds. Returns the number of passes.
+pub fn sync_until_quiet(kiosks: &[&Mutex<Kiosk>]) -> Result<usize> {
+    for pass in 1..=10 {
+        let mut moved = 0;
+        for k in kiosks {
+            let report = sync_until_complete(k)?;
+            moved += report.pushed_docs + report.pulled_docs;
+        }
+        if moved == 0 {
+            return Ok(pass);
+        }
+    }
+    bail!("kiosks still exchanging changes after 10 passes")
+}
+
+/// Document id to heads (sorted): what a replica holds, comparable across replicas.
+pub type Heads = BTreeMap<String, Vec<ChangeHash>>;
+
+/// The heads of every document a kiosk stores.
+pub fn kiosk_heads(kiosk: &Kiosk) -> Result<Heads> {
+    let store = kiosk.store();
+    let mut heads = Heads::new();
+    for kind in ["catalog", "roster", "people", "intake"] {
+        for key in store.doc_keys(kind)? {
+            let stored = store.load_doc(key)?.context("a listed document loads")?;
+            let doc = Doc::load(
+                key,
+                kiosk.identity().kiosk_id,
+                &stored.snapshot,
+                stored.chunks.iter().map(Vec::as_slice),
+            )?;
+            let mut h = doc.heads();
+            h.sort();
+            heads.insert(key.to_string(), h);
+        }
+    }
+    Ok(heads)
+}
+
+/// The heads of every document of a branch in the server's database (read-only, beside
+/// the running server).
+pub fn server_heads(data: &Path, branch: &str) -> Result<Heads> {
+    let conn = open_server_db(data)?;
+    let mut stmt = conn.prepare("SELECT doc_id, heads FROM documents WHERE branch_id = ?1")?;
+    let rows = stmt
+        .query_map([branch], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(id, blob)| {
+            let mut h = blisko_shared::sqlite::heads_from_blob(&blob)?;
+            h.sort();
+            Ok((id, h))
+        })
+        .collect()
+}
+
+/// Every kiosk of a branch holds what the server holds, has sent everything, agrees with
+/// its documents, and every store passes SQLite's integrity check.
+pub fn check_replicas(
+    server: &ServerProcess,
+    branch: &str,
+    kiosks: &[&Mutex<Kiosk>],
+) -> Result<()> {
+    let on_server = server_heads(&server.data, branch)?;
+    for (i, kiosk) in kiosks.iter().enumerate() {
+        let mut k = kiosk.lock().expect("kiosk");
+        anyhow::ensure!(
+            k.status()?.pending_changes == 0,
+            "kiosk {i} sent everything"
+        );
+        let held = kiosk_heads(&k)?;
+        anyhow::ensure!(
+            held == on_server,
+            "kiosk {i} and the server hold different documents ({} and {})",
+            held.len(),
+            on_server.len()
+        );
+        let problems = k.verify()?;
+        anyhow::ensure!(problems.is_empty(), "kiosk {i}: {problems:?}");
+        anyhow::ensure!(k.store().integrity_check()? == "ok", "kiosk {i}'s store");
+    }
+    anyhow::ensure!(
+        server_integrity(&server.data)? == "ok",
+        "the server's database"
+    );
+    Ok(())
+}
+
+/// `PRAGMA integrity_check` of the server's database ("ok" when sound).
+pub fn server_integrity(data: &Path) -> Result<String> {
+    let conn = open_server_db(data)?;
+    Ok(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+}
+
+fn open_server_db(data: &Path) -> Result<rusqlite::Connection> {
+    let path = data.join("server.sqlite3");
+    rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("open {}", path.display()))
 }
 
 /// A class roster as the tests compare it: registration id to (status, position).
@@ -237,6 +423,15 @@ pub fn seed() -> u64 {
         .unwrap_or_else(rand::random);
     eprintln!("seed {seed} (set BLISKO_SEED to repeat)");
     seed
+}
+
+/// A count from an environment variable (iterations, seconds), else `default`: the
+/// defaults keep CI short, the variables make long runs.
+pub fn env_count(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
 }
 
 /// CPU time a process has used so far (user + system), in seconds, from /proc.

@@ -3,6 +3,7 @@
 
 pub mod bins;
 pub mod harness;
+pub mod kiosk_cli;
 pub mod office;
 pub mod proxy;
 pub mod ui;

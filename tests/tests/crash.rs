@@ -8,14 +8,14 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, ChildStdin, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use blisko_tests::kiosk_bin;
+use blisko_tests::kiosk_cli::{kiosk, kiosk_command, kiosk_json, text};
 
 const SEED: u64 = 0x00B1_15C0_2026_0001;
 /// Iterations on one data folder before a fresh kiosk is set up: the kiosk reopens and
@@ -85,44 +85,6 @@ impl Drop for FailureReport {
             );
         }
     }
-}
-
-// ----- running the kiosk -----
-
-fn kiosk(dir: &Path, args: &[&str]) -> Output {
-    Command::new(kiosk_bin())
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .env("BLISKO_LANG", "en")
-        .output()
-        .expect("run the kiosk")
-}
-
-/// Run a command that must succeed and print JSON.
-fn kiosk_json(dir: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = kiosk(dir, &all);
-    assert!(
-        out.status.success(),
-        "blisko-kiosk {args:?} failed with {}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "blisko-kiosk {args:?} printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-fn text(v: &Value, key: &str) -> String {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("no text field {key:?} in {v}"))
-        .to_owned()
 }
 
 #[derive(Debug, Clone)]
@@ -325,11 +287,8 @@ struct BatchRun {
 /// Run one batch of at most `max_items` lines and kill it.
 fn run_killed_batch(ledger: &Ledger, rng: &mut Rng, kill: Kill, max_items: usize) -> BatchRun {
     let stderr_path = ledger.dir.join("batch-stderr.txt");
-    let mut child: Child = Command::new(kiosk_bin())
-        .arg("--data")
-        .arg(&ledger.dir)
+    let mut child: Child = kiosk_command(&ledger.dir)
         .args(["--json", "batch"])
-        .env("BLISKO_LANG", "en")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).expect("create a stderr file"))

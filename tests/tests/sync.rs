@@ -13,7 +13,7 @@ use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt};
 use blisko_tests::harness::{
-    ServerProcess, branch_id, enroll_kiosk, kiosk_roster, letters, seed, server_roster, sync,
+    ServerProcess, allot, branch_id, enroll_kiosk, kiosk_roster, letters, seed, server_roster, sync,
 };
 
 /// Register `count` new people at a kiosk; a full class refuses, which is recorded too.
@@ -90,17 +90,7 @@ fn kiosks_register_offline_race_for_seats_and_converge() -> Result<()> {
     // Each kiosk may confirm a fifth of the seats offline; the rest is the server's pool.
     for class in &raced {
         for k in branch_kiosks {
-            let id = k.lock().expect("kiosk").identity().kiosk_id.to_string();
-            let seats = (class.capacity / 5).to_string();
-            server.admin(&[
-                "allot",
-                "--class",
-                &class.id.to_string(),
-                "--kiosk",
-                &id,
-                "--seats",
-                &seats,
-            ])?;
+            allot(&server, &class.id.to_string(), k, class.capacity / 5)?;
         }
     }
     for k in [&a, &b, &c] {

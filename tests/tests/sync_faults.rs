@@ -4,39 +4,20 @@
 //! sound again every replica ends with the same rosters.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use blisko_kiosk::Kiosk;
-use blisko_kiosk::KioskError;
-use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt, local_date};
-use blisko_kiosk::sync::SyncReport;
+use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt};
 use blisko_tests::harness::{
-    ServerProcess, branch_id, kiosk_roster, letters, seed, server_roster, sync,
+    ServerProcess, branch_id, enlarge_classes, enroll_via, kiosk_roster, letters, seed,
+    server_roster, sync, sync_until_complete, transient,
 };
 use blisko_tests::proxy::{Fault, FaultProxy};
-
-/// Make the MAL branch's classes large, so hundreds of people fit.
-fn enlarge_classes(server: &ServerProcess, dir: &Path) -> Result<()> {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_millis() as u64;
-    let mut catalogs = blisko_shared::demo::catalogs(local_date(now_ms), 6, None);
-    catalogs.retain(|c| c.branch.code == "MAL");
-    for class in &mut catalogs[0].classes {
-        class.capacity = 400;
-        class.waitlist_limit = 400;
-    }
-    let file = dir.join("catalog.json");
-    std::fs::write(&file, serde_json::to_vec(&catalogs)?)?;
-    server.admin(&["catalog-import", &file.display().to_string()])?;
-    Ok(())
-}
 
 /// Register `count` new people at a kiosk, spread over its classes.
 fn register(
@@ -61,28 +42,6 @@ fn register(
         receipts.push(k.register(&form)?);
     }
     Ok(receipts)
-}
-
-/// A sync that failed because the connection or the server broke: worth retrying.
-fn transient(e: &anyhow::Error) -> bool {
-    matches!(e.downcast_ref::<KioskError>(), Some(KioskError::Sync(s)) if s.is_transient())
-}
-
-/// Sync until a sync completes with nothing left; only transient failures are allowed.
-fn sync_until_complete(kiosk: &Mutex<Kiosk>) -> Result<SyncReport> {
-    let mut last = None;
-    for _ in 0..20 {
-        match sync(kiosk) {
-            Ok(report) if !report.incomplete && report.pending_changes == 0 => return Ok(report),
-            Ok(report) => last = Some(format!("{report:?}")),
-            Err(e) if transient(&e) => {
-                last = Some(format!("{e:#}"));
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => return Err(e.context("a sync failed for good")),
-        }
-    }
-    bail!("no complete sync after 20 tries; last: {last:?}")
 }
 
 /// Every acknowledged registration is on the server, a confirmation is never taken back,
@@ -128,29 +87,6 @@ fn check_against_server(
     Ok(())
 }
 
-/// Add a kiosk to a branch and enroll it through `url` (a proxy): the kiosk keeps that
-/// address as its server's.
-fn enroll_via(server: &ServerProcess, branch: &str, url: &str, dir: &Path) -> Result<Mutex<Kiosk>> {
-    let added = server.admin(&["kiosk", "add", "--branch", branch])?;
-    let code = added["code"].as_str().context("code")?;
-    let kiosk = blisko_kiosk::sync::enroll(dir, url, code)?;
-    assert_eq!(kiosk.status()?.server_url.as_deref(), Some(url));
-    Ok(Mutex::new(kiosk))
-}
-
-/// Wait until the proxy has accepted more than `seen` connections.
-fn wait_for_connection(proxy: &FaultProxy, seen: u64) -> Result<()> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while proxy.connections() <= seen {
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "the kiosk never connected"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    Ok(())
-}
-
 #[test]
 fn a_server_killed_mid_sync_loses_nothing() -> Result<()> {
     let seed = seed();
@@ -161,7 +97,7 @@ fn a_server_killed_mid_sync_loses_nothing() -> Result<()> {
     for round in 0..8 {
         let data = tmp.path().join(format!("server{round}"));
         let mut server = ServerProcess::start(&data, true)?;
-        enlarge_classes(&server, tmp.path())?;
+        enlarge_classes(&server, "MAL", tmp.path())?;
         let mal = branch_id(&data, "MAL")?;
         // A proxy that passes everything, only to see when the sync's request goes out
         // (preparing 300 documents takes a while): the kill is timed from there.
@@ -187,7 +123,7 @@ fn a_server_killed_mid_sync_loses_nothing() -> Result<()> {
         let seen = proxy.connections();
         let outcome = std::thread::scope(|s| {
             let syncing = s.spawn(|| sync(&kiosk));
-            let connected = wait_for_connection(&proxy, seen);
+            let connected = proxy.wait_for_connection(seen);
             std::thread::sleep(delay);
             server.kill();
             connected?;
@@ -239,7 +175,7 @@ fn syncs_cut_anywhere_converge_once_the_network_is_sound() -> Result<()> {
     let mut rng = StdRng::seed_from_u64(seed);
     let tmp = tempfile::tempdir()?;
     let server = ServerProcess::start(&tmp.path().join("server"), true)?;
-    enlarge_classes(&server, tmp.path())?;
+    enlarge_classes(&server, "MAL", tmp.path())?;
     let mal = branch_id(&server.data, "MAL")?;
     let proxy = FaultProxy::start(server.addr)?;
 
