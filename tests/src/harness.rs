@@ -2,6 +2,7 @@
 //! with it through real HTTP, for the sync tests and benchmarks.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,6 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use blisko_kiosk::Kiosk;
-use blisko_kiosk::kiosk::system_clock;
 use blisko_kiosk::sync::SyncClient;
 
 use crate::bins::server_bin;
@@ -23,6 +23,8 @@ pub struct ServerProcess {
     child: Child,
     pub data: PathBuf,
     pub addr: SocketAddr,
+    /// "http", or "https" when started with `--tls-cert`.
+    scheme: &'static str,
 }
 
 impl ServerProcess {
@@ -33,6 +35,16 @@ impl ServerProcess {
 
     /// Start on a given address (a restart keeps the port kiosks know).
     pub fn start_on(data: &Path, listen: SocketAddr, demo: bool) -> Result<ServerProcess> {
+        Self::start_with::<&str>(data, listen, demo, &[])
+    }
+
+    /// Start with more `serve` options (TLS, rate limits).
+    pub fn start_with<S: AsRef<OsStr>>(
+        data: &Path,
+        listen: SocketAddr,
+        demo: bool,
+        options: &[S],
+    ) -> Result<ServerProcess> {
         let mut command = Command::new(server_bin());
         command
             .arg("--data")
@@ -40,6 +52,7 @@ impl ServerProcess {
             .arg("serve")
             .arg("--listen")
             .arg(listen.to_string())
+            .args(options)
             .env("BLISKO_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -54,12 +67,19 @@ impl ServerProcess {
             BufReader::new(stdout)
                 .read_line(&mut line)
                 .context("read the server's first line")?;
-            if let Some(url) = line.trim().strip_prefix("listening on http://") {
-                let addr = url.parse().context("parse the server address")?;
+            let listening = line.trim().strip_prefix("listening on ");
+            let found = listening
+                .and_then(|url| url.strip_prefix("https://").map(|a| ("https", a)))
+                .or_else(|| {
+                    listening.and_then(|url| url.strip_prefix("http://").map(|a| ("http", a)))
+                });
+            if let Some((scheme, addr)) = found {
+                let addr = addr.parse().context("parse the server address")?;
                 return Ok(ServerProcess {
                     child,
                     data: data.to_owned(),
                     addr,
+                    scheme,
                 });
             }
             let _ = child.wait();
@@ -72,7 +92,7 @@ impl ServerProcess {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     pub fn pid(&self) -> u32 {
@@ -172,12 +192,18 @@ pub fn branch_id(data: &Path, code: &str) -> Result<String> {
 
 /// Add a kiosk to a branch on the server and enroll a new kiosk store in `dir` with it.
 pub fn enroll_kiosk(server: &ServerProcess, branch: &str, dir: &Path) -> Result<Mutex<Kiosk>> {
-    let added = server.admin(&["kiosk", "add", "--branch", branch])?;
-    let code = added["code"].as_str().context("enrollment code")?;
-    let client = SyncClient::new(&server.url(), None)?;
-    let enrolled = client.enroll(code)?;
-    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), system_clock())?;
+    let code = kiosk_code(server, branch)?;
+    let kiosk = blisko_kiosk::sync::enroll(dir, &server.url(), &code, None)?;
     Ok(Mutex::new(kiosk))
+}
+
+/// A new kiosk's one-time enrollment code (`kiosk add`).
+pub fn kiosk_code(server: &ServerProcess, branch: &str) -> Result<String> {
+    let added = server.admin(&["kiosk", "add", "--branch", branch])?;
+    Ok(added["code"]
+        .as_str()
+        .context("enrollment code")?
+        .to_owned())
 }
 
 /// Sync a kiosk once with its server.

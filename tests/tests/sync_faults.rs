@@ -133,7 +133,7 @@ fn check_against_server(
 fn enroll_via(server: &ServerProcess, branch: &str, url: &str, dir: &Path) -> Result<Mutex<Kiosk>> {
     let added = server.admin(&["kiosk", "add", "--branch", branch])?;
     let code = added["code"].as_str().context("code")?;
-    let kiosk = blisko_kiosk::sync::enroll(dir, url, code)?;
+    let kiosk = blisko_kiosk::sync::enroll(dir, url, code, None)?;
     assert_eq!(kiosk.status()?.server_url.as_deref(), Some(url));
     Ok(Mutex::new(kiosk))
 }
