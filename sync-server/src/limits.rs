@@ -12,16 +12,17 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// Keys kept before forgetting the ones that are idle again (a flood of made-up
-/// credentials must not grow memory without bound).
-const MAX_KEYS: usize = 100_000;
+/// Every this many checks, keys that are idle again are forgotten (a flood of made-up
+/// credentials or addresses must not grow memory without bound).
+const FORGET_EVERY: u64 = 10_000;
 
-/// The limits `blisko-server serve` applies (its options).
+/// The limits `blisko-server serve` applies (its options; the defaults are there).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Sync rounds per minute per credential, after the burst.
@@ -33,32 +34,23 @@ pub struct Limits {
     pub enroll_window: Duration,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            sync_per_minute: NonZeroU32::new(120).unwrap_or(NonZeroU32::MIN),
-            sync_burst: NonZeroU32::new(120).unwrap_or(NonZeroU32::MIN),
-            enroll_failures: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
-            enroll_window: Duration::from_secs(60),
-        }
-    }
-}
-
 /// Requests per key at a steady rate after a burst.
 pub struct RateLimit<K: Hash + Eq + Clone> {
     inner: DefaultKeyedRateLimiter<K>,
+    checks: AtomicU64,
 }
 
 impl<K: Hash + Eq + Clone> RateLimit<K> {
     pub fn new(per_minute: NonZeroU32, burst: NonZeroU32) -> Self {
         RateLimit {
             inner: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            checks: AtomicU64::new(0),
         }
     }
 
     /// Let one request through, or say how long to wait before the next one would be.
     pub fn check(&self, key: &K) -> Result<(), Duration> {
-        if self.inner.len() > MAX_KEYS {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
             self.inner.retain_recent();
         }
         self.inner
@@ -73,6 +65,7 @@ pub struct FailureLimit<K: Hash + Eq + Clone> {
     max: usize,
     window: Duration,
     failures: Mutex<HashMap<K, Vec<Instant>>>,
+    records: AtomicU64,
 }
 
 impl<K: Hash + Eq + Clone> FailureLimit<K> {
@@ -81,6 +74,7 @@ impl<K: Hash + Eq + Clone> FailureLimit<K> {
             max,
             window,
             failures: Mutex::new(HashMap::new()),
+            records: AtomicU64::new(0),
         }
     }
 
@@ -103,7 +97,7 @@ impl<K: Hash + Eq + Clone> FailureLimit<K> {
 
     pub fn record(&self, key: &K) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > MAX_KEYS {
+        if self.records.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
             let now = Instant::now();
             map.retain(|_, times| {
                 times
