@@ -111,6 +111,10 @@ pub struct LimitArgs {
     /// The window, in seconds, over which wrong enrollment codes are counted.
     #[arg(long, default_value = "60", value_parser = clap::value_parser!(u64).range(1..))]
     pub enroll_window_secs: u64,
+    /// Sync requests with a refused credential per client address in a minute before
+    /// every sync from that address is refused.
+    #[arg(long, default_value = "20")]
+    pub auth_failures: NonZeroU32,
 }
 
 impl LimitArgs {
@@ -120,6 +124,7 @@ impl LimitArgs {
             sync_burst: self.sync_burst,
             enroll_failures: self.enroll_failures,
             enroll_window: Duration::from_secs(self.enroll_window_secs),
+            auth_failures: self.auth_failures,
         }
     }
 }

@@ -52,6 +52,7 @@ enum SyncKey {
 pub struct ApiLimits {
     sync: RateLimit<SyncKey>,
     enroll_failures: FailureLimit<IpAddr>,
+    auth_failures: FailureLimit<IpAddr>,
 }
 
 impl ApiLimits {
@@ -61,6 +62,10 @@ impl ApiLimits {
             enroll_failures: FailureLimit::new(
                 limits.enroll_failures.get() as usize,
                 limits.enroll_window,
+            ),
+            auth_failures: FailureLimit::new(
+                limits.auth_failures.get() as usize,
+                Duration::from_secs(60),
             ),
         }
     }
@@ -272,12 +277,19 @@ async fn sync_round(
         .map(|v| v.trim().to_owned())
         .unwrap_or_default();
     // Counted before any work (decoding, the store), so a flood costs next to nothing.
+    let limits = state.limits.clone();
+    if let Some(wait) = limits.auth_failures.retry_after(&peer.ip()) {
+        return Err(ApiError::rate_limited(
+            "too many refused credentials from this address",
+            wait,
+        ));
+    }
     let key = if token.is_empty() {
         SyncKey::Address(peer.ip())
     } else {
         SyncKey::Credential(Sha256::digest(token.as_bytes()).to_vec())
     };
-    if let Err(wait) = state.limits.sync.check(&key) {
+    if let Err(wait) = limits.sync.check(&key) {
         return Err(ApiError::rate_limited(
             "too many sync requests with this credential",
             wait,
@@ -290,6 +302,11 @@ async fn sync_round(
         let kiosk = c.authenticate(&token)?;
         c.sync(&kiosk, &request)
     })
-    .await?;
-    encoded(&response)
+    .await;
+    if response.as_ref().is_err_and(|e| {
+        e.code == CentralError::Unauthorized.code() || e.code == CentralError::Revoked.code()
+    }) {
+        limits.auth_failures.record(&peer.ip());
+    }
+    encoded(&response?)
 }

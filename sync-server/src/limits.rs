@@ -32,6 +32,9 @@ pub struct Limits {
     /// Wrong enrollment codes per address in the window.
     pub enroll_failures: NonZeroU32,
     pub enroll_window: Duration,
+    /// Sync requests with a refused credential per address in a minute (made-up tokens
+    /// would otherwise each get a fresh sync allowance, and each refusal is audited).
+    pub auth_failures: NonZeroU32,
 }
 
 /// Requests per key at a steady rate after a burst.

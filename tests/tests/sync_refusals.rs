@@ -946,3 +946,45 @@ fn a_sync_flood_is_rate_limited_and_changes_nothing() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn made_up_credentials_are_rate_limited_per_address() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    // The default is 20 a minute; 3 keep the test short.
+    let s = &server_with(&tmp, &["--auth-failures", "3"])?;
+    let mal = branch_id(&s.data, "MAL")?;
+    let kiosk = enroll_kiosk(s, &mal, &tmp.path().join("k"))?;
+    let idle = push_request(vec![], vec![]);
+    let made_up = |n: u8| format!("{n:02x}").repeat(32);
+    for n in 0..3 {
+        refused(
+            s,
+            "a made-up credential",
+            401,
+            "unauthorized",
+            Some("sync_unauthorized"),
+            || sync_raw(s, &made_up(n), &idle),
+        )?;
+    }
+    // A fresh made-up token no longer reaches the store (nor the audit log); neither does
+    // anything else from that address for a minute.
+    refused(
+        s,
+        "one more made-up credential",
+        429,
+        "rate_limited",
+        None,
+        || sync_raw(s, &made_up(9), &idle),
+    )?;
+    let token = token_of(&kiosk)?;
+    let answer = refused(
+        s,
+        "a real credential from that address",
+        429,
+        "rate_limited",
+        None,
+        || sync_raw(s, &token, &idle),
+    )?;
+    assert!(answer.contains("refused credentials"), "{answer}");
+    Ok(())
+}
