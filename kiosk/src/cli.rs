@@ -12,7 +12,7 @@ use blisko_shared::i18n::Lang;
 
 use crate::error::KioskError;
 use crate::kiosk::{self, IntakeForm, Kiosk, RegistrationForm};
-use crate::sync::{self, SyncClient, lock};
+use crate::sync::{self, SyncClient, SyncError, lock};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -113,6 +113,10 @@ pub enum Command {
         /// The code printed by `blisko-server kiosk add`.
         #[arg(long)]
         code: String,
+        /// Trust only this CA certificate (PEM) for an https:// server, instead of the
+        /// system's roots; kept for every later sync.
+        #[arg(long)]
+        ca_cert: Option<PathBuf>,
     },
     /// Sync once with the server: send what is new here, fetch what is new there.
     Sync,
@@ -486,8 +490,18 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Batch => return run_batch(cli),
-        Command::Enroll { server, code } => {
-            let k = sync::enroll(dir, server, code)?;
+        Command::Enroll {
+            server,
+            code,
+            ca_cert,
+        } => {
+            let ca = match ca_cert {
+                Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                    SyncError::BadCaCert(format!("cannot read {}: {e}", path.display()))
+                })?),
+                None => None,
+            };
+            let k = sync::enroll(dir, server, code, ca.as_deref())?;
             let identity = k.identity().clone();
             let client = SyncClient::for_kiosk(&k);
             let k = Mutex::new(k);

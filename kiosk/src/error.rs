@@ -74,7 +74,7 @@ impl KioskError {
     pub fn is_user_error(&self) -> bool {
         if let KioskError::Sync(e) = self {
             // A mistyped address or enrollment code is the person's to fix.
-            return matches!(e, SyncError::BadUrl(_))
+            return matches!(e, SyncError::BadUrl(_) | SyncError::BadCaCert(_))
                 || matches!(e, SyncError::Unauthorized { code, .. } if code == "bad_enrollment_code");
         }
         !matches!(
@@ -290,6 +290,18 @@ fn sync_message(e: &SyncError, lang: Lang) -> String {
         SyncError::Unreachable(_) => (
             "Brak połączenia z serwerem. Dane są bezpieczne w kiosku i zostaną wysłane później.",
             "No connection to the server. The data is safe on the kiosk and will be sent later.",
+        ),
+        SyncError::Untrusted(_) => (
+            "Certyfikat serwera nie jest zaufany, więc kiosk nic nie wysłał. Dane są bezpieczne w kiosku; prosimy zgłosić to administratorowi.",
+            "The server's certificate is not trusted, so the kiosk sent nothing. The data is safe on the kiosk; please tell the administrator.",
+        ),
+        SyncError::BadCaCert(_) => (
+            "Plik certyfikatu CA jest nieprawidłowy (potrzebny jest certyfikat PEM i adres https://).",
+            "The CA certificate file is not usable (a PEM certificate and an https:// address are needed).",
+        ),
+        SyncError::RateLimited { .. } => (
+            "Serwer prosi o chwilę przerwy. Dane są bezpieczne w kiosku i zostaną wysłane później.",
+            "The server asks the kiosk to wait a moment. The data is safe on the kiosk and will be sent later.",
         ),
         SyncError::Unauthorized { code, .. } if code == "bad_enrollment_code" => (
             "Kod rejestracji kiosku jest nieprawidłowy, został już użyty lub wygasł.",

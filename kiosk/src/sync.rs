@@ -34,6 +34,15 @@ pub enum SyncError {
     BadUrl(String),
     #[error("cannot reach the server: {0}")]
     Unreachable(String),
+    #[error("the server's certificate is not trusted, nothing was sent: {0}")]
+    Untrusted(String),
+    #[error("the CA certificate is not usable: {0}")]
+    BadCaCert(String),
+    #[error("the server asks this kiosk to slow down ({message}); retry in {} s", retry_after.as_secs())]
+    RateLimited {
+        retry_after: Duration,
+        message: String,
+    },
     #[error("the server refused this kiosk's credential ({code}): {message}")]
     Unauthorized { code: String, message: String },
     #[error("this kiosk's software is too old for the server: {0}")]
@@ -54,6 +63,9 @@ impl SyncError {
             SyncError::NotEnrolled => "not_enrolled",
             SyncError::BadUrl(_) => "bad_server_url",
             SyncError::Unreachable(_) => "offline",
+            SyncError::Untrusted(_) => "untrusted_server",
+            SyncError::BadCaCert(_) => "bad_ca_cert",
+            SyncError::RateLimited { .. } => "rate_limited",
             SyncError::Unauthorized { .. } => "unauthorized",
             SyncError::UpdateRequired(_) => "update_required",
             SyncError::Refused { .. } => "refused",
@@ -66,10 +78,29 @@ impl SyncError {
     pub fn is_transient(&self) -> bool {
         match self {
             SyncError::Unreachable(_) | SyncError::BadResponse(_) => true,
-            SyncError::Refused { status, .. } => *status >= 500 || *status == 429,
+            SyncError::RateLimited { .. } => true,
+            SyncError::Refused { status, .. } => *status >= 500,
             _ => false,
         }
     }
+
+    /// How long the server asked the kiosk to wait (a 429's Retry-After).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SyncError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+}
+
+/// A 429 without a usable Retry-After still waits this long.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// rustls needs its cryptography chosen once per process: ring, as on the server.
+/// Anything in this process that builds a reqwest client calls this first.
+pub fn install_tls_provider() {
+    // Err means a provider is installed already: the same one, or the host's choice.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// The HTTP side of sync. Cheap to clone.
@@ -89,26 +120,46 @@ pub struct Traffic {
 }
 
 impl SyncClient {
-    pub fn new(base: &str, token: Option<String>) -> Result<SyncClient, SyncError> {
+    /// A client for `base`. Over https it trusts the system's roots, or, given `ca_pem`
+    /// (the office's own CA, given at enrollment), that CA alone.
+    pub fn new(
+        base: &str,
+        token: Option<String>,
+        ca_pem: Option<&str>,
+    ) -> Result<SyncClient, SyncError> {
         let base = base.trim().trim_end_matches('/').to_owned();
-        let valid = reqwest::Url::parse(&base)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        if !valid {
+        let scheme = reqwest::Url::parse(&base)
+            .ok()
+            .filter(|u| u.host().is_some())
+            .map(|u| u.scheme().to_owned());
+        if !matches!(scheme.as_deref(), Some("http" | "https")) {
             return Err(SyncError::BadUrl(base));
         }
-        let http = reqwest::blocking::Client::builder()
+        install_tls_provider();
+        let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
-            .user_agent(format!("blisko-kiosk/{APP_VERSION}"))
-            .build()
-            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+            .user_agent(format!("blisko-kiosk/{APP_VERSION}"));
+        if let Some(pem) = ca_pem {
+            if scheme.as_deref() != Some("https") {
+                return Err(SyncError::BadCaCert(format!(
+                    "a CA certificate is for an https:// server, not {base}"
+                )));
+            }
+            builder = builder.tls_certs_only(ca_certificates(pem)?);
+        }
+        let http = builder.build().map_err(|e| match ca_pem {
+            Some(_) => SyncError::BadCaCert(describe(&e)),
+            None => SyncError::Unreachable(describe(&e)),
+        })?;
         Ok(SyncClient { http, base, token })
     }
 
-    /// The client for an enrolled kiosk.
+    /// The client for an enrolled kiosk (with the CA it was enrolled with, if any).
     pub fn for_kiosk(kiosk: &Kiosk) -> Result<SyncClient> {
         let (url, token) = kiosk.server()?.ok_or(SyncError::NotEnrolled)?;
-        Ok(SyncClient::new(&url, Some(token))?)
+        let ca = kiosk.server_ca()?;
+        Ok(SyncClient::new(&url, Some(token), ca.as_deref())?)
     }
 
     pub fn base_url(&self) -> &str {
@@ -134,10 +185,14 @@ impl SyncClient {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        let response = request
-            .send()
-            .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+        let response = request.send().map_err(|e| send_error(&e))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let bytes = response
             .bytes()
             .map_err(|e| SyncError::Unreachable(describe(&e)))?;
@@ -155,6 +210,10 @@ impl SyncClient {
                 message: body.message,
             },
             426 => SyncError::UpdateRequired(body.message),
+            429 => SyncError::RateLimited {
+                retry_after: retry_after.unwrap_or(DEFAULT_RETRY_AFTER),
+                message: body.message,
+            },
             code => SyncError::Refused {
                 status: code,
                 code: body.code,
@@ -194,6 +253,43 @@ impl SyncClient {
     }
 }
 
+/// The CA certificates in a PEM text (one or more), refused when there is none.
+pub fn ca_certificates(pem: &str) -> Result<Vec<reqwest::Certificate>, SyncError> {
+    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+        .map_err(|e| SyncError::BadCaCert(describe(&e)))?;
+    if certs.is_empty() {
+        return Err(SyncError::BadCaCert(
+            "no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// A request that got no answer: a certificate the kiosk does not trust (the TLS
+/// handshake stopped before any request was sent), or the network.
+fn send_error(e: &reqwest::Error) -> SyncError {
+    match std::error::Error::source(e).and_then(tls_error) {
+        Some(
+            tls @ (rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented),
+        ) => SyncError::Untrusted(tls.to_string()),
+        _ => SyncError::Unreachable(describe(e)),
+    }
+}
+
+/// The rustls error behind a failed connection. The TLS layer wraps it in io::Errors
+/// (nested), whose `source()` skips the wrapped error, so those are opened by hand.
+fn tls_error<'a>(mut e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        e = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref()?,
+            None => e.source()?,
+        };
+    }
+}
+
 /// reqwest's top-level message hides the cause ("error sending request"); add it.
 fn describe(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
@@ -207,10 +303,17 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// Trade a one-time enrollment code for a credential and set up the kiosk in `dir`.
-pub fn enroll(dir: &Path, server: &str, code: &str) -> Result<Kiosk> {
-    let client = SyncClient::new(server, None)?;
+/// `ca_pem`, the office's CA certificate, is kept in the store for every later sync.
+pub fn enroll(dir: &Path, server: &str, code: &str, ca_pem: Option<&str>) -> Result<Kiosk> {
+    let client = SyncClient::new(server, None, ca_pem)?;
     let enrolled = client.enroll(code)?;
-    Kiosk::setup_enrolled(dir, &enrolled, client.base_url(), kiosk::system_clock())
+    Kiosk::setup_enrolled(
+        dir,
+        &enrolled,
+        client.base_url(),
+        ca_pem,
+        kiosk::system_clock(),
+    )
 }
 
 /// After a registration landed on the waiting list of an online kiosk: sync at once, so
@@ -305,6 +408,8 @@ pub struct SyncState {
     pub last_error: Option<String>,
     pub last_report: Option<SyncReport>,
     pub failures: u32,
+    /// The wait the server asked for with the last failure (429 Retry-After).
+    pub retry_after: Option<Duration>,
 }
 
 /// Timing of the background worker.
@@ -341,6 +446,17 @@ impl SyncSchedule {
         let base = exp.min(self.backoff_max);
         let jitter = rand::random_range(0.8..1.2);
         base.mul_f64(jitter)
+    }
+
+    /// The wait before the next attempt, and whether to try earlier as soon as the
+    /// server's port answers. A server that asked the kiosk to wait (429) answers
+    /// already: then the kiosk waits at least as long as asked, without probing.
+    pub fn next_wait(&self, failures: u32, retry_after: Option<Duration>) -> (Duration, bool) {
+        match (failures, retry_after) {
+            (0, _) => (self.interval, false),
+            (n, Some(asked)) => (self.backoff(n).max(asked), false),
+            (n, None) => (self.backoff(n), true),
+        }
     }
 }
 
@@ -406,12 +522,12 @@ fn run_worker(shared: &Shared, kiosk: &Mutex<Kiosk>, client: &SyncClient, schedu
     };
     loop {
         // Wait for the timer, a request, or (while backing off) the server answering.
-        let failures = shared.state.lock().map(|s| s.failures).unwrap_or(0);
-        let wait = if failures == 0 {
-            schedule.interval
-        } else {
-            schedule.backoff(failures)
-        };
+        let (failures, retry_after) = shared
+            .state
+            .lock()
+            .map(|s| (s.failures, s.retry_after))
+            .unwrap_or_default();
+        let (wait, probe) = schedule.next_wait(failures, retry_after);
         let deadline = Instant::now() + wait;
         loop {
             if shared.stop.load(Ordering::SeqCst) {
@@ -426,7 +542,7 @@ fn run_worker(shared: &Shared, kiosk: &Mutex<Kiosk>, client: &SyncClient, schedu
             if now >= deadline {
                 break;
             }
-            let slice = if failures > 0 {
+            let slice = if probe {
                 schedule.probe_every.min(deadline - now)
             } else {
                 deadline - now
@@ -436,7 +552,7 @@ fn run_worker(shared: &Shared, kiosk: &Mutex<Kiosk>, client: &SyncClient, schedu
                 .wait_timeout(woken, slice)
                 .unwrap_or_else(|p| p.into_inner());
             drop(guard);
-            if failures > 0 && Instant::now() < deadline && client.reachable() {
+            if probe && Instant::now() < deadline && client.reachable() {
                 break;
             }
         }
@@ -451,18 +567,48 @@ fn run_worker(shared: &Shared, kiosk: &Mutex<Kiosk>, client: &SyncClient, schedu
                 s.last_error = None;
                 s.last_report = Some(report);
                 s.failures = 0;
+                s.retry_after = None;
             }),
             Err(e) => {
-                let code = match &e {
-                    KioskError::Sync(e) => e.code(),
-                    other => other.code(),
+                let (code, retry_after) = match &e {
+                    KioskError::Sync(e) => (e.code(), e.retry_after()),
+                    other => (other.code(), None),
                 };
                 set(&|s| {
                     s.phase = SyncPhase::Offline;
                     s.last_error = Some(code.to_owned());
                     s.failures = s.failures.saturating_add(1);
+                    s.retry_after = retry_after;
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_asking_to_wait_is_waited_for_without_probing() {
+        let schedule = SyncSchedule::default();
+        assert_eq!(schedule.next_wait(0, None), (schedule.interval, false));
+        let (wait, probe) = schedule.next_wait(1, None);
+        assert!(probe && wait < Duration::from_secs(10));
+        let asked = Duration::from_secs(120);
+        let (wait, probe) = schedule.next_wait(1, Some(asked));
+        assert!(!probe && wait >= asked, "{wait:?}");
+        // A long back-off is not shortened by a short Retry-After.
+        let (wait, _) = schedule.next_wait(12, Some(Duration::from_secs(1)));
+        assert!(wait >= schedule.backoff_max.mul_f64(0.8));
+    }
+
+    #[test]
+    fn a_ca_must_be_a_certificate_for_an_https_server() {
+        assert!(matches!(
+            SyncClient::new("https://example.test", None, Some("not a certificate")),
+            Err(SyncError::BadCaCert(_))
+        ));
+        assert!(matches!(ca_certificates(""), Err(SyncError::BadCaCert(_))));
     }
 }

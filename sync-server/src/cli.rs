@@ -2,9 +2,10 @@
 //! database (the admin commands work while the server runs).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use serde::Serialize;
@@ -14,6 +15,7 @@ use blisko_shared::model::Catalog;
 
 use crate::central::{Central, CentralError};
 use crate::http::{AppState, router};
+use crate::limits::Limits;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,6 +48,14 @@ pub enum Command {
         /// Load the built-in demo catalogue on first start.
         #[arg(long)]
         demo: bool,
+        /// Serve HTTPS with this certificate chain (PEM, the server's certificate first).
+        #[arg(long, env = "BLISKO_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+        #[arg(long, env = "BLISKO_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// List the branches.
     Branches,
@@ -84,6 +94,39 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+/// Rate limits of the kiosk API (answered with 429 and Retry-After).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Sync requests per minute per kiosk credential, once its burst is used.
+    #[arg(long, default_value = "120")]
+    pub sync_per_minute: NonZeroU32,
+    /// Sync requests a kiosk may make in a row before the per-minute rate applies.
+    #[arg(long, default_value = "120")]
+    pub sync_burst: NonZeroU32,
+    /// Wrong enrollment codes per client address before enrollment is refused.
+    #[arg(long, default_value = "5")]
+    pub enroll_failures: NonZeroU32,
+    /// The window, in seconds, over which wrong enrollment codes are counted.
+    #[arg(long, default_value = "60", value_parser = clap::value_parser!(u64).range(1..))]
+    pub enroll_window_secs: u64,
+    /// Sync requests with a refused credential per client address in a minute before
+    /// every sync from that address is refused.
+    #[arg(long, default_value = "20")]
+    pub auth_failures: NonZeroU32,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            sync_per_minute: self.sync_per_minute,
+            sync_burst: self.sync_burst,
+            enroll_failures: self.enroll_failures,
+            enroll_window: Duration::from_secs(self.enroll_window_secs),
+            auth_failures: self.auth_failures,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,11 +197,18 @@ fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) {
 pub fn run(cli: &Cli) -> Result<(), CentralError> {
     let mut central = Central::open(&cli.data)?;
     match &cli.command {
-        Command::Serve { listen, demo } => {
+        Command::Serve {
+            listen,
+            demo,
+            tls_cert,
+            tls_key,
+            limits,
+        } => {
             if *demo && central.load_demo_if_empty()? {
                 tracing::info!("demo catalogue loaded");
             }
-            serve(central, *listen)?;
+            let tls = tls_cert.as_deref().zip(tls_key.as_deref());
+            serve(central, *listen, tls, limits.limits())?;
         }
         Command::Branches => {
             let branches = central.branches()?;
@@ -327,7 +377,12 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
     Ok(())
 }
 
-fn serve(central: Central, listen: SocketAddr) -> Result<(), CentralError> {
+fn serve(
+    central: Central,
+    listen: SocketAddr,
+    tls: Option<(&Path, &Path)>,
+    limits: Limits,
+) -> Result<(), CentralError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -339,19 +394,38 @@ fn serve(central: Central, listen: SocketAddr) -> Result<(), CentralError> {
         let local = listener
             .local_addr()
             .map_err(|e| CentralError::BadRequest(format!("no local address: {e}")))?;
-        // Tests and scripts read this line to learn the port when listening on port 0.
-        println!("listening on http://{local}");
-        tracing::info!(%local, "serving");
-        let state = AppState {
-            central: Arc::new(Mutex::new(central)),
+        let app = router(AppState::new(central, limits))
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let Some((cert, key)) = tls else {
+            // Tests and scripts read this line to learn the port when listening on port 0.
+            println!("listening on http://{local}");
+            tracing::info!(%local, "serving");
+            return axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .map_err(|e| CentralError::BadRequest(format!("server error: {e}")));
         };
-        axum::serve(
-            listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CentralError::BadRequest(format!("server error: {e}")))
+        let config = crate::tls::server_config(cert, key)?;
+        crate::office::auth::set_served_over_tls();
+        let listener = listener
+            .into_std()
+            .map_err(|e| CentralError::BadRequest(format!("could not listen on {listen}: {e}")))?;
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            // Like the plain server: requests under way finish, then it stops.
+            stopper.graceful_shutdown(Some(Duration::from_secs(30)));
+        });
+        let server = axum_server::from_tcp_rustls(listener, config)
+            .map_err(|e| CentralError::BadRequest(format!("could not listen on {listen}: {e}")))?;
+        println!("listening on https://{local}");
+        tracing::info!(%local, "serving over TLS");
+        server
+            .handle(handle)
+            .serve(app)
+            .await
+            .map_err(|e| CentralError::BadRequest(format!("server error: {e}")))
     })
 }
 

@@ -1,11 +1,13 @@
 //! HTTP: the sync API kiosks call. Bodies are CBOR compressed with zstd (see
 //! docs/sync-protocol.md); errors are small JSON objects with a stable code.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,13 +18,57 @@ use blisko_shared::sync::{
     PROTOCOL_VERSION, SyncRequest,
 };
 
+use sha2::{Digest, Sha256};
+
 use crate::central::{Central, CentralError};
+use crate::limits::{FailureLimit, Limits, RateLimit, retry_after_seconds};
 
 /// Shared by all requests. The store is one SQLite connection; requests take turns, on a
 /// blocking thread so the async runtime stays free.
 #[derive(Clone)]
 pub struct AppState {
     pub central: Arc<Mutex<Central>>,
+    pub limits: Arc<ApiLimits>,
+}
+
+impl AppState {
+    pub fn new(central: Central, limits: Limits) -> AppState {
+        AppState {
+            central: Arc::new(Mutex::new(central)),
+            limits: Arc::new(ApiLimits::new(limits)),
+        }
+    }
+}
+
+/// Who a sync request is counted against: the credential it presents (as a digest, so
+/// no secret is kept), or its address when it presents none.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum SyncKey {
+    Credential(Vec<u8>),
+    Address(IpAddr),
+}
+
+/// The kiosk API's rate limits (see `crate::limits`).
+pub struct ApiLimits {
+    sync: RateLimit<SyncKey>,
+    enroll_failures: FailureLimit<IpAddr>,
+    auth_failures: FailureLimit<IpAddr>,
+}
+
+impl ApiLimits {
+    pub fn new(limits: Limits) -> ApiLimits {
+        ApiLimits {
+            sync: RateLimit::new(limits.sync_per_minute, limits.sync_burst),
+            enroll_failures: FailureLimit::new(
+                limits.enroll_failures.get() as usize,
+                limits.enroll_window,
+            ),
+            auth_failures: FailureLimit::new(
+                limits.auth_failures.get() as usize,
+                Duration::from_secs(60),
+            ),
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -40,6 +86,8 @@ pub struct ApiError {
     status: StatusCode,
     code: String,
     message: String,
+    /// Seconds, for `429 rate_limited`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -48,6 +96,20 @@ impl ApiError {
             status,
             code: code.to_owned(),
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// `429 rate_limited` with the wait in a Retry-After header and in the sentence.
+    fn rate_limited(what: &str, wait: Duration) -> Self {
+        let seconds = retry_after_seconds(wait);
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("{what}; try again in {seconds} s"),
+            )
         }
     }
 }
@@ -78,14 +140,20 @@ impl From<CentralError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(ErrorBody {
                 code: self.code,
                 message: self.message,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -171,22 +239,37 @@ async fn blocking<T: Send + 'static>(
 
 async fn enroll(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // Refused before the code is even looked at, so a guesser learns nothing while
+    // limited, not even from a right code.
+    let limits = state.limits.clone();
+    if let Some(wait) = limits.enroll_failures.retry_after(&peer.ip()) {
+        return Err(ApiError::rate_limited(
+            "too many wrong enrollment codes from this address",
+            wait,
+        ));
+    }
     check_protocol(&headers)?;
     let request: EnrollRequest = decode_body(&read_body(body)?)?;
-    let response = blocking(&state, move |c| c.enroll(&request)).await?;
-    encoded(&response)
+    let response = blocking(&state, move |c| c.enroll(&request)).await;
+    if response
+        .as_ref()
+        .is_err_and(|e| e.code == CentralError::BadEnrollmentCode.code())
+    {
+        limits.enroll_failures.record(&peer.ip());
+    }
+    encoded(&response?)
 }
 
 async fn sync_round(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    check_protocol(&headers)?;
-    let body = read_body(body)?;
     // A missing credential is checked (and audited) like a wrong one.
     let token = headers
         .get(header::AUTHORIZATION)
@@ -194,11 +277,37 @@ async fn sync_round(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|v| v.trim().to_owned())
         .unwrap_or_default();
+    // Counted before any work (decoding, the store), so a flood costs next to nothing.
+    let limits = state.limits.clone();
+    if let Some(wait) = limits.auth_failures.retry_after(&peer.ip()) {
+        return Err(ApiError::rate_limited(
+            "too many refused credentials from this address",
+            wait,
+        ));
+    }
+    let key = if token.is_empty() {
+        SyncKey::Address(peer.ip())
+    } else {
+        SyncKey::Credential(Sha256::digest(token.as_bytes()).to_vec())
+    };
+    if let Err(wait) = limits.sync.check(&key) {
+        return Err(ApiError::rate_limited(
+            "too many sync requests with this credential",
+            wait,
+        ));
+    }
+    check_protocol(&headers)?;
+    let body = read_body(body)?;
     let request: SyncRequest = decode_body(&body)?;
     let response = blocking(&state, move |c| {
         let kiosk = c.authenticate(&token)?;
         c.sync(&kiosk, &request)
     })
-    .await?;
-    encoded(&response)
+    .await;
+    if response.as_ref().is_err_and(|e| {
+        e.code == CentralError::Unauthorized.code() || e.code == CentralError::Revoked.code()
+    }) {
+        limits.auth_failures.record(&peer.ip());
+    }
+    encoded(&response?)
 }

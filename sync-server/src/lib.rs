@@ -4,5 +4,7 @@
 pub mod central;
 pub mod cli;
 pub mod http;
+pub mod limits;
 pub mod office;
 pub mod store;
+pub mod tls;

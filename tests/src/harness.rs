@@ -2,6 +2,7 @@
 //! with it through real HTTP, for the sync tests and benchmarks.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,8 @@ pub struct ServerProcess {
     child: Child,
     pub data: PathBuf,
     pub addr: SocketAddr,
+    /// "http", or "https" when started with `--tls-cert`.
+    scheme: &'static str,
 }
 
 impl ServerProcess {
@@ -34,6 +37,16 @@ impl ServerProcess {
 
     /// Start on a given address (a restart keeps the port kiosks know).
     pub fn start_on(data: &Path, listen: SocketAddr, demo: bool) -> Result<ServerProcess> {
+        Self::start_with::<&str>(data, listen, demo, &[])
+    }
+
+    /// Start with more `serve` options (TLS, rate limits).
+    pub fn start_with<S: AsRef<OsStr>>(
+        data: &Path,
+        listen: SocketAddr,
+        demo: bool,
+        options: &[S],
+    ) -> Result<ServerProcess> {
         let mut command = Command::new(server_bin());
         command
             .arg("--data")
@@ -41,6 +54,7 @@ impl ServerProcess {
             .arg("serve")
             .arg("--listen")
             .arg(listen.to_string())
+            .args(options)
             .env("BLISKO_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -55,12 +69,19 @@ impl ServerProcess {
             BufReader::new(stdout)
                 .read_line(&mut line)
                 .context("read the server's first line")?;
-            if let Some(url) = line.trim().strip_prefix("listening on http://") {
-                let addr = url.parse().context("parse the server address")?;
+            let listening = line.trim().strip_prefix("listening on ");
+            let found = listening
+                .and_then(|url| url.strip_prefix("https://").map(|a| ("https", a)))
+                .or_else(|| {
+                    listening.and_then(|url| url.strip_prefix("http://").map(|a| ("http", a)))
+                });
+            if let Some((scheme, addr)) = found {
+                let addr = addr.parse().context("parse the server address")?;
                 return Ok(ServerProcess {
                     child,
                     data: data.to_owned(),
                     addr,
+                    scheme,
                 });
             }
             let _ = child.wait();
@@ -73,7 +94,7 @@ impl ServerProcess {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     pub fn pid(&self) -> u32 {
@@ -183,11 +204,10 @@ pub fn enroll_kiosk_with_clock(
     dir: &Path,
     wall: WallClock,
 ) -> Result<Mutex<Kiosk>> {
-    let added = server.admin(&["kiosk", "add", "--branch", branch])?;
-    let code = added["code"].as_str().context("enrollment code")?;
-    let client = SyncClient::new(&server.url(), None)?;
-    let enrolled = client.enroll(code)?;
-    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), wall)?;
+    let code = kiosk_code(server, branch)?;
+    let client = SyncClient::new(&server.url(), None, None)?;
+    let enrolled = client.enroll(&code)?;
+    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), None, wall)?;
     Ok(Mutex::new(kiosk))
 }
 
@@ -199,9 +219,8 @@ pub fn enroll_via(
     url: &str,
     dir: &Path,
 ) -> Result<Mutex<Kiosk>> {
-    let added = server.admin(&["kiosk", "add", "--branch", branch])?;
-    let code = added["code"].as_str().context("code")?;
-    let kiosk = blisko_kiosk::sync::enroll(dir, url, code)?;
+    let code = kiosk_code(server, branch)?;
+    let kiosk = blisko_kiosk::sync::enroll(dir, url, &code, None)?;
     anyhow::ensure!(
         kiosk.status()?.server_url.as_deref() == Some(url),
         "the kiosk keeps the address it enrolled through"
@@ -239,6 +258,15 @@ pub fn allot(server: &ServerProcess, class: &str, kiosk: &Mutex<Kiosk>, seats: u
         &seats.to_string(),
     ])?;
     Ok(())
+}
+
+/// A new kiosk's one-time enrollment code (`kiosk add`).
+pub fn kiosk_code(server: &ServerProcess, branch: &str) -> Result<String> {
+    let added = server.admin(&["kiosk", "add", "--branch", branch])?;
+    Ok(added["code"]
+        .as_str()
+        .context("enrollment code")?
+        .to_owned())
 }
 
 /// Sync a kiosk once with its server.

@@ -64,6 +64,7 @@ pub fn csrf_in(html: &str) -> Option<String> {
 }
 
 pub fn client() -> Result<Client> {
+    blisko_kiosk::sync::install_tls_provider();
     Ok(Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())

@@ -1,8 +1,9 @@
 //! What the server refuses, over real HTTP against a real `blisko-server` process: bad
 //! credentials, writes a kiosk may not make, reads outside its branch, malformed and
-//! oversized bodies, old protocol versions, bad enrollment codes. Each refusal is a clear
-//! error (status and code), leaves the server's documents and kiosks exactly as they
-//! were, and is recorded in the audit log when someone can be held to it.
+//! oversized bodies, old protocol versions, bad enrollment codes, guessing codes and sync
+//! floods past the rate limits. Each refusal is a clear error (status and code), leaves
+//! the server's documents and kiosks exactly as they were, and is recorded in the audit
+//! log when someone can be held to it.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -25,7 +26,7 @@ use blisko_shared::sync::{
     DocChanges, DocHave, PROTOCOL_HEADER, PROTOCOL_VERSION, SyncRequest, SyncResponse, encode,
     to_heads,
 };
-use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
+use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, kiosk_code, sync};
 
 /// What a refusal must leave untouched: every document's feed position and heads, and
 /// every kiosk's credential, revocation and last sync.
@@ -98,6 +99,8 @@ fn audit(server: &ServerProcess) -> Result<Vec<Value>> {
 struct Answer {
     status: u16,
     body: Vec<u8>,
+    /// The Retry-After header, in seconds.
+    retry_after: Option<u64>,
 }
 
 impl Answer {
@@ -117,6 +120,7 @@ impl Answer {
 }
 
 fn http() -> Result<reqwest::blocking::Client> {
+    blisko_kiosk::sync::install_tls_provider();
     Ok(reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()?)
@@ -145,8 +149,14 @@ fn post(
         request = request.bearer_auth(t);
     }
     let response = request.send()?;
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
     Ok(Answer {
         status: response.status().as_u16(),
+        retry_after,
         body: response.bytes()?.to_vec(),
     })
 }
@@ -162,6 +172,20 @@ fn sync_raw(server: &ServerProcess, token: &str, request: &SyncRequest) -> Resul
         Some(&current()),
         Some(token),
         encode(request)?,
+    )
+}
+
+fn enroll_raw(server: &ServerProcess, code: &str) -> Result<Answer> {
+    let request = blisko_shared::sync::EnrollRequest {
+        code: code.to_owned(),
+        app_version: APP_VERSION.to_owned(),
+    };
+    post(
+        server,
+        "/api/v1/enroll",
+        Some(&current()),
+        None,
+        encode(&request)?,
     )
 }
 
@@ -715,7 +739,7 @@ fn protocol_versions_and_enrollment_codes_are_checked() -> Result<()> {
 
     // The kiosk's own client turns 426 into "update required".
     let relay = protocol_rewriter(s, "999")?;
-    let client = SyncClient::new(&relay, Some(token.clone()))?;
+    let client = SyncClient::new(&relay, Some(token.clone()), None)?;
     let before = Fingerprint::of(&s.data)?;
     match client.round(&push_request(vec![], vec![]), &mut Default::default()) {
         Err(SyncError::UpdateRequired(message)) => assert!(message.contains("update")),
@@ -724,19 +748,7 @@ fn protocol_versions_and_enrollment_codes_are_checked() -> Result<()> {
     assert_eq!(Fingerprint::of(&s.data)?, before);
 
     // Enrollment codes: unknown, then used.
-    let enroll = |code: &str| {
-        let request = blisko_shared::sync::EnrollRequest {
-            code: code.to_owned(),
-            app_version: APP_VERSION.to_owned(),
-        };
-        post(
-            s,
-            "/api/v1/enroll",
-            Some(&current()),
-            None,
-            encode(&request)?,
-        )
-    };
+    let enroll = |code: &str| enroll_raw(s, code);
     refused(
         s,
         "wrong enrollment code",
@@ -766,7 +778,7 @@ fn protocol_versions_and_enrollment_codes_are_checked() -> Result<()> {
         Some("enroll_refused"),
         || enroll(&code.to_lowercase().replace('-', " ")),
     )?;
-    let client = SyncClient::new(&s.url(), None)?;
+    let client = SyncClient::new(&s.url(), None, None)?;
     match client.enroll(&code) {
         Err(SyncError::Unauthorized { code, .. }) => assert_eq!(code, "bad_enrollment_code"),
         other => bail!("a used code enrolled: {other:?}"),
@@ -872,5 +884,184 @@ fn changes_that_crash_the_decoder_are_refused_and_the_server_goes_on() -> Result
     register(&w.a, &w.mal_class.to_string(), "Stefania")?;
     assert_eq!(sync(&w.a)?.pending_changes, 0);
     assert_eq!(sync(&w.b)?.pending_changes, 0);
+    Ok(())
+}
+
+/// A server on a free loopback port with the demo catalogue and more `serve` options.
+fn server_with(tmp: &tempfile::TempDir, options: &[&str]) -> Result<ServerProcess> {
+    ServerProcess::start_with(
+        &tmp.path().join("server"),
+        "127.0.0.1:0".parse()?,
+        true,
+        options,
+    )
+}
+
+#[test]
+fn guessing_enrollment_codes_is_rate_limited() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    // A short window keeps the test quick; the rule is the default one (5 in 60 s).
+    let s = &server_with(
+        &tmp,
+        &["--enroll-failures", "3", "--enroll-window-secs", "2"],
+    )?;
+    let mal = branch_id(&s.data, "MAL")?;
+    let code = kiosk_code(s, &mal)?;
+    for guess in ["AAAA-BBBB-CCCC", "AAAA-BBBB-CCCD", "AAAA-BBBB-CCCE"] {
+        refused(
+            s,
+            "a guessed code",
+            401,
+            "bad_enrollment_code",
+            Some("enroll_refused"),
+            || enroll_raw(s, guess),
+        )?;
+    }
+
+    // Limited: even the right code is refused, before it is looked at (the code stays
+    // unused, nothing is audited), with the wait in Retry-After.
+    let mut wait = None;
+    let message = refused(
+        s,
+        "the right code while limited",
+        429,
+        "rate_limited",
+        None,
+        || {
+            let answer = enroll_raw(s, &code)?;
+            wait = answer.retry_after;
+            Ok(answer)
+        },
+    )?;
+    assert!(message.contains("try again"), "{message}");
+    let wait = wait.context("a 429 says when to retry")?;
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    // The kiosk's own client reads it as a transient refusal with that wait.
+    match SyncClient::new(&s.url(), None, None)?.enroll(&code) {
+        Err(e @ SyncError::RateLimited { .. }) => {
+            assert!(e.is_transient());
+            assert!(e.retry_after().is_some_and(|d| d.as_secs() >= 1));
+        }
+        other => bail!("expected a rate limit, got {other:?}"),
+    }
+
+    // After the window the right code is accepted and the kiosk syncs.
+    std::thread::sleep(std::time::Duration::from_secs(wait));
+    let kiosk = blisko_kiosk::sync::enroll(&tmp.path().join("k"), &s.url(), &code, None)?;
+    let kiosk = Mutex::new(kiosk);
+    sync(&kiosk)?;
+    ensure!(!kiosk.lock().expect("kiosk").classes()?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn a_sync_flood_is_rate_limited_and_changes_nothing() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    // A small burst keeps the flood short; the default is 120 in a row, then 2 a second.
+    let s = &server_with(&tmp, &["--sync-burst", "8", "--sync-per-minute", "2"])?;
+    let mal = branch_id(&s.data, "MAL")?;
+    let flooder = enroll_kiosk(s, &mal, &tmp.path().join("flooder"))?;
+    let normal = enroll_kiosk(s, &mal, &tmp.path().join("normal"))?;
+    sync(&flooder)?;
+    sync(&normal)?;
+    let class = flooder.lock().expect("kiosk").classes()?[0].id.to_string();
+    let roster_before = blisko_tests::harness::server_roster(s, &class)?;
+
+    // A runaway client repeats the idle round until the server stops it (bounded).
+    let token = token_of(&flooder)?;
+    let idle = push_request(vec![], vec![]);
+    let mut answers = Vec::new();
+    for _ in 0..20 {
+        let answer = sync_raw(s, &token, &idle)?;
+        let status = answer.status;
+        answers.push(answer);
+        if status == 429 {
+            break;
+        }
+    }
+    let last = answers.last().context("answers")?;
+    ensure!(last.status == 429, "no limit after 20 rounds");
+    ensure!(answers.len() > 1, "the first rounds pass");
+    assert_eq!(last.error()?.0, "rate_limited");
+    assert!(last.retry_after.is_some_and(|s| (1..=30).contains(&s)));
+
+    // While limited, a real push is refused and changes nothing: the registration stays
+    // pending at the kiosk, which treats it as transient and keeps the wait.
+    register(&flooder, &class, "Irena")?;
+    let before = Fingerprint::of(&s.data)?;
+    match sync(&flooder).map_err(|e| e.downcast::<KioskError>()) {
+        Err(Ok(KioskError::Sync(e @ SyncError::RateLimited { .. }))) => {
+            assert!(e.is_transient());
+            assert!(e.retry_after().is_some_and(|d| d.as_secs() >= 1));
+        }
+        other => bail!("expected a rate limit, got {other:?}"),
+    }
+    assert_eq!(
+        Fingerprint::of(&s.data)?,
+        before,
+        "a limited sync changes nothing"
+    );
+    assert!(flooder.lock().expect("kiosk").status()?.pending_changes > 0);
+    refused(s, "a push while limited", 429, "rate_limited", None, || {
+        let request = flooder
+            .lock()
+            .expect("kiosk")
+            .prepare_sync(APP_VERSION)?
+            .request;
+        sync_raw(s, &token, &request)
+    })?;
+
+    // Another kiosk is not affected.
+    register(&normal, &class, "Jadwiga")?;
+    let report = sync(&normal)?;
+    assert_eq!(report.pending_changes, 0);
+    let roster = blisko_tests::harness::server_roster(s, &class)?;
+    assert_eq!(
+        roster.len(),
+        roster_before.len() + 1,
+        "only the kiosk that was not limited reached the server"
+    );
+    Ok(())
+}
+
+#[test]
+fn made_up_credentials_are_rate_limited_per_address() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    // The default is 20 a minute; 3 keep the test short.
+    let s = &server_with(&tmp, &["--auth-failures", "3"])?;
+    let mal = branch_id(&s.data, "MAL")?;
+    let kiosk = enroll_kiosk(s, &mal, &tmp.path().join("k"))?;
+    let idle = push_request(vec![], vec![]);
+    let made_up = |n: u8| format!("{n:02x}").repeat(32);
+    for n in 0..3 {
+        refused(
+            s,
+            "a made-up credential",
+            401,
+            "unauthorized",
+            Some("sync_unauthorized"),
+            || sync_raw(s, &made_up(n), &idle),
+        )?;
+    }
+    // A fresh made-up token no longer reaches the store (nor the audit log); neither does
+    // anything else from that address for a minute.
+    refused(
+        s,
+        "one more made-up credential",
+        429,
+        "rate_limited",
+        None,
+        || sync_raw(s, &made_up(9), &idle),
+    )?;
+    let token = token_of(&kiosk)?;
+    let answer = refused(
+        s,
+        "a real credential from that address",
+        429,
+        "rate_limited",
+        None,
+        || sync_raw(s, &token, &idle),
+    )?;
+    assert!(answer.contains("refused credentials"), "{answer}");
     Ok(())
 }

@@ -782,7 +782,7 @@ impl KioskApp {
                 let server = self.form.get(FieldId::ServerUrl).trim().to_owned();
                 let code = self.form.get(FieldId::EnrollmentCode).trim().to_owned();
                 // A one-off step done by staff: it waits for the server on purpose.
-                let setup = crate::sync::enroll(&self.options.data, &server, &code)
+                let setup = crate::sync::enroll(&self.options.data, &server, &code, None)
                     .and_then(|k| self.attach(k));
                 match setup {
                     Ok(()) => self.reset(),

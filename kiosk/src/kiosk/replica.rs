@@ -80,6 +80,7 @@ impl Kiosk {
         dir: &Path,
         enrolled: &EnrollResponse,
         server_url: &str,
+        server_ca: Option<&str>,
         wall: WallClock,
     ) -> Result<Kiosk> {
         let identity = Identity {
@@ -92,6 +93,9 @@ impl Kiosk {
         Kiosk::set_up(dir, identity, wall, |tx| {
             tx.set_meta("server_url", server_url)?;
             tx.set_meta("sync_token", &enrolled.token)?;
+            if let Some(pem) = server_ca {
+                tx.set_meta("server_ca", pem)?;
+            }
             tx.set_meta(CURSOR_KEY, "0")?;
             Ok(())
         })
@@ -108,6 +112,11 @@ impl Kiosk {
                 _ => None,
             },
         )
+    }
+
+    /// The CA certificate (PEM) the kiosk trusts for its server, when enrolled with one.
+    pub fn server_ca(&self) -> Result<Option<String>> {
+        Ok(self.store.meta("server_ca")?)
     }
 
     fn cursor(&self) -> Result<u64> {

@@ -6,9 +6,10 @@
 //! per login and per address; past the limit the form is refused for 15 minutes.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::{LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -29,6 +30,7 @@ use super::{
 };
 use crate::central::{Central, CentralError};
 use crate::http::AppState;
+use crate::limits::FailureLimit;
 use crate::store::StaffRow;
 
 pub const SESSION_COOKIE: &str = "blisko_office";
@@ -261,42 +263,30 @@ pub fn session(central: &mut Central, token: Option<&str>, lang: Lang) -> OResul
     })
 }
 
-/// Failed log-ins by key ("login:NAME", "addr:IP"), kept in memory.
-static FAILURES: LazyLock<Mutex<HashMap<String, Vec<Instant>>>> = LazyLock::new(Default::default);
+/// Failed log-ins per login and per address, kept in memory.
+static LOGIN_FAILURES: LazyLock<FailureLimit<String>> =
+    LazyLock::new(|| FailureLimit::new(MAX_FAILURES_PER_LOGIN, LIMIT_WINDOW));
+static ADDRESS_FAILURES: LazyLock<FailureLimit<IpAddr>> =
+    LazyLock::new(|| FailureLimit::new(MAX_FAILURES_PER_ADDRESS, LIMIT_WINDOW));
 
-fn failures(key: &str) -> usize {
-    let mut map = FAILURES.lock().unwrap_or_else(|p| p.into_inner());
-    let now = Instant::now();
-    let entry = map.entry(key.to_owned()).or_default();
-    entry.retain(|t| now.duration_since(*t) < LIMIT_WINDOW);
-    entry.len()
+/// Set when the server itself serves HTTPS (`serve --tls-cert`): one listener, so every
+/// request came over TLS.
+static SERVED_OVER_TLS: AtomicBool = AtomicBool::new(false);
+
+pub fn set_served_over_tls() {
+    SERVED_OVER_TLS.store(true, Ordering::Relaxed);
 }
 
-fn record_failure(keys: &[&str]) {
-    let mut map = FAILURES.lock().unwrap_or_else(|p| p.into_inner());
-    if map.len() > 100_000 {
-        map.clear();
-    }
-    for key in keys {
-        map.entry((*key).to_owned())
-            .or_default()
-            .push(Instant::now());
-    }
-}
-
-fn clear_failures(key: &str) {
-    let mut map = FAILURES.lock().unwrap_or_else(|p| p.into_inner());
-    map.remove(key);
-}
-
-/// Whether the cookie should carry `Secure`: behind a TLS proxy that says so, or when
-/// the operator says the page is only ever served over HTTPS.
+/// Whether the cookie should carry `Secure`: served over TLS here or behind a TLS proxy
+/// that says so, or when the operator says the page is only ever served over HTTPS.
 fn over_tls(headers: &HeaderMap) -> bool {
     let forwarded = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("https"));
-    forwarded || std::env::var("BLISKO_OFFICE_TLS").is_ok_and(|v| v == "1")
+    SERVED_OVER_TLS.load(Ordering::Relaxed)
+        || forwarded
+        || std::env::var("BLISKO_OFFICE_TLS").is_ok_and(|v| v == "1")
 }
 
 fn cookie_header(headers: &HeaderMap, name: &str, value: &str, max_age: i64) -> String {
@@ -349,16 +339,16 @@ pub async fn login(
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
-    let login_key = format!("login:{}", login.to_lowercase());
-    let addr_key = format!("addr:{}", peer.ip());
-    if failures(&login_key) >= MAX_FAILURES_PER_LOGIN
-        || failures(&addr_key) >= MAX_FAILURES_PER_ADDRESS
-    {
+    let login_key = login.to_lowercase();
+    let limited = LOGIN_FAILURES
+        .retry_after(&login_key)
+        .max(ADDRESS_FAILURES.retry_after(&peer.ip()));
+    if let Some(wait) = limited {
         let _ = blocking(&state, |c| {
             Ok(c.audit("anonymous", "office_login_limited", "staff:?", None)?)
         })
         .await;
-        return error_response(lang, OfficeError::RateLimited);
+        return error_response(lang, OfficeError::RateLimited(wait));
     }
     let result = blocking(&state, move |central| {
         let staff = with_db(central, |db, _| Ok(db.staff_by_login(&login)?))?;
@@ -410,7 +400,7 @@ pub async fn login(
     .await;
     match result {
         Ok(Some(token)) => {
-            clear_failures(&login_key);
+            LOGIN_FAILURES.clear(&login_key);
             (
                 StatusCode::SEE_OTHER,
                 [
@@ -424,7 +414,8 @@ pub async fn login(
                 .into_response()
         }
         Ok(None) => {
-            record_failure(&[&login_key, &addr_key]);
+            LOGIN_FAILURES.record(&login_key);
+            ADDRESS_FAILURES.record(&peer.ip());
             login_page(
                 &headers,
                 Some(

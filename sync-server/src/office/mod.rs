@@ -129,7 +129,7 @@ pub enum OfficeError {
     #[error("{en}")]
     Invalid { pl: String, en: String },
     #[error("too many log-in attempts")]
-    RateLimited,
+    RateLimited(std::time::Duration),
     #[error(transparent)]
     Central(#[from] CentralError),
 }
@@ -378,11 +378,23 @@ pub fn error_response(lang: Lang, e: OfficeError) -> Response {
             format!("{pl} Nic nie zostało zmienione."),
             format!("{en} Nothing was changed."),
         ),
-        OfficeError::RateLimited => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "Zbyt wiele nieudanych prób logowania. Spróbuj ponownie za 15 minut.".to_owned(),
-            "Too many failed log-in attempts. Try again in 15 minutes.".to_owned(),
-        ),
+        OfficeError::RateLimited(wait) => {
+            let seconds = crate::limits::retry_after_seconds(*wait);
+            let minutes = seconds.div_ceil(60);
+            let message = (
+                format!("Zbyt wiele nieudanych prób logowania. Spróbuj ponownie za {minutes} min."),
+                format!("Too many failed log-in attempts. Try again in {minutes} min."),
+            );
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                layout::error_page(lang, if lang == Lang::Pl { &message.0 } else { &message.1 }),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+            return response;
+        }
         OfficeError::Central(inner) => match inner {
             CentralError::BadRequest(m) | CentralError::Forbidden(m) => (
                 StatusCode::BAD_REQUEST,

@@ -224,11 +224,12 @@ fn main() -> Result<()> {
         let branch = &catalogs[k / args.kiosks_per_branch].branch;
         let added = admin(&data, &["kiosk", "add", "--branch", &branch.id.to_string()])?;
         let code = added["code"].as_str().context("enrollment code")?;
-        let enrolled = SyncClient::new(&url, None)?.enroll(code)?;
+        let enrolled = SyncClient::new(&url, None, None)?.enroll(code)?;
         let kiosk = Kiosk::setup_enrolled(
             &tmp.path().join(format!("kiosk-{k}")),
             &enrolled,
             &url,
+            None,
             system_clock(),
         )?;
         kiosks.push(Mutex::new(kiosk));

@@ -1,0 +1,162 @@
+//! Rate limits: how often a kiosk may sync, and how many wrong enrollment codes or
+//! office passwords an address (or a login) may try before it has to wait.
+//!
+//! Two kinds, for two purposes. Sync is limited by request rate per credential (GCRA,
+//! the `governor` crate): a burst for a kiosk catching up, then a steady rate, so a
+//! runaway or hostile client cannot monopolise the server. Guessing secrets (enrollment
+//! codes, passwords) is limited by *failures* in a sliding window: a right code or
+//! password is never the problem, so installing many kiosks from one office is never
+//! slowed down, while a guesser is stopped after a few tries.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// Every this many checks, keys that are idle again are forgotten (a flood of made-up
+/// credentials or addresses must not grow memory without bound).
+const FORGET_EVERY: u64 = 10_000;
+
+/// The limits `blisko-server serve` applies (its options; the defaults are there).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Sync rounds per minute per credential, after the burst.
+    pub sync_per_minute: NonZeroU32,
+    /// Sync rounds a credential may make at once (a catching-up kiosk's rounds).
+    pub sync_burst: NonZeroU32,
+    /// Wrong enrollment codes per address in the window.
+    pub enroll_failures: NonZeroU32,
+    pub enroll_window: Duration,
+    /// Sync requests with a refused credential per address in a minute (made-up tokens
+    /// would otherwise each get a fresh sync allowance, and each refusal is audited).
+    pub auth_failures: NonZeroU32,
+}
+
+/// Requests per key at a steady rate after a burst.
+pub struct RateLimit<K: Hash + Eq + Clone> {
+    inner: DefaultKeyedRateLimiter<K>,
+    checks: AtomicU64,
+}
+
+impl<K: Hash + Eq + Clone> RateLimit<K> {
+    pub fn new(per_minute: NonZeroU32, burst: NonZeroU32) -> Self {
+        RateLimit {
+            inner: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    /// Let one request through, or say how long to wait before the next one would be.
+    pub fn check(&self, key: &K) -> Result<(), Duration> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
+            self.inner.retain_recent();
+        }
+        self.inner
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+/// Failures per key in a sliding window; past the maximum, every attempt is refused until
+/// the oldest failures leave the window.
+pub struct FailureLimit<K: Hash + Eq + Clone> {
+    max: usize,
+    window: Duration,
+    failures: Mutex<HashMap<K, Vec<Instant>>>,
+    records: AtomicU64,
+}
+
+impl<K: Hash + Eq + Clone> FailureLimit<K> {
+    pub fn new(max: usize, window: Duration) -> Self {
+        FailureLimit {
+            max,
+            window,
+            failures: Mutex::new(HashMap::new()),
+            records: AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(wait)` while the key is over its limit: how long until one more try is let in.
+    pub fn retry_after(&self, key: &K) -> Option<Duration> {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let times = map.get_mut(key)?;
+        times.retain(|t| now.duration_since(*t) < self.window);
+        if times.len() < self.max {
+            return None;
+        }
+        // Times are in order: one more try once all but max-1 of them have expired.
+        let oldest_counted = times[times.len() - self.max];
+        Some(
+            self.window
+                .saturating_sub(now.duration_since(oldest_counted)),
+        )
+    }
+
+    pub fn record(&self, key: &K) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if self.records.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
+            let now = Instant::now();
+            map.retain(|_, times| {
+                times
+                    .last()
+                    .is_some_and(|t| now.duration_since(*t) < self.window)
+            });
+        }
+        map.entry(key.clone()).or_default().push(Instant::now());
+    }
+
+    pub fn clear(&self, key: &K) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(key);
+    }
+}
+
+/// The Retry-After value: whole seconds, rounded up, at least 1.
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_limit_until_the_window_passes() {
+        let limit = FailureLimit::new(2, Duration::from_secs(60));
+        assert_eq!(limit.retry_after(&"a"), None);
+        limit.record(&"a");
+        assert_eq!(limit.retry_after(&"a"), None);
+        limit.record(&"a");
+        let wait = limit.retry_after(&"a").expect("limited after two failures");
+        assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
+        assert_eq!(limit.retry_after(&"b"), None, "other keys are not limited");
+        limit.clear(&"a");
+        assert_eq!(limit.retry_after(&"a"), None);
+    }
+
+    #[test]
+    fn rate_limit_allows_the_burst_then_asks_to_wait() {
+        let one = NonZeroU32::MIN;
+        let limit = RateLimit::new(one, NonZeroU32::new(3).unwrap_or(one));
+        for _ in 0..3 {
+            assert_eq!(limit.check(&1), Ok(()));
+        }
+        let wait = limit.check(&1).expect_err("past the burst");
+        assert!(wait > Duration::from_secs(30) && wait <= Duration::from_secs(60));
+        assert_eq!(limit.check(&2), Ok(()), "keys are limited apart");
+    }
+
+    #[test]
+    fn retry_after_rounds_up() {
+        assert_eq!(retry_after_seconds(Duration::ZERO), 1);
+        assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_seconds(Duration::from_secs(2)), 2);
+        assert_eq!(retry_after_seconds(Duration::from_millis(2001)), 3);
+    }
+}
