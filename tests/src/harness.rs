@@ -13,7 +13,6 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use blisko_kiosk::Kiosk;
-use blisko_kiosk::kiosk::system_clock;
 use blisko_kiosk::sync::SyncClient;
 
 use crate::bins::server_bin;
@@ -117,11 +116,26 @@ impl ServerProcess {
 
     /// Peak resident memory so far (VmHWM), in KiB.
     pub fn peak_memory_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        process_status_value(self.pid(), "VmHWM")
+    }
+
+    /// Resident memory now (VmRSS), in KiB.
+    pub fn memory_kib(&self) -> Option<u64> {
+        process_status_value(self.pid(), "VmRSS")
+    }
+
+    /// Threads the server runs now.
+    pub fn threads(&self) -> Option<u64> {
+        process_status_value(self.pid(), "Threads")
+    }
+
+    /// File descriptors the server holds open now.
+    pub fn open_files(&self) -> Option<usize> {
+        Some(
+            std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+                .ok()?
+                .count(),
+        )
     }
 
     pub fn admin(&self, args: &[&str]) -> Result<Value> {
@@ -172,11 +186,10 @@ pub fn branch_id(data: &Path, code: &str) -> Result<String> {
 
 /// Add a kiosk to a branch on the server and enroll a new kiosk store in `dir` with it.
 pub fn enroll_kiosk(server: &ServerProcess, branch: &str, dir: &Path) -> Result<Mutex<Kiosk>> {
-    let added = server.admin(&["kiosk", "add", "--branch", branch])?;
-    let code = added["code"].as_str().context("enrollment code")?;
-    let client = SyncClient::new(&server.url(), None)?;
-    let enrolled = client.enroll(code)?;
-    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), system_clock())?;
+    let branch = branch
+        .parse()
+        .map_err(|_| anyhow::anyhow!("not a branch id: {branch:?}"))?;
+    let kiosk = crate::workload::enroll_at(&server.data, &server.url(), branch, dir)?;
     Ok(Mutex::new(kiosk))
 }
 
@@ -237,6 +250,15 @@ pub fn seed() -> u64 {
         .unwrap_or_else(rand::random);
     eprintln!("seed {seed} (set BLISKO_SEED to repeat)");
     seed
+}
+
+/// A number from /proc/PID/status (memory lines are in KiB).
+pub fn process_status_value(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// CPU time a process has used so far (user + system), in seconds, from /proc.
