@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
 use serde::Serialize;
@@ -342,9 +341,7 @@ fn serve(central: Central, listen: SocketAddr) -> Result<(), CentralError> {
         // Tests and scripts read this line to learn the port when listening on port 0.
         println!("listening on http://{local}");
         tracing::info!(%local, "serving");
-        let state = AppState {
-            central: Arc::new(Mutex::new(central)),
-        };
+        let state = AppState::new(central);
         axum::serve(
             listener,
             router(state).into_make_service_with_connect_info::<SocketAddr>(),

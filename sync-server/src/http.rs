@@ -1,7 +1,7 @@
 //! HTTP: the sync API kiosks call. Bodies are CBOR compressed with zstd (see
 //! docs/sync-protocol.md); errors are small JSON objects with a stable code.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -22,7 +22,29 @@ use crate::central::{Central, CentralError};
 /// blocking thread so the async runtime stays free.
 #[derive(Clone)]
 pub struct AppState {
-    pub central: Arc<Mutex<Central>>,
+    central: Arc<tokio::sync::Mutex<Central>>,
+}
+
+impl AppState {
+    pub fn new(central: Central) -> AppState {
+        AppState {
+            central: Arc::new(tokio::sync::Mutex::new(central)),
+        }
+    }
+
+    /// Run `f` on the store on a blocking thread once it is this request's turn. The
+    /// turn is awaited here, so a waiting request is a parked task, not a blocked thread:
+    /// with hundreds of kiosks syncing at once, one blocking thread works and the others
+    /// wait in the queue (a blocking mutex held one thread, and its stack, per waiter).
+    /// A panic in `f` releases the store (its transaction rolls back) instead of
+    /// poisoning it for every later request.
+    pub async fn with_central<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Central) -> R + Send + 'static,
+    ) -> Result<R, tokio::task::JoinError> {
+        let mut central = Arc::clone(&self.central).lock_owned().await;
+        tokio::task::spawn_blocking(move || f(&mut central)).await
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -153,19 +175,10 @@ async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut Central) -> Result<T, CentralError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let central = state.central.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut guard = central.lock().map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "store lock poisoned",
-            )
-        })?;
-        f(&mut guard).map_err(ApiError::from)
-    })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    state
+        .with_central(move |central| f(central).map_err(ApiError::from))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
 }
 
 async fn enroll(
