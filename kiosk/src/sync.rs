@@ -18,6 +18,7 @@ use blisko_shared::sync::{
 
 use crate::error::KioskError;
 use crate::kiosk::{self, Kiosk, RegistrationReceipt, Result};
+use crate::store::StoreKey;
 
 /// Sent with every request, so the office sees which kiosks run old software.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -206,11 +207,18 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
-/// Trade a one-time enrollment code for a credential and set up the kiosk in `dir`.
-pub fn enroll(dir: &Path, server: &str, code: &str) -> Result<Kiosk> {
+/// Trade a one-time enrollment code for a credential and set up the kiosk in `dir`, its
+/// store encrypted with `key`.
+pub fn enroll(dir: &Path, server: &str, code: &str, key: &StoreKey) -> Result<Kiosk> {
     let client = SyncClient::new(server, None)?;
     let enrolled = client.enroll(code)?;
-    Kiosk::setup_enrolled(dir, &enrolled, client.base_url(), kiosk::system_clock())
+    Kiosk::setup_enrolled(
+        dir,
+        &enrolled,
+        client.base_url(),
+        key,
+        kiosk::system_clock(),
+    )
 }
 
 /// After a registration landed on the waiting list of an online kiosk: sync at once, so

@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use blisko_kiosk::Kiosk;
+use blisko_kiosk::key::StoreKey;
 use blisko_kiosk::sync::SyncClient;
 
 use crate::bins::server_bin;
@@ -182,6 +183,22 @@ pub fn branch_id(data: &Path, code: &str) -> Result<String> {
         .and_then(|b| b["id"].as_str())
         .map(str::to_owned)
         .with_context(|| format!("no branch {code}"))
+}
+
+/// The key file of a test kiosk whose data folder is `dir`: beside the folder, never in
+/// it (tests keep their data folders inside a temporary directory, so it goes with them).
+pub fn key_file(dir: &Path) -> PathBuf {
+    dir.with_extension("key")
+}
+
+/// The key for setting up a test kiosk in `dir`, created on first use.
+pub fn setup_key(dir: &Path) -> Result<StoreKey> {
+    Ok(StoreKey::load_or_create(&key_file(dir))?)
+}
+
+/// Open the test kiosk set up in `dir` with its key.
+pub fn open_kiosk(dir: &Path) -> Result<Kiosk> {
+    Ok(Kiosk::open(dir, &StoreKey::load(&key_file(dir))?)?)
 }
 
 /// Add a kiosk to a branch on the server and enroll a new kiosk store in `dir` with it.

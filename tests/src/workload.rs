@@ -15,7 +15,7 @@ use blisko_shared::demo;
 use blisko_shared::ids::{BranchId, ClassId, KioskId};
 use blisko_shared::model::{Branch, Catalog, Class};
 
-use crate::harness::admin;
+use crate::harness::{admin, setup_key};
 
 /// `branches` catalogs of `classes` classes each (capacity 30, a waiting list of
 /// `waitlist_limit`), built from the demo's classes and services.
@@ -68,7 +68,14 @@ pub fn enroll_at(data: &Path, url: &str, branch: BranchId, dir: &Path) -> Result
     let added = admin(data, &["kiosk", "add", "--branch", &branch.to_string()])?;
     let code = added["code"].as_str().context("enrollment code")?;
     let enrolled = SyncClient::new(url, None)?.enroll(code)?;
-    Ok(Kiosk::setup_enrolled(dir, &enrolled, url, system_clock())?)
+    let key = setup_key(dir)?;
+    Ok(Kiosk::setup_enrolled(
+        dir,
+        &enrolled,
+        url,
+        &key,
+        system_clock(),
+    )?)
 }
 
 /// Let each kiosk confirm `seats` seats per class of its branch offline; the rest stays

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use blisko_tests::harness::key_file;
 use blisko_tests::kiosk_bin;
 
 const SEED: u64 = 0x00B1_15C0_2026_0001;
@@ -93,6 +94,8 @@ fn kiosk(dir: &Path, args: &[&str]) -> Output {
     Command::new(kiosk_bin())
         .arg("--data")
         .arg(dir)
+        .arg("--key-file")
+        .arg(key_file(dir))
         .args(args)
         .env("BLISKO_LANG", "en")
         .output()
@@ -328,6 +331,8 @@ fn run_killed_batch(ledger: &Ledger, rng: &mut Rng, kill: Kill, max_items: usize
     let mut child: Child = Command::new(kiosk_bin())
         .arg("--data")
         .arg(&ledger.dir)
+        .arg("--key-file")
+        .arg(key_file(&ledger.dir))
         .args(["--json", "batch"])
         .env("BLISKO_LANG", "en")
         .stdin(Stdio::piped())
@@ -595,7 +600,7 @@ fn crash_loop(
                 verify_everyone(done);
             }
             let folder = tempfile::tempdir().expect("a temp folder");
-            ledger = Some(Ledger::set_up(folder.path()));
+            ledger = Some(Ledger::set_up(&folder.path().join("kiosk")));
             report.folder = Some(folder);
         }
         let ledger = ledger.as_mut().expect("a kiosk");

@@ -17,7 +17,7 @@ use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt, local_date};
 use blisko_kiosk::sync::SyncReport;
 use blisko_tests::harness::{
-    ServerProcess, branch_id, kiosk_roster, letters, seed, server_roster, sync,
+    ServerProcess, branch_id, kiosk_roster, letters, seed, server_roster, setup_key, sync,
 };
 use blisko_tests::proxy::{Fault, FaultProxy};
 
@@ -133,7 +133,7 @@ fn check_against_server(
 fn enroll_via(server: &ServerProcess, branch: &str, url: &str, dir: &Path) -> Result<Mutex<Kiosk>> {
     let added = server.admin(&["kiosk", "add", "--branch", branch])?;
     let code = added["code"].as_str().context("code")?;
-    let kiosk = blisko_kiosk::sync::enroll(dir, url, code)?;
+    let kiosk = blisko_kiosk::sync::enroll(dir, url, code, &setup_key(dir)?)?;
     assert_eq!(kiosk.status()?.server_url.as_deref(), Some(url));
     Ok(Mutex::new(kiosk))
 }
