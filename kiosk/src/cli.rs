@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use blisko_shared::i18n::Lang;
 
 use crate::error::KioskError;
+use crate::key::{self, StoreKey};
 use crate::kiosk::{self, IntakeForm, Kiosk, RegistrationForm};
 use crate::sync::{self, SyncClient, SyncError, lock};
 
@@ -31,6 +32,11 @@ pub struct Cli {
         default_value = "blisko-kiosk-data"
     )]
     pub data: PathBuf,
+    /// The key of the kiosk's encrypted store, a file outside the data folder; set-up
+    /// creates it if it does not exist. Without it, systemd's credential
+    /// `blisko-kiosk.key` ($CREDENTIALS_DIRECTORY) is used.
+    #[arg(long, global = true, env = "BLISKO_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     pub json: bool,
@@ -51,6 +57,27 @@ pub struct Cli {
     /// What to do; without a command the touch app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The store's key file for this data folder.
+    pub fn key_file(&self) -> Result<PathBuf, KioskError> {
+        key::key_file(self.key_file.as_deref(), &self.data)
+    }
+
+    /// Open the kiosk set up in the data folder.
+    fn open(&self) -> Result<Kiosk, KioskError> {
+        // A folder not set up yet says so, before any question about its key.
+        if !self.data.join(crate::store::DB_FILE).exists() {
+            return Err(KioskError::NotSetUp(self.data.display().to_string()));
+        }
+        Kiosk::open(&self.data, &StoreKey::load(&self.key_file()?)?)
+    }
+
+    /// The key for setting up a kiosk in the data folder.
+    fn setup_key(&self) -> Result<StoreKey, KioskError> {
+        key::for_setup(&self.key_file()?, &self.data)
+    }
 }
 
 fn parse_size(text: &str) -> Result<[f32; 2], String> {
@@ -284,7 +311,7 @@ fn print_json(value: &impl Serialize) -> Result<(), KioskError> {
 pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
     let dir = &cli.data;
     let Some(command) = &cli.command else {
-        let mut options = crate::app::AppOptions::new(dir);
+        let mut options = crate::app::AppOptions::new(dir, cli.key_file()?);
         options.fullscreen = cli.fullscreen;
         options.size = cli.size;
         options.idle.idle_ms = cli.idle_seconds.max(10) * 1000;
@@ -297,7 +324,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
     };
     match command {
         Command::Demo { branch } => {
-            let k = Kiosk::setup_demo(dir, branch, kiosk::system_clock())?;
+            let k = Kiosk::setup_demo(dir, branch, &cli.setup_key()?, kiosk::system_clock())?;
             let id = k.identity();
             if cli.json {
                 print_json(id)?;
@@ -313,7 +340,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Classes => {
-            let k = Kiosk::open(dir)?;
+            let k = cli.open()?;
             let classes = k.classes()?;
             if cli.json {
                 print_json(&classes)?;
@@ -338,7 +365,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Services => {
-            let k = Kiosk::open(dir)?;
+            let k = cli.open()?;
             let services = k.services()?;
             if cli.json {
                 print_json(&services)?;
@@ -354,7 +381,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Register(args) => {
-            let k = Mutex::new(Kiosk::open(dir)?);
+            let k = Mutex::new(cli.open()?);
             let receipt = lock(&k).register(&args.into())?;
             let online = lock(&k).server()?.is_some();
             let receipt = if receipt.status == "waitlisted" && online {
@@ -378,7 +405,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             housekeeping(&mut lock(&k));
         }
         Command::Cancel { registration } => {
-            let mut k = Kiosk::open(dir)?;
+            let mut k = cli.open()?;
             let receipt = k.cancel(registration)?;
             if cli.json {
                 print_json(&receipt)?;
@@ -391,7 +418,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             housekeeping(&mut k);
         }
         Command::Roster { class } => {
-            let k = Kiosk::open(dir)?;
+            let k = cli.open()?;
             let rows = k.roster(class)?;
             if cli.json {
                 print_json(&rows)?;
@@ -403,7 +430,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Intake(args) => {
-            let mut k = Kiosk::open(dir)?;
+            let mut k = cli.open()?;
             let receipt = k.submit_intake(&args.into())?;
             if cli.json {
                 print_json(&receipt)?;
@@ -414,7 +441,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Requests { resident_code } => {
-            let k = Kiosk::open(dir)?;
+            let k = cli.open()?;
             let overview = k.resident(resident_code)?;
             if cli.json {
                 print_json(&overview)?;
@@ -436,7 +463,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Status => {
-            let k = Kiosk::open(dir)?;
+            let k = cli.open()?;
             let status = k.status()?;
             if cli.json {
                 print_json(&status)?;
@@ -472,7 +499,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Check => {
-            let mut k = Kiosk::open(dir)?;
+            let mut k = cli.open()?;
             let problems = k.verify()?;
             if cli.json {
                 print_json(
@@ -501,7 +528,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                 })?),
                 None => None,
             };
-            let k = sync::enroll(dir, server, code, ca.as_deref())?;
+            let k = sync::enroll(dir, server, code, ca.as_deref(), &cli.setup_key()?)?;
             let identity = k.identity().clone();
             let client = SyncClient::for_kiosk(&k);
             let k = Mutex::new(k);
@@ -529,7 +556,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Sync => {
-            let k = Kiosk::open(dir)?;
+            let k = cli.open()?;
             let client = SyncClient::for_kiosk(&k)?;
             let report = sync::sync_once(&Mutex::new(k), &client)?;
             if cli.json {
@@ -578,7 +605,7 @@ fn malformed(lang: Lang, line: usize, e: &serde_json::Error) -> serde_json::Valu
 /// Each input line is acknowledged on its own line only after it is durable; a refused
 /// line gets an error line and the batch goes on.
 fn run_batch(cli: &Cli) -> Result<ExitCode, KioskError> {
-    let mut k = Kiosk::open(&cli.data)?;
+    let mut k = cli.open()?;
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     let mut refused = 0u64;

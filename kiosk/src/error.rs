@@ -41,6 +41,12 @@ pub enum KioskError {
     NotSetUp(String),
     #[error("the data folder {0} is already set up as a kiosk")]
     AlreadySetUp(String),
+    #[error(
+        "no key for the kiosk's encrypted store: give --key-file PATH (or BLISKO_KEY_FILE), a file outside the data folder"
+    )]
+    NoKeyFile,
+    #[error("the key file {0} is inside the data folder: keep it apart from the data it unlocks")]
+    KeyInDataFolder(String),
     #[error("another Blisko kiosk process is using {0}")]
     Busy(String),
     #[error("unknown branch code {0:?}")]
@@ -84,6 +90,8 @@ impl KioskError {
                 | KioskError::Document(_)
                 | KioskError::Io { .. }
                 | KioskError::Busy(_)
+                | KioskError::NoKeyFile
+                | KioskError::KeyInDataFolder(_)
         )
     }
 
@@ -113,7 +121,11 @@ impl KioskError {
             KioskError::UnknownRole(_) => "unknown_role",
             KioskError::PeselNotNeeded => "pesel_not_needed",
             KioskError::SmsConsentNeedsPhone => "sms_consent_needs_phone",
+            KioskError::NoKeyFile => "no_key_file",
+            KioskError::KeyInDataFolder(_) => "key_in_data_folder",
             KioskError::Store(StoreError::DiskFull { .. }) => "disk_full",
+            KioskError::Store(StoreError::WrongKey) => "wrong_key",
+            KioskError::Store(StoreError::KeyFile { .. }) => "key_file",
             KioskError::Store(_) => "storage",
             KioskError::Document(_) => "document",
             KioskError::Io { .. } => "io",
@@ -242,6 +254,8 @@ impl KioskError {
                 | KioskError::Document(_)
                 | KioskError::Io { .. }
                 | KioskError::Busy(_)
+                | KioskError::NoKeyFile
+                | KioskError::KeyInDataFolder(_)
                 | KioskError::Protocol(_),
                 Lang::Pl,
             ) => s("Coś poszło nie tak. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze."),
@@ -250,6 +264,8 @@ impl KioskError {
                 | KioskError::Document(_)
                 | KioskError::Io { .. }
                 | KioskError::Busy(_)
+                | KioskError::NoKeyFile
+                | KioskError::KeyInDataFolder(_)
                 | KioskError::Protocol(_),
                 Lang::En,
             ) => s("Something went wrong. Nothing was saved. Please tell a member of staff."),
@@ -264,6 +280,12 @@ impl KioskError {
             KioskError::DeclarationRequired => Some("add --declaration"),
             KioskError::PeselRequired => Some("add --pesel"),
             KioskError::NotSetUp(_) => Some("run `blisko-kiosk --data DIR demo` first"),
+            KioskError::NoKeyFile | KioskError::KeyInDataFolder(_) => {
+                Some("add --key-file PATH with a path outside --data")
+            }
+            KioskError::Store(StoreError::WrongKey) => {
+                Some("use the key file this kiosk was set up with")
+            }
             KioskError::UnknownBranch(_) => Some("use --branch MAL, SI, CIM or SW"),
             KioskError::UnknownRole(_) => {
                 Some("use --role self, legal_representative or de_facto_carer")

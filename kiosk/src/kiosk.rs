@@ -29,7 +29,7 @@ use blisko_shared::validate::{self, Field};
 
 use crate::error::KioskError;
 use crate::store::{
-    ClassRow, Counts, PersonRow, RegistrationRow, RequestRow, Store, StoreError, Tx,
+    ClassRow, Counts, PersonRow, RegistrationRow, RequestRow, Store, StoreError, StoreKey, Tx,
 };
 
 /// Text versions shown at the kiosk; recorded with every consent and declaration.
@@ -258,17 +258,17 @@ fn parse_id<T: std::str::FromStr>(
 }
 
 impl Kiosk {
-    /// Open a kiosk that was set up before.
-    pub fn open(dir: &Path) -> Result<Kiosk> {
-        Self::open_with_clock(dir, system_clock())
+    /// Open a kiosk that was set up before, with the key of its store.
+    pub fn open(dir: &Path, key: &StoreKey) -> Result<Kiosk> {
+        Self::open_with_clock(dir, key, system_clock())
     }
 
-    pub fn open_with_clock(dir: &Path, wall: WallClock) -> Result<Kiosk> {
+    pub fn open_with_clock(dir: &Path, key: &StoreKey, wall: WallClock) -> Result<Kiosk> {
         if !dir.join(crate::store::DB_FILE).exists() {
             return Err(KioskError::NotSetUp(dir.display().to_string()));
         }
         let lock = lock_dir(dir)?;
-        let store = Store::open(dir)?;
+        let store = Store::open(dir, key)?;
         let identity = read_identity(&store)?
             .ok_or_else(|| KioskError::NotSetUp(dir.display().to_string()))?;
         let clock = match store.meta("hlc")? {
@@ -293,8 +293,14 @@ impl Kiosk {
     }
 
     /// Set up a standalone kiosk (no server yet) with the built-in demo catalogue of one
-    /// branch. The kiosk holds every seat of its branch's classes.
-    pub fn setup_demo(dir: &Path, branch_code: &str, wall: WallClock) -> Result<Kiosk> {
+    /// branch, its store encrypted with `key`. The kiosk holds every seat of its branch's
+    /// classes.
+    pub fn setup_demo(
+        dir: &Path,
+        branch_code: &str,
+        key: &StoreKey,
+        wall: WallClock,
+    ) -> Result<Kiosk> {
         // Checked before the folder is touched: a typo in the code writes nothing.
         let (branch_id, _) = demo::branch_ids()
             .into_iter()
@@ -306,7 +312,7 @@ impl Kiosk {
             .into_iter()
             .find(|c| c.branch.id == branch_id)
             .ok_or_else(|| KioskError::UnknownBranch(branch_code.to_owned()))?;
-        Self::setup_with_catalog(dir, kiosk_id, &catalog, wall)
+        Self::setup_with_catalog(dir, kiosk_id, &catalog, key, wall)
     }
 
     /// Set up a standalone kiosk (no server yet) as `kiosk_id`, with the catalogue of its
@@ -315,6 +321,7 @@ impl Kiosk {
         dir: &Path,
         kiosk_id: KioskId,
         catalog: &Catalog,
+        key: &StoreKey,
         wall: WallClock,
     ) -> Result<Kiosk> {
         let identity = Identity {
@@ -326,7 +333,7 @@ impl Kiosk {
         };
         let mut doc = CatalogDoc::create(catalog, identity.kiosk_id)?;
         let now = timestamp(wall());
-        Self::set_up(dir, identity, wall, |tx| {
+        Self::set_up(dir, identity, key, wall, |tx| {
             tx.put_snapshot(doc.doc().key(), &doc.doc_mut().save(), false, &now)?;
             tx.project_catalog(catalog)?;
             for class in &catalog.classes {
@@ -346,11 +353,12 @@ impl Kiosk {
     fn set_up(
         dir: &Path,
         identity: Identity,
+        key: &StoreKey,
         wall: WallClock,
         write: impl FnOnce(&Tx<'_>) -> Result<()>,
     ) -> Result<Kiosk> {
         let lock = lock_dir(dir)?;
-        let mut store = Store::open(dir)?;
+        let mut store = Store::open(dir, key)?;
         if read_identity(&store)?.is_some() {
             return Err(KioskError::AlreadySetUp(dir.display().to_string()));
         }

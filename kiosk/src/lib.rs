@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod error;
+pub mod key;
 pub mod kiosk;
 pub mod store;
 pub mod sync;

@@ -18,6 +18,7 @@ use blisko_shared::sync::{
 
 use crate::error::KioskError;
 use crate::kiosk::{self, Kiosk, RegistrationReceipt, Result};
+use crate::store::StoreKey;
 
 /// Sent with every request, so the office sees which kiosks run old software.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -302,9 +303,16 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
-/// Trade a one-time enrollment code for a credential and set up the kiosk in `dir`.
-/// `ca_pem`, the office's CA certificate, is kept in the store for every later sync.
-pub fn enroll(dir: &Path, server: &str, code: &str, ca_pem: Option<&str>) -> Result<Kiosk> {
+/// Trade a one-time enrollment code for a credential and set up the kiosk in `dir`, its
+/// store encrypted with `key`. `ca_pem`, the office's CA certificate, is kept in the store
+/// for every later sync.
+pub fn enroll(
+    dir: &Path,
+    server: &str,
+    code: &str,
+    ca_pem: Option<&str>,
+    key: &StoreKey,
+) -> Result<Kiosk> {
     let client = SyncClient::new(server, None, ca_pem)?;
     let enrolled = client.enroll(code)?;
     Kiosk::setup_enrolled(
@@ -312,6 +320,7 @@ pub fn enroll(dir: &Path, server: &str, code: &str, ca_pem: Option<&str>) -> Res
         &enrolled,
         client.base_url(),
         ca_pem,
+        key,
         kiosk::system_clock(),
     )
 }

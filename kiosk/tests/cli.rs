@@ -38,12 +38,20 @@ impl DataDir {
         let mut cmd = Command::new(BIN);
         cmd.arg("--data")
             .arg(&self.path)
+            .arg("--key-file")
+            .arg(self.key_file())
             .args(args)
             .env_remove("BLISKO_KIOSK_DATA")
+            .env_remove("BLISKO_KEY_FILE")
             .env_remove("BLISKO_LANG")
             .env_remove("BLISKO_LOG")
             .stdin(Stdio::null());
         cmd
+    }
+
+    /// The store's key, beside the data folder (never in it).
+    fn key_file(&self) -> PathBuf {
+        self.path.with_extension("key")
     }
 
     fn run(&self, args: &[&str]) -> Output {

@@ -2,9 +2,10 @@
 //! a real store.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use blisko_kiosk::KioskError;
+use blisko_kiosk::key::StoreKey;
 use blisko_kiosk::kiosk::{self, Kiosk, RegistrationForm, WallClock, hash_pin, pin_matches};
 use blisko_shared::demo::DEMO_STAFF_PIN;
 use blisko_shared::ids::RegistrationId;
@@ -19,8 +20,11 @@ fn monday() -> WallClock {
     Arc::new(move || ms)
 }
 
+/// These tests reopen stores within one process: a key in memory is enough.
+static KEY: LazyLock<StoreKey> = LazyLock::new(StoreKey::random);
+
 fn demo(dir: &Path) -> Kiosk {
-    Kiosk::setup_demo(dir, "MAL", monday()).expect("demo kiosk")
+    Kiosk::setup_demo(dir, "MAL", &KEY, monday()).expect("demo kiosk")
 }
 
 fn person(class: &str, given: &str, family: &str) -> RegistrationForm {
@@ -102,7 +106,7 @@ fn roll_call_marks_are_durable_and_show_the_latest_mark() {
     .expect("mark");
     drop(k);
 
-    let mut k = Kiosk::open_with_clock(dir.path(), monday()).expect("reopen");
+    let mut k = Kiosk::open_with_clock(dir.path(), &KEY, monday()).expect("reopen");
     let roll = k.roll_call(session.id).expect("roll call");
     let mark = |id: RegistrationId| {
         roll.entries

@@ -36,6 +36,12 @@ pub enum StoreError {
     },
     #[error("stored value {what} is corrupt: {detail}")]
     Corrupt { what: String, detail: String },
+    #[error(
+        "the database cannot be read with this key (a wrong key, or a database that is not encrypted); nothing was changed"
+    )]
+    WrongKey,
+    #[error("cannot use the key file {path}: {detail}")]
+    KeyFile { path: String, detail: String },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -76,10 +82,122 @@ fn refused_write(e: &rusqlite::Error) -> bool {
         )
 }
 
+/// The 256-bit key a database is encrypted with (SQLCipher). It is random, so it is used
+/// as SQLCipher's raw key, without deriving it from a passphrase. Kept in a file of its
+/// own, 64 hex digits, which must live apart from the data it unlocks.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoreKey([u8; 32]);
+
+impl std::fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreKey(..)")
+    }
+}
+
+impl StoreKey {
+    pub fn random() -> StoreKey {
+        StoreKey(rand::random())
+    }
+
+    fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Read the key from its file.
+    pub fn load(path: &Path) -> Result<StoreKey> {
+        let bad = |detail: String| StoreError::KeyFile {
+            path: path.display().to_string(),
+            detail,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let hex = text.trim();
+        let digits: Option<Vec<u8>> = (hex.len() == 64 && hex.is_ascii())
+            .then(|| {
+                (0..32)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+                    .collect()
+            })
+            .flatten();
+        let bytes = digits.ok_or_else(|| bad("not a key (64 hexadecimal digits)".into()))?;
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&bytes);
+        Ok(StoreKey(key))
+    }
+
+    /// Write a new random key to `path`, readable by its owner only. An existing file is
+    /// never overwritten: the data it unlocks would be lost.
+    pub fn create(path: &Path) -> Result<StoreKey> {
+        use std::io::Write;
+        let bad = |e: std::io::Error| StoreError::KeyFile {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        };
+        let key = StoreKey::random();
+        let mut options = std::fs::File::options();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(bad)?;
+        writeln!(file, "{}", key.hex()).map_err(bad)?;
+        file.sync_all().map_err(bad)?;
+        Ok(key)
+    }
+
+    /// The key in `path`, created there first if the file does not exist yet.
+    pub fn load_or_create(path: &Path) -> Result<StoreKey> {
+        if path.exists() {
+            StoreKey::load(path)
+        } else {
+            StoreKey::create(path)
+        }
+    }
+}
+
 /// Open (creating if needed) a database file for durable writes, and bring its schema
 /// up to date. `busy` is how long a writer waits for another process's transaction.
-pub fn open_durable(path: &Path, migrations: &[&str], busy: Duration) -> Result<Connection> {
+/// With a `key`, the file (and its write-ahead log) is encrypted with it; an existing
+/// file that the key does not open is refused before anything is written to it.
+pub fn open_durable(
+    path: &Path,
+    key: Option<&StoreKey>,
+    migrations: &[&str],
+    busy: Duration,
+) -> Result<Connection> {
     let mut conn = Connection::open(path).ctx("open the database")?;
+    if let Some(key) = key {
+        // Plain SQLite ignores `PRAGMA key` and would store everything in clear.
+        let cipher: Option<String> = conn
+            .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+            .optional()
+            .ctx("ask for the encryption library")?;
+        if cipher.is_none() {
+            return Err(StoreError::KeyFile {
+                path: path.display().to_string(),
+                detail: "this build of SQLite cannot encrypt".into(),
+            });
+        }
+        // A refused key is reported as an error below; SQLCipher's own log line about
+        // it on stderr would only add noise.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")
+            .ctx("quiet the encryption log")?;
+        // The hex is ours (64 digits), so formatting it into the statement is safe.
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.hex()))
+            .ctx("set the database key")?;
+        // SQLCipher checks the key on the first read: a wrong one reads as "not a
+        // database". Nothing has been written yet.
+        let check = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        });
+        if let Err(e) = check {
+            return Err(match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => StoreError::WrongKey,
+                _ => StoreError::Sqlite {
+                    context: "read the database with its key",
+                    source: e,
+                },
+            });
+        }
+    }
     conn.pragma_update(None, "journal_mode", "WAL")
         .ctx("switch to write-ahead logging")?;
     // FULL: with NORMAL a committed transaction can roll back after a power cut.
@@ -176,7 +294,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.sqlite3");
         let v1 = ["CREATE TABLE a (x INTEGER);"];
-        let conn = open_durable(&path, &v1, Duration::from_secs(1)).unwrap();
+        let conn = open_durable(&path, None, &v1, Duration::from_secs(1)).unwrap();
         conn.execute("INSERT INTO a VALUES (1)", []).unwrap();
         drop(conn);
         // Reopening does not re-run migration 1 (it would fail: the table exists).
@@ -184,13 +302,13 @@ mod tests {
             "CREATE TABLE a (x INTEGER);",
             "ALTER TABLE a ADD COLUMN y TEXT;",
         ];
-        let conn = open_durable(&path, &v2, Duration::from_secs(1)).unwrap();
+        let conn = open_durable(&path, None, &v2, Duration::from_secs(1)).unwrap();
         let n: i64 = conn
             .query_row("SELECT count(*) FROM a", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);
         drop(conn);
-        let err = open_durable(&path, &v1, Duration::from_secs(1)).unwrap_err();
+        let err = open_durable(&path, None, &v1, Duration::from_secs(1)).unwrap_err();
         assert!(
             matches!(err, StoreError::TooNew { found: 2, known: 1 }),
             "{err}"

@@ -2,7 +2,7 @@
 //! docs/sync-protocol.md); errors are small JSON objects with a stable code.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -27,16 +27,30 @@ use crate::limits::{FailureLimit, Limits, RateLimit, retry_after_seconds};
 /// blocking thread so the async runtime stays free.
 #[derive(Clone)]
 pub struct AppState {
-    pub central: Arc<Mutex<Central>>,
+    central: Arc<tokio::sync::Mutex<Central>>,
     pub limits: Arc<ApiLimits>,
 }
 
 impl AppState {
     pub fn new(central: Central, limits: Limits) -> AppState {
         AppState {
-            central: Arc::new(Mutex::new(central)),
+            central: Arc::new(tokio::sync::Mutex::new(central)),
             limits: Arc::new(ApiLimits::new(limits)),
         }
+    }
+
+    /// Run `f` on the store on a blocking thread once it is this request's turn. The
+    /// turn is awaited here, so a waiting request is a parked task, not a blocked thread:
+    /// with hundreds of kiosks syncing at once, one blocking thread works and the others
+    /// wait in the queue (a blocking mutex held one thread, and its stack, per waiter).
+    /// A panic in `f` releases the store (its transaction rolls back) instead of
+    /// poisoning it for every later request.
+    pub async fn with_central<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Central) -> R + Send + 'static,
+    ) -> Result<R, tokio::task::JoinError> {
+        let mut central = Arc::clone(&self.central).lock_owned().await;
+        tokio::task::spawn_blocking(move || f(&mut central)).await
     }
 }
 
@@ -222,19 +236,12 @@ async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut Central) -> Result<T, CentralError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let central = state.central.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut guard = central.lock().map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "store lock poisoned",
-            )
-        })?;
-        crate::central::contain_panics(|| f(&mut guard)).map_err(ApiError::from)
-    })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    state
+        .with_central(move |central| {
+            crate::central::contain_panics(|| f(central)).map_err(ApiError::from)
+        })
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
 }
 
 async fn enroll(

@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use blisko_kiosk::key::StoreKey;
 use blisko_kiosk::kiosk::{WallClock, local_date, system_clock};
 use blisko_kiosk::sync::{SyncClient, SyncReport};
 use blisko_kiosk::{Kiosk, KioskError};
@@ -139,11 +140,26 @@ impl ServerProcess {
 
     /// Peak resident memory so far (VmHWM), in KiB.
     pub fn peak_memory_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        process_status_value(self.pid(), "VmHWM")
+    }
+
+    /// Resident memory now (VmRSS), in KiB.
+    pub fn memory_kib(&self) -> Option<u64> {
+        process_status_value(self.pid(), "VmRSS")
+    }
+
+    /// Threads the server runs now.
+    pub fn threads(&self) -> Option<u64> {
+        process_status_value(self.pid(), "Threads")
+    }
+
+    /// File descriptors the server holds open now.
+    pub fn open_files(&self) -> Option<usize> {
+        Some(
+            std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+                .ok()?
+                .count(),
+        )
     }
 
     pub fn admin(&self, args: &[&str]) -> Result<Value> {
@@ -192,6 +208,22 @@ pub fn branch_id(data: &Path, code: &str) -> Result<String> {
         .with_context(|| format!("no branch {code}"))
 }
 
+/// The key file of a test kiosk whose data folder is `dir`: beside the folder, never in
+/// it (tests keep their data folders inside a temporary directory, so it goes with them).
+pub fn key_file(dir: &Path) -> PathBuf {
+    dir.with_extension("key")
+}
+
+/// The key for setting up a test kiosk in `dir`, created on first use.
+pub fn setup_key(dir: &Path) -> Result<StoreKey> {
+    Ok(StoreKey::load_or_create(&key_file(dir))?)
+}
+
+/// Open the test kiosk set up in `dir` with its key.
+pub fn open_kiosk(dir: &Path) -> Result<Kiosk> {
+    Ok(Kiosk::open(dir, &StoreKey::load(&key_file(dir))?)?)
+}
+
 /// Add a kiosk to a branch on the server and enroll a new kiosk store in `dir` with it.
 pub fn enroll_kiosk(server: &ServerProcess, branch: &str, dir: &Path) -> Result<Mutex<Kiosk>> {
     enroll_kiosk_with_clock(server, branch, dir, system_clock())
@@ -207,7 +239,7 @@ pub fn enroll_kiosk_with_clock(
     let code = kiosk_code(server, branch)?;
     let client = SyncClient::new(&server.url(), None, None)?;
     let enrolled = client.enroll(&code)?;
-    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), None, wall)?;
+    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), None, &setup_key(dir)?, wall)?;
     Ok(Mutex::new(kiosk))
 }
 
@@ -220,7 +252,7 @@ pub fn enroll_via(
     dir: &Path,
 ) -> Result<Mutex<Kiosk>> {
     let code = kiosk_code(server, branch)?;
-    let kiosk = blisko_kiosk::sync::enroll(dir, url, &code, None)?;
+    let kiosk = blisko_kiosk::sync::enroll(dir, url, &code, None, &setup_key(dir)?)?;
     anyhow::ensure!(
         kiosk.status()?.server_url.as_deref() == Some(url),
         "the kiosk keeps the address it enrolled through"
@@ -460,6 +492,15 @@ pub fn env_count(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
+}
+
+/// A number from /proc/PID/status (memory lines are in KiB).
+pub fn process_status_value(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// CPU time a process has used so far (user + system), in seconds, from /proc.

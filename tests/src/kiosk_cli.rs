@@ -8,10 +8,15 @@ use serde_json::Value;
 
 use crate::kiosk_bin;
 
-/// `blisko-kiosk --data DIR` in English, ready for more arguments.
+/// `blisko-kiosk --data DIR --key-file KEY` in English, ready for more arguments.
 pub fn kiosk_command(dir: &Path) -> Command {
     let mut command = Command::new(kiosk_bin());
-    command.arg("--data").arg(dir).env("BLISKO_LANG", "en");
+    command
+        .arg("--data")
+        .arg(dir)
+        .arg("--key-file")
+        .arg(crate::harness::key_file(dir))
+        .env("BLISKO_LANG", "en");
     command
 }
 

@@ -9,5 +9,6 @@ pub mod proxy;
 pub mod ui;
 pub mod window;
 pub mod wire;
+pub mod workload;
 
 pub use bins::{kiosk_bin, server_bin};

@@ -14,6 +14,8 @@ use blisko_kiosk::app::session::IdleTimeouts;
 use blisko_kiosk::app::{AppOptions, KioskApp, Screen};
 use blisko_kiosk::kiosk::{Kiosk, WallClock};
 
+use crate::harness::{key_file, setup_key};
+
 /// A clock the test moves: Monday 23 November 2026, noon UTC, to start.
 #[derive(Clone)]
 pub struct TestClock(Arc<AtomicU64>);
@@ -51,13 +53,15 @@ pub struct Kit {
 pub fn demo_app() -> (Kit, Harness<'static, KioskApp>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = TestClock::monday();
-    Kiosk::setup_demo(dir.path(), "MAL", clock.wall()).expect("demo kiosk");
-    let harness = harness_on(dir.path(), &clock);
+    let data = dir.path().join("kiosk");
+    let key = setup_key(&data).expect("key");
+    Kiosk::setup_demo(&data, "MAL", &key, clock.wall()).expect("demo kiosk");
+    let harness = harness_on(&data, &clock);
     (Kit { dir, clock }, harness)
 }
 
 pub fn harness_on(dir: &Path, clock: &TestClock) -> Harness<'static, KioskApp> {
-    let mut options = AppOptions::new(dir);
+    let mut options = AppOptions::new(dir, key_file(dir));
     options.clock = clock.wall();
     options.idle = IDLE;
     let app = KioskApp::new(options).expect("the app opens");

@@ -150,6 +150,8 @@ impl<'x> KioskWindow<'x> {
         let child = Command::new(bin)
             .arg("--data")
             .arg(data)
+            .arg("--key-file")
+            .arg(crate::harness::key_file(data))
             .args(["--size", &format!("{}x{}", size.0, size.1)])
             .env("DISPLAY", &x.display)
             .env_remove("WAYLAND_DISPLAY")

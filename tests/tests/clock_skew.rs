@@ -172,7 +172,11 @@ fn restart(st: Station) -> Result<Station> {
     } = st;
     let dir = kiosk.lock().expect("kiosk").dir().to_owned();
     drop(kiosk);
-    let kiosk = Mutex::new(Kiosk::open_with_clock(&dir, skewed_clock(offset.clone()))?);
+    let kiosk = Mutex::new(Kiosk::open_with_clock(
+        &dir,
+        &blisko_tests::harness::setup_key(&dir)?,
+        skewed_clock(offset.clone()),
+    )?);
     Ok(Station {
         name,
         kiosk,

@@ -554,7 +554,7 @@ fn crash_loop(
                 verify_everyone(done);
             }
             let folder = tempfile::tempdir().expect("a temp folder");
-            ledger = Some(Ledger::set_up(folder.path()));
+            ledger = Some(Ledger::set_up(&folder.path().join("kiosk")));
             report.folder = Some(folder);
         }
         let ledger = ledger.as_mut().expect("a kiosk");

@@ -13,9 +13,9 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
+use blisko_kiosk::KioskError;
 use blisko_kiosk::app::Screen;
 use blisko_kiosk::kiosk::{IntakeForm, RegistrationForm};
-use blisko_kiosk::{Kiosk, KioskError};
 use blisko_shared::i18n::Lang;
 use blisko_shared::sqlite::StoreError;
 use blisko_tests::kiosk_cli::{kiosk, kiosk_command, kiosk_json, text};
@@ -104,7 +104,7 @@ fn check_store(dir: &Path, acked: &Acknowledged, classes: &[String]) {
         "check: {}",
         String::from_utf8_lossy(&check.stdout)
     );
-    let k = Kiosk::open(dir).expect("open the kiosk");
+    let k = blisko_tests::harness::open_kiosk(dir).expect("open the kiosk");
     assert_eq!(k.store().integrity_check().expect("integrity check"), "ok");
     let mut stored = Vec::new();
     for class in classes {
@@ -216,7 +216,7 @@ fn a_batch_meets_a_full_disk(dir: &Path, class: &str, acked: &mut Acknowledged) 
 /// The kiosk core, as the touch app holds it open: every kind of write fails while the
 /// disk is full, with the disk's message, and the same kiosk works on once there is space.
 fn the_open_kiosk_waits_for_space(dir: &Path, class: &str, acked: &mut Acknowledged) {
-    let mut k = Kiosk::open(dir).expect("open the kiosk");
+    let mut k = blisko_tests::harness::open_kiosk(dir).expect("open the kiosk");
     let service = k
         .services()
         .expect("services")

@@ -369,7 +369,7 @@ fn every_screen_keeps_touch_targets_of_at_least_48_points() {
 fn an_empty_store_offers_the_demo_catalogue() {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = TestClock::monday();
-    let mut h = harness_on(dir.path(), &clock);
+    let mut h = harness_on(&dir.path().join("kiosk"), &clock);
     assert!(has_text(&h, "Ten kiosk nie jest jeszcze przygotowany"));
     tap(&mut h, "Uruchom z katalogiem demonstracyjnym");
     tap(&mut h, "SI");

@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 
 use blisko_kiosk::kiosk::{self, Kiosk, RegistrationForm};
 use blisko_shared::demo::DEMO_STAFF_PIN;
+use blisko_tests::harness::{open_kiosk, setup_key};
 use blisko_tests::window::{KioskWindow, Xvfb};
 
 const SIZE: (u32, u32) = (1280, 1024);
@@ -45,7 +46,7 @@ fn the_real_window_registers_a_resident_and_takes_the_roll_call() -> Result<()> 
 
     // A demo kiosk with one person already registered for today's first session.
     let session_title = {
-        let mut k = Kiosk::setup_demo(&data, "MAL", kiosk::system_clock())?;
+        let mut k = Kiosk::setup_demo(&data, "MAL", &setup_key(&data)?, kiosk::system_clock())?;
         let session = k
             .sessions_today()?
             .into_iter()
@@ -131,7 +132,7 @@ fn the_real_window_registers_a_resident_and_takes_the_roll_call() -> Result<()> 
     }
 
     // What the window did is in the store: the registration and the mark.
-    let mut k = Kiosk::open(&data)?;
+    let mut k = open_kiosk(&data)?;
     let session = k.sessions_today()?.into_iter().next().context("session")?;
     let roll = k.roll_call(session.id)?;
     assert!(

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::{IntakeForm, RegistrationForm};
-use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
+use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, key_file, sync};
 use blisko_tests::kiosk_bin;
 use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs};
 
@@ -677,6 +677,8 @@ fn overview_requests_classes_and_exports_over_merged_kiosk_data() -> Result<()> 
     let out = Command::new(kiosk_bin())
         .arg("--data")
         .arg(tmp.path().join("a"))
+        .arg("--key-file")
+        .arg(key_file(&tmp.path().join("a")))
         .args([
             "--json",
             "requests",

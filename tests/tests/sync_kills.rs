@@ -148,7 +148,7 @@ fn a_kiosk_killed_during_sync_loses_nothing() -> Result<()> {
     let (mut killed, mut finished) = (0, 0);
     for iteration in 0..iterations {
         {
-            let mut k = Kiosk::open(&dir)?;
+            let mut k = blisko_tests::harness::open_kiosk(&dir)?;
             let registrations = rng.random_range(20..40);
             work(&mut k, 0, &mut rng, &mut ledger, registrations, 5)?;
         }
@@ -190,7 +190,7 @@ fn a_kiosk_killed_during_sync_loses_nothing() -> Result<()> {
         }
 
         // Reopened after the kill: sound, and everything it acknowledged is there.
-        let k = Kiosk::open(&dir)
+        let k = blisko_tests::harness::open_kiosk(&dir)
             .with_context(|| format!("iteration {iteration}: reopen the killed kiosk"))?;
         ensure!(
             k.store().integrity_check()? == "ok",
@@ -219,7 +219,7 @@ fn a_kiosk_killed_during_sync_loses_nothing() -> Result<()> {
         kill_within.map(|d| d * 5 / 6)
     );
 
-    let victim = Mutex::new(Kiosk::open(&dir)?);
+    let victim = Mutex::new(blisko_tests::harness::open_kiosk(&dir)?);
     sync_until_quiet(&[&victim, &peer])?;
     check_replicas(&server, &mal, &[&victim, &peer])?;
     for k in [&victim, &peer] {

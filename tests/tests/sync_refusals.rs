@@ -26,7 +26,7 @@ use blisko_shared::sync::{
     DocChanges, DocHave, PROTOCOL_HEADER, PROTOCOL_VERSION, SyncRequest, SyncResponse, encode,
     to_heads,
 };
-use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, kiosk_code, sync};
+use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, kiosk_code, setup_key, sync};
 
 /// What a refusal must leave untouched: every document's feed position and heads, and
 /// every kiosk's credential, revocation and last sync.
@@ -947,7 +947,10 @@ fn guessing_enrollment_codes_is_rate_limited() -> Result<()> {
 
     // After the window the right code is accepted and the kiosk syncs.
     std::thread::sleep(std::time::Duration::from_secs(wait));
-    let kiosk = blisko_kiosk::sync::enroll(&tmp.path().join("k"), &s.url(), &code, None)?;
+    let kiosk = {
+        let dir = tmp.path().join("k");
+        blisko_kiosk::sync::enroll(&dir, &s.url(), &code, None, &setup_key(&dir)?)?
+    };
     let kiosk = Mutex::new(kiosk);
     sync(&kiosk)?;
     ensure!(!kiosk.lock().expect("kiosk").classes()?.is_empty());

@@ -15,8 +15,9 @@ use rcgen::{
 };
 use serde_json::Value;
 
-use blisko_kiosk::Kiosk;
-use blisko_tests::harness::{ServerProcess, branch_id, kiosk_code, server_roster, sync};
+use blisko_tests::harness::{
+    ServerProcess, branch_id, key_file, kiosk_code, open_kiosk, server_roster, sync,
+};
 use blisko_tests::kiosk_bin;
 
 /// A certificate authority made for one test, and where its certificate is written.
@@ -74,6 +75,8 @@ fn kiosk_cli(dir: &Path, args: &[&str]) -> Result<(i32, Value)> {
     let output = Command::new(kiosk_bin())
         .arg("--data")
         .arg(dir)
+        .arg("--key-file")
+        .arg(key_file(dir))
         .args(["--json", "--lang", "en"])
         .args(args)
         .env("BLISKO_LOG", "warn")
@@ -174,7 +177,7 @@ fn a_kiosk_enrolls_and_syncs_over_https_and_the_office_answers() -> Result<()> {
     assert_eq!(report["pending_changes"], 0);
     assert!(server_roster(&server, &class)?.contains_key(&registration));
     // The touch app's background sync builds its client the same way.
-    sync(&Mutex::new(Kiosk::open(&dir)?))?;
+    sync(&Mutex::new(open_kiosk(&dir)?))?;
 
     // The office log-in page over https, its cookie marked Secure.
     blisko_kiosk::sync::install_tls_provider();

@@ -26,11 +26,12 @@ use blisko_shared::ids::{ClassId, RegistrationId, ServiceId, SessionId};
 use blisko_shared::model::{AttendanceStatus, Service, Weekday};
 
 use crate::error::KioskError;
+use crate::key;
 use crate::kiosk::{
     self, IntakeReceipt, Kiosk, RegistrationReceipt, ResidentOverview, RollCall, StaffMember,
     WallClock,
 };
-use crate::store::{ClassRow, NamedRegistration, SessionRow};
+use crate::store::{ClassRow, NamedRegistration, SessionRow, StoreKey};
 use crate::sync::{BackgroundSync, SyncClient, SyncSchedule, SyncState, lock};
 
 pub use form::{FieldId, Form};
@@ -160,6 +161,8 @@ pub enum Action {
 #[derive(Clone)]
 pub struct AppOptions {
     pub data: PathBuf,
+    /// The key file of the kiosk's encrypted store (outside `data`); set-up creates it.
+    pub key_file: PathBuf,
     pub fullscreen: bool,
     /// Window size in logical points (ignored in fullscreen).
     pub size: [f32; 2],
@@ -175,9 +178,10 @@ pub struct AppOptions {
 }
 
 impl AppOptions {
-    pub fn new(data: &Path) -> AppOptions {
+    pub fn new(data: &Path, key_file: PathBuf) -> AppOptions {
         AppOptions {
             data: data.to_owned(),
+            key_file,
             fullscreen: false,
             size: [1280.0, 1024.0],
             idle: IdleTimeouts::default(),
@@ -249,10 +253,14 @@ impl KioskApp {
             frames: 0,
             last_ui_map: String::new(),
         };
-        match Kiosk::open_with_clock(&app.options.data, app.options.clock.clone()) {
-            Ok(k) => app.attach(k)?,
-            Err(KioskError::NotSetUp(_)) => {}
-            Err(e) => return Err(e),
+        // Before set-up there is no store, and maybe no key file yet.
+        if app.options.data.join(crate::store::DB_FILE).exists() {
+            let key = StoreKey::load(&app.options.key_file)?;
+            match Kiosk::open_with_clock(&app.options.data, &key, app.options.clock.clone()) {
+                Ok(k) => app.attach(k)?,
+                Err(KioskError::NotSetUp(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(app)
     }
@@ -770,9 +778,12 @@ impl KioskApp {
             }
             Action::BackToSetup => self.go(Screen::Setup),
             Action::SetupDemo(branch) => {
-                let setup =
-                    Kiosk::setup_demo(&self.options.data, &branch, self.options.clock.clone())
-                        .and_then(|k| self.attach(k));
+                let options = &self.options;
+                let setup = key::for_setup(&options.key_file, &options.data)
+                    .and_then(|key| {
+                        Kiosk::setup_demo(&options.data, &branch, &key, options.clock.clone())
+                    })
+                    .and_then(|k| self.attach(k));
                 match setup {
                     Ok(()) => self.reset(),
                     Err(e) => self.fail(&e),
@@ -782,7 +793,9 @@ impl KioskApp {
                 let server = self.form.get(FieldId::ServerUrl).trim().to_owned();
                 let code = self.form.get(FieldId::EnrollmentCode).trim().to_owned();
                 // A one-off step done by staff: it waits for the server on purpose.
-                let setup = crate::sync::enroll(&self.options.data, &server, &code, None)
+                let options = &self.options;
+                let setup = key::for_setup(&options.key_file, &options.data)
+                    .and_then(|key| crate::sync::enroll(&options.data, &server, &code, None, &key))
                     .and_then(|k| self.attach(k));
                 match setup {
                     Ok(()) => self.reset(),

@@ -23,7 +23,7 @@ use blisko_shared::sync::{
     from_heads, to_heads,
 };
 
-use super::{HashMap, Identity, Kiosk, KioskError, Result, Tx, WallClock, timestamp};
+use super::{HashMap, Identity, Kiosk, KioskError, Result, StoreKey, Tx, WallClock, timestamp};
 
 /// Raw change bytes one request pushes at most; the rest go in the next round.
 const PUSH_BUDGET_BYTES: usize = 2 * 1024 * 1024;
@@ -74,13 +74,14 @@ pub struct RoundOutcome {
 }
 
 impl Kiosk {
-    /// Set up a kiosk enrolled with a server. Its catalogue and branch data arrive with
-    /// the first sync.
+    /// Set up a kiosk enrolled with a server, its store encrypted with `key`. Its
+    /// catalogue and branch data arrive with the first sync.
     pub fn setup_enrolled(
         dir: &Path,
         enrolled: &EnrollResponse,
         server_url: &str,
         server_ca: Option<&str>,
+        key: &StoreKey,
         wall: WallClock,
     ) -> Result<Kiosk> {
         let identity = Identity {
@@ -90,7 +91,7 @@ impl Kiosk {
             kiosk_number: enrolled.kiosk_number,
             mode: "enrolled".to_owned(),
         };
-        Kiosk::set_up(dir, identity, wall, |tx| {
+        Kiosk::set_up(dir, identity, key, wall, |tx| {
             tx.set_meta("server_url", server_url)?;
             tx.set_meta("sync_token", &enrolled.token)?;
             if let Some(pem) = server_ca {

@@ -29,7 +29,7 @@ const MIGRATIONS: &[&str] = &[
 pub const DB_FILE: &str = "kiosk.sqlite3";
 
 pub(crate) use blisko_shared::sqlite::Context;
-pub use blisko_shared::sqlite::{Result, StoreError, StoredDoc};
+pub use blisko_shared::sqlite::{Result, StoreError, StoreKey, StoredDoc};
 
 pub struct Store {
     conn: Connection,
@@ -52,9 +52,15 @@ impl DocSize {
 }
 
 impl Store {
-    /// Open (creating if needed) the store in `dir` and run pending migrations.
-    pub fn open(dir: &Path) -> Result<Store> {
-        let conn = sqlite::open_durable(&dir.join(DB_FILE), MIGRATIONS, Duration::from_secs(5))?;
+    /// Open (creating if needed) the store in `dir`, encrypted with `key`, and run
+    /// pending migrations. A store the key does not open is left untouched.
+    pub fn open(dir: &Path, key: &StoreKey) -> Result<Store> {
+        let conn = sqlite::open_durable(
+            &dir.join(DB_FILE),
+            Some(key),
+            MIGRATIONS,
+            Duration::from_secs(5),
+        )?;
         Ok(Store { conn })
     }
 

@@ -239,15 +239,10 @@ pub async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut Central) -> OResult<T> + Send + 'static,
 ) -> OResult<T> {
-    let central = state.central.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut guard = central.lock().map_err(|_| {
-            OfficeError::Central(CentralError::BadRequest("store lock poisoned".into()))
-        })?;
-        crate::central::contain_panics(|| f(&mut guard))
-    })
-    .await
-    .map_err(|e| OfficeError::Central(CentralError::BadRequest(format!("task failed: {e}"))))?
+    state
+        .with_central(move |central| crate::central::contain_panics(|| f(central)))
+        .await
+        .map_err(|e| OfficeError::Central(CentralError::Internal(format!("task failed: {e}"))))?
 }
 
 /// A GET page: the visitor must be logged in with a role that has `perm`.

@@ -90,7 +90,12 @@ impl ServerStore {
             source,
         })?;
         // Admin commands share the database with a running server: wait for its writes.
-        let conn = sqlite::open_durable(&dir.join(DB_FILE), MIGRATIONS, Duration::from_secs(10))?;
+        let conn = sqlite::open_durable(
+            &dir.join(DB_FILE),
+            None,
+            MIGRATIONS,
+            Duration::from_secs(10),
+        )?;
         Ok(ServerStore { conn })
     }
 

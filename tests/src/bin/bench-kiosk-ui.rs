@@ -21,7 +21,7 @@ use blisko_kiosk::kiosk::{Kiosk, RegistrationForm, WallClock};
 use blisko_shared::demo::{self, DEMO_STAFF_PIN};
 use blisko_shared::ids::{ClassId, KioskId, SessionId};
 use blisko_shared::model::{Class, Session, Weekday, WeeklySlot};
-use blisko_tests::harness::letters;
+use blisko_tests::harness::{key_file, letters, setup_key};
 use blisko_tests::window::{KioskWindow, Xvfb};
 
 #[derive(Debug, Parser)]
@@ -103,7 +103,8 @@ fn build_store(dir: &Path, args: &Args) -> Result<SessionId> {
         .map(|c| (c.id, BTreeMap::from([(kiosk_id, c.capacity)])))
         .collect();
     let roll_call_session = catalog.sessions[0].clone();
-    let mut kiosk = Kiosk::setup_with_catalog(dir, kiosk_id, &catalog, clock())?;
+    let key = setup_key(dir)?;
+    let mut kiosk = Kiosk::setup_with_catalog(dir, kiosk_id, &catalog, &key, clock())?;
     for i in 0..args.persons {
         let class = if i < args.roll_call {
             roll_call_session.class_id
@@ -203,7 +204,7 @@ fn main() -> Result<()> {
         ctx: egui::Context::default(),
         time: 0.0,
     };
-    let mut options = AppOptions::new(&data);
+    let mut options = AppOptions::new(&data, key_file(&data));
     options.clock = clock();
     let started = Instant::now();
     let mut app = KioskApp::new(options)?;

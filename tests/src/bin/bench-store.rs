@@ -19,6 +19,7 @@ use serde_json::json;
 use blisko_kiosk::kiosk::{self, Kiosk, RegistrationForm};
 use blisko_shared::demo;
 use blisko_shared::ids::KioskId;
+use blisko_tests::harness::{open_kiosk, setup_key};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -88,7 +89,10 @@ fn set_up(dir: &Path, branch: &str, classes: usize, seats: u32) -> Result<Kiosk>
             .insert(class.id, BTreeMap::from([(kiosk_id, seats)]));
         catalog.classes.push(class);
     }
-    Ok(Kiosk::setup_with_catalog(dir, kiosk_id, &catalog, wall)?)
+    let key = setup_key(dir)?;
+    Ok(Kiosk::setup_with_catalog(
+        dir, kiosk_id, &catalog, &key, wall,
+    )?)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -118,7 +122,7 @@ fn main() -> Result<()> {
         Some(d) => d.clone(),
         None => {
             temp = tempfile::tempdir().context("create a temporary folder")?;
-            temp.path().to_owned()
+            temp.path().join("kiosk")
         }
     };
     let seats = u32::try_from(args.open_registrations + 1).context("too many registrations")?;
@@ -178,7 +182,7 @@ fn main() -> Result<()> {
 
     // 3. Opening the full store.
     let start = Instant::now();
-    let mut k = Kiosk::open(&dir)?;
+    let mut k = open_kiosk(&dir)?;
     let open_ms = ms(start.elapsed());
     let t = Instant::now();
     let class_rows = k.classes()?;

@@ -5,25 +5,19 @@
 //! Bytes are counted on the wire (HTTP headers included) by a counting proxy between
 //! the kiosks and the server.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Parser;
 use serde_json::json;
 
-use blisko_kiosk::Kiosk;
-use blisko_kiosk::kiosk::{RegistrationForm, system_clock};
-use blisko_kiosk::sync::{SyncClient, SyncReport, sync_once};
-use blisko_shared::demo;
-use blisko_shared::ids::{BranchId, ClassId};
-use blisko_shared::model::{Branch, Catalog, Class};
-use blisko_tests::harness::{ServerProcess, admin, process_cpu_seconds};
+use blisko_kiosk::kiosk::RegistrationForm;
+use blisko_tests::harness::{ServerProcess, process_cpu_seconds, sync};
 use blisko_tests::wire::CountingProxy;
+use blisko_tests::workload::{self, allot, enroll_at, for_each_bounded, form, import, round2};
 
 #[derive(Debug, Parser)]
 #[command(about = "Sync benchmark: many kiosks, one real server")]
@@ -42,84 +36,6 @@ struct Args {
     concurrency: usize,
 }
 
-/// Branch catalogs for the benchmark, built from the demo's classes.
-fn catalogs(args: &Args) -> Vec<Catalog> {
-    let today = jiff::Zoned::now().date();
-    let templates: Vec<Catalog> = demo::catalogs(today, 1, None);
-    let classes: Vec<&Class> = templates.iter().flat_map(|c| &c.classes).collect();
-    (0..args.branches)
-        .map(|b| {
-            let template = &templates[b % templates.len()];
-            let branch = Branch {
-                id: BranchId::new(),
-                code: format!("B{:02}", b + 1),
-                name: format!("Punkt {}", b + 1),
-                ..template.branch.clone()
-            };
-            let classes = (0..args.classes_per_branch)
-                .map(|i| Class {
-                    id: ClassId::new(),
-                    branch_id: branch.id,
-                    capacity: 30,
-                    // Every registration gets a place, seat or waiting list.
-                    waitlist_limit: (args.registrations * args.kiosks_per_branch) as u32,
-                    ..classes[i % classes.len()].clone()
-                })
-                .collect();
-            Catalog {
-                branch,
-                classes,
-                sessions: Vec::new(),
-                services: template.services.clone(),
-                allotments: BTreeMap::new(),
-                staff: Vec::new(),
-            }
-        })
-        .collect()
-}
-
-fn import(data: &Path, catalogs: &[Catalog]) -> Result<()> {
-    let file = data.with_extension("catalogs.json");
-    std::fs::write(&file, serde_json::to_vec(catalogs)?)?;
-    admin(data, &["catalog-import", &file.to_string_lossy()])?;
-    Ok(())
-}
-
-const GIVEN: &[&str] = &[
-    "Anna",
-    "Maria",
-    "Krystyna",
-    "Barbara",
-    "Zofia",
-    "Jan",
-    "Stanisław",
-    "Andrzej",
-    "Józef",
-    "Tadeusz",
-    "Halina",
-    "Elżbieta",
-    "Grażyna",
-    "Wiesław",
-    "Ryszard",
-];
-const FAMILY: &[&str] = &[
-    "Nowak",
-    "Kowalska",
-    "Wiśniewski",
-    "Wójcik",
-    "Kowalczyk",
-    "Kamińska",
-    "Lewandowski",
-    "Zielińska",
-    "Szymański",
-    "Woźniak",
-    "Dąbrowska",
-    "Kozłowski",
-    "Jankowska",
-    "Mazur",
-    "Krawczyk",
-];
-
 /// The minimal content of one registration, as the floor counts it.
 fn registration_json(kiosk: usize, form: &RegistrationForm, at: u64) -> serde_json::Value {
     json!({
@@ -130,24 +46,6 @@ fn registration_json(kiosk: usize, form: &RegistrationForm, at: u64) -> serde_js
         "time": at,
         "kiosk": kiosk,
     })
-}
-
-fn form(kiosk: usize, i: usize, class: ClassId) -> RegistrationForm {
-    let n = kiosk * 7919 + i;
-    RegistrationForm {
-        class_id: class.to_string(),
-        given_name: GIVEN[n % GIVEN.len()].to_owned(),
-        family_name: FAMILY[(n / GIVEN.len()) % FAMILY.len()].to_owned(),
-        birth_year: 1935 + (n % 50) as i32,
-        phone: Some(format!(
-            "+48 6{:02} {:03} {:03}",
-            n % 100,
-            (n / 100) % 1000,
-            n % 997
-        )),
-        consent: true,
-        ..RegistrationForm::default()
-    }
 }
 
 fn gzip_len(bytes: &[u8]) -> Result<usize> {
@@ -171,42 +69,6 @@ fn dir_size(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// Run `f` over every kiosk index with at most `concurrency` at a time.
-fn for_each_bounded<T: Send>(
-    count: usize,
-    concurrency: usize,
-    f: impl Fn(usize) -> Result<T> + Sync,
-) -> Result<Vec<T>> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, T)>> = Mutex::new(Vec::new());
-    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..concurrency.max(1) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= count {
-                        return;
-                    }
-                    match f(i) {
-                        Ok(v) => results.lock().expect("results").push((i, v)),
-                        Err(e) => {
-                            first_error.lock().expect("errors").get_or_insert(e);
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = first_error.into_inner().expect("errors") {
-        return Err(e);
-    }
-    let mut results = results.into_inner().expect("results");
-    results.sort_by_key(|(i, _)| *i);
-    Ok(results.into_iter().map(|(_, v)| v).collect())
-}
-
 fn main() -> Result<()> {
     let args = Args::parse();
     let tmp = tempfile::tempdir()?;
@@ -216,43 +78,29 @@ fn main() -> Result<()> {
     let url = format!("http://{}", proxy.addr());
 
     // Set-up (not measured): catalogs, kiosks, allotments, the catalogs on each kiosk.
-    let mut catalogs = catalogs(&args);
+    // Every registration gets a place, seat or waiting list.
+    let waitlist = (args.registrations * args.kiosks_per_branch) as u32;
+    let mut catalogs = workload::catalogs(args.branches, args.classes_per_branch, waitlist);
     import(&data, &catalogs)?;
     let kiosk_count = args.branches * args.kiosks_per_branch;
     let mut kiosks = Vec::new();
     for k in 0..kiosk_count {
-        let branch = &catalogs[k / args.kiosks_per_branch].branch;
-        let added = admin(&data, &["kiosk", "add", "--branch", &branch.id.to_string()])?;
-        let code = added["code"].as_str().context("enrollment code")?;
-        let enrolled = SyncClient::new(&url, None, None)?.enroll(code)?;
-        let kiosk = Kiosk::setup_enrolled(
-            &tmp.path().join(format!("kiosk-{k}")),
-            &enrolled,
-            &url,
-            None,
-            system_clock(),
-        )?;
-        kiosks.push(Mutex::new(kiosk));
+        let branch = catalogs[k / args.kiosks_per_branch].branch.id;
+        let dir = tmp.path().join(format!("kiosk-{k}"));
+        kiosks.push(Mutex::new(enroll_at(&data, &url, branch, &dir)?));
     }
     // Each kiosk may confirm 4 seats per class offline; the rest is the server's pool.
-    for (b, catalog) in catalogs.iter_mut().enumerate() {
-        for class in &catalog.classes {
-            let per_kiosk = (0..args.kiosks_per_branch)
-                .map(|i| {
-                    let k = kiosks[b * args.kiosks_per_branch + i]
-                        .lock()
-                        .expect("kiosk");
-                    (k.identity().kiosk_id, 4)
-                })
-                .collect();
-            catalog.allotments.insert(class.id, per_kiosk);
-        }
-    }
+    let ids: Vec<Vec<_>> = kiosks
+        .chunks(args.kiosks_per_branch)
+        .map(|branch| {
+            branch
+                .iter()
+                .map(|k| k.lock().expect("kiosk").identity().kiosk_id)
+                .collect()
+        })
+        .collect();
+    allot(&mut catalogs, &ids, 4);
     import(&data, &catalogs)?;
-    let sync = |k: &Mutex<Kiosk>| -> Result<SyncReport> {
-        let client = SyncClient::for_kiosk(&k.lock().expect("kiosk"))?;
-        Ok(sync_once(k, &client)?)
-    };
     for_each_bounded(kiosk_count, args.concurrency, |i| sync(&kiosks[i]))?;
 
     // Offline work (measured apart): each kiosk registers people round-robin over classes.
@@ -317,26 +165,22 @@ fn main() -> Result<()> {
         "branches": args.branches,
         "kiosks": kiosk_count,
         "registrations": floor_rows.len(),
-        "offline_registration_s": round(offline_s),
-        "wall_s": round(wall_s),
+        "offline_registration_s": round2(offline_s),
+        "wall_s": round2(wall_s),
         "sync_passes": passes,
-        "server_cpu_s": round(server_cpu_s),
-        "kiosks_cpu_s": round(kiosks_cpu_s),
+        "server_cpu_s": round2(server_cpu_s),
+        "kiosks_cpu_s": round2(kiosks_cpu_s),
         "bytes_total": wire.up + wire.down,
         "bytes_up": wire.up,
         "bytes_down": wire.down,
         "http_requests": requests,
-        "server_peak_mb": server.peak_memory_kib().map(|k| round(k as f64 / 1024.0)),
-        "server_storage_mb": round(dir_size(&data) as f64 / 1_048_576.0),
+        "server_peak_mb": server.peak_memory_kib().map(|k| round2(k as f64 / 1024.0)),
+        "server_storage_mb": round2(dir_size(&data) as f64 / 1_048_576.0),
         "idle_sync_bytes": idle_wire.up + idle_wire.down,
         "idle_sync_requests": idle.traffic.requests,
         "floor_bytes": floor,
-        "bytes_vs_floor": round((wire.up + wire.down) as f64 / floor as f64),
+        "bytes_vs_floor": round2((wire.up + wire.down) as f64 / floor as f64),
     });
     println!("{result}");
     Ok(())
-}
-
-fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }

@@ -8,10 +8,9 @@ use std::sync::Mutex;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_kiosk::sync::{SyncClient, sync_once};
-use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk};
+use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, key_file, open_kiosk};
 
 #[derive(Debug, Parser)]
 #[command(about = "Blisko demo: a server and a kiosk on the demo catalogue")]
@@ -39,7 +38,7 @@ fn main() -> Result<()> {
     );
 
     let kiosk = if kiosk_dir.join(blisko_kiosk::store::DB_FILE).exists() {
-        Mutex::new(Kiosk::open(&kiosk_dir)?)
+        Mutex::new(open_kiosk(&kiosk_dir)?)
     } else {
         let mal = branch_id(&server_data, "MAL")?;
         let kiosk = enroll_kiosk(&server, &mal, &kiosk_dir)?;
@@ -80,11 +79,13 @@ fn main() -> Result<()> {
     println!();
     println!("Try, in another terminal (the kiosk's commands while its app is closed: one");
     println!("process at a time uses a kiosk's folder):");
-    println!("  cargo run -p blisko-kiosk -- --data {data}/kiosk --lang en classes");
     println!(
-        "  cargo run -p blisko-kiosk -- --data {data}/kiosk register --class ID --given Anna --family Nowak --birth-year 1950 --consent"
+        "  cargo run -p blisko-kiosk -- --data {data}/kiosk --key-file {data}/kiosk.key --lang en classes"
     );
-    println!("  cargo run -p blisko-kiosk -- --data {data}/kiosk sync");
+    println!(
+        "  cargo run -p blisko-kiosk -- --data {data}/kiosk --key-file {data}/kiosk.key register --class ID --given Anna --family Nowak --birth-year 1950 --consent"
+    );
+    println!("  cargo run -p blisko-kiosk -- --data {data}/kiosk --key-file {data}/kiosk.key sync");
     println!("  cargo run -p blisko-sync-server -- --data {data}/server roster --class ID");
     println!("  cargo run -p blisko-sync-server -- --data {data}/server kiosk list");
     let display =
@@ -95,6 +96,8 @@ fn main() -> Result<()> {
         let child = std::process::Command::new(blisko_tests::kiosk_bin())
             .arg("--data")
             .arg(&kiosk_dir)
+            .arg("--key-file")
+            .arg(key_file(&kiosk_dir))
             .spawn()
             .context("open the kiosk app")?;
         println!();
@@ -106,7 +109,9 @@ fn main() -> Result<()> {
     } else {
         println!();
         println!("No desktop here (DISPLAY is not set): the touch app is not opened.");
-        println!("  With one: cargo run -p blisko-kiosk -- --data {data}/kiosk");
+        println!(
+            "  With one: cargo run -p blisko-kiosk -- --data {data}/kiosk --key-file {data}/kiosk.key"
+        );
         None
     };
     println!();

@@ -1,0 +1,94 @@
+//! Where the key of the kiosk's encrypted store comes from. The key never lives in the
+//! data folder: a copied folder, or a backup of it, is useless without the key, which a
+//! deployment keeps elsewhere (another disk, a TPM-sealed systemd credential, ...).
+//!
+//! In order: `--key-file PATH` (or `BLISKO_KEY_FILE`), then systemd's credential
+//! `blisko-kiosk.key` in `$CREDENTIALS_DIRECTORY` (`LoadCredential=` or
+//! `LoadCredentialEncrypted=` in the unit). Set-up creates the file with a new random
+//! key if it does not exist yet; opening needs it.
+
+use std::path::{Path, PathBuf};
+
+pub use blisko_shared::sqlite::StoreKey;
+
+use crate::error::KioskError;
+
+pub const KEY_FILE_ENV: &str = "BLISKO_KEY_FILE";
+/// The name of the key among systemd's credentials.
+pub const CREDENTIAL: &str = "blisko-kiosk.key";
+
+/// The key file for the store in `data`: `given`, else the systemd credential. Refused
+/// inside the data folder.
+pub fn key_file(given: Option<&Path>, data: &Path) -> Result<PathBuf, KioskError> {
+    let path = match given {
+        Some(path) => path.to_owned(),
+        None => std::env::var_os("CREDENTIALS_DIRECTORY")
+            .map(|dir| PathBuf::from(dir).join(CREDENTIAL))
+            .ok_or(KioskError::NoKeyFile)?,
+    };
+    if inside(&path, data) {
+        return Err(KioskError::KeyInDataFolder(path.display().to_string()));
+    }
+    Ok(path)
+}
+
+/// Whether `path` is in `folder`, after resolving what exists of both (symbolic links,
+/// `..`).
+fn inside(path: &Path, folder: &Path) -> bool {
+    let resolve = |p: &Path| {
+        let absolute = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+        // The deepest existing ancestor, resolved, with the rest appended.
+        let mut existing = absolute.as_path();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    existing = parent;
+                }
+                _ => break,
+            }
+        }
+        let mut resolved = existing
+            .canonicalize()
+            .unwrap_or_else(|_| existing.to_owned());
+        resolved.extend(rest.iter().rev());
+        resolved
+    };
+    resolve(path).starts_with(resolve(folder))
+}
+
+/// The key for setting up a kiosk in `data`: the one in `key_file`, or a new one
+/// written there. A folder already holding a store gets no new key (set-up will refuse
+/// it anyway), so a missing key file is reported rather than replaced.
+pub fn for_setup(key_file: &Path, data: &Path) -> Result<StoreKey, KioskError> {
+    if data.join(crate::store::DB_FILE).exists() {
+        Ok(StoreKey::load(key_file)?)
+    } else {
+        Ok(StoreKey::load_or_create(key_file)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_file_in_the_data_folder_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("kiosk");
+        let refused = [data.join("key"), data.join("sub/../key"), data.clone()];
+        for path in refused {
+            assert!(
+                matches!(
+                    key_file(Some(&path), &data),
+                    Err(KioskError::KeyInDataFolder(_))
+                ),
+                "{}",
+                path.display()
+            );
+        }
+        let beside = tmp.path().join("kiosk.key");
+        assert_eq!(key_file(Some(&beside), &data).unwrap(), beside);
+    }
+}
