@@ -134,7 +134,13 @@ pub fn open(
     let cipher = Aes128GcmSiv::new(&key.0.into());
     let aad = aad(person, purpose);
     cipher
-        .decrypt(&nonce(short), Payload { msg: body, aad: &aad })
+        .decrypt(
+            &nonce(short),
+            Payload {
+                msg: body,
+                aad: &aad,
+            },
+        )
         .map_err(|_| SealError::Open)
 }
 

@@ -172,11 +172,22 @@ pub fn branch_id(data: &Path, code: &str) -> Result<String> {
 
 /// Add a kiosk to a branch on the server and enroll a new kiosk store in `dir` with it.
 pub fn enroll_kiosk(server: &ServerProcess, branch: &str, dir: &Path) -> Result<Mutex<Kiosk>> {
+    enroll_kiosk_at(server, &server.url(), branch, dir)
+}
+
+/// Like [`enroll_kiosk`], the kiosk talking to the server at `url` (a proxy in front of
+/// it, say).
+pub fn enroll_kiosk_at(
+    server: &ServerProcess,
+    url: &str,
+    branch: &str,
+    dir: &Path,
+) -> Result<Mutex<Kiosk>> {
     let added = server.admin(&["kiosk", "add", "--branch", branch])?;
     let code = added["code"].as_str().context("enrollment code")?;
-    let client = SyncClient::new(&server.url(), None)?;
+    let client = SyncClient::new(url, None)?;
     let enrolled = client.enroll(code)?;
-    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), system_clock())?;
+    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, url, system_clock())?;
     Ok(Mutex::new(kiosk))
 }
 
