@@ -5,6 +5,7 @@
 //! Both targets feed bytes to the code that reads what a kiosk (or anyone on the network)
 //! sends: a panic, a hang or an unbounded allocation there is a way to stop the server.
 
+use blisko_shared::crypto::PersonKey;
 use blisko_shared::docs::{Doc, DocKey, IntakeDoc, PeopleDoc, RosterDoc, actor_for, untrusted};
 use blisko_shared::ids::{BranchId, ClassId, KioskId, RequestId};
 use blisko_shared::seats::{self, SeatPolicy};
@@ -51,6 +52,11 @@ pub struct Subjects {
     pub kiosk: KioskId,
     pub class: ClassId,
     pub request: RequestId,
+}
+
+/// The key every fuzzed person's fields are sealed with: fixed, like the subjects.
+pub fn person_key() -> PersonKey {
+    PersonKey::from_bytes(&[7; 16]).expect("a 16-byte key")
 }
 
 pub fn subjects() -> Subjects {
@@ -116,12 +122,12 @@ fn read_as_server(doc: Doc) {
         }
         DocKey::People(..) => {
             if let Ok(people) = PeopleDoc::from_doc(doc) {
-                let _ = people.persons();
+                let _ = people.persons_with(|_| Some(person_key()));
             }
         }
         DocKey::Intake(_) => {
             if let Ok(intake) = IntakeDoc::from_doc(doc) {
-                let _ = intake.read();
+                let _ = intake.read(Some(&person_key()));
             }
         }
         DocKey::Catalog(_) => {}

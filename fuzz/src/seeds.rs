@@ -12,10 +12,11 @@ use blisko_shared::model::{
     Registration, RequestStatus, StatusChange,
 };
 use blisko_shared::sync::{
-    DocChanges, DocHave, DocHeads, EnrollRequest, SyncRequest, SyncResponse, encode, to_heads,
+    DocChanges, DocHave, DocHeads, EnrollRequest, KeyList, PersonList, SyncRequest, SyncResponse,
+    encode, to_heads,
 };
 
-use crate::{doc_keys, subjects};
+use crate::{doc_keys, person_key, subjects};
 
 /// A named seed for one target.
 pub struct Seed {
@@ -79,21 +80,24 @@ fn people() -> PeopleDoc {
         ("second", "Łucja", None),
     ] {
         people
-            .put(&Person {
-                id: PersonId::derived(n),
-                given_name: given.to_owned(),
-                family_name: "Wiśniewska".to_owned(),
-                birth_year: 1948,
-                phone: phone.map(str::to_owned),
-                resident_code: "K7QX-2M".to_owned(),
-                home_branch: s.branch,
-                consents: vec![Consent {
-                    kind: ConsentKind::InformationClause,
-                    text_version: "klauzula-informacyjna-2026-01".to_owned(),
-                    at: at(1_000),
-                }],
-                created: at(1_000),
-            })
+            .put(
+                &Person {
+                    id: PersonId::derived(n),
+                    given_name: given.to_owned(),
+                    family_name: "Wiśniewska".to_owned(),
+                    birth_year: 1948,
+                    phone: phone.map(str::to_owned),
+                    resident_code: "K7QX-2M".to_owned(),
+                    home_branch: s.branch,
+                    consents: vec![Consent {
+                        kind: ConsentKind::InformationClause,
+                        text_version: "klauzula-informacyjna-2026-01".to_owned(),
+                        at: at(1_000),
+                    }],
+                    created: at(1_000),
+                },
+                &person_key(),
+            )
             .expect("a person");
     }
     people
@@ -123,7 +127,8 @@ fn intake() -> IntakeDoc {
         history: vec![submitted],
         ipus_due: None,
     };
-    let mut intake = IntakeDoc::create(&request, s.kiosk).expect("an intake document");
+    let mut intake =
+        IntakeDoc::create(&request, &person_key(), s.kiosk).expect("an intake document");
     intake
         .add_status(&StatusChange {
             status: RequestStatus::InReview,
@@ -182,12 +187,16 @@ pub fn all() -> Vec<Seed> {
             have: to_heads(&docs[0].heads()),
         }],
         app_version: "0.1.0".to_owned(),
+        keys: KeyList(vec![(PersonId::derived("first"), person_key())]),
+        key_cursor: 3,
     };
     let idle = SyncRequest {
         cursor: 42,
         push: vec![],
         pull: vec![],
         app_version: "0.1.0".to_owned(),
+        keys: KeyList(vec![(PersonId::derived("first"), person_key())]),
+        key_cursor: 3,
     };
     let response = SyncResponse {
         changed: docs
@@ -201,6 +210,9 @@ pub fn all() -> Vec<Seed> {
         more: true,
         pulled: pushes,
         deferred: vec![docs[2].key()],
+        keys: KeyList(vec![(PersonId::derived("second"), person_key())]),
+        erased: PersonList(vec![PersonId::derived("third")]),
+        key_cursor: 4,
     };
     let enroll = EnrollRequest {
         code: "7QK2-MX4P".to_owned(),

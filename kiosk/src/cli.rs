@@ -54,6 +54,16 @@ pub struct Cli {
     /// the warning then counts down 30 seconds before the screen is cleared.
     #[arg(long, default_value_t = 90)]
     pub idle_seconds: u64,
+    /// Days a resident's details (name, birth year, phone) stay readable on this kiosk
+    /// once the server holds them; residents registered for a coming session keep them
+    /// longer. The office still reads them afterwards.
+    #[arg(
+        long,
+        global = true,
+        env = "BLISKO_RETENTION_DAYS",
+        default_value_t = crate::kiosk::DEFAULT_RETENTION_DAYS
+    )]
+    pub retention_days: u32,
     /// What to do; without a command the touch app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -316,6 +326,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         options.size = cli.size;
         options.idle.idle_ms = cli.idle_seconds.max(10) * 1000;
         options.ui_map = std::env::var_os("BLISKO_UI_MAP").map(PathBuf::from);
+        options.retention_days = cli.retention_days;
         crate::app::run(options).map_err(|e| KioskError::Io {
             context: "run the touch app".into(),
             source: std::io::Error::other(format!("{e:#}")),
@@ -528,7 +539,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                 })?),
                 None => None,
             };
-            let k = sync::enroll(dir, server, code, ca.as_deref(), &cli.setup_key()?)?;
+            let mut k = sync::enroll(dir, server, code, ca.as_deref(), &cli.setup_key()?)?;
+            k.set_retention_days(cli.retention_days);
             let identity = k.identity().clone();
             let client = SyncClient::for_kiosk(&k);
             let k = Mutex::new(k);
@@ -556,7 +568,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             }
         }
         Command::Sync => {
-            let k = cli.open()?;
+            let mut k = cli.open()?;
+            k.set_retention_days(cli.retention_days);
             let client = SyncClient::for_kiosk(&k)?;
             let report = sync::sync_once(&Mutex::new(k), &client)?;
             if cli.json {

@@ -53,6 +53,10 @@ pub enum KioskError {
     UnknownBranch(String),
     #[error("the given name, family name or birth year does not match the resident with this code")]
     ResidentDetailsMismatch,
+    #[error(
+        "this resident's details are not kept on this kiosk (erased, or dropped after the retention period)"
+    )]
+    PersonalDataNotHere,
     #[error("unknown applicant role {0:?}: expected self, legal_representative or de_facto_carer")]
     UnknownRole(String),
     #[error("this service does not need a PESEL number (leave out --pesel)")]
@@ -118,6 +122,7 @@ impl KioskError {
             KioskError::Sync(e) => e.code(),
             KioskError::Protocol(_) => "protocol",
             KioskError::ResidentDetailsMismatch => "resident_details_mismatch",
+            KioskError::PersonalDataNotHere => "personal_data_not_here",
             KioskError::UnknownRole(_) => "unknown_role",
             KioskError::PeselNotNeeded => "pesel_not_needed",
             KioskError::SmsConsentNeedsPhone => "sms_consent_needs_phone",
@@ -223,6 +228,12 @@ impl KioskError {
             ),
             (KioskError::ResidentDetailsMismatch, Lang::En) => s(
                 "The name or birth year does not match the details kept for this code. Please check them or ask a member of staff.",
+            ),
+            (KioskError::PersonalDataNotHere, Lang::Pl) => {
+                s("Dane tej osoby nie są przechowywane w tym kiosku. Prosimy zapytać obsługę.")
+            }
+            (KioskError::PersonalDataNotHere, Lang::En) => s(
+                "This resident's details are not kept on this kiosk. Please ask a member of staff.",
             ),
             (KioskError::UnknownRole(_), Lang::Pl) => s(
                 "Prosimy wybrać, kto składa wniosek: sama osoba zainteresowana, jej przedstawiciel ustawowy albo opiekun faktyczny.",
@@ -381,6 +392,7 @@ mod tests {
             KioskError::PeselNotNeeded,
             KioskError::UnknownRole("boss".into()),
             KioskError::ResidentDetailsMismatch,
+            KioskError::PersonalDataNotHere,
         ]
     }
 

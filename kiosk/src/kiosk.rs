@@ -14,6 +14,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use blisko_shared::codes;
+use blisko_shared::crypto::PersonKey;
 use blisko_shared::demo;
 use blisko_shared::docs::{CatalogDoc, Doc, DocKey, IntakeDoc, PeopleDoc, RosterDoc, RosterEdit};
 use blisko_shared::hlc::{Hlc, HlcClock};
@@ -43,6 +44,13 @@ pub use replica::{RoundOutcome, SyncPlan};
 pub use staff::{RollCall, RollCallEntry, StaffMember, hash_pin, pin_matches};
 
 const LOCK_FILE: &str = "kiosk.lock";
+
+/// Days a resident's readable details stay on a kiosk once the server holds them, unless
+/// they are registered for a coming session (`--retention-days`).
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+
+/// A person registered here, with the key their personal fields are sealed with.
+type NewPerson = (Person, PersonKey);
 
 pub type Result<T, E = KioskError> = std::result::Result<T, E>;
 
@@ -179,6 +187,9 @@ pub struct Kiosk {
     rosters: HashMap<ClassId, CachedRoster>,
     /// The people document new residents go to (this kiosk's current volume), as stored.
     people: Option<PeopleDoc>,
+    /// Days a resident's readable details stay here once the server has them (see
+    /// [`Kiosk::apply_retention`]).
+    retention_days: u32,
     // Held for the kiosk's lifetime: one process per data folder, because two writers
     // sharing one automerge actor would issue conflicting change numbers.
     _lock: File,
@@ -288,6 +299,7 @@ impl Kiosk {
             wall,
             rosters: HashMap::new(),
             people: None,
+            retention_days: DEFAULT_RETENTION_DAYS,
             _lock: lock,
         })
     }
@@ -374,12 +386,43 @@ impl Kiosk {
             wall,
             rosters: HashMap::new(),
             people: None,
+            retention_days: DEFAULT_RETENTION_DAYS,
             _lock: lock,
         })
     }
 
     pub fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    /// How many days a resident's readable details stay on this kiosk once the server
+    /// holds them.
+    pub fn set_retention_days(&mut self, days: u32) {
+        self.retention_days = days;
+    }
+
+    /// Drop the personal data this kiosk no longer needs: the details of residents
+    /// registered more than `retention_days` ago whose key the server holds and who
+    /// have no registration for a class with a session today or later. Their key copy
+    /// and readable details here are deleted; they stay countable (ids, codes,
+    /// registrations, attendance), and the office still reads them with the server's
+    /// key. Returns how many residents it dropped.
+    pub fn apply_retention(&mut self) -> Result<usize> {
+        let now = (self.wall)();
+        let before = now.saturating_sub(u64::from(self.retention_days) * 86_400_000);
+        let today = local_date(now).to_string();
+        let ids = self.store.persons_past_retention(before, &today)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let tx = self.store.write()?;
+        for id in &ids {
+            tx.forget_person(*id, false)?;
+        }
+        tx.commit()?;
+        // Deleted rows are zeroed (secure_delete); the log's old frames go too.
+        self.store.checkpoint()?;
+        Ok(ids.len())
     }
 
     pub fn dir(&self) -> &Path {
@@ -559,7 +602,7 @@ impl Kiosk {
         &mut self,
         class: ClassId,
         policy: &SeatPolicy,
-        new_people: &[Person],
+        new_people: &[NewPerson],
         extra: impl FnOnce(&crate::store::Tx<'_>) -> Result<()>,
     ) -> Result<()> {
         let result = self.try_commit_roster_change(class, policy, new_people, extra);
@@ -573,9 +616,9 @@ impl Kiosk {
     /// Add new residents to this kiosk's people document in memory; returns what to
     /// write in the action's transaction. Callers drop `self.people` if that
     /// transaction fails, so memory never runs ahead of the disk.
-    fn stage_people(&mut self, new_people: &[Person]) -> Result<Vec<DocWrite>> {
+    fn stage_people(&mut self, new_people: &[NewPerson]) -> Result<Vec<DocWrite>> {
         let mut writes: Vec<DocWrite> = Vec::new();
-        for person in new_people {
+        for (person, secret) in new_people {
             let mut volume = match &self.people {
                 Some(p) => p.volume(),
                 None => self
@@ -600,7 +643,7 @@ impl Kiosk {
                 .as_mut()
                 .ok_or_else(|| KioskError::Protocol("no people document".into()))?;
             let key = doc.doc().key();
-            doc.put(person)?;
+            doc.put(person, secret)?;
             let stored = self.store.doc_size(key)?.is_some() || writes.iter().any(|w| w.key == key);
             let write = if stored {
                 doc.doc_mut().take_unsaved().map(DocBytes::Chunk)
@@ -627,7 +670,7 @@ impl Kiosk {
         &mut self,
         class: ClassId,
         policy: &SeatPolicy,
-        new_people: &[Person],
+        new_people: &[NewPerson],
         extra: impl FnOnce(&crate::store::Tx<'_>) -> Result<()>,
     ) -> Result<()> {
         let people_writes = self.stage_people(new_people)?;
@@ -669,7 +712,8 @@ impl Kiosk {
         for write in &people_writes {
             write.store(&tx, &now)?;
         }
-        for person in new_people {
+        for (person, secret) in new_people {
+            tx.insert_own_key(person.id, secret)?;
             tx.upsert_person(person)?;
         }
         for (reg, state) in &changed {
@@ -726,7 +770,7 @@ impl Kiosk {
         birth_year: i32,
         phone: Option<&str>,
         sms_consent: bool,
-    ) -> Result<(PersonId, String, Option<Person>)> {
+    ) -> Result<(PersonId, String, Option<NewPerson>)> {
         let given = validate::person_name(Field::GivenName, given)?;
         let family = validate::person_name(Field::FamilyName, family)?;
         let birth_year = validate::birth_year(birth_year, self.current_year())?;
@@ -744,6 +788,10 @@ impl Kiosk {
                 .store
                 .person_by_code(&normalized)?
                 .ok_or_else(|| KioskError::UnknownResidentCode(normalized.clone()))?;
+            // Kept countable, but without readable details here: nothing to check against.
+            if person.given_name.is_empty() && person.family_name.is_empty() {
+                return Err(KioskError::PersonalDataNotHere);
+            }
             if !same_person(&person, &given, &family, birth_year) {
                 return Err(KioskError::ResidentDetailsMismatch);
             }
@@ -780,7 +828,12 @@ impl Kiosk {
             consents,
             created: at,
         };
-        Ok((person.id, resident_code, Some(person)))
+        // Every person gets a key of their own, made here, where they register.
+        Ok((
+            person.id,
+            resident_code,
+            Some((person, PersonKey::generate())),
+        ))
     }
 
     /// Register a person for a class. Returns only after the registration is durable.
@@ -849,7 +902,7 @@ impl Kiosk {
         let id = registration.id;
         edits.push(RosterEdit::Register(registration));
         self.apply_roster_edits(class.id, &edits)?;
-        let people: Vec<Person> = new_person.into_iter().collect();
+        let people: Vec<NewPerson> = new_person.into_iter().collect();
         self.commit_roster_change(class.id, &policy, &people, |_| Ok(()))?;
         let state = self
             .rosters
@@ -993,16 +1046,26 @@ impl Kiosk {
             }],
             ipus_due: None,
         };
-        let mut doc = IntakeDoc::create(&request, self.identity.kiosk_id)?;
+        let secret = match &new_person {
+            Some((_, secret)) => secret.clone(),
+            // A returning resident's request is sealed with their key, which this kiosk
+            // holds unless it was dropped (retention) or erased.
+            None => self
+                .store
+                .person_key(person_id)?
+                .ok_or(KioskError::PersonalDataNotHere)?,
+        };
+        let mut doc = IntakeDoc::create(&request, &secret, self.identity.kiosk_id)?;
         let now = timestamp(wall);
-        let people: Vec<Person> = new_person.into_iter().collect();
+        let people: Vec<NewPerson> = new_person.into_iter().collect();
         let result = (|| -> Result<()> {
             let people_writes = self.stage_people(&people)?;
             let tx = self.store.write()?;
             for write in &people_writes {
                 write.store(&tx, &now)?;
             }
-            for person in &people {
+            for (person, secret) in &people {
+                tx.insert_own_key(person.id, secret)?;
                 tx.upsert_person(person)?;
             }
             tx.put_snapshot(doc.doc().key(), &doc.doc_mut().save(), true, &now)?;

@@ -361,6 +361,8 @@ pub struct SyncReport {
     pub pending_changes: u64,
     /// Whether the sync stopped with work left (it goes on next time).
     pub incomplete: bool,
+    /// Residents whose details this kiosk dropped after the sync (retention).
+    pub dropped_personal: u64,
 }
 
 pub(crate) fn lock(kiosk: &Mutex<Kiosk>) -> MutexGuard<'_, Kiosk> {
@@ -397,6 +399,10 @@ fn sync_rounds(kiosk: &Mutex<Kiosk>, client: &SyncClient) -> Result<SyncReport> 
     }
     report.incomplete = more;
     report.pending_changes = lock(kiosk).store().pending_changes()?;
+    // Once the server holds everything, details past retention can go.
+    if !more {
+        report.dropped_personal = lock(kiosk).apply_retention()? as u64;
+    }
     Ok(report)
 }
 

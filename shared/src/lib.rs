@@ -3,6 +3,7 @@
 //! plumbing behind the `sqlite` feature.
 
 pub mod codes;
+pub mod crypto;
 pub mod demo;
 pub mod docs;
 pub mod hlc;

@@ -255,6 +255,14 @@ pub struct Person {
     pub created: Hlc,
 }
 
+impl Person {
+    /// Whether the personal fields were not readable here (no key: erased, dropped by
+    /// retention, or not yet received); they read blank then.
+    pub fn is_sealed(&self) -> bool {
+        self.given_name.is_empty() && self.family_name.is_empty()
+    }
+}
+
 /// A registration as stored in a class roster. Its state (confirmed / waitlisted) is not
 /// stored: it is computed by [`crate::seats::compute_roster`] from the merged roster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

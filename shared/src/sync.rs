@@ -4,12 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::{KEY_BYTES, PersonKey};
 use crate::docs::{ChangeHash, DocKey};
-use crate::ids::{BranchId, KioskId};
+use crate::ids::{BranchId, KioskId, PersonId};
 
 /// Bumped on any incompatible change; an old kiosk is told to update instead of being fed
-/// data it cannot read.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// data it cannot read. 3: personal fields sealed with per-person keys, which travel
+/// beside the changes (`keys`, `key_cursor`, `erased`).
+pub const PROTOCOL_VERSION: u32 = 3;
 /// Request header carrying the protocol version.
 pub const PROTOCOL_HEADER: &str = "blisko-protocol";
 pub const CONTENT_TYPE: &str = "application/vnd.blisko.sync+cbor";
@@ -24,6 +26,8 @@ pub const MAX_DOCS_PER_REQUEST: usize = 2_000;
 pub const RESPONSE_BUDGET_BYTES: usize = 4 * 1024 * 1024;
 /// Most changed documents listed in one response; the rest come with `more`.
 pub const MAX_CHANGED_PER_RESPONSE: usize = 5_000;
+/// Most person keys (or erased ids) in one request or response; the rest come with `more`.
+pub const MAX_KEYS_PER_MESSAGE: usize = 20_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
@@ -100,6 +104,10 @@ pub struct SyncRequest {
     /// Documents whose missing changes the kiosk wants.
     pub pull: Vec<DocHave>,
     pub app_version: String,
+    /// Keys of persons this kiosk registered that the server has not acknowledged yet.
+    pub keys: KeyList,
+    /// The position in the server's key feed up to which this kiosk is complete.
+    pub key_cursor: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +121,85 @@ pub struct SyncResponse {
     /// The requested changes; documents left out for size come back in `deferred`.
     pub pulled: Vec<DocChanges>,
     pub deferred: Vec<DocKey>,
+    /// Keys of this branch's persons registered elsewhere, new since `key_cursor`.
+    pub keys: KeyList,
+    /// Persons of this branch erased since `key_cursor`: delete their key and every
+    /// readable copy of their data.
+    pub erased: PersonList,
+    /// The key-feed position to store once `keys` and `erased` are applied.
+    pub key_cursor: u64,
+}
+
+/// Person keys on the wire: one byte string of 16 id bytes and 16 key bytes per person,
+/// the compact form (keys do not compress, ids as text would double them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyList(pub Vec<(PersonId, PersonKey)>);
+
+/// Person ids on the wire: one byte string of 16 bytes per person.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonList(pub Vec<PersonId>);
+
+const ID_BYTES: usize = 16;
+
+fn id_from(bytes: &[u8]) -> PersonId {
+    let mut id = [0u8; ID_BYTES];
+    id.copy_from_slice(bytes);
+    PersonId(uuid::Uuid::from_bytes(id))
+}
+
+impl Serialize for KeyList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::with_capacity(self.0.len() * (ID_BYTES + KEY_BYTES));
+        for (id, key) in &self.0 {
+            bytes.extend_from_slice(id.as_uuid().as_bytes());
+            bytes.extend_from_slice(key.as_bytes());
+        }
+        s.serialize_bytes(&bytes)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeyList, D::Error> {
+        let bytes = serde_bytes_vec::deserialize(d)?;
+        let record = ID_BYTES + KEY_BYTES;
+        if bytes.len() % record != 0 {
+            return Err(serde::de::Error::custom("a key list is 32 bytes a person"));
+        }
+        Ok(KeyList(
+            bytes
+                .chunks_exact(record)
+                .map(|r| {
+                    let key = PersonKey::from_bytes(&r[ID_BYTES..]).expect("16 key bytes");
+                    (id_from(&r[..ID_BYTES]), key)
+                })
+                .collect(),
+        ))
+    }
+}
+
+impl Serialize for PersonList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = self
+            .0
+            .iter()
+            .flat_map(|id| *id.as_uuid().as_bytes())
+            .collect();
+        s.serialize_bytes(&bytes)
+    }
+}
+
+impl<'de> Deserialize<'de> for PersonList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PersonList, D::Error> {
+        let bytes = serde_bytes_vec::deserialize(d)?;
+        if bytes.len() % ID_BYTES != 0 {
+            return Err(serde::de::Error::custom(
+                "a person list is 16 bytes a person",
+            ));
+        }
+        Ok(PersonList(
+            bytes.chunks_exact(ID_BYTES).map(id_from).collect(),
+        ))
+    }
 }
 
 /// An error body: a stable code for programs, a sentence for people.
@@ -226,9 +313,27 @@ mod tests {
             ],
             pull: vec![],
             app_version: "0.1.0".into(),
+            keys: KeyList(vec![
+                (crate::ids::PersonId::new(), PersonKey::generate()),
+                (crate::ids::PersonId::new(), PersonKey::generate()),
+            ]),
+            key_cursor: 7,
         };
         let bytes = encode(&request).unwrap();
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), request);
+
+        let response = SyncResponse {
+            changed: vec![],
+            cursor: 1,
+            more: false,
+            pulled: vec![],
+            deferred: vec![],
+            keys: KeyList::default(),
+            erased: PersonList(vec![crate::ids::PersonId::new()]),
+            key_cursor: 9,
+        };
+        let bytes = encode(&response).unwrap();
+        assert_eq!(decode::<SyncResponse>(&bytes).unwrap(), response);
     }
 
     #[test]

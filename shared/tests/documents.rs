@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use blisko_shared::crypto::PersonKey;
 use blisko_shared::demo;
 use blisko_shared::docs::{
     CatalogDoc, CatalogEdit, Doc, DocError, DocKey, IntakeDoc, PEOPLE_PER_DOC, PeopleDoc,
@@ -396,24 +397,62 @@ fn person() -> Person {
 fn person_reads_back_with_polish_letters_and_loses_a_removed_phone() -> TestResult {
     let kiosk = KioskId::new();
     let mut input = person();
+    let secret = PersonKey::generate();
     let key = DocKey::People(kiosk, 3);
     let mut doc = PeopleDoc::create(kiosk, 3, kiosk)?;
     assert_eq!(doc.doc().key(), key);
     assert_eq!(doc.volume(), 3);
-    doc.put(&input)?;
-    assert_eq!(doc.person(input.id)?, Some(input.clone()));
+    doc.put(&input, &secret)?;
+    assert_eq!(doc.person(input.id, Some(&secret))?, Some(input.clone()));
 
     input.phone = None;
-    doc.put(&input)?;
-    let read = doc.person(input.id)?.expect("the person is there");
+    doc.put(&input, &secret)?;
+    let read = doc
+        .person(input.id, Some(&secret))?
+        .expect("the person is there");
     assert_eq!(read.phone, None);
     assert_eq!(read, input);
 
     let bytes = doc.doc_mut().save();
     let loaded = PeopleDoc::from_doc(Doc::load(key, kiosk, &bytes, [])?)?;
-    assert_eq!(loaded.persons()?, vec![input.clone()]);
-    assert_eq!(loaded.person(PersonId::new())?, None);
+    let keys = |id| (id == input.id).then(|| secret.clone());
+    assert_eq!(loaded.persons_with(keys)?, vec![input.clone()]);
+    assert_eq!(loaded.person(PersonId::new(), Some(&secret))?, None);
     assert_eq!(loaded.owner(), kiosk);
+    Ok(())
+}
+
+/// Personal fields are in the document only sealed: not in its bytes, blank without the
+/// key, unreadable with another key, and after erasure gone from the current state.
+#[test]
+fn personal_fields_are_sealed_with_the_persons_key() -> TestResult {
+    let kiosk = KioskId::new();
+    let input = person();
+    let secret = PersonKey::generate();
+    let mut doc = PeopleDoc::create(kiosk, 0, kiosk)?;
+    doc.put(&input, &secret)?;
+    let bytes = doc.doc_mut().save();
+    for needle in ["Gęślą", "601 234", "Zażółć"] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{needle} is in the saved document"
+        );
+    }
+    let blank = doc.person(input.id, None)?.expect("the person is there");
+    assert!(blank.is_sealed());
+    assert_eq!(blank.resident_code, input.resident_code);
+    assert_eq!((blank.birth_year, blank.phone), (0, None));
+    assert!(
+        doc.person(input.id, Some(&PersonKey::generate())).is_err(),
+        "another key does not open it"
+    );
+
+    doc.erase(input.id)?;
+    assert_eq!(doc.erased()?, vec![input.id]);
+    let erased = doc
+        .person(input.id, Some(&secret))?
+        .expect("still countable");
+    assert!(erased.is_sealed());
     Ok(())
 }
 
@@ -421,27 +460,28 @@ fn person_reads_back_with_polish_letters_and_loses_a_removed_phone() -> TestResu
 fn many_people_share_one_document_and_merge_with_the_office() -> TestResult {
     let kiosk = KioskId::new();
     let mut people = Vec::new();
+    let secret = PersonKey::generate();
     let mut doc = PeopleDoc::create(kiosk, 0, kiosk)?;
     for i in 0..20 {
         let mut p = person();
         p.id = PersonId::new();
         p.resident_code = format!("CODE-{i:04}");
-        doc.put(&p)?;
+        doc.put(&p, &secret)?;
         people.push(p);
     }
     // The office corrects one person while the kiosk adds another.
     let mut office = PeopleDoc::from_doc(doc.doc().fork_as(KioskId::CENTRAL))?;
     let mut corrected = people[3].clone();
     corrected.family_name = "Nowak".to_owned();
-    office.put(&corrected)?;
+    office.put(&corrected, &secret)?;
     let mut late = person();
     late.id = PersonId::new();
-    doc.put(&late)?;
+    doc.put(&late, &secret)?;
     doc.doc_mut().merge(office.doc_mut())?;
     people[3] = corrected;
     people.push(late);
     people.sort_by_key(|p| p.id.to_string());
-    assert_eq!(doc.persons()?, people);
+    assert_eq!(doc.persons_with(|_| Some(secret.clone()))?, people);
     assert!(!doc.is_full()?);
     Ok(())
 }
@@ -449,12 +489,13 @@ fn many_people_share_one_document_and_merge_with_the_office() -> TestResult {
 #[test]
 fn a_people_document_is_full_at_its_bound() -> TestResult {
     let kiosk = KioskId::new();
+    let secret = PersonKey::generate();
     let mut doc = PeopleDoc::create(kiosk, 0, kiosk)?;
     for i in 0..PEOPLE_PER_DOC {
         let mut p = person();
         p.id = PersonId::new();
         p.resident_code = format!("CODE-{i:04}");
-        doc.put(&p)?;
+        doc.put(&p, &secret)?;
         assert_eq!(
             doc.is_full()?,
             i + 1 == PEOPLE_PER_DOC,
@@ -493,9 +534,15 @@ fn intake_request(kiosk: KioskId) -> IntakeRequest {
 fn intake_merges_the_office_decision_into_the_kiosk_history() -> TestResult {
     let kiosk = KioskId::new();
     let mut expected = intake_request(kiosk);
-    let mut doc = IntakeDoc::create(&expected, kiosk)?;
-    assert_eq!(doc.read()?, expected);
-    assert_eq!(doc.read()?.status(), RequestStatus::Submitted);
+    let secret = PersonKey::generate();
+    let mut doc = IntakeDoc::create(&expected, &secret, kiosk)?;
+    let k = Some(&secret);
+    assert_eq!(doc.read(k)?, expected);
+    assert_eq!(doc.read(k)?.status(), RequestStatus::Submitted);
+    let blank = doc.read(None)?;
+    assert_eq!((blank.description.as_str(), blank.pesel), ("", None));
+    let bytes = doc.doc_mut().save();
+    assert!(!bytes.windows(11).any(|w| w == b"44051401359"));
 
     let staff = StaffId::new().to_string();
     let mut office = IntakeDoc::from_doc(doc.doc().fork_as(KioskId::CENTRAL))?;
@@ -524,7 +571,7 @@ fn intake_merges_the_office_decision_into_the_kiosk_history() -> TestResult {
 
     doc.doc_mut()
         .merge(&mut office.doc().fork_as(KioskId::CENTRAL))?;
-    let read = doc.read()?;
+    let read = doc.read(k)?;
     let statuses: Vec<_> = read.history.iter().map(|s| s.status).collect();
     assert_eq!(
         statuses,
@@ -536,7 +583,15 @@ fn intake_merges_the_office_decision_into_the_kiosk_history() -> TestResult {
     );
     assert_eq!(read.status(), RequestStatus::Rejected);
     assert_eq!(read, expected);
-    assert_eq!(office.read()?, expected);
+    assert_eq!(office.read(k)?, expected);
+
+    office.erase_personal()?;
+    let erased = office.read(k)?;
+    assert_eq!(
+        (erased.description.as_str(), erased.pesel.as_deref()),
+        ("", None)
+    );
+    assert_eq!(erased.status(), RequestStatus::Rejected);
     Ok(())
 }
 

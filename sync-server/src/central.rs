@@ -20,8 +20,9 @@ use blisko_shared::ids::{BranchId, ClassId, KioskId};
 use blisko_shared::model::Catalog;
 use blisko_shared::seats::{self, SeatPolicy};
 use blisko_shared::sync::{
-    DocChanges, DocHeads, EnrollRequest, EnrollResponse, MAX_CHANGED_PER_RESPONSE,
-    MAX_DOCS_PER_REQUEST, RESPONSE_BUDGET_BYTES, SyncRequest, SyncResponse, from_heads, to_heads,
+    DocChanges, DocHeads, EnrollRequest, EnrollResponse, KeyList, MAX_CHANGED_PER_RESPONSE,
+    MAX_DOCS_PER_REQUEST, MAX_KEYS_PER_MESSAGE, PersonList, RESPONSE_BUDGET_BYTES, SyncRequest,
+    SyncResponse, from_heads, to_heads,
 };
 
 use crate::store::{Db, KioskAuth, KioskRow, ServerStore, StoreError};
@@ -345,11 +346,39 @@ impl Central {
     fn sync_inner(&mut self, kiosk: &KioskAuth, request: &SyncRequest) -> Result<SyncResponse> {
         let now = now_text();
         let mut stamp_floor: Option<Hlc> = None;
+        if request.keys.0.len() > MAX_KEYS_PER_MESSAGE {
+            return Err(CentralError::BadRequest(format!(
+                "at most {MAX_KEYS_PER_MESSAGE} keys per request"
+            )));
+        }
         let db = self.store.write()?;
         for push in &request.push {
             if let Some(roster) = apply_push(&db, kiosk, push, &now)? {
                 let latest = fill_pool_seats(&db, &mut self.clock, roster, &now)?;
                 stamp_floor = stamp_floor.max(latest);
+            }
+        }
+        store_pushed_keys(&db, kiosk, &request.keys)?;
+        let key_cursor = i64::try_from(request.key_cursor)
+            .map_err(|_| CentralError::BadRequest("key cursor out of range".into()))?;
+        let mut key_feed = db.key_feed(
+            kiosk.branch_id,
+            kiosk.id,
+            key_cursor,
+            MAX_KEYS_PER_MESSAGE + 1,
+        )?;
+        let more_keys = key_feed.len() > MAX_KEYS_PER_MESSAGE;
+        key_feed.truncate(MAX_KEYS_PER_MESSAGE);
+        let new_key_cursor = match key_feed.last() {
+            Some((seq, _, _)) if more_keys => *seq,
+            _ => db.key_position()?.max(key_cursor),
+        };
+        let mut keys = KeyList::default();
+        let mut erased = PersonList::default();
+        for (_, person, key) in key_feed {
+            match key {
+                Some(key) => keys.0.push((person, key)),
+                None => erased.0.push(person),
             }
         }
 
@@ -413,9 +442,12 @@ impl Central {
         Ok(SyncResponse {
             changed,
             cursor: new_cursor as u64,
-            more,
+            more: more || more_keys,
             pulled,
             deferred,
+            keys,
+            erased,
+            key_cursor: new_key_cursor as u64,
         })
     }
 
@@ -660,6 +692,33 @@ fn authorize_read(db: &Db<'_>, kiosk: &KioskAuth, key: DocKey) -> Result<()> {
     Ok(())
 }
 
+/// Store the keys a kiosk pushed, checking each is of a person in its own people
+/// documents (so a kiosk cannot plant keys for another kiosk's or branch's persons).
+fn store_pushed_keys(db: &Db<'_>, kiosk: &KioskAuth, keys: &KeyList) -> Result<()> {
+    if keys.0.is_empty() {
+        return Ok(());
+    }
+    let mut own = std::collections::HashSet::new();
+    for volume in 0.. {
+        let Some(doc) = load(db, DocKey::People(kiosk.id, volume))? else {
+            break;
+        };
+        let people = PeopleDoc::from_doc(doc)
+            .and_then(|p| p.persons())
+            .map_err(CentralError::Document)?;
+        own.extend(people.into_iter().map(|p| p.id));
+    }
+    for (person, key) in &keys.0 {
+        if !own.contains(person) {
+            return Err(CentralError::Forbidden(format!(
+                "a key for person {person}, who is not in this kiosk's people documents"
+            )));
+        }
+        db.put_person_key(*person, kiosk.branch_id, kiosk.id, key)?;
+    }
+    Ok(())
+}
+
 /// Apply one pushed document, checking the kiosk may write it. Returns the roster as
 /// stored when a roster changed (its pool seats may need filling).
 fn apply_push(
@@ -726,7 +785,7 @@ fn apply_push(
             .collect(),
         DocKey::Intake(_) => vec![
             IntakeDoc::from_doc(doc.clone())
-                .and_then(|i| i.read())
+                .and_then(|i| i.read(None))
                 .map_err(from_kiosk)?
                 .branch_id,
         ],

@@ -219,6 +219,28 @@ pub fn setup_key(dir: &Path) -> Result<StoreKey> {
     Ok(StoreKey::load_or_create(&key_file(dir))?)
 }
 
+/// A plain SQL connection to a test kiosk's encrypted store, for what the kiosk's API has
+/// no query for. (The key file holds the raw key as hex, which SQLCipher takes as is.)
+pub fn kiosk_sql(dir: &Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(dir.join(blisko_kiosk::store::DB_FILE))?;
+    let hex = std::fs::read_to_string(key_file(dir))?;
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex.trim()))?;
+    Ok(conn)
+}
+
+/// A decrypted copy of a test kiosk's store at `out` (SQLCipher's `sqlcipher_export`), so
+/// that a test can search what the store holds, not only its encrypted bytes.
+pub fn kiosk_plain_copy(dir: &Path, out: &Path) -> Result<()> {
+    let conn = kiosk_sql(dir)?;
+    conn.execute(
+        "ATTACH DATABASE ?1 AS plain KEY ''",
+        [out.to_str().context("a UTF-8 path")?],
+    )?;
+    conn.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))?;
+    conn.execute_batch("DETACH DATABASE plain")?;
+    Ok(())
+}
+
 /// Open the test kiosk set up in `dir` with its key.
 pub fn open_kiosk(dir: &Path) -> Result<Kiosk> {
     Ok(Kiosk::open(dir, &StoreKey::load(&key_file(dir))?)?)
@@ -240,6 +262,21 @@ pub fn enroll_kiosk_with_clock(
     let client = SyncClient::new(&server.url(), None, None)?;
     let enrolled = client.enroll(&code)?;
     let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), None, &setup_key(dir)?, wall)?;
+    Ok(Mutex::new(kiosk))
+}
+
+/// Like [`enroll_kiosk`], the kiosk talking to the server at `url` (a proxy in front of
+/// it, say).
+pub fn enroll_kiosk_at(
+    server: &ServerProcess,
+    url: &str,
+    branch: &str,
+    dir: &Path,
+) -> Result<Mutex<Kiosk>> {
+    let code = kiosk_code(server, branch)?;
+    let client = SyncClient::new(url, None, None)?;
+    let enrolled = client.enroll(&code)?;
+    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, url, None, &setup_key(dir)?, system_clock())?;
     Ok(Mutex::new(kiosk))
 }
 

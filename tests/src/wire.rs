@@ -1,10 +1,11 @@
 //! A TCP proxy that counts the bytes crossing it in each direction, so benchmarks
-//! report what really went over the wire (HTTP headers included).
+//! report what really went over the wire (HTTP headers included), and can keep a copy of
+//! everything (for tests that check what travelled).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 
@@ -25,20 +26,46 @@ impl WireCounts {
     }
 }
 
+/// Every byte of each connection direction, when capturing.
+type Captures = Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>;
+
 pub struct CountingProxy {
     addr: SocketAddr,
     up: Arc<AtomicU64>,
     down: Arc<AtomicU64>,
+    captures: Option<Captures>,
 }
 
 impl CountingProxy {
     /// Listen on a free loopback port and forward every connection to `target`.
     pub fn start(target: SocketAddr) -> Result<CountingProxy> {
+        Self::start_with(target, None)
+    }
+
+    /// Like [`CountingProxy::start`], keeping a copy of everything that crosses it.
+    pub fn start_capturing(target: SocketAddr) -> Result<CountingProxy> {
+        Self::start_with(target, Some(Captures::default()))
+    }
+
+    /// What crossed so far: one byte string per connection and direction.
+    pub fn captured(&self) -> Vec<Vec<u8>> {
+        let Some(captures) = &self.captures else {
+            return Vec::new();
+        };
+        let streams = captures.lock().expect("capture lock");
+        streams
+            .iter()
+            .map(|s| s.lock().expect("capture lock").clone())
+            .collect()
+    }
+
+    fn start_with(target: SocketAddr, captures: Option<Captures>) -> Result<CountingProxy> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let up = Arc::new(AtomicU64::new(0));
         let down = Arc::new(AtomicU64::new(0));
         let (u, d) = (up.clone(), down.clone());
+        let caps = captures.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(server) = TcpStream::connect(target) else {
@@ -50,11 +77,24 @@ impl CountingProxy {
                     continue;
                 };
                 let (u, d) = (u.clone(), d.clone());
-                std::thread::spawn(move || pump(client, server, &u));
-                std::thread::spawn(move || pump(s2, c2, &d));
+                let copy = || {
+                    caps.as_ref().map(|c| {
+                        let stream = Arc::new(Mutex::new(Vec::new()));
+                        c.lock().expect("capture lock").push(stream.clone());
+                        stream
+                    })
+                };
+                let (cu, cd) = (copy(), copy());
+                std::thread::spawn(move || pump(client, server, &u, cu));
+                std::thread::spawn(move || pump(s2, c2, &d, cd));
             }
         });
-        Ok(CountingProxy { addr, up, down })
+        Ok(CountingProxy {
+            addr,
+            up,
+            down,
+            captures,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -69,13 +109,23 @@ impl CountingProxy {
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, counter: &AtomicU64) {
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    counter: &AtomicU64,
+    copy: Option<Arc<Mutex<Vec<u8>>>>,
+) {
     let mut buf = [0u8; 64 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 counter.fetch_add(n as u64, Ordering::SeqCst);
+                if let Some(copy) = &copy {
+                    copy.lock()
+                        .expect("capture lock")
+                        .extend_from_slice(&buf[..n]);
+                }
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }

@@ -18,13 +18,14 @@ use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_kiosk::sync::{APP_VERSION, SyncClient, SyncError};
+use blisko_shared::crypto::PersonKey;
 use blisko_shared::docs::{CatalogDoc, CatalogEdit, Doc, DocKey, PeopleDoc, RosterDoc, RosterEdit};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId};
 use blisko_shared::model::Registration;
 use blisko_shared::sync::{
-    DocChanges, DocHave, PROTOCOL_HEADER, PROTOCOL_VERSION, SyncRequest, SyncResponse, encode,
-    to_heads,
+    DocChanges, DocHave, KeyList, PROTOCOL_HEADER, PROTOCOL_VERSION, SyncRequest, SyncResponse,
+    encode, to_heads,
 };
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, kiosk_code, setup_key, sync};
 
@@ -195,6 +196,8 @@ fn push_request(push: Vec<DocChanges>, pull: Vec<DocHave>) -> SyncRequest {
         push,
         pull,
         app_version: APP_VERSION.to_owned(),
+        keys: KeyList::default(),
+        key_cursor: 0,
     }
 }
 
@@ -495,7 +498,7 @@ fn writes_a_kiosk_may_not_make_are_forbidden() -> Result<()> {
         .next()
         .context("A's people document names someone")?;
     p.family_name = "Zmieniona".to_owned();
-    people.put(&p)?;
+    people.put(&p, &PersonKey::generate())?;
     let push = changes_after(people.doc(), &base);
     refused(
         s,
@@ -506,6 +509,19 @@ fn writes_a_kiosk_may_not_make_are_forbidden() -> Result<()> {
         || sync_raw(s, &b_token, &push_request(vec![push.clone()], vec![])),
     )?;
 
+    // A key for kiosk A's person, pushed by kiosk B: keys come only from the kiosk
+    // whose people documents hold the person.
+    let mut planted = push_request(vec![], vec![]);
+    planted.keys = KeyList(vec![(p.id, PersonKey::generate())]);
+    refused(
+        s,
+        "a key for another kiosk's person",
+        403,
+        "forbidden",
+        Some("sync_refused"),
+        || sync_raw(s, &b_token, &planted),
+    )?;
+
     // A new person filed under another branch.
     let mut stranger = p.clone();
     stranger.id = PersonId::new();
@@ -514,7 +530,7 @@ fn writes_a_kiosk_may_not_make_are_forbidden() -> Result<()> {
     let own_key = DocKey::People(a_id, 0);
     let mut own = PeopleDoc::from_doc(stored(&w.a, own_key, a_id)?)?;
     let base = own.doc().heads();
-    own.put(&stranger)?;
+    own.put(&stranger, &PersonKey::generate())?;
     let push = changes_after(own.doc(), &base);
     refused(
         s,

@@ -175,6 +175,8 @@ pub struct AppOptions {
     pub ui_map: Option<PathBuf>,
     /// When the process started, for the "first frame after" log line.
     pub started: Instant,
+    /// Days residents' details stay here once the server has them.
+    pub retention_days: u32,
 }
 
 impl AppOptions {
@@ -189,6 +191,7 @@ impl AppOptions {
             clock: kiosk::system_clock(),
             ui_map: None,
             started: Instant::now(),
+            retention_days: kiosk::DEFAULT_RETENTION_DAYS,
         }
     }
 }
@@ -265,7 +268,8 @@ impl KioskApp {
         Ok(app)
     }
 
-    fn attach(&mut self, kiosk: Kiosk) -> Result<(), KioskError> {
+    fn attach(&mut self, mut kiosk: Kiosk) -> Result<(), KioskError> {
+        kiosk.set_retention_days(self.options.retention_days);
         self.branch_name = kiosk
             .store()
             .branch(kiosk.identity().branch_id)?

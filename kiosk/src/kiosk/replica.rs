@@ -12,15 +12,16 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use blisko_shared::crypto::PersonKey;
 use blisko_shared::docs::{
     CatalogDoc, ChangeHash, Doc, DocKey, IntakeDoc, PeopleDoc, RosterDoc, RosterEdit,
 };
-use blisko_shared::ids::{BranchId, ClassId};
+use blisko_shared::ids::{BranchId, ClassId, PersonId};
 use blisko_shared::model::{Catalog, IntakeRequest, Person};
 use blisko_shared::seats;
 use blisko_shared::sync::{
-    DocChanges, DocHave, EnrollResponse, MAX_DOCS_PER_REQUEST, SyncRequest, SyncResponse,
-    from_heads, to_heads,
+    DocChanges, DocHave, EnrollResponse, KeyList, MAX_DOCS_PER_REQUEST, MAX_KEYS_PER_MESSAGE,
+    SyncRequest, SyncResponse, from_heads, to_heads,
 };
 
 use super::{HashMap, Identity, Kiosk, KioskError, Result, StoreKey, Tx, WallClock, timestamp};
@@ -29,6 +30,7 @@ use super::{HashMap, Identity, Kiosk, KioskError, Result, StoreKey, Tx, WallCloc
 const PUSH_BUDGET_BYTES: usize = 2 * 1024 * 1024;
 
 const CURSOR_KEY: &str = "sync_cursor";
+const KEY_CURSOR_KEY: &str = "key_cursor";
 
 /// A pulled document merged in memory, waiting for the round's transaction.
 struct MergedDoc {
@@ -48,7 +50,8 @@ enum Write {
 enum Projection {
     Catalog(Box<Catalog>),
     Roster(Box<RosterDoc>),
-    People(Vec<Person>),
+    /// The persons (details opened with the keys held), and those the office erased.
+    People(Vec<Person>, Vec<PersonId>),
     Intake(Box<IntakeRequest>),
 }
 
@@ -58,6 +61,12 @@ pub struct SyncPlan {
     pub request: SyncRequest,
     /// Pushed documents with the number of pending changes the push covers.
     pushed: Vec<(DocKey, u64)>,
+}
+
+impl SyncPlan {
+    fn keys_pushed(&self) -> Vec<PersonId> {
+        self.request.keys.0.iter().map(|(id, _)| *id).collect()
+    }
 }
 
 /// What one round did.
@@ -121,9 +130,13 @@ impl Kiosk {
     }
 
     fn cursor(&self) -> Result<u64> {
+        self.counter(CURSOR_KEY)
+    }
+
+    fn counter(&self, key: &str) -> Result<u64> {
         Ok(self
             .store
-            .meta(CURSOR_KEY)?
+            .meta(key)?
             .and_then(|c| c.parse().ok())
             .unwrap_or(0))
     }
@@ -165,6 +178,8 @@ impl Kiosk {
                 push,
                 pull,
                 app_version: app_version.to_owned(),
+                keys: KeyList(self.store.unpushed_keys(MAX_KEYS_PER_MESSAGE)?),
+                key_cursor: self.counter(KEY_CURSOR_KEY)?,
             },
             pushed,
         })
@@ -182,6 +197,22 @@ impl Kiosk {
             .map(|p| (p.doc, from_heads(&p.heads)))
             .collect();
 
+        // The keys to open pulled persons with: those held, and the new ones this answer
+        // brings (unless this kiosk erased or dropped them), less the erased.
+        let mut keyring = self.store.person_keys()?;
+        let mut new_keys = Vec::new();
+        for (id, key) in &response.keys.0 {
+            if self.store.has_key_row(*id)? {
+                continue;
+            }
+            keyring.insert(*id, key.clone());
+            new_keys.push((*id, key.clone()));
+        }
+        let mut erased: BTreeSet<PersonId> = response.erased.0.iter().copied().collect();
+        for id in &erased {
+            keyring.remove(id);
+        }
+
         // Merge the pulled documents in memory first (reads only); catalogs first, since
         // rosters are projected with their class's seat rules.
         let mut pulled: Vec<&DocChanges> = response.pulled.iter().collect();
@@ -194,7 +225,10 @@ impl Kiosk {
                     incoming.doc
                 )));
             }
-            let m = self.merge_pulled(incoming)?;
+            let m = self.merge_pulled(incoming, &keyring)?;
+            if let Projection::People(_, gone) = &m.projection {
+                erased.extend(gone.iter().copied());
+            }
             server_has.insert(m.key, m.heads.clone());
             merged.push(m);
         }
@@ -219,14 +253,45 @@ impl Kiosk {
             for ((key, count), push) in plan.pushed.iter().zip(&plan.request.push) {
                 tx.ack_push(*key, *count, &from_heads(&push.heads))?;
             }
+            tx.ack_keys(&plan.keys_pushed())?;
+            for (id, key) in &new_keys {
+                tx.take_key(*id, key)?;
+            }
             for m in &merged {
                 touched.extend(write_pulled(&tx, branch, m, &now)?);
+            }
+            // After the projection: an erased person's details go, whatever it wrote.
+            for id in &erased {
+                tx.forget_person(*id, true)?;
             }
             for (key, heads) in &wants {
                 tx.want(*key, heads)?;
             }
             tx.set_meta(CURSOR_KEY, &response.cursor.to_string())?;
+            tx.set_meta(KEY_CURSOR_KEY, &response.key_cursor.to_string())?;
             tx.commit()?;
+        }
+        if !erased.is_empty() {
+            // Deleted rows are zeroed in the file (secure_delete); the log's old frames
+            // with them go too.
+            self.store.checkpoint()?;
+        }
+        // Keys that arrived after their persons' documents: open those persons now.
+        let merged_people: BTreeSet<PersonId> = merged
+            .iter()
+            .filter_map(|m| match &m.projection {
+                Projection::People(people, _) => Some(people.iter().map(|p| p.id)),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let late: Vec<PersonId> = new_keys
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| !merged_people.contains(id))
+            .collect();
+        if self.store.any_person_sealed(&late)? {
+            self.reproject_people()?;
         }
         // The people document new residents go to may have changed on the server (an
         // office correction): load it afresh when next needed.
@@ -256,8 +321,31 @@ impl Kiosk {
         })
     }
 
+    /// Project every stored people document again, with the keys held now.
+    fn reproject_people(&mut self) -> Result<()> {
+        let keyring = self.store.person_keys()?;
+        let mut people = Vec::new();
+        for key in self.store.doc_keys("people")? {
+            if let Some(doc) = self.stored_doc(key)? {
+                people.extend(
+                    PeopleDoc::from_doc(doc)?.persons_with(|id| keyring.get(&id).cloned())?,
+                );
+            }
+        }
+        let tx = self.store.write()?;
+        for person in &people {
+            tx.upsert_person(person)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Apply a pulled document's changes to the stored one, in memory.
-    fn merge_pulled(&self, incoming: &DocChanges) -> Result<MergedDoc> {
+    fn merge_pulled(
+        &self,
+        incoming: &DocChanges,
+        keyring: &HashMap<PersonId, PersonKey>,
+    ) -> Result<MergedDoc> {
         let key = incoming.doc;
         let heads: Vec<ChangeHash> = from_heads(&incoming.heads);
         // The server is this kiosk's only peer and has checked every writer already.
@@ -293,8 +381,17 @@ impl Kiosk {
         let projection = match key {
             DocKey::Catalog(_) => Projection::Catalog(Box::new(CatalogDoc::from_doc(doc)?.read()?)),
             DocKey::Roster(_) => Projection::Roster(Box::new(RosterDoc::from_doc(doc)?)),
-            DocKey::People(..) => Projection::People(PeopleDoc::from_doc(doc)?.persons()?),
-            DocKey::Intake(_) => Projection::Intake(Box::new(IntakeDoc::from_doc(doc)?.read()?)),
+            DocKey::People(..) => {
+                let people = PeopleDoc::from_doc(doc)?;
+                Projection::People(
+                    people.persons_with(|id| keyring.get(&id).cloned())?,
+                    people.erased()?,
+                )
+            }
+            // The kiosk's projection of a request holds no personal content.
+            DocKey::Intake(_) => {
+                Projection::Intake(Box::new(IntakeDoc::from_doc(doc)?.read(None)?))
+            }
         };
         Ok(MergedDoc {
             key,
@@ -379,7 +476,7 @@ fn write_pulled(tx: &Tx<'_>, branch: BranchId, m: &MergedDoc, now: &str) -> Resu
             }
         }
         Projection::Roster(roster) => touched.push(roster.class_id()),
-        Projection::People(people) => {
+        Projection::People(people, _) => {
             for person in people {
                 tx.upsert_person(person)?;
             }

@@ -4,6 +4,7 @@
 //! Durability (see `blisko_shared::sqlite`): a transaction that returned from `commit`
 //! survives a power cut. Callers acknowledge nothing to a person before that.
 
+mod keys;
 mod projection;
 mod staff;
 mod sync_state;
@@ -24,6 +25,7 @@ pub use sync_state::*;
 const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("schema_2_sync.sql"),
+    include_str!("schema_3_keys.sql"),
 ];
 
 pub const DB_FILE: &str = "kiosk.sqlite3";

@@ -1,16 +1,20 @@
 //! An intake request (wniosek), without staff notes: those stay on the server.
 //! Layout: scalar fields at the root; `history` maps a stamp to one status step, so that
-//! the kiosk's submission and the office's decisions merge without conflicts.
+//! the kiosk's submission and the office's decisions merge without conflicts. The
+//! personal content (the description of need and the PESEL) is one value, `sealed` with
+//! the person's key (see [`crate::crypto`]); without the key it reads blank.
 
 use automerge::ROOT;
 use automerge::transaction::Transactable;
-use automerge::{ObjType, ReadDoc};
+use automerge::{ObjType, ReadDoc, ScalarValue, Value};
 
 use super::{Doc, DocError, DocKey, get_map, get_str, put_opt_str};
+use crate::crypto::{self, PersonKey, Purpose};
 use crate::ids::{KioskId, RequestId};
 use crate::model::{ApplicantRole, IntakeRequest, RequestStatus, StatusChange};
 
 const HISTORY: &str = "history";
+const SEALED: &str = "sealed";
 pub(super) const COLLECTIONS: &[&str] = &[HISTORY];
 
 #[derive(Debug, Clone)]
@@ -20,7 +24,16 @@ pub struct IntakeDoc {
 }
 
 impl IntakeDoc {
-    pub fn create(request: &IntakeRequest, kiosk: KioskId) -> Result<IntakeDoc, DocError> {
+    /// A new request by `kiosk`, its personal content sealed with the person's `key`.
+    pub fn create(
+        request: &IntakeRequest,
+        key: &PersonKey,
+        kiosk: KioskId,
+    ) -> Result<IntakeDoc, DocError> {
+        let mut plain = Vec::new();
+        ciborium::into_writer(&(&request.description, &request.pesel), &mut plain)
+            .expect("writing CBOR to memory cannot fail");
+        let sealed = crypto::seal(key, request.person_id, Purpose::Intake, &plain);
         let mut doc = IntakeDoc {
             doc: Doc::create(DocKey::Intake(request.id), kiosk)?,
             id: request.id,
@@ -35,8 +48,7 @@ impl IntakeDoc {
                 tx.put(ROOT, "kiosk", r.kiosk_id.to_string())?;
                 tx.put(ROOT, "service", r.service_id.to_string())?;
                 tx.put(ROOT, "applicant_role", r.applicant_role.code())?;
-                tx.put(ROOT, "description", r.description.as_str())?;
-                put_opt_str(tx, &ROOT, "pesel", r.pesel.as_deref())?;
+                tx.put(ROOT, SEALED, ScalarValue::Bytes(sealed.clone()))?;
                 tx.put(ROOT, "declaration_version", r.declaration_version.as_str())?;
                 tx.put(ROOT, "consent_version", r.consent_version.as_str())?;
                 put_opt_str(tx, &ROOT, "ipus_due", r.ipus_due.as_deref())?;
@@ -97,15 +109,16 @@ impl IntakeDoc {
         })
     }
 
-    /// Replace the personal content of the request (the description of need and the
-    /// PESEL) in the current state, as one change. Older values stay in the document's
-    /// history until history itself is rewritten.
-    pub fn erase_personal(&mut self, placeholder: &str) -> Result<(), DocError> {
+    /// Drop the sealed personal content from the current state, as one change. Older
+    /// changes still hold it sealed: destroying the person's key is what makes it
+    /// unreadable.
+    pub fn erase_personal(&mut self) -> Result<(), DocError> {
         let key = self.doc.key().to_string();
         self.doc.change(|tx| {
             let result = (|| {
-                tx.put(ROOT, "description", placeholder)?;
-                put_opt_str(tx, &ROOT, "pesel", None)?;
+                if tx.get(ROOT, SEALED)?.is_some() {
+                    tx.delete(ROOT, SEALED)?;
+                }
                 Ok(())
             })();
             result.map_err(|source| DocError::Automerge {
@@ -115,7 +128,9 @@ impl IntakeDoc {
         })
     }
 
-    pub fn read(&self) -> Result<IntakeRequest, DocError> {
+    /// The request; its description and PESEL opened with the person's `key` (blank
+    /// without it).
+    pub fn read(&self, key: Option<&PersonKey>) -> Result<IntakeRequest, DocError> {
         let am = &self.doc.am;
         let f = |name: &str| self.doc.malformed(name);
         let s = |name: &str| get_str(am, &ROOT, name).ok_or_else(|| f(name));
@@ -135,17 +150,34 @@ impl IntakeDoc {
             });
         }
         history.sort_by_key(|c| c.at);
+        let person_id: crate::ids::PersonId = s("person")?.parse().map_err(|_| f("person"))?;
+        let sealed = match am.get(ROOT, SEALED).ok().flatten() {
+            Some((Value::Scalar(v), _)) => match v.as_ref() {
+                ScalarValue::Bytes(b) => Some(b.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (description, pesel) = match (key, sealed) {
+            (Some(key), Some(sealed)) => {
+                let plain = crypto::open(key, person_id, Purpose::Intake, &sealed)
+                    .map_err(|_| f(SEALED))?;
+                ciborium::from_reader::<(String, Option<String>), _>(plain.as_slice())
+                    .map_err(|_| f(SEALED))?
+            }
+            _ => (String::new(), None),
+        };
         Ok(IntakeRequest {
             id: self.id,
             reference: s("reference")?,
-            person_id: s("person")?.parse().map_err(|_| f("person"))?,
+            person_id,
             branch_id: s("branch")?.parse().map_err(|_| f("branch"))?,
             kiosk_id: s("kiosk")?.parse().map_err(|_| f("kiosk"))?,
             service_id: s("service")?.parse().map_err(|_| f("service"))?,
             applicant_role: ApplicantRole::from_code(&s("applicant_role")?)
                 .ok_or_else(|| f("applicant_role"))?,
-            description: s("description")?,
-            pesel: get_str(am, &ROOT, "pesel"),
+            description,
+            pesel,
             declaration_version: s("declaration_version")?,
             consent_version: s("consent_version")?,
             history,

@@ -6,18 +6,23 @@
 //! Layout: `persons` maps a person id to that person's fields; within it, `consents` maps
 //! a consent kind to "<text version> <stamp>".
 //! ```text
-//! persons: { <person id>: { given, family, birth_year, phone?, resident_code, home_branch,
-//!                           created, consents: { <kind>: "<version> <stamp>" } } }
+//! persons: { <person id>: { sealed?, erased?, resident_code, home_branch, created,
+//!                           consents: { <kind>: "<version> <stamp>" } } }
 //! ```
+//! `sealed` holds the personal fields (given and family name, birth year, phone) as one
+//! value sealed with the person's key (see [`crate::crypto`]); the key itself never enters
+//! a document. Without the key they read as blank (see [`Person::is_sealed`]). `erased`
+//! marks a person the office erased: their key is destroyed and `sealed` removed.
 //! Only the kiosk that owns the document adds to it (and the office may edit it). A kiosk
 //! fills its volumes in order (`people:<kiosk>/0`, `/1`, ...), starting the next one when
 //! the current one holds `PEOPLE_PER_DOC` persons, so every document stays bounded and
 //! quick to load.
 
 use automerge::transaction::Transactable;
-use automerge::{ObjId, ObjType, ReadDoc, ScalarValueRef, ValueRef};
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, ValueRef};
 
-use super::{Doc, DocError, DocKey, get_map, put_opt_str};
+use super::{Doc, DocError, DocKey, get_map};
+use crate::crypto::{self, PersonKey, Purpose};
 use crate::hlc::Hlc;
 use crate::ids::{KioskId, PersonId};
 use crate::model::{Consent, ConsentKind, Person};
@@ -80,8 +85,10 @@ impl PeopleDoc {
         &mut self.doc
     }
 
-    /// Add a person, or write every field of one already here (as one change).
-    pub fn put(&mut self, p: &Person) -> Result<(), DocError> {
+    /// Add a person, or write every field of one already here (as one change); the
+    /// personal fields sealed with `key`.
+    pub fn put(&mut self, p: &Person, key: &PersonKey) -> Result<(), DocError> {
+        let sealed = seal_personal(p, key);
         let persons = self.doc.collection(PERSONS)?;
         let key = self.doc.key().to_string();
         let existing = get_map(&self.doc.am, &persons, &p.id.to_string());
@@ -91,10 +98,7 @@ impl PeopleDoc {
                     Some(obj) => obj,
                     None => tx.put_object(&persons, p.id.to_string(), ObjType::Map)?,
                 };
-                tx.put(&obj, "given", p.given_name.as_str())?;
-                tx.put(&obj, "family", p.family_name.as_str())?;
-                tx.put(&obj, "birth_year", u64::from(p.birth_year))?;
-                put_opt_str(tx, &obj, "phone", p.phone.as_deref())?;
+                tx.put(&obj, SEALED, ScalarValue::Bytes(sealed.clone()))?;
                 tx.put(&obj, "resident_code", p.resident_code.as_str())?;
                 tx.put(&obj, "home_branch", p.home_branch.to_string())?;
                 tx.put(&obj, "created", p.created.to_string())?;
@@ -118,18 +122,75 @@ impl PeopleDoc {
         })
     }
 
-    /// One person, or `None` if not in this document.
-    pub fn person(&self, id: PersonId) -> Result<Option<Person>, DocError> {
+    /// Mark a person erased and drop their sealed fields (as one change). Older changes
+    /// still hold the sealed value: destroying the key is what makes it unreadable.
+    pub fn erase(&mut self, id: PersonId) -> Result<(), DocError> {
+        let persons = self.doc.collection(PERSONS)?;
+        let key = self.doc.key().to_string();
+        let Some(obj) = get_map(&self.doc.am, &persons, &id.to_string()) else {
+            return Err(self.doc.malformed(format!("persons/{id}")));
+        };
+        self.doc.change(|tx| {
+            let result = (|| {
+                if tx.get(&obj, SEALED)?.is_some() {
+                    tx.delete(&obj, SEALED)?;
+                }
+                tx.put(&obj, ERASED, true)?;
+                Ok(())
+            })();
+            result.map_err(|source| DocError::Automerge {
+                doc: key.clone(),
+                source: Box::new(source),
+            })
+        })
+    }
+
+    /// One person, or `None` if not in this document; personal fields opened with `key`
+    /// (blank without it).
+    pub fn person(
+        &self,
+        id: PersonId,
+        key: Option<&PersonKey>,
+    ) -> Result<Option<Person>, DocError> {
         let persons = self.doc.collection(PERSONS)?;
         match get_map(&self.doc.am, &persons, &id.to_string()) {
-            Some(obj) => self.read_person(id, &obj).map(Some),
+            Some(obj) => self.read_person(id, &obj, key).map(|(p, _)| Some(p)),
             None => Ok(None),
         }
     }
 
-    /// Every person in the document, by id. One pass over the map and one over each
-    /// person's fields: a kiosk reads whole documents of others' residents on every pull.
+    /// Every person in the document, by id, with personal fields blank (for what needs
+    /// only ids, branches and codes).
     pub fn persons(&self) -> Result<Vec<Person>, DocError> {
+        self.persons_with(|_| None)
+    }
+
+    /// Every person in the document, their personal fields opened with the key `keys`
+    /// gives (blank for those it has none for).
+    pub fn persons_with(
+        &self,
+        keys: impl Fn(PersonId) -> Option<PersonKey>,
+    ) -> Result<Vec<Person>, DocError> {
+        Ok(self.entries(keys)?.into_iter().map(|(p, _)| p).collect())
+    }
+
+    /// The persons the office erased.
+    pub fn erased(&self) -> Result<Vec<PersonId>, DocError> {
+        Ok(self
+            .entries(|_| None)?
+            .into_iter()
+            .filter(|(_, erased)| *erased)
+            .map(|(p, _)| p.id)
+            .collect())
+    }
+
+    /// Every person with whether they were erased. One pass over the map and one over
+    /// each person's fields: a kiosk reads whole documents of others' residents on every
+    /// pull.
+    fn entries(
+        &self,
+        keys: impl Fn(PersonId) -> Option<PersonKey>,
+    ) -> Result<Vec<(Person, bool)>, DocError> {
         let persons = self.doc.collection(PERSONS)?;
         let mut out = Vec::new();
         for item in self.doc.am.map_range(&persons, ..) {
@@ -139,18 +200,22 @@ impl PeopleDoc {
             if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
                 return Err(bad());
             }
-            out.push(self.read_person(person_id, &item.id())?);
+            let key = keys(person_id);
+            out.push(self.read_person(person_id, &item.id(), key.as_ref())?);
         }
         Ok(out)
     }
 
-    fn read_person(&self, id: PersonId, obj: &ObjId) -> Result<Person, DocError> {
+    fn read_person(
+        &self,
+        id: PersonId,
+        obj: &ObjId,
+        key: Option<&PersonKey>,
+    ) -> Result<(Person, bool), DocError> {
         let am = &self.doc.am;
         let f = |name: &str| self.doc.malformed(format!("persons/{id}/{name}"));
-        let mut given = None;
-        let mut family = None;
-        let mut birth_year = None;
-        let mut phone = None;
+        let mut sealed = None;
+        let mut erased = false;
         let mut resident_code = None;
         let mut home_branch = None;
         let mut created = None;
@@ -161,19 +226,17 @@ impl PeopleDoc {
                 _ => None,
             };
             match item.key.as_ref() {
-                "given" => given = text.map(str::to_owned),
-                "family" => family = text.map(str::to_owned),
-                "phone" => phone = text.map(str::to_owned),
+                SEALED => {
+                    if let ValueRef::Scalar(ScalarValueRef::Bytes(b)) = &item.value {
+                        sealed = Some(b.to_vec());
+                    }
+                }
+                ERASED => {
+                    erased = matches!(item.value, ValueRef::Scalar(ScalarValueRef::Boolean(true)))
+                }
                 "resident_code" => resident_code = text.map(str::to_owned),
                 "home_branch" => home_branch = text.and_then(|t| t.parse().ok()),
                 "created" => created = text.and_then(|t| t.parse::<Hlc>().ok()),
-                "birth_year" => {
-                    birth_year = match &item.value {
-                        ValueRef::Scalar(ScalarValueRef::Uint(y)) => u16::try_from(*y).ok(),
-                        ValueRef::Scalar(ScalarValueRef::Int(y)) => u16::try_from(*y).ok(),
-                        _ => None,
-                    }
-                }
                 "consents" if matches!(item.value, ValueRef::Object(ObjType::Map)) => {
                     consents_obj = Some(item.id());
                 }
@@ -195,16 +258,50 @@ impl PeopleDoc {
                 at: at.parse().map_err(|_| bad())?,
             });
         }
-        Ok(Person {
+        let mut person = Person {
             id,
-            given_name: given.ok_or_else(|| f("given"))?,
-            family_name: family.ok_or_else(|| f("family"))?,
-            birth_year: birth_year.ok_or_else(|| f("birth_year"))?,
-            phone,
+            given_name: String::new(),
+            family_name: String::new(),
+            birth_year: 0,
+            phone: None,
             resident_code: resident_code.ok_or_else(|| f("resident_code"))?,
             home_branch: home_branch.ok_or_else(|| f("home_branch"))?,
             consents,
             created: created.ok_or_else(|| f("created"))?,
-        })
+        };
+        if let (Some(key), Some(sealed)) = (key, &sealed) {
+            open_personal(&mut person, key, sealed).map_err(|_| f(SEALED))?;
+        }
+        Ok((person, erased))
     }
+}
+
+const SEALED: &str = "sealed";
+const ERASED: &str = "erased";
+
+/// The personal fields, as they are sealed: a CBOR tuple (given, family, birth year,
+/// phone), compact and with room for nothing else.
+type Personal<'a> = (&'a str, &'a str, u16, Option<&'a str>);
+
+fn seal_personal(p: &Person, key: &PersonKey) -> Vec<u8> {
+    let personal: Personal<'_> = (
+        &p.given_name,
+        &p.family_name,
+        p.birth_year,
+        p.phone.as_deref(),
+    );
+    let mut plain = Vec::new();
+    ciborium::into_writer(&personal, &mut plain).expect("writing CBOR to memory cannot fail");
+    crypto::seal(key, p.id, Purpose::Person, &plain)
+}
+
+fn open_personal(p: &mut Person, key: &PersonKey, sealed: &[u8]) -> Result<(), ()> {
+    let plain = crypto::open(key, p.id, Purpose::Person, sealed).map_err(|_| ())?;
+    let (given, family, birth_year, phone): (String, String, u16, Option<String>) =
+        ciborium::from_reader(plain.as_slice()).map_err(|_| ())?;
+    p.given_name = given;
+    p.family_name = family;
+    p.birth_year = birth_year;
+    p.phone = phone;
+    Ok(())
 }

@@ -2,11 +2,14 @@
 //! the person document, registrations, attendance, requests with their history and staff
 //! notes, linked duplicates, and who read their data), and the erase action.
 //!
-//! Erase replaces, in the documents the server holds, the person's name, birth year and
-//! phone, and the description and PESEL of their requests, and blanks the staff notes on
-//! their requests. Kiosks of the branch receive the erased values at their next sync. It
-//! does not yet rewrite document history (older changes still hold the old values, on the
-//! server and on kiosks that synced them), nor backups: that is the later privacy work.
+//! Erase is crypto-shredding: a person's personal fields (name, birth year, phone, and
+//! the description and PESEL of their requests) are in documents only sealed with their
+//! key, so destroying the key makes every copy unreadable: document history, kiosks'
+//! copies, and backups of the main database (the key lives in the personal file). Erase
+//! destroys the key (keeping only the person id), marks the person erased and drops the
+//! sealed values from the current documents, blanks the staff notes on their requests,
+//! and checkpoints the logs. Kiosks of the branch receive the erased id at their next
+//! sync and delete their copy of the key and every readable copy of the details.
 
 use std::collections::HashMap;
 
@@ -19,12 +22,12 @@ use maud::html;
 use blisko_shared::docs::{DocKey, IntakeDoc, PeopleDoc};
 use blisko_shared::ids::KioskId;
 use blisko_shared::ids::{PersonId, RequestId};
-use blisko_shared::model::Person;
+use blisko_shared::model::{IntakeRequest, Person};
 
 use super::layout::{attendance_status, csrf, registration_status, request_status};
 use super::{
-    OResult, OfficeError, Out, Perm, action, branch_names, field, invalid, iso_time, now_text,
-    page, parse_id, stamp_time,
+    OResult, OfficeError, Out, Perm, action, blocking, branch_names, field, invalid, iso_time,
+    now_text, page, parse_id, stamp_time,
 };
 use crate::central::{load, store_changes};
 use crate::http::AppState;
@@ -99,7 +102,7 @@ pub async fn detail(
         for r in &requests {
             let rid: RequestId = parse_id(&r.id, "wniosek", "request")?;
             if let Some(doc) = load(db, DocKey::Intake(rid))? {
-                request_docs.push((IntakeDoc::from_doc(doc)?.read()?, db.notes(&r.id)?));
+                request_docs.push((read_intake(db, &IntakeDoc::from_doc(doc)?)?, db.notes(&r.id)?));
             }
         }
         let body = html! {
@@ -143,8 +146,8 @@ pub async fn detail(
                 tbody { @for a in &reads { tr { td { (iso_time(&a.at)) } td { (a.actor) } td { (a.action) " " (a.detail.as_deref().unwrap_or("")) } } } }
             }
             h2 { (t("Usunięcie danych", "Erase personal data")) }
-            p { (t("Usuwa imię, nazwisko, rok urodzenia i telefon tej osoby oraz opisy i PESEL jej wniosków z dokumentów na serwerze, a także treść notatek o jej wnioskach. Kioski dostaną usunięte wartości przy następnej synchronizacji. Zapisy, obecności i statusy wniosków zostają (bez danych osobowych). Nie usuwa jeszcze starszych wersji w historii dokumentów ani kopii zapasowych.",
-                   "Erases this person's name, birth year and phone, and the description and PESEL of their requests, from the documents on the server, and the text of staff notes on their requests. Kiosks receive the erased values at their next sync. Registrations, attendance and request statuses stay (without personal data). It does not yet remove older versions in document history, nor backups.")) }
+            p { (t("Niszczy klucz, którym zaszyfrowane są imię, nazwisko, rok urodzenia i telefon tej osoby oraz opisy i PESEL jej wniosków, i usuwa treść notatek o jej wnioskach. Bez klucza tych danych nie da się odczytać nigdzie: ani w historii dokumentów, ani w kioskach, ani w kopiach zapasowych bazy dokumentów. Kioski usuną swoje kopie przy następnej synchronizacji. Zapisy, obecności i statusy wniosków zostają (bez danych osobowych).",
+                   "Destroys the key that this person's name, birth year and phone, and the description and PESEL of their requests, are encrypted with, and erases the text of staff notes on their requests. Without the key these data cannot be read anywhere: not in document history, not on kiosks, not in backups of the document database. Kiosks delete their copies at their next sync. Registrations, attendance and request statuses stay (without personal data).")) }
             form.stack method="post" action=(format!("/office/persons/{id}/erase")) {
                 (csrf(ctx))
                 label { input type="checkbox" name="confirm" value="yes" required; (t("Potwierdzam usunięcie danych tej osoby", "I confirm erasing this person's data")) }
@@ -162,7 +165,7 @@ pub async fn erase(
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    action(
+    let response = action(
         &state,
         &headers,
         Perm::Persons,
@@ -186,11 +189,32 @@ pub async fn erase(
             Ok(Out::Redirect(format!("/office/persons/{id}")))
         },
     )
-    .await
+    .await;
+    // The erased key and details were deleted (zeroed in the files by secure_delete):
+    // empty the logs of them too. A reader holding the log only delays this to the next
+    // checkpoint.
+    if let Err(e) = blocking(&state, |central| Ok(central.store.checkpoint()?)).await {
+        tracing::warn!(error = %e, "checkpoint after an erasure failed");
+    }
+    response
 }
 
-/// The people document holding a person, and the person: the kiosk that registered them
-/// is in the office projection; its documents are numbered from 0.
+/// An intake request with its personal content opened with the person's key; without
+/// the key (erased) the description reads [`ERASED`].
+pub fn read_intake(db: &Db<'_>, intake: &IntakeDoc) -> OResult<IntakeRequest> {
+    let person = intake.read(None)?.person_id;
+    Ok(match db.person_key(person)? {
+        Some(key) => intake.read(Some(&key))?,
+        None => IntakeRequest {
+            description: ERASED.to_owned(),
+            ..intake.read(None)?
+        },
+    })
+}
+
+/// The people document holding a person, and the person (details opened with their key,
+/// [`ERASED`] without it): the kiosk that registered them is in the office projection;
+/// its documents are numbered from 0.
 fn find_person(db: &Db<'_>, id: PersonId) -> OResult<(PeopleDoc, Person)> {
     let not_found = || OfficeError::NotFound(format!("person:{id}"));
     let kiosk: KioskId = db
@@ -203,7 +227,12 @@ fn find_person(db: &Db<'_>, id: PersonId) -> OResult<(PeopleDoc, Person)> {
             break;
         };
         let people = PeopleDoc::from_doc(doc)?;
-        if let Some(person) = people.person(id)? {
+        let key = db.person_key(id)?;
+        if let Some(mut person) = people.person(id, key.as_ref())? {
+            if key.is_none() {
+                person.given_name = ERASED.to_owned();
+                person.family_name = ERASED.to_owned();
+            }
             return Ok((people, person));
         }
     }
@@ -213,14 +242,11 @@ fn find_person(db: &Db<'_>, id: PersonId) -> OResult<(PeopleDoc, Person)> {
 /// Erase a person's personal data from the documents the server holds (see the module
 /// documentation for what this does and does not reach).
 pub fn erase_person(db: &Db<'_>, id: PersonId) -> OResult<()> {
-    let (mut people, mut p) = find_person(db, id)?;
+    let (mut people, p) = find_person(db, id)?;
     let key = people.doc().key();
-    p.given_name = ERASED.to_owned();
-    p.family_name = ERASED.to_owned();
-    p.birth_year = 0;
-    p.phone = None;
-    people.put(&p)?;
     let now = now_text();
+    db.erase_person_key(id, p.home_branch, people.owner(), &now)?;
+    people.erase(id)?;
     store_changes(db, people.doc_mut(), &now)?;
     let requests = db.o_requests(
         &RequestFilter {
@@ -235,7 +261,7 @@ pub fn erase_person(db: &Db<'_>, id: PersonId) -> OResult<()> {
         let rkey = DocKey::Intake(rid);
         if let Some(doc) = load(db, rkey)? {
             let mut intake = IntakeDoc::from_doc(doc)?;
-            intake.erase_personal(ERASED)?;
+            intake.erase_personal()?;
             store_changes(db, intake.doc_mut(), &now)?;
             keys.push(rkey);
         }

@@ -188,7 +188,15 @@ fn project_people(db: &Db<'_>, key: DocKey) -> OResult<()> {
     let Some(doc) = load(db, key)? else {
         return Ok(());
     };
-    for p in PeopleDoc::from_doc(doc)?.persons()? {
+    // Decrypted with the server's keys; an erased person stays, countable, as erased.
+    let keys = db.person_keys_of(owner)?;
+    let people = PeopleDoc::from_doc(doc)?;
+    let erased = people.erased()?;
+    for mut p in people.persons_with(|id| keys.get(&id).cloned())? {
+        if erased.contains(&p.id) {
+            p.given_name = super::persons::ERASED.to_owned();
+            p.family_name = super::persons::ERASED.to_owned();
+        }
         db.project_office_person(
             &OPerson {
                 id: p.id.to_string(),
@@ -211,7 +219,8 @@ fn project_intake(db: &Db<'_>, key: DocKey) -> OResult<()> {
     let Some(doc) = load(db, key)? else {
         return Ok(());
     };
-    let r = IntakeDoc::from_doc(doc)?.read()?;
+    // The projection of a request holds no personal content.
+    let r = IntakeDoc::from_doc(doc)?.read(None)?;
     let first = r.history.first().map(|c| c.at);
     let last = r.history.last().map(|c| c.at);
     db.project_office_request(&ORequest {

@@ -146,7 +146,7 @@ pub async fn detail(
             .ok_or_else(|| OfficeError::NotFound(format!("intake:{id}")))?;
         let doc = load(db, DocKey::Intake(id))?
             .ok_or_else(|| OfficeError::NotFound(format!("intake:{id}")))?;
-        let request = IntakeDoc::from_doc(doc)?.read()?;
+        let request = super::persons::read_intake(db, &IntakeDoc::from_doc(doc)?)?;
         let person = db.o_person(&row.person_id)?;
         let notes = db.notes(&row.id)?;
         let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
@@ -330,7 +330,7 @@ pub fn set_status(
         .ok_or_else(|| OfficeError::NotFound(key.to_string()))?;
     let doc = load(db, key)?.ok_or_else(|| OfficeError::NotFound(key.to_string()))?;
     let mut intake = IntakeDoc::from_doc(doc)?;
-    let current = intake.read()?.status();
+    let current = intake.read(None)?.status();
     if matches!(current, RequestStatus::Accepted | RequestStatus::Rejected) {
         return Err(invalid(
             "Ten wniosek ma już ostateczną decyzję.",

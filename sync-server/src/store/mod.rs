@@ -11,11 +11,20 @@ use serde::Serialize;
 use blisko_shared::docs::{ChangeHash, DocKey};
 use blisko_shared::ids::{BranchId, ClassId, KioskId};
 
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("office.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("office.sql"),
+    include_str!("schema_3_personal.sql"),
+];
 
+mod keys;
 mod office;
+pub use keys::*;
 pub use office::*;
 pub const DB_FILE: &str = "server.sqlite3";
+/// Person keys and the decrypted person projection, apart from the documents: a backup
+/// of [`DB_FILE`] holds no key and no readable name (see README, personal data).
+pub const PERSONAL_DB_FILE: &str = "personal.sqlite3";
 
 use blisko_shared::sqlite::{self, Context, heads_from_blob, heads_to_blob};
 pub use blisko_shared::sqlite::{Result, StoreError, StoredDoc};
@@ -96,7 +105,39 @@ impl ServerStore {
             MIGRATIONS,
             Duration::from_secs(10),
         )?;
+        let personal = dir.join(PERSONAL_DB_FILE);
+        let personal = personal.to_str().ok_or_else(|| StoreError::Io {
+            what: format!("the data folder {}", dir.display()),
+            source: std::io::Error::other("the path is not UTF-8"),
+        })?;
+        conn.execute("ATTACH DATABASE ?1 AS personal", [personal])
+            .ctx("open the personal-data file")?;
+        for (pragma, value) in [
+            ("journal_mode", "WAL"),
+            ("synchronous", "FULL"),
+            ("secure_delete", "ON"),
+        ] {
+            conn.pragma_update(Some("personal"), pragma, value)
+                .ctx("set up the personal-data file")?;
+        }
+        conn.execute_batch(include_str!("personal.sql"))
+            .ctx("create the personal-data tables")?;
         Ok(ServerStore { conn })
+    }
+
+    /// Empty both write-ahead logs into their files, so that deleted keys and names do
+    /// not live on in old log frames.
+    pub fn checkpoint(&self) -> Result<()> {
+        for schema in ["main", "personal"] {
+            self.conn
+                .query_row(
+                    &format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"),
+                    [],
+                    |_| Ok(()),
+                )
+                .ctx("checkpoint the write-ahead log")?;
+        }
+        Ok(())
     }
 
     /// A write transaction; all of a request's effects land together or not at all.

@@ -5,7 +5,7 @@
 //! the render time of the overview and of a class roster is measured over HTTP.
 //! Prints one JSON line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
@@ -16,6 +16,7 @@ use rand::{RngExt, SeedableRng};
 use serde_json::json;
 
 use blisko_shared::codes;
+use blisko_shared::crypto::PersonKey;
 use blisko_shared::demo;
 use blisko_shared::docs::{Doc, IntakeDoc, PeopleDoc, RosterDoc, RosterEdit};
 use blisko_shared::hlc::Hlc;
@@ -24,7 +25,7 @@ use blisko_shared::model::{
     ApplicantRole, AttendanceMark, AttendanceStatus, Consent, ConsentKind, IntakeRequest, Person,
     Registration, RequestStatus, StatusChange,
 };
-use blisko_shared::sync::{DocChanges, EnrollRequest, SyncRequest, to_heads};
+use blisko_shared::sync::{DocChanges, EnrollRequest, KeyList, SyncRequest, to_heads};
 use blisko_sync_server::central::Central;
 use blisko_tests::harness::ServerProcess;
 use blisko_tests::office::{Office, PASSWORD, add_staff};
@@ -58,9 +59,22 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn push(central: &mut Central, token: &str, docs: &mut Vec<Doc>) -> Result<()> {
+fn push(
+    central: &mut Central,
+    token: &str,
+    docs: &mut Vec<Doc>,
+    keys: Vec<(PersonId, PersonKey)>,
+) -> Result<()> {
     let kiosk = central.authenticate(token)?;
-    for chunk in docs.chunks(1000) {
+    let chunks: Vec<&[Doc]> = docs.chunks(1000).collect();
+    let mut keys = Some(keys);
+    for (i, chunk) in chunks.iter().enumerate() {
+        // The keys go with the last chunk, once all of their people documents are there.
+        let keys = if i + 1 == chunks.len() {
+            keys.take().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let request = SyncRequest {
             cursor: 0,
             push: chunk
@@ -75,6 +89,8 @@ fn push(central: &mut Central, token: &str, docs: &mut Vec<Doc>) -> Result<()> {
                 .collect::<Result<_>>()?,
             pull: Vec::new(),
             app_version: "bench".to_owned(),
+            keys: KeyList(keys),
+            key_cursor: 0,
         };
         central.sync(&kiosk, &request)?;
     }
@@ -135,6 +151,8 @@ fn main() -> Result<()> {
         }
         // Residents, each created at one of the two kiosks.
         let mut persons: Vec<(PersonId, usize)> = Vec::new();
+        let mut keys: [Vec<(PersonId, PersonKey)>; 2] = [Vec::new(), Vec::new()];
+        let mut key_of: HashMap<PersonId, PersonKey> = HashMap::new();
         let mut docs: [Vec<Doc>; 2] = [Vec::new(), Vec::new()];
         // Each kiosk's residents go into its people documents, a volume at a time.
         let mut people: [Option<PeopleDoc>; 2] = [None, None];
@@ -176,7 +194,10 @@ fn main() -> Result<()> {
                 Some(doc) => doc,
                 empty => empty.insert(PeopleDoc::create(kiosk, volumes[k], kiosk)?),
             };
-            doc.put(&person)?;
+            let secret = PersonKey::generate();
+            doc.put(&person, &secret)?;
+            keys[k].push((person.id, secret.clone()));
+            key_of.insert(person.id, secret);
             if doc.is_full()? {
                 docs[k].push(doc.doc().clone());
                 people[k] = None;
@@ -295,12 +316,18 @@ fn main() -> Result<()> {
                 history,
                 ipus_due: None,
             };
-            let mut doc = IntakeDoc::create(&request, kiosk)?;
+            let secret = key_of.get(&person).context("the person's key")?;
+            let mut doc = IntakeDoc::create(&request, secret, kiosk)?;
             docs[k].push(doc.doc_mut().clone());
             n_requests += 1;
         }
         for (k, (_, _, token)) in kiosks.iter().enumerate() {
-            push(&mut central, token, &mut docs[k])?;
+            push(
+                &mut central,
+                token,
+                &mut docs[k],
+                std::mem::take(&mut keys[k]),
+            )?;
         }
     }
     drop(central);

@@ -30,10 +30,13 @@ pub fn lookup(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
 
 pub fn overview(ui: &mut Ui, view: &mut View<'_>, overview: &ResidentOverview) -> Option<Action> {
     let mut action = None;
-    view.heading(
-        ui,
-        &format!("{}, {}!", view.t(T::HelloName), overview.given_name),
-    );
+    // No name when this kiosk no longer keeps the resident's details (erased, or past
+    // retention): the code still finds their registrations and requests.
+    let greeting = match overview.given_name.as_str() {
+        "" => format!("{}!", view.t(T::HelloName)),
+        name => format!("{}, {name}!", view.t(T::HelloName)),
+    };
+    view.heading(ui, &greeting);
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.label(RichText::new(view.t(T::YourRegistrations)).strong());
         if overview.registrations.is_empty() {

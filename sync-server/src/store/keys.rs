@@ -1,0 +1,168 @@
+//! Person keys on the server (see `blisko_shared::crypto`), in the personal file: the
+//! keys kiosks push for the persons they register, the feed that hands them to the other
+//! kiosks of the branch, and erasure, which destroys a key and keeps only the person id.
+
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, params};
+
+use blisko_shared::crypto::PersonKey;
+use blisko_shared::ids::{BranchId, KioskId, PersonId};
+
+use super::{Db, parse};
+use blisko_shared::sqlite::{Context, Result, StoreError};
+
+/// One entry of the key feed: a key, or an erasure (`None`).
+pub type KeyFeedEntry = (i64, PersonId, Option<PersonKey>);
+
+fn key_of(id: &str, bytes: &[u8]) -> Result<PersonKey> {
+    PersonKey::from_bytes(bytes).ok_or_else(|| StoreError::Corrupt {
+        what: format!("key of person {id}"),
+        detail: format!("{} bytes", bytes.len()),
+    })
+}
+
+impl Db<'_> {
+    fn next_key_seq(&self) -> Result<i64> {
+        Ok(self.key_position()? + 1)
+    }
+
+    /// The key feed's last position.
+    pub fn key_position(&self) -> Result<i64> {
+        self.tx
+            .query_row(
+                "SELECT coalesce(max(seq), 0) FROM personal.person_keys",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("read the key feed position")
+    }
+
+    /// Store the key a kiosk made for a person it registered. A key already here (a
+    /// repeated push) or erased stays as it is.
+    pub fn put_person_key(
+        &self,
+        person: PersonId,
+        branch: BranchId,
+        owner: KioskId,
+        key: &PersonKey,
+    ) -> Result<()> {
+        let seq = self.next_key_seq()?;
+        self.tx
+            .execute(
+                "INSERT INTO personal.person_keys (person_id, branch_id, owner_kiosk, key, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (person_id) DO NOTHING",
+                params![
+                    person.to_string(),
+                    branch.to_string(),
+                    owner.to_string(),
+                    key.as_bytes().as_slice(),
+                    seq
+                ],
+            )
+            .ctx("save a person key")?;
+        Ok(())
+    }
+
+    pub fn person_key(&self, person: PersonId) -> Result<Option<PersonKey>> {
+        let id = person.to_string();
+        let bytes: Option<Option<Vec<u8>>> = self
+            .tx
+            .query_row(
+                "SELECT key FROM personal.person_keys WHERE person_id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("read a person key")?;
+        bytes.flatten().map(|b| key_of(&id, &b)).transpose()
+    }
+
+    /// The keys of the persons a kiosk registered (to open its people documents).
+    pub fn person_keys_of(&self, owner: KioskId) -> Result<HashMap<PersonId, PersonKey>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT person_id, key FROM personal.person_keys
+                 WHERE owner_kiosk = ?1 AND key IS NOT NULL",
+            )
+            .ctx("read person keys")?;
+        let rows = stmt
+            .query_map([owner.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .ctx("read person keys")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("read person keys")?;
+        rows.into_iter()
+            .map(|(id, key)| Ok((parse("person id", &id)?, key_of(&id, &key)?)))
+            .collect()
+    }
+
+    /// The key feed of a branch after `after`, for `kiosk`: keys of persons registered
+    /// at its other kiosks, and every erasure.
+    pub fn key_feed(
+        &self,
+        branch: BranchId,
+        kiosk: KioskId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<KeyFeedEntry>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT seq, person_id, key FROM personal.person_keys
+                 WHERE branch_id = ?1 AND seq > ?2 AND (key IS NULL OR owner_kiosk <> ?3)
+                 ORDER BY seq LIMIT ?4",
+            )
+            .ctx("read the key feed")?;
+        let rows = stmt
+            .query_map(
+                params![branch.to_string(), after, kiosk.to_string(), limit as i64],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<Vec<u8>>>(2)?,
+                    ))
+                },
+            )
+            .ctx("read the key feed")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("read the key feed")?;
+        rows.into_iter()
+            .map(|(seq, id, key)| {
+                let key = key.map(|k| key_of(&id, &k)).transpose()?;
+                Ok((seq, parse("person id", &id)?, key))
+            })
+            .collect()
+    }
+
+    /// Destroy a person's key, keeping only their id (and branch, so the branch's kiosks
+    /// hear of it). Deleted bytes are overwritten (secure_delete).
+    pub fn erase_person_key(
+        &self,
+        person: PersonId,
+        branch: BranchId,
+        owner: KioskId,
+        now: &str,
+    ) -> Result<()> {
+        let seq = self.next_key_seq()?;
+        self.tx
+            .execute(
+                "INSERT INTO personal.person_keys (person_id, branch_id, owner_kiosk, key, seq, erased_at)
+                 VALUES (?1, ?2, ?3, NULL, ?4, ?5)
+                 ON CONFLICT (person_id) DO UPDATE SET key = NULL, seq = excluded.seq,
+                    erased_at = excluded.erased_at",
+                params![
+                    person.to_string(),
+                    branch.to_string(),
+                    owner.to_string(),
+                    seq,
+                    now
+                ],
+            )
+            .ctx("destroy a person key")?;
+        Ok(())
+    }
+}

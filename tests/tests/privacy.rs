@@ -1,0 +1,474 @@
+//! Erasure that reaches history and backups (crypto-shredding), and kiosk retention, with
+//! a real server process, real kiosk stores, and every sync message captured on the wire.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use anyhow::{Context, Result, ensure};
+
+use blisko_kiosk::Kiosk;
+use blisko_kiosk::kiosk::{IntakeForm, RegistrationForm};
+use blisko_shared::crypto::PersonKey;
+use blisko_shared::docs::{Doc, DocKey, PeopleDoc};
+use blisko_shared::ids::{KioskId, RegistrationId, SessionId};
+use blisko_shared::model::AttendanceStatus;
+use blisko_shared::sync::{SyncRequest, SyncResponse};
+use blisko_tests::harness::{
+    ServerProcess, branch_id, enroll_kiosk_at, kiosk_plain_copy, kiosk_sql, sync,
+};
+use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs, mark_attendance};
+use blisko_tests::wire::CountingProxy;
+
+const GIVEN: &str = "Bożydar";
+const FAMILY: &str = "Szczebrzeszyński";
+const PHONE: &str = "600 111 222";
+const NEED: &str = "Wąchockiemu potrzebny podolog";
+const PESEL: &str = "44051401359";
+
+/// The person's details in every form they were typed or stored in.
+fn needles() -> Vec<Vec<u8>> {
+    [
+        GIVEN,
+        FAMILY,
+        "Szczebrzesz",
+        "600111222",
+        "111 222",
+        NEED,
+        "Wąchock",
+        PESEL,
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The first needle found in `hay`, if any.
+fn found(hay: &[u8], needles: &[Vec<u8>]) -> Option<String> {
+    needles
+        .iter()
+        .find(|n| contains(hay, n))
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+}
+
+/// Every file under `dir` (database, -wal, -shm, anything else), with its bytes.
+fn files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            out.extend(files(&path)?);
+        } else {
+            out.push((path.display().to_string(), std::fs::read(&path)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Automerge change bytes as readable as they get: loaded and saved without compression
+/// (a save deflates long columns, which would hide text from a plain search).
+fn automerge_plain(changes: &[u8]) -> Result<Vec<u8>> {
+    let mut doc = automerge::Automerge::new();
+    doc.load_incremental(changes)
+        .context("changes on the wire load")?;
+    Ok(doc.save_nocompress())
+}
+
+/// Everything readable in captured traffic: the raw bytes, each zstd body decompressed,
+/// and the automerge changes in each sync message.
+fn wire_views(streams: &[Vec<u8>]) -> Result<(Vec<Vec<u8>>, usize)> {
+    let mut views = Vec::new();
+    let mut messages = 0;
+    for stream in streams {
+        views.push(stream.clone());
+        let magic = [0x28, 0xb5, 0x2f, 0xfd];
+        for (i, _) in stream.windows(4).enumerate().filter(|(_, w)| *w == magic) {
+            let Ok(decoder) = zstd::stream::read::Decoder::new(&stream[i..]) else {
+                continue;
+            };
+            let mut body = Vec::new();
+            if std::io::Read::read_to_end(&mut decoder.single_frame(), &mut body).is_err() {
+                continue;
+            }
+            if let Ok(request) = ciborium::from_reader::<SyncRequest, _>(body.as_slice()) {
+                messages += 1;
+                for push in &request.push {
+                    views.push(automerge_plain(&push.changes)?);
+                }
+            } else if let Ok(response) = ciborium::from_reader::<SyncResponse, _>(body.as_slice()) {
+                messages += 1;
+                for pulled in &response.pulled {
+                    views.push(automerge_plain(&pulled.changes)?);
+                }
+            }
+            views.push(body);
+        }
+    }
+    Ok((views, messages))
+}
+
+fn lock(kiosk: &Mutex<Kiosk>) -> Result<MutexGuard<'_, Kiosk>> {
+    kiosk.lock().map_err(|_| anyhow::anyhow!("kiosk lock"))
+}
+
+fn overview_row(org: &Office, code: &str) -> Result<String> {
+    let page = org.page("/office")?;
+    let start = page
+        .find(&format!("data-branch=\"{code}\""))
+        .context("the branch row")?;
+    Ok(page[start..]
+        .split("</tr>")
+        .next()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+#[test]
+fn an_erased_person_cannot_be_read_anywhere_nor_in_a_backup() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let proxy = CountingProxy::start_capturing(server.addr)?;
+    let url = format!("http://{}", proxy.addr());
+    let mal = branch_id(&data, "MAL")?;
+    let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+    let a = enroll_kiosk_at(&server, &url, &mal, &a_dir)?;
+    let b = enroll_kiosk_at(&server, &url, &mal, &b_dir)?;
+    sync(&a)?;
+    sync(&b)?;
+
+    // The person registers at kiosk A and asks for a service; someone else registers too.
+    let class = lock(&a)?.classes()?.first().context("a class")?.id;
+    let receipt = lock(&a)?.register(&RegistrationForm {
+        class_id: class.to_string(),
+        given_name: GIVEN.to_owned(),
+        family_name: FAMILY.to_owned(),
+        birth_year: 1947,
+        phone: Some(PHONE.to_owned()),
+        consent: true,
+        ..RegistrationForm::default()
+    })?;
+    let person = receipt.person_id;
+    let service = lock(&a)?
+        .store()
+        .services()?
+        .into_iter()
+        .next()
+        .context("a service")?;
+    lock(&a)?.submit_intake(&IntakeForm {
+        service_id: service.id.to_string(),
+        given_name: GIVEN.to_owned(),
+        family_name: FAMILY.to_owned(),
+        birth_year: 1947,
+        description: NEED.to_owned(),
+        pesel: service.requires_pesel.then(|| PESEL.to_owned()),
+        declaration: true,
+        consent: true,
+        resident_code: Some(receipt.resident_code.clone()),
+        ..IntakeForm::default()
+    })?;
+    lock(&b)?.register(&RegistrationForm {
+        class_id: class.to_string(),
+        given_name: "Kunegunda".to_owned(),
+        family_name: "Kontrolna".to_owned(),
+        birth_year: 1950,
+        consent: true,
+        ..RegistrationForm::default()
+    })?;
+    for k in [&a, &b, &a, &b] {
+        sync(k)?;
+    }
+
+    // Kiosk B can read the person (it got the key from the server), the office too.
+    let at_b = lock(&b)?
+        .store()
+        .person_by_code(&receipt.resident_code)?
+        .context("B has the person")?;
+    assert_eq!(at_b.family_name, FAMILY);
+    let key = lock(&a)?
+        .store()
+        .person_key(person)?
+        .context("A holds the key")?;
+    assert_eq!(lock(&b)?.store().person_key(person)?, Some(key.clone()));
+    add_staff(&data, "admin", "office_admin", None)?;
+    let org = Office::login(&server.url(), "admin", PASSWORD)?;
+    ensure!(
+        org.page(&format!("/office/persons?q={}", &FAMILY[..6]))?
+            .contains(&person.to_string()),
+        "the office finds the person by name"
+    );
+
+    // Attendance at a session, to count after the erasure.
+    let class_page = org.page(&format!("/office/classes/{class}"))?;
+    let session: SessionId = data_attrs(&class_page, "session")
+        .first()
+        .context("a session")?
+        .parse()?;
+    let registration: RegistrationId = receipt.registration_id.to_string().parse()?;
+    mark_attendance(&a, session, registration, AttendanceStatus::Present)?;
+    sync(&b)?;
+    let counted = overview_row(&org, "MAL")?;
+    let export = org
+        .get(&format!("/office/export/attendance/{class}"))?
+        .text()?;
+    ensure!(
+        export.contains(FAMILY),
+        "the export names the person: {export}"
+    );
+
+    // A backup of the server's database, taken before the erasure.
+    let backup = tmp.path().join("backup.sqlite3");
+    rusqlite::Connection::open(data.join("server.sqlite3"))?
+        .execute("VACUUM INTO ?1", [backup.to_str().context("utf-8 path")?])?;
+
+    // Before the erasure the checks below do find the details: in kiosk B's projection
+    // (read through a decrypted copy: the store itself is encrypted at rest).
+    let all = needles();
+    let plain = |dir: &Path, name: &str| -> Result<Vec<u8>> {
+        let out = tmp.path().join(name);
+        let _ = std::fs::remove_file(&out);
+        kiosk_plain_copy(dir, &out)?;
+        Ok(std::fs::read(&out)?)
+    };
+    ensure!(
+        found(&plain(&b_dir, "b-before.sqlite3")?, &all).is_some(),
+        "the search finds plaintext where it is"
+    );
+
+    assert_eq!(
+        org.post(
+            &format!("/office/persons/{person}/erase"),
+            &[("confirm", "yes")]
+        )?
+        .status()
+        .as_u16(),
+        303
+    );
+    for k in [&a, &b, &a, &b] {
+        sync(k)?;
+    }
+
+    // No kiosk file, no server file, and not the backup holds a readable detail, nor the
+    // key (deleted rows are zeroed, the logs checkpointed).
+    let mut checked = Vec::new();
+    for dir in [&a_dir, &b_dir, &data] {
+        checked.extend(files(dir)?);
+    }
+    checked.push((
+        "kiosk A, decrypted".into(),
+        plain(&a_dir, "a-after.sqlite3")?,
+    ));
+    checked.push((
+        "kiosk B, decrypted".into(),
+        plain(&b_dir, "b-after.sqlite3")?,
+    ));
+    let mut with_key = all.clone();
+    with_key.push(key.as_bytes().to_vec());
+    for (name, bytes) in &checked {
+        ensure!(
+            found(bytes, &with_key).is_none(),
+            "{name} holds {:?}",
+            found(bytes, &with_key)
+        );
+    }
+    // The backup holds the key nowhere either: only ciphertext.
+    ensure!(
+        found(&std::fs::read(&backup)?, &with_key).is_none(),
+        "the backup holds personal data"
+    );
+    for k in [&a, &b] {
+        assert_eq!(lock(k)?.store().person_key(person)?, None);
+        let row = lock(k)?
+            .store()
+            .person_by_code(&receipt.resident_code)?
+            .context("the person stays, countable")?;
+        assert_eq!(
+            (row.given_name.as_str(), row.family_name.as_str()),
+            ("", "")
+        );
+    }
+
+    // Nothing readable ever crossed the wire: raw, decompressed, nor in the automerge
+    // changes. (The resident code, which is not sealed, is found: the search works.)
+    let (views, messages) = wire_views(&proxy.captured())?;
+    ensure!(messages >= 8, "sync messages decoded: {messages}");
+    ensure!(
+        views
+            .iter()
+            .any(|v| contains(v, receipt.resident_code.as_bytes())),
+        "the decoded changes are searched"
+    );
+    for view in &views {
+        ensure!(
+            found(view, &all).is_none(),
+            "{:?} on the wire",
+            found(view, &all)
+        );
+    }
+
+    // The backup's people document holds the person sealed: their old key would open
+    // it, but that key is gone from every store; no other key opens it.
+    let conn = rusqlite::Connection::open(&backup)?;
+    let owner: KioskId = lock(&a)?.identity().kiosk_id;
+    let doc_key = DocKey::People(owner, 0);
+    let snapshot: Vec<u8> = conn.query_row(
+        "SELECT snapshot FROM documents WHERE doc_id = ?1",
+        [doc_key.to_string()],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare("SELECT data FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")?;
+    let chunks = stmt
+        .query_map([doc_key.to_string()], |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let backed_up = PeopleDoc::from_doc(Doc::load(
+        doc_key,
+        KioskId::CENTRAL,
+        &snapshot,
+        chunks.iter().map(Vec::as_slice),
+    )?)?;
+    let opened = backed_up
+        .person(person, Some(&key))?
+        .context("in the backup")?;
+    assert_eq!(
+        opened.family_name, FAMILY,
+        "the destroyed key was the only way in"
+    );
+    let sealed = backed_up.person(person, None)?.context("in the backup")?;
+    ensure!(sealed.is_sealed(), "without a key, nothing to read");
+    ensure!(
+        backed_up
+            .person(person, Some(&PersonKey::generate()))
+            .is_err(),
+        "another key does not open it"
+    );
+    let backup_keys: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'person_keys'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(backup_keys, 0, "keys are not in the backed-up file");
+
+    // Still counted: the overview's row is unchanged, the attendance export still has the
+    // mark (without the name), and the office shows the person as erased.
+    assert_eq!(overview_row(&org, "MAL")?, counted);
+    let export = org
+        .get(&format!("/office/export/attendance/{class}"))?
+        .text()?;
+    ensure!(!export.contains(FAMILY), "{export}");
+    ensure!(
+        export.lines().count() >= 2,
+        "the attendance row stays: {export}"
+    );
+    ensure!(
+        org.page(&format!("/office/persons/{person}"))?
+            .contains("[usunięto]")
+    );
+    Ok(())
+}
+
+/// A kiosk keeps residents' details only while it needs them: once the server holds
+/// them and the retention period is over, it drops its key copy and readable details of
+/// residents with no coming session; they stay countable, and the office still reads
+/// them with the server's key.
+#[test]
+fn a_kiosk_drops_details_past_retention_but_keeps_those_it_needs() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    let dir = tmp.path().join("a");
+    let a = enroll_kiosk_at(&server, &server.url(), &mal, &dir)?;
+    sync(&a)?;
+    // A class with a session after today.
+    let class: String = kiosk_sql(&dir)?
+        .query_row(
+            "SELECT class_id FROM sessions WHERE date > date('now', '+1 day') LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .context("a class with a coming session")?;
+
+    // One resident registers for a class; another only asks for a service.
+    let staying = lock(&a)?.register(&RegistrationForm {
+        class_id: class.clone(),
+        given_name: "Eustachy".to_owned(),
+        family_name: "Zajęciowy".to_owned(),
+        birth_year: 1950,
+        consent: true,
+        ..RegistrationForm::default()
+    })?;
+    let service = lock(&a)?
+        .store()
+        .services()?
+        .into_iter()
+        .next()
+        .context("a service")?;
+    let leaving = lock(&a)?.submit_intake(&IntakeForm {
+        service_id: service.id.to_string(),
+        given_name: GIVEN.to_owned(),
+        family_name: FAMILY.to_owned(),
+        birth_year: 1947,
+        phone: Some(PHONE.to_owned()),
+        description: NEED.to_owned(),
+        pesel: service.requires_pesel.then(|| PESEL.to_owned()),
+        declaration: true,
+        consent: true,
+        ..IntakeForm::default()
+    })?;
+
+    // Nothing goes before the server has it, whatever the period.
+    lock(&a)?.set_retention_days(0);
+    assert_eq!(lock(&a)?.apply_retention()?, 0, "not synced yet");
+
+    // With the default period, a sync keeps everything (registered just now).
+    lock(&a)?.set_retention_days(blisko_kiosk::kiosk::DEFAULT_RETENTION_DAYS);
+    assert_eq!(sync(&a)?.dropped_personal, 0);
+
+    // Past the period, the resident with no coming session goes; the other stays.
+    lock(&a)?.set_retention_days(0);
+    let report = sync(&a)?;
+    assert_eq!(report.dropped_personal, 1);
+    let store_of = |k: &Mutex<Kiosk>, code: &str| -> Result<_> {
+        lock(k)?
+            .store()
+            .person_by_code(code)?
+            .context("the resident stays, countable")
+    };
+    assert_eq!(
+        store_of(&a, &staying.resident_code)?.family_name,
+        "Zajęciowy"
+    );
+    assert_eq!(store_of(&a, &leaving.resident_code)?.family_name, "");
+    assert_eq!(lock(&a)?.store().person_key(leaving.person_id)?, None);
+    ensure!(lock(&a)?.store().person_key(staying.person_id)?.is_some());
+    ensure!(
+        !lock(&a)?.store().requests_of(leaving.person_id)?.is_empty(),
+        "the request is still there"
+    );
+    // A later sync does not bring the key back.
+    lock(&a)?.set_retention_days(blisko_kiosk::kiosk::DEFAULT_RETENTION_DAYS);
+    sync(&a)?;
+    assert_eq!(lock(&a)?.store().person_key(leaving.person_id)?, None);
+
+    let all = needles();
+    for (name, bytes) in files(&dir)? {
+        ensure!(
+            found(&bytes, &all).is_none(),
+            "{name} holds {:?}",
+            found(&bytes, &all)
+        );
+    }
+
+    // The office still reads them, with the server's key.
+    add_staff(&data, "admin", "office_admin", None)?;
+    let org = Office::login(&server.url(), "admin", PASSWORD)?;
+    let page = org.page(&format!("/office/persons/{}", leaving.person_id))?;
+    ensure!(
+        page.contains(FAMILY) && page.contains(NEED),
+        "the office reads them"
+    );
+    Ok(())
+}
