@@ -92,7 +92,11 @@ fn build_with_cargo(package: &str, name: &str, release: bool) {
         return;
     };
     let mut command = std::process::Command::new(cargo);
-    command.args(["build", "-q", "-p", package, "--bin", name]);
+    // The workspace's manifest, so that a `cargo run --manifest-path ...` started from
+    // another folder builds here too.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    command.arg("build").arg("--manifest-path").arg(manifest);
+    command.args(["-q", "-p", package, "--bin", name]);
     if release {
         command.arg("--release");
     }
