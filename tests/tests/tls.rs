@@ -6,7 +6,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -16,9 +15,9 @@ use rcgen::{
 use serde_json::Value;
 
 use blisko_tests::harness::{
-    ServerProcess, branch_id, key_file, kiosk_code, open_kiosk, server_roster, sync,
+    ServerProcess, branch_id, kiosk_code, open_kiosk, server_roster, sync,
 };
-use blisko_tests::kiosk_bin;
+use blisko_tests::kiosk_cli::kiosk_command;
 
 /// A certificate authority made for one test, and where its certificate is written.
 struct TestCa {
@@ -72,11 +71,7 @@ fn serve_tls(data: &Path, listen: SocketAddr, cert: &Path, key: &Path) -> Result
 /// `blisko-kiosk --data DIR --json ARGS`: exit code, and the JSON it printed (standard
 /// output on success, the error on standard error).
 fn kiosk_cli(dir: &Path, args: &[&str]) -> Result<(i32, Value)> {
-    let output = Command::new(kiosk_bin())
-        .arg("--data")
-        .arg(dir)
-        .arg("--key-file")
-        .arg(key_file(dir))
+    let output = kiosk_command(dir)
         .args(["--json", "--lang", "en"])
         .args(args)
         .env("BLISKO_LOG", "warn")
