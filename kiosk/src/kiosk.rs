@@ -818,7 +818,7 @@ impl Kiosk {
             });
         }
         let person = Person {
-            id: PersonId::new(),
+            id: PersonId::stamped(&at),
             given_name: given,
             family_name: family,
             birth_year,
@@ -888,7 +888,7 @@ impl Kiosk {
             })
             .collect();
         let registration = Registration {
-            id: RegistrationId::new(),
+            id: RegistrationId::stamped(&at),
             class_id: class.id,
             person_id,
             kiosk_id: kiosk,
@@ -1021,7 +1021,7 @@ impl Kiosk {
         let wall = (self.wall)();
         let year = local_date(wall).year();
         let request = IntakeRequest {
-            id: RequestId::new(),
+            id: RequestId::stamped(&at),
             reference: codes::reference_number(
                 &self.identity.branch_code,
                 self.identity.kiosk_number,
