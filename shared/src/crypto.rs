@@ -9,12 +9,14 @@
 //!
 //! The AEAD is AES-128-GCM-SIV (RFC 8452), with the person id and the purpose of the value
 //! as associated data, so a sealed value cannot be moved to another person or field.
-//! A sealed value is `version (1) | nonce (8) | ciphertext | tag (16)`: 25 bytes over the
-//! plaintext. The nonce is 8 random bytes, zero-padded to GCM-SIV's 12: a key seals a
-//! handful of values in its life (a person record per edit, one per intake request), so a
-//! repeat is about n²/2⁶⁵, and GCM-SIV is misuse-resistant: even a repeated nonce only
-//! reveals whether two plaintexts under the same key and purpose are equal, never the
-//! plaintext or the key.
+//! A sealed value is `version (1) | ciphertext | tag (16)`: 17 bytes over the plaintext.
+//! It is sealed deterministically (an all-zero nonce), which GCM-SIV is built for: a
+//! repeated nonce reveals only whether two plaintexts under the same key and purpose are
+//! equal, never the plaintext or the key. A key seals a handful of values in its life (a
+//! person record per edit, one per intake request), so the only thing an outsider can
+//! learn is that an edit left a person's fields as they were. A random nonce would cost 8
+//! incompressible bytes every time a sealed value travels to a kiosk; version 1 values,
+//! which carry one, still open.
 
 use aes_gcm_siv::Aes128GcmSiv;
 use aes_gcm_siv::aead::{Aead, KeyInit, Payload};
@@ -24,11 +26,14 @@ use crate::ids::PersonId;
 
 /// Bytes of a person key.
 pub const KEY_BYTES: usize = 16;
-const VERSION: u8 = 1;
+/// The format sealed now: no nonce.
+const VERSION: u8 = 2;
+/// The first format: 8 random nonce bytes after the version.
+const VERSION_RANDOM_NONCE: u8 = 1;
 const NONCE_BYTES: usize = 8;
 const TAG_BYTES: usize = 16;
 /// What sealing adds to a plaintext.
-pub const SEAL_OVERHEAD: usize = 1 + NONCE_BYTES + TAG_BYTES;
+pub const SEAL_OVERHEAD: usize = 1 + TAG_BYTES;
 
 /// One person's key. Never written into a document, never logged.
 #[derive(Clone, PartialEq, Eq)]
@@ -83,65 +88,66 @@ pub enum SealError {
     Open,
 }
 
-fn aad(person: PersonId, purpose: Purpose) -> [u8; 18] {
+fn aad(version: u8, person: PersonId, purpose: Purpose) -> [u8; 18] {
     let mut aad = [0u8; 18];
-    aad[0] = VERSION;
+    aad[0] = version;
     aad[1] = purpose.tag();
     aad[2..].copy_from_slice(person.as_uuid().as_bytes());
     aad
 }
 
-fn nonce(short: &[u8]) -> aes_gcm_siv::Nonce {
-    let mut nonce = aes_gcm_siv::Nonce::default();
-    nonce[..NONCE_BYTES].copy_from_slice(short);
-    nonce
-}
-
 /// Seal `plaintext` of `person` with their key.
 pub fn seal(key: &PersonKey, person: PersonId, purpose: Purpose, plaintext: &[u8]) -> Vec<u8> {
-    let cipher = Aes128GcmSiv::new(&key.0.into());
-    let mut short = [0u8; NONCE_BYTES];
-    rand::rng().fill_bytes(&mut short);
-    let aad = aad(person, purpose);
-    let sealed = cipher
+    let sealed = Aes128GcmSiv::new(&key.0.into())
         .encrypt(
-            &nonce(&short),
+            &aes_gcm_siv::Nonce::default(),
             Payload {
                 msg: plaintext,
-                aad: &aad,
+                aad: &aad(VERSION, person, purpose),
             },
         )
         // Encryption fails only past GCM-SIV's length limit (64 GiB).
         .expect("a personal record is far below the AEAD's length limit");
     let mut out = Vec::with_capacity(SEAL_OVERHEAD + plaintext.len());
     out.push(VERSION);
-    out.extend_from_slice(&short);
     out.extend_from_slice(&sealed);
     out
 }
 
-/// Open a value sealed by [`seal`].
+/// Open a value sealed by [`seal`], in either format.
 pub fn open(
     key: &PersonKey,
     person: PersonId,
     purpose: Purpose,
     sealed: &[u8],
 ) -> Result<Vec<u8>, SealError> {
-    if sealed.len() < SEAL_OVERHEAD || sealed[0] != VERSION {
+    let (nonce, body) = match sealed.split_first() {
+        Some((&VERSION, body)) => (aes_gcm_siv::Nonce::default(), body),
+        Some((&VERSION_RANDOM_NONCE, rest)) if rest.len() >= NONCE_BYTES => {
+            let (short, body) = rest.split_at(NONCE_BYTES);
+            (padded_nonce(short), body)
+        }
+        _ => return Err(SealError::Malformed),
+    };
+    if body.len() < TAG_BYTES {
         return Err(SealError::Malformed);
     }
-    let (short, body) = sealed[1..].split_at(NONCE_BYTES);
-    let cipher = Aes128GcmSiv::new(&key.0.into());
-    let aad = aad(person, purpose);
-    cipher
+    Aes128GcmSiv::new(&key.0.into())
         .decrypt(
-            &nonce(short),
+            &nonce,
             Payload {
                 msg: body,
-                aad: &aad,
+                aad: &aad(sealed[0], person, purpose),
             },
         )
         .map_err(|_| SealError::Open)
+}
+
+/// A version 1 nonce: its 8 bytes, zero-padded to GCM-SIV's 12.
+fn padded_nonce(short: &[u8]) -> aes_gcm_siv::Nonce {
+    let mut nonce = aes_gcm_siv::Nonce::default();
+    nonce[..NONCE_BYTES].copy_from_slice(short);
+    nonce
 }
 
 #[cfg(test)]
@@ -185,11 +191,42 @@ mod tests {
     }
 
     #[test]
-    fn sealing_twice_gives_different_bytes() {
+    fn sealing_is_deterministic_and_hides_the_plaintext() {
         let key = PersonKey::generate();
         let person = PersonId::new();
         let a = seal(&key, person, Purpose::Person, b"same");
-        let b = seal(&key, person, Purpose::Person, b"same");
-        assert_ne!(a, b);
+        assert_eq!(a, seal(&key, person, Purpose::Person, b"same"));
+        assert_ne!(a, seal(&key, person, Purpose::Person, b"samf"));
+        assert_ne!(a, seal(&key, person, Purpose::Intake, b"same"));
+        assert_ne!(
+            a,
+            seal(&PersonKey::generate(), person, Purpose::Person, b"same")
+        );
+    }
+
+    #[test]
+    fn values_sealed_with_a_random_nonce_still_open() {
+        // The first format, as it was written: version 1, 8 random nonce bytes.
+        let key = PersonKey::generate();
+        let person = PersonId::new();
+        let short = [7u8; NONCE_BYTES];
+        let body = Aes128GcmSiv::new(&key.0.into())
+            .encrypt(
+                &padded_nonce(&short),
+                Payload {
+                    msg: b"Jan Kowalski".as_slice(),
+                    aad: &aad(VERSION_RANDOM_NONCE, person, Purpose::Person),
+                },
+            )
+            .unwrap();
+        let v1 = [&[VERSION_RANDOM_NONCE][..], &short, &body].concat();
+        assert_eq!(
+            open(&key, person, Purpose::Person, &v1).unwrap(),
+            b"Jan Kowalski"
+        );
+        assert_eq!(
+            open(&key, person, Purpose::Person, &v1[..NONCE_BYTES]),
+            Err(SealError::Malformed)
+        );
     }
 }
