@@ -31,7 +31,8 @@ const VERSION: u8 = 2;
 /// The first format: 8 random nonce bytes after the version.
 const VERSION_RANDOM_NONCE: u8 = 1;
 const NONCE_BYTES: usize = 8;
-const TAG_BYTES: usize = 16;
+/// Bytes of the authentication tag every sealed value carries.
+pub const TAG_BYTES: usize = 16;
 /// What sealing adds to a plaintext.
 pub const SEAL_OVERHEAD: usize = 1 + TAG_BYTES;
 
