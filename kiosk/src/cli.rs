@@ -504,8 +504,18 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                     "last sync: {}",
                     status.last_sync.as_deref().unwrap_or("never")
                 );
-                if let Some(e) = status.last_sync_error {
+                if let Some(e) = &status.last_sync_error {
                     println!("last sync error: {e}");
+                }
+                if status.clock_is_off()
+                    && let Some(offset) = status.clock_offset_s
+                {
+                    println!(
+                        "warning: this kiosk's clock is {} s {} the server's; set it, \
+                         waiting-list order depends on it",
+                        offset.abs(),
+                        if offset < 0 { "ahead of" } else { "behind" }
+                    );
                 }
             }
         }

@@ -168,6 +168,21 @@ pub struct Status {
     pub server_url: Option<String>,
     pub last_sync: Option<String>,
     pub last_sync_error: Option<String>,
+    /// Seconds this kiosk's clock was behind the server's at the last sync (negative:
+    /// ahead); none before the first answer from a server.
+    pub clock_offset_s: Option<i64>,
+}
+
+/// A kiosk clock further than this from the server's is shown to staff as wrong: its
+/// stamps would put residents in the wrong place on waiting lists.
+pub const CLOCK_WARNING_S: i64 = 120;
+
+impl Status {
+    /// Whether staff should set this kiosk's clock.
+    pub fn clock_is_off(&self) -> bool {
+        self.clock_offset_s
+            .is_some_and(|s| s.abs() > CLOCK_WARNING_S)
+    }
 }
 
 /// A roster held in memory with its decoded registrations and last computed states, so
@@ -505,6 +520,10 @@ impl Kiosk {
                 .store
                 .meta("last_sync_error")?
                 .filter(|e| !e.is_empty()),
+            clock_offset_s: self
+                .store
+                .meta(replica::CLOCK_OFFSET_KEY)?
+                .and_then(|s| s.parse().ok()),
         })
     }
 

@@ -118,6 +118,10 @@ pub struct Traffic {
     pub requests: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// The server's clock at its last answer (its `Date` header, ms since the epoch,
+    /// whole seconds), to tell staff when this kiosk's clock is off.
+    #[serde(skip)]
+    pub server_clock_ms: Option<u64>,
 }
 
 impl SyncClient {
@@ -188,6 +192,9 @@ impl SyncClient {
         }
         let response = request.send().map_err(|e| send_error(&e))?;
         let status = response.status();
+        if let Some(at) = server_clock_ms(response.headers()) {
+            traffic.server_clock_ms = Some(at);
+        }
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -252,6 +259,16 @@ impl SyncClient {
             .into_iter()
             .any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
     }
+}
+
+/// The time in an HTTP `Date` header (`Sun, 23 Nov 2026 18:00:00 GMT`), in ms since the
+/// epoch; `None` when missing or unreadable (the kiosk then just cannot tell).
+fn server_clock_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let text = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+    let at = jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(text)
+        .ok()?;
+    u64::try_from(at.as_millisecond()).ok()
 }
 
 /// The CA certificates in a PEM text (one or more), refused when there is none.
@@ -375,17 +392,18 @@ pub(crate) fn lock(kiosk: &Mutex<Kiosk>) -> MutexGuard<'_, Kiosk> {
 /// locked only to prepare and to apply each round, never during the network wait, so
 /// the touch screen keeps answering.
 pub fn sync_once(kiosk: &Mutex<Kiosk>, client: &SyncClient) -> Result<SyncReport> {
-    let result = sync_rounds(kiosk, client);
+    let mut report = SyncReport::default();
+    let result = sync_rounds(kiosk, client, &mut report);
     let error = result.as_ref().err().map(|e| e.code().to_owned());
     if let Err(e) = &result {
         tracing::info!(code = e.code(), "sync failed");
     }
-    lock(kiosk).record_sync(error.as_deref())?;
-    result
+    // Even a refused sync tells the server's time.
+    lock(kiosk).record_sync(error.as_deref(), report.traffic.server_clock_ms)?;
+    result.map(|()| report)
 }
 
-fn sync_rounds(kiosk: &Mutex<Kiosk>, client: &SyncClient) -> Result<SyncReport> {
-    let mut report = SyncReport::default();
+fn sync_rounds(kiosk: &Mutex<Kiosk>, client: &SyncClient, report: &mut SyncReport) -> Result<()> {
     let mut more = true;
     while more && report.rounds < MAX_ROUNDS as u64 {
         let plan = lock(kiosk).prepare_sync(APP_VERSION)?;
@@ -403,7 +421,7 @@ fn sync_rounds(kiosk: &Mutex<Kiosk>, client: &SyncClient) -> Result<SyncReport> 
     if !more {
         report.dropped_personal = lock(kiosk).apply_retention()? as u64;
     }
-    Ok(report)
+    Ok(())
 }
 
 /// What the touch app shows about sync: calm, never an alarm.

@@ -209,6 +209,19 @@ fn kiosks_with_wrong_clocks_keep_order_and_seats() -> Result<()> {
         });
     }
     sync_until_quiet(&replicas(&stations))?;
+    // Staff are told which clocks are off, and by how much (the server's Date header has
+    // whole seconds, and the answer takes a moment).
+    for st in &stations {
+        let status = st.kiosk.lock().expect("kiosk").status()?;
+        let offset = status.clock_offset_s.context("offset after a sync")?;
+        let expected = -st.offset.load(Ordering::SeqCst) / 1000;
+        ensure!(
+            (offset - expected).abs() <= 2,
+            "{}: offset {offset} s, expected about {expected} s",
+            st.name
+        );
+        ensure!(status.clock_is_off() == (st.name != "right"), "{}", st.name);
+    }
 
     // The smallest class, each kiosk holding two seats: it fills, people wait.
     let mut classes = stations[0].kiosk.lock().expect("kiosk").classes()?;
@@ -270,6 +283,15 @@ fn kiosks_with_wrong_clocks_keep_order_and_seats() -> Result<()> {
     check(
         &server, &mal, &stations, &class, capacity, &receipts, &cancelled,
     )?;
+    for st in &stations {
+        let status = st.kiosk.lock().expect("kiosk").status()?;
+        ensure!(
+            !status.clock_is_off(),
+            "{}: {:?}",
+            st.name,
+            status.clock_offset_s
+        );
+    }
     Ok(())
 }
 

@@ -456,6 +456,11 @@ fn staff_enroll_an_empty_kiosk_with_a_server_and_sync_from_staff_mode() {
             .len()
             == 1
     });
+    // Once the sync is recorded: this kiosk's clock is the server's.
+    wait_until(&mut h, "the clock checked", |h| {
+        has_text(h, "zgodny z serwerem")
+    });
+    assert!(!has_text(&h, "Ustaw zegar kiosku"));
 }
 
 #[test]
@@ -484,4 +489,28 @@ fn online_a_waiting_resident_sees_the_pool_seat_the_server_grants() {
         |h| matches!(h.state().screen(), Screen::Registered { receipt } if receipt.status == "confirmed"),
     );
     assert!(has_text(&h, "Masz miejsce!"));
+}
+
+#[test]
+fn staff_are_asked_to_set_a_kiosk_clock_that_is_off() {
+    let (kit, mut h) = app();
+    // As a sync records it when the server's clock is 3 days ahead of the kiosk's (the
+    // Date header itself is checked against real servers in clock_skew.rs).
+    {
+        let kiosk = h.state().kiosk().expect("kiosk");
+        let now = (kit.clock.wall())();
+        kiosk
+            .lock()
+            .expect("lock")
+            .record_sync(None, Some(now + 3 * 86_400_000))
+            .expect("record");
+    }
+    tap(&mut h, "Obsługa");
+    enter_pin(&mut h, DEMO_STAFF_PIN);
+    tap(&mut h, "Synchronizacja");
+    assert!(has_text(&h, "późni się o 3 dni"));
+    assert!(has_text(
+        &h,
+        "Ustaw zegar kiosku: od niego zależy kolejność na listach rezerwowych."
+    ));
 }

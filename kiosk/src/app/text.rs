@@ -141,6 +141,8 @@ texts! {
     LastSync => "Ostatnia synchronizacja", "Last sync";
     PendingChanges => "Zmiany do wysłania", "Changes to send";
     LastError => "Ostatni błąd", "Last error";
+    KioskClock => "Zegar kiosku", "Kiosk clock";
+    SetTheClock => "Ustaw zegar kiosku: od niego zależy kolejność na listach rezerwowych.", "Set the kiosk's clock: the order of waiting lists depends on it.";
     Server => "Serwer", "Server";
     SyncNow => "Synchronizuj teraz", "Sync now";
     SetupTitle => "Ten kiosk nie jest jeszcze przygotowany", "This kiosk is not set up yet";
@@ -185,6 +187,42 @@ pub fn free_seats(n: u32, lang: Lang) -> String {
         Lang::En if n == 0 => T::NoFreeSeats.tr(lang).to_owned(),
         Lang::En if n == 1 => "1 free seat".to_owned(),
         Lang::En => format!("{n} free seats"),
+    }
+}
+
+/// How far the kiosk's clock is from the server's, `offset_s` seconds behind it
+/// (negative: ahead): "spieszy się o 3 dni" / "3 days ahead of the server".
+pub fn clock_offset(offset_s: i64, lang: Lang) -> String {
+    if offset_s.abs() <= crate::kiosk::CLOCK_WARNING_S {
+        return match lang {
+            Lang::Pl => "zgodny z serwerem".to_owned(),
+            Lang::En => "matches the server".to_owned(),
+        };
+    }
+    let secs = offset_s.unsigned_abs();
+    let (n, unit) = if secs >= 86_400 {
+        (secs / 86_400, 'd')
+    } else if secs >= 3_600 {
+        (secs / 3_600, 'h')
+    } else {
+        (secs / 60, 'm')
+    };
+    let n = u32::try_from(n).unwrap_or(u32::MAX);
+    let amount = match (lang, unit) {
+        (Lang::Pl, 'd') if n == 1 => "1 dzień".to_owned(),
+        (Lang::Pl, 'd') => format!("{n} dni"),
+        (Lang::Pl, 'h') => format!("{n} godz."),
+        (Lang::Pl, _) => format!("{n} min"),
+        (Lang::En, 'd') if n == 1 => "1 day".to_owned(),
+        (Lang::En, 'd') => format!("{n} days"),
+        (Lang::En, 'h') => format!("{n} h"),
+        (Lang::En, _) => format!("{n} min"),
+    };
+    match (lang, offset_s < 0) {
+        (Lang::Pl, true) => format!("spieszy się o {amount}"),
+        (Lang::Pl, false) => format!("późni się o {amount}"),
+        (Lang::En, true) => format!("{amount} ahead of the server"),
+        (Lang::En, false) => format!("{amount} behind the server"),
     }
 }
 
@@ -272,6 +310,23 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn clock_offsets_read_naturally() {
+        assert_eq!(clock_offset(30, Lang::Pl), "zgodny z serwerem");
+        assert_eq!(clock_offset(-120, Lang::En), "matches the server");
+        assert_eq!(
+            clock_offset(-3 * 86_400 - 5, Lang::Pl),
+            "spieszy się o 3 dni"
+        );
+        assert_eq!(clock_offset(86_400, Lang::Pl), "późni się o 1 dzień");
+        assert_eq!(
+            clock_offset(4 * 86_400, Lang::En),
+            "4 days behind the server"
+        );
+        assert_eq!(clock_offset(-7_300, Lang::En), "2 h ahead of the server");
+        assert_eq!(clock_offset(600, Lang::Pl), "późni się o 10 min");
     }
 
     #[test]

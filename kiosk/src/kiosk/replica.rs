@@ -440,11 +440,16 @@ impl Kiosk {
         self.commit_roster_change(class, &policy, &[], |_| Ok(()))
     }
 
-    /// Remember how the last sync ended (no personal data: codes and counts only).
-    pub fn record_sync(&mut self, error: Option<&str>) -> Result<()> {
-        let now = timestamp((self.wall)());
+    /// Remember how the last sync ended (no personal data: codes and counts only), and
+    /// how far this kiosk's clock is from the server's, when the server told its time.
+    pub fn record_sync(&mut self, error: Option<&str>, server_clock_ms: Option<u64>) -> Result<()> {
+        let wall = (self.wall)();
+        let now = timestamp(wall);
         let tx = self.store.write()?;
         tx.set_meta("last_sync_attempt", &now)?;
+        if let Some(server) = server_clock_ms {
+            tx.set_meta(CLOCK_OFFSET_KEY, &clock_offset_s(server, wall).to_string())?;
+        }
         match error {
             None => {
                 tx.set_meta("last_sync", &now)?;
@@ -484,4 +489,29 @@ fn write_pulled(tx: &Tx<'_>, branch: BranchId, m: &MergedDoc, now: &str) -> Resu
         Projection::Intake(request) => tx.upsert_request(request)?,
     }
     Ok(touched)
+}
+
+/// Where the kiosk keeps how far its clock is from the server's.
+pub(crate) const CLOCK_OFFSET_KEY: &str = "clock_offset_s";
+
+/// Seconds the kiosk's clock (`wall_ms`) is behind the server's (`server_ms`, from a
+/// `Date` header that drops the fraction of its second, so half a second is added back);
+/// negative when the kiosk runs ahead.
+fn clock_offset_s(server_ms: u64, wall_ms: u64) -> i64 {
+    let diff = server_ms as i128 + 500 - wall_ms as i128;
+    i64::try_from(diff.div_euclid(1000)).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clock_offset_s;
+
+    #[test]
+    fn clock_offset_counts_the_date_headers_lost_half_second() {
+        // The server's Date says 12:00:00 (anywhere in 12:00:00.000-.999).
+        let server = 1_763_900_000_000;
+        assert_eq!(clock_offset_s(server, server + 400), 0);
+        assert_eq!(clock_offset_s(server, server - 3 * 86_400_000), 259_200);
+        assert_eq!(clock_offset_s(server, server + 4 * 86_400_000), -345_600);
+    }
 }

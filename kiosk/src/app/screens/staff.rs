@@ -252,7 +252,17 @@ pub fn sync(ui: &mut Ui, view: &mut View<'_>, status: &Status) -> Option<Action>
             status.last_sync.clone().unwrap_or_else(|| dash.clone()),
         ),
         (T::PendingChanges, status.pending_changes.to_string()),
-        (T::LastError, status.last_sync_error.clone().unwrap_or(dash)),
+        (
+            T::LastError,
+            status.last_sync_error.clone().unwrap_or(dash.clone()),
+        ),
+        (
+            T::KioskClock,
+            status
+                .clock_offset_s
+                .map(|s| text::clock_offset(s, view.lang))
+                .unwrap_or(dash),
+        ),
     ];
     for (key, value) in lines {
         ui.horizontal(|ui| {
@@ -264,6 +274,15 @@ pub fn sync(ui: &mut Ui, view: &mut View<'_>, status: &Status) -> Option<Action>
         && let Some(e) = &state.last_error
     {
         view.weak(ui, e);
+    }
+    if status.clock_is_off() {
+        ui.add_space(8.0);
+        widgets::notice(
+            ui,
+            view.p.error_fill,
+            view.p.error_text,
+            view.t(T::SetTheClock),
+        );
     }
     ui.add_space(12.0);
     if status.server_url.is_some() && view.button(ui, T::SyncNow, Kind::Primary) {
