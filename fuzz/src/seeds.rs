@@ -189,6 +189,7 @@ pub fn all() -> Vec<Seed> {
         app_version: "0.1.0".to_owned(),
         keys: KeyList(vec![(PersonId::derived("first"), person_key())]),
         key_cursor: 3,
+        want_keys: PersonList(vec![PersonId::derived("fourth")]),
     };
     let idle = SyncRequest {
         cursor: 42,
@@ -197,6 +198,7 @@ pub fn all() -> Vec<Seed> {
         app_version: "0.1.0".to_owned(),
         keys: KeyList(vec![(PersonId::derived("first"), person_key())]),
         key_cursor: 3,
+        want_keys: PersonList::default(),
     };
     let response = SyncResponse {
         changed: docs

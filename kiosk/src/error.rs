@@ -57,6 +57,10 @@ pub enum KioskError {
         "this resident's details are not kept on this kiosk (erased, or dropped after the retention period)"
     )]
     PersonalDataNotHere,
+    #[error(
+        "this resident's details were dropped here after the retention period; the next sync asks the server for them, then try again"
+    )]
+    DetailsRequested,
     #[error("unknown applicant role {0:?}: expected self, legal_representative or de_facto_carer")]
     UnknownRole(String),
     #[error("this service does not need a PESEL number (leave out --pesel)")]
@@ -123,6 +127,7 @@ impl KioskError {
             KioskError::Protocol(_) => "protocol",
             KioskError::ResidentDetailsMismatch => "resident_details_mismatch",
             KioskError::PersonalDataNotHere => "personal_data_not_here",
+            KioskError::DetailsRequested => "details_requested",
             KioskError::UnknownRole(_) => "unknown_role",
             KioskError::PeselNotNeeded => "pesel_not_needed",
             KioskError::SmsConsentNeedsPhone => "sms_consent_needs_phone",
@@ -234,6 +239,12 @@ impl KioskError {
             }
             (KioskError::PersonalDataNotHere, Lang::En) => s(
                 "This resident's details are not kept on this kiosk. Please ask a member of staff.",
+            ),
+            (KioskError::DetailsRequested, Lang::Pl) => {
+                s("Sprawdzamy dane tej osoby w centrali. Za chwilę spróbujemy ponownie.")
+            }
+            (KioskError::DetailsRequested, Lang::En) => s(
+                "Checking this resident's details with the central office. We will try again in a moment.",
             ),
             (KioskError::UnknownRole(_), Lang::Pl) => s(
                 "Prosimy wybrać, kto składa wniosek: sama osoba zainteresowana, jej przedstawiciel ustawowy albo opiekun faktyczny.",
@@ -393,6 +404,7 @@ mod tests {
             KioskError::UnknownRole("boss".into()),
             KioskError::ResidentDetailsMismatch,
             KioskError::PersonalDataNotHere,
+            KioskError::DetailsRequested,
         ]
     }
 

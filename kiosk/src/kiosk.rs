@@ -808,8 +808,16 @@ impl Kiosk {
                 .person_by_code(&normalized)?
                 .ok_or_else(|| KioskError::UnknownResidentCode(normalized.clone()))?;
             // Kept countable, but without readable details here: nothing to check against.
+            // Dropped after the retention period (not erased), the key can be asked for
+            // again: an enrolled kiosk's next sync does.
             if person.given_name.is_empty() && person.family_name.is_empty() {
-                return Err(KioskError::PersonalDataNotHere);
+                if self.server()?.is_none() || self.store.person_erased(person.id)? {
+                    return Err(KioskError::PersonalDataNotHere);
+                }
+                let tx = self.store.write()?;
+                tx.want_key(person.id)?;
+                tx.commit()?;
+                return Err(KioskError::DetailsRequested);
             }
             if !same_person(&person, &given, &family, birth_year) {
                 return Err(KioskError::ResidentDetailsMismatch);

@@ -28,6 +28,8 @@ pub const RESPONSE_BUDGET_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_CHANGED_PER_RESPONSE: usize = 5_000;
 /// Most person keys (or erased ids) in one request or response; the rest come with `more`.
 pub const MAX_KEYS_PER_MESSAGE: usize = 20_000;
+/// Most keys a kiosk may ask for by person in one request (`want_keys`).
+pub const MAX_WANTED_KEYS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
@@ -108,6 +110,11 @@ pub struct SyncRequest {
     pub keys: KeyList,
     /// The position in the server's key feed up to which this kiosk is complete.
     pub key_cursor: u64,
+    /// Persons of this branch whose key the kiosk no longer holds (dropped after the
+    /// retention period) and needs again: a returning resident is at the kiosk. Their
+    /// keys come back in `keys` (or their ids in `erased`). Absent from older kiosks.
+    #[serde(default)]
+    pub want_keys: PersonList,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -318,6 +325,7 @@ mod tests {
                 (crate::ids::PersonId::new(), PersonKey::generate()),
             ]),
             key_cursor: 7,
+            want_keys: PersonList(vec![crate::ids::PersonId::new()]),
         };
         let bytes = encode(&request).unwrap();
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), request);

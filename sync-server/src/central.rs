@@ -21,8 +21,8 @@ use blisko_shared::model::Catalog;
 use blisko_shared::seats::{self, SeatPolicy};
 use blisko_shared::sync::{
     DocChanges, DocHeads, EnrollRequest, EnrollResponse, KeyList, MAX_CHANGED_PER_RESPONSE,
-    MAX_DOCS_PER_REQUEST, MAX_KEYS_PER_MESSAGE, PersonList, RESPONSE_BUDGET_BYTES, SyncRequest,
-    SyncResponse, from_heads, to_heads,
+    MAX_DOCS_PER_REQUEST, MAX_KEYS_PER_MESSAGE, MAX_WANTED_KEYS, PersonList, RESPONSE_BUDGET_BYTES,
+    SyncRequest, SyncResponse, from_heads, to_heads,
 };
 
 use crate::store::{Db, KioskAuth, KioskRow, ServerStore, StoreError};
@@ -351,6 +351,11 @@ impl Central {
                 "at most {MAX_KEYS_PER_MESSAGE} keys per request"
             )));
         }
+        if request.want_keys.0.len() > MAX_WANTED_KEYS {
+            return Err(CentralError::BadRequest(format!(
+                "at most {MAX_WANTED_KEYS} wanted keys per request"
+            )));
+        }
         let db = self.store.write()?;
         for push in &request.push {
             if let Some(roster) = apply_push(&db, kiosk, push, &now)? {
@@ -379,6 +384,27 @@ impl Central {
             match key {
                 Some(key) => keys.0.push((person, key)),
                 None => erased.0.push(person),
+            }
+        }
+        // Keys a kiosk asks for again (a returning resident at a kiosk that dropped their
+        // details): only its own branch's persons, and each hand-out is audited.
+        for &person in &request.want_keys.0 {
+            if keys.0.iter().any(|(p, _)| *p == person) || erased.0.contains(&person) {
+                continue;
+            }
+            match db.branch_person_key(kiosk.branch_id, person)? {
+                Some(Some(key)) => {
+                    db.audit(
+                        &now,
+                        &format!("kiosk:{}", kiosk.id),
+                        "person_key_sent",
+                        &format!("person:{person}"),
+                        None,
+                    )?;
+                    keys.0.push((person, key));
+                }
+                Some(None) => erased.0.push(person),
+                None => {}
             }
         }
 

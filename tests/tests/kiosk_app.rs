@@ -514,3 +514,76 @@ fn staff_are_asked_to_set_a_kiosk_clock_that_is_off() {
         "Ustaw zegar kiosku: od niego zależy kolejność na listach rezerwowych."
     ));
 }
+
+#[test]
+fn a_returning_resident_whose_details_were_dropped_waits_a_moment_and_is_registered() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let clock = TestClock::monday();
+    let (_server, mut h) = enrolled_app(work.path(), &clock);
+    let kiosk = h.state().kiosk().expect("kiosk").clone();
+    // A resident who once asked for a service here, and whose details the kiosk dropped
+    // after the retention period.
+    let code = {
+        let mut k = kiosk.lock().expect("lock");
+        let service = k
+            .services()
+            .expect("services")
+            .into_iter()
+            .find(|s| !s.requires_pesel)
+            .expect("a service without PESEL");
+        k.submit_intake(&blisko_kiosk::kiosk::IntakeForm {
+            service_id: service.id.to_string(),
+            given_name: "Zenobia".to_owned(),
+            family_name: "Kwiatkowska".to_owned(),
+            birth_year: 1948,
+            description: "Potrzebna rehabilitacja kolana".to_owned(),
+            declaration: true,
+            consent: true,
+            ..Default::default()
+        })
+        .expect("request")
+        .resident_code
+    };
+    blisko_tests::harness::sync(&kiosk).expect("sync");
+    kiosk.lock().expect("lock").set_retention_days(0);
+    let dropped = blisko_tests::harness::sync(&kiosk).expect("sync");
+    assert_eq!(dropped.dropped_personal, 1);
+    kiosk
+        .lock()
+        .expect("lock")
+        .set_retention_days(blisko_kiosk::kiosk::DEFAULT_RETENTION_DAYS);
+
+    // She comes back with her code: the kiosk asks the server, then registers her.
+    tap(&mut h, "Zapisz się na zajęcia");
+    tap_containing(&mut h, "Pilates");
+    type_into(&mut h, "Imię", "Zenobia");
+    type_into(&mut h, "Nazwisko", "Kwiatkowska");
+    type_into(&mut h, "Rok urodzenia", "1948");
+    // The code is the last field, below the fold: a swipe up brings it into view.
+    h.get_by_role_and_label(Role::TextInput, "Rok urodzenia")
+        .hover();
+    h.run();
+    h.event(eframe::egui::Event::MouseWheel {
+        unit: eframe::egui::MouseWheelUnit::Point,
+        delta: eframe::egui::vec2(0.0, -600.0),
+        phase: eframe::egui::TouchPhase::Move,
+        source: eframe::egui::MouseWheelSource::Unknown,
+        modifiers: Default::default(),
+    });
+    for _ in 0..10 {
+        h.run();
+    }
+    type_into(
+        &mut h,
+        "Kod mieszkańca (jeśli masz)",
+        &code.replace('-', ""),
+    );
+    tap(&mut h, "Dalej");
+    tick(&mut h, "Przeczytałem/am informację o danych");
+    tap(&mut h, "Zapisz mnie");
+    wait_until(&mut h, "the registration after the details came", |h| {
+        matches!(h.state().screen(), Screen::Registered { .. })
+    });
+    assert!(has_text(&h, &code), "her own code on the receipt");
+    assert!(!has_text(&h, "Prosimy zapytać obsługę"));
+}

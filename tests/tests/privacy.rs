@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use anyhow::{Context, Result, ensure};
 
 use blisko_kiosk::Kiosk;
+use blisko_kiosk::error::KioskError;
 use blisko_kiosk::kiosk::{IntakeForm, RegistrationForm};
 use blisko_shared::crypto::PersonKey;
 use blisko_shared::docs::{Doc, DocKey, PeopleDoc};
@@ -373,15 +374,20 @@ fn an_erased_person_cannot_be_read_anywhere_nor_in_a_backup() -> Result<()> {
 /// them and the retention period is over, it drops its key copy and readable details of
 /// residents with no coming session; they stay countable, and the office still reads
 /// them with the server's key.
+/// A demo server, and a kiosk of its MAL branch in `<tmp>/a`, synced once.
+fn server_and_mal_kiosk(tmp: &Path) -> Result<(ServerProcess, Mutex<Kiosk>)> {
+    let server = ServerProcess::start(&tmp.join("server"), true)?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let a = enroll_kiosk_at(&server, &server.url(), &mal, &tmp.join("a"))?;
+    sync(&a)?;
+    Ok((server, a))
+}
+
 #[test]
 fn a_kiosk_drops_details_past_retention_but_keeps_those_it_needs() -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let data = tmp.path().join("server");
-    let server = ServerProcess::start(&data, true)?;
-    let mal = branch_id(&data, "MAL")?;
-    let dir = tmp.path().join("a");
-    let a = enroll_kiosk_at(&server, &server.url(), &mal, &dir)?;
-    sync(&a)?;
+    let (server, a) = server_and_mal_kiosk(tmp.path())?;
+    let (data, dir) = (server.data.clone(), tmp.path().join("a"));
     // A class with a session after today.
     let class: String = kiosk_sql(&dir)?
         .query_row(
@@ -469,6 +475,108 @@ fn a_kiosk_drops_details_past_retention_but_keeps_those_it_needs() -> Result<()>
     ensure!(
         page.contains(FAMILY) && page.contains(NEED),
         "the office reads them"
+    );
+    Ok(())
+}
+
+/// A returning resident whose details a kiosk dropped after the retention period is
+/// still served there: the kiosk asks the server for their key in the next sync (which
+/// the server audits, and answers only for its own branch's kiosks), then registers them
+/// by their code as before.
+#[test]
+fn a_returning_resident_is_served_again_after_the_kiosk_dropped_their_details() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (server, a) = server_and_mal_kiosk(tmp.path())?;
+    let other_dir = tmp.path().join("other");
+    let si = branch_id(&server.data, "SI")?;
+    let other = enroll_kiosk_at(&server, &server.url(), &si, &other_dir)?;
+    sync(&other)?;
+    let service = lock(&a)?
+        .store()
+        .services()?
+        .into_iter()
+        .find(|s| !s.requires_pesel)
+        .context("a service without PESEL")?;
+    let first = lock(&a)?.submit_intake(&IntakeForm {
+        service_id: service.id.to_string(),
+        given_name: GIVEN.to_owned(),
+        family_name: FAMILY.to_owned(),
+        birth_year: 1947,
+        description: NEED.to_owned(),
+        declaration: true,
+        consent: true,
+        ..IntakeForm::default()
+    })?;
+    sync(&a)?;
+    lock(&a)?.set_retention_days(0);
+    assert_eq!(sync(&a)?.dropped_personal, 1);
+    lock(&a)?.set_retention_days(blisko_kiosk::kiosk::DEFAULT_RETENTION_DAYS);
+
+    // Months later they come back and give their code.
+    let class = lock(&a)?
+        .classes()?
+        .first()
+        .context("a class")?
+        .id
+        .to_string();
+    let again = RegistrationForm {
+        class_id: class,
+        given_name: GIVEN.to_owned(),
+        family_name: FAMILY.to_owned(),
+        birth_year: 1947,
+        consent: true,
+        resident_code: Some(first.resident_code.clone()),
+        ..RegistrationForm::default()
+    };
+    let asked = lock(&a)?.register(&again);
+    ensure!(
+        matches!(asked, Err(KioskError::DetailsRequested)),
+        "{asked:?}"
+    );
+    assert_eq!(lock(&a)?.store().wanted_keys(10)?, vec![first.person_id]);
+    let sent = |kiosk: &Mutex<Kiosk>| -> Result<usize> {
+        let id = lock(kiosk)?.identity().kiosk_id;
+        let log = server.admin(&["audit", "--limit", "1000"])?;
+        Ok(log
+            .as_array()
+            .context("the audit log")?
+            .iter()
+            .filter(|e| {
+                e["action"] == "person_key_sent"
+                    && e["actor"] == format!("kiosk:{id}")
+                    && e["subject"] == format!("person:{}", first.person_id)
+            })
+            .count())
+    };
+    assert_eq!(sent(&a)?, 0);
+    sync(&a)?;
+    assert_eq!(sent(&a)?, 1, "the hand-out is audited");
+    ensure!(lock(&a)?.store().wanted_keys(10)?.is_empty());
+    ensure!(lock(&a)?.store().person_key(first.person_id)?.is_some());
+
+    // The details are checked as before: a wrong name is refused, the right one served.
+    let wrong = RegistrationForm {
+        family_name: "Kowalski".to_owned(),
+        ..again.clone()
+    };
+    ensure!(matches!(
+        lock(&a)?.register(&wrong),
+        Err(KioskError::ResidentDetailsMismatch)
+    ));
+    let receipt = lock(&a)?.register(&again)?;
+    assert_eq!(receipt.person_id, first.person_id, "the same resident");
+
+    // Another branch's kiosk asking for the same person gets nothing.
+    kiosk_sql(&other_dir)?.execute(
+        "INSERT INTO wanted_keys (person_id) VALUES (?1)",
+        [first.person_id.to_string()],
+    )?;
+    sync(&other)?;
+    assert_eq!(lock(&other)?.store().person_key(first.person_id)?, None);
+    assert_eq!(sent(&other)?, 0);
+    ensure!(
+        lock(&other)?.store().wanted_keys(10)?.is_empty(),
+        "answered"
     );
     Ok(())
 }

@@ -24,8 +24,8 @@ use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId};
 use blisko_shared::model::Registration;
 use blisko_shared::sync::{
-    DocChanges, DocHave, KeyList, PROTOCOL_HEADER, PROTOCOL_VERSION, SyncRequest, SyncResponse,
-    encode, to_heads,
+    DocChanges, DocHave, KeyList, PROTOCOL_HEADER, PROTOCOL_VERSION, PersonList, SyncRequest,
+    SyncResponse, encode, to_heads,
 };
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, kiosk_code, setup_key, sync};
 
@@ -198,6 +198,7 @@ fn push_request(push: Vec<DocChanges>, pull: Vec<DocHave>) -> SyncRequest {
         app_version: APP_VERSION.to_owned(),
         keys: KeyList::default(),
         key_cursor: 0,
+        want_keys: PersonList::default(),
     }
 }
 
@@ -626,6 +627,22 @@ fn bad_bodies_and_foreign_reads_are_refused() -> Result<()> {
     refused(s, "absurd length", 400, "malformed", None, || {
         sync_body(zstd::bulk::compress(&[0xbb, 0, 0, 0, 1, 0, 0, 0, 0], 3)?)
     })?;
+
+    // Asking for more persons' keys at once than a returning resident could need.
+    let mut greedy = push_request(vec![], vec![]);
+    greedy.want_keys = PersonList(
+        (0..=blisko_shared::sync::MAX_WANTED_KEYS)
+            .map(|_| PersonId::new())
+            .collect(),
+    );
+    refused(
+        s,
+        "too many wanted keys",
+        400,
+        "bad_request",
+        Some("sync_refused"),
+        || sync_raw(s, &token, &greedy),
+    )?;
 
     // Reads outside the branch: refused as a whole, nothing returned. A document that
     // does not exist is refused in the same words as another branch's, so that asking

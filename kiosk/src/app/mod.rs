@@ -220,6 +220,17 @@ pub struct KioskApp {
     quit: bool,
     frames: u64,
     last_ui_map: String,
+    /// A registration or request waiting for a returning resident's details, which the
+    /// sync started for it asks the server for; tried again when a sync succeeds.
+    awaiting_details: Option<AwaitingDetails>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AwaitingDetails {
+    /// Sync failures when it was asked: one more means the server cannot be reached.
+    failures: u32,
+    /// Tries left (a sync already under way when it was asked did not ask yet).
+    tries_left: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,6 +266,7 @@ impl KioskApp {
             quit: false,
             frames: 0,
             last_ui_map: String::new(),
+            awaiting_details: None,
         };
         // Before set-up there is no store, and maybe no key file yet.
         if app.options.data.join(crate::store::DB_FILE).exists() {
@@ -352,6 +364,7 @@ impl KioskApp {
     /// Back to the start with nothing of the previous person left: every field, every
     /// choice, staff mode, the language and the look return to their defaults.
     pub fn reset(&mut self) {
+        self.awaiting_details = None;
         self.form = Form::default();
         self.keyboard = Keyboard::default();
         self.notice = None;
@@ -417,6 +430,12 @@ impl KioskApp {
         let sync = self.sync_state();
         if let Some(state) = &sync {
             self.refresh_after_sync(state.last_success);
+            if let Some(waiting) = self.awaiting_details
+                && state.failures > waiting.failures
+            {
+                self.awaiting_details = None;
+                self.fail(&KioskError::PersonalDataNotHere);
+            }
         }
 
         let action = screens::frame(self, ui, idle, sync);
@@ -516,6 +535,13 @@ impl KioskApp {
             return;
         }
         self.seen_sync = last_success;
+        if self.awaiting_details.is_some() {
+            match &self.screen {
+                Screen::RegisterConsent { .. } => self.register(),
+                Screen::IntakeDeclaration { .. } => self.submit_intake(),
+                _ => self.awaiting_details = None,
+            }
+        }
         match &self.screen {
             Screen::Classes { .. } | Screen::StaffClasses { .. } => self.load_classes(),
             Screen::RollCall { roll } => {
@@ -873,6 +899,7 @@ impl KioskApp {
         };
         match self.with_kiosk(|k| k.register(&form)) {
             Ok(receipt) => {
+                self.awaiting_details = None;
                 self.after_write();
                 // The receipt screen shows the code; the typed details go.
                 self.form = Form::default();
@@ -880,7 +907,7 @@ impl KioskApp {
                     receipt: Box::new(receipt),
                 });
             }
-            Err(e) => self.fail(&e),
+            Err(e) => self.refused(&e),
         }
     }
 
@@ -903,13 +930,50 @@ impl KioskApp {
         };
         match self.with_kiosk(|k| k.submit_intake(&form)) {
             Ok(receipt) => {
+                self.awaiting_details = None;
                 self.after_write();
                 self.form = Form::default();
                 self.go(Screen::IntakeSent {
                     receipt: Box::new(receipt),
                 });
             }
-            Err(e) => self.fail(&e),
+            Err(e) => self.refused(&e),
+        }
+    }
+
+    /// A registration or request was refused. A returning resident whose details this
+    /// kiosk dropped waits while a sync asks the server for them, and the action runs
+    /// again when it is back (up to twice); offline, or if the server has nothing, staff
+    /// are asked.
+    fn refused(&mut self, e: &KioskError) {
+        if !matches!(e, KioskError::DetailsRequested) {
+            self.awaiting_details = None;
+            return self.fail(e);
+        }
+        let waiting = match self.awaiting_details {
+            None => self.sync_state().map(|s| AwaitingDetails {
+                failures: s.failures,
+                tries_left: 2,
+            }),
+            Some(w) if w.tries_left > 0 => Some(AwaitingDetails {
+                tries_left: w.tries_left - 1,
+                ..w
+            }),
+            Some(_) => None,
+        };
+        self.awaiting_details = waiting;
+        match (waiting, &self.sync) {
+            (Some(_), Some(sync)) => {
+                sync.sync_now();
+                self.notice = Some(Notice {
+                    text: e.message(self.lang),
+                    ok: true,
+                });
+            }
+            _ => {
+                self.awaiting_details = None;
+                self.fail(&KioskError::PersonalDataNotHere);
+            }
         }
     }
 

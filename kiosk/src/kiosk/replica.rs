@@ -21,7 +21,7 @@ use blisko_shared::model::{Catalog, IntakeRequest, Person};
 use blisko_shared::seats;
 use blisko_shared::sync::{
     DocChanges, DocHave, EnrollResponse, KeyList, MAX_DOCS_PER_REQUEST, MAX_KEYS_PER_MESSAGE,
-    SyncRequest, SyncResponse, from_heads, to_heads,
+    MAX_WANTED_KEYS, PersonList, SyncRequest, SyncResponse, from_heads, to_heads,
 };
 
 use super::{HashMap, Identity, Kiosk, KioskError, Result, StoreKey, Tx, WallClock, timestamp};
@@ -180,6 +180,7 @@ impl Kiosk {
                 app_version: app_version.to_owned(),
                 keys: KeyList(self.store.unpushed_keys(MAX_KEYS_PER_MESSAGE)?),
                 key_cursor: self.counter(KEY_CURSOR_KEY)?,
+                want_keys: PersonList(self.store.wanted_keys(MAX_WANTED_KEYS)?),
             },
             pushed,
         })
@@ -200,9 +201,10 @@ impl Kiosk {
         // The keys to open pulled persons with: those held, and the new ones this answer
         // brings (unless this kiosk erased or dropped them), less the erased.
         let mut keyring = self.store.person_keys()?;
+        let wanted = &plan.request.want_keys.0;
         let mut new_keys = Vec::new();
         for (id, key) in &response.keys.0 {
-            if self.store.has_key_row(*id)? {
+            if !wanted.contains(id) && self.store.has_key_row(*id)? {
                 continue;
             }
             keyring.insert(*id, key.clone());
@@ -255,8 +257,13 @@ impl Kiosk {
             }
             tx.ack_keys(&plan.keys_pushed())?;
             for (id, key) in &new_keys {
-                tx.take_key(*id, key)?;
+                if wanted.contains(id) {
+                    tx.take_wanted_key(*id, key)?;
+                } else {
+                    tx.take_key(*id, key)?;
+                }
             }
+            tx.answered_wanted(wanted)?;
             for m in &merged {
                 touched.extend(write_pulled(&tx, branch, m, &now)?);
             }

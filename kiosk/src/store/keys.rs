@@ -43,15 +43,36 @@ impl Store {
 
     /// Whether this kiosk has (or had: erased, dropped) a key for this person.
     pub fn has_key_row(&self, id: PersonId) -> Result<bool> {
+        self.key_row_exists("SELECT 1 FROM person_keys WHERE person_id = ?1", id)
+    }
+
+    /// Whether the office erased this person (their key is gone for good).
+    pub fn person_erased(&self, id: PersonId) -> Result<bool> {
+        self.key_row_exists(
+            "SELECT 1 FROM person_keys WHERE person_id = ?1 AND erased = 1",
+            id,
+        )
+    }
+
+    fn key_row_exists(&self, sql: &str, id: PersonId) -> Result<bool> {
         self.conn()
-            .query_row(
-                "SELECT 1 FROM person_keys WHERE person_id = ?1",
-                [id.to_string()],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.exists([id.to_string()]))
             .ctx("look up a person key")
+    }
+
+    /// Persons whose key the next sync asks the server for.
+    pub fn wanted_keys(&self, limit: usize) -> Result<Vec<PersonId>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT person_id FROM wanted_keys ORDER BY person_id LIMIT ?1")
+            .ctx("list wanted keys")?;
+        let ids = stmt
+            .query_map([limit as i64], |r| r.get::<_, String>(0))
+            .ctx("list wanted keys")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("list wanted keys")?;
+        ids.into_iter().map(person_id).collect()
     }
 
     /// Whether any of these persons is projected with blank details.
@@ -175,6 +196,45 @@ impl Tx<'_> {
             )
             .ctx("save a pulled person key")?;
         Ok(n > 0)
+    }
+
+    /// Ask the server for this person's key at the next sync.
+    pub fn want_key(&self, id: PersonId) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO wanted_keys (person_id) VALUES (?1) ON CONFLICT DO NOTHING",
+                [id.to_string()],
+            )
+            .ctx("ask for a person key")?;
+        Ok(())
+    }
+
+    /// A key asked for came back: held again, unless the office erased the person
+    /// meanwhile. Returns whether it was taken in.
+    pub fn take_wanted_key(&self, id: PersonId, key: &PersonKey) -> Result<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "INSERT INTO person_keys (person_id, key) VALUES (?1, ?2)
+                 ON CONFLICT (person_id) DO UPDATE SET key = excluded.key
+                    WHERE person_keys.erased = 0 AND person_keys.key IS NULL",
+                params![id.to_string(), key.as_bytes().as_slice()],
+            )
+            .ctx("save a person key asked for")?;
+        Ok(n > 0)
+    }
+
+    /// The server answered for these wanted keys (with the key, an erasure, or nothing
+    /// for a person not of this branch): do not ask again.
+    pub fn answered_wanted(&self, ids: &[PersonId]) -> Result<()> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("DELETE FROM wanted_keys WHERE person_id = ?1")
+            .ctx("clear wanted keys")?;
+        for id in ids {
+            stmt.execute([id.to_string()]).ctx("clear wanted keys")?;
+        }
+        Ok(())
     }
 
     /// Delete a person's key and every readable copy of their data here; the projection

@@ -138,6 +138,27 @@ impl Db<'_> {
             .collect()
     }
 
+    /// The key of a person of `branch`: `None` when the person is not of that branch (or
+    /// unknown), `Some(None)` when they were erased.
+    pub fn branch_person_key(
+        &self,
+        branch: BranchId,
+        person: PersonId,
+    ) -> Result<Option<Option<PersonKey>>> {
+        let id = person.to_string();
+        let key: Option<Option<Vec<u8>>> = self
+            .tx
+            .query_row(
+                "SELECT key FROM personal.person_keys WHERE person_id = ?1 AND branch_id = ?2",
+                params![id, branch.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("read a person key")?;
+        key.map(|k| k.map(|k| key_of(&id, &k)).transpose())
+            .transpose()
+    }
+
     /// Destroy a person's key, keeping only their id (and branch, so the branch's kiosks
     /// hear of it). Deleted bytes are overwritten (secure_delete).
     pub fn erase_person_key(

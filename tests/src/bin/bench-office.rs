@@ -91,6 +91,7 @@ fn push(
             app_version: "bench".to_owned(),
             keys: KeyList(keys),
             key_cursor: 0,
+            want_keys: Default::default(),
         };
         central.sync(&kiosk, &request)?;
     }
