@@ -1,7 +1,7 @@
 //! The kiosk's command line: the same core as the touch app, for staff, scripts and tests.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
@@ -64,6 +64,10 @@ pub struct Cli {
         default_value_t = crate::kiosk::DEFAULT_RETENTION_DAYS
     )]
     pub retention_days: u32,
+    /// Touch app: trust only this CA certificate (PEM) for an https:// server when the
+    /// kiosk is enrolled from its set-up screen (as `enroll --ca-cert` does).
+    #[arg(long = "ca-cert", value_name = "PEM_FILE")]
+    pub app_ca_cert: Option<PathBuf>,
     /// What to do; without a command the touch app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -327,6 +331,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         options.idle.idle_ms = cli.idle_seconds.max(10) * 1000;
         options.ui_map = std::env::var_os("BLISKO_UI_MAP").map(PathBuf::from);
         options.retention_days = cli.retention_days;
+        options.server_ca = cli.app_ca_cert.as_deref().map(read_ca_cert).transpose()?;
         crate::app::run(options).map_err(|e| KioskError::Io {
             context: "run the touch app".into(),
             source: std::io::Error::other(format!("{e:#}")),
@@ -543,12 +548,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             code,
             ca_cert,
         } => {
-            let ca = match ca_cert {
-                Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-                    SyncError::BadCaCert(format!("cannot read {}: {e}", path.display()))
-                })?),
-                None => None,
-            };
+            let ca = ca_cert.as_deref().map(read_ca_cert).transpose()?;
             let mut k = sync::enroll(dir, server, code, ca.as_deref(), &cli.setup_key()?)?;
             k.set_retention_days(cli.retention_days);
             let identity = k.identity().clone();
@@ -683,4 +683,12 @@ fn run_batch(cli: &Cli) -> Result<ExitCode, KioskError> {
     } else {
         ExitCode::from(2)
     })
+}
+
+/// A CA certificate file (PEM), checked to hold at least one certificate.
+fn read_ca_cert(path: &Path) -> Result<String, KioskError> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| SyncError::BadCaCert(format!("cannot read {}: {e}", path.display())))?;
+    sync::ca_certificates(&pem)?;
+    Ok(pem)
 }

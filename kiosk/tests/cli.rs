@@ -301,6 +301,19 @@ fn demo_with_an_unknown_branch_writes_nothing() {
 }
 
 #[test]
+fn the_touch_app_refuses_an_unusable_ca_certificate_before_opening() {
+    let d = DataDir::empty();
+    let junk = d.key_file().with_extension("pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    for file in [junk.clone(), junk.with_extension("missing")] {
+        let (code, message) = d.refused(&["--ca-cert", file.to_str().unwrap()]);
+        assert_eq!(code, "bad_ca_cert", "{file:?}");
+        assert!(!message.is_empty());
+    }
+    assert!(!d.path.exists(), "the data folder was created");
+}
+
+#[test]
 fn commands_on_a_folder_that_is_not_set_up_are_refused() {
     let d = DataDir::empty();
     for args in [

@@ -61,9 +61,18 @@ pub fn demo_app() -> (Kit, Harness<'static, KioskApp>) {
 }
 
 pub fn harness_on(dir: &Path, clock: &TestClock) -> Harness<'static, KioskApp> {
+    harness_with(options_on(dir, clock))
+}
+
+/// The app's options for a store in `dir` on `clock`, with the tests' short idle times.
+pub fn options_on(dir: &Path, clock: &TestClock) -> AppOptions {
     let mut options = AppOptions::new(dir, key_file(dir));
     options.clock = clock.wall();
     options.idle = IDLE;
+    options
+}
+
+pub fn harness_with(options: AppOptions) -> Harness<'static, KioskApp> {
     let app = KioskApp::new(options).expect("the app opens");
     let mut harness = Harness::builder()
         .with_size(Vec2::new(1280.0, 1024.0))
@@ -172,4 +181,31 @@ pub fn screen_name(screen: &Screen) -> String {
         .next()
         .unwrap_or("")
         .to_owned()
+}
+
+/// Enroll the app's empty kiosk with the server at `url` through the set-up screens,
+/// as staff would, with the code from `blisko-server kiosk add`.
+pub fn enroll_through_screens(h: &mut Harness<'_, KioskApp>, url: &str, code: &str) {
+    tap(h, "Połącz z serwerem");
+    // The address field is active first; letters, digits, ':' '/' and '.' are keys.
+    type_into(h, "Adres serwera", url);
+    h.get_by_role_and_label(Role::TextInput, "Kod rejestracji kiosku")
+        .click();
+    h.run();
+    type_into(h, "Kod rejestracji kiosku", &code.to_lowercase());
+    tap(h, "Połącz");
+}
+
+/// Run frames until `done`, for at most 30 seconds (the background sync is real).
+pub fn wait_until(
+    h: &mut Harness<'_, KioskApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, KioskApp>) -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done(h) {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        h.run();
+    }
 }

@@ -10,8 +10,8 @@ use blisko_kiosk::app::{Action, KioskApp, Screen};
 use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_shared::demo::DEMO_STAFF_PIN;
 use blisko_tests::ui::{
-    TestClock, assert_targets, demo_app as app, harness_on, has_text, screen_name, tap,
-    tap_containing, tick, type_into,
+    TestClock, assert_targets, demo_app as app, enroll_through_screens, harness_on, has_text,
+    screen_name, tap, tap_containing, tick, type_into, wait_until,
 };
 
 /// Register a person for "Pilates" through the screens, up to the receipt.
@@ -397,14 +397,7 @@ fn enrolled_app(
     let code = added["code"].as_str().expect("code").to_owned();
 
     let mut h = harness_on(&work.join("kiosk"), clock);
-    tap(&mut h, "Połącz z serwerem");
-    // The address field is active first; letters, digits, ':' '/' and '.' are keys.
-    type_into(&mut h, "Adres serwera", &server.url());
-    h.get_by_role_and_label(Role::TextInput, "Kod rejestracji kiosku")
-        .click();
-    h.run();
-    type_into(&mut h, "Kod rejestracji kiosku", &code.to_lowercase());
-    tap(&mut h, "Połącz");
+    enroll_through_screens(&mut h, &server.url(), &code);
     assert!(
         matches!(h.state().screen(), Screen::Home),
         "{:?}",
@@ -416,19 +409,6 @@ fn enrolled_app(
         !kiosk.classes().expect("classes").is_empty()
     });
     (server, h)
-}
-
-fn wait_until(
-    h: &mut Harness<'_, KioskApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, KioskApp>) -> bool,
-) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !done(h) {
-        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        h.run();
-    }
 }
 
 #[test]

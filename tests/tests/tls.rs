@@ -18,6 +18,9 @@ use blisko_tests::harness::{
     ServerProcess, branch_id, kiosk_code, open_kiosk, server_roster, sync,
 };
 use blisko_tests::kiosk_cli::kiosk_command;
+use blisko_tests::ui::{
+    TestClock, enroll_through_screens, harness_on, harness_with, has_text, options_on, wait_until,
+};
 
 /// A certificate authority made for one test, and where its certificate is written.
 struct TestCa {
@@ -66,6 +69,15 @@ fn serve_tls(data: &Path, listen: SocketAddr, cert: &Path, key: &Path) -> Result
     )?;
     ensure!(server.url().starts_with("https://"), "{}", server.url());
     Ok(server)
+}
+
+/// The office's CA, and a demo server in `<tmp>/server` serving https with a certificate
+/// it signed.
+fn office_ca_and_server(tmp: &Path) -> Result<(TestCa, ServerProcess)> {
+    let ca = TestCa::new(tmp, "office-ca")?;
+    let (cert, key) = ca.server_cert(tmp, "server")?;
+    let server = serve_tls(&tmp.join("server"), "127.0.0.1:0".parse()?, &cert, &key)?;
+    Ok((ca, server))
 }
 
 /// `blisko-kiosk --data DIR --json ARGS`: exit code, and the JSON it printed (standard
@@ -134,14 +146,7 @@ fn register(dir: &Path, class: &str, given: &str) -> Result<String> {
 #[test]
 fn a_kiosk_enrolls_and_syncs_over_https_and_the_office_answers() -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let ca = TestCa::new(tmp.path(), "office-ca")?;
-    let (cert, key) = ca.server_cert(tmp.path(), "server")?;
-    let mut server = serve_tls(
-        &tmp.path().join("server"),
-        "127.0.0.1:0".parse()?,
-        &cert,
-        &key,
-    )?;
+    let (ca, mut server) = office_ca_and_server(tmp.path())?;
     let mal = branch_id(&server.data, "MAL")?;
     let code = kiosk_code(&server, &mal)?;
 
@@ -263,5 +268,40 @@ fn a_kiosk_refuses_a_server_it_does_not_trust_and_sends_nothing() -> Result<()> 
     assert_eq!(server_roster(&server, &class)?, roster_before);
     let (_, status) = kiosk_cli(&dir, &["status"])?;
     assert!(status["pending_changes"].as_u64() > Some(0), "{status}");
+    Ok(())
+}
+
+/// The touch app enrolled from its set-up screens with `--ca-cert`: it trusts the
+/// office's CA for the https server, and its background sync brings the catalogue.
+#[test]
+fn the_touch_app_enrolls_over_https_with_the_offices_ca() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (ca, server) = office_ca_and_server(tmp.path())?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let clock = TestClock::monday();
+    let dir = tmp.path().join("kiosk");
+
+    // Without the CA, the server's certificate is not trusted: nothing is set up.
+    let mut h = harness_on(&dir, &clock);
+    enroll_through_screens(&mut h, &server.url(), &kiosk_code(&server, &mal)?);
+    ensure!(
+        h.state().kiosk().is_none(),
+        "enrolled with an untrusted server"
+    );
+    ensure!(has_text(&h, "certyfikat") || has_text(&h, "Certyfikat"));
+    drop(h);
+
+    let mut options = options_on(&dir, &clock);
+    options.server_ca = Some(std::fs::read_to_string(&ca.pem)?);
+    let mut h = harness_with(options);
+    enroll_through_screens(&mut h, &server.url(), &kiosk_code(&server, &mal)?);
+    wait_until(&mut h, "the catalogue over https", |h| {
+        h.state().kiosk().is_some_and(|k| {
+            k.lock()
+                .ok()
+                .and_then(|k| k.classes().ok())
+                .is_some_and(|c| !c.is_empty())
+        })
+    });
     Ok(())
 }

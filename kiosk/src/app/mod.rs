@@ -177,6 +177,10 @@ pub struct AppOptions {
     pub started: Instant,
     /// Days residents' details stay here once the server has them.
     pub retention_days: u32,
+    /// The CA certificate (PEM) an https:// server must be signed by when this kiosk is
+    /// enrolled from the set-up screen (kept in the store for every later sync); without
+    /// it the system's roots are trusted.
+    pub server_ca: Option<String>,
 }
 
 impl AppOptions {
@@ -192,6 +196,7 @@ impl AppOptions {
             ui_map: None,
             started: Instant::now(),
             retention_days: kiosk::DEFAULT_RETENTION_DAYS,
+            server_ca: None,
         }
     }
 }
@@ -825,7 +830,15 @@ impl KioskApp {
                 // A one-off step done by staff: it waits for the server on purpose.
                 let options = &self.options;
                 let setup = key::for_setup(&options.key_file, &options.data)
-                    .and_then(|key| crate::sync::enroll(&options.data, &server, &code, None, &key))
+                    .and_then(|key| {
+                        crate::sync::enroll(
+                            &options.data,
+                            &server,
+                            &code,
+                            options.server_ca.as_deref(),
+                            &key,
+                        )
+                    })
                     .and_then(|k| self.attach(k));
                 match setup {
                     Ok(()) => self.reset(),
