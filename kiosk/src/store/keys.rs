@@ -44,13 +44,9 @@ impl Store {
     /// Whether this kiosk has (or had: erased, dropped) a key for this person.
     pub fn has_key_row(&self, id: PersonId) -> Result<bool> {
         self.conn()
-            .query_row(
-                "SELECT 1 FROM person_keys WHERE person_id = ?1",
-                [id.to_string()],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
+            .prepare_cached("SELECT 1 FROM person_keys WHERE person_id = ?1")
+            .ctx("look up a person key")?
+            .exists([id.to_string()])
             .ctx("look up a person key")
     }
 
@@ -168,11 +164,12 @@ impl Tx<'_> {
     pub fn take_key(&self, id: PersonId, key: &PersonKey) -> Result<bool> {
         let n = self
             .conn()
-            .execute(
+            .prepare_cached(
                 "INSERT INTO person_keys (person_id, key) VALUES (?1, ?2)
                  ON CONFLICT (person_id) DO NOTHING",
-                params![id.to_string(), key.as_bytes().as_slice()],
             )
+            .ctx("save a pulled person key")?
+            .execute(params![id.to_string(), key.as_bytes().as_slice()])
             .ctx("save a pulled person key")?;
         Ok(n > 0)
     }
