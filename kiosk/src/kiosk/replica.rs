@@ -382,11 +382,9 @@ impl Kiosk {
             DocKey::Catalog(_) => Projection::Catalog(Box::new(CatalogDoc::from_doc(doc)?.read()?)),
             DocKey::Roster(_) => Projection::Roster(Box::new(RosterDoc::from_doc(doc)?)),
             DocKey::People(..) => {
-                let people = PeopleDoc::from_doc(doc)?;
-                Projection::People(
-                    people.persons_with(|id| keyring.get(&id).cloned())?,
-                    people.erased()?,
-                )
+                let (people, erased) =
+                    PeopleDoc::from_doc(doc)?.persons_and_erased(|id| keyring.get(&id).cloned())?;
+                Projection::People(people, erased)
             }
             // The kiosk's projection of a request holds no personal content.
             DocKey::Intake(_) => {

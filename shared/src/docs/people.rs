@@ -174,6 +174,22 @@ impl PeopleDoc {
         Ok(self.entries(keys)?.into_iter().map(|(p, _)| p).collect())
     }
 
+    /// Every person, their personal fields opened with the key `keys` gives, and the ids
+    /// of those the office erased: [`PeopleDoc::persons_with`] and [`PeopleDoc::erased`]
+    /// in one pass over the document.
+    pub fn persons_and_erased(
+        &self,
+        keys: impl Fn(PersonId) -> Option<PersonKey>,
+    ) -> Result<(Vec<Person>, Vec<PersonId>), DocError> {
+        let entries = self.entries(keys)?;
+        let erased = entries
+            .iter()
+            .filter(|(_, erased)| *erased)
+            .map(|(p, _)| p.id)
+            .collect();
+        Ok((entries.into_iter().map(|(p, _)| p).collect(), erased))
+    }
+
     /// The persons the office erased.
     pub fn erased(&self) -> Result<Vec<PersonId>, DocError> {
         Ok(self
