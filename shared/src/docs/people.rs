@@ -159,6 +159,12 @@ impl PeopleDoc {
         }
     }
 
+    /// Whether a person is in this document (without reading their fields).
+    pub fn contains(&self, id: PersonId) -> Result<bool, DocError> {
+        let persons = self.doc.collection(PERSONS)?;
+        Ok(get_map(&self.doc.am, &persons, &id.to_string()).is_some())
+    }
+
     /// Every person in the document, by id, with personal fields blank (for what needs
     /// only ids, branches and codes).
     pub fn persons(&self) -> Result<Vec<Person>, DocError> {
