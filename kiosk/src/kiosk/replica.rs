@@ -370,7 +370,13 @@ impl Kiosk {
             .store
             .doc_size(key)?
             .is_some_and(|size| size.wants_compaction());
-        let write = if is_new || compact {
+        let write = if is_new {
+            // The bytes received hold the whole document (the server's stored document,
+            // or changes from its genesis) and load as they are: stored as the snapshot
+            // without saving the document again.
+            doc.mark_saved();
+            Write::Snapshot(incoming.changes.clone())
+        } else if compact {
             Write::Snapshot(doc.save())
         } else {
             match doc.take_unsaved() {
