@@ -693,9 +693,33 @@ impl Kiosk {
         extra: impl FnOnce(&crate::store::Tx<'_>) -> Result<()>,
     ) -> Result<()> {
         let people_writes = self.stage_people(new_people)?;
-        let kiosk = self.identity.kiosk_id;
         let now = timestamp((self.wall)());
         let hlc = self.clock.last().to_string();
+        let write = self.stage_roster(class, policy)?;
+
+        let tx = self.store.write()?;
+        write.store_doc(&tx, &now)?;
+        for write in &people_writes {
+            write.store(&tx, &now)?;
+        }
+        for (person, secret) in new_people {
+            tx.insert_own_key(person.id, secret)?;
+            tx.upsert_person(person)?;
+        }
+        write.store_projection(&tx)?;
+        extra(&tx)?;
+        tx.set_meta("hlc", &hlc)?;
+        tx.commit()?;
+
+        self.settle_roster(write);
+        Ok(())
+    }
+
+    /// What a cached roster's change writes: its new bytes, the registrations whose state
+    /// moved, and the class's counts. Memory counts the roster's bytes as saved; callers
+    /// drop the cached roster if the transaction storing them fails.
+    fn stage_roster(&mut self, class: ClassId, policy: &SeatPolicy) -> Result<RosterWrite> {
+        let kiosk = self.identity.kiosk_id;
         let stored_before = self.store.doc_size(DocKey::Roster(class))?.is_some();
         let cached = self
             .rosters
@@ -717,41 +741,27 @@ impl Kiosk {
             .collect();
         let key = cached.doc.doc().key();
         let bytes = if stored_before {
-            cached.doc.doc_mut().take_unsaved()
+            cached.doc.doc_mut().take_unsaved().map(DocBytes::Chunk)
         } else {
-            Some(cached.doc.doc_mut().save())
+            Some(DocBytes::Snapshot(cached.doc.doc_mut().save()))
         };
-
-        let tx = self.store.write()?;
-        match (bytes, stored_before) {
-            (Some(b), true) => tx.append_chunk(key, &b, true, &now)?,
-            (Some(b), false) => tx.put_snapshot(key, &b, true, &now)?,
-            (None, _) => {}
-        }
-        for write in &people_writes {
-            write.store(&tx, &now)?;
-        }
-        for (person, secret) in new_people {
-            tx.insert_own_key(person.id, secret)?;
-            tx.upsert_person(person)?;
-        }
-        for (reg, state) in &changed {
-            tx.upsert_registration(reg, *state)?;
-        }
-        tx.set_class_counts(
+        Ok(RosterWrite {
             class,
-            roster.confirmed() as u32,
-            roster.waitlisted() as u32,
+            doc: bytes.map(|bytes| DocWrite { key, bytes }),
+            changed,
+            confirmed: roster.confirmed() as u32,
+            waitlisted: roster.waitlisted() as u32,
             free_here,
-        )?;
-        extra(&tx)?;
-        tx.set_meta("hlc", &hlc)?;
-        tx.commit()?;
+        })
+    }
 
-        for (reg, state) in changed {
-            cached.states.insert(reg.id, state);
+    /// After the transaction holding `write` committed: the cached states are the stored.
+    fn settle_roster(&mut self, write: RosterWrite) {
+        if let Some(cached) = self.rosters.get_mut(&write.class) {
+            for (reg, state) in write.changed {
+                cached.states.insert(reg.id, state);
+            }
         }
-        Ok(())
     }
 
     /// Apply edits to a cached roster and refresh the decoded registrations they touch.
@@ -1230,6 +1240,44 @@ fn timestamp(wall_ms: u64) -> String {
     jiff::Timestamp::from_millisecond(wall_ms as i64)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
         .to_string()
+}
+
+/// A roster change to store: the roster's bytes and its projection.
+struct RosterWrite {
+    class: ClassId,
+    doc: Option<DocWrite>,
+    changed: Vec<(Registration, SeatState)>,
+    confirmed: u32,
+    waitlisted: u32,
+    free_here: u32,
+}
+
+impl RosterWrite {
+    /// The roster's bytes.
+    fn store_doc(&self, tx: &Tx<'_>, now: &str) -> Result<()> {
+        match &self.doc {
+            // A roster is this kiosk's own change, to push: not a new people volume.
+            Some(DocWrite {
+                key,
+                bytes: DocBytes::Snapshot(b),
+            }) => tx.put_snapshot(*key, b, true, now)?,
+            Some(DocWrite {
+                key,
+                bytes: DocBytes::Chunk(b),
+            }) => tx.append_chunk(*key, b, true, now)?,
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// The registrations' states and the class's counts (after any new persons).
+    fn store_projection(&self, tx: &Tx<'_>) -> Result<()> {
+        for (reg, state) in &self.changed {
+            tx.upsert_registration(reg, *state)?;
+        }
+        tx.set_class_counts(self.class, self.confirmed, self.waitlisted, self.free_here)?;
+        Ok(())
+    }
 }
 
 /// Bytes of one document to store in an action's transaction.

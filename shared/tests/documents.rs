@@ -449,6 +449,11 @@ fn personal_fields_are_sealed_with_the_persons_key() -> TestResult {
 
     doc.erase(input.id)?;
     assert_eq!(doc.erased()?, vec![input.id]);
+    let keys = |_| Some(secret.clone());
+    assert_eq!(
+        doc.persons_and_erased(keys)?,
+        (doc.persons_with(keys)?, vec![input.id])
+    );
     let erased = doc
         .person(input.id, Some(&secret))?
         .expect("still countable");

@@ -724,18 +724,22 @@ fn store_pushed_keys(db: &Db<'_>, kiosk: &KioskAuth, keys: &KeyList) -> Result<(
     if keys.0.is_empty() {
         return Ok(());
     }
-    let mut own = std::collections::HashSet::new();
+    let mut volumes = Vec::new();
     for volume in 0.. {
         let Some(doc) = load(db, DocKey::People(kiosk.id, volume))? else {
             break;
         };
-        let people = PeopleDoc::from_doc(doc)
-            .and_then(|p| p.persons())
-            .map_err(CentralError::Document)?;
-        own.extend(people.into_iter().map(|p| p.id));
+        volumes.push(PeopleDoc::from_doc(doc).map_err(CentralError::Document)?);
     }
     for (person, key) in &keys.0 {
-        if !own.contains(person) {
+        let mut own = false;
+        for people in &volumes {
+            if people.contains(*person).map_err(CentralError::Document)? {
+                own = true;
+                break;
+            }
+        }
+        if !own {
             return Err(CentralError::Forbidden(format!(
                 "a key for person {person}, who is not in this kiosk's people documents"
             )));
@@ -843,13 +847,43 @@ fn apply_push(
     })
 }
 
-pub(crate) fn policy_for(db: &Db<'_>, branch: BranchId, class: ClassId) -> Result<SeatPolicy> {
+/// Branch catalogs as read from their documents, with the heads they were read at: every
+/// roster push needs its class's seat rules, and reading a whole catalog for each costs
+/// far more than the roster's own work. Used only while the stored heads are the entry's
+/// heads, like [`DOC_CACHE`].
+type CatalogCache = HashMap<BranchId, (Vec<ChangeHash>, Arc<Catalog>)>;
+static CATALOG_CACHE: LazyLock<Mutex<CatalogCache>> = LazyLock::new(Default::default);
+
+/// A branch's catalog as stored.
+fn stored_catalog(db: &Db<'_>, branch: BranchId) -> Result<Arc<Catalog>> {
     let key = DocKey::Catalog(branch);
-    let catalog = CatalogDoc::from_doc(
-        load(db, key)?.ok_or_else(|| CentralError::NotFound(key.to_string()))?,
-    )
-    .and_then(|c| c.read())
-    .map_err(CentralError::Document)?;
+    let not_found = || CentralError::NotFound(key.to_string());
+    let heads = db.doc_heads(key)?.ok_or_else(not_found)?;
+    {
+        let cache = CATALOG_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((cached_heads, catalog)) = cache.get(&branch)
+            && *cached_heads == heads
+        {
+            return Ok(Arc::clone(catalog));
+        }
+    }
+    let doc = load(db, key)?.ok_or_else(not_found)?;
+    let heads = doc.heads();
+    let catalog = Arc::new(
+        CatalogDoc::from_doc(doc)
+            .and_then(|c| c.read())
+            .map_err(CentralError::Document)?,
+    );
+    let mut cache = CATALOG_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= DOC_CACHE_MAX && !cache.contains_key(&branch) {
+        cache.clear();
+    }
+    cache.insert(branch, (heads, Arc::clone(&catalog)));
+    Ok(catalog)
+}
+
+pub(crate) fn policy_for(db: &Db<'_>, branch: BranchId, class: ClassId) -> Result<SeatPolicy> {
+    let catalog = stored_catalog(db, branch)?;
     let c = catalog
         .class(class)
         .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;

@@ -24,7 +24,9 @@ use blisko_shared::sync::{
     MAX_WANTED_KEYS, PersonList, SyncRequest, SyncResponse, from_heads, to_heads,
 };
 
-use super::{HashMap, Identity, Kiosk, KioskError, Result, StoreKey, Tx, WallClock, timestamp};
+use super::{
+    HashMap, Identity, Kiosk, KioskError, Result, RosterWrite, StoreKey, Tx, WallClock, timestamp,
+};
 
 /// Raw change bytes one request pushes at most; the rest go in the next round.
 const PUSH_BUDGET_BYTES: usize = 2 * 1024 * 1024;
@@ -313,9 +315,7 @@ impl Kiosk {
                 self.cache_roster(*roster)?;
             }
         }
-        for class in touched {
-            self.reproject_roster(class)?;
-        }
+        self.reproject_rosters(touched)?;
         let more = response.more
             || !response.deferred.is_empty()
             || self.store.wanted_count()? > 0
@@ -377,7 +377,13 @@ impl Kiosk {
             .store
             .doc_size(key)?
             .is_some_and(|size| size.wants_compaction());
-        let write = if is_new || compact {
+        let write = if is_new {
+            // The bytes received hold the whole document (the server's stored document,
+            // or changes from its genesis) and load as they are: stored as the snapshot
+            // without saving the document again.
+            doc.mark_saved();
+            Write::Snapshot(incoming.changes.clone())
+        } else if compact {
             Write::Snapshot(doc.save())
         } else {
             match doc.take_unsaved() {
@@ -389,11 +395,9 @@ impl Kiosk {
             DocKey::Catalog(_) => Projection::Catalog(Box::new(CatalogDoc::from_doc(doc)?.read()?)),
             DocKey::Roster(_) => Projection::Roster(Box::new(RosterDoc::from_doc(doc)?)),
             DocKey::People(..) => {
-                let people = PeopleDoc::from_doc(doc)?;
-                Projection::People(
-                    people.persons_with(|id| keyring.get(&id).cloned())?,
-                    people.erased()?,
-                )
+                let (people, erased) =
+                    PeopleDoc::from_doc(doc)?.persons_and_erased(|id| keyring.get(&id).cloned())?;
+                Projection::People(people, erased)
             }
             // The kiosk's projection of a request holds no personal content.
             DocKey::Intake(_) => {
@@ -408,43 +412,85 @@ impl Kiosk {
         })
     }
 
-    /// Recompute a class's roster after a merge: project every registration's state,
-    /// and give this kiosk's free seats to the people waiting (the compensation the seat
-    /// rules ask of each authority).
-    fn reproject_roster(&mut self, class: ClassId) -> Result<()> {
-        let Some(row) = self.store.class(class)? else {
-            // The catalog naming this class has not arrived yet.
-            return Ok(());
-        };
-        let policy = self.policy(class, &row)?;
+    /// Recompute the rosters of classes after a merge: project every registration's
+    /// state, and give this kiosk's free seats to the people waiting (the compensation the
+    /// seat rules ask of each authority). All of them land in one transaction; if it
+    /// fails, the rosters it would have stored are dropped from memory so memory matches
+    /// disk.
+    fn reproject_rosters(&mut self, classes: BTreeSet<ClassId>) -> Result<()> {
+        let mut writes = Vec::new();
+        let result = self.try_reproject_rosters(&classes, &mut writes);
+        if result.is_err() {
+            for class in &classes {
+                self.rosters.remove(class);
+            }
+            self.people = None;
+            return result;
+        }
+        for write in writes {
+            self.settle_roster(write);
+        }
+        Ok(())
+    }
+
+    fn try_reproject_rosters(
+        &mut self,
+        classes: &BTreeSet<ClassId>,
+        writes: &mut Vec<RosterWrite>,
+    ) -> Result<()> {
         let kiosk = self.identity.kiosk_id;
-        if self.store.doc_size(DocKey::Roster(class))?.is_none() {
-            let tx = self.store.write()?;
-            tx.set_class_counts(class, 0, 0, policy.allotment_of(kiosk))?;
-            tx.commit()?;
+        // Classes without a roster yet: no registrations, every allotted seat free.
+        let mut empty = Vec::new();
+        for &class in classes {
+            let Some(row) = self.store.class(class)? else {
+                // The catalog naming this class has not arrived yet.
+                continue;
+            };
+            let policy = self.policy(class, &row)?;
+            if self.store.doc_size(DocKey::Roster(class))?.is_none() {
+                empty.push((class, policy.allotment_of(kiosk)));
+                continue;
+            }
+            let cached = self.roster_mut(class)?;
+            let regs: Vec<_> = cached.regs.values().cloned().collect();
+            if let Some(latest) = seats::latest_stamp(&regs) {
+                let now = (self.wall)();
+                self.clock.observe(latest, now);
+            }
+            let roster = seats::compute_roster(&policy, &regs);
+            let fill = seats::seats_to_fill(&policy, &roster, kiosk);
+            if !fill.is_empty() {
+                let at = self.stamp();
+                let grants: Vec<_> = fill
+                    .into_iter()
+                    .map(|registration| RosterEdit::Grant {
+                        registration,
+                        authority: kiosk,
+                        at,
+                    })
+                    .collect();
+                self.apply_roster_edits(class, &grants)?;
+            }
+            writes.push(self.stage_roster(class, &policy)?);
+        }
+        if writes.is_empty() && empty.is_empty() {
             return Ok(());
         }
-        let cached = self.roster_mut(class)?;
-        let regs: Vec<_> = cached.regs.values().cloned().collect();
-        if let Some(latest) = seats::latest_stamp(&regs) {
-            let now = (self.wall)();
-            self.clock.observe(latest, now);
+        let now = timestamp((self.wall)());
+        let hlc = self.clock.last().to_string();
+        let tx = self.store.write()?;
+        for (class, free) in empty {
+            tx.set_class_counts(class, 0, 0, free)?;
         }
-        let roster = seats::compute_roster(&policy, &regs);
-        let fill = seats::seats_to_fill(&policy, &roster, kiosk);
-        if !fill.is_empty() {
-            let at = self.stamp();
-            let grants: Vec<_> = fill
-                .into_iter()
-                .map(|registration| RosterEdit::Grant {
-                    registration,
-                    authority: kiosk,
-                    at,
-                })
-                .collect();
-            self.apply_roster_edits(class, &grants)?;
+        for write in writes.iter() {
+            write.store_doc(&tx, &now)?;
+            write.store_projection(&tx)?;
         }
-        self.commit_roster_change(class, &policy, &[], |_| Ok(()))
+        if !writes.is_empty() {
+            tx.set_meta("hlc", &hlc)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Remember how the last sync ended (no personal data: codes and counts only), and

@@ -189,11 +189,12 @@ impl Tx<'_> {
     pub fn take_key(&self, id: PersonId, key: &PersonKey) -> Result<bool> {
         let n = self
             .conn()
-            .execute(
+            .prepare_cached(
                 "INSERT INTO person_keys (person_id, key) VALUES (?1, ?2)
                  ON CONFLICT (person_id) DO NOTHING",
-                params![id.to_string(), key.as_bytes().as_slice()],
             )
+            .ctx("save a pulled person key")?
+            .execute(params![id.to_string(), key.as_bytes().as_slice()])
             .ctx("save a pulled person key")?;
         Ok(n > 0)
     }

@@ -31,6 +31,9 @@ const MIGRATIONS: &[&str] = &[
 
 pub const DB_FILE: &str = "kiosk.sqlite3";
 
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE_CAPACITY: usize = 64;
+
 pub(crate) use blisko_shared::sqlite::Context;
 pub use blisko_shared::sqlite::{Result, StoreError, StoreKey, StoredDoc};
 
@@ -64,6 +67,9 @@ impl Store {
             MIGRATIONS,
             Duration::from_secs(5),
         )?;
+        // Room for every statement the kiosk prepares: with fewer slots, a sync round's
+        // loops evict one another's statements and parse them again on every row.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         Ok(Store { conn })
     }
 
@@ -78,7 +84,9 @@ impl Store {
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
+            .ctx("read a setting")?
+            .query_row([key], |r| r.get(0))
             .optional()
             .ctx("read a setting")
     }
@@ -89,17 +97,17 @@ impl Store {
 
     pub fn doc_size(&self, key: DocKey) -> Result<Option<DocSize>> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT length(snapshot), chunk_count, chunk_bytes FROM documents WHERE doc_id = ?1",
-                [key.to_string()],
-                |r| {
-                    Ok(DocSize {
-                        snapshot_bytes: r.get::<_, i64>(0)? as u64,
-                        chunk_count: r.get::<_, i64>(1)? as u64,
-                        chunk_bytes: r.get::<_, i64>(2)? as u64,
-                    })
-                },
             )
+            .ctx("read a document's size")?
+            .query_row([key.to_string()], |r| {
+                Ok(DocSize {
+                    snapshot_bytes: r.get::<_, i64>(0)? as u64,
+                    chunk_count: r.get::<_, i64>(1)? as u64,
+                    chunk_bytes: r.get::<_, i64>(2)? as u64,
+                })
+            })
             .optional()
             .ctx("read a document's size")
     }
@@ -160,11 +168,12 @@ impl Tx<'_> {
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.tx
-            .execute(
+            .prepare_cached(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, value],
             )
+            .ctx("save a setting")?
+            .execute(params![key, value])
             .ctx("save a setting")?;
         Ok(())
     }

@@ -175,14 +175,16 @@ impl Tx<'_> {
 
     pub fn upsert_person(&self, p: &Person) -> Result<()> {
         self.conn()
-            .execute(
+            .prepare_cached(
                 "INSERT INTO persons (id, given_name, family_name, birth_year, phone, resident_code, home_branch, created)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET given_name = excluded.given_name,
                     family_name = excluded.family_name, birth_year = excluded.birth_year,
                     phone = excluded.phone, resident_code = excluded.resident_code,
                     home_branch = excluded.home_branch",
-                params![
+            )
+            .ctx("project a person")?
+            .execute(params![
                     p.id.to_string(),
                     p.given_name,
                     p.family_name,
@@ -190,9 +192,8 @@ impl Tx<'_> {
                     p.phone,
                     p.resident_code,
                     p.home_branch.to_string(),
-                    p.created.to_string()
-                ],
-            )
+                p.created.to_string()
+            ])
             .ctx("project a person")?;
         Ok(())
     }

@@ -88,11 +88,9 @@ impl Store {
     pub fn server_heads(&self, key: DocKey) -> Result<Option<Vec<ChangeHash>>> {
         let blob: Option<Option<Vec<u8>>> = self
             .conn()
-            .query_row(
-                "SELECT server_heads FROM documents WHERE doc_id = ?1",
-                [key.to_string()],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT server_heads FROM documents WHERE doc_id = ?1")
+            .ctx("read a document's server heads")?
+            .query_row([key.to_string()], |r| r.get(0))
             .optional()
             .ctx("read a document's server heads")?;
         blob.map(|b| heads_from_blob(b.as_deref().unwrap_or_default()))

@@ -264,6 +264,12 @@ impl Doc {
         self.am.save()
     }
 
+    /// Count everything in this replica as saved, for a caller that stores bytes holding
+    /// all of it by other means (those it was built from with [`Doc::from_remote`]).
+    pub fn mark_saved(&mut self) {
+        self.saved_heads = self.am.get_heads();
+    }
+
     /// The changes made since the last save or incremental chunk, or `None` if nothing
     /// changed. Store them before acknowledging anything to a person.
     pub fn take_unsaved(&mut self) -> Option<Vec<u8>> {

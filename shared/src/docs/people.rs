@@ -159,6 +159,12 @@ impl PeopleDoc {
         }
     }
 
+    /// Whether a person is in this document (without reading their fields).
+    pub fn contains(&self, id: PersonId) -> Result<bool, DocError> {
+        let persons = self.doc.collection(PERSONS)?;
+        Ok(get_map(&self.doc.am, &persons, &id.to_string()).is_some())
+    }
+
     /// Every person in the document, by id, with personal fields blank (for what needs
     /// only ids, branches and codes).
     pub fn persons(&self) -> Result<Vec<Person>, DocError> {
@@ -172,6 +178,22 @@ impl PeopleDoc {
         keys: impl Fn(PersonId) -> Option<PersonKey>,
     ) -> Result<Vec<Person>, DocError> {
         Ok(self.entries(keys)?.into_iter().map(|(p, _)| p).collect())
+    }
+
+    /// Every person, their personal fields opened with the key `keys` gives, and the ids
+    /// of those the office erased: [`PeopleDoc::persons_with`] and [`PeopleDoc::erased`]
+    /// in one pass over the document.
+    pub fn persons_and_erased(
+        &self,
+        keys: impl Fn(PersonId) -> Option<PersonKey>,
+    ) -> Result<(Vec<Person>, Vec<PersonId>), DocError> {
+        let entries = self.entries(keys)?;
+        let erased = entries
+            .iter()
+            .filter(|(_, erased)| *erased)
+            .map(|(p, _)| p.id)
+            .collect();
+        Ok((entries.into_iter().map(|(p, _)| p).collect(), erased))
     }
 
     /// The persons the office erased.

@@ -190,9 +190,9 @@ fn project_people(db: &Db<'_>, key: DocKey) -> OResult<()> {
     };
     // Decrypted with the server's keys; an erased person stays, countable, as erased.
     let keys = db.person_keys_of(owner)?;
-    let people = PeopleDoc::from_doc(doc)?;
-    let erased = people.erased()?;
-    for mut p in people.persons_with(|id| keys.get(&id).cloned())? {
+    let (people, erased) =
+        PeopleDoc::from_doc(doc)?.persons_and_erased(|id| keys.get(&id).cloned())?;
+    for mut p in people {
         if erased.contains(&p.id) {
             p.given_name = super::persons::ERASED.to_owned();
             p.family_name = super::persons::ERASED.to_owned();
