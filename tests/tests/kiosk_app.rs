@@ -4,7 +4,7 @@
 
 use eframe::egui::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 use blisko_kiosk::app::{Action, KioskApp, Screen};
 use blisko_kiosk::kiosk::RegistrationForm;
@@ -114,6 +114,57 @@ fn a_bad_field_is_explained_and_the_form_stays() {
     assert_eq!(
         h.state().form().get(blisko_kiosk::app::FieldId::GivenName),
         "Anna"
+    );
+}
+
+/// The lowest bottom edge of the fields on screen, and the top of the on-screen keyboard.
+fn fields_bottom_and_keyboard_top(h: &Harness<'_, KioskApp>) -> (f32, f32) {
+    // Every layout of the keyboard has one-character keys in its top row.
+    let keyboard_top = h
+        .query_all_by_role(Role::Button)
+        .filter(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.chars().count() == 1)
+        })
+        .map(|n| n.rect().top())
+        .fold(f32::MAX, f32::min);
+    let fields_bottom = h
+        .query_all_by_role(Role::TextInput)
+        .map(|n| n.rect().bottom())
+        .fold(f32::MIN, f32::max);
+    (fields_bottom, keyboard_top)
+}
+
+#[test]
+fn every_field_of_the_form_shows_above_the_keyboard_without_scrolling() {
+    let (_kit, mut h) = app();
+    tap(&mut h, "Zapisz się na zajęcia");
+    tap_containing(&mut h, "Pilates");
+    type_into(&mut h, "Imię", "Anna");
+    let count = h.query_all_by_role(Role::TextInput).count();
+    assert_eq!(
+        count, 5,
+        "name, family name, birth year, phone, resident code"
+    );
+    let (fields_bottom, keyboard_top) = fields_bottom_and_keyboard_top(&h);
+    assert!(
+        fields_bottom <= keyboard_top,
+        "the lowest field ends at {fields_bottom}, the keyboard starts at {keyboard_top}"
+    );
+
+    // Large text may not fit: the field a finger taps comes into view to be typed into.
+    h.state_mut().handle(Action::ToggleLargeText);
+    h.run();
+    type_into(&mut h, "Kod mieszkańca (jeśli masz)", "AB");
+    let code = h
+        .get_by_role_and_label(Role::TextInput, "Kod mieszkańca (jeśli masz)")
+        .rect();
+    let (_, keyboard_top) = fields_bottom_and_keyboard_top(&h);
+    assert!(
+        code.bottom() <= keyboard_top,
+        "the tapped field ends at {}, the keyboard starts at {keyboard_top}",
+        code.bottom()
     );
 }
 

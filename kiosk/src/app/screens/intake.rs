@@ -47,6 +47,7 @@ pub fn services(ui: &mut Ui, view: &mut View<'_>, page: usize) -> Option<Action>
 pub fn details(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Action> {
     view.heading(ui, &service.name);
     view.weak(ui, view.t(T::TapFieldToType));
+    let height = ui.available_height();
     egui::ScrollArea::vertical().show(ui, |ui| {
         let mut fields = vec![
             (FieldId::GivenName, T::GivenName),
@@ -58,7 +59,7 @@ pub fn details(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Ac
         if service.requires_pesel {
             fields.push((FieldId::Pesel, T::Pesel));
         }
-        person_fields(ui, view, &fields);
+        person_fields(ui, view, &fields, height);
         ui.add_space(8.0);
         ui.label(RichText::new(view.t(T::ApplicantRole)).strong());
         ui.horizontal_wrapped(|ui| {

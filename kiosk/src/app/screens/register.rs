@@ -133,14 +133,35 @@ pub fn classes(
     action
 }
 
-/// The fields of a person, two to a row, with a tap choosing the field to type into.
-pub(super) fn person_fields(ui: &mut Ui, view: &mut View<'_>, fields: &[(FieldId, T)]) {
+/// Fields narrower than this would wrap their labels ("Telefon (nieobowiązkowo)").
+const MIN_FIELD_WIDTH: f32 = 340.0;
+
+/// The fields of a person in a grid, with a tap choosing the field to type into. Two to a
+/// row, or more where that is what it takes to show them all within `height` (the space
+/// above the on-screen keyboard): a field below the fold is one a senior never finds.
+/// Where even that is not enough (large text), a tapped field scrolls into view.
+pub(super) fn person_fields(
+    ui: &mut Ui,
+    view: &mut View<'_>,
+    fields: &[(FieldId, T)],
+    height: f32,
+) {
     let gap = 24.0;
-    let width = ((ui.available_width() - gap) / 2.0).min(560.0);
-    for pair in fields.chunks(2) {
+    let spacing = ui.spacing().item_spacing.y;
+    let row_height =
+        ui.text_style_height(&egui::TextStyle::Body) + theme::BUTTON_HEIGHT + 2.0 * spacing;
+    let full_width = ui.available_width();
+    let width_of = |columns: usize| (full_width - gap * (columns - 1) as f32) / columns as f32;
+    let fits = |columns: usize| fields.len().div_ceil(columns) as f32 * row_height <= height;
+    let mut columns = 2;
+    while !fits(columns) && columns < fields.len() && width_of(columns + 1) >= MIN_FIELD_WIDTH {
+        columns += 1;
+    }
+    let width = width_of(columns).min(560.0);
+    for row in fields.chunks(columns) {
         ui.horizontal_top(|ui| {
             ui.spacing_mut().item_spacing.x = gap;
-            for (id, label) in pair {
+            for (id, label) in row {
                 ui.vertical(|ui| {
                     ui.set_width(width);
                     let active = view.form.active == Some(*id);
@@ -156,6 +177,7 @@ pub(super) fn person_fields(ui: &mut Ui, view: &mut View<'_>, fields: &[(FieldId
                     );
                     if r.clicked() {
                         view.form.active = Some(*id);
+                        r.scroll_to_me(None);
                     }
                 });
             }
@@ -167,6 +189,7 @@ pub fn details(ui: &mut Ui, view: &mut View<'_>, class: &ClassRow) -> Option<Act
     view.heading(ui, &class.title);
     ui.label(RichText::new(view.t(T::YourDetails)).strong());
     view.weak(ui, view.t(T::TapFieldToType));
+    let height = ui.available_height();
     egui::ScrollArea::vertical().show(ui, |ui| {
         person_fields(
             ui,
@@ -178,6 +201,7 @@ pub fn details(ui: &mut Ui, view: &mut View<'_>, class: &ClassRow) -> Option<Act
                 (FieldId::Phone, T::Phone),
                 (FieldId::ResidentCode, T::ResidentCodeOptional),
             ],
+            height,
         );
     });
     None

@@ -148,6 +148,8 @@ pub fn walk_in(ui: &mut Ui, view: &mut View<'_>, session: &SessionRow) -> Option
         ui,
         &format!("{} — {}", session.class_title, view.t(T::AddWalkIn)),
     );
+    // The consent tick box under the fields must show too.
+    let height = ui.available_height() - theme::BUTTON_HEIGHT - 3.0 * ui.spacing().item_spacing.y;
     egui::ScrollArea::vertical().show(ui, |ui| {
         person_fields(
             ui,
@@ -158,6 +160,7 @@ pub fn walk_in(ui: &mut Ui, view: &mut View<'_>, session: &SessionRow) -> Option
                 (FieldId::BirthYear, T::BirthYear),
                 (FieldId::ResidentCode, T::ResidentCodeOptional),
             ],
+            height,
         );
         ui.add_space(8.0);
         let width = ui.available_width().min(900.0);
