@@ -207,6 +207,14 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             if *demo && central.load_demo_if_empty()? {
                 tracing::info!("demo catalogue loaded");
             }
+            let erased = crate::office::persons::complete_erasures(&mut central)
+                .map_err(|e| CentralError::Internal(format!("could not finish erasures: {e}")))?;
+            if !erased.is_empty() {
+                tracing::warn!(
+                    count = erased.len(),
+                    "finished erasures cut short by a crash"
+                );
+            }
             let tls = tls_cert.as_deref().zip(tls_key.as_deref());
             serve(central, *listen, tls, limits.limits())?;
         }

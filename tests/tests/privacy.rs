@@ -8,10 +8,10 @@ use anyhow::{Context, Result, ensure};
 
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::error::KioskError;
-use blisko_kiosk::kiosk::{IntakeForm, RegistrationForm};
+use blisko_kiosk::kiosk::{IntakeForm, RegistrationForm, RegistrationReceipt};
 use blisko_shared::crypto::PersonKey;
 use blisko_shared::docs::{Doc, DocKey, PeopleDoc};
-use blisko_shared::ids::{KioskId, RegistrationId, SessionId};
+use blisko_shared::ids::{ClassId, KioskId, PersonId, RegistrationId, SessionId};
 use blisko_shared::model::AttendanceStatus;
 use blisko_shared::sync::{SyncRequest, SyncResponse};
 use blisko_tests::harness::{
@@ -115,6 +115,21 @@ fn lock(kiosk: &Mutex<Kiosk>) -> Result<MutexGuard<'_, Kiosk>> {
     kiosk.lock().map_err(|_| anyhow::anyhow!("kiosk lock"))
 }
 
+/// The person of these tests registers at `kiosk` for its first class.
+fn register_the_person(kiosk: &Mutex<Kiosk>) -> Result<(ClassId, RegistrationReceipt)> {
+    let class = lock(kiosk)?.classes()?.first().context("a class")?.id;
+    let receipt = lock(kiosk)?.register(&RegistrationForm {
+        class_id: class.to_string(),
+        given_name: GIVEN.to_owned(),
+        family_name: FAMILY.to_owned(),
+        birth_year: 1947,
+        phone: Some(PHONE.to_owned()),
+        consent: true,
+        ..RegistrationForm::default()
+    })?;
+    Ok((class, receipt))
+}
+
 fn overview_row(org: &Office, code: &str) -> Result<String> {
     let page = org.page("/office")?;
     let start = page
@@ -142,16 +157,7 @@ fn an_erased_person_cannot_be_read_anywhere_nor_in_a_backup() -> Result<()> {
     sync(&b)?;
 
     // The person registers at kiosk A and asks for a service; someone else registers too.
-    let class = lock(&a)?.classes()?.first().context("a class")?.id;
-    let receipt = lock(&a)?.register(&RegistrationForm {
-        class_id: class.to_string(),
-        given_name: GIVEN.to_owned(),
-        family_name: FAMILY.to_owned(),
-        birth_year: 1947,
-        phone: Some(PHONE.to_owned()),
-        consent: true,
-        ..RegistrationForm::default()
-    })?;
+    let (class, receipt) = register_the_person(&a)?;
     let person = receipt.person_id;
     let service = lock(&a)?
         .store()
@@ -366,6 +372,156 @@ fn an_erased_person_cannot_be_read_anywhere_nor_in_a_backup() -> Result<()> {
     ensure!(
         org.page(&format!("/office/persons/{person}"))?
             .contains("[usunięto]")
+    );
+    Ok(())
+}
+
+/// The files of one SQLite database (the file, its log, its shared memory) in `dir`.
+fn db_files(dir: &Path, name: &str) -> Vec<String> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| format!("{name}{suffix}"))
+        .filter(|f| dir.join(f).exists())
+        .collect()
+}
+
+/// Copy one database's files from `from` to `to`, over what `to` held of it.
+fn put_back(from: &Path, to: &Path, name: &str) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for f in db_files(to, name) {
+        std::fs::remove_file(to.join(f))?;
+    }
+    for f in db_files(from, name) {
+        std::fs::copy(from.join(&f), to.join(&f))?;
+    }
+    Ok(())
+}
+
+/// Whether the server in `data` still holds the person's key, and whether it recorded
+/// their erasure.
+fn key_and_erasure(data: &Path, person: PersonId) -> Result<(bool, bool)> {
+    let key: Option<Vec<u8>> = rusqlite::Connection::open(data.join("personal.sqlite3"))?
+        .query_row(
+            "SELECT key FROM person_keys WHERE person_id = ?1",
+            [person.to_string()],
+            |r| r.get(0),
+        )?;
+    let recorded: i64 = rusqlite::Connection::open(data.join("server.sqlite3"))?.query_row(
+        "SELECT count(*) FROM erasures WHERE person_id = ?1",
+        [person.to_string()],
+        |r| r.get(0),
+    )?;
+    Ok((key.is_some(), recorded > 0))
+}
+
+/// An erasure writes the personal file (the key, the office's names) and the main file
+/// (the documents, the staff notes), and SQLite commits the two one after the other. A
+/// crash between the commits leaves one file erased and the other not; the next start
+/// finishes the erasure. Each half is made by putting back one file as it was before the
+/// erasure, with the server stopped.
+#[test]
+fn an_erasure_cut_between_the_two_files_is_finished_at_the_next_start() -> Result<()> {
+    for lost in ["personal.sqlite3", "server.sqlite3"] {
+        let tmp = tempfile::tempdir()?;
+        let (mut server, a) = server_and_mal_kiosk(tmp.path())?;
+        let (data, addr) = (server.data.clone(), server.addr);
+        let (_, receipt) = register_the_person(&a)?;
+        let person = receipt.person_id;
+        sync(&a)?;
+        add_staff(&data, "admin", "office_admin", None)?;
+        let page = Office::login(&server.url(), "admin", PASSWORD)?
+            .page(&format!("/office/persons/{person}"))?;
+        ensure!(page.contains(FAMILY), "{lost}: the office reads the person");
+
+        // The file as it was before the erasure.
+        server.stop()?;
+        let before = tmp.path().join("before");
+        put_back(&data, &before, lost)?;
+        let mut server = ServerProcess::start_on(&data, addr, true)?;
+        let org = Office::login(&server.url(), "admin", PASSWORD)?;
+        let erased = org.post(
+            &format!("/office/persons/{person}/erase"),
+            &[("confirm", "yes")],
+        )?;
+        assert_eq!(erased.status().as_u16(), 303, "{lost}");
+
+        // The crash: the other file committed, this one did not.
+        server.stop()?;
+        put_back(&before, &data, lost)?;
+        let half = match lost {
+            "personal.sqlite3" => (true, true),
+            _ => (false, false),
+        };
+        assert_eq!(key_and_erasure(&data, person)?, half, "{lost}: half erased");
+
+        // The next start finishes it: the key destroyed, the documents erased, and the
+        // kiosk told.
+        let server = ServerProcess::start_on(&data, addr, true)?;
+        assert_eq!(
+            key_and_erasure(&data, person)?,
+            (false, true),
+            "{lost}: the key destroyed, the erasure recorded"
+        );
+        let main = rusqlite::Connection::open(data.join("server.sqlite3"))?;
+        let completed: i64 = main.query_row(
+            "SELECT count(*) FROM audit WHERE action = 'person_erase_completed' AND subject = ?1",
+            [format!("person:{person}")],
+            |r| r.get(0),
+        )?;
+        assert_eq!(completed, 1, "{lost}: the audit log says so");
+        let page = Office::login(&server.url(), "admin", PASSWORD)?
+            .page(&format!("/office/persons/{person}"))?;
+        ensure!(
+            page.contains("[usunięto]") && !page.contains(FAMILY),
+            "{lost}: the office shows the person erased"
+        );
+        ensure!(lock(&a)?.store().person_key(person)?.is_some());
+        sync(&a)?;
+        assert_eq!(lock(&a)?.store().person_key(person)?, None, "{lost}");
+        let mut server_files = Vec::new();
+        for f in db_files(&data, "personal.sqlite3") {
+            server_files.push((f.clone(), std::fs::read(data.join(&f))?));
+        }
+        for (name, bytes) in &server_files {
+            ensure!(
+                found(bytes, &needles()).is_none(),
+                "{lost}: {name} holds {:?}",
+                found(bytes, &needles())
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The office's person search lives in the personal file, its other tables in the main
+/// one: a crash between their commits must not leave a resident out of the search for
+/// good. Made as above, by putting back the personal file from before they were shown.
+#[test]
+fn the_office_projection_cut_between_the_two_files_is_made_again() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (mut server, a) = server_and_mal_kiosk(tmp.path())?;
+    let (data, addr) = (server.data.clone(), server.addr);
+    add_staff(&data, "admin", "office_admin", None)?;
+    let search = format!("/office/persons?q={}", &FAMILY[..6]);
+    register_the_person(&a)?;
+    sync(&a)?;
+
+    // The personal file before the office's first page projects the new resident.
+    server.stop()?;
+    let before = tmp.path().join("before");
+    put_back(&data, &before, "personal.sqlite3")?;
+    let mut server = ServerProcess::start_on(&data, addr, true)?;
+    let org = Office::login(&server.url(), "admin", PASSWORD)?;
+    ensure!(org.page(&search)?.contains(FAMILY), "the office finds them");
+
+    // The crash: the page's main half committed, its personal half did not.
+    server.stop()?;
+    put_back(&before, &data, "personal.sqlite3")?;
+    let server = ServerProcess::start_on(&data, addr, true)?;
+    let org = Office::login(&server.url(), "admin", PASSWORD)?;
+    ensure!(
+        org.page(&search)?.contains(FAMILY),
+        "the office finds them again"
     );
     Ok(())
 }

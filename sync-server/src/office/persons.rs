@@ -271,5 +271,43 @@ pub fn erase_person(db: &Db<'_>, id: PersonId) -> OResult<()> {
         ERASED,
     )?;
     super::projection::project(db, keys)?;
+    db.record_erasure(id, &now)?;
     Ok(())
+}
+
+/// Finish the erasures a crash cut between the commits of the two files (see
+/// `schema_4_erasures.sql`) by running [`erase_person`] again, which is idempotent. Run
+/// at start, before the server takes requests, each in its own transaction. Returns the
+/// persons it erased; one that fails is logged and left for the next start.
+pub fn complete_erasures(central: &mut crate::central::Central) -> OResult<Vec<PersonId>> {
+    let unfinished = super::with_db(central, |db, _| {
+        let unfinished = db.unfinished_erasures()?;
+        if !unfinished.is_empty() {
+            // Erasing finds the person through the projection, which the crash may have cut.
+            super::projection::refresh(db)?;
+        }
+        Ok(unfinished)
+    })?;
+    let mut done = Vec::new();
+    for id in unfinished {
+        let finished = super::with_db(central, |db, _| {
+            erase_person(db, id)?;
+            db.audit(
+                &now_text(),
+                "server",
+                "person_erase_completed",
+                &format!("person:{id}"),
+                None,
+            )?;
+            Ok(())
+        });
+        match finished {
+            Ok(()) => done.push(id),
+            Err(e) => tracing::error!(person = %id, error = %e, "could not finish an erasure"),
+        }
+    }
+    if !done.is_empty() {
+        central.store.checkpoint()?;
+    }
+    Ok(done)
 }

@@ -31,10 +31,16 @@ fn wall_ms(stamp: &blisko_shared::hlc::Hlc) -> i64 {
 }
 
 /// Bring the projection up to date. Returns how many documents were projected.
+///
+/// The projection writes both files (`o_persons` is in the personal file), which SQLite
+/// commits one after the other: each keeps its own position, and projecting starts from
+/// the lower, so a crash between the two commits only means projecting some documents
+/// again (projecting is idempotent).
 pub fn refresh(db: &Db<'_>) -> OResult<usize> {
     let mut done = 0;
     loop {
-        let after: i64 = db.meta(SEQ_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let main: i64 = db.meta(SEQ_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let after = db.personal_projected(SEQ_KEY)?.unwrap_or(0).min(main);
         let changed = db.changed_since(after, BATCH)?;
         let Some(last) = changed.last().map(|(_, seq)| *seq) else {
             return Ok(done);
@@ -42,6 +48,7 @@ pub fn refresh(db: &Db<'_>) -> OResult<usize> {
         done += changed.len();
         project(db, changed.into_iter().map(|(k, _)| k))?;
         db.set_meta(SEQ_KEY, &last.to_string())?;
+        db.set_personal_projected(SEQ_KEY, last)?;
     }
 }
 

@@ -186,4 +186,40 @@ impl Db<'_> {
             .ctx("destroy a person key")?;
         Ok(())
     }
+
+    /// Record, in the main file, that a person's erasure reached the documents.
+    pub fn record_erasure(&self, person: PersonId, now: &str) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO main.erasures (person_id, at) VALUES (?1, ?2)
+                 ON CONFLICT (person_id) DO NOTHING",
+                params![person.to_string(), now],
+            )
+            .ctx("record an erasure")?;
+        Ok(())
+    }
+
+    /// Erasures only one of the two files holds (a crash between their commits): a key
+    /// destroyed whose documents were not erased, or documents erased whose key (or the
+    /// record of its destruction) is still there.
+    pub fn unfinished_erasures(&self) -> Result<Vec<PersonId>> {
+        let mut stmt = self
+            .tx
+            .prepare(
+                "SELECT person_id FROM personal.person_keys
+                 WHERE key IS NULL AND person_id NOT IN (SELECT person_id FROM main.erasures)
+                 UNION
+                 SELECT e.person_id FROM main.erasures e
+                 LEFT JOIN personal.person_keys k ON k.person_id = e.person_id
+                 WHERE k.person_id IS NULL OR k.key IS NOT NULL
+                 ORDER BY 1",
+            )
+            .ctx("find unfinished erasures")?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .ctx("find unfinished erasures")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("find unfinished erasures")?;
+        ids.iter().map(|id| parse("person id", id)).collect()
+    }
 }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("office.sql"),
     include_str!("schema_3_personal.sql"),
+    include_str!("schema_4_erasures.sql"),
 ];
 
 mod keys;

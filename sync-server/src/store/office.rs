@@ -216,6 +216,29 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<OSession> {
 }
 
 impl Db<'_> {
+    /// How far the projection into the personal file has got (see `personal.sql`).
+    pub fn personal_projected(&self, name: &str) -> Result<Option<i64>> {
+        self.tx
+            .query_row(
+                "SELECT seq FROM personal.projected WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("read the personal projection's position")
+    }
+
+    pub fn set_personal_projected(&self, name: &str, seq: i64) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO personal.projected (name, seq) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+                params![name, seq],
+            )
+            .ctx("save the personal projection's position")?;
+        Ok(())
+    }
+
     fn rows<T>(
         &self,
         what: &'static str,

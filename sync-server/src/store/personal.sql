@@ -28,3 +28,13 @@ CREATE TABLE IF NOT EXISTS personal.o_persons (
     name_key      TEXT NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS personal.o_persons_name ON o_persons (name_key);
+
+-- How far the office projection has got in this file (`o_persons`). The main file keeps its
+-- own (meta 'office_seq'): the two files commit one after the other, so after a crash
+-- between them the projection starts again from the lower of the two.
+CREATE TABLE IF NOT EXISTS personal.projected (
+    name TEXT PRIMARY KEY,
+    seq  INTEGER NOT NULL
+) STRICT;
+-- From nothing (a new file, or one from before this table: then projected again once).
+INSERT OR IGNORE INTO personal.projected (name, seq) VALUES ('office_seq', 0);
