@@ -549,7 +549,14 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             ca_cert,
         } => {
             let ca = ca_cert.as_deref().map(read_ca_cert).transpose()?;
-            let mut k = sync::enroll(dir, server, code, ca.as_deref(), &cli.setup_key()?)?;
+            let mut k = sync::enroll(
+                dir,
+                server,
+                code,
+                ca.as_deref(),
+                &cli.setup_key()?,
+                kiosk::system_clock(),
+            )?;
             k.set_retention_days(cli.retention_days);
             let identity = k.identity().clone();
             let client = SyncClient::for_kiosk(&k);

@@ -17,7 +17,7 @@ use blisko_shared::sync::{
 };
 
 use crate::error::KioskError;
-use crate::kiosk::{self, Kiosk, RegistrationReceipt, Result};
+use crate::kiosk::{Kiosk, RegistrationReceipt, Result, WallClock};
 use crate::store::StoreKey;
 
 /// Sent with every request, so the office sees which kiosks run old software.
@@ -321,25 +321,19 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// Trade a one-time enrollment code for a credential and set up the kiosk in `dir`, its
-/// store encrypted with `key`. `ca_pem`, the office's CA certificate, is kept in the store
-/// for every later sync.
+/// store encrypted with `key`, on the wall clock `clock`. `ca_pem`, the office's CA
+/// certificate, is kept in the store for every later sync.
 pub fn enroll(
     dir: &Path,
     server: &str,
     code: &str,
     ca_pem: Option<&str>,
     key: &StoreKey,
+    clock: WallClock,
 ) -> Result<Kiosk> {
     let client = SyncClient::new(server, None, ca_pem)?;
     let enrolled = client.enroll(code)?;
-    Kiosk::setup_enrolled(
-        dir,
-        &enrolled,
-        client.base_url(),
-        ca_pem,
-        key,
-        kiosk::system_clock(),
-    )
+    Kiosk::setup_enrolled(dir, &enrolled, client.base_url(), ca_pem, key, clock)
 }
 
 /// After a registration landed on the waiting list of an online kiosk: sync at once, so

@@ -259,9 +259,8 @@ pub fn enroll_kiosk_with_clock(
     wall: WallClock,
 ) -> Result<Mutex<Kiosk>> {
     let code = kiosk_code(server, branch)?;
-    let client = SyncClient::new(&server.url(), None, None)?;
-    let enrolled = client.enroll(&code)?;
-    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, &server.url(), None, &setup_key(dir)?, wall)?;
+    let kiosk =
+        blisko_kiosk::sync::enroll(dir, &server.url(), &code, None, &setup_key(dir)?, wall)?;
     Ok(Mutex::new(kiosk))
 }
 
@@ -274,9 +273,8 @@ pub fn enroll_kiosk_at(
     dir: &Path,
 ) -> Result<Mutex<Kiosk>> {
     let code = kiosk_code(server, branch)?;
-    let client = SyncClient::new(url, None, None)?;
-    let enrolled = client.enroll(&code)?;
-    let kiosk = Kiosk::setup_enrolled(dir, &enrolled, url, None, &setup_key(dir)?, system_clock())?;
+    let kiosk =
+        blisko_kiosk::sync::enroll(dir, url, &code, None, &setup_key(dir)?, system_clock())?;
     Ok(Mutex::new(kiosk))
 }
 
@@ -289,7 +287,8 @@ pub fn enroll_via(
     dir: &Path,
 ) -> Result<Mutex<Kiosk>> {
     let code = kiosk_code(server, branch)?;
-    let kiosk = blisko_kiosk::sync::enroll(dir, url, &code, None, &setup_key(dir)?)?;
+    let kiosk =
+        blisko_kiosk::sync::enroll(dir, url, &code, None, &setup_key(dir)?, system_clock())?;
     anyhow::ensure!(
         kiosk.status()?.server_url.as_deref() == Some(url),
         "the kiosk keeps the address it enrolled through"

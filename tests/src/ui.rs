@@ -12,7 +12,7 @@ use egui_kittest::kittest::{By, NodeT, Queryable};
 
 use blisko_kiosk::app::session::IdleTimeouts;
 use blisko_kiosk::app::{AppOptions, KioskApp, Screen};
-use blisko_kiosk::kiosk::{Kiosk, WallClock};
+use blisko_kiosk::kiosk::{Kiosk, WallClock, system_clock as kiosk_system_clock};
 
 use crate::harness::{key_file, setup_key};
 
@@ -27,6 +27,11 @@ impl TestClock {
             .expect("a valid timestamp")
             .as_millisecond() as u64;
         TestClock(Arc::new(AtomicU64::new(ms)))
+    }
+
+    /// The real time now, for a kiosk that talks to a real server (whose clock is real).
+    pub fn now() -> TestClock {
+        TestClock(Arc::new(AtomicU64::new((kiosk_system_clock())())))
     }
 
     pub fn wall(&self) -> WallClock {

@@ -9,6 +9,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use blisko_kiosk::app::{Action, KioskApp, Screen};
 use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_shared::demo::DEMO_STAFF_PIN;
+use blisko_shared::hlc::Hlc;
 use blisko_tests::ui::{
     TestClock, assert_targets, demo_app as app, enroll_through_screens, harness_on, has_text,
     screen_name, tap, tap_containing, tick, type_into, wait_until,
@@ -465,7 +466,7 @@ fn enrolled_app(
 #[test]
 fn staff_enroll_an_empty_kiosk_with_a_server_and_sync_from_staff_mode() {
     let work = tempfile::tempdir().expect("tempdir");
-    let clock = TestClock::monday();
+    let clock = TestClock::now();
     let (server, mut h) = enrolled_app(work.path(), &clock);
     let class = {
         let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
@@ -492,12 +493,26 @@ fn staff_enroll_an_empty_kiosk_with_a_server_and_sync_from_staff_mode() {
         has_text(h, "zgodny z serwerem")
     });
     assert!(!has_text(&h, "Ustaw zegar kiosku"));
+
+    // The kiosk set up through the screens runs on the app's clock: a registration an
+    // hour on is stamped an hour on.
+    let hour_on = (clock.wall())() + 3_600_000;
+    clock.advance_s(3600);
+    register_directly(&h, &class, "Jan", "Kowalski");
+    let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
+    let newest = kiosk
+        .roster(&class)
+        .expect("roster")
+        .iter()
+        .map(|r| r.created.parse::<Hlc>().expect("a stamp").wall_ms)
+        .max();
+    assert!(newest.is_some_and(|ms| ms >= hour_on), "{newest:?}");
 }
 
 #[test]
 fn online_a_waiting_resident_sees_the_pool_seat_the_server_grants() {
     let work = tempfile::tempdir().expect("tempdir");
-    let clock = TestClock::monday();
+    let clock = TestClock::now();
     let (_server, mut h) = enrolled_app(work.path(), &clock);
     // The server gives this new kiosk no allotment: offline it could only put people on
     // the waiting list; online the sync right after claims a seat from the pool.
@@ -549,7 +564,7 @@ fn staff_are_asked_to_set_a_kiosk_clock_that_is_off() {
 #[test]
 fn a_returning_resident_whose_details_were_dropped_waits_a_moment_and_is_registered() {
     let work = tempfile::tempdir().expect("tempdir");
-    let clock = TestClock::monday();
+    let clock = TestClock::now();
     let (_server, mut h) = enrolled_app(work.path(), &clock);
     let kiosk = h.state().kiosk().expect("kiosk").clone();
     // A resident who once asked for a service here, and whose details the kiosk dropped
@@ -576,6 +591,8 @@ fn a_returning_resident_whose_details_were_dropped_waits_a_moment_and_is_registe
         .resident_code
     };
     blisko_tests::harness::sync(&kiosk).expect("sync");
+    // A minute on, past a retention period of none.
+    clock.advance_s(60);
     kiosk.lock().expect("lock").set_retention_days(0);
     let dropped = blisko_tests::harness::sync(&kiosk).expect("sync");
     assert_eq!(dropped.dropped_personal, 1);
@@ -590,20 +607,6 @@ fn a_returning_resident_whose_details_were_dropped_waits_a_moment_and_is_registe
     type_into(&mut h, "Imię", "Zenobia");
     type_into(&mut h, "Nazwisko", "Kwiatkowska");
     type_into(&mut h, "Rok urodzenia", "1948");
-    // The code is the last field, below the fold: a swipe up brings it into view.
-    h.get_by_role_and_label(Role::TextInput, "Rok urodzenia")
-        .hover();
-    h.run();
-    h.event(eframe::egui::Event::MouseWheel {
-        unit: eframe::egui::MouseWheelUnit::Point,
-        delta: eframe::egui::vec2(0.0, -600.0),
-        phase: eframe::egui::TouchPhase::Move,
-        source: eframe::egui::MouseWheelSource::Unknown,
-        modifiers: Default::default(),
-    });
-    for _ in 0..10 {
-        h.run();
-    }
     type_into(
         &mut h,
         "Kod mieszkańca (jeśli masz)",

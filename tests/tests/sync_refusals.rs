@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
-use blisko_kiosk::kiosk::RegistrationForm;
+use blisko_kiosk::kiosk::{RegistrationForm, system_clock};
 use blisko_kiosk::sync::{APP_VERSION, SyncClient, SyncError};
 use blisko_shared::crypto::PersonKey;
 use blisko_shared::docs::{CatalogDoc, CatalogEdit, Doc, DocKey, PeopleDoc, RosterDoc, RosterEdit};
@@ -982,7 +982,14 @@ fn guessing_enrollment_codes_is_rate_limited() -> Result<()> {
     std::thread::sleep(std::time::Duration::from_secs(wait));
     let kiosk = {
         let dir = tmp.path().join("k");
-        blisko_kiosk::sync::enroll(&dir, &s.url(), &code, None, &setup_key(&dir)?)?
+        blisko_kiosk::sync::enroll(
+            &dir,
+            &s.url(),
+            &code,
+            None,
+            &setup_key(&dir)?,
+            system_clock(),
+        )?
     };
     let kiosk = Mutex::new(kiosk);
     sync(&kiosk)?;

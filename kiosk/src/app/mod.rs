@@ -837,6 +837,7 @@ impl KioskApp {
                             &code,
                             options.server_ca.as_deref(),
                             &key,
+                            options.clock.clone(),
                         )
                     })
                     .and_then(|k| self.attach(k));
