@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use blisko_kiosk::kiosk::RegistrationForm;
-use blisko_kiosk::sync::{SyncClient, sync_once};
+use blisko_kiosk::sync::{SyncClient, claim_pool_seat, sync_once};
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, key_file, open_kiosk};
 
 #[derive(Debug, Parser)]
@@ -58,6 +58,9 @@ fn main() -> Result<()> {
                 consent: true,
                 ..RegistrationForm::default()
             })?;
+            // Online, as in the touch app: a place on the waiting list is a seat from the
+            // server's pool once the sync right after it is through.
+            let receipt = claim_pool_seat(&kiosk, receipt)?;
             println!(
                 "Registered {given} {family} for {}: {} (resident code {})",
                 class.title, receipt.status, receipt.resident_code
