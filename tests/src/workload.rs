@@ -10,7 +10,6 @@ use anyhow::{Context, Result};
 
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::{RegistrationForm, system_clock};
-use blisko_kiosk::sync::SyncClient;
 use blisko_shared::demo;
 use blisko_shared::ids::{BranchId, ClassId, KioskId};
 use blisko_shared::model::{Branch, Catalog, Class};
@@ -67,12 +66,11 @@ pub fn import(data: &Path, catalogs: &[Catalog]) -> Result<()> {
 pub fn enroll_at(data: &Path, url: &str, branch: BranchId, dir: &Path) -> Result<Kiosk> {
     let added = admin(data, &["kiosk", "add", "--branch", &branch.to_string()])?;
     let code = added["code"].as_str().context("enrollment code")?;
-    let enrolled = SyncClient::new(url, None, None)?.enroll(code)?;
     let key = setup_key(dir)?;
-    Ok(Kiosk::setup_enrolled(
+    Ok(blisko_kiosk::sync::enroll(
         dir,
-        &enrolled,
         url,
+        code,
         None,
         &key,
         system_clock(),

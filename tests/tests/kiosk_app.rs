@@ -130,6 +130,7 @@ fn fields_bottom_and_keyboard_top(h: &Harness<'_, KioskApp>) -> (f32, f32) {
         })
         .map(|n| n.rect().top())
         .fold(f32::MAX, f32::min);
+    assert!(keyboard_top < f32::MAX, "the on-screen keyboard is shown");
     let fields_bottom = h
         .query_all_by_role(Role::TextInput)
         .map(|n| n.rect().bottom())
