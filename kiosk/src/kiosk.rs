@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -44,6 +45,8 @@ pub use replica::{RoundOutcome, SyncPlan};
 pub use staff::{RollCall, RollCallEntry, StaffMember, hash_pin, pin_matches};
 
 const LOCK_FILE: &str = "kiosk.lock";
+/// How long a taken lock is asked for again before the folder is called busy.
+const LOCK_PATIENCE: Duration = Duration::from_secs(2);
 
 /// Days a resident's readable details stay on a kiosk once the server holds them, unless
 /// they are registered for a coming session (`--retention-days`).
@@ -224,13 +227,26 @@ fn lock_dir(dir: &Path) -> Result<File> {
             context: format!("open the lock file in {}", dir.display()),
             source,
         })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(KioskError::Busy(dir.display().to_string())),
-        Err(TryLockError::Error(source)) => Err(KioskError::Io {
-            context: format!("lock {}", dir.display()),
-            source,
-        }),
+    // A process that starts a child holds a copy of every open file between its fork and
+    // the child's exec, and with it the lock of a kiosk it has just closed. So a lock
+    // that is taken is asked for again for a moment before the folder is called busy.
+    let deadline = Instant::now() + LOCK_PATIENCE;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(KioskError::Busy(dir.display().to_string()));
+            }
+            Err(TryLockError::Error(source)) => {
+                return Err(KioskError::Io {
+                    context: format!("lock {}", dir.display()),
+                    source,
+                });
+            }
+        }
     }
 }
 
@@ -1311,3 +1327,44 @@ impl DocWrite {
 
 /// Setting: the people document (volume) new residents of this kiosk go to.
 const PEOPLE_VOLUME_KEY: &str = "people_volume";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another holder of the lock, as a second kiosk process (or a child between its fork
+    /// and exec) would be: its own open file description of the lock file.
+    fn hold_lock(dir: &Path) -> File {
+        std::fs::create_dir_all(dir).expect("folder");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE))
+            .expect("lock file");
+        file.try_lock().expect("the first holder gets the lock");
+        file
+    }
+
+    #[test]
+    fn a_folder_whose_lock_stays_taken_is_busy() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let _other = hold_lock(tmp.path());
+        let started = Instant::now();
+        let err = lock_dir(tmp.path()).expect_err("the folder is in use");
+        assert!(matches!(err, KioskError::Busy(_)), "{err:?}");
+        assert!(started.elapsed() >= LOCK_PATIENCE);
+    }
+
+    #[test]
+    fn a_lock_let_go_within_a_moment_is_taken() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let other = hold_lock(tmp.path());
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(other);
+        });
+        lock_dir(tmp.path()).expect("the lock, once the other holder lets go");
+        release.join().expect("release thread");
+    }
+}

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
 
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
@@ -19,14 +18,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_blisko-kiosk");
 const GIVEN: &str = "Bronisława";
 const FAMILY: &str = "Szczęsnowicz";
 const PHONE: &str = "+48 601 234 567";
-
-/// The tests here run one at a time: a process started by one test inherits, between
-/// its fork and its exec, another test's kiosk lock, which then reads as busy.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 struct Folder {
     _tmp: tempfile::TempDir,
@@ -105,7 +96,6 @@ fn copy_folder(from: &Path, to: &Path) {
 
 #[test]
 fn the_store_its_log_and_a_copy_hold_no_plaintext() {
-    let _serial = serial();
     let f = folder();
     let (k, code) = demo_with_registration(&f);
     // While the kiosk runs, the registration sits in the write-ahead log.
@@ -140,7 +130,6 @@ fn the_store_its_log_and_a_copy_hold_no_plaintext() {
 
 #[test]
 fn a_wrong_or_missing_key_is_refused_and_changes_nothing() {
-    let _serial = serial();
     let f = folder();
     let (k, code) = demo_with_registration(&f);
     drop(k);
@@ -199,7 +188,6 @@ fn a_wrong_or_missing_key_is_refused_and_changes_nothing() {
 
 #[test]
 fn set_up_writes_a_private_key_outside_the_data_folder() {
-    let _serial = serial();
     let f = folder();
     let out = Command::new(BIN)
         .arg("--data")
