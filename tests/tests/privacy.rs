@@ -526,10 +526,6 @@ fn the_office_projection_cut_between_the_two_files_is_made_again() -> Result<()>
     Ok(())
 }
 
-/// A kiosk keeps residents' details only while it needs them: once the server holds
-/// them and the retention period is over, it drops its key copy and readable details of
-/// residents with no coming session; they stay countable, and the office still reads
-/// them with the server's key.
 /// A demo server, and a kiosk of its MAL branch in `<tmp>/a`, synced once.
 fn server_and_mal_kiosk(tmp: &Path) -> Result<(ServerProcess, Mutex<Kiosk>)> {
     let server = ServerProcess::start(&tmp.join("server"), true)?;
@@ -539,6 +535,10 @@ fn server_and_mal_kiosk(tmp: &Path) -> Result<(ServerProcess, Mutex<Kiosk>)> {
     Ok((server, a))
 }
 
+/// A kiosk keeps residents' details only while it needs them: once the server holds
+/// them and the retention period is over, it drops its key copy and readable details of
+/// residents with no coming session; they stay countable, and the office still reads
+/// them with the server's key.
 #[test]
 fn a_kiosk_drops_details_past_retention_but_keeps_those_it_needs() -> Result<()> {
     let tmp = tempfile::tempdir()?;
