@@ -322,7 +322,7 @@ impl Kiosk {
             })?),
             None => HlcClock::new(identity.kiosk_id),
         };
-        Ok(Kiosk {
+        let mut kiosk = Kiosk {
             dir: dir.to_owned(),
             store,
             identity,
@@ -332,7 +332,9 @@ impl Kiosk {
             people: None,
             retention_days: DEFAULT_RETENTION_DAYS,
             _lock: lock,
-        })
+        };
+        kiosk.finish_projection()?;
+        Ok(kiosk)
     }
 
     /// Set up a standalone kiosk (no server yet) with the built-in demo catalogue of one

@@ -190,12 +190,14 @@ fn a_kiosk_killed_during_sync_loses_nothing() -> Result<()> {
         }
 
         // Reopened after the kill: sound, and everything it acknowledged is there.
-        let k = blisko_tests::harness::open_kiosk(&dir)
+        let mut k = blisko_tests::harness::open_kiosk(&dir)
             .with_context(|| format!("iteration {iteration}: reopen the killed kiosk"))?;
         ensure!(
             k.store().integrity_check()? == "ok",
             "iteration {iteration}"
         );
+        let problems = k.verify()?;
+        ensure!(problems.is_empty(), "iteration {iteration}: {problems:?}");
         check_held(&k, &ledger, |tag| tag == 0)
             .with_context(|| format!("iteration {iteration}"))?;
         drop(k);
@@ -312,4 +314,66 @@ fn a_server_killed_during_syncs_loses_nothing() -> Result<()> {
         ledger.intakes.len()
     );
     Ok(())
+}
+
+/// A sync round stores what it pulled in one transaction and projects the rosters in the
+/// next. A kiosk killed between the two is left as this test leaves it: the documents
+/// stored, the projection without their registrations, and the mark that says which
+/// rosters are still to project. Opened again, the kiosk finishes the projection.
+#[test]
+fn a_kiosk_killed_between_storing_and_projecting_a_round_finishes_on_opening() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let server = ServerProcess::start(&tmp.path().join("server"), true)?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let dir = tmp.path().join("victim");
+    let victim = enroll_kiosk(&server, &mal, &dir)?;
+    let peer = enroll_kiosk(&server, &mal, &tmp.path().join("peer"))?;
+    sync_until_quiet(&[&victim, &peer])?;
+    let class = peer.lock().expect("peer").classes()?[0].id.to_string();
+    for i in 0..3 {
+        peer.lock().expect("peer").register(&RegistrationForm {
+            class_id: class.clone(),
+            given_name: format!("Peer{}", letters(i)),
+            family_name: "Projekcyjna".into(),
+            birth_year: 1950,
+            consent: true,
+            ..RegistrationForm::default()
+        })?;
+    }
+    sync(&peer)?;
+    sync(&victim)?;
+    drop(victim);
+
+    let undo_projection = || -> Result<usize> {
+        let conn = blisko_tests::harness::kiosk_sql(&dir)?;
+        Ok(conn.execute("DELETE FROM registrations WHERE class_id = ?1", [&class])?)
+    };
+    // The damage shows when nothing marks it: the check finds it.
+    ensure!(
+        undo_projection()? == 3,
+        "the peer's three registrations were projected"
+    );
+    let problems = blisko_tests::harness::open_kiosk(&dir)?.verify()?;
+    ensure!(
+        !problems.is_empty(),
+        "the check sees the missing registrations"
+    );
+
+    // With the mark the round leaves, opening the kiosk repairs it.
+    undo_projection()?;
+    blisko_tests::harness::kiosk_sql(&dir)?.execute(
+        "INSERT INTO meta (key, value) VALUES ('rosters_to_project', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [&class],
+    )?;
+    let mut k = blisko_tests::harness::open_kiosk(&dir)?;
+    let problems = k.verify()?;
+    ensure!(problems.is_empty(), "{problems:?}");
+    ensure!(
+        k.store().meta("rosters_to_project")?.as_deref() == Some(""),
+        "the mark is cleared"
+    );
+    let victim = Mutex::new(k);
+    sync_until_quiet(&[&victim, &peer])?;
+    check_replicas(&server, &mal, &[&victim, &peer])
 }

@@ -25,7 +25,8 @@ use blisko_shared::sync::{
 };
 
 use super::{
-    HashMap, Identity, Kiosk, KioskError, Result, RosterWrite, StoreKey, Tx, WallClock, timestamp,
+    HashMap, Identity, Kiosk, KioskError, Result, RosterWrite, StoreError, StoreKey, Tx, WallClock,
+    timestamp,
 };
 
 /// Raw change bytes one request pushes at most; the rest go in the next round.
@@ -33,6 +34,13 @@ const PUSH_BUDGET_BYTES: usize = 2 * 1024 * 1024;
 
 const CURSOR_KEY: &str = "sync_cursor";
 const KEY_CURSOR_KEY: &str = "key_cursor";
+/// Classes whose rosters a committed round changed but whose states are not projected
+/// yet, and whether persons must be opened again with keys that came late. A round
+/// commits the documents first and projects them in a second transaction; these marks
+/// go in with the first and are cleared by the second, so a process killed in between
+/// finishes the projection when the kiosk is next opened.
+const ROSTERS_TO_PROJECT_KEY: &str = "rosters_to_project";
+const PEOPLE_TO_PROJECT_KEY: &str = "people_to_project";
 
 /// A pulled document merged in memory, waiting for the round's transaction.
 struct MergedDoc {
@@ -248,9 +256,26 @@ impl Kiosk {
             }
         }
 
+        // Keys that arrived after their persons' documents: those persons are opened
+        // once the round is in.
+        let merged_people: BTreeSet<PersonId> = merged
+            .iter()
+            .filter_map(|m| match &m.projection {
+                Projection::People(people, _) => Some(people.iter().map(|p| p.id)),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let late: Vec<PersonId> = new_keys
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| !merged_people.contains(id))
+            .collect();
+        let open_late = self.store.any_person_sealed(&late)?;
+
         // Then the whole round lands in one transaction: acknowledgements, pulled
-        // documents, what is still to pull, and the cursor.
-        let mut touched = BTreeSet::new();
+        // documents, what is still to pull, the cursor, and what is left to project.
+        let mut touched = self.rosters_to_project()?;
         let branch = self.identity.branch_id;
         {
             let tx = self.store.write()?;
@@ -278,6 +303,10 @@ impl Kiosk {
             }
             tx.set_meta(CURSOR_KEY, &response.cursor.to_string())?;
             tx.set_meta(KEY_CURSOR_KEY, &response.key_cursor.to_string())?;
+            tx.set_meta(ROSTERS_TO_PROJECT_KEY, &join_ids(&touched))?;
+            if open_late {
+                tx.set_meta(PEOPLE_TO_PROJECT_KEY, "yes")?;
+            }
             tx.commit()?;
         }
         if !erased.is_empty() {
@@ -285,21 +314,7 @@ impl Kiosk {
             // with them go too.
             self.store.checkpoint()?;
         }
-        // Keys that arrived after their persons' documents: open those persons now.
-        let merged_people: BTreeSet<PersonId> = merged
-            .iter()
-            .filter_map(|m| match &m.projection {
-                Projection::People(people, _) => Some(people.iter().map(|p| p.id)),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        let late: Vec<PersonId> = new_keys
-            .iter()
-            .map(|(id, _)| *id)
-            .filter(|id| !merged_people.contains(id))
-            .collect();
-        if self.store.any_person_sealed(&late)? {
+        if open_late {
             self.reproject_people()?;
         }
         // The people document new residents go to may have changed on the server (an
@@ -343,8 +358,43 @@ impl Kiosk {
         for person in &people {
             tx.upsert_person(person)?;
         }
+        tx.set_meta(PEOPLE_TO_PROJECT_KEY, "")?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Finish a projection that a killed process left undone (see
+    /// [`ROSTERS_TO_PROJECT_KEY`]).
+    pub(crate) fn finish_projection(&mut self) -> Result<()> {
+        if self
+            .store
+            .meta(PEOPLE_TO_PROJECT_KEY)?
+            .is_some_and(|v| !v.is_empty())
+        {
+            self.reproject_people()?;
+        }
+        let rosters = self.rosters_to_project()?;
+        if !rosters.is_empty() {
+            self.reproject_rosters(rosters)?;
+        }
+        Ok(())
+    }
+
+    fn rosters_to_project(&self) -> Result<BTreeSet<ClassId>> {
+        let Some(list) = self.store.meta(ROSTERS_TO_PROJECT_KEY)? else {
+            return Ok(BTreeSet::new());
+        };
+        list.split(',')
+            .filter(|id| !id.is_empty())
+            .map(|id| {
+                id.parse().map_err(|_| {
+                    KioskError::Store(StoreError::Corrupt {
+                        what: "rosters to project".into(),
+                        detail: id.to_owned(),
+                    })
+                })
+            })
+            .collect()
     }
 
     /// Apply a pulled document's changes to the stored one, in memory.
@@ -438,6 +488,9 @@ impl Kiosk {
         classes: &BTreeSet<ClassId>,
         writes: &mut Vec<RosterWrite>,
     ) -> Result<()> {
+        if classes.is_empty() {
+            return Ok(());
+        }
         let kiosk = self.identity.kiosk_id;
         // Classes without a roster yet: no registrations, every allotted seat free.
         let mut empty = Vec::new();
@@ -473,9 +526,6 @@ impl Kiosk {
             }
             writes.push(self.stage_roster(class, &policy)?);
         }
-        if writes.is_empty() && empty.is_empty() {
-            return Ok(());
-        }
         let now = timestamp((self.wall)());
         let hlc = self.clock.last().to_string();
         let tx = self.store.write()?;
@@ -489,6 +539,9 @@ impl Kiosk {
         if !writes.is_empty() {
             tx.set_meta("hlc", &hlc)?;
         }
+        // Every class marked is in `classes` (a round adds the marks to what it
+        // projects), so all marks go.
+        tx.set_meta(ROSTERS_TO_PROJECT_KEY, "")?;
         tx.commit()?;
         Ok(())
     }
@@ -513,6 +566,14 @@ impl Kiosk {
         tx.commit()?;
         Ok(())
     }
+}
+
+fn join_ids(classes: &BTreeSet<ClassId>) -> String {
+    classes
+        .iter()
+        .map(ClassId::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Store a merged document and its projection. Returns the classes whose rosters
