@@ -7,10 +7,10 @@
 //! runs ahead of what is stored.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{File, TryLockError};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -227,26 +227,13 @@ fn lock_dir(dir: &Path) -> Result<File> {
             context: format!("open the lock file in {}", dir.display()),
             source,
         })?;
-    // A process that starts a child holds a copy of every open file between its fork and
-    // the child's exec, and with it the lock of a kiosk it has just closed. So a lock
-    // that is taken is asked for again for a moment before the folder is called busy.
-    let deadline = Instant::now() + LOCK_PATIENCE;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(TryLockError::WouldBlock) => {
-                return Err(KioskError::Busy(dir.display().to_string()));
-            }
-            Err(TryLockError::Error(source)) => {
-                return Err(KioskError::Io {
-                    context: format!("lock {}", dir.display()),
-                    source,
-                });
-            }
-        }
+    match blisko_shared::sqlite::lock_with_patience(&file, LOCK_PATIENCE) {
+        Ok(true) => Ok(file),
+        Ok(false) => Err(KioskError::Busy(dir.display().to_string())),
+        Err(source) => Err(KioskError::Io {
+            context: format!("lock {}", dir.display()),
+            source,
+        }),
     }
 }
 
@@ -1332,6 +1319,8 @@ const PEOPLE_VOLUME_KEY: &str = "people_volume";
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use super::*;
 
     /// Another holder of the lock, as a second kiosk process (or a child between its fork

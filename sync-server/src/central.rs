@@ -44,6 +44,8 @@ pub enum CentralError {
     BadRequest(String),
     #[error("not found: {0}")]
     NotFound(String),
+    #[error("another blisko-server is serving {0}")]
+    Busy(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -62,6 +64,7 @@ impl CentralError {
             CentralError::Forbidden(_) => "forbidden",
             CentralError::BadRequest(_) => "bad_request",
             CentralError::NotFound(_) => "not_found",
+            CentralError::Busy(_) => "busy",
             CentralError::Store(_) | CentralError::Document(_) | CentralError::Internal(_) => {
                 "internal"
             }

@@ -16,6 +16,10 @@ use blisko_shared::model::Catalog;
 use crate::central::{Central, CentralError};
 use crate::http::{AppState, router};
 use crate::limits::Limits;
+use crate::store::StoreError;
+
+/// Held by the serving process (see [`lock_serving`]).
+const SERVE_LOCK_FILE: &str = "server.lock";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -204,6 +208,7 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             tls_key,
             limits,
         } => {
+            let _serving = lock_serving(&cli.data)?;
             if *demo && central.load_demo_if_empty()? {
                 tracing::info!("demo catalogue loaded");
             }
@@ -383,6 +388,30 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
         }
     }
     Ok(())
+}
+
+/// One server at a time serves a data folder, so that one process grants the shared
+/// pool's seats and stamps the central office's changes. The admin commands, which
+/// change one thing at a time in a transaction, need no lock and run beside it.
+fn lock_serving(dir: &Path) -> Result<std::fs::File, CentralError> {
+    let path = dir.join(SERVE_LOCK_FILE);
+    let io = |source| {
+        CentralError::Store(StoreError::Io {
+            what: path.display().to_string(),
+            source,
+        })
+    };
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    if blisko_shared::sqlite::lock_with_patience(&file, Duration::from_secs(2)).map_err(io)? {
+        Ok(file)
+    } else {
+        Err(CentralError::Busy(dir.display().to_string()))
+    }
 }
 
 fn serve(

@@ -141,7 +141,8 @@ impl From<CentralError> for ApiError {
                 tracing::error!(error = %e, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            CentralError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // `Busy` comes only from `serve` starting, never from a request.
+            CentralError::Internal(_) | CentralError::Busy(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             "internal error; nothing was changed".to_owned()

@@ -3,15 +3,19 @@
 //! the same rosters and no confirmation shown is ever taken back.
 
 use std::collections::BTreeSet;
+use std::io::Read;
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt};
+use blisko_tests::bins::server_bin;
 use blisko_tests::harness::{
     ServerProcess, allot, branch_id, enroll_kiosk, kiosk_roster, letters, seed, server_roster, sync,
 };
@@ -212,5 +216,65 @@ fn a_restarted_server_finds_everything() -> Result<()> {
     // The kiosk carries on where it was: nothing to send, nothing to fetch.
     let again = sync(&k)?;
     assert_eq!((again.pushed_docs, again.pulled_docs), (0, 0));
+    Ok(())
+}
+
+/// One server at a time serves a data folder: a second `serve` on it stops with a clear
+/// error and changes nothing, while the first serves on and admin commands still run.
+#[test]
+fn a_second_server_on_the_same_folder_is_refused() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let mut server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    let k = enroll_kiosk(&server, &mal, &tmp.path().join("k"))?;
+    sync(&k)?;
+
+    let mut second = Command::new(server_bin())
+        .arg("--data")
+        .arg(&data)
+        .arg("--json")
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
+        .env("BLISKO_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("start a second blisko-server")?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = second.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            second.kill()?;
+            bail!("a second server on the same folder kept running");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    second
+        .stderr
+        .take()
+        .context("stderr")?
+        .read_to_string(&mut stderr)?;
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    let error: serde_json::Value = serde_json::from_str(stderr.trim())
+        .with_context(|| format!("a JSON error, not {stderr:?}"))?;
+    assert_eq!(error["error"]["code"], "busy", "{stderr}");
+
+    // The first server serves on, and admin commands run beside it.
+    let class = k.lock().expect("kiosk").classes()?[0].id.to_string();
+    let made = register_many(&k, &class, 2, "s")?;
+    sync(&k)?;
+    assert_eq!(server_roster(&server, &class)?.len(), made.len());
+    assert_eq!(
+        server.admin(&["kiosk", "list"])?.as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // Once it stops, the folder is free again.
+    server.stop()?;
+    let server = ServerProcess::start_on(&data, server.addr, true)?;
+    assert_eq!(server_roster(&server, &class)?.len(), made.len());
     Ok(())
 }
