@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -45,8 +44,6 @@ pub use replica::{RoundOutcome, SyncPlan};
 pub use staff::{RollCall, RollCallEntry, StaffMember, hash_pin, pin_matches};
 
 const LOCK_FILE: &str = "kiosk.lock";
-/// How long a taken lock is asked for again before the folder is called busy.
-const LOCK_PATIENCE: Duration = Duration::from_secs(2);
 
 /// Days a resident's readable details stay on a kiosk once the server holds them, unless
 /// they are registered for a coming session (`--retention-days`).
@@ -218,23 +215,12 @@ fn lock_dir(dir: &Path) -> Result<File> {
         context: format!("create the data folder {}", dir.display()),
         source,
     })?;
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(LOCK_FILE))
+    blisko_shared::sqlite::lock_file(&dir.join(LOCK_FILE))
         .map_err(|source| KioskError::Io {
-            context: format!("open the lock file in {}", dir.display()),
-            source,
-        })?;
-    match blisko_shared::sqlite::lock_with_patience(&file, LOCK_PATIENCE) {
-        Ok(true) => Ok(file),
-        Ok(false) => Err(KioskError::Busy(dir.display().to_string())),
-        Err(source) => Err(KioskError::Io {
             context: format!("lock {}", dir.display()),
             source,
-        }),
-    }
+        })?
+        .ok_or_else(|| KioskError::Busy(dir.display().to_string()))
 }
 
 fn read_identity(store: &Store) -> Result<Option<Identity>> {
@@ -1319,7 +1305,9 @@ const PEOPLE_VOLUME_KEY: &str = "people_volume";
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
+
+    use blisko_shared::sqlite::LOCK_PATIENCE;
 
     use super::*;
 

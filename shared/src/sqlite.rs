@@ -298,21 +298,28 @@ pub fn heads_from_blob(blob: &[u8]) -> Result<Vec<ChangeHash>> {
         .collect())
 }
 
-/// Take the exclusive lock on a store's lock file, asking again every 20 ms for up to
-/// `patience`. Returns `false` if another process still holds it then.
-///
-/// The patience is there because a process that starts a child shares its open files
-/// with the child between fork and exec, and with them the lock of a store it has just
-/// closed: such a lock is let go within moments.
-pub fn lock_with_patience(file: &std::fs::File, patience: Duration) -> std::io::Result<bool> {
-    let deadline = std::time::Instant::now() + patience;
+/// How long a store's lock that is taken is asked for again before its folder is called
+/// busy. A process that starts a child shares its open files with the child between fork
+/// and exec, and with them the lock of a store it has just closed: such a lock is let go
+/// within moments.
+pub const LOCK_PATIENCE: Duration = Duration::from_secs(2);
+
+/// Open (creating it) the lock file at `path` and take its exclusive lock, asking again
+/// every 20 ms for up to [`LOCK_PATIENCE`]. `None` if another process still holds it then.
+pub fn lock_file(path: &Path) -> std::io::Result<Option<std::fs::File>> {
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    let deadline = std::time::Instant::now() + LOCK_PATIENCE;
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(true),
+            Ok(()) => return Ok(Some(file)),
             Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(std::fs::TryLockError::WouldBlock) => return Ok(false),
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
             Err(std::fs::TryLockError::Error(e)) => return Err(e),
         }
     }

@@ -395,23 +395,14 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
 /// change one thing at a time in a transaction, need no lock and run beside it.
 fn lock_serving(dir: &Path) -> Result<std::fs::File, CentralError> {
     let path = dir.join(SERVE_LOCK_FILE);
-    let io = |source| {
-        CentralError::Store(StoreError::Io {
-            what: path.display().to_string(),
-            source,
-        })
-    };
-    let file = std::fs::File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io)?;
-    if blisko_shared::sqlite::lock_with_patience(&file, Duration::from_secs(2)).map_err(io)? {
-        Ok(file)
-    } else {
-        Err(CentralError::Busy(dir.display().to_string()))
-    }
+    blisko_shared::sqlite::lock_file(&path)
+        .map_err(|source| {
+            CentralError::Store(StoreError::Io {
+                what: path.display().to_string(),
+                source,
+            })
+        })?
+        .ok_or_else(|| CentralError::Busy(dir.display().to_string()))
 }
 
 fn serve(
