@@ -197,6 +197,15 @@ pub fn admin(data: &Path, args: &[&str]) -> Result<Value> {
     })
 }
 
+/// A demo server, and a kiosk of its MAL branch in `<tmp>/a`, synced once.
+pub fn server_and_mal_kiosk(tmp: &Path) -> Result<(ServerProcess, Mutex<Kiosk>)> {
+    let server = ServerProcess::start(&tmp.join("server"), true)?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let a = enroll_kiosk_at(&server, &server.url(), &mal, &tmp.join("a"))?;
+    sync(&a)?;
+    Ok((server, a))
+}
+
 /// The id of a branch by its code.
 pub fn branch_id(data: &Path, code: &str) -> Result<String> {
     let branches = admin(data, &["branches"])?;

@@ -15,7 +15,8 @@ use blisko_shared::ids::{ClassId, KioskId, PersonId, RegistrationId, SessionId};
 use blisko_shared::model::AttendanceStatus;
 use blisko_shared::sync::{SyncRequest, SyncResponse};
 use blisko_tests::harness::{
-    ServerProcess, branch_id, enroll_kiosk_at, kiosk_plain_copy, kiosk_sql, sync,
+    ServerProcess, branch_id, enroll_kiosk_at, kiosk_plain_copy, kiosk_sql, server_and_mal_kiosk,
+    sync,
 };
 use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs, mark_attendance};
 use blisko_tests::wire::CountingProxy;
@@ -524,15 +525,6 @@ fn the_office_projection_cut_between_the_two_files_is_made_again() -> Result<()>
         "the office finds them again"
     );
     Ok(())
-}
-
-/// A demo server, and a kiosk of its MAL branch in `<tmp>/a`, synced once.
-fn server_and_mal_kiosk(tmp: &Path) -> Result<(ServerProcess, Mutex<Kiosk>)> {
-    let server = ServerProcess::start(&tmp.join("server"), true)?;
-    let mal = branch_id(&server.data, "MAL")?;
-    let a = enroll_kiosk_at(&server, &server.url(), &mal, &tmp.join("a"))?;
-    sync(&a)?;
-    Ok((server, a))
 }
 
 /// A kiosk keeps residents' details only while it needs them: once the server holds

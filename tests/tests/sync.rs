@@ -17,7 +17,8 @@ use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt};
 use blisko_tests::bins::server_bin;
 use blisko_tests::harness::{
-    ServerProcess, allot, branch_id, enroll_kiosk, kiosk_roster, letters, seed, server_roster, sync,
+    ServerProcess, allot, branch_id, enroll_kiosk, kiosk_roster, letters, seed,
+    server_and_mal_kiosk, server_roster, sync,
 };
 
 /// Register `count` new people at a kiosk; a full class refuses, which is recorded too.
@@ -196,11 +197,8 @@ fn kiosks_register_offline_race_for_seats_and_converge() -> Result<()> {
 #[test]
 fn a_restarted_server_finds_everything() -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let data = tmp.path().join("server");
-    let mut server = ServerProcess::start(&data, true)?;
-    let mal = branch_id(&data, "MAL")?;
-    let k = enroll_kiosk(&server, &mal, &tmp.path().join("k"))?;
-    sync(&k)?;
+    let (mut server, k) = server_and_mal_kiosk(tmp.path())?;
+    let data = server.data.clone();
     let class = k.lock().expect("kiosk").classes()?[0].id.to_string();
     let made = register_many(&k, &class, 4, "r")?;
     sync(&k)?;
@@ -224,11 +222,8 @@ fn a_restarted_server_finds_everything() -> Result<()> {
 #[test]
 fn a_second_server_on_the_same_folder_is_refused() -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let data = tmp.path().join("server");
-    let mut server = ServerProcess::start(&data, true)?;
-    let mal = branch_id(&data, "MAL")?;
-    let k = enroll_kiosk(&server, &mal, &tmp.path().join("k"))?;
-    sync(&k)?;
+    let (mut server, k) = server_and_mal_kiosk(tmp.path())?;
+    let data = server.data.clone();
 
     let mut second = Command::new(server_bin())
         .arg("--data")
