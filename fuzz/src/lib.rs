@@ -111,6 +111,7 @@ fn read_as_server(doc: Doc) {
                     capacity: 3,
                     waitlist_limit: 2,
                     allotments: [(s.kiosk, 1)].into_iter().collect(),
+                    reserved: Default::default(),
                 };
                 let seated = seats::compute_roster(&policy, &registrations);
                 assert!(

@@ -190,6 +190,7 @@ pub fn all() -> Vec<Seed> {
         keys: KeyList(vec![(PersonId::derived("first"), person_key())]),
         key_cursor: 3,
         want_keys: PersonList(vec![PersonId::derived("fourth")]),
+        catalog_heads: None,
     };
     let idle = SyncRequest {
         cursor: 42,
@@ -199,6 +200,7 @@ pub fn all() -> Vec<Seed> {
         keys: KeyList(vec![(PersonId::derived("first"), person_key())]),
         key_cursor: 3,
         want_keys: PersonList::default(),
+        catalog_heads: None,
     };
     let response = SyncResponse {
         changed: docs

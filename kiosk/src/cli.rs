@@ -398,14 +398,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         }
         Command::Register(args) => {
             let k = Mutex::new(cli.open()?);
-            let receipt = lock(&k).register(&args.into())?;
-            let online = lock(&k).server()?.is_some();
-            let receipt = if receipt.status == "waitlisted" && online {
-                // Durable already; online, the server's shared pool may have a seat.
-                sync::claim_pool_seat(&k, receipt)?
-            } else {
-                receipt
-            };
+            let receipt = sync::register(&k, &args.into())?;
             if cli.json {
                 print_json(&receipt)?;
             } else {

@@ -102,7 +102,14 @@ pub struct RegistrationReceipt {
     pub class_id: ClassId,
     pub class_title: String,
     pub status: String,
+    /// On the waiting list: the place as this kiosk sees it now. Kiosks that were
+    /// offline may add people ahead when they sync, so it is shown as "about".
     pub position: Option<u32>,
+    /// The class is full here, but the server's shared pool may have a seat: the
+    /// registration waits only until the sync that asks the pool (see
+    /// [`crate::sync::claim_pool_seat`]), which confirms it or withdraws it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_pool: bool,
 }
 
 /// What a person types to submit an intake request.
@@ -525,6 +532,7 @@ impl Kiosk {
             capacity: row.capacity,
             waitlist_limit: row.waitlist_limit,
             allotments: self.store.allotments(class)?,
+            reserved: Default::default(),
         })
     }
 
@@ -902,7 +910,15 @@ impl Kiosk {
         }
         let regs: Vec<Registration> = cached.regs.values().cloned().collect();
         let plan = seats::plan_registration(&policy, &regs, kiosk);
-        if plan.admission == Admission::Full {
+        // Full here, but an online kiosk asks the pool before it refuses.
+        let awaiting_pool = plan.admission == Admission::Full
+            && seats::free_seats_of(
+                &policy,
+                &seats::compute_roster(&policy, &regs),
+                KioskId::CENTRAL,
+            ) > 0
+            && self.server()?.is_some();
+        if plan.admission == Admission::Full && !awaiting_pool {
             return Err(KioskError::ClassFull { title: class.title });
         }
         let at = self.stamp();
@@ -945,7 +961,23 @@ impl Kiosk {
             class_title: class.title,
             status: state.code().to_owned(),
             position: state.position(),
+            awaiting_pool,
         })
+    }
+
+    /// Withdraw a registration that waited for a pool seat it did not get (the class is
+    /// full): it is cancelled, as if never made. Nothing happens to one that got a seat.
+    /// Returns whether it was withdrawn.
+    pub fn withdraw_pool_attempt(&mut self, id: RegistrationId) -> Result<bool> {
+        let waiting = self
+            .store
+            .registration(id)?
+            .is_some_and(|row| row.status == "waitlisted");
+        if !waiting {
+            return Ok(false);
+        }
+        self.cancel(&id.to_string())?;
+        Ok(true)
     }
 
     /// Cancel a registration; the seat it frees goes to the first person waiting, when the

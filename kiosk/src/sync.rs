@@ -338,25 +338,60 @@ pub fn enroll(
 
 /// After a registration landed on the waiting list of an online kiosk: sync at once, so
 /// the server can grant a seat from its shared pool, and report the state after that.
-/// The registration is already durable; offline, it simply stays where it is.
+/// The registration is already durable; offline, it simply stays where it is. One that
+/// only waited for the pool (`awaiting_pool`: the class is full here) and did not get a
+/// seat is withdrawn, and the answer is that the class is full.
 pub fn claim_pool_seat(
     kiosk: &Mutex<Kiosk>,
     receipt: RegistrationReceipt,
 ) -> Result<RegistrationReceipt> {
     let client = SyncClient::for_kiosk(&lock(kiosk))?;
-    if let Err(e) = sync_once(kiosk, &client) {
+    let synced = sync_once(kiosk, &client);
+    if let Err(e) = &synced {
         tracing::info!(code = e.code(), "no pool seat claimed");
-        return Ok(receipt);
     }
     let row = lock(kiosk).store().registration(receipt.registration_id)?;
-    Ok(match row {
+    let receipt = match row {
         Some(row) => RegistrationReceipt {
             status: row.status,
             position: row.position,
             ..receipt
         },
         None => receipt,
-    })
+    };
+    if receipt.awaiting_pool {
+        if receipt.status == "confirmed" {
+            return Ok(RegistrationReceipt {
+                awaiting_pool: false,
+                ..receipt
+            });
+        }
+        lock(kiosk).withdraw_pool_attempt(receipt.registration_id)?;
+        if synced.is_ok() {
+            // Tell the other kiosks at once that the place is not taken.
+            let _ = sync_once(kiosk, &client);
+        }
+        return Err(KioskError::ClassFull {
+            title: receipt.class_title,
+        });
+    }
+    Ok(receipt)
+}
+
+/// Register at an online kiosk: the registration is durable first; if it waits (or the
+/// class is full here), one sync asks the server's pool for a seat. Offline it stays on
+/// the waiting list, or, when the list has no room, the class is full.
+pub fn register(
+    kiosk: &Mutex<Kiosk>,
+    form: &crate::kiosk::RegistrationForm,
+) -> Result<RegistrationReceipt> {
+    let receipt = lock(kiosk).register(form)?;
+    let online = lock(kiosk).server()?.is_some();
+    if receipt.status == "waitlisted" && online {
+        claim_pool_seat(kiosk, receipt)
+    } else {
+        Ok(receipt)
+    }
 }
 
 /// What a whole sync did.

@@ -10,11 +10,16 @@
 //!
 //! Why the count stays bounded: the holders of an authority's seats in any merged replica
 //! are a subset of those the authority itself knows (a seat can move only to another
-//! authority's earlier grant, or be freed by a cancellation), and the authority never
-//! exceeds its allotment locally. With allotments summing to at most the capacity, the
-//! confirmed count never exceeds it. Only the office cutting an allotment below what a
-//! kiosk already granted can break that, and it is raised as a compensation task instead
-//! of demoting anyone.
+//! authority's earlier grant, or be freed by a cancellation), and a kiosk never exceeds its
+//! allotment locally. The pool is what is left after every kiosk's *claim*: the most seats
+//! that kiosk may hold, which is the larger of its allotment, the allotment it had before
+//! an office cut it and has not yet acknowledged ([`SeatPolicy::reserved`]), and the seats
+//! it is known to hold. So the office can neither hand the pool's granted seats to a kiosk
+//! (an increase the pool cannot cover is refused) nor take back seats a kiosk may already
+//! have granted offline (a cut frees only what the kiosk did not use, once it has synced
+//! under the new allotment). Only a lower capacity, or a kiosk restored from an old store,
+//! can leave more confirmed than seats: that raises a [`CompensationTask`] for staff
+//! instead of demoting anyone.
 
 use std::collections::BTreeMap;
 
@@ -30,24 +35,54 @@ pub struct SeatPolicy {
     pub capacity: u32,
     /// 0: the class keeps no waiting list.
     pub waitlist_limit: u32,
-    /// Seats per kiosk; the pool for [`KioskId::CENTRAL`] is `capacity - sum`.
+    /// Seats per kiosk; the pool for [`KioskId::CENTRAL`] is what the kiosks' claims
+    /// leave (see [`free_seats_of`]).
     pub allotments: BTreeMap<KioskId, u32>,
+    /// Allotments the office cut that their kiosk has not acknowledged yet: the kiosk may
+    /// still grant up to this many seats. Known to the server only (a kiosk never needs
+    /// another's), empty elsewhere.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reserved: BTreeMap<KioskId, u32>,
 }
 
 impl SeatPolicy {
-    /// The seats an authority may hold: its allotment, or the pool for the central office.
+    /// The seats a kiosk may grant: its allotment (none for the central office, whose
+    /// pool depends on the roster: see [`free_seats_of`]).
     pub fn allotment_of(&self, authority: KioskId) -> u32 {
         if authority.is_central() {
-            let allotted: u32 = self
-                .allotments
-                .iter()
-                .filter(|(k, _)| !k.is_central())
-                .map(|(_, n)| *n)
-                .sum();
-            self.capacity.saturating_sub(allotted)
+            0
         } else {
             self.allotments.get(&authority).copied().unwrap_or(0)
         }
+    }
+
+    /// The most seats a kiosk may hold now: its allotment, an unacknowledged earlier one,
+    /// or the seats it is known to hold, whichever is largest.
+    pub fn claim_of(&self, kiosk: KioskId, roster: &Roster) -> u32 {
+        self.allotment_of(kiosk)
+            .max(self.reserved.get(&kiosk).copied().unwrap_or(0))
+            .max(roster.held_by(kiosk))
+    }
+
+    /// The sum of every kiosk's claim on the class.
+    pub fn claimed_by_kiosks(&self, roster: &Roster) -> u32 {
+        let mut kiosks: std::collections::BTreeSet<KioskId> = self
+            .allotments
+            .keys()
+            .chain(self.reserved.keys())
+            .copied()
+            .collect();
+        kiosks.extend(roster.entries.iter().filter_map(|e| e.seat_of));
+        kiosks
+            .into_iter()
+            .filter(|k| !k.is_central())
+            .map(|k| self.claim_of(k, roster))
+            .sum()
+    }
+
+    /// Seats the pool holds or may still grant: capacity less the kiosks' claims.
+    pub fn pool_size(&self, roster: &Roster) -> u32 {
+        self.capacity.saturating_sub(self.claimed_by_kiosks(roster))
     }
 }
 
@@ -87,17 +122,31 @@ pub struct RosterEntry {
     pub seat_of: Option<KioskId>,
 }
 
-/// A confirmed registration beyond what its authority or the class may hold, e.g. after
-/// the office cut an allotment while a kiosk was offline. Staff resolve it; nobody is
-/// demoted automatically.
+/// Why a registration needs a person's attention after a merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompensationKind {
+    /// Confirmed beyond the class's capacity (the capacity was lowered, or a kiosk restored
+    /// from an old store granted seats again): staff call the person.
+    OverCapacity,
+    /// Waiting beyond the waiting list's limit (kiosks that were offline each took the
+    /// last places): staff tell the person the list is longer than promised.
+    OverWaitlist,
+}
+
+/// A registration beyond what the class may hold. Staff resolve it; nobody is demoted
+/// or dropped automatically.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompensationTask {
     pub registration_id: RegistrationId,
-    pub authority: KioskId,
+    pub kind: CompensationKind,
+    /// The authority whose seat it holds (for [`CompensationKind::OverCapacity`]).
+    pub seat_of: Option<KioskId>,
 }
 
 /// The computed roster: confirmed first (by grant stamp), then the waiting list (by
-/// registration stamp), then cancellations.
+/// registration stamp), then cancellations. `compensation` names the confirmed beyond
+/// capacity and the waiting beyond the list's limit, newest first (the ones staff call).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Roster {
     pub entries: Vec<RosterEntry>,
@@ -161,20 +210,28 @@ pub fn compute_roster(policy: &SeatPolicy, registrations: &[Registration]) -> Ro
     waiting.sort();
     cancelled.sort();
 
-    let mut compensation = Vec::new();
-    let mut held: BTreeMap<KioskId, u32> = BTreeMap::new();
-    for (index, ((_, authority), id)) in confirmed.iter().enumerate() {
-        let count = held.entry(*authority).or_default();
-        *count += 1;
-        let over_allotment = *count > policy.allotment_of(*authority);
-        let over_capacity = index as u32 >= policy.capacity;
-        if over_allotment || over_capacity {
-            compensation.push(CompensationTask {
+    // The newest grants beyond capacity, then the newest waiting beyond the limit.
+    let mut compensation: Vec<CompensationTask> = confirmed
+        .iter()
+        .skip(policy.capacity as usize)
+        .rev()
+        .map(|((_, authority), id)| CompensationTask {
+            registration_id: *id,
+            kind: CompensationKind::OverCapacity,
+            seat_of: Some(*authority),
+        })
+        .collect();
+    compensation.extend(
+        waiting
+            .iter()
+            .skip(policy.waitlist_limit as usize)
+            .rev()
+            .map(|(_, id)| CompensationTask {
                 registration_id: *id,
-                authority: *authority,
-            });
-        }
-    }
+                kind: CompensationKind::OverWaitlist,
+                seat_of: None,
+            }),
+    );
 
     let mut entries = Vec::with_capacity(registrations.len());
     entries.extend(confirmed.iter().map(|((_, authority), id)| RosterEntry {
@@ -203,11 +260,16 @@ pub fn compute_roster(policy: &SeatPolicy, registrations: &[Registration]) -> Ro
     }
 }
 
-/// Seats an authority can still grant, as far as it knows.
+/// Seats an authority can still grant, as far as it knows. The pool's are what the
+/// kiosks' claims leave, less what it granted (exact at the server, which knows every pool
+/// grant and every reservation; a kiosk's view of it is an estimate).
 pub fn free_seats_of(policy: &SeatPolicy, roster: &Roster, authority: KioskId) -> u32 {
-    policy
-        .allotment_of(authority)
-        .saturating_sub(roster.held_by(authority))
+    let size = if authority.is_central() {
+        policy.pool_size(roster)
+    } else {
+        policy.allotment_of(authority)
+    };
+    size.saturating_sub(roster.held_by(authority))
 }
 
 /// The waiting registrations an authority should promote now into its free seats, in
@@ -346,6 +408,7 @@ mod tests {
             capacity,
             waitlist_limit: waitlist,
             allotments: allot.iter().copied().collect(),
+            reserved: BTreeMap::new(),
         }
     }
 
@@ -412,7 +475,7 @@ mod tests {
         assert_eq!(admit(&p, &roster, b), Admission::Confirm);
         // The pool (capacity minus allotments) belongs to the central office.
         assert_eq!(admit(&p, &roster, KioskId::CENTRAL), Admission::Confirm);
-        assert_eq!(p.allotment_of(KioskId::CENTRAL), 2);
+        assert_eq!(free_seats_of(&p, &roster, KioskId::CENTRAL), 2);
         let roster = compute_roster(&p, &[reg(1, a, true), reg(2, a, false)]);
         assert_eq!(admit(&p, &roster, a), Admission::Full);
     }
@@ -446,18 +509,86 @@ mod tests {
     }
 
     #[test]
-    fn an_allotment_cut_raises_compensation_and_demotes_no_one() {
+    fn a_kiosk_keeps_the_seats_it_granted_beyond_a_cut_allotment_and_the_pool_does_not_reuse_them()
+    {
         let a = kiosk(1);
         let regs = vec![reg(1, a, true), reg(2, a, true)];
-        let cut = policy(2, 5, &[(a, 1)]);
+        let cut = policy(3, 5, &[(a, 1)]);
         let roster = compute_roster(&cut, &regs);
         assert_eq!(roster.confirmed(), 2);
+        assert!(roster.compensation.is_empty());
+        // a claims the 2 seats it holds, so the pool has 1, not 2.
+        assert_eq!(cut.claim_of(a, &roster), 2);
+        assert_eq!(free_seats_of(&cut, &roster, KioskId::CENTRAL), 1);
+    }
+
+    #[test]
+    fn a_cut_not_yet_acknowledged_keeps_the_old_allotment_out_of_the_pool() {
+        let a = kiosk(1);
+        let mut cut = policy(10, 5, &[(a, 0)]);
+        cut.reserved.insert(a, 4);
+        let roster = compute_roster(&cut, &[]);
+        assert_eq!(free_seats_of(&cut, &roster, KioskId::CENTRAL), 6);
+        // The kiosk itself grants by its new allotment only.
+        assert_eq!(free_seats_of(&cut, &roster, a), 0);
+        cut.reserved.clear();
+        assert_eq!(free_seats_of(&cut, &roster, KioskId::CENTRAL), 10);
+    }
+
+    #[test]
+    fn the_pool_counts_its_own_grants_against_what_the_kiosks_leave() {
+        let a = kiosk(1);
+        let pool_grant = |n: u64| {
+            let mut r = reg(n, a, false);
+            r.grants
+                .insert(KioskId::CENTRAL, Hlc::new(2_000 + n, 0, KioskId::CENTRAL));
+            r
+        };
+        let regs: Vec<_> = (1..=3).map(pool_grant).collect();
+        let p = policy(5, 5, &[(a, 2)]);
+        let roster = compute_roster(&p, &regs);
+        assert_eq!(roster.held_by(KioskId::CENTRAL), 3);
+        assert_eq!(free_seats_of(&p, &roster, KioskId::CENTRAL), 0);
+        assert_eq!(free_seats_of(&p, &roster, a), 2);
+    }
+
+    #[test]
+    fn a_capacity_cut_names_the_newest_confirmed_beyond_it_and_demotes_no_one() {
+        let (a, b) = (kiosk(1), kiosk(2));
+        let regs = vec![reg(1, a, true), reg(2, b, true), reg(3, a, true)];
+        let roster = compute_roster(&policy(1, 5, &[(a, 1)]), &regs);
+        assert_eq!(roster.confirmed(), 3);
+        let named: Vec<_> = roster
+            .compensation
+            .iter()
+            .map(|t| (t.registration_id, t.kind, t.seat_of))
+            .collect();
         assert_eq!(
-            roster.compensation,
-            vec![CompensationTask {
-                registration_id: regs[1].id,
-                authority: a
-            }]
+            named,
+            vec![
+                (regs[2].id, CompensationKind::OverCapacity, Some(a)),
+                (regs[1].id, CompensationKind::OverCapacity, Some(b)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_waiting_list_merged_beyond_its_limit_names_the_newest_waiting() {
+        let (a, b) = (kiosk(1), kiosk(2));
+        let regs = vec![reg(1, a, false), reg(2, b, false), reg(3, a, false)];
+        let roster = compute_roster(&policy(0, 1, &[]), &regs);
+        assert_eq!(roster.waitlisted(), 3);
+        let named: Vec<_> = roster
+            .compensation
+            .iter()
+            .map(|t| (t.registration_id, t.kind))
+            .collect();
+        assert_eq!(
+            named,
+            vec![
+                (regs[2].id, CompensationKind::OverWaitlist),
+                (regs[1].id, CompensationKind::OverWaitlist),
+            ]
         );
     }
 

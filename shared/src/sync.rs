@@ -115,6 +115,12 @@ pub struct SyncRequest {
     /// keys come back in `keys` (or their ids in `erased`). Absent from older kiosks.
     #[serde(default)]
     pub want_keys: PersonList,
+    /// The heads of the branch catalog this kiosk works under, sent only when this request
+    /// pushes every local change it has: the server then knows every seat the kiosk
+    /// granted under an earlier allotment, and releases what an office cut freed. Absent
+    /// from older kiosks (a cut then stays reserved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_heads: Option<Vec<Head>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -326,6 +332,7 @@ mod tests {
             ]),
             key_cursor: 7,
             want_keys: PersonList(vec![crate::ids::PersonId::new()]),
+            catalog_heads: None,
         };
         let bytes = encode(&request).unwrap();
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), request);

@@ -9,8 +9,8 @@ use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::{ClassId, KioskId, PersonId, RegistrationId};
 use blisko_shared::model::Registration;
 use blisko_shared::seats::{
-    Admission, Roster, SeatPolicy, SeatState, compute_roster, latest_stamp, plan_cancellation,
-    plan_registration, seats_to_fill,
+    Admission, CompensationKind, Roster, SeatPolicy, SeatState, compute_roster, latest_stamp,
+    plan_cancellation, plan_registration, seats_to_fill,
 };
 use proptest::prelude::*;
 
@@ -142,8 +142,13 @@ fn check_invariants(
             roster.confirmed(),
             policy.capacity
         );
+        // Merges may overfill a waiting list (each kiosk took the last places offline),
+        // which is named for staff; never a seat beyond capacity.
         prop_assert!(
-            roster.compensation.is_empty(),
+            roster
+                .compensation
+                .iter()
+                .all(|t| t.kind == CompensationKind::OverWaitlist),
             "compensation {:?}",
             roster.compensation
         );
@@ -190,6 +195,7 @@ fn run(s: Scenario) -> Result<(), TestCaseError> {
             .copied()
             .zip(s.allotments.iter().copied())
             .collect(),
+        reserved: Default::default(),
     };
     let mut replicas: Vec<Replica> = kiosks
         .iter()

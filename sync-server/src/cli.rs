@@ -82,6 +82,10 @@ pub enum Command {
         #[arg(long)]
         seats: u32,
     },
+    /// Registrations a merge left beyond a class's limits (confirmed beyond capacity,
+    /// waiting beyond the list's limit), newest first per class: staff call these people.
+    /// Also the allotment cuts still waiting for their kiosk to sync.
+    Compensation,
     /// Create or update branch catalogs from a JSON file (an array of catalogs: branch,
     /// classes, sessions, services, staff, allotments). Nothing is removed.
     CatalogImport {
@@ -303,11 +307,60 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             seats,
         } => {
             central.set_allotment(*class, *kiosk, *seats)?;
+            let reserved = central
+                .allotment_holds()?
+                .into_iter()
+                .find(|h| h.class_id == *class && h.kiosk_id == *kiosk)
+                .map(|h| h.reserved);
             print(
                 cli.json,
-                &serde_json::json!({ "class": class, "kiosk": kiosk, "seats": seats }),
-                |_| println!("kiosk {kiosk} may confirm {seats} seat(s) of class {class} offline"),
+                &serde_json::json!({
+                    "class": class,
+                    "kiosk": kiosk,
+                    "seats": seats,
+                    "reserved_until_sync": reserved,
+                }),
+                |_| {
+                    println!("kiosk {kiosk} may confirm {seats} seat(s) of class {class} offline");
+                    if let Some(reserved) = reserved {
+                        println!(
+                            "pending until the kiosk syncs: it may have granted up to {reserved} offline, \
+                             so those seats stay out of the pool until then"
+                        );
+                    }
+                },
             );
+        }
+        Command::Compensation => {
+            let tasks = central.compensation()?;
+            let holds = central.allotment_holds()?;
+            if cli.json {
+                print(true, &tasks, |_| {});
+            } else {
+                if tasks.is_empty() {
+                    println!("no compensation tasks");
+                }
+                for t in &tasks {
+                    let what = match t.kind {
+                        blisko_shared::seats::CompensationKind::OverCapacity => {
+                            format!("confirmed beyond capacity {}", t.capacity)
+                        }
+                        blisko_shared::seats::CompensationKind::OverWaitlist => {
+                            format!("waiting beyond the list's limit {}", t.waitlist_limit)
+                        }
+                    };
+                    println!(
+                        "{}  {}  registration {}  person {}  ({what})",
+                        t.class_id, t.class_title, t.registration_id, t.person_id
+                    );
+                }
+                for h in &holds {
+                    println!(
+                        "class {}: kiosk {} keeps {} seat(s) until it syncs (then {})",
+                        h.class_id, h.kiosk_id, h.reserved, h.allotment
+                    );
+                }
+            }
         }
         Command::CatalogImport { file } => {
             let text = if file.as_os_str() == "-" {

@@ -322,6 +322,61 @@ pub fn enlarge_classes(server: &ServerProcess, branch_code: &str, dir: &Path) ->
     Ok(())
 }
 
+/// Set one class's capacity and waiting-list limit (a catalog import of its branch, as
+/// the office would; the import keeps the seat rules). `dir` holds the file.
+pub fn set_class_seats(
+    server: &ServerProcess,
+    branch_code: &str,
+    class: &str,
+    capacity: u32,
+    waitlist_limit: u32,
+    dir: &Path,
+) -> Result<()> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as u64;
+    let mut catalogs = blisko_shared::demo::catalogs(local_date(now_ms), 6, None);
+    catalogs.retain(|c| c.branch.code == branch_code);
+    let catalog = catalogs.first_mut().context("the branch")?;
+    let found = catalog
+        .classes
+        .iter_mut()
+        .find(|c| c.id.to_string() == class)
+        .context("the class")?;
+    found.capacity = capacity;
+    found.waitlist_limit = waitlist_limit;
+    let file = dir.join(format!("catalog-{branch_code}-{class}.json"));
+    std::fs::write(&file, serde_json::to_vec(&catalogs)?)?;
+    server.admin(&["catalog-import", &file.display().to_string()])?;
+    Ok(())
+}
+
+/// Run `blisko-server --json ARGS` expecting a refusal: its exit code and error message.
+pub fn admin_refused(data: &Path, args: &[&str]) -> Result<(i32, String)> {
+    let output = Command::new(server_bin())
+        .arg("--data")
+        .arg(data)
+        .arg("--json")
+        .args(args)
+        .env("BLISKO_LOG", "warn")
+        .output()
+        .context("run blisko-server")?;
+    anyhow::ensure!(
+        !output.status.success(),
+        "blisko-server {args:?} was expected to refuse, and did it"
+    );
+    let error: Value = serde_json::from_slice(&output.stderr).with_context(|| {
+        format!(
+            "blisko-server {args:?} printed no JSON error: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
+    Ok((
+        output.status.code().unwrap_or(-1),
+        error["error"]["message"].as_str().unwrap_or("").to_owned(),
+    ))
+}
+
 /// Let a kiosk confirm `seats` seats of a class offline (its allotment).
 pub fn allot(server: &ServerProcess, class: &str, kiosk: &Mutex<Kiosk>, seats: u32) -> Result<()> {
     let id = kiosk.lock().expect("kiosk").identity().kiosk_id.to_string();

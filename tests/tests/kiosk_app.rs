@@ -88,7 +88,7 @@ fn a_resident_past_the_last_seat_is_told_the_waiting_list_position() {
     register_for_pilates(&mut h, "Jan", "Kowalski");
     assert!(has_text(
         &h,
-        "Jesteś na liście rezerwowej — Miejsce na liście: 1"
+        "Jesteś na liście rezerwowej — obecnie około 1. miejsce na liście"
     ));
     let Screen::Registered { receipt } = h.state().screen() else {
         panic!("not on the receipt");

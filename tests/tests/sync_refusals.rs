@@ -199,6 +199,7 @@ fn push_request(push: Vec<DocChanges>, pull: Vec<DocHave>) -> SyncRequest {
         keys: KeyList::default(),
         key_cursor: 0,
         want_keys: PersonList::default(),
+        catalog_heads: None,
     }
 }
 

@@ -101,6 +101,8 @@ pub enum Screen {
     StaffRoster {
         class: Box<ClassRow>,
         rows: Vec<NamedRegistration>,
+        /// Registrations beyond the class's limits after a merge, for staff to call.
+        compensation: Vec<blisko_shared::seats::CompensationTask>,
     },
     StaffSync {
         status: Box<kiosk::Status>,
@@ -228,6 +230,9 @@ pub struct KioskApp {
     /// A registration or request waiting for a returning resident's details, which the
     /// sync started for it asks the server for; tried again when a sync succeeds.
     awaiting_details: Option<AwaitingDetails>,
+    /// A registration at a full class waiting for the sync that asks the server's pool
+    /// for a seat (see `RegistrationReceipt::awaiting_pool`).
+    awaiting_pool: Option<AwaitingDetails>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,6 +277,7 @@ impl KioskApp {
             frames: 0,
             last_ui_map: String::new(),
             awaiting_details: None,
+            awaiting_pool: None,
         };
         // Before set-up there is no store, and maybe no key file yet.
         if app.options.data.join(crate::store::DB_FILE).exists() {
@@ -370,6 +376,7 @@ impl KioskApp {
     /// choice, staff mode, the language and the look return to their defaults.
     pub fn reset(&mut self) {
         self.awaiting_details = None;
+        self.give_up_pool_seat();
         self.form = Form::default();
         self.keyboard = Keyboard::default();
         self.notice = None;
@@ -440,6 +447,12 @@ impl KioskApp {
             {
                 self.awaiting_details = None;
                 self.fail(&KioskError::PersonalDataNotHere);
+            }
+            if let Some(waiting) = self.awaiting_pool
+                && state.failures > waiting.failures
+            {
+                // Offline: the pool cannot be asked, and the class is full here.
+                self.give_up_pool_seat();
             }
         }
 
@@ -566,6 +579,30 @@ impl KioskApp {
             }
             // Online, a waiting resident may get a seat from the server's shared pool in
             // the sync right after registering: the receipt shows the good news.
+            Screen::Registered { receipt } if receipt.awaiting_pool => {
+                let id = receipt.registration_id;
+                let now = self
+                    .with_kiosk(|k| Ok(k.store().registration(id)?))
+                    .ok()
+                    .flatten();
+                match (now, &mut self.screen, self.awaiting_pool) {
+                    (Some(row), Screen::Registered { receipt }, _) if row.status == "confirmed" => {
+                        receipt.status = row.status;
+                        receipt.position = None;
+                        receipt.awaiting_pool = false;
+                        self.awaiting_pool = None;
+                    }
+                    // A sync already under way when it registered may not have carried it.
+                    (_, _, Some(w)) if w.tries_left > 0 => {
+                        self.awaiting_pool = Some(AwaitingDetails {
+                            tries_left: w.tries_left - 1,
+                            ..w
+                        });
+                        self.after_write();
+                    }
+                    _ => self.give_up_pool_seat(),
+                }
+            }
             Screen::Registered { receipt } if receipt.status == "waitlisted" => {
                 let (code, id) = (receipt.resident_code.clone(), receipt.registration_id);
                 let now = self.with_kiosk(|k| k.resident(&code)).ok().and_then(|o| {
@@ -585,6 +622,27 @@ impl KioskApp {
     fn load_classes(&mut self) {
         match self.with_kiosk(|k| k.classes()) {
             Ok(classes) => self.classes = classes,
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    /// The pool had no seat (or could not be asked): withdraw the registration that
+    /// waited for it and say that the class is full.
+    fn give_up_pool_seat(&mut self) {
+        self.awaiting_pool = None;
+        let Screen::Registered { receipt } = &self.screen else {
+            return;
+        };
+        if !receipt.awaiting_pool {
+            return;
+        }
+        let (id, title) = (receipt.registration_id, receipt.class_title.clone());
+        match self.with_kiosk(|k| k.withdraw_pool_attempt(id)) {
+            Ok(_) => {
+                self.after_write();
+                self.screen = Screen::Home;
+                self.fail(&KioskError::ClassFull { title });
+            }
             Err(e) => self.fail(&e),
         }
     }
@@ -778,12 +836,14 @@ impl KioskApp {
                 let loaded = self.with_kiosk(|k| {
                     let class = k.class(&id.to_string())?;
                     let rows = k.named_roster(id)?;
-                    Ok((class, rows))
+                    let compensation = k.class_compensation(id)?;
+                    Ok((class, rows, compensation))
                 });
                 match loaded {
-                    Ok((class, rows)) => self.staff_screen(Screen::StaffRoster {
+                    Ok((class, rows, compensation)) => self.staff_screen(Screen::StaffRoster {
                         class: Box::new(class),
                         rows,
+                        compensation,
                     }),
                     Err(e) => self.fail(&e),
                 }
@@ -914,6 +974,13 @@ impl KioskApp {
         match self.with_kiosk(|k| k.register(&form)) {
             Ok(receipt) => {
                 self.awaiting_details = None;
+                self.awaiting_pool = match receipt.awaiting_pool {
+                    true => self.sync_state().map(|s| AwaitingDetails {
+                        failures: s.failures,
+                        tries_left: 1,
+                    }),
+                    false => None,
+                };
                 self.after_write();
                 // The receipt screen shows the code; the typed details go.
                 self.form = Form::default();

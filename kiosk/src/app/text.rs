@@ -72,8 +72,11 @@ texts! {
     Confirmed => "Masz miejsce!", "You have a seat!";
     ConfirmedDetail => "Zapis jest potwierdzony.", "Your registration is confirmed.";
     Waitlisted => "Jesteś na liście rezerwowej", "You are on the waiting list";
-    WaitlistPosition => "Miejsce na liście", "Place on the list";
-    WaitlistDetail => "Gdy zwolni się miejsce, dostaniesz je w tej kolejności.", "When a seat frees up, it goes to people in this order.";
+    WaitlistDetail => "Gdy zwolni się miejsce, dostaniesz je w tej kolejności. Kolejność może się jeszcze zmienić, gdy inne punkty prześlą swoje zapisy.", "When a seat frees up, it goes to people in this order. The order may still change as other branch kiosks send their registrations.";
+    BeyondLimit => "ponad limit — proszę zadzwonić", "beyond the limit — please call";
+    CompensationNotice => "Po synchronizacji punktów zapisów jest więcej, niż zajęcia mieszczą. Nikogo nie przeniesiono; osoby oznaczone „ponad limit” trzeba powiadomić (najpóźniej zapisane).", "After the kiosks synced there are more registrations than the class holds. Nobody was moved; the people marked \"beyond the limit\" need to be told (the latest to register).";
+    CheckingPool => "Sprawdzamy, czy jest wolne miejsce…", "Checking for a free seat…";
+    CheckingPoolDetail => "To potrwa chwilę. Proszę zaczekać.", "This takes a moment. Please wait.";
     KeepYourCode => "Twój kod mieszkańca — zapisz go lub zrób zdjęcie:", "Your resident code — write it down or take a photo:";
     Done => "Gotowe", "Done";
     ServicesTitle => "Wybierz usługę", "Choose a service";
@@ -259,6 +262,15 @@ pub fn weekday(day: Weekday, lang: Lang) -> &'static str {
             "Saturday",
             "Sunday",
         ][i],
+    }
+}
+
+/// A place on a waiting list as a kiosk knows it: an estimate, since kiosks that were
+/// offline may add people ahead when they sync.
+pub fn waitlist_place(position: u32, lang: Lang) -> String {
+    match lang {
+        Lang::Pl => format!("obecnie około {position}. miejsce na liście"),
+        Lang::En => format!("currently about number {position} on the list"),
     }
 }
 

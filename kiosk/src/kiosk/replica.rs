@@ -156,12 +156,17 @@ impl Kiosk {
         let mut push = Vec::new();
         let mut pushed = Vec::new();
         let mut bytes = 0usize;
-        for pending in self.store.pending_docs(MAX_DOCS_PER_REQUEST / 2)? {
+        let pending_docs = self.store.pending_docs(MAX_DOCS_PER_REQUEST / 2)?;
+        // Everything local goes in this request: then the server may take it as this
+        // kiosk's word on the catalog it grants seats under.
+        let mut pushes_all = pending_docs.len() < MAX_DOCS_PER_REQUEST / 2;
+        for pending in pending_docs {
             let Some(doc) = self.current_doc(pending.key)? else {
                 continue;
             };
             let changes = doc.changes_since(&pending.server_heads)?;
             if !push.is_empty() && bytes + changes.len() > PUSH_BUDGET_BYTES {
+                pushes_all = false;
                 break;
             }
             bytes += changes.len();
@@ -182,6 +187,12 @@ impl Kiosk {
             };
             pull.push(DocHave { doc: key, have });
         }
+        let catalog_heads = match pushes_all {
+            true => self
+                .current_doc(DocKey::Catalog(self.identity.branch_id))?
+                .map(|catalog| to_heads(&catalog.heads())),
+            false => None,
+        };
         Ok(SyncPlan {
             request: SyncRequest {
                 cursor: self.cursor()?,
@@ -191,6 +202,7 @@ impl Kiosk {
                 keys: KeyList(self.store.unpushed_keys(MAX_KEYS_PER_MESSAGE)?),
                 key_cursor: self.counter(KEY_CURSOR_KEY)?,
                 want_keys: PersonList(self.store.wanted_keys(MAX_WANTED_KEYS)?),
+                catalog_heads,
             },
             pushed,
         })
@@ -331,7 +343,12 @@ impl Kiosk {
             }
         }
         self.reproject_rosters(touched)?;
+        // A new catalog may cut this kiosk's allotments: one more round tells the server
+        // which catalog this kiosk now grants under, so the seats it did not use go back
+        // to the pool at once rather than at the next sync.
+        let catalog_pulled = pulled.iter().any(|d| matches!(d.doc, DocKey::Catalog(_)));
         let more = response.more
+            || catalog_pulled
             || !response.deferred.is_empty()
             || self.store.wanted_count()? > 0
             || !self.store.pending_docs(1)?.is_empty();

@@ -12,6 +12,7 @@ use serde::Serialize;
 use blisko_shared::docs::RosterEdit;
 use blisko_shared::ids::{ClassId, RegistrationId, SessionId, StaffId};
 use blisko_shared::model::{AttendanceMark, AttendanceStatus, StaffRole};
+use blisko_shared::seats::{self, CompensationTask};
 
 use super::{Kiosk, RegistrationForm, RegistrationReceipt, Result, local_date, parse_id};
 use crate::error::KioskError;
@@ -102,6 +103,26 @@ impl Kiosk {
     /// A class's roster with names (staff only), waiting list in order.
     pub fn named_roster(&self, class: ClassId) -> Result<Vec<NamedRegistration>> {
         Ok(self.store.named_roster(class)?)
+    }
+
+    /// What merges left beyond a class's limits, as this kiosk knows it (see
+    /// `blisko_shared::seats::CompensationTask`): staff call these people.
+    pub fn class_compensation(&mut self, class: ClassId) -> Result<Vec<CompensationTask>> {
+        let row = self.class(&class.to_string())?;
+        let policy = self.policy(class, &row)?;
+        let regs: Vec<_> = self.roster_mut(class)?.regs.values().cloned().collect();
+        Ok(seats::compute_roster(&policy, &regs).compensation)
+    }
+
+    /// Every compensation task of this kiosk's branch, by class.
+    pub fn compensation(&mut self) -> Result<Vec<(ClassId, CompensationTask)>> {
+        let mut tasks = Vec::new();
+        for class in self.classes()? {
+            for task in self.class_compensation(class.id)? {
+                tasks.push((class.id, task));
+            }
+        }
+        Ok(tasks)
     }
 
     /// The roll call of a session: every confirmed registration, and anyone else

@@ -353,6 +353,21 @@ impl Doc {
             .all(|h| self.am.get_change_by_hash(h).is_some())
     }
 
+    /// True when every change in `changes` is in the history of `within`: a replica at
+    /// `within` has seen them. False when either names a change this replica lacks.
+    pub fn history_includes(&self, within: &[ChangeHash], changes: &[ChangeHash]) -> bool {
+        if !self.has_all(within) || !self.has_all(changes) {
+            return false;
+        }
+        let after: std::collections::HashSet<ChangeHash> = self
+            .am
+            .get_changes_meta(within)
+            .iter()
+            .map(|c| c.hash)
+            .collect();
+        changes.iter().all(|h| !after.contains(h))
+    }
+
     /// Apply changes received from elsewhere. `expected_heads` are the sender's heads after
     /// these changes; they must all be present afterwards, and nothing may be left waiting
     /// for a missing dependency. `may_write` decides, per actor, who may have written the

@@ -13,12 +13,11 @@ use blisko_shared::codes;
 use blisko_shared::demo;
 use blisko_shared::docs::{
     ActorId, CatalogDoc, CatalogEdit, ChangeHash, Doc, DocError, DocKey, IntakeDoc, PeopleDoc,
-    RosterDoc, RosterEdit, actor_for, untrusted,
+    RosterDoc, actor_for, untrusted,
 };
 use blisko_shared::hlc::{Hlc, HlcClock};
 use blisko_shared::ids::{BranchId, ClassId, KioskId};
 use blisko_shared::model::Catalog;
-use blisko_shared::seats::{self, SeatPolicy};
 use blisko_shared::sync::{
     DocChanges, DocHeads, EnrollRequest, EnrollResponse, KeyList, MAX_CHANGED_PER_RESPONSE,
     MAX_DOCS_PER_REQUEST, MAX_KEYS_PER_MESSAGE, MAX_WANTED_KEYS, PersonList, RESPONSE_BUDGET_BYTES,
@@ -26,6 +25,9 @@ use blisko_shared::sync::{
 };
 
 use crate::store::{Db, KioskAuth, KioskRow, ServerStore, StoreError};
+
+pub mod seats;
+pub(crate) use seats::{fill_pool_seats, policy_for};
 
 /// How long an enrollment code stays valid.
 const ENROLLMENT_DAYS: i64 = 7;
@@ -40,6 +42,9 @@ pub enum CentralError {
     BadEnrollmentCode,
     #[error("refused: {0}")]
     Forbidden(String),
+    /// An office edit that would break a rule: what to correct, in Polish and English.
+    #[error("{en}")]
+    Refused { pl: String, en: String },
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("not found: {0}")]
@@ -62,7 +67,7 @@ impl CentralError {
             CentralError::Revoked => "revoked",
             CentralError::BadEnrollmentCode => "bad_enrollment_code",
             CentralError::Forbidden(_) => "forbidden",
-            CentralError::BadRequest(_) => "bad_request",
+            CentralError::BadRequest(_) | CentralError::Refused { .. } => "bad_request",
             CentralError::NotFound(_) => "not_found",
             CentralError::Busy(_) => "busy",
             CentralError::Store(_) | CentralError::Document(_) | CentralError::Internal(_) => {
@@ -100,7 +105,7 @@ pub fn now_wall_ms() -> u64 {
     jiff::Timestamp::now().as_millisecond().max(0) as u64
 }
 
-fn now_text() -> String {
+pub(crate) fn now_text() -> String {
     jiff::Timestamp::now().to_string()
 }
 
@@ -367,6 +372,9 @@ impl Central {
             }
         }
         store_pushed_keys(&db, kiosk, &request.keys)?;
+        if let Some(heads) = &request.catalog_heads {
+            seats::acknowledge_catalog(&db, &mut self.clock, kiosk, &from_heads(heads), &now)?;
+        }
         let key_cursor = i64::try_from(request.key_cursor)
             .map_err(|_| CentralError::BadRequest("key cursor out of range".into()))?;
         let mut key_feed = db.key_feed(
@@ -509,11 +517,20 @@ impl Central {
                     )?;
                     created += 1;
                 }
-                Some(existing) => {
-                    let mut doc = CatalogDoc::from_doc(existing).map_err(CentralError::Document)?;
-                    doc.apply(&CatalogEdit::all_of(catalog))
-                        .map_err(CentralError::Document)?;
-                    store_changes(&db, doc.doc_mut(), &now)?;
+                Some(_) => {
+                    // An update keeps the seat rules, as any office edit does.
+                    seats::edit_catalog(
+                        &db,
+                        &mut self.clock,
+                        catalog.branch.id,
+                        &CatalogEdit::all_of(catalog),
+                        &seats::Editor {
+                            actor: "admin",
+                            action: "catalog_import",
+                            subject: &key.to_string(),
+                        },
+                    )?;
+                    continue;
                 }
             }
             let merged = CatalogDoc::from_doc(
@@ -521,55 +538,12 @@ impl Central {
             )
             .and_then(|c| c.read())
             .map_err(CentralError::Document)?;
-            // Allotments already there count too.
-            merged
-                .check_allotments()
-                .map_err(CentralError::BadRequest)?;
             project_catalog(&db, &merged)?;
             db.audit(&now, "admin", "catalog_import", &key.to_string(), None)?;
         }
+        db.set_meta("hlc", &self.clock.last().to_string())?;
         db.commit()?;
         Ok(created)
-    }
-
-    /// Set a kiosk's seat allotment for a class (an office edit of the branch catalog).
-    pub fn set_allotment(&mut self, class: ClassId, kiosk: KioskId, seats: u32) -> Result<()> {
-        let db = self.store.write()?;
-        let branch = db
-            .class_branch(class)?
-            .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;
-        let key = DocKey::Catalog(branch);
-        let mut catalog = CatalogDoc::from_doc(
-            load(&db, key)?.ok_or_else(|| CentralError::NotFound(key.to_string()))?,
-        )
-        .map_err(CentralError::Document)?;
-        let mut planned = catalog.read().map_err(CentralError::Document)?;
-        planned
-            .allotments
-            .entry(class)
-            .or_default()
-            .insert(kiosk, seats);
-        planned
-            .check_allotments()
-            .map_err(CentralError::BadRequest)?;
-        catalog
-            .apply(&[CatalogEdit::Allotment {
-                class_id: class,
-                kiosk_id: kiosk,
-                seats,
-            }])
-            .map_err(CentralError::Document)?;
-        let now = now_text();
-        store_changes(&db, catalog.doc_mut(), &now)?;
-        db.audit(
-            &now,
-            "admin",
-            "allotment_set",
-            &format!("class:{class}"),
-            Some(&format!("kiosk:{kiosk} seats:{seats}")),
-        )?;
-        db.commit()?;
-        Ok(())
     }
 
     /// The merged roster of a class, computed from the document.
@@ -590,7 +564,7 @@ impl Central {
             .map(|r| (r.id, r))
             .collect();
         let regs_vec: Vec<_> = regs.values().cloned().collect();
-        let computed = seats::compute_roster(&policy, &regs_vec);
+        let computed = blisko_shared::seats::compute_roster(&policy, &regs_vec);
         Ok(computed
             .entries
             .iter()
@@ -858,7 +832,7 @@ type CatalogCache = HashMap<BranchId, (Vec<ChangeHash>, Arc<Catalog>)>;
 static CATALOG_CACHE: LazyLock<Mutex<CatalogCache>> = LazyLock::new(Default::default);
 
 /// A branch's catalog as stored.
-fn stored_catalog(db: &Db<'_>, branch: BranchId) -> Result<Arc<Catalog>> {
+pub(crate) fn stored_catalog(db: &Db<'_>, branch: BranchId) -> Result<Arc<Catalog>> {
     let key = DocKey::Catalog(branch);
     let not_found = || CentralError::NotFound(key.to_string());
     let heads = db.doc_heads(key)?.ok_or_else(not_found)?;
@@ -883,54 +857,4 @@ fn stored_catalog(db: &Db<'_>, branch: BranchId) -> Result<Arc<Catalog>> {
     }
     cache.insert(branch, (heads, Arc::clone(&catalog)));
     Ok(catalog)
-}
-
-pub(crate) fn policy_for(db: &Db<'_>, branch: BranchId, class: ClassId) -> Result<SeatPolicy> {
-    let catalog = stored_catalog(db, branch)?;
-    let c = catalog
-        .class(class)
-        .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;
-    Ok(SeatPolicy {
-        capacity: c.capacity,
-        waitlist_limit: c.waitlist_limit,
-        allotments: catalog.allotments_of(class),
-    })
-}
-
-/// The central office is the seat authority for the shared pool (capacity minus all
-/// allotments): after every roster change it gives free pool seats to the people waiting,
-/// in order. Returns the latest stamp seen in the roster.
-pub(crate) fn fill_pool_seats(
-    db: &Db<'_>,
-    clock: &mut HlcClock,
-    mut roster: RosterDoc,
-    now: &str,
-) -> Result<Option<Hlc>> {
-    let class = roster.class_id();
-    let branch = db
-        .class_branch(class)?
-        .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;
-    let policy = policy_for(db, branch, class)?;
-    let regs = roster.registrations().map_err(CentralError::Document)?;
-    let latest = seats::latest_stamp(&regs);
-    if let Some(latest) = latest {
-        clock.observe(latest, now_wall_ms());
-    }
-    let computed = seats::compute_roster(&policy, &regs);
-    let fill = seats::seats_to_fill(&policy, &computed, KioskId::CENTRAL);
-    if fill.is_empty() {
-        return Ok(latest);
-    }
-    let at = clock.tick(now_wall_ms());
-    let edits: Vec<_> = fill
-        .into_iter()
-        .map(|registration| RosterEdit::Grant {
-            registration,
-            authority: KioskId::CENTRAL,
-            at,
-        })
-        .collect();
-    roster.apply(&edits).map_err(CentralError::Document)?;
-    store_changes(db, roster.doc_mut(), now)?;
-    Ok(Some(at))
 }

@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
 
-use blisko_shared::docs::{CatalogDoc, CatalogEdit, DocKey, RosterDoc};
+use blisko_shared::docs::{CatalogDoc, CatalogEdit, DocKey};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::{BranchId, ClassId, KioskId, SessionId};
 use blisko_shared::model::{Catalog, Class, Session};
@@ -21,7 +21,7 @@ use super::{
     Ctx, OResult, OfficeError, Out, Perm, action, branch_names, field, invalid, now_text, page,
     parse_id, required,
 };
-use crate::central::{fill_pool_seats, load, project_catalog, store_changes};
+use crate::central::{load, seats};
 use crate::http::AppState;
 use crate::store::Db;
 
@@ -147,55 +147,32 @@ fn class_from_form(form: &HashMap<String, String>, mut base: Class) -> OResult<C
     Ok(base)
 }
 
-/// Apply office edits to a branch catalog: the planned catalog must pass the allotment
-/// rule first; then one change to the document, the projections, and an audit record.
+/// Apply office edits to a branch catalog through the server's core (which keeps the
+/// seat rules: see `central::seats::edit_catalog`), then bring the office projection up
+/// to date.
 pub fn edit_catalog(
     db: &Db<'_>,
+    clock: &mut HlcClock,
     ctx: &Ctx,
     branch: BranchId,
     edits: &[CatalogEdit],
     action_name: &str,
     subject: &str,
 ) -> OResult<Catalog> {
-    let key = DocKey::Catalog(branch);
-    let mut doc = CatalogDoc::from_doc(
-        load(db, key)?.ok_or_else(|| OfficeError::NotFound(key.to_string()))?,
+    let merged = seats::edit_catalog(
+        db,
+        clock,
+        branch,
+        edits,
+        &seats::Editor {
+            actor: &ctx.actor(),
+            action: action_name,
+            subject,
+        },
     )?;
-    let mut planned = doc.read()?;
-    for edit in edits {
-        match edit {
-            CatalogEdit::Class(c) => match planned.classes.iter_mut().find(|x| x.id == c.id) {
-                Some(x) => *x = c.clone(),
-                None => planned.classes.push(c.clone()),
-            },
-            CatalogEdit::Session(s) => planned.sessions.push(s.clone()),
-            CatalogEdit::Allotment {
-                class_id,
-                kiosk_id,
-                seats,
-            } => {
-                planned
-                    .allotments
-                    .entry(*class_id)
-                    .or_default()
-                    .insert(*kiosk_id, *seats);
-            }
-            _ => {}
-        }
-    }
-    planned.check_allotments().map_err(|e| {
-        invalid(
-            format!("Przydziały miejsc przekraczają liczbę miejsc zajęć ({e})."),
-            format!("Seat allotments exceed the class's capacity ({e})."),
-        )
-    })?;
-    doc.apply(edits)?;
-    let now = now_text();
-    store_changes(db, doc.doc_mut(), &now)?;
-    let merged = doc.read()?;
-    project_catalog(db, &merged)?;
-    db.audit(&now, &ctx.actor(), action_name, subject, None)?;
-    super::projection::project(db, [key])?;
+    let mut changed = vec![DocKey::Catalog(branch)];
+    changed.extend(merged.classes.iter().map(|c| DocKey::Roster(c.id)));
+    super::projection::project(db, changed)?;
     Ok(merged)
 }
 
@@ -209,7 +186,7 @@ pub async fn create(
         &headers,
         Perm::ClassesEdit,
         form,
-        |db, _, ctx, form| {
+        |db, clock, ctx, form| {
             let branch: BranchId = parse_id(
                 required(form, "branch", "Punkt", "Branch")?,
                 "punkt",
@@ -238,6 +215,7 @@ pub async fn create(
             let id = class.id;
             edit_catalog(
                 db,
+                clock,
                 ctx,
                 branch,
                 &[CatalogEdit::Class(class)],
@@ -286,15 +264,13 @@ pub async fn edit(
             let class = class_from_form(form, class)?;
             edit_catalog(
                 db,
+                clock,
                 ctx,
                 branch,
                 &[CatalogEdit::Class(class)],
                 "class_edit",
                 &format!("class:{id}"),
             )?;
-            // A larger class frees pool seats for the people waiting.
-            refill(db, clock, id)?;
-            super::projection::project(db, [DocKey::Roster(id)])?;
             Ok(Out::Redirect(format!("/office/classes/{id}")))
         },
     )
@@ -313,7 +289,9 @@ pub async fn save_session_form(
         &headers,
         Perm::ClassesEdit,
         form,
-        move |db, _, ctx, form| save_session(db, ctx, form, &id, form.contains_key("session")),
+        move |db, clock, ctx, form| {
+            save_session(db, clock, ctx, form, &id, form.contains_key("session"))
+        },
     )
     .await
 }
@@ -322,6 +300,7 @@ pub async fn save_session_form(
 /// the kiosks through the branch catalog.
 fn save_session(
     db: &Db<'_>,
+    clock: &mut HlcClock,
     ctx: &Ctx,
     form: &HashMap<String, String>,
     class_id: &str,
@@ -368,6 +347,7 @@ fn save_session(
     };
     edit_catalog(
         db,
+        clock,
         ctx,
         class.branch_id,
         &[CatalogEdit::Session(session)],
@@ -409,6 +389,7 @@ pub async fn set_allotment(
             let seats = number(form, "seats", 0, 1000, "Miejsca", "Seats")?;
             edit_catalog(
                 db,
+                clock,
                 ctx,
                 class.branch_id,
                 &[CatalogEdit::Allotment {
@@ -419,8 +400,6 @@ pub async fn set_allotment(
                 "allotment_set",
                 &format!("class:{id}"),
             )?;
-            refill(db, clock, id)?;
-            super::projection::project(db, [DocKey::Roster(id)])?;
             Ok(Out::Redirect(format!("/office/classes/{id}")))
         },
     )
@@ -571,13 +550,4 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
         title: class.title.clone(),
         body,
     })
-}
-
-/// Kept for callers that change the catalog and need the clock for pool seats.
-pub fn refill(db: &Db<'_>, clock: &mut HlcClock, class: ClassId) -> OResult<()> {
-    // No roster yet means no one waits.
-    if let Some(doc) = load(db, DocKey::Roster(class))? {
-        fill_pool_seats(db, clock, RosterDoc::from_doc(doc)?, &now_text())?;
-    }
-    Ok(())
 }

@@ -391,6 +391,11 @@ pub fn error_response(lang: Lang, e: OfficeError) -> Response {
             return response;
         }
         OfficeError::Central(inner) => match inner {
+            CentralError::Refused { pl, en } => (
+                StatusCode::BAD_REQUEST,
+                format!("{pl} Nic nie zostało zmienione."),
+                format!("{en} Nothing was changed."),
+            ),
             CentralError::BadRequest(m) | CentralError::Forbidden(m) => (
                 StatusCode::BAD_REQUEST,
                 format!("Odmowa: {m}. Nic nie zostało zmienione."),

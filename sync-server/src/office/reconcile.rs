@@ -345,7 +345,7 @@ pub async fn rebalance(
         &headers,
         Perm::Reconcile,
         form,
-        |db, _, ctx, form| {
+        |db, clock, ctx, form| {
             let class: ClassId = parse_id(
                 required(form, "class", "Zajęcia", "Class")?,
                 "zajęcia",
@@ -393,6 +393,7 @@ pub async fn rebalance(
             let to_now = current.get(&to).copied().unwrap_or(0);
             edit_catalog(
                 db,
+                clock,
                 ctx,
                 branch,
                 &[

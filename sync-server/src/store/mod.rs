@@ -16,10 +16,13 @@ const MIGRATIONS: &[&str] = &[
     include_str!("office.sql"),
     include_str!("schema_3_personal.sql"),
     include_str!("schema_4_erasures.sql"),
+    include_str!("schema_5_allotment_holds.sql"),
 ];
 
+mod holds;
 mod keys;
 mod office;
+pub use holds::*;
 pub use keys::*;
 pub use office::*;
 pub const DB_FILE: &str = "server.sqlite3";

@@ -92,6 +92,7 @@ fn push(
             keys: KeyList(keys),
             key_cursor: 0,
             want_keys: Default::default(),
+            catalog_heads: None,
         };
         central.sync(&kiosk, &request)?;
     }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use blisko_kiosk::kiosk::RegistrationForm;
-use blisko_kiosk::sync::{SyncClient, claim_pool_seat, sync_once};
+use blisko_kiosk::sync::{SyncClient, register, sync_once};
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, key_file, open_kiosk};
 
 #[derive(Debug, Parser)]
@@ -50,17 +50,19 @@ fn main() -> Result<()> {
             (&classes[0], "Krystyna", "Zawadzka", 1948),
             (&classes[1 % classes.len()], "Józef", "Wróbel", 1951),
         ] {
-            let receipt = kiosk.lock().expect("kiosk").register(&RegistrationForm {
-                class_id: class.id.to_string(),
-                given_name: given.into(),
-                family_name: family.into(),
-                birth_year: year,
-                consent: true,
-                ..RegistrationForm::default()
-            })?;
             // Online, as in the touch app: a place on the waiting list is a seat from the
             // server's pool once the sync right after it is through.
-            let receipt = claim_pool_seat(&kiosk, receipt)?;
+            let receipt = register(
+                &kiosk,
+                &RegistrationForm {
+                    class_id: class.id.to_string(),
+                    given_name: given.into(),
+                    family_name: family.into(),
+                    birth_year: year,
+                    consent: true,
+                    ..RegistrationForm::default()
+                },
+            )?;
             println!(
                 "Registered {given} {family} for {}: {} (resident code {})",
                 class.title, receipt.status, receipt.resident_code

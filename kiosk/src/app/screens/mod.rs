@@ -193,7 +193,11 @@ pub(super) fn frame(
             Screen::RollCall { roll } => staff::roll_call(ui, &mut view, roll),
             Screen::WalkIn { session } => staff::walk_in(ui, &mut view, session),
             Screen::StaffClasses { page } => staff::classes(ui, &mut view, *page),
-            Screen::StaffRoster { class, rows } => staff::roster(ui, &mut view, class, rows),
+            Screen::StaffRoster {
+                class,
+                rows,
+                compensation,
+            } => staff::roster(ui, &mut view, class, rows, compensation),
             Screen::StaffSync { status } => staff::sync(ui, &mut view, status),
         };
         if tapped.is_some() {

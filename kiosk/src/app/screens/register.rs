@@ -243,6 +243,15 @@ pub fn consent(ui: &mut Ui, view: &mut View<'_>, class: &ClassRow) -> Option<Act
 }
 
 pub fn done(ui: &mut Ui, view: &mut View<'_>, receipt: &RegistrationReceipt) -> Option<Action> {
+    if receipt.awaiting_pool {
+        ui.label(
+            RichText::new(view.t(T::CheckingPool))
+                .size(theme::heading_size(view.look))
+                .strong(),
+        );
+        ui.label(view.t(T::CheckingPoolDetail));
+        return None;
+    }
     let confirmed = receipt.status == "confirmed";
     let (fill, color) = if confirmed {
         (view.p.ok_fill, view.p.ok_text)
@@ -264,10 +273,9 @@ pub fn done(ui: &mut Ui, view: &mut View<'_>, receipt: &RegistrationReceipt) -> 
             } else {
                 (
                     format!(
-                        "{} — {}: {}",
+                        "{} — {}",
                         view.t(T::Waitlisted),
-                        view.t(T::WaitlistPosition),
-                        receipt.position.unwrap_or(0)
+                        text::waitlist_place(receipt.position.unwrap_or(0), view.lang)
                     ),
                     view.t(T::WaitlistDetail).to_owned(),
                 )

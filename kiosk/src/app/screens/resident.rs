@@ -46,7 +46,7 @@ pub fn overview(ui: &mut Ui, view: &mut View<'_>, overview: &ResidentOverview) -
             ui.horizontal(|ui| {
                 let mut status = text::seat_status(&r.status, view.lang).to_owned();
                 if let Some(pos) = r.position {
-                    status.push_str(&format!(" ({}: {pos})", view.t(T::WaitlistPosition)));
+                    status.push_str(&format!(" ({})", text::waitlist_place(pos, view.lang)));
                 }
                 ui.label(RichText::new(&r.class_title).strong());
                 ui.label(format!("— {status}"));

@@ -4,6 +4,7 @@
 use eframe::egui::{self, RichText, Ui, Vec2};
 
 use blisko_shared::model::AttendanceStatus;
+use blisko_shared::seats::CompensationTask;
 
 use super::register::{person_fields, seats};
 use super::{View, page_range, pager};
@@ -211,6 +212,7 @@ pub fn roster(
     view: &mut View<'_>,
     class: &ClassRow,
     rows: &[NamedRegistration],
+    compensation: &[CompensationTask],
 ) -> Option<Action> {
     view.heading(
         ui,
@@ -218,26 +220,47 @@ pub fn roster(
     );
     let confirmed: Vec<_> = rows.iter().filter(|r| r.status == "confirmed").collect();
     let waiting: Vec<_> = rows.iter().filter(|r| r.status == "waitlisted").collect();
+    let beyond = |r: &NamedRegistration| {
+        compensation
+            .iter()
+            .any(|t| t.registration_id == r.registration_id)
+    };
+    let line = |view: &View<'_>, n: usize, r: &NamedRegistration| {
+        let name = person_name(view, &r.given_name, &r.family_name);
+        match beyond(r) {
+            true => format!("{n}. {name} — {}", view.t(T::BeyondLimit)),
+            false => format!("{n}. {name}"),
+        }
+    };
     egui::ScrollArea::vertical().show(ui, |ui| {
+        if !compensation.is_empty() {
+            warning(ui, view, view.t(T::CompensationNotice));
+        }
         ui.label(RichText::new(format!("{} ({})", view.t(T::Roster), confirmed.len())).strong());
         for (i, r) in confirmed.iter().enumerate() {
-            ui.label(format!(
-                "{}. {}",
-                i + 1,
-                person_name(view, &r.given_name, &r.family_name)
-            ));
+            ui.label(line(view, i + 1, r));
         }
         ui.add_space(12.0);
         ui.label(RichText::new(format!("{} ({})", view.t(T::Waitlist), waiting.len())).strong());
         for r in &waiting {
-            ui.label(format!(
-                "{}. {}",
-                r.position.unwrap_or(0),
-                person_name(view, &r.given_name, &r.family_name)
-            ));
+            ui.label(line(view, r.position.unwrap_or(0) as usize, r));
         }
     });
     None
+}
+
+/// A framed notice in the warning colours.
+fn warning(ui: &mut Ui, view: &View<'_>, text: &str) {
+    egui::Frame::new()
+        .fill(view.p.wait_fill)
+        .stroke(egui::Stroke::new(3.0, view.p.wait_text))
+        .corner_radius(12.0)
+        .inner_margin(16.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(text).color(view.p.wait_text).strong());
+        });
+    ui.add_space(12.0);
 }
 
 pub fn sync(ui: &mut Ui, view: &mut View<'_>, status: &Status) -> Option<Action> {

@@ -1,0 +1,13 @@
+-- Migration 5: seats an office cut from a kiosk's allotment that the kiosk may still have
+-- granted offline. They stay out of the shared pool until the kiosk syncs under a catalog
+-- that holds the cut (`catalog_heads`: the catalog's heads right after it), then only the
+-- seats it did not use go back.
+CREATE TABLE allotment_holds (
+    class_id      TEXT NOT NULL,
+    kiosk_id      TEXT NOT NULL,
+    seats         INTEGER NOT NULL CHECK (seats >= 0),
+    catalog_heads BLOB NOT NULL,
+    since         TEXT NOT NULL,
+    PRIMARY KEY (class_id, kiosk_id)
+) STRICT;
+CREATE INDEX allotment_holds_by_kiosk ON allotment_holds (kiosk_id);
