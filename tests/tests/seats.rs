@@ -15,6 +15,7 @@ use blisko_tests::harness::{
     ServerProcess, admin_refused, allot, branch_id, enroll_kiosk, letters, server_roster,
     set_class_seats, sync,
 };
+use blisko_tests::office::{Office, PASSWORD, add_staff};
 
 fn form(class: &str, tag: &str, i: usize) -> RegistrationForm {
     RegistrationForm {
@@ -159,6 +160,15 @@ fn an_allotment_cut_stays_reserved_until_its_kiosk_has_synced() -> Result<()> {
         "0",
     ])?;
     assert_eq!(cut["reserved_until_sync"], 4);
+    // The office page says the cut waits for the kiosk.
+    add_staff(&w.server.data, "biuro", "office_admin", None)?;
+    let office = Office::login(&w.server.url(), "biuro", PASSWORD)?;
+    let page = office.page(&format!("/office/classes/{}", w.class))?;
+    let number = w.a.lock().expect("kiosk").identity().kiosk_number;
+    assert!(
+        page.contains(&format!("czeka, aż kiosk #{number} się zsynchronizuje")),
+        "{page}"
+    );
     // Kiosk B, online, gets only the pool's six.
     let online = register_online(&w.b, &w.class, "b", 10)?;
     let b_confirmed = online.iter().filter(|r| r.status == "confirmed").count();
@@ -194,6 +204,8 @@ fn an_allotment_cut_stays_reserved_until_its_kiosk_has_synced() -> Result<()> {
     let roster = server_roster(&w.server, &w.class)?;
     assert_eq!(count(&roster, "confirmed"), 10);
     assert_eq!(count(&roster, "waitlisted"), 2);
+    let page = office.page(&format!("/office/classes/{}", w.class))?;
+    assert!(!page.contains("czeka, aż kiosk"), "the hold is released");
     Ok(())
 }
 
@@ -223,6 +235,18 @@ fn a_capacity_cut_names_the_newest_confirmed_and_demotes_no_one() -> Result<()> 
         .map(|r| (r.registration_id.to_string(), "over_capacity".to_owned()))
         .collect();
     assert_eq!(named, expected);
+    // The office sees them on its overview, linked to the class.
+    add_staff(&w.server.data, "biuro", "office_admin", None)?;
+    let office = Office::login(&w.server.url(), "biuro", PASSWORD)?;
+    let overview = office.page("/office")?;
+    for (id, _) in &named {
+        assert!(
+            overview.contains(&format!(
+                "data-registration=\"{id}\" data-kind=\"over_capacity\""
+            )),
+            "{overview}"
+        );
+    }
     // The kiosk sees the same tasks after a sync.
     sync(&w.a)?;
     let at_kiosk = w.a.lock().expect("kiosk").compensation()?;

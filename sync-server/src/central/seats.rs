@@ -99,6 +99,14 @@ fn computed_roster(
     Ok((seats::compute_roster(policy, &regs), regs))
 }
 
+/// The pool of a class as the server sees it now: its size (what the kiosks' claims
+/// leave) and how many of its seats are granted.
+pub(crate) fn pool_of(db: &Db<'_>, branch: BranchId, class: ClassId) -> Result<(u32, u32)> {
+    let policy = policy_for(db, branch, class)?;
+    let (roster, _) = computed_roster(db, &policy, class)?;
+    Ok((policy.pool_size(&roster), roster.held_by(KioskId::CENTRAL)))
+}
+
 /// Who changes the catalog, for the audit log.
 pub struct Editor<'a> {
     pub actor: &'a str,

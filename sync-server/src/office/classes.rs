@@ -447,6 +447,12 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
     let allotments = catalog.allotments_of(id);
     let use_by_kiosk: HashMap<String, i64> =
         db.o_allotment_use(&id.to_string())?.into_iter().collect();
+    let holds = db.class_holds(id)?;
+    let tasks: Vec<_> = seats::compensation(db, Some(&[class.branch_id]))?
+        .into_iter()
+        .filter(|c| c.class_id == id)
+        .collect();
+    let (pool_size, pool_held) = seats::pool_of(db, class.branch_id, id)?;
     // The roster shows names: the read is audited (ids only).
     db.audit(
         &now_text(),
@@ -470,6 +476,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
     let confirmed = regs.iter().filter(|r| r.status == "confirmed").count();
     let body = html! {
         h1 { (class.title) }
+        (super::overview::compensation_section(ctx, &tasks))
         p { (t("Prowadzący", "Instructor")) ": " (class.instructor) " · " (t("miejsca", "capacity")) ": " (class.capacity)
             " · " (t("potwierdzonych", "confirmed")) ": " span #confirmed { (confirmed) }
             " · " a href=(format!("/office/export/roster/{id}")) { (t("lista CSV", "roster CSV")) }
@@ -503,12 +510,22 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
         }
         h2 { (t("Przydziały miejsc dla kiosków", "Seat allotments per kiosk")) }
         table #allotments {
-            thead { tr { th { (t("Kiosk", "Kiosk")) } th.num { (t("Przydział", "Allotted")) } th.num { (t("Zajęte", "Used")) } } }
+            thead { tr { th { (t("Kiosk", "Kiosk")) } th.num { (t("Przydział", "Allotted")) } th.num { (t("Zajęte", "Used")) } th { (t("Zmiana", "Change")) } } }
             tbody { @for k in &kiosks {
-                tr { td { "#" (k.number) } td.num { (allotments.get(&k.kiosk_id).copied().unwrap_or(0)) } td.num { (use_by_kiosk.get(&k.kiosk_id.to_string()).copied().unwrap_or(0)) } }
+                tr data-kiosk=(k.kiosk_id) {
+                    td { "#" (k.number) }
+                    td.num { (allotments.get(&k.kiosk_id).copied().unwrap_or(0)) }
+                    td.num { (use_by_kiosk.get(&k.kiosk_id.to_string()).copied().unwrap_or(0)) }
+                    td { @if let Some(reserved) = holds.get(&k.kiosk_id) {
+                        span.pending { (t("czeka, aż kiosk #", "pending until kiosk #")) (k.number) (t(" się zsynchronizuje", " syncs")) }
+                        " " span.muted { "(" (t("do tego czasu zarezerwowane: ", "reserved until then: ")) (reserved) ")" }
+                    } }
+                }
             } }
         }
-        p.muted { (t("Pula serwera (reszta miejsc): ", "Server pool (the remaining seats): ")) (class.capacity.saturating_sub(allotments.values().sum::<u32>())) }
+        p.muted #pool { (t("Pula serwera: ", "Server pool: ")) (pool_size) (t(" miejsc, z tego przyznane: ", " seats, granted: ")) (pool_held)
+            " · " (t("Zwiększenie przydziału bierze miejsca tylko z wolnych w puli; zmniejszenie obowiązuje, gdy kiosk się zsynchronizuje.",
+                   "An allotment increase takes only free pool seats; a decrease takes effect when the kiosk syncs.")) }
         @if ctx.can(Perm::ClassesEdit) {
             div.no-print {
             h2 { (t("Zmień przydział", "Change an allotment")) }

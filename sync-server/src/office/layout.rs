@@ -49,6 +49,8 @@ button.secondary { background:#fff; color:var(--accent); }
 .status-accepted { color:var(--ok); font-weight:600; }
 .status-rejected { color:var(--bad); font-weight:600; }
 .conflict { color:var(--bad); font-weight:700; }
+.pending { color:var(--warn); font-weight:700; }
+section.notice { border:3px solid var(--warn); border-radius:8px; padding:0 1rem 1rem; margin:1rem 0; }
 svg { background:#fff; border:1px solid var(--line); margin:.3rem 0 1rem; }
 .print-only { display:none; }
 @media print {

@@ -7,6 +7,7 @@ use axum::response::Response;
 use maud::html;
 
 use super::{Ctx, OResult, Out, Perm, iso_time, page};
+use crate::central::seats::{self, CompensationRow};
 use crate::http::AppState;
 use crate::store::Db;
 
@@ -37,10 +38,15 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
         .timestamp()
         .checked_sub(jiff::SignedDuration::from_hours(24 * STALE_DAYS))
         .unwrap_or(now.timestamp());
+    let tasks: Vec<_> = seats::compensation(db, None)?
+        .into_iter()
+        .filter(|c| ctx.sees_branch(&c.branch_id.to_string()))
+        .collect();
     let l = ctx.lang;
     let t = |pl, en| ctx.t(pl, en);
     let body = html! {
         h1 { (t("Przegląd", "Overview")) }
+        (compensation_section(ctx, &tasks))
         p.muted { (t("Dane połączone ze wszystkich punktów, stan na ", "Merged data of every branch, as of ")) (now.strftime("%Y-%m-%d %H:%M")) "." }
         table {
             caption.muted { (t("Punkty w bieżącym miesiącu", "Branches this month")) }
@@ -101,4 +107,32 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
         title: ctx.t("Przegląd", "Overview").to_owned(),
         body,
     })
+}
+
+/// Registrations a merge left beyond a class's limits, for staff to call (nobody was
+/// moved automatically). Empty when there are none.
+pub fn compensation_section(ctx: &Ctx, tasks: &[CompensationRow]) -> maud::Markup {
+    let t = |pl, en| ctx.t(pl, en);
+    html! {
+        @if !tasks.is_empty() {
+            section.notice #compensation {
+                h2 { (t("Do wyjaśnienia: zapisy ponad limit", "To resolve: registrations beyond a limit")) }
+                p { (t("Po synchronizacji kiosków te zapisy wykraczają poza liczbę miejsc albo limit listy rezerwowej. Nikogo nie przeniesiono: proszę skontaktować się z tymi osobami (najpóźniej zapisane są na początku).",
+                       "After the kiosks synced, these registrations go beyond the class's seats or its waiting-list limit. Nobody was moved: please contact these people (the latest to register come first).")) }
+                table {
+                    thead { tr { th { (t("Zajęcia", "Class")) } th { (t("Co", "What")) } th { (t("Zapis", "Registration")) } } }
+                    tbody { @for c in tasks {
+                        tr data-registration=(c.registration_id) data-kind=(serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) {
+                            td { a href=(format!("/office/classes/{}", c.class_id)) { (c.class_title) } }
+                            td { @match c.kind {
+                                blisko_shared::seats::CompensationKind::OverCapacity => { (t("potwierdzony ponad liczbę miejsc", "confirmed beyond the seats")) " (" (c.capacity) ")" }
+                                blisko_shared::seats::CompensationKind::OverWaitlist => { (t("na liście rezerwowej ponad limit", "waiting beyond the list's limit")) " (" (c.waitlist_limit) ")" }
+                            } }
+                            td { a href=(format!("/office/persons/{}", c.person_id)) { (t("osoba", "person")) } }
+                        }
+                    } }
+                }
+            }
+        }
+    }
 }
