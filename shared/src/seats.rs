@@ -80,6 +80,12 @@ impl SeatPolicy {
             .sum()
     }
 
+    /// Whether the kiosks' claims and the pool's grants fit in the capacity: the rule an
+    /// allotment increase must keep.
+    pub fn claims_fit(&self, roster: &Roster) -> bool {
+        self.claimed_by_kiosks(roster) + roster.held_by(KioskId::CENTRAL) <= self.capacity
+    }
+
     /// Seats the pool holds or may still grant: capacity less the kiosks' claims.
     pub fn pool_size(&self, roster: &Roster) -> u32 {
         self.capacity.saturating_sub(self.claimed_by_kiosks(roster))

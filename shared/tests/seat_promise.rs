@@ -363,3 +363,264 @@ proptest! {
         run(s)?;
     }
 }
+
+/// The escrow with the office in the loop: kiosks confirm within the allotment they last
+/// pulled, the central replica grants from the pool, and the office raises and cuts
+/// allotments at any time under the rules of `sync-server/src/central/seats.rs` (an
+/// increase only from free pool seats, a cut held until its kiosk pushes everything under
+/// the new catalog). Whatever the order, the union of every replica never has more
+/// confirmed than seats.
+mod with_office {
+    use super::*;
+
+    const CAPACITY: u32 = 6;
+
+    struct Node {
+        id: KioskId,
+        doc: RosterDoc,
+        clock: HlcClock,
+        /// The allotment and catalog version this kiosk last pulled.
+        allotment: u32,
+        version: u64,
+    }
+
+    #[derive(Default)]
+    struct Office {
+        allotments: BTreeMap<KioskId, u32>,
+        /// Cut allotments: seats still reserved, and the catalog version of the cut.
+        holds: BTreeMap<KioskId, (u32, u64)>,
+        version: u64,
+    }
+
+    impl Office {
+        fn policy(&self) -> SeatPolicy {
+            SeatPolicy {
+                capacity: CAPACITY,
+                waitlist_limit: 3,
+                allotments: self.allotments.clone(),
+                reserved: self.holds.iter().map(|(k, (n, _))| (*k, *n)).collect(),
+            }
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Register(usize),
+        Cancel(usize, usize),
+        Push(usize, Option<usize>),
+        Pull(usize),
+        Allot(usize, u32),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => any::<usize>().prop_map(Step::Register),
+            1 => (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Step::Cancel(a, b)),
+            3 => (any::<usize>(), proptest::option::of(0usize..4)).prop_map(|(a, b)| Step::Push(a, b)),
+            2 => any::<usize>().prop_map(Step::Pull),
+            2 => (any::<usize>(), 0u32..5).prop_map(|(a, n)| Step::Allot(a, n)),
+        ]
+    }
+
+    fn kiosk_policy(node: &Node) -> SeatPolicy {
+        SeatPolicy {
+            capacity: CAPACITY,
+            waitlist_limit: 3,
+            allotments: BTreeMap::from([(node.id, node.allotment)]),
+            reserved: BTreeMap::new(),
+        }
+    }
+
+    fn grant(node: &mut Node, fill: Vec<RegistrationId>, now: u64) {
+        if fill.is_empty() {
+            return;
+        }
+        let at = node.clock.tick(now);
+        let edits: Vec<_> = fill
+            .into_iter()
+            .map(|registration| RosterEdit::Grant {
+                registration,
+                authority: node.id,
+                at,
+            })
+            .collect();
+        node.doc.apply(&edits).expect("grant applies");
+    }
+
+    /// The central replica gives free pool seats to the people waiting.
+    fn fill_pool(central: &mut Node, office: &Office, now: u64) {
+        let policy = office.policy();
+        let roster = compute_roster(&policy, &central.doc.registrations().expect("reads"));
+        let fill = seats_to_fill(&policy, &roster, KioskId::CENTRAL);
+        grant(central, fill, now);
+    }
+
+    fn merge(nodes: &mut [Node], from: usize, to: usize, history: Option<&[ChangeHash]>) {
+        let mut incoming = match history {
+            Some(heads) => nodes[from]
+                .doc
+                .doc()
+                .fork_at(heads, nodes[from].id)
+                .expect("fork"),
+            None => nodes[from].doc.doc().fork_as(nodes[from].id),
+        };
+        nodes[to].doc.doc_mut().merge(&mut incoming).expect("merge");
+        if let Some(latest) = latest_stamp(&nodes[to].doc.registrations().expect("reads")) {
+            nodes[to].clock.observe(latest, 0);
+        }
+    }
+
+    fn run(kiosk_count: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
+        let class_id = ClassId::new();
+        let mut nodes: Vec<Node> = std::iter::once(KioskId::CENTRAL)
+            .chain((0..kiosk_count).map(|_| KioskId::new()))
+            .map(|id| Node {
+                id,
+                doc: RosterDoc::create(class_id, id).expect("roster"),
+                clock: HlcClock::new(id),
+                allotment: 0,
+                version: 0,
+            })
+            .collect();
+        let mut office = Office::default();
+        let mut history: Vec<Vec<Vec<ChangeHash>>> = vec![Vec::new(); nodes.len()];
+        for (t, step) in steps.into_iter().enumerate() {
+            let now = 1_000_000 + t as u64 * 10;
+            let kiosk = |i: usize| 1 + i % kiosk_count;
+            match step {
+                Step::Register(i) => {
+                    let node = &mut nodes[kiosk(i)];
+                    let regs = node.doc.registrations().expect("reads");
+                    let plan = plan_registration(&kiosk_policy(node), &regs, node.id);
+                    if plan.admission != Admission::Full {
+                        let at = node.clock.tick(now);
+                        let mut edits: Vec<_> = plan
+                            .promote
+                            .iter()
+                            .map(|id| RosterEdit::Grant {
+                                registration: *id,
+                                authority: node.id,
+                                at,
+                            })
+                            .collect();
+                        edits.push(RosterEdit::Register(Registration {
+                            id: RegistrationId::new(),
+                            class_id,
+                            person_id: PersonId::new(),
+                            kiosk_id: node.id,
+                            created: at,
+                            cancelled: None,
+                            grants: match plan.admission {
+                                Admission::Confirm => BTreeMap::from([(node.id, at)]),
+                                _ => BTreeMap::new(),
+                            },
+                        }));
+                        node.doc.apply(&edits).expect("register applies");
+                    }
+                }
+                Step::Cancel(i, pick) => {
+                    let node = &mut nodes[kiosk(i)];
+                    let regs = node.doc.registrations().expect("reads");
+                    let active: Vec<_> = regs.iter().filter(|r| r.cancelled.is_none()).collect();
+                    if let Some(target) = active.get(pick % active.len().max(1)).map(|r| r.id) {
+                        let at = node.clock.tick(now);
+                        let promote =
+                            plan_cancellation(&kiosk_policy(node), &regs, target, at, node.id);
+                        let mut edits = vec![RosterEdit::Cancel {
+                            registration: target,
+                            at,
+                        }];
+                        edits.extend(promote.into_iter().map(|registration| RosterEdit::Grant {
+                            registration,
+                            authority: node.id,
+                            at,
+                        }));
+                        node.doc.apply(&edits).expect("cancel applies");
+                    }
+                }
+                Step::Push(i, back) => {
+                    let k = kiosk(i);
+                    let old = back.and_then(|b| history[k].iter().rev().nth(b).cloned());
+                    merge(&mut nodes, k, 0, old.as_deref());
+                    // Everything pushed, under a known catalog: the cuts it holds are done.
+                    if old.is_none() {
+                        let (id, version) = (nodes[k].id, nodes[k].version);
+                        if office.holds.get(&id).is_some_and(|(_, v)| *v <= version) {
+                            office.holds.remove(&id);
+                        }
+                    }
+                    fill_pool(&mut nodes[0], &office, now);
+                }
+                Step::Pull(i) => {
+                    let k = kiosk(i);
+                    merge(&mut nodes, 0, k, None);
+                    let id = nodes[k].id;
+                    nodes[k].allotment = office.allotments.get(&id).copied().unwrap_or(0);
+                    nodes[k].version = office.version;
+                    let policy = kiosk_policy(&nodes[k]);
+                    let regs = nodes[k].doc.registrations().expect("reads");
+                    let fill = seats_to_fill(&policy, &compute_roster(&policy, &regs), id);
+                    grant(&mut nodes[k], fill, now);
+                }
+                Step::Allot(i, seats) => {
+                    let id = nodes[kiosk(i)].id;
+                    let was = office.allotments.get(&id).copied().unwrap_or(0);
+                    let mut planned = office.allotments.clone();
+                    planned.insert(id, seats);
+                    let mut holds = office.holds.clone();
+                    let reserved = holds.get(&id).map_or(0, |(n, _)| *n).max(was);
+                    if seats < reserved {
+                        holds.insert(id, (reserved, office.version + 1));
+                    } else {
+                        holds.remove(&id);
+                    }
+                    let next = Office {
+                        allotments: planned,
+                        holds,
+                        version: office.version + 1,
+                    };
+                    let policy = next.policy();
+                    let roster =
+                        compute_roster(&policy, &nodes[0].doc.registrations().expect("reads"));
+                    let allotted: u32 = next.allotments.values().sum();
+                    let refused =
+                        allotted > CAPACITY || (seats > was && !policy.claims_fit(&roster));
+                    if !refused {
+                        office = next;
+                        fill_pool(&mut nodes[0], &office, now);
+                    }
+                }
+            }
+            for (n, node) in nodes.iter().enumerate() {
+                history[n].push(node.doc.doc().heads());
+            }
+            // The union of every replica: never more confirmed than seats.
+            let mut union = RosterDoc::create(class_id, KioskId::CENTRAL).expect("roster");
+            for node in &nodes {
+                union
+                    .doc_mut()
+                    .merge(&mut node.doc.doc().fork_as(node.id))
+                    .expect("merge");
+            }
+            let roster = compute_roster(&office.policy(), &union.registrations().expect("reads"));
+            prop_assert!(
+                roster.confirmed() as u32 <= CAPACITY,
+                "{} confirmed of {CAPACITY} after step {t}",
+                roster.confirmed()
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+        #[test]
+        fn office_cuts_raises_and_the_pool_never_overbook(
+            kiosk_count in 1usize..4,
+            steps in proptest::collection::vec(step(), 1..80),
+        ) {
+            run(kiosk_count, steps)?;
+        }
+    }
+}

@@ -223,7 +223,7 @@ pub(crate) fn edit_catalog(
         };
         let (roster, _) = computed_roster(db, &new_policy, class.id)?;
         let pool_held = roster.held_by(KioskId::CENTRAL);
-        if new_policy.pool_size(&roster) < pool_held {
+        if !new_policy.claims_fit(&roster) {
             let free = before_increase.pool_size(&roster).saturating_sub(pool_held);
             return Err(CentralError::Refused {
                 pl: format!(
