@@ -87,8 +87,11 @@ pub fn sessions(ui: &mut Ui, view: &mut View<'_>, sessions: &[SessionRow]) -> Op
     action
 }
 
-fn person_name(view: &View<'_>, given: &str, family: &str) -> String {
-    if given.is_empty() && family.is_empty() {
+/// A registered person's name; without it, why: erased by the office, or not here yet.
+fn person_name(view: &View<'_>, given: &str, family: &str, erased: bool) -> String {
+    if erased {
+        view.t(T::ErasedPerson).to_owned()
+    } else if given.is_empty() && family.is_empty() {
         view.t(T::UnknownPerson).to_owned()
     } else {
         format!("{family} {given}")
@@ -113,7 +116,8 @@ pub fn roll_call(ui: &mut Ui, view: &mut View<'_>, roll: &RollCall) -> Option<Ac
                 ui.vertical(|ui| {
                     ui.set_width(360.0);
                     ui.label(
-                        RichText::new(person_name(view, &e.given_name, &e.family_name)).strong(),
+                        RichText::new(person_name(view, &e.given_name, &e.family_name, e.erased))
+                            .strong(),
                     );
                     if e.seat == "waitlisted" {
                         view.weak(ui, text::seat_status(&e.seat, view.lang));
@@ -224,7 +228,7 @@ pub fn roster(
             ui.label(format!(
                 "{}. {}",
                 i + 1,
-                person_name(view, &r.given_name, &r.family_name)
+                person_name(view, &r.given_name, &r.family_name, r.erased)
             ));
         }
         ui.add_space(12.0);
@@ -233,7 +237,7 @@ pub fn roster(
             ui.label(format!(
                 "{}. {}",
                 r.position.unwrap_or(0),
-                person_name(view, &r.given_name, &r.family_name)
+                person_name(view, &r.given_name, &r.family_name, r.erased)
             ));
         }
     });
