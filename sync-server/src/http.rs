@@ -135,7 +135,7 @@ impl From<CentralError> for ApiError {
             | CentralError::Revoked
             | CentralError::BadEnrollmentCode => StatusCode::UNAUTHORIZED,
             CentralError::Forbidden(_) => StatusCode::FORBIDDEN,
-            CentralError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            CentralError::BadRequest(_) | CentralError::Refused { .. } => StatusCode::BAD_REQUEST,
             CentralError::NotFound(_) => StatusCode::NOT_FOUND,
             CentralError::Store(_) | CentralError::Document(_) => {
                 tracing::error!(error = %e, "internal error");

@@ -27,6 +27,8 @@ use blisko_shared::sync::{
 
 use crate::store::{Db, KioskAuth, KioskRow, ServerStore, StoreError};
 
+pub mod persons;
+
 /// How long an enrollment code stays valid.
 const ENROLLMENT_DAYS: i64 = 7;
 
@@ -44,6 +46,9 @@ pub enum CentralError {
     BadRequest(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// A refusal worded in both languages, for the office page (Polish) and the CLI.
+    #[error("{en}")]
+    Refused { pl: String, en: String },
     #[error("another blisko-server is serving {0}")]
     Busy(String),
     #[error(transparent)]
@@ -62,7 +67,7 @@ impl CentralError {
             CentralError::Revoked => "revoked",
             CentralError::BadEnrollmentCode => "bad_enrollment_code",
             CentralError::Forbidden(_) => "forbidden",
-            CentralError::BadRequest(_) => "bad_request",
+            CentralError::BadRequest(_) | CentralError::Refused { .. } => "bad_request",
             CentralError::NotFound(_) => "not_found",
             CentralError::Busy(_) => "busy",
             CentralError::Store(_) | CentralError::Document(_) | CentralError::Internal(_) => {

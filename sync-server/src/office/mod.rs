@@ -396,6 +396,11 @@ pub fn error_response(lang: Lang, e: OfficeError) -> Response {
                 format!("Odmowa: {m}. Nic nie zostało zmienione."),
                 format!("Refused: {m}. Nothing was changed."),
             ),
+            CentralError::Refused { pl, en } => (
+                StatusCode::BAD_REQUEST,
+                format!("{pl} Nic nie zostało zmienione."),
+                format!("{en} Nothing was changed."),
+            ),
             CentralError::NotFound(m) => (
                 StatusCode::NOT_FOUND,
                 format!("Nie znaleziono: {m}."),
