@@ -1106,3 +1106,76 @@ fn a_linked_erasure_cut_between_the_two_files_is_finished_at_the_next_start() ->
     }
     Ok(())
 }
+
+/// Merges can chain (b linked to a, then c to b): erasing any record of the chain
+/// erases all of them; a record whose data was erased is then linked to nothing more.
+#[test]
+fn a_chain_of_merges_is_erased_whole_and_an_erased_record_is_not_linked_again() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (server, a) = server_and_mal_kiosk(tmp.path())?;
+    let data = server.data.clone();
+    let mal = branch_id(&data, "MAL")?;
+    let b = enroll_kiosk_at(&server, &server.url(), &mal, &tmp.path().join("b"))?;
+    sync(&b)?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    let org = Office::login(&server.url(), "admin", PASSWORD)?;
+    let mut persons = Vec::new();
+    for k in [&a, &a, &b] {
+        persons.push(register_the_person(k)?.1.person_id);
+    }
+    for k in [&a, &b, &a] {
+        sync(k)?;
+    }
+    persons.sort();
+    let [x, y, z] = [persons[0], persons[1], persons[2]];
+    // y is linked to x, then z to y: a chain z → y → x.
+    for (p, q) in [(x, y), (y, z)] {
+        let merged = org.post(
+            "/office/reconcile/persons",
+            &[
+                ("a", &p.to_string()),
+                ("b", &q.to_string()),
+                ("decision", "same"),
+            ],
+        )?;
+        assert_eq!(merged.status().as_u16(), 303);
+    }
+    let page = org.page(&format!("/office/persons/{x}"))?;
+    for p in [y, z] {
+        ensure!(page.contains(&p.to_string()), "{p} is linked to {x}");
+    }
+
+    let erased = org.post(&format!("/office/persons/{x}/erase"), &[("confirm", "yes")])?;
+    assert_eq!(erased.status().as_u16(), 303);
+    for p in [x, y, z] {
+        let page = org.page(&format!("/office/persons/{p}"))?;
+        ensure!(
+            page.contains("[usunięto]") && !page.contains(FAMILY),
+            "{p} is erased with the chain"
+        );
+    }
+
+    // A new record of the same name cannot be linked to the erased ones.
+    let (_, again) = register_the_person(&b)?;
+    sync(&b)?;
+    let refused = org.post(
+        "/office/reconcile/persons",
+        &[
+            ("a", &x.to_string()),
+            ("b", &again.person_id.to_string()),
+            ("decision", "same"),
+        ],
+    )?;
+    assert_eq!(refused.status().as_u16(), 400);
+    let text = refused.text()?;
+    ensure!(
+        text.contains("nie można jej połączyć") && text.contains("Nic nie zostało zmienione"),
+        "a clear refusal: {text}"
+    );
+    ensure!(
+        org.page(&format!("/office/persons/{}", again.person_id))?
+            .contains(FAMILY),
+        "the new record stays as it is"
+    );
+    Ok(())
+}
