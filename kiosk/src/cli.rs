@@ -434,7 +434,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             } else {
                 for r in rows {
                     let position = r.position.map(|p| format!(" #{p}")).unwrap_or_default();
-                    println!("{}  {}{}", r.registration_id, r.status, position);
+                    let erased = if r.person_erased {
+                        format!("  ({})", erased_text(cli.lang))
+                    } else {
+                        String::new()
+                    };
+                    println!("{}  {}{}{}", r.registration_id, r.status, position, erased);
                 }
             }
         }
@@ -456,6 +461,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                 print_json(&overview)?;
             } else {
                 println!("resident {}", overview.resident_code);
+                if overview.erased {
+                    println!("  {}", erased_text(cli.lang));
+                }
                 for r in &overview.registrations {
                     let position = r.position.map(|p| format!(" #{p}")).unwrap_or_default();
                     println!(
@@ -605,6 +613,14 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
 /// The refusal of a batch line that is not a valid action. The parser's own message may
 /// quote the line (names, PESEL numbers), so only the line number and a generic reason
 /// are reported.
+/// What a person the office erased shows instead of their details.
+fn erased_text(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Pl => "dane usunięte (RODO)",
+        Lang::En => "data erased (GDPR)",
+    }
+}
+
 fn malformed(lang: Lang, line: usize, e: &serde_json::Error) -> serde_json::Value {
     use serde_json::error::Category;
     let message = match (e.classify(), lang) {

@@ -150,6 +150,8 @@ pub struct CancelReceipt {
 pub struct ResidentOverview {
     pub resident_code: String,
     pub given_name: String,
+    /// The office erased the resident's data: no name here, ever again.
+    pub erased: bool,
     pub registrations: Vec<ResidentRegistration>,
     pub requests: Vec<RequestRow>,
 }
@@ -497,6 +499,7 @@ impl Kiosk {
             });
         }
         Ok(ResidentOverview {
+            erased: self.store.person_erased(person.id)?,
             resident_code: person.resident_code,
             given_name: person.given_name,
             registrations,

@@ -97,6 +97,12 @@ pub enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Persons' personal data (for data-protection requests handled outside the office
+    /// page).
+    Person {
+        #[command(subcommand)]
+        command: PersonCommand,
+    },
     /// The latest audit records.
     Audit {
         #[arg(long, default_value_t = 50)]
@@ -158,6 +164,18 @@ pub enum StaffCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Erase a resident's personal data, and that of every record linked to them in
+    /// reconciliation, as the office page's erase does. Prints the ids of the persons
+    /// erased (never their data).
+    Erase {
+        /// The resident's code (as on their receipt, e.g. ACDE-FHJK).
+        #[arg(long)]
+        resident_code: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum KioskCommand {
     /// Add a kiosk to a branch and print its one-time enrollment code.
     Add {
@@ -216,8 +234,7 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             if *demo && central.load_demo_if_empty()? {
                 tracing::info!("demo catalogue loaded");
             }
-            let erased = crate::office::persons::complete_erasures(&mut central)
-                .map_err(|e| CentralError::Internal(format!("could not finish erasures: {e}")))?;
+            let erased = central.complete_erasures()?;
             if !erased.is_empty() {
                 tracing::warn!(
                     count = erased.len(),
@@ -420,6 +437,16 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                             s.name,
                             if s.disabled { " (disabled)" } else { "" }
                         );
+                    }
+                });
+            }
+        },
+        Command::Person { command } => match command {
+            PersonCommand::Erase { resident_code } => {
+                let erased = central.erase_resident(resident_code, "admin")?;
+                print(cli.json, &serde_json::json!({ "erased": erased }), |_| {
+                    for p in &erased {
+                        println!("erased person {p}");
                     }
                 });
             }

@@ -622,3 +622,37 @@ fn a_returning_resident_whose_details_were_dropped_waits_a_moment_and_is_registe
     assert!(has_text(&h, &code), "her own code on the receipt");
     assert!(!has_text(&h, "Prosimy zapytać obsługę"));
 }
+
+#[test]
+fn a_resident_the_office_erased_shows_as_erased_not_as_details_not_arrived() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let clock = TestClock::now();
+    let (server, mut h) = enrolled_app(work.path(), &clock);
+    let kiosk = h.state().kiosk().expect("kiosk").clone();
+    let pilates = pilates_id(&h);
+    let code = register_directly(&h, &pilates, "Zenobia", "Kwiatkowska");
+    blisko_tests::harness::sync(&kiosk).expect("sync");
+    server
+        .admin(&["person", "erase", "--resident-code", &code])
+        .expect("erase");
+    blisko_tests::harness::sync(&kiosk).expect("sync");
+
+    // Staff see the registration, said to be erased, not "not here yet".
+    tap(&mut h, "Obsługa");
+    enter_pin(&mut h, DEMO_STAFF_PIN);
+    h.state_mut()
+        .handle(Action::StaffRoster(pilates.parse().expect("class id")));
+    h.run();
+    assert!(has_text(&h, "(dane usunięte (RODO))"), "on the roster");
+    assert!(!has_text(&h, "(dane jeszcze nie dotarły)"));
+    assert!(!has_text(&h, "Kwiatkowska"));
+    h.state_mut().handle(Action::LeaveStaff);
+    h.run();
+
+    // The resident, back with the code, is told too.
+    tap(&mut h, "Moje zapisy i wnioski");
+    type_into(&mut h, "Kod mieszkańca", &code.replace('-', ""));
+    tap(&mut h, "Pokaż");
+    assert!(has_text(&h, "(dane usunięte (RODO))"), "on their screen");
+    assert!(has_text(&h, "Pilates"), "their registration stays");
+}

@@ -728,3 +728,454 @@ fn a_returning_resident_is_served_again_after_the_kiosk_dropped_their_details() 
     );
     Ok(())
 }
+
+/// One resident registered at two kiosks of the branch (two records), merged in
+/// reconciliation. Returns both receipts, the first kiosk's first.
+fn one_resident_at_two_kiosks(
+    a: &Mutex<Kiosk>,
+    b: &Mutex<Kiosk>,
+    org: &Office,
+) -> Result<(RegistrationReceipt, RegistrationReceipt)> {
+    let (_, at_a) = register_the_person(a)?;
+    let (_, at_b) = register_the_person(b)?;
+    for k in [a, b, a, b] {
+        sync(k)?;
+    }
+    let page = org.page("/office/reconcile")?;
+    let pair = format!("{}/{}", at_a.person_id, at_b.person_id);
+    let reverse = format!("{}/{}", at_b.person_id, at_a.person_id);
+    let pairs = data_attrs(&page, "pair");
+    let shown = pairs
+        .iter()
+        .find(|p| **p == pair || **p == reverse)
+        .context("the two records are suggested as one person")?;
+    let (pa, pb) = shown.split_once('/').context("a pair")?;
+    let merged = org.post(
+        "/office/reconcile/persons",
+        &[("a", pa), ("b", pb), ("decision", "same")],
+    )?;
+    assert_eq!(merged.status().as_u16(), 303, "merged");
+    Ok((at_a, at_b))
+}
+
+/// What the office shows of a person, as the pages a member of staff opens.
+fn office_views(
+    org: &Office,
+    class: ClassId,
+    persons: &[PersonId],
+) -> Result<Vec<(String, String)>> {
+    let mut pages = Vec::new();
+    for p in persons {
+        pages.push((
+            format!("person {p}"),
+            org.page(&format!("/office/persons/{p}"))?,
+        ));
+    }
+    pages.push((
+        "search".into(),
+        org.page(&format!("/office/persons?q={}", &FAMILY[..6]))?,
+    ));
+    let class_page = org.page(&format!("/office/classes/{class}"))?;
+    for session in data_attrs(&class_page, "session").iter().take(1) {
+        pages.push((
+            "print list".into(),
+            org.page(&format!("/office/classes/{class}/sessions/{session}/print"))?,
+        ));
+    }
+    pages.push(("class roster".into(), class_page));
+    for export in [
+        format!("/office/export/roster/{class}"),
+        format!("/office/export/attendance/{class}"),
+        "/office/export/requests".to_owned(),
+    ] {
+        pages.push((export.clone(), org.get(&export)?.text()?));
+    }
+    let requests = org.page("/office/requests")?;
+    for r in data_attrs(&requests, "request") {
+        pages.push((
+            format!("request {r}"),
+            org.page(&format!("/office/requests/{r}"))?,
+        ));
+    }
+    pages.push(("requests".into(), requests));
+    Ok(pages)
+}
+
+/// Defect 3 of issue 14: two records of one resident (two kiosks), merged in
+/// reconciliation; erasing one erases the other too, everywhere: office pages, search,
+/// exports, the server's files and the kiosks, which show both as erased.
+#[test]
+fn erasing_a_merged_person_erases_every_linked_record() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (server, a) = server_and_mal_kiosk(tmp.path())?;
+    let data = server.data.clone();
+    let mal = branch_id(&data, "MAL")?;
+    let b_dir = tmp.path().join("b");
+    let b = enroll_kiosk_at(&server, &server.url(), &mal, &b_dir)?;
+    sync(&b)?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    let org = Office::login(&server.url(), "admin", PASSWORD)?;
+    let (at_a, at_b) = one_resident_at_two_kiosks(&a, &b, &org)?;
+    // The second record also asks for a service.
+    let service = lock(&b)?
+        .store()
+        .services()?
+        .into_iter()
+        .next()
+        .context("a service")?;
+    lock(&b)?.submit_intake(&IntakeForm {
+        service_id: service.id.to_string(),
+        given_name: GIVEN.to_owned(),
+        family_name: FAMILY.to_owned(),
+        birth_year: 1947,
+        description: NEED.to_owned(),
+        pesel: service.requires_pesel.then(|| PESEL.to_owned()),
+        declaration: true,
+        consent: true,
+        resident_code: Some(at_b.resident_code.clone()),
+        ..IntakeForm::default()
+    })?;
+    for k in [&b, &a] {
+        sync(k)?;
+    }
+    let persons = [at_a.person_id, at_b.person_id];
+    let class = at_a.class_id;
+
+    // Before: the office reads both, and the page says the linked record goes too.
+    let before = office_views(&org, class, &persons)?;
+    for (name, page) in &before {
+        if name.starts_with("person") || name == "search" {
+            ensure!(page.contains(FAMILY), "{name} shows the person before");
+        }
+    }
+    let page = org.page(&format!("/office/persons/{}", at_a.person_id))?;
+    let warning = page
+        .split("id=\"erase-linked\"")
+        .nth(1)
+        .context("the page says linked records are erased too")?;
+    let b_number = lock(&b)?.identity().kiosk_number;
+    ensure!(
+        warning.contains(&format!("kiosk #{b_number}")) && !warning.contains(FAMILY),
+        "the warning names where the linked record came from: {warning}"
+    );
+    for k in [&a, &b] {
+        let roster = lock(k)?.named_roster(class)?;
+        for p in persons {
+            let row = roster
+                .iter()
+                .find(|r| r.person_id == p)
+                .context("on the roster")?;
+            ensure!(row.family_name == FAMILY && !row.erased, "readable before");
+        }
+    }
+
+    // Erase the first record.
+    let erased = org.post(
+        &format!("/office/persons/{}/erase", at_a.person_id),
+        &[("confirm", "yes")],
+    )?;
+    assert_eq!(erased.status().as_u16(), 303);
+    for k in [&a, &b, &a, &b] {
+        sync(k)?;
+    }
+
+    // No office page shows either record's name, birth year or request; search finds
+    // neither.
+    for (name, page) in office_views(&org, class, &persons)? {
+        // The birth year as pages and exports write it (ids are hex and may hold digits).
+        for needle in [GIVEN, FAMILY, NEED, PESEL, ">1947<", "(1947)", ",1947"] {
+            ensure!(!page.contains(needle), "{name} shows {needle:?}");
+        }
+        if name == "search" {
+            for p in persons {
+                ensure!(!page.contains(&p.to_string()), "search finds {p}");
+            }
+        }
+    }
+    for p in persons {
+        ensure!(
+            org.page(&format!("/office/persons/{p}"))?
+                .contains("[usunięto]"),
+            "person {p} shows as erased"
+        );
+    }
+
+    // No server file holds a detail of either record.
+    for (name, bytes) in files(&data)? {
+        ensure!(
+            found(&bytes, &needles()).is_none(),
+            "{name} holds {:?}",
+            found(&bytes, &needles())
+        );
+    }
+
+    // Each kiosk of the branch shows both as erased, not as "not arrived yet".
+    for k in [&a, &b] {
+        let roster = lock(k)?.named_roster(class)?;
+        for p in persons {
+            let row = roster
+                .iter()
+                .find(|r| r.person_id == p)
+                .context("still on the roster")?;
+            ensure!(
+                row.erased && row.family_name.is_empty() && row.given_name.is_empty(),
+                "person {p} shows as erased: {row:?}"
+            );
+            assert_eq!(lock(k)?.store().person_key(p)?, None);
+        }
+        for receipt in [&at_a, &at_b] {
+            let overview = lock(k)?.resident(&receipt.resident_code)?;
+            ensure!(overview.erased && overview.given_name.is_empty());
+        }
+        let rows = lock(k)?.roster(&class.to_string())?;
+        ensure!(
+            rows.iter()
+                .filter(|r| persons.contains(&r.person_id))
+                .all(|r| r.person_erased),
+            "the roster marks both erased"
+        );
+    }
+    for (dir, name) in [(tmp.path().join("a"), "a.sqlite3"), (b_dir, "b.sqlite3")] {
+        let out = tmp.path().join(name);
+        kiosk_plain_copy(&dir, &out)?;
+        let bytes = std::fs::read(&out)?;
+        ensure!(
+            found(&bytes, &needles()).is_none(),
+            "kiosk {name} holds {:?}",
+            found(&bytes, &needles())
+        );
+    }
+    Ok(())
+}
+
+/// `blisko-server person erase --resident-code` outside the page: the resident and
+/// their linked record erased, audited as the admin's, the ids printed; an unknown code
+/// is refused (exit code 2) and changes nothing.
+#[test]
+fn the_admin_command_erases_a_resident_by_code_with_linked_records() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (server, a) = server_and_mal_kiosk(tmp.path())?;
+    let data = server.data.clone();
+    let mal = branch_id(&data, "MAL")?;
+    let b = enroll_kiosk_at(&server, &server.url(), &mal, &tmp.path().join("b"))?;
+    sync(&b)?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    let org = Office::login(&server.url(), "admin", PASSWORD)?;
+    let (at_a, at_b) = one_resident_at_two_kiosks(&a, &b, &org)?;
+    let persons = [at_a.person_id, at_b.person_id];
+    let audited = |data: &Path| -> Result<Vec<(String, String)>> {
+        let conn = rusqlite::Connection::open(data.join("server.sqlite3"))?;
+        let mut stmt = conn.prepare(
+            "SELECT actor, subject FROM audit WHERE action = 'person_erase' ORDER BY subject",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    };
+
+    // An unknown code: a clear refusal, nothing changed.
+    let unknown = std::process::Command::new(blisko_tests::bins::server_bin())
+        .arg("--data")
+        .arg(&data)
+        .args(["--json", "person", "erase", "--resident-code", "ACDE-FHJK"])
+        .env("BLISKO_LOG", "warn")
+        .output()?;
+    assert_eq!(unknown.status.code(), Some(2), "an unknown code");
+    let error: serde_json::Value = serde_json::from_slice(&unknown.stderr)?;
+    assert_eq!(error["error"]["code"], "not_found", "{error}");
+    ensure!(audited(&data)?.is_empty(), "nothing erased");
+    for p in persons {
+        ensure!(org.page(&format!("/office/persons/{p}"))?.contains(FAMILY));
+    }
+
+    // The second record's code erases both records.
+    let out = server.admin(&["person", "erase", "--resident-code", &at_b.resident_code])?;
+    let mut printed: Vec<String> = out["erased"]
+        .as_array()
+        .context("erased ids")?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    printed.sort();
+    let mut expected: Vec<String> = persons.iter().map(|p| p.to_string()).collect();
+    expected.sort();
+    assert_eq!(printed, expected, "both records erased, ids only");
+    ensure!(
+        !out.to_string().contains(FAMILY),
+        "no personal data printed"
+    );
+    assert_eq!(
+        audited(&data)?,
+        expected
+            .iter()
+            .map(|p| ("admin".to_owned(), format!("person:{p}")))
+            .collect::<Vec<_>>(),
+        "each erasure audited as the admin's"
+    );
+    for p in persons {
+        let page = org.page(&format!("/office/persons/{p}"))?;
+        ensure!(
+            page.contains("[usunięto]") && !page.contains(FAMILY),
+            "{p} erased"
+        );
+    }
+    for (name, bytes) in files(&data)? {
+        ensure!(
+            found(&bytes, &needles()).is_none(),
+            "{name} holds personal data"
+        );
+    }
+    for k in [&a, &b] {
+        sync(k)?;
+        for p in persons {
+            assert_eq!(lock(k)?.store().person_key(p)?, None);
+        }
+    }
+    Ok(())
+}
+
+/// A linked erasure is one transaction over both files; a crash between their commits
+/// leaves every record of the set half erased, and the next start finishes them all.
+#[test]
+fn a_linked_erasure_cut_between_the_two_files_is_finished_at_the_next_start() -> Result<()> {
+    for lost in ["personal.sqlite3", "server.sqlite3"] {
+        let tmp = tempfile::tempdir()?;
+        let (mut server, a) = server_and_mal_kiosk(tmp.path())?;
+        let (data, addr) = (server.data.clone(), server.addr);
+        let mal = branch_id(&data, "MAL")?;
+        let b = enroll_kiosk_at(&server, &server.url(), &mal, &tmp.path().join("b"))?;
+        sync(&b)?;
+        add_staff(&data, "admin", "office_admin", None)?;
+        let org = Office::login(&server.url(), "admin", PASSWORD)?;
+        let (at_a, at_b) = one_resident_at_two_kiosks(&a, &b, &org)?;
+        let persons = [at_a.person_id, at_b.person_id];
+
+        server.stop()?;
+        let before = tmp.path().join("before");
+        put_back(&data, &before, lost)?;
+        let mut server = ServerProcess::start_on(&data, addr, true)?;
+        let org = Office::login(&server.url(), "admin", PASSWORD)?;
+        let erased = org.post(
+            &format!("/office/persons/{}/erase", at_a.person_id),
+            &[("confirm", "yes")],
+        )?;
+        assert_eq!(erased.status().as_u16(), 303, "{lost}");
+
+        // The crash: the other file committed, this one did not.
+        server.stop()?;
+        put_back(&before, &data, lost)?;
+
+        let server = ServerProcess::start_on(&data, addr, true)?;
+        let main = rusqlite::Connection::open(data.join("server.sqlite3"))?;
+        for p in persons {
+            assert_eq!(
+                key_and_erasure(&data, p)?,
+                (false, true),
+                "{lost}: {p}'s key destroyed, the erasure recorded"
+            );
+            let completed: i64 = main.query_row(
+                "SELECT count(*) FROM audit WHERE action = 'person_erase_completed' AND subject = ?1",
+                [format!("person:{p}")],
+                |r| r.get(0),
+            )?;
+            assert_eq!(completed, 1, "{lost}: the audit log says so for {p}");
+        }
+        let org = Office::login(&server.url(), "admin", PASSWORD)?;
+        for p in persons {
+            let page = org.page(&format!("/office/persons/{p}"))?;
+            ensure!(
+                page.contains("[usunięto]") && !page.contains(FAMILY),
+                "{lost}: the office shows {p} erased"
+            );
+        }
+        for k in [&a, &b] {
+            sync(k)?;
+            for p in persons {
+                assert_eq!(lock(k)?.store().person_key(p)?, None, "{lost}");
+            }
+        }
+        for f in db_files(&data, "personal.sqlite3") {
+            let bytes = std::fs::read(data.join(&f))?;
+            ensure!(
+                found(&bytes, &needles()).is_none(),
+                "{lost}: {f} holds {:?}",
+                found(&bytes, &needles())
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Merges can chain (b linked to a, then c to b): erasing any record of the chain
+/// erases all of them; a record whose data was erased is then linked to nothing more.
+#[test]
+fn a_chain_of_merges_is_erased_whole_and_an_erased_record_is_not_linked_again() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (server, a) = server_and_mal_kiosk(tmp.path())?;
+    let data = server.data.clone();
+    let mal = branch_id(&data, "MAL")?;
+    let b = enroll_kiosk_at(&server, &server.url(), &mal, &tmp.path().join("b"))?;
+    sync(&b)?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    let org = Office::login(&server.url(), "admin", PASSWORD)?;
+    let mut persons = Vec::new();
+    for k in [&a, &a, &b] {
+        persons.push(register_the_person(k)?.1.person_id);
+    }
+    for k in [&a, &b, &a] {
+        sync(k)?;
+    }
+    persons.sort();
+    let [x, y, z] = [persons[0], persons[1], persons[2]];
+    // y is linked to x, then z to y: a chain z → y → x.
+    for (p, q) in [(x, y), (y, z)] {
+        let merged = org.post(
+            "/office/reconcile/persons",
+            &[
+                ("a", &p.to_string()),
+                ("b", &q.to_string()),
+                ("decision", "same"),
+            ],
+        )?;
+        assert_eq!(merged.status().as_u16(), 303);
+    }
+    let page = org.page(&format!("/office/persons/{x}"))?;
+    for p in [y, z] {
+        ensure!(page.contains(&p.to_string()), "{p} is linked to {x}");
+    }
+
+    let erased = org.post(&format!("/office/persons/{x}/erase"), &[("confirm", "yes")])?;
+    assert_eq!(erased.status().as_u16(), 303);
+    for p in [x, y, z] {
+        let page = org.page(&format!("/office/persons/{p}"))?;
+        ensure!(
+            page.contains("[usunięto]") && !page.contains(FAMILY),
+            "{p} is erased with the chain"
+        );
+    }
+
+    // A new record of the same name cannot be linked to the erased ones.
+    let (_, again) = register_the_person(&b)?;
+    sync(&b)?;
+    let refused = org.post(
+        "/office/reconcile/persons",
+        &[
+            ("a", &x.to_string()),
+            ("b", &again.person_id.to_string()),
+            ("decision", "same"),
+        ],
+    )?;
+    assert_eq!(refused.status().as_u16(), 400);
+    let text = refused.text()?;
+    ensure!(
+        text.contains("nie można jej połączyć") && text.contains("Nic nie zostało zmienione"),
+        "a clear refusal: {text}"
+    );
+    ensure!(
+        org.page(&format!("/office/persons/{}", again.person_id))?
+            .contains(FAMILY),
+        "the new record stays as it is"
+    );
+    Ok(())
+}

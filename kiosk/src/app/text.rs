@@ -141,6 +141,7 @@ texts! {
     Roster => "Zapisani", "Registered";
     Waitlist => "Lista rezerwowa", "Waiting list";
     UnknownPerson => "(dane jeszcze nie dotarły)", "(details not here yet)";
+    ErasedPerson => "(dane usunięte (RODO))", "(data erased (GDPR))";
     LastSync => "Ostatnia synchronizacja", "Last sync";
     PendingChanges => "Zmiany do wysłania", "Changes to send";
     LastError => "Ostatni błąd", "Last error";

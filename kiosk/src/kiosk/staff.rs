@@ -32,6 +32,8 @@ pub struct RollCallEntry {
     pub registration_id: RegistrationId,
     pub given_name: String,
     pub family_name: String,
+    /// The office erased the person's data (their name is gone for good).
+    pub erased: bool,
     /// "confirmed" or "waitlisted" (a walk-in past capacity).
     pub seat: String,
     /// The latest mark, if any.
@@ -155,6 +157,7 @@ impl Kiosk {
                     registration_id: r.registration_id,
                     given_name: r.given_name,
                     family_name: r.family_name,
+                    erased: r.erased,
                     seat: r.status,
                     mark,
                     conflict,

@@ -43,6 +43,8 @@ pub struct RegistrationRow {
     pub created: String,
     pub status: String,
     pub position: Option<u32>,
+    /// The office erased the person's data.
+    pub person_erased: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -421,30 +423,34 @@ impl Store {
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
                     r.get::<_, Option<u32>>(6)?,
+                    r.get::<_, bool>(7)?,
                 ))
             })
             .ctx("read registrations")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("read registrations")?;
         rows.into_iter()
-            .map(|(id, class, person, kiosk, created, status, position)| {
-                Ok(RegistrationRow {
-                    registration_id: parse("registration id", id)?,
-                    class_id: parse("class id", class)?,
-                    person_id: parse("person id", person)?,
-                    kiosk_id: parse("kiosk id", kiosk)?,
-                    created,
-                    status,
-                    position,
-                })
-            })
+            .map(
+                |(id, class, person, kiosk, created, status, position, person_erased)| {
+                    Ok(RegistrationRow {
+                        registration_id: parse("registration id", id)?,
+                        class_id: parse("class id", class)?,
+                        person_id: parse("person id", person)?,
+                        kiosk_id: parse("kiosk id", kiosk)?,
+                        created,
+                        status,
+                        position,
+                        person_erased,
+                    })
+                },
+            )
             .collect()
     }
 
     /// A class's roster: confirmed, then the waiting list in order, then cancellations.
     pub fn roster(&self, class: ClassId) -> Result<Vec<RegistrationRow>> {
         self.registration_rows(
-            "SELECT id, class_id, person_id, kiosk_id, created, status, position FROM registrations
+            "SELECT id, class_id, person_id, kiosk_id, created, status, position, EXISTS (SELECT 1 FROM person_keys k WHERE k.person_id = registrations.person_id AND k.erased = 1) FROM registrations
              WHERE class_id = ?1
              ORDER BY CASE status WHEN 'confirmed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END,
                       position, created, id",
@@ -454,7 +460,7 @@ impl Store {
 
     pub fn registrations_of(&self, person: PersonId) -> Result<Vec<RegistrationRow>> {
         self.registration_rows(
-            "SELECT id, class_id, person_id, kiosk_id, created, status, position FROM registrations
+            "SELECT id, class_id, person_id, kiosk_id, created, status, position, EXISTS (SELECT 1 FROM person_keys k WHERE k.person_id = registrations.person_id AND k.erased = 1) FROM registrations
              WHERE person_id = ?1 ORDER BY created",
             person.to_string(),
         )
@@ -463,7 +469,7 @@ impl Store {
     pub fn registration(&self, id: RegistrationId) -> Result<Option<RegistrationRow>> {
         Ok(self
             .registration_rows(
-                "SELECT id, class_id, person_id, kiosk_id, created, status, position FROM registrations WHERE id = ?1",
+                "SELECT id, class_id, person_id, kiosk_id, created, status, position, EXISTS (SELECT 1 FROM person_keys k WHERE k.person_id = registrations.person_id AND k.erased = 1) FROM registrations WHERE id = ?1",
                 id.to_string(),
             )?
             .pop())

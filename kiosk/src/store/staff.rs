@@ -34,9 +34,12 @@ pub struct SessionRow {
 pub struct NamedRegistration {
     pub registration_id: RegistrationId,
     pub person_id: PersonId,
-    /// Empty when the person's document has not reached this kiosk yet.
+    /// Empty when the person's details are not here: not arrived yet, dropped after the
+    /// retention period, or erased (see `erased`).
     pub given_name: String,
     pub family_name: String,
+    /// The office erased the person's data: their details will never be here.
+    pub erased: bool,
     pub status: String,
     pub position: Option<u32>,
 }
@@ -138,8 +141,9 @@ impl Store {
             .conn()
             .prepare_cached(
                 "SELECT r.id, r.person_id, coalesce(p.given_name, ''), coalesce(p.family_name, ''),
-                        r.status, r.position
+                        r.status, r.position, coalesce(k.erased, 0)
                  FROM registrations r LEFT JOIN persons p ON p.id = r.person_id
+                      LEFT JOIN person_keys k ON k.person_id = r.person_id
                  WHERE r.class_id = ?1
                  ORDER BY CASE r.status WHEN 'confirmed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END,
                           r.position, p.family_name, p.given_name, r.id",
@@ -154,22 +158,26 @@ impl Store {
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, Option<u32>>(5)?,
+                    r.get::<_, bool>(6)?,
                 ))
             })
             .ctx("read a roster with names")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("read a roster with names")?;
         rows.into_iter()
-            .map(|(id, person, given_name, family_name, status, position)| {
-                Ok(NamedRegistration {
-                    registration_id: id.parse().map_err(|_| bad("registration id", &id))?,
-                    person_id: person.parse().map_err(|_| bad("person id", &person))?,
-                    given_name,
-                    family_name,
-                    status,
-                    position,
-                })
-            })
+            .map(
+                |(id, person, given_name, family_name, status, position, erased)| {
+                    Ok(NamedRegistration {
+                        registration_id: id.parse().map_err(|_| bad("registration id", &id))?,
+                        person_id: person.parse().map_err(|_| bad("person id", &person))?,
+                        given_name,
+                        family_name,
+                        erased,
+                        status,
+                        position,
+                    })
+                },
+            )
             .collect()
     }
 }

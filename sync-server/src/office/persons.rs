@@ -2,14 +2,7 @@
 //! the person document, registrations, attendance, requests with their history and staff
 //! notes, linked duplicates, and who read their data), and the erase action.
 //!
-//! Erase is crypto-shredding: a person's personal fields (name, birth year, phone, and
-//! the description and PESEL of their requests) are in documents only sealed with their
-//! key, so destroying the key makes every copy unreadable: document history, kiosks'
-//! copies, and backups of the main database (the key lives in the personal file). Erase
-//! destroys the key (keeping only the person id), marks the person erased and drops the
-//! sealed values from the current documents, blanks the staff notes on their requests,
-//! and checkpoints the logs. Kiosks of the branch receive the erased id at their next
-//! sync and delete their copy of the key and every readable copy of the details.
+//! Erasing (with every linked record) is the core's: see `central::persons`.
 
 use std::collections::HashMap;
 
@@ -19,22 +12,21 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
 
-use blisko_shared::docs::{DocKey, IntakeDoc, PeopleDoc};
-use blisko_shared::ids::KioskId;
+use blisko_shared::docs::{DocKey, IntakeDoc};
 use blisko_shared::ids::{PersonId, RequestId};
-use blisko_shared::model::{IntakeRequest, Person};
+use blisko_shared::model::IntakeRequest;
 
 use super::layout::{attendance_status, csrf, registration_status, request_status};
 use super::{
-    OResult, OfficeError, Out, Perm, action, blocking, branch_names, field, invalid, iso_time,
-    now_text, page, parse_id, stamp_time,
+    OResult, Out, Perm, action, blocking, branch_names, field, invalid, iso_time, now_text, page,
+    parse_id, stamp_time,
 };
-use crate::central::{load, store_changes};
+use crate::central::load;
+use crate::central::persons::find_person;
 use crate::http::AppState;
 use crate::store::{Db, RequestFilter};
 
-/// What erased fields read afterwards.
-pub const ERASED: &str = "[usunięto]";
+pub use crate::central::persons::ERASED;
 
 pub async fn search(
     State(state): State<AppState>,
@@ -88,6 +80,18 @@ pub async fn detail(
         let classes: HashMap<String, String> = db.o_classes(None)?.into_iter().map(|c| (c.id, c.title)).collect();
         let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
         let branches = branch_names(db)?;
+        // The other records linked to this one, which an erasure reaches too: where each
+        // came from (no details of theirs beyond what this page shows).
+        let kiosk_numbers: HashMap<String, u32> =
+            db.kiosks()?.into_iter().map(|k| (k.kiosk_id.to_string(), k.number)).collect();
+        let mut others = Vec::new();
+        for p in group.iter().filter(|p| **p != id.to_string()) {
+            let row = db.o_person(p)?;
+            let kiosk = row.as_ref().and_then(|r| r.kiosk_id.as_ref()).and_then(|k| kiosk_numbers.get(k));
+            let branch = row.as_ref().and_then(|r| branches.get(&r.branch_id));
+            others.push((p.clone(), kiosk.map(|n| format!("#{n}")).unwrap_or_else(|| "—".into()), branch.cloned().unwrap_or_else(|| "?".into())));
+        }
+        let erased = db.person_key(id)?.is_none();
         // Reads of their data: their own records and the rosters that list them.
         let mut subjects: Vec<String> = group.iter().map(|p| format!("person:{p}")).collect();
         let mut rosters: Vec<String> = regs.iter().map(|r| format!("roster:{}", r.class_id)).collect();
@@ -111,12 +115,12 @@ pub async fn detail(
             table #person {
                 tr { th { (t("Imię", "Given name")) } td { (person.given_name) } }
                 tr { th { (t("Nazwisko", "Family name")) } td { (person.family_name) } }
-                tr { th { (t("Rok urodzenia", "Birth year")) } td { (person.birth_year) } }
+                tr { th { (t("Rok urodzenia", "Birth year")) } td { @if erased { (ERASED) } @else { (person.birth_year) } } }
                 tr { th { (t("Telefon", "Phone")) } td { (person.phone.as_deref().unwrap_or("—")) } }
                 tr { th { (t("Kod mieszkańca", "Resident code")) } td { (person.resident_code) } }
                 tr { th { (t("Punkt", "Branch")) } td { (branches.get(&person.home_branch.to_string()).map(String::as_str).unwrap_or("?")) } }
                 tr { th { (t("Zgody i klauzule", "Consents and notices")) } td { @for c in &person.consents { (c.kind.code()) ": " (c.text_version) " (" (stamp_time(&c.at.to_string())) ")" br; } } }
-                @if group.len() > 1 { tr { th { (t("Połączone rekordy", "Linked records")) } td { @for p in &group { (p) br; } } } }
+                @if !others.is_empty() { tr { th { (t("Połączone rekordy", "Linked records")) } td #linked { @for (p, kiosk, branch) in &others { a href=(format!("/office/persons/{p}")) { (p) } " · kiosk " (kiosk) " · " (branch) br; } } } }
             }
             h2 { (t("Zapisy", "Registrations")) }
             table #registrations {
@@ -148,6 +152,14 @@ pub async fn detail(
             h2 { (t("Usunięcie danych", "Erase personal data")) }
             p { (t("Niszczy klucz, którym zaszyfrowane są imię, nazwisko, rok urodzenia i telefon tej osoby oraz opisy i PESEL jej wniosków, i usuwa treść notatek o jej wnioskach. Bez klucza tych danych nie da się odczytać nigdzie: ani w historii dokumentów, ani w kioskach, ani w kopiach zapasowych bazy dokumentów. Kioski usuną swoje kopie przy następnej synchronizacji. Zapisy, obecności i statusy wniosków zostają (bez danych osobowych).",
                    "Destroys the key that this person's name, birth year and phone, and the description and PESEL of their requests, are encrypted with, and erases the text of staff notes on their requests. Without the key these data cannot be read anywhere: not in document history, not on kiosks, not in backups of the document database. Kiosks delete their copies at their next sync. Registrations, attendance and request statuses stay (without personal data).")) }
+            @if !others.is_empty() {
+                p #erase-linked { strong {
+                    (t("Ta osoba ma połączone rekordy (uzgadnianie duplikatów), których dane zostaną usunięte razem z nią. Liczba połączonych rekordów: ", "This person has linked records (duplicate reconciliation), whose data will be erased with theirs. Linked records: "))
+                    (others.len()) ": "
+                    @for (i, (_, kiosk, branch)) in others.iter().enumerate() { @if i > 0 { ", " } "kiosk " (kiosk) " (" (branch) ")" }
+                    "."
+                } }
+            }
             form.stack method="post" action=(format!("/office/persons/{id}/erase")) {
                 (csrf(ctx))
                 label { input type="checkbox" name="confirm" value="yes" required; (t("Potwierdzam usunięcie danych tej osoby", "I confirm erasing this person's data")) }
@@ -178,22 +190,17 @@ pub async fn erase(
                     "Tick the confirmation to erase.",
                 ));
             }
-            erase_person(db, id)?;
-            db.audit(
-                &now_text(),
-                &ctx.actor(),
-                "person_erase",
-                &format!("person:{id}"),
-                None,
-            )?;
+            crate::central::persons::erase(db, id, &ctx.actor())?;
             Ok(Out::Redirect(format!("/office/persons/{id}")))
         },
     )
     .await;
-    // The erased key and details were deleted (zeroed in the files by secure_delete):
-    // empty the logs of them too. A reader holding the log only delays this to the next
-    // checkpoint.
-    if let Err(e) = blocking(&state, |central| Ok(central.store.checkpoint()?)).await {
+    if let Err(e) = blocking(&state, |central| {
+        central.checkpoint_after_erasure();
+        Ok(())
+    })
+    .await
+    {
         tracing::warn!(error = %e, "checkpoint after an erasure failed");
     }
     response
@@ -210,104 +217,4 @@ pub fn read_intake(db: &Db<'_>, intake: &IntakeDoc) -> OResult<IntakeRequest> {
             ..intake.read(None)?
         },
     })
-}
-
-/// The people document holding a person, and the person (details opened with their key,
-/// [`ERASED`] without it): the kiosk that registered them is in the office projection;
-/// its documents are numbered from 0.
-fn find_person(db: &Db<'_>, id: PersonId) -> OResult<(PeopleDoc, Person)> {
-    let not_found = || OfficeError::NotFound(format!("person:{id}"));
-    let kiosk: KioskId = db
-        .o_person(&id.to_string())?
-        .and_then(|p| p.kiosk_id)
-        .and_then(|k| k.parse().ok())
-        .ok_or_else(not_found)?;
-    for volume in 0.. {
-        let Some(doc) = load(db, DocKey::People(kiosk, volume))? else {
-            break;
-        };
-        let people = PeopleDoc::from_doc(doc)?;
-        let key = db.person_key(id)?;
-        if let Some(mut person) = people.person(id, key.as_ref())? {
-            if key.is_none() {
-                person.given_name = ERASED.to_owned();
-                person.family_name = ERASED.to_owned();
-            }
-            return Ok((people, person));
-        }
-    }
-    Err(not_found())
-}
-
-/// Erase a person's personal data from the documents the server holds (see the module
-/// documentation for what this does and does not reach).
-pub fn erase_person(db: &Db<'_>, id: PersonId) -> OResult<()> {
-    let (mut people, p) = find_person(db, id)?;
-    let key = people.doc().key();
-    let now = now_text();
-    db.erase_person_key(id, p.home_branch, people.owner(), &now)?;
-    people.erase(id)?;
-    store_changes(db, people.doc_mut(), &now)?;
-    let requests = db.o_requests(
-        &RequestFilter {
-            person: Some(id.to_string()),
-            ..Default::default()
-        },
-        10_000,
-    )?;
-    let mut keys = vec![key];
-    for r in &requests {
-        let rid: RequestId = parse_id(&r.id, "wniosek", "request")?;
-        let rkey = DocKey::Intake(rid);
-        if let Some(doc) = load(db, rkey)? {
-            let mut intake = IntakeDoc::from_doc(doc)?;
-            intake.erase_personal()?;
-            store_changes(db, intake.doc_mut(), &now)?;
-            keys.push(rkey);
-        }
-    }
-    db.erase_notes(
-        &requests.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
-        ERASED,
-    )?;
-    super::projection::project(db, keys)?;
-    db.record_erasure(id, &now)?;
-    Ok(())
-}
-
-/// Finish the erasures a crash cut between the commits of the two files (see
-/// `schema_4_erasures.sql`) by running [`erase_person`] again, which is idempotent. Run
-/// at start, before the server takes requests, each in its own transaction. Returns the
-/// persons it erased; one that fails is logged and left for the next start.
-pub fn complete_erasures(central: &mut crate::central::Central) -> OResult<Vec<PersonId>> {
-    let unfinished = super::with_db(central, |db, _| {
-        let unfinished = db.unfinished_erasures()?;
-        if !unfinished.is_empty() {
-            // Erasing finds the person through the projection, which the crash may have cut.
-            super::projection::refresh(db)?;
-        }
-        Ok(unfinished)
-    })?;
-    let mut done = Vec::new();
-    for id in unfinished {
-        let finished = super::with_db(central, |db, _| {
-            erase_person(db, id)?;
-            db.audit(
-                &now_text(),
-                "server",
-                "person_erase_completed",
-                &format!("person:{id}"),
-                None,
-            )?;
-            Ok(())
-        });
-        match finished {
-            Ok(()) => done.push(id),
-            Err(e) => tracing::error!(person = %id, error = %e, "could not finish an erasure"),
-        }
-    }
-    if !done.is_empty() {
-        central.store.checkpoint()?;
-    }
-    Ok(done)
 }

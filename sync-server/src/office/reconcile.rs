@@ -22,6 +22,7 @@ use super::{
     Ctx, OResult, OfficeError, Out, Perm, action, branch_names, invalid, now_text, page, parse_id,
     required, stamp_time,
 };
+use crate::central::persons::PairDecision;
 use crate::central::{load, now_wall_ms, store_changes};
 use crate::http::AppState;
 use crate::store::Db;
@@ -301,34 +302,10 @@ pub async fn decide_persons(
                 "osoba",
                 "person",
             )?;
-            let decision = required(form, "decision", "Decyzja", "Decision")?;
-            if !matches!(decision, "same" | "different") || a == b {
-                return Err(invalid("Nieprawidłowa decyzja.", "Not a valid decision."));
-            }
-            for p in [a, b] {
-                db.o_person(&p.to_string())?
-                    .ok_or_else(|| OfficeError::NotFound(format!("person:{p}")))?;
-            }
-            let (a, b) = if a < b { (a, b) } else { (b, a) };
-            let now = now_text();
-            db.decide_pair(
-                &a.to_string(),
-                &b.to_string(),
-                decision,
-                &ctx.staff.id,
-                &now,
-            )?;
-            db.audit(
-                &now,
-                &ctx.actor(),
-                if decision == "same" {
-                    "person_merge"
-                } else {
-                    "person_not_duplicate"
-                },
-                &format!("person:{a}"),
-                Some(&format!("person:{b}")),
-            )?;
+            let decision =
+                PairDecision::from_code(required(form, "decision", "Decyzja", "Decision")?)
+                    .ok_or_else(|| invalid("Nieprawidłowa decyzja.", "Not a valid decision."))?;
+            crate::central::persons::decide_pair(db, a, b, decision, &ctx.staff.id, &ctx.actor())?;
             Ok(Out::Redirect("/office/reconcile".to_owned()))
         },
     )

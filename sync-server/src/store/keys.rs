@@ -199,6 +199,14 @@ impl Db<'_> {
         Ok(())
     }
 
+    /// Whether a person's erasure reached the documents.
+    pub fn erasure_recorded(&self, person: PersonId) -> Result<bool> {
+        self.tx
+            .prepare_cached("SELECT 1 FROM main.erasures WHERE person_id = ?1")
+            .and_then(|mut stmt| stmt.exists([person.to_string()]))
+            .ctx("read an erasure")
+    }
+
     /// Erasures only one of the two files holds (a crash between their commits): a key
     /// destroyed whose documents were not erased, or documents erased whose key (or the
     /// record of its destruction) is still there.

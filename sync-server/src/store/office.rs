@@ -495,25 +495,24 @@ impl Db<'_> {
         )
     }
 
-    /// Every person id linked to this one (itself included), after duplicate merges.
+    /// Every person id linked to this one by duplicate merges, however indirectly: the
+    /// person first, then the others in id order. A merge links b to a, and a may itself
+    /// have been linked to c by an earlier merge, so links are followed both ways until
+    /// no new id turns up.
     pub fn person_group(&self, person: &str) -> Result<Vec<String>> {
-        let canonical: String = self
-            .tx
-            .query_row(
-                "SELECT canonical_id FROM office_person_links WHERE person_id = ?1",
-                [person],
-                |r| r.get(0),
-            )
-            .optional()
-            .ctx("read person links")?
-            .unwrap_or_else(|| person.to_owned());
         let mut ids = self.rows(
             "read person links",
-            "SELECT person_id FROM office_person_links WHERE canonical_id = ?1",
-            [&canonical],
+            "WITH RECURSIVE grp(id) AS (
+                 SELECT ?1
+                 UNION
+                 SELECT CASE WHEN l.person_id = grp.id THEN l.canonical_id ELSE l.person_id END
+                 FROM office_person_links l JOIN grp ON grp.id IN (l.person_id, l.canonical_id)
+             )
+             SELECT id FROM grp WHERE id <> ?1 ORDER BY id",
+            [person],
             |r| r.get::<_, String>(0),
         )?;
-        ids.insert(0, canonical);
+        ids.insert(0, person.to_owned());
         Ok(ids)
     }
 
@@ -767,6 +766,16 @@ impl Db<'_> {
             )
             .optional()
             .ctx("read a person")
+    }
+
+    /// The persons with this resident code (as stored: upper case, with its dash).
+    pub fn o_persons_by_code(&self, code: &str) -> Result<Vec<OPerson>> {
+        self.rows(
+            "find persons by resident code",
+            &format!("SELECT {PERSON_COLUMNS} FROM o_persons WHERE resident_code = ?1 ORDER BY id"),
+            [code],
+            person_row,
+        )
     }
 
     /// Persons whose family name starts with `prefix` (case as typed), at most `limit`.

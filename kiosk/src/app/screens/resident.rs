@@ -37,6 +37,9 @@ pub fn overview(ui: &mut Ui, view: &mut View<'_>, overview: &ResidentOverview) -
         name => format!("{}, {name}!", view.t(T::HelloName)),
     };
     view.heading(ui, &greeting);
+    if overview.erased {
+        view.weak(ui, view.t(T::ErasedPerson));
+    }
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.label(RichText::new(view.t(T::YourRegistrations)).strong());
         if overview.registrations.is_empty() {

@@ -88,8 +88,11 @@ pub fn sessions(ui: &mut Ui, view: &mut View<'_>, sessions: &[SessionRow]) -> Op
     action
 }
 
-fn person_name(view: &View<'_>, given: &str, family: &str) -> String {
-    if given.is_empty() && family.is_empty() {
+/// A registered person's name; without it, why: erased by the office, or not here yet.
+fn person_name(view: &View<'_>, given: &str, family: &str, erased: bool) -> String {
+    if erased {
+        view.t(T::ErasedPerson).to_owned()
+    } else if given.is_empty() && family.is_empty() {
         view.t(T::UnknownPerson).to_owned()
     } else {
         format!("{family} {given}")
@@ -114,7 +117,8 @@ pub fn roll_call(ui: &mut Ui, view: &mut View<'_>, roll: &RollCall) -> Option<Ac
                 ui.vertical(|ui| {
                     ui.set_width(360.0);
                     ui.label(
-                        RichText::new(person_name(view, &e.given_name, &e.family_name)).strong(),
+                        RichText::new(person_name(view, &e.given_name, &e.family_name, e.erased))
+                            .strong(),
                     );
                     if e.seat == "waitlisted" {
                         view.weak(ui, text::seat_status(&e.seat, view.lang));
@@ -226,7 +230,7 @@ pub fn roster(
             .any(|t| t.registration_id == r.registration_id)
     };
     let line = |view: &View<'_>, n: usize, r: &NamedRegistration| {
-        let name = person_name(view, &r.given_name, &r.family_name);
+        let name = person_name(view, &r.given_name, &r.family_name, r.erased);
         match beyond(r) {
             true => format!("{n}. {name} — {}", view.t(T::BeyondLimit)),
             false => format!("{n}. {name}"),
