@@ -27,6 +27,7 @@ use blisko_shared::sync::{
 use crate::store::{Db, KioskAuth, KioskRow, ServerStore, StoreError};
 
 pub mod persons;
+pub mod requests;
 pub mod seats;
 pub(crate) use seats::{fill_pool_seats, policy_for};
 

@@ -14,7 +14,7 @@ use maud::html;
 use blisko_shared::docs::{DocKey, IntakeDoc};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::RequestId;
-use blisko_shared::model::{RequestStatus, StatusChange};
+use blisko_shared::model::RequestStatus;
 use blisko_shared::validate::{self, Field, NOTE_MAX_CHARS};
 
 use super::layout::{csrf, request_status};
@@ -22,7 +22,8 @@ use super::{
     Ctx, OResult, OfficeError, Out, Perm, action, branch_names, field, invalid, now_text, page,
     parse_id, stamp_time,
 };
-use crate::central::{load, now_wall_ms, store_changes};
+use crate::central::load;
+use crate::central::requests::{self, StatusStep};
 use crate::http::AppState;
 use crate::store::{Db, RequestFilter};
 
@@ -242,7 +243,7 @@ pub async fn change_status(
         form,
         move |db, clock, ctx, form| {
             let id: RequestId = parse_id(&id, "wniosek", "request")?;
-            let change = StatusForm::parse(form)?;
+            let change = status_step(form)?;
             set_status(db, clock, ctx, id, &change)?;
             Ok(Out::Redirect(format!("/office/requests/{id}")))
         },
@@ -250,113 +251,59 @@ pub async fn change_status(
     .await
 }
 
-/// A status change as the form sends it, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusForm {
-    pub status: RequestStatus,
-    pub note: Option<String>,
-    pub decision_reference: Option<String>,
-    pub appeal_info: Option<String>,
-}
-
-impl StatusForm {
-    pub fn parse(form: &HashMap<String, String>) -> OResult<StatusForm> {
-        let status = field(form, "status")
-            .and_then(RequestStatus::from_code)
-            .filter(|s| *s != RequestStatus::Submitted)
-            .ok_or_else(|| {
-                invalid(
-                    "Wybierz status: w rozpatrzeniu, przyjęty, odrzucony albo potrzebne informacje.",
-                    "Choose a status: in review, accepted, rejected or more information needed.",
-                )
-            })?;
-        let text = |name: &str, max: usize, pl: &str, en: &str| -> OResult<Option<String>> {
-            match field(form, name) {
-                None => Ok(None),
-                Some(v) => validate::free_text(Field::Note, v, max)
-                    .map(Some)
-                    .map_err(|_| {
-                        invalid(
-                            format!("{pl}: tekst do {max} znaków, bez znaków sterujących."),
-                            format!(
-                                "{en}: text of at most {max} characters, no control characters."
-                            ),
-                        )
-                    }),
-            }
-        };
-        let note = text("note", NOTE_MAX_CHARS, "Notatka", "Note")?;
-        let decision_reference = text(
-            "decision_reference",
-            100,
-            "Znak decyzji",
-            "Decision reference",
-        )?;
-        let appeal_info = text("appeal_info", 1000, "Pouczenie", "Appeal information")?;
-        if status == RequestStatus::Rejected
-            && (decision_reference.is_none() || appeal_info.is_none())
-        {
-            return Err(invalid(
-                "Odmowa to decyzja administracyjna: podaj znak decyzji i pouczenie o odwołaniu.",
-                "A rejection is an administrative decision: give the decision reference and how to appeal.",
-            ));
+/// A status change as the form sends it, checked by the core's rules.
+pub fn status_step(form: &HashMap<String, String>) -> OResult<StatusStep> {
+    let status = field(form, "status")
+        .and_then(RequestStatus::from_code)
+        .filter(|s| *s != RequestStatus::Submitted)
+        .ok_or_else(|| {
+            invalid(
+                "Wybierz status: w rozpatrzeniu, przyjęty, odrzucony albo potrzebne informacje.",
+                "Choose a status: in review, accepted, rejected or more information needed.",
+            )
+        })?;
+    let text = |name: &str, max: usize, pl: &str, en: &str| -> OResult<Option<String>> {
+        match field(form, name) {
+            None => Ok(None),
+            Some(v) => validate::free_text(Field::Note, v, max)
+                .map(Some)
+                .map_err(|_| {
+                    invalid(
+                        format!("{pl}: tekst do {max} znaków, bez znaków sterujących."),
+                        format!("{en}: text of at most {max} characters, no control characters."),
+                    )
+                }),
         }
-        let (decision_reference, appeal_info) = if status == RequestStatus::Rejected {
-            (decision_reference, appeal_info)
-        } else {
-            (None, None)
-        };
-        Ok(StatusForm {
-            status,
-            note,
-            decision_reference,
-            appeal_info,
-        })
-    }
+    };
+    let note = text("note", NOTE_MAX_CHARS, "Notatka", "Note")?;
+    let decision_reference = text(
+        "decision_reference",
+        100,
+        "Znak decyzji",
+        "Decision reference",
+    )?;
+    let appeal_info = text("appeal_info", 1000, "Pouczenie", "Appeal information")?;
+    Ok(StatusStep::new(
+        status,
+        note,
+        decision_reference,
+        appeal_info,
+    )?)
 }
 
-/// Write a status step into the intake document as the office, note on the side.
+/// A status step from the office page: the account must see the request's branch.
 pub fn set_status(
     db: &Db<'_>,
     clock: &mut HlcClock,
     ctx: &Ctx,
     id: RequestId,
-    change: &StatusForm,
+    step: &StatusStep,
 ) -> OResult<()> {
     let key = DocKey::Intake(id);
-    let row = db
-        .o_request(&id.to_string())?
+    db.o_request(&id.to_string())?
         .filter(|r| ctx.sees_branch(&r.branch_id))
         .ok_or_else(|| OfficeError::NotFound(key.to_string()))?;
-    let doc = load(db, key)?.ok_or_else(|| OfficeError::NotFound(key.to_string()))?;
-    let mut intake = IntakeDoc::from_doc(doc)?;
-    let current = intake.read(None)?.status();
-    if matches!(current, RequestStatus::Accepted | RequestStatus::Rejected) {
-        return Err(invalid(
-            "Ten wniosek ma już ostateczną decyzję.",
-            "This request already has a final decision.",
-        ));
-    }
-    let at = clock.tick(now_wall_ms());
-    intake.add_status(&StatusChange {
-        status: change.status,
-        by: ctx.actor(),
-        at,
-        decision_reference: change.decision_reference.clone(),
-        appeal_info: change.appeal_info.clone(),
-    })?;
-    let now = now_text();
-    store_changes(db, intake.doc_mut(), &now)?;
-    if let Some(note) = &change.note {
-        db.add_note(&row.id, &ctx.staff.id, &now, change.status.code(), note)?;
-    }
-    db.audit(
-        &now,
-        &ctx.actor(),
-        "request_status",
-        &key.to_string(),
-        Some(change.status.code()),
-    )?;
+    requests::set_status(db, clock, &ctx.actor(), &ctx.staff.id, id, step)?;
     super::projection::project(db, [key])?;
     Ok(())
 }
