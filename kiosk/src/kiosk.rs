@@ -25,7 +25,7 @@ use blisko_shared::model::{
     ApplicantRole, Catalog, Consent, ConsentKind, IntakeRequest, Person, Registration,
     RequestStatus, StatusChange, registration_open,
 };
-use blisko_shared::seats::{self, Admission, SeatPolicy, SeatState};
+use blisko_shared::seats::{self, Admission, Roster, SeatPolicy, SeatState};
 use blisko_shared::validate::{self, Field};
 
 use crate::error::KioskError;
@@ -64,6 +64,17 @@ pub fn system_clock() -> WallClock {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0)
     })
+}
+
+/// The free seats a class card shows: this kiosk's own, and at an enrolled kiosk, which
+/// asks the server's pool before it calls a class full, the pool's as far as this kiosk
+/// knows (the server has the last word when the resident registers).
+pub(crate) fn seats_shown(identity: &Identity, policy: &SeatPolicy, roster: &Roster) -> u32 {
+    let own = seats::free_seats_of(policy, roster, identity.kiosk_id);
+    match identity.mode.as_str() {
+        "enrolled" => own + seats::free_seats_of(policy, roster, KioskId::CENTRAL),
+        _ => own,
+    }
 }
 
 /// Who this kiosk is.
@@ -721,7 +732,6 @@ impl Kiosk {
     /// moved, and the class's counts. Memory counts the roster's bytes as saved; callers
     /// drop the cached roster if the transaction storing them fails.
     fn stage_roster(&mut self, class: ClassId, policy: &SeatPolicy) -> Result<RosterWrite> {
-        let kiosk = self.identity.kiosk_id;
         let stored_before = self.store.doc_size(DocKey::Roster(class))?.is_some();
         let cached = self
             .rosters
@@ -729,7 +739,7 @@ impl Kiosk {
             .ok_or_else(|| KioskError::UnknownClass(class.to_string()))?;
         let regs: Vec<Registration> = cached.regs.values().cloned().collect();
         let roster = seats::compute_roster(policy, &regs);
-        let free_here = seats::free_seats_of(policy, &roster, kiosk);
+        let free_here = seats_shown(&self.identity, policy, &roster);
         let changed: Vec<(Registration, SeatState)> = roster
             .entries
             .iter()

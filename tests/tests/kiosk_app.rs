@@ -656,3 +656,61 @@ fn a_resident_the_office_erased_shows_as_erased_not_as_details_not_arrived() {
     assert!(has_text(&h, "(dane usunięte (RODO))"), "on their screen");
     assert!(has_text(&h, "Pilates"), "their registration stays");
 }
+
+#[test]
+fn online_a_class_without_a_waiting_list_asks_the_pool_before_it_is_full() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let clock = TestClock::now();
+    let (server, mut h) = enrolled_app(work.path(), &clock);
+    // One seat, no waiting list, no allotment for this kiosk: the seat is the pool's.
+    let pilates = pilates_id(&h);
+    blisko_tests::harness::set_class_seats(&server, "MAL", &pilates, 1, 0, work.path())
+        .expect("set the class's seats");
+    {
+        let kiosk = h.state().kiosk().expect("kiosk").clone();
+        blisko_tests::harness::sync(&kiosk).expect("sync");
+    }
+    wait_until(&mut h, "the new seat rules arrived", |h| {
+        let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
+        kiosk.class(&pilates).expect("class").waitlist_limit == 0
+    });
+    {
+        let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
+        let class = kiosk.class(&pilates).expect("class");
+        assert_eq!(class.free_seats, 1, "the card offers the pool's seat");
+    }
+    register_for_pilates(&mut h, "Anna", "Nowak");
+    wait_until(
+        &mut h,
+        "the receipt shows the pool seat",
+        |h| matches!(h.state().screen(), Screen::Registered { receipt } if receipt.status == "confirmed" && !receipt.awaiting_pool),
+    );
+    assert!(has_text(&h, "Masz miejsce!"));
+    tap(&mut h, "Gotowe");
+    // The seat is taken: the next person is told the class is full, and nothing of the
+    // attempt stays behind.
+    wait_until(&mut h, "the card says full", |h| {
+        let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
+        kiosk.class(&pilates).expect("class").free_seats == 0
+    });
+    let rows_before = blisko_tests::harness::server_roster(&server, &pilates)
+        .expect("roster")
+        .len();
+    assert_eq!(rows_before, 1);
+    let kiosk = h.state().kiosk().expect("kiosk").clone();
+    let attempt = kiosk
+        .lock()
+        .expect("lock")
+        .register(&blisko_kiosk::kiosk::RegistrationForm {
+            class_id: pilates.clone(),
+            given_name: "Jan".into(),
+            family_name: "Kowalski".into(),
+            birth_year: 1950,
+            consent: true,
+            ..Default::default()
+        });
+    assert!(
+        matches!(attempt, Err(blisko_kiosk::KioskError::ClassFull { .. })),
+        "{attempt:?}"
+    );
+}

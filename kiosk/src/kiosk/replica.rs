@@ -518,7 +518,8 @@ impl Kiosk {
             };
             let policy = self.policy(class, &row)?;
             if self.store.doc_size(DocKey::Roster(class))?.is_none() {
-                empty.push((class, policy.allotment_of(kiosk)));
+                let none = seats::compute_roster(&policy, &[]);
+                empty.push((class, super::seats_shown(&self.identity, &policy, &none)));
                 continue;
             }
             let cached = self.roster_mut(class)?;
