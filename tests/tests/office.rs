@@ -868,6 +868,14 @@ fn reconciliation_persons_and_charts() -> Result<()> {
         ],
     )?;
     assert_eq!(too_many.status().as_u16(), 400);
+    // The move waits for kiosk B, which may have used the seat offline: once B has synced
+    // under the cut, the seat is A's.
+    let class_page = org.page(&format!("/office/classes/{y_id}"))?;
+    ensure!(
+        class_page.contains("czeka, aż kiosk #"),
+        "the move is pending"
+    );
+    sync(&b)?;
     sync(&a)?;
     sync(&a)?;
     let status = a

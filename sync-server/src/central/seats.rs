@@ -250,6 +250,7 @@ pub(crate) fn edit_catalog(
                 seats,
                 catalog_heads: catalog_heads.clone(),
                 since: now.clone(),
+                transfer: None,
             })?,
             None => db.drop_allotment_hold(class_id, kiosk_id)?,
         }
@@ -293,8 +294,113 @@ pub(crate) fn acknowledge_catalog(
             &format!("class:{}", hold.class_id),
             Some(&format!("kiosk:{} released_from:{}", kiosk.id, hold.seats)),
         )?;
+        if let Some((to, seats)) = hold.transfer {
+            finish_move(db, clock, kiosk.branch_id, hold.class_id, to, seats)?;
+        }
         refill(db, clock, hold.class_id)?;
     }
+    Ok(())
+}
+
+/// Seats of a class that the office moves from one kiosk's allotment to another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllotmentMove {
+    pub class: ClassId,
+    pub from: KioskId,
+    pub to: KioskId,
+    pub seats: u32,
+}
+
+/// Move `seats` of a class from one kiosk's allotment to another's. The giving kiosk may
+/// have used them offline, so its cut is held as any cut is, and the receiving kiosk gets
+/// them when the giver acknowledges (as many as the pool then allows). Returns whether
+/// the move waits for the giving kiosk.
+pub(crate) fn move_allotment(
+    db: &Db<'_>,
+    clock: &mut HlcClock,
+    branch: BranchId,
+    mv: &AllotmentMove,
+    editor: &Editor<'_>,
+) -> Result<bool> {
+    let AllotmentMove {
+        class,
+        from,
+        to,
+        seats,
+    } = *mv;
+    let catalog = stored_catalog(db, branch)?;
+    let current = catalog.allotments_of(class);
+    let from_now = current.get(&from).copied().unwrap_or(0);
+    if seats == 0 || seats > from_now {
+        return Err(CentralError::Refused {
+            pl: format!("Kiosk ma w tych zajęciach przydział {from_now} miejsc."),
+            en: format!("The kiosk's allotment in this class is {from_now} seats."),
+        });
+    }
+    edit_catalog(
+        db,
+        clock,
+        branch,
+        &[CatalogEdit::Allotment {
+            class_id: class,
+            kiosk_id: from,
+            seats: from_now - seats,
+        }],
+        editor,
+    )?;
+    if db.kiosk_holds(from)?.iter().any(|h| h.class_id == class) {
+        db.add_hold_transfer(class, from, to, seats)?;
+        Ok(true)
+    } else {
+        finish_move(db, clock, branch, class, to, seats)?;
+        Ok(false)
+    }
+}
+
+/// Raise a kiosk's allotment by what a move gives it, or by as much of it as the pool
+/// allows; what does not fit stays in the pool (audited).
+fn finish_move(
+    db: &Db<'_>,
+    clock: &mut HlcClock,
+    branch: BranchId,
+    class: ClassId,
+    to: KioskId,
+    seats: u32,
+) -> Result<()> {
+    let had = stored_catalog(db, branch)?
+        .allotments_of(class)
+        .get(&to)
+        .copied()
+        .unwrap_or(0);
+    for given in (1..=seats).rev() {
+        let raised = edit_catalog(
+            db,
+            clock,
+            branch,
+            &[CatalogEdit::Allotment {
+                class_id: class,
+                kiosk_id: to,
+                seats: had + given,
+            }],
+            &Editor {
+                actor: "server",
+                action: "allotment_move_completed",
+                subject: &format!("class:{class}"),
+            },
+        );
+        match raised {
+            Ok(_) => return Ok(()),
+            Err(CentralError::Refused { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    db.audit(
+        &now_text(),
+        "server",
+        "allotment_move_refused",
+        &format!("class:{class}"),
+        Some(&format!("kiosk:{to} seats:{seats} pool_full")),
+    )?;
     Ok(())
 }
 

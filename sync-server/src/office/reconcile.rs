@@ -10,13 +10,12 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
 
-use blisko_shared::docs::{CatalogDoc, CatalogEdit, DocKey, RosterDoc, RosterEdit};
+use blisko_shared::docs::{CatalogDoc, DocKey, RosterDoc, RosterEdit};
 use blisko_shared::ids::{
     BranchId, ClassId, KioskId, PersonId, RegistrationId, SessionId, StaffId,
 };
 use blisko_shared::model::{AttendanceMark, AttendanceStatus};
 
-use super::classes::edit_catalog;
 use super::layout::{attendance_status, csrf};
 use super::{
     Ctx, OResult, OfficeError, Out, Perm, action, branch_names, invalid, now_text, page, parse_id,
@@ -367,27 +366,23 @@ pub async fn rebalance(
                     "The kiosk has not that many unused allotted seats.",
                 ));
             }
-            let to_now = current.get(&to).copied().unwrap_or(0);
-            edit_catalog(
+            crate::central::seats::move_allotment(
                 db,
                 clock,
-                ctx,
                 branch,
-                &[
-                    CatalogEdit::Allotment {
-                        class_id: class,
-                        kiosk_id: from,
-                        seats: from_now - seats,
-                    },
-                    CatalogEdit::Allotment {
-                        class_id: class,
-                        kiosk_id: to,
-                        seats: to_now + seats,
-                    },
-                ],
-                "allotment_rebalance",
-                &format!("class:{class}"),
+                &crate::central::seats::AllotmentMove {
+                    class,
+                    from,
+                    to,
+                    seats,
+                },
+                &crate::central::seats::Editor {
+                    actor: &ctx.actor(),
+                    action: "allotment_rebalance",
+                    subject: &format!("class:{class}"),
+                },
             )?;
+            super::projection::project(db, [DocKey::Catalog(branch), DocKey::Roster(class)])?;
             Ok(Out::Redirect("/office/reconcile".to_owned()))
         },
     )

@@ -21,9 +21,12 @@ pub struct AllotmentHold {
     /// The catalog's heads right after the cut.
     pub catalog_heads: Vec<ChangeHash>,
     pub since: String,
+    /// Seats to allot to another kiosk once this one acknowledges.
+    pub transfer: Option<(KioskId, u32)>,
 }
 
-const COLUMNS: &str = "class_id, kiosk_id, seats, catalog_heads, since";
+const COLUMNS: &str =
+    "class_id, kiosk_id, seats, catalog_heads, since, transfer_to, transfer_seats";
 
 impl Db<'_> {
     fn holds_where(&self, filter: &str, value: Option<String>) -> Result<Vec<AllotmentHold>> {
@@ -38,13 +41,18 @@ impl Db<'_> {
         .ctx("read allotment holds")?;
         let mut holds = Vec::new();
         for r in rows {
-            let (class, kiosk, seats, heads, since) = r.ctx("read an allotment hold")?;
+            let (class, kiosk, seats, heads, since, to, moved) = r.ctx("read an allotment hold")?;
+            let transfer = match to {
+                Some(to) if moved > 0 => Some((parse("kiosk id", &to)?, moved)),
+                _ => None,
+            };
             holds.push(AllotmentHold {
                 class_id: parse("class id", &class)?,
                 kiosk_id: parse("kiosk id", &kiosk)?,
                 seats,
                 catalog_heads: heads_from_blob(&heads)?,
                 since,
+                transfer,
             });
         }
         Ok(holds)
@@ -88,6 +96,27 @@ impl Db<'_> {
         Ok(())
     }
 
+    /// Add seats to move to `to` once the hold's kiosk acknowledges (a hold moves seats
+    /// to one kiosk at a time: a move to another replaces it).
+    pub fn add_hold_transfer(
+        &self,
+        class: ClassId,
+        kiosk: KioskId,
+        to: KioskId,
+        seats: u32,
+    ) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE allotment_holds SET
+                     transfer_seats = CASE WHEN transfer_to = ?3 THEN transfer_seats + ?4 ELSE ?4 END,
+                     transfer_to = ?3
+                 WHERE class_id = ?1 AND kiosk_id = ?2",
+                params![class.to_string(), kiosk.to_string(), to.to_string(), seats],
+            )
+            .ctx("record an allotment move")?;
+        Ok(())
+    }
+
     pub fn drop_allotment_hold(&self, class: ClassId, kiosk: KioskId) -> Result<()> {
         self.tx
             .execute(
@@ -99,8 +128,16 @@ impl Db<'_> {
     }
 }
 
-type HoldRow = (String, String, u32, Vec<u8>, String);
+type HoldRow = (String, String, u32, Vec<u8>, String, Option<String>, u32);
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HoldRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
 }
