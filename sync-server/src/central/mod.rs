@@ -27,6 +27,8 @@ use blisko_shared::sync::{
 
 use crate::store::{Db, KioskAuth, KioskRow, ServerStore, StoreError};
 
+mod credentials;
+
 /// How long an enrollment code stays valid.
 const ENROLLMENT_DAYS: i64 = 7;
 
