@@ -1366,3 +1366,119 @@ fn made_up_credentials_do_not_lock_out_kiosks_that_synced() -> Result<()> {
     assert_eq!(answer.status, 429);
     Ok(())
 }
+
+/// An intake request as a kiosk that skipped the PESEL check would file it.
+fn intake_with_pesel(
+    person: PersonId,
+    branch: BranchId,
+    kiosk: KioskId,
+    service: blisko_shared::ids::ServiceId,
+    pesel: &str,
+) -> blisko_shared::model::IntakeRequest {
+    use blisko_shared::model::{ApplicantRole, RequestStatus, StatusChange};
+    let at = HlcClock::new(kiosk).tick(1_700_000_000_000);
+    blisko_shared::model::IntakeRequest {
+        id: blisko_shared::ids::RequestId::stamped(&at),
+        reference: "MAL/01/2026/09999".to_owned(),
+        person_id: person,
+        branch_id: branch,
+        kiosk_id: kiosk,
+        service_id: service,
+        applicant_role: ApplicantRole::SelfApplicant,
+        description: "Potrzebna pomoc asystenta".to_owned(),
+        pesel: Some(pesel.to_owned()),
+        declaration_version: "1".to_owned(),
+        consent_version: "1".to_owned(),
+        history: vec![StatusChange {
+            status: RequestStatus::Submitted,
+            by: format!("kiosk:{kiosk}"),
+            at,
+            decision_reference: None,
+            appeal_info: None,
+        }],
+        ipus_due: None,
+    }
+}
+
+/// A PESEL whose date of birth is in another year than its person's birth year, pushed
+/// by a kiosk that skipped the check, is refused (400, nothing changed, audited): for a
+/// person already at the server, and for a new person pushed with their key and the
+/// request in one round, as kiosks push. The server opens both with the person's key.
+/// A PESEL of the right year is taken.
+#[test]
+fn a_pushed_pesel_of_another_birth_year_is_refused() -> Result<()> {
+    use blisko_shared::docs::IntakeDoc;
+    let w = world()?;
+    let s = &w.server;
+    let a_id = kiosk_id(&w.a);
+    let token = token_of(&w.a)?;
+    let service =
+        w.a.lock()
+            .expect("kiosk")
+            .services()?
+            .into_iter()
+            .find(|s| s.requires_pesel)
+            .context("a service that needs a PESEL")?
+            .id;
+    let keys = w.a.lock().expect("kiosk").store().person_keys()?;
+    let people_key = DocKey::People(a_id, 0);
+    let people = PeopleDoc::from_doc(stored(&w.a, people_key, a_id)?)?;
+    // Anna, registered at kiosk A in 1950's name and synced: her key is at the server.
+    let anna = people
+        .persons_with(|id| keys.get(&id).cloned())?
+        .into_iter()
+        .find(|p| p.given_name == "Anna")
+        .context("Anna at kiosk A")?;
+    assert_eq!(anna.birth_year, 1950);
+    let anna_key = keys.get(&anna.id).context("Anna's key")?.clone();
+    // Born 14 May 1944.
+    let request = intake_with_pesel(anna.id, w.mal, a_id, service, "44051401359");
+    let doc = IntakeDoc::create(&request, &anna_key, a_id)?;
+    let push = changes_after(doc.doc(), &[]);
+    let message = refused(
+        s,
+        "a PESEL of 1944 for a person born in 1950",
+        400,
+        "bad_request",
+        Some("sync_refused"),
+        || sync_raw(s, &token, &push_request(vec![push.clone()], vec![])),
+    )?;
+    assert!(
+        message.contains("does not agree with the person's birth year"),
+        "{message}"
+    );
+    assert!(!message.contains("1944") && !message.contains("44051401359"));
+
+    // A new person, their key and their request in one push.
+    let mut people = PeopleDoc::from_doc(stored(&w.a, people_key, a_id)?)?;
+    let base = people.doc().heads();
+    let mut newcomer = anna.clone();
+    newcomer.id = PersonId::new();
+    newcomer.given_name = "Bożena".to_owned();
+    let newcomer_key = PersonKey::generate();
+    people.put(&newcomer, &newcomer_key)?;
+    let person_push = changes_after(people.doc(), &base);
+    let one_round = |pesel: &str| -> Result<SyncRequest> {
+        let request = intake_with_pesel(newcomer.id, w.mal, a_id, service, pesel);
+        let doc = IntakeDoc::create(&request, &newcomer_key, a_id)?;
+        let mut round = push_request(
+            vec![person_push.clone(), changes_after(doc.doc(), &[])],
+            vec![],
+        );
+        round.keys = KeyList(vec![(newcomer.id, newcomer_key.clone())]);
+        Ok(round)
+    };
+    let mismatched = one_round("44051401359")?;
+    refused(
+        s,
+        "a new person with a PESEL of another year, in one push",
+        400,
+        "bad_request",
+        Some("sync_refused"),
+        || sync_raw(s, &token, &mismatched),
+    )?;
+    // Born 3 March 1950: taken.
+    let answer = sync_raw(s, &token, &one_round("50030300016")?)?;
+    assert_eq!(answer.status, 200, "{:?}", answer.error());
+    Ok(())
+}

@@ -28,6 +28,7 @@ use blisko_shared::sync::{
 use crate::store::{Db, KioskAuth, KioskRow, ServerStore, StoreError};
 
 mod credentials;
+mod pesel;
 
 /// How long an enrollment code stays valid.
 const ENROLLMENT_DAYS: i64 = 7;
@@ -362,6 +363,7 @@ impl Central {
             )));
         }
         let db = self.store.write()?;
+        let intakes = pesel::sealed_before(&db, request)?;
         for push in &request.push {
             if let Some(roster) = apply_push(&db, kiosk, push, &now)? {
                 let latest = fill_pool_seats(&db, &mut self.clock, roster, &now)?;
@@ -369,6 +371,7 @@ impl Central {
             }
         }
         store_pushed_keys(&db, kiosk, &request.keys)?;
+        pesel::check_pushed_intakes(&db, kiosk, &intakes)?;
         let key_cursor = i64::try_from(request.key_cursor)
             .map_err(|_| CentralError::BadRequest("key cursor out of range".into()))?;
         let mut key_feed = db.key_feed(
