@@ -1069,7 +1069,13 @@ impl Kiosk {
         {
             // Collected only when the service needs it (data minimisation); one typed for
             // another service is refused rather than silently dropped.
-            Some(p) if service.requires_pesel => Some(validate::pesel(p)?),
+            Some(p) if service.requires_pesel => {
+                let pesel = validate::pesel(p)?;
+                // The year is checked first, so an absurd one is named as such.
+                validate::birth_year(form.birth_year, self.current_year())?;
+                validate::pesel_matches_birth_year(&pesel, form.birth_year)?;
+                Some(pesel)
+            }
             Some(_) => return Err(KioskError::PeselNotNeeded),
             None if service.requires_pesel => return Err(KioskError::PeselRequired),
             None => None,

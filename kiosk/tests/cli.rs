@@ -11,7 +11,8 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_blisko-kiosk");
 
 /// A valid PESEL (born 14 May 1944).
-const VALID_PESEL: &str = "44051401359";
+/// Born 3 March 1950, the birth year the intake arguments give.
+const VALID_PESEL: &str = "50030300016";
 
 /// A data folder inside a temporary directory that is removed after the test.
 struct DataDir {
@@ -596,6 +597,21 @@ fn intake_for_a_service_that_needs_a_pesel() {
     bad.extend(["--pesel", "44051401358"]);
     let (code, _) = d.refused_unchanged(&bad);
     assert_eq!(code, "invalid_pesel");
+
+    // Valid, but born in 1944: not the 1950 given.
+    let mut other_year = args.clone();
+    other_year.extend(["--pesel", "44051401359"]);
+    let (code, message) = d.refused_unchanged(&other_year);
+    assert_eq!(code, "pesel_birth_year_mismatch");
+    assert!(
+        message.contains("The PESEL gives birth year 1944, but 1950 was entered"),
+        "{message}"
+    );
+    let (_, polish) = d.refused_in("pl", &other_year);
+    assert!(
+        polish.contains("PESEL wskazuje rok urodzenia 1944, a podano 1950"),
+        "{polish}"
+    );
 
     let mut good = args.clone();
     good.extend(["--pesel", VALID_PESEL]);

@@ -239,8 +239,23 @@ pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, CodecError> {
     zstd::bulk::compress(&cbor, 6).map_err(|e| CodecError::Compression(e.to_string()))
 }
 
+/// Largest zstd window a body may ask the decoder to keep (8 MiB). `encode` uses far
+/// less; a frame asking for more only makes the receiver allocate.
+const MAX_WINDOW_LOG: u32 = 23;
+
 /// Decode a message, refusing bodies that are too large before or after decompression.
 pub fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, CodecError> {
+    decode_within(body, MAX_DECOMPRESSED_BYTES)
+}
+
+/// Decode a message, inflating at most `limit` bytes of it. The CBOR is read straight from
+/// the decompressor, so inflating stops at the limit or at the first byte that cannot be
+/// part of the message, whichever comes first: a bomb costs at most `limit` bytes of work,
+/// and garbage far less.
+pub fn decode_within<T: for<'de> Deserialize<'de>>(
+    body: &[u8],
+    limit: usize,
+) -> Result<T, CodecError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(CodecError::TooLarge {
             limit: MAX_BODY_BYTES,
@@ -248,18 +263,52 @@ pub fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, CodecError
     }
     let mut decoder = zstd::stream::read::Decoder::new(body)
         .map_err(|e| CodecError::Compression(e.to_string()))?;
-    let mut cbor = Vec::new();
-    let read = std::io::Read::read_to_end(
-        &mut std::io::Read::take(&mut decoder, MAX_DECOMPRESSED_BYTES as u64 + 1),
-        &mut cbor,
-    )
-    .map_err(|e| CodecError::Compression(e.to_string()))?;
-    if read > MAX_DECOMPRESSED_BYTES {
-        return Err(CodecError::TooLarge {
-            limit: MAX_DECOMPRESSED_BYTES,
-        });
+    decoder
+        .window_log_max(MAX_WINDOW_LOG)
+        .map_err(|e| CodecError::Compression(e.to_string()))?;
+    let mut capped = Capped {
+        inner: decoder,
+        left: limit,
+        over: false,
+    };
+    let message = ciborium::from_reader(std::io::BufReader::with_capacity(64 * 1024, &mut capped));
+    if capped.over {
+        return Err(CodecError::TooLarge { limit });
     }
-    ciborium::from_reader(cbor.as_slice()).map_err(|e| CodecError::Decode(e.to_string()))
+    message.map_err(|e| match e {
+        ciborium::de::Error::Io(e) => CodecError::Compression(e.to_string()),
+        other => CodecError::Decode(other.to_string()),
+    })
+}
+
+/// A reader that gives at most `left` more bytes, and notes (`over`) when there were more.
+struct Capped<R> {
+    inner: R,
+    left: usize,
+    over: bool,
+}
+
+impl<R: std::io::Read> std::io::Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            // One byte more tells a body that ends at the limit from one that goes on.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => {
+                    self.over = true;
+                    Err(std::io::Error::other("body past the decompressed limit"))
+                }
+            };
+        }
+        let room = buf.len().min(self.left);
+        let n = self.inner.read(&mut buf[..room])?;
+        self.left -= n;
+        Ok(n)
+    }
 }
 
 mod serde_bytes_vec {
@@ -362,11 +411,61 @@ mod tests {
             decode::<SyncRequest>(&not_a_message),
             Err(CodecError::Decode(_))
         ));
-        let bomb = zstd::bulk::compress(&vec![0u8; MAX_DECOMPRESSED_BYTES + 10], 3).unwrap();
+        // Zeros are not a message: refused at the first byte, without inflating the rest.
+        let zeros = zstd::bulk::compress(&vec![0u8; MAX_DECOMPRESSED_BYTES + 10], 3).unwrap();
+        assert!(zeros.len() < 1024 * 1024);
+        assert!(matches!(
+            decode::<SyncRequest>(&zeros),
+            Err(CodecError::Decode(_))
+        ));
+        // A message whose one string goes on past the limit.
+        let bomb = zstd::bulk::compress(&string_bomb(MAX_DECOMPRESSED_BYTES + 10), 3).unwrap();
         assert!(bomb.len() < 1024 * 1024);
         assert!(matches!(
             decode::<SyncRequest>(&bomb),
             Err(CodecError::TooLarge { .. })
         ));
+        // A smaller limit refuses a smaller bomb, and a message that fits is read whole.
+        let small = zstd::bulk::compress(&string_bomb(100_000), 3).unwrap();
+        assert!(matches!(
+            decode_within::<SyncRequest>(&small, 64 * 1024),
+            Err(CodecError::TooLarge { limit: 65_536 })
+        ));
+        let request = encode(&EnrollRequest {
+            code: "ABCD".into(),
+            app_version: "1".into(),
+        })
+        .unwrap();
+        let cbor_len = zstd::bulk::decompress(&request, 1024).unwrap().len();
+        assert!(decode_within::<EnrollRequest>(&request, cbor_len).is_ok());
+        assert!(matches!(
+            decode_within::<EnrollRequest>(&request, cbor_len - 1),
+            Err(CodecError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn a_frame_asking_for_a_huge_window_is_refused() {
+        let cbor = string_bomb(1000);
+        let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        encoder.long_distance_matching(true).unwrap();
+        encoder.window_log(27).unwrap();
+        encoder.include_contentsize(false).unwrap();
+        std::io::Write::write_all(&mut encoder, &cbor).unwrap();
+        let body = encoder.finish().unwrap();
+        assert!(matches!(
+            decode::<SyncRequest>(&body),
+            Err(CodecError::Compression(_))
+        ));
+    }
+
+    /// The CBOR of a one-entry map whose text value is `len` zero bytes.
+    fn string_bomb(len: usize) -> Vec<u8> {
+        let mut cbor = vec![0xa1, 0x6b];
+        cbor.extend_from_slice(b"app_version");
+        cbor.push(0x7a);
+        cbor.extend_from_slice(&u32::try_from(len).unwrap().to_be_bytes());
+        cbor.resize(cbor.len() + len, 0);
+        cbor
     }
 }

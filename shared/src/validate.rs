@@ -139,6 +139,8 @@ pub enum FieldError {
     InvalidEmail,
     /// Wrong length, wrong check digit or an impossible date of birth.
     InvalidPesel,
+    /// The date of birth in a valid PESEL is in another year than the birth year given.
+    PeselBirthYearMismatch { pesel_year: i32, birth_year: i32 },
     /// Not 4 to 8 digits.
     InvalidPin,
 }
@@ -154,7 +156,7 @@ impl FieldError {
             FieldError::BirthYearOutOfRange { .. } => Field::BirthYear,
             FieldError::InvalidPhone => Field::Phone,
             FieldError::InvalidEmail => Field::Email,
-            FieldError::InvalidPesel => Field::Pesel,
+            FieldError::InvalidPesel | FieldError::PeselBirthYearMismatch { .. } => Field::Pesel,
             FieldError::InvalidPin => Field::Pin,
         }
     }
@@ -171,6 +173,7 @@ impl FieldError {
             FieldError::InvalidPhone => "invalid_phone",
             FieldError::InvalidEmail => "invalid_email",
             FieldError::InvalidPesel => "invalid_pesel",
+            FieldError::PeselBirthYearMismatch { .. } => "pesel_birth_year_mismatch",
             FieldError::InvalidPin => "invalid_pin",
         }
     }
@@ -232,6 +235,26 @@ impl FieldError {
             (FieldError::InvalidPesel, Lang::En) => {
                 "This PESEL number is not valid. Please check all 11 digits.".to_owned()
             }
+            (
+                FieldError::PeselBirthYearMismatch {
+                    pesel_year,
+                    birth_year,
+                },
+                Lang::Pl,
+            ) => format!(
+                "PESEL wskazuje rok urodzenia {pesel_year}, a podano {birth_year}. \
+                 Proszę sprawdzić PESEL i rok urodzenia."
+            ),
+            (
+                FieldError::PeselBirthYearMismatch {
+                    pesel_year,
+                    birth_year,
+                },
+                Lang::En,
+            ) => format!(
+                "The PESEL gives birth year {pesel_year}, but {birth_year} was entered. \
+                 Please check the PESEL and the birth year."
+            ),
             (FieldError::InvalidPin, Lang::Pl) => "PIN musi mieć od 4 do 8 cyfr.".to_owned(),
             (FieldError::InvalidPin, Lang::En) => "Your PIN must have 4 to 8 digits.".to_owned(),
         }
@@ -552,6 +575,21 @@ pub fn pesel_birth_year(pesel: &str) -> Option<i32> {
     pesel_birth_date(&digits).map(|(year, _, _)| year)
 }
 
+/// Checks that the date of birth in a PESEL falls in `birth_year`, the year the person
+/// gave: a PESEL typed for someone else, or a slip in either field, is caught before it
+/// is filed. An invalid PESEL is [`FieldError::InvalidPesel`].
+pub fn pesel_matches_birth_year(pesel: &str, birth_year: i32) -> Result<(), FieldError> {
+    let pesel_year = pesel_birth_year(pesel).ok_or(FieldError::InvalidPesel)?;
+    if pesel_year == birth_year {
+        Ok(())
+    } else {
+        Err(FieldError::PeselBirthYearMismatch {
+            pesel_year,
+            birth_year,
+        })
+    }
+}
+
 /// The 11 digit values of `text`, if it is exactly 11 ASCII digits.
 fn pesel_digits(text: &str) -> Option<[u32; 11]> {
     let bytes: [u8; 11] = text.as_bytes().try_into().ok()?;
@@ -660,6 +698,10 @@ mod tests {
             FieldError::InvalidPhone,
             FieldError::InvalidEmail,
             FieldError::InvalidPesel,
+            FieldError::PeselBirthYearMismatch {
+                pesel_year: 1944,
+                birth_year: 1950,
+            },
             FieldError::InvalidPin,
         ]
     }
@@ -880,6 +922,7 @@ mod tests {
                 "invalid_phone",
                 "invalid_email",
                 "invalid_pesel",
+                "pesel_birth_year_mismatch",
                 "invalid_pin",
             ]
         );
@@ -904,6 +947,7 @@ mod tests {
                 Field::BirthYear,
                 Field::Phone,
                 Field::Email,
+                Field::Pesel,
                 Field::Pesel,
                 Field::Pin,
             ]
@@ -1463,6 +1507,74 @@ mod tests {
         for (year, serial) in [(2000, "1111"), (2004, "2222"), (1996, "3333")] {
             let p = pesel_for(year, 2, 29, serial);
             assert_eq!(pesel(&p), Ok(p.clone()), "{p}");
+        }
+    }
+
+    #[test]
+    fn pesel_must_agree_with_the_birth_year() {
+        // 44051401359: born 14 May 1944.
+        assert_eq!(pesel_matches_birth_year("44051401359", 1944), Ok(()));
+        let mismatch = pesel_matches_birth_year("44051401359", 1950).unwrap_err();
+        assert_eq!(
+            mismatch,
+            FieldError::PeselBirthYearMismatch {
+                pesel_year: 1944,
+                birth_year: 1950
+            }
+        );
+        assert_eq!(mismatch.field(), Field::Pesel);
+        assert_eq!(mismatch.code(), "pesel_birth_year_mismatch");
+        assert_eq!(
+            mismatch.message(Lang::Pl),
+            "PESEL wskazuje rok urodzenia 1944, a podano 1950. \
+             Proszę sprawdzić PESEL i rok urodzenia."
+        );
+        assert_eq!(
+            mismatch.message(Lang::En),
+            "The PESEL gives birth year 1944, but 1950 was entered. \
+             Please check the PESEL and the birth year."
+        );
+        // The same two digits of the year in every century: the month tells them apart.
+        for (year, month) in [(1844, 5), (1944, 5), (2044, 5), (2144, 12), (2244, 1)] {
+            let p = pesel_for(year, month, 14, "0135");
+            assert_eq!(pesel_matches_birth_year(&p, year), Ok(()), "{p}");
+            for other in [1844, 1944, 2044, 2144, 2244] {
+                if other != year {
+                    assert_eq!(
+                        pesel_matches_birth_year(&p, other),
+                        Err(FieldError::PeselBirthYearMismatch {
+                            pesel_year: year,
+                            birth_year: other
+                        }),
+                        "{p} against {other}"
+                    );
+                }
+            }
+        }
+        // The first and last day of a year belong to it.
+        assert_eq!(
+            pesel_matches_birth_year(&pesel_for(1999, 12, 31, "0001"), 1999),
+            Ok(())
+        );
+        assert_eq!(
+            pesel_matches_birth_year(&pesel_for(2000, 1, 1, "0001"), 2000),
+            Ok(())
+        );
+        // An invalid PESEL is invalid, whatever the year: a wrong check digit, an
+        // impossible date (30 February, month 13, a month code of no century, day 0).
+        for bad in [
+            with_wrong_check_digit(&pesel_for(1950, 3, 3, "0001")),
+            with_check_digit("5002300001"),
+            with_check_digit("5013010001"),
+            with_check_digit("5073010001"),
+            with_check_digit("5003000001"),
+            "1234".to_owned(),
+        ] {
+            assert_eq!(
+                pesel_matches_birth_year(&bad, 1950),
+                Err(FieldError::InvalidPesel),
+                "{bad}"
+            );
         }
     }
 

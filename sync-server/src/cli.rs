@@ -125,10 +125,14 @@ pub struct LimitArgs {
     /// The window, in seconds, over which wrong enrollment codes are counted.
     #[arg(long, default_value = "60", value_parser = clap::value_parser!(u64).range(1..))]
     pub enroll_window_secs: u64,
-    /// Sync requests with a refused credential per client address in a minute before
-    /// every sync from that address is refused.
+    /// Sync requests with a refused credential or an unreadable body per client address
+    /// in a minute before every sync from that address is refused, except with a
+    /// credential that has synced successfully before.
     #[arg(long, default_value = "20")]
     pub auth_failures: NonZeroU32,
+    /// Request bodies decompressed and decoded at once; more wait their turn.
+    #[arg(long, default_value = "4")]
+    pub concurrent_decodes: NonZeroU32,
 }
 
 impl LimitArgs {
@@ -139,6 +143,7 @@ impl LimitArgs {
             enroll_failures: self.enroll_failures,
             enroll_window: Duration::from_secs(self.enroll_window_secs),
             auth_failures: self.auth_failures,
+            concurrent_decodes: self.concurrent_decodes,
         }
     }
 }
@@ -486,11 +491,12 @@ fn lock_serving(dir: &Path) -> Result<std::fs::File, CentralError> {
 }
 
 fn serve(
-    central: Central,
+    mut central: Central,
     listen: SocketAddr,
     tls: Option<(&Path, &Path)>,
     limits: Limits,
 ) -> Result<(), CentralError> {
+    let synced = central.synced_credentials()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -502,7 +508,7 @@ fn serve(
         let local = listener
             .local_addr()
             .map_err(|e| CentralError::BadRequest(format!("no local address: {e}")))?;
-        let app = router(AppState::new(central, limits))
+        let app = router(AppState::new(central, limits, synced))
             .into_make_service_with_connect_info::<SocketAddr>();
         let Some((cert, key)) = tls else {
             // Tests and scripts read this line to learn the port when listening on port 0.

@@ -6,22 +6,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use blisko_shared::sync::{
-    self, CONTENT_TYPE, EnrollRequest, ErrorBody, MAX_BODY_BYTES, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, SyncRequest,
+    self, CONTENT_TYPE, EnrollRequest, ErrorBody, MAX_BODY_BYTES, MAX_DECOMPRESSED_BYTES,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, SyncRequest,
 };
 
 use sha2::{Digest, Sha256};
 
 use crate::central::{Central, CentralError};
-use crate::limits::{FailureLimit, Limits, RateLimit, retry_after_seconds};
+use crate::limits::{FailureLimit, KnownCredentials, Limits, RateLimit, retry_after_seconds};
+
+/// Largest enrollment request after decompression: a code and a version need far less,
+/// and an address without a credential gets no more work than that.
+const MAX_ENROLL_DECOMPRESSED_BYTES: usize = 16 * 1024;
 
 /// Shared by all requests. The store is one SQLite connection; requests take turns, on a
 /// blocking thread so the async runtime stays free.
@@ -32,10 +35,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(central: Central, limits: Limits) -> AppState {
+    /// `synced` are the digests of the credentials that have synced before
+    /// ([`Central::synced_credentials`]).
+    pub fn new(central: Central, limits: Limits, synced: Vec<Vec<u8>>) -> AppState {
         AppState {
             central: Arc::new(tokio::sync::Mutex::new(central)),
-            limits: Arc::new(ApiLimits::new(limits)),
+            limits: Arc::new(ApiLimits::new(limits, synced)),
         }
     }
 
@@ -66,12 +71,20 @@ enum SyncKey {
 pub struct ApiLimits {
     sync: RateLimit<SyncKey>,
     enroll_failures: FailureLimit<IpAddr>,
+    /// Refused credentials and unreadable sync bodies, per address; known credentials
+    /// pass it.
     auth_failures: FailureLimit<IpAddr>,
+    known: KnownCredentials,
+    /// Bodies being decompressed and decoded: each may take up to
+    /// `MAX_DECOMPRESSED_BYTES` of memory and a core, so only so many at once.
+    decoding: tokio::sync::Semaphore,
 }
 
 impl ApiLimits {
-    pub fn new(limits: Limits) -> ApiLimits {
+    pub fn new(limits: Limits, synced: Vec<Vec<u8>>) -> ApiLimits {
         ApiLimits {
+            known: KnownCredentials::new(synced),
+            decoding: tokio::sync::Semaphore::new(limits.concurrent_decodes.get() as usize),
             sync: RateLimit::new(limits.sync_per_minute, limits.sync_burst),
             enroll_failures: FailureLimit::new(
                 limits.enroll_failures.get() as usize,
@@ -195,24 +208,41 @@ fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// The request body, or the reason it could not be read, as an error body like the others
-/// (axum's own answer to an oversized body is plain text).
-fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| {
-        let status = rejection.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                status,
-                "too_large",
-                format!("body larger than {MAX_BODY_BYTES} bytes"),
-            )
-        } else {
-            ApiError::new(status, "malformed", rejection.body_text())
-        }
-    })
+/// (axum's own answer to an oversized body is plain text). Read only once the request has
+/// passed its checks: a refused one never has its body read.
+async fn read_body(request: Request) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, &())
+        .await
+        .map_err(|rejection| {
+            let status = rejection.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    status,
+                    "too_large",
+                    format!("body larger than {MAX_BODY_BYTES} bytes"),
+                )
+            } else {
+                ApiError::new(status, "malformed", rejection.body_text())
+            }
+        })
 }
 
-fn decode_body<T: for<'de> serde::Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
-    sync::decode(body).map_err(|e| match e {
+/// Decompress and decode a body, inflating at most `limit` bytes, on a blocking thread
+/// once one of the few decoding turns is free (a request waits for it, it is not
+/// refused).
+async fn decode_body<T: for<'de> serde::Deserialize<'de> + Send + 'static>(
+    state: &AppState,
+    body: Bytes,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let _turn =
+        state.limits.decoding.acquire().await.map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })?;
+    let decoded = tokio::task::spawn_blocking(move || sync::decode_within(&body, limit))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    decoded.map_err(|e| match e {
         sync::CodecError::TooLarge { .. } => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
         }
@@ -249,7 +279,7 @@ async fn enroll(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<Response, ApiError> {
     // Refused before the code is even looked at, so a guesser learns nothing while
     // limited, not even from a right code.
@@ -261,7 +291,13 @@ async fn enroll(
         ));
     }
     check_protocol(&headers)?;
-    let request: EnrollRequest = decode_body(&read_body(body)?)?;
+    // Nobody is known yet: the body may inflate only to what a code needs, and one that
+    // cannot be read counts like a wrong code.
+    let decoded = match read_body(request).await {
+        Ok(body) => decode_body::<EnrollRequest>(&state, body, MAX_ENROLL_DECOMPRESSED_BYTES).await,
+        Err(e) => Err(e),
+    };
+    let request = decoded.inspect_err(|_| limits.enroll_failures.record(&peer.ip()))?;
     let response = blocking(&state, move |c| c.enroll(&request)).await;
     if response
         .as_ref()
@@ -272,11 +308,20 @@ async fn enroll(
     encoded(&response?)
 }
 
+/// Whether a refusal is of the credential itself.
+fn refused_credential(e: &ApiError) -> bool {
+    e.code == CentralError::Unauthorized.code() || e.code == CentralError::Revoked.code()
+}
+
+/// A sync round. Every check that costs little comes first, and the body is read and
+/// decoded only for a credential the store accepts: rate limits, the protocol, the
+/// credential, then at most `MAX_DECOMPRESSED_BYTES` of decompression in one of the few
+/// decoding turns, and only then the store's sync.
 async fn sync_round(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<Response, ApiError> {
     // A missing credential is checked (and audited) like a wrong one.
     let token = headers
@@ -285,18 +330,22 @@ async fn sync_round(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|v| v.trim().to_owned())
         .unwrap_or_default();
-    // Counted before any work (decoding, the store), so a flood costs next to nothing.
+    let digest = Sha256::digest(token.as_bytes()).to_vec();
     let limits = state.limits.clone();
-    if let Some(wait) = limits.auth_failures.retry_after(&peer.ip()) {
+    // Counted before any work (the store, the body), so a flood costs next to nothing.
+    // A credential that has synced before is not held to its address's refusals: made-up
+    // tokens sent from behind the same NAT do not lock real kiosks out.
+    let known = !token.is_empty() && limits.known.contains(&digest);
+    if !known && let Some(wait) = limits.auth_failures.retry_after(&peer.ip()) {
         return Err(ApiError::rate_limited(
-            "too many refused credentials from this address",
+            "too many refused credentials or unreadable bodies from this address",
             wait,
         ));
     }
     let key = if token.is_empty() {
         SyncKey::Address(peer.ip())
     } else {
-        SyncKey::Credential(Sha256::digest(token.as_bytes()).to_vec())
+        SyncKey::Credential(digest.clone())
     };
     if let Err(wait) = limits.sync.check(&key) {
         return Err(ApiError::rate_limited(
@@ -305,17 +354,41 @@ async fn sync_round(
         ));
     }
     check_protocol(&headers)?;
-    let body = read_body(body)?;
-    let request: SyncRequest = decode_body(&body)?;
+    // The credential first: an unknown or revoked one never costs a decompression.
+    let presented = token.clone();
+    let authenticated = blocking(&state, move |c| c.authenticate(&presented).map(|_| ())).await;
+    let refused = |e: ApiError| {
+        limits.auth_failures.record(&peer.ip());
+        limits.known.remove(&digest);
+        e
+    };
+    authenticated.map_err(|e| {
+        if refused_credential(&e) {
+            refused(e)
+        } else {
+            e
+        }
+    })?;
+    let decoded = match read_body(request).await {
+        Ok(body) => decode_body::<SyncRequest>(&state, body, MAX_DECOMPRESSED_BYTES).await,
+        Err(e) => Err(e),
+    };
+    // An unreadable body counts against its address like a refused credential, and its
+    // credential is no longer taken as known until it syncs again.
+    let request = decoded.map_err(refused)?;
     let response = blocking(&state, move |c| {
+        // Again, in the store's turn: a revocation in between is honoured.
         let kiosk = c.authenticate(&token)?;
         c.sync(&kiosk, &request)
     })
     .await;
-    if response.as_ref().is_err_and(|e| {
-        e.code == CentralError::Unauthorized.code() || e.code == CentralError::Revoked.code()
-    }) {
-        limits.auth_failures.record(&peer.ip());
+    match &response {
+        Ok(_) => limits.known.insert(&digest),
+        Err(e) if refused_credential(e) => {
+            limits.auth_failures.record(&peer.ip());
+            limits.known.remove(&digest);
+        }
+        Err(_) => {}
     }
     encoded(&response?)
 }

@@ -1,5 +1,6 @@
-//! Rate limits: how often a kiosk may sync, and how many wrong enrollment codes or
-//! office passwords an address (or a login) may try before it has to wait.
+//! Rate limits: how often a kiosk may sync, and how many wrong enrollment codes,
+//! refused credentials, unreadable bodies or office passwords an address (or a login) may
+//! send before it has to wait.
 //!
 //! Two kinds, for two purposes. Sync is limited by request rate per credential (GCRA,
 //! the `governor` crate): a burst for a kiosk catching up, then a steady rate, so a
@@ -7,8 +8,12 @@
 //! codes, passwords) is limited by *failures* in a sliding window: a right code or
 //! password is never the problem, so installing many kiosks from one office is never
 //! slowed down, while a guesser is stopped after a few tries.
+//!
+//! Credentials that have synced successfully are [`KnownCredentials`]: the per-address
+//! limit on refused credentials does not apply to them, so an attacker behind the same
+//! address (a NAT) as real kiosks cannot lock those kiosks out with made-up tokens.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -32,9 +37,12 @@ pub struct Limits {
     /// Wrong enrollment codes per address in the window.
     pub enroll_failures: NonZeroU32,
     pub enroll_window: Duration,
-    /// Sync requests with a refused credential per address in a minute (made-up tokens
-    /// would otherwise each get a fresh sync allowance, and each refusal is audited).
+    /// Sync requests with a refused credential or an unreadable body per address in a
+    /// minute (made-up tokens would otherwise each get a fresh sync allowance, and each
+    /// refusal is audited; garbage would cost a decompression each).
     pub auth_failures: NonZeroU32,
+    /// Request bodies decompressed and decoded at once; more wait their turn.
+    pub concurrent_decodes: NonZeroU32,
 }
 
 /// Requests per key at a steady rate after a burst.
@@ -117,6 +125,40 @@ impl<K: Hash + Eq + Clone> FailureLimit<K> {
     }
 }
 
+/// Digests of the credentials that have synced successfully. Only real kiosks get in
+/// (after a sync the store accepted), so the set is as large as the fleet, whatever a
+/// flood of made-up tokens does. A credential that is later refused, or sends a body that
+/// cannot be read, is taken out again.
+#[derive(Default)]
+pub struct KnownCredentials {
+    digests: Mutex<HashSet<Vec<u8>>>,
+}
+
+impl KnownCredentials {
+    pub fn new(digests: impl IntoIterator<Item = Vec<u8>>) -> Self {
+        KnownCredentials {
+            digests: Mutex::new(digests.into_iter().collect()),
+        }
+    }
+
+    pub fn contains(&self, digest: &[u8]) -> bool {
+        let set = self.digests.lock().unwrap_or_else(|p| p.into_inner());
+        set.contains(digest)
+    }
+
+    pub fn insert(&self, digest: &[u8]) {
+        let mut set = self.digests.lock().unwrap_or_else(|p| p.into_inner());
+        if !set.contains(digest) {
+            set.insert(digest.to_vec());
+        }
+    }
+
+    pub fn remove(&self, digest: &[u8]) {
+        let mut set = self.digests.lock().unwrap_or_else(|p| p.into_inner());
+        set.remove(digest);
+    }
+}
+
 /// The Retry-After value: whole seconds, rounded up, at least 1.
 pub fn retry_after_seconds(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
@@ -150,6 +192,17 @@ mod tests {
         let wait = limit.check(&1).expect_err("past the burst");
         assert!(wait > Duration::from_secs(30) && wait <= Duration::from_secs(60));
         assert_eq!(limit.check(&2), Ok(()), "keys are limited apart");
+    }
+
+    #[test]
+    fn known_credentials_come_and_go() {
+        let known = KnownCredentials::new([vec![1u8; 32]]);
+        assert!(known.contains(&[1; 32]));
+        assert!(!known.contains(&[2; 32]));
+        known.insert(&[2; 32]);
+        known.remove(&[1; 32]);
+        assert!(!known.contains(&[1; 32]));
+        assert!(known.contains(&[2; 32]));
     }
 
     #[test]

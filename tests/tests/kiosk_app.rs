@@ -200,6 +200,53 @@ fn a_resident_submits_an_intake_request_and_gets_a_reference_number() {
     assert!(has_text(&h, "Wniosek przyjęty"));
 }
 
+/// A PESEL whose date of birth is in another year than the birth year typed is refused
+/// on the details screen, in words that name both years, with the keyboard on the PESEL;
+/// a PESEL of the right year moves on.
+#[test]
+fn a_pesel_of_another_birth_year_is_pointed_out_before_moving_on() {
+    let (_kit, mut h) = app();
+    tap(&mut h, "Złóż wniosek o usługę");
+    tap_containing(&mut h, "Asystent osobisty");
+    type_into(&mut h, "Imię", "Anna");
+    type_into(&mut h, "Nazwisko", "Nowak");
+    type_into(&mut h, "Rok urodzenia", "1950");
+    // Born 14 May 1944.
+    type_into(&mut h, "PESEL", "44051401359");
+    tap(&mut h, "Dalej");
+    assert!(
+        matches!(h.state().screen(), Screen::IntakeDetails { .. }),
+        "{:?}",
+        screen_name(h.state().screen())
+    );
+    assert!(
+        has_text(&h, "PESEL wskazuje rok urodzenia 1944, a podano 1950"),
+        "the error names both years"
+    );
+    assert_eq!(
+        h.state().form().active,
+        Some(blisko_kiosk::app::FieldId::Pesel),
+        "the keyboard is on the PESEL"
+    );
+    assert_eq!(
+        h.state().form().get(blisko_kiosk::app::FieldId::Pesel),
+        "44051401359",
+        "nothing typed is lost"
+    );
+
+    // Corrected on the keyboard that is already there: born 3 March 1950.
+    for _ in 0..11 {
+        tap(&mut h, "Usuń");
+    }
+    type_into(&mut h, "PESEL", "50030300016");
+    tap(&mut h, "Dalej");
+    assert!(
+        matches!(h.state().screen(), Screen::IntakeNeed { .. }),
+        "{:?}",
+        screen_name(h.state().screen())
+    );
+}
+
 #[test]
 fn a_returning_resident_sees_and_cancels_a_registration_after_confirming() {
     let (_kit, mut h) = app();

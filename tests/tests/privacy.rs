@@ -25,7 +25,8 @@ const GIVEN: &str = "Bożydar";
 const FAMILY: &str = "Szczebrzeszyński";
 const PHONE: &str = "600 111 222";
 const NEED: &str = "Wąchockiemu potrzebny podolog";
-const PESEL: &str = "44051401359";
+/// Born 14 May 1947, the birth year the person gives.
+const PESEL: &str = "47051401350";
 
 /// The person's details in every form they were typed or stored in.
 fn needles() -> Vec<Vec<u8>> {

@@ -610,13 +610,18 @@ fn bad_bodies_and_foreign_reads_are_refused() -> Result<()> {
     })?;
 
     // A decompression bomb: small on the wire, far past the limit once inflated.
-    let bomb = zstd::bulk::compress(
-        &vec![0u8; 2 * blisko_shared::sync::MAX_DECOMPRESSED_BYTES],
-        19,
-    )?;
+    let bomb = string_bomb(2 * blisko_shared::sync::MAX_DECOMPRESSED_BYTES)?;
     ensure!(bomb.len() < 64 * 1024, "a bomb of {} bytes", bomb.len());
     refused(s, "decompression bomb", 413, "too_large", None, || {
         sync_body(bomb.clone())
+    })?;
+    // Zeros are no message: refused at the first byte, the rest never inflated.
+    let zeros = zstd::bulk::compress(
+        &vec![0u8; 2 * blisko_shared::sync::MAX_DECOMPRESSED_BYTES],
+        19,
+    )?;
+    refused(s, "zeros bomb", 400, "malformed", None, || {
+        sync_body(zeros.clone())
     })?;
     // Arrays nested a hundred thousand deep: the decoder gives up, it does not recurse on.
     let mut nested = vec![0x81u8; 100_000];
@@ -1107,5 +1112,374 @@ fn made_up_credentials_are_rate_limited_per_address() -> Result<()> {
         || sync_raw(s, &token, &idle),
     )?;
     assert!(answer.contains("refused credentials"), "{answer}");
+    Ok(())
+}
+
+/// A zstd body, a few KB on the wire, that inflates to `len` bytes and more: a message
+/// whose one text value goes on and on (so a decoder reading it as it inflates must
+/// inflate it all, unlike zeros, which are no message from the first byte).
+fn string_bomb(len: usize) -> Result<Vec<u8>> {
+    let mut cbor = vec![0xa1, 0x6b];
+    cbor.extend_from_slice(b"app_version");
+    cbor.push(0x7a);
+    cbor.extend_from_slice(&u32::try_from(len)?.to_be_bytes());
+    cbor.resize(cbor.len() + len, 0);
+    Ok(zstd::bulk::compress(&cbor, 19)?)
+}
+
+/// A random 64-digit hex token, as a kiosk's credential looks.
+fn made_up_token() -> String {
+    (0..64)
+        .map(|_| char::from_digit(rand::rng().random_range(0..16), 16).expect("hex digit"))
+        .collect()
+}
+
+/// Decompression bombs (33 MiB of text in a few KB) from eight clients at once, with
+/// made-up credentials to the sync endpoint and without any to enrollment: the sync ones
+/// are refused before their body is read (401, then 429), the enrollment ones once they
+/// pass the few KB a code needs (413, then 429), and the server's memory stays where it
+/// was. Before, every bomb was inflated to the 32 MiB limit first: eight clients took the
+/// server from 19 to 127 MB.
+#[test]
+fn bombs_from_strangers_are_refused_without_inflating_them() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let s = &server_with(&tmp, &[])?;
+    let mal = branch_id(&s.data, "MAL")?;
+    let kiosk = enroll_kiosk(s, &mal, &tmp.path().join("k"))?;
+    sync(&kiosk)?;
+    let bomb = string_bomb(33 * 1024 * 1024)?;
+    ensure!(bomb.len() < 64 * 1024, "a bomb of {} bytes", bomb.len());
+    let peak_before = s.peak_memory_kib().context("the server's VmHWM")?;
+
+    let statuses = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for client in 0..8 {
+            let (bomb, statuses) = (&bomb, &statuses);
+            scope.spawn(move || -> Result<()> {
+                for _ in 0..15 {
+                    let answer = if client % 2 == 0 {
+                        post(
+                            s,
+                            "/api/v1/sync",
+                            Some(&current()),
+                            Some(&made_up_token()),
+                            bomb.clone(),
+                        )?
+                    } else {
+                        post(s, "/api/v1/enroll", Some(&current()), None, bomb.clone())?
+                    };
+                    let code = answer.error()?.0;
+                    statuses
+                        .lock()
+                        .expect("statuses")
+                        .push((client % 2 == 0, answer.status, code));
+                }
+                Ok(())
+            });
+        }
+    });
+    let peak_after = s.peak_memory_kib().context("the server's VmHWM")?;
+    let grown_mib = peak_after.saturating_sub(peak_before) / 1024;
+    ensure!(
+        grown_mib < 40,
+        "120 bombs grew the server's peak memory by {grown_mib} MiB ({peak_before} -> {peak_after} KiB)"
+    );
+    let statuses = statuses.into_inner().expect("statuses");
+    assert_eq!(statuses.len(), 120, "every bomb was answered");
+    for (to_sync, status, code) in &statuses {
+        let expected: &[(u16, &str)] = if *to_sync {
+            &[(401, "unauthorized"), (429, "rate_limited")]
+        } else {
+            &[(413, "too_large"), (429, "rate_limited")]
+        };
+        ensure!(
+            expected.contains(&(*status, code.as_str())),
+            "a bomb to {} answered {status} {code}",
+            if *to_sync { "sync" } else { "enroll" }
+        );
+    }
+    ensure!(
+        statuses
+            .iter()
+            .filter(|(_, status, _)| *status == 429)
+            .count()
+            >= 90,
+        "the floods were cut short: {statuses:?}"
+    );
+    // The kiosk that synced before is still served.
+    let class = kiosk.lock().expect("kiosk").classes()?[0].id.to_string();
+    register(&kiosk, &class, "Teresa")?;
+    assert_eq!(sync(&kiosk)?.pending_changes, 0);
+    Ok(())
+}
+
+/// Bodies that cannot be read count against their address like refused credentials:
+/// garbage with a real credential is answered 400 a few times, then that address gets
+/// 429; garbage with a made-up credential is refused as a credential, unread. A kiosk
+/// that has synced before, at the same address, is still served.
+#[test]
+fn garbage_bodies_from_one_address_are_rate_limited() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let s = &server_with(&tmp, &["--auth-failures", "3"])?;
+    let mal = branch_id(&s.data, "MAL")?;
+    let sender = enroll_kiosk(s, &mal, &tmp.path().join("sender"))?;
+    let neighbour = enroll_kiosk(s, &mal, &tmp.path().join("neighbour"))?;
+    sync(&sender)?;
+    sync(&neighbour)?;
+    let token = token_of(&sender)?;
+    let garbage = |body: &[u8]| -> Result<Answer> {
+        post(
+            s,
+            "/api/v1/sync",
+            Some(&current()),
+            Some(&token),
+            body.to_vec(),
+        )
+    };
+    refused(s, "garbage", 400, "malformed", None, || {
+        garbage(b"\x00\x01 not zstd at all")
+    })?;
+    refused(s, "zstd of garbage", 400, "malformed", None, || {
+        garbage(&zstd::bulk::compress(b"\xff\xfe not cbor", 3)?)
+    })?;
+    refused(s, "a bomb", 413, "too_large", None, || {
+        garbage(&string_bomb(33 * 1024 * 1024)?)
+    })?;
+    let message = refused(s, "more garbage", 429, "rate_limited", None, || {
+        garbage(b"\x00\x01 not zstd at all")
+    })?;
+    assert!(message.contains("unreadable bodies"), "{message}");
+    // The sender's credential lost its standing with its garbage: even a good round
+    // from it waits now.
+    refused(
+        s,
+        "a good round after garbage",
+        429,
+        "rate_limited",
+        None,
+        || sync_raw(s, &token, &push_request(vec![], vec![])),
+    )?;
+    // The neighbour behind the same address has done nothing wrong.
+    let class = neighbour.lock().expect("kiosk").classes()?[0]
+        .id
+        .to_string();
+    register(&neighbour, &class, "Olga")?;
+    assert_eq!(sync(&neighbour)?.pending_changes, 0);
+
+    // With a made-up credential, garbage is not even read: refused as a credential.
+    let tmp2 = tempfile::tempdir()?;
+    let s2 = &server_with(&tmp2, &["--auth-failures", "3"])?;
+    for _ in 0..3 {
+        refused(
+            s2,
+            "garbage with a made-up credential",
+            401,
+            "unauthorized",
+            Some("sync_unauthorized"),
+            || {
+                post(
+                    s2,
+                    "/api/v1/sync",
+                    Some(&current()),
+                    Some(&made_up_token()),
+                    b"\x00\x01 not zstd at all".to_vec(),
+                )
+            },
+        )?;
+    }
+    refused(s2, "more garbage", 429, "rate_limited", None, || {
+        post(
+            s2,
+            "/api/v1/sync",
+            Some(&current()),
+            Some(&made_up_token()),
+            b"\x00\x01 not zstd at all".to_vec(),
+        )
+    })?;
+    Ok(())
+}
+
+/// A flood of made-up credentials from one address (a NAT shared with real kiosks) is
+/// refused with 429, while the kiosks at that address that have synced before keep
+/// syncing — also right after a restart of the server, which knows them from its store.
+/// A kiosk that has never synced waits with the flood.
+#[test]
+fn made_up_credentials_do_not_lock_out_kiosks_that_synced() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let mut server = server_with(&tmp, &["--auth-failures", "3"])?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let kiosk = enroll_kiosk(&server, &mal, &tmp.path().join("k"))?;
+    let newcomer = enroll_kiosk(&server, &mal, &tmp.path().join("new"))?;
+    sync(&kiosk)?;
+    let class = kiosk.lock().expect("kiosk").classes()?[0].id.to_string();
+    let idle = push_request(vec![], vec![]);
+    let flood = |s: &ServerProcess| -> Result<()> {
+        let mut limited = 0;
+        for _ in 0..10 {
+            let answer = sync_raw(s, &made_up_token(), &idle)?;
+            ensure!(
+                answer.status == 401 || answer.status == 429,
+                "a made-up credential answered {}",
+                answer.status
+            );
+            limited += usize::from(answer.status == 429);
+        }
+        ensure!(limited >= 7, "the flood was not limited");
+        Ok(())
+    };
+
+    flood(&server)?;
+    register(&kiosk, &class, "Wanda")?;
+    assert_eq!(
+        sync(&kiosk)?.pending_changes,
+        0,
+        "the kiosk that synced is served"
+    );
+    let before = Fingerprint::of(&server.data)?;
+    match sync(&newcomer).map_err(|e| e.downcast::<KioskError>()) {
+        Err(Ok(KioskError::Sync(SyncError::RateLimited { .. }))) => {}
+        other => bail!("a kiosk that never synced, in the flood: {other:?}"),
+    }
+    assert_eq!(Fingerprint::of(&server.data)?, before);
+
+    // After a restart, the server knows the kiosk from its store.
+    let addr = server.addr;
+    server.stop()?;
+    let server = ServerProcess::start_with(
+        &tmp.path().join("server"),
+        addr,
+        false,
+        &["--auth-failures", "3"],
+    )?;
+    flood(&server)?;
+    register(&kiosk, &class, "Halina")?;
+    assert_eq!(sync(&kiosk)?.pending_changes, 0, "served after a restart");
+
+    // Revoked, it loses its standing: refused, then limited with the flood.
+    server.admin(&["kiosk", "revoke", &kiosk_id(&kiosk).to_string()])?;
+    let token = token_of(&kiosk)?;
+    let answer = sync_raw(&server, &token, &idle)?;
+    assert_eq!(
+        (answer.status, answer.error()?.0.as_str()),
+        (401, "revoked")
+    );
+    let answer = sync_raw(&server, &token, &idle)?;
+    assert_eq!(answer.status, 429);
+    Ok(())
+}
+
+/// An intake request as a kiosk that skipped the PESEL check would file it.
+fn intake_with_pesel(
+    person: PersonId,
+    branch: BranchId,
+    kiosk: KioskId,
+    service: blisko_shared::ids::ServiceId,
+    pesel: &str,
+) -> blisko_shared::model::IntakeRequest {
+    use blisko_shared::model::{ApplicantRole, RequestStatus, StatusChange};
+    let at = HlcClock::new(kiosk).tick(1_700_000_000_000);
+    blisko_shared::model::IntakeRequest {
+        id: blisko_shared::ids::RequestId::stamped(&at),
+        reference: "MAL/01/2026/09999".to_owned(),
+        person_id: person,
+        branch_id: branch,
+        kiosk_id: kiosk,
+        service_id: service,
+        applicant_role: ApplicantRole::SelfApplicant,
+        description: "Potrzebna pomoc asystenta".to_owned(),
+        pesel: Some(pesel.to_owned()),
+        declaration_version: "1".to_owned(),
+        consent_version: "1".to_owned(),
+        history: vec![StatusChange {
+            status: RequestStatus::Submitted,
+            by: format!("kiosk:{kiosk}"),
+            at,
+            decision_reference: None,
+            appeal_info: None,
+        }],
+        ipus_due: None,
+    }
+}
+
+/// A PESEL whose date of birth is in another year than its person's birth year, pushed
+/// by a kiosk that skipped the check, is refused (400, nothing changed, audited): for a
+/// person already at the server, and for a new person pushed with their key and the
+/// request in one round, as kiosks push. The server opens both with the person's key.
+/// A PESEL of the right year is taken.
+#[test]
+fn a_pushed_pesel_of_another_birth_year_is_refused() -> Result<()> {
+    use blisko_shared::docs::IntakeDoc;
+    let w = world()?;
+    let s = &w.server;
+    let a_id = kiosk_id(&w.a);
+    let token = token_of(&w.a)?;
+    let service =
+        w.a.lock()
+            .expect("kiosk")
+            .services()?
+            .into_iter()
+            .find(|s| s.requires_pesel)
+            .context("a service that needs a PESEL")?
+            .id;
+    let keys = w.a.lock().expect("kiosk").store().person_keys()?;
+    let people_key = DocKey::People(a_id, 0);
+    let people = PeopleDoc::from_doc(stored(&w.a, people_key, a_id)?)?;
+    // Anna, registered at kiosk A in 1950's name and synced: her key is at the server.
+    let anna = people
+        .persons_with(|id| keys.get(&id).cloned())?
+        .into_iter()
+        .find(|p| p.given_name == "Anna")
+        .context("Anna at kiosk A")?;
+    assert_eq!(anna.birth_year, 1950);
+    let anna_key = keys.get(&anna.id).context("Anna's key")?.clone();
+    // Born 14 May 1944.
+    let request = intake_with_pesel(anna.id, w.mal, a_id, service, "44051401359");
+    let doc = IntakeDoc::create(&request, &anna_key, a_id)?;
+    let push = changes_after(doc.doc(), &[]);
+    let message = refused(
+        s,
+        "a PESEL of 1944 for a person born in 1950",
+        400,
+        "bad_request",
+        Some("sync_refused"),
+        || sync_raw(s, &token, &push_request(vec![push.clone()], vec![])),
+    )?;
+    assert!(
+        message.contains("does not agree with the person's birth year"),
+        "{message}"
+    );
+    assert!(!message.contains("1944") && !message.contains("44051401359"));
+
+    // A new person, their key and their request in one push.
+    let mut people = PeopleDoc::from_doc(stored(&w.a, people_key, a_id)?)?;
+    let base = people.doc().heads();
+    let mut newcomer = anna.clone();
+    newcomer.id = PersonId::new();
+    newcomer.given_name = "Bożena".to_owned();
+    let newcomer_key = PersonKey::generate();
+    people.put(&newcomer, &newcomer_key)?;
+    let person_push = changes_after(people.doc(), &base);
+    let one_round = |pesel: &str| -> Result<SyncRequest> {
+        let request = intake_with_pesel(newcomer.id, w.mal, a_id, service, pesel);
+        let doc = IntakeDoc::create(&request, &newcomer_key, a_id)?;
+        let mut round = push_request(
+            vec![person_push.clone(), changes_after(doc.doc(), &[])],
+            vec![],
+        );
+        round.keys = KeyList(vec![(newcomer.id, newcomer_key.clone())]);
+        Ok(round)
+    };
+    let mismatched = one_round("44051401359")?;
+    refused(
+        s,
+        "a new person with a PESEL of another year, in one push",
+        400,
+        "bad_request",
+        Some("sync_refused"),
+        || sync_raw(s, &token, &mismatched),
+    )?;
+    // Born 3 March 1950: taken.
+    let answer = sync_raw(s, &token, &one_round("50030300016")?)?;
+    assert_eq!(answer.status, 200, "{:?}", answer.error());
     Ok(())
 }

@@ -737,7 +737,17 @@ impl KioskApp {
                             self.form.active = Some(FieldId::Description);
                             self.keyboard.shift = true;
                         }
-                        Err(e) => self.fail(&e),
+                        Err(e) => {
+                            self.fail(&e);
+                            // The PESEL is what to correct when it is missing, invalid or
+                            // of another birth year: the keyboard goes to it.
+                            let pesel = matches!(&e, KioskError::PeselRequired)
+                                || matches!(&e, KioskError::Invalid(f)
+                                    if f.field() == blisko_shared::validate::Field::Pesel);
+                            if pesel {
+                                self.form.active = Some(FieldId::Pesel);
+                            }
+                        }
                     }
                 }
             }
@@ -953,6 +963,7 @@ impl KioskApp {
                 return Err(KioskError::PeselRequired);
             }
             blisko_shared::validate::pesel(pesel)?;
+            blisko_shared::validate::pesel_matches_birth_year(pesel, self.birth_year())?;
         }
         Ok(())
     }

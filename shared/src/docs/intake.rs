@@ -128,6 +128,18 @@ impl IntakeDoc {
         })
     }
 
+    /// The sealed personal content as stored (`None` when there is none, or it was
+    /// erased), to tell whether a change touched it.
+    pub fn sealed(&self) -> Option<Vec<u8>> {
+        match self.doc.am.get(ROOT, SEALED).ok().flatten() {
+            Some((Value::Scalar(v), _)) => match v.as_ref() {
+                ScalarValue::Bytes(b) => Some(b.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The request; its description and PESEL opened with the person's `key` (blank
     /// without it).
     pub fn read(&self, key: Option<&PersonKey>) -> Result<IntakeRequest, DocError> {
@@ -151,13 +163,7 @@ impl IntakeDoc {
         }
         history.sort_by_key(|c| c.at);
         let person_id: crate::ids::PersonId = s("person")?.parse().map_err(|_| f("person"))?;
-        let sealed = match am.get(ROOT, SEALED).ok().flatten() {
-            Some((Value::Scalar(v), _)) => match v.as_ref() {
-                ScalarValue::Bytes(b) => Some(b.clone()),
-                _ => None,
-            },
-            _ => None,
-        };
+        let sealed = self.sealed();
         let (description, pesel) = match (key, sealed) {
             (Some(key), Some(sealed)) => {
                 let plain = crypto::open(key, person_id, Purpose::Intake, &sealed)

@@ -26,7 +26,9 @@ use blisko_shared::sync::{
 
 use crate::store::{Db, KioskAuth, KioskRow, ServerStore, StoreError};
 
+mod credentials;
 pub mod persons;
+mod pesel;
 pub mod requests;
 pub mod seats;
 pub(crate) use seats::{fill_pool_seats, policy_for};
@@ -367,6 +369,7 @@ impl Central {
             )));
         }
         let db = self.store.write()?;
+        let intakes = pesel::sealed_before(&db, request)?;
         for push in &request.push {
             if let Some(roster) = apply_push(&db, kiosk, push, &now)? {
                 let latest = fill_pool_seats(&db, &mut self.clock, roster, &now)?;
@@ -374,6 +377,7 @@ impl Central {
             }
         }
         store_pushed_keys(&db, kiosk, &request.keys)?;
+        pesel::check_pushed_intakes(&db, kiosk, &intakes)?;
         if let Some(heads) = &request.catalog_heads {
             seats::acknowledge_catalog(&db, &mut self.clock, kiosk, &from_heads(heads), &now)?;
         }

@@ -78,6 +78,21 @@ impl Db<'_> {
         bytes.flatten().map(|b| key_of(&id, &b)).transpose()
     }
 
+    /// The kiosk that registered a person (whose people documents hold them), if their
+    /// key was ever pushed.
+    pub fn person_owner(&self, person: PersonId) -> Result<Option<KioskId>> {
+        let owner: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT owner_kiosk FROM personal.person_keys WHERE person_id = ?1",
+                [person.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("read a person's kiosk")?;
+        owner.map(|k| parse("kiosk id", &k)).transpose()
+    }
+
     /// The keys of the persons a kiosk registered (to open its people documents).
     pub fn person_keys_of(&self, owner: KioskId) -> Result<HashMap<PersonId, PersonKey>> {
         let mut stmt = self

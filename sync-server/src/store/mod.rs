@@ -556,6 +556,21 @@ impl Db<'_> {
         .transpose()
     }
 
+    /// The credential digests of the kiosks that have synced successfully and are not
+    /// revoked.
+    pub fn synced_token_hashes(&self) -> Result<Vec<Vec<u8>>> {
+        self.tx
+            .prepare(
+                "SELECT token_hash FROM kiosks
+                 WHERE last_sync IS NOT NULL AND revoked_at IS NULL AND token_hash IS NOT NULL",
+            )
+            .ctx("list synced credentials")?
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .ctx("list synced credentials")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("list synced credentials")
+    }
+
     pub fn kiosk(&self, id: KioskId) -> Result<Option<KioskRow>> {
         Ok(self.kiosks()?.into_iter().find(|k| k.kiosk_id == id))
     }
