@@ -253,6 +253,9 @@ fn primary_of(screen: &Screen, view: &View<'_>) -> Option<(T, Action)> {
         Screen::StaffPin if view.pin_locked_minutes.is_none() => (T::Unlock, Action::PinSubmit),
         Screen::WalkIn { .. } => (T::AddPresent, Action::WalkInSubmit),
         Screen::SetupEnroll => (T::Connect, Action::SetupEnrollSubmit),
+        Screen::StaffSync { status } if status.revoked || view.out_of_service => {
+            (T::EnrollAgain, Action::ReenrollSubmit)
+        }
         Screen::Registered { .. } | Screen::IntakeSent { .. } => (T::Done, Action::StartAgain),
         _ => return None,
     })

@@ -326,7 +326,6 @@ pub fn sync(ui: &mut Ui, view: &mut View<'_>, status: &Status) -> Option<Action>
 
 /// A revoked kiosk: the server's address and a new enrollment code from the office.
 fn reenroll(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
-    let mut action = None;
     widgets::notice(
         ui,
         view.p.error_fill,
@@ -353,9 +352,6 @@ fn reenroll(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
             view.form.active = Some(id);
         }
     }
-    ui.add_space(8.0);
-    if view.button(ui, T::EnrollAgain, Kind::Primary) {
-        action = Some(Action::ReenrollSubmit);
-    }
-    action
+    // "Enroll again" sits in the bottom bar, above the keyboard.
+    None
 }
