@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use blisko_tests::harness::{ServerProcess, branch_id, kiosk_sql};
 use blisko_tests::kiosk_cli::{kiosk, kiosk_command, kiosk_json, text};
+use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs};
 
 /// A command that must be refused: its exit code and the JSON error it printed.
 fn refusal(out: &Output) -> Result<(i32, Value)> {
@@ -364,5 +365,65 @@ fn a_revocation_withdraws_codes_not_yet_used() -> Result<()> {
         &["enroll", "--server", &url, "--code", &text(&second, "code")],
     );
     ensure!(enrolled["sync"]["ok"].is_object(), "{enrolled}");
+    Ok(())
+}
+
+#[test]
+fn the_office_admin_issues_a_new_code_from_the_overview() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let server = ServerProcess::start(&tmp.path().join("server"), true)?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let url = server.url();
+    let added = server.admin(&["kiosk", "add", "--branch", &mal])?;
+    let id = text(&added, "kiosk_id");
+    let dir = tmp.path().join("kiosk");
+    kiosk_json(
+        &dir,
+        &["enroll", "--server", &url, "--code", &text(&added, "code")],
+    );
+    let classes = kiosk_json(&dir, &["classes"]);
+    let class = text(&classes[0], "id");
+    server.admin(&["kiosk", "revoke", &id])?;
+    kiosk_json(&dir, &register_args(&class, "Anna"));
+    refusal(&kiosk(&dir, &["--json", "sync"]))?;
+
+    add_staff(&server.data, "admin", "office_admin", None)?;
+    add_staff(&server.data, "organizer", "organizer", None)?;
+    let path = format!("/office/kiosks/{id}/reenroll");
+    // Only the office admin sees the button, and may use it.
+    let organizer = Office::login(&url, "organizer", PASSWORD)?;
+    ensure!(!organizer.page("/office")?.contains(&path));
+    assert_eq!(organizer.post(&path, &[])?.status().as_u16(), 403);
+    let admin = Office::login(&url, "admin", PASSWORD)?;
+    let overview = admin.page("/office")?;
+    ensure!(overview.contains(&path), "a button for the kiosk");
+    let answer = admin.post(&path, &[])?;
+    assert_eq!(answer.status().as_u16(), 200);
+    let page = answer.text()?;
+    let code = data_attrs(&page, "code")
+        .into_iter()
+        .next()
+        .context("the code is shown")?;
+    ensure!(page.contains("enroll-code"), "shown large");
+
+    let enrolled = kiosk_json(&dir, &["enroll", "--server", &url, "--code", &code]);
+    assert_eq!(enrolled["reenrolled"], true, "{enrolled}");
+    ensure!(enrolled["sync"]["ok"].is_object(), "{enrolled}");
+    let roster = server.admin(&["roster", "--class", &class])?;
+    ensure!(
+        roster
+            .as_array()
+            .is_some_and(|rs| rs.iter().any(|r| r["kiosk_id"] == id.as_str())),
+        "the registration made while revoked-but-unaware arrived: {roster}"
+    );
+    let log = server.admin(&["audit", "--limit", "100"])?;
+    ensure!(
+        log.as_array().is_some_and(|rs| rs.iter().any(|r| {
+            r["action"] == "kiosk_reenroll"
+                && r["subject"] == format!("kiosk:{id}").as_str()
+                && r["actor"].as_str().is_some_and(|a| a.starts_with("staff:"))
+        })),
+        "audited with the staff member: {log}"
+    );
     Ok(())
 }
