@@ -700,7 +700,8 @@ fn run_worker(shared: &Shared, kiosk: &Mutex<Kiosk>, client: &SyncClient, schedu
                     s.last_error = Some(code.to_owned());
                     s.failures = s.failures.saturating_add(1);
                     s.retry_after = retry_after;
-                    s.revoked = code == "revoked";
+                    // Sticky: only a new credential (a new worker) ends it.
+                    s.revoked |= code == "revoked";
                 });
             }
         }
