@@ -147,11 +147,14 @@ pub enum Command {
     /// Run many actions from JSON lines on standard input (one acknowledgement line each).
     Batch,
     /// Join a central server with a one-time enrollment code from the office, then sync.
+    /// On a folder enrolled before (a revoked kiosk), enroll it again as the same kiosk.
     Enroll {
         /// The server's address, e.g. http://192.168.1.10:7878
         #[arg(long)]
         server: String,
-        /// The code printed by `blisko-server kiosk add`.
+        /// The code printed by `blisko-server kiosk add`, or by `kiosk reenroll` for a
+        /// folder enrolled before (a revoked kiosk): it is enrolled again as the same kiosk
+        /// and keeps its data; a code for another kiosk is refused there.
         #[arg(long)]
         code: String,
         /// Trust only this CA certificate (PEM) for an https:// server, instead of the
@@ -513,6 +516,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                 if let Some(e) = &status.last_sync_error {
                     println!("last sync error: {e}");
                 }
+                if status.revoked {
+                    println!(
+                        "revoked: the office revoked this kiosk; it takes no registrations or \
+                         requests and keeps its data. To bring it back: `blisko-server kiosk \
+                         reenroll KIOSK_ID`, then here `enroll --server URL --code CODE`"
+                    );
+                }
                 if status.clock_is_off()
                     && let Some(offset) = status.clock_offset_s
                 {
@@ -550,6 +560,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             ca_cert,
         } => {
             let ca = ca_cert.as_deref().map(read_ca_cert).transpose()?;
+            // A folder set up before is enrolled again as the same kiosk.
+            let again = dir.join(crate::store::DB_FILE).exists();
             let mut k = sync::enroll(
                 dir,
                 server,
@@ -570,11 +582,16 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                         serde_json::json!({ "error": { "code": e.code(), "message": e.message(cli.lang) } })
                     }
                 };
-                print_json(&serde_json::json!({ "kiosk": identity, "sync": sync }))?;
+                print_json(
+                    &serde_json::json!({ "kiosk": identity, "reenrolled": again, "sync": sync }),
+                )?;
             } else {
                 println!(
-                    "Enrolled: kiosk {} of branch {} (number {}).",
-                    identity.kiosk_id, identity.branch_code, identity.kiosk_number
+                    "{}: kiosk {} of branch {} (number {}).",
+                    if again { "Enrolled again" } else { "Enrolled" },
+                    identity.kiosk_id,
+                    identity.branch_code,
+                    identity.kiosk_number
                 );
                 match &first_sync {
                     Ok(r) => println!("First sync: {} documents received.", r.pulled_docs),

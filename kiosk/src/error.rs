@@ -67,6 +67,14 @@ pub enum KioskError {
     PeselNotNeeded,
     #[error("SMS reminders need a phone number (--phone)")]
     SmsConsentNeedsPhone,
+    #[error(
+        "this kiosk is out of service: the office revoked it (its data is kept; a new enrollment code from `blisko-server kiosk reenroll` brings it back)"
+    )]
+    OutOfService,
+    #[error(
+        "the enrollment code is for kiosk {code_for}, not for this folder's kiosk {folder}; nothing here was changed"
+    )]
+    EnrollmentForAnotherKiosk { folder: String, code_for: String },
     #[error(transparent)]
     Sync(#[from] SyncError),
     #[error("the server broke the sync protocol: {0}")]
@@ -84,7 +92,8 @@ pub enum KioskError {
 }
 
 impl KioskError {
-    /// True when the person at the kiosk can fix it by changing what they entered.
+    /// True when the person at the kiosk can fix it by changing what they entered, or
+    /// what they asked was refused as a whole with nothing written (out of service).
     pub fn is_user_error(&self) -> bool {
         if let KioskError::Sync(e) = self {
             // A mistyped address or enrollment code is the person's to fix.
@@ -123,6 +132,8 @@ impl KioskError {
             KioskError::AlreadySetUp(_) => "already_set_up",
             KioskError::Busy(_) => "busy",
             KioskError::UnknownBranch(_) => "unknown_branch",
+            KioskError::OutOfService => "out_of_service",
+            KioskError::EnrollmentForAnotherKiosk { .. } => "enrollment_for_another_kiosk",
             KioskError::Sync(e) => e.code(),
             KioskError::Protocol(_) => "protocol",
             KioskError::ResidentDetailsMismatch => "resident_details_mismatch",
@@ -270,6 +281,18 @@ impl KioskError {
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::En) => s(
                 "The kiosk cannot save: its storage is full or cannot be written. Nothing was saved. Please tell a member of staff.",
             ),
+            (KioskError::OutOfService, Lang::Pl) => {
+                s("Ten kiosk jest wyłączony z użytku — prosimy zwrócić się do obsługi.")
+            }
+            (KioskError::OutOfService, Lang::En) => {
+                s("This kiosk is out of service, please ask staff.")
+            }
+            (KioskError::EnrollmentForAnotherKiosk { .. }, Lang::Pl) => s(
+                "Ten kod rejestracji jest przeznaczony dla innego kiosku; w tym kiosku nic nie zostało zmienione. Prosimy poprosić biuro o kod dla tego kiosku.",
+            ),
+            (KioskError::EnrollmentForAnotherKiosk { .. }, Lang::En) => s(
+                "This enrollment code is for another kiosk; nothing was changed on this kiosk. Please ask the office for a code for this kiosk.",
+            ),
             (KioskError::Sync(e), lang) => sync_message(e, lang),
             (
                 KioskError::Store(_)
@@ -351,6 +374,10 @@ fn sync_message(e: &SyncError, lang: Lang) -> String {
             "Kod rejestracji kiosku jest nieprawidłowy, został już użyty lub wygasł.",
             "The enrollment code is wrong, already used or expired.",
         ),
+        SyncError::Revoked(_) => (
+            "Biuro wyłączyło ten kiosk. Dane są bezpieczne w kiosku; wyśle je po ponownej rejestracji nowym kodem z biura.",
+            "The office has revoked this kiosk. The data is safe on the kiosk; it sends them once enrolled again with a new code from the office.",
+        ),
         SyncError::Unauthorized { .. } => (
             "Serwer nie przyjmuje już tego kiosku. Prosimy zgłosić to administratorowi.",
             "The server no longer accepts this kiosk. Please tell the administrator.",
@@ -405,6 +432,11 @@ mod tests {
             KioskError::ResidentDetailsMismatch,
             KioskError::PersonalDataNotHere,
             KioskError::DetailsRequested,
+            KioskError::OutOfService,
+            KioskError::EnrollmentForAnotherKiosk {
+                folder: "a".into(),
+                code_for: "b".into(),
+            },
         ]
     }
 

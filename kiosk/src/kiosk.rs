@@ -39,6 +39,7 @@ pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-01";
 pub const DECLARATION_VERSION: &str = "oswiadczenie-2026-01";
 
 mod replica;
+mod revocation;
 mod staff;
 pub use replica::{RoundOutcome, SyncPlan};
 pub use staff::{RollCall, RollCallEntry, StaffMember, hash_pin, pin_matches};
@@ -191,6 +192,8 @@ pub struct Status {
     /// Seconds this kiosk's clock was behind the server's at the last sync (negative:
     /// ahead); none before the first answer from a server.
     pub clock_offset_s: Option<i64>,
+    /// The office revoked this kiosk: it is out of service until enrolled again.
+    pub revoked: bool,
 }
 
 /// A kiosk clock further than this from the server's is shown to staff as wrong: its
@@ -536,6 +539,7 @@ impl Kiosk {
                 .store
                 .meta(replica::CLOCK_OFFSET_KEY)?
                 .and_then(|s| s.parse().ok()),
+            revoked: self.is_revoked()?,
         })
     }
 
@@ -887,6 +891,7 @@ impl Kiosk {
 
     /// Register a person for a class. Returns only after the registration is durable.
     pub fn register(&mut self, form: &RegistrationForm) -> Result<RegistrationReceipt> {
+        self.ensure_in_service()?;
         if !form.consent {
             return Err(KioskError::ConsentRequired);
         }
@@ -996,6 +1001,7 @@ impl Kiosk {
     /// Cancel a registration; the seat it frees goes to the first person waiting, when the
     /// seat is this kiosk's to give.
     pub fn cancel(&mut self, registration_id: &str) -> Result<CancelReceipt> {
+        self.ensure_in_service()?;
         let id: RegistrationId = parse_id(registration_id, KioskError::UnknownRegistration)?;
         let row = self
             .store
@@ -1038,6 +1044,7 @@ impl Kiosk {
 
     /// Submit an intake request (wniosek). Returns only after it is durable.
     pub fn submit_intake(&mut self, form: &IntakeForm) -> Result<IntakeReceipt> {
+        self.ensure_in_service()?;
         if !form.consent {
             return Err(KioskError::ConsentRequired);
         }

@@ -46,6 +46,9 @@ pub enum SyncError {
     },
     #[error("the server refused this kiosk's credential ({code}): {message}")]
     Unauthorized { code: String, message: String },
+    /// The office revoked this kiosk: nothing is sent until it is enrolled again.
+    #[error("the office revoked this kiosk: {0}")]
+    Revoked(String),
     #[error("this kiosk's software is too old for the server: {0}")]
     UpdateRequired(String),
     #[error("the server refused the request ({status}, {code}): {message}")]
@@ -68,6 +71,7 @@ impl SyncError {
             SyncError::BadCaCert(_) => "bad_ca_cert",
             SyncError::RateLimited { .. } => "rate_limited",
             SyncError::Unauthorized { .. } => "unauthorized",
+            SyncError::Revoked(_) => "revoked",
             SyncError::UpdateRequired(_) => "update_required",
             SyncError::Refused { .. } => "refused",
             SyncError::BadResponse(_) => "bad_response",
@@ -93,6 +97,13 @@ impl SyncError {
         }
     }
 }
+
+/// How long a revoked kiosk's worker sleeps unless asked to sync (a day: in effect, until
+/// asked).
+const REVOKED_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The server's error code for a revoked kiosk's credential.
+const REVOKED: &str = "revoked";
 
 /// A 429 without a usable Retry-After still waits this long.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -213,6 +224,7 @@ impl SyncClient {
             message: format!("HTTP {status}"),
         });
         Err(match status.as_u16() {
+            401 if body.code == REVOKED => SyncError::Revoked(body.message),
             401 => SyncError::Unauthorized {
                 code: body.code,
                 message: body.message,
@@ -322,7 +334,8 @@ fn describe(e: &reqwest::Error) -> String {
 
 /// Trade a one-time enrollment code for a credential and set up the kiosk in `dir`, its
 /// store encrypted with `key`, on the wall clock `clock`. `ca_pem`, the office's CA
-/// certificate, is kept in the store for every later sync.
+/// certificate, is kept in the store for every later sync. A folder already enrolled
+/// (a revoked kiosk, say) is enrolled again as the same kiosk: see [`reenroll`].
 pub fn enroll(
     dir: &Path,
     server: &str,
@@ -331,9 +344,34 @@ pub fn enroll(
     key: &StoreKey,
     clock: WallClock,
 ) -> Result<Kiosk> {
+    if dir.join(crate::store::DB_FILE).exists() {
+        match Kiosk::open_with_clock(dir, key, clock.clone()) {
+            Ok(mut kiosk) => {
+                reenroll(&mut kiosk, server, code, ca_pem)?;
+                return Ok(kiosk);
+            }
+            // A store whose set-up never completed is set up below.
+            Err(KioskError::NotSetUp(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
     let client = SyncClient::new(server, None, ca_pem)?;
     let enrolled = client.enroll(code)?;
     Kiosk::setup_enrolled(dir, &enrolled, client.base_url(), ca_pem, key, clock)
+}
+
+/// Enroll an enrolled kiosk again with a new code the office issued for it (`kiosk
+/// reenroll`): it keeps everything it holds, takes the new credential, and is back in
+/// service; its next sync delivers what it acknowledged. The code is redeemed at the
+/// server first; a code for another kiosk is refused here and changes nothing in the
+/// folder. A standalone kiosk is refused before anything is sent.
+pub fn reenroll(kiosk: &mut Kiosk, server: &str, code: &str, ca_pem: Option<&str>) -> Result<()> {
+    if kiosk.identity().mode != "enrolled" {
+        return Err(KioskError::AlreadySetUp(kiosk.dir().display().to_string()));
+    }
+    let client = SyncClient::new(server, None, ca_pem)?;
+    let enrolled = client.enroll(code)?;
+    kiosk.take_new_credential(&enrolled, client.base_url(), ca_pem)
 }
 
 /// After a registration landed on the waiting list of an online kiosk: sync at once, so
@@ -427,6 +465,10 @@ pub fn sync_once(kiosk: &Mutex<Kiosk>, client: &SyncClient) -> Result<SyncReport
     if let Err(e) = &result {
         tracing::info!(code = e.code(), "sync failed");
     }
+    if let Err(KioskError::Sync(SyncError::Revoked(_))) = &result {
+        // Out of service from now on, across restarts, until enrolled again.
+        lock(kiosk).mark_revoked()?;
+    }
     // Even a refused sync tells the server's time.
     lock(kiosk).record_sync(error.as_deref(), report.traffic.server_clock_ms)?;
     result.map(|()| report)
@@ -472,6 +514,9 @@ pub struct SyncState {
     pub failures: u32,
     /// The wait the server asked for with the last failure (429 Retry-After).
     pub retry_after: Option<Duration>,
+    /// The office revoked this kiosk: no more syncs on the timer, only when asked
+    /// ("sync now"), until it is enrolled again.
+    pub revoked: bool,
 }
 
 /// Timing of the background worker.
@@ -538,10 +583,16 @@ pub struct BackgroundSync {
 
 impl BackgroundSync {
     pub fn start(kiosk: Arc<Mutex<Kiosk>>, client: SyncClient, schedule: SyncSchedule) -> Self {
+        // A kiosk known to be revoked does not knock again on its own at start.
+        let revoked = lock(&kiosk).is_revoked().unwrap_or(false);
         let shared = Arc::new(Shared {
-            state: Mutex::new(SyncState::default()),
+            state: Mutex::new(SyncState {
+                revoked,
+                last_error: revoked.then(|| "revoked".to_owned()),
+                ..SyncState::default()
+            }),
             wake: Condvar::new(),
-            woken: Mutex::new(true),
+            woken: Mutex::new(!revoked),
             stop: AtomicBool::new(false),
         });
         let worker = shared.clone();
@@ -584,12 +635,19 @@ fn run_worker(shared: &Shared, kiosk: &Mutex<Kiosk>, client: &SyncClient, schedu
     };
     loop {
         // Wait for the timer, a request, or (while backing off) the server answering.
-        let (failures, retry_after) = shared
+        let (failures, retry_after, revoked) = shared
             .state
             .lock()
-            .map(|s| (s.failures, s.retry_after))
+            .map(|s| (s.failures, s.retry_after, s.revoked))
             .unwrap_or_default();
         let (wait, probe) = schedule.next_wait(failures, retry_after);
+        // Revoked: every attempt would be refused (and counted against the address), so
+        // only a request wakes the worker.
+        let (wait, probe) = if revoked {
+            (REVOKED_WAIT, false)
+        } else {
+            (wait, probe)
+        };
         let deadline = Instant::now() + wait;
         loop {
             if shared.stop.load(Ordering::SeqCst) {
@@ -630,6 +688,7 @@ fn run_worker(shared: &Shared, kiosk: &Mutex<Kiosk>, client: &SyncClient, schedu
                 s.last_report = Some(report);
                 s.failures = 0;
                 s.retry_after = None;
+                s.revoked = false;
             }),
             Err(e) => {
                 let (code, retry_after) = match &e {
@@ -641,6 +700,8 @@ fn run_worker(shared: &Shared, kiosk: &Mutex<Kiosk>, client: &SyncClient, schedu
                     s.last_error = Some(code.to_owned());
                     s.failures = s.failures.saturating_add(1);
                     s.retry_after = retry_after;
+                    // Sticky: only a new credential (a new worker) ends it.
+                    s.revoked |= code == "revoked";
                 });
             }
         }

@@ -191,6 +191,39 @@ pub enum KioskCommand {
     List,
     /// Revoke a kiosk: its credential stops working at once.
     Revoke { kiosk: KioskId },
+    /// A new one-time enrollment code for the same kiosk (after a revocation, or for a
+    /// replaced device). The kiosk's folder redeems it with `enroll`; then its old
+    /// credential never works again, and a revocation is lifted.
+    Reenroll { kiosk: KioskId },
+}
+
+/// A kiosk with a one-time enrollment code (`kiosk add`, `kiosk reenroll`).
+#[derive(Serialize)]
+struct KioskCode {
+    kiosk_id: KioskId,
+    branch_id: BranchId,
+    number: u32,
+    code: String,
+}
+
+fn print_code(json: bool, row: crate::store::KioskRow, code: String) {
+    let issued = KioskCode {
+        kiosk_id: row.kiosk_id,
+        branch_id: row.branch_id,
+        number: row.number,
+        code,
+    };
+    print(json, &issued, |a| {
+        println!(
+            "kiosk {} (number {}) for branch {}",
+            a.kiosk_id, a.number, a.branch_id
+        );
+        println!("one-time enrollment code (valid 7 days): {}", a.code);
+        println!(
+            "on the kiosk: blisko-kiosk --data DIR enroll --server URL --code {}",
+            a.code
+        );
+    });
 }
 
 pub fn main() -> ExitCode {
@@ -260,30 +293,11 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
         Command::Kiosk { command } => match command {
             KioskCommand::Add { branch } => {
                 let (row, code) = central.add_kiosk(*branch)?;
-                #[derive(Serialize)]
-                struct Added {
-                    kiosk_id: KioskId,
-                    branch_id: BranchId,
-                    number: u32,
-                    code: String,
-                }
-                let added = Added {
-                    kiosk_id: row.kiosk_id,
-                    branch_id: row.branch_id,
-                    number: row.number,
-                    code,
-                };
-                print(cli.json, &added, |a| {
-                    println!(
-                        "kiosk {} (number {}) for branch {}",
-                        a.kiosk_id, a.number, a.branch_id
-                    );
-                    println!("one-time enrollment code: {}", a.code);
-                    println!(
-                        "on the kiosk: blisko-kiosk --data DIR enroll --server URL --code {}",
-                        a.code
-                    );
-                });
+                print_code(cli.json, row, code);
+            }
+            KioskCommand::Reenroll { kiosk } => {
+                let (row, code) = central.reenroll_kiosk(*kiosk)?;
+                print_code(cli.json, row, code);
             }
             KioskCommand::List => {
                 let kiosks = central.kiosks()?;

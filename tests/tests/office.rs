@@ -44,6 +44,7 @@ const POST_ACTIONS: &[&str] = &[
     "/office/reconcile/attendance",
     "/office/reconcile/persons",
     "/office/reconcile/allotments",
+    "/office/kiosks/0190c6e2-0000-7000-8000-000000000000/reenroll",
 ];
 
 fn audit(server: &ServerProcess) -> Result<Vec<Value>> {

@@ -391,6 +391,10 @@ fn bad_and_revoked_credentials_are_refused() -> Result<()> {
             )
         },
     )?;
+    // A known prefix names its kiosk in the audit record; a made-up token names none.
+    let log = audit(s)?;
+    assert_eq!(log[0]["subject"], format!("kiosk:{}", kiosk_id(&w.a)));
+    assert_eq!(log[1]["subject"], "kiosk:?");
     refused(
         s,
         "no Authorization header",
@@ -426,8 +430,9 @@ fn bad_and_revoked_credentials_are_refused() -> Result<()> {
     register(&revoked, &w.mal_class.to_string(), "Zofia")?;
     match sync(&revoked) {
         Err(e) => match e.downcast_ref::<KioskError>() {
-            Some(KioskError::Sync(SyncError::Unauthorized { code, .. })) => {
-                assert_eq!(code, "revoked")
+            Some(KioskError::Sync(e @ SyncError::Revoked(_))) => {
+                assert_eq!(e.code(), "revoked");
+                assert!(!e.is_transient(), "revoked is not retried on its own");
             }
             other => bail!("a revoked kiosk's sync: {other:?}"),
         },
@@ -435,11 +440,14 @@ fn bad_and_revoked_credentials_are_refused() -> Result<()> {
     }
     assert_eq!(Fingerprint::of(&s.data)?, before);
     let status = revoked.lock().expect("kiosk").status()?;
-    assert_eq!(status.last_sync_error.as_deref(), Some("unauthorized"));
+    assert_eq!(status.last_sync_error.as_deref(), Some("revoked"));
+    assert!(status.revoked, "the kiosk knows it is revoked");
     assert!(status.pending_changes > 0, "its work stays on the kiosk");
     let log = audit(s)?;
     assert_eq!(log[0]["action"], "sync_unauthorized");
     assert_eq!(log[0]["detail"], "revoked");
+    // The refused credential's kiosk is known, and named.
+    assert_eq!(log[0]["subject"], format!("kiosk:{id}"));
     Ok(())
 }
 

@@ -150,6 +150,8 @@ pub enum Action {
     StaffRoster(ClassId),
     StaffSync,
     SyncNow,
+    /// Staff enroll a revoked kiosk again with a new code (from its sync screen).
+    ReenrollSubmit,
     LeaveStaff,
     CloseApp,
     OpenSetupDemo,
@@ -233,6 +235,8 @@ pub struct KioskApp {
     /// A registration at a full class waiting for the sync that asks the server's pool
     /// for a seat (see `RegistrationReceipt::awaiting_pool`).
     awaiting_pool: Option<AwaitingDetails>,
+    /// The office revoked this kiosk: residents see that it is out of service.
+    revoked: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,6 +282,7 @@ impl KioskApp {
             last_ui_map: String::new(),
             awaiting_details: None,
             awaiting_pool: None,
+            revoked: false,
         };
         // Before set-up there is no store, and maybe no key file yet.
         if app.options.data.join(crate::store::DB_FILE).exists() {
@@ -303,6 +308,7 @@ impl KioskApp {
         } else {
             None
         };
+        self.revoked = kiosk.is_revoked()?;
         let shared = Arc::new(Mutex::new(kiosk));
         self.sync = client.map(|c| BackgroundSync::start(shared.clone(), c, self.options.sync));
         self.kiosk = Some(shared);
@@ -337,6 +343,11 @@ impl KioskApp {
 
     pub fn notice(&self) -> Option<&Notice> {
         self.notice.as_ref()
+    }
+
+    /// Whether the app shows residents that this kiosk is out of service.
+    pub fn out_of_service(&self) -> bool {
+        self.revoked
     }
 
     pub fn quit_requested(&self) -> bool {
@@ -441,6 +452,8 @@ impl KioskApp {
         // Read once per frame: the indicator and the refresh below share it.
         let sync = self.sync_state();
         if let Some(state) = &sync {
+            // Cleared only by enrolling again (the store keeps it across restarts).
+            self.revoked |= state.revoked;
             self.refresh_after_sync(state.last_success);
             if let Some(waiting) = self.awaiting_details
                 && state.failures > waiting.failures
@@ -859,11 +872,22 @@ impl KioskApp {
                 }
             }
             Action::StaffSync => match self.with_kiosk(|k| k.status()) {
-                Ok(status) => self.staff_screen(Screen::StaffSync {
-                    status: Box::new(status),
-                }),
+                Ok(status) => {
+                    let revoked = status.revoked || self.revoked;
+                    let url = status.server_url.clone().unwrap_or_default();
+                    self.staff_screen(Screen::StaffSync {
+                        status: Box::new(status),
+                    });
+                    if revoked && self.staff.is_some() {
+                        // The server is known; the new code is what staff type.
+                        self.form = Form::default();
+                        self.form.set(FieldId::ServerUrl, &url);
+                        self.form.active = Some(FieldId::EnrollmentCode);
+                    }
+                }
                 Err(e) => self.fail(&e),
             },
+            Action::ReenrollSubmit => self.reenroll(),
             Action::SyncNow => {
                 if let Some(sync) = &self.sync {
                     sync.sync_now();
@@ -916,6 +940,46 @@ impl KioskApp {
                     Err(e) => self.fail(&e),
                 }
             }
+        }
+    }
+
+    /// Enroll this revoked kiosk again with the code staff typed: it keeps its data, takes
+    /// the new credential, and syncs at once with a worker using it.
+    fn reenroll(&mut self) {
+        if self.staff.is_none() {
+            return self.go(Screen::StaffPin);
+        }
+        let server = self.form.get(FieldId::ServerUrl).trim().to_owned();
+        let code = self.form.get(FieldId::EnrollmentCode).trim().to_owned();
+        let app_ca = self.options.server_ca.clone();
+        // A one-off step done by staff: it waits for the server on purpose.
+        let result = self.with_kiosk(|k| {
+            let ca = match app_ca {
+                Some(pem) => Some(pem),
+                None => k.server_ca()?,
+            };
+            crate::sync::reenroll(k, &server, &code, ca.as_deref())?;
+            Ok((SyncClient::for_kiosk(k)?, k.status()?))
+        });
+        match result {
+            Ok((client, status)) => {
+                self.revoked = false;
+                // The old worker knows only the dead credential.
+                self.sync = None;
+                self.sync = self
+                    .kiosk
+                    .as_ref()
+                    .map(|k| BackgroundSync::start(k.clone(), client, self.options.sync));
+                self.form = Form::default();
+                self.go(Screen::StaffSync {
+                    status: Box::new(status),
+                });
+                self.notice = Some(Notice {
+                    text: text::T::EnrolledAgain.tr(self.lang).to_owned(),
+                    ok: true,
+                });
+            }
+            Err(e) => self.fail(&e),
         }
     }
 

@@ -149,6 +149,9 @@ texts! {
     SetTheClock => "Ustaw zegar kiosku: od niego zależy kolejność na listach rezerwowych.", "Set the kiosk's clock: the order of waiting lists depends on it.";
     Server => "Serwer", "Server";
     SyncNow => "Synchronizuj teraz", "Sync now";
+    RevokedStaff => "Biuro wyłączyło ten kiosk; jego dane są bezpieczne. Aby przywrócić go do pracy, wpisz nowy kod rejestracji z biura (blisko-server kiosk reenroll).", "The office has revoked this kiosk; its data is safe. To bring it back into service, enter a new enrollment code from the office (blisko-server kiosk reenroll).";
+    EnrollAgain => "Zarejestruj ponownie", "Enroll again";
+    EnrolledAgain => "Kiosk zarejestrowany ponownie; wysyła teraz swoje dane.", "The kiosk is enrolled again; it is sending its data now.";
     SetupTitle => "Ten kiosk nie jest jeszcze przygotowany", "This kiosk is not set up yet";
     SetupDemo => "Uruchom z katalogiem demonstracyjnym", "Start with the demo catalogue";
     SetupEnroll => "Połącz z serwerem", "Connect to a server";

@@ -178,6 +178,13 @@ impl Tx<'_> {
         Ok(())
     }
 
+    pub fn delete_meta(&self, key: &str) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM meta WHERE key = ?1", [key])
+            .ctx("remove a setting")?;
+        Ok(())
+    }
+
     /// Store a document as a fresh full save (new documents, and compaction).
     pub fn put_snapshot(
         &self,

@@ -5,11 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use rand::{Rng, RngExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use blisko_shared::codes;
 use blisko_shared::demo;
 use blisko_shared::docs::{
     ActorId, CatalogDoc, CatalogEdit, ChangeHash, Doc, DocError, DocKey, IntakeDoc, PeopleDoc,
@@ -19,12 +17,12 @@ use blisko_shared::hlc::{Hlc, HlcClock};
 use blisko_shared::ids::{BranchId, ClassId, KioskId};
 use blisko_shared::model::Catalog;
 use blisko_shared::sync::{
-    DocChanges, DocHeads, EnrollRequest, EnrollResponse, KeyList, MAX_CHANGED_PER_RESPONSE,
-    MAX_DOCS_PER_REQUEST, MAX_KEYS_PER_MESSAGE, MAX_WANTED_KEYS, PersonList, RESPONSE_BUDGET_BYTES,
-    SyncRequest, SyncResponse, from_heads, to_heads,
+    DocChanges, DocHeads, KeyList, MAX_CHANGED_PER_RESPONSE, MAX_DOCS_PER_REQUEST,
+    MAX_KEYS_PER_MESSAGE, MAX_WANTED_KEYS, PersonList, RESPONSE_BUDGET_BYTES, SyncRequest,
+    SyncResponse, from_heads, to_heads,
 };
 
-use crate::store::{Db, KioskAuth, KioskRow, ServerStore, StoreError};
+use crate::store::{Db, KioskAuth, ServerStore, StoreError};
 
 mod credentials;
 pub mod persons;
@@ -90,6 +88,8 @@ fn from_kiosk(e: DocError) -> CentralError {
 }
 
 pub type Result<T, E = CentralError> = std::result::Result<T, E>;
+
+pub mod kiosks;
 
 /// Run `f` on the store, turning a panic into [`CentralError::Internal`]. A panic (a bug,
 /// or a dependency choking on hostile input) must not poison the lock around the store,
@@ -193,124 +193,36 @@ impl Central {
         Ok(db.branches()?)
     }
 
-    pub fn kiosks(&mut self) -> Result<Vec<KioskRow>> {
-        let db = self.store.write()?;
-        Ok(db.kiosks()?)
-    }
-
-    /// Register a new kiosk for a branch; returns it with a one-time enrollment code.
-    pub fn add_kiosk(&mut self, branch: BranchId) -> Result<(KioskRow, String)> {
-        let db = self.store.write()?;
-        if db.branch_code(branch)?.is_none() {
-            return Err(CentralError::NotFound(format!("branch {branch}")));
-        }
-        let now = now_text();
-        let (kiosk, _) = db.add_kiosk(branch, &now)?;
-        let mut rng = rand::rng();
-        let raw: String = (0..12)
-            .map(|_| {
-                codes::RESIDENT_CODE_ALPHABET
-                    [rng.random_range(0..codes::RESIDENT_CODE_ALPHABET.len())]
-                    as char
-            })
-            .collect();
-        let code = format!("{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..]);
-        let expires = jiff::Timestamp::now()
-            .checked_add(jiff::SignedDuration::from_hours(24 * ENROLLMENT_DAYS))
-            .unwrap_or(jiff::Timestamp::MAX)
-            .to_string();
-        db.add_enrollment_code(&sha256(normalize_code(&code).as_bytes()), kiosk, &expires)?;
-        db.audit(
-            &now,
-            "admin",
-            "kiosk_add",
-            &format!("kiosk:{kiosk}"),
-            Some(&format!("branch:{branch}")),
-        )?;
-        let row = db
-            .kiosk(kiosk)?
-            .ok_or_else(|| CentralError::NotFound(format!("kiosk {kiosk}")))?;
-        db.commit()?;
-        Ok((row, code))
-    }
-
-    pub fn revoke_kiosk(&mut self, kiosk: KioskId) -> Result<()> {
-        let db = self.store.write()?;
-        if !db.revoke_kiosk(kiosk, &now_text())? {
-            return Err(CentralError::NotFound(format!("active kiosk {kiosk}")));
-        }
-        db.audit(
-            &now_text(),
-            "admin",
-            "kiosk_revoke",
-            &format!("kiosk:{kiosk}"),
-            None,
-        )?;
-        db.commit()?;
-        Ok(())
-    }
-
-    /// Trade a one-time code for a kiosk credential.
-    pub fn enroll(&mut self, request: &EnrollRequest) -> Result<EnrollResponse> {
-        let db = self.store.write()?;
-        let now = now_text();
-        let Some(kiosk) =
-            db.redeem_enrollment_code(&sha256(normalize_code(&request.code).as_bytes()), &now)?
-        else {
-            drop(db);
-            let db = self.store.write()?;
-            db.audit(&now, "anonymous", "enroll_refused", "kiosk:?", None)?;
-            db.commit()?;
-            return Err(CentralError::BadEnrollmentCode);
-        };
-        let row = db.kiosk(kiosk)?.ok_or(CentralError::BadEnrollmentCode)?;
-        let mut secret = [0u8; 32];
-        rand::rng().fill_bytes(&mut secret);
-        let token = hex::encode(secret);
-        let prefix = token_prefix(&token).unwrap_or_default().to_owned();
-        db.set_credential(kiosk, &prefix, &sha256(token.as_bytes()), &now)?;
-        let branch_code = db.branch_code(row.branch_id)?.unwrap_or_default();
-        db.audit(
-            &now,
-            &format!("kiosk:{kiosk}"),
-            "enroll",
-            &format!("kiosk:{kiosk}"),
-            None,
-        )?;
-        db.commit()?;
-        Ok(EnrollResponse {
-            kiosk_id: kiosk,
-            branch_id: row.branch_id,
-            branch_code,
-            kiosk_number: row.number,
-            token,
-        })
-    }
-
     /// The kiosk a bearer token belongs to. A refusal is audited, without the token:
-    /// a wrong guess tells nothing worth keeping.
+    /// a wrong guess tells nothing worth keeping. The record names the kiosk when the
+    /// token's lookup prefix is one (a revoked kiosk, or a wrong secret).
     pub fn authenticate(&mut self, token: &str) -> Result<KioskAuth> {
-        let result = self.check_token(token);
+        let (known, result) = self.check_token(token)?;
         if let Err(e) = &result {
-            self.audit("unknown", "sync_unauthorized", "kiosk:?", Some(e.code()))?;
+            let subject = known.map_or_else(|| "kiosk:?".to_owned(), |k| format!("kiosk:{k}"));
+            self.audit("unknown", "sync_unauthorized", &subject, Some(e.code()))?;
         }
         result
     }
 
-    fn check_token(&mut self, token: &str) -> Result<KioskAuth> {
-        let prefix = token_prefix(token).ok_or(CentralError::Unauthorized)?;
+    /// The kiosk whose lookup prefix the token has (if any), and the verdict.
+    fn check_token(&mut self, token: &str) -> Result<(Option<KioskId>, Result<KioskAuth>)> {
+        let Some(prefix) = token_prefix(token) else {
+            return Ok((None, Err(CentralError::Unauthorized)));
+        };
         let db = self.store.write()?;
-        let kiosk = db
-            .kiosk_by_prefix(prefix)?
-            .ok_or(CentralError::Unauthorized)?;
-        // Digests of a 256-bit secret: comparing them leaks nothing useful about the token.
-        if kiosk.token_hash != sha256(token.as_bytes()) {
-            return Err(CentralError::Unauthorized);
-        }
-        if kiosk.revoked {
-            return Err(CentralError::Revoked);
-        }
-        Ok(kiosk)
+        let Some(kiosk) = db.kiosk_by_prefix(prefix)? else {
+            return Ok((None, Err(CentralError::Unauthorized)));
+        };
+        let verdict = if kiosk.token_hash != sha256(token.as_bytes()) {
+            // Digests of a 256-bit secret: comparing them leaks nothing useful.
+            Err(CentralError::Unauthorized)
+        } else if kiosk.revoked {
+            Err(CentralError::Revoked)
+        } else {
+            Ok(kiosk.clone())
+        };
+        Ok((Some(kiosk.id), verdict))
     }
 
     /// Write an audit record in its own transaction (used for refusals, whose own

@@ -54,6 +54,8 @@ pub enum Perm {
     Charts,
     Persons,
     Reconcile,
+    /// New enrollment codes for kiosks.
+    Kiosks,
 }
 
 impl Perm {
@@ -68,6 +70,7 @@ impl Perm {
             Perm::Charts => "page:charts",
             Perm::Persons => "page:persons",
             Perm::Reconcile => "page:reconcile",
+            Perm::Kiosks => "page:kiosks",
         }
     }
 }
@@ -82,6 +85,7 @@ impl Perm {
 /// | requests (wnioski), their CSV | | | yes | yes |
 /// | reconciliation | | | yes | yes |
 /// | a person's page, erase | | | | yes |
+/// | a kiosk's new enrollment code | | | | yes |
 ///
 /// An account with a branch sees only that branch's classes and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +100,7 @@ impl Role {
                 perm,
                 Overview | ClassesView | PrintAttendance | ExportClasses | Charts
             ),
-            StaffRole::Organizer => perm != Persons,
+            StaffRole::Organizer => !matches!(perm, Persons | Kiosks),
             StaffRole::OfficeAdmin => true,
         }
     }

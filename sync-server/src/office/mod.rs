@@ -10,6 +10,7 @@ pub mod auth;
 pub mod charts;
 pub mod classes;
 pub mod exports;
+pub mod kiosks;
 pub mod layout;
 pub mod overview;
 pub mod persons;
@@ -85,6 +86,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/office/reconcile/persons", post(reconcile::decide_persons))
         .route("/office/reconcile/allotments", post(reconcile::rebalance))
+        .route("/office/kiosks/{id}/reenroll", post(kiosks::reenroll))
         .layer(middleware::from_fn(security_headers))
 }
 

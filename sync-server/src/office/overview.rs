@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
 
+use super::layout::csrf;
 use super::{Ctx, OResult, Out, Perm, iso_time, page};
 use crate::central::seats::{self, CompensationRow};
 use crate::http::AppState;
@@ -82,6 +83,7 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
             thead { tr {
                 th { "#" } th { (t("Punkt", "Branch")) } th { (t("Ostatnia synchronizacja", "Last sync")) }
                 th { (t("Wersja aplikacji", "App version")) } th { (t("Stan", "State")) }
+                @if ctx.can(Perm::Kiosks) { th { (t("Rejestracja", "Enrollment")) } }
             } }
             tbody {
                 @for k in kiosks.iter().filter(|k| ctx.sees_branch(&k.branch_id.to_string())) {
@@ -96,6 +98,14 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
                             @else if !k.enrolled { (t("czeka na rejestrację", "waiting for enrollment")) }
                             @else if stale { span.stale-badge { (format!("{} {STALE_DAYS} {}", t("milczy ponad", "silent for over"), t("dni", "days"))) } }
                             @else { (t("w kontakcie", "in touch")) }
+                        }
+                        @if ctx.can(Perm::Kiosks) {
+                            td {
+                                form.inline method="post" action=(format!("/office/kiosks/{}/reenroll", k.kiosk_id)) {
+                                    (csrf(ctx))
+                                    button.secondary[!k.revoked] type="submit" { (t("Nowy kod rejestracji", "New enrollment code")) }
+                                }
+                            }
                         }
                     }
                 }

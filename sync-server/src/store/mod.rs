@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_3_personal.sql"),
     include_str!("schema_4_erasures.sql"),
     include_str!("schema_5_allotment_holds.sql"),
+    include_str!("schema_6_reenroll.sql"),
 ];
 
 mod holds;
@@ -477,39 +478,65 @@ impl Db<'_> {
         Ok((id, number))
     }
 
+    /// Store a new enrollment code for a kiosk; `reenroll` codes may be redeemed while
+    /// the kiosk is revoked. Codes of the kiosk not used yet are withdrawn: one code at
+    /// a time is valid.
     pub fn add_enrollment_code(
         &self,
         code_hash: &[u8],
         kiosk: KioskId,
         expires_at: &str,
+        reenroll: bool,
     ) -> Result<()> {
+        self.withdraw_enrollment_codes(kiosk)?;
         self.tx
             .execute(
-                "INSERT INTO enrollment_codes (code_hash, kiosk_id, expires_at) VALUES (?1, ?2, ?3)",
-                params![code_hash, kiosk.to_string(), expires_at],
+                "INSERT INTO enrollment_codes (code_hash, kiosk_id, expires_at, reenroll)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![code_hash, kiosk.to_string(), expires_at, reenroll],
             )
             .ctx("save an enrollment code")?;
         Ok(())
     }
 
-    /// Use up an enrollment code: the kiosk it was issued for, if the code is valid,
-    /// unused, unexpired and its kiosk not revoked.
-    pub fn redeem_enrollment_code(&self, code_hash: &[u8], now: &str) -> Result<Option<KioskId>> {
-        let kiosk: Option<String> = self
+    /// Forget a kiosk's enrollment codes that were not used.
+    fn withdraw_enrollment_codes(&self, kiosk: KioskId) -> Result<()> {
+        self.tx
+            .execute(
+                "DELETE FROM enrollment_codes WHERE kiosk_id = ?1 AND used_at IS NULL",
+                [kiosk.to_string()],
+            )
+            .ctx("withdraw enrollment codes")?;
+        Ok(())
+    }
+
+    /// Use up an enrollment code: the kiosk it was issued for, and whether it is a
+    /// re-enrollment, if the code is valid, unused and unexpired, and either its kiosk is
+    /// not revoked or it is a re-enrollment code.
+    pub fn redeem_enrollment_code(
+        &self,
+        code_hash: &[u8],
+        now: &str,
+    ) -> Result<Option<(KioskId, bool)>> {
+        let row: Option<(String, bool)> = self
             .tx
             .query_row(
                 "UPDATE enrollment_codes SET used_at = ?2
                  WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2
-                   AND kiosk_id IN (SELECT id FROM kiosks WHERE revoked_at IS NULL)
-                 RETURNING kiosk_id",
+                   AND (reenroll = 1
+                        OR kiosk_id IN (SELECT id FROM kiosks WHERE revoked_at IS NULL))
+                 RETURNING kiosk_id, reenroll",
                 params![code_hash, now],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .ctx("redeem an enrollment code")?;
-        kiosk.as_deref().map(|k| parse("kiosk id", k)).transpose()
+        row.map(|(k, reenroll)| Ok((parse("kiosk id", &k)?, reenroll)))
+            .transpose()
     }
 
+    /// Give a kiosk its credential (replacing any old one, which stops working) and lift
+    /// a revocation: only a redeemed code gets here.
     pub fn set_credential(
         &self,
         kiosk: KioskId,
@@ -519,7 +546,8 @@ impl Db<'_> {
     ) -> Result<()> {
         self.tx
             .execute(
-                "UPDATE kiosks SET token_prefix = ?2, token_hash = ?3, enrolled_at = ?4 WHERE id = ?1",
+                "UPDATE kiosks SET token_prefix = ?2, token_hash = ?3, enrolled_at = ?4, revoked_at = NULL
+                 WHERE id = ?1",
                 params![kiosk.to_string(), prefix, hash, now],
             )
             .ctx("save a kiosk credential")?;
@@ -623,6 +651,8 @@ impl Db<'_> {
                 params![kiosk.to_string(), now],
             )
             .ctx("revoke a kiosk")?;
+        // A code handed out before the revocation must not undo it.
+        self.withdraw_enrollment_codes(kiosk)?;
         Ok(n == 1)
     }
 

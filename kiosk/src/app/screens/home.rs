@@ -1,13 +1,21 @@
-//! The home screen: three large tiles, nothing else to read.
+//! The home screen: three large tiles, nothing else to read; on a kiosk the office
+//! revoked, only a polite sign that it is out of service.
 
-use eframe::egui::{Ui, Vec2};
+use eframe::egui::{RichText, Ui, Vec2};
+
+use blisko_shared::i18n::Lang;
 
 use super::View;
 use crate::app::Action;
 use crate::app::text::T;
-use crate::app::widgets;
+use crate::app::{theme, widgets};
+use crate::error::KioskError;
 
 pub fn show(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
+    if view.out_of_service {
+        out_of_service(ui, view);
+        return None;
+    }
     let mut action = None;
     ui.add_space(12.0);
     view.heading(ui, view.t(T::Welcome));
@@ -30,4 +38,26 @@ pub fn show(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
         }
     });
     action
+}
+
+/// Where the tiles would be: the sign, in the chosen language first and the other under
+/// it, large. Staff mode stays open at the bottom.
+fn out_of_service(ui: &mut Ui, view: &View<'_>) {
+    let other = match view.lang {
+        Lang::Pl => Lang::En,
+        Lang::En => Lang::Pl,
+    };
+    ui.add_space(48.0);
+    ui.vertical_centered(|ui| {
+        ui.label(
+            RichText::new(KioskError::OutOfService.message(view.lang))
+                .size(theme::code_size(view.look))
+                .strong(),
+        );
+        ui.add_space(24.0);
+        ui.label(
+            RichText::new(KioskError::OutOfService.message(other))
+                .size(theme::heading_size(view.look)),
+        );
+    });
 }

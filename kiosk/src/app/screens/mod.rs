@@ -37,6 +37,8 @@ pub(super) struct View<'a> {
     pub fullscreen: bool,
     /// Minutes left of a PIN lock-out.
     pub pin_locked_minutes: Option<u64>,
+    /// The office revoked this kiosk: residents are told it is out of service.
+    pub out_of_service: bool,
 }
 
 impl View<'_> {
@@ -82,6 +84,7 @@ pub(super) fn frame(
         .pin_guard
         .locked(app.now())
         .map(|ms| ms.div_ceil(60_000));
+    let out_of_service = app.revoked;
     let KioskApp {
         screen,
         form,
@@ -107,6 +110,7 @@ pub(super) fn frame(
         sync,
         fullscreen: options.fullscreen,
         pin_locked_minutes,
+        out_of_service,
     };
     let mut action = None;
 
@@ -249,6 +253,9 @@ fn primary_of(screen: &Screen, view: &View<'_>) -> Option<(T, Action)> {
         Screen::StaffPin if view.pin_locked_minutes.is_none() => (T::Unlock, Action::PinSubmit),
         Screen::WalkIn { .. } => (T::AddPresent, Action::WalkInSubmit),
         Screen::SetupEnroll => (T::Connect, Action::SetupEnrollSubmit),
+        Screen::StaffSync { status } if status.revoked || view.out_of_service => {
+            (T::EnrollAgain, Action::ReenrollSubmit)
+        }
         Screen::Registered { .. } | Screen::IntakeSent { .. } => (T::Done, Action::StartAgain),
         _ => return None,
     })

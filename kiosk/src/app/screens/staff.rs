@@ -315,8 +315,43 @@ pub fn sync(ui: &mut Ui, view: &mut View<'_>, status: &Status) -> Option<Action>
         );
     }
     ui.add_space(12.0);
+    if status.revoked || view.out_of_service {
+        return reenroll(ui, view);
+    }
     if status.server_url.is_some() && view.button(ui, T::SyncNow, Kind::Primary) {
         action = Some(Action::SyncNow);
     }
     action
+}
+
+/// A revoked kiosk: the server's address and a new enrollment code from the office.
+fn reenroll(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
+    widgets::notice(
+        ui,
+        view.p.error_fill,
+        view.p.error_text,
+        view.t(T::RevokedStaff),
+    );
+    let width = ui.available_width().min(720.0);
+    for (id, label) in [
+        (FieldId::ServerUrl, T::ServerAddress),
+        (FieldId::EnrollmentCode, T::EnrollmentCode),
+    ] {
+        let active = view.form.active == Some(id);
+        if widgets::field(
+            ui,
+            view.p,
+            view.t(label),
+            view.form.get(id),
+            active,
+            false,
+            width,
+        )
+        .clicked()
+        {
+            view.form.active = Some(id);
+        }
+    }
+    // "Enroll again" sits in the bottom bar, above the keyboard.
+    None
 }
