@@ -207,7 +207,8 @@ struct Model {
     classes: Vec<ClassModel>,
     persons: Vec<Person>,
     regs: BTreeMap<String, Reg>,
-    cancelled: BTreeSet<String>,
+    /// Cancelled registrations, with the kiosk that acknowledged the cancellation.
+    cancelled: BTreeMap<String, usize>,
     requests: Vec<Request>,
     sessions: BTreeMap<String, SessionModel>,
     /// Person index to the persons the office merged with it (both ways).
@@ -768,6 +769,10 @@ fn registration_refused(e: &KioskError) -> bool {
 
 fn register(w: &mut World, rng: &mut StdRng, online: bool) -> Result<String> {
     let s = rng.random_range(0..w.stations.len());
+    register_at(w, rng, s, online)
+}
+
+fn register_at(w: &mut World, rng: &mut StdRng, s: usize, online: bool) -> Result<String> {
     let class = pick(rng, &w.classes_of(w.stations[s].branch)).context("a class")?;
     let form = registration_form(w, rng, s, &class);
     let names = (
@@ -819,7 +824,7 @@ fn cancel(w: &mut World, rng: &mut StdRng) -> Result<String> {
         .regs
         .iter()
         .filter(|(id, r)| {
-            w.stations[r.station].branch == branch && !w.model.cancelled.contains(*id)
+            w.stations[r.station].branch == branch && !w.model.cancelled.contains_key(*id)
         })
         .map(|(id, _)| id.clone())
         .collect();
@@ -829,7 +834,7 @@ fn cancel(w: &mut World, rng: &mut StdRng) -> Result<String> {
     let outcome = lock(w.kiosk(s)?).cancel(&id);
     match outcome {
         Ok(r) => {
-            w.model.cancelled.insert(id.clone());
+            w.model.cancelled.insert(id.clone(), s);
             Ok(format!(
                 "kiosk {s}: {id} cancelled, promoted {:?}",
                 r.promoted
@@ -932,18 +937,22 @@ fn sync_all(w: &mut World, rng: &mut StdRng) -> Result<String> {
 /// Everything kiosk `s` acknowledged is in its store, in its state.
 fn check_held(w: &World, s: usize) -> Result<()> {
     let k = lock(w.kiosk(s)?);
-    for (id, r) in w.model.regs.iter().filter(|(_, r)| r.station == s) {
-        let row = k
-            .roster(&r.class)?
+    let status = |id: &str, class: &str| -> Result<Option<String>> {
+        Ok(k.roster(class)?
             .into_iter()
-            .find(|row| row.registration_id.to_string() == *id)
+            .find(|row| row.registration_id.to_string() == id)
+            .map(|row| row.status))
+    };
+    for (id, r) in w.model.regs.iter().filter(|(_, r)| r.station == s) {
+        status(id, &r.class)?
             .with_context(|| format!("kiosk {s} lost acknowledged registration {id}"))?;
-        if w.model.cancelled.contains(id) {
-            ensure!(
-                row.status == "cancelled",
-                "kiosk {s} lost the cancellation of {id}"
-            );
-        }
+    }
+    for (id, _) in w.model.cancelled.iter().filter(|(_, at)| **at == s) {
+        let class = &w.model.regs.get(id).context("a known registration")?.class;
+        ensure!(
+            status(id, class)?.as_deref() == Some("cancelled"),
+            "kiosk {s} lost the cancellation of {id}"
+        );
     }
     Ok(())
 }
@@ -1464,7 +1473,7 @@ fn revoke_reenroll(w: &mut World, rng: &mut StdRng) -> Result<String> {
     admin(&w.data, &["kiosk", "revoke", &kiosk])?;
     // Offline work acknowledged before the kiosk learns of the revocation.
     for _ in 0..rng.random_range(0..3) {
-        register(w, rng, false)?;
+        register_at(w, rng, s, false)?;
     }
     let refused = sync(w.kiosk(s)?);
     match refused {
@@ -1658,7 +1667,7 @@ fn final_check(w: &mut World) -> Result<()> {
             )
         })?;
         ensure!(w.model.class(&r.class)?.id == r.class);
-        if w.model.cancelled.contains(id) {
+        if w.model.cancelled.contains_key(id) {
             ensure!(
                 status == "cancelled",
                 "the acknowledged cancellation of {id} is on the server"
