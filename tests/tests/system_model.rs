@@ -835,8 +835,13 @@ fn cancel(w: &mut World, rng: &mut StdRng) -> Result<String> {
     match outcome {
         Ok(r) => {
             w.model.cancelled.insert(id.clone(), s);
+            let synced = if rng.random_range(0..2) == 0 {
+                format!(", synced {}", w.sync_station(s, None)?)
+            } else {
+                String::new()
+            };
             Ok(format!(
-                "kiosk {s}: {id} cancelled, promoted {:?}",
+                "kiosk {s}: {id} cancelled, promoted {:?}{synced}",
                 r.promoted
             ))
         }
@@ -1549,48 +1554,54 @@ fn check_step(w: &World) -> Result<()> {
 }
 
 /// No class has more confirmed than capacity, unless compensation tasks name exactly
-/// the excess.
+/// the excess; with compensation tasks, a waiting list over its limit is named the same
+/// way.
 fn check_seats(
     c: &ClassModel,
     roster: &blisko_tests::harness::Roster,
     compensation: Option<&Value>,
 ) -> Result<()> {
-    let confirmed: Vec<&String> = roster
-        .iter()
-        .filter(|(_, (s, _))| s == "confirmed")
-        .map(|(id, _)| id)
-        .collect();
-    let excess = confirmed.len().saturating_sub(c.capacity as usize);
-    match compensation {
-        None => ensure!(
-            excess == 0,
+    let with = |status: &str| -> Vec<&str> {
+        roster
+            .iter()
+            .filter(|(_, (s, _))| s == status)
+            .map(|(id, _)| id.as_str())
+            .collect()
+    };
+    let confirmed = with("confirmed");
+    let Some(tasks) = compensation else {
+        ensure!(
+            confirmed.len() <= c.capacity as usize,
             "class {}: {} confirmed of {} seats",
             c.id,
             confirmed.len(),
             c.capacity
-        ),
-        Some(tasks) => {
-            let named: Vec<&str> = tasks
-                .as_array()
-                .context("compensation is a list")?
-                .iter()
-                .filter(|t| t["class_id"] == c.id.as_str() && t["kind"] == "over_capacity")
-                .filter_map(|t| t["registration_id"].as_str())
-                .collect();
+        );
+        return Ok(());
+    };
+    let tasks = tasks.as_array().context("compensation is a list")?;
+    for (kind, holders, limit) in [
+        ("over_capacity", confirmed, c.capacity),
+        ("over_waitlist", with("waitlisted"), c.waitlist_limit),
+    ] {
+        let named: Vec<&str> = tasks
+            .iter()
+            .filter(|t| t["class_id"] == c.id.as_str() && t["kind"] == kind)
+            .filter_map(|t| t["registration_id"].as_str())
+            .collect();
+        let excess = holders.len().saturating_sub(limit as usize);
+        ensure!(
+            named.len() == excess,
+            "class {}: {} held of {limit}, {} {kind} task(s)",
+            c.id,
+            holders.len(),
+            named.len()
+        );
+        for id in named {
             ensure!(
-                named.len() == excess,
-                "class {}: {} confirmed of {} seats, {} compensation task(s)",
-                c.id,
-                confirmed.len(),
-                c.capacity,
-                named.len()
+                holders.contains(&id),
+                "{kind} task for {id}, which does not hold a place of that kind"
             );
-            for id in named {
-                ensure!(
-                    confirmed.iter().any(|c| c.as_str() == id),
-                    "compensation task for {id}, which is not confirmed"
-                );
-            }
         }
     }
     Ok(())
