@@ -69,7 +69,7 @@ enum Feature {
 }
 
 /// The features that have landed on main. Add one here when its branch is merged.
-const LANDED: &[Feature] = &[];
+const LANDED: &[Feature] = &[Feature::Escrow, Feature::Compensation];
 
 impl Feature {
     fn parse(name: &str) -> Option<Feature> {
@@ -115,6 +115,10 @@ fn the_system_keeps_its_promises_across_office_kiosks_and_network() -> Result<()
                 "seed {case_seed} (BLISKO_SEED={case_seed} BLISKO_MODEL_CASES=1 BLISKO_MODEL_STEPS={steps})"
             ))
         })?;
+        eprintln!(
+            "case {case} (seed {case_seed}): {} registrations, {} refusals, {} syncs broken",
+            stats.registrations, stats.refused, stats.syncs_broken
+        );
         total.add(&stats);
     }
     eprintln!(
@@ -781,7 +785,21 @@ fn register_at(w: &mut World, rng: &mut StdRng, s: usize, online: bool) -> Resul
         form.birth_year,
     );
     let pending_before = lock(w.kiosk(s)?).status()?.pending_changes;
-    let outcome = lock(w.kiosk(s)?).register(&form);
+    // The kiosk's own path: a registration that waits, or finds the class full here,
+    // asks the server's pool at once; offline (the proxy closes every connection) it
+    // stays waiting or is withdrawn. Some offline registrations skip the question, as a
+    // kiosk that does not sync would.
+    let direct = !online && rng.random_range(0..2) == 0;
+    let outcome = if direct {
+        lock(w.kiosk(s)?).register(&form)
+    } else {
+        if !online {
+            w.proxy.set_plan(|| Fault::CloseAtOnce);
+        }
+        let outcome = blisko_kiosk::sync::register(w.kiosk(s)?, &form);
+        w.proxy.pass_all();
+        outcome
+    };
     let said = match outcome {
         Ok(r) => {
             let said = format!("{} {} {:?}", r.registration_id, r.status, r.position);
@@ -800,14 +818,17 @@ fn register_at(w: &mut World, rng: &mut StdRng, s: usize, online: bool) -> Resul
         }
         Err(e) if registration_refused(&e) => {
             w.stats.refused += 1;
+            // A registration withdrawn after the pool said no leaves its cancellation.
+            let withdrawn = !direct && matches!(e, KioskError::ClassFull { .. });
             ensure!(
-                lock(w.kiosk(s)?).status()?.pending_changes == pending_before,
+                withdrawn || lock(w.kiosk(s)?).status()?.pending_changes == pending_before,
                 "a refused registration ({e}) changed nothing"
             );
             format!("refused: {}", e.code())
         }
         Err(e) => return Err(e).context("register"),
     };
+    let said = format!("{}{said}", if direct { "direct " } else { "" });
     let synced = if online {
         format!(", synced {}", w.sync_station(s, None)?)
     } else {
