@@ -1063,17 +1063,14 @@ fn kiosk_batch_killed(w: &mut World, rng: &mut StdRng) -> Result<String> {
         .stderr(Stdio::null())
         .spawn()
         .context("start blisko-kiosk batch")?;
-    {
-        let mut stdin = child.stdin.take().context("stdin")?;
-        for f in &forms {
-            let line = serde_json::json!({ "register": {
-                "class": f.class_id, "given": f.given_name, "family": f.family_name,
-                "birth_year": f.birth_year, "consent": true,
-            }});
-            writeln!(stdin, "{line}")?;
-        }
-        // Keeps stdin open: the batch waits for more until it is killed.
-        std::mem::forget(stdin);
+    // Stdin stays open until the kill: the batch waits for more lines.
+    let mut stdin = child.stdin.take().context("stdin")?;
+    for f in &forms {
+        let line = serde_json::json!({ "register": {
+            "class": f.class_id, "given": f.given_name, "family": f.family_name,
+            "birth_year": f.birth_year, "consent": true,
+        }});
+        writeln!(stdin, "{line}")?;
     }
     let stdout = child.stdout.take().context("stdout")?;
     let mut reader = BufReader::new(stdout);
@@ -1093,6 +1090,7 @@ fn kiosk_batch_killed(w: &mut World, rng: &mut StdRng) -> Result<String> {
     }
     let _ = child.kill();
     let _ = child.wait();
+    drop(stdin);
     for (n, ack) in &acked {
         let f = &forms[n - 1];
         let text = |k: &str| ack[k].as_str().map(str::to_owned).context("receipt field");
