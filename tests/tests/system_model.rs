@@ -2,7 +2,8 @@
 //! branches, four kiosks (two per branch, real encrypted stores, some steps run as
 //! `blisko-kiosk` processes), the office page over real HTTP and the admin command line.
 //! A seeded driver picks one operation per step: a kiosk registers, cancels or takes an
-//! intake request (online: then it syncs; offline: it does not), a kiosk syncs (some
+//! intake request (online: it syncs, and a registration asks the server's pool; offline:
+//! it does not sync, or every connection is closed), a kiosk syncs (some
 //! syncs cut by a fault proxy), a `blisko-kiosk sync` or `batch` process is killed with
 //! SIGKILL, the server is killed with SIGKILL in the middle of a sync and restarted, the
 //! office allots seats (up and down), edits a class's capacity and waiting-list limit,
@@ -18,7 +19,7 @@
 //! page, export or kiosk view holds an erased person's name.
 //!
 //! Operations that need work not yet on main are listed in [`LANDED`]; name them in
-//! `BLISKO_MODEL_FEATURES` (e.g. `escrow,compensation,revoke,erase_linked`) to run them before.
+//! `BLISKO_MODEL_FEATURES` (e.g. `revoke,erase_linked`) to run them before.
 //!
 //! Long runs: `BLISKO_MODEL_CASES=200 BLISKO_MODEL_STEPS=80 cargo test -p blisko-tests
 //! --test system_model -- --nocapture`. A failure prints its case's seed and steps; the
