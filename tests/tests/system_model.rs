@@ -70,7 +70,7 @@ enum Feature {
 }
 
 /// The features that have landed on main. Add one here when its branch is merged.
-const LANDED: &[Feature] = &[Feature::Escrow, Feature::Compensation];
+const LANDED: &[Feature] = &[Feature::Escrow, Feature::Compensation, Feature::EraseLinked];
 
 impl Feature {
     fn parse(name: &str) -> Option<Feature> {
@@ -1436,6 +1436,21 @@ fn erasable(w: &World) -> Vec<usize> {
         .collect()
 }
 
+/// A person to erase; half the time one merged with another, when there is one.
+fn pick_erasable(w: &World, rng: &mut StdRng) -> Option<usize> {
+    let all = erasable(w);
+    let merged: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|p| w.model.group(*p).len() > 1)
+        .collect();
+    if !merged.is_empty() && rng.random_range(0..2) == 0 {
+        pick(rng, &merged)
+    } else {
+        pick(rng, &all)
+    }
+}
+
 fn mark_erased(w: &mut World, p: usize) {
     let group = if w.has(Feature::EraseLinked) {
         w.model.group(p)
@@ -1448,7 +1463,7 @@ fn mark_erased(w: &mut World, p: usize) {
 }
 
 fn erase_person(w: &mut World, rng: &mut StdRng) -> Result<String> {
-    let Some(p) = pick(rng, &erasable(w)) else {
+    let Some(p) = pick_erasable(w, rng) else {
         return Ok("no one to erase".into());
     };
     let id = w.model.persons[p].id.clone();
@@ -1475,7 +1490,7 @@ fn erase_person(w: &mut World, rng: &mut StdRng) -> Result<String> {
 }
 
 fn erase_by_command(w: &mut World, rng: &mut StdRng) -> Result<String> {
-    let Some(p) = pick(rng, &erasable(w)) else {
+    let Some(p) = pick_erasable(w, rng) else {
         return Ok("no one to erase".into());
     };
     let code = w.model.persons[p].code.clone();
