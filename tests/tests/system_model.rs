@@ -70,7 +70,12 @@ enum Feature {
 }
 
 /// The features that have landed on main. Add one here when its branch is merged.
-const LANDED: &[Feature] = &[Feature::Escrow, Feature::Compensation, Feature::EraseLinked];
+const LANDED: &[Feature] = &[
+    Feature::Escrow,
+    Feature::Compensation,
+    Feature::EraseLinked,
+    Feature::Revoke,
+];
 
 impl Feature {
     fn parse(name: &str) -> Option<Feature> {
