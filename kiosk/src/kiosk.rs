@@ -25,7 +25,7 @@ use blisko_shared::model::{
     ApplicantRole, Catalog, Consent, ConsentKind, IntakeRequest, Person, Registration,
     RequestStatus, StatusChange, registration_open,
 };
-use blisko_shared::seats::{self, Admission, Roster, SeatPolicy, SeatState};
+use blisko_shared::seats::{self, Admission, Roster, SeatPolicy, SeatState, SeatStatus};
 use blisko_shared::validate::{self, Field};
 
 use crate::error::KioskError;
@@ -72,9 +72,9 @@ pub fn system_clock() -> WallClock {
 /// knows (the server has the last word when the resident registers).
 pub(crate) fn seats_shown(identity: &Identity, policy: &SeatPolicy, roster: &Roster) -> u32 {
     let own = seats::free_seats_of(policy, roster, identity.kiosk_id);
-    match identity.mode.as_str() {
-        "enrolled" => own + seats::free_seats_of(policy, roster, KioskId::CENTRAL),
-        _ => own,
+    match identity.mode {
+        KioskMode::Enrolled => own + seats::free_seats_of(policy, roster, KioskId::CENTRAL),
+        KioskMode::Standalone => own,
     }
 }
 
@@ -86,8 +86,41 @@ pub struct Identity {
     pub branch_code: String,
     /// Unique number within the deployment, used in reference numbers.
     pub kiosk_number: u32,
-    /// "standalone" (demo, no server) or "enrolled".
-    pub mode: String,
+    pub mode: KioskMode,
+}
+
+/// Whether a kiosk syncs with a server. Stored and serialized as `standalone` or
+/// `enrolled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KioskMode {
+    /// Set up with the demo catalogue or a catalogue file: no server.
+    Standalone,
+    /// Enrolled with a server, which it syncs with.
+    Enrolled,
+}
+
+impl KioskMode {
+    pub fn code(self) -> &'static str {
+        match self {
+            KioskMode::Standalone => "standalone",
+            KioskMode::Enrolled => "enrolled",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<KioskMode> {
+        match code {
+            "standalone" => Some(KioskMode::Standalone),
+            "enrolled" => Some(KioskMode::Enrolled),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for KioskMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 
 /// What a person types to register.
@@ -113,7 +146,7 @@ pub struct RegistrationReceipt {
     pub resident_code: String,
     pub class_id: ClassId,
     pub class_title: String,
-    pub status: String,
+    pub status: SeatStatus,
     /// On the waiting list: the place as this kiosk sees it now. Kiosks that were
     /// offline may add people ahead when they sync, so it is shown as "about".
     pub position: Option<u32>,
@@ -153,7 +186,7 @@ pub struct IntakeReceipt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CancelReceipt {
     pub registration_id: RegistrationId,
-    pub status: String,
+    pub status: SeatStatus,
     /// Registrations moved from the waiting list into the freed seat.
     pub promoted: Vec<RegistrationId>,
 }
@@ -173,7 +206,7 @@ pub struct ResidentRegistration {
     pub registration_id: RegistrationId,
     pub class_id: ClassId,
     pub class_title: String,
-    pub status: String,
+    pub status: SeatStatus,
     pub position: Option<u32>,
 }
 
@@ -182,7 +215,7 @@ pub struct Status {
     pub kiosk_id: KioskId,
     pub branch_id: BranchId,
     pub branch_code: String,
-    pub mode: String,
+    pub mode: KioskMode,
     pub counts: Counts,
     pub pending_changes: u64,
     /// The server this kiosk syncs with (none for a standalone kiosk).
@@ -270,7 +303,7 @@ fn read_identity(store: &Store) -> Result<Option<Identity>> {
         kiosk_number: number
             .parse()
             .map_err(|_| corrupt("kiosk number", &number))?,
-        mode,
+        mode: KioskMode::from_code(&mode).ok_or_else(|| corrupt("kiosk mode", &mode))?,
     }))
 }
 
@@ -281,7 +314,7 @@ fn write_identity(tx: &Tx<'_>, identity: &Identity) -> Result<()> {
     tx.set_meta("branch_id", &identity.branch_id.to_string())?;
     tx.set_meta("branch_code", &identity.branch_code)?;
     tx.set_meta("kiosk_number", &identity.kiosk_number.to_string())?;
-    tx.set_meta("mode", &identity.mode)?;
+    tx.set_meta("mode", identity.mode.code())?;
     Ok(())
 }
 
@@ -370,7 +403,7 @@ impl Kiosk {
             branch_id: catalog.branch.id,
             branch_code: catalog.branch.code.clone(),
             kiosk_number: 1,
-            mode: "standalone".to_owned(),
+            mode: KioskMode::Standalone,
         };
         let mut doc = CatalogDoc::create(catalog, identity.kiosk_id)?;
         let now = timestamp(wall());
@@ -526,7 +559,7 @@ impl Kiosk {
             kiosk_id: self.identity.kiosk_id,
             branch_id: self.identity.branch_id,
             branch_code: self.identity.branch_code.clone(),
-            mode: self.identity.mode.clone(),
+            mode: self.identity.mode,
             counts: self.store.counts()?,
             pending_changes: self.store.pending_changes()?,
             server_url: self.store.meta("server_url")?,
@@ -582,12 +615,12 @@ impl Kiosk {
             .roster(class)?
             .into_iter()
             .filter_map(|row| {
-                let state = match row.status.as_str() {
-                    "confirmed" => SeatState::Confirmed,
-                    "waitlisted" => SeatState::Waitlisted {
+                let state = match row.status {
+                    SeatStatus::Confirmed => SeatState::Confirmed,
+                    SeatStatus::Waitlisted => SeatState::Waitlisted {
                         position: row.position?,
                     },
-                    _ => SeatState::Cancelled,
+                    SeatStatus::Cancelled => SeatState::Cancelled,
                 };
                 Some((row.registration_id, state))
             })
@@ -977,7 +1010,7 @@ impl Kiosk {
             resident_code,
             class_id: class.id,
             class_title: class.title,
-            status: state.code().to_owned(),
+            status: state.status(),
             position: state.position(),
             awaiting_pool,
         })
@@ -990,7 +1023,7 @@ impl Kiosk {
         let waiting = self
             .store
             .registration(id)?
-            .is_some_and(|row| row.status == "waitlisted");
+            .is_some_and(|row| row.status == SeatStatus::Waitlisted);
         if !waiting {
             return Ok(false);
         }
@@ -1037,7 +1070,7 @@ impl Kiosk {
         self.commit_roster_change(class.id, &policy, &[], |_| Ok(()))?;
         Ok(CancelReceipt {
             registration_id: id,
-            status: SeatState::Cancelled.code().to_owned(),
+            status: SeatStatus::Cancelled,
             promoted,
         })
     }
@@ -1242,7 +1275,7 @@ impl Kiosk {
             let roster = seats::compute_roster(&policy, &regs);
             for e in &roster.entries {
                 seen += 1;
-                let expected = (e.state.code().to_owned(), e.state.position());
+                let expected = (e.state.status(), e.state.position());
                 match projected.get(&e.registration_id) {
                     Some(p) if *p == expected => {}
                     other => problems.push(format!(

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use blisko_shared::seats::SeatStatus;
 use blisko_shared::sync::{
     self as protocol, CONTENT_TYPE, EnrollRequest, EnrollResponse, ErrorBody, PROTOCOL_HEADER,
     PROTOCOL_VERSION, SyncRequest, SyncResponse,
@@ -366,7 +367,7 @@ pub fn enroll(
 /// server first; a code for another kiosk is refused here and changes nothing in the
 /// folder. A standalone kiosk is refused before anything is sent.
 pub fn reenroll(kiosk: &mut Kiosk, server: &str, code: &str, ca_pem: Option<&str>) -> Result<()> {
-    if kiosk.identity().mode != "enrolled" {
+    if kiosk.identity().mode != crate::kiosk::KioskMode::Enrolled {
         return Err(KioskError::AlreadySetUp(kiosk.dir().display().to_string()));
     }
     let client = SyncClient::new(server, None, ca_pem)?;
@@ -398,7 +399,7 @@ pub fn claim_pool_seat(
         None => receipt,
     };
     if receipt.awaiting_pool {
-        if receipt.status == "confirmed" {
+        if receipt.status == SeatStatus::Confirmed {
             return Ok(RegistrationReceipt {
                 awaiting_pool: false,
                 ..receipt
@@ -425,7 +426,7 @@ pub fn register(
 ) -> Result<RegistrationReceipt> {
     let receipt = lock(kiosk).register(form)?;
     let online = lock(kiosk).server()?.is_some();
-    if receipt.status == "waitlisted" && online {
+    if receipt.status == SeatStatus::Waitlisted && online {
         claim_pool_seat(kiosk, receipt)
     } else {
         Ok(receipt)

@@ -103,12 +103,65 @@ pub enum SeatState {
     Cancelled,
 }
 
-impl SeatState {
+/// A registration's state without its place: what receipts, rosters and the stores
+/// carry. Serialized as `confirmed`, `waitlisted` or `cancelled`, as before it was typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatStatus {
+    Confirmed,
+    Waitlisted,
+    Cancelled,
+}
+
+impl SeatStatus {
     pub fn code(self) -> &'static str {
         match self {
-            SeatState::Confirmed => "confirmed",
-            SeatState::Waitlisted { .. } => "waitlisted",
-            SeatState::Cancelled => "cancelled",
+            SeatStatus::Confirmed => "confirmed",
+            SeatStatus::Waitlisted => "waitlisted",
+            SeatStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status a stored code names (the stores keep the code as text).
+    pub fn from_code(code: &str) -> Option<SeatStatus> {
+        match code {
+            "confirmed" => Some(SeatStatus::Confirmed),
+            "waitlisted" => Some(SeatStatus::Waitlisted),
+            "cancelled" => Some(SeatStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for SeatStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Tests and JSON readers compare with the wire's words.
+impl PartialEq<str> for SeatStatus {
+    fn eq(&self, other: &str) -> bool {
+        self.code() == other
+    }
+}
+
+impl PartialEq<&str> for SeatStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.code() == *other
+    }
+}
+
+impl SeatState {
+    pub fn code(self) -> &'static str {
+        self.status().code()
+    }
+
+    pub fn status(self) -> SeatStatus {
+        match self {
+            SeatState::Confirmed => SeatStatus::Confirmed,
+            SeatState::Waitlisted { .. } => SeatStatus::Waitlisted,
+            SeatState::Cancelled => SeatStatus::Cancelled,
         }
     }
 

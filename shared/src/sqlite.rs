@@ -325,6 +325,22 @@ pub fn lock_file(path: &Path) -> std::io::Result<Option<std::fs::File>> {
     }
 }
 
+/// A seat status is stored as its code, and read back checked.
+impl rusqlite::types::ToSql for crate::seats::SeatStatus {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.code().into())
+    }
+}
+
+impl rusqlite::types::FromSql for crate::seats::SeatStatus {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let code = value.as_str()?;
+        crate::seats::SeatStatus::from_code(code).ok_or_else(|| {
+            rusqlite::types::FromSqlError::Other(format!("{code:?} is not a seat status").into())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -373,9 +373,12 @@ async fn sync_round(
         Ok(body) => decode_body::<SyncRequest>(&state, body, MAX_DECOMPRESSED_BYTES).await,
         Err(e) => Err(e),
     };
-    // An unreadable body counts against its address like a refused credential, and its
-    // credential is no longer taken as known until it syncs again.
-    let request = decoded.map_err(refused)?;
+    // The body of an authenticated kiosk is read only after its credential passed: one
+    // that cannot be read is refused (never inflated past the cap), and it does not count
+    // against the address or the kiosk's standing. On a branch's poor line uploads are cut
+    // all the time, and kiosks behind one address must not lock each other out for that;
+    // a kiosk that sends garbage on purpose is held by its credential's rate limit.
+    let request = decoded?;
     let response = blocking(&state, move |c| {
         // Again, in the store's turn: a revocation in between is honoured.
         let kiosk = c.authenticate(&token)?;

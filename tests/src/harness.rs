@@ -558,7 +558,12 @@ pub fn kiosk_roster(kiosk: &Mutex<Kiosk>, class: &str) -> Result<Roster> {
     let rows = kiosk.lock().expect("kiosk").roster(class)?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.registration_id.to_string(), (r.status, r.position)))
+        .map(|r| {
+            (
+                r.registration_id.to_string(),
+                (r.status.to_string(), r.position),
+            )
+        })
         .collect())
 }
 

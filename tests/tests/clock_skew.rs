@@ -64,7 +64,7 @@ fn stamps(kiosk: &Mutex<Kiosk>, class: &str) -> Result<Vec<Stamped>> {
             Ok(Stamped {
                 id: r.registration_id.to_string(),
                 created: r.created.parse().context("a stamp")?,
-                status: r.status,
+                status: r.status.to_string(),
                 position: r.position,
             })
         })

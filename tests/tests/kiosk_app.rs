@@ -94,7 +94,7 @@ fn a_resident_past_the_last_seat_is_told_the_waiting_list_position() {
         panic!("not on the receipt");
     };
     assert_eq!(
-        (receipt.status.as_str(), receipt.position),
+        (receipt.status.code(), receipt.position),
         ("waitlisted", Some(1))
     );
 }

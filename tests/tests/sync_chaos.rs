@@ -110,7 +110,7 @@ fn act(station: &Station, rng: &mut StdRng, ledger: &Mutex<Ledger>, n: &mut usiz
                     Registered {
                         branch: station.branch,
                         class: r.class_id.to_string(),
-                        status: r.status,
+                        status: r.status.to_string(),
                     },
                 );
             }

@@ -63,7 +63,7 @@ fn work(
         let r = k.register(&form)?;
         ledger.registrations.insert(
             r.registration_id.to_string(),
-            (tag, r.class_id.to_string(), r.status),
+            (tag, r.class_id.to_string(), r.status.to_string()),
         );
     }
     let own: Vec<String> = ledger

@@ -1222,13 +1222,24 @@ fn bombs_from_strangers_are_refused_without_inflating_them() -> Result<()> {
 }
 
 /// Bodies that cannot be read count against their address like refused credentials:
-/// garbage with a real credential is answered 400 a few times, then that address gets
-/// 429; garbage with a made-up credential is refused as a credential, unread. A kiosk
-/// that has synced before, at the same address, is still served.
+/// garbage with a real credential is answered 400 until that credential's own rate
+/// limit answers 429 (a cut upload on a poor line must not lock out the kiosks behind
+/// its address); garbage with a made-up credential is refused as a credential, unread. A
+/// kiosk that has synced before, at the same address, is still served.
 #[test]
 fn garbage_bodies_from_one_address_are_rate_limited() -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let s = &server_with(&tmp, &["--auth-failures", "3"])?;
+    let s = &server_with(
+        &tmp,
+        &[
+            "--auth-failures",
+            "3",
+            "--sync-burst",
+            "10",
+            "--sync-per-minute",
+            "6",
+        ],
+    )?;
     let mal = branch_id(&s.data, "MAL")?;
     let sender = enroll_kiosk(s, &mal, &tmp.path().join("sender"))?;
     let neighbour = enroll_kiosk(s, &mal, &tmp.path().join("neighbour"))?;
@@ -1253,20 +1264,19 @@ fn garbage_bodies_from_one_address_are_rate_limited() -> Result<()> {
     refused(s, "a bomb", 413, "too_large", None, || {
         garbage(&string_bomb(33 * 1024 * 1024)?)
     })?;
-    let message = refused(s, "more garbage", 429, "rate_limited", None, || {
-        garbage(b"\x00\x01 not zstd at all")
-    })?;
-    assert!(message.contains("unreadable bodies"), "{message}");
-    // The sender's credential lost its standing with its garbage: even a good round
-    // from it waits now.
-    refused(
-        s,
-        "a good round after garbage",
-        429,
-        "rate_limited",
-        None,
-        || sync_raw(s, &token, &push_request(vec![], vec![])),
-    )?;
+    // A cut upload is garbage too, and on a poor line it is common: the kiosk is refused
+    // each time but keeps its standing, and its own rate limit holds a flood.
+    let mut refused_unread = 0;
+    let message = loop {
+        let answer = garbage(b"\x00\x01 not zstd at all")?;
+        match answer.status {
+            400 => refused_unread += 1,
+            429 => break String::from_utf8_lossy(&answer.body).into_owned(),
+            other => anyhow::bail!("garbage answered {other}"),
+        }
+        anyhow::ensure!(refused_unread < 20, "garbage was never rate limited");
+    };
+    assert!(message.contains("this credential"), "{message}");
     // The neighbour behind the same address has done nothing wrong.
     let class = neighbour.lock().expect("kiosk").classes()?[0]
         .id

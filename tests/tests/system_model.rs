@@ -816,7 +816,7 @@ fn register_at(w: &mut World, rng: &mut StdRng, s: usize, online: bool) -> Resul
                     person_id: r.person_id.to_string(),
                     resident_code: r.resident_code.clone(),
                     class_id: Some(r.class_id.to_string()),
-                    status: r.status.clone(),
+                    status: r.status.to_string(),
                 },
                 names,
             );
@@ -973,7 +973,7 @@ fn check_held(w: &World, s: usize) -> Result<()> {
         Ok(k.roster(class)?
             .into_iter()
             .find(|row| row.registration_id.to_string() == id)
-            .map(|row| row.status))
+            .map(|row| row.status.to_string()))
     };
     for (id, r) in w.model.regs.iter().filter(|(_, r)| r.station == s) {
         status(id, &r.class)?

@@ -24,6 +24,7 @@ use eframe::egui::{self, Ui};
 use blisko_shared::i18n::Lang;
 use blisko_shared::ids::{ClassId, RegistrationId, ServiceId, SessionId};
 use blisko_shared::model::{AttendanceStatus, Service, Weekday};
+use blisko_shared::seats::SeatStatus;
 
 use crate::error::KioskError;
 use crate::key;
@@ -303,7 +304,7 @@ impl KioskApp {
             .branch(kiosk.identity().branch_id)?
             .map(|b| b.name)
             .unwrap_or_default();
-        let client = if kiosk.identity().mode == "enrolled" {
+        let client = if kiosk.identity().mode == kiosk::KioskMode::Enrolled {
             Some(SyncClient::for_kiosk(&kiosk)?)
         } else {
             None
@@ -599,7 +600,9 @@ impl KioskApp {
                     .ok()
                     .flatten();
                 match (now, &mut self.screen, self.awaiting_pool) {
-                    (Some(row), Screen::Registered { receipt }, _) if row.status == "confirmed" => {
+                    (Some(row), Screen::Registered { receipt }, _)
+                        if row.status == SeatStatus::Confirmed =>
+                    {
                         receipt.status = row.status;
                         receipt.position = None;
                         receipt.awaiting_pool = false;
@@ -616,7 +619,7 @@ impl KioskApp {
                     _ => self.give_up_pool_seat(),
                 }
             }
-            Screen::Registered { receipt } if receipt.status == "waitlisted" => {
+            Screen::Registered { receipt } if receipt.status == SeatStatus::Waitlisted => {
                 let (code, id) = (receipt.resident_code.clone(), receipt.registration_id);
                 let now = self.with_kiosk(|k| k.resident(&code)).ok().and_then(|o| {
                     o.registrations

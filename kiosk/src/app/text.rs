@@ -6,6 +6,7 @@
 
 use blisko_shared::i18n::Lang;
 use blisko_shared::model::{AttendanceStatus, RequestStatus, Weekday};
+use blisko_shared::seats::SeatStatus;
 
 macro_rules! texts {
     ($($key:ident => $pl:literal, $en:literal;)*) => {
@@ -278,11 +279,11 @@ pub fn waitlist_place(position: u32, lang: Lang) -> String {
     }
 }
 
-pub fn seat_status(code: &str, lang: Lang) -> &'static str {
-    match code {
-        "confirmed" => T::StatusConfirmed.tr(lang),
-        "waitlisted" => T::StatusWaitlisted.tr(lang),
-        _ => T::StatusCancelled.tr(lang),
+pub fn seat_status(status: SeatStatus, lang: Lang) -> &'static str {
+    match status {
+        SeatStatus::Confirmed => T::StatusConfirmed.tr(lang),
+        SeatStatus::Waitlisted => T::StatusWaitlisted.tr(lang),
+        SeatStatus::Cancelled => T::StatusCancelled.tr(lang),
     }
 }
 

@@ -108,7 +108,7 @@ impl Kiosk {
             branch_id: enrolled.branch_id,
             branch_code: enrolled.branch_code.clone(),
             kiosk_number: enrolled.kiosk_number,
-            mode: "enrolled".to_owned(),
+            mode: super::KioskMode::Enrolled,
         };
         Kiosk::set_up(dir, identity, key, wall, |tx| {
             tx.set_meta("server_url", server_url)?;

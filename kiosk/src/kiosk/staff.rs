@@ -12,7 +12,7 @@ use serde::Serialize;
 use blisko_shared::docs::RosterEdit;
 use blisko_shared::ids::{ClassId, RegistrationId, SessionId, StaffId};
 use blisko_shared::model::{AttendanceMark, AttendanceStatus, StaffRole};
-use blisko_shared::seats::{self, CompensationTask};
+use blisko_shared::seats::{self, CompensationTask, SeatStatus};
 
 use super::{Kiosk, RegistrationForm, RegistrationReceipt, Result, local_date, parse_id};
 use crate::error::KioskError;
@@ -34,8 +34,8 @@ pub struct RollCallEntry {
     pub family_name: String,
     /// The office erased the person's data (their name is gone for good).
     pub erased: bool,
-    /// "confirmed" or "waitlisted" (a walk-in past capacity).
-    pub seat: String,
+    /// Confirmed, or waiting (a walk-in past capacity).
+    pub seat: SeatStatus,
     /// The latest mark, if any.
     pub mark: Option<AttendanceStatus>,
     /// Two staff marked differently at the same time: the office resolves it.
@@ -149,8 +149,8 @@ impl Kiosk {
             .store
             .named_roster(row.class_id)?
             .into_iter()
-            .filter(|r| r.status == "confirmed" || marks.contains_key(&r.registration_id))
-            .filter(|r| r.status != "cancelled" || marks.contains_key(&r.registration_id))
+            .filter(|r| r.status == SeatStatus::Confirmed || marks.contains_key(&r.registration_id))
+            .filter(|r| r.status != SeatStatus::Cancelled || marks.contains_key(&r.registration_id))
             .map(|r| {
                 let (mark, conflict) = marks.get(&r.registration_id).copied().unwrap_or_default();
                 RollCallEntry {

@@ -10,7 +10,7 @@ use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId, S
 use blisko_shared::model::{
     Branch, Catalog, IntakeRequest, Person, Registration, Service, WeeklySlot,
 };
-use blisko_shared::seats::SeatState;
+use blisko_shared::seats::{SeatState, SeatStatus};
 
 use super::{Context, Result, Store, StoreError, Tx};
 
@@ -41,7 +41,7 @@ pub struct RegistrationRow {
     pub person_id: PersonId,
     pub kiosk_id: KioskId,
     pub created: String,
-    pub status: String,
+    pub status: SeatStatus,
     pub position: Option<u32>,
     /// The office erased the person's data.
     pub person_erased: bool,
@@ -421,7 +421,7 @@ impl Store {
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
+                    r.get::<_, SeatStatus>(5)?,
                     r.get::<_, Option<u32>>(6)?,
                     r.get::<_, bool>(7)?,
                 ))
@@ -551,7 +551,7 @@ impl Store {
     /// Projected registrations with state, for consistency checks.
     pub fn all_registration_states(
         &self,
-    ) -> Result<BTreeMap<RegistrationId, (String, Option<u32>)>> {
+    ) -> Result<BTreeMap<RegistrationId, (SeatStatus, Option<u32>)>> {
         let mut stmt = self
             .conn()
             .prepare("SELECT id, status, position FROM registrations")
@@ -560,7 +560,7 @@ impl Store {
             .query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
+                    r.get::<_, SeatStatus>(1)?,
                     r.get::<_, Option<u32>>(2)?,
                 ))
             })

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use blisko_shared::ids::{ClassId, PersonId, RegistrationId, SessionId, StaffId};
 use blisko_shared::model::StaffRole;
+use blisko_shared::seats::SeatStatus;
 
 use super::{Context, Result, Store, StoreError};
 
@@ -40,7 +41,7 @@ pub struct NamedRegistration {
     pub family_name: String,
     /// The office erased the person's data: their details will never be here.
     pub erased: bool,
-    pub status: String,
+    pub status: SeatStatus,
     pub position: Option<u32>,
 }
 
@@ -156,7 +157,7 @@ impl Store {
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
+                    r.get::<_, SeatStatus>(4)?,
                     r.get::<_, Option<u32>>(5)?,
                     r.get::<_, bool>(6)?,
                 ))

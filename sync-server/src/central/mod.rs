@@ -136,7 +136,7 @@ pub struct RosterRow {
     pub registration_id: String,
     pub person_id: String,
     pub kiosk_id: String,
-    pub status: String,
+    pub status: blisko_shared::seats::SeatStatus,
     pub position: Option<u32>,
     pub seat_of: Option<String>,
 }
@@ -492,7 +492,7 @@ impl Central {
                     registration_id: e.registration_id.to_string(),
                     person_id: reg.map(|r| r.person_id.to_string()).unwrap_or_default(),
                     kiosk_id: reg.map(|r| r.kiosk_id.to_string()).unwrap_or_default(),
-                    status: e.state.code().to_owned(),
+                    status: e.state.status(),
                     position: e.state.position(),
                     seat_of: e.seat_of.map(|k| k.to_string()),
                 }

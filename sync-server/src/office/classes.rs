@@ -15,6 +15,7 @@ use blisko_shared::docs::{CatalogDoc, CatalogEdit, DocKey};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::{BranchId, ClassId, KioskId, SessionId};
 use blisko_shared::model::{Catalog, Class, Session};
+use blisko_shared::seats::SeatStatus;
 
 use super::layout::{attendance_status, csrf, registration_status};
 use super::{
@@ -473,7 +474,10 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
             _ => slot[3] += 1,
         }
     }
-    let confirmed = regs.iter().filter(|r| r.status == "confirmed").count();
+    let confirmed = regs
+        .iter()
+        .filter(|r| r.status == SeatStatus::Confirmed)
+        .count();
     let body = html! {
         h1 { (class.title) }
         (super::overview::compensation_section(ctx, &tasks))
@@ -488,7 +492,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                 tr data-registration=(r.id) data-status=(r.status) {
                     td { (i + 1) }
                     td { (names.get(&r.person_id).map(String::as_str).unwrap_or("—")) }
-                    td { (registration_status(l, &r.status)) @if let Some(p) = r.position { " #" (p) } }
+                    td { (registration_status(l, r.status)) @if let Some(p) = r.position { " #" (p) } }
                     td { (kiosks.iter().find(|k| k.kiosk_id.to_string() == r.kiosk_id).map(|k| k.number.to_string()).unwrap_or_else(|| "—".into())) }
                 }
             } }

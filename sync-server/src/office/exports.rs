@@ -9,6 +9,7 @@ use axum::response::Response;
 use maud::html;
 
 use blisko_shared::ids::{ClassId, SessionId};
+use blisko_shared::seats::SeatStatus;
 
 use super::classes::person_names;
 use super::layout::{attendance_status, registration_status, request_status};
@@ -72,7 +73,7 @@ pub async fn roster_csv(
                 vec![
                     class.title.clone(),
                     names.get(&r.person_id).cloned().unwrap_or_default(),
-                    registration_status(l, &r.status),
+                    registration_status(l, r.status),
                     r.position.map(|p| p.to_string()).unwrap_or_default(),
                     stamp_time(&r.created),
                     r.id.clone(),
@@ -239,7 +240,7 @@ pub async fn print_session(
         let regs: Vec<_> = db
             .o_registrations_of_class(&class.id)?
             .into_iter()
-            .filter(|r| r.status == "confirmed")
+            .filter(|r| r.status == SeatStatus::Confirmed)
             .collect();
         let names = person_names(db, regs.iter().map(|r| r.person_id.clone()))?;
         let marks: HashMap<String, String> = db

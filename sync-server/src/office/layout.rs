@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use blisko_shared::i18n::Lang;
+use blisko_shared::seats::SeatStatus;
 
 use super::{Ctx, Perm, tr};
 
@@ -235,13 +236,11 @@ pub fn request_status(lang: Lang, code: &str) -> String {
     tr(lang, pl, en).to_owned()
 }
 
-pub fn registration_status(lang: Lang, code: &str) -> String {
-    let (pl, en) = match code {
-        "confirmed" => ("potwierdzony", "confirmed"),
-        "waitlisted" => ("lista rezerwowa", "waiting list"),
-        "cancelled" => ("anulowany", "cancelled"),
-        "over_capacity" => ("ponad limit", "over capacity"),
-        other => (other, other),
+pub fn registration_status(lang: Lang, status: SeatStatus) -> String {
+    let (pl, en) = match status {
+        SeatStatus::Confirmed => ("potwierdzony", "confirmed"),
+        SeatStatus::Waitlisted => ("lista rezerwowa", "waiting list"),
+        SeatStatus::Cancelled => ("anulowany", "cancelled"),
     };
     tr(lang, pl, en).to_owned()
 }

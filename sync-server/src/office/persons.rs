@@ -128,7 +128,7 @@ pub async fn detail(
                 tbody { @for r in &regs {
                     tr data-registration=(r.id) {
                         td { (classes.get(&r.class_id).map(String::as_str).unwrap_or("?")) }
-                        td { (registration_status(l, &r.status)) }
+                        td { (registration_status(l, r.status)) }
                         td { (stamp_time(&r.created)) }
                         td { @for a in db.o_attendance_of_registration(&r.id)? { (attendance_status(l, &a.status)) " " } }
                     }

@@ -150,7 +150,7 @@ fn project_roster(db: &Db<'_>, class: ClassId) -> OResult<()> {
                 kiosk_id: r.kiosk_id.to_string(),
                 created: r.created.to_string(),
                 created_ms: wall_ms(&r.created),
-                status: e.state.code().to_owned(),
+                status: e.state.status(),
                 position: e.state.position().map(i64::from),
                 seat_of: e.seat_of.map(|k| k.to_string()),
             })

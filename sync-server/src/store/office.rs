@@ -7,6 +7,7 @@ use serde::Serialize;
 use blisko_shared::docs::DocKey;
 
 use super::{Db, Result, parse};
+use blisko_shared::seats::SeatStatus;
 use blisko_shared::sqlite::Context;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,7 +67,7 @@ pub struct ORegistration {
     pub kiosk_id: String,
     pub created: String,
     pub created_ms: i64,
-    pub status: String,
+    pub status: SeatStatus,
     pub position: Option<i64>,
     pub seat_of: Option<String>,
 }

@@ -4,7 +4,7 @@
 use eframe::egui::{self, RichText, Ui, Vec2};
 
 use blisko_shared::model::Weekday;
-use blisko_shared::seats::{self, Admission};
+use blisko_shared::seats::{self, Admission, SeatStatus};
 
 use super::{View, page_range, pager};
 use crate::app::text::{self, T};
@@ -252,7 +252,7 @@ pub fn done(ui: &mut Ui, view: &mut View<'_>, receipt: &RegistrationReceipt) -> 
         ui.label(view.t(T::CheckingPoolDetail));
         return None;
     }
-    let confirmed = receipt.status == "confirmed";
+    let confirmed = receipt.status == SeatStatus::Confirmed;
     let (fill, color) = if confirmed {
         (view.p.ok_fill, view.p.ok_text)
     } else {

@@ -3,6 +3,8 @@
 
 use eframe::egui::{self, RichText, Ui};
 
+use blisko_shared::seats::SeatStatus;
+
 use super::View;
 use crate::app::text::{self, T};
 use crate::app::widgets::{self, Kind};
@@ -47,13 +49,13 @@ pub fn overview(ui: &mut Ui, view: &mut View<'_>, overview: &ResidentOverview) -
         }
         for r in &overview.registrations {
             ui.horizontal(|ui| {
-                let mut status = text::seat_status(&r.status, view.lang).to_owned();
+                let mut status = text::seat_status(r.status, view.lang).to_owned();
                 if let Some(pos) = r.position {
                     status.push_str(&format!(" ({})", text::waitlist_place(pos, view.lang)));
                 }
                 ui.label(RichText::new(&r.class_title).strong());
                 ui.label(format!("— {status}"));
-                if r.status != "cancelled"
+                if r.status != SeatStatus::Cancelled
                     && widgets::button(
                         ui,
                         view.p,

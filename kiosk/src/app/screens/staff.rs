@@ -4,7 +4,7 @@
 use eframe::egui::{self, RichText, Ui, Vec2};
 
 use blisko_shared::model::AttendanceStatus;
-use blisko_shared::seats::CompensationTask;
+use blisko_shared::seats::{CompensationTask, SeatStatus};
 
 use super::register::{person_fields, seats};
 use super::{View, page_range, pager};
@@ -120,8 +120,8 @@ pub fn roll_call(ui: &mut Ui, view: &mut View<'_>, roll: &RollCall) -> Option<Ac
                         RichText::new(person_name(view, &e.given_name, &e.family_name, e.erased))
                             .strong(),
                     );
-                    if e.seat == "waitlisted" {
-                        view.weak(ui, text::seat_status(&e.seat, view.lang));
+                    if e.seat == SeatStatus::Waitlisted {
+                        view.weak(ui, text::seat_status(e.seat, view.lang));
                     }
                     if e.conflict {
                         ui.label(RichText::new(view.t(T::ConflictMark)).color(view.p.error_text));
@@ -222,8 +222,14 @@ pub fn roster(
         ui,
         &format!("{} · {} / {}", class.title, class.confirmed, class.capacity),
     );
-    let confirmed: Vec<_> = rows.iter().filter(|r| r.status == "confirmed").collect();
-    let waiting: Vec<_> = rows.iter().filter(|r| r.status == "waitlisted").collect();
+    let confirmed: Vec<_> = rows
+        .iter()
+        .filter(|r| r.status == SeatStatus::Confirmed)
+        .collect();
+    let waiting: Vec<_> = rows
+        .iter()
+        .filter(|r| r.status == SeatStatus::Waitlisted)
+        .collect();
     let beyond = |r: &NamedRegistration| {
         compensation
             .iter()
