@@ -18,9 +18,6 @@
 //! the office's session moves and request decisions reached the kiosks, and no file,
 //! page, export or kiosk view holds an erased person's name.
 //!
-//! Operations that need work not yet on main are listed in [`LANDED`]; name them in
-//! `BLISKO_MODEL_FEATURES` (e.g. `revoke,erase_linked`) to run them before.
-//!
 //! Long runs: `BLISKO_MODEL_CASES=200 BLISKO_MODEL_STEPS=80 cargo test -p blisko-tests
 //! --test system_model -- --nocapture`. A failure prints its case's seed and steps; the
 //! seed replays the case: `BLISKO_SEED=<seed> BLISKO_MODEL_CASES=1`.
@@ -39,66 +36,15 @@ use serde_json::Value;
 
 use blisko_kiosk::kiosk::{IntakeForm, RegistrationForm, local_date, system_clock};
 use blisko_kiosk::{Kiosk, KioskError};
-use blisko_shared::ids::KioskId;
 use blisko_tests::harness::{
     Heads, ServerProcess, admin, branch_id, check_replicas, enroll_via, env_count, kiosk_heads,
     kiosk_plain_copy, kiosk_roster, open_kiosk, seed, server_heads, server_integrity,
-    server_roster, sync, sync_until_complete, sync_until_quiet, transient,
+    server_roster, sync, sync_until_quiet, transient,
 };
 use blisko_tests::kiosk_cli::kiosk_command;
 use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs};
 use blisko_tests::proxy::{Fault, FaultProxy};
 use blisko_tests::server_bin;
-
-/// Work being built on other branches that some operations and checks need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Feature {
-    /// Seat escrow (main): an allotment increase the pool cannot cover is refused (exit
-    /// code 2), a decrease stays reserved until the kiosk has synced. Enables allotment
-    /// raises and cuts of any size while kiosks are offline.
-    Escrow,
-    /// Compensation tasks (main): `blisko-server --json compensation` names the
-    /// registrations beyond capacity. Enables capacity below the confirmed count, and
-    /// checks the tasks in place of a plain `confirmed <= capacity`.
-    Compensation,
-    /// Revocation that loses nothing (branch `revoke`): `blisko-server --json kiosk
-    /// reenroll KIOSK_ID` and `blisko-kiosk enroll --code NEW` on the revoked folder.
-    Revoke,
-    /// Erasure of linked records (branch `erase`): erasing a merged person erases every
-    /// record linked to them; `blisko-server person erase --resident-code CODE`.
-    EraseLinked,
-}
-
-/// The features that have landed on main. Add one here when its branch is merged.
-const LANDED: &[Feature] = &[
-    Feature::Escrow,
-    Feature::Compensation,
-    Feature::EraseLinked,
-    Feature::Revoke,
-];
-
-impl Feature {
-    fn parse(name: &str) -> Option<Feature> {
-        match name.trim() {
-            "escrow" => Some(Feature::Escrow),
-            "compensation" => Some(Feature::Compensation),
-            "revoke" => Some(Feature::Revoke),
-            "erase_linked" => Some(Feature::EraseLinked),
-            _ => None,
-        }
-    }
-}
-
-/// [`LANDED`] and the features named in `BLISKO_MODEL_FEATURES`.
-fn features() -> Result<Vec<Feature>> {
-    let mut on = LANDED.to_vec();
-    if let Ok(names) = std::env::var("BLISKO_MODEL_FEATURES") {
-        for name in names.split(',').filter(|n| !n.trim().is_empty()) {
-            on.push(Feature::parse(name).with_context(|| format!("unknown feature {name:?}"))?);
-        }
-    }
-    Ok(on)
-}
 
 const CLASSES_PER_BRANCH: usize = 3;
 const KIOSKS_PER_BRANCH: usize = 2;
@@ -110,12 +56,11 @@ fn the_system_keeps_its_promises_across_office_kiosks_and_network() -> Result<()
     let seed = seed();
     let cases = env_count("BLISKO_MODEL_CASES", 1);
     let steps = env_count("BLISKO_MODEL_STEPS", 40);
-    let features = features()?;
     let started = Instant::now();
     let mut total = Stats::default();
     for case in 0..cases {
         let case_seed = seed.wrapping_add(case);
-        let stats = run_case(case_seed, steps as usize, &features).map_err(|e| {
+        let stats = run_case(case_seed, steps as usize).map_err(|e| {
             eprintln!("case {case} failed: BLISKO_SEED={case_seed} BLISKO_MODEL_CASES=1 replays it");
             e.context(format!(
                 "seed {case_seed} (BLISKO_SEED={case_seed} BLISKO_MODEL_CASES=1 BLISKO_MODEL_STEPS={steps})"
@@ -128,7 +73,7 @@ fn the_system_keeps_its_promises_across_office_kiosks_and_network() -> Result<()
         total.add(&stats);
     }
     eprintln!(
-        "{cases} case(s) x {steps} steps in {:?}, features {features:?}: {total:?}",
+        "{cases} case(s) x {steps} steps in {:?}: {total:?}",
         started.elapsed()
     );
     Ok(())
@@ -277,7 +222,6 @@ struct World {
     stations: Vec<Station>,
     services: Vec<Vec<String>>,
     model: Model,
-    features: Vec<Feature>,
     stats: Stats,
     /// How long the last whole `blisko-kiosk sync` took: the bound of the next kill.
     kill_within: Option<Duration>,
@@ -288,10 +232,6 @@ fn lock(k: &Mutex<Kiosk>) -> std::sync::MutexGuard<'_, Kiosk> {
 }
 
 impl World {
-    fn has(&self, f: Feature) -> bool {
-        self.features.contains(&f)
-    }
-
     fn kiosk(&self, s: usize) -> Result<&Mutex<Kiosk>> {
         self.stations[s]
             .kiosk
@@ -442,7 +382,7 @@ struct ReceiptFields {
     status: String,
 }
 
-fn setup(seed: u64, features: &[Feature]) -> Result<World> {
+fn setup(seed: u64) -> Result<World> {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().to_owned();
     let data = root.join("server");
@@ -546,7 +486,6 @@ fn setup(seed: u64, features: &[Feature]) -> Result<World> {
         stations,
         services,
         model,
-        features: features.to_vec(),
         stats: Stats::default(),
         kill_within: None,
     };
@@ -586,7 +525,6 @@ fn edit_class(
     )
 }
 
-/// The operations, with their weights; those that need a feature run only with it.
 #[derive(Debug, Clone, Copy)]
 enum Op {
     RegisterOffline,
@@ -610,26 +548,27 @@ enum Op {
     RevokeReenroll,
 }
 
-const OPS: &[(Op, u32, Option<Feature>)] = &[
-    (Op::RegisterOffline, 14, None),
-    (Op::RegisterOnline, 12, None),
-    (Op::Cancel, 6, None),
-    (Op::Intake, 6, None),
-    (Op::Sync, 10, None),
-    (Op::SyncCut, 6, None),
-    (Op::SyncAll, 3, None),
-    (Op::KioskSyncKilled, 3, None),
-    (Op::KioskBatchKilled, 3, None),
-    (Op::ServerKilled, 2, None),
-    (Op::AllotUp, 5, None),
-    (Op::AllotDown, 4, None),
-    (Op::EditClass, 4, None),
-    (Op::MoveSession, 2, None),
-    (Op::RequestStatus, 3, None),
-    (Op::MergePersons, 3, None),
-    (Op::ErasePerson, 2, None),
-    (Op::EraseByCommand, 1, Some(Feature::EraseLinked)),
-    (Op::RevokeReenroll, 2, Some(Feature::Revoke)),
+/// The operations, with their weights.
+const OPS: &[(Op, u32)] = &[
+    (Op::RegisterOffline, 14),
+    (Op::RegisterOnline, 12),
+    (Op::Cancel, 6),
+    (Op::Intake, 6),
+    (Op::Sync, 10),
+    (Op::SyncCut, 6),
+    (Op::SyncAll, 3),
+    (Op::KioskSyncKilled, 3),
+    (Op::KioskBatchKilled, 3),
+    (Op::ServerKilled, 2),
+    (Op::AllotUp, 5),
+    (Op::AllotDown, 4),
+    (Op::EditClass, 4),
+    (Op::MoveSession, 2),
+    (Op::RequestStatus, 3),
+    (Op::MergePersons, 3),
+    (Op::ErasePerson, 2),
+    (Op::EraseByCommand, 1),
+    (Op::RevokeReenroll, 2),
 ];
 
 fn op_name(op: Op) -> &'static str {
@@ -656,30 +595,25 @@ fn op_name(op: Op) -> &'static str {
     }
 }
 
-fn pick_op(w: &World, rng: &mut StdRng) -> Op {
-    let enabled: Vec<(Op, u32)> = OPS
-        .iter()
-        .filter(|(_, _, f)| f.is_none_or(|f| w.has(f)))
-        .map(|(op, weight, _)| (*op, *weight))
-        .collect();
-    let total: u32 = enabled.iter().map(|(_, w)| w).sum();
+fn pick_op(rng: &mut StdRng) -> Op {
+    let total: u32 = OPS.iter().map(|(_, w)| w).sum();
     let mut roll = rng.random_range(0..total);
-    for (op, weight) in &enabled {
+    for (op, weight) in OPS {
         if roll < *weight {
             return *op;
         }
         roll -= weight;
     }
-    enabled[0].0
+    OPS[0].0
 }
 
-fn run_case(seed: u64, steps: usize, features: &[Feature]) -> Result<Stats> {
+fn run_case(seed: u64, steps: usize) -> Result<Stats> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut w = setup(seed, features)?;
+    let mut w = setup(seed)?;
     let mut log: Vec<String> = Vec::new();
     let outcome = (|| -> Result<()> {
         for step in 0..steps {
-            let op = pick_op(&w, &mut rng);
+            let op = pick_op(&mut rng);
             let did = run_op(&mut w, op, &mut rng)
                 .with_context(|| format!("step {step}: {}", op_name(op)))?;
             *w.stats.ops.entry(op_name(op)).or_default() += 1;
@@ -1155,32 +1089,6 @@ fn server_killed(w: &mut World, rng: &mut StdRng) -> Result<String> {
     Ok(format!("during kiosk {s}'s sync after {delay:?}: {said}"))
 }
 
-/// Seats of a class held on the server: per kiosk id, and the confirmed total.
-fn seats_held(server: &ServerProcess, class: &str) -> Result<(BTreeMap<String, u32>, u32)> {
-    let rows = server.admin(&["roster", "--class", class])?;
-    let mut held = BTreeMap::new();
-    let mut confirmed = 0;
-    for r in rows.as_array().context("roster rows")? {
-        if r["status"] == "confirmed" {
-            confirmed += 1;
-            let of = r["seat_of"].as_str().unwrap_or_default().to_owned();
-            *held.entry(of).or_default() += 1;
-        }
-    }
-    Ok((held, confirmed))
-}
-
-/// Seats the pool may still give: capacity less the allotments and the pool's grants.
-fn pool_free(w: &World, c: &ClassModel) -> Result<u32> {
-    let (held, _) = seats_held(&w.server, &c.id)?;
-    let pool_held = held
-        .get(&KioskId::CENTRAL.to_string())
-        .copied()
-        .unwrap_or(0);
-    let allotted: u32 = c.allotments.values().sum();
-    Ok(c.capacity.saturating_sub(allotted + pool_held))
-}
-
 /// `blisko-server allot`; on a refusal (exit code 2) nothing changed.
 fn allot_cli(w: &mut World, class: usize, s: usize, seats: u32) -> Result<bool> {
     let c = w.model.classes[class].clone();
@@ -1225,17 +1133,8 @@ fn allot_up(w: &mut World, rng: &mut StdRng) -> Result<String> {
     let (class, s) = pick_allotment(w, rng);
     let c = w.model.classes[class].clone();
     let current = c.allotments.get(&s).copied().unwrap_or(0);
-    let seats = if w.has(Feature::Escrow) {
-        current + rng.random_range(1..=4)
-    } else {
-        // Without escrow an allotment past the pool's free seats overbooks (issue 14,
-        // defect 1): stay within them.
-        let free = pool_free(w, &c)?;
-        if free == 0 {
-            return Ok(format!("class {}: the pool has no free seat", c.id));
-        }
-        current + rng.random_range(1..=free)
-    };
+    // Any raise: one the pool cannot cover is refused and must change nothing.
+    let seats = current + rng.random_range(1..=4);
     let done = allot_cli(w, class, s, seats)?;
     Ok(format!(
         "class {} kiosk {s}: {current} -> {seats}: {}",
@@ -1251,30 +1150,11 @@ fn allot_down(w: &mut World, rng: &mut StdRng) -> Result<String> {
     if current == 0 {
         return Ok(format!("class {} kiosk {s}: nothing allotted", c.id));
     }
-    if w.has(Feature::Escrow) {
-        let seats = rng.random_range(0..current);
-        let done = allot_cli(w, class, s, seats)?;
-        ensure!(done, "an allotment decrease is always taken");
-        return Ok(format!("class {} kiosk {s}: {current} -> {seats}", c.id));
-    }
-    // Without escrow a cut while the kiosk holds unsynced confirmations, or before it
-    // syncs, overbooks (issue 14, defect 2): cut only a synced kiosk's unused seats and
-    // let it sync at once.
-    if lock(w.kiosk(s)?).status()?.pending_changes > 0 {
-        return Ok(format!("class {} kiosk {s}: has unsent changes", c.id));
-    }
-    let (held, _) = seats_held(&w.server, &c.id)?;
-    let used = held.get(&w.stations[s].id).copied().unwrap_or(0);
-    if used >= current {
-        return Ok(format!("class {} kiosk {s}: all {current} used", c.id));
-    }
-    let seats = rng.random_range(used..current);
-    allot_cli(w, class, s, seats)?;
-    sync_until_complete(w.kiosk(s)?)?;
-    Ok(format!(
-        "class {} kiosk {s}: {current} -> {seats}, synced",
-        c.id
-    ))
+    // Any cut, whatever the kiosk holds unsent: it stays reserved until the kiosk syncs.
+    let seats = rng.random_range(0..current);
+    let done = allot_cli(w, class, s, seats)?;
+    ensure!(done, "an allotment decrease is always taken");
+    Ok(format!("class {} kiosk {s}: {current} -> {seats}", c.id))
 }
 
 fn edit_capacity(w: &mut World, rng: &mut StdRng) -> Result<String> {
@@ -1290,18 +1170,9 @@ fn edit_capacity(w: &mut World, rng: &mut StdRng) -> Result<String> {
     let capacity = if invalid {
         // Below the allotments: refused.
         rng.random_range(1..allotted)
-    } else if w.has(Feature::Compensation) {
-        rng.random_range(allotted.max(1)..=MAX_CAPACITY.max(allotted))
     } else {
-        // Without compensation tasks a capacity below the seats given overbooks
-        // silently (issue 14, B): stay at or above them.
-        let (held, _) = seats_held(&w.server, &c.id)?;
-        let pool_held = held
-            .get(&KioskId::CENTRAL.to_string())
-            .copied()
-            .unwrap_or(0);
-        let floor = (allotted + pool_held).max(1);
-        rng.random_range(floor..=MAX_CAPACITY.max(floor))
+        // Below the confirmed count too: the excess becomes compensation tasks.
+        rng.random_range(allotted.max(1)..=MAX_CAPACITY.max(allotted))
     };
     let before = w.all_heads()?;
     let (status, body) = edit_class(w, &c, capacity, waitlist)?;
@@ -1431,13 +1302,11 @@ fn merge_persons(w: &mut World, rng: &mut StdRng) -> Result<String> {
     Ok(format!("merged {pair}"))
 }
 
-/// Persons the office may erase now: without [`Feature::EraseLinked`], only those not
-/// merged with another (erasing one of a merged pair leaves the other readable: issue 14,
-/// defect 3).
+/// Persons the office may erase now: anyone not erased yet (erasing one of a merged
+/// group erases the whole group).
 fn erasable(w: &World) -> Vec<usize> {
     (0..w.model.persons.len())
         .filter(|p| !w.model.persons[*p].erased)
-        .filter(|p| w.has(Feature::EraseLinked) || w.model.group(*p).len() == 1)
         .collect()
 }
 
@@ -1457,12 +1326,7 @@ fn pick_erasable(w: &World, rng: &mut StdRng) -> Option<usize> {
 }
 
 fn mark_erased(w: &mut World, p: usize) {
-    let group = if w.has(Feature::EraseLinked) {
-        w.model.group(p)
-    } else {
-        BTreeSet::from([p])
-    };
-    for q in group {
+    for q in w.model.group(p) {
         w.model.persons[q].erased = true;
     }
 }
@@ -1574,14 +1438,10 @@ fn revoke_reenroll(w: &mut World, rng: &mut StdRng) -> Result<String> {
 
 /// After each step: the seat promise, on the server and on every open kiosk.
 fn check_step(w: &World) -> Result<()> {
-    let compensation = if w.has(Feature::Compensation) {
-        Some(w.server.admin(&["compensation"])?)
-    } else {
-        None
-    };
+    let compensation = w.server.admin(&["compensation"])?;
     for c in &w.model.classes {
         let roster = server_roster(&w.server, &c.id)?;
-        check_seats(c, &roster, compensation.as_ref())?;
+        check_seats(c, &roster, &compensation)?;
         check_promises(w, &roster, "the server")?;
     }
     for (s, st) in w.stations.iter().enumerate() {
@@ -1594,12 +1454,11 @@ fn check_step(w: &World) -> Result<()> {
 }
 
 /// No class has more confirmed than capacity, unless compensation tasks name exactly
-/// the excess; with compensation tasks, a waiting list over its limit is named the same
-/// way.
+/// the excess; a waiting list over its limit is named the same way.
 fn check_seats(
     c: &ClassModel,
     roster: &blisko_tests::harness::Roster,
-    compensation: Option<&Value>,
+    tasks: &Value,
 ) -> Result<()> {
     let with = |status: &str| -> Vec<&str> {
         roster
@@ -1609,16 +1468,6 @@ fn check_seats(
             .collect()
     };
     let confirmed = with("confirmed");
-    let Some(tasks) = compensation else {
-        ensure!(
-            confirmed.len() <= c.capacity as usize,
-            "class {}: {} confirmed of {} seats",
-            c.id,
-            confirmed.len(),
-            c.capacity
-        );
-        return Ok(());
-    };
     let tasks = tasks.as_array().context("compensation is a list")?;
     for (kind, holders, limit) in [
         ("over_capacity", confirmed, c.capacity),
