@@ -408,7 +408,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                 match receipt.position {
                     None => println!("{}: {}", receipt.class_title, receipt.status),
                     Some(p) => {
-                        println!("{}: {} (position {p})", receipt.class_title, receipt.status)
+                        // Kiosks that were offline may add people ahead: an estimate.
+                        println!(
+                            "{}: {} (currently about number {p} on the list)",
+                            receipt.class_title, receipt.status
+                        )
                     }
                 }
                 println!("registration: {}", receipt.registration_id);
