@@ -247,6 +247,16 @@ fn a_capacity_cut_names_the_newest_confirmed_and_demotes_no_one() -> Result<()> 
             "{overview}"
         );
     }
+    // The class page names them, so staff can call them.
+    let class_page = office.page(&format!("/office/classes/{}", w.class))?;
+    let section = class_page
+        .split("id=\"compensation\"")
+        .nth(1)
+        .context("the class page lists the tasks")?;
+    assert!(
+        section.contains(&format!("Nowak-a {}", form(&w.class, "a", 4).given_name)),
+        "{section}"
+    );
     // The kiosk sees the same tasks after a sync.
     sync(&w.a)?;
     let at_kiosk = w.a.lock().expect("kiosk").compensation()?;

@@ -480,7 +480,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
         .count();
     let body = html! {
         h1 { (class.title) }
-        (super::overview::compensation_section(ctx, &tasks))
+        (super::overview::compensation_section(ctx, &tasks, Some(&names)))
         p { (t("Prowadzący", "Instructor")) ": " (class.instructor) " · " (t("miejsca", "capacity")) ": " (class.capacity)
             " · " (t("potwierdzonych", "confirmed")) ": " span #confirmed { (confirmed) }
             " · " a href=(format!("/office/export/roster/{id}")) { (t("lista CSV", "roster CSV")) }

@@ -47,7 +47,7 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
     let t = |pl, en| ctx.t(pl, en);
     let body = html! {
         h1 { (t("Przegląd", "Overview")) }
-        (compensation_section(ctx, &tasks))
+        (compensation_section(ctx, &tasks, None))
         p.muted { (t("Dane połączone ze wszystkich punktów, stan na ", "Merged data of every branch, as of ")) (now.strftime("%Y-%m-%d %H:%M")) "." }
         table {
             caption.muted { (t("Punkty w bieżącym miesiącu", "Branches this month")) }
@@ -120,8 +120,13 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
 }
 
 /// Registrations a merge left beyond a class's limits, for staff to call (nobody was
-/// moved automatically). Empty when there are none.
-pub fn compensation_section(ctx: &Ctx, tasks: &[CompensationRow]) -> maud::Markup {
+/// moved automatically). Empty when there are none. `names` (person id to name) where the
+/// page already shows, and audits, the roster; elsewhere a link to the person's page.
+pub fn compensation_section(
+    ctx: &Ctx,
+    tasks: &[CompensationRow],
+    names: Option<&std::collections::HashMap<String, String>>,
+) -> maud::Markup {
     let t = |pl, en| ctx.t(pl, en);
     html! {
         @if !tasks.is_empty() {
@@ -138,7 +143,12 @@ pub fn compensation_section(ctx: &Ctx, tasks: &[CompensationRow]) -> maud::Marku
                                 blisko_shared::seats::CompensationKind::OverCapacity => { (t("potwierdzony ponad liczbę miejsc", "confirmed beyond the seats")) " (" (c.capacity) ")" }
                                 blisko_shared::seats::CompensationKind::OverWaitlist => { (t("na liście rezerwowej ponad limit", "waiting beyond the list's limit")) " (" (c.waitlist_limit) ")" }
                             } }
-                            td { a href=(format!("/office/persons/{}", c.person_id)) { (t("osoba", "person")) } }
+                            td { a href=(format!("/office/persons/{}", c.person_id)) {
+                                @match names.and_then(|n| n.get(&c.person_id.to_string())) {
+                                    Some(name) => { (name) }
+                                    None => { (t("dane osoby", "the person's details")) }
+                                }
+                            } }
                         }
                     } }
                 }
