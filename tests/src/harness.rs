@@ -363,7 +363,7 @@ pub fn admin_refused(data: &Path, args: &[&str]) -> Result<(i32, String)> {
         .context("run blisko-server")?;
     anyhow::ensure!(
         !output.status.success(),
-        "blisko-server {args:?} was expected to refuse, and did it"
+        "blisko-server {args:?} was expected to refuse, but it succeeded"
     );
     let error: Value = serde_json::from_slice(&output.stderr).with_context(|| {
         format!(
