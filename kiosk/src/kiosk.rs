@@ -67,15 +67,11 @@ pub fn system_clock() -> WallClock {
     })
 }
 
-/// The free seats a class card shows: this kiosk's own, and at an enrolled kiosk, which
-/// asks the server's pool before it calls a class full, the pool's as far as this kiosk
-/// knows (the server has the last word when the resident registers).
+/// The free seats a class card shows (see `blisko_shared::seats::seats_shown`): an
+/// enrolled kiosk asks the server's pool before it calls a class full.
 pub(crate) fn seats_shown(identity: &Identity, policy: &SeatPolicy, roster: &Roster) -> u32 {
-    let own = seats::free_seats_of(policy, roster, identity.kiosk_id);
-    match identity.mode {
-        KioskMode::Enrolled => own + seats::free_seats_of(policy, roster, KioskId::CENTRAL),
-        KioskMode::Standalone => own,
-    }
+    let asks_pool = identity.mode == KioskMode::Enrolled;
+    seats::seats_shown(policy, roster, identity.kiosk_id, asks_pool)
 }
 
 /// Who this kiosk is.

@@ -86,6 +86,15 @@ impl SeatPolicy {
         self.claimed_by_kiosks(roster) + roster.held_by(KioskId::CENTRAL) <= self.capacity
     }
 
+    /// The largest allotment `kiosk` could have now with the claims still fitting the
+    /// capacity (see [`SeatPolicy::claims_fit`]).
+    pub fn room_for(&self, kiosk: KioskId, roster: &Roster) -> u32 {
+        let others = self.claimed_by_kiosks(roster) - self.claim_of(kiosk, roster);
+        self.capacity
+            .saturating_sub(others)
+            .saturating_sub(roster.held_by(KioskId::CENTRAL))
+    }
+
     /// Seats the pool holds or may still grant: capacity less the kiosks' claims.
     pub fn pool_size(&self, roster: &Roster) -> u32 {
         self.capacity.saturating_sub(self.claimed_by_kiosks(roster))
@@ -329,6 +338,17 @@ pub fn free_seats_of(policy: &SeatPolicy, roster: &Roster, authority: KioskId) -
         policy.allotment_of(authority)
     };
     size.saturating_sub(roster.held_by(authority))
+}
+
+/// The free seats a kiosk shows on a class card: its own, and, when it asks the server's
+/// pool before it calls a class full (an enrolled kiosk), the pool's as far as it knows;
+/// the server has the last word when the resident registers.
+pub fn seats_shown(policy: &SeatPolicy, roster: &Roster, kiosk: KioskId, asks_pool: bool) -> u32 {
+    let own = free_seats_of(policy, roster, kiosk);
+    match asks_pool {
+        true => own + free_seats_of(policy, roster, KioskId::CENTRAL),
+        false => own,
+    }
 }
 
 /// The waiting registrations an authority should promote now into its free seats, in
@@ -609,6 +629,24 @@ mod tests {
         assert_eq!(roster.held_by(KioskId::CENTRAL), 3);
         assert_eq!(free_seats_of(&p, &roster, KioskId::CENTRAL), 0);
         assert_eq!(free_seats_of(&p, &roster, a), 2);
+    }
+
+    #[test]
+    fn room_for_a_kiosk_is_what_the_others_claims_and_the_pool_leave() {
+        let (a, b) = (kiosk(1), kiosk(2));
+        let mut p = policy(10, 5, &[(a, 2), (b, 3)]);
+        p.reserved.insert(b, 5);
+        let mut pooled = reg(1, a, false);
+        pooled
+            .grants
+            .insert(KioskId::CENTRAL, Hlc::new(3_000, 0, KioskId::CENTRAL));
+        let roster = compute_roster(&p, &[pooled]);
+        // b claims 5 (its cut is not acknowledged), the pool holds 1: a may have 4.
+        assert_eq!(p.room_for(a, &roster), 4);
+        p.allotments.insert(a, 4);
+        assert!(p.claims_fit(&roster));
+        p.allotments.insert(a, 5);
+        assert!(!p.claims_fit(&roster));
     }
 
     #[test]

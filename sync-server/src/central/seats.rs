@@ -372,8 +372,11 @@ fn finish_move(
         .get(&to)
         .copied()
         .unwrap_or(0);
-    for given in (1..=seats).rev() {
-        let raised = edit_catalog(
+    let policy = policy_for(db, branch, class)?;
+    let (roster, _) = computed_roster(db, &policy, class)?;
+    let given = policy.room_for(to, &roster).saturating_sub(had).min(seats);
+    if given > 0 {
+        edit_catalog(
             db,
             clock,
             branch,
@@ -387,19 +390,17 @@ fn finish_move(
                 action: "allotment_move_completed",
                 subject: &format!("class:{class}"),
             },
-        );
-        match raised {
-            Ok(_) => return Ok(()),
-            Err(CentralError::Refused { .. }) => continue,
-            Err(e) => return Err(e),
-        }
+        )?;
+    }
+    if given == seats {
+        return Ok(());
     }
     db.audit(
         &now_text(),
         "server",
         "allotment_move_refused",
         &format!("class:{class}"),
-        Some(&format!("kiosk:{to} seats:{seats} pool_full")),
+        Some(&format!("kiosk:{to} seats:{} pool_full", seats - given)),
     )?;
     Ok(())
 }
