@@ -171,9 +171,8 @@ pub fn edit_catalog(
             subject,
         },
     )?;
-    let mut changed = vec![DocKey::Catalog(branch)];
-    changed.extend(merged.classes.iter().map(|c| DocKey::Roster(c.id)));
-    super::projection::project(db, changed)?;
+    // A catalog's projection takes its rosters along (their seat rules may have changed).
+    super::projection::project(db, [DocKey::Catalog(branch)])?;
     Ok(merged)
 }
 

@@ -382,7 +382,7 @@ pub async fn rebalance(
                     subject: &format!("class:{class}"),
                 },
             )?;
-            super::projection::project(db, [DocKey::Catalog(branch), DocKey::Roster(class)])?;
+            super::projection::project(db, [DocKey::Catalog(branch)])?;
             Ok(Out::Redirect("/office/reconcile".to_owned()))
         },
     )
