@@ -51,7 +51,7 @@ button.secondary { background:#fff; color:var(--accent); }
 .status-rejected { color:var(--bad); font-weight:600; }
 .conflict { color:var(--bad); font-weight:700; }
 .pending { color:var(--warn); font-weight:700; }
-section.notice { border:3px solid var(--warn); border-radius:8px; padding:0 1rem 1rem; margin:1rem 0; }
+section.notice { border:3px solid var(--warn); border-radius:8px; padding:0 1rem 1rem; margin:1rem 0; overflow-x:auto; }
 .enroll-code { font: 700 2.4rem/1.2 ui-monospace, "DejaVu Sans Mono", monospace; letter-spacing:.08em; background:#fff; border:2px solid var(--accent); padding:.6rem 1rem; display:inline-block; }
 svg { background:#fff; border:1px solid var(--line); margin:.3rem 0 1rem; }
 .print-only { display:none; }
