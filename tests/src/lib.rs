@@ -2,6 +2,7 @@
 //! `tests/` and the benchmark binaries in `src/bin/`.
 
 pub mod bins;
+pub mod browser;
 pub mod harness;
 pub mod kiosk_cli;
 pub mod office;
