@@ -19,14 +19,32 @@ use crate::bins::server_bin;
 
 pub const PASSWORD: &str = "haslo-do-testow-123";
 
-/// `blisko-server staff add`, with the password on standard input.
+/// `blisko-server staff add` with the tests' password, named "Pracownik LOGIN".
 pub fn add_staff(data: &Path, login: &str, role: &str, branch: Option<&str>) -> Result<()> {
+    add_staff_with(
+        data,
+        login,
+        &format!("Pracownik {login}"),
+        role,
+        branch,
+        PASSWORD,
+    )
+}
+
+/// `blisko-server staff add`, with the password on standard input.
+pub fn add_staff_with(
+    data: &Path,
+    login: &str,
+    name: &str,
+    role: &str,
+    branch: Option<&str>,
+    password: &str,
+) -> Result<()> {
     let mut command = Command::new(server_bin());
     command
         .arg("--data")
         .arg(data)
-        .args(["staff", "add", "--login", login, "--name"])
-        .arg(format!("Pracownik {login}"))
+        .args(["staff", "add", "--login", login, "--name", name])
         .args(["--role", role])
         .env("BLISKO_LOG", "warn")
         .stdin(Stdio::piped())
@@ -40,7 +58,7 @@ pub fn add_staff(data: &Path, login: &str, role: &str, branch: Option<&str>) -> 
         .stdin
         .take()
         .context("stdin")?
-        .write_all(format!("{PASSWORD}\n").as_bytes())?;
+        .write_all(format!("{password}\n").as_bytes())?;
     let output = child.wait_with_output()?;
     ensure!(
         output.status.success(),

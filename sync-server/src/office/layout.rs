@@ -55,6 +55,31 @@ section.notice { border:3px solid var(--warn); border-radius:8px; padding:0 1rem
 .enroll-code { font: 700 2.4rem/1.2 ui-monospace, "DejaVu Sans Mono", monospace; letter-spacing:.08em; background:#fff; border:2px solid var(--accent); padding:.6rem 1rem; display:inline-block; }
 svg { background:#fff; border:1px solid var(--line); margin:.3rem 0 1rem; }
 .print-only { display:none; }
+main { overflow-wrap:anywhere; }
+input, select, textarea { max-width:100%; }
+svg { max-width:100%; height:auto; }
+/* Narrow screens (a phone or a small tablet at a class): the menu wraps, a table folds
+   into one card per row (`table.fold`, each cell labelled by its data-label) or scrolls
+   inside its own box, and the page itself never scrolls sideways. */
+@media (max-width: 720px) {
+  header.top { padding:.5rem .75rem; gap:.4rem .8rem; }
+  header.top .brand { margin-right:0; }
+  header.top .who { margin-left:0; }
+  nav { display:flex; flex-wrap:wrap; gap:0 1rem; width:100%; }
+  nav a { margin-right:0; padding:.45rem 0; }
+  main { padding:.75rem; }
+  h1 { font-size:1.3rem; }
+  table { display:block; max-width:100%; overflow-x:auto; min-width:0; }
+  table.fold, table.fold tbody, table.fold tr, table.fold td { display:block; }
+  table.fold { overflow:visible; background:none; }
+  table.fold thead { display:none; }
+  table.fold tr { background:#fff; border:1px solid var(--line); margin:0 0 .6rem; padding:.3rem .6rem; }
+  table.fold td { border:none; padding:.15rem 0; text-align:left; }
+  table.fold td[data-label]::before { content:attr(data-label); display:block; font-size:.8rem; font-weight:600; color:var(--muted); }
+  form.stack, form.login { padding:.75rem; }
+  .card { min-width:0; width:100%; }
+  .enroll-code { font-size:1.7rem; }
+}
 @media print {
   header.top, .no-print, nav { display:none !important; }
   .print-only { display:block; }

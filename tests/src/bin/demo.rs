@@ -1,5 +1,5 @@
-//! The demo: a central server with the built-in demo catalogue and one kiosk enrolled
-//! with it, on this machine. Data stays in `--data` (default `blisko-demo-data/`) so a
+//! The demo: a central server with the built-in demo catalogue, an office admin account
+//! and one kiosk enrolled with it, on this machine. Data stays in `--data` (default `blisko-demo-data/`) so a
 //! second run carries on where the first stopped. Runs until Ctrl-C.
 
 use std::path::PathBuf;
@@ -7,10 +7,17 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use rand::RngExt;
 
 use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_kiosk::sync::{SyncClient, register, sync_once};
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, key_file, open_kiosk};
+use blisko_tests::office::add_staff_with;
+
+/// The demo's office admin.
+const ADMIN_LOGIN: &str = "admin";
+/// Where the demo keeps the admin's password, so a second run can print it again.
+const ADMIN_PASSWORD_FILE: &str = "office-admin.txt";
 
 #[derive(Debug, Parser)]
 #[command(about = "Blisko demo: a server and a kiosk on the demo catalogue")]
@@ -35,6 +42,12 @@ fn main() -> Result<()> {
         "Server:  {} (data in {})",
         server.url(),
         server_data.display()
+    );
+
+    let password = office_admin(&args.data, &server_data)?;
+    println!(
+        "Office:  {}/office  (log in as \"{ADMIN_LOGIN}\", password {password})",
+        server.url()
     );
 
     let kiosk = if kiosk_dir.join(blisko_kiosk::store::DB_FILE).exists() {
@@ -120,6 +133,46 @@ fn main() -> Result<()> {
         None
     };
     println!();
+    println!(
+        "Open the office in a browser: {}/office (login \"{ADMIN_LOGIN}\", password {password}).",
+        server.url()
+    );
     println!("The server runs until Ctrl-C.");
     server.wait()
+}
+
+/// The office admin account: made on the first run with a random password, which is
+/// kept beside the demo data (the server keeps only its hash) and printed on every run.
+fn office_admin(data: &std::path::Path, server_data: &std::path::Path) -> Result<String> {
+    let file = data.join(ADMIN_PASSWORD_FILE);
+    if let Ok(saved) = std::fs::read_to_string(&file) {
+        return Ok(saved.trim().to_owned());
+    }
+    let password = demo_password();
+    add_staff_with(
+        server_data,
+        ADMIN_LOGIN,
+        "Administrator biura",
+        "office_admin",
+        None,
+        &password,
+    )
+    .context("create the demo's office admin")?;
+    std::fs::write(&file, format!("{password}\n"))
+        .with_context(|| format!("keep the admin's password in {}", file.display()))?;
+    Ok(password)
+}
+
+/// Four groups of four letters and digits, easy to type from the screen.
+fn demo_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
