@@ -186,7 +186,7 @@ pub enum KioskCommand {
     Add {
         #[arg(long)]
         branch: BranchId,
-        /// What the office calls it, e.g. "MAL — hol" (default: "<branch code> — kiosk <number>").
+        /// What the office calls it, e.g. "MAL — hol" (without it, pages show its number).
         #[arg(long)]
         name: Option<String>,
     },

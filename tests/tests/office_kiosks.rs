@@ -58,6 +58,13 @@ fn kiosks_are_administered_and_audited_on_the_office_page() -> Result<()> {
     add_staff(&data, "org", "organizer", None)?;
 
     // Only the office admin has the kiosks and the audit log.
+    let anonymous = Office::anonymous(&server.url())?;
+    for path in ["/office/kiosks", "/office/audit"] {
+        ensure!(
+            anonymous.get(path)?.status().as_u16() == 303,
+            "{path} anonymous"
+        );
+    }
     let org = Office::login(&server.url(), "org", PASSWORD)?;
     for path in ["/office/kiosks", "/office/audit"] {
         ensure!(

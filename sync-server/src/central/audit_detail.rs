@@ -94,3 +94,20 @@ pub(crate) fn catalog_change(before: &Catalog, after: &Catalog) -> Option<String
     };
     Some(change_detail(side(old), side(new)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_detail_leaves_out_a_missing_side() {
+        assert_eq!(
+            change_detail(json!({"name": "a"}), json!({"name": "b"})),
+            r#"{"new":{"name":"b"},"old":{"name":"a"}}"#
+        );
+        assert_eq!(
+            change_detail(Value::Null, json!({"name": "b"})),
+            r#"{"new":{"name":"b"}}"#
+        );
+    }
+}

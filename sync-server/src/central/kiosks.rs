@@ -80,27 +80,19 @@ fn checked_name(name: &str) -> Result<String> {
 
 /// Register a new kiosk for a branch under `name`, in the caller's transaction; returns it
 /// with a one-time enrollment code. Without a name (the command line's `kiosk add`
-/// without `--name`) it is called "<branch code> — kiosk <number>".
+/// without `--name`) pages call it by its number ("kiosk nr 3") until it is renamed.
 pub(crate) fn add(
     db: &Db<'_>,
     branch: BranchId,
     name: Option<&str>,
     actor: &str,
 ) -> Result<(KioskRow, String)> {
-    let name = name.map(checked_name).transpose()?;
-    let Some(branch_code) = db.branch_code(branch)? else {
+    let name = name.map(checked_name).transpose()?.unwrap_or_default();
+    if db.branch_code(branch)?.is_none() {
         return Err(CentralError::NotFound(format!("branch {branch}")));
-    };
+    }
     let now = now_text();
-    let (kiosk, number) = db.add_kiosk(branch, name.as_deref().unwrap_or_default(), &now)?;
-    let name = match name {
-        Some(name) => name,
-        None => {
-            let name = format!("{branch_code} — kiosk {number}");
-            db.rename_kiosk(kiosk, &name)?;
-            name
-        }
-    };
+    let (kiosk, _) = db.add_kiosk(branch, &name, &now)?;
     let code = issue_code(db, kiosk, false)?;
     db.audit(
         &now,

@@ -521,7 +521,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                     td.num { (allotments.get(&k.kiosk_id).copied().unwrap_or(0)) }
                     td.num { (use_by_kiosk.get(&k.kiosk_id.to_string()).copied().unwrap_or(0)) }
                     td { @if let Some(reserved) = holds.get(&k.kiosk_id) {
-                        span.pending { (t("czeka, aż kiosk ", "pending until kiosk ")) (kiosk_names.kiosk(&k.kiosk_id.to_string())) (t(" się zsynchronizuje", " syncs")) }
+                        span.pending { (t("czeka na synchronizację: ", "pending until it syncs: ")) (kiosk_names.kiosk(&k.kiosk_id.to_string())) }
                         " " span.muted { "(" (t("do tego czasu zarezerwowane: ", "reserved until then: ")) (reserved) ")" }
                     } }
                 }

@@ -525,3 +525,32 @@ pub async fn sheet(
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ago_uses_polish_plural_forms() {
+        let day = 24 * 3600;
+        assert_eq!(ago(Lang::Pl, 10), "przed chwilą");
+        assert_eq!(ago(Lang::Pl, 60), "1 minutę temu");
+        assert_eq!(ago(Lang::Pl, 3 * 60), "3 minuty temu");
+        assert_eq!(ago(Lang::Pl, 12 * 60), "12 minut temu");
+        assert_eq!(ago(Lang::Pl, 22 * 60), "22 minuty temu");
+        assert_eq!(ago(Lang::Pl, 5 * 3600), "5 godzin temu");
+        assert_eq!(ago(Lang::Pl, 3 * day), "3 dni temu");
+        assert_eq!(ago(Lang::En, 3 * day), "3 days ago");
+        assert_eq!(ago(Lang::En, 3600), "1 hour ago");
+    }
+
+    #[test]
+    fn the_payload_holds_the_address_and_the_code() {
+        assert_eq!(
+            enroll_payload("https://cus.example.pl", "ABCD-EFGH-JKLM"),
+            "blisko-enroll:https://cus.example.pl#ABCD-EFGH-JKLM"
+        );
+        let svg = qr_svg("blisko-enroll:http://x#A").expect("qr");
+        assert!(svg.starts_with("<svg"), "{svg}");
+    }
+}
