@@ -64,7 +64,9 @@ svg { background:#fff; border:1px solid var(--line); margin:.3rem 0 1rem; }
   td.sign { width:35%; }
 }
 /* Kiosks and the audit log */
-.table-scroll { max-width:100%; overflow-x:auto; }
+/* The menu's links have no space between them: without this they never wrap on a phone. */
+header.top nav { display:flex; flex-wrap:wrap; row-gap:.3rem; min-width:0; }
+.table-scroll { max-width:100%; overflow-x:auto; position:relative; }
 .visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
 td.actions { display:flex; flex-wrap:wrap; gap:.4rem; align-items:center; }
 td.actions input[type=text] { width:12rem; max-width:100%; }
@@ -78,6 +80,9 @@ figure.qr { margin:1rem 0; }
 figure.qr svg { width:240px; height:240px; max-width:100%; }
 .sheet-steps li { margin:.3rem 0; }
 code { overflow-wrap:anywhere; }
+#add-kiosk label, #audit-filters label { min-width:0; }
+#add-kiosk select, #add-kiosk input, #audit-filters select { width:100%; max-width:100%; min-width:0; }
+#audit-filters label { max-width:100%; }
 @media (max-width: 600px) {
   .enroll-code { font-size:1.6rem; }
   td.actions input[type=text] { width:100%; }
