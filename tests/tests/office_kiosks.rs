@@ -226,6 +226,29 @@ fn kiosks_are_administered_and_audited_on_the_office_page() -> Result<()> {
         XSS_SCRIPT.replace('<', "%3C").replace('>', "%3E")
     ))?)?;
 
+    // A class edit is audited with the old and the new values.
+    let edited = office.post(
+        &format!("/office/classes/{class}"),
+        &[
+            ("title", "Joga XL"),
+            ("capacity", "30"),
+            ("waitlist_limit", "5"),
+        ],
+    )?;
+    ensure!(
+        edited.status().as_u16() == 303,
+        "class edit: {}",
+        edited.status()
+    );
+    let edits = office.page("/office/audit?what=class_edit")?;
+    ensure!(edits.contains("data-field=\"capacity\""), "{edits}");
+    ensure!(edits.contains("liczba miejsc"), "{edits}");
+    ensure!(edits.contains("<span class=\"new\">30</span>"), "{edits}");
+    ensure!(
+        edits.contains("<span class=\"new\">Joga XL</span>"),
+        "{edits}"
+    );
+
     // Revoke: a confirmation that says what happens, then the next sync is refused.
     let confirm = office.page(&format!("/office/kiosks/{kiosk_id}/revoke"))?;
     ensure!(confirm.contains("revoke-consequences") && confirm.contains("nie giną"));
@@ -264,12 +287,12 @@ fn kiosks_are_administered_and_audited_on_the_office_page() -> Result<()> {
     ensure!(renames.contains("Pracownik admin"), "actor by name");
     let revokes = office.page("/office/audit?what=kiosk_revoke")?;
     ensure!(
-        revokes.contains("enrolled</span> → <span class=\"new\">revoked"),
+        revokes.contains("zarejestrowany</span> → <span class=\"new\">wycofany"),
         "{revokes}"
     );
     let allotments = office.page("/office/audit?what=allotment_set")?;
     ensure!(
-        allotments.contains("allotment MAL — sala 2 (kiosk nr"),
+        allotments.contains("przydział: MAL — sala 2 (kiosk nr"),
         "{allotments}"
     );
     let admin = rows

@@ -111,10 +111,49 @@ pub fn action_label(lang: Lang, action: &str) -> String {
     tr(lang, pl, en).to_owned()
 }
 
-/// A JSON value as plain text ("Joga", 12, …).
+/// A field of an edit's detail in words ("capacity" → "liczba miejsc").
+fn field_label(lang: Lang, names: &Names, field: &str) -> String {
+    if let Some(kiosk) = field.strip_prefix("allotment ") {
+        return format!(
+            "{} {}",
+            tr(lang, "przydział:", "allotment:"),
+            names.in_text(kiosk)
+        );
+    }
+    if let Some(session) = field.strip_prefix("session:") {
+        return format!("{} {session}", tr(lang, "spotkanie", "session"));
+    }
+    let (pl, en) = match field {
+        "name" => ("nazwa", "name"),
+        "state" => ("stan", "state"),
+        "branch" => ("punkt", "branch"),
+        "title" => ("nazwa zajęć", "title"),
+        "capacity" => ("liczba miejsc", "capacity"),
+        "waitlist_limit" => ("limit listy rezerwowej", "waiting list limit"),
+        "instructor" => ("prowadzący", "instructor"),
+        "room" => ("sala", "room"),
+        "description" => ("opis", "description"),
+        "age_group" => ("grupa wiekowa", "age group"),
+        "schedule" => ("harmonogram", "schedule"),
+        "registration_opens" => ("zapisy od", "registration opens"),
+        "registration_closes" => ("zapisy do", "registration closes"),
+        other => (other, other),
+    };
+    tr(lang, pl, en).to_owned()
+}
+
+/// A JSON value as plain text ("Joga", 12, …); kiosk states in words.
 fn value_text(names: &Names, value: &serde_json::Value) -> String {
+    let lang = names.lang();
     match value {
-        serde_json::Value::String(s) => names.in_text(s),
+        serde_json::Value::String(s) => match s.as_str() {
+            "enrolled" => tr(lang, "zarejestrowany", "enrolled").to_owned(),
+            "revoked" => tr(lang, "wycofany", "revoked").to_owned(),
+            "waiting_for_enrollment" => {
+                tr(lang, "czeka na rejestrację", "waiting for enrollment").to_owned()
+            }
+            _ => names.in_text(s),
+        },
         serde_json::Value::Null => "—".to_owned(),
         serde_json::Value::Object(fields) => fields
             .iter()
@@ -151,7 +190,7 @@ fn detail(names: &Names, detail: Option<&str>) -> Markup {
     html! {
         ul.changes { @for field in fields {
             li data-field=(field) {
-                span.field { (names.in_text(field)) } ": "
+                span.field { (field_label(names.lang(), names, field)) } ": "
                 @if let Some(was) = old.get(field.as_str()) { span.old { (value_text(names, was)) } " → " }
                 span.new { (new.get(field.as_str()).map(|v| value_text(names, v)).unwrap_or_else(|| "—".to_owned())) }
             }

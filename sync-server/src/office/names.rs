@@ -45,6 +45,10 @@ impl Names {
         Ok(self)
     }
 
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
     /// A kiosk as people know it: "MAL — hol (kiosk nr 3)"; "kiosk nr 3" when it has no
     /// name; "kiosk (unknown)" for an id the server does not know.
     pub fn kiosk(&self, id: &str) -> String {
