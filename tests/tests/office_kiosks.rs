@@ -323,6 +323,29 @@ fn kiosks_are_administered_and_audited_on_the_office_page() -> Result<()> {
             "{person}: {about:?}"
         );
     }
+    // The command line names kiosks too, and the page shows who did it.
+    let added = server.admin(&[
+        "kiosk",
+        "add",
+        "--branch",
+        &mal,
+        "--name",
+        "MAL — świetlica",
+    ])?;
+    ensure!(added["name"] == "MAL — świetlica", "{added}");
+    let cli_id = added["kiosk_id"].as_str().context("kiosk id")?.to_owned();
+    let renamed = server.admin(&["kiosk", "rename", &cli_id, "MAL — piętro"])?;
+    ensure!(renamed["name"] == "MAL — piętro", "{renamed}");
+    ensure!(
+        office
+            .page("/office/kiosks")?
+            .contains("MAL — piętro (kiosk nr")
+    );
+    let by_cli = office.page("/office/audit?who=admin&what=kiosk_rename")?;
+    ensure!(audit_rows(&by_cli).len() == 1, "{by_cli}");
+    ensure!(by_cli.contains("administrator (wiersz poleceń)"));
+    ensure!(by_cli.contains("MAL — świetlica</span> → <span class=\"new\">MAL — piętro"));
+
     let bad = office.get("/office/audit?from=wczoraj")?;
     ensure!(bad.status().as_u16() == 400, "a bad date is refused");
     Ok(())
