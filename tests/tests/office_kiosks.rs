@@ -323,6 +323,24 @@ fn kiosks_are_administered_and_audited_on_the_office_page() -> Result<()> {
             "{person}: {about:?}"
         );
     }
+    // 100 records a page, newest first, with a link to the older ones.
+    for _ in 0..100 {
+        office.page(&format!("/office/classes/{class}"))?;
+    }
+    let first = office.page("/office/audit?what=roster_read")?;
+    let total: usize = first
+        .split("Zdarzeń: ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .context("the count")?;
+    ensure!(total > 100, "{total}");
+    ensure!(audit_rows(&first).len() == 100);
+    ensure!(first.contains("rel=\"next\" href=\"/office/audit?what=roster_read&amp;page=2\""));
+    let second = office.page("/office/audit?what=roster_read&page=2")?;
+    ensure!(audit_rows(&second).len() == total - 100);
+    ensure!(second.contains("rel=\"prev\""));
+
     // The command line names kiosks too, and the page shows who did it.
     let added = server.admin(&[
         "kiosk",
