@@ -186,7 +186,12 @@ pub enum KioskCommand {
     Add {
         #[arg(long)]
         branch: BranchId,
+        /// What the office calls it, e.g. "MAL — hol" (without it, pages show its number).
+        #[arg(long)]
+        name: Option<String>,
     },
+    /// Give a kiosk a new name (shown on the office page instead of its id).
+    Rename { kiosk: KioskId, name: String },
     /// List kiosks with their last sync.
     List,
     /// Revoke a kiosk: its credential stops working at once.
@@ -203,6 +208,7 @@ struct KioskCode {
     kiosk_id: KioskId,
     branch_id: BranchId,
     number: u32,
+    name: String,
     code: String,
 }
 
@@ -211,12 +217,13 @@ fn print_code(json: bool, row: crate::store::KioskRow, code: String) {
         kiosk_id: row.kiosk_id,
         branch_id: row.branch_id,
         number: row.number,
+        name: row.name,
         code,
     };
     print(json, &issued, |a| {
         println!(
-            "kiosk {} (number {}) for branch {}",
-            a.kiosk_id, a.number, a.branch_id
+            "kiosk {} \"{}\" (number {}) for branch {}",
+            a.kiosk_id, a.name, a.number, a.branch_id
         );
         println!("one-time enrollment code (valid 7 days): {}", a.code);
         println!(
@@ -291,9 +298,15 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             });
         }
         Command::Kiosk { command } => match command {
-            KioskCommand::Add { branch } => {
-                let (row, code) = central.add_kiosk(*branch)?;
+            KioskCommand::Add { branch, name } => {
+                let (row, code) = central.add_kiosk(*branch, name.as_deref())?;
                 print_code(cli.json, row, code);
+            }
+            KioskCommand::Rename { kiosk, name } => {
+                let row = central.rename_kiosk(*kiosk, name)?;
+                print(cli.json, &row, |k| {
+                    println!("kiosk {} is now called \"{}\"", k.kiosk_id, k.name)
+                });
             }
             KioskCommand::Reenroll { kiosk } => {
                 let (row, code) = central.reenroll_kiosk(*kiosk)?;
@@ -311,9 +324,10 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                             "waiting for enrollment"
                         };
                         println!(
-                            "{}  #{:<3} branch {}  {}  last sync {}",
+                            "{}  #{:<3} {}  branch {}  {}  last sync {}",
                             k.kiosk_id,
                             k.number,
+                            k.name,
                             k.branch_id,
                             state,
                             k.last_sync.as_deref().unwrap_or("never")

@@ -873,7 +873,7 @@ fn reconciliation_persons_and_charts() -> Result<()> {
     // under the cut, the seat is A's.
     let class_page = org.page(&format!("/office/classes/{y_id}"))?;
     ensure!(
-        class_page.contains("czeka, aż kiosk #"),
+        class_page.contains("czeka na synchronizację: kiosk nr"),
         "the move is pending"
     );
     sync(&b)?;

@@ -856,7 +856,7 @@ fn erasing_a_merged_person_erases_every_linked_record() -> Result<()> {
         .context("the page says linked records are erased too")?;
     let b_number = lock(&b)?.identity().kiosk_number;
     ensure!(
-        warning.contains(&format!("kiosk #{b_number}")) && !warning.contains(FAMILY),
+        warning.contains(&format!("kiosk nr {b_number}")) && !warning.contains(FAMILY),
         "the warning names where the linked record came from: {warning}"
     );
     for k in [&a, &b] {

@@ -166,7 +166,7 @@ fn an_allotment_cut_stays_reserved_until_its_kiosk_has_synced() -> Result<()> {
     let page = office.page(&format!("/office/classes/{}", w.class))?;
     let number = w.a.lock().expect("kiosk").identity().kiosk_number;
     assert!(
-        page.contains(&format!("czeka, aż kiosk #{number} się zsynchronizuje")),
+        page.contains(&format!("czeka na synchronizację: kiosk nr {number}")),
         "{page}"
     );
     // Kiosk B, online, gets only the pool's six.

@@ -24,6 +24,7 @@ use blisko_shared::sync::{
 
 use crate::store::{Db, KioskAuth, ServerStore, StoreError};
 
+mod audit_detail;
 mod credentials;
 pub mod persons;
 mod pesel;

@@ -257,7 +257,13 @@ pub(crate) fn edit_catalog(
     }
     let merged = doc.read().map_err(CentralError::Document)?;
     project_catalog(db, &merged)?;
-    db.audit(&now, editor.actor, editor.action, editor.subject, None)?;
+    db.audit(
+        &now,
+        editor.actor,
+        editor.action,
+        editor.subject,
+        super::audit_detail::catalog_change(&before, &merged).as_deref(),
+    )?;
     // A larger class, or a hold released, frees pool seats for the people waiting.
     for class in changed_classes {
         refill(db, clock, class)?;

@@ -54,8 +54,10 @@ pub enum Perm {
     Charts,
     Persons,
     Reconcile,
-    /// New enrollment codes for kiosks.
+    /// The kiosks page: add, rename, revoke, new enrollment codes.
     Kiosks,
+    /// The audit log page.
+    Audit,
 }
 
 impl Perm {
@@ -71,6 +73,7 @@ impl Perm {
             Perm::Persons => "page:persons",
             Perm::Reconcile => "page:reconcile",
             Perm::Kiosks => "page:kiosks",
+            Perm::Audit => "page:audit",
         }
     }
 }
@@ -85,7 +88,7 @@ impl Perm {
 /// | requests (wnioski), their CSV | | | yes | yes |
 /// | reconciliation | | | yes | yes |
 /// | a person's page, erase | | | | yes |
-/// | a kiosk's new enrollment code | | | | yes |
+/// | kiosks (add, rename, revoke, new codes), the audit log | | | | yes |
 ///
 /// An account with a branch sees only that branch's classes and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +103,7 @@ impl Role {
                 perm,
                 Overview | ClassesView | PrintAttendance | ExportClasses | Charts
             ),
-            StaffRole::Organizer => !matches!(perm, Persons | Kiosks),
+            StaffRole::Organizer => !matches!(perm, Persons | Kiosks | Audit),
             StaffRole::OfficeAdmin => true,
         }
     }
@@ -283,7 +286,7 @@ pub fn set_served_over_tls() {
 
 /// Whether the cookie should carry `Secure`: served over TLS here or behind a TLS proxy
 /// that says so, or when the operator says the page is only ever served over HTTPS.
-fn over_tls(headers: &HeaderMap) -> bool {
+pub fn over_tls(headers: &HeaderMap) -> bool {
     let forwarded = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())

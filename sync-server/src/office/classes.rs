@@ -439,6 +439,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
     let attendance = db.o_attendance_of_class(&id.to_string())?;
     let sessions = db.o_sessions(&id.to_string())?;
     let names = person_names(db, regs.iter().map(|r| r.person_id.clone()))?;
+    let kiosk_names = super::names::Names::load(db, ctx.lang)?;
     let kiosks: Vec<_> = db
         .kiosks()?
         .into_iter()
@@ -492,7 +493,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                     td { (i + 1) }
                     td { (names.get(&r.person_id).map(String::as_str).unwrap_or("—")) }
                     td { (registration_status(l, r.status)) @if let Some(p) = r.position { " #" (p) } }
-                    td { (kiosks.iter().find(|k| k.kiosk_id.to_string() == r.kiosk_id).map(|k| k.number.to_string()).unwrap_or_else(|| "—".into())) }
+                    td { (kiosk_names.kiosk(&r.kiosk_id)) }
                 }
             } }
         }
@@ -516,11 +517,11 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
             thead { tr { th { (t("Kiosk", "Kiosk")) } th.num { (t("Przydział", "Allotted")) } th.num { (t("Zajęte", "Used")) } th { (t("Zmiana", "Change")) } } }
             tbody { @for k in &kiosks {
                 tr data-kiosk=(k.kiosk_id) {
-                    td { "#" (k.number) }
+                    td { (kiosk_names.kiosk(&k.kiosk_id.to_string())) }
                     td.num { (allotments.get(&k.kiosk_id).copied().unwrap_or(0)) }
                     td.num { (use_by_kiosk.get(&k.kiosk_id.to_string()).copied().unwrap_or(0)) }
                     td { @if let Some(reserved) = holds.get(&k.kiosk_id) {
-                        span.pending { (t("czeka, aż kiosk #", "pending until kiosk #")) (k.number) (t(" się zsynchronizuje", " syncs")) }
+                        span.pending { (t("czeka na synchronizację: ", "pending until it syncs: ")) (kiosk_names.kiosk(&k.kiosk_id.to_string())) }
                         " " span.muted { "(" (t("do tego czasu zarezerwowane: ", "reserved until then: ")) (reserved) ")" }
                     } }
                 }
@@ -534,7 +535,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
             h2 { (t("Zmień przydział", "Change an allotment")) }
             form.inline method="post" action=(format!("/office/classes/{id}/allotments")) {
                 (csrf(ctx))
-                label { (t("Kiosk", "Kiosk")) select name="kiosk" { @for k in &kiosks { option value=(k.kiosk_id) { "#" (k.number) } } } }
+                label { (t("Kiosk", "Kiosk")) select name="kiosk" { @for k in &kiosks { option value=(k.kiosk_id) { (kiosk_names.kiosk(&k.kiosk_id.to_string())) } } } }
                 label { (t("Miejsca", "Seats")) input type="number" name="seats" min="0" max="1000" required; }
                 button type="submit" { (t("Zapisz przydział", "Save the allotment")) }
             }

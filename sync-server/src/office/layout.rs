@@ -88,6 +88,30 @@ svg { max-width:100%; height:auto; }
   table { width:100%; }
   td.sign { width:35%; }
 }
+/* Kiosks and the audit log */
+/* The menu's links have no space between them: without this they never wrap on a phone. */
+header.top nav { display:flex; flex-wrap:wrap; row-gap:.3rem; min-width:0; }
+.table-scroll { max-width:100%; overflow-x:auto; position:relative; }
+.visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
+td.actions { display:flex; flex-wrap:wrap; gap:.4rem; align-items:center; }
+td.actions input[type=text] { width:12rem; max-width:100%; }
+a.danger-link { color:var(--bad); font-weight:600; }
+ul.changes { margin:0; padding-left:1.1rem; }
+ul.changes .old { text-decoration:line-through; color:var(--muted); }
+nav.pages { margin:.5rem 0 1rem; }
+.enroll-sheet { max-width:46rem; }
+.enroll-sheet .enroll-code { font-size:2rem; }
+figure.qr { margin:1rem 0; }
+figure.qr svg { width:240px; height:240px; max-width:100%; }
+.sheet-steps li { margin:.3rem 0; }
+code { overflow-wrap:anywhere; }
+#add-kiosk label, #audit-filters label { min-width:0; }
+#add-kiosk select, #add-kiosk input, #audit-filters select { width:100%; max-width:100%; min-width:0; }
+#audit-filters label { max-width:100%; }
+@media (max-width: 600px) {
+  .enroll-code { font-size:1.6rem; }
+  td.actions input[type=text] { width:100%; }
+}
 "#;
 
 pub async fn stylesheet() -> Response {
@@ -160,7 +184,7 @@ fn lang_switch(lang: Lang) -> Markup {
 /// A full page for a logged-in visitor: navigation shows only what the role may open.
 pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
     let l = ctx.lang;
-    let links: [(Perm, &str, &str, &str); 7] = [
+    let links: [(Perm, &str, &str, &str); 9] = [
         (Perm::Overview, "/office", "Przegląd", "Overview"),
         (Perm::Requests, "/office/requests", "Wnioski", "Requests"),
         (Perm::ClassesView, "/office/classes", "Zajęcia", "Classes"),
@@ -177,6 +201,13 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
             "/office/export/requests",
             "Eksport wniosków (CSV)",
             "Requests CSV",
+        ),
+        (Perm::Kiosks, "/office/kiosks", "Kioski", "Kiosks"),
+        (
+            Perm::Audit,
+            "/office/audit",
+            "Dziennik zdarzeń",
+            "Audit log",
         ),
     ];
     html! {

@@ -6,12 +6,14 @@
 //! CSRF token, and the office projection is brought up to date from the change feed, all
 //! in one transaction on a blocking thread.
 
+pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod classes;
 pub mod exports;
 pub mod kiosks;
 pub mod layout;
+pub mod names;
 pub mod overview;
 pub mod persons;
 pub mod projection;
@@ -86,7 +88,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/office/reconcile/persons", post(reconcile::decide_persons))
         .route("/office/reconcile/allotments", post(reconcile::rebalance))
+        // Kiosks and the audit log.
+        .route("/office/kiosks", get(kiosks::list).post(kiosks::add))
+        .route("/office/kiosks/{id}/rename", post(kiosks::rename))
+        .route(
+            "/office/kiosks/{id}/revoke",
+            get(kiosks::revoke_confirm).post(kiosks::revoke),
+        )
         .route("/office/kiosks/{id}/reenroll", post(kiosks::reenroll))
+        .route("/office/kiosks/{id}/sheet", post(kiosks::sheet))
+        .route("/office/audit", get(audit::page_get))
         .layer(middleware::from_fn(security_headers))
 }
 

@@ -35,6 +35,7 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
     let rates = db.o_attendance_rate(&month_start.to_string(), &today.to_string())?;
     let branches = db.branches()?;
     let kiosks = db.kiosks()?;
+    let names = super::names::Names::load(db, ctx.lang)?;
     let stale_before = now
         .timestamp()
         .checked_sub(jiff::SignedDuration::from_hours(24 * STALE_DAYS))
@@ -81,7 +82,7 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
         h2 { (t("Kioski", "Kiosks")) }
         table {
             thead { tr {
-                th { "#" } th { (t("Punkt", "Branch")) } th { (t("Ostatnia synchronizacja", "Last sync")) }
+                th { (t("Kiosk", "Kiosk")) } th { (t("Punkt", "Branch")) } th { (t("Ostatnia synchronizacja", "Last sync")) }
                 th { (t("Wersja aplikacji", "App version")) } th { (t("Stan", "State")) }
                 @if ctx.can(Perm::Kiosks) { th { (t("Rejestracja", "Enrollment")) } }
             } }
@@ -89,7 +90,7 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
                 @for k in kiosks.iter().filter(|k| ctx.sees_branch(&k.branch_id.to_string())) {
                     @let stale = !k.revoked && k.last_sync.as_deref().and_then(|s| s.parse::<jiff::Timestamp>().ok()).is_none_or(|s| s < stale_before);
                     tr.stale[stale] data-kiosk=(k.kiosk_id) {
-                        td { (k.number) }
+                        td { (names.kiosk(&k.kiosk_id.to_string())) }
                         td { (branches.iter().find(|b| b.id == k.branch_id).map(|b| b.code.as_str()).unwrap_or("?")) }
                         td { (k.last_sync.as_deref().map(iso_time).unwrap_or_else(|| t("nigdy", "never").to_owned())) }
                         td { (k.app_version.as_deref().unwrap_or("—")) }

@@ -82,14 +82,13 @@ pub async fn detail(
         let branches = branch_names(db)?;
         // The other records linked to this one, which an erasure reaches too: where each
         // came from (no details of theirs beyond what this page shows).
-        let kiosk_numbers: HashMap<String, u32> =
-            db.kiosks()?.into_iter().map(|k| (k.kiosk_id.to_string(), k.number)).collect();
+        let who = super::names::Names::load(db, ctx.lang)?;
         let mut others = Vec::new();
         for p in group.iter().filter(|p| **p != id.to_string()) {
             let row = db.o_person(p)?;
-            let kiosk = row.as_ref().and_then(|r| r.kiosk_id.as_ref()).and_then(|k| kiosk_numbers.get(k));
+            let kiosk = row.as_ref().and_then(|r| r.kiosk_id.as_ref()).map(|k| who.kiosk(k));
             let branch = row.as_ref().and_then(|r| branches.get(&r.branch_id));
-            others.push((p.clone(), kiosk.map(|n| format!("#{n}")).unwrap_or_else(|| "—".into()), branch.cloned().unwrap_or_else(|| "?".into())));
+            others.push((p.clone(), kiosk.unwrap_or_else(|| "—".into()), branch.cloned().unwrap_or_else(|| "?".into())));
         }
         let erased = db.person_key(id)?.is_none();
         // Reads of their data: their own records and the rosters that list them.
@@ -120,7 +119,7 @@ pub async fn detail(
                 tr { th { (t("Kod mieszkańca", "Resident code")) } td { (person.resident_code) } }
                 tr { th { (t("Punkt", "Branch")) } td { (branches.get(&person.home_branch.to_string()).map(String::as_str).unwrap_or("?")) } }
                 tr { th { (t("Zgody i klauzule", "Consents and notices")) } td { @for c in &person.consents { (c.kind.code()) ": " (c.text_version) " (" (stamp_time(&c.at.to_string())) ")" br; } } }
-                @if !others.is_empty() { tr { th { (t("Połączone rekordy", "Linked records")) } td #linked { @for (p, kiosk, branch) in &others { a href=(format!("/office/persons/{p}")) { (p) } " · kiosk " (kiosk) " · " (branch) br; } } } }
+                @if !others.is_empty() { tr { th { (t("Połączone rekordy", "Linked records")) } td #linked { @for (p, kiosk, branch) in &others { a href=(format!("/office/persons/{p}")) { (t("rekord", "record")) } " · " (kiosk) " · " (branch) br; } } } }
             }
             h2 { (t("Zapisy", "Registrations")) }
             table #registrations {
@@ -147,7 +146,7 @@ pub async fn detail(
             h2 { (t("Kto oglądał dane tej osoby", "Who looked at this person's data")) }
             table #reads {
                 thead { tr { th { (t("Kiedy", "When")) } th { (t("Kto", "Who")) } th { (t("Co", "What")) } } }
-                tbody { @for a in &reads { tr { td { (iso_time(&a.at)) } td { (a.actor) } td { (a.action) " " (a.detail.as_deref().unwrap_or("")) } } } }
+                tbody { @for a in &reads { tr { td { (iso_time(&a.at)) } td { (who.actor(&a.actor)) } td { (super::audit::action_label(l, &a.action)) " " (who.in_text(a.detail.as_deref().unwrap_or(""))) } } } }
             }
             h2 { (t("Usunięcie danych", "Erase personal data")) }
             p { (t("Niszczy klucz, którym zaszyfrowane są imię, nazwisko, rok urodzenia i telefon tej osoby oraz opisy i PESEL jej wniosków, i usuwa treść notatek o jej wnioskach. Bez klucza tych danych nie da się odczytać nigdzie: ani w historii dokumentów, ani w kioskach, ani w kopiach zapasowych bazy dokumentów. Kioski usuną swoje kopie przy następnej synchronizacji. Zapisy, obecności i statusy wniosków zostają (bez danych osobowych).",
@@ -156,7 +155,7 @@ pub async fn detail(
                 p #erase-linked { strong {
                     (t("Ta osoba ma połączone rekordy (uzgadnianie duplikatów), których dane zostaną usunięte razem z nią. Liczba połączonych rekordów: ", "This person has linked records (duplicate reconciliation), whose data will be erased with theirs. Linked records: "))
                     (others.len()) ": "
-                    @for (i, (_, kiosk, branch)) in others.iter().enumerate() { @if i > 0 { ", " } "kiosk " (kiosk) " (" (branch) ")" }
+                    @for (i, (_, kiosk, branch)) in others.iter().enumerate() { @if i > 0 { ", " } (kiosk) " (" (branch) ")" }
                     "."
                 } }
             }

@@ -98,10 +98,9 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
         let duplicates = if ctx.branch().is_none() { db.duplicate_candidates(100)? } else { Vec::new() };
         let moves = rebalances(db, ctx)?;
         let classes: HashMap<String, String> = db.o_classes(None)?.into_iter().map(|c| (c.id, c.title)).collect();
-        let staff: HashMap<String, String> = db.staff_names()?.into_iter().collect();
         let branches = branch_names(db)?;
-        let kiosk_numbers: HashMap<String, u32> = db.kiosks()?.into_iter().map(|k| (k.kiosk_id.to_string(), k.number)).collect();
-        let knum = |k: &str| kiosk_numbers.get(k).map(|n| format!("#{n}")).unwrap_or_else(|| "—".into());
+        let who = super::names::Names::load(db, ctx.lang)?.with_kiosk_staff(db)?;
+        let knum = |k: &str| who.kiosk(k);
         db.audit(&now_text(), &ctx.actor(), "reconcile_read", "reconcile:*", None)?;
         let t = |pl, en| ctx.t(pl, en);
         let l = ctx.lang;
@@ -128,7 +127,7 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
                             td { @for m in a.marks.lines() {
                                 @let parts: Vec<&str> = m.splitn(3, ' ').collect();
                                 (attendance_status(l, parts.first().copied().unwrap_or(""))) " — "
-                                (parts.get(1).and_then(|s| staff.get(*s)).cloned().unwrap_or_else(|| format!("{} {}", t("pracownik", "staff"), parts.get(1).copied().unwrap_or("?"))))
+                                (who.staff(parts.get(1).copied().unwrap_or("?")))
                                 " (" (stamp_time(parts.get(2).copied().unwrap_or(""))) ")" br;
                             } }
                             td { @for s in ["present", "absent", "excused"] {

@@ -152,7 +152,7 @@ pub async fn detail(
         let notes = db.notes(&row.id)?;
         let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
         let branches = branch_names(db)?;
-        let staff: HashMap<String, String> = db.staff_names()?.into_iter().collect();
+        let names = super::names::Names::load(db, ctx.lang)?.with_kiosk_staff(db)?;
         // Reading a request shows personal data: the read is audited (ids only).
         db.audit(
             &now_text(),
@@ -165,11 +165,7 @@ pub async fn detail(
         let l = ctx.lang;
         let current = request.status().code();
         let final_decision = matches!(current, "accepted" | "rejected");
-        let who = |by: &str| -> String {
-            by.strip_prefix("staff:")
-                .and_then(|s| staff.get(s).cloned())
-                .unwrap_or_else(|| format!("{} {by}", t("kiosk", "kiosk")))
-        };
+        let who = |by: &str| -> String { names.actor(by) };
         let body = html! {
             h1 { (t("Wniosek", "Request")) " " (request.reference) }
             table {

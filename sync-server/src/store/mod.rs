@@ -18,11 +18,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_4_erasures.sql"),
     include_str!("schema_5_allotment_holds.sql"),
     include_str!("schema_6_reenroll.sql"),
+    include_str!("schema_8_kiosk_names.sql"),
 ];
 
+mod audit_log;
 mod holds;
 mod keys;
 mod office;
+pub use audit_log::*;
 pub use holds::*;
 pub use keys::*;
 pub use office::*;
@@ -68,6 +71,8 @@ pub struct KioskRow {
     pub kiosk_id: KioskId,
     pub branch_id: BranchId,
     pub number: u32,
+    /// What the office calls it ("MAL — hol"); empty for kiosks added before names.
+    pub name: String,
     pub enrolled: bool,
     pub revoked: bool,
     pub last_sync: Option<String>,
@@ -461,7 +466,7 @@ impl Db<'_> {
 
     // ----- kiosks -----
 
-    pub fn add_kiosk(&self, branch: BranchId, now: &str) -> Result<(KioskId, u32)> {
+    pub fn add_kiosk(&self, branch: BranchId, name: &str, now: &str) -> Result<(KioskId, u32)> {
         let number: u32 = self
             .tx
             .query_row("SELECT coalesce(max(number), 0) + 1 FROM kiosks", [], |r| {
@@ -471,8 +476,8 @@ impl Db<'_> {
         let id = KioskId::new();
         self.tx
             .execute(
-                "INSERT INTO kiosks (id, branch_id, number, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![id.to_string(), branch.to_string(), number, now],
+                "INSERT INTO kiosks (id, branch_id, number, created_at, name) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id.to_string(), branch.to_string(), number, now, name],
             )
             .ctx("add a kiosk")?;
         Ok((id, number))
@@ -533,6 +538,21 @@ impl Db<'_> {
             .ctx("redeem an enrollment code")?;
         row.map(|(k, reenroll)| Ok((parse("kiosk id", &k)?, reenroll)))
             .transpose()
+    }
+
+    /// The kiosk an unused, unexpired enrollment code was issued for (nothing is changed).
+    pub fn unused_code_kiosk(&self, code_hash: &[u8], now: &str) -> Result<Option<KioskId>> {
+        let kiosk: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT kiosk_id FROM enrollment_codes
+                 WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+                params![code_hash, now],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("look up an enrollment code")?;
+        kiosk.map(|k| parse("kiosk id", &k)).transpose()
     }
 
     /// Give a kiosk its credential (replacing any old one, which stops working) and lift
@@ -607,7 +627,7 @@ impl Db<'_> {
         let mut stmt = self
             .tx
             .prepare(
-                "SELECT id, branch_id, number, enrolled_at IS NOT NULL, revoked_at IS NOT NULL, last_sync, app_version
+                "SELECT id, branch_id, number, enrolled_at IS NOT NULL, revoked_at IS NOT NULL, last_sync, app_version, name
                  FROM kiosks ORDER BY number",
             )
             .ctx("list kiosks")?;
@@ -621,6 +641,7 @@ impl Db<'_> {
                     r.get::<_, bool>(4)?,
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(7)?,
                 ))
             })
             .ctx("list kiosks")?
@@ -628,11 +649,12 @@ impl Db<'_> {
             .ctx("list kiosks")?;
         rows.into_iter()
             .map(
-                |(id, branch, number, enrolled, revoked, last_sync, app_version)| {
+                |(id, branch, number, enrolled, revoked, last_sync, app_version, name)| {
                     Ok(KioskRow {
                         kiosk_id: parse("kiosk id", &id)?,
                         branch_id: parse("branch id", &branch)?,
                         number,
+                        name,
                         enrolled,
                         revoked,
                         last_sync,
@@ -653,6 +675,18 @@ impl Db<'_> {
             .ctx("revoke a kiosk")?;
         // A code handed out before the revocation must not undo it.
         self.withdraw_enrollment_codes(kiosk)?;
+        Ok(n == 1)
+    }
+
+    /// Give a kiosk a new name; false when there is no such kiosk.
+    pub fn rename_kiosk(&self, kiosk: KioskId, name: &str) -> Result<bool> {
+        let n = self
+            .tx
+            .execute(
+                "UPDATE kiosks SET name = ?2 WHERE id = ?1",
+                params![kiosk.to_string(), name],
+            )
+            .ctx("rename a kiosk")?;
         Ok(n == 1)
     }
 

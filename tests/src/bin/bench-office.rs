@@ -144,7 +144,7 @@ fn main() -> Result<()> {
         let branch = catalog.branch.id;
         let mut kiosks = Vec::new();
         for _ in 0..2 {
-            let (row, code) = central.add_kiosk(branch)?;
+            let (row, code) = central.add_kiosk(branch, None)?;
             let enrolled = central.enroll(&EnrollRequest {
                 code,
                 app_version: "bench".to_owned(),
