@@ -63,6 +63,9 @@ svg { background:#fff; border:1px solid var(--line); margin:.3rem 0 1rem; }
   table { width:100%; }
   td.sign { width:35%; }
 }
+/* Staff accounts */
+.table-scroll { overflow-x:auto; max-width:100%; }
+.temp-password { font-size:2rem; overflow-wrap:anywhere; max-width:100%; }
 "#;
 
 pub async fn stylesheet() -> Response {
@@ -135,7 +138,7 @@ fn lang_switch(lang: Lang) -> Markup {
 /// A full page for a logged-in visitor: navigation shows only what the role may open.
 pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
     let l = ctx.lang;
-    let links: [(Perm, &str, &str, &str); 7] = [
+    let links: [(Perm, &str, &str, &str); 8] = [
         (Perm::Overview, "/office", "Przegląd", "Overview"),
         (Perm::Requests, "/office/requests", "Wnioski", "Requests"),
         (Perm::ClassesView, "/office/classes", "Zajęcia", "Classes"),
@@ -153,6 +156,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
             "Eksport wniosków (CSV)",
             "Requests CSV",
         ),
+        (Perm::Staff, "/office/staff", "Pracownicy", "Staff"),
     ];
     html! {
         (DOCTYPE)
@@ -168,6 +172,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                     }
                     span.who {
                         (ctx.staff.name) " (" (ctx.role.label(l)) ") · "
+                        a href="/office/password" { (tr(l, "Hasło", "Password")) } " · "
                         (lang_switch(l)) " · "
                         form method="post" action="/office/logout" {
                             input type="hidden" name="csrf" value=(ctx.csrf);

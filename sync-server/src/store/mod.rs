@@ -18,11 +18,13 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_4_erasures.sql"),
     include_str!("schema_5_allotment_holds.sql"),
     include_str!("schema_6_reenroll.sql"),
+    include_str!("schema_7_staff.sql"),
 ];
 
 mod holds;
 mod keys;
 mod office;
+mod staff;
 pub use holds::*;
 pub use keys::*;
 pub use office::*;
