@@ -66,6 +66,10 @@ svg { background:#fff; border:1px solid var(--line); margin:.3rem 0 1rem; }
 /* Staff accounts */
 .table-scroll { overflow-x:auto; max-width:100%; }
 .temp-password { font-size:2rem; overflow-wrap:anywhere; max-width:100%; }
+form.staff-form, form.staff-form label { grid-template-columns:minmax(0, 1fr); }
+form.staff-form input, form.staff-form select { max-width:100%; min-width:0; }
+.staff-page h1, .staff-page p { overflow-wrap:anywhere; }
+header.top nav { min-width:0; max-width:100%; display:flex; flex-wrap:wrap; row-gap:.3rem; }
 "#;
 
 pub async fn stylesheet() -> Response {

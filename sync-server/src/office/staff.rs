@@ -121,7 +121,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
                 }
             }
             h2 { (t("Nowe konto", "New account")) }
-            form.stack method="post" action="/office/staff" {
+            form.stack.staff-form method="post" action="/office/staff" {
                 (csrf(ctx))
                 label { (t("Login", "Login")) input type="text" name="login" required maxlength="40" autocomplete="off"; }
                 p.muted { (t("Małe litery a-z, cyfry, „.”, „_” lub „-”, od 3 do 40 znaków.",
@@ -136,7 +136,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
         };
         Ok(Out::Page {
             title: t("Pracownicy", "Staff").to_owned(),
-            body,
+            body: html! { div.staff-page { (body) } },
         })
     })
     .await
@@ -183,7 +183,7 @@ fn temporary_password_page(ctx: &Ctx, s: &StaffRow, password: &str, created: boo
     };
     Out::Page {
         title: title.to_owned(),
-        body,
+        body: html! { div.staff-page { (body) } },
     }
 }
 
@@ -232,7 +232,7 @@ pub async fn detail(
                 (t("Ostatnie logowanie", "Last log-in")) ": "
                 @match &s.last_login_at { Some(at) => (iso_time(at)), None => "—" } }
             h2 { (t("Dane konta", "Account details")) }
-            form.stack method="post" action=(base) {
+            form.stack.staff-form method="post" action=(base) {
                 (csrf(ctx))
                 label { (t("Imię i nazwisko", "Name")) input type="text" name="name" required maxlength="100" value=(s.name); }
                 label { (t("Rola", "Role")) (role_select(ctx, Some(&s.role))) }
@@ -264,7 +264,7 @@ pub async fn detail(
         };
         Ok(Out::Page {
             title: s.name.clone(),
-            body,
+            body: html! { div.staff-page { (body) } },
         })
     })
     .await
@@ -353,7 +353,7 @@ fn password_page(ctx: &Ctx, saved: bool) -> Out {
             p.pending role="alert" { (t("Logujesz się hasłem tymczasowym. Proszę ustawić własne hasło, aby korzystać z biura.",
                                         "You logged in with a temporary password. Please set your own password to use the office.")) }
         }
-        form.stack method="post" action="/office/password" {
+        form.stack.staff-form method="post" action="/office/password" {
             (csrf(ctx))
             label { (t("Obecne hasło", "Current password")) input type="password" name="current" required autocomplete="current-password"; }
             label { (t("Nowe hasło", "New password")) input type="password" name="new" required minlength=(core::MIN_PASSWORD_CHARS) autocomplete="new-password"; }
@@ -365,7 +365,7 @@ fn password_page(ctx: &Ctx, saved: bool) -> Out {
     };
     Out::Page {
         title: t("Zmiana hasła", "Change password").to_owned(),
-        body,
+        body: html! { div.staff-page { (body) } },
     }
 }
 
