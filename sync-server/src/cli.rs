@@ -171,6 +171,12 @@ pub enum StaffCommand {
     },
     /// List the accounts (never their passwords).
     List,
+    /// Give an account a new temporary password (printed once), to be changed at its next
+    /// log-in; its open sessions end. For an office admin who forgot theirs.
+    ResetPassword {
+        #[arg(long)]
+        login: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -464,6 +470,18 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                     cli.json,
                     &serde_json::json!({ "staff_id": id, "login": login, "role": role }),
                     |_| println!("staff account {login} ({role}) created: {id}"),
+                );
+            }
+            StaffCommand::ResetPassword { login } => {
+                let password = central.reset_staff_password(login)?;
+                print(
+                    cli.json,
+                    &serde_json::json!({ "login": login, "temporary_password": password }),
+                    |_| {
+                        println!(
+                            "temporary password for {login} (must be changed at the next log-in): {password}"
+                        )
+                    },
                 );
             }
             StaffCommand::List => {

@@ -198,6 +198,21 @@ fn the_password_policy_holds_on_the_command_line_and_the_page() -> Result<()> {
     );
     // Nothing changed: the old password still logs in.
     Office::login(&server.url(), "ala", PASSWORD)?;
+
+    // The administrator's alternative for a forgotten password: a temporary one, printed
+    // once, to be changed at the next log-in.
+    let reset = server.admin(&["staff", "reset-password", "--login", "ala"])?;
+    let temporary = reset["temporary_password"]
+        .as_str()
+        .context("a temporary password")?;
+    ensure!(
+        Office::anonymous(&server.url())?
+            .try_login("ala", PASSWORD)?
+            .status()
+            .as_u16()
+            == 401
+    );
+    login_temporary(&server.url(), "ala", temporary)?;
     Ok(())
 }
 

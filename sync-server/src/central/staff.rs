@@ -472,6 +472,22 @@ impl Central {
         Ok(id)
     }
 
+    /// `blisko-server staff reset-password`: a new temporary password for the account
+    /// with `login` (e.g. the only office admin's, forgotten), as the page's reset does.
+    pub fn reset_staff_password(&mut self, login: &str) -> Result<String> {
+        let db = self.store.write()?;
+        let row = db
+            .staff_by_login(login.trim())?
+            .ok_or_else(|| CentralError::NotFound(format!("staff account {login:?}")))?;
+        let id: StaffId = row
+            .id
+            .parse()
+            .map_err(|_| CentralError::Internal(format!("a stored staff id: {}", row.id)))?;
+        let password = reset_password(&db, "admin", id)?;
+        db.commit()?;
+        Ok(password)
+    }
+
     pub fn staff_list(&mut self) -> Result<Vec<StaffRow>> {
         let db = self.store.write()?;
         Ok(db.staff_list()?)
