@@ -268,7 +268,9 @@ pub async fn login(
     // still counted one after another.
     let result = blocking(&state, move |central| {
         let login = form.login.trim().to_owned();
-        let login_key = login.to_lowercase();
+        // Logins are at most 40 characters: a longer text is cut, so what is kept per
+        // failure stays small whatever is sent.
+        let login_key: String = login.to_lowercase().chars().take(64).collect();
         let staff = with_db(central, |db, _| Ok(db.staff_by_login(&login)?))?;
         let subject = staff
             .as_ref()
