@@ -350,7 +350,7 @@ fn password_page(ctx: &Ctx, saved: bool) -> Out {
         h1 { (t("Zmiana hasła", "Change password")) }
         @if saved { p.ok role="status" { (t("Zapisano. Hasło zostało zmienione.", "Saved. The password has been changed.")) } }
         @if ctx.staff.must_change_password {
-            p.pending role="alert" { (t("Logujesz się hasłem tymczasowym. Proszę ustawić własne hasło, aby korzystać z biura.",
+            p.pending role="alert" { (t("Zalogowano hasłem tymczasowym. Proszę ustawić własne hasło, aby korzystać z biura.",
                                         "You logged in with a temporary password. Please set your own password to use the office.")) }
         }
         form.stack.staff-form method="post" action="/office/password" {
