@@ -237,6 +237,10 @@ pub fn set_trusted_proxies(proxies: Vec<IpAddr>) {
 /// believed). Without `--trusted-proxy`, the header is ignored: anyone could send it.
 pub fn client_address(peer: IpAddr, headers: &HeaderMap) -> IpAddr {
     let trusted = TRUSTED_PROXIES.get().map(Vec::as_slice).unwrap_or_default();
+    client_behind(trusted, peer, headers)
+}
+
+fn client_behind(trusted: &[IpAddr], peer: IpAddr, headers: &HeaderMap) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;
     }
@@ -301,6 +305,46 @@ mod tests {
         backoff.clear(&"a");
         assert_eq!(backoff.retry_after(&"a"), None);
         assert_eq!(backoff.record(&"a"), 1, "a success starts the count again");
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let headers = |v: &str| {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = v.parse() {
+                h.insert("x-forwarded-for", v);
+            }
+            h
+        };
+        let proxy = ip("10.0.0.5");
+        let trusted = [proxy, ip("10.0.0.6")];
+        let sent = headers("198.51.100.1, 203.0.113.7");
+        assert_eq!(
+            client_behind(&[], proxy, &sent),
+            proxy,
+            "no proxies: the socket"
+        );
+        assert_eq!(
+            client_behind(&trusted, ip("192.0.2.9"), &sent),
+            ip("192.0.2.9"),
+            "a peer that is not a proxy: its header is ignored"
+        );
+        assert_eq!(
+            client_behind(&trusted, proxy, &sent),
+            ip("203.0.113.7"),
+            "the right-most address the proxy added"
+        );
+        assert_eq!(
+            client_behind(&trusted, proxy, &headers("203.0.113.7, 10.0.0.6")),
+            ip("203.0.113.7"),
+            "proxies in a chain are skipped"
+        );
+        assert_eq!(
+            client_behind(&trusted, proxy, &headers("not an address")),
+            proxy
+        );
+        assert_eq!(client_behind(&trusted, proxy, &HeaderMap::new()), proxy);
     }
 
     #[test]
