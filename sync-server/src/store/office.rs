@@ -246,7 +246,7 @@ impl Db<'_> {
         Ok(())
     }
 
-    pub(super) fn rows<T>(
+    fn rows<T>(
         &self,
         what: &'static str,
         sql: &str,
