@@ -1,7 +1,7 @@
 //! `blisko-server`: serve the sync API, and administer kiosks and seats on the same
 //! database (the admin commands work while the server runs).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use blisko_shared::ids::{BranchId, ClassId, KioskId};
-use blisko_shared::model::Catalog;
+use blisko_shared::model::{Catalog, StaffRole};
 
 use crate::central::{Central, CentralError};
 use crate::http::{AppState, router};
@@ -58,6 +58,11 @@ pub enum Command {
         /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
         #[arg(long, env = "BLISKO_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// A reverse proxy in front of the server (repeatable): its `X-Forwarded-For` header
+        /// names the client that the office log-in limits count. Without it the header is
+        /// ignored and the connection's address counts.
+        #[arg(long = "trusted-proxy", value_name = "IP")]
+        trusted_proxies: Vec<IpAddr>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -151,7 +156,7 @@ impl LimitArgs {
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
     /// Create an account; the password is read from standard input (one line, at least
-    /// 12 characters).
+    /// 12 characters, not only one character repeated, not a common password).
     Add {
         #[arg(long)]
         login: String,
@@ -166,6 +171,12 @@ pub enum StaffCommand {
     },
     /// List the accounts (never their passwords).
     List,
+    /// Give an account a new temporary password (printed once), to be changed at its next
+    /// log-in; its open sessions end. For an office admin who forgot theirs.
+    ResetPassword {
+        #[arg(long)]
+        login: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,9 +284,17 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             demo,
             tls_cert,
             tls_key,
+            trusted_proxies,
             limits,
         } => {
             let _serving = lock_serving(&cli.data)?;
+            crate::limits::set_trusted_proxies(trusted_proxies.clone());
+            // The demo makes its own accounts; a real office gets a set-up link.
+            let setup_token = if *demo {
+                None
+            } else {
+                central.issue_setup_token()?
+            };
             if *demo && central.load_demo_if_empty()? {
                 tracing::info!("demo catalogue loaded");
             }
@@ -287,7 +306,7 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                 );
             }
             let tls = tls_cert.as_deref().zip(tls_key.as_deref());
-            serve(central, *listen, tls, limits.limits())?;
+            serve(central, *listen, tls, limits.limits(), setup_token)?;
         }
         Command::Branches => {
             let branches = central.branches()?;
@@ -445,17 +464,38 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                 std::io::stdin().read_line(&mut password).map_err(|e| {
                     CentralError::BadRequest(format!("cannot read the password from stdin: {e}"))
                 })?;
-                let id = central.add_staff(&crate::office::auth::NewStaff {
-                    login,
-                    name,
-                    role,
-                    branch: *branch,
-                    password: &password,
+                let role_code = role;
+                let role = StaffRole::from_code(role_code).ok_or_else(|| {
+                    CentralError::BadRequest(format!(
+                        "unknown role {role_code:?}: instructor, branch_staff, organizer or office_admin"
+                    ))
                 })?;
+                let id = central.add_staff(
+                    &crate::central::staff::NewStaff {
+                        login,
+                        name,
+                        role,
+                        branch: *branch,
+                    },
+                    password.trim_end_matches(['\r', '\n']),
+                )?;
+                let role = role.code();
                 print(
                     cli.json,
                     &serde_json::json!({ "staff_id": id, "login": login, "role": role }),
                     |_| println!("staff account {login} ({role}) created: {id}"),
+                );
+            }
+            StaffCommand::ResetPassword { login } => {
+                let password = central.reset_staff_password(login)?;
+                print(
+                    cli.json,
+                    &serde_json::json!({ "login": login, "temporary_password": password }),
+                    |_| {
+                        println!(
+                            "temporary password for {login} (must be changed at the next log-in): {password}"
+                        )
+                    },
                 );
             }
             StaffCommand::List => {
@@ -518,11 +558,26 @@ fn lock_serving(dir: &Path) -> Result<std::fs::File, CentralError> {
         .ok_or_else(|| CentralError::Busy(dir.display().to_string()))
 }
 
+/// The first-run link, printed on standard output after the "listening on" line. A closed
+/// standard output (nobody reading) is no reason to stop serving.
+fn print_setup_link(scheme: &str, local: SocketAddr, token: Option<&str>) {
+    if let Some(token) = token {
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = writeln!(
+            out,
+            "office set-up (no office admin yet; this link works once, for 24 hours): {scheme}://{local}/office/setup/{token}"
+        );
+        let _ = out.flush();
+    }
+}
+
 fn serve(
     mut central: Central,
     listen: SocketAddr,
     tls: Option<(&Path, &Path)>,
     limits: Limits,
+    setup_token: Option<String>,
 ) -> Result<(), CentralError> {
     let synced = central.synced_credentials()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -541,6 +596,7 @@ fn serve(
         let Some((cert, key)) = tls else {
             // Tests and scripts read this line to learn the port when listening on port 0.
             println!("listening on http://{local}");
+            print_setup_link("http", local, setup_token.as_deref());
             tracing::info!(%local, "serving");
             return axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown_signal())
@@ -562,6 +618,7 @@ fn serve(
         let server = axum_server::from_tcp_rustls(listener, config)
             .map_err(|e| CentralError::BadRequest(format!("could not listen on {listen}: {e}")))?;
         println!("listening on https://{local}");
+        print_setup_link("https", local, setup_token.as_deref());
         tracing::info!(%local, "serving over TLS");
         server
             .handle(handle)

@@ -28,7 +28,12 @@ fn is_page(href: &str) -> bool {
 fn links(html: &str) -> Vec<String> {
     html.match_indices("href=\"")
         .filter_map(|(i, m)| html[i + m.len()..].split('"').next())
-        .map(|h| h.split('#').next().unwrap_or_default().replace("&amp;", "&"))
+        .map(|h| {
+            h.split('#')
+                .next()
+                .unwrap_or_default()
+                .replace("&amp;", "&")
+        })
         .filter(|h| is_page(h))
         .collect()
 }
@@ -82,7 +87,12 @@ fn every_office_page_fits_a_phone_and_a_desktop() -> Result<()> {
     let kiosk = enroll_kiosk(&server, &mal, &tmp.path().join("k"))?;
     sync(&kiosk)?;
     // Long names and a long title are what pushes a narrow page sideways.
-    register(&kiosk, 0, "Konstantyna-Walentyna", "Szczebrzeszyńska-Chrząszczewska")?;
+    register(
+        &kiosk,
+        0,
+        "Konstantyna-Walentyna",
+        "Szczebrzeszyńska-Chrząszczewska",
+    )?;
     register(&kiosk, 0, "Józef", "Łęcki")?;
     register(&kiosk, 1, "Grażyna", "Żak")?;
     let service = kiosk
@@ -111,10 +121,7 @@ fn every_office_page_fits_a_phone_and_a_desktop() -> Result<()> {
         })?;
     sync(&kiosk)?;
     add_staff(&data, "admin", "office_admin", None)?;
-    let start = vec![
-        "/office".to_owned(),
-        "/office/persons?q=Łęcki".to_owned(),
-    ];
+    let start = vec!["/office".to_owned(), "/office/persons?q=Łęcki".to_owned()];
 
     let phone = Browser::phone(&server.url())?;
     ensure!(phone.width == 390, "a phone-sized screen");
@@ -128,7 +135,10 @@ fn every_office_page_fits_a_phone_and_a_desktop() -> Result<()> {
         "/office/reconcile",
         "/office/charts",
     ] {
-        ensure!(pages.contains(needed), "the crawler did not reach {needed}: {pages:?}");
+        ensure!(
+            pages.contains(needed),
+            "the crawler did not reach {needed}: {pages:?}"
+        );
     }
     ensure!(
         pages.iter().any(|p| p.starts_with("/office/classes/{id}")),

@@ -30,6 +30,7 @@ pub mod persons;
 mod pesel;
 pub mod requests;
 pub mod seats;
+pub mod staff;
 pub(crate) use seats::{fill_pool_seats, policy_for};
 
 /// How long an enrollment code stays valid.

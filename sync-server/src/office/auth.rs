@@ -2,8 +2,11 @@
 //!
 //! Passwords are kept as argon2id hashes. A session is a random 256-bit token in an
 //! HttpOnly, SameSite=Strict cookie (Secure when served over TLS); the server keeps only
-//! its SHA-256, with the staff id, a CSRF token and an expiry. Failed log-ins are counted
-//! per login and per address; past the limit the form is refused for 15 minutes.
+//! its SHA-256, with the staff id, a CSRF token and an expiry. Failed log-ins delay the
+//! next try of the same login more and more (up to a minute, so nobody can lock an
+//! account's owner out), and are counted per client address, which past its limit waits
+//! for the window to pass. The client address is the socket's, or what a trusted proxy
+//! says (`serve --trusted-proxy`). An account with a temporary password may only change it.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -11,36 +14,38 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use rand::Rng;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use blisko_shared::i18n::Lang;
-use blisko_shared::ids::{BranchId, StaffId};
 use blisko_shared::model::StaffRole;
 
 use super::{
     Ctx, OResult, OfficeError, blocking, cookie, error_response, lang_of, layout, tr, with_db,
 };
-use crate::central::{Central, CentralError};
+use crate::central::Central;
+use crate::central::staff::{hash_password, verify_password};
 use crate::http::AppState;
-use crate::limits::FailureLimit;
-use crate::store::StaffRow;
+use crate::limits::{Backoff, FailureLimit, client_address};
 
 pub const SESSION_COOKIE: &str = "blisko_office";
+/// Where an account with a temporary password is sent, and may only be.
+pub const PASSWORD_PAGE: &str = "/office/password";
 const LOGIN_CSRF_COOKIE: &str = "blisko_office_login";
 const SESSION_HOURS: i64 = 8;
 const LIMIT_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Failed log-ins allowed per login, and per address, in the window.
-pub const MAX_FAILURES_PER_LOGIN: usize = 5;
+/// Failed log-ins per login that cost no wait; each further one doubles the wait before
+/// the next try (1, 2, 4, … s), up to [`MAX_LOGIN_DELAY`].
+pub const FREE_FAILURES_PER_LOGIN: u32 = 3;
+pub const MAX_LOGIN_DELAY: Duration = Duration::from_secs(60);
+/// Failed log-ins allowed per client address in the window.
 pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
-pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// What a page or action needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +63,10 @@ pub enum Perm {
     Kiosks,
     /// The audit log page.
     Audit,
+    /// Staff accounts: add, edit, disable, reset a password.
+    Staff,
+    /// One's own password: every logged-in account, also one with a temporary password.
+    OwnPassword,
 }
 
 impl Perm {
@@ -74,6 +83,8 @@ impl Perm {
             Perm::Reconcile => "page:reconcile",
             Perm::Kiosks => "page:kiosks",
             Perm::Audit => "page:audit",
+            Perm::Staff => "page:staff",
+            Perm::OwnPassword => "page:password",
         }
     }
 }
@@ -89,6 +100,8 @@ impl Perm {
 /// | reconciliation | | | yes | yes |
 /// | a person's page, erase | | | | yes |
 /// | kiosks (add, rename, revoke, new codes), the audit log | | | | yes |
+/// | staff accounts | | | | yes |
+/// | one's own password | yes | yes | yes | yes |
 ///
 /// An account with a branch sees only that branch's classes and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,12 +111,12 @@ impl Role {
     pub fn can(self, perm: Perm) -> bool {
         use Perm::*;
         match self.0 {
-            StaffRole::Instructor => matches!(perm, ClassesView | PrintAttendance),
+            StaffRole::Instructor => matches!(perm, ClassesView | PrintAttendance | OwnPassword),
             StaffRole::BranchStaff => matches!(
                 perm,
-                Overview | ClassesView | PrintAttendance | ExportClasses | Charts
+                Overview | ClassesView | PrintAttendance | ExportClasses | Charts | OwnPassword
             ),
-            StaffRole::Organizer => !matches!(perm, Persons | Kiosks | Audit),
+            StaffRole::Organizer => !matches!(perm, Persons | Kiosks | Audit | Staff),
             StaffRole::OfficeAdmin => true,
         }
     }
@@ -118,13 +131,13 @@ impl Role {
     }
 }
 
-fn random_hex() -> String {
+pub(crate) fn random_hex() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
 }
 
-fn sha256(text: &str) -> Vec<u8> {
+pub(crate) fn sha256(text: &str) -> Vec<u8> {
     Sha256::digest(text.as_bytes()).to_vec()
 }
 
@@ -136,119 +149,9 @@ pub fn same_secret(a: &str, b: &str) -> bool {
         && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn hash_password(password: &str) -> Result<String, CentralError> {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| CentralError::BadRequest(format!("salt: {e}")))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| CentralError::BadRequest(format!("could not hash the password: {e}")))
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
 /// A hash to verify against when the login is unknown, so both cases take as long.
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("not a password of anyone").unwrap_or_default());
-
-/// A new staff account for `blisko-server staff add`.
-pub struct NewStaff<'a> {
-    pub login: &'a str,
-    pub name: &'a str,
-    pub role: &'a str,
-    pub branch: Option<BranchId>,
-    pub password: &'a str,
-}
-
-fn check_login(login: &str) -> Result<(), CentralError> {
-    let ok = (3..=40).contains(&login.chars().count())
-        && login
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(CentralError::BadRequest(
-            "a login is 3 to 40 characters: lower-case letters a-z, digits, '.', '_' or '-'".into(),
-        ))
-    }
-}
-
-impl Central {
-    /// Create a staff account for the office page. Returns its id.
-    pub fn add_staff(&mut self, new: &NewStaff<'_>) -> Result<StaffId, CentralError> {
-        check_login(new.login)?;
-        let role = StaffRole::from_code(new.role).ok_or_else(|| {
-            CentralError::BadRequest(format!(
-                "unknown role {:?}: instructor, branch_staff, organizer or office_admin",
-                new.role
-            ))
-        })?;
-        let name = new.name.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(CentralError::BadRequest(
-                "the name must be 1 to 100 printable characters".into(),
-            ));
-        }
-        let password = new.password.trim_end_matches(['\r', '\n']);
-        if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(CentralError::BadRequest(format!(
-                "the password must have at least {MIN_PASSWORD_CHARS} characters"
-            )));
-        }
-        let hash = hash_password(password)?;
-        let id = StaffId::new();
-        let now = super::now_text();
-        let db = self.store.write()?;
-        if let Some(branch) = new.branch
-            && db.branch_code(branch)?.is_none()
-        {
-            return Err(CentralError::NotFound(format!("branch {branch}")));
-        }
-        if db.staff_by_login(new.login)?.is_some() {
-            return Err(CentralError::BadRequest(format!(
-                "the login {:?} is taken",
-                new.login
-            )));
-        }
-        db.insert_staff(
-            &StaffRow {
-                id: id.to_string(),
-                login: new.login.to_owned(),
-                name: name.to_owned(),
-                role: role.code().to_owned(),
-                branch_id: new.branch.map(|b| b.to_string()),
-                password_hash: hash,
-                disabled: false,
-            },
-            &now,
-        )?;
-        db.audit(
-            &now,
-            "admin",
-            "staff_add",
-            &format!("staff:{id}"),
-            Some(&format!("role:{}", role.code())),
-        )?;
-        db.commit()?;
-        Ok(id)
-    }
-
-    pub fn staff_list(&mut self) -> Result<Vec<StaffRow>, CentralError> {
-        let db = self.store.write()?;
-        Ok(db.staff_list()?)
-    }
-}
 
 /// The logged-in visitor behind a session cookie.
 pub fn session(central: &mut Central, token: Option<&str>, lang: Lang) -> OResult<Ctx> {
@@ -256,23 +159,24 @@ pub fn session(central: &mut Central, token: Option<&str>, lang: Lang) -> OResul
         .filter(|t| t.len() == 64)
         .ok_or(OfficeError::NotLoggedIn)?;
     let now = super::now_text();
-    let row = with_db(
-        central,
-        |db, _| Ok(db.office_session(&sha256(token), &now)?),
-    )?
-    .ok_or(OfficeError::NotLoggedIn)?;
+    let session_hash = sha256(token);
+    let row = with_db(central, |db, _| Ok(db.office_session(&session_hash, &now)?))?
+        .ok_or(OfficeError::NotLoggedIn)?;
     let role = StaffRole::from_code(&row.staff.role).ok_or(OfficeError::Forbidden)?;
     Ok(Ctx {
         staff: row.staff,
         role: Role(role),
         csrf: row.csrf,
         lang,
+        session_hash,
     })
 }
 
-/// Failed log-ins per login and per address, kept in memory.
-static LOGIN_FAILURES: LazyLock<FailureLimit<String>> =
-    LazyLock::new(|| FailureLimit::new(MAX_FAILURES_PER_LOGIN, LIMIT_WINDOW));
+/// Consecutive failed log-ins per login (as typed, lower-case), kept in memory: a growing
+/// delay, never a lock the owner cannot get past.
+static LOGIN_BACKOFF: LazyLock<Backoff<String>> =
+    LazyLock::new(|| Backoff::new(FREE_FAILURES_PER_LOGIN, MAX_LOGIN_DELAY));
+/// Failed log-ins per client address (see [`client_address`]) in a window.
 static ADDRESS_FAILURES: LazyLock<FailureLimit<IpAddr>> =
     LazyLock::new(|| FailureLimit::new(MAX_FAILURES_PER_ADDRESS, LIMIT_WINDOW));
 
@@ -329,55 +233,76 @@ fn login_page(headers: &HeaderMap, message: Option<String>, status: StatusCode) 
         .into_response()
 }
 
+/// The log-in form. Missing fields are empty (and refused as such).
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// What a log-in attempt came to.
+enum LoginOutcome {
+    /// A new session's token, and whether the password must be changed first.
+    Success {
+        token: String,
+        must_change: bool,
+    },
+    Refused,
+    Wait(Duration),
+}
+
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    Form(form): Form<LoginForm>,
 ) -> Response {
     let lang = lang_of(&headers);
-    let sent = form.get("csrf").map(String::as_str).unwrap_or_default();
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if !same_secret(sent, &expected) {
+    if !same_secret(&form.csrf, &expected) {
         return error_response(lang, OfficeError::BadCsrf);
     }
-    let login = form
-        .get("login")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default();
-    let password = form.get("password").cloned().unwrap_or_default();
-    let login_key = login.to_lowercase();
-    let limited = LOGIN_FAILURES
-        .retry_after(&login_key)
-        .max(ADDRESS_FAILURES.retry_after(&peer.ip()));
-    if let Some(wait) = limited {
-        let _ = blocking(&state, |c| {
-            Ok(c.audit("anonymous", "office_login_limited", "staff:?", None)?)
-        })
-        .await;
-        return error_response(lang, OfficeError::RateLimited(wait));
-    }
+    let address = client_address(peer.ip(), &headers);
+    // Checked, verified and counted in one turn on the store, so tries sent at once are
+    // still counted one after another.
     let result = blocking(&state, move |central| {
+        let login = form.login.trim().to_owned();
+        // Logins are at most 40 characters: a longer text is cut, so what is kept per
+        // failure stays small whatever is sent.
+        let login_key: String = login.to_lowercase().chars().take(64).collect();
         let staff = with_db(central, |db, _| Ok(db.staff_by_login(&login)?))?;
+        let subject = staff
+            .as_ref()
+            .map(|s| format!("staff:{}", s.id))
+            .unwrap_or_else(|| "staff:?".into());
+        let detail = format!("address: {address}");
+        let wait = LOGIN_BACKOFF
+            .retry_after(&login_key)
+            .max(ADDRESS_FAILURES.retry_after(&address));
+        if let Some(wait) = wait {
+            central.audit("anonymous", "office_login_limited", &subject, Some(&detail))?;
+            return Ok(LoginOutcome::Wait(wait));
+        }
         let ok = match &staff {
-            Some(s) => verify_password(&password, &s.password_hash) && !s.disabled,
+            Some(s) => verify_password(&form.password, &s.password_hash) && !s.disabled,
             None => {
-                verify_password(&password, &DUMMY_HASH);
+                verify_password(&form.password, &DUMMY_HASH);
                 false
             }
         };
-        let Some(staff) = staff.clone().filter(|_| ok) else {
-            // The login typed is not recorded: it may be someone's name.
-            central.audit(
-                "anonymous",
-                "office_login_refused",
-                &staff
-                    .map(|s| format!("staff:{}", s.id))
-                    .unwrap_or_else(|| "staff:?".into()),
-                None,
-            )?;
-            return Ok(None);
+        let Some(staff) = staff.filter(|_| ok) else {
+            LOGIN_BACKOFF.record(&login_key);
+            ADDRESS_FAILURES.record(&address);
+            // The login typed is not recorded (it may be someone's password typed in the
+            // wrong field): only the account it names, if any, and the address.
+            central.audit("anonymous", "office_login_refused", &subject, Some(&detail))?;
+            return Ok(LoginOutcome::Refused);
         };
+        LOGIN_BACKOFF.clear(&login_key);
         let token = random_hex();
         let csrf = random_hex();
         let now = jiff::Timestamp::now();
@@ -393,49 +318,55 @@ pub async fn login(
                 &now.to_string(),
                 &expires,
             )?;
+            db.set_staff_last_login(&staff.id, &now.to_string())?;
             db.audit(
                 &now.to_string(),
                 &format!("staff:{}", staff.id),
                 "office_login",
                 &format!("staff:{}", staff.id),
-                None,
+                Some(&detail),
             )?;
             Ok(())
         })?;
-        Ok(Some(token))
+        Ok(LoginOutcome::Success {
+            token,
+            must_change: staff.must_change_password,
+        })
     })
     .await;
     match result {
-        Ok(Some(token)) => {
-            LOGIN_FAILURES.clear(&login_key);
-            (
-                StatusCode::SEE_OTHER,
-                [
-                    (header::LOCATION, "/office".to_owned()),
-                    (
-                        header::SET_COOKIE,
-                        cookie_header(&headers, SESSION_COOKIE, &token, SESSION_HOURS * 3600),
-                    ),
-                ],
-            )
-                .into_response()
-        }
-        Ok(None) => {
-            LOGIN_FAILURES.record(&login_key);
-            ADDRESS_FAILURES.record(&peer.ip());
-            login_page(
-                &headers,
-                Some(
-                    tr(
-                        lang,
-                        "Nieprawidłowy login lub hasło.",
-                        "Wrong login or password.",
-                    )
+        Ok(LoginOutcome::Success { token, must_change }) => (
+            StatusCode::SEE_OTHER,
+            [
+                (
+                    header::LOCATION,
+                    if must_change {
+                        PASSWORD_PAGE
+                    } else {
+                        "/office"
+                    }
                     .to_owned(),
                 ),
-                StatusCode::UNAUTHORIZED,
-            )
-        }
+                (
+                    header::SET_COOKIE,
+                    cookie_header(&headers, SESSION_COOKIE, &token, SESSION_HOURS * 3600),
+                ),
+            ],
+        )
+            .into_response(),
+        Ok(LoginOutcome::Refused) => login_page(
+            &headers,
+            Some(
+                tr(
+                    lang,
+                    "Nieprawidłowy login lub hasło.",
+                    "Wrong login or password.",
+                )
+                .to_owned(),
+            ),
+            StatusCode::UNAUTHORIZED,
+        ),
+        Ok(LoginOutcome::Wait(wait)) => error_response(lang, OfficeError::RateLimited(wait)),
         Err(e) => error_response(lang, e),
     }
 }

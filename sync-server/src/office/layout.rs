@@ -112,6 +112,11 @@ code { overflow-wrap:anywhere; }
   .enroll-code { font-size:1.6rem; }
   td.actions input[type=text] { width:100%; }
 }
+/* Staff accounts */
+.temp-password { font-size:2rem; overflow-wrap:anywhere; max-width:100%; }
+form.staff-form, form.staff-form label { grid-template-columns:minmax(0, 1fr); }
+form.staff-form input, form.staff-form select { max-width:100%; min-width:0; }
+.staff-page h1, .staff-page p { overflow-wrap:anywhere; }
 "#;
 
 pub async fn stylesheet() -> Response {
@@ -184,7 +189,7 @@ fn lang_switch(lang: Lang) -> Markup {
 /// A full page for a logged-in visitor: navigation shows only what the role may open.
 pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
     let l = ctx.lang;
-    let links: [(Perm, &str, &str, &str); 9] = [
+    let links: [(Perm, &str, &str, &str); 10] = [
         (Perm::Overview, "/office", "Przegląd", "Overview"),
         (Perm::Requests, "/office/requests", "Wnioski", "Requests"),
         (Perm::ClassesView, "/office/classes", "Zajęcia", "Classes"),
@@ -209,6 +214,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
             "Dziennik zdarzeń",
             "Audit log",
         ),
+        (Perm::Staff, "/office/staff", "Pracownicy", "Staff"),
     ];
     html! {
         (DOCTYPE)
@@ -224,6 +230,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                     }
                     span.who {
                         (ctx.staff.name) " (" (ctx.role.label(l)) ") · "
+                        a href="/office/password" { (tr(l, "Hasło", "Password")) } " · "
                         (lang_switch(l)) " · "
                         form method="post" action="/office/logout" {
                             input type="hidden" name="csrf" value=(ctx.csrf);

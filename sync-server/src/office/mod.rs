@@ -19,6 +19,8 @@ pub mod persons;
 pub mod projection;
 pub mod reconcile;
 pub mod requests;
+pub mod setup;
+pub mod staff;
 
 use std::collections::HashMap;
 
@@ -98,6 +100,20 @@ pub fn router() -> Router<AppState> {
         .route("/office/kiosks/{id}/reenroll", post(kiosks::reenroll))
         .route("/office/kiosks/{id}/sheet", post(kiosks::sheet))
         .route("/office/audit", get(audit::page_get))
+        // Staff accounts, one's own password, the first admin's set-up link.
+        .route("/office/staff", get(staff::list).post(staff::add))
+        .route("/office/staff/{id}", get(staff::detail).post(staff::edit))
+        .route("/office/staff/{id}/disable", post(staff::disable))
+        .route("/office/staff/{id}/enable", post(staff::enable))
+        .route("/office/staff/{id}/password", post(staff::reset_password))
+        .route(
+            "/office/password",
+            get(staff::password_form).post(staff::change_password),
+        )
+        .route(
+            "/office/setup/{token}",
+            get(setup::form).post(setup::create_admin),
+        )
         .layer(middleware::from_fn(security_headers))
 }
 
@@ -143,6 +159,9 @@ pub enum OfficeError {
     Invalid { pl: String, en: String },
     #[error("too many log-in attempts")]
     RateLimited(std::time::Duration),
+    /// The account has a temporary password: it may only change it.
+    #[error("the password must be changed first")]
+    PasswordChangeRequired,
     #[error(transparent)]
     Central(#[from] CentralError),
 }
@@ -176,6 +195,9 @@ pub struct Ctx {
     pub role: Role,
     pub csrf: String,
     pub lang: Lang,
+    /// The SHA-256 of this visitor's session token (their session stays when they change
+    /// their password; the others end).
+    pub session_hash: Vec<u8>,
 }
 
 impl Ctx {
@@ -269,6 +291,9 @@ pub async fn page(
     let lang = lang_of(headers);
     let result = blocking(state, move |central| {
         let ctx = auth::session(central, token.as_deref(), lang)?;
+        if ctx.staff.must_change_password && perm != Perm::OwnPassword {
+            return Err(OfficeError::PasswordChangeRequired);
+        }
         if !ctx.can(perm) {
             central.audit(&ctx.actor(), "office_forbidden", perm.code(), None)?;
             return Err(OfficeError::Forbidden);
@@ -301,6 +326,9 @@ pub async fn action(
         if !auth::same_secret(sent, &ctx.csrf) {
             central.audit(&ctx.actor(), "office_bad_csrf", perm.code(), None)?;
             return Err(OfficeError::BadCsrf);
+        }
+        if ctx.staff.must_change_password && perm != Perm::OwnPassword {
+            return Err(OfficeError::PasswordChangeRequired);
         }
         if !ctx.can(perm) {
             central.audit(&ctx.actor(), "office_forbidden", perm.code(), None)?;
@@ -366,6 +394,7 @@ pub fn redirect(to: &str) -> Response {
 pub fn error_response(lang: Lang, e: OfficeError) -> Response {
     let (status, pl, en) = match &e {
         OfficeError::NotLoggedIn => return redirect("/office/login"),
+        OfficeError::PasswordChangeRequired => return redirect(auth::PASSWORD_PAGE),
         OfficeError::Forbidden => (
             StatusCode::FORBIDDEN,
             "Twoja rola nie daje dostępu do tej strony.".to_owned(),
@@ -388,11 +417,18 @@ pub fn error_response(lang: Lang, e: OfficeError) -> Response {
         ),
         OfficeError::RateLimited(wait) => {
             let seconds = crate::limits::retry_after_seconds(*wait);
-            let minutes = seconds.div_ceil(60);
-            let message = (
-                format!("Zbyt wiele nieudanych prób logowania. Spróbuj ponownie za {minutes} min."),
-                format!("Too many failed log-in attempts. Try again in {minutes} min."),
-            );
+            let message = if seconds < 120 {
+                (
+                    format!("Zbyt wiele nieudanych prób logowania. Proszę spróbować ponownie za {seconds} s."),
+                    format!("Too many failed log-in attempts. Try again in {seconds} s."),
+                )
+            } else {
+                let minutes = seconds.div_ceil(60);
+                (
+                    format!("Zbyt wiele nieudanych prób logowania. Proszę spróbować ponownie za {minutes} min."),
+                    format!("Too many failed log-in attempts. Try again in {minutes} min."),
+                )
+            };
             let mut response = (
                 StatusCode::TOO_MANY_REQUESTS,
                 layout::error_page(lang, if lang == Lang::Pl { &message.0 } else { &message.1 }),

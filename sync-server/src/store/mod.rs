@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_4_erasures.sql"),
     include_str!("schema_5_allotment_holds.sql"),
     include_str!("schema_6_reenroll.sql"),
+    include_str!("schema_7_staff.sql"),
     include_str!("schema_8_kiosk_names.sql"),
 ];
 
@@ -25,6 +26,7 @@ mod audit_log;
 mod holds;
 mod keys;
 mod office;
+mod staff;
 pub use audit_log::*;
 pub use holds::*;
 pub use keys::*;

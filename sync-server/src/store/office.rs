@@ -20,9 +20,13 @@ pub struct StaffRow {
     #[serde(skip)]
     pub password_hash: String,
     pub disabled: bool,
+    /// A temporary password: the account may do nothing but change it.
+    pub must_change_password: bool,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
 }
 
-fn staff_row(r: &Row<'_>) -> rusqlite::Result<StaffRow> {
+pub(super) fn staff_row(r: &Row<'_>) -> rusqlite::Result<StaffRow> {
     Ok(StaffRow {
         id: r.get(0)?,
         login: r.get(1)?,
@@ -31,11 +35,13 @@ fn staff_row(r: &Row<'_>) -> rusqlite::Result<StaffRow> {
         branch_id: r.get(4)?,
         password_hash: r.get(5)?,
         disabled: r.get(6)?,
+        must_change_password: r.get(7)?,
+        created_at: r.get(8)?,
+        last_login_at: r.get(9)?,
     })
 }
 
-const STAFF_COLUMNS: &str =
-    "id, login, name, role, branch_id, password_hash, disabled_at IS NOT NULL";
+pub(super) const STAFF_COLUMNS: &str = "id, login, name, role, branch_id, password_hash, disabled_at IS NOT NULL, must_change_password, created_at, last_login_at";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
@@ -256,7 +262,12 @@ impl Db<'_> {
         Ok(rows)
     }
 
-    fn exec(&self, what: &'static str, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+    pub(super) fn exec(
+        &self,
+        what: &'static str,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<usize> {
         self.tx
             .prepare_cached(sql)
             .ctx(what)?
@@ -269,8 +280,8 @@ impl Db<'_> {
     pub fn insert_staff(&self, staff: &StaffRow, now: &str) -> Result<()> {
         self.exec(
             "add a staff account",
-            "INSERT INTO staff (id, login, name, role, branch_id, password_hash, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO staff (id, login, name, role, branch_id, password_hash, created_at, must_change_password)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 staff.id,
                 staff.login,
@@ -278,7 +289,8 @@ impl Db<'_> {
                 staff.role,
                 staff.branch_id,
                 staff.password_hash,
-                now
+                now,
+                staff.must_change_password
             ],
         )?;
         Ok(())
@@ -351,8 +363,8 @@ impl Db<'_> {
                 |r| {
                     Ok(SessionRow {
                         staff: staff_row(r)?,
-                        csrf: r.get(7)?,
-                        expires_at: r.get(8)?,
+                        csrf: r.get(10)?,
+                        expires_at: r.get(11)?,
                     })
                 },
             )
