@@ -13,32 +13,57 @@ use icu_normalizer::DecomposingNormalizerBorrowed;
 /// `text` lowercased, without diacritics, with runs of white space as one space and no
 /// space at either end.
 pub fn fold(text: &str) -> String {
+    let plain = without_diacritics(text);
+    let mut out = String::with_capacity(plain.len());
+    for word in plain.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    out
+}
+
+/// `text` with its letters' diacritics taken off, case kept ("Łódź" → "Lodz"), as for
+/// a file name that must stay ASCII.
+pub fn without_diacritics(text: &str) -> String {
     let decomposed = DecomposingNormalizerBorrowed::new_nfd().normalize(text);
     let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in decomposed.chars() {
-        if is_combining_mark(c) {
-            continue;
-        }
-        if c.is_whitespace() {
-            space = !out.is_empty();
-            continue;
-        }
-        if space {
-            out.push(' ');
-            space = false;
-        }
+    for c in decomposed.chars().filter(|c| !is_combining_mark(*c)) {
         match c {
-            'ł' | 'Ł' => out.push('l'),
-            'đ' | 'Đ' => out.push('d'),
-            'ø' | 'Ø' => out.push('o'),
+            'ł' => out.push('l'),
+            'Ł' => out.push('L'),
+            'đ' => out.push('d'),
+            'Đ' => out.push('D'),
+            'ø' => out.push('o'),
+            'Ø' => out.push('O'),
             'ß' => out.push_str("ss"),
-            'æ' | 'Æ' => out.push_str("ae"),
-            'œ' | 'Œ' => out.push_str("oe"),
-            _ => out.extend(c.to_lowercase()),
+            'æ' => out.push_str("ae"),
+            'Æ' => out.push_str("AE"),
+            'œ' => out.push_str("oe"),
+            'Œ' => out.push_str("OE"),
+            _ => out.push(c),
         }
     }
     out
+}
+
+/// An ASCII file-name part: letters transliterated ([`without_diacritics`]), anything
+/// but letters and digits as one `-`, at most `max` characters ("Język angielski (B1)"
+/// → "Jezyk-angielski-B1").
+pub fn file_slug(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in without_diacritics(text).chars() {
+        if c.is_ascii_alphanumeric() {
+            if out.len() >= max {
+                break;
+            }
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
 }
 
 /// The combining marks that follow a base letter after decomposition (Latin, Greek
@@ -81,6 +106,17 @@ mod tests {
         assert_eq!(fold("Straße Øster Đorđević"), "strasse oster dordevic");
         // Composed and decomposed input fold the same.
         assert_eq!(fold("S\u{301}la\u{328}zak"), "slazak");
+        assert_eq!(without_diacritics("Łódź Żółć"), "Lodz Zolc");
+    }
+
+    #[test]
+    fn file_slugs_are_ascii_letters_digits_and_dashes() {
+        assert_eq!(file_slug("Gimnastyka", 40), "Gimnastyka");
+        assert_eq!(file_slug("Język angielski (B1)", 40), "Jezyk-angielski-B1");
+        assert_eq!(file_slug("=HYPERLINK(\"x\")", 40), "HYPERLINK-x");
+        assert_eq!(file_slug("Zajęcia ../../etc", 40), "Zajecia-etc");
+        assert_eq!(file_slug("ąąąąą", 3), "aaa");
+        assert_eq!(file_slug("???", 40), "");
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
                 person_of.insert(r.id.clone(), r.person_id.clone());
             }
         }
-        let names = super::classes::person_names(db, person_of.values().cloned())?;
+        let names = super::classes::person_names(db, ctx.lang, person_of.values().cloned())?;
         let body = html! {
             h1 { (t("Uzgadnianie", "Reconciliation")) }
             h2 { (t("Sprzeczne oznaczenia obecności", "Conflicting attendance marks")) }
@@ -153,7 +153,7 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
                     tbody { @for (a, b) in &duplicates {
                         tr data-pair=(format!("{}/{}", a.id, b.id)) {
                             @for p in [a, b] {
-                                td { (p.given) " " (p.family) " (" (p.birth_year) ")" br;
+                                td { (super::people::given_first(ctx.lang, p)) " (" (super::people::birth_year(p)) ")" br;
                                     span.muted { (branches.get(&p.branch_id).map(String::as_str).unwrap_or("?")) ", kiosk " (p.kiosk_id.as_deref().map(knum).unwrap_or_default()) ", " (t("kod", "code")) " " (p.resident_code) } }
                             }
                             td {
