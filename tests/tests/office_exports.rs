@@ -259,7 +259,7 @@ fn exports_are_for_polish_excel_neutralise_formulas_and_list_people_in_polish_or
     );
     ensure!(
         roster.disposition.contains(&format!(
-            "filename*=UTF-8''lista-%3DHYPERLINK%28%22x%22%29-{}.csv",
+            "filename*=UTF-8''lista-HYPERLINK-x-{}.csv",
             today()
         )),
         "{}",
@@ -332,6 +332,14 @@ fn exports_are_for_polish_excel_neutralise_formulas_and_list_people_in_polish_or
             today()
         )),
         "{}",
+        renamed.disposition
+    );
+    ensure!(
+        renamed.disposition.contains(&format!(
+            "filename*=UTF-8''lista-Gimnastyka-z-%C5%81ucj%C4%85-{}.csv",
+            today()
+        )),
+        "the UTF-8 name keeps the Polish letters: {}",
         renamed.disposition
     );
 
@@ -460,6 +468,8 @@ fn exports_are_for_polish_excel_neutralise_formulas_and_list_people_in_polish_or
     );
     ensure!(matches!(sheet[1][3], Data::DateTime(_)), "{:?}", sheet[1]);
 
+    add_staff(&data, "admin", "office_admin", None)?;
+    let office = Office::login(&server.url(), "admin", PASSWORD)?;
     // Persons: diacritics and case ignored, given and family names in either order,
     // resident codes and request references, in Polish order.
     for (q, expect) in [

@@ -94,15 +94,33 @@ fn class_file_names(
     let what = lang_pick(l, what_pl, what_en);
     let ascii = file_name(what, Some(&class.title), kind);
     let today = jiff::Zoned::now().date();
-    let utf8 = format!("{what}-{}-{today}.{}", class.title.trim(), kind.extension());
+    let utf8 = match unicode_slug(&class.title) {
+        slug if slug.is_empty() => ascii.clone(),
+        slug => format!("{what}-{slug}-{today}.{}", kind.extension()),
+    };
     (ascii, utf8)
 }
 
-fn name_of(names: &HashMap<String, Named>, person: &str, l: Lang) -> String {
+/// A file-name part that keeps Polish letters: letters and digits, anything else as
+/// one `-` ("Język angielski (B1)" → "Język-angielski-B1").
+fn unicode_slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().take(100) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+/// A person's name; "—" for one the projection does not hold (yet).
+fn name_of(names: &HashMap<String, Named>, person: &str) -> String {
     names
         .get(person)
         .map(|n| n.name.clone())
-        .unwrap_or_else(|| people::erased_label(l).to_owned())
+        .unwrap_or_else(|| "—".to_owned())
 }
 
 fn roster_table(db: &Db<'_>, ctx: &Ctx, class: &OClass) -> OResult<Table> {
@@ -122,7 +140,7 @@ fn roster_table(db: &Db<'_>, ctx: &Ctx, class: &OClass) -> OResult<Table> {
         .map(|r| {
             vec![
                 Cell::text(&class.title),
-                Cell::text(name_of(&names, &r.person_id, l)),
+                Cell::text(name_of(&names, &r.person_id)),
                 Cell::text(registration_status(l, r.status)),
                 r.position.map(Cell::Number).unwrap_or(Cell::Empty),
                 dates::local(&r.created)
@@ -221,7 +239,7 @@ fn attendance_table(db: &Db<'_>, ctx: &Ctx, class: &OClass) -> OResult<Table> {
                 Cell::text(&class.title),
                 date.clone(),
                 Cell::text(&s.start),
-                Cell::text(name_of(&names, &r.person_id, l)),
+                Cell::text(name_of(&names, &r.person_id)),
                 mark,
             ]);
         }
@@ -379,7 +397,7 @@ pub async fn print_session(
         let t = |pl, en| ctx.t(pl, en);
         let rows: Vec<(String, Option<&String>)> = regs
             .iter()
-            .map(|r| (name_of(&names, &r.person_id, l), marks.get(&r.id)))
+            .map(|r| (name_of(&names, &r.person_id), marks.get(&r.id)))
             .collect();
         let day = dates::day_text(l, &s.date);
         let body = html! {
