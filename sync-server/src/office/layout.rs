@@ -63,6 +63,17 @@ svg { background:#fff; border:1px solid var(--line); margin:.3rem 0 1rem; }
   table { width:100%; }
   td.sign { width:35%; }
 }
+/* Lists, exports and search: on a phone the class page's and the search pages' tables
+   scroll inside their own box, and long words (titles, names) wrap. */
+@media (max-width: 640px) {
+  main { padding:.6rem; }
+  header.top nav { display:flex; flex-wrap:wrap; row-gap:.3rem; max-width:100%; }
+  table#roster, table#sessions, table#allotments, table#persons, table#requests { display:block; max-width:100%; overflow-x:auto; }
+  main h1, main p { overflow-wrap:anywhere; }
+  main svg { max-width:100%; height:auto; }
+  form.inline, form.stack, .filters { max-width:100%; }
+  form.inline select, form.inline input, .filters select, .filters input { max-width:100%; min-width:0; }
+}
 "#;
 
 pub async fn stylesheet() -> Response {
