@@ -498,6 +498,38 @@ fn exports_are_for_polish_excel_neutralise_formulas_and_list_people_in_polish_or
     let list = office.page(&format!("/office/persons?q={}", url("zo")))?;
     ensure!(list.contains("Żak Zofia"), "a given name is found");
 
+    // An erased person reads as erased, in words, everywhere: no name, no year 0.
+    let found = data_attrs(&office.page("/office/persons?q=zak")?, "person");
+    ensure!(found.len() == 1, "zak finds Żak: {found:?}");
+    let person = &found[0];
+    let erased = office.post(
+        &format!("/office/persons/{person}/erase"),
+        &[("confirm", "yes")],
+    )?;
+    ensure!(erased.status().as_u16() == 303, "{}", erased.status());
+    let page = office.page(&format!("/office/persons/{person}"))?;
+    ensure!(
+        page.contains("dane usunięte (RODO)"),
+        "the person's page says so"
+    );
+    ensure!(
+        !page.contains("Żak") && !page.contains("<td>0</td>"),
+        "no name, no year 0"
+    );
+    let rows = csv_rows(&download(
+        &office,
+        &format!("/office/export/roster/{class}"),
+    )?)?;
+    ensure!(
+        rows.last().is_some_and(|r| r[1] == "dane usunięte (RODO)"),
+        "erased last on the roster: {rows:?}"
+    );
+    ensure!(!rows.iter().any(|r| r[1].contains("Żak")), "{rows:?}");
+    let en = office.get("/office/lang/en")?;
+    ensure!(en.status().is_success() || en.status().is_redirection());
+    let page = office.page(&format!("/office/persons/{person}"))?;
+    ensure!(page.contains("data erased (GDPR)"), "in English too");
+
     // XSS through the search boxes comes back escaped.
     for payload in [
         "<script>alert(1)</script>",

@@ -19,8 +19,7 @@ use blisko_shared::model::IntakeRequest;
 
 use super::layout::{attendance_status, csrf, registration_status, request_status};
 use super::{
-    OResult, Out, Perm, action, blocking, branch_names, field, invalid, iso_time, now_text, page,
-    parse_id, stamp_time,
+    OResult, Out, Perm, action, blocking, branch_names, field, invalid, now_text, page, parse_id,
 };
 use super::{dates, people};
 use crate::central::load;
@@ -134,7 +133,7 @@ pub async fn detail(
                 tr { th { (t("Telefon", "Phone")) } td { (person.phone.as_deref().unwrap_or("—")) } }
                 tr { th { (t("Kod mieszkańca", "Resident code")) } td { (person.resident_code) } }
                 tr { th { (t("Punkt", "Branch")) } td { (branches.get(&person.home_branch.to_string()).map(String::as_str).unwrap_or("?")) } }
-                tr { th { (t("Zgody i klauzule", "Consents and notices")) } td { @for c in &person.consents { (c.kind.code()) ": " (c.text_version) " (" (stamp_time(&c.at.to_string())) ")" br; } } }
+                tr { th { (t("Zgody i klauzule", "Consents and notices")) } td { @for c in &person.consents { (c.kind.code()) ": " (c.text_version) " (" (dates::moment(l, &c.at.to_string())) ")" br; } } }
                 @if !others.is_empty() { tr { th { (t("Połączone rekordy", "Linked records")) } td #linked { @for (p, kiosk, branch) in &others { a href=(format!("/office/persons/{p}")) { (p) } " · kiosk " (kiosk) " · " (branch) br; } } } }
             }
             h2 { (t("Zapisy", "Registrations")) }
@@ -156,13 +155,13 @@ pub async fn detail(
                     p { (t("Opis", "Description")) ": " (r.description) }
                     @if let Some(p) = &r.pesel { p { "PESEL: " (p) } }
                     p { @for s in &r.history { (dates::moment(l, &s.at.to_string())) " " (request_status(l, s.status.code())) br; } }
-                    @for n in notes { p.note { (t("Notatka", "Note")) " (" (iso_time(&n.at)) "): " (n.note) } }
+                    @for n in notes { p.note { (t("Notatka", "Note")) " (" (dates::moment(l, &n.at)) "): " (n.note) } }
                 }
             }
             h2 { (t("Kto oglądał dane tej osoby", "Who looked at this person's data")) }
             table #reads {
                 thead { tr { th { (t("Kiedy", "When")) } th { (t("Kto", "Who")) } th { (t("Co", "What")) } } }
-                tbody { @for a in &reads { tr { td { (iso_time(&a.at)) } td { (a.actor) } td { (a.action) " " (a.detail.as_deref().unwrap_or("")) } } } }
+                tbody { @for a in &reads { tr { td { (dates::moment(l, &a.at)) } td { (a.actor) } td { (a.action) " " (a.detail.as_deref().unwrap_or("")) } } } }
             }
             h2 { (t("Usunięcie danych", "Erase personal data")) }
             p { (t("Niszczy klucz, którym zaszyfrowane są imię, nazwisko, rok urodzenia i telefon tej osoby oraz opisy i PESEL jej wniosków, i usuwa treść notatek o jej wnioskach. Bez klucza tych danych nie da się odczytać nigdzie: ani w historii dokumentów, ani w kioskach, ani w kopiach zapasowych bazy dokumentów. Kioski usuną swoje kopie przy następnej synchronizacji. Zapisy, obecności i statusy wniosków zostają (bez danych osobowych).",

@@ -19,7 +19,7 @@ use blisko_shared::model::{AttendanceMark, AttendanceStatus};
 use super::layout::{attendance_status, csrf};
 use super::{
     Ctx, OResult, OfficeError, Out, Perm, action, branch_names, invalid, now_text, page, parse_id,
-    required, stamp_time,
+    required,
 };
 use crate::central::persons::PairDecision;
 use crate::central::{load, now_wall_ms, store_changes};
@@ -129,7 +129,7 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
                                 @let parts: Vec<&str> = m.splitn(3, ' ').collect();
                                 (attendance_status(l, parts.first().copied().unwrap_or(""))) " — "
                                 (parts.get(1).and_then(|s| staff.get(*s)).cloned().unwrap_or_else(|| format!("{} {}", t("pracownik", "staff"), parts.get(1).copied().unwrap_or("?"))))
-                                " (" (stamp_time(parts.get(2).copied().unwrap_or(""))) ")" br;
+                                " (" (super::dates::moment(ctx.lang, parts.get(2).copied().unwrap_or(""))) ")" br;
                             } }
                             td { @for s in ["present", "absent", "excused"] {
                                 form.inline method="post" action="/office/reconcile/attendance" {

@@ -276,7 +276,7 @@ pub async fn detail(
             h2 { (t("Notatki pracowników (tylko w biurze)", "Staff notes (office only)")) }
             @if notes.is_empty() { p.muted { (t("Brak notatek.", "No notes.")) } }
             @for n in &notes {
-                p.note { strong { (n.staff_name) } " · " (super::iso_time(&n.at)) " · " (request_status(l, &n.status)) br; (n.note) }
+                p.note { strong { (n.staff_name) } " · " (dates::moment(l, &n.at)) " · " (request_status(l, &n.status)) br; (n.note) }
             }
             @if final_decision {
                 p.muted { (t("Decyzja jest ostateczna w systemie; odwołanie rozpatruje się w trybie odwoławczym.", "The decision is final here; an appeal follows the appeal procedure.")) }
