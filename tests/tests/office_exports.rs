@@ -247,6 +247,22 @@ fn exports_are_for_polish_excel_neutralise_formulas_and_list_people_in_polish_or
         "the session's day in words"
     );
     ensure!(!page.contains("<script>"));
+    // The printable list of the session: its day in words, people in Polish order.
+    let sessions = data_attrs(&page, "session");
+    ensure!(sessions.len() == 1, "{sessions:?}");
+    let print = office.page(&format!(
+        "/office/classes/{class}/sessions/{}/print",
+        sessions[0]
+    ))?;
+    ensure!(print.contains("5 grudnia 2026, sob."), "the day in words");
+    let printed = people_in_order(
+        POLISH_ORDER
+            .iter()
+            .filter_map(|n| print.find(n).map(|at| (at, (*n).to_owned())))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_values(),
+    );
+    ensure!(printed == POLISH_ORDER, "print list order: {printed:?}");
 
     // Roster CSV.
     let roster = download(&office, &format!("/office/export/roster/{class}"))?;
