@@ -146,7 +146,7 @@ fn lang_switch(lang: Lang) -> Markup {
 /// A full page for a logged-in visitor: navigation shows only what the role may open.
 pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
     let l = ctx.lang;
-    let links: [(Perm, &str, &str, &str); 7] = [
+    let links: [(Perm, &str, &str, &str); 8] = [
         (Perm::Overview, "/office", "Przegląd", "Overview"),
         (Perm::Requests, "/office/requests", "Wnioski", "Requests"),
         (Perm::ClassesView, "/office/classes", "Zajęcia", "Classes"),
@@ -163,6 +163,12 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
             "/office/export/requests",
             "Eksport wniosków (CSV)",
             "Requests CSV",
+        ),
+        (
+            Perm::Requests,
+            "/office/export/requests/xlsx",
+            "(XLSX)",
+            "(XLSX)",
         ),
     ];
     html! {
