@@ -141,7 +141,9 @@ pub async fn page_get(
                 *per_service.entry(name).or_default().entry(status).or_default() += count;
             }
         }
-        let service_rows: Vec<_> = per_service.into_iter().collect();
+        let mut service_rows: Vec<_> = per_service.into_iter().collect();
+        // Services in Polish alphabetical order ("Ćwiczenia" after "Czytanie").
+        service_rows.sort_by_cached_key(|(name, _)| blisko_shared::collate::sort_key(name));
         let classes = db.o_classes(ctx.branch())?;
         let body = html! {
             h1 { (t("Wykresy", "Charts")) }

@@ -142,6 +142,8 @@ pub async fn list(
         let service_list = db.o_services()?;
         let services: HashMap<String, String> = service_list.iter().cloned().collect();
         let branches = branch_names(db)?;
+        let mut branch_list: Vec<(&String, &String)> = branches.iter().collect();
+        branch_list.sort_by_cached_key(|(_, name)| blisko_shared::collate::sort_key(name));
         let t = |pl, en| ctx.t(pl, en);
         let l = ctx.lang;
         let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
@@ -172,7 +174,7 @@ pub async fn list(
                 label { (t("Punkt", "Branch"))
                     select name="branch" {
                         option value="" { (t("wszystkie", "all")) }
-                        @for (id, name) in &branches { option value=(id) selected[sel(&filter.branch, id)] { (name) } }
+                        @for (id, name) in &branch_list { option value=(id) selected[sel(&filter.branch, id)] { (name) } }
                     }
                 }
                 label { (t("Szukaj (numer, imię, nazwisko, kod)", "Search (reference, name, code)"))
