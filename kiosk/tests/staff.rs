@@ -211,3 +211,77 @@ fn the_kiosk_clock_decides_what_today_is() {
     assert_eq!(k.today(), "2026-11-23");
     assert_eq!(kiosk::local_date(monday()()).to_string(), "2026-11-23");
 }
+
+#[test]
+fn the_roll_call_lists_names_in_polish_alphabetical_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut k = demo(dir.path());
+    let sessions = k.sessions_today().expect("sessions");
+    let session = sessions
+        .first()
+        .expect("the demo has sessions on Mondays")
+        .clone();
+    let class = session.class_id.to_string();
+    for (given, family) in [
+        ("Zofia", "Żak"),
+        ("Ewa", "Wójcik"),
+        ("Adam", "Łukasiewicz"),
+        ("Olga", "Ćwiklińska"),
+        ("Piotr", "Wąsowicz"),
+        ("Jan", "Lis"),
+        ("Maria", "Czarnecka"),
+        ("Iga", "Źródło"),
+        ("Ala", "Zięba"),
+    ] {
+        k.register(&person(&class, given, family))
+            .expect("register");
+    }
+    let roll = k.roll_call(session.id).expect("roll call");
+    let families: Vec<String> = roll.entries.iter().map(|e| e.family_name.clone()).collect();
+    let ours: Vec<&str> = families
+        .iter()
+        .map(String::as_str)
+        .filter(|f| {
+            [
+                "Czarnecka",
+                "Ćwiklińska",
+                "Lis",
+                "Łukasiewicz",
+                "Wąsowicz",
+                "Wójcik",
+                "Zięba",
+                "Źródło",
+                "Żak",
+            ]
+            .contains(f)
+        })
+        .collect();
+    // Who got a seat depends on this kiosk's share of the class; those who did come
+    // in Polish order.
+    let expected: Vec<&str> = [
+        "Czarnecka",
+        "Ćwiklińska",
+        "Lis",
+        "Łukasiewicz",
+        "Wąsowicz",
+        "Wójcik",
+        "Zięba",
+        "Źródło",
+        "Żak",
+    ]
+    .into_iter()
+    .filter(|f| ours.contains(f))
+    .collect();
+    assert!(ours.len() >= 3, "roll call: {families:?}");
+    assert_eq!(ours, expected, "roll call: {families:?}");
+    // The whole confirmed part of the roll call is in that order, not just ours.
+    let confirmed: Vec<(String, String)> = roll
+        .entries
+        .iter()
+        .filter(|e| e.seat == blisko_shared::seats::SeatStatus::Confirmed)
+        .map(|e| (e.family_name.clone(), e.given_name.clone()))
+        .collect();
+    let mut sorted = confirmed.clone();
+    sorted.sort_by_cached_key(|(f, g)| blisko_shared::collate::person_sort_key(f, g));
+    assert_eq!(confirmed, sorted);
+}

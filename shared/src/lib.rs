@@ -3,9 +3,11 @@
 //! plumbing behind the `sqlite` feature.
 
 pub mod codes;
+pub mod collate;
 pub mod crypto;
 pub mod demo;
 pub mod docs;
+pub mod fold;
 pub mod hlc;
 pub mod i18n;
 pub mod ids;

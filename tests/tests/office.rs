@@ -27,6 +27,9 @@ const GET_PAGES: &[&str] = &[
     "/office/export/roster/0190c6e2-0000-7000-8000-000000000000",
     "/office/export/attendance/0190c6e2-0000-7000-8000-000000000000",
     "/office/export/requests",
+    "/office/export/roster/0190c6e2-0000-7000-8000-000000000000/xlsx",
+    "/office/export/attendance/0190c6e2-0000-7000-8000-000000000000/xlsx",
+    "/office/export/requests/xlsx",
     "/office/charts",
     "/office/persons",
     "/office/persons/0190c6e2-0000-7000-8000-000000000000",
@@ -573,7 +576,7 @@ fn overview_requests_classes_and_exports_over_merged_kiosk_data() -> Result<()> 
     )?;
     assert_eq!(ok.status().as_u16(), 303);
     let page = office.page(&format!("/office/classes/{new_class}"))?;
-    ensure!(page.contains("2026-12-01") && page.contains("Szachy dla seniorów"));
+    ensure!(page.contains("1 grudnia 2026, wt.") && page.contains("Szachy dla seniorów"));
     // The new class reaches the kiosk with the catalog, and its allotment is used offline.
     sync(&a)?;
     let titles: Vec<String> = a
@@ -720,7 +723,7 @@ fn csv_reader(text: &str) -> Vec<Vec<String>> {
                     chars.next();
                 }
                 '"' => quoted = !quoted,
-                ',' if !quoted => fields.push(std::mem::take(&mut cur)),
+                ';' if !quoted => fields.push(std::mem::take(&mut cur)),
                 other => cur.push(other),
             }
         }
@@ -808,7 +811,7 @@ fn reconciliation_persons_and_charts() -> Result<()> {
         .get(&format!("/office/export/attendance/{}", x.id))?
         .bytes()?;
     let text = String::from_utf8(csv[3..].to_vec())?;
-    ensure!(text.contains("Kowalska Anna,obecny"), "{text}");
+    ensure!(text.contains("Kowalska Anna;obecny"), "{text}");
 
     // The same person registered at two kiosks: suggested, merged, everything kept.
     let page = org.page("/office/reconcile")?;
@@ -931,7 +934,7 @@ fn reconciliation_persons_and_charts() -> Result<()> {
         303
     );
     let after = admin.page(&format!("/office/persons/{pa}"))?;
-    ensure!(after.contains("[usunięto]"), "erased");
+    ensure!(after.contains("dane usunięte (RODO)"), "erased");
     ensure!(
         !after
             .split("<h1>")

@@ -147,10 +147,14 @@ fn the_office_in_a_browser() -> Result<()> {
     // Download the roster as CSV and read it.
     c.goto(&format!("/office/classes/{class}"))?;
     c.click(&format!("a[href='/office/export/roster/{class}']"))?;
-    let bytes = c.download(&format!("roster-{class}.csv"))?;
+    // A readable name: the class's title with its Polish letters, and today's date.
+    let title = a.lock().expect("kiosk").classes()?[0]
+        .title
+        .replace(' ', "-");
+    let bytes = c.download(&format!("lista-{title}-{}.csv", jiff::Zoned::now().date()))?;
     ensure!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "BOM");
     let csv = String::from_utf8(bytes[3..].to_vec())?;
     ensure!(csv.lines().count() == 5, "header and 4 people: {csv}");
-    ensure!(csv.contains("Żak Grażyna,potwierdzony"), "{csv}");
+    ensure!(csv.contains("Żak Grażyna;potwierdzony"), "{csv}");
     Ok(())
 }

@@ -373,7 +373,7 @@ fn an_erased_person_cannot_be_read_anywhere_nor_in_a_backup() -> Result<()> {
     );
     ensure!(
         org.page(&format!("/office/persons/{person}"))?
-            .contains("[usunięto]")
+            .contains("dane usunięte (RODO)")
     );
     Ok(())
 }
@@ -474,7 +474,7 @@ fn an_erasure_cut_between_the_two_files_is_finished_at_the_next_start() -> Resul
         let page = Office::login(&server.url(), "admin", PASSWORD)?
             .page(&format!("/office/persons/{person}"))?;
         ensure!(
-            page.contains("[usunięto]") && !page.contains(FAMILY),
+            page.contains("dane usunięte (RODO)") && !page.contains(FAMILY),
             "{lost}: the office shows the person erased"
         );
         ensure!(lock(&a)?.store().person_key(person)?.is_some());
@@ -896,7 +896,7 @@ fn erasing_a_merged_person_erases_every_linked_record() -> Result<()> {
     for p in persons {
         ensure!(
             org.page(&format!("/office/persons/{p}"))?
-                .contains("[usunięto]"),
+                .contains("dane usunięte (RODO)"),
             "person {p} shows as erased"
         );
     }
@@ -1017,7 +1017,7 @@ fn the_admin_command_erases_a_resident_by_code_with_linked_records() -> Result<(
     for p in persons {
         let page = org.page(&format!("/office/persons/{p}"))?;
         ensure!(
-            page.contains("[usunięto]") && !page.contains(FAMILY),
+            page.contains("dane usunięte (RODO)") && !page.contains(FAMILY),
             "{p} erased"
         );
     }
@@ -1086,7 +1086,7 @@ fn a_linked_erasure_cut_between_the_two_files_is_finished_at_the_next_start() ->
         for p in persons {
             let page = org.page(&format!("/office/persons/{p}"))?;
             ensure!(
-                page.contains("[usunięto]") && !page.contains(FAMILY),
+                page.contains("dane usunięte (RODO)") && !page.contains(FAMILY),
                 "{lost}: the office shows {p} erased"
             );
         }
@@ -1151,7 +1151,7 @@ fn a_chain_of_merges_is_erased_whole_and_an_erased_record_is_not_linked_again() 
     for p in [x, y, z] {
         let page = org.page(&format!("/office/persons/{p}"))?;
         ensure!(
-            page.contains("[usunięto]") && !page.contains(FAMILY),
+            page.contains("dane usunięte (RODO)") && !page.contains(FAMILY),
             "{p} is erased with the chain"
         );
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
+use blisko_shared::collate;
 use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId, ServiceId};
 use blisko_shared::model::{
     Branch, Catalog, IntakeRequest, Person, Registration, Service, WeeklySlot,
@@ -301,13 +302,15 @@ impl Store {
     }
 
     pub fn classes(&self) -> Result<Vec<ClassRow>> {
-        let sql = format!("SELECT {CLASS_COLUMNS} FROM classes ORDER BY title, id");
+        let sql = format!("SELECT {CLASS_COLUMNS} FROM classes ORDER BY id");
         let mut stmt = self.conn().prepare(&sql).ctx("list classes")?;
         let mut rows = stmt.query([]).ctx("list classes")?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().ctx("list classes")? {
             out.push(self.read_class(row)?);
         }
+        // Titles in Polish alphabetical order ("Ćwiczenia" after "Czytanie").
+        out.sort_by_cached_key(|c: &ClassRow| collate::sort_key(&c.title));
         Ok(out)
     }
 

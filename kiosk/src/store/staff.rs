@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use blisko_shared::collate;
 use blisko_shared::ids::{ClassId, PersonId, RegistrationId, SessionId, StaffId};
 use blisko_shared::model::StaffRole;
 use blisko_shared::seats::SeatStatus;
@@ -89,7 +90,7 @@ impl Store {
             .prepare_cached(
                 "SELECT s.id, s.class_id, c.title, c.room, s.date, s.start, s.minutes
                  FROM sessions s JOIN classes c ON c.id = s.class_id
-                 WHERE s.date = ?1 ORDER BY s.start, c.title, s.id",
+                 WHERE s.date = ?1 ORDER BY s.id",
             )
             .ctx("list sessions")?;
         let rows = stmt
@@ -107,6 +108,10 @@ impl Store {
             .ctx("list sessions")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("list sessions")?;
+        let mut rows = rows;
+        rows.sort_by_cached_key(|(_, _, title, _, _, start, _)| {
+            (start.clone(), collate::sort_key(title))
+        });
         rows.into_iter()
             .map(|(id, class, class_title, room, date, start, minutes)| {
                 Ok(SessionRow {
@@ -146,8 +151,7 @@ impl Store {
                  FROM registrations r LEFT JOIN persons p ON p.id = r.person_id
                       LEFT JOIN person_keys k ON k.person_id = r.person_id
                  WHERE r.class_id = ?1
-                 ORDER BY CASE r.status WHEN 'confirmed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END,
-                          r.position, p.family_name, p.given_name, r.id",
+                 ORDER BY r.id",
             )
             .ctx("read a roster with names")?;
         let rows = stmt
@@ -165,6 +169,18 @@ impl Store {
             .ctx("read a roster with names")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("read a roster with names")?;
+        // Names sort in Polish alphabetical order (SQLite only knows byte order, which
+        // puts Łukasiewicz after Zięba): confirmed, then the waiting list by position,
+        // then cancellations.
+        let mut rows = rows;
+        rows.sort_by_cached_key(|(_, _, given, family, status, position, _)| {
+            let rank = match status {
+                SeatStatus::Confirmed => 0,
+                SeatStatus::Waitlisted => 1,
+                _ => 2,
+            };
+            (rank, *position, collate::person_sort_key(family, given))
+        });
         rows.into_iter()
             .map(
                 |(id, person, given_name, family_name, status, position, erased)| {

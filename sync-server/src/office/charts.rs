@@ -41,9 +41,9 @@ pub fn attendance_svg(title: &str, months: &[(String, i64, i64)], lang: Lang) ->
                 @let bh = (h - bottom - 20.0) * rate;
                 @let x = left + slot * i as f64 + (slot - bar) / 2.0;
                 rect x=(format!("{x:.1}")) y=(format!("{:.1}", h - bottom - bh)) width=(format!("{bar:.1}")) height=(format!("{bh:.1}")) fill="#0b5cad" {
-                    title { (month) ": " (format!("{:.0}%", rate * 100.0)) " (" (present) "/" (marked) ")" }
+                    title { (super::dates::month_text(lang, month)) ": " (format!("{:.0}%", rate * 100.0)) " (" (present) "/" (marked) ")" }
                 }
-                text x=(format!("{:.1}", x + bar / 2.0)) y=(h - bottom + 14.0) text-anchor="middle" font-size="10" fill="#1b1f24" { (month.get(2..).unwrap_or(month)) }
+                text x=(format!("{:.1}", x + bar / 2.0)) y=(h - bottom + 14.0) text-anchor="middle" font-size="10" fill="#1b1f24" { (super::dates::month_short(lang, month)) }
             }
             @if months.is_empty() {
                 text x=(w / 2.0) y=(h / 2.0) text-anchor="middle" font-size="13" fill="#555d66" { (super::tr(lang, "brak danych", "no data")) }
@@ -141,7 +141,9 @@ pub async fn page_get(
                 *per_service.entry(name).or_default().entry(status).or_default() += count;
             }
         }
-        let service_rows: Vec<_> = per_service.into_iter().collect();
+        let mut service_rows: Vec<_> = per_service.into_iter().collect();
+        // Services in Polish alphabetical order ("Ćwiczenia" after "Czytanie").
+        service_rows.sort_by_cached_key(|(name, _)| blisko_shared::collate::sort_key(name));
         let classes = db.o_classes(ctx.branch())?;
         let body = html! {
             h1 { (t("Wykresy", "Charts")) }

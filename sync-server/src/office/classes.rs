@@ -406,18 +406,17 @@ pub async fn set_allotment(
     .await
 }
 
-/// Names of persons by id (the office projection).
+/// Names of persons by id (the office projection), "Family Given", erased persons in
+/// words.
 pub fn person_names(
     db: &Db<'_>,
+    lang: blisko_shared::i18n::Lang,
     ids: impl IntoIterator<Item = String>,
 ) -> OResult<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for id in ids {
-        if let Some(p) = db.o_person(&id)? {
-            out.insert(id, format!("{} {}", p.family, p.given));
-        }
-    }
-    Ok(out)
+    Ok(super::people::names(db, lang, ids)?
+        .into_iter()
+        .map(|(id, n)| (id, n.name))
+        .collect())
 }
 
 pub async fn detail(
@@ -435,10 +434,12 @@ pub async fn detail(
 pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
     let id: ClassId = parse_id(id, "zajęcia", "class")?;
     let (class, catalog) = class_of(db, ctx, id)?;
-    let regs = db.o_registrations_of_class(&id.to_string())?;
+    let mut regs = db.o_registrations_of_class(&id.to_string())?;
     let attendance = db.o_attendance_of_class(&id.to_string())?;
     let sessions = db.o_sessions(&id.to_string())?;
-    let names = person_names(db, regs.iter().map(|r| r.person_id.clone()))?;
+    let named = super::people::names(db, ctx.lang, regs.iter().map(|r| r.person_id.clone()))?;
+    super::people::sort_roster(&mut regs, &named);
+    let names: HashMap<String, String> = named.into_iter().map(|(id, n)| (id, n.name)).collect();
     let kiosk_names = super::names::Names::load(db, ctx.lang)?;
     let kiosks: Vec<_> = db
         .kiosks()?
@@ -484,7 +485,9 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
         p { (t("Prowadzący", "Instructor")) ": " (class.instructor) " · " (t("miejsca", "capacity")) ": " (class.capacity)
             " · " (t("potwierdzonych", "confirmed")) ": " span #confirmed { (confirmed) }
             " · " a href=(format!("/office/export/roster/{id}")) { (t("lista CSV", "roster CSV")) }
-            " · " a href=(format!("/office/export/attendance/{id}")) { (t("obecność CSV", "attendance CSV")) } }
+            " · " a href=(format!("/office/export/roster/{id}/xlsx")) { (t("lista XLSX", "roster XLSX")) }
+            " · " a href=(format!("/office/export/attendance/{id}")) { (t("obecność CSV", "attendance CSV")) }
+            " · " a href=(format!("/office/export/attendance/{id}/xlsx")) { (t("obecność XLSX", "attendance XLSX")) } }
         h2 { (t("Lista uczestników i lista rezerwowa", "Roster and waiting list")) }
         table #roster {
             thead { tr { th { "#" } th { (t("Osoba", "Person")) } th { (t("Status", "Status")) } th { (t("Kiosk", "Kiosk")) } } }
@@ -505,7 +508,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
             tbody { @for s in &sessions {
                 @let c = per_session.get(s.id.as_str()).copied().unwrap_or_default();
                 tr data-session=(s.id) {
-                    td { (s.date) } td { (s.start) }
+                    td { (super::dates::day_text(l, &s.date)) } td { (s.start) }
                     td.num { (c[0]) } td.num { (c[1]) } td.num { (c[2]) }
                     td.num { @if c[3] > 0 { span.conflict { (c[3]) } } @else { "0" } }
                     td { @if ctx.can(Perm::PrintAttendance) { a href=(format!("/office/classes/{id}/sessions/{}/print", s.id)) { (t("lista do druku", "printable list")) } } }
@@ -551,7 +554,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                 h2 { (t("Zmień termin spotkania", "Move a session")) }
                 form.inline #edit-session method="post" action=(format!("/office/classes/{id}/sessions")) {
                     (csrf(ctx))
-                    label { (t("Spotkanie", "Session")) select name="session" { @for s in &sessions { option value=(s.id) { (s.date) " " (s.start) } } } }
+                    label { (t("Spotkanie", "Session")) select name="session" { @for s in &sessions { option value=(s.id) { (super::dates::day_text(l, &s.date)) ", " (s.start) } } } }
                     label { (t("Data", "Date")) input type="date" name="date" required; }
                     label { (t("Godzina", "Start")) input type="time" name="start" required; }
                     label { (t("Czas (min)", "Minutes")) input type="number" name="minutes" min="5" max="600" value="60" required; }

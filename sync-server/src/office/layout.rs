@@ -117,6 +117,12 @@ code { overflow-wrap:anywhere; }
 form.staff-form, form.staff-form label { grid-template-columns:minmax(0, 1fr); }
 form.staff-form input, form.staff-form select { max-width:100%; min-width:0; }
 .staff-page h1, .staff-page p { overflow-wrap:anywhere; }
+/* Lists, exports and search: long words (titles, names) wrap; forms fit a phone. */
+@media (max-width: 640px) {
+  main h1, main p { overflow-wrap:anywhere; }
+  form.inline, form.stack, .filters { max-width:100%; }
+  form.inline select, form.inline input, .filters select, .filters input { max-width:100%; min-width:0; }
+}
 "#;
 
 pub async fn stylesheet() -> Response {

@@ -10,16 +10,19 @@ pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod classes;
+pub mod dates;
 pub mod exports;
 pub mod kiosks;
 pub mod layout;
 pub mod names;
 pub mod overview;
+pub mod people;
 pub mod persons;
 pub mod projection;
 pub mod reconcile;
 pub mod requests;
 pub mod setup;
+pub mod sheets;
 pub mod staff;
 
 use std::collections::HashMap;
@@ -114,6 +117,13 @@ pub fn router() -> Router<AppState> {
             "/office/setup/{token}",
             get(setup::form).post(setup::create_admin),
         )
+        // Lists, exports and search: spreadsheet (XLSX) exports beside the CSV ones.
+        .route("/office/export/roster/{id}/xlsx", get(exports::roster_xlsx))
+        .route(
+            "/office/export/attendance/{id}/xlsx",
+            get(exports::attendance_xlsx),
+        )
+        .route("/office/export/requests/xlsx", get(exports::requests_xlsx))
         .layer(middleware::from_fn(security_headers))
 }
 
@@ -245,7 +255,10 @@ pub enum Out {
         body: Markup,
     },
     Download {
+        /// ASCII only (the `filename` parameter).
         filename: String,
+        /// The name with its Polish letters, for browsers that read `filename*`.
+        utf8_name: Option<String>,
         content_type: &'static str,
         bytes: Vec<u8>,
     },
@@ -368,6 +381,7 @@ fn respond(lang: Lang, result: OResult<(Ctx, Out)>) -> Response {
             Out::Print { title, body } => layout::print(&ctx, &title, body).into_response(),
             Out::Download {
                 filename,
+                utf8_name,
                 content_type,
                 bytes,
             } => (
@@ -375,7 +389,7 @@ fn respond(lang: Lang, result: OResult<(Ctx, Out)>) -> Response {
                     (header::CONTENT_TYPE, content_type.to_owned()),
                     (
                         header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{filename}\""),
+                        content_disposition(&filename, utf8_name.as_deref()),
                     ),
                 ],
                 Body::from(bytes),
@@ -385,6 +399,33 @@ fn respond(lang: Lang, result: OResult<(Ctx, Out)>) -> Response {
         },
         Err(e) => error_response(lang, e),
     }
+}
+
+/// `attachment; filename="ascii.csv"; filename*=UTF-8''%C5%82...` (RFC 6266 with the
+/// RFC 5987 encoding): the ASCII name for old clients, the real one for the rest.
+pub fn content_disposition(ascii: &str, utf8: Option<&str>) -> String {
+    let plain: String = ascii
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut out = format!("attachment; filename=\"{plain}\"");
+    if let Some(name) = utf8 {
+        out.push_str("; filename*=UTF-8''");
+        for b in name.bytes() {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
 }
 
 pub fn redirect(to: &str) -> Response {

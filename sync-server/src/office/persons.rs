@@ -4,7 +4,7 @@
 //!
 //! Erasing (with every linked record) is the core's: see `central::persons`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -13,14 +13,15 @@ use axum::response::Response;
 use maud::html;
 
 use blisko_shared::docs::{DocKey, IntakeDoc};
+use blisko_shared::fold::fold;
 use blisko_shared::ids::{PersonId, RequestId};
 use blisko_shared::model::IntakeRequest;
 
 use super::layout::{attendance_status, csrf, registration_status, request_status};
 use super::{
-    OResult, Out, Perm, action, blocking, branch_names, field, invalid, iso_time, now_text, page,
-    parse_id, stamp_time,
+    OResult, Out, Perm, action, blocking, branch_names, field, invalid, now_text, page, parse_id,
 };
+use super::{dates, people};
 use crate::central::load;
 use crate::central::persons::find_person;
 use crate::http::AppState;
@@ -38,22 +39,35 @@ pub async fn search(
         let found = if q.chars().count() >= 2 {
             // The search text may be a name: it is not written to the audit log.
             db.audit(&now_text(), &ctx.actor(), "person_search", "person:*", None)?;
-            db.o_person_search(&q, 100)?
+            let mut found = db.o_person_search(&q, 100)?;
+            // A request reference finds the person who filed it.
+            let reference = fold(&q);
+            let mut seen: HashSet<String> = found.iter().map(|p| p.id.clone()).collect();
+            for r in db.o_requests(&RequestFilter::default(), 100_000)? {
+                if fold(&r.reference).contains(&reference) && seen.insert(r.person_id.clone()) {
+                    found.extend(db.o_person(&r.person_id)?);
+                }
+            }
+            found.retain(|p| ctx.sees_branch(&p.branch_id));
+            people::sort_persons(&mut found);
+            found.truncate(100);
+            found
         } else {
             Vec::new()
         };
+        let l = ctx.lang;
         let t = |pl, en| ctx.t(pl, en);
         let body = html! {
             h1 { (t("Osoby", "Persons")) }
             form.filters method="get" action="/office/persons" {
-                label { (t("Nazwisko (początek) lub kod mieszkańca", "Family name (start) or resident code")) input type="search" name="q" value=(q) minlength="2"; }
+                label { (t("Imię, nazwisko, kod mieszkańca lub numer wniosku", "Given or family name, resident code or request reference")) input type="search" name="q" value=(q) minlength="2"; }
                 button type="submit" { (t("Szukaj", "Search")) }
             }
             @if !found.is_empty() {
                 table #persons {
                     thead { tr { th { (t("Osoba", "Person")) } th { (t("Rok urodzenia", "Birth year")) } th { (t("Kod", "Code")) } } }
                     tbody { @for p in &found {
-                        tr data-person=(p.id) { td { a href=(format!("/office/persons/{}", p.id)) { (p.family) " " (p.given) } } td { (p.birth_year) } td { (p.resident_code) } }
+                        tr data-person=(p.id) { td { a href=(format!("/office/persons/{}", p.id)) { (people::display_name(l, p)) } } td { (people::birth_year(p)) } td { (p.resident_code) } }
                     } }
                 }
             } @else if q.chars().count() >= 2 { p.muted { (t("Nikogo nie znaleziono.", "Nobody found.")) } }
@@ -109,16 +123,16 @@ pub async fn detail(
             }
         }
         let body = html! {
-            h1 { (person.given_name) " " (person.family_name) }
+            h1 { @if erased { (people::erased_label(l)) } @else { (person.given_name) " " (person.family_name) } }
             p.muted { (t("Wszystko, co serwer przechowuje o tej osobie (wniosek o dostęp do danych, art. 15 RODO).", "Everything the server holds about this person (data-access request, GDPR art. 15).")) }
             table #person {
-                tr { th { (t("Imię", "Given name")) } td { (person.given_name) } }
-                tr { th { (t("Nazwisko", "Family name")) } td { (person.family_name) } }
-                tr { th { (t("Rok urodzenia", "Birth year")) } td { @if erased { (ERASED) } @else { (person.birth_year) } } }
+                tr { th { (t("Imię", "Given name")) } td { @if erased { (people::erased_label(l)) } @else { (person.given_name) } } }
+                tr { th { (t("Nazwisko", "Family name")) } td { @if erased { (people::erased_label(l)) } @else { (person.family_name) } } }
+                tr { th { (t("Rok urodzenia", "Birth year")) } td { @if erased || person.birth_year == 0 { "—" } @else { (person.birth_year) } } }
                 tr { th { (t("Telefon", "Phone")) } td { (person.phone.as_deref().unwrap_or("—")) } }
                 tr { th { (t("Kod mieszkańca", "Resident code")) } td { (person.resident_code) } }
                 tr { th { (t("Punkt", "Branch")) } td { (branches.get(&person.home_branch.to_string()).map(String::as_str).unwrap_or("?")) } }
-                tr { th { (t("Zgody i klauzule", "Consents and notices")) } td { @for c in &person.consents { (c.kind.code()) ": " (c.text_version) " (" (stamp_time(&c.at.to_string())) ")" br; } } }
+                tr { th { (t("Zgody i klauzule", "Consents and notices")) } td { @for c in &person.consents { (c.kind.code()) ": " (c.text_version) " (" (dates::moment(l, &c.at.to_string())) ")" br; } } }
                 @if !others.is_empty() { tr { th { (t("Połączone rekordy", "Linked records")) } td #linked { @for (p, kiosk, branch) in &others { a href=(format!("/office/persons/{p}")) { (t("rekord", "record")) } " · " (kiosk) " · " (branch) br; } } } }
             }
             h2 { (t("Zapisy", "Registrations")) }
@@ -128,7 +142,7 @@ pub async fn detail(
                     tr data-registration=(r.id) {
                         td { (classes.get(&r.class_id).map(String::as_str).unwrap_or("?")) }
                         td { (registration_status(l, r.status)) }
-                        td { (stamp_time(&r.created)) }
+                        td { (dates::moment(l, &r.created)) }
                         td { @for a in db.o_attendance_of_registration(&r.id)? { (attendance_status(l, &a.status)) " " } }
                     }
                 } }
@@ -139,14 +153,14 @@ pub async fn detail(
                     h3 { (r.reference) " · " (services.get(&r.service_id.to_string()).map(String::as_str).unwrap_or("?")) " · " (request_status(l, r.status().code())) }
                     p { (t("Opis", "Description")) ": " (r.description) }
                     @if let Some(p) = &r.pesel { p { "PESEL: " (p) } }
-                    p { @for s in &r.history { (stamp_time(&s.at.to_string())) " " (request_status(l, s.status.code())) br; } }
-                    @for n in notes { p.note { (t("Notatka", "Note")) " (" (iso_time(&n.at)) "): " (n.note) } }
+                    p { @for s in &r.history { (dates::moment(l, &s.at.to_string())) " " (request_status(l, s.status.code())) br; } }
+                    @for n in notes { p.note { (t("Notatka", "Note")) " (" (dates::moment(l, &n.at)) "): " (n.note) } }
                 }
             }
             h2 { (t("Kto oglądał dane tej osoby", "Who looked at this person's data")) }
             table #reads {
                 thead { tr { th { (t("Kiedy", "When")) } th { (t("Kto", "Who")) } th { (t("Co", "What")) } } }
-                tbody { @for a in &reads { tr { td { (iso_time(&a.at)) } td { (who.actor(&a.actor)) } td { (super::audit::action_label(l, &a.action)) " " (who.in_text(a.detail.as_deref().unwrap_or(""))) } } } }
+                tbody { @for a in &reads { tr { td { (dates::moment(l, &a.at)) } td { (who.actor(&a.actor)) } td { (super::audit::action_label(l, &a.action)) " " (who.in_text(a.detail.as_deref().unwrap_or(""))) } } } }
             }
             h2 { (t("Usunięcie danych", "Erase personal data")) }
             p { (t("Niszczy klucz, którym zaszyfrowane są imię, nazwisko, rok urodzenia i telefon tej osoby oraz opisy i PESEL jej wniosków, i usuwa treść notatek o jej wnioskach. Bez klucza tych danych nie da się odczytać nigdzie: ani w historii dokumentów, ani w kioskach, ani w kopiach zapasowych bazy dokumentów. Kioski usuną swoje kopie przy następnej synchronizacji. Zapisy, obecności i statusy wniosków zostają (bez danych osobowych).",
@@ -165,7 +179,8 @@ pub async fn detail(
                 button.danger type="submit" { (t("Usuń dane osobowe", "Erase personal data")) }
             }
         };
-        Ok(Out::Page { title: format!("{} {}", person.given_name, person.family_name), body })
+        let title = if erased { people::erased_label(l).to_owned() } else { format!("{} {}", person.given_name, person.family_name) };
+        Ok(Out::Page { title, body })
     })
     .await
 }

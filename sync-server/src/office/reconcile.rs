@@ -19,7 +19,7 @@ use blisko_shared::model::{AttendanceMark, AttendanceStatus};
 use super::layout::{attendance_status, csrf};
 use super::{
     Ctx, OResult, OfficeError, Out, Perm, action, branch_names, invalid, now_text, page, parse_id,
-    required, stamp_time,
+    required,
 };
 use crate::central::persons::PairDecision;
 use crate::central::{load, now_wall_ms, store_changes};
@@ -110,7 +110,7 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
                 person_of.insert(r.id.clone(), r.person_id.clone());
             }
         }
-        let names = super::classes::person_names(db, person_of.values().cloned())?;
+        let names = super::classes::person_names(db, ctx.lang, person_of.values().cloned())?;
         let body = html! {
             h1 { (t("Uzgadnianie", "Reconciliation")) }
             h2 { (t("Sprzeczne oznaczenia obecności", "Conflicting attendance marks")) }
@@ -128,7 +128,7 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
                                 @let parts: Vec<&str> = m.splitn(3, ' ').collect();
                                 (attendance_status(l, parts.first().copied().unwrap_or(""))) " — "
                                 (who.staff(parts.get(1).copied().unwrap_or("?")))
-                                " (" (stamp_time(parts.get(2).copied().unwrap_or(""))) ")" br;
+                                " (" (super::dates::moment(ctx.lang, parts.get(2).copied().unwrap_or(""))) ")" br;
                             } }
                             td { @for s in ["present", "absent", "excused"] {
                                 form.inline method="post" action="/office/reconcile/attendance" {
@@ -152,7 +152,7 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
                     tbody { @for (a, b) in &duplicates {
                         tr data-pair=(format!("{}/{}", a.id, b.id)) {
                             @for p in [a, b] {
-                                td { (p.given) " " (p.family) " (" (p.birth_year) ")" br;
+                                td { (super::people::given_first(ctx.lang, p)) " (" (super::people::birth_year(p)) ")" br;
                                     span.muted { (branches.get(&p.branch_id).map(String::as_str).unwrap_or("?")) ", kiosk " (p.kiosk_id.as_deref().map(knum).unwrap_or_default()) ", " (t("kod", "code")) " " (p.resident_code) } }
                             }
                             td {

@@ -12,6 +12,7 @@ use axum::response::Response;
 use maud::html;
 
 use blisko_shared::docs::{DocKey, IntakeDoc};
+use blisko_shared::fold::{fold, name_matches};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::RequestId;
 use blisko_shared::model::RequestStatus;
@@ -20,12 +21,26 @@ use blisko_shared::validate::{self, Field, NOTE_MAX_CHARS};
 use super::layout::{csrf, request_status};
 use super::{
     Ctx, OResult, OfficeError, Out, Perm, action, branch_names, field, invalid, now_text, page,
-    parse_id, stamp_time,
+    parse_id,
 };
+use super::{dates, people};
 use crate::central::load;
 use crate::central::requests::{self, StatusStep};
 use crate::http::AppState;
-use crate::store::{Db, RequestFilter};
+use crate::store::{Db, ORequest, RequestFilter};
+
+/// A query-string value, percent-encoded.
+fn url_part(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
 
 pub const STATUSES: [&str; 5] = [
     "submitted",
@@ -64,6 +79,53 @@ pub fn filter_from(query: &HashMap<String, String>, ctx: &Ctx) -> OResult<Reques
     Ok(filter)
 }
 
+/// The search text of the queue (`q`), if any.
+pub fn search_from(query: &HashMap<String, String>) -> Option<String> {
+    query
+        .get("q")
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// Requests that pass `filter` and, with a search text, match it: the reference, the
+/// person's given or family name (either order, without diacritics or case) or their
+/// resident code.
+pub fn matching(
+    db: &Db<'_>,
+    filter: &RequestFilter,
+    search: Option<&str>,
+    limit: usize,
+) -> OResult<Vec<ORequest>> {
+    let Some(search) = search else {
+        return Ok(db.o_requests(filter, limit)?);
+    };
+    let folded = fold(search);
+    let mut persons: HashMap<String, bool> = HashMap::new();
+    let mut out = Vec::new();
+    for r in db.o_requests(filter, 100_000)? {
+        if out.len() >= limit {
+            break;
+        }
+        let by_reference = fold(&r.reference).contains(&folded);
+        let by_person = match persons.get(&r.person_id) {
+            Some(m) => *m,
+            None => {
+                let m = db.o_person(&r.person_id)?.is_some_and(|p| {
+                    !people::is_erased(&p)
+                        && (name_matches(search, &p.given, &p.family)
+                            || fold(&p.resident_code) == folded)
+                });
+                persons.insert(r.person_id.clone(), m);
+                m
+            }
+        };
+        if by_reference || by_person {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -71,18 +133,29 @@ pub async fn list(
 ) -> Response {
     page(&state, &headers, Perm::Requests, move |db, _, ctx| {
         let filter = filter_from(&query, ctx)?;
-        let rows = db.o_requests(&filter, 500)?;
-        let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
+        let search = search_from(&query);
+        if search.is_some() {
+            // The search text may be a name: it is not written to the audit log.
+            db.audit(&now_text(), &ctx.actor(), "person_search", "intake:*", None)?;
+        }
+        let rows = matching(db, &filter, search.as_deref(), 500)?;
+        let service_list = db.o_services()?;
+        let services: HashMap<String, String> = service_list.iter().cloned().collect();
         let branches = branch_names(db)?;
+        let mut branch_list: Vec<(&String, &String)> = branches.iter().collect();
+        branch_list.sort_by_cached_key(|(_, name)| blisko_shared::collate::sort_key(name));
         let t = |pl, en| ctx.t(pl, en);
         let l = ctx.lang;
         let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
-        let export = format!(
-            "/office/export/requests?status={}&service={}&branch={}",
-            filter.status.as_deref().unwrap_or(""),
-            filter.service.as_deref().unwrap_or(""),
-            filter.branch.as_deref().unwrap_or("")
+        let export_query = format!(
+            "status={}&service={}&branch={}&q={}",
+            url_part(filter.status.as_deref().unwrap_or("")),
+            url_part(filter.service.as_deref().unwrap_or("")),
+            url_part(filter.branch.as_deref().unwrap_or("")),
+            url_part(search.as_deref().unwrap_or(""))
         );
+        let export = format!("/office/export/requests?{export_query}");
+        let export_xlsx = format!("/office/export/requests/xlsx?{export_query}");
         let body = html! {
             h1 { (t("Wnioski", "Requests")) }
             form.filters method="get" action="/office/requests" {
@@ -95,17 +168,20 @@ pub async fn list(
                 label { (t("Usługa", "Service"))
                     select name="service" {
                         option value="" { (t("wszystkie", "all")) }
-                        @for (id, name) in &services { option value=(id) selected[sel(&filter.service, id)] { (name) } }
+                        @for (id, name) in &service_list { option value=(id) selected[sel(&filter.service, id)] { (name) } }
                     }
                 }
                 label { (t("Punkt", "Branch"))
                     select name="branch" {
                         option value="" { (t("wszystkie", "all")) }
-                        @for (id, name) in &branches { option value=(id) selected[sel(&filter.branch, id)] { (name) } }
+                        @for (id, name) in &branch_list { option value=(id) selected[sel(&filter.branch, id)] { (name) } }
                     }
                 }
+                label { (t("Szukaj (numer, imię, nazwisko, kod)", "Search (reference, name, code)"))
+                    input type="search" name="q" value=(search.as_deref().unwrap_or("")); }
                 button type="submit" { (t("Filtruj", "Filter")) }
                 a href=(export) { (t("Pobierz CSV", "Download CSV")) }
+                a href=(export_xlsx) { (t("Pobierz XLSX", "Download XLSX")) }
             }
             p.muted { (rows.len()) " " (t("wniosków", "requests")) }
             table #requests {
@@ -119,7 +195,7 @@ pub async fn list(
                             td { a href=(format!("/office/requests/{}", r.id)) { (r.reference) } }
                             td { (services.get(&r.service_id).map(String::as_str).unwrap_or("?")) }
                             td { (branches.get(&r.branch_id).map(String::as_str).unwrap_or("?")) }
-                            td { (stamp_time(&r.submitted)) }
+                            td { (dates::moment(l, &r.submitted)) }
                             td class=(format!("status-{}", r.status)) { (request_status(l, &r.status)) }
                         }
                     }
@@ -174,11 +250,11 @@ pub async fn detail(
                 tr { th { (t("Punkt", "Branch")) } td { (branches.get(&row.branch_id).map(String::as_str).unwrap_or("?")) } }
                 tr { th { (t("Osoba", "Person")) } td {
                     @if let Some(p) = &person {
-                        (p.given) " " (p.family) " (" (p.birth_year) ")"
+                        @if people::is_erased(p) { (people::erased_label(l)) } @else { (p.given) " " (p.family) " (" (people::birth_year(p)) ")" }
                         @if ctx.can(Perm::Persons) { " · " a href=(format!("/office/persons/{}", p.id)) { (t("karta osoby", "person's page")) } }
                     } @else { span.muted { "—" } }
                 } }
-                tr { th { (t("Wnioskodawca", "Applicant")) } td { (request.applicant_role.code()) } }
+                tr { th { (t("Wnioskodawca", "Applicant")) } td { (people::applicant_role(l, request.applicant_role)) } }
                 tr { th { (t("Opis potrzeby", "Description of need")) } td { (request.description) } }
                 tr { th { (t("Oświadczenie (wersja)", "Declaration (version)")) } td { (request.declaration_version) } }
                 @if let Some(due) = &request.ipus_due { tr { th { "IPUS" } td { (t("plan należy przygotować do ", "plan due by ")) (due) } } }
@@ -188,7 +264,7 @@ pub async fn detail(
                 thead { tr { th { (t("Kiedy", "When")) } th { (t("Status", "Status")) } th { (t("Kto", "Who")) } th { (t("Decyzja i odwołanie", "Decision and appeal")) } } }
                 tbody { @for step in &request.history {
                     tr {
-                        td { (stamp_time(&step.at.to_string())) }
+                        td { (dates::moment(l, &step.at.to_string())) }
                         td { (request_status(l, step.status.code())) }
                         td { (who(&step.by)) }
                         td { @if let Some(d) = &step.decision_reference { (d) } @if let Some(a) = &step.appeal_info { br; (a) } }
@@ -198,7 +274,7 @@ pub async fn detail(
             h2 { (t("Notatki pracowników (tylko w biurze)", "Staff notes (office only)")) }
             @if notes.is_empty() { p.muted { (t("Brak notatek.", "No notes.")) } }
             @for n in &notes {
-                p.note { strong { (n.staff_name) } " · " (super::iso_time(&n.at)) " · " (request_status(l, &n.status)) br; (n.note) }
+                p.note { strong { (n.staff_name) } " · " (dates::moment(l, &n.at)) " · " (request_status(l, &n.status)) br; (n.note) }
             }
             @if final_decision {
                 p.muted { (t("Decyzja jest ostateczna w systemie; odwołanie rozpatruje się w trybie odwoławczym.", "The decision is final here; an appeal follows the appeal procedure.")) }

@@ -4,7 +4,9 @@
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
+use blisko_shared::collate;
 use blisko_shared::docs::DocKey;
+use blisko_shared::fold::{fold, name_matches};
 
 use super::{Db, Result, parse};
 use blisko_shared::seats::SeatStatus;
@@ -487,7 +489,7 @@ impl Db<'_> {
                  WHERE a.birth_year > 0
                    AND NOT EXISTS (SELECT 1 FROM office_person_decisions d WHERE d.person_a = a.id AND d.person_b = b.id)
                    AND NOT EXISTS (SELECT 1 FROM office_person_links l WHERE l.person_id IN (a.id, b.id))
-                 ORDER BY a.family, a.given LIMIT ?1"
+                 ORDER BY a.id LIMIT ?1"
             ),
             [limit as i64],
             |r| {
@@ -506,6 +508,10 @@ impl Db<'_> {
                 Ok((a, b))
             },
         )
+        .map(|mut pairs| {
+            pairs.sort_by_cached_key(|(a, _)| collate::person_sort_key(&a.family, &a.given));
+            pairs
+        })
     }
 
     /// Every person id linked to this one by duplicate merges, however indirectly: the
@@ -669,10 +675,15 @@ impl Db<'_> {
         self.rows(
             "list classes",
             "SELECT id, branch_id, title, instructor, capacity, waitlist_limit FROM o_classes
-             WHERE ?1 IS NULL OR branch_id = ?1 ORDER BY branch_id, title",
+             WHERE ?1 IS NULL OR branch_id = ?1",
             [branch],
             class_row,
         )
+        .map(|mut classes| {
+            // Titles in Polish alphabetical order, per branch.
+            classes.sort_by_cached_key(|c| (c.branch_id.clone(), collate::sort_key(&c.title)));
+            classes
+        })
     }
 
     pub fn o_class(&self, id: &str) -> Result<Option<OClass>> {
@@ -709,10 +720,14 @@ impl Db<'_> {
     pub fn o_services(&self) -> Result<Vec<(String, String)>> {
         self.rows(
             "list services",
-            "SELECT id, min(name) FROM o_services GROUP BY id ORDER BY min(name)",
+            "SELECT id, min(name) FROM o_services GROUP BY id",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
+        .map(|mut services: Vec<(String, String)>| {
+            services.sort_by_cached_key(|(_, name)| collate::sort_key(name));
+            services
+        })
     }
 
     pub fn o_registrations_of_class(&self, class: &str) -> Result<Vec<ORegistration>> {
@@ -791,18 +806,24 @@ impl Db<'_> {
         )
     }
 
-    /// Persons whose family name starts with `prefix` (case as typed), at most `limit`.
+    /// Persons whose given or family name (in either order, each word by its beginning,
+    /// ignoring case and diacritics) or resident code matches `text`, in Polish
+    /// alphabetical order (sorted here: SQLite knows only byte order), at most `limit`.
     pub fn o_person_search(&self, text: &str, limit: usize) -> Result<Vec<OPerson>> {
-        let key = format!("{}%", text.to_lowercase());
-        self.rows(
-            "search persons",
-            &format!(
-                "SELECT {PERSON_COLUMNS} FROM o_persons WHERE name_key LIKE ?1 OR resident_code = ?2
-                 ORDER BY family, given LIMIT ?3"
-            ),
-            params![key, text.to_uppercase(), limit as i64],
-            person_row,
-        )
+        let code = fold(text);
+        let mut found: Vec<OPerson> = self
+            .rows(
+                "search persons",
+                &format!("SELECT {PERSON_COLUMNS} FROM o_persons"),
+                [],
+                person_row,
+            )?
+            .into_iter()
+            .filter(|p| fold(&p.resident_code) == code || name_matches(text, &p.given, &p.family))
+            .collect();
+        found.sort_by_cached_key(|p| collate::person_sort_key(&p.family, &p.given));
+        found.truncate(limit);
+        Ok(found)
     }
 
     pub fn o_request(&self, id: &str) -> Result<Option<ORequest>> {

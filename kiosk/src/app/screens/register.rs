@@ -84,7 +84,10 @@ pub fn classes(
         })
         .collect();
     if day.is_some() {
-        shown.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.title.cmp(&b.0.title)));
+        shown.sort_by(|a, b| {
+            a.1.cmp(&b.1)
+                .then_with(|| blisko_shared::collate::compare(&a.0.title, &b.0.title))
+        });
     }
     if shown.is_empty() {
         ui.label(view.t(T::NoClasses));
