@@ -45,6 +45,8 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 /// What a page or action needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Perm {
+    /// Any logged-in account.
+    Any,
     Overview,
     ClassesView,
     ClassesEdit,
@@ -56,11 +58,16 @@ pub enum Perm {
     Reconcile,
     /// New enrollment codes for kiosks.
     Kiosks,
+    /// An instructor's own classes.
+    MyClasses,
+    /// A request's PESEL, for the decision (each reading audited).
+    ReadPesel,
 }
 
 impl Perm {
     pub fn code(self) -> &'static str {
         match self {
+            Perm::Any => "page:any",
             Perm::Overview => "page:overview",
             Perm::ClassesView => "page:classes",
             Perm::ClassesEdit => "page:classes_edit",
@@ -71,6 +78,8 @@ impl Perm {
             Perm::Persons => "page:persons",
             Perm::Reconcile => "page:reconcile",
             Perm::Kiosks => "page:kiosks",
+            Perm::MyClasses => "page:my_classes",
+            Perm::ReadPesel => "action:read_pesel",
         }
     }
 }
@@ -86,6 +95,8 @@ impl Perm {
 /// | reconciliation | | | yes | yes |
 /// | a person's page, erase | | | | yes |
 /// | a kiosk's new enrollment code | | | | yes |
+/// | "my classes" (their own classes by name) | yes | | | |
+/// | a request's PESEL ("Pokaż PESEL", audited) | | | yes | yes |
 ///
 /// An account with a branch sees only that branch's classes and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,13 +106,23 @@ impl Role {
     pub fn can(self, perm: Perm) -> bool {
         use Perm::*;
         match self.0 {
-            StaffRole::Instructor => matches!(perm, ClassesView | PrintAttendance),
+            StaffRole::Instructor => {
+                matches!(perm, Any | ClassesView | PrintAttendance | MyClasses)
+            }
             StaffRole::BranchStaff => matches!(
                 perm,
-                Overview | ClassesView | PrintAttendance | ExportClasses | Charts
+                Any | Overview | ClassesView | PrintAttendance | ExportClasses | Charts
             ),
-            StaffRole::Organizer => !matches!(perm, Persons | Kiosks),
-            StaffRole::OfficeAdmin => true,
+            StaffRole::Organizer => !matches!(perm, Persons | Kiosks | MyClasses),
+            StaffRole::OfficeAdmin => !matches!(perm, MyClasses),
+        }
+    }
+
+    /// Where the role starts: after log-in, from "/office", and from an error page.
+    pub fn landing(self) -> &'static str {
+        match self.0 {
+            StaffRole::Instructor => "/office/my-classes",
+            StaffRole::BranchStaff | StaffRole::Organizer | StaffRole::OfficeAdmin => "/office",
         }
     }
 
@@ -399,16 +420,17 @@ pub async fn login(
             )?;
             Ok(())
         })?;
-        Ok(Some(token))
+        let landing = StaffRole::from_code(&staff.role).map_or("/office", |r| Role(r).landing());
+        Ok(Some((token, landing)))
     })
     .await;
     match result {
-        Ok(Some(token)) => {
+        Ok(Some((token, landing))) => {
             LOGIN_FAILURES.clear(&login_key);
             (
                 StatusCode::SEE_OTHER,
                 [
-                    (header::LOCATION, "/office".to_owned()),
+                    (header::LOCATION, landing.to_owned()),
                     (
                         header::SET_COOKIE,
                         cookie_header(&headers, SESSION_COOKIE, &token, SESSION_HOURS * 3600),

@@ -37,9 +37,11 @@ pub fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> OResult<Vec<u8>> {
 
 fn class_for(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<OClass> {
     let id: ClassId = parse_id(id, "zajęcia", "class")?;
-    db.o_class(&id.to_string())?
-        .filter(|c| ctx.sees_branch(&c.branch_id))
-        .ok_or_else(|| OfficeError::NotFound(format!("class {id}")))
+    let class = db
+        .o_class(&id.to_string())?
+        .ok_or_else(|| OfficeError::NotFound(format!("class {id}")))?;
+    ctx.in_branch(&class.branch_id, "class", id)?;
+    Ok(class)
 }
 
 fn download(name: String, bytes: Vec<u8>) -> Out {

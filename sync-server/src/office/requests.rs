@@ -18,14 +18,18 @@ use blisko_shared::model::RequestStatus;
 use blisko_shared::validate::{self, Field, NOTE_MAX_CHARS};
 
 use super::layout::{csrf, request_status};
+use super::requests_queue::{caseworkers, deadline_cell, deadline_of, request_for};
 use super::{
-    Ctx, OResult, OfficeError, Out, Perm, action, branch_names, field, invalid, now_text, page,
-    parse_id, stamp_time,
+    Ctx, OResult, OfficeError, Out, Perm, Redisplay, action_or_form, branch_names, field, invalid,
+    now_text, page, parse_id, stamp_time,
 };
 use crate::central::load;
 use crate::central::requests::{self, StatusStep};
 use crate::http::AppState;
-use crate::store::{Db, RequestFilter};
+use crate::store::{AssigneeFilter, Db, QueueFilter, RequestFilter};
+
+/// The longest message to a resident: a few sentences fit on the kiosk's screen.
+pub const MESSAGE_MAX_CHARS: usize = 500;
 
 pub const STATUSES: [&str; 5] = [
     "submitted",
@@ -64,16 +68,61 @@ pub fn filter_from(query: &HashMap<String, String>, ctx: &Ctx) -> OResult<Reques
     Ok(filter)
 }
 
+/// The queue's filters beyond [`filter_from`]: whose requests, and a reference search.
+fn queue_filter(
+    query: &HashMap<String, String>,
+    ctx: &Ctx,
+) -> OResult<(QueueFilter, String, String)> {
+    let base = filter_from(query, ctx)?;
+    let get = |k: &str| query.get(k).map(|s| s.trim()).unwrap_or("");
+    let assignee_code = get("assignee").to_owned();
+    let assignee = match assignee_code.as_str() {
+        "" => AssigneeFilter::Anyone,
+        "me" => AssigneeFilter::Staff(ctx.staff.id.clone()),
+        "none" => AssigneeFilter::Nobody,
+        other => {
+            return Err(invalid(
+                format!("Nieznany wybór osoby: {other}."),
+                format!("Unknown assignee choice: {other}."),
+            ));
+        }
+    };
+    let q = get("q").to_owned();
+    if q.chars().count() > 40 || q.chars().any(char::is_control) {
+        return Err(invalid(
+            "Numer wniosku: do 40 znaków, bez znaków sterujących.",
+            "Request reference: at most 40 characters, no control characters.",
+        ));
+    }
+    let filter = QueueFilter {
+        status: base.status,
+        service: base.service,
+        branch: base.branch,
+        assignee,
+        reference: Some(q.clone()).filter(|q| !q.is_empty()),
+    };
+    Ok((filter, assignee_code, q))
+}
+
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     page(&state, &headers, Perm::Requests, move |db, _, ctx| {
-        let filter = filter_from(&query, ctx)?;
-        let rows = db.o_requests(&filter, 500)?;
+        let (filter, assignee, q) = queue_filter(&query, ctx)?;
+        let rows = db.request_queue(&filter, 500)?;
         let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
         let branches = branch_names(db)?;
+        let staff: HashMap<String, String> = db.staff_names()?.into_iter().collect();
+        // The queue names applicants: the read is audited (the page, not the names).
+        db.audit(
+            &now_text(),
+            &ctx.actor(),
+            "request_queue_read",
+            "page:requests",
+            Some(&rows.len().to_string()),
+        )?;
         let t = |pl, en| ctx.t(pl, en);
         let l = ctx.lang;
         let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
@@ -86,6 +135,9 @@ pub async fn list(
         let body = html! {
             h1 { (t("Wnioski", "Requests")) }
             form.filters method="get" action="/office/requests" {
+                label { (t("Numer wniosku", "Reference"))
+                    input type="search" name="q" value=(q) maxlength="40" placeholder=(t("np. MAL/1/0001", "e.g. MAL/1/0001"));
+                }
                 label { (t("Status", "Status"))
                     select name="status" {
                         option value="" { (t("wszystkie", "all")) }
@@ -98,29 +150,55 @@ pub async fn list(
                         @for (id, name) in &services { option value=(id) selected[sel(&filter.service, id)] { (name) } }
                     }
                 }
-                label { (t("Punkt", "Branch"))
-                    select name="branch" {
-                        option value="" { (t("wszystkie", "all")) }
-                        @for (id, name) in &branches { option value=(id) selected[sel(&filter.branch, id)] { (name) } }
+                @if ctx.branch().is_none() {
+                    label { (t("Punkt", "Branch"))
+                        select name="branch" {
+                            option value="" { (t("wszystkie", "all")) }
+                            @for (id, name) in &branches { option value=(id) selected[sel(&filter.branch, id)] { (name) } }
+                        }
+                    }
+                }
+                label { (t("Kto prowadzi", "Assigned to"))
+                    select name="assignee" {
+                        option value="" { (t("wszyscy", "anyone")) }
+                        option value="me" selected[assignee == "me"] { (t("moje", "mine")) }
+                        option value="none" selected[assignee == "none"] { (t("nieprzydzielone", "unassigned")) }
                     }
                 }
                 button type="submit" { (t("Filtruj", "Filter")) }
                 a href=(export) { (t("Pobierz CSV", "Download CSV")) }
             }
-            p.muted { (rows.len()) " " (t("wniosków", "requests")) }
-            table #requests {
-                thead { tr {
-                    th { (t("Numer", "Reference")) } th { (t("Usługa", "Service")) } th { (t("Punkt", "Branch")) }
-                    th { (t("Złożony", "Submitted")) } th { (t("Status", "Status")) }
-                } }
-                tbody {
-                    @for r in &rows {
-                        tr data-request=(r.id) {
-                            td { a href=(format!("/office/requests/{}", r.id)) { (r.reference) } }
-                            td { (services.get(&r.service_id).map(String::as_str).unwrap_or("?")) }
-                            td { (branches.get(&r.branch_id).map(String::as_str).unwrap_or("?")) }
-                            td { (stamp_time(&r.submitted)) }
-                            td class=(format!("status-{}", r.status)) { (request_status(l, &r.status)) }
+            p.muted { (rows.len()) " " (t("wniosków, najpierw najbliższy termin", "requests, nearest deadline first")) }
+            div.table-wrap {
+                table #requests {
+                    thead { tr {
+                        th { (t("Numer", "Reference")) } th { (t("Wnioskodawca", "Applicant")) }
+                        th { (t("Usługa", "Service")) } th { (t("Punkt", "Branch")) }
+                        th { (t("Złożony", "Filed")) } th.num { (t("Dni oczekiwania", "Days waiting")) }
+                        th { (t("Termin decyzji", "Decision due")) } th { (t("Status", "Status")) }
+                        th { (t("Prowadzi", "Assigned to")) }
+                    } }
+                    tbody {
+                        @for row in &rows {
+                            @let r = &row.request;
+                            @let d = deadline_of(r);
+                            tr data-request=(r.id) {
+                                td { a href=(format!("/office/requests/{}", r.id)) { (r.reference) } }
+                                td.applicant { @match &row.applicant {
+                                    Some((given, family)) => { (family) " " (given) }
+                                    None => span.muted { (t("(dane usunięte)", "(data erased)")) }
+                                } }
+                                td { (services.get(&r.service_id).map(String::as_str).unwrap_or("?")) }
+                                td { (branches.get(&r.branch_id).map(String::as_str).unwrap_or("?")) }
+                                td { (d.filed) }
+                                td.num.waiting { (d.days_waiting) }
+                                (deadline_cell(ctx, &d))
+                                td class=(format!("status-{}", r.status)) { (request_status(l, &r.status)) }
+                                td.assignee { @match row.assignee.as_ref() {
+                                    Some(id) => (staff.get(id).map(String::as_str).unwrap_or("?")),
+                                    None => span.muted { "—" },
+                                } }
+                            }
                         }
                     }
                 }
@@ -141,93 +219,179 @@ pub async fn detail(
 ) -> Response {
     page(&state, &headers, Perm::Requests, move |db, _, ctx| {
         let id: RequestId = parse_id(&id, "wniosek", "request")?;
-        let row = db
-            .o_request(&id.to_string())?
-            .filter(|r| ctx.sees_branch(&r.branch_id))
-            .ok_or_else(|| OfficeError::NotFound(format!("intake:{id}")))?;
-        let doc = load(db, DocKey::Intake(id))?
-            .ok_or_else(|| OfficeError::NotFound(format!("intake:{id}")))?;
-        let request = super::persons::read_intake(db, &IntakeDoc::from_doc(doc)?)?;
-        let person = db.o_person(&row.person_id)?;
-        let notes = db.notes(&row.id)?;
-        let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
-        let branches = branch_names(db)?;
-        let staff: HashMap<String, String> = db.staff_names()?.into_iter().collect();
-        // Reading a request shows personal data: the read is audited (ids only).
-        db.audit(
-            &now_text(),
-            &ctx.actor(),
-            "person_read",
-            &format!("person:{}", row.person_id),
-            Some(&format!("intake:{id}")),
-        )?;
-        let t = |pl, en| ctx.t(pl, en);
-        let l = ctx.lang;
-        let current = request.status().code();
-        let final_decision = matches!(current, "accepted" | "rejected");
-        let who = |by: &str| -> String {
-            by.strip_prefix("staff:")
-                .and_then(|s| staff.get(s).cloned())
-                .unwrap_or_else(|| format!("{} {by}", t("kiosk", "kiosk")))
-        };
-        let body = html! {
-            h1 { (t("Wniosek", "Request")) " " (request.reference) }
-            table {
-                tr { th { (t("Status", "Status")) } td #status class=(format!("status-{current}")) { (request_status(l, current)) } }
-                tr { th { (t("Usługa", "Service")) } td { (services.get(&row.service_id).map(String::as_str).unwrap_or("?")) } }
-                tr { th { (t("Punkt", "Branch")) } td { (branches.get(&row.branch_id).map(String::as_str).unwrap_or("?")) } }
-                tr { th { (t("Osoba", "Person")) } td {
-                    @if let Some(p) = &person {
-                        (p.given) " " (p.family) " (" (p.birth_year) ")"
-                        @if ctx.can(Perm::Persons) { " · " a href=(format!("/office/persons/{}", p.id)) { (t("karta osoby", "person's page")) } }
-                    } @else { span.muted { "—" } }
-                } }
-                tr { th { (t("Wnioskodawca", "Applicant")) } td { (request.applicant_role.code()) } }
-                tr { th { (t("Opis potrzeby", "Description of need")) } td { (request.description) } }
-                tr { th { (t("Oświadczenie (wersja)", "Declaration (version)")) } td { (request.declaration_version) } }
-                @if let Some(due) = &request.ipus_due { tr { th { "IPUS" } td { (t("plan należy przygotować do ", "plan due by ")) (due) } } }
-            }
-            h2 { (t("Historia", "History")) }
-            table {
-                thead { tr { th { (t("Kiedy", "When")) } th { (t("Status", "Status")) } th { (t("Kto", "Who")) } th { (t("Decyzja i odwołanie", "Decision and appeal")) } } }
-                tbody { @for step in &request.history {
-                    tr {
-                        td { (stamp_time(&step.at.to_string())) }
-                        td { (request_status(l, step.status.code())) }
-                        td { (who(&step.by)) }
-                        td { @if let Some(d) = &step.decision_reference { (d) } @if let Some(a) = &step.appeal_info { br; (a) } }
-                    }
-                } }
-            }
-            h2 { (t("Notatki pracowników (tylko w biurze)", "Staff notes (office only)")) }
-            @if notes.is_empty() { p.muted { (t("Brak notatek.", "No notes.")) } }
-            @for n in &notes {
-                p.note { strong { (n.staff_name) } " · " (super::iso_time(&n.at)) " · " (request_status(l, &n.status)) br; (n.note) }
-            }
-            @if final_decision {
-                p.muted { (t("Decyzja jest ostateczna w systemie; odwołanie rozpatruje się w trybie odwoławczym.", "The decision is final here; an appeal follows the appeal procedure.")) }
-            } @else {
-                h2 { (t("Zmień status", "Change the status")) }
-                form.stack method="post" action=(format!("/office/requests/{id}")) {
-                    (csrf(ctx))
-                    label { (t("Nowy status", "New status"))
-                        select name="status" required {
-                            @for s in ["in_review", "accepted", "rejected", "more_information_needed"] { option value=(s) { (request_status(l, s)) } }
-                        }
-                    }
-                    label { (t("Notatka (zostaje w biurze)", "Note (stays in the office)")) textarea name="note" rows="3" maxlength=(NOTE_MAX_CHARS) {} }
-                    label { (t("Znak decyzji (przy odmowie)", "Decision reference (for a rejection)")) input type="text" name="decision_reference" maxlength="100"; }
-                    label { (t("Pouczenie o odwołaniu (przy odmowie)", "How to appeal (for a rejection)")) textarea name="appeal_info" rows="2" maxlength="1000" {} }
-                    button type="submit" { (t("Zapisz status", "Save the status")) }
-                }
-            }
-        };
-        Ok(Out::Page {
-            title: format!("{} {}", t("Wniosek", "Request"), request.reference),
-            body,
-        })
+        render_detail(db, ctx, id, None, false)
     })
     .await
+}
+
+/// A status form refused: what was typed, and why.
+pub struct Kept<'a> {
+    pub form: &'a HashMap<String, String>,
+    pub error: &'a OfficeError,
+}
+
+/// A request's page; with `kept`, the status form again with what was typed and the
+/// refusal (status 400); with `pesel`, the PESEL shown (the caller audits the reading).
+pub fn render_detail(
+    db: &Db<'_>,
+    ctx: &Ctx,
+    id: RequestId,
+    kept: Option<Kept<'_>>,
+    pesel: bool,
+) -> OResult<Out> {
+    let row = request_for(db, ctx, id)?;
+    let doc = load(db, DocKey::Intake(id))?
+        .ok_or_else(|| OfficeError::NotFound(format!("intake:{id}")))?;
+    let intake = IntakeDoc::from_doc(doc)?;
+    let request = super::persons::read_intake(db, &intake)?;
+    let message = match db.person_key(request.person_id)? {
+        Some(key) => intake.resident_message(&key),
+        None => None,
+    };
+    let person = db.o_person(&row.person_id)?;
+    let notes = db.notes(&row.id)?;
+    let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
+    let branches = branch_names(db)?;
+    let staff: HashMap<String, String> = db.staff_names()?.into_iter().collect();
+    let assignee = db.request_assignee(&row.id)?;
+    let caseworkers = caseworkers(db, &row.branch_id)?;
+    // Reading a request shows personal data: the read is audited (ids only).
+    db.audit(
+        &now_text(),
+        &ctx.actor(),
+        "person_read",
+        &format!("person:{}", row.person_id),
+        Some(&format!("intake:{id}")),
+    )?;
+    let t = |pl, en| ctx.t(pl, en);
+    let l = ctx.lang;
+    let current = request.status().code();
+    let final_decision = matches!(current, "accepted" | "rejected");
+    let d = deadline_of(&row);
+    let who = |by: &str| -> String {
+        by.strip_prefix("staff:")
+            .and_then(|s| staff.get(s).cloned())
+            .unwrap_or_else(|| format!("{} {by}", t("kiosk", "kiosk")))
+    };
+    let typed = |name: &str| -> String {
+        kept.as_ref()
+            .and_then(|k| k.form.get(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let refusal = match &kept {
+        Some(k) => match super::error_text(l, k.error) {
+            Ok((_, message)) => Some(message),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let chosen = typed("status");
+    let body = html! {
+        h1 { (t("Wniosek", "Request")) " " (request.reference) }
+        @if let Some(refusal) = &refusal { p.error #refusal role="alert" { (refusal) } }
+        div.table-wrap { table {
+            tr { th { (t("Status", "Status")) } td #status class=(format!("status-{current}")) { (request_status(l, current)) } }
+            tr { th { (t("Termin decyzji", "Decision due")) } (deadline_cell(ctx, &d)) }
+            tr { th { (t("Złożony", "Filed")) } td { (d.filed) " · " (d.days_waiting) " " (t("dni oczekiwania", "days waiting")) } }
+            tr { th { (t("Usługa", "Service")) } td { (services.get(&row.service_id).map(String::as_str).unwrap_or("?")) } }
+            tr { th { (t("Punkt", "Branch")) } td { (branches.get(&row.branch_id).map(String::as_str).unwrap_or("?")) } }
+            tr { th { (t("Osoba", "Person")) } td #applicant {
+                @if let Some(p) = &person {
+                    (p.given) " " (p.family) " (" (p.birth_year) ")"
+                    @if ctx.can(Perm::Persons) { " · " a href=(format!("/office/persons/{}", p.id)) { (t("karta osoby", "person's page")) } }
+                } @else { span.muted { "—" } }
+            } }
+            @if ctx.can(Perm::ReadPesel) {
+                tr { th { "PESEL" } td #pesel {
+                    @if pesel {
+                        @match &request.pesel {
+                            Some(p) => span.pesel { (p) },
+                            None => span.muted { (t("nie podano", "not given")) },
+                        }
+                    } @else {
+                        form.inline method="post" action=(format!("/office/requests/{id}/pesel")) {
+                            (csrf(ctx))
+                            button.secondary type="submit" { (t("Pokaż PESEL", "Show the PESEL")) }
+                            span.muted { (t("(odczyt jest zapisywany w dzienniku)", "(the reading is logged)")) }
+                        }
+                    }
+                } }
+            }
+            tr { th { (t("Wnioskodawca", "Applicant")) } td { (request.applicant_role.code()) } }
+            tr { th { (t("Opis potrzeby", "Description of need")) } td { (request.description) } }
+            tr { th { (t("Oświadczenie (wersja)", "Declaration (version)")) } td { (request.declaration_version) } }
+            @if let Some(due) = &request.ipus_due { tr { th { "IPUS" } td { (t("plan należy przygotować do ", "plan due by ")) (due) } } }
+            tr { th { (t("Wiadomość dla mieszkańca", "Message to the resident")) } td #resident-message {
+                @match &message { Some(m) => span.resident-message { (m) }, None => span.muted { "—" } }
+            } }
+        } }
+        h2 { (t("Kto prowadzi", "Assigned to")) }
+        p #assignee { @match assignee.as_ref() {
+            Some(s) => (staff.get(s).map(String::as_str).unwrap_or("?")),
+            None => span.muted { (t("nieprzydzielony", "unassigned")) },
+        } }
+        div.filters {
+            @if assignee.as_deref() != Some(ctx.staff.id.as_str()) {
+                form.inline method="post" action=(format!("/office/requests/{id}/assign")) {
+                    (csrf(ctx))
+                    input type="hidden" name="staff" value=(ctx.staff.id);
+                    button type="submit" #take { (t("Biorę ten wniosek", "Take it")) }
+                }
+            }
+            form.inline method="post" action=(format!("/office/requests/{id}/assign")) {
+                (csrf(ctx))
+                label { (t("Przydziel", "Assign to"))
+                    select name="staff" required {
+                        @for s in &caseworkers { option value=(s.id) selected[assignee.as_deref() == Some(s.id.as_str())] { (s.name) } }
+                    }
+                }
+                button.secondary type="submit" { (t("Przydziel", "Assign")) }
+            }
+        }
+        h2 { (t("Historia", "History")) }
+        div.table-wrap { table {
+            thead { tr { th { (t("Kiedy", "When")) } th { (t("Status", "Status")) } th { (t("Kto", "Who")) } th { (t("Decyzja i odwołanie", "Decision and appeal")) } } }
+            tbody { @for step in &request.history {
+                tr {
+                    td { (stamp_time(&step.at.to_string())) }
+                    td { (request_status(l, step.status.code())) }
+                    td { (who(&step.by)) }
+                    td { @if let Some(d) = &step.decision_reference { (d) } @if let Some(a) = &step.appeal_info { br; (a) } }
+                }
+            } }
+        } }
+        h2 { (t("Notatki pracowników (tylko w biurze)", "Staff notes (office only)")) }
+        @if notes.is_empty() { p.muted { (t("Brak notatek.", "No notes.")) } }
+        @for n in &notes {
+            p.note { strong { (n.staff_name) } " · " (super::iso_time(&n.at)) " · " (request_status(l, &n.status)) br; (n.note) }
+        }
+        @if final_decision {
+            p.muted { (t("Decyzja jest ostateczna w systemie; odwołanie rozpatruje się w trybie odwoławczym.", "The decision is final here; an appeal follows the appeal procedure.")) }
+        } @else {
+            h2 { (t("Zmień status", "Change the status")) }
+            form.stack #status-form method="post" action=(format!("/office/requests/{id}")) {
+                (csrf(ctx))
+                label { (t("Nowy status", "New status"))
+                    select name="status" required {
+                        @for s in ["in_review", "accepted", "rejected", "more_information_needed"] { option value=(s) selected[chosen == s] { (request_status(l, s)) } }
+                    }
+                }
+                label { (t("Wiadomość dla mieszkańca (pokaże się w kiosku przy statusie)", "Message to the resident (shown at the kiosk with the status)"))
+                    textarea name="resident_message" rows="2" maxlength=(MESSAGE_MAX_CHARS) placeholder=(t("np. Proszę przynieść zaświadczenie lekarskie.", "e.g. Please bring a medical certificate.")) { (typed("resident_message")) }
+                }
+                label { (t("Notatka (zostaje w biurze)", "Note (stays in the office)")) textarea name="note" rows="3" maxlength=(NOTE_MAX_CHARS) { (typed("note")) } }
+                label { (t("Znak decyzji (przy odmowie)", "Decision reference (for a rejection)")) input type="text" name="decision_reference" maxlength="100" value=(typed("decision_reference")); }
+                label { (t("Pouczenie o odwołaniu (przy odmowie)", "How to appeal (for a rejection)")) textarea name="appeal_info" rows="2" maxlength="1000" { (typed("appeal_info")) } }
+                button type="submit" { (t("Zapisz status", "Save the status")) }
+            }
+        }
+    };
+    let title = format!("{} {}", t("Wniosek", "Request"), request.reference);
+    Ok(match kept {
+        Some(_) => Out::Refused { title, body },
+        None => Out::Page { title, body },
+    })
 }
 
 pub async fn change_status(
@@ -236,7 +400,12 @@ pub async fn change_status(
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    action(
+    let path_id = id.clone();
+    let redisplay: Redisplay = Box::new(move |db, ctx, form, error| {
+        let id: RequestId = parse_id(&path_id, "wniosek", "request")?;
+        render_detail(db, ctx, id, Some(Kept { form, error }), false)
+    });
+    action_or_form(
         &state,
         &headers,
         Perm::Requests,
@@ -247,6 +416,7 @@ pub async fn change_status(
             set_status(db, clock, ctx, id, &change)?;
             Ok(Out::Redirect(format!("/office/requests/{id}")))
         },
+        Some(redisplay),
     )
     .await
 }
@@ -283,12 +453,16 @@ pub fn status_step(form: &HashMap<String, String>) -> OResult<StatusStep> {
         "Decision reference",
     )?;
     let appeal_info = text("appeal_info", 1000, "Pouczenie", "Appeal information")?;
-    Ok(StatusStep::new(
-        status,
-        note,
-        decision_reference,
-        appeal_info,
-    )?)
+    let message = text(
+        "resident_message",
+        MESSAGE_MAX_CHARS,
+        "Wiadomość dla mieszkańca",
+        "Message to the resident",
+    )?;
+    Ok(
+        StatusStep::new(status, note, decision_reference, appeal_info)?
+            .with_resident_message(message),
+    )
 }
 
 /// A status step from the office page: the account must see the request's branch.
@@ -300,9 +474,7 @@ pub fn set_status(
     step: &StatusStep,
 ) -> OResult<()> {
     let key = DocKey::Intake(id);
-    db.o_request(&id.to_string())?
-        .filter(|r| ctx.sees_branch(&r.branch_id))
-        .ok_or_else(|| OfficeError::NotFound(key.to_string()))?;
+    request_for(db, ctx, id)?;
     requests::set_status(db, clock, &ctx.actor(), &ctx.staff.id, id, step)?;
     super::projection::project(db, [key])?;
     Ok(())
