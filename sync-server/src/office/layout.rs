@@ -70,6 +70,12 @@ svg { background:#fff; border:1px solid var(--line); margin:.3rem 0 1rem; }
 .resident-message { border-left:4px solid var(--accent); background:#fff; padding:.4rem .7rem; }
 .pesel { font: 700 1.2rem ui-monospace, "DejaVu Sans Mono", monospace; }
 form.filters input[type=search] { min-width:10rem; }
+header.top nav { display:flex; flex-wrap:wrap; gap:.3rem .9rem; min-width:0; max-width:100%; }
+header.top nav a { margin-right:0; }
+.filters label { max-width:100%; min-width:0; grid-template-columns:minmax(0, 1fr); }
+.filters select, .filters input { max-width:100%; min-width:0; }
+td.deadline { min-width:10rem; }
+td.filed { white-space:nowrap; }
 "#;
 
 pub async fn stylesheet() -> Response {

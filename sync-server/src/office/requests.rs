@@ -190,7 +190,7 @@ pub async fn list(
                                 } }
                                 td { (services.get(&r.service_id).map(String::as_str).unwrap_or("?")) }
                                 td { (branches.get(&r.branch_id).map(String::as_str).unwrap_or("?")) }
-                                td { (d.filed) }
+                                td.filed { (d.filed) }
                                 td.num.waiting { (d.days_waiting) }
                                 (deadline_cell(ctx, &d))
                                 td class=(format!("status-{}", r.status)) { (request_status(l, &r.status)) }
