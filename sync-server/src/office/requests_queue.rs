@@ -10,12 +10,14 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::civil::Date;
 use maud::{Markup, html};
+use serde::Deserialize;
+use serde::de::value::MapDeserializer;
 
 use blisko_shared::i18n::Lang;
-use blisko_shared::ids::RequestId;
+use blisko_shared::ids::{RequestId, StaffId};
 use blisko_shared::model::StaffRole;
 
-use super::{Ctx, OResult, OfficeError, Out, Perm, action, field, invalid, now_text, parse_id};
+use super::{Ctx, OResult, OfficeError, Out, Perm, action, invalid, now_text, parse_id};
 use crate::central::requests::{self, decides_requests};
 use crate::http::AppState;
 use crate::store::{Db, ORequest, StaffRow};
@@ -169,6 +171,26 @@ pub fn request_for(db: &Db<'_>, ctx: &Ctx, id: RequestId) -> OResult<ORequest> {
     Ok(row)
 }
 
+/// The assignment form: the caseworker's staff id.
+#[derive(Debug, Deserialize)]
+pub struct AssignForm {
+    pub staff: StaffId,
+}
+
+impl AssignForm {
+    fn from_fields(form: &HashMap<String, String>) -> OResult<AssignForm> {
+        let fields = form.iter().map(|(k, v)| (k.as_str(), v.trim()));
+        AssignForm::deserialize(MapDeserializer::<_, serde::de::value::Error>::new(fields)).map_err(
+            |_| {
+                invalid(
+                    "Proszę wybrać osobę, której przydzielić wniosek.",
+                    "Choose whom to assign the request to.",
+                )
+            },
+        )
+    }
+}
+
 /// POST `/office/requests/{id}/assign`: `staff` is a caseworker's id ("take it" sends
 /// the visitor's own).
 pub async fn assign(
@@ -185,13 +207,8 @@ pub async fn assign(
         move |db, _, ctx, form| {
             let id: RequestId = parse_id(&id, "wniosek", "request")?;
             request_for(db, ctx, id)?;
-            let staff = field(form, "staff").ok_or_else(|| {
-                invalid(
-                    "Proszę wybrać osobę, której przydzielić wniosek.",
-                    "Choose whom to assign the request to.",
-                )
-            })?;
-            requests::assign(db, &ctx.actor(), id, staff)?;
+            let form = AssignForm::from_fields(form)?;
+            requests::assign(db, &ctx.actor(), id, &form.staff.to_string())?;
             Ok(Out::Redirect(format!("/office/requests/{id}")))
         },
     )
