@@ -608,6 +608,7 @@ fn the_office_message_to_the_resident_is_sealed_merges_and_is_optional() -> Test
     let doc = IntakeDoc::create(&request, &secret, kiosk)?;
     // A document written before messages existed reads as having none.
     assert_eq!(doc.resident_message(&secret), None);
+    assert!(!doc.has_resident_message());
     let mut office = IntakeDoc::from_doc(doc.doc().fork_as(KioskId::CENTRAL))?;
     let message = "Proszę przynieść zaświadczenie lekarskie.";
     office.set_resident_message(Some(message), &secret)?;
@@ -624,6 +625,7 @@ fn the_office_message_to_the_resident_is_sealed_merges_and_is_optional() -> Test
         .doc_mut()
         .merge(&mut office.doc().fork_as(KioskId::CENTRAL))?;
     assert_eq!(at_kiosk.resident_message(&secret).as_deref(), Some(message));
+    assert!(at_kiosk.has_resident_message());
     assert_eq!(
         at_kiosk.read(Some(&secret))?,
         request,

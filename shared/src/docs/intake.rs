@@ -146,6 +146,11 @@ impl IntakeDoc {
         })
     }
 
+    /// Whether the document holds a message to the resident (sealed or not).
+    pub fn has_resident_message(&self) -> bool {
+        matches!(self.doc.am.get(ROOT, RESIDENT_MESSAGE), Ok(Some(_)))
+    }
+
     /// The office's message to the resident, opened with the person's `key`. `None` when
     /// there is none (also in documents written before messages existed) or it does not
     /// open.

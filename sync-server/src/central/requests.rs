@@ -100,10 +100,13 @@ pub(crate) fn set_status(
         })
         .map_err(CentralError::Document)?;
     let person = intake.read(None).map_err(CentralError::Document)?.person_id;
+    // Only a message given, or one to take away, changes the document.
+    let message_changes = step.resident_message.is_some() || intake.has_resident_message();
     match db.person_key(person)? {
-        Some(key) => intake
+        Some(key) if message_changes => intake
             .set_resident_message(step.resident_message.as_deref(), &key)
             .map_err(CentralError::Document)?,
+        Some(_) => {}
         None if step.resident_message.is_some() => {
             return Err(CentralError::Refused {
                 pl: "Dane tej osoby usunięto: nie można przekazać jej wiadomości.".into(),
