@@ -354,9 +354,10 @@ pub async fn action_or_form(
         });
         audit_other_branch(central, &ctx, &out)?;
         let out = match (out, redisplay) {
-            (Err(e), Some(redisplay)) if correctable(&e) => {
-                with_db(central, |db, _| redisplay(db, &ctx, &form, &e))
-            }
+            (Err(e), Some(redisplay)) if correctable(&e) => with_db(central, |db, _| {
+                projection::refresh(db)?;
+                redisplay(db, &ctx, &form, &e)
+            }),
             (out, _) => out,
         };
         Ok((ctx, out))
