@@ -355,6 +355,13 @@ fn roles_see_only_what_they_may() -> Result<()> {
     expect(&punkt, "/office/requests", 403)?;
     expect(&punkt, "/office/persons", 403)?;
     expect(&punkt, "/office/my-classes", 403)?;
+    for action in ["assign", "pesel"] {
+        for office in [&instr, &punkt] {
+            let path = format!("/office/requests/0190c6e2-0000-7000-8000-000000000000/{action}");
+            let got = office.post(&path, &[("staff", "x")])?.status().as_u16();
+            ensure!(got == 403, "POST {path}: {got}");
+        }
+    }
     let menu = punkt.page("/office")?;
     ensure!(
         menu.contains("href=\"/office/charts\"") && !menu.contains("href=\"/office/requests\""),
