@@ -483,6 +483,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                         "  request  {} {}: {}",
                         r.reference, r.service_name, r.status
                     );
+                    if let Some(message) = &r.message {
+                        println!("           from the office: {message}");
+                    }
                 }
             }
         }

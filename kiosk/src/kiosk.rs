@@ -541,12 +541,25 @@ impl Kiosk {
                 position: r.position,
             });
         }
+        let mut requests = self.store.requests_of(person.id)?;
+        // The office's message opens with the person's key; without it (erased, or past
+        // retention) the status alone is shown.
+        if let Some(key) = self.store.person_key(person.id)? {
+            for request in &mut requests {
+                let Ok(id) = request.id.parse::<RequestId>() else {
+                    continue;
+                };
+                if let Some(doc) = self.stored_doc(DocKey::Intake(id))? {
+                    request.message = IntakeDoc::from_doc(doc)?.resident_message(&key);
+                }
+            }
+        }
         Ok(ResidentOverview {
             erased: self.store.person_erased(person.id)?,
             resident_code: person.resident_code,
             given_name: person.given_name,
             registrations,
-            requests: self.store.requests_of(person.id)?,
+            requests,
         })
     }
 

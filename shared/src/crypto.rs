@@ -70,6 +70,8 @@ pub enum Purpose {
     Person,
     /// The personal content of an intake request.
     Intake,
+    /// The office's message to the resident about an intake request.
+    ResidentMessage,
 }
 
 impl Purpose {
@@ -77,6 +79,7 @@ impl Purpose {
         match self {
             Purpose::Person => b'p',
             Purpose::Intake => b'i',
+            Purpose::ResidentMessage => b'm',
         }
     }
 }

@@ -600,6 +600,50 @@ fn intake_merges_the_office_decision_into_the_kiosk_history() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn the_office_message_to_the_resident_is_sealed_merges_and_is_optional() -> TestResult {
+    let kiosk = KioskId::new();
+    let request = intake_request(kiosk);
+    let secret = PersonKey::generate();
+    let doc = IntakeDoc::create(&request, &secret, kiosk)?;
+    // A document written before messages existed reads as having none.
+    assert_eq!(doc.resident_message(&secret), None);
+    assert!(!doc.has_resident_message());
+    let mut office = IntakeDoc::from_doc(doc.doc().fork_as(KioskId::CENTRAL))?;
+    let message = "Proszę przynieść zaświadczenie lekarskie.";
+    office.set_resident_message(Some(message), &secret)?;
+    assert!(
+        !office
+            .doc_mut()
+            .save()
+            .windows(11)
+            .any(|w| w == "zaświadcz".as_bytes()),
+        "sealed, not in the clear"
+    );
+    let mut at_kiosk = IntakeDoc::from_doc(doc.doc().fork_as(kiosk))?;
+    at_kiosk
+        .doc_mut()
+        .merge(&mut office.doc().fork_as(KioskId::CENTRAL))?;
+    assert_eq!(at_kiosk.resident_message(&secret).as_deref(), Some(message));
+    assert!(at_kiosk.has_resident_message());
+    assert_eq!(
+        at_kiosk.read(Some(&secret))?,
+        request,
+        "the rest is unchanged"
+    );
+    assert_eq!(at_kiosk.resident_message(&PersonKey::generate()), None);
+    office.set_resident_message(None, &secret)?;
+    assert_eq!(office.resident_message(&secret), None);
+    office.set_resident_message(Some(message), &secret)?;
+    office.erase_personal()?;
+    assert_eq!(
+        office.resident_message(&secret),
+        None,
+        "erased with the rest"
+    );
+    Ok(())
+}
+
 /// A roster saved once, then changed four times with each change stored as a chunk.
 struct Stored {
     kiosk: KioskId,

@@ -761,3 +761,63 @@ fn online_a_class_without_a_waiting_list_asks_the_pool_before_it_is_full() {
         "{attempt:?}"
     );
 }
+
+/// The office asks for a document: the resident looking up their requests by code sees
+/// the status and the office's message with it.
+#[test]
+fn a_resident_sees_the_offices_message_with_the_request_status() {
+    use blisko_kiosk::kiosk::IntakeForm;
+    use blisko_tests::office::{Office, PASSWORD, add_staff};
+    let work = tempfile::tempdir().expect("tempdir");
+    let clock = TestClock::now();
+    let (server, mut h) = enrolled_app(work.path(), &clock);
+    let kiosk = h.state().kiosk().expect("kiosk").clone();
+    let receipt = {
+        let mut k = kiosk.lock().expect("lock");
+        let service = k
+            .services()
+            .expect("services")
+            .into_iter()
+            .find(|s| !s.requires_pesel)
+            .expect("a service")
+            .id
+            .to_string();
+        k.submit_intake(&IntakeForm {
+            service_id: service,
+            given_name: "Anna".into(),
+            family_name: "Nowak".into(),
+            birth_year: 1950,
+            description: "Bolą mnie stopy".into(),
+            declaration: true,
+            consent: true,
+            ..IntakeForm::default()
+        })
+        .expect("submitted")
+    };
+    blisko_tests::harness::sync(&kiosk).expect("sync");
+    add_staff(&work.path().join("server"), "org", "organizer", None).expect("staff");
+    let office = Office::login(&server.url(), "org", PASSWORD).expect("log in");
+    let please = "Proszę przynieść zaświadczenie lekarskie.";
+    let changed = office
+        .post(
+            &format!("/office/requests/{}", receipt.request_id),
+            &[
+                ("status", "more_information_needed"),
+                ("resident_message", please),
+            ],
+        )
+        .expect("status");
+    assert_eq!(changed.status().as_u16(), 303);
+    blisko_tests::harness::sync(&kiosk).expect("sync");
+    tap(&mut h, "Moje zapisy i wnioski");
+    type_into(
+        &mut h,
+        "Kod mieszkańca",
+        &receipt.resident_code.replace('-', ""),
+    );
+    tap(&mut h, "Pokaż");
+    assert!(has_text(&h, "potrzebne"), "the status is shown");
+    assert!(has_text(&h, "Wiadomość z urzędu dla Pani/Pana:"));
+    assert!(has_text(&h, please));
+    assert_targets(&h);
+}

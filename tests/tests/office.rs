@@ -34,6 +34,7 @@ const GET_PAGES: &[&str] = &[
     "/office/persons",
     "/office/persons/0190c6e2-0000-7000-8000-000000000000",
     "/office/reconcile",
+    "/office/my-classes",
 ];
 
 const POST_ACTIONS: &[&str] = &[
@@ -48,6 +49,8 @@ const POST_ACTIONS: &[&str] = &[
     "/office/reconcile/persons",
     "/office/reconcile/allotments",
     "/office/kiosks/0190c6e2-0000-7000-8000-000000000000/reenroll",
+    "/office/requests/0190c6e2-0000-7000-8000-000000000000/assign",
+    "/office/requests/0190c6e2-0000-7000-8000-000000000000/pesel",
 ];
 
 fn audit(server: &ServerProcess) -> Result<Vec<Value>> {
@@ -315,10 +318,28 @@ fn roles_see_only_what_they_may() -> Result<()> {
         ensure!(got == status, "{path}: expected {status}, got {got}");
         Ok(())
     };
+    // Each role's start page after log-in, and what "/office" does for it.
+    for (login, landing) in [
+        ("instr", "/office/my-classes"),
+        ("punkt", "/office"),
+        ("org", "/office"),
+        ("admin", "/office"),
+    ] {
+        let mut office = Office::anonymous(&server.url())?;
+        let response = office.try_login(login, PASSWORD)?;
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        ensure!(location == landing, "{login} lands on {location}");
+    }
     let instr = Office::login(&server.url(), "instr", PASSWORD)?;
     expect(&instr, "/office/classes", 200)?;
+    expect(&instr, "/office/my-classes", 200)?;
+    expect(&instr, "/office", 303)?;
     for path in [
-        "/office",
         "/office/requests",
         "/office/charts",
         "/office/persons",
@@ -327,6 +348,10 @@ fn roles_see_only_what_they_may() -> Result<()> {
     ] {
         expect(&instr, path, 403)?;
     }
+    // A refusal is a full page with the menu and a way back to the role's own start.
+    let refusal = instr.get("/office/requests")?.text()?;
+    ensure!(refusal.contains("<nav") && refusal.contains("Wróć do strony głównej"));
+    ensure!(refusal.contains("href=\"/office/my-classes\""));
     let classes = instr.page("/office/classes")?;
     ensure!(
         !classes.contains("Nowe zajęcia"),
@@ -340,6 +365,19 @@ fn roles_see_only_what_they_may() -> Result<()> {
     expect(&punkt, "/office", 200)?;
     expect(&punkt, "/office/requests", 403)?;
     expect(&punkt, "/office/persons", 403)?;
+    expect(&punkt, "/office/my-classes", 403)?;
+    for action in ["assign", "pesel"] {
+        for office in [&instr, &punkt] {
+            let path = format!("/office/requests/0190c6e2-0000-7000-8000-000000000000/{action}");
+            let got = office.post(&path, &[("staff", "x")])?.status().as_u16();
+            ensure!(got == 403, "POST {path}: {got}");
+        }
+    }
+    let menu = punkt.page("/office")?;
+    ensure!(
+        menu.contains("href=\"/office/charts\"") && !menu.contains("href=\"/office/requests\""),
+        "the menu offers only what the role may open"
+    );
     // A branch account sees its branch only.
     let mal_classes = data_attrs(&punkt.page("/office/classes")?, "class");
     let org = Office::login(&server.url(), "org", PASSWORD)?;
@@ -350,12 +388,22 @@ fn roles_see_only_what_they_may() -> Result<()> {
         .find(|c| !mal_classes.contains(c))
         .context("a class elsewhere")?;
     expect(&punkt, &format!("/office/classes/{other}"), 404)?;
+    ensure!(
+        audit(&server)?
+            .iter()
+            .any(|r| r["action"] == "office_forbidden_branch"
+                && r["subject"] == format!("class:{other}").as_str()),
+        "another branch's class asked for is audited"
+    );
     expect(&org, "/office/requests", 200)?;
+    expect(&org, "/office/requests?assignee=me", 200)?;
     expect(&org, "/office/persons", 403)?;
+    expect(&org, "/office/my-classes", 403)?;
     let admin = Office::login(&server.url(), "admin", PASSWORD)?;
     for path in ["/office", "/office/requests", "/office/classes"] {
         expect(&admin, path, 200)?;
     }
+    expect(&admin, "/office/my-classes", 403)?;
     // Refusals are audited.
     ensure!(actions(&audit(&server)?).contains(&"office_forbidden".to_owned()));
     // A forbidden POST changes nothing.

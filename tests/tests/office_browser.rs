@@ -107,7 +107,6 @@ fn the_office_in_a_browser() -> Result<()> {
 
     // The request queue, and a status change that reaches the kiosk.
     c.goto("/office/requests")?;
-    c.shot("office-requests.png")?;
     c.click_link(&intake.reference)?;
     c.select("select[name=status]", "in_review")?;
     c.fill("textarea[name=note]", "Sprawdzić skierowanie.")?;

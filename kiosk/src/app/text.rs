@@ -100,6 +100,7 @@ texts! {
     HelloName => "Dzień dobry", "Hello";
     YourRegistrations => "Twoje zapisy", "Your registrations";
     YourRequests => "Twoje wnioski", "Your requests";
+    OfficeMessage => "Wiadomość z urzędu dla Pani/Pana:", "A message from the office for you:";
     NoneYet => "Brak.", "None.";
     CancelRegistration => "Wypisz mnie", "Cancel my place";
     CancelQuestion => "Czy na pewno chcesz się wypisać z zajęć?", "Do you really want to cancel your place in this class?";

@@ -65,6 +65,9 @@ pub struct RequestRow {
     pub service_name: String,
     pub status: String,
     pub created: String,
+    /// The office's message to the resident, read from the request's document when the
+    /// resident looks their requests up (not kept in the projection).
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -510,6 +513,7 @@ impl Store {
                     service_name,
                     status,
                     created,
+                    message: None,
                 })
             })
             .collect()

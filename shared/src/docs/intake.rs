@@ -15,6 +15,9 @@ use crate::model::{ApplicantRole, IntakeRequest, RequestStatus, StatusChange};
 
 const HISTORY: &str = "history";
 const SEALED: &str = "sealed";
+/// The office's latest message to the resident (sealed with the person's key). Older
+/// documents have none; a status step without a message removes it.
+const RESIDENT_MESSAGE: &str = "resident_message";
 pub(super) const COLLECTIONS: &[&str] = &[HISTORY];
 
 #[derive(Debug, Clone)]
@@ -109,6 +112,61 @@ impl IntakeDoc {
         })
     }
 
+    /// Set (or, with `None`, remove) the office's message to the resident, sealed with the
+    /// person's `key`, as one change.
+    pub fn set_resident_message(
+        &mut self,
+        message: Option<&str>,
+        key: &PersonKey,
+    ) -> Result<(), DocError> {
+        let person: crate::ids::PersonId = get_str(&self.doc.am, &ROOT, "person")
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| self.doc.malformed("person"))?;
+        let sealed =
+            message.map(|m| crypto::seal(key, person, Purpose::ResidentMessage, m.as_bytes()));
+        let doc_key = self.doc.key().to_string();
+        self.doc.change(|tx| {
+            let result = (|| {
+                match &sealed {
+                    Some(bytes) => {
+                        tx.put(ROOT, RESIDENT_MESSAGE, ScalarValue::Bytes(bytes.clone()))?
+                    }
+                    None => {
+                        if tx.get(ROOT, RESIDENT_MESSAGE)?.is_some() {
+                            tx.delete(ROOT, RESIDENT_MESSAGE)?;
+                        }
+                    }
+                }
+                Ok(())
+            })();
+            result.map_err(|source| DocError::Automerge {
+                doc: doc_key.clone(),
+                source: Box::new(source),
+            })
+        })
+    }
+
+    /// Whether the document holds a message to the resident (sealed or not).
+    pub fn has_resident_message(&self) -> bool {
+        matches!(self.doc.am.get(ROOT, RESIDENT_MESSAGE), Ok(Some(_)))
+    }
+
+    /// The office's message to the resident, opened with the person's `key`. `None` when
+    /// there is none (also in documents written before messages existed) or it does not
+    /// open.
+    pub fn resident_message(&self, key: &PersonKey) -> Option<String> {
+        let sealed = match self.doc.am.get(ROOT, RESIDENT_MESSAGE).ok().flatten() {
+            Some((Value::Scalar(v), _)) => match v.as_ref() {
+                ScalarValue::Bytes(b) => b.clone(),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let person: crate::ids::PersonId = get_str(&self.doc.am, &ROOT, "person")?.parse().ok()?;
+        let plain = crypto::open(key, person, Purpose::ResidentMessage, &sealed).ok()?;
+        String::from_utf8(plain).ok()
+    }
+
     /// Drop the sealed personal content from the current state, as one change. Older
     /// changes still hold it sealed: destroying the person's key is what makes it
     /// unreadable.
@@ -116,8 +174,10 @@ impl IntakeDoc {
         let key = self.doc.key().to_string();
         self.doc.change(|tx| {
             let result = (|| {
-                if tx.get(ROOT, SEALED)?.is_some() {
-                    tx.delete(ROOT, SEALED)?;
+                for field in [SEALED, RESIDENT_MESSAGE] {
+                    if tx.get(ROOT, field)?.is_some() {
+                        tx.delete(ROOT, field)?;
+                    }
                 }
                 Ok(())
             })();

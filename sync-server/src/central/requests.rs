@@ -7,7 +7,7 @@
 use blisko_shared::docs::{DocKey, IntakeDoc};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::RequestId;
-use blisko_shared::model::{RequestStatus, StatusChange};
+use blisko_shared::model::{RequestStatus, StaffRole, StatusChange};
 
 use super::{CentralError, Result, load, now_text, now_wall_ms, store_changes};
 use crate::store::Db;
@@ -21,6 +21,9 @@ pub struct StatusStep {
     pub note: Option<String>,
     pub decision_reference: Option<String>,
     pub appeal_info: Option<String>,
+    /// A message to the resident, shown by the kiosk with the status (e.g. what to bring).
+    /// It replaces the previous one; a step without a message removes it.
+    pub resident_message: Option<String>,
 }
 
 impl StatusStep {
@@ -48,8 +51,22 @@ impl StatusStep {
             note,
             decision_reference: decision_reference.filter(|_| rejected),
             appeal_info: appeal_info.filter(|_| rejected),
+            resident_message: None,
         })
     }
+
+    /// The same step with a message to the resident.
+    pub fn with_resident_message(self, message: Option<String>) -> StatusStep {
+        StatusStep {
+            resident_message: message,
+            ..self
+        }
+    }
+}
+
+/// Whether a staff role decides on requests (and so may be assigned one).
+pub fn decides_requests(role: StaffRole) -> bool {
+    matches!(role, StaffRole::Organizer | StaffRole::OfficeAdmin)
 }
 
 /// Write a status step into a request's document as the office; `actor` (e.g.
@@ -82,6 +99,22 @@ pub(crate) fn set_status(
             appeal_info: step.appeal_info.clone(),
         })
         .map_err(CentralError::Document)?;
+    let person = intake.read(None).map_err(CentralError::Document)?.person_id;
+    // Only a message given, or one to take away, changes the document.
+    let message_changes = step.resident_message.is_some() || intake.has_resident_message();
+    match db.person_key(person)? {
+        Some(key) if message_changes => intake
+            .set_resident_message(step.resident_message.as_deref(), &key)
+            .map_err(CentralError::Document)?,
+        Some(_) => {}
+        None if step.resident_message.is_some() => {
+            return Err(CentralError::Refused {
+                pl: "Dane tej osoby usunięto: nie można przekazać jej wiadomości.".into(),
+                en: "This person's data was erased: no message can reach them.".into(),
+            });
+        }
+        None => {}
+    }
     let now = now_text();
     store_changes(db, intake.doc_mut(), &now)?;
     if let Some(note) = &step.note {
@@ -93,6 +126,37 @@ pub(crate) fn set_status(
         "request_status",
         &key.to_string(),
         Some(step.status.code()),
+    )?;
+    Ok(())
+}
+
+/// Assign a request to a caseworker: an active account whose role decides on requests
+/// and that sees the request's branch. Audited (ids only).
+pub(crate) fn assign(db: &Db<'_>, actor: &str, id: RequestId, staff_id: &str) -> Result<()> {
+    let key = DocKey::Intake(id);
+    let request = db
+        .o_request(&id.to_string())?
+        .ok_or_else(|| CentralError::NotFound(key.to_string()))?;
+    let staff = db
+        .staff_list()?
+        .into_iter()
+        .find(|s| s.id == staff_id && !s.disabled)
+        .filter(|s| StaffRole::from_code(&s.role).is_some_and(decides_requests))
+        .filter(|s| s.branch_id.as_ref().is_none_or(|b| *b == request.branch_id))
+        .ok_or_else(|| CentralError::Refused {
+            pl: "Wniosek można przydzielić tylko osobie, która rozpatruje wnioski tego punktu."
+                .into(),
+            en: "A request can be assigned only to someone who decides on this branch's requests."
+                .into(),
+        })?;
+    let now = now_text();
+    db.assign_request(&request.id, &staff.id, actor, &now)?;
+    db.audit(
+        &now,
+        actor,
+        "request_assigned",
+        &key.to_string(),
+        Some(&format!("staff:{}", staff.id)),
     )?;
     Ok(())
 }

@@ -50,6 +50,8 @@ pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
 /// What a page or action needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Perm {
+    /// Any logged-in account.
+    Any,
     Overview,
     ClassesView,
     ClassesEdit,
@@ -67,11 +69,16 @@ pub enum Perm {
     Staff,
     /// One's own password: every logged-in account, also one with a temporary password.
     OwnPassword,
+    /// An instructor's own classes.
+    MyClasses,
+    /// A request's PESEL, for the decision (each reading audited).
+    ReadPesel,
 }
 
 impl Perm {
     pub fn code(self) -> &'static str {
         match self {
+            Perm::Any => "page:any",
             Perm::Overview => "page:overview",
             Perm::ClassesView => "page:classes",
             Perm::ClassesEdit => "page:classes_edit",
@@ -85,6 +92,8 @@ impl Perm {
             Perm::Audit => "page:audit",
             Perm::Staff => "page:staff",
             Perm::OwnPassword => "page:password",
+            Perm::MyClasses => "page:my_classes",
+            Perm::ReadPesel => "action:read_pesel",
         }
     }
 }
@@ -102,6 +111,8 @@ impl Perm {
 /// | kiosks (add, rename, revoke, new codes), the audit log | | | | yes |
 /// | staff accounts | | | | yes |
 /// | one's own password | yes | yes | yes | yes |
+/// | "my classes" (their own classes by name) | yes | | | |
+/// | a request's PESEL ("Pokaż PESEL", audited) | | | yes | yes |
 ///
 /// An account with a branch sees only that branch's classes and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,13 +122,31 @@ impl Role {
     pub fn can(self, perm: Perm) -> bool {
         use Perm::*;
         match self.0 {
-            StaffRole::Instructor => matches!(perm, ClassesView | PrintAttendance | OwnPassword),
+            StaffRole::Instructor => {
+                matches!(
+                    perm,
+                    Any | ClassesView | PrintAttendance | MyClasses | OwnPassword
+                )
+            }
             StaffRole::BranchStaff => matches!(
                 perm,
-                Overview | ClassesView | PrintAttendance | ExportClasses | Charts | OwnPassword
+                Any | Overview
+                    | ClassesView
+                    | PrintAttendance
+                    | ExportClasses
+                    | Charts
+                    | OwnPassword
             ),
-            StaffRole::Organizer => !matches!(perm, Persons | Kiosks | Audit | Staff),
-            StaffRole::OfficeAdmin => true,
+            StaffRole::Organizer => !matches!(perm, Persons | Kiosks | Audit | Staff | MyClasses),
+            StaffRole::OfficeAdmin => !matches!(perm, MyClasses),
+        }
+    }
+
+    /// Where the role starts: after log-in, from "/office", and from an error page.
+    pub fn landing(self) -> &'static str {
+        match self.0 {
+            StaffRole::Instructor => "/office/my-classes",
+            StaffRole::BranchStaff | StaffRole::Organizer | StaffRole::OfficeAdmin => "/office",
         }
     }
 
@@ -246,10 +275,11 @@ pub struct LoginForm {
 
 /// What a log-in attempt came to.
 enum LoginOutcome {
-    /// A new session's token, and whether the password must be changed first.
+    /// A new session's token, and where the account goes first: the password page for a
+    /// temporary password, else its role's landing page.
     Success {
         token: String,
-        must_change: bool,
+        landing: &'static str,
     },
     Refused,
     Wait(Duration),
@@ -328,25 +358,19 @@ pub async fn login(
             )?;
             Ok(())
         })?;
-        Ok(LoginOutcome::Success {
-            token,
-            must_change: staff.must_change_password,
-        })
+        let landing = if staff.must_change_password {
+            PASSWORD_PAGE
+        } else {
+            StaffRole::from_code(&staff.role).map_or("/office", |r| Role(r).landing())
+        };
+        Ok(LoginOutcome::Success { token, landing })
     })
     .await;
     match result {
-        Ok(LoginOutcome::Success { token, must_change }) => (
+        Ok(LoginOutcome::Success { token, landing }) => (
             StatusCode::SEE_OTHER,
             [
-                (
-                    header::LOCATION,
-                    if must_change {
-                        PASSWORD_PAGE
-                    } else {
-                        "/office"
-                    }
-                    .to_owned(),
-                ),
+                (header::LOCATION, landing.to_owned()),
                 (
                     header::SET_COOKIE,
                     cookie_header(&headers, SESSION_COOKIE, &token, SESSION_HOURS * 3600),

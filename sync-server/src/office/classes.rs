@@ -232,8 +232,8 @@ pub async fn create(
 fn class_of(db: &Db<'_>, ctx: &Ctx, id: ClassId) -> OResult<(Class, Catalog)> {
     let branch = db
         .class_branch(id)?
-        .filter(|b| ctx.sees_branch(&b.to_string()))
         .ok_or_else(|| OfficeError::NotFound(format!("class {id}")))?;
+    ctx.in_branch(&branch.to_string(), "class", id)?;
     let key = DocKey::Catalog(branch);
     let catalog = CatalogDoc::from_doc(
         load(db, key)?.ok_or_else(|| OfficeError::NotFound(key.to_string()))?,

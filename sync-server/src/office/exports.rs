@@ -47,9 +47,11 @@ impl FileKind {
 
 fn class_for(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<OClass> {
     let id: ClassId = parse_id(id, "zajęcia", "class")?;
-    db.o_class(&id.to_string())?
-        .filter(|c| ctx.sees_branch(&c.branch_id))
-        .ok_or_else(|| OfficeError::NotFound(format!("class {id}")))
+    let class = db
+        .o_class(&id.to_string())?
+        .ok_or_else(|| OfficeError::NotFound(format!("class {id}")))?;
+    ctx.in_branch(&class.branch_id, "class", id)?;
+    Ok(class)
 }
 
 /// A file name from its parts: `lista-Gimnastyka-2026-12-05.csv` (ASCII; the title's
@@ -282,9 +284,11 @@ pub async fn attendance_xlsx(
 }
 
 fn requests_table(db: &Db<'_>, ctx: &Ctx, query: &HashMap<String, String>) -> OResult<Table> {
-    let filter = super::requests::filter_from(query, ctx)?;
-    let search = super::requests::search_from(query);
-    let rows = super::requests::matching(db, &filter, search.as_deref(), 100_000)?;
+    let (filter, _, _) = super::requests::queue_filter(query, ctx)?;
+    let rows: Vec<_> = super::requests::matching(db, &filter, 100_000)?
+        .into_iter()
+        .map(|row| row.request)
+        .collect();
     let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
     let branches = branch_names(db)?;
     db.audit(

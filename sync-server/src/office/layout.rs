@@ -123,6 +123,17 @@ form.staff-form input, form.staff-form select { max-width:100%; min-width:0; }
   form.inline, form.stack, .filters { max-width:100%; }
   form.inline select, form.inline input, .filters select, .filters input { max-width:100%; min-width:0; }
 }
+/* Requests and roles */
+.deadline-soon { background:#fff1c2; font-weight:700; }
+.deadline-past { background:#fde2e1; color:var(--bad); font-weight:700; }
+.table-wrap { overflow-x:auto; max-width:100%; }
+.resident-message { border-left:4px solid var(--accent); background:#fff; padding:.4rem .7rem; }
+.pesel { font: 700 1.2rem ui-monospace, "DejaVu Sans Mono", monospace; }
+form.filters input[type=search] { min-width:10rem; }
+.filters label { max-width:100%; min-width:0; grid-template-columns:minmax(0, 1fr); }
+.filters select, .filters input { max-width:100%; min-width:0; }
+td.deadline { min-width:10rem; }
+td.filed { white-space:nowrap; }
 "#;
 
 pub async fn stylesheet() -> Response {
@@ -192,36 +203,82 @@ fn lang_switch(lang: Lang) -> Markup {
     }
 }
 
+/// One item of the menu: shown to the roles that have its `perm`, so the menu offers
+/// only pages the visitor may open. Each page is declared here once.
+pub struct NavItem {
+    pub perm: Perm,
+    pub href: &'static str,
+    pub pl: &'static str,
+    pub en: &'static str,
+}
+
+/// The menu, in order.
+pub const NAV: &[NavItem] = &[
+    NavItem {
+        perm: Perm::MyClasses,
+        href: "/office/my-classes",
+        pl: "Moje zajęcia",
+        en: "My classes",
+    },
+    NavItem {
+        perm: Perm::Overview,
+        href: "/office",
+        pl: "Przegląd",
+        en: "Overview",
+    },
+    NavItem {
+        perm: Perm::Requests,
+        href: "/office/requests",
+        pl: "Wnioski",
+        en: "Requests",
+    },
+    NavItem {
+        perm: Perm::ClassesView,
+        href: "/office/classes",
+        pl: "Zajęcia",
+        en: "Classes",
+    },
+    NavItem {
+        perm: Perm::Charts,
+        href: "/office/charts",
+        pl: "Wykresy",
+        en: "Charts",
+    },
+    NavItem {
+        perm: Perm::Reconcile,
+        href: "/office/reconcile",
+        pl: "Uzgadnianie",
+        en: "Reconciliation",
+    },
+    NavItem {
+        perm: Perm::Persons,
+        href: "/office/persons",
+        pl: "Osoby",
+        en: "Persons",
+    },
+    NavItem {
+        perm: Perm::Kiosks,
+        href: "/office/kiosks",
+        pl: "Kioski",
+        en: "Kiosks",
+    },
+    NavItem {
+        perm: Perm::Staff,
+        href: "/office/staff",
+        pl: "Pracownicy",
+        en: "Staff",
+    },
+    NavItem {
+        perm: Perm::Audit,
+        href: "/office/audit",
+        pl: "Dziennik zdarzeń",
+        en: "Audit log",
+    },
+];
+
 /// A full page for a logged-in visitor: navigation shows only what the role may open.
 pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
     let l = ctx.lang;
-    let links: [(Perm, &str, &str, &str); 10] = [
-        (Perm::Overview, "/office", "Przegląd", "Overview"),
-        (Perm::Requests, "/office/requests", "Wnioski", "Requests"),
-        (Perm::ClassesView, "/office/classes", "Zajęcia", "Classes"),
-        (Perm::Charts, "/office/charts", "Wykresy", "Charts"),
-        (
-            Perm::Reconcile,
-            "/office/reconcile",
-            "Uzgadnianie",
-            "Reconciliation",
-        ),
-        (Perm::Persons, "/office/persons", "Osoby", "Persons"),
-        (
-            Perm::Requests,
-            "/office/export/requests",
-            "Eksport wniosków (CSV)",
-            "Requests CSV",
-        ),
-        (Perm::Kiosks, "/office/kiosks", "Kioski", "Kiosks"),
-        (
-            Perm::Audit,
-            "/office/audit",
-            "Dziennik zdarzeń",
-            "Audit log",
-        ),
-        (Perm::Staff, "/office/staff", "Pracownicy", "Staff"),
-    ];
     html! {
         (DOCTYPE)
         html lang=(l.code()) {
@@ -230,8 +287,8 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 header.top {
                     span.brand { "Blisko · " (tr(l, "Biuro CUS", "CUS office")) }
                     nav aria-label=(tr(l, "Menu", "Menu")) {
-                        @for (perm, href, pl, en) in links {
-                            @if ctx.can(perm) { a href=(href) { (tr(l, pl, en)) } }
+                        @for item in NAV.iter().filter(|item| ctx.can(item.perm)) {
+                            a href=(item.href) { (tr(l, item.pl, item.en)) }
                         }
                     }
                     span.who {
@@ -248,6 +305,21 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
             }
         }
     }
+}
+
+/// An error for a logged-in visitor: the full page with the menu, and a way back to the
+/// role's own start page (which the role may always open, so it cannot loop).
+pub fn error_in_page(ctx: &Ctx, message: &str) -> Markup {
+    let l = ctx.lang;
+    page(
+        ctx,
+        tr(l, "Błąd", "Error"),
+        html! {
+            h1 { (tr(l, "Nie udało się", "That did not work")) }
+            p.error role="alert" { (message) }
+            p { a #home href=(ctx.role.landing()) { (tr(l, "Wróć do strony głównej", "Back to the start page")) } }
+        },
+    )
 }
 
 /// A page for printing: no navigation.

@@ -14,6 +14,7 @@ pub mod dates;
 pub mod exports;
 pub mod kiosks;
 pub mod layout;
+pub mod my_classes;
 pub mod names;
 pub mod overview;
 pub mod people;
@@ -21,6 +22,7 @@ pub mod persons;
 pub mod projection;
 pub mod reconcile;
 pub mod requests;
+pub mod requests_queue;
 pub mod setup;
 pub mod sheets;
 pub mod staff;
@@ -124,6 +126,13 @@ pub fn router() -> Router<AppState> {
             get(exports::attendance_xlsx),
         )
         .route("/office/export/requests/xlsx", get(exports::requests_xlsx))
+        // Requests as a caseworker's queue, and the roles' own pages.
+        .route("/office/requests/{id}/assign", post(requests_queue::assign))
+        .route(
+            "/office/requests/{id}/pesel",
+            post(requests_queue::show_pesel),
+        )
+        .route("/office/my-classes", get(my_classes::page_get))
         .layer(middleware::from_fn(security_headers))
 }
 
@@ -165,6 +174,10 @@ pub enum OfficeError {
     BadCsrf,
     #[error("not found: {0}")]
     NotFound(String),
+    /// An object of another branch than the account's: answered as not found (nothing
+    /// about it is shown) and audited as `office_forbidden_branch` with its kind and id.
+    #[error("not found: {kind}:{id}")]
+    OtherBranch { kind: &'static str, id: String },
     #[error("{en}")]
     Invalid { pl: String, en: String },
     #[error("too many log-in attempts")]
@@ -234,6 +247,19 @@ impl Ctx {
     pub fn can(&self, perm: Perm) -> bool {
         self.role.can(perm)
     }
+
+    /// `Ok` when the account sees `branch`; otherwise an [`OfficeError::OtherBranch`]
+    /// naming the object (`kind`, `id`) it asked for.
+    pub fn in_branch(&self, branch: &str, kind: &'static str, id: impl ToString) -> OResult<()> {
+        if self.sees_branch(branch) {
+            Ok(())
+        } else {
+            Err(OfficeError::OtherBranch {
+                kind,
+                id: id.to_string(),
+            })
+        }
+    }
 }
 
 pub fn tr<'a>(lang: Lang, pl: &'a str, en: &'a str) -> &'a str {
@@ -263,6 +289,12 @@ pub enum Out {
         bytes: Vec<u8>,
     },
     Redirect(String),
+    /// A page shown again after a refused action (status 400): the form keeps what was
+    /// typed and says what to correct.
+    Refused {
+        title: String,
+        body: Markup,
+    },
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -309,12 +341,13 @@ pub async fn page(
         }
         if !ctx.can(perm) {
             central.audit(&ctx.actor(), "office_forbidden", perm.code(), None)?;
-            return Err(OfficeError::Forbidden);
+            return Ok((ctx, Err(OfficeError::Forbidden)));
         }
         let out = with_db(central, |db, clock| {
             projection::refresh(db)?;
             f(db, clock, &ctx)
-        })?;
+        });
+        audit_other_branch(central, &ctx, &out)?;
         Ok((ctx, out))
     })
     .await;
@@ -331,6 +364,26 @@ pub async fn action(
     + Send
     + 'static,
 ) -> Response {
+    action_or_form(state, headers, perm, form, f, None).await
+}
+
+/// Shows a form again after a refusal: the page with the typed values and the error.
+pub type Redisplay =
+    Box<dyn FnOnce(&Db<'_>, &Ctx, &HashMap<String, String>, &OfficeError) -> OResult<Out> + Send>;
+
+/// A POST action whose refusal (bad input, a rule of the core) shows the form again
+/// through `redisplay`, keeping what was typed, instead of a bare error page. The refused
+/// action's transaction is rolled back; the form is drawn in a new one.
+pub async fn action_or_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    perm: Perm,
+    form: HashMap<String, String>,
+    f: impl FnOnce(&Db<'_>, &mut HlcClock, &Ctx, &HashMap<String, String>) -> OResult<Out>
+    + Send
+    + 'static,
+    redisplay: Option<Redisplay>,
+) -> Response {
     let token = cookie(headers, auth::SESSION_COOKIE);
     let lang = lang_of(headers);
     let result = blocking(state, move |central| {
@@ -338,23 +391,54 @@ pub async fn action(
         let sent = form.get("csrf").map(String::as_str).unwrap_or_default();
         if !auth::same_secret(sent, &ctx.csrf) {
             central.audit(&ctx.actor(), "office_bad_csrf", perm.code(), None)?;
-            return Err(OfficeError::BadCsrf);
+            return Ok((ctx, Err(OfficeError::BadCsrf)));
         }
         if ctx.staff.must_change_password && perm != Perm::OwnPassword {
             return Err(OfficeError::PasswordChangeRequired);
         }
         if !ctx.can(perm) {
             central.audit(&ctx.actor(), "office_forbidden", perm.code(), None)?;
-            return Err(OfficeError::Forbidden);
+            return Ok((ctx, Err(OfficeError::Forbidden)));
         }
         let out = with_db(central, |db, clock| {
             projection::refresh(db)?;
             f(db, clock, &ctx, &form)
-        })?;
+        });
+        audit_other_branch(central, &ctx, &out)?;
+        let out = match (out, redisplay) {
+            (Err(e), Some(redisplay)) if correctable(&e) => with_db(central, |db, _| {
+                projection::refresh(db)?;
+                redisplay(db, &ctx, &form, &e)
+            }),
+            (out, _) => out,
+        };
         Ok((ctx, out))
     })
     .await;
     respond(lang, result)
+}
+
+/// Whether a refusal is about the input, so the form is worth showing again.
+fn correctable(e: &OfficeError) -> bool {
+    matches!(
+        e,
+        OfficeError::Invalid { .. }
+            | OfficeError::Central(CentralError::Refused { .. } | CentralError::BadRequest(_))
+    )
+}
+
+/// An object of another branch was asked for: record who asked and for what (the kind
+/// and id only), after the page's own transaction was rolled back.
+fn audit_other_branch(central: &mut Central, ctx: &Ctx, out: &OResult<Out>) -> OResult<()> {
+    if let Err(OfficeError::OtherBranch { kind, id }) = out {
+        central.audit(
+            &ctx.actor(),
+            "office_forbidden_branch",
+            &format!("{kind}:{id}"),
+            None,
+        )?;
+    }
+    Ok(())
 }
 
 /// One write transaction: committed when `f` succeeds, rolled back otherwise. `f` also
@@ -374,30 +458,40 @@ pub fn with_db<T>(
     Ok(value)
 }
 
-fn respond(lang: Lang, result: OResult<(Ctx, Out)>) -> Response {
-    match result {
-        Ok((ctx, out)) => match out {
-            Out::Page { title, body } => layout::page(&ctx, &title, body).into_response(),
-            Out::Print { title, body } => layout::print(&ctx, &title, body).into_response(),
-            Out::Download {
-                filename,
-                utf8_name,
-                content_type,
-                bytes,
-            } => (
-                [
-                    (header::CONTENT_TYPE, content_type.to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        content_disposition(&filename, utf8_name.as_deref()),
-                    ),
-                ],
-                Body::from(bytes),
-            )
-                .into_response(),
-            Out::Redirect(to) => redirect(&to),
+fn respond(lang: Lang, result: OResult<(Ctx, OResult<Out>)>) -> Response {
+    let (ctx, out) = match result {
+        Ok(answer) => answer,
+        Err(e) => return error_response(lang, e),
+    };
+    match out {
+        Ok(Out::Page { title, body }) => layout::page(&ctx, &title, body).into_response(),
+        Ok(Out::Refused { title, body }) => {
+            (StatusCode::BAD_REQUEST, layout::page(&ctx, &title, body)).into_response()
+        }
+        Ok(Out::Print { title, body }) => layout::print(&ctx, &title, body).into_response(),
+        Ok(Out::Download {
+            filename,
+            utf8_name,
+            content_type,
+            bytes,
+        }) => (
+            [
+                (header::CONTENT_TYPE, content_type.to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    content_disposition(&filename, utf8_name.as_deref()),
+                ),
+            ],
+            Body::from(bytes),
+        )
+            .into_response(),
+        Ok(Out::Redirect(to)) => redirect(&to),
+        Err(e) => match error_text(lang, &e) {
+            Ok((status, message)) => {
+                (status, layout::error_in_page(&ctx, &message)).into_response()
+            }
+            Err(response) => *response,
         },
-        Err(e) => error_response(lang, e),
     }
 }
 
@@ -433,9 +527,20 @@ pub fn redirect(to: &str) -> Response {
 }
 
 pub fn error_response(lang: Lang, e: OfficeError) -> Response {
-    let (status, pl, en) = match &e {
-        OfficeError::NotLoggedIn => return redirect("/office/login"),
-        OfficeError::PasswordChangeRequired => return redirect(auth::PASSWORD_PAGE),
+    match error_text(lang, &e) {
+        Ok((status, message)) => (status, layout::error_page(lang, &message)).into_response(),
+        Err(response) => *response,
+    }
+}
+
+/// What an error page says, with its status; `Err` for an answer of its own (the log-in
+/// redirect, the rate limit).
+pub fn error_text(lang: Lang, e: &OfficeError) -> Result<(StatusCode, String), Box<Response>> {
+    let (status, pl, en) = match e {
+        OfficeError::NotLoggedIn => return Err(Box::new(redirect("/office/login"))),
+        OfficeError::PasswordChangeRequired => {
+            return Err(Box::new(redirect(auth::PASSWORD_PAGE)));
+        }
         OfficeError::Forbidden => (
             StatusCode::FORBIDDEN,
             "Twoja rola nie daje dostępu do tej strony.".to_owned(),
@@ -450,6 +555,11 @@ pub fn error_response(lang: Lang, e: OfficeError) -> Response {
             StatusCode::NOT_FOUND,
             format!("Nie znaleziono: {what}."),
             format!("Not found: {what}."),
+        ),
+        OfficeError::OtherBranch { kind, id } => (
+            StatusCode::NOT_FOUND,
+            format!("Nie znaleziono: {kind} {id}."),
+            format!("Not found: {kind} {id}."),
         ),
         OfficeError::Invalid { pl, en } => (
             StatusCode::BAD_REQUEST,
@@ -478,7 +588,7 @@ pub fn error_response(lang: Lang, e: OfficeError) -> Response {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
-            return response;
+            return Err(Box::new(response));
         }
         OfficeError::Central(inner) => match inner {
             CentralError::Refused { pl, en } => (
@@ -510,7 +620,7 @@ pub fn error_response(lang: Lang, e: OfficeError) -> Response {
         Lang::Pl => pl,
         Lang::En => en,
     };
-    (status, layout::error_page(lang, &message)).into_response()
+    Ok((status, message))
 }
 
 /// A form field, trimmed; empty counts as missing.

@@ -16,8 +16,14 @@ use crate::store::Db;
 pub const STALE_DAYS: i64 = 3;
 
 pub async fn get(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    page(&state, &headers, Perm::Overview, |db, _, ctx| {
-        render(db, ctx)
+    // Every role may ask for "/office" (the log-in and the language switch lead here);
+    // a role without the overview goes on to its own start page.
+    page(&state, &headers, Perm::Any, |db, _, ctx| {
+        if ctx.can(Perm::Overview) {
+            render(db, ctx)
+        } else {
+            Ok(super::Out::Redirect(ctx.role.landing().to_owned()))
+        }
     })
     .await
 }

@@ -85,6 +85,7 @@ pub async fn detail(
     page(&state, &headers, Perm::Persons, move |db, _, ctx| {
         let id: PersonId = parse_id(&id, "osoba", "person")?;
         let (_, person) = find_person(db, id)?;
+        ctx.in_branch(&person.home_branch.to_string(), "person", id)?;
         let group = db.person_group(&id.to_string())?;
         let regs = db.o_registrations_of_persons(&group)?;
         let mut requests = Vec::new();
@@ -203,6 +204,9 @@ pub async fn erase(
                     "Zaznacz potwierdzenie usunięcia.",
                     "Tick the confirmation to erase.",
                 ));
+            }
+            if let Some(person) = db.o_person(&id.to_string())? {
+                ctx.in_branch(&person.branch_id, "person", id)?;
             }
             crate::central::persons::erase(db, id, &ctx.actor())?;
             Ok(Out::Redirect(format!("/office/persons/{id}")))

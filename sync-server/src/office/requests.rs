@@ -12,35 +12,26 @@ use axum::response::Response;
 use maud::html;
 
 use blisko_shared::docs::{DocKey, IntakeDoc};
-use blisko_shared::fold::{fold, name_matches};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::RequestId;
 use blisko_shared::model::RequestStatus;
 use blisko_shared::validate::{self, Field, NOTE_MAX_CHARS};
 
 use super::layout::{csrf, request_status};
+use super::requests_queue::{caseworkers, deadline_cell, deadline_of, request_for};
 use super::{
-    Ctx, OResult, OfficeError, Out, Perm, action, branch_names, field, invalid, now_text, page,
-    parse_id,
+    Ctx, OResult, OfficeError, Out, Perm, Redisplay, action_or_form, branch_names, field, invalid,
+    now_text, page, parse_id,
 };
 use super::{dates, people};
 use crate::central::load;
 use crate::central::requests::{self, StatusStep};
 use crate::http::AppState;
-use crate::store::{Db, ORequest, RequestFilter};
+use crate::store::{AssigneeFilter, Db, QueueFilter, QueueRow, RequestFilter};
+use blisko_shared::fold::{fold, name_matches};
 
-/// A query-string value, percent-encoded.
-fn url_part(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+/// The longest message to a resident: a few sentences fit on the kiosk's screen.
+pub const MESSAGE_MAX_CHARS: usize = 500;
 
 pub const STATUSES: [&str; 5] = [
     "submitted",
@@ -79,48 +70,84 @@ pub fn filter_from(query: &HashMap<String, String>, ctx: &Ctx) -> OResult<Reques
     Ok(filter)
 }
 
-/// The search text of the queue (`q`), if any.
-pub fn search_from(query: &HashMap<String, String>) -> Option<String> {
-    query
-        .get("q")
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
+/// The queue's filters beyond [`filter_from`]: whose requests, and a reference search.
+pub fn queue_filter(
+    query: &HashMap<String, String>,
+    ctx: &Ctx,
+) -> OResult<(QueueFilter, String, String)> {
+    let base = filter_from(query, ctx)?;
+    let get = |k: &str| query.get(k).map(|s| s.trim()).unwrap_or("");
+    let assignee_code = get("assignee").to_owned();
+    let assignee = match assignee_code.as_str() {
+        "" => AssigneeFilter::Anyone,
+        "me" => AssigneeFilter::Staff(ctx.staff.id.clone()),
+        "none" => AssigneeFilter::Nobody,
+        other => {
+            return Err(invalid(
+                format!("Nieznany wybór osoby: {other}."),
+                format!("Unknown assignee choice: {other}."),
+            ));
+        }
+    };
+    let q = get("q").to_owned();
+    if q.chars().count() > 40 || q.chars().any(char::is_control) {
+        return Err(invalid(
+            "Szukany tekst: do 40 znaków, bez znaków sterujących.",
+            "Search text: at most 40 characters, no control characters.",
+        ));
+    }
+    let filter = QueueFilter {
+        status: base.status,
+        service: base.service,
+        branch: base.branch,
+        assignee,
+        reference: Some(q.clone()).filter(|q| !q.is_empty()),
+    };
+    Ok((filter, assignee_code, q))
 }
 
-/// Requests that pass `filter` and, with a search text, match it: the reference, the
-/// person's given or family name (either order, without diacritics or case) or their
-/// resident code.
-pub fn matching(
-    db: &Db<'_>,
-    filter: &RequestFilter,
-    search: Option<&str>,
-    limit: usize,
-) -> OResult<Vec<ORequest>> {
-    let Some(search) = search else {
-        return Ok(db.o_requests(filter, limit)?);
+/// A query-string value, percent-encoded.
+fn url_part(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The queue rows that pass `filter`; its search text matches the beginning of a
+/// reference, the applicant's given or family name (either order, without diacritics or
+/// case) or their resident code.
+pub fn matching(db: &Db<'_>, filter: &QueueFilter, limit: usize) -> OResult<Vec<QueueRow>> {
+    let Some(search) = filter.reference.clone() else {
+        return Ok(db.request_queue(filter, limit)?);
     };
-    let folded = fold(search);
-    let mut persons: HashMap<String, bool> = HashMap::new();
+    let filter = QueueFilter {
+        reference: None,
+        ..filter.clone()
+    };
+    let folded = fold(&search);
     let mut out = Vec::new();
-    for r in db.o_requests(filter, 100_000)? {
+    for row in db.request_queue(&filter, 100_000)? {
         if out.len() >= limit {
             break;
         }
-        let by_reference = fold(&r.reference).contains(&folded);
-        let by_person = match persons.get(&r.person_id) {
-            Some(m) => *m,
-            None => {
-                let m = db.o_person(&r.person_id)?.is_some_and(|p| {
-                    !people::is_erased(&p)
-                        && (name_matches(search, &p.given, &p.family)
-                            || fold(&p.resident_code) == folded)
-                });
-                persons.insert(r.person_id.clone(), m);
-                m
-            }
-        };
-        if by_reference || by_person {
-            out.push(r);
+        let by_reference = fold(&row.request.reference).starts_with(&folded);
+        let by_name = row
+            .applicant
+            .as_ref()
+            .is_some_and(|(given, family)| name_matches(&search, given, family));
+        let by_code = !by_reference
+            && !by_name
+            && db
+                .o_person(&row.request.person_id)?
+                .is_some_and(|p| !people::is_erased(&p) && fold(&p.resident_code) == folded);
+        if by_reference || by_name || by_code {
+            out.push(row);
         }
     }
     Ok(out)
@@ -132,18 +159,22 @@ pub async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     page(&state, &headers, Perm::Requests, move |db, _, ctx| {
-        let filter = filter_from(&query, ctx)?;
-        let search = search_from(&query);
-        if search.is_some() {
-            // The search text may be a name: it is not written to the audit log.
-            db.audit(&now_text(), &ctx.actor(), "person_search", "intake:*", None)?;
-        }
-        let rows = matching(db, &filter, search.as_deref(), 500)?;
+        let (filter, assignee, q) = queue_filter(&query, ctx)?;
+        let rows = matching(db, &filter, 500)?;
         let service_list = db.o_services()?;
         let services: HashMap<String, String> = service_list.iter().cloned().collect();
         let branches = branch_names(db)?;
         let mut branch_list: Vec<(&String, &String)> = branches.iter().collect();
         branch_list.sort_by_cached_key(|(_, name)| blisko_shared::collate::sort_key(name));
+        let staff: HashMap<String, String> = db.staff_names()?.into_iter().collect();
+        // The queue names applicants: the read is audited (the page, not the names).
+        db.audit(
+            &now_text(),
+            &ctx.actor(),
+            "request_queue_read",
+            "page:requests",
+            Some(&rows.len().to_string()),
+        )?;
         let t = |pl, en| ctx.t(pl, en);
         let l = ctx.lang;
         let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
@@ -152,13 +183,16 @@ pub async fn list(
             url_part(filter.status.as_deref().unwrap_or("")),
             url_part(filter.service.as_deref().unwrap_or("")),
             url_part(filter.branch.as_deref().unwrap_or("")),
-            url_part(search.as_deref().unwrap_or(""))
+            url_part(&q)
         );
         let export = format!("/office/export/requests?{export_query}");
         let export_xlsx = format!("/office/export/requests/xlsx?{export_query}");
         let body = html! {
             h1 { (t("Wnioski", "Requests")) }
             form.filters method="get" action="/office/requests" {
+                label { (t("Szukaj (numer, imię, nazwisko, kod)", "Search (reference, name, code)"))
+                    input type="search" name="q" value=(q) maxlength="40" placeholder=(t("np. MAL/1/0001", "e.g. MAL/1/0001"));
+                }
                 label { (t("Status", "Status"))
                     select name="status" {
                         option value="" { (t("wszystkie", "all")) }
@@ -171,32 +205,56 @@ pub async fn list(
                         @for (id, name) in &service_list { option value=(id) selected[sel(&filter.service, id)] { (name) } }
                     }
                 }
-                label { (t("Punkt", "Branch"))
-                    select name="branch" {
-                        option value="" { (t("wszystkie", "all")) }
-                        @for (id, name) in &branch_list { option value=(id) selected[sel(&filter.branch, id)] { (name) } }
+                @if ctx.branch().is_none() {
+                    label { (t("Punkt", "Branch"))
+                        select name="branch" {
+                            option value="" { (t("wszystkie", "all")) }
+                            @for (id, name) in &branch_list { option value=(id) selected[sel(&filter.branch, id)] { (name) } }
+                        }
                     }
                 }
-                label { (t("Szukaj (numer, imię, nazwisko, kod)", "Search (reference, name, code)"))
-                    input type="search" name="q" value=(search.as_deref().unwrap_or("")); }
+                label { (t("Kto prowadzi", "Assigned to"))
+                    select name="assignee" {
+                        option value="" { (t("wszyscy", "anyone")) }
+                        option value="me" selected[assignee == "me"] { (t("moje", "mine")) }
+                        option value="none" selected[assignee == "none"] { (t("nieprzydzielone", "unassigned")) }
+                    }
+                }
                 button type="submit" { (t("Filtruj", "Filter")) }
                 a href=(export) { (t("Pobierz CSV", "Download CSV")) }
                 a href=(export_xlsx) { (t("Pobierz XLSX", "Download XLSX")) }
             }
-            p.muted { (rows.len()) " " (t("wniosków", "requests")) }
-            table #requests {
-                thead { tr {
-                    th { (t("Numer", "Reference")) } th { (t("Usługa", "Service")) } th { (t("Punkt", "Branch")) }
-                    th { (t("Złożony", "Submitted")) } th { (t("Status", "Status")) }
-                } }
-                tbody {
-                    @for r in &rows {
-                        tr data-request=(r.id) {
-                            td { a href=(format!("/office/requests/{}", r.id)) { (r.reference) } }
-                            td { (services.get(&r.service_id).map(String::as_str).unwrap_or("?")) }
-                            td { (branches.get(&r.branch_id).map(String::as_str).unwrap_or("?")) }
-                            td { (dates::moment(l, &r.submitted)) }
-                            td class=(format!("status-{}", r.status)) { (request_status(l, &r.status)) }
+            p.muted { (rows.len()) " " (t("wniosków, najpierw najbliższy termin", "requests, nearest deadline first")) }
+            div.table-wrap {
+                table #requests {
+                    thead { tr {
+                        th { (t("Numer", "Reference")) } th { (t("Wnioskodawca", "Applicant")) }
+                        th { (t("Usługa", "Service")) } th { (t("Punkt", "Branch")) }
+                        th { (t("Złożony", "Filed")) } th.num { (t("Dni oczekiwania", "Days waiting")) }
+                        th { (t("Termin decyzji", "Decision due")) } th { (t("Status", "Status")) }
+                        th { (t("Prowadzi", "Assigned to")) }
+                    } }
+                    tbody {
+                        @for row in &rows {
+                            @let r = &row.request;
+                            @let d = deadline_of(r);
+                            tr data-request=(r.id) {
+                                td { a href=(format!("/office/requests/{}", r.id)) { (r.reference) } }
+                                td.applicant { @match &row.applicant {
+                                    Some((given, family)) => { (family) " " (given) }
+                                    None => span.muted { (t("(dane usunięte)", "(data erased)")) }
+                                } }
+                                td { (services.get(&r.service_id).map(String::as_str).unwrap_or("?")) }
+                                td { (branches.get(&r.branch_id).map(String::as_str).unwrap_or("?")) }
+                                td.filed { (d.filed) }
+                                td.num.waiting { (d.days_waiting) }
+                                (deadline_cell(ctx, &d))
+                                td class=(format!("status-{}", r.status)) { (request_status(l, &r.status)) }
+                                td.assignee { @match row.assignee.as_ref() {
+                                    Some(id) => (staff.get(id).map(String::as_str).unwrap_or("?")),
+                                    None => span.muted { "—" },
+                                } }
+                            }
                         }
                     }
                 }
@@ -217,89 +275,176 @@ pub async fn detail(
 ) -> Response {
     page(&state, &headers, Perm::Requests, move |db, _, ctx| {
         let id: RequestId = parse_id(&id, "wniosek", "request")?;
-        let row = db
-            .o_request(&id.to_string())?
-            .filter(|r| ctx.sees_branch(&r.branch_id))
-            .ok_or_else(|| OfficeError::NotFound(format!("intake:{id}")))?;
-        let doc = load(db, DocKey::Intake(id))?
-            .ok_or_else(|| OfficeError::NotFound(format!("intake:{id}")))?;
-        let request = super::persons::read_intake(db, &IntakeDoc::from_doc(doc)?)?;
-        let person = db.o_person(&row.person_id)?;
-        let notes = db.notes(&row.id)?;
-        let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
-        let branches = branch_names(db)?;
-        let names = super::names::Names::load(db, ctx.lang)?.with_kiosk_staff(db)?;
-        // Reading a request shows personal data: the read is audited (ids only).
-        db.audit(
-            &now_text(),
-            &ctx.actor(),
-            "person_read",
-            &format!("person:{}", row.person_id),
-            Some(&format!("intake:{id}")),
-        )?;
-        let t = |pl, en| ctx.t(pl, en);
-        let l = ctx.lang;
-        let current = request.status().code();
-        let final_decision = matches!(current, "accepted" | "rejected");
-        let who = |by: &str| -> String { names.actor(by) };
-        let body = html! {
-            h1 { (t("Wniosek", "Request")) " " (request.reference) }
-            table {
-                tr { th { (t("Status", "Status")) } td #status class=(format!("status-{current}")) { (request_status(l, current)) } }
-                tr { th { (t("Usługa", "Service")) } td { (services.get(&row.service_id).map(String::as_str).unwrap_or("?")) } }
-                tr { th { (t("Punkt", "Branch")) } td { (branches.get(&row.branch_id).map(String::as_str).unwrap_or("?")) } }
-                tr { th { (t("Osoba", "Person")) } td {
-                    @if let Some(p) = &person {
-                        @if people::is_erased(p) { (people::erased_label(l)) } @else { (p.given) " " (p.family) " (" (people::birth_year(p)) ")" }
-                        @if ctx.can(Perm::Persons) { " · " a href=(format!("/office/persons/{}", p.id)) { (t("karta osoby", "person's page")) } }
-                    } @else { span.muted { "—" } }
-                } }
-                tr { th { (t("Wnioskodawca", "Applicant")) } td { (people::applicant_role(l, request.applicant_role)) } }
-                tr { th { (t("Opis potrzeby", "Description of need")) } td { (request.description) } }
-                tr { th { (t("Oświadczenie (wersja)", "Declaration (version)")) } td { (request.declaration_version) } }
-                @if let Some(due) = &request.ipus_due { tr { th { "IPUS" } td { (t("plan należy przygotować do ", "plan due by ")) (due) } } }
-            }
-            h2 { (t("Historia", "History")) }
-            table {
-                thead { tr { th { (t("Kiedy", "When")) } th { (t("Status", "Status")) } th { (t("Kto", "Who")) } th { (t("Decyzja i odwołanie", "Decision and appeal")) } } }
-                tbody { @for step in &request.history {
-                    tr {
-                        td { (dates::moment(l, &step.at.to_string())) }
-                        td { (request_status(l, step.status.code())) }
-                        td { (who(&step.by)) }
-                        td { @if let Some(d) = &step.decision_reference { (d) } @if let Some(a) = &step.appeal_info { br; (a) } }
-                    }
-                } }
-            }
-            h2 { (t("Notatki pracowników (tylko w biurze)", "Staff notes (office only)")) }
-            @if notes.is_empty() { p.muted { (t("Brak notatek.", "No notes.")) } }
-            @for n in &notes {
-                p.note { strong { (n.staff_name) } " · " (dates::moment(l, &n.at)) " · " (request_status(l, &n.status)) br; (n.note) }
-            }
-            @if final_decision {
-                p.muted { (t("Decyzja jest ostateczna w systemie; odwołanie rozpatruje się w trybie odwoławczym.", "The decision is final here; an appeal follows the appeal procedure.")) }
-            } @else {
-                h2 { (t("Zmień status", "Change the status")) }
-                form.stack method="post" action=(format!("/office/requests/{id}")) {
-                    (csrf(ctx))
-                    label { (t("Nowy status", "New status"))
-                        select name="status" required {
-                            @for s in ["in_review", "accepted", "rejected", "more_information_needed"] { option value=(s) { (request_status(l, s)) } }
-                        }
-                    }
-                    label { (t("Notatka (zostaje w biurze)", "Note (stays in the office)")) textarea name="note" rows="3" maxlength=(NOTE_MAX_CHARS) {} }
-                    label { (t("Znak decyzji (przy odmowie)", "Decision reference (for a rejection)")) input type="text" name="decision_reference" maxlength="100"; }
-                    label { (t("Pouczenie o odwołaniu (przy odmowie)", "How to appeal (for a rejection)")) textarea name="appeal_info" rows="2" maxlength="1000" {} }
-                    button type="submit" { (t("Zapisz status", "Save the status")) }
-                }
-            }
-        };
-        Ok(Out::Page {
-            title: format!("{} {}", t("Wniosek", "Request"), request.reference),
-            body,
-        })
+        render_detail(db, ctx, id, None, false)
     })
     .await
+}
+
+/// A status form refused: what was typed, and why.
+pub struct Kept<'a> {
+    pub form: &'a HashMap<String, String>,
+    pub error: &'a OfficeError,
+}
+
+/// A request's page; with `kept`, the status form again with what was typed and the
+/// refusal (status 400); with `pesel`, the PESEL shown (the caller audits the reading).
+pub fn render_detail(
+    db: &Db<'_>,
+    ctx: &Ctx,
+    id: RequestId,
+    kept: Option<Kept<'_>>,
+    pesel: bool,
+) -> OResult<Out> {
+    let row = request_for(db, ctx, id)?;
+    let doc = load(db, DocKey::Intake(id))?
+        .ok_or_else(|| OfficeError::NotFound(format!("intake:{id}")))?;
+    let intake = IntakeDoc::from_doc(doc)?;
+    let request = super::persons::read_intake(db, &intake)?;
+    let message = match db.person_key(request.person_id)? {
+        Some(key) => intake.resident_message(&key),
+        None => None,
+    };
+    let person = db.o_person(&row.person_id)?;
+    let notes = db.notes(&row.id)?;
+    let services: HashMap<String, String> = db.o_services()?.into_iter().collect();
+    let branches = branch_names(db)?;
+    let staff: HashMap<String, String> = db.staff_names()?.into_iter().collect();
+    let assignee = db.request_assignee(&row.id)?;
+    let caseworkers = caseworkers(db, &row.branch_id)?;
+    // Reading a request shows personal data: the read is audited (ids only).
+    db.audit(
+        &now_text(),
+        &ctx.actor(),
+        "person_read",
+        &format!("person:{}", row.person_id),
+        Some(&format!("intake:{id}")),
+    )?;
+    let t = |pl, en| ctx.t(pl, en);
+    let l = ctx.lang;
+    let current = request.status().code();
+    let final_decision = matches!(current, "accepted" | "rejected");
+    let d = deadline_of(&row);
+    let names = super::names::Names::load(db, ctx.lang)?.with_kiosk_staff(db)?;
+    let who = |by: &str| -> String { names.actor(by) };
+    let typed = |name: &str| -> String {
+        kept.as_ref()
+            .and_then(|k| k.form.get(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let refusal = match &kept {
+        Some(k) => match super::error_text(l, k.error) {
+            Ok((_, message)) => Some(message),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let chosen = typed("status");
+    let body = html! {
+        h1 { (t("Wniosek", "Request")) " " (request.reference) }
+        @if let Some(refusal) = &refusal { p.error #refusal role="alert" { (refusal) } }
+        div.table-wrap { table {
+            tr { th { (t("Status", "Status")) } td #status class=(format!("status-{current}")) { (request_status(l, current)) } }
+            tr { th { (t("Termin decyzji", "Decision due")) } (deadline_cell(ctx, &d)) }
+            tr { th { (t("Złożony", "Filed")) } td { (d.filed) " · " (d.days_waiting) " " (t("dni oczekiwania", "days waiting")) } }
+            tr { th { (t("Usługa", "Service")) } td { (services.get(&row.service_id).map(String::as_str).unwrap_or("?")) } }
+            tr { th { (t("Punkt", "Branch")) } td { (branches.get(&row.branch_id).map(String::as_str).unwrap_or("?")) } }
+            tr { th { (t("Osoba", "Person")) } td #applicant {
+                @if let Some(p) = &person {
+                    @if people::is_erased(p) { (people::erased_label(l)) } @else { (p.given) " " (p.family) " (" (people::birth_year(p)) ")" }
+                    @if ctx.can(Perm::Persons) { " · " a href=(format!("/office/persons/{}", p.id)) { (t("karta osoby", "person's page")) } }
+                } @else { span.muted { "—" } }
+            } }
+            @if ctx.can(Perm::ReadPesel) {
+                tr { th { "PESEL" } td #pesel {
+                    @if pesel {
+                        @match &request.pesel {
+                            Some(p) => span.pesel { (p) },
+                            None => span.muted { (t("nie podano", "not given")) },
+                        }
+                    } @else {
+                        form.inline method="post" action=(format!("/office/requests/{id}/pesel")) {
+                            (csrf(ctx))
+                            button.secondary type="submit" { (t("Pokaż PESEL", "Show the PESEL")) }
+                            span.muted { (t("(odczyt jest zapisywany w dzienniku)", "(the reading is logged)")) }
+                        }
+                    }
+                } }
+            }
+            tr { th { (t("Wnioskodawca", "Applicant")) } td { (people::applicant_role(l, request.applicant_role)) } }
+            tr { th { (t("Opis potrzeby", "Description of need")) } td { (request.description) } }
+            tr { th { (t("Oświadczenie (wersja)", "Declaration (version)")) } td { (request.declaration_version) } }
+            @if let Some(due) = &request.ipus_due { tr { th { "IPUS" } td { (t("plan należy przygotować do ", "plan due by ")) (due) } } }
+            tr { th { (t("Wiadomość dla mieszkańca", "Message to the resident")) } td #resident-message {
+                @match &message { Some(m) => span.resident-message { (m) }, None => span.muted { "—" } }
+            } }
+        } }
+        h2 { (t("Kto prowadzi", "Assigned to")) }
+        p #assignee { @match assignee.as_ref() {
+            Some(s) => (staff.get(s).map(String::as_str).unwrap_or("?")),
+            None => span.muted { (t("nieprzydzielony", "unassigned")) },
+        } }
+        div.filters {
+            @if assignee.as_deref() != Some(ctx.staff.id.as_str()) {
+                form.inline method="post" action=(format!("/office/requests/{id}/assign")) {
+                    (csrf(ctx))
+                    input type="hidden" name="staff" value=(ctx.staff.id);
+                    button type="submit" #take { (t("Biorę ten wniosek", "Take it")) }
+                }
+            }
+            form.inline method="post" action=(format!("/office/requests/{id}/assign")) {
+                (csrf(ctx))
+                label { (t("Przydziel", "Assign to"))
+                    select name="staff" required {
+                        @for s in &caseworkers { option value=(s.id) selected[assignee.as_deref() == Some(s.id.as_str())] { (s.name) } }
+                    }
+                }
+                button.secondary type="submit" { (t("Przydziel", "Assign")) }
+            }
+        }
+        h2 { (t("Historia", "History")) }
+        div.table-wrap { table {
+            thead { tr { th { (t("Kiedy", "When")) } th { (t("Status", "Status")) } th { (t("Kto", "Who")) } th { (t("Decyzja i odwołanie", "Decision and appeal")) } } }
+            tbody { @for step in &request.history {
+                tr {
+                    td { (dates::moment(l, &step.at.to_string())) }
+                    td { (request_status(l, step.status.code())) }
+                    td { (who(&step.by)) }
+                    td { @if let Some(d) = &step.decision_reference { (d) } @if let Some(a) = &step.appeal_info { br; (a) } }
+                }
+            } }
+        } }
+        h2 { (t("Notatki pracowników (tylko w biurze)", "Staff notes (office only)")) }
+        @if notes.is_empty() { p.muted { (t("Brak notatek.", "No notes.")) } }
+        @for n in &notes {
+            p.note { strong { (n.staff_name) } " · " (dates::moment(l, &n.at)) " · " (request_status(l, &n.status)) br; (n.note) }
+        }
+        @if final_decision {
+            p.muted { (t("Decyzja jest ostateczna w systemie; odwołanie rozpatruje się w trybie odwoławczym.", "The decision is final here; an appeal follows the appeal procedure.")) }
+        } @else {
+            h2 { (t("Zmień status", "Change the status")) }
+            form.stack #status-form method="post" action=(format!("/office/requests/{id}")) {
+                (csrf(ctx))
+                label { (t("Nowy status", "New status"))
+                    select name="status" required {
+                        @for s in ["in_review", "accepted", "rejected", "more_information_needed"] { option value=(s) selected[chosen == s] { (request_status(l, s)) } }
+                    }
+                }
+                label { (t("Wiadomość dla mieszkańca (pokaże się w kiosku przy statusie)", "Message to the resident (shown at the kiosk with the status)"))
+                    textarea name="resident_message" rows="2" maxlength=(MESSAGE_MAX_CHARS) placeholder=(t("np. Proszę przynieść zaświadczenie lekarskie.", "e.g. Please bring a medical certificate.")) { (typed("resident_message")) }
+                }
+                label { (t("Notatka (zostaje w biurze)", "Note (stays in the office)")) textarea name="note" rows="3" maxlength=(NOTE_MAX_CHARS) { (typed("note")) } }
+                label { (t("Znak decyzji (przy odmowie)", "Decision reference (for a rejection)")) input type="text" name="decision_reference" maxlength="100" value=(typed("decision_reference")); }
+                label { (t("Pouczenie o odwołaniu (przy odmowie)", "How to appeal (for a rejection)")) textarea name="appeal_info" rows="2" maxlength="1000" { (typed("appeal_info")) } }
+                button type="submit" { (t("Zapisz status", "Save the status")) }
+            }
+        }
+    };
+    let title = format!("{} {}", t("Wniosek", "Request"), request.reference);
+    Ok(match kept {
+        Some(_) => Out::Refused { title, body },
+        None => Out::Page { title, body },
+    })
 }
 
 pub async fn change_status(
@@ -308,7 +453,12 @@ pub async fn change_status(
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    action(
+    let path_id = id.clone();
+    let redisplay: Redisplay = Box::new(move |db, ctx, form, error| {
+        let id: RequestId = parse_id(&path_id, "wniosek", "request")?;
+        render_detail(db, ctx, id, Some(Kept { form, error }), false)
+    });
+    action_or_form(
         &state,
         &headers,
         Perm::Requests,
@@ -319,6 +469,7 @@ pub async fn change_status(
             set_status(db, clock, ctx, id, &change)?;
             Ok(Out::Redirect(format!("/office/requests/{id}")))
         },
+        Some(redisplay),
     )
     .await
 }
@@ -355,12 +506,16 @@ pub fn status_step(form: &HashMap<String, String>) -> OResult<StatusStep> {
         "Decision reference",
     )?;
     let appeal_info = text("appeal_info", 1000, "Pouczenie", "Appeal information")?;
-    Ok(StatusStep::new(
-        status,
-        note,
-        decision_reference,
-        appeal_info,
-    )?)
+    let message = text(
+        "resident_message",
+        MESSAGE_MAX_CHARS,
+        "Wiadomość dla mieszkańca",
+        "Message to the resident",
+    )?;
+    Ok(
+        StatusStep::new(status, note, decision_reference, appeal_info)?
+            .with_resident_message(message),
+    )
 }
 
 /// A status step from the office page: the account must see the request's branch.
@@ -372,9 +527,7 @@ pub fn set_status(
     step: &StatusStep,
 ) -> OResult<()> {
     let key = DocKey::Intake(id);
-    db.o_request(&id.to_string())?
-        .filter(|r| ctx.sees_branch(&r.branch_id))
-        .ok_or_else(|| OfficeError::NotFound(key.to_string()))?;
+    request_for(db, ctx, id)?;
     requests::set_status(db, clock, &ctx.actor(), &ctx.staff.id, id, step)?;
     super::projection::project(db, [key])?;
     Ok(())

@@ -81,6 +81,9 @@ pub fn overview(ui: &mut Ui, view: &mut View<'_>, overview: &ResidentOverview) -
                 r.service_name,
                 text::request_status(&r.status, view.lang)
             ));
+            if let Some(message) = &r.message {
+                ui.label(format!("{} {message}", view.t(T::OfficeMessage)));
+            }
         }
     });
     action
