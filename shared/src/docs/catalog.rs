@@ -12,7 +12,7 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{ObjId, ObjType, ReadDoc};
 
 use super::{Doc, DocError, DocKey, get_bool, get_map, get_str, get_u64, put_opt_str};
-use crate::ids::{BranchId, ClassId, KioskId};
+use crate::ids::{BranchId, ClassId, KioskId, SessionId};
 use crate::model::{Branch, Catalog, Class, Service, Session, StaffRole, StaffUser};
 
 const BRANCH: &str = "branch";
@@ -35,6 +35,9 @@ pub enum CatalogEdit {
     Branch(Branch),
     Class(Class),
     Session(Session),
+    /// Remove a session entered by mistake (the office checks first that nobody's
+    /// attendance is recorded for it).
+    RemoveSession(SessionId),
     Service(Service),
     Staff(StaffUser),
     Allotment {
@@ -138,6 +141,12 @@ impl CatalogDoc {
                             tx.put(&obj, "date", s.date.as_str())?;
                             tx.put(&obj, "start", s.start.as_str())?;
                             tx.put(&obj, "minutes", u64::from(s.minutes))?;
+                            tx.put(&obj, "cancelled", s.cancelled)?;
+                        }
+                        CatalogEdit::RemoveSession(id) => {
+                            if get_map(tx, &sessions, &id.to_string()).is_some() {
+                                tx.delete(&sessions, id.to_string())?;
+                            }
                         }
                         CatalogEdit::Service(s) => {
                             let obj = entry(tx, &services, &s.id.to_string())?;
@@ -227,6 +236,7 @@ impl CatalogDoc {
                 minutes: get_u64(am, &obj, "minutes")
                     .and_then(|v| u32::try_from(v).ok())
                     .ok_or_else(|| f("minutes"))?,
+                cancelled: get_bool(am, &obj, "cancelled").unwrap_or(false),
             });
         }
 

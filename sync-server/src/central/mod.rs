@@ -25,6 +25,8 @@ use blisko_shared::sync::{
 use crate::store::{Db, KioskAuth, ServerStore, StoreError};
 
 mod credentials;
+pub mod daily;
+pub mod holidays;
 pub mod persons;
 mod pesel;
 pub mod requests;

@@ -56,6 +56,12 @@ pub enum Perm {
     Reconcile,
     /// New enrollment codes for kiosks.
     Kiosks,
+    /// Registrations taken on the phone, cancelled or confirmed from the waiting list.
+    Registrations,
+    /// Attendance typed in from a signed paper list.
+    PaperAttendance,
+    /// The waiting list's phone numbers (an audited read).
+    WaitlistPhones,
 }
 
 impl Perm {
@@ -71,6 +77,9 @@ impl Perm {
             Perm::Persons => "page:persons",
             Perm::Reconcile => "page:reconcile",
             Perm::Kiosks => "page:kiosks",
+            Perm::Registrations => "page:registrations",
+            Perm::PaperAttendance => "page:paper_attendance",
+            Perm::WaitlistPhones => "page:waitlist_phones",
         }
     }
 }
@@ -86,6 +95,8 @@ impl Perm {
 /// | reconciliation | | | yes | yes |
 /// | a person's page, erase | | | | yes |
 /// | a kiosk's new enrollment code | | | | yes |
+/// | phone registrations, cancellations, waiting list, its phone numbers | | | yes | yes |
+/// | attendance from a paper list | | yes | yes | yes |
 ///
 /// An account with a branch sees only that branch's classes and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +109,7 @@ impl Role {
             StaffRole::Instructor => matches!(perm, ClassesView | PrintAttendance),
             StaffRole::BranchStaff => matches!(
                 perm,
-                Overview | ClassesView | PrintAttendance | ExportClasses | Charts
+                Overview | ClassesView | PrintAttendance | ExportClasses | Charts | PaperAttendance
             ),
             StaffRole::Organizer => !matches!(perm, Persons | Kiosks),
             StaffRole::OfficeAdmin => true,

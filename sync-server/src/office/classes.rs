@@ -262,6 +262,34 @@ pub async fn edit(
             let (class, _) = class_of(db, ctx, id)?;
             let branch = class.branch_id;
             let class = class_from_form(form, class)?;
+            // Below the confirmed count: only with an explicit confirmation (the people
+            // beyond it become compensation tasks for a phone call).
+            let confirmed = db
+                .o_registrations_of_class(&id.to_string())?
+                .iter()
+                .filter(|r| r.status == SeatStatus::Confirmed)
+                .count() as u32;
+            if class.capacity < confirmed {
+                if field(form, "accept_over").is_none() {
+                    return Ok(capacity_confirmation(
+                        ctx,
+                        id,
+                        form,
+                        confirmed,
+                        class.capacity,
+                    ));
+                }
+                db.audit(
+                    &now_text(),
+                    &ctx.actor(),
+                    "capacity_below_confirmed",
+                    &format!("class:{id}"),
+                    Some(&format!(
+                        "capacity:{} confirmed:{confirmed}",
+                        class.capacity
+                    )),
+                )?;
+            }
             edit_catalog(
                 db,
                 clock,
@@ -275,6 +303,41 @@ pub async fn edit(
         },
     )
     .await
+}
+
+/// The step before a capacity below the confirmed count: how many people it leaves
+/// without a seat, and the same form again with the explicit confirmation.
+fn capacity_confirmation(
+    ctx: &Ctx,
+    id: ClassId,
+    form: &HashMap<String, String>,
+    confirmed: u32,
+    capacity: u32,
+) -> Out {
+    let t = |pl, en| ctx.t(pl, en);
+    let over = confirmed - capacity;
+    let body = html! {
+        h1 { (t("Liczba miejsc poniżej liczby zapisanych", "Capacity below the confirmed count")) }
+        p #capacity-warning { (t("Potwierdzonych jest ", "Confirmed: ")) strong { (confirmed) } (t(", a nowa liczba miejsc to ", "; the new capacity is ")) strong { (capacity) } ". "
+            (t("Nikt nie zostanie wypisany automatycznie: osoby ponad limit (", "Nobody is removed automatically: the people beyond it (")) (over)
+            (t(") pojawią się jako zadania do obsłużenia (telefon do osoby) na karcie zajęć i w przeglądzie.", ") appear as tasks (a phone call) on the class page and the overview.")) }
+        form.stack #capacity-confirm method="post" action=(format!("/office/classes/{id}")) {
+            (csrf(ctx))
+            @for (name, value) in form { @if name != "csrf" && name != "accept_over" { input type="hidden" name=(name) value=(value); } }
+            label.check { input type="checkbox" name="accept_over" value="1" required;
+                (t(" Rozumiem: ", " I understand: ")) (over) (t(" os. trzeba będzie powiadomić telefonicznie", " people will need a phone call")) }
+            button type="submit" { (t("Zmniejsz liczbę miejsc", "Lower the capacity")) }
+        }
+        p { a href=(format!("/office/classes/{id}")) { (t("Wróć bez zmian", "Go back without changes")) } }
+    };
+    Out::Page {
+        title: t(
+            "Liczba miejsc poniżej liczby zapisanych",
+            "Capacity below the confirmed count",
+        )
+        .to_owned(),
+        body,
+    }
 }
 
 /// Add a session, or move one (when the form names it in `session`).
@@ -344,6 +407,7 @@ fn save_session(
         date: date.to_string(),
         start: start.to_owned(),
         minutes,
+        cancelled: false,
     };
     edit_catalog(
         db,
@@ -483,7 +547,8 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
         p { (t("Prowadzący", "Instructor")) ": " (class.instructor) " · " (t("miejsca", "capacity")) ": " (class.capacity)
             " · " (t("potwierdzonych", "confirmed")) ": " span #confirmed { (confirmed) }
             " · " a href=(format!("/office/export/roster/{id}")) { (t("lista CSV", "roster CSV")) }
-            " · " a href=(format!("/office/export/attendance/{id}")) { (t("obecność CSV", "attendance CSV")) } }
+            " · " a href=(format!("/office/export/attendance/{id}")) { (t("obecność CSV", "attendance CSV")) }
+            " · " a #daily-link href=(format!("/office/classes/{id}/daily")) { (t("praca codzienna: zapisy telefoniczne, lista rezerwowa, obecność z listy, spotkania", "daily work: phone registrations, waiting list, paper attendance, sessions")) } }
         h2 { (t("Lista uczestników i lista rezerwowa", "Roster and waiting list")) }
         table #roster {
             thead { tr { th { "#" } th { (t("Osoba", "Person")) } th { (t("Status", "Status")) } th { (t("Kiosk", "Kiosk")) } } }

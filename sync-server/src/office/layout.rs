@@ -63,6 +63,12 @@ svg { background:#fff; border:1px solid var(--line); margin:.3rem 0 1rem; }
   table { width:100%; }
   td.sign { width:35%; }
 }
+/* Daily work: phone registrations, waiting lists, paper attendance, sessions. */
+label.check { display:flex; gap:.4rem; align-items:center; font-weight:400; }
+.daily-grid { overflow-x:auto; max-width:100%; }
+.daily-grid table { min-width:0; }
+.daily-grid select { padding:.2rem; }
+#daily-sessions, #daily-waiting, #daily-confirmed { max-width:100%; }
 "#;
 
 pub async fn stylesheet() -> Response {
