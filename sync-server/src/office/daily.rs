@@ -158,6 +158,7 @@ fn daily_body(
             }
         }
         h2 { (t("Zapisani", "Confirmed")) " (" (confirmed.len()) ")" }
+        div.daily-grid {
         table #daily-confirmed {
             thead { tr { th { (t("Osoba", "Person")) } th { (t("Status", "Status")) } th {} } }
             tbody { @for r in &confirmed {
@@ -168,7 +169,9 @@ fn daily_body(
                 }
             } }
         }
+        }
         h2 { (t("Lista rezerwowa", "Waiting list")) " (" (waiting.len()) ")" }
+        div.daily-grid {
         table #daily-waiting {
             thead { tr { th { "#" } th { (t("Osoba", "Person")) } th {} } }
             tbody { @for r in &waiting {
@@ -185,6 +188,7 @@ fn daily_body(
                 }
             } }
         }
+        }
         @if ctx.can(Perm::WaitlistPhones) && !waiting.is_empty() {
             form.inline #phones-form method="post" action=(format!("{b}/phones")) {
                 (csrf(ctx))
@@ -193,6 +197,7 @@ fn daily_body(
             }
         }
         h2 { (t("Spotkania", "Sessions")) }
+        div.daily-grid {
         table #daily-sessions {
             thead { tr { th { (t("Data", "Date")) } th { (t("Godzina", "Time")) } th.num { (t("Min", "Min")) } th { (t("Status", "Status")) } th {} } }
             tbody { @for s in sessions {
@@ -210,6 +215,7 @@ fn daily_body(
                     } }
                 }
             } }
+        }
         }
         @if ctx.can(Perm::ClassesEdit) {
             h2 { (t("Dodaj spotkanie", "Add a session")) }
@@ -367,6 +373,7 @@ fn matches_body(
         h1 { (t("Czy to ta sama osoba?", "Is this the same person?")) }
         p { (t("Taka osoba (imię, nazwisko i rok urodzenia) jest już w systemie. Proszę zapytać o kod mieszkańca albo numer telefonu i wybrać:",
                "A person with this name and birth year is already known. Please ask for the resident code or the phone number, and choose:")) }
+        div.daily-grid {
         table #matches {
             thead { tr { th { (t("Osoba", "Person")) } th { (t("Rok", "Year")) } th { (t("Kod mieszkańca", "Resident code")) } th {} } }
             tbody { @for p in matches {
@@ -380,6 +387,7 @@ fn matches_body(
                     } }
                 }
             } }
+        }
         }
         form.inline #new-person method="post" action=(action) {
             (csrf(ctx))
@@ -565,13 +573,15 @@ pub async fn phones(
             let body = html! {
                 h1 { (class.title) ": " (t("telefony listy rezerwowej", "waiting list phone numbers")) }
                 p.muted { (t("Odczyt numerów został zapisany w dzienniku.", "This read is recorded in the audit log.")) }
-                table #phones {
+                div.daily-grid {
+        table #phones {
                     thead { tr { th { "#" } th { (t("Osoba", "Person")) } th { (t("Telefon", "Phone")) } } }
                     tbody { @for (pos, name, phone) in &rows {
                         tr { td { (pos) } td { (name) }
                             td { @match phone { Some(p) => a href=(format!("tel:{p}")) { (p) }, None => span.muted { (t("brak numeru", "no number")) } } } }
                     } }
                 }
+        }
                 p { a href=(base(id)) { (t("Wróć", "Back")) } }
             };
             Ok(Out::Page {

@@ -68,7 +68,8 @@ label.check { display:flex; gap:.4rem; align-items:center; font-weight:400; }
 .daily-grid { overflow-x:auto; max-width:100%; }
 .daily-grid table { min-width:0; }
 .daily-grid select { padding:.2rem; }
-#daily-sessions, #daily-waiting, #daily-confirmed { max-width:100%; }
+/* The menu's links sit side by side without spaces between them: let them wrap on a phone. */
+header.top nav { display:flex; flex-wrap:wrap; row-gap:.3rem; min-width:0; }
 "#;
 
 pub async fn stylesheet() -> Response {
