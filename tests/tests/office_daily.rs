@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::RegistrationForm;
-use blisko_shared::ids::SessionId;
+use blisko_shared::ids::{RegistrationId, SessionId, StaffId};
 use blisko_shared::model::AttendanceStatus;
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
 use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs};
@@ -335,9 +335,19 @@ fn paper_attendance_sessions_and_capacity() -> Result<()> {
             303
         );
     }
+    sync(&a)?;
+    sync(&a)?;
     let grid = staff.page(&format!("/office/classes/{class}/daily/attendance"))?;
     let regs = data_attrs(&grid, "registration");
     ensure!(regs.len() == 2, "{grid}");
+    // The kiosk's roll call marks the first person absent, offline, while the paper list
+    // says present: both marks are kept and the office reconciles them.
+    a.lock().expect("k").mark_attendance(
+        session,
+        regs[0].parse::<RegistrationId>()?,
+        AttendanceStatus::Absent,
+        StaffId::new(),
+    )?;
     let (first, second) = (
         format!("m_{session}_{}", regs[0]),
         format!("m_{session}_{}", regs[1]),
@@ -358,10 +368,24 @@ fn paper_attendance_sessions_and_capacity() -> Result<()> {
     sync(&a)?;
     sync(&a)?;
     let roll = a.lock().expect("k").roll_call(session)?;
-    let marks: Vec<_> = roll.entries.iter().filter_map(|e| e.mark).collect();
+    let entry = |reg: &str| {
+        roll.entries
+            .iter()
+            .find(|e| e.registration_id.to_string() == reg)
+            .context("on the roll call")
+    };
     ensure!(
-        marks.contains(&AttendanceStatus::Present) && marks.contains(&AttendanceStatus::Excused),
-        "the kiosk's roll call has the paper marks: {marks:?}"
+        entry(&regs[1])?.mark == Some(AttendanceStatus::Excused) && !entry(&regs[1])?.conflict,
+        "the kiosk's roll call has the paper mark"
+    );
+    ensure!(
+        entry(&regs[0])?.conflict,
+        "kiosk and paper disagree: a conflict"
+    );
+    let reconcile = org.page("/office/reconcile")?;
+    ensure!(
+        data_attrs(&reconcile, "conflict").contains(&format!("{session}/{}", regs[0])),
+        "the office reconciles it"
     );
     ensure!(actions(&server)?.contains(&"attendance_paper".to_owned()));
 
@@ -415,6 +439,46 @@ fn paper_attendance_sessions_and_capacity() -> Result<()> {
             .contains("2026-12-31")
     );
 
+    // A session today, cancelled: the kiosk's staff mode no longer offers its roll call.
+    let today = jiff::Zoned::now().date().to_string();
+    let added = org.post(
+        &sessions,
+        &[
+            ("date", today.as_str()),
+            ("start", "23:00"),
+            ("minutes", "30"),
+        ],
+    )?;
+    assert_eq!(added.status().as_u16(), 303);
+    sync(&a)?;
+    let listed = |k: &Mutex<Kiosk>| -> Result<bool> {
+        Ok(k.lock()
+            .expect("k")
+            .sessions_today()?
+            .iter()
+            .any(|s| s.start == "23:00"))
+    };
+    ensure!(listed(&a)?, "today's session at the kiosk");
+    let daily = org.page(&format!("/office/classes/{class}/daily"))?;
+    let today_session = daily
+        .split("data-session=\"")
+        .skip(1)
+        .find(|row| row.contains(&today) && row.contains("23:00"))
+        .and_then(|row| row.split('"').next())
+        .context("today's session")?
+        .to_owned();
+    assert_eq!(
+        org.post(&format!("{sessions}/{today_session}/cancel"), &[])?
+            .status()
+            .as_u16(),
+        303
+    );
+    sync(&a)?;
+    ensure!(
+        !listed(&a)?,
+        "a cancelled session has no roll call at the kiosk"
+    );
+
     // Capacity 1 with 2 confirmed: asked first, then tasks for a phone call.
     let edit = [
         ("title", "Brydż"),
@@ -438,5 +502,62 @@ fn paper_attendance_sessions_and_capacity() -> Result<()> {
         "nobody demoted"
     );
     ensure!(actions(&server)?.contains(&"capacity_below_confirmed".to_owned()));
+    Ok(())
+}
+
+#[test]
+fn daily_pages_refuse_visitors_and_roles_without_the_right() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    add_staff(&data, "org", "organizer", None)?;
+    add_staff(&data, "teacher", "instructor", None)?;
+    let org = Office::login(&server.url(), "org", PASSWORD)?;
+    let teacher = Office::login(&server.url(), "teacher", PASSWORD)?;
+    let class = new_class(&org, &mal, "Szachy", 3, 1)?;
+    let anon = Office::anonymous(&server.url())?;
+    let none = "0190c6e2-0000-7000-8000-000000000001";
+    let daily = format!("/office/classes/{class}/daily");
+    for path in [
+        daily.clone(),
+        format!("{daily}/attendance"),
+        format!("{daily}/receipt/{none}"),
+        format!("{daily}/cancel/{none}"),
+    ] {
+        let response = anon.get(&path)?;
+        assert_eq!(response.status().as_u16(), 303, "{path}");
+        assert_eq!(location(&response)?, "/office/login", "{path}");
+    }
+    for path in [
+        format!("{daily}/register"),
+        format!("{daily}/cancel/{none}"),
+        format!("{daily}/confirm/{none}"),
+        format!("{daily}/phones"),
+        format!("{daily}/attendance"),
+        format!("{daily}/sessions"),
+        format!("{daily}/sessions/generate"),
+        format!("{daily}/sessions/{none}/cancel"),
+        format!("{daily}/sessions/{none}/restore"),
+        format!("{daily}/sessions/{none}/delete"),
+    ] {
+        let code = anon.post(&path, &[])?.status().as_u16();
+        ensure!(code == 303 || code == 403, "{path}: {code}");
+        // An instructor sees the class but may do none of this.
+        let code = teacher.post(&path, &[])?.status().as_u16();
+        assert_eq!(code, 403, "{path}");
+    }
+    let page = teacher.page(&daily)?;
+    ensure!(
+        !page.contains("phone-form") && !page.contains("add-session"),
+        "no forms"
+    );
+    assert_eq!(
+        teacher
+            .get(&format!("{daily}/attendance"))?
+            .status()
+            .as_u16(),
+        403
+    );
     Ok(())
 }

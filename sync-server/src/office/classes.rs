@@ -370,7 +370,7 @@ fn save_session(
     existing: bool,
 ) -> OResult<Out> {
     let id: ClassId = parse_id(class_id, "zajęcia", "class")?;
-    let (class, _) = class_of(db, ctx, id)?;
+    let (class, catalog) = class_of(db, ctx, id)?;
     let session_id = if existing {
         let sid: SessionId = parse_id(
             required(form, "session", "Spotkanie", "Session")?,
@@ -407,7 +407,11 @@ fn save_session(
         date: date.to_string(),
         start: start.to_owned(),
         minutes,
-        cancelled: false,
+        // Moving a cancelled session keeps it cancelled.
+        cancelled: catalog
+            .sessions
+            .iter()
+            .any(|s| s.id == session_id && s.cancelled),
     };
     edit_catalog(
         db,
@@ -604,7 +608,8 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                 button type="submit" { (t("Zapisz przydział", "Save the allotment")) }
             }
             h2 { (t("Nowe spotkanie", "New session")) }
-            form.inline method="post" action=(format!("/office/classes/{id}/sessions")) {
+            // Through daily work: a past date or a duplicate asks for a confirmation first.
+            form.inline method="post" action=(format!("/office/classes/{id}/daily/sessions")) {
                 (csrf(ctx))
                 label { (t("Data", "Date")) input type="date" name="date" required; }
                 label { (t("Godzina", "Start")) input type="time" name="start" required; }
