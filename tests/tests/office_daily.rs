@@ -561,3 +561,61 @@ fn daily_pages_refuse_visitors_and_roles_without_the_right() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn the_command_line_registers_by_phone_and_cancels() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    add_staff(&data, "org", "organizer", None)?;
+    let org = Office::login(&server.url(), "org", PASSWORD)?;
+    let class = new_class(&org, &mal, "Szachy", 1, 0)?;
+    let args = |given: &str| {
+        [
+            "register",
+            "--class",
+            class.as_str(),
+            "--given-name",
+            given,
+            "--family-name",
+            "Nowak",
+            "--birth-year",
+            "1948",
+            "--clause-read",
+        ]
+        .map(str::to_owned)
+    };
+    let args_a = args("Jan");
+    let first = server.admin(&args_a.iter().map(String::as_str).collect::<Vec<_>>())?;
+    assert_eq!(first["status"], "confirmed");
+    ensure!(
+        first["resident_code"]
+            .as_str()
+            .is_some_and(|c| c.len() == 9)
+    );
+    // No waiting list and no pool seat left: refused.
+    let args_b = args("Adam");
+    ensure!(
+        server
+            .admin(&args_b.iter().map(String::as_str).collect::<Vec<_>>())
+            .is_err(),
+        "the class is full"
+    );
+    let registration = first["registration_id"].as_str().context("id")?;
+    server.admin(&[
+        "cancel-registration",
+        "--class",
+        &class,
+        "--registration",
+        registration,
+    ])?;
+    let roster = server.admin(&["roster", "--class", &class])?;
+    ensure!(roster.to_string().contains("cancelled"), "{roster}");
+    let daily = org.page(&format!("/office/classes/{class}/daily"))?;
+    ensure!(
+        data_attrs(&daily, "registration").is_empty(),
+        "nobody confirmed"
+    );
+    Ok(())
+}

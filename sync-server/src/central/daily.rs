@@ -649,3 +649,28 @@ pub(crate) fn add_sessions(
     )?;
     Ok(())
 }
+
+impl super::Central {
+    /// A phone registration from the command line (the administrator's alternative to
+    /// the office page), under the same rules.
+    pub fn register_by_phone(&mut self, form: &PhoneRegistration) -> Result<PhoneReceipt> {
+        let db = self.store.write()?;
+        let receipt = register_by_phone(&db, &mut self.clock, form, "admin")?;
+        db.set_meta("hlc", &self.clock.last().to_string())?;
+        db.commit()?;
+        Ok(receipt)
+    }
+
+    /// Cancel a registration from the command line.
+    pub fn cancel_registration(
+        &mut self,
+        class: ClassId,
+        registration: RegistrationId,
+    ) -> Result<()> {
+        let db = self.store.write()?;
+        cancel_registration(&db, &mut self.clock, class, registration, "admin")?;
+        db.set_meta("hlc", &self.clock.last().to_string())?;
+        db.commit()?;
+        Ok(())
+    }
+}
