@@ -289,6 +289,41 @@ fn the_last_seat_taken_by_phone_while_a_kiosk_registers_offline() -> Result<()> 
         page.contains("<span id=\"confirmed\">1</span>"),
         "one confirmed, not two"
     );
+
+    // No waiting list: the kiosk, seeing the pool's seat free, writes the registration
+    // and asks the pool; the office gives that seat on the phone first; the kiosk's
+    // attempt finds the class full and is withdrawn. Nobody is over capacity.
+    let strict = new_class(&org, &mal, "Taniec", 1, 0)?;
+    sync(&a)?;
+    let receipt = a.lock().expect("kiosk").register(&RegistrationForm {
+        class_id: strict.clone(),
+        given_name: "Olga".to_owned(),
+        family_name: "Lis".to_owned(),
+        birth_year: 1955,
+        consent: true,
+        ..RegistrationForm::default()
+    })?;
+    ensure!(receipt.awaiting_pool, "the kiosk asks the pool");
+    let phone = phone_register(&org, &strict, "Adam", "Nowak", "1947", "")?;
+    assert_eq!(phone.status().as_u16(), 303);
+    sync(&a)?;
+    let withdrawn = a
+        .lock()
+        .expect("kiosk")
+        .withdraw_pool_attempt(receipt.registration_id)?;
+    ensure!(withdrawn, "the kiosk's attempt did not get the seat");
+    sync(&a)?;
+    assert_eq!(
+        kiosk_status(&a, &strict, &receipt.registration_id.to_string())?,
+        "cancelled"
+    );
+    let page = org.page(&format!("/office/classes/{strict}"))?;
+    ensure!(page.contains("<span id=\"confirmed\">1</span>"));
+    let tasks = server.admin(&["compensation"])?;
+    ensure!(
+        !tasks.to_string().contains(&strict),
+        "no compensation task: {tasks}"
+    );
     Ok(())
 }
 
@@ -601,6 +636,14 @@ fn the_command_line_registers_by_phone_and_cancels() -> Result<()> {
             .admin(&args_b.iter().map(String::as_str).collect::<Vec<_>>())
             .is_err(),
         "the class is full"
+    );
+    // A person registered by the office is erased like anyone else.
+    let code = first["resident_code"].as_str().context("code")?;
+    let erased = server.admin(&["person", "erase", "--resident-code", code])?;
+    ensure!(
+        erased
+            .to_string()
+            .contains(first["person_id"].as_str().context("person")?)
     );
     let registration = first["registration_id"].as_str().context("id")?;
     server.admin(&[

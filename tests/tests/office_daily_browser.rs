@@ -159,6 +159,20 @@ fn daily_work_in_a_browser() -> Result<()> {
         ensure!(!body.contains(payload), "escaped: {payload}");
         let daily = org.page(&format!("/office/classes/{class}/daily"))?;
         ensure!(!daily.contains(payload), "escaped on the list: {payload}");
+        // The phone field on its own, with a valid name.
+        let response = org.post(
+            &format!("/office/classes/{class}/daily/register"),
+            &[
+                ("given", "Ida"),
+                ("family", "Nowak"),
+                ("birth_year", "1950"),
+                ("phone", payload),
+                ("clause", "1"),
+                ("new_person", "1"),
+            ],
+        )?;
+        ensure!(response.status().as_u16() == 400, "not a phone number");
+        ensure!(!response.text()?.contains(payload), "escaped: {payload}");
     }
     Ok(())
 }

@@ -299,7 +299,14 @@ pub async fn register(
             let (class, _) = class_of(db, ctx, id)?;
             let f: PhoneForm = typed(form)?;
             let existing: Option<PersonId> = match f.existing.as_deref().filter(|e| !e.is_empty()) {
-                Some(e) => Some(parse_id(e, "osoba", "person")?),
+                Some(e) => {
+                    let person: PersonId = parse_id(e, "osoba", "person")?;
+                    // Only a person this account may see.
+                    db.o_person(&person.to_string())?
+                        .filter(|p| ctx.sees_branch(&p.branch_id))
+                        .ok_or_else(|| OfficeError::NotFound(format!("person:{person}")))?;
+                    Some(person)
+                }
                 None => None,
             };
             if existing.is_none() && !checked(&f.new_person) {
