@@ -436,6 +436,11 @@ fn paper_attendance_sessions_and_capacity() -> Result<()> {
     );
     let daily = org.page(&format!("/office/classes/{class}/daily"))?;
     ensure!(daily.contains("data-cancelled=\"true\"") && daily.contains("odwołane"));
+    let class_page = org.page(&format!("/office/classes/{class}"))?;
+    ensure!(
+        class_page.contains("odwołane"),
+        "the class page marks it too"
+    );
 
     // Weekly sessions in December 2026 on Thursdays: 24.12 skipped, 31.12 kept with a warning.
     let generate = format!("{sessions}/generate");

@@ -572,8 +572,9 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                 th.num { (attendance_status(l, "excused")) } th.num { (attendance_status(l, "conflict")) } th {} } }
             tbody { @for s in &sessions {
                 @let c = per_session.get(s.id.as_str()).copied().unwrap_or_default();
+                @let called_off = catalog.sessions.iter().any(|c| c.id.to_string() == s.id && c.cancelled);
                 tr data-session=(s.id) {
-                    td { (s.date) } td { (s.start) }
+                    td { (s.date) @if called_off { " " span.pending { (t("odwołane", "cancelled")) } } } td { (s.start) }
                     td.num { (c[0]) } td.num { (c[1]) } td.num { (c[2]) }
                     td.num { @if c[3] > 0 { span.conflict { (c[3]) } } @else { "0" } }
                     td { @if ctx.can(Perm::PrintAttendance) { a href=(format!("/office/classes/{id}/sessions/{}/print", s.id)) { (t("lista do druku", "printable list")) } } }
