@@ -417,6 +417,15 @@ fn paper_attendance_sessions_and_capacity() -> Result<()> {
         entry(&regs[0])?.conflict,
         "kiosk and paper disagree: a conflict"
     );
+    let names: Vec<_> = roll
+        .entries
+        .iter()
+        .map(|e| e.family_name.as_str())
+        .collect();
+    ensure!(
+        names.contains(&"Nowak") && names.contains(&"Lis"),
+        "the kiosk reads the names of people the office registered: {names:?}"
+    );
     let reconcile = org.page("/office/reconcile")?;
     ensure!(
         data_attrs(&reconcile, "conflict").contains(&format!("{session}/{}", regs[0])),
