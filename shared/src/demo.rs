@@ -359,6 +359,7 @@ pub fn sessions_for(class: &Class, from: Date, weeks: u32) -> Vec<Session> {
                 date: date.to_string(),
                 start: slot.start.clone(),
                 minutes: slot.minutes,
+                cancelled: false,
             });
         }
     }

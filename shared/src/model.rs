@@ -109,6 +109,10 @@ pub struct Session {
     /// "HH:MM".
     pub start: String,
     pub minutes: u32,
+    /// Called off (a holiday, the instructor ill): still listed, nobody attends. Catalogs
+    /// written before the flag existed read as not cancelled.
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 /// A social service that can be requested (usługa społeczna).
@@ -239,6 +243,11 @@ impl ConsentKind {
             .find(|k| k.code() == code)
     }
 }
+
+/// Versions of the texts a resident agrees to, at a kiosk or read out on the phone by the
+/// office; recorded with every consent.
+pub const INFORMATION_CLAUSE_VERSION: &str = "klauzula-informacyjna-2026-01";
+pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-01";
 
 /// A resident. Only what registration needs: no PESEL, no address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

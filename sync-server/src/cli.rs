@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
-use blisko_shared::ids::{BranchId, ClassId, KioskId};
+use blisko_shared::ids::{BranchId, ClassId, KioskId, RegistrationId};
 use blisko_shared::model::{Catalog, StaffRole};
 
 use crate::central::{Central, CentralError};
@@ -107,6 +107,34 @@ pub enum Command {
     Person {
         #[command(subcommand)]
         command: PersonCommand,
+    },
+    /// Register a person for a class as the office does on the phone: a seat from the
+    /// server's pool (never a kiosk's allotment), else the waiting list, else refused.
+    /// Prints the registration, the person and their resident code.
+    Register {
+        #[arg(long)]
+        class: ClassId,
+        #[arg(long)]
+        given_name: String,
+        #[arg(long)]
+        family_name: String,
+        #[arg(long)]
+        birth_year: u16,
+        #[arg(long)]
+        phone: Option<String>,
+        /// The information clause was read to the person and they accepted it.
+        #[arg(long)]
+        clause_read: bool,
+        /// The person agrees to SMS reminders (needs --phone).
+        #[arg(long)]
+        sms: bool,
+    },
+    /// Cancel a registration (its pool seat goes to the first person waiting).
+    CancelRegistration {
+        #[arg(long)]
+        class: ClassId,
+        #[arg(long)]
+        registration: RegistrationId,
     },
     /// The latest audit records.
     Audit {
@@ -524,6 +552,59 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                 });
             }
         },
+        Command::Register {
+            class,
+            given_name,
+            family_name,
+            birth_year,
+            phone,
+            clause_read,
+            sms,
+        } => {
+            let receipt = central.register_by_phone(&crate::central::daily::PhoneRegistration {
+                class: *class,
+                existing: None,
+                given_name: given_name.clone(),
+                family_name: family_name.clone(),
+                birth_year: birth_year.to_string(),
+                phone: phone.clone(),
+                clause_read: *clause_read,
+                sms_consent: *sms,
+            })?;
+            let (status, position) = match receipt.outcome {
+                crate::central::daily::PhoneOutcome::Confirmed => ("confirmed", None),
+                crate::central::daily::PhoneOutcome::Waitlisted { position } => {
+                    ("waitlisted", Some(position))
+                }
+            };
+            print(
+                cli.json,
+                &serde_json::json!({
+                    "registration_id": receipt.registration,
+                    "person_id": receipt.person,
+                    "resident_code": receipt.resident_code,
+                    "status": status,
+                    "position": position,
+                }),
+                |_| {
+                    println!(
+                        "registration {} ({status}); resident code {}",
+                        receipt.registration, receipt.resident_code
+                    );
+                },
+            );
+        }
+        Command::CancelRegistration {
+            class,
+            registration,
+        } => {
+            central.cancel_registration(*class, *registration)?;
+            print(
+                cli.json,
+                &serde_json::json!({ "cancelled": registration }),
+                |_| println!("registration {registration} cancelled"),
+            );
+        }
         Command::Audit { limit } => {
             let rows = central.audit_log(*limit)?;
             print(cli.json, &rows, |rows| {

@@ -150,7 +150,8 @@ impl Tx<'_> {
             )
             .ctx("project sessions")?;
         }
-        for s in &catalog.sessions {
+        // A cancelled session has no roll call: staff mode does not list it.
+        for s in catalog.sessions.iter().filter(|s| !s.cancelled) {
             c.execute(
                 "INSERT INTO sessions (id, class_id, date, start, minutes) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (id) DO UPDATE SET class_id = excluded.class_id, date = excluded.date,

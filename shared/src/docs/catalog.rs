@@ -12,7 +12,7 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{ObjId, ObjType, ReadDoc};
 
 use super::{Doc, DocError, DocKey, get_bool, get_map, get_str, get_u64, put_opt_str};
-use crate::ids::{BranchId, ClassId, KioskId};
+use crate::ids::{BranchId, ClassId, KioskId, SessionId};
 use crate::model::{Branch, Catalog, Class, Service, Session, StaffRole, StaffUser};
 
 const BRANCH: &str = "branch";
@@ -35,6 +35,9 @@ pub enum CatalogEdit {
     Branch(Branch),
     Class(Class),
     Session(Session),
+    /// Remove a session entered by mistake (the office checks first that nobody's
+    /// attendance is recorded for it).
+    RemoveSession(SessionId),
     Service(Service),
     Staff(StaffUser),
     Allotment {
@@ -138,6 +141,12 @@ impl CatalogDoc {
                             tx.put(&obj, "date", s.date.as_str())?;
                             tx.put(&obj, "start", s.start.as_str())?;
                             tx.put(&obj, "minutes", u64::from(s.minutes))?;
+                            tx.put(&obj, "cancelled", s.cancelled)?;
+                        }
+                        CatalogEdit::RemoveSession(id) => {
+                            if get_map(tx, &sessions, &id.to_string()).is_some() {
+                                tx.delete(&sessions, id.to_string())?;
+                            }
                         }
                         CatalogEdit::Service(s) => {
                             let obj = entry(tx, &services, &s.id.to_string())?;
@@ -227,6 +236,7 @@ impl CatalogDoc {
                 minutes: get_u64(am, &obj, "minutes")
                     .and_then(|v| u32::try_from(v).ok())
                     .ok_or_else(|| f("minutes"))?,
+                cancelled: get_bool(am, &obj, "cancelled").unwrap_or(false),
             });
         }
 
@@ -299,4 +309,70 @@ fn entries(am: &impl ReadDoc, obj: &ObjId) -> Vec<(String, ObjId)> {
     am.keys(obj)
         .filter_map(|key| get_map(am, obj, &key).map(|id| (key, id)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+
+    fn catalog_doc() -> (CatalogDoc, Session) {
+        let catalog = demo::catalogs(jiff::civil::date(2026, 9, 1), 1, None).remove(0);
+        let session = catalog.sessions[0].clone();
+        (
+            CatalogDoc::create(&catalog, KioskId::CENTRAL).unwrap(),
+            session,
+        )
+    }
+
+    #[test]
+    fn a_session_is_cancelled_and_removed() {
+        let (mut doc, session) = catalog_doc();
+        let cancelled = Session {
+            cancelled: true,
+            ..session.clone()
+        };
+        doc.apply(&[CatalogEdit::Session(cancelled)]).unwrap();
+        let read = doc.read().unwrap();
+        let found = read.sessions.iter().find(|s| s.id == session.id).unwrap();
+        assert!(found.cancelled);
+        doc.apply(&[CatalogEdit::RemoveSession(session.id)])
+            .unwrap();
+        assert!(
+            !doc.read()
+                .unwrap()
+                .sessions
+                .iter()
+                .any(|s| s.id == session.id)
+        );
+        // Removing it again changes nothing and is no error.
+        doc.apply(&[CatalogEdit::RemoveSession(session.id)])
+            .unwrap();
+    }
+
+    #[test]
+    fn a_session_written_before_the_flag_reads_as_held() {
+        let (mut doc, session) = catalog_doc();
+        let sessions = doc.doc.collection(SESSIONS).unwrap();
+        let obj = get_map(&doc.doc.am, &sessions, &session.id.to_string()).unwrap();
+        doc.doc
+            .change(|tx| {
+                tx.delete(&obj, "cancelled")
+                    .map_err(|e| DocError::Automerge {
+                        doc: String::new(),
+                        source: Box::new(e),
+                    })
+            })
+            .unwrap();
+        let read = doc.read().unwrap();
+        let found = read.sessions.iter().find(|s| s.id == session.id).unwrap();
+        assert!(!found.cancelled);
+        // A JSON catalog without the field reads the same.
+        let json = serde_json::json!({
+            "id": session.id, "class_id": session.class_id, "date": "2026-09-01",
+            "start": "10:00", "minutes": 60
+        });
+        let parsed: Session = serde_json::from_value(json).unwrap();
+        assert!(!parsed.cancelled);
+    }
 }

@@ -150,6 +150,7 @@ pub(crate) fn edit_catalog(
                 Some(x) => *x = s.clone(),
                 None => planned.sessions.push(s.clone()),
             },
+            CatalogEdit::RemoveSession(id) => planned.sessions.retain(|s| s.id != *id),
             CatalogEdit::Allotment {
                 class_id,
                 kiosk_id,

@@ -73,6 +73,12 @@ pub enum Perm {
     MyClasses,
     /// A request's PESEL, for the decision (each reading audited).
     ReadPesel,
+    /// Registrations taken on the phone, cancelled or confirmed from the waiting list.
+    Registrations,
+    /// Attendance typed in from a signed paper list.
+    PaperAttendance,
+    /// The waiting list's phone numbers (an audited read).
+    WaitlistPhones,
 }
 
 impl Perm {
@@ -94,6 +100,9 @@ impl Perm {
             Perm::OwnPassword => "page:password",
             Perm::MyClasses => "page:my_classes",
             Perm::ReadPesel => "action:read_pesel",
+            Perm::Registrations => "page:registrations",
+            Perm::PaperAttendance => "page:paper_attendance",
+            Perm::WaitlistPhones => "page:waitlist_phones",
         }
     }
 }
@@ -113,6 +122,8 @@ impl Perm {
 /// | one's own password | yes | yes | yes | yes |
 /// | "my classes" (their own classes by name) | yes | | | |
 /// | a request's PESEL ("Pokaż PESEL", audited) | | | yes | yes |
+/// | phone registrations, cancellations, waiting list, its phone numbers | | | yes | yes |
+/// | attendance from a paper list | | yes | yes | yes |
 ///
 /// An account with a branch sees only that branch's classes and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +147,7 @@ impl Role {
                     | ExportClasses
                     | Charts
                     | OwnPassword
+                    | PaperAttendance
             ),
             StaffRole::Organizer => !matches!(perm, Persons | Kiosks | Audit | Staff | MyClasses),
             StaffRole::OfficeAdmin => !matches!(perm, MyClasses),

@@ -262,6 +262,34 @@ pub async fn edit(
             let (class, _) = class_of(db, ctx, id)?;
             let branch = class.branch_id;
             let class = class_from_form(form, class)?;
+            // Below the confirmed count: only with an explicit confirmation (the people
+            // beyond it become compensation tasks for a phone call).
+            let confirmed = db
+                .o_registrations_of_class(&id.to_string())?
+                .iter()
+                .filter(|r| r.status == SeatStatus::Confirmed)
+                .count() as u32;
+            if class.capacity < confirmed {
+                if field(form, "accept_over").is_none() {
+                    return Ok(capacity_confirmation(
+                        ctx,
+                        id,
+                        form,
+                        confirmed,
+                        class.capacity,
+                    ));
+                }
+                db.audit(
+                    &now_text(),
+                    &ctx.actor(),
+                    "capacity_below_confirmed",
+                    &format!("class:{id}"),
+                    Some(&format!(
+                        "capacity:{} confirmed:{confirmed}",
+                        class.capacity
+                    )),
+                )?;
+            }
             edit_catalog(
                 db,
                 clock,
@@ -275,6 +303,41 @@ pub async fn edit(
         },
     )
     .await
+}
+
+/// The step before a capacity below the confirmed count: how many people it leaves
+/// without a seat, and the same form again with the explicit confirmation.
+fn capacity_confirmation(
+    ctx: &Ctx,
+    id: ClassId,
+    form: &HashMap<String, String>,
+    confirmed: u32,
+    capacity: u32,
+) -> Out {
+    let t = |pl, en| ctx.t(pl, en);
+    let over = confirmed - capacity;
+    let body = html! {
+        h1 { (t("Liczba miejsc poniżej liczby zapisanych", "Capacity below the confirmed count")) }
+        p #capacity-warning { (t("Potwierdzonych jest ", "Confirmed: ")) strong { (confirmed) } (t(", a nowa liczba miejsc to ", "; the new capacity is ")) strong { (capacity) } ". "
+            (t("Nikt nie zostanie wypisany automatycznie: osoby ponad limit (", "Nobody is removed automatically: the people beyond it (")) (over)
+            (t(") pojawią się jako zadania do obsłużenia (telefon do osoby) na karcie zajęć i w przeglądzie.", ") appear as tasks (a phone call) on the class page and the overview.")) }
+        form.stack #capacity-confirm method="post" action=(format!("/office/classes/{id}")) {
+            (csrf(ctx))
+            @for (name, value) in form { @if name != "csrf" && name != "accept_over" { input type="hidden" name=(name) value=(value); } }
+            label.check { input type="checkbox" name="accept_over" value="1" required;
+                (t(" Rozumiem: ", " I understand: ")) (over) (t(" os. trzeba będzie powiadomić telefonicznie", " people will need a phone call")) }
+            button type="submit" { (t("Zmniejsz liczbę miejsc", "Lower the capacity")) }
+        }
+        p { a href=(format!("/office/classes/{id}")) { (t("Wróć bez zmian", "Go back without changes")) } }
+    };
+    Out::Page {
+        title: t(
+            "Liczba miejsc poniżej liczby zapisanych",
+            "Capacity below the confirmed count",
+        )
+        .to_owned(),
+        body,
+    }
 }
 
 /// Add a session, or move one (when the form names it in `session`).
@@ -307,7 +370,7 @@ fn save_session(
     existing: bool,
 ) -> OResult<Out> {
     let id: ClassId = parse_id(class_id, "zajęcia", "class")?;
-    let (class, _) = class_of(db, ctx, id)?;
+    let (class, catalog) = class_of(db, ctx, id)?;
     let session_id = if existing {
         let sid: SessionId = parse_id(
             required(form, "session", "Spotkanie", "Session")?,
@@ -344,6 +407,11 @@ fn save_session(
         date: date.to_string(),
         start: start.to_owned(),
         minutes,
+        // Moving a cancelled session keeps it cancelled.
+        cancelled: catalog
+            .sessions
+            .iter()
+            .any(|s| s.id == session_id && s.cancelled),
     };
     edit_catalog(
         db,
@@ -487,7 +555,8 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
             " · " a href=(format!("/office/export/roster/{id}")) { (t("lista CSV", "roster CSV")) }
             " · " a href=(format!("/office/export/roster/{id}/xlsx")) { (t("lista XLSX", "roster XLSX")) }
             " · " a href=(format!("/office/export/attendance/{id}")) { (t("obecność CSV", "attendance CSV")) }
-            " · " a href=(format!("/office/export/attendance/{id}/xlsx")) { (t("obecność XLSX", "attendance XLSX")) } }
+            " · " a href=(format!("/office/export/attendance/{id}/xlsx")) { (t("obecność XLSX", "attendance XLSX")) }
+            " · " a #daily-link href=(format!("/office/classes/{id}/daily")) { (t("praca codzienna: zapisy telefoniczne, lista rezerwowa, obecność z listy, spotkania", "daily work: phone registrations, waiting list, paper attendance, sessions")) } }
         h2 { (t("Lista uczestników i lista rezerwowa", "Roster and waiting list")) }
         table #roster {
             thead { tr { th { "#" } th { (t("Osoba", "Person")) } th { (t("Status", "Status")) } th { (t("Kiosk", "Kiosk")) } } }
@@ -507,8 +576,9 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                 th.num { (attendance_status(l, "excused")) } th.num { (attendance_status(l, "conflict")) } th {} } }
             tbody { @for s in &sessions {
                 @let c = per_session.get(s.id.as_str()).copied().unwrap_or_default();
+                @let called_off = catalog.sessions.iter().any(|c| c.id.to_string() == s.id && c.cancelled);
                 tr data-session=(s.id) {
-                    td { (super::dates::day_text(l, &s.date)) } td { (s.start) }
+                    td { (super::dates::day_text(l, &s.date)) @if called_off { " " span.pending { (t("odwołane", "cancelled")) } } } td { (s.start) }
                     td.num { (c[0]) } td.num { (c[1]) } td.num { (c[2]) }
                     td.num { @if c[3] > 0 { span.conflict { (c[3]) } } @else { "0" } }
                     td { @if ctx.can(Perm::PrintAttendance) { a href=(format!("/office/classes/{id}/sessions/{}/print", s.id)) { (t("lista do druku", "printable list")) } } }
@@ -543,7 +613,8 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                 button type="submit" { (t("Zapisz przydział", "Save the allotment")) }
             }
             h2 { (t("Nowe spotkanie", "New session")) }
-            form.inline method="post" action=(format!("/office/classes/{id}/sessions")) {
+            // Through daily work: a past date or a duplicate asks for a confirmation first.
+            form.inline method="post" action=(format!("/office/classes/{id}/daily/sessions")) {
                 (csrf(ctx))
                 label { (t("Data", "Date")) input type="date" name="date" required; }
                 label { (t("Godzina", "Start")) input type="time" name="start" required; }

@@ -134,6 +134,11 @@ form.filters input[type=search] { min-width:10rem; }
 .filters select, .filters input { max-width:100%; min-width:0; }
 td.deadline { min-width:10rem; }
 td.filed { white-space:nowrap; }
+/* Daily work: phone registrations, waiting lists, paper attendance, sessions. */
+label.check { display:flex; gap:.4rem; align-items:center; font-weight:400; }
+.daily-grid { overflow-x:auto; max-width:100%; }
+.daily-grid table { min-width:0; }
+.daily-grid select { padding:.2rem; }
 "#;
 
 pub async fn stylesheet() -> Response {

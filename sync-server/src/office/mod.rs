@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod classes;
+pub mod daily;
 pub mod dates;
 pub mod exports;
 pub mod kiosks;
@@ -133,6 +134,46 @@ pub fn router() -> Router<AppState> {
             post(requests_queue::show_pesel),
         )
         .route("/office/my-classes", get(my_classes::page_get))
+        // Daily work: phone registrations, waiting lists, paper attendance, sessions.
+        .route("/office/classes/{id}/daily", get(daily::page_get))
+        .route("/office/classes/{id}/daily/register", post(daily::register))
+        .route(
+            "/office/classes/{id}/daily/receipt/{reg}",
+            get(daily::receipt),
+        )
+        .route(
+            "/office/classes/{id}/daily/cancel/{reg}",
+            get(daily::cancel_confirm).post(daily::cancel),
+        )
+        .route(
+            "/office/classes/{id}/daily/confirm/{reg}",
+            post(daily::confirm_seat),
+        )
+        .route("/office/classes/{id}/daily/phones", post(daily::phones))
+        .route(
+            "/office/classes/{id}/daily/attendance",
+            get(daily::grid_get).post(daily::grid_save),
+        )
+        .route(
+            "/office/classes/{id}/daily/sessions",
+            post(daily::add_session),
+        )
+        .route(
+            "/office/classes/{id}/daily/sessions/generate",
+            post(daily::generate),
+        )
+        .route(
+            "/office/classes/{id}/daily/sessions/{session}/cancel",
+            post(daily::cancel_session),
+        )
+        .route(
+            "/office/classes/{id}/daily/sessions/{session}/restore",
+            post(daily::restore_session),
+        )
+        .route(
+            "/office/classes/{id}/daily/sessions/{session}/delete",
+            post(daily::delete_session),
+        )
         .layer(middleware::from_fn(security_headers))
 }
 

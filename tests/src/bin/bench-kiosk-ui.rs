@@ -95,6 +95,7 @@ fn build_store(dir: &Path, args: &Args) -> Result<SessionId> {
             date: "2026-11-23".into(),
             start: c.schedule[0].start.clone(),
             minutes: 60,
+            cancelled: false,
         })
         .collect();
     catalog.allotments = catalog
