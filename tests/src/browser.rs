@@ -251,22 +251,37 @@ impl Browser {
         value.as_u64().context("scrollWidth is a number")
     }
 
-    /// Fails when the page is wider than the screen (it would scroll sideways).
+    /// Fails when the page is wider than the screen (it would scroll sideways). Headless
+    /// Chromium reports an 800 px screen whatever the window's size, so a desktop window
+    /// counts as its own width.
     pub fn assert_no_sideways_scroll(&self) -> Result<()> {
         let value = self.run(self.client.execute(
-            "return [document.documentElement.scrollWidth, screen.width];",
+            "return [document.documentElement.scrollWidth, Math.max(screen.width, window.innerWidth)];",
             vec![],
         ))?;
         let (page, screen) = (
             value[0].as_u64().context("scrollWidth")?,
-            value[1].as_u64().context("screen.width")?,
+            value[1].as_u64().context("the screen's width")?,
         );
-        ensure!(
-            page <= screen,
-            "{} scrolls sideways: the page is {page} px wide on a {screen} px screen",
+        if page <= screen {
+            return Ok(());
+        }
+        // Name the innermost elements that reach past the screen's edge.
+        let culprits = self.run(self.client.execute(
+            "const w = Math.max(screen.width, window.innerWidth); return Array.from(document.querySelectorAll('body *'))
+               .filter(e => e.getBoundingClientRect().right > w + 1
+                 && !Array.from(e.children).some(c => c.getBoundingClientRect().right > w + 1))
+               .slice(0, 5)
+               .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                 + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '')
+                 + ' (' + Math.round(e.getBoundingClientRect().right) + ' px)');",
+            vec![],
+        ))?;
+        bail!(
+            "{} scrolls sideways: the page is {page} px wide on a {screen} px screen; \
+             reaching past the edge: {culprits}",
             self.path().unwrap_or_default()
-        );
-        Ok(())
+        )
     }
 
     /// Save a screenshot as `name` under [`screenshots`].

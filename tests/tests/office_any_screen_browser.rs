@@ -148,6 +148,7 @@ fn every_office_page_fits_a_phone_and_a_desktop() -> Result<()> {
         pages.iter().any(|p| p.starts_with("/office/requests/{id}")),
         "a request page: {pages:?}"
     );
+    eprintln!("{} kinds of page fit a phone: {pages:?}", pages.len());
     phone.goto("/office/classes")?;
     phone.shot("office-phone-classes.png")?;
     drop(phone);

@@ -359,7 +359,7 @@ fn same_person(db: &Db<'_>, f: &PhoneForm) -> OResult<Vec<crate::store::OPerson>
     };
     let key = super::projection::name_key(&f.family, &f.given, year);
     Ok(db
-        .o_person_search(&key, 20)?
+        .o_person_search(&format!("{} {}", f.given.trim(), f.family.trim()), 200)?
         .into_iter()
         .filter(|p| {
             u16::try_from(p.birth_year).ok() == Some(year)

@@ -35,9 +35,9 @@ tr.stale td { background:#fff1e6; }
 .ok { color:var(--ok); font-weight:600; }
 .muted { color:var(--muted); }
 form.inline { display:inline-flex; gap:.4rem; align-items:center; flex-wrap:wrap; margin:0; }
-form.stack { display:grid; gap:.5rem; max-width:38rem; background:#fff; padding:1rem; border:1px solid var(--line); }
-form.login { display:grid; gap:.7rem; max-width:22rem; background:#fff; padding:1rem; border:1px solid var(--line); }
-label { display:grid; gap:.2rem; font-weight:600; }
+form.stack { display:grid; grid-template-columns:minmax(0, 1fr); gap:.5rem; max-width:38rem; background:#fff; padding:1rem; border:1px solid var(--line); }
+form.login { display:grid; grid-template-columns:minmax(0, 1fr); gap:.7rem; max-width:22rem; background:#fff; padding:1rem; border:1px solid var(--line); }
+label { display:grid; grid-template-columns:minmax(0, 1fr); gap:.2rem; font-weight:600; min-width:0; }
 input, select, textarea, button { font:inherit; padding:.35rem .5rem; border:1px solid #8a929b; border-radius:3px; }
 button { background:var(--accent); color:#fff; border-color:var(--accent); cursor:pointer; font-weight:600; }
 button.danger { background:var(--bad); border-color:var(--bad); }
