@@ -994,3 +994,86 @@ fn reconciliation_persons_and_charts() -> Result<()> {
     ensure!(actions(&audit(&server)?).contains(&"person_erase".to_owned()));
     Ok(())
 }
+
+/// Every office page for every role, as one table: the status each role gets.
+#[test]
+fn the_role_by_page_matrix() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    add_staff(&data, "instr", "instructor", Some(&mal))?;
+    add_staff(&data, "punkt", "branch_staff", Some(&mal))?;
+    add_staff(&data, "org", "organizer", None)?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    let logins = ["instr", "punkt", "org", "admin"];
+    let roles: Vec<Office> = logins
+        .into_iter()
+        .map(|login| Office::login(&server.url(), login, PASSWORD))
+        .collect::<Result<_>>()?;
+    let class = data_attrs(&roles[1].page("/office/classes")?, "class")
+        .into_iter()
+        .next()
+        .context("a class of the branch")?;
+    //            instructor, branch staff, organizer, office admin
+    let matrix: Vec<(String, [u16; 4])> = vec![
+        ("/office".into(), [303, 200, 200, 200]),
+        ("/office/my-classes".into(), [200, 403, 403, 403]),
+        ("/office/classes".into(), [200, 200, 200, 200]),
+        (format!("/office/classes/{class}"), [200, 200, 200, 200]),
+        (
+            format!("/office/classes/{class}/daily"),
+            [200, 200, 200, 200],
+        ),
+        (
+            format!("/office/classes/{class}/daily/attendance"),
+            [403, 200, 200, 200],
+        ),
+        ("/office/requests".into(), [403, 403, 200, 200]),
+        ("/office/charts".into(), [403, 200, 200, 200]),
+        ("/office/reconcile".into(), [403, 403, 200, 200]),
+        ("/office/persons".into(), [403, 403, 403, 200]),
+        ("/office/kiosks".into(), [403, 403, 403, 200]),
+        ("/office/staff".into(), [403, 403, 403, 200]),
+        ("/office/audit".into(), [403, 403, 403, 200]),
+        ("/office/password".into(), [200, 200, 200, 200]),
+        (
+            format!("/office/export/roster/{class}"),
+            [403, 200, 200, 200],
+        ),
+        (
+            format!("/office/export/roster/{class}/xlsx"),
+            [403, 200, 200, 200],
+        ),
+        (
+            format!("/office/export/attendance/{class}"),
+            [403, 200, 200, 200],
+        ),
+        (
+            format!("/office/export/attendance/{class}/xlsx"),
+            [403, 200, 200, 200],
+        ),
+        ("/office/export/requests".into(), [403, 403, 200, 200]),
+        ("/office/export/requests/xlsx".into(), [403, 403, 200, 200]),
+    ];
+    let mut wrong = Vec::new();
+    for (path, expected) in &matrix {
+        for ((office, login), want) in roles.iter().zip(logins).zip(expected) {
+            let got = office.get(path)?.status().as_u16();
+            if got != *want {
+                wrong.push(format!("{path}: {login} {got}, not {want}"));
+            }
+        }
+    }
+    ensure!(wrong.is_empty(), "{wrong:#?}");
+    // Each refusal is a page with the menu, and it is audited.
+    let refusal = roles[0].get("/office/staff")?.text()?;
+    ensure!(refusal.contains("<nav"), "a refusal keeps the menu");
+    ensure!(
+        audit(&server)?
+            .iter()
+            .any(|r| r["action"] == "office_forbidden" && r["subject"] == "page:staff"),
+        "refusals are audited"
+    );
+    Ok(())
+}
