@@ -129,7 +129,10 @@ fn the_request_queue_for_caseworkers() -> Result<()> {
     );
     let row = row_of(&queue, &old_id)?;
     ensure!(row.contains("Wójcik Zofia"), "{row}");
-    ensure!(row.contains("class=\"num waiting\">27<"), "{row}");
+    ensure!(
+        row.contains("class=\"num waiting\" data-label=\"Dni oczekiwania\">27<"),
+        "{row}"
+    );
     ensure!(
         row.contains("deadline-soon") && row.contains("termin "),
         "{row}"

@@ -38,7 +38,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
         let t = |pl, en| ctx.t(pl, en);
         let body = html! {
             h1 { (t("Zajęcia", "Classes")) }
-            table #classes {
+            table.fold #classes {
                 thead { tr {
                     th { (t("Punkt", "Branch")) } th { (t("Zajęcia", "Class")) } th { (t("Prowadzący", "Instructor")) }
                     th.num { (t("Miejsca", "Capacity")) } th.num { (t("Zapisani", "Confirmed")) } th.num { (t("Rezerwowi", "Waiting")) }
@@ -46,10 +46,12 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
                 tbody { @for c in &classes {
                     @let (confirmed, waiting) = counts.get(&c.id).copied().unwrap_or((0, 0));
                     tr data-class=(c.id) {
-                        td { (branches.get(&c.branch_id).map(String::as_str).unwrap_or("?")) }
-                        td { a href=(format!("/office/classes/{}", c.id)) { (c.title) } }
-                        td { (c.instructor) }
-                        td.num { (c.capacity) } td.num { (confirmed) } td.num { (waiting) }
+                        td data-label=(t("Punkt", "Branch")) { (branches.get(&c.branch_id).map(String::as_str).unwrap_or("?")) }
+                        td data-label=(t("Zajęcia", "Class")) { a href=(format!("/office/classes/{}", c.id)) { (c.title) } }
+                        td data-label=(t("Prowadzący", "Instructor")) { (c.instructor) }
+                        td.num data-label=(t("Miejsca", "Capacity")) { (c.capacity) }
+                        td.num data-label=(t("Zapisani", "Confirmed")) { (confirmed) }
+                        td.num data-label=(t("Rezerwowi", "Waiting")) { (waiting) }
                     }
                 } }
             }
@@ -558,14 +560,14 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
             " · " a href=(format!("/office/export/attendance/{id}/xlsx")) { (t("obecność XLSX", "attendance XLSX")) }
             " · " a #daily-link href=(format!("/office/classes/{id}/daily")) { (t("praca codzienna: zapisy telefoniczne, lista rezerwowa, obecność z listy, spotkania", "daily work: phone registrations, waiting list, paper attendance, sessions")) } }
         h2 { (t("Lista uczestników i lista rezerwowa", "Roster and waiting list")) }
-        table #roster {
+        table.fold #roster {
             thead { tr { th { "#" } th { (t("Osoba", "Person")) } th { (t("Status", "Status")) } th { (t("Kiosk", "Kiosk")) } } }
             tbody { @for (i, r) in regs.iter().enumerate() {
                 tr data-registration=(r.id) data-status=(r.status) {
-                    td { (i + 1) }
-                    td { (names.get(&r.person_id).map(String::as_str).unwrap_or("—")) }
-                    td { (registration_status(l, r.status)) @if let Some(p) = r.position { " #" (p) } }
-                    td { (kiosk_names.kiosk(&r.kiosk_id)) }
+                    td data-label="#" { (i + 1) }
+                    td data-label=(t("Osoba", "Person")) { (names.get(&r.person_id).map(String::as_str).unwrap_or("—")) }
+                    td data-label=(t("Status", "Status")) { (registration_status(l, r.status)) @if let Some(p) = r.position { " #" (p) } }
+                    td data-label=(t("Kiosk", "Kiosk")) { (kiosk_names.kiosk(&r.kiosk_id)) }
                 }
             } }
         }

@@ -74,8 +74,8 @@ svg { max-width:100%; height:auto; }
   table.fold { overflow:visible; background:none; }
   table.fold thead { display:none; }
   table.fold tr { background:#fff; border:1px solid var(--line); margin:0 0 .6rem; padding:.3rem .6rem; }
-  table.fold td { border:none; padding:.15rem 0; text-align:left; }
-  table.fold td[data-label]::before { content:attr(data-label); display:block; font-size:.8rem; font-weight:600; color:var(--muted); }
+  table.fold td { border:none; padding:.2rem 0 .2rem 7.5rem; text-align:left; position:relative; min-height:1.6rem; }
+  table.fold td[data-label]::before { content:attr(data-label); position:absolute; left:0; top:.3rem; width:7rem; font-size:.8rem; font-weight:600; color:var(--muted); overflow-wrap:anywhere; }
   form.stack, form.login { padding:.75rem; }
   .card { min-width:0; width:100%; }
   .enroll-code { font-size:1.7rem; }

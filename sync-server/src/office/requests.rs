@@ -226,7 +226,7 @@ pub async fn list(
             }
             p.muted { (rows.len()) " " (t("wniosków, najpierw najbliższy termin", "requests, nearest deadline first")) }
             div.table-wrap {
-                table #requests {
+                table.fold #requests {
                     thead { tr {
                         th { (t("Numer", "Reference")) } th { (t("Wnioskodawca", "Applicant")) }
                         th { (t("Usługa", "Service")) } th { (t("Punkt", "Branch")) }
@@ -239,18 +239,18 @@ pub async fn list(
                             @let r = &row.request;
                             @let d = deadline_of(r);
                             tr data-request=(r.id) {
-                                td { a href=(format!("/office/requests/{}", r.id)) { (r.reference) } }
-                                td.applicant { @match &row.applicant {
+                                td data-label=(t("Numer", "Reference")) { a href=(format!("/office/requests/{}", r.id)) { (r.reference) } }
+                                td.applicant data-label=(t("Wnioskodawca", "Applicant")) { @match &row.applicant {
                                     Some((given, family)) => { (family) " " (given) }
-                                    None => span.muted { (t("(dane usunięte)", "(data erased)")) }
+                                    None => span.muted { (people::erased_label(l)) }
                                 } }
-                                td { (services.get(&r.service_id).map(String::as_str).unwrap_or("?")) }
-                                td { (branches.get(&r.branch_id).map(String::as_str).unwrap_or("?")) }
-                                td.filed { (d.filed) }
-                                td.num.waiting { (d.days_waiting) }
+                                td data-label=(t("Usługa", "Service")) { (services.get(&r.service_id).map(String::as_str).unwrap_or("?")) }
+                                td data-label=(t("Punkt", "Branch")) { (branches.get(&r.branch_id).map(String::as_str).unwrap_or("?")) }
+                                td.filed data-label=(t("Złożony", "Filed")) { (d.filed) }
+                                td.num.waiting data-label=(t("Dni oczekiwania", "Days waiting")) { (d.days_waiting) }
                                 (deadline_cell(ctx, &d))
-                                td class=(format!("status-{}", r.status)) { (request_status(l, &r.status)) }
-                                td.assignee { @match row.assignee.as_ref() {
+                                td class=(format!("status-{}", r.status)) data-label=(t("Status", "Status")) { (request_status(l, &r.status)) }
+                                td.assignee data-label=(t("Prowadzi", "Assigned to")) { @match row.assignee.as_ref() {
                                     Some(id) => (staff.get(id).map(String::as_str).unwrap_or("?")),
                                     None => span.muted { "—" },
                                 } }

@@ -140,7 +140,7 @@ pub fn deadline_cell(ctx: &Ctx, d: &Deadline) -> Markup {
         Urgency::Open | Urgency::Decided => "deadline",
     };
     html! {
-        td class=(class) data-deadline=(d.due) {
+        td class=(class) data-deadline=(d.due) data-label=(t("Termin decyzji", "Decision due")) {
             (t("termin ", "due ")) (long_date(ctx.lang, d.due))
             @match d.urgency {
                 Urgency::Past => { br; (t("po terminie: ", "overdue: ")) (-d.days_left) " " (t("dni", "days")) }
