@@ -91,6 +91,15 @@ pub fn day(lang: Lang, date: Date) -> String {
     }
 }
 
+/// `4 stycznia 2027` / `4 January 2027`: a day without its weekday, as in a deadline.
+pub fn long(lang: Lang, date: Date) -> String {
+    let month = match lang {
+        Lang::Pl => MONTHS_PL_GENITIVE[month_index(date)],
+        Lang::En => MONTHS_EN[month_index(date)],
+    };
+    format!("{} {month} {}", date.day(), date.year())
+}
+
 /// An ISO date (`2026-12-05`) as [`day`]; anything else as it is.
 pub fn day_text(lang: Lang, iso: &str) -> String {
     iso.parse::<Date>()

@@ -246,7 +246,7 @@ pub async fn list(
                                 } }
                                 td data-label=(t("Usługa", "Service")) { (services.get(&r.service_id).map(String::as_str).unwrap_or("?")) }
                                 td data-label=(t("Punkt", "Branch")) { (branches.get(&r.branch_id).map(String::as_str).unwrap_or("?")) }
-                                td.filed data-label=(t("Złożony", "Filed")) { (d.filed) }
+                                td.filed data-label=(t("Złożony", "Filed")) { (dates::day(l, d.filed)) }
                                 td.num.waiting data-label=(t("Dni oczekiwania", "Days waiting")) { (d.days_waiting) }
                                 (deadline_cell(ctx, &d))
                                 td class=(format!("status-{}", r.status)) data-label=(t("Status", "Status")) { (request_status(l, &r.status)) }
@@ -346,7 +346,7 @@ pub fn render_detail(
         div.table-wrap { table {
             tr { th { (t("Status", "Status")) } td #status class=(format!("status-{current}")) { (request_status(l, current)) } }
             tr { th { (t("Termin decyzji", "Decision due")) } (deadline_cell(ctx, &d)) }
-            tr { th { (t("Złożony", "Filed")) } td { (d.filed) " · " (d.days_waiting) " " (t("dni oczekiwania", "days waiting")) } }
+            tr { th { (t("Złożony", "Filed")) } td { (dates::day(l, d.filed)) " · " (d.days_waiting) " " (t("dni oczekiwania", "days waiting")) } }
             tr { th { (t("Usługa", "Service")) } td { (services.get(&row.service_id).map(String::as_str).unwrap_or("?")) } }
             tr { th { (t("Punkt", "Branch")) } td { (branches.get(&row.branch_id).map(String::as_str).unwrap_or("?")) } }
             tr { th { (t("Osoba", "Person")) } td #applicant {

@@ -13,7 +13,6 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde::de::value::MapDeserializer;
 
-use blisko_shared::i18n::Lang;
 use blisko_shared::ids::{RequestId, StaffId};
 use blisko_shared::model::StaffRole;
 
@@ -92,44 +91,6 @@ pub fn deadline_of(request: &ORequest) -> Deadline {
     )
 }
 
-/// "4 stycznia 2027" / "4 January 2027".
-pub fn long_date(lang: Lang, date: Date) -> String {
-    const PL: [&str; 12] = [
-        "stycznia",
-        "lutego",
-        "marca",
-        "kwietnia",
-        "maja",
-        "czerwca",
-        "lipca",
-        "sierpnia",
-        "września",
-        "października",
-        "listopada",
-        "grudnia",
-    ];
-    const EN: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let month = usize::try_from(date.month() - 1).unwrap_or(0).min(11);
-    let name = match lang {
-        Lang::Pl => PL[month],
-        Lang::En => EN[month],
-    };
-    format!("{} {name} {}", date.day(), date.year())
-}
-
 /// The deadline cell: "termin 4 stycznia 2027", with what is left, marked when close
 /// or past.
 pub fn deadline_cell(ctx: &Ctx, d: &Deadline) -> Markup {
@@ -141,7 +102,7 @@ pub fn deadline_cell(ctx: &Ctx, d: &Deadline) -> Markup {
     };
     html! {
         td class=(class) data-deadline=(d.due) data-label=(t("Termin decyzji", "Decision due")) {
-            (t("termin ", "due ")) (long_date(ctx.lang, d.due))
+            (t("termin ", "due ")) (super::dates::long(ctx.lang, d.due))
             @match d.urgency {
                 Urgency::Past => { br; (t("po terminie: ", "overdue: ")) (-d.days_left) " " (t("dni", "days")) }
                 Urgency::Soon => { br; (t("zostało: ", "left: ")) (d.days_left) " " (t("dni", "days")) }
@@ -259,8 +220,14 @@ mod tests {
         assert_eq!(d.due, date("2027-01-04"));
         assert_eq!((d.days_waiting, d.days_left), (0, 30));
         assert_eq!(d.urgency, Urgency::Open);
-        assert_eq!(long_date(Lang::Pl, d.due), "4 stycznia 2027");
-        assert_eq!(long_date(Lang::En, d.due), "4 January 2027");
+        assert_eq!(
+            crate::office::dates::long(blisko_shared::i18n::Lang::Pl, d.due),
+            "4 stycznia 2027"
+        );
+        assert_eq!(
+            crate::office::dates::long(blisko_shared::i18n::Lang::En, d.due),
+            "4 January 2027"
+        );
         let soon = deadline(filed, date("2026-12-30"), false);
         assert_eq!((soon.days_waiting, soon.days_left), (25, 5));
         assert_eq!(soon.urgency, Urgency::Soon);
@@ -274,6 +241,9 @@ mod tests {
             deadline(filed, date("2027-01-05"), true).urgency,
             Urgency::Decided
         );
-        assert_eq!(long_date(Lang::Pl, date("2026-09-01")), "1 września 2026");
+        assert_eq!(
+            crate::office::dates::long(blisko_shared::i18n::Lang::Pl, date("2026-09-01")),
+            "1 września 2026"
+        );
     }
 }
