@@ -34,8 +34,7 @@ use crate::store::{
 };
 
 /// Text versions shown at the kiosk; recorded with every consent and declaration.
-pub const INFORMATION_CLAUSE_VERSION: &str = "klauzula-informacyjna-2026-01";
-pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-01";
+pub use blisko_shared::model::{INFORMATION_CLAUSE_VERSION, SMS_CONSENT_VERSION};
 pub const DECLARATION_VERSION: &str = "oswiadczenie-2026-01";
 
 mod replica;

@@ -247,6 +247,13 @@ impl ConsentKind {
 /// Versions of the texts a resident agrees to, at a kiosk or read out on the phone by the
 /// office; recorded with every consent.
 pub const INFORMATION_CLAUSE_VERSION: &str = "klauzula-informacyjna-2026-01";
+/// The information clause (art. 13 RODO) of [`INFORMATION_CLAUSE_VERSION`], in Polish and
+/// English: what the kiosk shows and what the office reads out on the phone. A change of
+/// the text needs a new version.
+pub const INFORMATION_CLAUSE: (&str, &str) = (
+    "Administratorem Twoich danych jest Centrum Usług Społecznych. Dane (imię, nazwisko, rok urodzenia, telefon) służą wyłącznie do zapisów na zajęcia i kontaktu w ich sprawie, na podstawie art. 6 ust. 1 lit. e RODO. Masz prawo dostępu do danych, ich sprostowania i usunięcia. Szczegóły w punkcie obsługi.",
+    "Your data is held by the Social Services Centre. It (name, year of birth, phone) is used only to register you for classes and to contact you about them, under Art. 6(1)(e) GDPR. You may see, correct and erase your data. Ask at the desk for details.",
+);
 pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-01";
 
 /// A resident. Only what registration needs: no PESEL, no address.

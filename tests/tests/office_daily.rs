@@ -198,6 +198,12 @@ fn phone_registration_waiting_list_and_cancellation() -> Result<()> {
     // Phone numbers: not on the page; shown on request, and the read is audited.
     let daily = org.page(&format!("/office/classes/{class}/daily"))?;
     ensure!(!daily.contains("600300400"), "no phone numbers on the page");
+    // The clause to read out is the kiosk's, with the version the consent records.
+    ensure!(
+        daily.contains(blisko_shared::model::INFORMATION_CLAUSE.0)
+            && daily.contains(blisko_shared::model::INFORMATION_CLAUSE_VERSION),
+        "the information clause and its version are on the phone form"
+    );
     let phones = org.post(&format!("/office/classes/{class}/daily/phones"), &[])?;
     assert_eq!(phones.status().as_u16(), 200);
     ensure!(phones.text()?.contains("600300400"));

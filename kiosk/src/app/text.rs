@@ -5,11 +5,11 @@
 //! ("1 wolne miejsce", "3 wolne miejsca", "5 wolnych miejsc").
 
 use blisko_shared::i18n::Lang;
-use blisko_shared::model::{AttendanceStatus, RequestStatus, Weekday};
+use blisko_shared::model::{AttendanceStatus, INFORMATION_CLAUSE, RequestStatus, Weekday};
 use blisko_shared::seats::SeatStatus;
 
 macro_rules! texts {
-    ($($key:ident => $pl:literal, $en:literal;)*) => {
+    ($($key:ident => $pl:expr, $en:expr;)*) => {
         /// A text of the app; `tr` gives it in a language.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum T { $($key,)* }
@@ -65,7 +65,7 @@ texts! {
     ResidentCode => "Kod mieszkańca", "Resident code";
     TapFieldToType => "Dotknij pola, aby pisać.", "Touch a field to type.";
     InformationTitle => "Informacja o danych osobowych", "About your personal data";
-    InformationClause => "Administratorem Twoich danych jest Centrum Usług Społecznych. Dane (imię, nazwisko, rok urodzenia, telefon) służą wyłącznie do zapisów na zajęcia i kontaktu w ich sprawie, na podstawie art. 6 ust. 1 lit. e RODO. Masz prawo dostępu do danych, ich sprostowania i usunięcia. Szczegóły w punkcie obsługi.", "Your data is held by the Social Services Centre. It (name, year of birth, phone) is used only to register you for classes and to contact you about them, under Art. 6(1)(e) GDPR. You may see, correct and erase your data. Ask at the desk for details.";
+    InformationClause => INFORMATION_CLAUSE.0, INFORMATION_CLAUSE.1;
     ClauseVersion => "Wersja tekstu", "Text version";
     ConsentRead => "Przeczytałem/am informację o danych", "I have read the information about my data";
     SmsConsent => "Chcę przypomnienia SMS (nieobowiązkowo)", "I want SMS reminders (optional)";

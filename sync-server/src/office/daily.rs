@@ -16,7 +16,9 @@ use serde::de::DeserializeOwned;
 
 use blisko_shared::docs::{CatalogDoc, DocKey};
 use blisko_shared::ids::{ClassId, PersonId, RegistrationId, SessionId, StaffId};
-use blisko_shared::model::{AttendanceStatus, Catalog, Class, Session};
+use blisko_shared::model::{
+    AttendanceStatus, Catalog, Class, INFORMATION_CLAUSE, INFORMATION_CLAUSE_VERSION, Session,
+};
 use blisko_shared::seats::SeatStatus;
 
 use super::layout::{attendance_status, csrf, registration_status};
@@ -262,6 +264,9 @@ fn person_fields(ctx: &Ctx, form: Option<&PhoneForm>) -> Markup {
         label { (t("Nazwisko", "Family name")) input type="text" name="family" required maxlength="60" value=[form.map(|f| f.family.as_str())]; }
         label { (t("Rok urodzenia", "Birth year")) input type="number" name="birth_year" required min="1900" max="2100" value=[form.map(|f| f.birth_year.as_str())]; }
         label { (t("Telefon (opcjonalnie)", "Phone (optional)")) input type="tel" name="phone" maxlength="20" value=[form.and_then(|f| f.phone.as_deref())]; }
+        // The clause the kiosk shows, to be read out; its version is recorded with the consent.
+        blockquote #clause-text { (t(INFORMATION_CLAUSE.0, INFORMATION_CLAUSE.1))
+            br; span.muted { (t("Wersja tekstu: ", "Text version: ")) (INFORMATION_CLAUSE_VERSION) } }
         label.check { input type="checkbox" name="clause" value="1" checked[form.is_some_and(|f| checked(&f.clause))];
             (t(" Odczytałem/odczytałam klauzulę informacyjną i osoba ją przyjęła", " I read the information clause to the person and they accepted it")) }
         label.check { input type="checkbox" name="sms" value="1" checked[form.is_some_and(|f| checked(&f.sms))];

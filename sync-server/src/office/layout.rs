@@ -135,6 +135,7 @@ form.filters input[type=search] { min-width:10rem; }
 td.deadline { min-width:10rem; }
 td.filed { white-space:nowrap; }
 /* Daily work: phone registrations, waiting lists, paper attendance, sessions. */
+blockquote#clause-text { margin:.2rem 0; padding:.5rem .8rem; background:var(--bg); border-left:4px solid var(--accent); font-weight:400; }
 label.check { display:flex; gap:.4rem; align-items:center; font-weight:400; }
 .daily-grid { overflow-x:auto; max-width:100%; }
 .daily-grid table { min-width:0; }
