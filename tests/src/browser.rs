@@ -142,10 +142,22 @@ impl Browser {
         self.rt.block_on(f)
     }
 
-    /// Load a path of the server (`/office/...`).
+    /// Load a path of the server (`/office/...`). A form sent just before may still be
+    /// navigating and land after this load: the load is repeated until the browser shows
+    /// the path asked for, for up to 3 seconds (a page that redirects elsewhere costs that
+    /// much).
     pub fn goto(&self, path: &str) -> Result<()> {
-        self.run(self.client.goto(&format!("{}{path}", self.base)))
-            .with_context(|| format!("load {path}"))
+        let wanted = path.split(['?', '#']).next().unwrap_or(path);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            self.run(self.client.goto(&format!("{}{path}", self.base)))
+                .with_context(|| format!("load {path}"))?;
+            std::thread::sleep(Duration::from_millis(50));
+            let now = self.path()?;
+            if now == wanted || Instant::now() > deadline {
+                return Ok(());
+            }
+        }
     }
 
     /// The page's HTML as it is now.
@@ -186,6 +198,32 @@ impl Browser {
             .with_context(|| format!("click {css}"))
     }
 
+    /// Click the element that `css` finds (a form's button, a link) and wait (up to 10 s)
+    /// until the next page has replaced this one.
+    pub fn click_and_load(&self, css: &str) -> Result<()> {
+        self.run(
+            self.client
+                .execute("window.blisko_old_page = true;", vec![]),
+        )?;
+        self.click(css)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let old = self
+                .run(
+                    self.client
+                        .execute("return window.blisko_old_page === true;", vec![]),
+                )
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(true);
+            if !old {
+                return Ok(());
+            }
+            ensure!(Instant::now() < deadline, "{css}: no new page came");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Click the link whose text is `text`.
     pub fn click_link(&self, text: &str) -> Result<()> {
         self.run(async {
@@ -208,6 +246,24 @@ impl Browser {
         )
         .with_context(|| format!("wait for {css}"))?;
         Ok(())
+    }
+
+    /// The page's HTML once it contains `needle` (after a form was sent, the old page may
+    /// still be showing for a moment); fails after 10 seconds.
+    pub fn wait_for_html(&self, needle: &str) -> Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let html = self.html()?;
+            if html.contains(needle) {
+                return Ok(html);
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "{} never showed {needle:?}",
+                self.path().unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// The text of element `id` once it reads `expected` (the page may still be loading),

@@ -56,14 +56,12 @@ fn walk(c: &Browser, class: &str, given: &str, suffix: &str, phone: bool) -> Res
     }
     c.shot(&format!("office-daily-attendance{suffix}.png"))?;
     c.select("#grid select", "present")?;
-    c.click("#grid button")?;
-    c.wait_for("#grid")?;
-    ensure!(
-        c.html()?.contains("value=\"present\" selected"),
-        "the mark is saved and shown"
-    );
+    c.click_and_load("#grid button")?;
+    c.wait_for_html("value=\"present\" selected")
+        .context("the mark is saved and shown")?;
 
     c.goto(&daily)?;
+    c.wait_for("#generate input[name=from]")?;
     set_value(c, "#generate input[name=from]", "2026-12-01")?;
     set_value(c, "#generate input[name=to]", "2026-12-31")?;
     c.select("#generate select[name=weekday]", "3")?;

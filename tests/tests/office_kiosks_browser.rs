@@ -82,11 +82,11 @@ fn kiosks_and_the_audit_log_in_a_browser() -> Result<()> {
     let row = format!("tr[data-kiosk=\"{hol_id}\"]");
     for name in [XSS_SCRIPT, XSS_IMG, "MAL — sala 2"] {
         c.fill(&format!("{row} input[name=name]"), name)?;
-        c.click(&format!("{row} form[action$=rename] button"))?;
+        c.click_and_load(&format!("{row} form[action$=rename] button"))?;
         c.wait_for("#kiosks")?;
         escaped(&c.html()?)?;
     }
-    ensure!(c.html()?.contains("MAL — sala 2 (kiosk nr 2)"));
+    c.wait_for_html("MAL — sala 2 (kiosk nr 2)")?;
     add_kiosk(&c, &mal, XSS_IMG)?;
     escaped(&c.html()?)?;
 
