@@ -23,6 +23,8 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const DESKTOP: (u32, u32) = (1366, 900);
 /// A phone held upright (mobile emulation: touch, a device pixel ratio of 3).
 pub const PHONE: (u32, u32) = (390, 844);
+/// The narrowest screen the office is made for: a small phone.
+pub const SMALL_PHONE: (u32, u32) = (360, 740);
 
 struct Driver(Child);
 
@@ -84,6 +86,11 @@ impl Browser {
     /// A phone: [`PHONE`] size with Chromium's mobile emulation.
     pub fn phone(base: &str) -> Result<Browser> {
         Browser::open(base, PHONE, true)
+    }
+
+    /// A small phone: [`SMALL_PHONE`] size with mobile emulation.
+    pub fn small_phone(base: &str) -> Result<Browser> {
+        Browser::open(base, SMALL_PHONE, true)
     }
 
     fn open(base: &str, (width, height): (u32, u32), mobile: bool) -> Result<Browser> {

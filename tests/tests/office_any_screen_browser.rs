@@ -1,7 +1,7 @@
-//! Every office page on a phone (390×844, mobile emulation) and on a desktop: a crawler
-//! logs in as an office admin, follows every link of the office it finds (so a new page
-//! is checked as soon as the menu or a list links to it), and asserts that no page scrolls
-//! sideways and that each declares a viewport.
+//! Every office page on phones (390×844 and 360×740, mobile emulation) and on a desktop:
+//! a crawler logs in as an office admin, follows every link of the office it finds (so a
+//! new page is checked as soon as the menu or a list links to it), and asserts that no
+//! page scrolls sideways and that each declares a viewport.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Mutex;
@@ -152,6 +152,11 @@ fn every_office_page_fits_a_phone_and_a_desktop() -> Result<()> {
     phone.goto("/office/classes")?;
     phone.shot("office-phone-classes.png")?;
     drop(phone);
+
+    let small = Browser::small_phone(&server.url())?;
+    small.login("admin")?;
+    crawl(&small, &start, 60)?;
+    drop(small);
 
     let desktop = Browser::desktop(&server.url())?;
     desktop.login("admin")?;

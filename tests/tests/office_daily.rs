@@ -198,6 +198,12 @@ fn phone_registration_waiting_list_and_cancellation() -> Result<()> {
     // Phone numbers: not on the page; shown on request, and the read is audited.
     let daily = org.page(&format!("/office/classes/{class}/daily"))?;
     ensure!(!daily.contains("600300400"), "no phone numbers on the page");
+    // The class page says where a registration came from: the office, by phone.
+    let class_page = org.page(&format!("/office/classes/{class}"))?;
+    ensure!(
+        class_page.contains("biuro (telefonicznie)") && !class_page.contains("kiosk (nieznany)"),
+        "a phone registration is the office's"
+    );
     // The clause to read out is the kiosk's, with the version the consent records.
     ensure!(
         daily.contains(blisko_shared::model::INFORMATION_CLAUSE.0)

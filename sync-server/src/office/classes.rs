@@ -572,7 +572,7 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
             } }
         }
         h2 { (t("Obecność na spotkaniach", "Attendance per session")) }
-        table #sessions {
+        table.fold #sessions {
             thead { tr { th { (t("Data", "Date")) } th { (t("Godzina", "Time")) }
                 th.num { (attendance_status(l, "present")) } th.num { (attendance_status(l, "absent")) }
                 th.num { (attendance_status(l, "excused")) } th.num { (attendance_status(l, "conflict")) } th {} } }
@@ -580,9 +580,12 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                 @let c = per_session.get(s.id.as_str()).copied().unwrap_or_default();
                 @let called_off = catalog.sessions.iter().any(|c| c.id.to_string() == s.id && c.cancelled);
                 tr data-session=(s.id) {
-                    td { (super::dates::day_text(l, &s.date)) @if called_off { " " span.pending { (t("odwołane", "cancelled")) } } } td { (s.start) }
-                    td.num { (c[0]) } td.num { (c[1]) } td.num { (c[2]) }
-                    td.num { @if c[3] > 0 { span.conflict { (c[3]) } } @else { "0" } }
+                    td data-label=(t("Data", "Date")) { (super::dates::day_text(l, &s.date)) @if called_off { " " span.pending { (t("odwołane", "cancelled")) } } }
+                    td data-label=(t("Godzina", "Time")) { (s.start) }
+                    td.num data-label=(attendance_status(l, "present")) { (c[0]) }
+                    td.num data-label=(attendance_status(l, "absent")) { (c[1]) }
+                    td.num data-label=(attendance_status(l, "excused")) { (c[2]) }
+                    td.num data-label=(attendance_status(l, "conflict")) { @if c[3] > 0 { span.conflict { (c[3]) } } @else { "0" } }
                     td { @if ctx.can(Perm::PrintAttendance) { a href=(format!("/office/classes/{id}/sessions/{}/print", s.id)) { (t("lista do druku", "printable list")) } } }
                 }
             } }

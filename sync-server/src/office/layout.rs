@@ -56,6 +56,8 @@ section.notice { border:3px solid var(--warn); border-radius:8px; padding:0 1rem
 svg { background:#fff; border:1px solid var(--line); margin:.3rem 0 1rem; }
 .print-only { display:none; }
 main { overflow-wrap:anywhere; }
+/* A table too wide for the screen scrolls in its box rather than breaking words apart. */
+th, td { overflow-wrap:normal; }
 input, select, textarea { max-width:100%; }
 svg { max-width:100%; height:auto; }
 /* Narrow screens (a phone or a small tablet at a class): the menu wraps, a table folds
@@ -74,7 +76,7 @@ svg { max-width:100%; height:auto; }
   table.fold { overflow:visible; background:none; }
   table.fold thead { display:none; }
   table.fold tr { background:#fff; border:1px solid var(--line); margin:0 0 .6rem; padding:.3rem .6rem; }
-  table.fold td { border:none; padding:.2rem 0 .2rem 7.5rem; text-align:left; position:relative; min-height:1.6rem; }
+  table.fold td { overflow-wrap:anywhere; border:none; padding:.2rem 0 .2rem 7.5rem; text-align:left; position:relative; min-height:1.6rem; }
   table.fold td[data-label]::before { content:attr(data-label); position:absolute; left:0; top:.3rem; width:7rem; font-size:.8rem; font-weight:600; color:var(--muted); overflow-wrap:anywhere; }
   form.stack, form.login { padding:.75rem; }
   .card { min-width:0; width:100%; }

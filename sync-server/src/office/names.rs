@@ -54,6 +54,13 @@ impl Names {
     pub fn kiosk(&self, id: &str) -> String {
         let id = id.strip_prefix("kiosk:").unwrap_or(id);
         let number = tr(self.lang, "kiosk nr", "kiosk no.");
+        if id
+            .parse::<blisko_shared::ids::KioskId>()
+            .is_ok_and(|k| k.is_central())
+        {
+            // The office itself: a registration taken on the phone, an office mark.
+            return tr(self.lang, "biuro (telefonicznie)", "office (by phone)").to_owned();
+        }
         match self.kiosks.get(id) {
             Some((name, n)) if !name.is_empty() => format!("{name} ({number} {n})"),
             Some((_, n)) => format!("{number} {n}"),
