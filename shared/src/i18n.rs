@@ -17,6 +17,18 @@ pub enum Lang {
     En,
 }
 
+/// The Polish counting form of `n` among `[one, few, many]`: 1 miejsce, 2–4 miejsca (but
+/// 12–14 miejsc), 5+ miejsc.
+pub fn polish_plural<T: Copy>(n: u64, [one, few, many]: [T; 3]) -> T {
+    if n == 1 {
+        one
+    } else if (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)) {
+        few
+    } else {
+        many
+    }
+}
+
 impl Lang {
     /// The ISO 639-1 code, the same spelling serde uses, so stored settings, URLs and
     /// logs all agree on one name per language.

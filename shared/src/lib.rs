@@ -5,10 +5,12 @@
 pub mod codes;
 pub mod collate;
 pub mod crypto;
+pub mod deadline;
 pub mod demo;
 pub mod docs;
 pub mod fold;
 pub mod hlc;
+pub mod holidays;
 pub mod i18n;
 pub mod ids;
 pub mod model;

@@ -306,9 +306,7 @@ fn chars_word(n: usize, lang: Lang) -> &'static str {
     match lang {
         Lang::En if n == 1 => "character",
         Lang::En => "characters",
-        Lang::Pl if n == 1 => "znak",
-        Lang::Pl if (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)) => "znaki",
-        Lang::Pl => "znaków",
+        Lang::Pl => crate::i18n::polish_plural(n as u64, ["znak", "znaki", "znaków"]),
     }
 }
 

@@ -4,7 +4,7 @@
 //! catalogue holds what the screens say. Counting words follow Polish grammar
 //! ("1 wolne miejsce", "3 wolne miejsca", "5 wolnych miejsc").
 
-use blisko_shared::i18n::Lang;
+use blisko_shared::i18n::{Lang, polish_plural};
 use blisko_shared::model::{AttendanceStatus, INFORMATION_CLAUSE, RequestStatus, Weekday};
 use blisko_shared::seats::SeatStatus;
 
@@ -174,23 +174,15 @@ pub fn tr(key: T, lang: Lang) -> &'static str {
     key.tr(lang)
 }
 
-/// Polish has three counting forms: 1, 2–4 (but not 12–14), and the rest.
-fn polish_form(n: u32) -> usize {
-    if n == 1 {
-        0
-    } else if (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)) {
-        1
-    } else {
-        2
-    }
-}
-
 /// "3 wolne miejsca" / "3 free seats".
 pub fn free_seats(n: u32, lang: Lang) -> String {
     match lang {
         Lang::Pl if n == 0 => T::NoFreeSeats.tr(lang).to_owned(),
         Lang::Pl => {
-            let word = ["wolne miejsce", "wolne miejsca", "wolnych miejsc"][polish_form(n)];
+            let word = polish_plural(
+                u64::from(n),
+                ["wolne miejsce", "wolne miejsca", "wolnych miejsc"],
+            );
             format!("{n} {word}")
         }
         Lang::En if n == 0 => T::NoFreeSeats.tr(lang).to_owned(),
@@ -239,7 +231,7 @@ pub fn clock_offset(offset_s: i64, lang: Lang) -> String {
 pub fn waiting(n: u32, lang: Lang) -> String {
     match lang {
         Lang::Pl => {
-            let word = ["osoba", "osoby", "osób"][polish_form(n)];
+            let word = polish_plural(u64::from(n), ["osoba", "osoby", "osób"]);
             format!("lista rezerwowa: {n} {word}")
         }
         Lang::En if n == 1 => "waiting list: 1 person".to_owned(),

@@ -2,7 +2,7 @@
 //! (a seat from the pool, never from a kiosk's allotment), its cancellation, a waiting
 //! person confirmed by hand, attendance typed in from a signed paper list, and sessions
 //! cancelled, deleted or generated over a date range (skipping public holidays, see
-//! [`super::holidays`]). The page and the command line call these alike.
+//! [`blisko_shared::holidays`]). The page and the command line call these alike.
 
 use std::collections::BTreeMap;
 

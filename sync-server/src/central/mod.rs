@@ -27,7 +27,6 @@ use crate::store::{Db, KioskAuth, ServerStore, StoreError};
 mod audit_detail;
 mod credentials;
 pub mod daily;
-pub mod holidays;
 pub mod persons;
 mod pesel;
 pub mod requests;

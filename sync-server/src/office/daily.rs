@@ -12,7 +12,6 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use blisko_shared::docs::{CatalogDoc, DocKey};
 use blisko_shared::ids::{ClassId, PersonId, RegistrationId, SessionId, StaffId};
@@ -22,25 +21,14 @@ use blisko_shared::model::{
 use blisko_shared::seats::SeatStatus;
 
 use super::layout::{attendance_status, csrf, registration_status};
-use super::{Ctx, OResult, OfficeError, Out, Perm, action, invalid, now_text, page, parse_id};
+use super::{
+    Ctx, OResult, OfficeError, Out, Perm, action, invalid, now_text, page, parse_id, typed,
+};
 use crate::central::daily::{self, PaperMark, PhoneRegistration};
-use crate::central::holidays;
 use crate::central::{load, seats};
 use crate::http::AppState;
 use crate::store::{Db, ORegistration};
-
-/// A form as its typed struct; a field that does not fit is a refusal naming nothing
-/// personal.
-fn typed<T: DeserializeOwned>(form: &HashMap<String, String>) -> OResult<T> {
-    let value = serde_json::to_value(form)
-        .map_err(|_| invalid("Formularz jest niepełny.", "The form is incomplete."))?;
-    serde_json::from_value(value).map_err(|_| {
-        invalid(
-            "Formularz jest niepełny albo ma błędne pola.",
-            "The form is incomplete or has wrong fields.",
-        )
-    })
-}
+use blisko_shared::holidays;
 
 fn checked(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|v| !v.trim().is_empty())

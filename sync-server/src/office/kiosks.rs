@@ -16,14 +16,15 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use blisko_shared::i18n::Lang;
 use blisko_shared::ids::{BranchId, KioskId};
 
 use super::layout::csrf;
 use super::names::Names;
-use super::{Ctx, OResult, OfficeError, Out, Perm, action, invalid, iso_time, page, parse_id, tr};
+use super::{
+    Ctx, OResult, OfficeError, Out, Perm, action, invalid, iso_time, page, parse_id, tr, typed,
+};
 use crate::central::{kiosks, seats};
 use crate::http::AppState;
 use crate::store::{Db, KioskRow};
@@ -37,18 +38,6 @@ pub const ENROLL_PAYLOAD_PREFIX: &str = "blisko-enroll:";
 /// What the QR code of an enrollment sheet encodes (see the module's documentation).
 pub fn enroll_payload(server: &str, code: &str) -> String {
     format!("{ENROLL_PAYLOAD_PREFIX}{server}#{code}")
-}
-
-/// A form's fields as a typed struct; a form that does not fit is a clear refusal.
-fn typed<T: DeserializeOwned>(form: &HashMap<String, String>) -> OResult<T> {
-    let value = serde_json::to_value(form)
-        .map_err(|_| invalid("Formularz jest niekompletny.", "The form is incomplete."))?;
-    serde_json::from_value(value).map_err(|_| {
-        invalid(
-            "Formularz jest niekompletny albo ma nieprawidłowe pole.",
-            "The form is incomplete or has an invalid field.",
-        )
-    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,16 +112,10 @@ pub fn ago(lang: Lang, seconds: i64) -> String {
         (minutes / (24 * 60), ["dzień", "dni", "dni"], "day")
     };
     match lang {
-        Lang::Pl => {
-            let form = if n == 1 {
-                forms_pl[0]
-            } else if (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)) {
-                forms_pl[1]
-            } else {
-                forms_pl[2]
-            };
-            format!("{n} {form} temu")
-        }
+        Lang::Pl => format!(
+            "{n} {} temu",
+            blisko_shared::i18n::polish_plural(n.unsigned_abs(), forms_pl)
+        ),
         Lang::En => format!("{n} {en}{} ago", if n == 1 { "" } else { "s" }),
     }
 }

@@ -664,6 +664,19 @@ pub fn error_text(lang: Lang, e: &OfficeError) -> Result<(StatusCode, String), B
     Ok((status, message))
 }
 
+/// A form's fields as its typed struct (`#[derive(Deserialize)]`); a missing or malformed
+/// field is a clear refusal that names nothing personal.
+pub fn typed<T: serde::de::DeserializeOwned>(form: &HashMap<String, String>) -> OResult<T> {
+    serde_json::to_value(form)
+        .and_then(serde_json::from_value)
+        .map_err(|_| {
+            invalid(
+                "Formularz jest niekompletny albo zawiera nieprawidłową wartość.",
+                "The form is incomplete or holds a value that is not valid.",
+            )
+        })
+}
+
 /// A form field, trimmed; empty counts as missing.
 pub fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
     form.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())

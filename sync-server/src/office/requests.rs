@@ -106,19 +106,6 @@ pub fn queue_filter(
     Ok((filter, assignee_code, q))
 }
 
-/// A query-string value, percent-encoded.
-fn url_part(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The queue rows that pass `filter`; its search text matches the beginning of a
 /// reference, the applicant's given or family name (either order, without diacritics or
 /// case) or their resident code.
@@ -178,13 +165,12 @@ pub async fn list(
         let t = |pl, en| ctx.t(pl, en);
         let l = ctx.lang;
         let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
-        let export_query = format!(
-            "status={}&service={}&branch={}&q={}",
-            url_part(filter.status.as_deref().unwrap_or("")),
-            url_part(filter.service.as_deref().unwrap_or("")),
-            url_part(filter.branch.as_deref().unwrap_or("")),
-            url_part(&q)
-        );
+        let export_query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("status", filter.status.as_deref().unwrap_or(""))
+            .append_pair("service", filter.service.as_deref().unwrap_or(""))
+            .append_pair("branch", filter.branch.as_deref().unwrap_or(""))
+            .append_pair("q", &q)
+            .finish();
         let export = format!("/office/export/requests?{export_query}");
         let export_xlsx = format!("/office/export/requests/xlsx?{export_query}");
         let body = html! {

@@ -12,15 +12,14 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use blisko_shared::ids::{BranchId, StaffId};
 use blisko_shared::model::StaffRole;
 
 use super::layout::csrf;
 use super::{
-    Ctx, OResult, OfficeError, Out, Perm, Role, action, branch_names, invalid, iso_time, page,
-    parse_id,
+    Ctx, OResult, OfficeError, Out, Perm, Role, action, branch_names, iso_time, page, parse_id,
+    typed,
 };
 use crate::central::staff::{self as core, InitialPassword, NewStaff, PasswordChange, StaffEdit};
 use crate::http::AppState;
@@ -32,18 +31,6 @@ const ROLES: [StaffRole; 4] = [
     StaffRole::Organizer,
     StaffRole::OfficeAdmin,
 ];
-
-/// A form's fields as a typed struct; a missing or malformed field is a clear refusal.
-fn typed<T: DeserializeOwned>(form: &HashMap<String, String>) -> OResult<T> {
-    let value = serde_json::to_value(form)
-        .map_err(|e| OfficeError::Central(crate::central::CentralError::Internal(e.to_string())))?;
-    serde_json::from_value(value).map_err(|_| {
-        invalid(
-            "Formularz jest niekompletny albo zawiera nieprawidłową wartość.",
-            "The form is incomplete or holds a value that is not valid.",
-        )
-    })
-}
 
 /// "" (all branches) or a branch id.
 fn branch_choice(text: &str) -> OResult<Option<BranchId>> {
