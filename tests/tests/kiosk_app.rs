@@ -644,8 +644,15 @@ fn a_returning_resident_whose_details_were_dropped_waits_a_moment_and_is_registe
     kiosk.lock().expect("lock").set_retention_days(0);
     // This sync or the app's own background sync drops her details, whichever runs first.
     blisko_tests::harness::sync(&kiosk).expect("sync");
-    let overview = kiosk.lock().expect("lock").resident(&code).expect("resident");
-    assert_eq!(overview.given_name, "", "her details are gone from the kiosk");
+    let overview = kiosk
+        .lock()
+        .expect("lock")
+        .resident(&code)
+        .expect("resident");
+    assert_eq!(
+        overview.given_name, "",
+        "her details are gone from the kiosk"
+    );
     assert!(!overview.erased, "dropped for retention, not erased");
     kiosk
         .lock()
