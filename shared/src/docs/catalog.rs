@@ -119,6 +119,7 @@ impl CatalogDoc {
                             tx.put(&branch, "name", b.name.as_str())?;
                             tx.put(&branch, "address", b.address.as_str())?;
                             tx.put(&branch, "opening_hours", b.opening_hours.as_str())?;
+                            tx.put(&branch, "help", b.help.as_str())?;
                         }
                         CatalogEdit::Class(c) => {
                             let obj = entry(tx, &classes, &c.id.to_string())?;
@@ -195,6 +196,8 @@ impl CatalogDoc {
             name: branch_str("name")?,
             address: branch_str("address")?,
             opening_hours: branch_str("opening_hours")?,
+            // Catalogs written before the help text existed have none.
+            help: get_str(am, &branch_obj, "help").unwrap_or_default(),
         };
 
         let mut classes = Vec::new();
