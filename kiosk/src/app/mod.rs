@@ -553,7 +553,7 @@ impl KioskApp {
 
     /// Read aloud what changed: the screen's text when it is new, else the control a
     /// first touch explored.
-    fn speak(&mut self, said: Option<String>) {
+    fn speak(&mut self, said: Option<widgets::Said>) {
         if !self.speech.on {
             self.speech.last = None;
             return;
@@ -567,7 +567,12 @@ impl KioskApp {
             self.speech.last = Some(text.clone());
             Some(text)
         } else {
-            said.map(|label| format!("{label}. {}", text::T::TouchAgain.tr(self.lang)))
+            said.map(|said| match said {
+                widgets::Said::Control(label) => {
+                    format!("{label}. {}", text::T::TouchAgain.tr(self.lang))
+                }
+                widgets::Said::Key(key) => key,
+            })
         };
         if let Some(text) = utterance {
             self.options.speaker.say(crate::speech::Utterance {

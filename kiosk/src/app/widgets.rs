@@ -43,7 +43,16 @@ pub struct Explore {
     /// The control touched once, waiting for its second touch.
     pub armed: Option<egui::Id>,
     /// What a touch asked to say this frame.
-    pub said: Option<String>,
+    pub said: Option<Said>,
+}
+
+/// What a touch asked to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Said {
+    /// A control touched once: its name, and that a second touch uses it.
+    Control(String),
+    /// A key typed: its letter.
+    Key(String),
 }
 
 pub fn explore_id() -> egui::Id {
@@ -62,7 +71,7 @@ fn gate(ui: &Ui, label: &str, response: &mut Response) {
         }
         if explore.typing {
             if !explore.quiet {
-                explore.said = Some(label.to_owned());
+                explore.said = Some(Said::Key(label.to_owned()));
             }
             return;
         }
@@ -71,7 +80,7 @@ fn gate(ui: &Ui, label: &str, response: &mut Response) {
             return;
         }
         explore.armed = Some(response.id);
-        explore.said = Some(label.to_owned());
+        explore.said = Some(Said::Control(label.to_owned()));
         response
             .flags
             .remove(egui::response::Flags::CLICKED | egui::response::Flags::FAKE_PRIMARY_CLICKED);
