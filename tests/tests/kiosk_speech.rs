@@ -536,3 +536,35 @@ fn espeak_ng_reads_a_screen_into_a_wav_of_plausible_length() {
         normal.duration
     );
 }
+
+/// The help text comes with the branch's catalogue: a kiosk enrolled with a server shows
+/// the text the server's catalogue has for its branch.
+#[test]
+fn an_enrolled_kiosk_shows_the_help_text_of_the_servers_catalogue() {
+    use blisko_tests::harness::{ServerProcess, branch_id};
+    use blisko_tests::ui::{enroll_through_screens, harness_on, wait_until};
+    let work = tempfile::tempdir().expect("tempdir");
+    let clock = TestClock::now();
+    let server_data = work.path().join("server");
+    let server = ServerProcess::start(&server_data, true).expect("server");
+    let mal = branch_id(&server_data, "MAL").expect("branch");
+    let added = server
+        .admin(&["kiosk", "add", "--branch", &mal])
+        .expect("kiosk add");
+    let code = added["code"].as_str().expect("code").to_owned();
+    let mut h = harness_on(&work.path().join("kiosk"), &clock);
+    enroll_through_screens(&mut h, &server.url(), &code);
+    wait_until(&mut h, "the catalogue arrived", |h| {
+        let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
+        !kiosk.classes().expect("classes").is_empty()
+    });
+    tap(&mut h, pl(T::Help));
+    // The app reads the branch again once it sees the sync that brought it.
+    wait_until(&mut h, "the branch's help text", |h| {
+        h.state()
+            .help_shown()
+            .is_some_and(|(_, text)| text.contains(MAL_HELP))
+    });
+    let (_, text) = h.state().help_shown().expect("help is open");
+    assert!(text.contains("ul. Warszawska 18"), "{text}");
+}
