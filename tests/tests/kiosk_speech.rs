@@ -568,3 +568,60 @@ fn an_enrolled_kiosk_shows_the_help_text_of_the_servers_catalogue() {
     let (_, text) = h.state().help_shown().expect("help is open");
     assert!(text.contains("ul. Warszawska 18"), "{text}");
 }
+
+/// The real window at 1024×768, tapped with xdotool as a finger would: "Czytaj na głos"
+/// on, a tile touched once stays, touched twice opens; "Pomoc" opens the help window over
+/// the screen and "Zamknij" closes it. What was read aloud never reaches the log.
+/// `BLISKO_SCREENSHOTS=docs/screenshots` keeps the pictures.
+#[test]
+fn the_real_window_at_1024x768_reads_aloud_and_opens_help_by_touch() -> anyhow::Result<()> {
+    use blisko_tests::window::{KioskWindow, Xvfb};
+    let work = tempfile::tempdir()?;
+    let data = work.path().join("kiosk");
+    let shots = std::env::var_os("BLISKO_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| work.path().join("shots"));
+    std::fs::create_dir_all(&shots)?;
+    Kiosk::setup_demo(
+        &data,
+        "MAL",
+        &setup_key(&data)?,
+        blisko_kiosk::kiosk::system_clock(),
+    )?;
+    let x = Xvfb::start(1024, 768)?;
+    let mut w = KioskWindow::open(&x, &data, work.path(), (1024, 768))?;
+    let has = |map: &blisko_tests::window::UiMap, label: &str| {
+        map.targets.iter().any(|t| t.label == label)
+    };
+
+    let map = w.wait_for("Home")?;
+    assert!(has(&map, pl(T::Help)) && has(&map, pl(T::ReadAloud)));
+    w.tap(&map, pl(T::ReadAloud), true)?;
+    let map = w.wait_for("Home")?;
+    assert!(has(&map, pl(T::StopReadingAloud)) && has(&map, pl(T::Repeat)));
+    x.screenshot(&shots.join("kiosk-1024-read-aloud.png"))?;
+
+    w.tap(&map, pl(T::SignUpTile), true)?;
+    let map = w.wait_for("Home")?;
+    w.tap(&map, pl(T::SignUpTile), true)?;
+    let map = w.wait_for("Classes")?;
+
+    w.tap(&map, pl(T::Help), true)?;
+    let map = w.wait_for("Classes")?;
+    assert!(!has(&map, pl(T::Close)), "one touch only says it");
+    w.tap(&map, pl(T::Help), true)?;
+    let map = w.wait_for("Classes")?;
+    assert!(has(&map, pl(T::Close)), "the help window is open");
+    x.screenshot(&shots.join("kiosk-1024-help.png"))?;
+    w.tap(&map, pl(T::Close), true)?;
+    let map = w.wait_for("Classes")?;
+    w.tap(&map, pl(T::Close), true)?;
+    let map = w.wait_for("Classes")?;
+    assert!(!has(&map, pl(T::Close)), "the help window closed");
+
+    let log = w.close()?;
+    for spoken in [pl(T::Welcome), pl(T::SignUpTile), MAL_HELP] {
+        assert!(!log.contains(spoken), "the log has {spoken:?}: {log}");
+    }
+    Ok(())
+}

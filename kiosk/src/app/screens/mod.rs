@@ -125,10 +125,6 @@ pub(super) fn frame(
     egui::Panel::top("title").show(ui, |ui| {
         ui.add_space(6.0);
         ui.horizontal(|ui| {
-            ui.label(RichText::new(T::AppTitle.tr(view.lang)).strong());
-            if !branch_name.is_empty() {
-                ui.label(RichText::new(format!("· {branch_name}")).color(view.p.text_weak));
-            }
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 // Help and "repeat" sit in the top corner, away from the bottom bar
                 // where every screen's main button is.
@@ -139,6 +135,22 @@ pub(super) fn frame(
                     ui.label(RichText::new(format!("{} · {name}", view.t(T::StaffMenu))).strong());
                 }
                 sync_indicator(ui, &view);
+                // The names take what is left, cut short on a narrow screen rather than
+                // drawn over the indicator.
+                ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
+                    ui.add(
+                        egui::Label::new(RichText::new(T::AppTitle.tr(view.lang)).strong())
+                            .truncate(),
+                    );
+                    if !branch_name.is_empty() {
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(format!("· {branch_name}")).color(view.p.text_weak),
+                            )
+                            .truncate(),
+                        );
+                    }
+                });
             });
         });
         ui.add_space(6.0);
