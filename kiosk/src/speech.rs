@@ -47,6 +47,15 @@ impl Default for Voice {
 impl Voice {
     pub const STEPS: usize = 5;
 
+    /// A voice at these steps (1 to [`Voice::STEPS`]; outside, the nearest end).
+    pub fn steps(volume: u8, speed: u8) -> Voice {
+        let index = |step: u8| usize::from(step.max(1) - 1).min(Self::STEPS - 1);
+        Voice {
+            volume: index(volume),
+            speed: index(speed),
+        }
+    }
+
     /// The steps, counted from 1 (quietest, slowest) to [`Voice::STEPS`].
     pub fn volume_step(self) -> usize {
         self.volume + 1
@@ -447,6 +456,9 @@ mod tests {
 
     #[test]
     fn voice_steps_stop_at_their_ends() {
+        assert_eq!(Voice::steps(3, 3), Voice::default());
+        assert_eq!(Voice::steps(0, 9), Voice::steps(1, 5));
+        assert_eq!(Voice::steps(5, 1).amplitude(), 190);
         let mut v = Voice::default();
         assert_eq!((v.volume_step(), v.speed_step()), (3, 3));
         for _ in 0..10 {
@@ -547,5 +559,37 @@ mod tests {
         )
         .expect_err("no such program");
         assert!(err.to_string().contains("espeak-ng"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod cli_tests {
+    use clap::Parser;
+
+    use super::Voice;
+    use crate::cli::Cli;
+
+    #[test]
+    fn the_voice_flags_take_steps_one_to_five() {
+        let cli = Cli::try_parse_from(["blisko-kiosk"]).expect("defaults");
+        assert_eq!(cli.speech_program, std::path::PathBuf::from("espeak-ng"));
+        assert_eq!(
+            Voice::steps(cli.speech_volume, cli.speech_speed),
+            Voice::default()
+        );
+        let cli = Cli::try_parse_from([
+            "blisko-kiosk",
+            "--speech-volume",
+            "5",
+            "--speech-speed",
+            "1",
+            "--speech-program",
+            "/opt/voice/say",
+        ])
+        .expect("flags");
+        let voice = Voice::steps(cli.speech_volume, cli.speech_speed);
+        assert_eq!((voice.volume_step(), voice.speed_step()), (5, 1));
+        assert!(Cli::try_parse_from(["blisko-kiosk", "--speech-volume", "6"]).is_err());
+        assert!(Cli::try_parse_from(["blisko-kiosk", "--speech-speed", "0"]).is_err());
     }
 }

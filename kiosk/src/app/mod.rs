@@ -201,6 +201,8 @@ pub struct AppOptions {
     /// The voice that reads screens aloud (espeak-ng through the system); tests put a
     /// recorder here.
     pub speaker: crate::speech::SharedSpeaker,
+    /// The reading voice's volume and speed when the app starts.
+    pub voice: crate::speech::Voice,
 }
 
 impl AppOptions {
@@ -218,6 +220,7 @@ impl AppOptions {
             retention_days: kiosk::DEFAULT_RETENTION_DAYS,
             server_ca: None,
             speaker: crate::speech::system(),
+            voice: crate::speech::Voice::default(),
         }
     }
 }
@@ -282,6 +285,7 @@ impl KioskApp {
     /// background.
     pub fn new(options: AppOptions) -> Result<KioskApp, KioskError> {
         let now = (options.clock)();
+        let voice = options.voice;
         let mut app = KioskApp {
             idle: IdleTimer::new(options.idle, now),
             options,
@@ -306,7 +310,10 @@ impl KioskApp {
             awaiting_details: None,
             awaiting_pool: None,
             revoked: false,
-            speech: spoken::SpeechState::default(),
+            speech: spoken::SpeechState {
+                voice,
+                ..spoken::SpeechState::default()
+            },
             help_open: false,
             branch: None,
         };
