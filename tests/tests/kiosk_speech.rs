@@ -31,6 +31,7 @@ const MAL_HELP: &str = "Proszę podejść do recepcji na parterze";
 struct Kit {
     _dir: tempfile::TempDir,
     rec: Arc<Recorder>,
+    clock: TestClock,
 }
 
 /// A demo kiosk of MAL (or an empty store) with a recorder for a voice.
@@ -46,7 +47,14 @@ fn app_with(demo: bool) -> (Kit, Harness<'static, KioskApp>) {
     let mut options = options_on(&data, &clock);
     options.speaker = rec.clone();
     let h = harness_with(options);
-    (Kit { _dir: dir, rec }, h)
+    (
+        Kit {
+            _dir: dir,
+            rec,
+            clock,
+        },
+        h,
+    )
 }
 
 fn go(h: &mut Harness<'_, KioskApp>, action: Action) {
@@ -624,4 +632,28 @@ fn the_real_window_at_1024x768_reads_aloud_and_opens_help_by_touch() -> anyhow::
         assert!(!log.contains(spoken), "the log has {spoken:?}: {log}");
     }
     Ok(())
+}
+
+/// The "are you still there?" warning is read aloud when it appears, and the screen again
+/// once more time is asked for; the reset at the end leaves reading off.
+#[test]
+fn the_idle_warning_is_read_aloud() {
+    let (kit, mut h) = app_with(true);
+    let rec = &kit.rec;
+    tap(&mut h, pl(T::ReadAloud));
+    go(&mut h, Action::OpenClasses);
+    let screen = h.state().spoken_text();
+    kit.clock
+        .advance_s(blisko_tests::ui::IDLE.idle_ms / 1000 + 1);
+    h.run();
+    let said = rec.last().expect("said");
+    assert!(said.starts_with(pl(T::IdleTitle)), "{said}");
+    assert!(said.contains(pl(T::MoreTime)), "{said}");
+    touch_twice(&mut h, Role::Button, pl(T::MoreTime));
+    assert_eq!(rec.last(), Some(screen), "back to the screen, read again");
+    kit.clock
+        .advance_s((blisko_tests::ui::IDLE.idle_ms + blisko_tests::ui::IDLE.warning_ms) / 1000 + 1);
+    h.run();
+    assert!(matches!(h.state().screen(), Screen::Home));
+    assert!(!h.state().speech_on());
 }

@@ -463,6 +463,7 @@ impl KioskApp {
     /// Draw one frame and carry out what was tapped.
     pub fn show(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
+        let screen_before = std::mem::discriminant(&self.screen);
         if self.applied_look != Some(self.look) {
             theme::apply(&ctx, self.look);
             theme::tune_input(&ctx);
@@ -534,6 +535,13 @@ impl KioskApp {
             self.idle.touch(now);
             self.handle(action);
             ctx.request_repaint();
+        }
+        if std::mem::discriminant(&self.screen) != screen_before {
+            // A screen changed by itself (idle reset, a sync's news): nothing stays armed.
+            ctx.data_mut(|d| {
+                d.get_temp_mut_or_default::<widgets::Explore>(widgets::explore_id())
+                    .armed = None;
+            });
         }
         self.speak(said);
         if self.quit {
