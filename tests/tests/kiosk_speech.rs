@@ -233,6 +233,16 @@ fn every_screen_reads_its_text_aloud_in_polish_and_english() {
     type_speaking(&mut h, pl(T::GivenName), "Anna");
     type_speaking(&mut h, pl(T::FamilyName), "Nowak");
     type_speaking(&mut h, pl(T::BirthYear), "1948");
+    // A phone number's keys type, but say nothing: the whole room would hear it.
+    rec.clear();
+    type_speaking(&mut h, pl(T::Phone), "600700800");
+    assert!(
+        rec.said()
+            .iter()
+            .all(|u| !u.text.starts_with(['6', '7', '8', '0'])),
+        "{:?}",
+        rec.said()
+    );
     type_speaking(&mut h, pl(T::ResidentCodeOptional), &code);
     go(&mut h, Action::IntakeDetailsDone);
     check(&mut h, rec, &mut seen);

@@ -333,12 +333,18 @@ fn show_keyboard(ui: &mut Ui, view: &mut View<'_>, keyboard: &mut Keyboard, fiel
             keyboard.shift = true;
         }
     }
-    // Keys type at once and, while reading aloud, say their letter (not the PIN's).
+    // Keys type at once and, while reading aloud, say their letter; not the PIN's (it is
+    // masked), nor a PESEL's or phone number's, which the whole room would hear (EN 301
+    // 549 5.1.3.8 and 5.1.3.9: no private data through a loudspeaker).
+    let quiet = matches!(
+        field,
+        super::FieldId::Pin | super::FieldId::Pesel | super::FieldId::Phone
+    );
     let set_typing = |ui: &Ui, typing: bool| {
         ui.ctx().data_mut(|d| {
             let e = d.get_temp_mut_or_default::<widgets::Explore>(widgets::explore_id());
             e.typing = typing;
-            e.quiet = field == super::FieldId::Pin;
+            e.quiet = quiet;
         });
     };
     set_typing(ui, true);
