@@ -407,10 +407,23 @@ pub fn screen_text(app: &KioskApp) -> String {
 /// its name, address and opening hours.
 pub fn help(lang: Lang, branch: Option<&Branch>, staff: bool) -> (String, String) {
     if staff {
-        return (
-            T::HelpStaffTitle.tr(lang).to_owned(),
+        let parts = [
             T::HelpStaffText.tr(lang).to_owned(),
-        );
+            match lang {
+                Lang::Pl => format!(
+                    "{} „{}”",
+                    T::HelpStaffLeave.tr(lang),
+                    T::LeaveStaff.tr(lang)
+                ),
+                Lang::En => format!(
+                    "{} “{}”",
+                    T::HelpStaffLeave.tr(lang),
+                    T::LeaveStaff.tr(lang)
+                ),
+            },
+            T::HelpStaffIdle.tr(lang).to_owned(),
+        ];
+        return (T::HelpStaffTitle.tr(lang).to_owned(), join(&parts));
     }
     let title = T::HelpTitle.tr(lang).to_owned();
     let Some(b) = branch else {
@@ -496,7 +509,7 @@ mod tests {
         assert!(text.contains("Address: ul. Warszawska 18"), "{text}");
         let (title, text) = help(Lang::Pl, Some(&own), true);
         assert_eq!(title, T::HelpStaffTitle.tr(Lang::Pl));
-        assert!(text.contains("Zakończ tryb obsługi"), "{text}");
+        assert!(text.contains(T::LeaveStaff.tr(Lang::Pl)), "{text}");
         assert!(!text.contains("recepcji"), "staff get the staff notice");
     }
 }

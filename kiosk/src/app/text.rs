@@ -187,7 +187,9 @@ texts! {
     HelpAddress => "Adres", "Address";
     HelpHours => "Godziny otwarcia", "Opening hours";
     HelpStaffTitle => "Pomoc — tryb obsługi", "Help — staff mode";
-    HelpStaffText => "Gdy mieszkaniec potrzebuje pomocy: proszę podejść, przeczytać z nim ekran i wpisywać dane razem z nim, tylko za jego zgodą. Kod PIN obsługi wpisuje się tak, by nikt go nie widział. Tryb obsługi kończy przycisk „Zakończ tryb obsługi” w menu obsługi albo „Zacznij od nowa”; po chwili bezczynności kończy się sam.", "When a resident needs help: please go over, read the screen with them and type their details together with them, only with their consent. Type the staff PIN so that nobody sees it. Leave staff mode with \"Leave staff mode\" in the staff menu or with \"Start again\"; it also ends by itself after a short idle time.";
+    HelpStaffText => "Gdy osoba przy kiosku potrzebuje pomocy: proszę podejść, przeczytać z nią ekran i wpisywać dane razem z nią, tylko za jej zgodą. PIN obsługi należy wpisywać tak, by nikt go nie widział.", "When someone at the kiosk needs help: please go over, read the screen with them and type their details together with them, only with their consent. Type the staff PIN so that nobody sees it.";
+    HelpStaffLeave => "Aby zakończyć tryb obsługi, proszę dotknąć w menu obsługi przycisku", "To leave staff mode, touch this button in the staff menu:";
+    HelpStaffIdle => "Po chwili bezczynności tryb obsługi kończy się sam.", "After a short idle time staff mode ends by itself.";
     Close => "Zamknij", "Close";
     HelpButtonHint => "Przycisk „Pomoc” jest w prawym górnym rogu każdego ekranu.", "The \"Help\" button is in the top right corner of every screen.";
     SpokenFields => "Pola do wypełnienia", "Fields to fill in";
