@@ -213,6 +213,10 @@ fn every_screen_reads_its_text_aloud_in_polish_and_english() {
     );
     touch(&mut h, Role::CheckBox, pl(T::ConsentRead));
     assert!(h.state().form().consent, "the second touch ticks it");
+    assert_eq!(
+        rec.last(),
+        Some(format!("{}: {}", pl(T::ConsentRead), pl(T::Ticked)))
+    );
     go(&mut h, Action::RegisterSubmit);
     let Screen::Registered { receipt } = h.state().screen() else {
         panic!("not on the receipt: {}", screen_name(h.state().screen()));

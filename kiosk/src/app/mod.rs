@@ -587,6 +587,14 @@ impl KioskApp {
                     format!("{label}. {}", text::T::TouchAgain.tr(self.lang))
                 }
                 widgets::Said::Key(key) => key,
+                widgets::Said::Ticked(label, on) => {
+                    let state = if on {
+                        text::T::Ticked
+                    } else {
+                        text::T::NotTicked
+                    };
+                    format!("{label}: {}", state.tr(self.lang))
+                }
             })
         };
         if let Some(text) = utterance {

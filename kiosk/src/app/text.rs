@@ -197,6 +197,8 @@ texts! {
     SpokenChoices => "Do wyboru", "To choose from";
     SpokenNoOptions => "Brak pozycji do wyboru.", "Nothing to choose from.";
     SpokenSessions => "Zajęć dzisiaj", "Sessions today";
+    Ticked => "zaznaczone", "ticked";
+    NotTicked => "niezaznaczone", "not ticked";
     SpokenEntries => "Osób na liście", "People on the list";
 }
 

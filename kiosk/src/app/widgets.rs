@@ -53,6 +53,8 @@ pub enum Said {
     Control(String),
     /// A key typed: its letter.
     Key(String),
+    /// A tick box used (its second touch): its name and whether it is now ticked.
+    Ticked(String, bool),
 }
 
 pub fn explore_id() -> egui::Id {
@@ -220,6 +222,13 @@ pub fn check(ui: &mut Ui, p: &Palette, checked: &mut bool, label: &str, width: f
     if response.clicked() {
         *checked = !*checked;
         response.mark_changed();
+        let now = *checked;
+        ui.ctx().data_mut(|d| {
+            let explore = d.get_temp_mut_or_default::<Explore>(explore_id());
+            if explore.enabled {
+                explore.said = Some(Said::Ticked(label.to_owned(), now));
+            }
+        });
     }
     let now = *checked;
     response.widget_info(|| WidgetInfo::selected(Role::CheckBox, true, now, label));
