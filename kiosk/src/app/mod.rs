@@ -4,8 +4,9 @@
 //! Layout: `KioskApp` holds the view state and the one command handler (`handle`);
 //! `screens/` draws each screen from that state and returns an [`Action`]; `session`
 //! holds the time rules (idle reset, PIN lock-out) outside egui, on an injected clock;
-//! `keyboard`, `widgets`, `theme` and `text` are the parts every screen shares. Every
-//! domain rule is the kiosk core's (`crate::kiosk`): the app never re-implements one.
+//! `keyboard`, `widgets`, `theme` and `text` are the parts every screen shares; `spoken`
+//! says what each screen reads aloud (through `crate::speech`). Every domain rule is the
+//! kiosk core's (`crate::kiosk`): the app never re-implements one.
 
 mod form;
 mod keyboard;
