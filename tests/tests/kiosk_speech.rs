@@ -514,12 +514,12 @@ fn help_on_every_screen_tells_how_to_get_help_here() {
     open_and_close(&mut h, pl(T::HelpAskStaff));
 }
 
-/// The real voice: espeak-ng reads the home screen's Polish text into a WAV file whose
-/// length fits the text (neither silence nor a cut file), and the volume and speed steps
-/// reach it.
+/// The real voice: espeak-ng reads the home screen's Polish (and English) text into a
+/// WAV file whose length fits the text (neither silence nor a cut file), and the volume
+/// and speed steps reach it.
 #[test]
 fn espeak_ng_reads_a_screen_into_a_wav_of_plausible_length() {
-    let (_kit, h) = app_with(true);
+    let (_kit, mut h) = app_with(true);
     let text = h.state().spoken_text();
     let dir = tempfile::tempdir().expect("tempdir");
     let program = Path::new(speech::ESPEAK);
@@ -557,6 +557,23 @@ fn espeak_ng_reads_a_screen_into_a_wav_of_plausible_length() {
         slow.duration,
         normal.duration
     );
+
+    // The English voice reads the English screen.
+    go(&mut h, Action::SetLang(Lang::En));
+    let english = Utterance {
+        text: h.state().spoken_text(),
+        lang: Lang::En,
+        voice: Voice::default(),
+    };
+    let path = dir.path().join("en.wav");
+    speech::synthesize_wav(program, &english, &path).expect("espeak-ng synthesizes");
+    let en = speech::read_wav(&path).expect("a WAV file");
+    let per_char = en.duration.as_secs_f64() / english.text.chars().count() as f64;
+    assert!(
+        (0.03..=0.3).contains(&per_char),
+        "English: {per_char:.3} s each"
+    );
+    assert!(en.rms > 300.0, "not silence: rms {}", en.rms);
 }
 
 /// The help text comes with the branch's catalogue: a kiosk enrolled with a server shows
