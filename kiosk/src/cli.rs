@@ -68,6 +68,18 @@ pub struct Cli {
     /// kiosk is enrolled from its set-up screen (as `enroll --ca-cert` does).
     #[arg(long = "ca-cert", value_name = "PEM_FILE")]
     pub app_ca_cert: Option<PathBuf>,
+    /// Touch app: the program that reads screens aloud when a resident switches "Czytaj
+    /// na głos" on; espeak-ng, or another taking espeak-ng's options (-v pl|en, -a, -s,
+    /// --stdin).
+    #[arg(long, env = "BLISKO_SPEECH_PROGRAM", default_value = crate::speech::ESPEAK)]
+    pub speech_program: PathBuf,
+    /// Touch app: the reading voice's volume, 1 (quietest) to 5; staff change it in
+    /// staff mode until the app is closed.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub speech_volume: u8,
+    /// Touch app: the reading voice's speed, 1 (slowest) to 5.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub speech_speed: u8,
     /// What to do; without a command the touch app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -335,6 +347,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         options.ui_map = std::env::var_os("BLISKO_UI_MAP").map(PathBuf::from);
         options.retention_days = cli.retention_days;
         options.server_ca = cli.app_ca_cert.as_deref().map(read_ca_cert).transpose()?;
+        options.speaker =
+            std::sync::Arc::new(crate::speech::Espeak::new(cli.speech_program.clone()));
+        options.voice = crate::speech::Voice::steps(cli.speech_volume, cli.speech_speed);
         crate::app::run(options).map_err(|e| KioskError::Io {
             context: "run the touch app".into(),
             source: std::io::Error::other(format!("{e:#}")),

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod error;
 pub mod key;
 pub mod kiosk;
+pub mod speech;
 pub mod store;
 pub mod sync;
 

@@ -29,6 +29,7 @@ struct DemoBranch {
     name: &'static str,
     address: &'static str,
     opening_hours: &'static str,
+    help: &'static str,
     classes: &'static [DemoClass],
 }
 
@@ -40,6 +41,7 @@ const BRANCHES: &[DemoBranch] = &[
         name: "Miejsce Aktywności Lokalnej",
         address: "ul. Warszawska 18, 05-822 Milanówek",
         opening_hours: "pon.–pt. 9:00–19:00",
+        help: "Proszę podejść do recepcji na parterze, przy wejściu, lub zadzwonić: 22 100 20 01. Pomagamy wypełnić zapis i wniosek.",
         classes: &[
             DemoClass {
                 key: "angielski",
@@ -92,6 +94,7 @@ const BRANCHES: &[DemoBranch] = &[
         name: "Klub Samopomocowy „Srebrne Inspiracje”",
         address: "ul. Kościuszki 45, 05-822 Milanówek",
         opening_hours: "pon.–pt. 8:00–16:00",
+        help: "Proszę poprosić o pomoc opiekunkę klubu w pokoju obok sali spotkań lub zadzwonić: 22 100 20 02.",
         classes: &[
             DemoClass {
                 key: "taniec-w-kregu",
@@ -133,6 +136,7 @@ const BRANCHES: &[DemoBranch] = &[
         name: "Centrum Integracji Międzypokoleniowej",
         address: "ul. Królewska 32, 05-822 Milanówek",
         opening_hours: "pon.–sob. 10:00–20:00",
+        help: "Proszę podejść do punktu informacji na parterze, przy szatni, lub zadzwonić: 22 100 20 03.",
         classes: &[
             DemoClass {
                 key: "joga",
@@ -174,6 +178,7 @@ const BRANCHES: &[DemoBranch] = &[
         name: "Świetlica",
         address: "ul. Piasta 10, 05-822 Milanówek",
         opening_hours: "pon.–pt. 12:00–18:00",
+        help: "Proszę poprosić o pomoc wychowawcę świetlicy w sali głównej lub zadzwonić: 22 100 20 04.",
         classes: &[
             DemoClass {
                 key: "meska-szopa",
@@ -316,6 +321,7 @@ pub fn catalogs(
                     name: b.name.to_owned(),
                     address: b.address.to_owned(),
                     opening_hours: b.opening_hours.to_owned(),
+                    help: b.help.to_owned(),
                 },
                 classes,
                 sessions,

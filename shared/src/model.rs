@@ -17,6 +17,11 @@ pub struct Branch {
     pub name: String,
     pub address: String,
     pub opening_hours: String,
+    /// How a resident gets help here, shown by the kiosk's "Pomoc" button; empty means
+    /// the kiosk's own wording from the branch's name, address and hours. Documents from
+    /// before it existed read as empty.
+    #[serde(default)]
+    pub help: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -4,13 +4,15 @@
 //! Layout: `KioskApp` holds the view state and the one command handler (`handle`);
 //! `screens/` draws each screen from that state and returns an [`Action`]; `session`
 //! holds the time rules (idle reset, PIN lock-out) outside egui, on an injected clock;
-//! `keyboard`, `widgets`, `theme` and `text` are the parts every screen shares. Every
-//! domain rule is the kiosk core's (`crate::kiosk`): the app never re-implements one.
+//! `keyboard`, `widgets`, `theme` and `text` are the parts every screen shares; `spoken`
+//! says what each screen reads aloud (through `crate::speech`). Every domain rule is the
+//! kiosk core's (`crate::kiosk`): the app never re-implements one.
 
 mod form;
 mod keyboard;
 mod screens;
 pub mod session;
+mod spoken;
 pub mod text;
 pub mod theme;
 mod widgets;
@@ -160,6 +162,17 @@ pub enum Action {
     SetupDemo(String),
     SetupEnrollSubmit,
     BackToSetup,
+    /// "Czytaj na głos": read each screen aloud, and explore controls by touch.
+    ToggleSpeech,
+    /// Say the current screen again.
+    RepeatSpeech,
+    SpeechLouder,
+    SpeechQuieter,
+    SpeechFaster,
+    SpeechSlower,
+    /// The "Pomoc" window: how to get help here (staff: the staff notice).
+    OpenHelp,
+    CloseHelp,
 }
 
 /// How the app was started.
@@ -186,6 +199,11 @@ pub struct AppOptions {
     /// enrolled from the set-up screen (kept in the store for every later sync); without
     /// it the system's roots are trusted.
     pub server_ca: Option<String>,
+    /// The voice that reads screens aloud (espeak-ng through the system); tests put a
+    /// recorder here.
+    pub speaker: crate::speech::SharedSpeaker,
+    /// The reading voice's volume and speed when the app starts.
+    pub voice: crate::speech::Voice,
 }
 
 impl AppOptions {
@@ -202,6 +220,8 @@ impl AppOptions {
             started: Instant::now(),
             retention_days: kiosk::DEFAULT_RETENTION_DAYS,
             server_ca: None,
+            speaker: crate::speech::system(),
+            voice: crate::speech::Voice::default(),
         }
     }
 }
@@ -238,6 +258,12 @@ pub struct KioskApp {
     awaiting_pool: Option<AwaitingDetails>,
     /// The office revoked this kiosk: residents see that it is out of service.
     revoked: bool,
+    /// Reading aloud: the switch, the voice, what was said.
+    speech: spoken::SpeechState,
+    /// The help window is open.
+    help_open: bool,
+    /// This kiosk's branch from the catalogue (its help text, address, hours).
+    branch: Option<blisko_shared::model::Branch>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +286,7 @@ impl KioskApp {
     /// background.
     pub fn new(options: AppOptions) -> Result<KioskApp, KioskError> {
         let now = (options.clock)();
+        let voice = options.voice;
         let mut app = KioskApp {
             idle: IdleTimer::new(options.idle, now),
             options,
@@ -284,6 +311,12 @@ impl KioskApp {
             awaiting_details: None,
             awaiting_pool: None,
             revoked: false,
+            speech: spoken::SpeechState {
+                voice,
+                ..spoken::SpeechState::default()
+            },
+            help_open: false,
+            branch: None,
         };
         // Before set-up there is no store, and maybe no key file yet.
         if app.options.data.join(crate::store::DB_FILE).exists() {
@@ -299,10 +332,11 @@ impl KioskApp {
 
     fn attach(&mut self, mut kiosk: Kiosk) -> Result<(), KioskError> {
         kiosk.set_retention_days(self.options.retention_days);
-        self.branch_name = kiosk
-            .store()
-            .branch(kiosk.identity().branch_id)?
-            .map(|b| b.name)
+        self.branch = kiosk.store().branch(kiosk.identity().branch_id)?;
+        self.branch_name = self
+            .branch
+            .as_ref()
+            .map(|b| b.name.clone())
             .unwrap_or_default();
         let client = if kiosk.identity().mode == kiosk::KioskMode::Enrolled {
             Some(SyncClient::for_kiosk(&kiosk)?)
@@ -382,6 +416,8 @@ impl KioskApp {
             && self.staff.is_none()
             && self.lang == Lang::Pl
             && self.look == Look::default()
+            && !self.speech.on
+            && !self.help_open
     }
 
     /// Back to the start with nothing of the previous person left: every field, every
@@ -395,6 +431,12 @@ impl KioskApp {
         self.staff = None;
         self.lang = Lang::Pl;
         self.look = Look::default();
+        self.help_open = false;
+        if self.speech.on {
+            self.options.speaker.stop();
+        }
+        self.speech.on = false;
+        self.speech.last = None;
         self.screen = if self.kiosk.is_some() {
             Screen::Home
         } else {
@@ -422,6 +464,7 @@ impl KioskApp {
     /// Draw one frame and carry out what was tapped.
     pub fn show(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
+        let screen_before = std::mem::discriminant(&self.screen);
         if self.applied_look != Some(self.look) {
             theme::apply(&ctx, self.look);
             theme::tune_input(&ctx);
@@ -470,13 +513,38 @@ impl KioskApp {
             }
         }
 
+        let on = self.speech.on;
+        ctx.data_mut(|d| {
+            let explore = d.get_temp_mut_or_default::<widgets::Explore>(widgets::explore_id());
+            explore.enabled = on;
+            explore.said = None;
+            if !on {
+                explore.armed = None;
+            }
+        });
         let action = screens::frame(self, ui, idle, sync);
+        let said = ctx.data_mut(|d| {
+            let explore = d.get_temp_mut_or_default::<widgets::Explore>(widgets::explore_id());
+            if action.is_some() {
+                // What was armed belonged to the screen before this action.
+                explore.armed = None;
+            }
+            explore.said.take()
+        });
         if let Some(action) = action.clone() {
             let now = self.now();
             self.idle.touch(now);
             self.handle(action);
             ctx.request_repaint();
         }
+        if std::mem::discriminant(&self.screen) != screen_before {
+            // A screen changed by itself (idle reset, a sync's news): nothing stays armed.
+            ctx.data_mut(|d| {
+                d.get_temp_mut_or_default::<widgets::Explore>(widgets::explore_id())
+                    .armed = None;
+            });
+        }
+        self.speak(said);
         if self.quit {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
@@ -497,6 +565,65 @@ impl KioskApp {
             // Keep "synced N minutes ago" current.
             ctx.request_repaint_after(Duration::from_secs(20));
         }
+    }
+
+    /// Read aloud what changed: the screen's text when it is new, else the control a
+    /// first touch explored.
+    fn speak(&mut self, said: Option<widgets::Said>) {
+        if !self.speech.on {
+            self.speech.last = None;
+            return;
+        }
+        let idle = match self.idle.state(self.now()) {
+            warning @ Idle::Warning { .. } => warning,
+            _ => Idle::Active,
+        };
+        let text = spoken::current(self, idle);
+        let utterance = if self.speech.last.as_deref() != Some(text.as_str()) {
+            self.speech.last = Some(text.clone());
+            Some(text)
+        } else {
+            said.map(|said| match said {
+                widgets::Said::Control(label) => {
+                    format!("{label}. {}", text::T::TouchAgain.tr(self.lang))
+                }
+                widgets::Said::Key(key) => key,
+                widgets::Said::Ticked(label, on) => {
+                    let state = if on {
+                        text::T::Ticked
+                    } else {
+                        text::T::NotTicked
+                    };
+                    format!("{label}: {}", state.tr(self.lang))
+                }
+            })
+        };
+        if let Some(text) = utterance {
+            self.options.speaker.say(crate::speech::Utterance {
+                text,
+                lang: self.lang,
+                voice: self.speech.voice,
+            });
+        }
+    }
+
+    /// The text the current screen reads aloud (in the app's language).
+    pub fn spoken_text(&self) -> String {
+        spoken::screen_text(self)
+    }
+
+    /// The help window's title and text, when it is open.
+    pub fn help_shown(&self) -> Option<(String, String)> {
+        self.help_open
+            .then(|| spoken::help(self.lang, self.branch.as_ref(), self.staff.is_some()))
+    }
+
+    pub fn speech_on(&self) -> bool {
+        self.speech.on
+    }
+
+    pub fn voice(&self) -> crate::speech::Voice {
+        self.speech.voice
     }
 
     /// Write where the touch targets are, when the screen settled on a new layout.
@@ -567,6 +694,13 @@ impl KioskApp {
             return;
         }
         self.seen_sync = last_success;
+        // The catalogue may have brought new help text or hours.
+        if let Ok(Some(branch)) =
+            self.with_kiosk(|k| Ok(k.store().branch(k.identity().branch_id)?))
+        {
+            self.branch_name = branch.name.clone();
+            self.branch = Some(branch);
+        }
         if self.awaiting_details.is_some() {
             match &self.screen {
                 Screen::RegisterConsent { .. } => self.register(),
@@ -909,6 +1043,21 @@ impl KioskApp {
                 self.form.active = Some(FieldId::ServerUrl);
             }
             Action::BackToSetup => self.go(Screen::Setup),
+            Action::ToggleSpeech => {
+                self.speech.on = !self.speech.on;
+                self.speech.last = None;
+                if !self.speech.on {
+                    self.options.speaker.stop();
+                }
+            }
+            // Said again on this frame: nothing counts as said yet.
+            Action::RepeatSpeech => self.speech.last = None,
+            Action::SpeechLouder => self.speech.voice = self.speech.voice.louder(),
+            Action::SpeechQuieter => self.speech.voice = self.speech.voice.quieter(),
+            Action::SpeechFaster => self.speech.voice = self.speech.voice.faster(),
+            Action::SpeechSlower => self.speech.voice = self.speech.voice.slower(),
+            Action::OpenHelp => self.help_open = true,
+            Action::CloseHelp => self.help_open = false,
             Action::SetupDemo(branch) => {
                 let options = &self.options;
                 let setup = key::for_setup(&options.key_file, &options.data)

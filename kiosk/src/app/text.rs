@@ -168,6 +168,38 @@ texts! {
     Letters => "ABC", "ABC";
     HideKeyboard => "Schowaj klawiaturę", "Hide keyboard";
     Error => "Nie udało się", "That did not work";
+    // Spoken output and help (issue 16, parts 1 and 5).
+    ReadAloud => "Czytaj na głos", "Read aloud";
+    StopReadingAloud => "Nie czytaj na głos", "Stop reading aloud";
+    Repeat => "Powtórz", "Repeat";
+    TouchAgain => "Aby wybrać, proszę dotknąć jeszcze raz.", "To choose it, touch it again.";
+    ReadingVoice => "Głos czytający", "Reading voice";
+    ReadingVoiceHint => "Ustawienia dla wszystkich, aż do zamknięcia aplikacji. Mieszkańcy włączają czytanie przyciskiem na ekranie startowym.", "Settings for everyone until the app is closed. Residents switch reading on with the button on the start screen.";
+    Volume => "Głośność", "Volume";
+    Speed => "Tempo", "Speed";
+    Louder => "Głośniej", "Louder";
+    Quieter => "Ciszej", "Quieter";
+    Faster => "Szybciej", "Faster";
+    Slower => "Wolniej", "Slower";
+    Help => "Pomoc", "Help";
+    HelpTitle => "Jak uzyskać pomoc", "How to get help";
+    HelpAskStaff => "Proszę poprosić o pomoc pracownika tego punktu.", "Please ask a member of staff at this branch for help.";
+    HelpAddress => "Adres", "Address";
+    HelpHours => "Godziny otwarcia", "Opening hours";
+    HelpStaffTitle => "Pomoc — tryb obsługi", "Help — staff mode";
+    HelpStaffText => "Gdy osoba przy kiosku potrzebuje pomocy: proszę podejść, przeczytać z nią ekran i wpisywać dane razem z nią, tylko za jej zgodą. PIN obsługi należy wpisywać tak, by nikt go nie widział.", "When someone at the kiosk needs help: please go over, read the screen with them and type their details together with them, only with their consent. Type the staff PIN so that nobody sees it.";
+    HelpStaffLeave => "Aby zakończyć tryb obsługi, proszę dotknąć w menu obsługi przycisku", "To leave staff mode, touch this button in the staff menu:";
+    HelpStaffIdle => "Po chwili bezczynności tryb obsługi kończy się sam.", "After a short idle time staff mode ends by itself.";
+    Close => "Zamknij", "Close";
+    HelpButtonHint => "Przycisk „Pomoc” jest w prawym górnym rogu każdego ekranu.", "The \"Help\" button is in the top right corner of every screen.";
+    SpokenFields => "Pola do wypełnienia", "Fields to fill in";
+    SpokenMainButton => "Przycisk na dole ekranu", "Button at the bottom of the screen";
+    SpokenChoices => "Do wyboru", "To choose from";
+    SpokenNoOptions => "Brak pozycji do wyboru.", "Nothing to choose from.";
+    SpokenSessions => "Zajęć dzisiaj", "Sessions today";
+    Ticked => "zaznaczone", "ticked";
+    NotTicked => "niezaznaczone", "not ticked";
+    SpokenEntries => "Osób na liście", "People on the list";
 }
 
 pub fn tr(key: T, lang: Lang) -> &'static str {

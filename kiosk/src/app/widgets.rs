@@ -29,6 +29,66 @@ fn record(ui: &Ui, label: &str, rect: egui::Rect) {
     });
 }
 
+/// Touch to explore, while the kiosk reads aloud: as screen readers on phones do, the
+/// first touch of a control says what it is, and a second touch of the same control
+/// activates it. Keys of the on-screen keyboard type at once and say their letter (they
+/// have their own double-press filter), except on a field whose value is hidden.
+#[derive(Debug, Clone, Default)]
+pub struct Explore {
+    pub enabled: bool,
+    /// The keyboard is being drawn.
+    pub typing: bool,
+    /// Keys say nothing (the PIN).
+    pub quiet: bool,
+    /// The control touched once, waiting for its second touch.
+    pub armed: Option<egui::Id>,
+    /// What a touch asked to say this frame.
+    pub said: Option<Said>,
+}
+
+/// What a touch asked to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Said {
+    /// A control touched once: its name, and that a second touch uses it.
+    Control(String),
+    /// A key typed: its letter.
+    Key(String),
+    /// A tick box used (its second touch): its name and whether it is now ticked.
+    Ticked(String, bool),
+}
+
+pub fn explore_id() -> egui::Id {
+    egui::Id::unique("blisko-explore-by-touch")
+}
+
+/// Let a click through, or (the first touch, while reading aloud) turn it into words.
+fn gate(ui: &Ui, label: &str, response: &mut Response) {
+    if !response.clicked() {
+        return;
+    }
+    ui.ctx().data_mut(|d| {
+        let explore = d.get_temp_mut_or_default::<Explore>(explore_id());
+        if !explore.enabled {
+            return;
+        }
+        if explore.typing {
+            if !explore.quiet {
+                explore.said = Some(Said::Key(label.to_owned()));
+            }
+            return;
+        }
+        if explore.armed == Some(response.id) {
+            explore.armed = None;
+            return;
+        }
+        explore.armed = Some(response.id);
+        explore.said = Some(Said::Control(label.to_owned()));
+        response
+            .flags
+            .remove(egui::response::Flags::CLICKED | egui::response::Flags::FAKE_PRIMARY_CLICKED);
+    });
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// The one main action of a screen.
@@ -50,21 +110,23 @@ pub fn button(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, min_width: f32) 
         Kind::Selected => Stroke::new(4.0, p.text),
         _ => Stroke::new(2.0, p.border),
     };
-    let response = ui.add(
+    let mut response = ui.add(
         egui::Button::new(RichText::new(text).color(color))
             .fill(fill)
             .stroke(stroke)
             .min_size(Vec2::new(min_width.max(BUTTON_HEIGHT), BUTTON_HEIGHT)),
     );
     record(ui, text, response.rect);
+    gate(ui, text, &mut response);
     response
 }
 
 /// A large home-screen tile: a title and a plain hint under it.
 pub fn tile(ui: &mut Ui, p: &Palette, title: &str, hint: &str, size: Vec2) -> Response {
-    let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+    let (rect, mut response) = ui.allocate_exact_size(size, Sense::click());
     response.widget_info(|| WidgetInfo::labeled(Role::Button, true, title));
     record(ui, title, rect);
+    gate(ui, &format!("{title}. {hint}"), &mut response);
     if ui.is_rect_visible(rect) {
         let painter = ui.painter();
         painter.rect(
@@ -117,9 +179,11 @@ pub fn field(
     } else {
         value.to_owned()
     };
-    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, BUTTON_HEIGHT), Sense::click());
+    let (rect, mut response) =
+        ui.allocate_exact_size(Vec2::new(width, BUTTON_HEIGHT), Sense::click());
     let accessible_value = shown.clone();
     record(ui, label, rect);
+    gate(ui, label, &mut response);
     response.widget_info(|| {
         let mut info = WidgetInfo::labeled(Role::TextInput, true, label);
         info.current_text_value = Some(accessible_value.clone());
@@ -154,9 +218,17 @@ pub fn check(ui: &mut Ui, p: &Palette, checked: &mut bool, label: &str, width: f
         .layout(label.to_owned(), font, p.text, width - 88.0);
     let height = (galley.size().y + 24.0).max(BUTTON_HEIGHT);
     let (rect, mut response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::click());
+    gate(ui, label, &mut response);
     if response.clicked() {
         *checked = !*checked;
         response.mark_changed();
+        let now = *checked;
+        ui.ctx().data_mut(|d| {
+            let explore = d.get_temp_mut_or_default::<Explore>(explore_id());
+            if explore.enabled {
+                explore.said = Some(Said::Ticked(label.to_owned(), now));
+            }
+        });
     }
     let now = *checked;
     response.widget_info(|| WidgetInfo::selected(Role::CheckBox, true, now, label));
@@ -222,9 +294,10 @@ pub fn card(
     size: Vec2,
     label: &str,
 ) -> Response {
-    let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+    let (rect, mut response) = ui.allocate_exact_size(size, Sense::click());
     response.widget_info(|| WidgetInfo::labeled(Role::Button, true, label));
     record(ui, label, rect);
+    gate(ui, label, &mut response);
     if ui.is_rect_visible(rect) {
         let painter = ui.painter();
         painter.rect(

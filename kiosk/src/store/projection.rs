@@ -100,10 +100,19 @@ impl Tx<'_> {
         let b = &catalog.branch;
         let branch_id = b.id.to_string();
         c.execute(
-            "INSERT INTO branches (id, code, name, address, opening_hours) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO branches (id, code, name, address, opening_hours, help)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
-                address = excluded.address, opening_hours = excluded.opening_hours",
-            params![branch_id, b.code, b.name, b.address, b.opening_hours],
+                address = excluded.address, opening_hours = excluded.opening_hours,
+                help = excluded.help",
+            params![
+                branch_id,
+                b.code,
+                b.name,
+                b.address,
+                b.opening_hours,
+                b.help
+            ],
         )
         .ctx("project the branch")?;
 
@@ -348,7 +357,7 @@ impl Store {
     pub fn branch(&self, id: BranchId) -> Result<Option<Branch>> {
         self.conn()
             .query_row(
-                "SELECT code, name, address, opening_hours FROM branches WHERE id = ?1",
+                "SELECT code, name, address, opening_hours, help FROM branches WHERE id = ?1",
                 [id.to_string()],
                 |r| {
                     Ok(Branch {
@@ -357,6 +366,7 @@ impl Store {
                         name: r.get(1)?,
                         address: r.get(2)?,
                         opening_hours: r.get(3)?,
+                        help: r.get(4)?,
                     })
                 },
             )

@@ -119,6 +119,7 @@ impl CatalogDoc {
                             tx.put(&branch, "name", b.name.as_str())?;
                             tx.put(&branch, "address", b.address.as_str())?;
                             tx.put(&branch, "opening_hours", b.opening_hours.as_str())?;
+                            tx.put(&branch, "help", b.help.as_str())?;
                         }
                         CatalogEdit::Class(c) => {
                             let obj = entry(tx, &classes, &c.id.to_string())?;
@@ -195,6 +196,8 @@ impl CatalogDoc {
             name: branch_str("name")?,
             address: branch_str("address")?,
             opening_hours: branch_str("opening_hours")?,
+            // Catalogs written before the help text existed have none.
+            help: get_str(am, &branch_obj, "help").unwrap_or_default(),
         };
 
         let mut classes = Vec::new();
@@ -374,5 +377,37 @@ mod tests {
         });
         let parsed: Session = serde_json::from_value(json).unwrap();
         assert!(!parsed.cancelled);
+    }
+
+    #[test]
+    fn the_branch_help_text_travels_and_old_documents_read_without_it() {
+        let (mut doc, _) = catalog_doc();
+        let branch = doc.read().unwrap().branch;
+        assert!(
+            !branch.help.is_empty(),
+            "the demo branches have their own help text"
+        );
+        let edited = Branch {
+            help: "Proszę zadzwonić: 22 100 20 09.".to_owned(),
+            ..branch.clone()
+        };
+        doc.apply(&[CatalogEdit::Branch(edited.clone())]).unwrap();
+        assert_eq!(doc.read().unwrap().branch, edited);
+        // A document written before the help text existed.
+        let obj = doc.doc.collection(BRANCH).unwrap();
+        doc.doc
+            .change(|tx| {
+                tx.delete(&obj, "help").map_err(|e| DocError::Automerge {
+                    doc: String::new(),
+                    source: Box::new(e),
+                })
+            })
+            .unwrap();
+        assert_eq!(doc.read().unwrap().branch.help, "");
+        let json = serde_json::json!({
+            "id": branch.id, "code": "MAL", "name": "Punkt", "address": "", "opening_hours": ""
+        });
+        let parsed: Branch = serde_json::from_value(json).unwrap();
+        assert_eq!(parsed.help, "");
     }
 }

@@ -9,6 +9,7 @@ mod register;
 mod resident;
 mod setup;
 mod staff;
+mod voice;
 
 use eframe::egui::{self, Align, Layout, RichText, Ui};
 
@@ -39,6 +40,9 @@ pub(super) struct View<'a> {
     pub pin_locked_minutes: Option<u64>,
     /// The office revoked this kiosk: residents are told it is out of service.
     pub out_of_service: bool,
+    /// Reading aloud is on, and with what voice.
+    pub speech_on: bool,
+    pub voice: crate::speech::Voice,
 }
 
 impl View<'_> {
@@ -85,6 +89,8 @@ pub(super) fn frame(
         .locked(app.now())
         .map(|ms| ms.div_ceil(60_000));
     let out_of_service = app.revoked;
+    let help = app.help_shown();
+    let (speech_on, voice) = (app.speech.on, app.speech.voice);
     let KioskApp {
         screen,
         form,
@@ -111,21 +117,40 @@ pub(super) fn frame(
         fullscreen: options.fullscreen,
         pin_locked_minutes,
         out_of_service,
+        speech_on,
+        voice,
     };
     let mut action = None;
 
     egui::Panel::top("title").show(ui, |ui| {
         ui.add_space(6.0);
         ui.horizontal(|ui| {
-            ui.label(RichText::new(T::AppTitle.tr(view.lang)).strong());
-            if !branch_name.is_empty() {
-                ui.label(RichText::new(format!("· {branch_name}")).color(view.p.text_weak));
-            }
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                // Help and "repeat" sit in the top corner, away from the bottom bar
+                // where every screen's main button is.
+                if let Some(tapped) = voice::title_buttons(ui, &view) {
+                    action = Some(tapped);
+                }
                 if let Some(name) = view.staff_name {
                     ui.label(RichText::new(format!("{} · {name}", view.t(T::StaffMenu))).strong());
                 }
                 sync_indicator(ui, &view);
+                // The names take what is left, cut short on a narrow screen rather than
+                // drawn over the indicator.
+                ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
+                    ui.add(
+                        egui::Label::new(RichText::new(T::AppTitle.tr(view.lang)).strong())
+                            .truncate(),
+                    );
+                    if !branch_name.is_empty() {
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(format!("· {branch_name}")).color(view.p.text_weak),
+                            )
+                            .truncate(),
+                        );
+                    }
+                });
             });
         });
         ui.add_space(6.0);
@@ -209,6 +234,12 @@ pub(super) fn frame(
         }
     });
 
+    if let Some((title, body)) = &help
+        && voice::help_window(ui.ctx(), &view, title, body)
+    {
+        action = Some(Action::CloseHelp);
+    }
+
     if let Idle::Warning { seconds_left } = idle
         && idle_warning(ui.ctx(), &view, seconds_left)
     {
@@ -285,6 +316,9 @@ fn settings_row(ui: &mut Ui, view: &View<'_>, action: &mut Option<Action>) {
     if view.button(ui, contrast_key, Kind::Secondary) {
         *action = Some(Action::ToggleContrast);
     }
+    if let Some(tapped) = voice::switch(ui, view) {
+        *action = Some(tapped);
+    }
     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
         if widgets::button(ui, view.p, view.t(T::Staff), Kind::Secondary, 120.0).clicked() {
             *action = Some(Action::OpenStaff);
@@ -299,11 +333,27 @@ fn show_keyboard(ui: &mut Ui, view: &mut View<'_>, keyboard: &mut Keyboard, fiel
             keyboard.shift = true;
         }
     }
+    // Keys type at once and, while reading aloud, say their letter; not the PIN's (it is
+    // masked), nor a PESEL's or phone number's, which the whole room would hear (EN 301
+    // 549 5.1.3.8 and 5.1.3.9: no private data through a loudspeaker).
+    let quiet = matches!(
+        field,
+        super::FieldId::Pin | super::FieldId::Pesel | super::FieldId::Phone
+    );
+    let set_typing = |ui: &Ui, typing: bool| {
+        ui.ctx().data_mut(|d| {
+            let e = d.get_temp_mut_or_default::<widgets::Explore>(widgets::explore_id());
+            e.typing = typing;
+            e.quiet = quiet;
+        });
+    };
+    set_typing(ui, true);
     ui.vertical_centered(|ui| {
         if let Some(press) = keyboard.show(ui, view.p, view.lang, field.layout()) {
             view.form.press(press);
         }
     });
+    set_typing(ui, false);
 }
 
 fn show_notice(ui: &mut Ui, p: &Palette, notice: &Notice) {

@@ -61,6 +61,9 @@ pub fn menu(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
             action = Some(tapped);
         }
     }
+    if let Some(tapped) = super::voice::staff_settings(ui, view) {
+        action = Some(tapped);
+    }
     action
 }
 
