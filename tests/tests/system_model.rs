@@ -493,7 +493,7 @@ fn setup(seed: u64) -> Result<World> {
         let capacity = rng.random_range(2..=5);
         let waitlist = rng.random_range(1..=3);
         let c = world.model.classes[i].clone();
-        let (status, body) = edit_class(&mut world, &c, capacity, waitlist)?;
+        let (status, body) = edit_class(&mut world, &c, capacity, waitlist, false)?;
         ensure!(status == 303, "set up class {}: {status} {body}", c.id);
         world.model.classes[i].capacity = capacity;
         world.model.classes[i].waitlist_limit = waitlist;
@@ -512,17 +512,19 @@ fn edit_class(
     c: &ClassModel,
     capacity: u32,
     waitlist: u32,
+    accept_over: bool,
 ) -> Result<(u16, String)> {
     let capacity = capacity.to_string();
     let waitlist = waitlist.to_string();
-    w.office_post(
-        &format!("/office/classes/{}", c.id),
-        &[
-            ("title", c.title.as_str()),
-            ("capacity", capacity.as_str()),
-            ("waitlist_limit", waitlist.as_str()),
-        ],
-    )
+    let mut fields = vec![
+        ("title", c.title.as_str()),
+        ("capacity", capacity.as_str()),
+        ("waitlist_limit", waitlist.as_str()),
+    ];
+    if accept_over {
+        fields.push(("accept_over", "1"));
+    }
+    w.office_post(&format!("/office/classes/{}", c.id), &fields)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1175,7 +1177,16 @@ fn edit_capacity(w: &mut World, rng: &mut StdRng) -> Result<String> {
         rng.random_range(allotted.max(1)..=MAX_CAPACITY.max(allotted))
     };
     let before = w.all_heads()?;
-    let (status, body) = edit_class(w, &c, capacity, waitlist)?;
+    let (mut status, mut body) = edit_class(w, &c, capacity, waitlist, false)?;
+    if status == 200 && body.contains("name=\"accept_over\"") {
+        // Below the confirmed count the office is asked first; nothing changes until
+        // it confirms, which it does.
+        ensure!(
+            w.all_heads()? == before,
+            "a class edit waiting for its confirmation changed a document"
+        );
+        (status, body) = edit_class(w, &c, capacity, waitlist, true)?;
+    }
     match status {
         303 => {
             ensure!(
