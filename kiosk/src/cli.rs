@@ -68,6 +68,13 @@ pub struct Cli {
     /// kiosk is enrolled from its set-up screen (as `enroll --ca-cert` does).
     #[arg(long = "ca-cert", value_name = "PEM_FILE")]
     pub app_ca_cert: Option<PathBuf>,
+    /// Touch app: the CUPS queue of a receipt printer; receipts then offer to print a
+    /// slip (`lp -d QUEUE`). Without it there is no print button.
+    #[arg(long, value_name = "QUEUE")]
+    pub printer: Option<String>,
+    /// Touch app: the receipt printer's paper width in millimetres, 58 or 80.
+    #[arg(long, value_name = "MM", value_parser = parse_slip_width, default_value = "80")]
+    pub slip_width: crate::kiosk::slip::PaperWidth,
     /// What to do; without a command the touch app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -92,6 +99,11 @@ impl Cli {
     fn setup_key(&self) -> Result<StoreKey, KioskError> {
         key::for_setup(&self.key_file()?, &self.data)
     }
+}
+
+fn parse_slip_width(text: &str) -> Result<crate::kiosk::slip::PaperWidth, String> {
+    crate::kiosk::slip::PaperWidth::from_mm(text)
+        .ok_or_else(|| format!("58 or 80 (millimetres), not {text:?}"))
 }
 
 fn parse_size(text: &str) -> Result<[f32; 2], String> {
@@ -335,6 +347,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         options.ui_map = std::env::var_os("BLISKO_UI_MAP").map(PathBuf::from);
         options.retention_days = cli.retention_days;
         options.server_ca = cli.app_ca_cert.as_deref().map(read_ca_cert).transpose()?;
+        options.printer = cli.printer.clone().filter(|q| !q.trim().is_empty());
+        options.slip_width = cli.slip_width;
         crate::app::run(options).map_err(|e| KioskError::Io {
             context: "run the touch app".into(),
             source: std::io::Error::other(format!("{e:#}")),

@@ -280,3 +280,50 @@ pub fn card(
     }
     response
 }
+
+/// A text field of several lines (a description in the person's own words): the text
+/// wraps inside the box, so what was typed stays in view as it grows.
+pub fn text_box(
+    ui: &mut Ui,
+    p: &Palette,
+    label: &str,
+    value: &str,
+    active: bool,
+    width: f32,
+    lines: usize,
+) -> Response {
+    ui.label(RichText::new(label).strong());
+    let font = FontId::proportional(ui.style().text_styles[&egui::TextStyle::Body].size * 1.1);
+    let line_height = ui.text_style_height(&egui::TextStyle::Body) * 1.1;
+    let text = if active {
+        format!("{value}|")
+    } else {
+        value.to_owned()
+    };
+    let galley = ui
+        .painter()
+        .layout(text, font, p.text, (width - 32.0).max(48.0));
+    let height = (line_height * lines as f32 + 24.0)
+        .max(galley.size().y + 24.0)
+        .max(BUTTON_HEIGHT);
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::click());
+    record(ui, label, rect);
+    let accessible_value = value.to_owned();
+    response.widget_info(|| {
+        // The same role as a one-line field: screen readers and tests find it alike.
+        let mut info = WidgetInfo::labeled(Role::TextInput, true, label);
+        info.current_text_value = Some(accessible_value.clone());
+        info
+    });
+    if ui.is_rect_visible(rect) {
+        let painter = ui.painter();
+        let (fill, stroke) = if active {
+            (p.field_active_fill, Stroke::new(4.0, p.text))
+        } else {
+            (p.field_fill, Stroke::new(2.0, p.border))
+        };
+        painter.rect(rect, 8.0, fill, stroke, egui::StrokeKind::Inside);
+        painter.galley(rect.left_top() + Vec2::new(16.0, 12.0), galley, p.text);
+    }
+    response
+}

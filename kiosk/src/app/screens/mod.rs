@@ -39,6 +39,8 @@ pub(super) struct View<'a> {
     pub pin_locked_minutes: Option<u64>,
     /// The office revoked this kiosk: residents are told it is out of service.
     pub out_of_service: bool,
+    /// A receipt printer is set up: receipts offer to print a slip.
+    pub can_print: bool,
 }
 
 impl View<'_> {
@@ -111,6 +113,7 @@ pub(super) fn frame(
         fullscreen: options.fullscreen,
         pin_locked_minutes,
         out_of_service,
+        can_print: options.printer.is_some(),
     };
     let mut action = None;
 
