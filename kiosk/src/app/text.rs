@@ -13,8 +13,9 @@
 //!   „Proszę wpisać imię", „Stan wniosku można sprawdzić tutaj". Never „ty", „Twój",
 //!   „chcesz", „masz", „jesteś" or a second-person imperative („wybierz", „wpisz",
 //!   „dotknij"), and never „Pan/Pani/Państwo" either: the two registers do not mix.
-//!   Buttons may speak for the resident in the first person („Zapisz mnie",
-//!   „Potwierdzam …", „Wybieram").
+//!   Buttons name their action („Zapisz mnie", „Pokaż", „Wyślij wniosek") or speak for
+//!   the resident in the first person („Potwierdzam …", „Wybieram"); sentences never
+//!   give the resident orders.
 //! - No slash forms („Przeczytałem/am"): a form that fits everyone („Potwierdzam
 //!   zapoznanie się z informacją") or an impersonal one. Roles are worded so that they
 //!   do not assume a gender („Składam jako rodzic lub opiekun prawny").

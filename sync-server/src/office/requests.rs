@@ -468,7 +468,7 @@ pub fn status_step(form: &HashMap<String, String>) -> OResult<StatusStep> {
         .filter(|s| *s != RequestStatus::Submitted)
         .ok_or_else(|| {
             invalid(
-                "Wybierz status: w rozpatrzeniu, przyjęty, odrzucony albo potrzebne informacje.",
+                "Proszę wybrać status: w rozpatrzeniu, przyjęty, odrzucony albo potrzebne informacje.",
                 "Choose a status: in review, accepted, rejected or more information needed.",
             )
         })?;
