@@ -1367,11 +1367,17 @@ fn error_field(e: &KioskError, screen: &Screen) -> Option<FieldId> {
         _ => return None,
     };
     let on_screen: &[FieldId] = match screen {
-        Screen::RegisterDetails { .. } | Screen::WalkIn { .. } => &[
+        Screen::RegisterDetails { .. } => &[
             FieldId::GivenName,
             FieldId::FamilyName,
             FieldId::BirthYear,
             FieldId::Phone,
+            FieldId::ResidentCode,
+        ],
+        Screen::WalkIn { .. } => &[
+            FieldId::GivenName,
+            FieldId::FamilyName,
+            FieldId::BirthYear,
             FieldId::ResidentCode,
         ],
         Screen::IntakeDetails { service } if service.requires_pesel => &[
