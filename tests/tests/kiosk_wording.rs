@@ -467,3 +467,46 @@ fn the_office_sees_which_information_clause_a_request_was_filed_under() -> Resul
     ensure!(page.contains(DECLARATION_VERSION));
     Ok(())
 }
+
+/// The hint under a home tile, as screen readers get it.
+fn tile_hint(h: &Harness<'_, KioskApp>, tile: &str) -> String {
+    h.get_by_role_and_label(Role::Button, tile)
+        .accesskit_node()
+        .description()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_home_tile_names_only_what_this_branch_offers() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let clock = blisko_tests::ui::TestClock::monday();
+    let data = tmp.path().join("si");
+    let key = blisko_tests::harness::setup_key(&data).expect("key");
+    Kiosk::setup_demo(&data, "SI", &key, clock.wall()).expect("a senior club kiosk");
+    let h = blisko_tests::ui::harness_on(&data, &clock);
+    let classes = tile_hint(&h, "Zapisz się na zajęcia");
+    let titles: Vec<String> = {
+        let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
+        kiosk
+            .classes()
+            .expect("classes")
+            .into_iter()
+            .map(|c| c.title)
+            .collect()
+    };
+    assert!(!titles.is_empty());
+    for title in &titles {
+        assert!(
+            classes.contains(title.as_str()),
+            "{title} missing: {classes}"
+        );
+    }
+    for elsewhere in ["Joga", "gimnastyka", "języki", "Pilates"] {
+        assert!(!classes.contains(elsewhere), "{classes}");
+    }
+    // A branch with more classes names three of them, "and more".
+    let (_kit, mal) = app();
+    let hint = tile_hint(&mal, "Zapisz się na zajęcia");
+    assert!(hint.ends_with(" i inne"), "{hint}");
+    assert_eq!(hint.matches(", ").count(), 2, "{hint}");
+}

@@ -64,6 +64,10 @@ pub fn button(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, min_width: f32) 
 pub fn tile(ui: &mut Ui, p: &Palette, title: &str, hint: &str, size: Vec2) -> Response {
     let (rect, response) = ui.allocate_exact_size(size, Sense::click());
     response.widget_info(|| WidgetInfo::labeled(Role::Button, true, title));
+    // What the tile offers, for screen readers (and tests) as well as the eye.
+    ui.ctx().accesskit_node_builder(response.id, |node| {
+        node.set_description(hint.to_owned());
+    });
     record(ui, title, rect);
     if ui.is_rect_visible(rect) {
         let painter = ui.painter();
