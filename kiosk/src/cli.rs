@@ -746,3 +746,22 @@ fn read_ca_cert(path: &Path) -> Result<String, KioskError> {
     sync::ca_certificates(&pem)?;
     Ok(pem)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kiosk::slip::PaperWidth;
+
+    #[test]
+    fn the_printer_flags_name_a_queue_and_a_paper_width() {
+        let cli = Cli::try_parse_from(["blisko-kiosk", "--printer", "slip", "--slip-width", "58"])
+            .expect("valid flags");
+        assert_eq!(cli.printer.as_deref(), Some("slip"));
+        assert_eq!(cli.slip_width, PaperWidth::Mm58);
+        let plain = Cli::try_parse_from(["blisko-kiosk"]).expect("no flags");
+        assert_eq!(plain.printer, None);
+        assert_eq!(plain.slip_width, PaperWidth::Mm80);
+        let refused = Cli::try_parse_from(["blisko-kiosk", "--slip-width", "110"]);
+        assert!(refused.is_err(), "110 mm is not a receipt paper");
+    }
+}
