@@ -510,3 +510,34 @@ fn a_home_tile_names_only_what_this_branch_offers() {
     assert!(hint.ends_with(" i inne"), "{hint}");
     assert_eq!(hint.matches(", ").count(), 2, "{hint}");
 }
+
+#[test]
+fn the_demo_catalogue_reads_in_the_same_register() {
+    let today = jiff::civil::date(2026, 11, 23);
+    let mut problems = Vec::new();
+    for catalog in blisko_shared::demo::catalogs(today, 1, None) {
+        let services = catalog.services.iter().flat_map(|s| {
+            [&s.name, &s.description, &s.conditions]
+                .into_iter()
+                .map(String::as_str)
+        });
+        let classes = catalog.classes.iter().flat_map(|c| {
+            [&c.title, &c.description, &c.age_group]
+                .into_iter()
+                .map(String::as_str)
+        });
+        for text in services.chain(classes) {
+            for p in wording_problems(text) {
+                problems.push(format!("{text:?}: {p}"));
+            }
+        }
+        for s in &catalog.services {
+            assert!(
+                !s.conditions.is_empty() && !s.legal_basis.is_empty(),
+                "{} has no conditions or legal basis",
+                s.name
+            );
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
