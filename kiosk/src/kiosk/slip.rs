@@ -147,6 +147,9 @@ fn wrap_indented(text: &str, width: usize, indent: usize) -> Vec<String> {
     lines
 }
 
+/// How long `lp` may take to hand a job to CUPS.
+const LP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Print `text` on the CUPS queue `queue` with `lp -d QUEUE` (the server is the system's,
 /// or `CUPS_SERVER`). Returns once CUPS has taken the job; the text is not logged.
 pub fn print(queue: &str, text: &str) -> Result<(), KioskError> {
@@ -162,6 +165,29 @@ pub fn print(queue: &str, text: &str) -> Result<(), KioskError> {
         stdin
             .write_all(text.as_bytes())
             .map_err(io(format!("send the slip to `lp` (queue {queue})")))?;
+    }
+    // `lp` returns once CUPS has the job; a scheduler that does not answer must not
+    // freeze the screen.
+    let deadline = std::time::Instant::now() + LP_TIMEOUT;
+    loop {
+        let exited = child
+            .try_wait()
+            .map_err(io(format!("wait for `lp` (queue {queue})")))?;
+        if exited.is_some() {
+            break;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(KioskError::Io {
+                context: format!("print on queue {queue}"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("`lp` did not finish within {} s", LP_TIMEOUT.as_secs()),
+                ),
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let output = child
         .wait_with_output()
