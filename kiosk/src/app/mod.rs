@@ -407,6 +407,7 @@ impl KioskApp {
         self.form = Form::default();
         self.keyboard = Keyboard::default();
         self.notice = None;
+        self.notice_field = None;
         self.staff = None;
         self.lang = Lang::Pl;
         self.look = Look::default();
