@@ -80,6 +80,13 @@ pub struct Cli {
     /// Touch app: the reading voice's speed, 1 (slowest) to 5.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
     pub speech_speed: u8,
+    /// Touch app: the CUPS queue of a receipt printer; receipts then offer to print a
+    /// slip (`lp -d QUEUE`). Without it there is no print button.
+    #[arg(long, value_name = "QUEUE")]
+    pub printer: Option<String>,
+    /// Touch app: the receipt printer's paper width in millimetres, 58 or 80.
+    #[arg(long, value_name = "MM", value_parser = parse_slip_width, default_value = "80")]
+    pub slip_width: crate::kiosk::slip::PaperWidth,
     /// What to do; without a command the touch app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -104,6 +111,11 @@ impl Cli {
     fn setup_key(&self) -> Result<StoreKey, KioskError> {
         key::for_setup(&self.key_file()?, &self.data)
     }
+}
+
+fn parse_slip_width(text: &str) -> Result<crate::kiosk::slip::PaperWidth, String> {
+    crate::kiosk::slip::PaperWidth::from_mm(text)
+        .ok_or_else(|| format!("58 or 80 (millimetres), not {text:?}"))
 }
 
 fn parse_size(text: &str) -> Result<[f32; 2], String> {
@@ -350,6 +362,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         options.speaker =
             std::sync::Arc::new(crate::speech::Espeak::new(cli.speech_program.clone()));
         options.voice = crate::speech::Voice::steps(cli.speech_volume, cli.speech_speed);
+        options.printer = cli.printer.clone().filter(|q| !q.trim().is_empty());
+        options.slip_width = cli.slip_width;
         crate::app::run(options).map_err(|e| KioskError::Io {
             context: "run the touch app".into(),
             source: std::io::Error::other(format!("{e:#}")),
@@ -746,4 +760,23 @@ fn read_ca_cert(path: &Path) -> Result<String, KioskError> {
         .map_err(|e| SyncError::BadCaCert(format!("cannot read {}: {e}", path.display())))?;
     sync::ca_certificates(&pem)?;
     Ok(pem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kiosk::slip::PaperWidth;
+
+    #[test]
+    fn the_printer_flags_name_a_queue_and_a_paper_width() {
+        let cli = Cli::try_parse_from(["blisko-kiosk", "--printer", "slip", "--slip-width", "58"])
+            .expect("valid flags");
+        assert_eq!(cli.printer.as_deref(), Some("slip"));
+        assert_eq!(cli.slip_width, PaperWidth::Mm58);
+        let plain = Cli::try_parse_from(["blisko-kiosk"]).expect("no flags");
+        assert_eq!(plain.printer, None);
+        assert_eq!(plain.slip_width, PaperWidth::Mm80);
+        let refused = Cli::try_parse_from(["blisko-kiosk", "--slip-width", "110"]);
+        assert!(refused.is_err(), "110 mm is not a receipt paper");
+    }
 }

@@ -162,13 +162,13 @@ impl KioskError {
         match (self, lang) {
             (KioskError::Invalid(e), lang) => e.message(lang),
             (KioskError::ConsentRequired, Lang::Pl) => {
-                s("Prosimy potwierdzić, że zapoznali się Państwo z klauzulą informacyjną.")
+                s("Proszę potwierdzić zapoznanie się z informacją o danych osobowych.")
             }
             (KioskError::ConsentRequired, Lang::En) => {
                 s("Please confirm that you have read the information clause.")
             }
             (KioskError::DeclarationRequired, Lang::Pl) => {
-                s("Prosimy potwierdzić oświadczenie o spełnianiu warunków.")
+                s("Proszę potwierdzić oświadczenie o spełnianiu warunków.")
             }
             (KioskError::DeclarationRequired, Lang::En) => {
                 s("Please confirm the declaration that you meet the conditions.")
@@ -192,7 +192,7 @@ impl KioskError {
                 s("There is no such session at this branch.")
             }
             (KioskError::UnknownResidentCode(_), Lang::Pl) => {
-                s("Nie znaleziono takiego kodu. Prosimy sprawdzić kod lub zapytać obsługę.")
+                s("Nie znaleziono takiego kodu. Proszę sprawdzić kod lub zapytać obsługę.")
             }
             (KioskError::UnknownResidentCode(_), Lang::En) => {
                 s("This code was not found. Please check the code or ask a member of staff.")
@@ -220,7 +220,7 @@ impl KioskError {
                 format!("Registration for “{title}” is not open today.")
             }
             (KioskError::NotSetUp(_), Lang::Pl) => {
-                s("Ten kiosk nie jest jeszcze przygotowany do pracy. Prosimy zgłosić to obsłudze.")
+                s("Ten kiosk nie jest jeszcze przygotowany do pracy. Proszę zgłosić to obsłudze.")
             }
             (KioskError::NotSetUp(_), Lang::En) => {
                 s("This kiosk is not set up yet. Please tell a member of staff.")
@@ -240,13 +240,13 @@ impl KioskError {
                 )
             }
             (KioskError::ResidentDetailsMismatch, Lang::Pl) => s(
-                "Imię, nazwisko lub rok urodzenia nie zgadzają się z danymi zapisanymi pod tym kodem. Prosimy je sprawdzić albo zapytać obsługę.",
+                "Imię, nazwisko lub rok urodzenia nie zgadzają się z danymi zapisanymi pod tym kodem. Proszę je sprawdzić albo zapytać obsługę.",
             ),
             (KioskError::ResidentDetailsMismatch, Lang::En) => s(
                 "The name or birth year does not match the details kept for this code. Please check them or ask a member of staff.",
             ),
             (KioskError::PersonalDataNotHere, Lang::Pl) => {
-                s("Dane tej osoby nie są przechowywane w tym kiosku. Prosimy zapytać obsługę.")
+                s("Dane tej osoby nie są przechowywane w tym kiosku. Proszę zapytać obsługę.")
             }
             (KioskError::PersonalDataNotHere, Lang::En) => s(
                 "This resident's details are not kept on this kiosk. Please ask a member of staff.",
@@ -258,37 +258,37 @@ impl KioskError {
                 "Checking this resident's details with the central office. We will try again in a moment.",
             ),
             (KioskError::UnknownRole(_), Lang::Pl) => s(
-                "Prosimy wybrać, kto składa wniosek: sama osoba zainteresowana, jej przedstawiciel ustawowy albo opiekun faktyczny.",
+                "Proszę wybrać, kto składa wniosek: sama osoba zainteresowana, jej przedstawiciel ustawowy albo opiekun faktyczny.",
             ),
             (KioskError::UnknownRole(_), Lang::En) => s(
                 "Please choose who is applying: the person concerned, their legal representative or a de facto carer.",
             ),
             (KioskError::PeselNotNeeded, Lang::Pl) => {
-                s("Ta usługa nie wymaga numeru PESEL. Prosimy go nie podawać.")
+                s("Ta usługa nie wymaga numeru PESEL. Proszę go nie podawać.")
             }
             (KioskError::PeselNotNeeded, Lang::En) => {
                 s("This service does not need a PESEL number. Please leave it out.")
             }
             (KioskError::SmsConsentNeedsPhone, Lang::Pl) => {
-                s("Aby dostawać przypomnienia SMS, prosimy podać numer telefonu.")
+                s("Aby dostawać przypomnienia SMS, proszę podać numer telefonu.")
             }
             (KioskError::SmsConsentNeedsPhone, Lang::En) => {
                 s("To get SMS reminders, please enter your phone number.")
             }
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::Pl) => s(
-                "Nie można zapisać danych: pamięć kiosku jest pełna lub niedostępna. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze.",
+                "Nie można zapisać danych: pamięć kiosku jest pełna lub niedostępna. Nic nie zostało zapisane. Proszę zgłosić to obsłudze.",
             ),
             (KioskError::Store(StoreError::DiskFull { .. }), Lang::En) => s(
                 "The kiosk cannot save: its storage is full or cannot be written. Nothing was saved. Please tell a member of staff.",
             ),
             (KioskError::OutOfService, Lang::Pl) => {
-                s("Ten kiosk jest wyłączony z użytku — prosimy zwrócić się do obsługi.")
+                s("Ten kiosk jest wyłączony z użytku. Proszę zwrócić się do obsługi.")
             }
             (KioskError::OutOfService, Lang::En) => {
                 s("This kiosk is out of service, please ask staff.")
             }
             (KioskError::EnrollmentForAnotherKiosk { .. }, Lang::Pl) => s(
-                "Ten kod rejestracji jest przeznaczony dla innego kiosku; w tym kiosku nic nie zostało zmienione. Prosimy poprosić biuro o kod dla tego kiosku.",
+                "Ten kod rejestracji jest przeznaczony dla innego kiosku; w tym kiosku nic nie zostało zmienione. Proszę poprosić biuro o kod dla tego kiosku.",
             ),
             (KioskError::EnrollmentForAnotherKiosk { .. }, Lang::En) => s(
                 "This enrollment code is for another kiosk; nothing was changed on this kiosk. Please ask the office for a code for this kiosk.",
@@ -303,7 +303,7 @@ impl KioskError {
                 | KioskError::KeyInDataFolder(_)
                 | KioskError::Protocol(_),
                 Lang::Pl,
-            ) => s("Coś poszło nie tak. Nic nie zostało zapisane. Prosimy zgłosić to obsłudze."),
+            ) => s("Coś poszło nie tak. Nic nie zostało zapisane. Proszę zgłosić to obsłudze."),
             (
                 KioskError::Store(_)
                 | KioskError::Document(_)
@@ -359,7 +359,7 @@ fn sync_message(e: &SyncError, lang: Lang) -> String {
             "No connection to the server. The data is safe on the kiosk and will be sent later.",
         ),
         SyncError::Untrusted(_) => (
-            "Certyfikat serwera nie jest zaufany, więc kiosk nic nie wysłał. Dane są bezpieczne w kiosku; prosimy zgłosić to administratorowi.",
+            "Certyfikat serwera nie jest zaufany, więc kiosk nic nie wysłał. Dane są bezpieczne w kiosku; proszę zgłosić to administratorowi.",
             "The server's certificate is not trusted, so the kiosk sent nothing. The data is safe on the kiosk; please tell the administrator.",
         ),
         SyncError::BadCaCert(_) => (
@@ -379,7 +379,7 @@ fn sync_message(e: &SyncError, lang: Lang) -> String {
             "The office has revoked this kiosk. The data is safe on the kiosk; it sends them once enrolled again with a new code from the office.",
         ),
         SyncError::Unauthorized { .. } => (
-            "Serwer nie przyjmuje już tego kiosku. Prosimy zgłosić to administratorowi.",
+            "Serwer nie przyjmuje już tego kiosku. Proszę zgłosić to administratorowi.",
             "The server no longer accepts this kiosk. Please tell the administrator.",
         ),
         SyncError::UpdateRequired(_) => (
@@ -387,7 +387,7 @@ fn sync_message(e: &SyncError, lang: Lang) -> String {
             "The kiosk software must be updated to sync with the server.",
         ),
         SyncError::Refused { .. } | SyncError::BadResponse(_) => (
-            "Serwer nie przyjął danych. Dane są bezpieczne w kiosku; prosimy zgłosić to obsłudze.",
+            "Serwer nie przyjął danych. Dane są bezpieczne w kiosku; proszę zgłosić to obsłudze.",
             "The server did not accept the data. It is safe on the kiosk; please tell staff.",
         ),
     };
@@ -457,6 +457,33 @@ mod tests {
                 assert!(text.ends_with('.'), "{e:?} is not a sentence: {text}");
             }
         }
+    }
+
+    #[test]
+    fn every_polish_message_follows_the_wording_rules() {
+        use blisko_shared::validate::Field;
+        let mut errors = user_errors();
+        errors.extend([
+            KioskError::Store(StoreError::DiskFull { context: "commit" }),
+            KioskError::Busy("dir".into()),
+            KioskError::Invalid(FieldError::Empty {
+                field: Field::GivenName,
+            }),
+            KioskError::Invalid(FieldError::InvalidPesel),
+            KioskError::Invalid(FieldError::BirthYearOutOfRange {
+                min: 1900,
+                max: 2026,
+            }),
+            KioskError::Sync(SyncError::NotEnrolled),
+            KioskError::Sync(SyncError::Revoked("x".into())),
+        ]);
+        let mut problems = Vec::new();
+        for e in &errors {
+            for p in crate::app::text::wording_problems(&e.message(Lang::Pl)) {
+                problems.push(format!("{e:?}: {p}"));
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
     }
 
     #[test]

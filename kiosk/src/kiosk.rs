@@ -34,11 +34,15 @@ use crate::store::{
 };
 
 /// Text versions shown at the kiosk; recorded with every consent and declaration.
-pub use blisko_shared::model::{INFORMATION_CLAUSE_VERSION, SMS_CONSENT_VERSION};
-pub const DECLARATION_VERSION: &str = "oswiadczenie-2026-01";
+pub use blisko_shared::model::{
+    INFORMATION_CLAUSE_VERSION, INTAKE_CLAUSE_VERSION, SMS_CONSENT_VERSION,
+};
+/// The declaration names the service's conditions (see `Service::conditions`).
+pub const DECLARATION_VERSION: &str = "oswiadczenie-2026-02";
 
 mod replica;
 mod revocation;
+pub mod slip;
 mod staff;
 pub use replica::{RoundOutcome, SyncPlan};
 pub use staff::{RollCall, RollCallEntry, StaffMember, hash_pin, pin_matches};
@@ -134,6 +138,14 @@ pub struct RegistrationForm {
     pub resident_code: Option<String>,
 }
 
+/// What a new person agreed to: the information clause shown (the class registration's or
+/// the intake request's) and SMS reminders.
+#[derive(Debug, Clone, Copy)]
+struct ConsentsGiven {
+    clause_version: &'static str,
+    sms: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegistrationReceipt {
     pub registration_id: RegistrationId,
@@ -150,6 +162,10 @@ pub struct RegistrationReceipt {
     /// [`crate::sync::claim_pool_seat`]), which confirms it or withdraws it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub awaiting_pool: bool,
+    /// The class's next session (day, date, time, room), for the receipt and the slip;
+    /// none when the catalogue lists no later one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_session: Option<crate::store::SessionRow>,
 }
 
 /// What a person types to submit an intake request.
@@ -176,6 +192,9 @@ pub struct IntakeReceipt {
     pub resident_code: String,
     pub service_name: String,
     pub status: String,
+    /// A phone number was given: staff call back (the receipt says so only then).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub call_back: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -517,6 +536,47 @@ impl Kiosk {
         Ok(self.store.services()?)
     }
 
+    /// Whether a returning resident's code fits the typed name and birth year: checked on
+    /// the details form, before the consent screen, by the same rule as registration.
+    /// Nothing is written. Details not readable here (dropped after the retention period,
+    /// not yet received) cannot be compared: registration itself deals with them.
+    pub fn check_resident_code(
+        &self,
+        code: &str,
+        given: &str,
+        family: &str,
+        birth_year: i32,
+    ) -> Result<()> {
+        let normalized = codes::normalize_resident_code(code)
+            .ok_or_else(|| KioskError::UnknownResidentCode(code.to_owned()))?;
+        let person = self
+            .store
+            .person_by_code(&normalized)?
+            .ok_or_else(|| KioskError::UnknownResidentCode(normalized.clone()))?;
+        if person.given_name.is_empty() && person.family_name.is_empty() {
+            return Ok(());
+        }
+        let given = validate::person_name(Field::GivenName, given)?;
+        let family = validate::person_name(Field::FamilyName, family)?;
+        let birth_year = validate::birth_year(birth_year, self.current_year())?;
+        if same_person(&person, &given, &family, birth_year) {
+            Ok(())
+        } else {
+            Err(KioskError::ResidentDetailsMismatch)
+        }
+    }
+
+    /// The next session of a class from now on this kiosk's clock.
+    pub fn next_session(&self, class: ClassId) -> Result<Option<crate::store::SessionRow>> {
+        let now = jiff::Timestamp::from_millisecond((self.wall)() as i64)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned(jiff::tz::TimeZone::system());
+        let time = format!("{:02}:{:02}", now.hour(), now.minute());
+        Ok(self
+            .store
+            .next_session(class, &now.date().to_string(), &time)?)
+    }
+
     /// A returning resident's registrations and requests, found by their code.
     pub fn resident(&self, code: &str) -> Result<ResidentOverview> {
         let normalized = codes::normalize_resident_code(code)
@@ -855,8 +915,12 @@ impl Kiosk {
         family: &str,
         birth_year: i32,
         phone: Option<&str>,
-        sms_consent: bool,
+        consents: ConsentsGiven,
     ) -> Result<(PersonId, String, Option<NewPerson>)> {
+        let ConsentsGiven {
+            clause_version,
+            sms: sms_consent,
+        } = consents;
         let given = validate::person_name(Field::GivenName, given)?;
         let family = validate::person_name(Field::FamilyName, family)?;
         let birth_year = validate::birth_year(birth_year, self.current_year())?;
@@ -901,7 +965,7 @@ impl Kiosk {
         let at = self.stamp();
         let mut consents = vec![Consent {
             kind: ConsentKind::InformationClause,
-            text_version: INFORMATION_CLAUSE_VERSION.to_owned(),
+            text_version: clause_version.to_owned(),
             at,
         }];
         if sms_consent && phone.is_some() {
@@ -954,7 +1018,10 @@ impl Kiosk {
             &form.family_name,
             form.birth_year,
             form.phone.as_deref(),
-            form.sms_consent,
+            ConsentsGiven {
+                clause_version: INFORMATION_CLAUSE_VERSION,
+                sms: form.sms_consent,
+            },
         )?;
         let policy = self.policy(class.id, &class)?;
         let kiosk = self.identity.kiosk_id;
@@ -1012,6 +1079,11 @@ impl Kiosk {
             .get(&class.id)
             .and_then(|c| c.states.get(&id).copied())
             .unwrap_or(SeatState::Cancelled);
+        // The registration is durable: a failed read only leaves the date off the receipt.
+        let next_session = self.next_session(class.id).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not read the next session for a receipt");
+            None
+        });
         Ok(RegistrationReceipt {
             registration_id: id,
             person_id,
@@ -1021,6 +1093,7 @@ impl Kiosk {
             status: state.status(),
             position: state.position(),
             awaiting_pool,
+            next_session,
         })
     }
 
@@ -1134,7 +1207,10 @@ impl Kiosk {
             &form.family_name,
             form.birth_year,
             form.phone.as_deref(),
-            false,
+            ConsentsGiven {
+                clause_version: INTAKE_CLAUSE_VERSION,
+                sms: false,
+            },
         )?;
         let at = self.stamp();
         let sequence = self
@@ -1163,7 +1239,7 @@ impl Kiosk {
             description,
             pesel,
             declaration_version: DECLARATION_VERSION.to_owned(),
-            consent_version: INFORMATION_CLAUSE_VERSION.to_owned(),
+            consent_version: INTAKE_CLAUSE_VERSION.to_owned(),
             history: vec![StatusChange {
                 status: RequestStatus::Submitted,
                 by: format!("kiosk:{}", self.identity.kiosk_id),
@@ -1213,6 +1289,7 @@ impl Kiosk {
             resident_code,
             service_name: service.name,
             status: RequestStatus::Submitted.code().to_owned(),
+            call_back: form.phone.as_deref().is_some_and(|p| !p.trim().is_empty()),
         })
     }
 

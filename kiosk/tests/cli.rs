@@ -1013,7 +1013,7 @@ fn messages_are_in_polish_unless_english_is_asked_for() {
     let body: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(body["error"]["code"], "consent_required");
     let polish = body["error"]["message"].as_str().unwrap();
-    assert!(polish.contains("klauzulą informacyjną"), "{polish}");
+    assert!(polish.contains("informacją o danych osobowych"), "{polish}");
 
     let (_, english) = d.refused_in("en", &args);
     assert!(english.contains("information clause"), "{english}");

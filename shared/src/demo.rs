@@ -206,49 +206,74 @@ const BRANCHES: &[DemoBranch] = &[
     },
 ];
 
-const SERVICES: &[(&str, &str, &str, bool)] = &[
-    (
-        "rehabilitacja",
-        "Rehabilitacja w gabinecie",
-        "Zabiegi i ćwiczenia z fizjoterapeutą po urazie, operacji lub przy bólu.",
-        false,
-    ),
-    (
-        "badania-profilaktyczne",
-        "Badania profilaktyczne",
-        "Bezpłatne badania, np. ciśnienie, cukier, słuch; wyniki omawia pielęgniarka.",
-        false,
-    ),
-    (
-        "psycholog-dzieciecy",
-        "Psycholog dziecięcy",
-        "Spotkania z psychologiem dla dziecka i rodzica, gdy dziecko potrzebuje wsparcia.",
-        false,
-    ),
-    (
-        "podolog",
-        "Podolog",
-        "Pielęgnacja stóp: paznokcie, odciski, stopa cukrzycowa.",
-        false,
-    ),
-    (
-        "asystent-osobisty",
-        "Asystent osobisty osoby z niepełnosprawnością",
-        "Pomoc asystenta w codziennych sprawach, wyjściach i dojazdach.",
-        true,
-    ),
-    (
-        "mieszkanie-treningowe",
-        "Mieszkanie treningowe",
-        "Mieszkanie, w którym z pomocą specjalistów uczysz się samodzielnego życia.",
-        true,
-    ),
-    (
-        "wolontariat",
-        "Wolontariat",
-        "Chcesz pomagać innym? Znajdziemy zadanie na miarę Twoich sił i czasu.",
-        false,
-    ),
+/// A demo service: key, name, description, whether it needs the PESEL, who may use it,
+/// and the law it is provided under.
+struct DemoService {
+    key: &'static str,
+    name: &'static str,
+    description: &'static str,
+    requires_pesel: bool,
+    conditions: &'static str,
+    legal_basis: &'static str,
+}
+
+const SERVICES: &[DemoService] = &[
+    DemoService {
+        key: "rehabilitacja",
+        name: "Rehabilitacja w gabinecie",
+        description: "Zabiegi i ćwiczenia z fizjoterapeutą po urazie, operacji lub przy bólu.",
+        requires_pesel: false,
+        conditions: "mieszkańcy gminy ze skierowaniem od lekarza na rehabilitację",
+        legal_basis: "ustawa z dnia 19 lipca 2019 r. o realizowaniu usług społecznych przez centrum usług społecznych",
+    },
+    DemoService {
+        key: "badania-profilaktyczne",
+        name: "Badania profilaktyczne",
+        description: "Bezpłatne badania, np. ciśnienie, cukier, słuch; wyniki omawia pielęgniarka.",
+        requires_pesel: false,
+        conditions: "mieszkańcy gminy w wieku 60 lat i więcej",
+        legal_basis: "ustawa z dnia 19 lipca 2019 r. o realizowaniu usług społecznych przez centrum usług społecznych",
+    },
+    DemoService {
+        key: "psycholog-dzieciecy",
+        name: "Psycholog dziecięcy",
+        description: "Spotkania z psychologiem dla dziecka i rodzica, gdy dziecko potrzebuje wsparcia.",
+        requires_pesel: false,
+        conditions: "dzieci i młodzież do 18 lat mieszkające w gminie; wniosek składa rodzic lub opiekun prawny",
+        legal_basis: "ustawa z dnia 19 lipca 2019 r. o realizowaniu usług społecznych przez centrum usług społecznych",
+    },
+    DemoService {
+        key: "podolog",
+        name: "Podolog",
+        description: "Pielęgnacja stóp: paznokcie, odciski, stopa cukrzycowa.",
+        requires_pesel: false,
+        conditions: "mieszkańcy gminy w wieku 60 lat i więcej albo chorujący na cukrzycę",
+        legal_basis: "ustawa z dnia 19 lipca 2019 r. o realizowaniu usług społecznych przez centrum usług społecznych",
+    },
+    DemoService {
+        key: "asystent-osobisty",
+        name: "Asystent osobisty osoby z niepełnosprawnością",
+        description: "Pomoc asystenta w codziennych sprawach, wyjściach i dojazdach.",
+        requires_pesel: true,
+        conditions: "osoby mieszkające w gminie z orzeczeniem o znacznym lub umiarkowanym stopniu niepełnosprawności albo dzieci do 16 lat z orzeczeniem o niepełnosprawności",
+        legal_basis: "Program „Asystent osobisty osoby z niepełnosprawnością” finansowany z Funduszu Solidarnościowego",
+    },
+    DemoService {
+        key: "mieszkanie-treningowe",
+        name: "Mieszkanie treningowe",
+        description: "Mieszkanie, w którym z pomocą specjalistów można nauczyć się samodzielnego życia.",
+        requires_pesel: true,
+        conditions: "osoby pełnoletnie mieszkające w gminie, które z powodu wieku, niepełnosprawności lub choroby potrzebują wsparcia w nauce samodzielnego życia",
+        legal_basis: "art. 53 ustawy z dnia 12 marca 2004 r. o pomocy społecznej",
+    },
+    DemoService {
+        key: "wolontariat",
+        name: "Wolontariat",
+        description: "Pomoc innym w wolnym czasie: zadanie dobrane do sił i czasu wolontariusza.",
+        requires_pesel: false,
+        conditions: "osoby pełnoletnie; osoby niepełnoletnie za zgodą rodzica lub opiekuna prawnego",
+        legal_basis: "ustawa z dnia 24 kwietnia 2003 r. o działalności pożytku publicznego i o wolontariacie",
+    },
 ];
 
 /// The staff PIN of the demo catalogue: every demo branch has one staff member with it.
@@ -341,11 +366,13 @@ pub fn catalogs(
 fn services() -> Vec<Service> {
     SERVICES
         .iter()
-        .map(|(key, name, description, requires_pesel)| Service {
-            id: ServiceId::derived(key),
-            name: (*name).to_owned(),
-            description: (*description).to_owned(),
-            requires_pesel: *requires_pesel,
+        .map(|s| Service {
+            id: ServiceId::derived(s.key),
+            name: s.name.to_owned(),
+            description: s.description.to_owned(),
+            requires_pesel: s.requires_pesel,
+            conditions: s.conditions.to_owned(),
+            legal_basis: s.legal_basis.to_owned(),
         })
         .collect()
 }

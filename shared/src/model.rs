@@ -129,6 +129,13 @@ pub struct Service {
     pub description: String,
     /// Some services legally need the PESEL number; class registration never does.
     pub requires_pesel: bool,
+    /// Who may use the service, in plain words, shown before the declaration that names
+    /// them ("mieszkańcy gminy w wieku 60+ ..."). Empty in catalogues written before it.
+    #[serde(default)]
+    pub conditions: String,
+    /// The law the service is provided under, for the full information text only.
+    #[serde(default)]
+    pub legal_basis: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -250,14 +257,24 @@ impl ConsentKind {
 }
 
 /// Versions of the texts a resident agrees to, at a kiosk or read out on the phone by the
-/// office; recorded with every consent.
-pub const INFORMATION_CLAUSE_VERSION: &str = "klauzula-informacyjna-2026-01";
+/// office; recorded with every consent. A version id is for the records only: residents
+/// are shown the text, never its code.
+pub const INFORMATION_CLAUSE_VERSION: &str = "klauzula-informacyjna-2026-02";
 /// The information clause (art. 13 RODO) of [`INFORMATION_CLAUSE_VERSION`], in Polish and
 /// English: what the kiosk shows and what the office reads out on the phone. A change of
-/// the text needs a new version.
+/// the text needs a new version. Worded impersonally, like every text residents read.
 pub const INFORMATION_CLAUSE: (&str, &str) = (
-    "Administratorem Twoich danych jest Centrum Usług Społecznych. Dane (imię, nazwisko, rok urodzenia, telefon) służą wyłącznie do zapisów na zajęcia i kontaktu w ich sprawie, na podstawie art. 6 ust. 1 lit. e RODO. Masz prawo dostępu do danych, ich sprostowania i usunięcia. Szczegóły w punkcie obsługi.",
-    "Your data is held by the Social Services Centre. It (name, year of birth, phone) is used only to register you for classes and to contact you about them, under Art. 6(1)(e) GDPR. You may see, correct and erase your data. Ask at the desk for details.",
+    "Administratorem danych osobowych jest Centrum Usług Społecznych. Dane (imię, nazwisko, rok urodzenia, telefon, jeśli został podany) służą wyłącznie do zapisów na zajęcia i kontaktu w ich sprawie, na podstawie art. 6 ust. 1 lit. e RODO. Przysługuje prawo dostępu do danych, ich sprostowania i usunięcia. Szczegóły w punkcie obsługi.",
+    "Your data is held by the Social Services Centre. It (name, year of birth, phone if given) is used only to register you for classes and to contact you about them, under Art. 6(1)(e) GDPR. You may see, correct and erase your data. Ask at the desk for details.",
+);
+/// Version of [`INTAKE_CLAUSE`], recorded with each intake request as its consent version.
+pub const INTAKE_CLAUSE_VERSION: &str = "klauzula-wniosek-2026-01";
+/// The information clause of an intake request (wniosek): its own purpose and data, which
+/// the class clause does not cover (the PESEL, the description of need). The legal basis
+/// of the service itself is the catalogue's (`Service::legal_basis`), shown beside it.
+pub const INTAKE_CLAUSE: (&str, &str) = (
+    "Administratorem danych osobowych jest Centrum Usług Społecznych. Dane podane we wniosku służą wyłącznie do jego rozpatrzenia, zorganizowania usługi i kontaktu w tej sprawie. Są to: imię, nazwisko, rok urodzenia, numer PESEL (tylko gdy usługa go wymaga), telefon (jeśli został podany) oraz opis potrzeby, który może zawierać informacje o zdrowiu. Podstawa prawna: art. 6 ust. 1 lit. c i e oraz art. 9 ust. 2 lit. h RODO w związku z przepisami o usługach społecznych, wskazanymi przy usłudze. Dane są przechowywane przez czas rozpatrywania wniosku i świadczenia usługi, a następnie przez okres wymagany przepisami o archiwizacji. Przysługuje prawo dostępu do danych, ich sprostowania, ograniczenia przetwarzania oraz skargi do Prezesa Urzędu Ochrony Danych Osobowych. Szczegóły w punkcie obsługi.",
+    "Your data is held by the Social Services Centre. The details in this request are used only to consider it, to arrange the service and to contact you about it. They are: name, year of birth, PESEL number (only where the service needs it), phone (if given) and the description of the need, which may include health information. Legal basis: Art. 6(1)(c) and (e) and Art. 9(2)(h) GDPR together with the social services law named with the service. The data is kept while the request is considered and the service provided, then for as long as the archiving rules require. You may see and correct your data, ask to restrict its use, and complain to the President of the Personal Data Protection Office. Ask at the desk for details.",
 );
 pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-01";
 

@@ -287,7 +287,7 @@ fn the_app_tells_the_person(dir: &Path, acked: &mut Acknowledged) {
     type_into(&mut h, "Nazwisko", "Żółkiewska");
     type_into(&mut h, "Rok urodzenia", "1948");
     tap(&mut h, "Dalej");
-    tick(&mut h, "Przeczytałem/am informację o danych");
+    tick(&mut h, "Potwierdzam zapoznanie się z informacją");
 
     limit_files(0);
     tap(&mut h, "Zapisz mnie");

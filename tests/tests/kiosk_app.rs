@@ -23,7 +23,7 @@ fn register_for_pilates(h: &mut Harness<'_, KioskApp>, given: &str, family: &str
     type_into(h, "Nazwisko", family);
     type_into(h, "Rok urodzenia", "1948");
     tap(h, "Dalej");
-    tick(h, "Przeczytałem/am informację o danych");
+    tick(h, "Potwierdzam zapoznanie się z informacją");
     tap(h, "Zapisz mnie");
 }
 
@@ -59,7 +59,7 @@ fn a_resident_registers_and_is_told_the_seat_is_confirmed() {
     let (_kit, mut h) = app();
     assert_targets(&h);
     register_for_pilates(&mut h, "Łucja", "Żółkiewska");
-    assert!(has_text(&h, "Masz miejsce!"));
+    assert!(has_text(&h, "Miejsce przyznane!"));
     let Screen::Registered { receipt } = h.state().screen() else {
         panic!("not on the receipt: {:?}", screen_name(h.state().screen()));
     };
@@ -88,7 +88,7 @@ fn a_resident_past_the_last_seat_is_told_the_waiting_list_position() {
     register_for_pilates(&mut h, "Jan", "Kowalski");
     assert!(has_text(
         &h,
-        "Jesteś na liście rezerwowej — obecnie około 1. miejsce na liście"
+        "Zapis na liście rezerwowej — obecnie około 1. miejsce na liście"
     ));
     let Screen::Registered { receipt } = h.state().screen() else {
         panic!("not on the receipt");
@@ -158,9 +158,9 @@ fn every_field_of_the_form_shows_above_the_keyboard_without_scrolling() {
     // Large text may not fit: the field a finger taps comes into view to be typed into.
     h.state_mut().handle(Action::ToggleLargeText);
     h.run();
-    type_into(&mut h, "Kod mieszkańca (jeśli masz)", "AB");
+    type_into(&mut h, "Kod mieszkańca (jeśli jest)", "AB");
     let code = h
-        .get_by_role_and_label(Role::TextInput, "Kod mieszkańca (jeśli masz)")
+        .get_by_role_and_label(Role::TextInput, "Kod mieszkańca (jeśli jest)")
         .rect();
     let (_, keyboard_top) = fields_bottom_and_keyboard_top(&h);
     assert!(
@@ -181,12 +181,12 @@ fn a_resident_submits_an_intake_request_and_gets_a_reference_number() {
     tap(&mut h, "Dalej");
     type_into(
         &mut h,
-        "Opisz krótko, czego potrzebujesz",
+        "Proszę krótko opisać, czego potrzeba",
         "Bolą mnie stopy",
     );
     tap(&mut h, "Dalej");
-    tick(&mut h, "Oświadczam, że spełniam warunki");
-    tick(&mut h, "Przeczytałem/am informację o danych");
+    tick(&mut h, "Potwierdzam spełnienie warunków");
+    tick(&mut h, "Potwierdzam zapoznanie się z informacją");
     tap(&mut h, "Wyślij wniosek");
     let Screen::IntakeSent { receipt } = h.state().screen() else {
         panic!("not on the receipt: {:?}", screen_name(h.state().screen()));
@@ -255,11 +255,11 @@ fn a_returning_resident_sees_and_cancels_a_registration_after_confirming() {
     tap(&mut h, "Moje zapisy i wnioski");
     type_into(&mut h, "Kod mieszkańca", &code.replace('-', ""));
     tap(&mut h, "Pokaż");
-    assert!(has_text(&h, "Dzień dobry, Anna!"));
+    assert!(has_text(&h, "Dzień dobry!"));
     assert!(has_text(&h, "potwierdzony"));
     tap(&mut h, "Wypisz mnie");
     // One confirmation step; "no" keeps it.
-    tap(&mut h, "Nie, zostaw zapis");
+    tap(&mut h, "Nie, zapis zostaje");
     assert!(has_text(&h, "potwierdzony"));
     tap(&mut h, "Wypisz mnie");
     tap(&mut h, "Tak, wypisz mnie");
@@ -414,7 +414,7 @@ fn roll_call_marks_in_one_tap_and_adds_a_walk_in() {
     type_into(&mut h, "Nazwisko", "Zieliński");
     type_into(&mut h, "Rok urodzenia", "1961");
     tick(&mut h, "Osoba zapoznała się z informacją o danych");
-    tap(&mut h, "Dodaj jako obecną");
+    tap(&mut h, "Dodaj do obecnych");
     assert!(
         has_text(&h, "Zieliński Piotr"),
         "{:?} on {}",
@@ -540,7 +540,7 @@ fn staff_enroll_an_empty_kiosk_with_a_server_and_sync_from_staff_mode() {
     wait_until(&mut h, "the clock checked", |h| {
         has_text(h, "zgodny z serwerem")
     });
-    assert!(!has_text(&h, "Ustaw zegar kiosku"));
+    assert!(!has_text(&h, "Proszę ustawić zegar kiosku"));
 
     // The kiosk set up through the screens runs on the app's clock: a registration an
     // hour on is stamped an hour on.
@@ -582,7 +582,7 @@ fn online_a_waiting_resident_sees_the_pool_seat_the_server_grants() {
         "the receipt shows the pool seat",
         |h| matches!(h.state().screen(), Screen::Registered { receipt } if receipt.status == "confirmed"),
     );
-    assert!(has_text(&h, "Masz miejsce!"));
+    assert!(has_text(&h, "Miejsce przyznane!"));
 }
 
 #[test]
@@ -605,7 +605,7 @@ fn staff_are_asked_to_set_a_kiosk_clock_that_is_off() {
     assert!(has_text(&h, "późni się o 3 dni"));
     assert!(has_text(
         &h,
-        "Ustaw zegar kiosku: od niego zależy kolejność na listach rezerwowych."
+        "Proszę ustawić zegar kiosku: od niego zależy kolejność na listach rezerwowych."
     ));
 }
 
@@ -667,17 +667,17 @@ fn a_returning_resident_whose_details_were_dropped_waits_a_moment_and_is_registe
     type_into(&mut h, "Rok urodzenia", "1948");
     type_into(
         &mut h,
-        "Kod mieszkańca (jeśli masz)",
+        "Kod mieszkańca (jeśli jest)",
         &code.replace('-', ""),
     );
     tap(&mut h, "Dalej");
-    tick(&mut h, "Przeczytałem/am informację o danych");
+    tick(&mut h, "Potwierdzam zapoznanie się z informacją");
     tap(&mut h, "Zapisz mnie");
     wait_until(&mut h, "the registration after the details came", |h| {
         matches!(h.state().screen(), Screen::Registered { .. })
     });
     assert!(has_text(&h, &code), "her own code on the receipt");
-    assert!(!has_text(&h, "Prosimy zapytać obsługę"));
+    assert!(!has_text(&h, "Proszę zapytać obsługę"));
 }
 
 #[test]
@@ -700,7 +700,7 @@ fn a_resident_the_office_erased_shows_as_erased_not_as_details_not_arrived() {
     h.state_mut()
         .handle(Action::StaffRoster(pilates.parse().expect("class id")));
     h.run();
-    assert!(has_text(&h, "(dane usunięte (RODO))"), "on the roster");
+    assert!(has_text(&h, "(dane usunięte)"), "on the roster");
     assert!(!has_text(&h, "(dane jeszcze nie dotarły)"));
     assert!(!has_text(&h, "Kwiatkowska"));
     h.state_mut().handle(Action::LeaveStaff);
@@ -710,7 +710,7 @@ fn a_resident_the_office_erased_shows_as_erased_not_as_details_not_arrived() {
     tap(&mut h, "Moje zapisy i wnioski");
     type_into(&mut h, "Kod mieszkańca", &code.replace('-', ""));
     tap(&mut h, "Pokaż");
-    assert!(has_text(&h, "(dane usunięte (RODO))"), "on their screen");
+    assert!(has_text(&h, "(dane usunięte)"), "on their screen");
     assert!(has_text(&h, "Pilates"), "their registration stays");
 }
 
@@ -742,7 +742,7 @@ fn online_a_class_without_a_waiting_list_asks_the_pool_before_it_is_full() {
         "the receipt shows the pool seat",
         |h| matches!(h.state().screen(), Screen::Registered { receipt } if receipt.status == "confirmed" && !receipt.awaiting_pool),
     );
-    assert!(has_text(&h, "Masz miejsce!"));
+    assert!(has_text(&h, "Miejsce przyznane!"));
     tap(&mut h, "Gotowe");
     // The seat is taken: the next person is told the class is full, and nothing of the
     // attempt stays behind.
@@ -827,7 +827,7 @@ fn a_resident_sees_the_offices_message_with_the_request_status() {
     );
     tap(&mut h, "Pokaż");
     assert!(has_text(&h, "potrzebne"), "the status is shown");
-    assert!(has_text(&h, "Wiadomość z urzędu dla Pani/Pana:"));
+    assert!(has_text(&h, "Wiadomość z urzędu:"));
     assert!(has_text(&h, please));
     assert_targets(&h);
 }

@@ -12,7 +12,7 @@ use blisko_shared::demo::DEMO_STAFF_PIN;
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, server_roster, sync};
 use blisko_tests::ui::{TestClock, harness_on, has_text, tap, type_into, wait_until};
 
-const SIGN_PL: &str = "Ten kiosk jest wyłączony z użytku — prosimy zwrócić się do obsługi.";
+const SIGN_PL: &str = "Ten kiosk jest wyłączony z użytku. Proszę zwrócić się do obsługi.";
 const SIGN_EN: &str = "This kiosk is out of service, please ask staff.";
 
 fn form(class: &str, given: &str) -> RegistrationForm {

@@ -91,7 +91,7 @@ fn the_real_window_registers_a_resident_and_takes_the_roll_call() -> Result<()> 
     let map = app.wait_for("RegisterDetails")?;
     app.tap(&map, "Dalej", true)?;
     let map = app.wait_for("RegisterConsent")?;
-    app.tap(&map, "Przeczytałem/am informację o danych", true)?;
+    app.tap(&map, "Potwierdzam zapoznanie się z informacją", true)?;
     let map = app.wait_for("RegisterConsent")?;
     app.tap(&map, "Zapisz mnie", true)?;
     let map = app.wait_for("Registered")?;

@@ -171,7 +171,7 @@ fn a_revoked_kiosk_keeps_its_work_and_delivers_it_after_reenrollment() -> Result
         .output()?;
     assert!(
         String::from_utf8_lossy(&polish.stderr)
-            .contains("Ten kiosk jest wyłączony z użytku — prosimy zwrócić się do obsługi"),
+            .contains("Ten kiosk jest wyłączony z użytku. Proszę zwrócić się do obsługi"),
         "{}",
         String::from_utf8_lossy(&polish.stderr)
     );

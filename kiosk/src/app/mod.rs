@@ -10,6 +10,7 @@
 
 mod form;
 mod keyboard;
+pub mod printing;
 mod screens;
 pub mod session;
 mod spoken;
@@ -173,6 +174,8 @@ pub enum Action {
     /// The "Pomoc" window: how to get help here (staff: the staff notice).
     OpenHelp,
     CloseHelp,
+    /// Print the receipt on screen as a slip (shown only with a printer).
+    PrintSlip,
 }
 
 /// How the app was started.
@@ -204,6 +207,10 @@ pub struct AppOptions {
     pub speaker: crate::speech::SharedSpeaker,
     /// The reading voice's volume and speed when the app starts.
     pub voice: crate::speech::Voice,
+    /// The CUPS queue of a receipt printer (`--printer`); without it no "print" button.
+    pub printer: Option<String>,
+    /// The receipt printer's paper (`--slip-width 58|80`).
+    pub slip_width: kiosk::slip::PaperWidth,
 }
 
 impl AppOptions {
@@ -222,6 +229,8 @@ impl AppOptions {
             server_ca: None,
             speaker: crate::speech::system(),
             voice: crate::speech::Voice::default(),
+            printer: None,
+            slip_width: kiosk::slip::PaperWidth::default(),
         }
     }
 }
@@ -264,6 +273,9 @@ pub struct KioskApp {
     help_open: bool,
     /// This kiosk's branch from the catalogue (its help text, address, hours).
     branch: Option<blisko_shared::model::Branch>,
+    /// The field an error notice is about and its value then: the notice goes once the
+    /// value is changed.
+    notice_field: Option<(FieldId, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,6 +329,7 @@ impl KioskApp {
             },
             help_open: false,
             branch: None,
+            notice_field: None,
         };
         // Before set-up there is no store, and maybe no key file yet.
         if app.options.data.join(crate::store::DB_FILE).exists() {
@@ -348,6 +361,8 @@ impl KioskApp {
         self.sync = client.map(|c| BackgroundSync::start(shared.clone(), c, self.options.sync));
         self.kiosk = Some(shared);
         self.screen = Screen::Home;
+        // The home tiles name what this branch offers.
+        self.load_offer();
         Ok(())
     }
 
@@ -428,6 +443,7 @@ impl KioskApp {
         self.form = Form::default();
         self.keyboard = Keyboard::default();
         self.notice = None;
+        self.notice_field = None;
         self.staff = None;
         self.lang = Lang::Pl;
         self.look = Look::default();
@@ -453,11 +469,66 @@ impl KioskApp {
             text: e.message(self.lang),
             ok: false,
         });
+        // The error names a field of this form: the keyboard goes to it, and the notice
+        // goes once it is changed.
+        self.notice_field = None;
+        if let Some(field) = error_field(e, &self.screen) {
+            self.form.active = Some(field);
+            self.notice_field = Some((field, self.form.get(field).to_owned()));
+        }
+    }
+
+    /// The classes and services of this branch, for the home tiles and the lists.
+    fn load_offer(&mut self) {
+        if let Ok((classes, services)) = self.with_kiosk(|k| Ok((k.classes()?, k.services()?))) {
+            self.classes = classes;
+            self.services = services;
+        }
+    }
+
+    /// An error about a field goes once the person changed that field.
+    fn clear_fixed_notice(&mut self) {
+        let Some((field, value)) = &self.notice_field else {
+            return;
+        };
+        if self.form.get(*field) != value {
+            self.notice = None;
+            self.notice_field = None;
+        }
+    }
+
+    /// Print the receipt on screen; a failure is said politely and loses nothing.
+    fn print_slip(&mut self) {
+        let Some(queue) = self.options.printer.clone() else {
+            return;
+        };
+        let slip = match &self.screen {
+            Screen::Registered { receipt } => {
+                printing::registration_slip(receipt, &self.branch_name, self.lang)
+            }
+            Screen::IntakeSent { receipt } => {
+                printing::intake_slip(receipt, &self.branch_name, self.lang)
+            }
+            _ => return,
+        };
+        let text = kiosk::slip::format_slip(&slip, self.options.slip_width);
+        let (key, ok) = match kiosk::slip::print(&queue, &text) {
+            Ok(()) => (text::T::Printed, true),
+            Err(e) => {
+                tracing::warn!(code = e.code(), error = %e, "printing a slip failed");
+                (text::T::PrintFailed, false)
+            }
+        };
+        self.notice = Some(Notice {
+            text: key.tr(self.lang).to_owned(),
+            ok,
+        });
     }
 
     fn go(&mut self, screen: Screen) {
         self.screen = screen;
         self.notice = None;
+        self.notice_field = None;
         self.form.active = None;
     }
 
@@ -531,6 +602,7 @@ impl KioskApp {
             }
             explore.said.take()
         });
+        self.clear_fixed_notice();
         if let Some(action) = action.clone() {
             let now = self.now();
             self.idle.touch(now);
@@ -710,6 +782,7 @@ impl KioskApp {
         }
         match &self.screen {
             Screen::Classes { .. } | Screen::StaffClasses { .. } => self.load_classes(),
+            Screen::Home => self.load_offer(),
             Screen::RollCall { roll } => {
                 let id = roll.session.id;
                 if let Ok(roll) = self.with_kiosk(|k| k.roll_call(id)) {
@@ -848,7 +921,10 @@ impl KioskApp {
             Action::RegisterDetailsDone => {
                 if let Screen::RegisterDetails { class } = &self.screen {
                     let class = class.clone();
-                    match self.check_person_fields() {
+                    match self
+                        .check_person_fields()
+                        .and_then(|()| self.check_code_fits())
+                    {
                         Ok(()) => self.go(Screen::RegisterConsent { class }),
                         Err(e) => self.fail(&e),
                     }
@@ -881,23 +957,17 @@ impl KioskApp {
             Action::IntakeDetailsDone => {
                 if let Screen::IntakeDetails { service } = &self.screen {
                     let service = service.clone();
-                    match self.check_intake_person(&service) {
+                    match self
+                        .check_intake_person(&service)
+                        .and_then(|()| self.check_code_fits())
+                    {
                         Ok(()) => {
                             self.go(Screen::IntakeNeed { service });
                             self.form.active = Some(FieldId::Description);
                             self.keyboard.shift = true;
                         }
-                        Err(e) => {
-                            self.fail(&e);
-                            // The PESEL is what to correct when it is missing, invalid or
-                            // of another birth year: the keyboard goes to it.
-                            let pesel = matches!(&e, KioskError::PeselRequired)
-                                || matches!(&e, KioskError::Invalid(f)
-                                    if f.field() == blisko_shared::validate::Field::Pesel);
-                            if pesel {
-                                self.form.active = Some(FieldId::Pesel);
-                            }
-                        }
+                        // The keyboard goes to the field the error is about.
+                        Err(e) => self.fail(&e),
                     }
                 }
             }
@@ -1058,6 +1128,7 @@ impl KioskApp {
             Action::SpeechSlower => self.speech.voice = self.speech.voice.slower(),
             Action::OpenHelp => self.help_open = true,
             Action::CloseHelp => self.help_open = false,
+            Action::PrintSlip => self.print_slip(),
             Action::SetupDemo(branch) => {
                 let options = &self.options;
                 let setup = key::for_setup(&options.key_file, &options.data)
@@ -1169,6 +1240,18 @@ impl KioskApp {
             return Err(KioskError::UnknownResidentCode(code));
         }
         Ok(())
+    }
+
+    /// A resident code typed with the details must be that person's: said on the form,
+    /// not after the consent screen (the core's own rule, nothing written).
+    fn check_code_fits(&self) -> Result<(), KioskError> {
+        let Some(code) = self.form.optional(FieldId::ResidentCode) else {
+            return Ok(());
+        };
+        let given = self.form.get(FieldId::GivenName).to_owned();
+        let family = self.form.get(FieldId::FamilyName).to_owned();
+        let year = self.birth_year();
+        self.with_kiosk(|k| k.check_resident_code(&code, &given, &family, year))
     }
 
     fn check_intake_person(&self, service: &Service) -> Result<(), KioskError> {
@@ -1407,6 +1490,66 @@ impl KioskApp {
             Err(e) => self.fail(&e),
         }
     }
+}
+
+/// The field of the current form an error is about, if that form has it.
+fn error_field(e: &KioskError, screen: &Screen) -> Option<FieldId> {
+    use blisko_shared::validate::Field;
+    let field = match e {
+        KioskError::Invalid(f) => match f.field() {
+            Field::GivenName => FieldId::GivenName,
+            Field::FamilyName => FieldId::FamilyName,
+            Field::BirthYear => FieldId::BirthYear,
+            Field::Phone => FieldId::Phone,
+            Field::Pesel => FieldId::Pesel,
+            Field::Description => FieldId::Description,
+            Field::Pin => FieldId::Pin,
+            _ => return None,
+        },
+        KioskError::PeselRequired | KioskError::PeselNotNeeded => FieldId::Pesel,
+        KioskError::UnknownResidentCode(_) if matches!(screen, Screen::Lookup) => {
+            FieldId::LookupCode
+        }
+        KioskError::UnknownResidentCode(_)
+        | KioskError::ResidentDetailsMismatch
+        | KioskError::PersonalDataNotHere => FieldId::ResidentCode,
+        KioskError::SmsConsentNeedsPhone => FieldId::Phone,
+        _ => return None,
+    };
+    let on_screen: &[FieldId] = match screen {
+        Screen::RegisterDetails { .. } => &[
+            FieldId::GivenName,
+            FieldId::FamilyName,
+            FieldId::BirthYear,
+            FieldId::Phone,
+            FieldId::ResidentCode,
+        ],
+        Screen::WalkIn { .. } => &[
+            FieldId::GivenName,
+            FieldId::FamilyName,
+            FieldId::BirthYear,
+            FieldId::ResidentCode,
+        ],
+        Screen::IntakeDetails { service } if service.requires_pesel => &[
+            FieldId::GivenName,
+            FieldId::FamilyName,
+            FieldId::BirthYear,
+            FieldId::Phone,
+            FieldId::ResidentCode,
+            FieldId::Pesel,
+        ],
+        Screen::IntakeDetails { .. } => &[
+            FieldId::GivenName,
+            FieldId::FamilyName,
+            FieldId::BirthYear,
+            FieldId::Phone,
+            FieldId::ResidentCode,
+        ],
+        Screen::IntakeNeed { .. } => &[FieldId::Description],
+        Screen::Lookup => &[FieldId::LookupCode],
+        _ => &[],
+    };
+    on_screen.contains(&field).then_some(field)
 }
 
 impl eframe::App for KioskApp {

@@ -6,9 +6,10 @@
 //! character. Only what is on the screen is spoken; none of it is logged.
 
 use blisko_shared::i18n::Lang;
-use blisko_shared::model::Branch;
+use blisko_shared::model::{ApplicantRole, Branch};
 use blisko_shared::seats::{self, Admission, SeatStatus};
 
+use super::printing;
 use super::session::Idle;
 use super::text::{self, T};
 use super::{KioskApp, Screen};
@@ -125,12 +126,21 @@ pub fn screen_text(app: &KioskApp) -> String {
                 parts.push(app.branch_name.clone());
             }
             parts.push(t(T::Welcome));
+            // The hints the tiles show: this branch's own classes and services.
+            let classes = app.classes.iter().map(|c| c.title.as_str());
+            let services = app.services.iter().map(|s| s.name.as_str());
             for (title, hint) in [
-                (T::SignUpTile, T::SignUpTileHint),
-                (T::RequestTile, T::RequestTileHint),
-                (T::MineTile, T::MineTileHint),
+                (
+                    T::SignUpTile,
+                    text::offer_hint(classes, T::SignUpTileHint, lang),
+                ),
+                (
+                    T::RequestTile,
+                    text::offer_hint(services, T::RequestTileHint, lang),
+                ),
+                (T::MineTile, t(T::MineTileHint)),
             ] {
-                parts.push(format!("{}: {}", title.tr(lang), hint.tr(lang)));
+                parts.push(format!("{}: {hint}", title.tr(lang)));
             }
             parts.push(t(T::HelpButtonHint));
         }
@@ -154,6 +164,7 @@ pub fn screen_text(app: &KioskApp) -> String {
         }
         Screen::RegisterDetails { class } => {
             parts.push(class.title.clone());
+            parts.extend(text::waitlist_ahead(class, lang));
             parts.push(t(T::YourDetails));
             parts.push(t(T::TapFieldToType));
             parts.push(list(
@@ -174,6 +185,7 @@ pub fn screen_text(app: &KioskApp) -> String {
         }
         Screen::RegisterConsent { class } => {
             parts.push(format!("{} — {}", class.title, t(T::InformationTitle)));
+            parts.extend(text::waitlist_ahead(class, lang));
             parts.push(t(T::InformationClause));
             parts.push(t(T::ConsentRead));
             parts.push(main_button(lang, T::SignMeUp));
@@ -183,18 +195,21 @@ pub fn screen_text(app: &KioskApp) -> String {
             parts.push(t(T::CheckingPoolDetail));
         }
         Screen::Registered { receipt } => {
-            if receipt.status == SeatStatus::Confirmed {
-                parts.push(t(T::Confirmed));
-                parts.push(receipt.class_title.clone());
-                parts.push(t(T::ConfirmedDetail));
+            parts.push(printing::registration_status(receipt, lang));
+            parts.push(receipt.class_title.clone());
+            parts.push(t(if receipt.status == SeatStatus::Confirmed {
+                T::ConfirmedDetail
             } else {
-                parts.push(format!(
-                    "{} — {}",
-                    t(T::Waitlisted),
-                    text::waitlist_place(receipt.position.unwrap_or(0), lang)
-                ));
-                parts.push(receipt.class_title.clone());
-                parts.push(t(T::WaitlistDetail));
+                T::WaitlistDetail
+            }));
+            match printing::next_session(receipt, lang) {
+                Some(lines) => {
+                    parts.push(t(T::NextSession));
+                    for (label, value) in lines {
+                        parts.push(format!("{}: {value}", label.tr(lang)));
+                    }
+                }
+                None => parts.push(t(T::NoNextSession)),
             }
             parts.push(format!(
                 "{} {}",
@@ -214,12 +229,17 @@ pub fn screen_text(app: &KioskApp) -> String {
         }
         Screen::IntakeDetails { service } => {
             parts.push(service.name.clone());
-            parts.push(t(T::TapFieldToType));
+            let role = app.form.role.unwrap_or(ApplicantRole::SelfApplicant);
+            parts.push(t(if role == ApplicantRole::SelfApplicant {
+                T::DetailsOfSelf
+            } else {
+                T::DetailsOfOther
+            }));
             let mut fields = vec![
                 T::GivenName,
                 T::FamilyName,
                 T::BirthYear,
-                T::Phone,
+                T::PhoneForCall,
                 T::ResidentCodeOptional,
             ];
             if service.requires_pesel {
@@ -240,9 +260,22 @@ pub fn screen_text(app: &KioskApp) -> String {
         }
         Screen::IntakeDeclaration { service } => {
             parts.push(format!("{} — {}", service.name, t(T::DeclarationTitle)));
-            parts.push(t(T::DeclarationText));
+            parts.push(t(T::ConditionsTitle));
+            parts.push(match service.conditions.trim() {
+                "" => t(T::NoConditions),
+                conditions => conditions.to_owned(),
+            });
+            parts.push(text::declaration(&service.conditions, lang));
             parts.push(t(T::DeclarationTick));
-            parts.push(t(T::InformationClause));
+            parts.push(t(T::IntakeInformationTitle));
+            parts.push(t(T::IntakeClause));
+            if !service.legal_basis.trim().is_empty() {
+                parts.push(format!(
+                    "{}: {}",
+                    t(T::LegalBasisTitle),
+                    service.legal_basis
+                ));
+            }
             parts.push(t(T::ConsentRead));
             parts.push(main_button(lang, T::SendRequest));
         }
@@ -259,7 +292,7 @@ pub fn screen_text(app: &KioskApp) -> String {
                 t(T::KeepYourCode),
                 spell(&receipt.resident_code)
             ));
-            parts.push(t(T::RequestNext));
+            parts.push(t(printing::intake_next(receipt.call_back)));
             parts.push(main_button(lang, T::Done));
         }
         Screen::Lookup => {

@@ -125,6 +125,10 @@ pub fn button(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, min_width: f32) 
 pub fn tile(ui: &mut Ui, p: &Palette, title: &str, hint: &str, size: Vec2) -> Response {
     let (rect, mut response) = ui.allocate_exact_size(size, Sense::click());
     response.widget_info(|| WidgetInfo::labeled(Role::Button, true, title));
+    // What the tile offers, for screen readers (and tests) as well as the eye.
+    ui.ctx().accesskit_node_builder(response.id, |node| {
+        node.set_description(hint.to_owned());
+    });
     record(ui, title, rect);
     gate(ui, &format!("{title}. {hint}"), &mut response);
     if ui.is_rect_visible(rect) {
@@ -350,6 +354,53 @@ pub fn card(
             cue_galley,
             p.primary_text,
         );
+    }
+    response
+}
+
+/// A text field of several lines (a description in the person's own words): the text
+/// wraps inside the box, so what was typed stays in view as it grows.
+pub fn text_box(
+    ui: &mut Ui,
+    p: &Palette,
+    label: &str,
+    value: &str,
+    active: bool,
+    width: f32,
+    lines: usize,
+) -> Response {
+    ui.label(RichText::new(label).strong());
+    let font = FontId::proportional(ui.style().text_styles[&egui::TextStyle::Body].size * 1.1);
+    let line_height = ui.text_style_height(&egui::TextStyle::Body) * 1.1;
+    let text = if active {
+        format!("{value}|")
+    } else {
+        value.to_owned()
+    };
+    let galley = ui
+        .painter()
+        .layout(text, font, p.text, (width - 32.0).max(48.0));
+    let height = (line_height * lines as f32 + 24.0)
+        .max(galley.size().y + 24.0)
+        .max(BUTTON_HEIGHT);
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::click());
+    record(ui, label, rect);
+    let accessible_value = value.to_owned();
+    response.widget_info(|| {
+        // The same role as a one-line field: screen readers and tests find it alike.
+        let mut info = WidgetInfo::labeled(Role::TextInput, true, label);
+        info.current_text_value = Some(accessible_value.clone());
+        info
+    });
+    if ui.is_rect_visible(rect) {
+        let painter = ui.painter();
+        let (fill, stroke) = if active {
+            (p.field_active_fill, Stroke::new(4.0, p.text))
+        } else {
+            (p.field_fill, Stroke::new(2.0, p.border))
+        };
+        painter.rect(rect, 8.0, fill, stroke, egui::StrokeKind::Inside);
+        painter.galley(rect.left_top() + Vec2::new(16.0, 12.0), galley, p.text);
     }
     response
 }

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_3_keys.sql"),
     include_str!("schema_4_wanted_keys.sql"),
     include_str!("schema_5_branch_help.sql"),
+    include_str!("schema_6_service_conditions.sql"),
 ];
 
 pub const DB_FILE: &str = "kiosk.sqlite3";

@@ -173,8 +173,17 @@ impl Tx<'_> {
             .ctx("project services")?;
         for s in &catalog.services {
             c.execute(
-                "INSERT INTO services (id, branch_id, name, description, requires_pesel) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![s.id.to_string(), branch_id, s.name, s.description, s.requires_pesel],
+                "INSERT INTO services (id, branch_id, name, description, requires_pesel, conditions, legal_basis)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    s.id.to_string(),
+                    branch_id,
+                    s.name,
+                    s.description,
+                    s.requires_pesel,
+                    s.conditions,
+                    s.legal_basis
+                ],
             )
             .ctx("project a service")?;
         }
@@ -377,24 +386,39 @@ impl Store {
     pub fn services(&self) -> Result<Vec<Service>> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT id, name, description, requires_pesel FROM services ORDER BY name")
+            .prepare(
+                "SELECT id, name, description, requires_pesel, conditions, legal_basis
+                 FROM services ORDER BY name",
+            )
             .ctx("list services")?;
+        type Row = (String, String, String, bool, String, String);
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .ctx("list services")?
-            .collect::<rusqlite::Result<Vec<(String, String, String, bool)>>>()
+            .collect::<rusqlite::Result<Vec<Row>>>()
             .ctx("list services")?;
         rows.into_iter()
-            .map(|(id, name, description, requires_pesel)| {
-                Ok(Service {
-                    id: parse("service id", id)?,
-                    name,
-                    description,
-                    requires_pesel,
-                })
-            })
+            .map(
+                |(id, name, description, requires_pesel, conditions, legal_basis)| {
+                    Ok(Service {
+                        id: parse("service id", id)?,
+                        name,
+                        description,
+                        requires_pesel,
+                        conditions,
+                        legal_basis,
+                    })
+                },
+            )
             .collect()
     }
 

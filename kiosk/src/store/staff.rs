@@ -141,6 +141,34 @@ impl Store {
         Ok(self.sessions_on(&date)?.into_iter().find(|s| s.id == id))
     }
 
+    /// The first session of `class` that starts after `date` `time` (ISO date, "HH:MM"):
+    /// what a registration receipt and its slip name as the next meeting.
+    pub fn next_session(
+        &self,
+        class: ClassId,
+        date: &str,
+        time: &str,
+    ) -> Result<Option<SessionRow>> {
+        let row: Option<(String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT id, date FROM sessions
+                 WHERE class_id = ?1 AND (date > ?2 OR (date = ?2 AND start >= ?3))
+                 ORDER BY date, start LIMIT 1",
+                params![class.to_string(), date, time],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .ctx("find the next session")?;
+        let Some((id, date)) = row else {
+            return Ok(None);
+        };
+        Ok(self
+            .sessions_on(&date)?
+            .into_iter()
+            .find(|s| s.id.to_string() == id))
+    }
+
     /// A class's registrations with names: confirmed, then waiting, then cancelled.
     pub fn named_roster(&self, class: ClassId) -> Result<Vec<NamedRegistration>> {
         let mut stmt = self

@@ -154,6 +154,8 @@ impl CatalogDoc {
                             tx.put(&obj, "name", s.name.as_str())?;
                             tx.put(&obj, "description", s.description.as_str())?;
                             tx.put(&obj, "requires_pesel", s.requires_pesel)?;
+                            tx.put(&obj, "conditions", s.conditions.as_str())?;
+                            tx.put(&obj, "legal_basis", s.legal_basis.as_str())?;
                         }
                         CatalogEdit::Staff(s) => {
                             let obj = entry(tx, &staff, &s.id.to_string())?;
@@ -254,6 +256,9 @@ impl CatalogDoc {
                 description: s("description")?,
                 requires_pesel: get_bool(am, &obj, "requires_pesel")
                     .ok_or_else(|| f("requires_pesel"))?,
+                // Absent in catalogues written before services had them.
+                conditions: get_str(am, &obj, "conditions").unwrap_or_default(),
+                legal_basis: get_str(am, &obj, "legal_basis").unwrap_or_default(),
             });
         }
 

@@ -702,7 +702,7 @@ pub async fn grid_save(
                 })?;
                 let status = AttendanceStatus::from_code(value.trim()).ok_or_else(|| {
                     invalid(
-                        "Wybierz: obecny, nieobecny albo usprawiedliwiony.",
+                        "Proszę wybrać: obecny, nieobecny albo usprawiedliwiony.",
                         "Choose present, absent or excused.",
                     )
                 })?;
@@ -900,9 +900,9 @@ pub async fn generate(
                 .parse::<usize>()
                 .ok()
                 .filter(|i| *i < 7)
-                .ok_or_else(|| invalid("Wybierz dzień tygodnia.", "Choose a weekday."))?;
+                .ok_or_else(|| invalid("Proszę wybrać dzień tygodnia.", "Choose a weekday."))?;
             let weekday = jiff::civil::Weekday::from_monday_zero_offset(weekday_index as i8)
-                .map_err(|_| invalid("Wybierz dzień tygodnia.", "Choose a weekday."))?;
+                .map_err(|_| invalid("Proszę wybrać dzień tygodnia.", "Choose a weekday."))?;
             let start = parse_start(&f.start)?;
             let minutes = parse_minutes(&f.minutes)?;
             let plan = holidays::weekly(from, to, weekday);

@@ -584,7 +584,7 @@ pub fn error_text(lang: Lang, e: &OfficeError) -> Result<(StatusCode, String), B
         }
         OfficeError::Forbidden => (
             StatusCode::FORBIDDEN,
-            "Twoja rola nie daje dostępu do tej strony.".to_owned(),
+            "Ta rola nie daje dostępu do tej strony.".to_owned(),
             "Your role does not give access to this page.".to_owned(),
         ),
         OfficeError::BadCsrf => (

@@ -230,7 +230,7 @@ pub async fn resolve_attendance(
                 AttendanceStatus::from_code(required(form, "status", "Obecność", "Attendance")?)
                     .ok_or_else(|| {
                         invalid(
-                            "Wybierz: obecny, nieobecny albo usprawiedliwiony.",
+                            "Proszę wybrać: obecny, nieobecny albo usprawiedliwiony.",
                             "Choose present, absent or excused.",
                         )
                     })?;

@@ -360,6 +360,7 @@ pub fn render_detail(
             tr { th { (t("Wnioskodawca", "Applicant")) } td { (people::applicant_role(l, request.applicant_role)) } }
             tr { th { (t("Opis potrzeby", "Description of need")) } td { (request.description) } }
             tr { th { (t("Oświadczenie (wersja)", "Declaration (version)")) } td { (request.declaration_version) } }
+            tr { th { (t("Informacja o danych (wersja)", "Information clause (version)")) } td #consent-version { (request.consent_version) } }
             @if let Some(due) = &request.ipus_due { tr { th { "IPUS" } td { (t("plan należy przygotować do ", "plan due by ")) (due) } } }
             tr { th { (t("Wiadomość dla mieszkańca", "Message to the resident")) } td #resident-message {
                 @match &message { Some(m) => span.resident-message { (m) }, None => span.muted { "—" } }
@@ -467,7 +468,7 @@ pub fn status_step(form: &HashMap<String, String>) -> OResult<StatusStep> {
         .filter(|s| *s != RequestStatus::Submitted)
         .ok_or_else(|| {
             invalid(
-                "Wybierz status: w rozpatrzeniu, przyjęty, odrzucony albo potrzebne informacje.",
+                "Proszę wybrać status: w rozpatrzeniu, przyjęty, odrzucony albo potrzebne informacje.",
                 "Choose a status: in review, accepted, rejected or more information needed.",
             )
         })?;

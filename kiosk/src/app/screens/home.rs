@@ -7,7 +7,7 @@ use blisko_shared::i18n::Lang;
 
 use super::View;
 use crate::app::Action;
-use crate::app::text::T;
+use crate::app::text::{self, T};
 use crate::app::{theme, widgets};
 use crate::error::KioskError;
 
@@ -26,13 +26,28 @@ pub fn show(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
     let size = Vec2::new(width, height);
     ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = gap;
+        // A tile names only what this branch offers: its own classes and services.
+        let classes = text::offer_hint(
+            view.classes.iter().map(|c| c.title.as_str()),
+            T::SignUpTileHint,
+            view.lang,
+        );
+        let services = text::offer_hint(
+            view.services.iter().map(|s| s.name.as_str()),
+            T::RequestTileHint,
+            view.lang,
+        );
         let tiles = [
-            (T::SignUpTile, T::SignUpTileHint, Action::OpenClasses),
-            (T::RequestTile, T::RequestTileHint, Action::OpenServices),
-            (T::MineTile, T::MineTileHint, Action::OpenLookup),
+            (T::SignUpTile, classes, Action::OpenClasses),
+            (T::RequestTile, services, Action::OpenServices),
+            (
+                T::MineTile,
+                view.t(T::MineTileHint).to_owned(),
+                Action::OpenLookup,
+            ),
         ];
         for (title, hint, tapped) in tiles {
-            if widgets::tile(ui, view.p, view.t(title), view.t(hint), size).clicked() {
+            if widgets::tile(ui, view.p, view.t(title), &hint, size).clicked() {
                 action = Some(tapped);
             }
         }

@@ -7,11 +7,10 @@ use blisko_shared::model::{ApplicantRole, Service};
 
 use super::register::{clause, person_fields};
 use super::{View, page_range, pager};
-use crate::app::text::T;
-use crate::app::theme;
+use crate::app::text::{self, T};
 use crate::app::widgets::{self, Kind};
-use crate::app::{Action, FieldId};
-use crate::kiosk::{DECLARATION_VERSION, IntakeReceipt};
+use crate::app::{Action, FieldId, printing, theme};
+use crate::kiosk::IntakeReceipt;
 
 pub fn services(ui: &mut Ui, view: &mut View<'_>, page: usize) -> Option<Action> {
     let mut action = None;
@@ -46,14 +45,20 @@ pub fn services(ui: &mut Ui, view: &mut View<'_>, page: usize) -> Option<Action>
 
 pub fn details(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Action> {
     view.heading(ui, &service.name);
-    view.weak(ui, view.t(T::TapFieldToType));
+    // Whose details go in the fields: the applicant's own, or (a parent, a carer) those
+    // of the person the request is for.
+    let whose = match view.form.role.unwrap_or(ApplicantRole::SelfApplicant) {
+        ApplicantRole::SelfApplicant => T::DetailsOfSelf,
+        ApplicantRole::LegalRepresentative | ApplicantRole::DeFactoCarer => T::DetailsOfOther,
+    };
+    ui.label(RichText::new(view.t(whose)).strong());
     let height = ui.available_height();
     egui::ScrollArea::vertical().show(ui, |ui| {
         let mut fields = vec![
             (FieldId::GivenName, T::GivenName),
             (FieldId::FamilyName, T::FamilyName),
             (FieldId::BirthYear, T::BirthYear),
-            (FieldId::Phone, T::Phone),
+            (FieldId::Phone, T::PhoneForCall),
             (FieldId::ResidentCode, T::ResidentCodeOptional),
         ];
         if service.requires_pesel {
@@ -87,14 +92,14 @@ pub fn need(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Actio
     view.heading(ui, &service.name);
     let width = ui.available_width().min(1100.0);
     let active = view.form.active == Some(FieldId::Description);
-    let r = widgets::field(
+    let r = widgets::text_box(
         ui,
         view.p,
         view.t(T::Description),
         view.form.get(FieldId::Description),
         active,
-        false,
         width,
+        4,
     );
     if r.clicked() {
         view.form.active = Some(FieldId::Description);
@@ -108,16 +113,26 @@ pub fn declaration(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Optio
         &format!("{} — {}", service.name, view.t(T::DeclarationTitle)),
     );
     egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.label(view.t(T::DeclarationText));
-        view.weak(
-            ui,
-            &format!("{}: {DECLARATION_VERSION}", view.t(T::ClauseVersion)),
-        );
+        // The conditions come before the declaration that names them.
+        ui.label(RichText::new(view.t(T::ConditionsTitle)).strong());
+        match service.conditions.trim() {
+            "" => ui.label(view.t(T::NoConditions)),
+            conditions => ui.label(conditions),
+        };
+        ui.add_space(6.0);
+        ui.label(text::declaration(&service.conditions, view.lang));
         let width = ui.available_width().min(900.0);
         let label = view.t(T::DeclarationTick);
         widgets::check(ui, view.p, &mut view.form.declaration, label, width);
         ui.add_space(8.0);
-        clause(ui, view);
+        ui.label(RichText::new(view.t(T::IntakeInformationTitle)).strong());
+        clause(ui, view, T::IntakeClause);
+        if !service.legal_basis.trim().is_empty() {
+            view.weak(
+                ui,
+                &format!("{}: {}", view.t(T::LegalBasisTitle), service.legal_basis),
+            );
+        }
         let label = view.t(T::ConsentRead);
         widgets::check(ui, view.p, &mut view.form.consent, label, width);
     });
@@ -125,13 +140,19 @@ pub fn declaration(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Optio
 }
 
 pub fn sent(ui: &mut Ui, view: &mut View<'_>, receipt: &IntakeReceipt) -> Option<Action> {
+    let mut action = None;
     widgets::notice(ui, view.p.ok_fill, view.p.ok_text, view.t(T::RequestSent));
     ui.add_space(8.0);
-    ui.label(RichText::new(&receipt.service_name).strong());
-    ui.label(view.t(T::ReferenceNumber));
-    view.code(ui, &receipt.reference);
-    ui.label(view.t(T::KeepYourCode));
-    view.code(ui, &receipt.resident_code);
-    ui.label(view.t(T::RequestNext));
-    None
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.label(RichText::new(&receipt.service_name).strong());
+        ui.label(view.t(T::ReferenceNumber));
+        view.code(ui, &receipt.reference);
+        ui.label(view.t(T::KeepYourCode));
+        view.code(ui, &receipt.resident_code);
+        ui.label(view.t(printing::intake_next(receipt.call_back)));
+        if view.can_print && view.button(ui, T::Print, Kind::Secondary) {
+            action = Some(Action::PrintSlip);
+        }
+    });
+    action
 }

@@ -43,6 +43,8 @@ pub(super) struct View<'a> {
     /// Reading aloud is on, and with what voice.
     pub speech_on: bool,
     pub voice: crate::speech::Voice,
+    /// A receipt printer is set up: receipts offer to print a slip.
+    pub can_print: bool,
 }
 
 impl View<'_> {
@@ -119,6 +121,7 @@ pub(super) fn frame(
         out_of_service,
         speech_on,
         voice,
+        can_print: options.printer.is_some(),
     };
     let mut action = None;
 

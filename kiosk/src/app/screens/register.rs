@@ -7,11 +7,12 @@ use blisko_shared::model::Weekday;
 use blisko_shared::seats::{self, Admission, SeatStatus};
 
 use super::{View, page_range, pager};
+use crate::app::printing;
 use crate::app::text::{self, T};
 use crate::app::theme;
 use crate::app::widgets::{self, Kind};
 use crate::app::{Action, FieldId};
-use crate::kiosk::{INFORMATION_CLAUSE_VERSION, RegistrationReceipt};
+use crate::kiosk::RegistrationReceipt;
 use crate::store::ClassRow;
 
 /// "poniedziałek 17:00, czwartek 17:00 (90 min)".
@@ -190,6 +191,7 @@ pub(super) fn person_fields(
 
 pub fn details(ui: &mut Ui, view: &mut View<'_>, class: &ClassRow) -> Option<Action> {
     view.heading(ui, &class.title);
+    waitlist_warning(ui, view, class);
     ui.label(RichText::new(view.t(T::YourDetails)).strong());
     view.weak(ui, view.t(T::TapFieldToType));
     let height = ui.available_height();
@@ -210,8 +212,9 @@ pub fn details(ui: &mut Ui, view: &mut View<'_>, class: &ClassRow) -> Option<Act
     None
 }
 
-/// The information clause (art. 13 RODO) with its version, which is recorded.
-pub(super) fn clause(ui: &mut Ui, view: &View<'_>) {
+/// An information clause (art. 13 RODO) in full. Its version is recorded with the
+/// consent, never shown: residents read the text, not its code.
+pub(super) fn clause(ui: &mut Ui, view: &View<'_>, text: T) {
     egui::Frame::new()
         .fill(view.p.field_fill)
         .stroke(egui::Stroke::new(2.0, view.p.border))
@@ -219,13 +222,17 @@ pub(super) fn clause(ui: &mut Ui, view: &View<'_>) {
         .inner_margin(16.0)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.label(view.t(T::InformationClause));
-            ui.add_space(6.0);
-            view.weak(
-                ui,
-                &format!("{}: {INFORMATION_CLAUSE_VERSION}", view.t(T::ClauseVersion)),
-            );
+            ui.label(view.t(text));
         });
+}
+
+/// Said on the form, before anything is sent: a full class puts the person on its
+/// waiting list.
+pub(super) fn waitlist_warning(ui: &mut Ui, view: &View<'_>, class: &ClassRow) {
+    if let Some(warning) = text::waitlist_ahead(class, view.lang) {
+        widgets::notice(ui, view.p.wait_fill, view.p.wait_text, &warning);
+        ui.add_space(6.0);
+    }
 }
 
 pub fn consent(ui: &mut Ui, view: &mut View<'_>, class: &ClassRow) -> Option<Action> {
@@ -233,7 +240,8 @@ pub fn consent(ui: &mut Ui, view: &mut View<'_>, class: &ClassRow) -> Option<Act
         ui,
         &format!("{} — {}", class.title, view.t(T::InformationTitle)),
     );
-    clause(ui, view);
+    waitlist_warning(ui, view, class);
+    clause(ui, view, T::InformationClause);
     ui.add_space(8.0);
     let width = ui.available_width().min(900.0);
     let label = view.t(T::ConsentRead);
@@ -255,45 +263,56 @@ pub fn done(ui: &mut Ui, view: &mut View<'_>, receipt: &RegistrationReceipt) -> 
         ui.label(view.t(T::CheckingPoolDetail));
         return None;
     }
+    let mut action = None;
     let confirmed = receipt.status == SeatStatus::Confirmed;
     let (fill, color) = if confirmed {
         (view.p.ok_fill, view.p.ok_text)
     } else {
         (view.p.wait_fill, view.p.wait_text)
     };
-    egui::Frame::new()
-        .fill(fill)
-        .stroke(egui::Stroke::new(3.0, color))
-        .corner_radius(12.0)
-        .inner_margin(24.0)
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            let (title, detail) = if confirmed {
-                (
-                    view.t(T::Confirmed).to_owned(),
-                    view.t(T::ConfirmedDetail).to_owned(),
-                )
-            } else {
-                (
-                    format!(
-                        "{} — {}",
-                        view.t(T::Waitlisted),
-                        text::waitlist_place(receipt.position.unwrap_or(0), view.lang)
-                    ),
-                    view.t(T::WaitlistDetail).to_owned(),
-                )
-            };
-            ui.label(
-                RichText::new(title)
-                    .size(theme::heading_size(view.look))
-                    .color(color)
-                    .strong(),
-            );
-            ui.label(RichText::new(&receipt.class_title).color(color).strong());
-            ui.label(RichText::new(detail).color(color));
-        });
-    ui.add_space(16.0);
-    ui.label(view.t(T::KeepYourCode));
-    view.code(ui, &receipt.resident_code);
-    None
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        egui::Frame::new()
+            .fill(fill)
+            .stroke(egui::Stroke::new(3.0, color))
+            .corner_radius(12.0)
+            .inner_margin(24.0)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                let detail = if confirmed {
+                    view.t(T::ConfirmedDetail)
+                } else {
+                    view.t(T::WaitlistDetail)
+                };
+                ui.label(
+                    RichText::new(printing::registration_status(receipt, view.lang))
+                        .size(theme::heading_size(view.look))
+                        .color(color)
+                        .strong(),
+                );
+                ui.label(RichText::new(&receipt.class_title).color(color).strong());
+                ui.label(RichText::new(detail).color(color));
+            });
+        ui.add_space(12.0);
+        ui.label(RichText::new(view.t(T::NextSession)).strong());
+        match printing::next_session(receipt, view.lang) {
+            Some(lines) => {
+                for (label, value) in lines {
+                    ui.label(
+                        RichText::new(format!("{}: {value}", view.t(label)))
+                            .size(theme::heading_size(view.look)),
+                    );
+                }
+            }
+            None => {
+                ui.label(view.t(T::NoNextSession));
+            }
+        }
+        ui.add_space(12.0);
+        ui.label(view.t(T::KeepYourCode));
+        view.code(ui, &receipt.resident_code);
+        if view.can_print && view.button(ui, T::Print, Kind::Secondary) {
+            action = Some(Action::PrintSlip);
+        }
+    });
+    action
 }

@@ -32,13 +32,13 @@ pub fn lookup(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
 
 pub fn overview(ui: &mut Ui, view: &mut View<'_>, overview: &ResidentOverview) -> Option<Action> {
     let mut action = None;
-    // No name when this kiosk no longer keeps the resident's details (erased, or past
-    // retention): the code still finds their registrations and requests.
-    let greeting = match overview.given_name.as_str() {
-        "" => format!("{}!", view.t(T::HelloName)),
-        name => format!("{}, {name}!", view.t(T::HelloName)),
-    };
-    view.heading(ui, &greeting);
+    // A greeting without the first name: the kiosk is not on first-name terms. The code
+    // says whose overview this is.
+    view.heading(ui, view.t(T::HelloName));
+    view.weak(
+        ui,
+        &format!("{}: {}", view.t(T::ResidentCode), overview.resident_code),
+    );
     if overview.erased {
         view.weak(ui, view.t(T::ErasedPerson));
     }

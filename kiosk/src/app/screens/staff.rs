@@ -22,7 +22,7 @@ pub fn pin(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
             ui,
             view.p.error_fill,
             view.p.error_text,
-            &format!("{} {minutes}", view.t(T::PinLocked)),
+            &text::pin_locked(minutes, view.lang),
         );
         return None;
     }
