@@ -281,7 +281,7 @@ fn the_open_kiosk_waits_for_space(dir: &Path, class: &str, acked: &mut Acknowled
 fn the_app_tells_the_person(dir: &Path, acked: &mut Acknowledged) {
     let clock = TestClock::monday();
     let mut h = harness_on(dir, &clock);
-    tap(&mut h, "Zapisz się na zajęcia");
+    tap(&mut h, "Zapisy na zajęcia");
     tap_containing(&mut h, "Pilates");
     type_into(&mut h, "Imię", "Łucja");
     type_into(&mut h, "Nazwisko", "Żółkiewska");

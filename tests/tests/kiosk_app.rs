@@ -17,7 +17,7 @@ use blisko_tests::ui::{
 
 /// Register a person for "Pilates" through the screens, up to the receipt.
 fn register_for_pilates(h: &mut Harness<'_, KioskApp>, given: &str, family: &str) {
-    tap(h, "Zapisz się na zajęcia");
+    tap(h, "Zapisy na zajęcia");
     tap_containing(h, "Pilates");
     type_into(h, "Imię", given);
     type_into(h, "Nazwisko", family);
@@ -102,7 +102,7 @@ fn a_resident_past_the_last_seat_is_told_the_waiting_list_position() {
 #[test]
 fn a_bad_field_is_explained_and_the_form_stays() {
     let (_kit, mut h) = app();
-    tap(&mut h, "Zapisz się na zajęcia");
+    tap(&mut h, "Zapisy na zajęcia");
     tap_containing(&mut h, "Pilates");
     type_into(&mut h, "Imię", "Anna");
     type_into(&mut h, "Rok urodzenia", "1800");
@@ -141,7 +141,7 @@ fn fields_bottom_and_keyboard_top(h: &Harness<'_, KioskApp>) -> (f32, f32) {
 #[test]
 fn every_field_of_the_form_shows_above_the_keyboard_without_scrolling() {
     let (_kit, mut h) = app();
-    tap(&mut h, "Zapisz się na zajęcia");
+    tap(&mut h, "Zapisy na zajęcia");
     tap_containing(&mut h, "Pilates");
     type_into(&mut h, "Imię", "Anna");
     let count = h.query_all_by_role(Role::TextInput).count();
@@ -173,7 +173,7 @@ fn every_field_of_the_form_shows_above_the_keyboard_without_scrolling() {
 #[test]
 fn a_resident_submits_an_intake_request_and_gets_a_reference_number() {
     let (_kit, mut h) = app();
-    tap(&mut h, "Złóż wniosek o usługę");
+    tap(&mut h, "Wniosek o usługę");
     tap(&mut h, "Podolog");
     type_into(&mut h, "Imię", "Anna");
     type_into(&mut h, "Nazwisko", "Nowak");
@@ -206,7 +206,7 @@ fn a_resident_submits_an_intake_request_and_gets_a_reference_number() {
 #[test]
 fn a_pesel_of_another_birth_year_is_pointed_out_before_moving_on() {
     let (_kit, mut h) = app();
-    tap(&mut h, "Złóż wniosek o usługę");
+    tap(&mut h, "Wniosek o usługę");
     tap_containing(&mut h, "Asystent osobisty");
     type_into(&mut h, "Imię", "Anna");
     type_into(&mut h, "Nazwisko", "Nowak");
@@ -276,12 +276,12 @@ fn the_language_switch_changes_every_word_and_back() {
     let (_kit, mut h) = app();
     tap(&mut h, "English");
     assert!(has_text(&h, "Sign up for a class"));
-    assert!(!has_text(&h, "Zapisz się na zajęcia"));
+    assert!(!has_text(&h, "Zapisy na zajęcia"));
     tap(&mut h, "Sign up for a class");
     assert!(has_text(&h, "All days"));
     tap(&mut h, "Back");
     tap(&mut h, "Polski");
-    assert!(has_text(&h, "Zapisz się na zajęcia"));
+    assert!(has_text(&h, "Zapisy na zajęcia"));
 }
 
 #[test]
@@ -322,19 +322,19 @@ fn idle_warning_more_time_and_reset_that_leaves_nothing_behind() {
         "nothing of the person is on screen"
     );
     assert!(h.query_by_value("Grażyna").is_none());
-    assert!(has_text(&h, "Zapisz się na zajęcia"), "back to Polish");
+    assert!(has_text(&h, "Zapisy na zajęcia"), "back to Polish");
 }
 
 #[test]
 fn start_again_clears_the_form_at_once() {
     let (_kit, mut h) = app();
-    tap(&mut h, "Zapisz się na zajęcia");
+    tap(&mut h, "Zapisy na zajęcia");
     tap_containing(&mut h, "Pilates");
     type_into(&mut h, "Imię", "Anna");
-    tap(&mut h, "Zacznij od nowa");
+    tap(&mut h, "Od początku");
     assert!(matches!(h.state().screen(), Screen::Home));
     assert!(h.state().form().is_empty());
-    tap(&mut h, "Zapisz się na zajęcia");
+    tap(&mut h, "Zapisy na zajęcia");
     tap_containing(&mut h, "Pilates");
     assert_eq!(
         h.get_by_role_and_label(Role::TextInput, "Imię")
@@ -660,7 +660,7 @@ fn a_returning_resident_whose_details_were_dropped_waits_a_moment_and_is_registe
         .set_retention_days(blisko_kiosk::kiosk::DEFAULT_RETENTION_DAYS);
 
     // She comes back with her code: the kiosk asks the server, then registers her.
-    tap(&mut h, "Zapisz się na zajęcia");
+    tap(&mut h, "Zapisy na zajęcia");
     tap_containing(&mut h, "Pilates");
     type_into(&mut h, "Imię", "Zenobia");
     type_into(&mut h, "Nazwisko", "Kwiatkowska");

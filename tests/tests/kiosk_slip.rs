@@ -209,7 +209,7 @@ fn app_printing(
 }
 
 fn register_for_pilates(h: &mut Harness<'_, KioskApp>) {
-    tap(h, "Zapisz się na zajęcia");
+    tap(h, "Zapisy na zajęcia");
     tap_containing(h, "Pilates");
     type_into(h, "Imię", "Grażyna");
     type_into(h, "Nazwisko", "Żółć");
@@ -312,7 +312,7 @@ fn the_receipt_names_the_next_session_and_prints_it_on_a_receipt_printer() -> Re
     // The intake receipt prints its reference number.
     cups.forget_printed()?;
     tap(&mut h, "Gotowe");
-    tap(&mut h, "Złóż wniosek o usługę");
+    tap(&mut h, "Wniosek o usługę");
     tap(&mut h, "Podolog");
     type_into(&mut h, "Imię", "Grażyna");
     type_into(&mut h, "Nazwisko", "Żółć");
@@ -367,7 +367,7 @@ fn the_receipt_names_the_next_session_and_prints_it_on_a_receipt_printer() -> Re
 
 /// Another person for Pilates (the first one is registered already).
 fn register_for_pilates_again(h: &mut Harness<'_, KioskApp>) {
-    tap(h, "Zapisz się na zajęcia");
+    tap(h, "Zapisy na zajęcia");
     tap_containing(h, "Pilates");
     type_into(h, "Imię", "Jan");
     type_into(h, "Nazwisko", "Ząb");

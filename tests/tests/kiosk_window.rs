@@ -69,7 +69,7 @@ fn the_real_window_registers_a_resident_and_takes_the_roll_call() -> Result<()> 
     let map = app.wait_for("Home")?;
     x.screenshot(&shots.join("kiosk-home.png"))?;
 
-    app.tap(&map, "Zapisz się na zajęcia", true)?;
+    app.tap(&map, "Zapisy na zajęcia", true)?;
     let map = app.wait_for("Classes")?;
     x.screenshot(&shots.join("kiosk-classes.png"))?;
 

@@ -92,7 +92,7 @@ fn register_directly(h: &Harness<'_, KioskApp>, title: &str, given: &str, family
 fn every_screen_of_a_registration_and_a_request_speaks_one_polite_register() {
     let (_kit, mut h) = app();
     assert_polite(&h);
-    tap(&mut h, "Zapisz się na zajęcia");
+    tap(&mut h, "Zapisy na zajęcia");
     assert_polite(&h);
     tap_containing(&mut h, "Pilates");
     assert_polite(&h);
@@ -111,7 +111,7 @@ fn every_screen_of_a_registration_and_a_request_speaks_one_polite_register() {
     let code = receipt.resident_code.clone();
     tap(&mut h, "Gotowe");
 
-    tap(&mut h, "Złóż wniosek o usługę");
+    tap(&mut h, "Wniosek o usługę");
     assert_polite(&h);
     tap(&mut h, "Podolog");
     assert_polite(&h);
@@ -154,7 +154,7 @@ fn the_intake_request_shows_its_own_clause_and_names_the_conditions() {
     let (_kit, mut h) = app();
     let podolog = service_named(&h, "Podolog");
     assert!(!podolog.conditions.is_empty(), "the demo gives conditions");
-    tap(&mut h, "Złóż wniosek o usługę");
+    tap(&mut h, "Wniosek o usługę");
     tap(&mut h, "Podolog");
     type_into(&mut h, "Imię", "Anna");
     type_into(&mut h, "Nazwisko", "Nowak");
@@ -213,7 +213,7 @@ fn the_intake_request_shows_its_own_clause_and_names_the_conditions() {
 #[test]
 fn a_phone_number_is_checked_on_the_form_and_then_a_call_is_promised() {
     let (_kit, mut h) = app();
-    tap(&mut h, "Złóż wniosek o usługę");
+    tap(&mut h, "Wniosek o usługę");
     tap(&mut h, "Podolog");
     type_into(&mut h, "Imię", "Anna");
     type_into(&mut h, "Nazwisko", "Nowak");
@@ -262,7 +262,7 @@ fn a_phone_number_is_checked_on_the_form_and_then_a_call_is_promised() {
 #[test]
 fn a_parent_or_carer_is_told_whose_details_to_enter() {
     let (_kit, mut h) = app();
-    tap(&mut h, "Złóż wniosek o usługę");
+    tap(&mut h, "Wniosek o usługę");
     tap_containing(&mut h, "Psycholog dziecięcy");
     assert!(has_text(&h, "Proszę wpisać swoje dane."));
     for role in [
@@ -308,7 +308,7 @@ fn a_full_class_says_waiting_list_on_its_card_and_on_the_form() {
         );
         register_directly(&h, "Pilates", "Anna", &family);
     }
-    tap(&mut h, "Zapisz się na zajęcia");
+    tap(&mut h, "Zapisy na zajęcia");
     // Pilates is on Wednesdays: its card is on that day's first page.
     tap(&mut h, "środa");
     let card = h
@@ -338,7 +338,7 @@ fn a_full_class_says_waiting_list_on_its_card_and_on_the_form() {
 fn a_resident_code_of_someone_else_is_said_on_the_details_form() {
     let (_kit, mut h) = app();
     let code = register_directly(&h, "Gimnastyka", "Anna", "Nowak");
-    tap(&mut h, "Zapisz się na zajęcia");
+    tap(&mut h, "Zapisy na zajęcia");
     tap_containing(&mut h, "Pilates");
     type_into(&mut h, "Imię", "Jan");
     type_into(&mut h, "Nazwisko", "Kowalski");
@@ -378,7 +378,7 @@ fn a_resident_code_of_someone_else_is_said_on_the_details_form() {
 #[test]
 fn an_error_focuses_its_field_and_goes_once_that_field_changes() {
     let (_kit, mut h) = app();
-    tap(&mut h, "Zapisz się na zajęcia");
+    tap(&mut h, "Zapisy na zajęcia");
     tap_containing(&mut h, "Pilates");
     type_into(&mut h, "Imię", "Jan");
     type_into(&mut h, "Nazwisko", "Kowalski");
@@ -402,7 +402,7 @@ fn an_error_focuses_its_field_and_goes_once_that_field_changes() {
 #[test]
 fn the_description_of_need_is_a_box_of_several_lines() {
     let (_kit, mut h) = app();
-    tap(&mut h, "Złóż wniosek o usługę");
+    tap(&mut h, "Wniosek o usługę");
     tap(&mut h, "Podolog");
     let one_line = h
         .get_by_role_and_label(Role::TextInput, "Imię")
@@ -484,7 +484,7 @@ fn a_home_tile_names_only_what_this_branch_offers() {
     let key = blisko_tests::harness::setup_key(&data).expect("key");
     Kiosk::setup_demo(&data, "SI", &key, clock.wall()).expect("a senior club kiosk");
     let h = blisko_tests::ui::harness_on(&data, &clock);
-    let classes = tile_hint(&h, "Zapisz się na zajęcia");
+    let classes = tile_hint(&h, "Zapisy na zajęcia");
     let titles: Vec<String> = {
         let kiosk = h.state().kiosk().expect("kiosk").lock().expect("lock");
         kiosk
@@ -506,7 +506,7 @@ fn a_home_tile_names_only_what_this_branch_offers() {
     }
     // A branch with more classes names three of them, "and more".
     let (_kit, mal) = app();
-    let hint = tile_hint(&mal, "Zapisz się na zajęcia");
+    let hint = tile_hint(&mal, "Zapisy na zajęcia");
     assert!(hint.ends_with(" i inne"), "{hint}");
     assert_eq!(hint.matches(", ").count(), 2, "{hint}");
 }

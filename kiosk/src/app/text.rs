@@ -59,9 +59,9 @@ macro_rules! texts {
 texts! {
     AppTitle => "Blisko — punkt zapisów", "Blisko — sign-up point";
     Welcome => "Dzień dobry! Proszę wybrać, co zrobić.", "Hello! Please choose what to do.";
-    SignUpTile => "Zapisz się na zajęcia", "Sign up for a class";
+    SignUpTile => "Zapisy na zajęcia", "Sign up for a class";
     SignUpTileHint => "Zajęcia w tym punkcie", "Classes at this branch point";
-    RequestTile => "Złóż wniosek o usługę", "Request a service";
+    RequestTile => "Wniosek o usługę", "Request a service";
     RequestTileHint => "Usługi społeczne: pomoc, zdrowie, wsparcie", "Social services: help, health, support";
     MineTile => "Moje zapisy i wnioski", "My registrations and requests";
     MineTileHint => "Potrzebny kod mieszkańca", "You need your resident code";
@@ -72,7 +72,7 @@ texts! {
     NormalContrast => "Zwykłe kolory", "Normal colours";
     Staff => "Obsługa", "Staff";
     Back => "Wstecz", "Back";
-    StartAgain => "Zacznij od nowa", "Start again";
+    StartAgain => "Od początku", "Start again";
     Next => "Dalej", "Next";
     PreviousPage => "Poprzednia strona", "Previous page";
     NextPage => "Następna strona", "Next page";
@@ -548,6 +548,13 @@ const FORBIDDEN_WORDS: &[&str] = &[
     "sprawdzisz",
     "dostaniesz",
     "uczysz",
+    "złóż",
+    "zacznij",
+    "spróbuj",
+    "poproś",
+    "podejdź",
+    "zadzwoń",
+    "wróć",
     "pan",
     "pani",
     "pana",
@@ -595,6 +602,10 @@ pub fn wording_problems(text: &str) -> Vec<String> {
         if digits && bytes.get(i + 5) == Some(&b'-') {
             problems.push("shows a version code".to_owned());
         }
+    }
+    // "Zapisz mnie" speaks for the resident; "Zapisz się" orders them.
+    if text.to_lowercase().contains("zapisz się") {
+        problems.push("a second-person order („zapisz się\")".to_owned());
     }
     if text.contains("minut:") || text.contains("sekund:") {
         problems.push("a number after its word („minut: 5\")".to_owned());
