@@ -107,7 +107,7 @@ impl Perm {
     }
 }
 
-/// A staff role (DESIGN.md): what it may see and do on the office page.
+/// A staff role (see docs/design.md): what it may see and do on the office page.
 ///
 /// | | instructor | branch staff | organizer | office admin |
 /// |---|---|---|---|---|
