@@ -208,8 +208,9 @@ impl Kiosk {
         })
     }
 
-    /// Take in the server's answer to `plan`. Each pulled document lands in its own
-    /// transaction; the acknowledgements, the new wants and the cursor in a last one.
+    /// Take in the server's answer to `plan`: every pulled document checked first, then
+    /// the whole round (acknowledgements, documents, wants, cursor) in one transaction,
+    /// then the touched rosters recomputed in a second one.
     pub fn apply_sync(&mut self, plan: SyncPlan, response: SyncResponse) -> Result<RoundOutcome> {
         let now = timestamp((self.wall)());
         // What the server holds after this round, as far as this answer tells.
