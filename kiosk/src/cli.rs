@@ -68,6 +68,14 @@ pub struct Cli {
     /// kiosk is enrolled from its set-up screen (as `enroll --ca-cert` does).
     #[arg(long = "ca-cert", value_name = "PEM_FILE")]
     pub app_ca_cert: Option<PathBuf>,
+    /// Touch app: milliseconds after a screen change during which touches are ignored,
+    /// so that the second tap of a double tap does nothing on the new screen.
+    #[arg(long, default_value_t = crate::app::DEFAULT_TOUCH_GUARD_MS)]
+    pub touch_guard_ms: u64,
+    /// Touch app: milliseconds within which a second press of the same on-screen key
+    /// counts once (a shaky finger); at most 500.
+    #[arg(long, value_parser = parse_repeat_guard, default_value_t = crate::app::DEFAULT_REPEAT_GUARD_MS)]
+    pub repeat_guard_ms: u64,
     /// What to do; without a command the touch app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -92,6 +100,20 @@ impl Cli {
     fn setup_key(&self) -> Result<StoreKey, KioskError> {
         key::for_setup(&self.key_file()?, &self.data)
     }
+}
+
+fn parse_repeat_guard(text: &str) -> Result<u64, String> {
+    let ms: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("a number of milliseconds, not {text:?}"))?;
+    let max = crate::app::MAX_REPEAT_GUARD_MS;
+    if ms > max {
+        return Err(format!(
+            "at most {max} ms, not {ms}: a longer guard would swallow a deliberate double letter"
+        ));
+    }
+    Ok(ms)
 }
 
 fn parse_size(text: &str) -> Result<[f32; 2], String> {
@@ -335,6 +357,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         options.ui_map = std::env::var_os("BLISKO_UI_MAP").map(PathBuf::from);
         options.retention_days = cli.retention_days;
         options.server_ca = cli.app_ca_cert.as_deref().map(read_ca_cert).transpose()?;
+        options.touch_guard_ms = cli.touch_guard_ms;
+        options.repeat_guard_ms = cli.repeat_guard_ms;
         crate::app::run(options).map_err(|e| KioskError::Io {
             context: "run the touch app".into(),
             source: std::io::Error::other(format!("{e:#}")),

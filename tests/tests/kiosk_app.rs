@@ -155,9 +155,11 @@ fn every_field_of_the_form_shows_above_the_keyboard_without_scrolling() {
         "the lowest field ends at {fields_bottom}, the keyboard starts at {keyboard_top}"
     );
 
-    // Large text may not fit: the field a finger taps comes into view to be typed into.
+    // Large text may not fit: with the keyboard hidden every field shows, and the field
+    // a finger taps stays in view above the keyboard that opens for it.
     h.state_mut().handle(Action::ToggleLargeText);
     h.run();
+    tap(&mut h, "Schowaj klawiaturę");
     type_into(&mut h, "Kod mieszkańca (jeśli masz)", "AB");
     let code = h
         .get_by_role_and_label(Role::TextInput, "Kod mieszkańca (jeśli masz)")
@@ -174,7 +176,7 @@ fn every_field_of_the_form_shows_above_the_keyboard_without_scrolling() {
 fn a_resident_submits_an_intake_request_and_gets_a_reference_number() {
     let (_kit, mut h) = app();
     tap(&mut h, "Złóż wniosek o usługę");
-    tap(&mut h, "Podolog");
+    tap_containing(&mut h, "Podolog");
     type_into(&mut h, "Imię", "Anna");
     type_into(&mut h, "Nazwisko", "Nowak");
     type_into(&mut h, "Rok urodzenia", "1950");
@@ -454,14 +456,14 @@ fn every_screen_keeps_touch_targets_of_at_least_48_points() {
     );
     tap_containing(&mut h, "Pilates");
     visit(&mut h, &[Action::OpenServices]);
-    tap(&mut h, "Asystent osobisty osoby z niepełnosprawnością");
+    tap_containing(&mut h, "Asystent osobisty osoby z niepełnosprawnością");
     visit(&mut h, &[Action::OpenLookup]);
     h.state_mut().handle(Action::OpenLookup);
     type_into(&mut h, "Kod mieszkańca", &code);
     visit(&mut h, &[Action::LookupSubmit, Action::OpenStaff]);
     enter_pin(&mut h, DEMO_STAFF_PIN);
     visit(&mut h, &[Action::StaffSessions, Action::StaffClasses]);
-    tap(&mut h, "Pilates");
+    tap_containing(&mut h, "Pilates");
     visit(&mut h, &[Action::StaffSync, Action::StaffMenu]);
 }
 
@@ -644,8 +646,15 @@ fn a_returning_resident_whose_details_were_dropped_waits_a_moment_and_is_registe
     kiosk.lock().expect("lock").set_retention_days(0);
     // This sync or the app's own background sync drops her details, whichever runs first.
     blisko_tests::harness::sync(&kiosk).expect("sync");
-    let overview = kiosk.lock().expect("lock").resident(&code).expect("resident");
-    assert_eq!(overview.given_name, "", "her details are gone from the kiosk");
+    let overview = kiosk
+        .lock()
+        .expect("lock")
+        .resident(&code)
+        .expect("resident");
+    assert_eq!(
+        overview.given_name, "",
+        "her details are gone from the kiosk"
+    );
     assert!(!overview.erased, "dropped for retention, not erased");
     kiosk
         .lock()

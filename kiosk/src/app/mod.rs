@@ -84,6 +84,8 @@ pub enum Screen {
         overview: Box<ResidentOverview>,
         registration: RegistrationId,
         title: String,
+        /// Where "Cancel my registration" was tapped: "No, keep it" sits there.
+        at: egui::Rect,
     },
     StaffPin,
     StaffMenu,
@@ -135,7 +137,8 @@ pub enum Action {
     IntakeSubmit,
     OpenLookup,
     LookupSubmit,
-    AskCancel(RegistrationId, String),
+    /// Cancel this registration (of this class)? `Rect`: where the tap landed.
+    AskCancel(RegistrationId, String, egui::Rect),
     ConfirmCancel,
     KeepRegistration,
     OpenStaff,
@@ -186,7 +189,17 @@ pub struct AppOptions {
     /// enrolled from the set-up screen (kept in the store for every later sync); without
     /// it the system's roots are trusted.
     pub server_ca: Option<String>,
+    /// Milliseconds after a screen change during which touches are ignored, so that the
+    /// second tap of a double tap does not act on the new screen.
+    pub touch_guard_ms: u64,
+    /// Milliseconds within which a second press of the same on-screen key counts once
+    /// (at most `keyboard::MAX_REPEAT_GUARD_MS`).
+    pub repeat_guard_ms: u64,
 }
+
+/// The default of [`AppOptions::touch_guard_ms`].
+pub const DEFAULT_TOUCH_GUARD_MS: u64 = 600;
+pub use keyboard::{DEFAULT_REPEAT_GUARD_MS, MAX_REPEAT_GUARD_MS};
 
 impl AppOptions {
     pub fn new(data: &Path, key_file: PathBuf) -> AppOptions {
@@ -202,6 +215,8 @@ impl AppOptions {
             started: Instant::now(),
             retention_days: kiosk::DEFAULT_RETENTION_DAYS,
             server_ca: None,
+            touch_guard_ms: DEFAULT_TOUCH_GUARD_MS,
+            repeat_guard_ms: DEFAULT_REPEAT_GUARD_MS,
         }
     }
 }
@@ -238,6 +253,17 @@ pub struct KioskApp {
     awaiting_pool: Option<AwaitingDetails>,
     /// The office revoked this kiosk: residents see that it is out of service.
     revoked: bool,
+    /// The screen last drawn and when it first was (app clock), for the touch guard.
+    guard_screen: String,
+    screen_since: u64,
+    /// Touches are ignored this frame (just after a screen change).
+    guarded: bool,
+    /// What the active field was last scrolled into view for (see `screens::frame`).
+    cue_key: String,
+    /// Where a form shows above the keyboard this frame (points), for the tests.
+    visible_area: Option<egui::Rect>,
+    /// Where the active field was drawn this frame: label, box and any error under it.
+    active_area: Option<egui::Rect>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +286,7 @@ impl KioskApp {
     /// background.
     pub fn new(options: AppOptions) -> Result<KioskApp, KioskError> {
         let now = (options.clock)();
+        let repeat_guard_ms = options.repeat_guard_ms;
         let mut app = KioskApp {
             idle: IdleTimer::new(options.idle, now),
             options,
@@ -269,7 +296,7 @@ impl KioskApp {
             seen_sync: None,
             screen: Screen::Setup,
             form: Form::default(),
-            keyboard: Keyboard::default(),
+            keyboard: Keyboard::new(repeat_guard_ms),
             lang: Lang::Pl,
             look: Look::default(),
             applied_look: None,
@@ -284,6 +311,12 @@ impl KioskApp {
             awaiting_details: None,
             awaiting_pool: None,
             revoked: false,
+            guard_screen: String::new(),
+            screen_since: now,
+            guarded: false,
+            cue_key: String::new(),
+            visible_area: None,
+            active_area: None,
         };
         // Before set-up there is no store, and maybe no key file yet.
         if app.options.data.join(crate::store::DB_FILE).exists() {
@@ -355,6 +388,23 @@ impl KioskApp {
         self.quit
     }
 
+    /// Where the current form shows above the on-screen keyboard (points), when the
+    /// screen is a form.
+    pub fn visible_area(&self) -> Option<egui::Rect> {
+        self.visible_area
+    }
+
+    /// Where the active field was drawn (points): its label, its box and an error under
+    /// it; `None` without an active field.
+    pub fn active_field_area(&self) -> Option<egui::Rect> {
+        self.active_area
+    }
+
+    /// Whether touches are ignored now (just after a screen change).
+    pub fn touch_guarded(&self) -> bool {
+        self.guarded
+    }
+
     fn now(&self) -> u64 {
         (self.options.clock)()
     }
@@ -390,7 +440,7 @@ impl KioskApp {
         self.awaiting_details = None;
         self.give_up_pool_seat();
         self.form = Form::default();
-        self.keyboard = Keyboard::default();
+        self.keyboard = Keyboard::new(self.options.repeat_guard_ms);
         self.notice = None;
         self.staff = None;
         self.lang = Lang::Pl;
@@ -470,7 +520,22 @@ impl KioskApp {
             }
         }
 
-        let action = screens::frame(self, ui, idle, sync);
+        self.fit_to_screen(&ctx);
+        let name = screen_name(&self.screen);
+        if name != self.guard_screen {
+            self.guard_screen = name;
+            self.screen_since = now;
+        }
+        let guarded_for = (self.screen_since + self.options.touch_guard_ms).saturating_sub(now);
+        self.guarded = guarded_for > 0;
+        if self.guarded {
+            ctx.request_repaint_after(Duration::from_millis(guarded_for));
+        }
+        let action = screens::frame(self, ui, idle, sync, self.guarded);
+        self.active_area = ctx.data(|d| {
+            d.get_temp::<widgets::FieldCue>(widgets::cue_id())
+                .and_then(|c| c.drawn)
+        });
         if let Some(action) = action.clone() {
             let now = self.now();
             self.idle.touch(now);
@@ -499,6 +564,18 @@ impl KioskApp {
         }
     }
 
+    /// Scale the layout to the screen: pixels per point from the screen's size in pixels
+    /// (see `theme::pixels_per_point` for the rule).
+    fn fit_to_screen(&self, ctx: &egui::Context) {
+        let ppp = ctx.pixels_per_point();
+        let pixels = ctx.content_rect().size() * ppp;
+        let native = ctx.native_pixels_per_point().unwrap_or(1.0);
+        let zoom = theme::pixels_per_point(pixels.x, pixels.y) / native;
+        if (ctx.zoom_factor() - zoom).abs() > 0.001 {
+            ctx.set_zoom_factor(zoom);
+        }
+    }
+
     /// Write where the touch targets are, when the screen settled on a new layout.
     fn write_ui_map(&mut self, ctx: &egui::Context) {
         let Some(path) = &self.options.ui_map else {
@@ -517,11 +594,12 @@ impl KioskApp {
                 })
             })
             .collect();
-        let screen = format!("{:?}", self.screen);
-        let name = screen.split([' ', '{', '(']).next().unwrap_or_default();
+        let name = screen_name(&self.screen);
         let body = serde_json::json!({
             "screen": name,
             "pixels_per_point": ctx.pixels_per_point(),
+            // Taps are ignored until this is false (just after a screen change).
+            "guarded": self.guarded,
             "targets": targets,
         })
         .to_string();
@@ -683,7 +761,8 @@ impl KioskApp {
                 self.go(home);
             }
             Action::SetLang(lang) => self.lang = lang,
-            Action::ToggleLargeText => self.look.large_text = !self.look.large_text,
+            // Three steps, then back to normal; kept until the session resets.
+            Action::ToggleLargeText => self.look.text = self.look.text.next(),
             Action::ToggleContrast => self.look.high_contrast = !self.look.high_contrast,
             Action::MoreTime => {
                 let now = self.now();
@@ -808,13 +887,14 @@ impl KioskApp {
                     Err(e) => self.fail(&e),
                 }
             }
-            Action::AskCancel(registration, title) => {
+            Action::AskCancel(registration, title, at) => {
                 if let Screen::Resident { overview } = &self.screen {
                     let overview = overview.clone();
                     self.go(Screen::CancelAsk {
                         overview,
                         registration,
                         title,
+                        at,
                     });
                 }
             }
@@ -1258,6 +1338,16 @@ impl KioskApp {
             Err(e) => self.fail(&e),
         }
     }
+}
+
+/// The name of a screen's variant ("RegisterDetails"), for the UI map and scroll ids.
+pub(crate) fn screen_name(screen: &Screen) -> String {
+    let debug = format!("{screen:?}");
+    debug
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 impl eframe::App for KioskApp {

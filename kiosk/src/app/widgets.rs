@@ -6,7 +6,12 @@ use eframe::egui::{
     self, Align2, Color32, FontId, Response, RichText, Role, Sense, Stroke, Ui, Vec2, WidgetInfo,
 };
 
-use super::theme::{BUTTON_HEIGHT, Palette};
+use super::theme::Palette;
+
+/// The height of buttons and fields at the current text size (set by `theme::apply`).
+pub fn height(ui: &Ui) -> f32 {
+    ui.spacing().interact_size.y
+}
 
 /// The touch targets drawn this frame, by accessible name: kept only when the app runs
 /// with `BLISKO_UI_MAP`, so tests can tap the real window (see `KioskApp::write_ui_map`).
@@ -39,8 +44,14 @@ pub enum Kind {
     Selected,
 }
 
-/// A button of at least [`BUTTON_HEIGHT`] and the given minimum width.
+/// A button as tall as the text size asks ([`height`]), at least `min_width` wide.
 pub fn button(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, min_width: f32) -> Response {
+    let h = height(ui);
+    key(ui, p, text, kind, Vec2::new(min_width, h))
+}
+
+/// A button of at least `size` (a key of the on-screen keyboard, or any button).
+pub fn key(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, size: Vec2) -> Response {
     let (fill, color) = match kind {
         Kind::Primary => (p.primary_fill, p.primary_text),
         Kind::Secondary => (p.secondary_fill, p.secondary_text),
@@ -54,7 +65,7 @@ pub fn button(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, min_width: f32) 
         egui::Button::new(RichText::new(text).color(color))
             .fill(fill)
             .stroke(stroke)
-            .min_size(Vec2::new(min_width.max(BUTTON_HEIGHT), BUTTON_HEIGHT)),
+            .min_size(size.max(Vec2::splat(super::theme::MIN_TARGET))),
     );
     record(ui, text, response.rect);
     response
@@ -111,13 +122,13 @@ pub fn field(
     masked: bool,
     width: f32,
 ) -> Response {
-    ui.label(RichText::new(label).strong());
+    let label_rect = ui.label(RichText::new(label).strong()).rect;
     let shown: String = if masked {
         "*".repeat(value.chars().count())
     } else {
         value.to_owned()
     };
-    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, BUTTON_HEIGHT), Sense::click());
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, height(ui)), Sense::click());
     let accessible_value = shown.clone();
     record(ui, label, rect);
     response.widget_info(|| {
@@ -143,7 +154,55 @@ pub fn field(
             p.text,
         );
     }
+    if active {
+        let cue = ui.ctx().data_mut(|d| {
+            let cue = d.get_temp_mut_or_default::<FieldCue>(cue_id());
+            std::mem::take(cue)
+        });
+        let mut shown = label_rect.union(rect);
+        if let Some(error) = &cue.error {
+            // The error about the form sits under the field being typed, where the eyes
+            // are, instead of above the form where it would push the field away.
+            ui.add_space(4.0);
+            let r = notice(ui, error.fill, error.color, &error.text);
+            shown = shown.union(r);
+        }
+        if cue.scroll {
+            ui.scroll_to_rect(shown, None);
+        }
+        ui.ctx().data_mut(|d| {
+            d.insert_temp(
+                cue_id(),
+                FieldCue {
+                    scroll: false,
+                    error: None,
+                    drawn: Some(shown),
+                },
+            )
+        });
+    }
     response
+}
+
+/// What the frame asks of the active field this frame: to scroll itself into view (it
+/// just became active, or an error appeared), and the error to show under it. The field
+/// answers with where it was drawn (label, box and error together).
+#[derive(Debug, Clone, Default)]
+pub struct FieldCue {
+    pub scroll: bool,
+    pub error: Option<FieldError>,
+    pub drawn: Option<egui::Rect>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub text: String,
+    pub fill: Color32,
+    pub color: Color32,
+}
+
+pub fn cue_id() -> egui::Id {
+    egui::Id::unique("blisko-field-cue")
 }
 
 /// A large tick box: the whole row is the target.
@@ -152,8 +211,8 @@ pub fn check(ui: &mut Ui, p: &Palette, checked: &mut bool, label: &str, width: f
     let galley = ui
         .painter()
         .layout(label.to_owned(), font, p.text, width - 88.0);
-    let height = (galley.size().y + 24.0).max(BUTTON_HEIGHT);
-    let (rect, mut response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::click());
+    let row_height = (galley.size().y + 24.0).max(height(ui));
+    let (rect, mut response) = ui.allocate_exact_size(Vec2::new(width, row_height), Sense::click());
     if response.clicked() {
         *checked = !*checked;
         response.mark_changed();
@@ -198,8 +257,8 @@ pub fn check(ui: &mut Ui, p: &Palette, checked: &mut bool, label: &str, width: f
     response
 }
 
-/// A boxed message: the outcome of an action, or what went wrong.
-pub fn notice(ui: &mut Ui, fill: Color32, color: Color32, text: &str) {
+/// A boxed message: the outcome of an action, or what went wrong. Returns where it is.
+pub fn notice(ui: &mut Ui, fill: Color32, color: Color32, text: &str) -> egui::Rect {
     egui::Frame::new()
         .fill(fill)
         .stroke(Stroke::new(2.0, color))
@@ -208,7 +267,9 @@ pub fn notice(ui: &mut Ui, fill: Color32, color: Color32, text: &str) {
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.label(RichText::new(text).color(color).strong());
-        });
+        })
+        .response
+        .rect
 }
 
 /// A whole card as one button: a title and lines under it, with a "choose" cue.
@@ -243,9 +304,9 @@ pub fn card(
         let cue_rect = egui::Rect::from_min_size(
             egui::pos2(
                 rect.right() - cue_galley.size().x - 48.0,
-                rect.center().y - BUTTON_HEIGHT / 2.0,
+                rect.center().y - height(ui) / 2.0,
             ),
-            Vec2::new(cue_galley.size().x + 32.0, BUTTON_HEIGHT),
+            Vec2::new(cue_galley.size().x + 32.0, height(ui)),
         );
         let text_width = (cue_rect.left() - rect.left() - 40.0).max(100.0);
         let mut y = rect.top() + 12.0;

@@ -48,7 +48,7 @@ pub fn details(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Ac
     view.heading(ui, &service.name);
     view.weak(ui, view.t(T::TapFieldToType));
     let height = ui.available_height();
-    egui::ScrollArea::vertical().show(ui, |ui| {
+    {
         let mut fields = vec![
             (FieldId::GivenName, T::GivenName),
             (FieldId::FamilyName, T::FamilyName),
@@ -79,7 +79,7 @@ pub fn details(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Ac
                 }
             }
         });
-    });
+    }
     None
 }
 

@@ -2,6 +2,11 @@
 //! keyboard, the idle warning) and one module per group of screens. Screens draw from
 //! the app's state and return the [`Action`] a tap asks for; they change nothing else
 //! than the form being typed.
+//!
+//! Forms scroll inside the space above the on-screen keyboard, and the field being typed
+//! into (with its label, and an error about the form under it) is scrolled into that
+//! space whenever it becomes active or an error appears. In landscape the keyboard is at
+//! the bottom of the screen; in portrait it sits right under the form.
 
 mod home;
 mod intake;
@@ -15,7 +20,7 @@ use eframe::egui::{self, Align, Layout, RichText, Ui};
 use blisko_shared::i18n::Lang;
 
 use super::form::Form;
-use super::keyboard::Keyboard;
+use super::keyboard::{self, Keyboard};
 use super::session::Idle;
 use super::text::T;
 use super::theme::{self, Look, Palette};
@@ -73,13 +78,43 @@ impl View<'_> {
     }
 }
 
-/// Draw the frame and the current screen; return what was tapped.
+/// Screens with fields typed on the on-screen keyboard: they scroll as one.
+fn is_form(screen: &Screen) -> bool {
+    matches!(
+        screen,
+        Screen::SetupEnroll
+            | Screen::RegisterDetails { .. }
+            | Screen::IntakeDetails { .. }
+            | Screen::IntakeNeed { .. }
+            | Screen::Lookup
+            | Screen::StaffPin
+            | Screen::WalkIn { .. }
+            | Screen::StaffSync { .. }
+    )
+}
+
+/// A receipt: its one button ("Done") sits apart from where the previous screen's main
+/// button was, so that a second tap of a double tap finds nothing there.
+fn is_receipt(screen: &Screen) -> bool {
+    matches!(
+        screen,
+        Screen::Registered { .. } | Screen::IntakeSent { .. }
+    )
+}
+
+/// Draw the frame and the current screen; return what was tapped. While `guarded`
+/// (just after a screen change) nothing reacts to a touch.
 pub(super) fn frame(
     app: &mut KioskApp,
     ui: &mut Ui,
     idle: Idle,
     sync: Option<SyncState>,
+    guarded: bool,
 ) -> Option<Action> {
+    if guarded {
+        ui.disable();
+    }
+    let now_ms = app.now();
     let pin_locked_minutes = app
         .pin_guard
         .locked(app.now())
@@ -97,6 +132,8 @@ pub(super) fn frame(
         staff,
         branch_name,
         options,
+        cue_key,
+        visible_area,
         ..
     } = app;
     let mut view = View {
@@ -134,9 +171,15 @@ pub(super) fn frame(
     let at_start = matches!(screen, Screen::Home | Screen::Setup);
     egui::Panel::bottom("navigation").show(ui, |ui| {
         ui.add_space(8.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if at_start {
                 settings_row(ui, &view, &mut action);
+            } else if is_receipt(screen) {
+                // Bottom left, where "Back" is elsewhere: "Sign me up" and "Send the
+                // request" were bottom right, and the right stays empty.
+                if widgets::button(ui, view.p, view.t(T::Done), Kind::Primary, 260.0).clicked() {
+                    action = Some(Action::StartAgain);
+                }
             } else {
                 if let Some(back) = back_of(screen)
                     && view.button(ui, T::Back, Kind::Secondary)
@@ -161,51 +204,87 @@ pub(super) fn frame(
         ui.add_space(8.0);
     });
 
-    if let Some(field) = view.form.active {
+    let portrait = ui.ctx().content_rect().aspect_ratio() < 1.0;
+    let wanted_key = theme::button_height(view.look);
+    if let Some(field) = view.form.active
+        && !portrait
+    {
         egui::Panel::bottom("keyboard").show(ui, |ui| {
             ui.add_space(8.0);
-            show_keyboard(ui, &mut view, keyboard, field);
+            show_keyboard(ui, &mut view, keyboard, field, now_ms, wanted_key);
             ui.add_space(8.0);
         });
     }
 
+    // An error about a form goes under the field being typed (see `widgets::field`).
+    let field_error = match (notice.as_ref(), view.form.active) {
+        (Some(n), Some(_)) if !n.ok && is_form(screen) => Some(widgets::FieldError {
+            text: n.text.clone(),
+            fill: view.p.error_fill,
+            color: view.p.error_text,
+        }),
+        _ => None,
+    };
+    // Scroll the active field into view when it, the screen or the notice changed.
+    let key = format!(
+        "{}|{:?}|{:?}|{:?}",
+        super::screen_name(screen),
+        view.form.active,
+        notice,
+        view.look
+    );
+    let scroll = *cue_key != key;
+    *cue_key = key;
+    ui.ctx().data_mut(|d| {
+        d.insert_temp(
+            widgets::cue_id(),
+            widgets::FieldCue {
+                scroll,
+                error: field_error.clone(),
+                drawn: None,
+            },
+        )
+    });
+
+    *visible_area = None;
     egui::CentralPanel::default().show(ui, |ui| {
-        if let Some(n) = notice.as_ref() {
+        if let Some(n) = notice.as_ref()
+            && field_error.is_none()
+        {
             show_notice(ui, view.p, n);
             ui.add_space(8.0);
         }
-        let tapped = match screen {
-            Screen::Setup => setup::choose(ui, &mut view),
-            Screen::SetupDemo => setup::demo(ui, &mut view),
-            Screen::SetupEnroll => setup::enroll(ui, &mut view),
-            Screen::Home => home::show(ui, &mut view),
-            Screen::Classes { day, page } => register::classes(ui, &mut view, *day, *page),
-            Screen::RegisterDetails { class } => register::details(ui, &mut view, class),
-            Screen::RegisterConsent { class } => register::consent(ui, &mut view, class),
-            Screen::Registered { receipt } => register::done(ui, &mut view, receipt),
-            Screen::Services { page } => intake::services(ui, &mut view, *page),
-            Screen::IntakeDetails { service } => intake::details(ui, &mut view, service),
-            Screen::IntakeNeed { service } => intake::need(ui, &mut view, service),
-            Screen::IntakeDeclaration { service } => intake::declaration(ui, &mut view, service),
-            Screen::IntakeSent { receipt } => intake::sent(ui, &mut view, receipt),
-            Screen::Lookup => resident::lookup(ui, &mut view),
-            Screen::Resident { overview } => resident::overview(ui, &mut view, overview),
-            Screen::CancelAsk { title, .. } => resident::cancel_ask(ui, &mut view, title),
-            Screen::StaffPin => staff::pin(ui, &mut view),
-            Screen::StaffMenu => staff::menu(ui, &mut view),
-            Screen::StaffSessions { sessions } => staff::sessions(ui, &mut view, sessions),
-            Screen::RollCall { roll } => staff::roll_call(ui, &mut view, roll),
-            Screen::WalkIn { session } => staff::walk_in(ui, &mut view, session),
-            Screen::StaffClasses { page } => staff::classes(ui, &mut view, *page),
-            Screen::StaffRoster {
-                class,
-                rows,
-                compensation,
-            } => staff::roster(ui, &mut view, class, rows, compensation),
-            Screen::StaffSync { status } => staff::sync(ui, &mut view, status),
-        };
-        if tapped.is_some() {
-            action = tapped;
+        if is_form(screen) {
+            let keyboard_h = match view.form.active {
+                Some(field) if portrait => {
+                    let window_h = ui.ctx().content_rect().height();
+                    let width = ui.available_width();
+                    keyboard::height(field.layout(), width, window_h, wanted_key) + 16.0
+                }
+                _ => 0.0,
+            };
+            let max_h = (ui.available_height() - keyboard_h).max(120.0);
+            let out = egui::ScrollArea::vertical()
+                .id_salt(super::screen_name(screen))
+                .max_height(max_h)
+                .auto_shrink([false, true])
+                .show(ui, |ui| screen_body(ui, &mut view, screen));
+            *visible_area = Some(out.inner_rect);
+            if out.inner.is_some() {
+                action = out.inner;
+            }
+            if let Some(field) = view.form.active
+                && portrait
+            {
+                // In portrait the keyboard follows the form, where the eyes are.
+                ui.add_space(8.0);
+                show_keyboard(ui, &mut view, keyboard, field, now_ms, wanted_key);
+            }
+        } else {
+            let tapped = screen_body(ui, &mut view, screen);
+            if tapped.is_some() {
+                action = tapped;
+            }
         }
     });
 
@@ -215,6 +294,42 @@ pub(super) fn frame(
         action = Some(Action::MoreTime);
     }
     action
+}
+
+/// The current screen's own content.
+fn screen_body(ui: &mut Ui, view: &mut View<'_>, screen: &Screen) -> Option<Action> {
+    {
+        match screen {
+            Screen::Setup => setup::choose(ui, view),
+            Screen::SetupDemo => setup::demo(ui, view),
+            Screen::SetupEnroll => setup::enroll(ui, view),
+            Screen::Home => home::show(ui, view),
+            Screen::Classes { day, page } => register::classes(ui, view, *day, *page),
+            Screen::RegisterDetails { class } => register::details(ui, view, class),
+            Screen::RegisterConsent { class } => register::consent(ui, view, class),
+            Screen::Registered { receipt } => register::done(ui, view, receipt),
+            Screen::Services { page } => intake::services(ui, view, *page),
+            Screen::IntakeDetails { service } => intake::details(ui, view, service),
+            Screen::IntakeNeed { service } => intake::need(ui, view, service),
+            Screen::IntakeDeclaration { service } => intake::declaration(ui, view, service),
+            Screen::IntakeSent { receipt } => intake::sent(ui, view, receipt),
+            Screen::Lookup => resident::lookup(ui, view),
+            Screen::Resident { overview } => resident::overview(ui, view, overview),
+            Screen::CancelAsk { title, at, .. } => resident::cancel_ask(ui, view, title, *at),
+            Screen::StaffPin => staff::pin(ui, view),
+            Screen::StaffMenu => staff::menu(ui, view),
+            Screen::StaffSessions { sessions } => staff::sessions(ui, view, sessions),
+            Screen::RollCall { roll } => staff::roll_call(ui, view, roll),
+            Screen::WalkIn { session } => staff::walk_in(ui, view, session),
+            Screen::StaffClasses { page } => staff::classes(ui, view, *page),
+            Screen::StaffRoster {
+                class,
+                rows,
+                compensation,
+            } => staff::roster(ui, view, class, rows, compensation),
+            Screen::StaffSync { status } => staff::sync(ui, view, status),
+        }
+    }
 }
 
 /// Where "back" goes from each screen; the start screens have none.
@@ -256,7 +371,6 @@ fn primary_of(screen: &Screen, view: &View<'_>) -> Option<(T, Action)> {
         Screen::StaffSync { status } if status.revoked || view.out_of_service => {
             (T::EnrollAgain, Action::ReenrollSubmit)
         }
-        Screen::Registered { .. } | Screen::IntakeSent { .. } => (T::Done, Action::StartAgain),
         _ => return None,
     })
 }
@@ -269,7 +383,7 @@ fn settings_row(ui: &mut Ui, view: &View<'_>, action: &mut Option<Action>) {
     if view.button(ui, T::OtherLanguage, Kind::Secondary) {
         *action = Some(Action::SetLang(other));
     }
-    let text_key = if view.look.large_text {
+    let text_key = if view.look.text == theme::TextStep::Largest {
         T::NormalText
     } else {
         T::LargerText
@@ -292,7 +406,14 @@ fn settings_row(ui: &mut Ui, view: &View<'_>, action: &mut Option<Action>) {
     });
 }
 
-fn show_keyboard(ui: &mut Ui, view: &mut View<'_>, keyboard: &mut Keyboard, field: super::FieldId) {
+fn show_keyboard(
+    ui: &mut Ui,
+    view: &mut View<'_>,
+    keyboard: &mut Keyboard,
+    field: super::FieldId,
+    now_ms: u64,
+    wanted_key: f32,
+) {
     if field.capitalizes() {
         let value = view.form.get(field);
         if value.is_empty() || value.ends_with([' ', '-']) {
@@ -300,7 +421,8 @@ fn show_keyboard(ui: &mut Ui, view: &mut View<'_>, keyboard: &mut Keyboard, fiel
         }
     }
     ui.vertical_centered(|ui| {
-        if let Some(press) = keyboard.show(ui, view.p, view.lang, field.layout()) {
+        let layout = field.layout();
+        if let Some(press) = keyboard.show(ui, view.p, view.lang, layout, now_ms, wanted_key) {
             view.form.press(press);
         }
     });

@@ -154,8 +154,8 @@ pub fn walk_in(ui: &mut Ui, view: &mut View<'_>, session: &SessionRow) -> Option
         &format!("{} — {}", session.class_title, view.t(T::AddWalkIn)),
     );
     // The consent tick box under the fields must show too.
-    let height = ui.available_height() - theme::BUTTON_HEIGHT - 3.0 * ui.spacing().item_spacing.y;
-    egui::ScrollArea::vertical().show(ui, |ui| {
+    let height = ui.available_height() - widgets::height(ui) - 3.0 * ui.spacing().item_spacing.y;
+    {
         person_fields(
             ui,
             view,
@@ -171,7 +171,7 @@ pub fn walk_in(ui: &mut Ui, view: &mut View<'_>, session: &SessionRow) -> Option
         let width = ui.available_width().min(900.0);
         let label = view.t(T::WalkInConsent);
         widgets::check(ui, view.p, &mut view.form.consent, label, width);
-    });
+    }
     None
 }
 
