@@ -94,8 +94,11 @@ pub fn harness_with(options: AppOptions) -> Harness<'static, KioskApp> {
 /// scales itself to the screen).
 pub fn harness_sized(options: AppOptions, width: f32, height: f32) -> Harness<'static, KioskApp> {
     let app = KioskApp::new(options).expect("the app opens");
+    // A new text size or screen settles its layout (and scrolls the active field into
+    // view) over a few frames.
     let mut harness = Harness::builder()
         .with_size(Vec2::new(width, height))
+        .with_max_steps(8)
         .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
     harness.run();
     harness

@@ -12,7 +12,7 @@
 //! keyboard never takes more than [`MAX_SHARE`] of the window's height, so the field
 //! being typed into always has room above it.
 
-use eframe::egui::{Ui, Vec2};
+use eframe::egui::{FontId, TextStyle, Ui, Vec2};
 
 use super::text::T;
 use super::theme::{MIN_TARGET, Palette};
@@ -24,7 +24,7 @@ pub const DEFAULT_REPEAT_GUARD_MS: u64 = 300;
 /// The longest repeat guard allowed: longer would swallow a deliberate "oo" or "ll".
 pub const MAX_REPEAT_GUARD_MS: u64 = 500;
 /// The largest part of the window's height the keyboard may take.
-pub const MAX_SHARE: f32 = 0.45;
+pub const MAX_SHARE: f32 = 0.38;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -123,6 +123,16 @@ impl Keyboard {
         let mut pressed: Option<(KeyId, Option<Press>)> = None;
         let gap = 8.0;
         ui.spacing_mut().item_spacing = Vec2::splat(gap);
+        ui.spacing_mut().button_padding = Vec2::new(8.0, 2.0);
+        let body = ui.style().text_styles[&TextStyle::Body].size;
+        // Letters as large as the text size, unless the key is lower than that.
+        let letters = |ui: &mut Ui, key_h: f32| {
+            ui.spacing_mut().interact_size.y = key_h;
+            let size = body.min(key_h * 0.7);
+            ui.style_mut()
+                .text_styles
+                .insert(TextStyle::Button, FontId::proportional(size));
+        };
         let window_h = ui.ctx().content_rect().height();
         match layout {
             Layout::Letters | Layout::Text | Layout::Code => {
@@ -132,20 +142,27 @@ impl Keyboard {
                     _ => CODE_ROWS.to_vec(),
                 };
                 let size = key_size(ui.available_width(), window_h, rows.len() + 1, wanted, gap);
+                // A row is as tall as its keys, not as the ordinary buttons.
+                letters(ui, size.y);
+                let span = |keys: f32| Vec2::new(size.x * keys + gap * (keys - 1.0), size.y);
                 for (r, row) in rows.iter().enumerate() {
                     ui.horizontal(|ui| char_row(ui, p, r, row, self.shift, size, &mut pressed));
                 }
                 ui.horizontal(|ui| {
+                    // The named keys' words in smaller letters, to fit their keys.
+                    let small = (body * 0.75).min(size.y * 0.5);
+                    ui.style_mut()
+                        .text_styles
+                        .insert(TextStyle::Button, FontId::proportional(small));
                     let shift_kind = if self.shift {
                         Kind::Selected
                     } else {
                         Kind::Secondary
                     };
-                    let wide = Vec2::new(size.x * 2.0 + gap, size.y);
-                    if widgets::key(ui, p, T::Shift.tr(lang), shift_kind, wide).clicked() {
+                    if widgets::key(ui, p, T::Shift.tr(lang), shift_kind, span(2.5)).clicked() {
                         pressed = Some((KeyId::Shift, None));
                     }
-                    let space = Vec2::new(size.x * 4.0 + 3.0 * gap, size.y);
+                    let space = span(2.5);
                     key(
                         ui,
                         p,
@@ -162,16 +179,25 @@ impl Keyboard {
                         erase,
                         KeyId::Erase,
                         Press::Backspace,
-                        wide,
+                        span(2.0),
                         &mut pressed,
                     );
                     let hide = T::HideKeyboard.tr(lang);
-                    key(ui, p, hide, KeyId::Hide, Press::Hide, wide, &mut pressed);
+                    key(
+                        ui,
+                        p,
+                        hide,
+                        KeyId::Hide,
+                        Press::Hide,
+                        span(3.0),
+                        &mut pressed,
+                    );
                 });
             }
             Layout::Digits => {
                 let size = key_size(ui.available_width(), window_h, 5, wanted, gap);
                 let size = Vec2::new(size.y * 1.6, size.y);
+                letters(ui, size.y);
                 for (r, row) in DIGIT_ROWS.iter().enumerate() {
                     ui.horizontal(|ui| {
                         char_row(ui, p, r, row, false, size, &mut pressed);

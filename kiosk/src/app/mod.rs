@@ -260,6 +260,8 @@ pub struct KioskApp {
     guarded: bool,
     /// What the active field was last scrolled into view for (see `screens::frame`).
     cue_key: String,
+    /// Frames left in which to scroll the active field into view.
+    scroll_frames: u8,
     /// Where a form shows above the keyboard this frame (points), for the tests.
     visible_area: Option<egui::Rect>,
     /// Where the active field was drawn this frame: label, box and any error under it.
@@ -315,6 +317,7 @@ impl KioskApp {
             screen_since: now,
             guarded: false,
             cue_key: String::new(),
+            scroll_frames: 0,
             visible_area: None,
             active_area: None,
         };

@@ -155,37 +155,58 @@ pub fn field(
         );
     }
     if active {
-        let cue = ui.ctx().data_mut(|d| {
-            let cue = d.get_temp_mut_or_default::<FieldCue>(cue_id());
-            std::mem::take(cue)
-        });
-        let mut shown = label_rect.union(rect);
-        if let Some(error) = &cue.error {
-            // The error about the form sits under the field being typed, where the eyes
-            // are, instead of above the form where it would push the field away.
-            ui.add_space(4.0);
-            let r = notice(ui, error.fill, error.color, &error.text);
-            shown = shown.union(r);
-        }
-        if cue.scroll {
-            ui.scroll_to_rect(shown, None);
-        }
+        let shown = label_rect.union(rect);
         ui.ctx().data_mut(|d| {
-            d.insert_temp(
-                cue_id(),
-                FieldCue {
-                    scroll: false,
-                    error: None,
-                    drawn: Some(shown),
-                },
-            )
+            d.get_temp_mut_or_default::<FieldCue>(cue_id()).drawn = Some(shown);
         });
     }
     response
 }
 
-/// What the frame asks of the active field this frame: to scroll itself into view (it
-/// just became active, or an error appeared), and the error to show under it. The field
+/// Under a row of fields (or a lone field): the error about the form, when the active
+/// field is in what was just drawn. The error sits where the eyes are, across the whole
+/// row, instead of above the form where it would push the field away.
+pub fn field_error(ui: &mut Ui) {
+    let cue = ui
+        .ctx()
+        .data(|d| d.get_temp::<FieldCue>(cue_id()))
+        .unwrap_or_default();
+    let (Some(drawn), Some(error)) = (cue.drawn, cue.error) else {
+        return;
+    };
+    ui.add_space(4.0);
+    let r = egui::Frame::new()
+        .fill(error.fill)
+        .stroke(Stroke::new(2.0, error.color))
+        .corner_radius(10.0)
+        .inner_margin(10.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(&error.text).color(error.color).strong());
+        })
+        .response
+        .rect;
+    ui.ctx().data_mut(|d| {
+        let cue = d.get_temp_mut_or_default::<FieldCue>(cue_id());
+        cue.error = None;
+        cue.drawn = Some(drawn.union(r));
+    });
+}
+
+/// At the end of a form: scroll the active field (with its label and error) into view
+/// when the frame asked for it.
+pub fn scroll_to_active(ui: &mut Ui) {
+    let cue = ui
+        .ctx()
+        .data(|d| d.get_temp::<FieldCue>(cue_id()))
+        .unwrap_or_default();
+    if let (true, Some(drawn)) = (cue.scroll, cue.drawn) {
+        ui.scroll_to_rect(drawn, None);
+    }
+}
+
+/// What the frame asks of the active field this frame: to be scrolled into view (it just
+/// became active, or an error appeared), and the error to show under it. The field
 /// answers with where it was drawn (label, box and error together).
 #[derive(Debug, Clone, Default)]
 pub struct FieldCue {

@@ -99,6 +99,7 @@ pub fn need(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Actio
     if r.clicked() {
         view.form.active = Some(FieldId::Description);
     }
+    widgets::field_error(ui);
     None
 }
 

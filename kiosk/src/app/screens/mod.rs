@@ -15,7 +15,7 @@ mod resident;
 mod setup;
 mod staff;
 
-use eframe::egui::{self, Align, Layout, RichText, Ui};
+use eframe::egui::{self, Align, Layout, Rect, RichText, Ui};
 
 use blisko_shared::i18n::Lang;
 
@@ -133,6 +133,7 @@ pub(super) fn frame(
         branch_name,
         options,
         cue_key,
+        scroll_frames,
         visible_area,
         ..
     } = app;
@@ -152,7 +153,15 @@ pub(super) fn frame(
     let mut action = None;
 
     egui::Panel::top("title").show(ui, |ui| {
-        ui.add_space(6.0);
+        // The title bar keeps the normal size at every text step: it is not read, and
+        // one line of it leaves the room to the form.
+        let small = theme::body_size(Look::default()) * 0.85;
+        ui.style_mut()
+            .text_styles
+            .insert(egui::TextStyle::Body, egui::FontId::proportional(small));
+        // Nothing to tap here: the row need not be a touch target's height.
+        ui.spacing_mut().interact_size.y = small * 1.4;
+        ui.add_space(4.0);
         ui.horizontal(|ui| {
             ui.label(RichText::new(T::AppTitle.tr(view.lang)).strong());
             if !branch_name.is_empty() {
@@ -165,15 +174,15 @@ pub(super) fn frame(
                 sync_indicator(ui, &view);
             });
         });
-        ui.add_space(6.0);
+        ui.add_space(4.0);
     });
 
     let at_start = matches!(screen, Screen::Home | Screen::Setup);
     egui::Panel::bottom("navigation").show(ui, |ui| {
         ui.add_space(8.0);
-        ui.horizontal_wrapped(|ui| {
+        ui.horizontal(|ui| {
             if at_start {
-                settings_row(ui, &view, &mut action);
+                ui.horizontal_wrapped(|ui| settings_row(ui, &view, &mut action));
             } else if is_receipt(screen) {
                 // Bottom left, where "Back" is elsewhere: "Sign me up" and "Send the
                 // request" were bottom right, and the right stays empty.
@@ -233,8 +242,13 @@ pub(super) fn frame(
         notice,
         view.look
     );
-    let scroll = *cue_key != key;
-    *cue_key = key;
+    // A few frames running: a new text size settles its layout over more than one.
+    if *cue_key != key {
+        *cue_key = key;
+        *scroll_frames = 2;
+    }
+    let scroll = *scroll_frames > 0;
+    *scroll_frames = scroll_frames.saturating_sub(1);
     ui.ctx().data_mut(|d| {
         d.insert_temp(
             widgets::cue_id(),
@@ -266,10 +280,23 @@ pub(super) fn frame(
             let max_h = (ui.available_height() - keyboard_h).max(120.0);
             let out = egui::ScrollArea::vertical()
                 .id_salt(super::screen_name(screen))
+                // A finger drags the form whether the touch screen reports touches or
+                // a mouse (many do the latter under X).
+                .scroll_source(egui::containers::scroll_area::ScrollSource::ALL)
                 .max_height(max_h)
                 .auto_shrink([false, true])
-                .show(ui, |ui| screen_body(ui, &mut view, screen));
-            *visible_area = Some(out.inner_rect);
+                .show(ui, |ui| {
+                    let tapped = screen_body(ui, &mut view, screen);
+                    widgets::scroll_to_active(ui);
+                    tapped
+                });
+            // The part of the form on screen: the viewport, or less when the form is
+            // shorter (portrait, where the keyboard follows the form).
+            let shown = out.inner_rect.height().min(out.content_size.y);
+            *visible_area = Some(Rect::from_min_size(
+                out.inner_rect.min,
+                egui::vec2(out.inner_rect.width(), shown),
+            ));
             if out.inner.is_some() {
                 action = out.inner;
             }

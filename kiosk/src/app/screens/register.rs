@@ -192,6 +192,7 @@ pub(super) fn person_fields(
                 });
             }
         });
+        widgets::field_error(ui);
     }
 }
 

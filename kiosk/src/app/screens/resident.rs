@@ -27,6 +27,7 @@ pub fn lookup(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
     if r.clicked() {
         view.form.active = Some(FieldId::LookupCode);
     }
+    widgets::field_error(ui);
     None
 }
 

@@ -40,6 +40,7 @@ pub fn pin(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
     if r.clicked() {
         view.form.active = Some(FieldId::Pin);
     }
+    widgets::field_error(ui);
     None
 }
 
@@ -357,6 +358,7 @@ fn reenroll(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
         {
             view.form.active = Some(id);
         }
+        widgets::field_error(ui);
     }
     // "Enroll again" sits in the bottom bar, above the keyboard.
     None
