@@ -98,7 +98,7 @@ pub fn harness_sized(options: AppOptions, width: f32, height: f32) -> Harness<'s
     // view) over a few frames.
     let mut harness = Harness::builder()
         .with_size(Vec2::new(width, height))
-        .with_max_steps(8)
+        .with_max_steps(10)
         .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
     harness.run();
     harness

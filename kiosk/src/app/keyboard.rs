@@ -25,6 +25,8 @@ pub const DEFAULT_REPEAT_GUARD_MS: u64 = 300;
 pub const MAX_REPEAT_GUARD_MS: u64 = 500;
 /// The largest part of the window's height the keyboard may take.
 pub const MAX_SHARE: f32 = 0.38;
+/// What a tall window keeps above and below the keyboard (points).
+pub const FORM_ROOM: f32 = 560.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -82,7 +84,10 @@ impl Default for Keyboard {
 /// `wanted` tall. `gap` is the space between keys.
 pub fn key_size(width: f32, window_height: f32, rows: usize, wanted: f32, gap: f32) -> Vec2 {
     let rows = rows as f32;
-    let fit_h = (window_height * MAX_SHARE - gap * (rows + 1.0)) / rows;
+    // The keyboard takes up to MAX_SHARE of the window, or more on a tall window where
+    // FORM_ROOM points stay for the title, the form and the bottom bar.
+    let max_h = (window_height * MAX_SHARE).max(window_height - FORM_ROOM);
+    let fit_h = (max_h - gap * (rows + 1.0)) / rows;
     let h = wanted.min(fit_h).max(MIN_TARGET);
     let w = ((width - 9.0 * gap) / 10.0).clamp(MIN_TARGET, h * 1.6);
     Vec2::new(w, h)
@@ -341,10 +346,12 @@ mod tests {
 
     #[test]
     fn keys_grow_with_the_text_but_leave_room_above_the_keyboard() {
-        // 1024x768, six rows (free text): the keyboard keeps within its share.
-        let small = key_size(1000.0, 768.0, 6, 64.0, 8.0);
+        // 1024x768, five rows (names): the keyboard keeps within its share.
+        let small = key_size(1000.0, 768.0, 5, 64.0, 8.0);
         assert!(small.y >= MIN_TARGET && small.x >= MIN_TARGET);
-        assert!(6.0 * (small.y + 8.0) <= 768.0 * MAX_SHARE + 8.0);
+        assert!(5.0 * (small.y + 8.0) <= 768.0 * MAX_SHARE + 8.0);
+        // Six rows (free text) would need keys under the minimum: they keep it.
+        assert_eq!(key_size(1000.0, 768.0, 6, 64.0, 8.0).y, MIN_TARGET);
         // 1920x1080: taller keys for larger text, wider for the wide screen.
         let normal = key_size(1900.0, 1080.0, 5, 64.0, 8.0);
         let large = key_size(1900.0, 1080.0, 5, 90.0, 8.0);

@@ -479,6 +479,8 @@ impl KioskApp {
             theme::apply(&ctx, self.look);
             theme::tune_input(&ctx);
             self.applied_look = Some(self.look);
+            // This frame still draws with the old style: draw the next one at once.
+            ctx.request_repaint();
         }
         if self.options.ui_map.is_some() {
             ctx.data_mut(|d| {

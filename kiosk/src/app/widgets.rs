@@ -61,8 +61,9 @@ pub fn key(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, size: Vec2) -> Resp
         Kind::Selected => Stroke::new(4.0, p.text),
         _ => Stroke::new(2.0, p.border),
     };
+    let font = ui.style().text_styles[&egui::TextStyle::Button].size;
     let response = ui.add(
-        egui::Button::new(RichText::new(text).color(color))
+        egui::Button::new(RichText::new(text).color(color).size(font))
             .fill(fill)
             .stroke(stroke)
             .min_size(size.max(Vec2::splat(super::theme::MIN_TARGET))),
@@ -157,7 +158,9 @@ pub fn field(
     if active {
         let shown = label_rect.union(rect);
         ui.ctx().data_mut(|d| {
-            d.get_temp_mut_or_default::<FieldCue>(cue_id()).drawn = Some(shown);
+            let cue = d.get_temp_mut_or_default::<FieldCue>(cue_id());
+            cue.drawn = Some(shown);
+            cue.field = Some(shown);
         });
     }
     response
@@ -200,8 +203,10 @@ pub fn scroll_to_active(ui: &mut Ui) {
         .ctx()
         .data(|d| d.get_temp::<FieldCue>(cue_id()))
         .unwrap_or_default();
-    if let (true, Some(drawn)) = (cue.scroll, cue.drawn) {
-        ui.scroll_to_rect(drawn, None);
+    if let (true, Some(drawn), Some(field)) = (cue.scroll, cue.drawn, cue.field) {
+        // The field and its label at least, when its error does not fit with it.
+        let fits = drawn.height() <= ui.clip_rect().height();
+        ui.scroll_to_rect(if fits { drawn } else { field }, Some(egui::Align::Center));
     }
 }
 
@@ -213,6 +218,10 @@ pub struct FieldCue {
     pub scroll: bool,
     pub error: Option<FieldError>,
     pub drawn: Option<egui::Rect>,
+    /// The label and box alone.
+    pub field: Option<egui::Rect>,
+    /// An error on a screen of tick boxes: the first one not ticked scrolls into view.
+    pub untick_error: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -239,6 +248,17 @@ pub fn check(ui: &mut Ui, p: &Palette, checked: &mut bool, label: &str, width: f
         response.mark_changed();
     }
     let now = *checked;
+    // After an error, the first box still to tick comes into view.
+    let cue = ui
+        .ctx()
+        .data(|d| d.get_temp::<FieldCue>(cue_id()))
+        .unwrap_or_default();
+    if cue.scroll && cue.untick_error && !now {
+        ui.scroll_to_rect(rect, Some(egui::Align::Center));
+        ui.ctx().data_mut(|d| {
+            d.get_temp_mut_or_default::<FieldCue>(cue_id()).untick_error = false;
+        });
+    }
     response.widget_info(|| WidgetInfo::selected(Role::CheckBox, true, now, label));
     record(ui, label, rect);
     if ui.is_rect_visible(rect) {

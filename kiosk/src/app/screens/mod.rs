@@ -245,7 +245,7 @@ pub(super) fn frame(
     // A few frames running: a new text size settles its layout over more than one.
     if *cue_key != key {
         *cue_key = key;
-        *scroll_frames = 2;
+        *scroll_frames = 3;
     }
     let scroll = *scroll_frames > 0;
     *scroll_frames = scroll_frames.saturating_sub(1);
@@ -256,6 +256,8 @@ pub(super) fn frame(
                 scroll,
                 error: field_error.clone(),
                 drawn: None,
+                field: None,
+                untick_error: notice.as_ref().is_some_and(|n| !n.ok),
             },
         )
     });
