@@ -513,8 +513,15 @@ fn a_double_tap_on_sign_me_up_leaves_the_resident_code_on_screen() {
     type_slowly(&mut h, &clock, pl(T::GivenName), "Jan");
     type_slowly(&mut h, &clock, pl(T::FamilyName), "Kos");
     type_slowly(&mut h, &clock, pl(T::BirthYear), "1948");
-    tap_slowly(&mut h, &clock, pl(T::Next));
+    pause(&mut h, &clock);
+    let next = h.get_by_role_and_label(Role::Button, pl(T::Next)).rect();
+    tap(&mut h, pl(T::Next));
     assert!(matches!(h.state().screen(), Screen::RegisterConsent { .. }));
+    // "Sign me up" is not where "Next" was.
+    let sign = h
+        .get_by_role_and_label(Role::Button, pl(T::SignMeUp))
+        .rect();
+    assert!(!sign.intersects(next), "{sign:?} where Next {next:?} was");
     pause(&mut h, &clock);
     tick(&mut h, pl(T::ConsentRead));
     pause(&mut h, &clock);

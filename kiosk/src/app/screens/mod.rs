@@ -102,6 +102,15 @@ fn is_receipt(screen: &Screen) -> bool {
     )
 }
 
+/// The screens whose main button sends what was typed: it must not sit where the
+/// previous screen's "Next" was, or the second tap of a double tap would send it.
+fn submits_apart(screen: &Screen) -> bool {
+    matches!(
+        screen,
+        Screen::RegisterConsent { .. } | Screen::IntakeDeclaration { .. }
+    )
+}
+
 /// Draw the frame and the current screen; return what was tapped. While `guarded`
 /// (just after a screen change) nothing reacts to a touch.
 pub(super) fn frame(
@@ -184,11 +193,34 @@ pub(super) fn frame(
             if at_start {
                 ui.horizontal_wrapped(|ui| settings_row(ui, &view, &mut action));
             } else if is_receipt(screen) {
-                // Bottom left, where "Back" is elsewhere: "Sign me up" and "Send the
-                // request" were bottom right, and the right stays empty.
-                if widgets::button(ui, view.p, view.t(T::Done), Kind::Primary, 260.0).clicked() {
-                    action = Some(Action::StartAgain);
-                }
+                // Alone, bottom right: "Sign me up" and "Send the request" were next to
+                // "Back" at the left (see `submits_apart`), and nothing else is here.
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    let done = view.t(T::Done);
+                    if widgets::button(ui, view.p, done, Kind::Primary, 260.0).clicked() {
+                        action = Some(Action::StartAgain);
+                    }
+                });
+            } else if submits_apart(screen) {
+                // "Sign me up" and "Send the request" sit next to "Back", away from the
+                // bottom right where the previous screen's "Next" was.
+                ui.horizontal_wrapped(|ui| {
+                    if let Some(back) = back_of(screen)
+                        && view.button(ui, T::Back, Kind::Secondary)
+                    {
+                        action = Some(back);
+                    }
+                    if let Some((key, next)) = primary_of(screen, &view) {
+                        let text = view.t(key);
+                        if widgets::button(ui, view.p, text, Kind::Primary, 260.0).clicked() {
+                            action = Some(next);
+                        }
+                    }
+                    ui.add_space(32.0);
+                    if view.button(ui, T::StartAgain, Kind::Secondary) {
+                        action = Some(Action::StartAgain);
+                    }
+                });
             } else {
                 if let Some(back) = back_of(screen)
                     && view.button(ui, T::Back, Kind::Secondary)
