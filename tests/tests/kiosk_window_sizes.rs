@@ -1,7 +1,8 @@
 //! The real touch app in a real X server (Xvfb) at the smallest landscape screen it
 //! serves (1024x768) and in portrait (1080x1920), tapped with xdotool: the home screen,
-//! the registration form with the on-screen keyboard, and the receipt; a screenshot of
-//! each, checked to be of the screen's size and not blank.
+//! the registration form with the on-screen keyboard, and the receipt, then the home
+//! screen at the largest text size; a screenshot of each, checked to be of the screen's
+//! size and not blank.
 //!
 //! `BLISKO_SCREENSHOTS=$PWD/docs/screenshots cargo test -p blisko-tests --test
 //! kiosk_window_sizes` refreshes `docs/screenshots/kiosk-1024x768-*.png` and
@@ -84,11 +85,20 @@ fn register_at(size: (u32, u32)) -> Result<()> {
     app.tap(&map, pl(T::ConsentRead), true)?;
     let map = app.wait_for("RegisterConsent")?;
     app.tap(&map, pl(T::SignMeUp), true)?;
-    app.wait_for("Registered")?;
+    let map = app.wait_for("Registered")?;
     x.screenshot(&name("receipt"))?;
+
+    // The largest text: two taps on "Larger text".
+    app.tap(&map, pl(T::Done), true)?;
+    let map = app.wait_for("Home")?;
+    app.tap(&map, pl(T::LargerText), true)?;
+    let map = app.wait_for("Home")?;
+    app.tap(&map, pl(T::LargerText), true)?;
+    app.wait_for("Home")?;
+    x.screenshot(&name("home-largest"))?;
     app.close()?;
 
-    for what in ["home", "register-keyboard", "receipt"] {
+    for what in ["home", "register-keyboard", "receipt", "home-largest"] {
         check_picture(&name(what), size)?;
     }
     // The window's taps are in the store: Anna Wójcik is registered.

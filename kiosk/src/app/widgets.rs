@@ -87,18 +87,25 @@ pub fn tile(ui: &mut Ui, p: &Palette, title: &str, hint: &str, size: Vec2) -> Re
             egui::StrokeKind::Inside,
         );
         let body = ui.style().text_styles[&egui::TextStyle::Body].size;
-        let title_galley = painter.layout(
-            title.to_owned(),
-            FontId::proportional(body * 1.5),
-            p.primary_text,
-            rect.width() - 32.0,
-        );
-        let hint_galley = painter.layout(
-            hint.to_owned(),
-            FontId::proportional(body),
-            p.primary_text,
-            rect.width() - 32.0,
-        );
+        // As large as the text size asks, smaller only where the tile cannot hold it.
+        let mut scale = 1.0;
+        let (title_galley, hint_galley) = loop {
+            let lay = |text: &str, size: f32| {
+                painter.layout(
+                    text.to_owned(),
+                    FontId::proportional(size * scale),
+                    p.primary_text,
+                    rect.width() - 32.0,
+                )
+            };
+            let (t, h) = (lay(title, body * 1.5), lay(hint, body));
+            let fits = t.size().y + 12.0 + h.size().y <= rect.height() - 16.0
+                && t.size().x.max(h.size().x) <= rect.width() - 24.0;
+            if fits || scale < 0.5 {
+                break (t, h);
+            }
+            scale *= 0.9;
+        };
         let total = title_galley.size().y + 12.0 + hint_galley.size().y;
         let top = rect.center().y - total / 2.0;
         let title_pos = egui::pos2(rect.center().x - title_galley.size().x / 2.0, top);
