@@ -647,3 +647,51 @@ fn a_double_press_of_a_key_types_once_and_two_slow_presses_type_twice() {
     tap(&mut h, "M");
     assert_eq!(h.state().form().get(FieldId::GivenName), "TtoM");
 }
+
+#[test]
+fn a_double_tap_on_send_the_request_leaves_the_reference_on_screen() {
+    let (_dir, clock, mut h) = app(1280.0, 1024.0, true);
+    tap_slowly(&mut h, &clock, pl(T::RequestTile));
+    pause(&mut h, &clock);
+    tap_containing(&mut h, "Podolog");
+    type_slowly(&mut h, &clock, pl(T::GivenName), "Jan");
+    type_slowly(&mut h, &clock, pl(T::FamilyName), "Kos");
+    type_slowly(&mut h, &clock, pl(T::BirthYear), "1948");
+    tap_slowly(&mut h, &clock, pl(T::Next));
+    type_slowly(&mut h, &clock, pl(T::Description), "Stopy");
+    pause(&mut h, &clock);
+    let next = h.get_by_role_and_label(Role::Button, pl(T::Next)).rect();
+    tap(&mut h, pl(T::Next));
+    assert!(
+        matches!(h.state().screen(), Screen::IntakeDeclaration { .. }),
+        "{:?}",
+        h.state().notice()
+    );
+    let send = h
+        .get_by_role_and_label(Role::Button, pl(T::SendRequest))
+        .rect();
+    assert!(!send.intersects(next), "{send:?} where Next {next:?} was");
+    pause(&mut h, &clock);
+    tick(&mut h, pl(T::DeclarationTick));
+    pause(&mut h, &clock);
+    tick(&mut h, pl(T::ConsentRead));
+    pause(&mut h, &clock);
+    tap(&mut h, pl(T::SendRequest));
+    let Screen::IntakeSent { receipt } = h.state().screen() else {
+        panic!("not on the receipt: {:?}", h.state().notice());
+    };
+    let reference = receipt.reference.clone();
+    // The second tap of the double tap, 300 ms later, where "Send the request" was.
+    clock.advance_ms(300);
+    tap_at(&mut h, send.center());
+    assert!(matches!(h.state().screen(), Screen::IntakeSent { .. }));
+    assert!(
+        has_text(&h, &reference),
+        "the reference number is still shown"
+    );
+    let done = h.get_by_role_and_label(Role::Button, pl(T::Done)).rect();
+    assert!(
+        !done.intersects(send),
+        "Done {done:?} where Send {send:?} was"
+    );
+}
