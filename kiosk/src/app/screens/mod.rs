@@ -186,66 +186,16 @@ pub(super) fn frame(
         ui.add_space(4.0);
     });
 
-    let at_start = matches!(screen, Screen::Home | Screen::Setup);
-    egui::Panel::bottom("navigation").show(ui, |ui| {
-        ui.add_space(8.0);
-        ui.horizontal(|ui| {
-            if at_start {
-                ui.horizontal_wrapped(|ui| settings_row(ui, &view, &mut action));
-            } else if is_receipt(screen) {
-                // Alone, bottom right: "Sign me up" and "Send the request" were next to
-                // "Back" at the left (see `submits_apart`), and nothing else is here.
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    let done = view.t(T::Done);
-                    if widgets::button(ui, view.p, done, Kind::Primary, 260.0).clicked() {
-                        action = Some(Action::StartAgain);
-                    }
-                });
-            } else if submits_apart(screen) {
-                // "Sign me up" and "Send the request" sit next to "Back", away from the
-                // bottom right where the previous screen's "Next" was.
-                ui.horizontal_wrapped(|ui| {
-                    if let Some(back) = back_of(screen)
-                        && view.button(ui, T::Back, Kind::Secondary)
-                    {
-                        action = Some(back);
-                    }
-                    if let Some((key, next)) = primary_of(screen, &view) {
-                        let text = view.t(key);
-                        if widgets::button(ui, view.p, text, Kind::Primary, 260.0).clicked() {
-                            action = Some(next);
-                        }
-                    }
-                    ui.add_space(32.0);
-                    if view.button(ui, T::StartAgain, Kind::Secondary) {
-                        action = Some(Action::StartAgain);
-                    }
-                });
-            } else {
-                if let Some(back) = back_of(screen)
-                    && view.button(ui, T::Back, Kind::Secondary)
-                {
-                    action = Some(back);
-                }
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    // The screen's one main action sits here, always in view, never
-                    // pushed off the screen by the keyboard.
-                    if let Some((key, next)) = primary_of(screen, &view) {
-                        let text = view.t(key);
-                        if widgets::button(ui, view.p, text, Kind::Primary, 260.0).clicked() {
-                            action = Some(next);
-                        }
-                    }
-                    if view.button(ui, T::StartAgain, Kind::Secondary) {
-                        action = Some(Action::StartAgain);
-                    }
-                });
-            }
-        });
-        ui.add_space(8.0);
-    });
-
     let portrait = ui.ctx().content_rect().aspect_ratio() < 1.0;
+    // In portrait the keyboard follows the form, and the bar follows the keyboard.
+    let bar_follows = portrait && is_form(screen) && view.form.active.is_some();
+    if !bar_follows {
+        egui::Panel::bottom("navigation").show(ui, |ui| {
+            ui.add_space(8.0);
+            ui.horizontal(|ui| nav_row(ui, &view, screen, &mut action));
+            ui.add_space(8.0);
+        });
+    }
     let wanted_key = theme::button_height(view.look);
     if let Some(field) = view.form.active
         && !portrait
@@ -307,7 +257,8 @@ pub(super) fn frame(
                 Some(field) if portrait => {
                     let window_h = ui.ctx().content_rect().height();
                     let width = ui.available_width();
-                    keyboard::height(field.layout(), width, window_h, wanted_key) + 16.0
+                    let bar = widgets::height(ui) + 24.0;
+                    keyboard::height(field.layout(), width, window_h, wanted_key) + 16.0 + bar
                 }
                 _ => 0.0,
             };
@@ -337,9 +288,12 @@ pub(super) fn frame(
             if let Some(field) = view.form.active
                 && portrait
             {
-                // In portrait the keyboard follows the form, where the eyes are.
+                // In portrait the keyboard follows the form, where the eyes are, and the
+                // bar with "Next" follows the keyboard.
                 ui.add_space(8.0);
                 show_keyboard(ui, &mut view, keyboard, field, now_ms, wanted_key);
+                ui.add_space(8.0);
+                ui.horizontal(|ui| nav_row(ui, &view, screen, &mut action));
             }
         } else {
             let tapped = screen_body(ui, &mut view, screen);
@@ -390,6 +344,63 @@ fn screen_body(ui: &mut Ui, view: &mut View<'_>, screen: &Screen) -> Option<Acti
             } => staff::roster(ui, view, class, rows, compensation),
             Screen::StaffSync { status } => staff::sync(ui, view, status),
         }
+    }
+}
+
+/// The bottom bar: back, start again and the screen's main action (settings on the start
+/// screens). At the bottom of the screen, or right under the keyboard in portrait.
+fn nav_row(ui: &mut Ui, view: &View<'_>, screen: &Screen, action: &mut Option<Action>) {
+    let at_start = matches!(screen, Screen::Home | Screen::Setup);
+    if at_start {
+        ui.horizontal_wrapped(|ui| settings_row(ui, view, action));
+    } else if is_receipt(screen) {
+        // Alone, bottom right: "Sign me up" and "Send the request" were next to
+        // "Back" at the left (see `submits_apart`), and nothing else is here.
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            let done = view.t(T::Done);
+            if widgets::button(ui, view.p, done, Kind::Primary, 260.0).clicked() {
+                *action = Some(Action::StartAgain);
+            }
+        });
+    } else if submits_apart(screen) {
+        // "Sign me up" and "Send the request" sit next to "Back", away from the
+        // bottom right where the previous screen's "Next" was.
+        ui.horizontal_wrapped(|ui| {
+            if let Some(back) = back_of(screen)
+                && view.button(ui, T::Back, Kind::Secondary)
+            {
+                *action = Some(back);
+            }
+            if let Some((key, next)) = primary_of(screen, view) {
+                let text = view.t(key);
+                if widgets::button(ui, view.p, text, Kind::Primary, 260.0).clicked() {
+                    *action = Some(next);
+                }
+            }
+            ui.add_space(32.0);
+            if view.button(ui, T::StartAgain, Kind::Secondary) {
+                *action = Some(Action::StartAgain);
+            }
+        });
+    } else {
+        if let Some(back) = back_of(screen)
+            && view.button(ui, T::Back, Kind::Secondary)
+        {
+            *action = Some(back);
+        }
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            // The screen's one main action sits here, always in view, never
+            // pushed off the screen by the keyboard.
+            if let Some((key, next)) = primary_of(screen, view) {
+                let text = view.t(key);
+                if widgets::button(ui, view.p, text, Kind::Primary, 260.0).clicked() {
+                    *action = Some(next);
+                }
+            }
+            if view.button(ui, T::StartAgain, Kind::Secondary) {
+                *action = Some(Action::StartAgain);
+            }
+        });
     }
 }
 
