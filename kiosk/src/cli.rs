@@ -87,6 +87,14 @@ pub struct Cli {
     /// Touch app: the receipt printer's paper width in millimetres, 58 or 80.
     #[arg(long, value_name = "MM", value_parser = parse_slip_width, default_value = "80")]
     pub slip_width: crate::kiosk::slip::PaperWidth,
+    /// Touch app: milliseconds after a screen change during which touches are ignored,
+    /// so that the second tap of a double tap does nothing on the new screen.
+    #[arg(long, default_value_t = crate::app::DEFAULT_TOUCH_GUARD_MS)]
+    pub touch_guard_ms: u64,
+    /// Touch app: milliseconds within which a second press of the same on-screen key
+    /// counts once (a shaky finger); at most 500.
+    #[arg(long, value_parser = parse_repeat_guard, default_value_t = crate::app::DEFAULT_REPEAT_GUARD_MS)]
+    pub repeat_guard_ms: u64,
     /// What to do; without a command the touch app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -116,6 +124,20 @@ impl Cli {
 fn parse_slip_width(text: &str) -> Result<crate::kiosk::slip::PaperWidth, String> {
     crate::kiosk::slip::PaperWidth::from_mm(text)
         .ok_or_else(|| format!("58 or 80 (millimetres), not {text:?}"))
+}
+
+fn parse_repeat_guard(text: &str) -> Result<u64, String> {
+    let ms: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("a number of milliseconds, not {text:?}"))?;
+    let max = crate::app::MAX_REPEAT_GUARD_MS;
+    if ms > max {
+        return Err(format!(
+            "at most {max} ms, not {ms}: a longer guard would swallow a deliberate double letter"
+        ));
+    }
+    Ok(ms)
 }
 
 fn parse_size(text: &str) -> Result<[f32; 2], String> {
@@ -364,6 +386,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         options.voice = crate::speech::Voice::steps(cli.speech_volume, cli.speech_speed);
         options.printer = cli.printer.clone().filter(|q| !q.trim().is_empty());
         options.slip_width = cli.slip_width;
+        options.touch_guard_ms = cli.touch_guard_ms;
+        options.repeat_guard_ms = cli.repeat_guard_ms;
         crate::app::run(options).map_err(|e| KioskError::Io {
             context: "run the touch app".into(),
             source: std::io::Error::other(format!("{e:#}")),

@@ -42,6 +42,10 @@ impl TestClock {
     pub fn advance_s(&self, seconds: u64) {
         self.0.fetch_add(seconds * 1000, Ordering::SeqCst);
     }
+
+    pub fn advance_ms(&self, ms: u64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
 }
 
 pub const IDLE: IdleTimeouts = IdleTimeouts {
@@ -70,17 +74,31 @@ pub fn harness_on(dir: &Path, clock: &TestClock) -> Harness<'static, KioskApp> {
 }
 
 /// The app's options for a store in `dir` on `clock`, with the tests' short idle times.
+/// Taps follow each other without the clock moving, so the touch guard after a screen
+/// change and the keyboard's repeat guard are off here; `tests/tests/kiosk_screens.rs`
+/// tests both with the clock.
 pub fn options_on(dir: &Path, clock: &TestClock) -> AppOptions {
     let mut options = AppOptions::new(dir, key_file(dir));
     options.clock = clock.wall();
     options.idle = IDLE;
+    options.touch_guard_ms = 0;
+    options.repeat_guard_ms = 0;
     options
 }
 
 pub fn harness_with(options: AppOptions) -> Harness<'static, KioskApp> {
+    harness_sized(options, 1280.0, 1024.0)
+}
+
+/// The app in a window of `width` x `height` pixels (one pixel per point before the app
+/// scales itself to the screen).
+pub fn harness_sized(options: AppOptions, width: f32, height: f32) -> Harness<'static, KioskApp> {
     let app = KioskApp::new(options).expect("the app opens");
+    // A new text size or screen settles its layout (and scrolls the active field into
+    // view) over a few frames.
     let mut harness = Harness::builder()
-        .with_size(Vec2::new(1280.0, 1024.0))
+        .with_size(Vec2::new(width, height))
+        .with_max_steps(10)
         .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
     harness.run();
     harness

@@ -118,6 +118,8 @@ pub struct UiMap {
     pub screen: String,
     pub pixels_per_point: f64,
     pub targets: Vec<Target>,
+    /// The app ignores touches for a moment after a screen change.
+    pub guarded: bool,
 }
 
 fn parse_map(text: &str) -> Result<UiMap> {
@@ -136,6 +138,7 @@ fn parse_map(text: &str) -> Result<UiMap> {
         screen: v["screen"].as_str().unwrap_or_default().to_owned(),
         pixels_per_point: v["pixels_per_point"].as_f64().unwrap_or(1.0),
         targets,
+        guarded: v["guarded"].as_bool().unwrap_or(false),
     })
 }
 
@@ -170,14 +173,21 @@ impl<'x> KioskWindow<'x> {
         })
     }
 
-    /// Wait until the app shows `screen` and its layout holds still.
+    /// Wait until the app shows `screen`, its layout holds still and it takes touches
+    /// (the touch guard after a screen change is over).
     pub fn wait_for(&mut self, screen: &str) -> Result<UiMap> {
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut last = String::new();
         let mut stable_since = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait()? {
-                bail!("the kiosk app exited ({status}) waiting for {screen}");
+                let mut log = String::new();
+                if let Some(mut stderr) = self.child.stderr.take() {
+                    use std::io::Read;
+                    let _ = stderr.read_to_string(&mut log);
+                }
+                let tail: String = log.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+                bail!("the kiosk app exited ({status}) waiting for {screen}: {tail}");
             }
             let text = std::fs::read_to_string(&self.map).unwrap_or_default();
             if text != last {
@@ -185,7 +195,7 @@ impl<'x> KioskWindow<'x> {
                 stable_since = Instant::now();
             } else if !text.is_empty() && stable_since.elapsed() > Duration::from_millis(400) {
                 let map = parse_map(&text)?;
-                if map.screen == screen {
+                if map.screen == screen && !map.guarded {
                     return Ok(map);
                 }
             }
@@ -245,7 +255,16 @@ impl<'x> KioskWindow<'x> {
 
     /// Type on the on-screen keyboard: one tap per key, switching case as needed.
     pub fn type_keys(&mut self, screen: &str, text: &str) -> Result<()> {
+        let mut last = None;
         for c in text.chars() {
+            if last == Some(c) {
+                // A second press of one key within the repeat guard counts once: a
+                // person typing "nn" lifts the finger for longer than that.
+                std::thread::sleep(Duration::from_millis(
+                    blisko_kiosk::app::DEFAULT_REPEAT_GUARD_MS + 100,
+                ));
+            }
+            last = Some(c);
             let key = if c == ' ' {
                 "Spacja".to_owned()
             } else {

@@ -155,9 +155,11 @@ fn every_field_of_the_form_shows_above_the_keyboard_without_scrolling() {
         "the lowest field ends at {fields_bottom}, the keyboard starts at {keyboard_top}"
     );
 
-    // Large text may not fit: the field a finger taps comes into view to be typed into.
+    // Large text may not fit: with the keyboard hidden every field shows, and the field
+    // a finger taps stays in view above the keyboard that opens for it.
     h.state_mut().handle(Action::ToggleLargeText);
     h.run();
+    tap(&mut h, "Schowaj klawiaturę");
     type_into(&mut h, "Kod mieszkańca (jeśli jest)", "AB");
     let code = h
         .get_by_role_and_label(Role::TextInput, "Kod mieszkańca (jeśli jest)")
@@ -174,7 +176,7 @@ fn every_field_of_the_form_shows_above_the_keyboard_without_scrolling() {
 fn a_resident_submits_an_intake_request_and_gets_a_reference_number() {
     let (_kit, mut h) = app();
     tap(&mut h, "Wniosek o usługę");
-    tap(&mut h, "Podolog");
+    tap_containing(&mut h, "Podolog");
     type_into(&mut h, "Imię", "Anna");
     type_into(&mut h, "Nazwisko", "Nowak");
     type_into(&mut h, "Rok urodzenia", "1950");
@@ -454,14 +456,14 @@ fn every_screen_keeps_touch_targets_of_at_least_48_points() {
     );
     tap_containing(&mut h, "Pilates");
     visit(&mut h, &[Action::OpenServices]);
-    tap(&mut h, "Asystent osobisty osoby z niepełnosprawnością");
+    tap_containing(&mut h, "Asystent osobisty osoby z niepełnosprawnością");
     visit(&mut h, &[Action::OpenLookup]);
     h.state_mut().handle(Action::OpenLookup);
     type_into(&mut h, "Kod mieszkańca", &code);
     visit(&mut h, &[Action::LookupSubmit, Action::OpenStaff]);
     enter_pin(&mut h, DEMO_STAFF_PIN);
     visit(&mut h, &[Action::StaffSessions, Action::StaffClasses]);
-    tap(&mut h, "Pilates");
+    tap_containing(&mut h, "Pilates");
     visit(&mut h, &[Action::StaffSync, Action::StaffMenu]);
 }
 

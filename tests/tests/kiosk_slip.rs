@@ -313,7 +313,7 @@ fn the_receipt_names_the_next_session_and_prints_it_on_a_receipt_printer() -> Re
     cups.forget_printed()?;
     tap(&mut h, "Gotowe");
     tap(&mut h, "Wniosek o usługę");
-    tap(&mut h, "Podolog");
+    tap_containing(&mut h, "Podolog");
     type_into(&mut h, "Imię", "Grażyna");
     type_into(&mut h, "Nazwisko", "Żółć");
     type_into(&mut h, "Rok urodzenia", "1948");

@@ -268,7 +268,15 @@ fn every_screen_reads_its_text_aloud_in_polish_and_english() {
         panic!("not on the overview: {}", screen_name(h.state().screen()));
     };
     let r = overview.registrations[0].clone();
-    go(&mut h, Action::AskCancel(r.registration_id, r.class_title));
+    // Where "Wypisz mnie" was: the question puts its safe answer there.
+    let at = eframe::egui::Rect::from_min_size(
+        eframe::egui::pos2(400.0, 300.0),
+        eframe::egui::vec2(240.0, 64.0),
+    );
+    go(
+        &mut h,
+        Action::AskCancel(r.registration_id, r.class_title, at),
+    );
     check(&mut h, rec, &mut seen);
     go(&mut h, Action::KeepRegistration);
 

@@ -113,7 +113,7 @@ fn every_screen_of_a_registration_and_a_request_speaks_one_polite_register() {
 
     tap(&mut h, "Wniosek o usługę");
     assert_polite(&h);
-    tap(&mut h, "Podolog");
+    tap_containing(&mut h, "Podolog");
     assert_polite(&h);
     tap(&mut h, "Składam jako osoba opiekująca się na co dzień");
     assert_polite(&h);
@@ -155,7 +155,7 @@ fn the_intake_request_shows_its_own_clause_and_names_the_conditions() {
     let podolog = service_named(&h, "Podolog");
     assert!(!podolog.conditions.is_empty(), "the demo gives conditions");
     tap(&mut h, "Wniosek o usługę");
-    tap(&mut h, "Podolog");
+    tap_containing(&mut h, "Podolog");
     type_into(&mut h, "Imię", "Anna");
     type_into(&mut h, "Nazwisko", "Nowak");
     type_into(&mut h, "Rok urodzenia", "1950");
@@ -214,7 +214,7 @@ fn the_intake_request_shows_its_own_clause_and_names_the_conditions() {
 fn a_phone_number_is_checked_on_the_form_and_then_a_call_is_promised() {
     let (_kit, mut h) = app();
     tap(&mut h, "Wniosek o usługę");
-    tap(&mut h, "Podolog");
+    tap_containing(&mut h, "Podolog");
     type_into(&mut h, "Imię", "Anna");
     type_into(&mut h, "Nazwisko", "Nowak");
     type_into(&mut h, "Rok urodzenia", "1950");
@@ -403,7 +403,7 @@ fn an_error_focuses_its_field_and_goes_once_that_field_changes() {
 fn the_description_of_need_is_a_box_of_several_lines() {
     let (_kit, mut h) = app();
     tap(&mut h, "Wniosek o usługę");
-    tap(&mut h, "Podolog");
+    tap_containing(&mut h, "Podolog");
     let one_line = h
         .get_by_role_and_label(Role::TextInput, "Imię")
         .rect()

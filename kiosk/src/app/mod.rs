@@ -87,6 +87,8 @@ pub enum Screen {
         overview: Box<ResidentOverview>,
         registration: RegistrationId,
         title: String,
+        /// Where "Cancel my registration" was tapped: "No, keep it" sits there.
+        at: egui::Rect,
     },
     StaffPin,
     StaffMenu,
@@ -138,7 +140,8 @@ pub enum Action {
     IntakeSubmit,
     OpenLookup,
     LookupSubmit,
-    AskCancel(RegistrationId, String),
+    /// Cancel this registration (of this class)? `Rect`: where the tap landed.
+    AskCancel(RegistrationId, String, egui::Rect),
     ConfirmCancel,
     KeepRegistration,
     OpenStaff,
@@ -211,7 +214,17 @@ pub struct AppOptions {
     pub printer: Option<String>,
     /// The receipt printer's paper (`--slip-width 58|80`).
     pub slip_width: kiosk::slip::PaperWidth,
+    /// Milliseconds after a screen change during which touches are ignored, so that the
+    /// second tap of a double tap does not act on the new screen.
+    pub touch_guard_ms: u64,
+    /// Milliseconds within which a second press of the same on-screen key counts once
+    /// (at most `keyboard::MAX_REPEAT_GUARD_MS`).
+    pub repeat_guard_ms: u64,
 }
+
+/// The default of [`AppOptions::touch_guard_ms`].
+pub const DEFAULT_TOUCH_GUARD_MS: u64 = 600;
+pub use keyboard::{DEFAULT_REPEAT_GUARD_MS, MAX_REPEAT_GUARD_MS};
 
 impl AppOptions {
     pub fn new(data: &Path, key_file: PathBuf) -> AppOptions {
@@ -231,6 +244,8 @@ impl AppOptions {
             voice: crate::speech::Voice::default(),
             printer: None,
             slip_width: kiosk::slip::PaperWidth::default(),
+            touch_guard_ms: DEFAULT_TOUCH_GUARD_MS,
+            repeat_guard_ms: DEFAULT_REPEAT_GUARD_MS,
         }
     }
 }
@@ -276,6 +291,19 @@ pub struct KioskApp {
     /// The field an error notice is about and its value then: the notice goes once the
     /// value is changed.
     notice_field: Option<(FieldId, String)>,
+    /// The screen last drawn and when it first was (app clock), for the touch guard.
+    guard_screen: String,
+    screen_since: u64,
+    /// Touches are ignored this frame (just after a screen change).
+    guarded: bool,
+    /// What the active field was last scrolled into view for (see `screens::frame`).
+    cue_key: String,
+    /// Frames left in which to scroll the active field into view.
+    scroll_frames: u8,
+    /// Where a form shows above the keyboard this frame (points), for the tests.
+    visible_area: Option<egui::Rect>,
+    /// Where the active field was drawn this frame: label, box and any error under it.
+    active_area: Option<egui::Rect>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,6 +327,7 @@ impl KioskApp {
     pub fn new(options: AppOptions) -> Result<KioskApp, KioskError> {
         let now = (options.clock)();
         let voice = options.voice;
+        let repeat_guard_ms = options.repeat_guard_ms;
         let mut app = KioskApp {
             idle: IdleTimer::new(options.idle, now),
             options,
@@ -308,7 +337,7 @@ impl KioskApp {
             seen_sync: None,
             screen: Screen::Setup,
             form: Form::default(),
-            keyboard: Keyboard::default(),
+            keyboard: Keyboard::new(repeat_guard_ms),
             lang: Lang::Pl,
             look: Look::default(),
             applied_look: None,
@@ -330,6 +359,13 @@ impl KioskApp {
             help_open: false,
             branch: None,
             notice_field: None,
+            guard_screen: String::new(),
+            screen_since: now,
+            guarded: false,
+            cue_key: String::new(),
+            scroll_frames: 0,
+            visible_area: None,
+            active_area: None,
         };
         // Before set-up there is no store, and maybe no key file yet.
         if app.options.data.join(crate::store::DB_FILE).exists() {
@@ -404,6 +440,23 @@ impl KioskApp {
         self.quit
     }
 
+    /// Where the current form shows above the on-screen keyboard (points), when the
+    /// screen is a form.
+    pub fn visible_area(&self) -> Option<egui::Rect> {
+        self.visible_area
+    }
+
+    /// Where the active field was drawn (points): its label, its box and an error under
+    /// it; `None` without an active field.
+    pub fn active_field_area(&self) -> Option<egui::Rect> {
+        self.active_area
+    }
+
+    /// Whether touches are ignored now (just after a screen change).
+    pub fn touch_guarded(&self) -> bool {
+        self.guarded
+    }
+
     fn now(&self) -> u64 {
         (self.options.clock)()
     }
@@ -441,7 +494,7 @@ impl KioskApp {
         self.awaiting_details = None;
         self.give_up_pool_seat();
         self.form = Form::default();
-        self.keyboard = Keyboard::default();
+        self.keyboard = Keyboard::new(self.options.repeat_guard_ms);
         self.notice = None;
         self.notice_field = None;
         self.staff = None;
@@ -540,6 +593,8 @@ impl KioskApp {
             theme::apply(&ctx, self.look);
             theme::tune_input(&ctx);
             self.applied_look = Some(self.look);
+            // This frame still draws with the old style: draw the next one at once.
+            ctx.request_repaint();
         }
         if self.options.ui_map.is_some() {
             ctx.data_mut(|d| {
@@ -584,6 +639,17 @@ impl KioskApp {
             }
         }
 
+        self.fit_to_screen(&ctx);
+        let name = screen_name(&self.screen);
+        if name != self.guard_screen {
+            self.guard_screen = name;
+            self.screen_since = now;
+        }
+        let guarded_for = (self.screen_since + self.options.touch_guard_ms).saturating_sub(now);
+        self.guarded = guarded_for > 0;
+        if self.guarded {
+            ctx.request_repaint_after(Duration::from_millis(guarded_for));
+        }
         let on = self.speech.on;
         ctx.data_mut(|d| {
             let explore = d.get_temp_mut_or_default::<widgets::Explore>(widgets::explore_id());
@@ -593,7 +659,11 @@ impl KioskApp {
                 explore.armed = None;
             }
         });
-        let action = screens::frame(self, ui, idle, sync);
+        let action = screens::frame(self, ui, idle, sync, self.guarded);
+        self.active_area = ctx.data(|d| {
+            d.get_temp::<widgets::FieldCue>(widgets::cue_id())
+                .and_then(|c| c.drawn)
+        });
         let said = ctx.data_mut(|d| {
             let explore = d.get_temp_mut_or_default::<widgets::Explore>(widgets::explore_id());
             if action.is_some() {
@@ -698,6 +768,18 @@ impl KioskApp {
         self.speech.voice
     }
 
+    /// Scale the layout to the screen: pixels per point from the screen's size in pixels
+    /// (see `theme::pixels_per_point` for the rule).
+    fn fit_to_screen(&self, ctx: &egui::Context) {
+        let ppp = ctx.pixels_per_point();
+        let pixels = ctx.content_rect().size() * ppp;
+        let native = ctx.native_pixels_per_point().unwrap_or(1.0);
+        let zoom = theme::pixels_per_point(pixels.x, pixels.y) / native;
+        if (ctx.zoom_factor() - zoom).abs() > 0.001 {
+            ctx.set_zoom_factor(zoom);
+        }
+    }
+
     /// Write where the touch targets are, when the screen settled on a new layout.
     fn write_ui_map(&mut self, ctx: &egui::Context) {
         let Some(path) = &self.options.ui_map else {
@@ -716,11 +798,12 @@ impl KioskApp {
                 })
             })
             .collect();
-        let screen = format!("{:?}", self.screen);
-        let name = screen.split([' ', '{', '(']).next().unwrap_or_default();
+        let name = screen_name(&self.screen);
         let body = serde_json::json!({
             "screen": name,
             "pixels_per_point": ctx.pixels_per_point(),
+            // Taps are ignored until this is false (just after a screen change).
+            "guarded": self.guarded,
             "targets": targets,
         })
         .to_string();
@@ -890,7 +973,8 @@ impl KioskApp {
                 self.go(home);
             }
             Action::SetLang(lang) => self.lang = lang,
-            Action::ToggleLargeText => self.look.large_text = !self.look.large_text,
+            // Three steps, then back to normal; kept until the session resets.
+            Action::ToggleLargeText => self.look.text = self.look.text.next(),
             Action::ToggleContrast => self.look.high_contrast = !self.look.high_contrast,
             Action::MoreTime => {
                 let now = self.now();
@@ -947,11 +1031,11 @@ impl KioskApp {
             }
             Action::PickService(id) => {
                 if let Some(service) = self.services.iter().find(|s| s.id == id).cloned() {
+                    // No field active yet: the screen opens on who applies, which says
+                    // whose details the fields take; a tap on a field brings the keyboard.
                     self.go(Screen::IntakeDetails {
                         service: Box::new(service),
                     });
-                    self.form.active = Some(FieldId::GivenName);
-                    self.keyboard.shift = true;
                 }
             }
             Action::IntakeDetailsDone => {
@@ -1012,13 +1096,14 @@ impl KioskApp {
                     Err(e) => self.fail(&e),
                 }
             }
-            Action::AskCancel(registration, title) => {
+            Action::AskCancel(registration, title, at) => {
                 if let Screen::Resident { overview } = &self.screen {
                     let overview = overview.clone();
                     self.go(Screen::CancelAsk {
                         overview,
                         registration,
                         title,
+                        at,
                     });
                 }
             }
@@ -1550,6 +1635,16 @@ fn error_field(e: &KioskError, screen: &Screen) -> Option<FieldId> {
         _ => &[],
     };
     on_screen.contains(&field).then_some(field)
+}
+
+/// The name of a screen's variant ("RegisterDetails"), for the UI map and scroll ids.
+pub(crate) fn screen_name(screen: &Screen) -> String {
+    let debug = format!("{screen:?}");
+    debug
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 impl eframe::App for KioskApp {

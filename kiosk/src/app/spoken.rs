@@ -229,6 +229,11 @@ pub fn screen_text(app: &KioskApp) -> String {
         }
         Screen::IntakeDetails { service } => {
             parts.push(service.name.clone());
+            parts.push(list(
+                lang,
+                T::ApplicantRole,
+                &keys(lang, &[T::RoleSelf, T::RoleLegal, T::RoleCarer]),
+            ));
             let role = app.form.role.unwrap_or(ApplicantRole::SelfApplicant);
             parts.push(t(if role == ApplicantRole::SelfApplicant {
                 T::DetailsOfSelf
@@ -246,11 +251,6 @@ pub fn screen_text(app: &KioskApp) -> String {
                 fields.push(T::Pesel);
             }
             parts.push(list(lang, T::SpokenFields, &keys(lang, &fields)));
-            parts.push(list(
-                lang,
-                T::ApplicantRole,
-                &keys(lang, &[T::RoleSelf, T::RoleLegal, T::RoleCarer]),
-            ));
             parts.push(main_button(lang, T::Next));
         }
         Screen::IntakeNeed { service } => {
@@ -268,6 +268,7 @@ pub fn screen_text(app: &KioskApp) -> String {
             parts.push(text::declaration(&service.conditions, lang));
             parts.push(t(T::DeclarationTick));
             parts.push(t(T::IntakeInformationTitle));
+            parts.push(t(T::ConsentRead));
             parts.push(t(T::IntakeClause));
             if !service.legal_basis.trim().is_empty() {
                 parts.push(format!(
@@ -276,7 +277,6 @@ pub fn screen_text(app: &KioskApp) -> String {
                     service.legal_basis
                 ));
             }
-            parts.push(t(T::ConsentRead));
             parts.push(main_button(lang, T::SendRequest));
         }
         Screen::IntakeSent { receipt } => {

@@ -1,4 +1,5 @@
-//! The kiosk's look: two palettes (normal and high contrast) and two text sizes.
+//! The kiosk's look: two palettes (normal and high contrast), three text sizes, and the
+//! scale that fits the layout to the screen.
 //!
 //! egui's stock themes draw 13 pt text and buttons whose edge barely differs from the
 //! panel (about 1.3:1), so the kiosk ships its own. Every pair of colours that carries
@@ -8,13 +9,66 @@ use eframe::egui::{self, Color32, CornerRadius, FontFamily, FontId, Stroke, Text
 
 /// The smallest touch target the kiosk allows (logical points at scale 1).
 pub const MIN_TARGET: f32 = 48.0;
-/// The height of ordinary buttons and fields: comfortably above the minimum.
+/// The height of ordinary buttons and fields at the normal text size: comfortably above
+/// the minimum. Larger text makes them taller (see [`button_height`]).
 pub const BUTTON_HEIGHT: f32 = 64.0;
+
+/// Body text in points at the normal size. Seniors need capitals of at least 6 mm: on a
+/// 19" 1280x1024 panel (0.294 mm per pixel, one pixel per point) that is 20.4 px, and
+/// egui's default font draws capitals at about 0.69 of the size (measured from the font
+/// in the tests below), so 32 points give about 22 px (6.5 mm).
+pub const BODY_POINTS: f32 = 32.0;
+
+/// The three text sizes the "Larger text" button steps through. Each enlarges everything
+/// drawn from the text size: text, buttons, fields and the on-screen keyboard's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextStep {
+    #[default]
+    Normal,
+    /// About 1.3 times the normal size.
+    Larger,
+    /// About 1.6 times the normal size.
+    Largest,
+}
+
+impl TextStep {
+    pub const ALL: [TextStep; 3] = [TextStep::Normal, TextStep::Larger, TextStep::Largest];
+
+    pub fn factor(self) -> f32 {
+        match self {
+            TextStep::Normal => 1.0,
+            TextStep::Larger => 1.3,
+            TextStep::Largest => 1.6,
+        }
+    }
+
+    /// The step the button moves to; after the largest, back to normal.
+    pub fn next(self) -> TextStep {
+        match self {
+            TextStep::Normal => TextStep::Larger,
+            TextStep::Larger => TextStep::Largest,
+            TextStep::Largest => TextStep::Normal,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Look {
-    pub large_text: bool,
+    pub text: TextStep,
     pub high_contrast: bool,
+}
+
+/// Physical pixels per logical point for a screen of `width` x `height` pixels.
+///
+/// The layout is drawn in points and scales from the shorter side of the screen: a
+/// 1024-pixel shorter side (1280x1024, and 1024 wide in portrait) is one pixel per point;
+/// 1080 (1920x1080, 1080x1920) draws everything about 5 % larger. It never goes below 1,
+/// so a 1024x768 screen keeps the full size of text (its pixels are about as large as a
+/// 19" panel's, and the capitals stay above 6 mm); the layout there shows fewer fields at
+/// once and scrolls the one being typed into above the keyboard. Capped at 1.5 for large
+/// screens of small pixels.
+pub fn pixels_per_point(width: f32, height: f32) -> f32 {
+    (width.min(height) / 1024.0).clamp(1.0, 1.5)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,18 +149,24 @@ pub fn palette(look: Look) -> &'static Palette {
     }
 }
 
-/// Body text size in points: at least 18 at the default scale.
+/// Body text size in points.
 pub fn body_size(look: Look) -> f32 {
-    if look.large_text { 28.0 } else { 22.0 }
+    BODY_POINTS * look.text.factor()
 }
 
 pub fn heading_size(look: Look) -> f32 {
-    if look.large_text { 42.0 } else { 34.0 }
+    body_size(look) * 1.25
 }
 
 /// The size of the resident code and reference numbers on receipts.
 pub fn code_size(look: Look) -> f32 {
-    if look.large_text { 64.0 } else { 56.0 }
+    body_size(look) * 1.7
+}
+
+/// The height of buttons, fields and keys at this text size: the text with room around
+/// it, never under [`BUTTON_HEIGHT`].
+pub fn button_height(look: Look) -> f32 {
+    (body_size(look) * 1.9).max(BUTTON_HEIGHT)
 }
 
 /// Set egui's style for this look. Cheap, but only needed when the look changes.
@@ -122,7 +182,7 @@ pub fn apply(ctx: &egui::Context, look: Look) {
             (TextStyle::Body, FontId::new(body, FontFamily::Proportional)),
             (
                 TextStyle::Button,
-                FontId::new(body + 2.0, FontFamily::Proportional),
+                FontId::new(body, FontFamily::Proportional),
             ),
             (
                 TextStyle::Monospace,
@@ -134,9 +194,11 @@ pub fn apply(ctx: &egui::Context, look: Look) {
             ),
         ]
         .into();
-        style.spacing.item_spacing = egui::vec2(16.0, 14.0);
-        style.spacing.button_padding = egui::vec2(20.0, 12.0);
-        style.spacing.interact_size = egui::vec2(BUTTON_HEIGHT, BUTTON_HEIGHT);
+        let f = look.text.factor();
+        let height = button_height(look);
+        style.spacing.item_spacing = egui::vec2(16.0, 14.0) * f;
+        style.spacing.button_padding = egui::vec2(20.0, 10.0) * f;
+        style.spacing.interact_size = egui::vec2(height, height);
         style.spacing.icon_width = 40.0;
         style.spacing.icon_width_inner = 26.0;
         style.spacing.icon_spacing = 14.0;
@@ -144,6 +206,9 @@ pub fn apply(ctx: &egui::Context, look: Look) {
         style.interaction.tooltip_delay = f32::INFINITY;
         style.interaction.show_tooltips_only_when_still = true;
         style.animation_time = 0.0;
+        // Touches are ignored for a moment after a screen change by disabling the whole
+        // frame (see `KioskApp::show`); that moment must not look any different.
+        style.visuals.disabled_alpha = 1.0;
 
         let v = &mut style.visuals;
         v.dark_mode = look.high_contrast;
@@ -262,12 +327,72 @@ mod tests {
 
     #[test]
     fn text_is_at_least_18_points() {
-        for large_text in [false, true] {
+        for text in TextStep::ALL {
             let look = Look {
-                large_text,
+                text,
                 high_contrast: false,
             };
             assert!(body_size(look) * 0.85 >= 18.0);
         }
+    }
+
+    /// The height of a capital "H" drawn at `size` points, in points, from egui's own
+    /// font: the glyph's ink as the font rasterises it.
+    fn cap_height(ctx: &egui::Context, size: f32) -> f32 {
+        let galley = ctx.fonts_mut(|f| {
+            f.layout_no_wrap(
+                "H".to_owned(),
+                FontId::new(size, FontFamily::Proportional),
+                Color32::BLACK,
+            )
+        });
+        galley.rows[0].row.glyphs[0].uv_rect.size.y
+    }
+
+    #[test]
+    fn body_capitals_are_six_millimetres_on_a_19_inch_panel() {
+        let ctx = egui::Context::default();
+        // One frame, so that the fonts are loaded.
+        let mut out = ctx.run_ui(egui::RawInput::default(), |_| {});
+        out.textures_delta.clear();
+        let mm_per_px = 0.294;
+        let ppp = pixels_per_point(1280.0, 1024.0);
+        assert_eq!(ppp, 1.0);
+        let normal = cap_height(&ctx, body_size(Look::default())) * ppp;
+        // The same from the ratio at a large size, where a pixel of rounding is nothing.
+        let ratio = cap_height(&ctx, 400.0) / 400.0;
+        let exact = ratio * body_size(Look::default()) * ppp;
+        assert!(exact * mm_per_px >= 6.0, "capitals are {exact:.1} px");
+        assert!(
+            normal * mm_per_px >= 6.0,
+            "capitals are {normal:.1} px = {:.2} mm",
+            normal * mm_per_px
+        );
+        // The ratio the size comment relies on.
+        assert!((0.66..0.72).contains(&ratio), "cap height ratio {ratio}");
+        // The steps: about 1.3 and 1.6 times the normal capitals.
+        for (step, factor) in [(TextStep::Larger, 1.3), (TextStep::Largest, 1.6)] {
+            let look = Look {
+                text: step,
+                high_contrast: false,
+            };
+            let h = cap_height(&ctx, body_size(look)) * ppp;
+            let got = h / normal;
+            assert!((got - factor).abs() < 0.08, "{step:?}: {got:.2}x");
+            assert!(button_height(look) > button_height(Look::default()));
+        }
+        assert_eq!(TextStep::Largest.next(), TextStep::Normal);
+    }
+
+    #[test]
+    fn the_scale_never_shrinks_and_grows_with_the_shorter_side() {
+        assert_eq!(pixels_per_point(1024.0, 768.0), 1.0);
+        assert_eq!(pixels_per_point(1280.0, 1024.0), 1.0);
+        assert!(pixels_per_point(1920.0, 1080.0) > 1.0);
+        assert_eq!(
+            pixels_per_point(1080.0, 1920.0),
+            pixels_per_point(1920.0, 1080.0)
+        );
+        assert_eq!(pixels_per_point(3840.0, 2160.0), 1.5);
     }
 }

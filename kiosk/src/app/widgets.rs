@@ -6,7 +6,12 @@ use eframe::egui::{
     self, Align2, Color32, FontId, Response, RichText, Role, Sense, Stroke, Ui, Vec2, WidgetInfo,
 };
 
-use super::theme::{BUTTON_HEIGHT, Palette};
+use super::theme::Palette;
+
+/// The height of buttons and fields at the current text size (set by `theme::apply`).
+pub fn height(ui: &Ui) -> f32 {
+    ui.spacing().interact_size.y
+}
 
 /// The touch targets drawn this frame, by accessible name: kept only when the app runs
 /// with `BLISKO_UI_MAP`, so tests can tap the real window (see `KioskApp::write_ui_map`).
@@ -99,8 +104,14 @@ pub enum Kind {
     Selected,
 }
 
-/// A button of at least [`BUTTON_HEIGHT`] and the given minimum width.
+/// A button as tall as the text size asks ([`height`]), at least `min_width` wide.
 pub fn button(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, min_width: f32) -> Response {
+    let h = height(ui);
+    key(ui, p, text, kind, Vec2::new(min_width, h))
+}
+
+/// A button of at least `size` (a key of the on-screen keyboard, or any button).
+pub fn key(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, size: Vec2) -> Response {
     let (fill, color) = match kind {
         Kind::Primary => (p.primary_fill, p.primary_text),
         Kind::Secondary => (p.secondary_fill, p.secondary_text),
@@ -110,11 +121,12 @@ pub fn button(ui: &mut Ui, p: &Palette, text: &str, kind: Kind, min_width: f32) 
         Kind::Selected => Stroke::new(4.0, p.text),
         _ => Stroke::new(2.0, p.border),
     };
+    let font = ui.style().text_styles[&egui::TextStyle::Button].size;
     let mut response = ui.add(
-        egui::Button::new(RichText::new(text).color(color))
+        egui::Button::new(RichText::new(text).color(color).size(font))
             .fill(fill)
             .stroke(stroke)
-            .min_size(Vec2::new(min_width.max(BUTTON_HEIGHT), BUTTON_HEIGHT)),
+            .min_size(size.max(Vec2::splat(super::theme::MIN_TARGET))),
     );
     record(ui, text, response.rect);
     gate(ui, text, &mut response);
@@ -141,18 +153,25 @@ pub fn tile(ui: &mut Ui, p: &Palette, title: &str, hint: &str, size: Vec2) -> Re
             egui::StrokeKind::Inside,
         );
         let body = ui.style().text_styles[&egui::TextStyle::Body].size;
-        let title_galley = painter.layout(
-            title.to_owned(),
-            FontId::proportional(body * 1.5),
-            p.primary_text,
-            rect.width() - 32.0,
-        );
-        let hint_galley = painter.layout(
-            hint.to_owned(),
-            FontId::proportional(body),
-            p.primary_text,
-            rect.width() - 32.0,
-        );
+        // As large as the text size asks, smaller only where the tile cannot hold it.
+        let mut scale = 1.0;
+        let (title_galley, hint_galley) = loop {
+            let lay = |text: &str, size: f32| {
+                painter.layout(
+                    text.to_owned(),
+                    FontId::proportional(size * scale),
+                    p.primary_text,
+                    rect.width() - 32.0,
+                )
+            };
+            let (t, h) = (lay(title, body * 1.5), lay(hint, body));
+            let fits = t.size().y + 12.0 + h.size().y <= rect.height() - 16.0
+                && t.size().x.max(h.size().x) <= rect.width() - 24.0;
+            if fits || scale < 0.5 {
+                break (t, h);
+            }
+            scale *= 0.9;
+        };
         let total = title_galley.size().y + 12.0 + hint_galley.size().y;
         let top = rect.center().y - total / 2.0;
         let title_pos = egui::pos2(rect.center().x - title_galley.size().x / 2.0, top);
@@ -177,14 +196,14 @@ pub fn field(
     masked: bool,
     width: f32,
 ) -> Response {
-    ui.label(RichText::new(label).strong());
+    let label_rect = ui.label(RichText::new(label).strong()).rect;
+    tuck_under_label(ui);
     let shown: String = if masked {
         "*".repeat(value.chars().count())
     } else {
         value.to_owned()
     };
-    let (rect, mut response) =
-        ui.allocate_exact_size(Vec2::new(width, BUTTON_HEIGHT), Sense::click());
+    let (rect, mut response) = ui.allocate_exact_size(Vec2::new(width, height(ui)), Sense::click());
     let accessible_value = shown.clone();
     record(ui, label, rect);
     gate(ui, label, &mut response);
@@ -211,7 +230,99 @@ pub fn field(
             p.text,
         );
     }
+    if active {
+        let shown = label_rect.union(rect);
+        ui.ctx().data_mut(|d| {
+            let cue = d.get_temp_mut_or_default::<FieldCue>(cue_id());
+            cue.drawn = Some(shown);
+            cue.field = Some(shown);
+        });
+    }
     response
+}
+
+/// A field's box sits close under its label (they are read together, and a larger text
+/// step would otherwise push the box away from it).
+fn tuck_under_label(ui: &mut Ui) {
+    let gap = ui.spacing().item_spacing.y;
+    ui.add_space(6.0_f32.min(gap) - gap);
+}
+
+/// Under a row of fields (or a lone field): the error about the form, when the active
+/// field is in what was just drawn. The error sits where the eyes are, across the whole
+/// row, instead of above the form where it would push the field away.
+pub fn field_error(ui: &mut Ui) {
+    let cue = ui
+        .ctx()
+        .data(|d| d.get_temp::<FieldCue>(cue_id()))
+        .unwrap_or_default();
+    let (Some(drawn), Some(error)) = (cue.drawn, cue.error) else {
+        return;
+    };
+    ui.add_space(4.0);
+    let r = egui::Frame::new()
+        .fill(error.fill)
+        .stroke(Stroke::new(2.0, error.color))
+        .corner_radius(10.0)
+        .inner_margin(10.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(&error.text).color(error.color).strong());
+        })
+        .response
+        .rect;
+    ui.ctx().data_mut(|d| {
+        let cue = d.get_temp_mut_or_default::<FieldCue>(cue_id());
+        cue.error = None;
+        cue.drawn = Some(drawn.union(r));
+    });
+}
+
+/// At the end of a form: scroll the active field (with its label and error) into view
+/// when the frame asked for it; `viewport` is the height the form is shown in.
+pub fn scroll_to_active(ui: &mut Ui, viewport: f32) {
+    let cue = ui
+        .ctx()
+        .data(|d| d.get_temp::<FieldCue>(cue_id()))
+        .unwrap_or_default();
+    if let (true, Some(drawn), Some(field)) = (cue.scroll, cue.drawn, cue.field) {
+        let viewport = viewport.min(ui.clip_rect().height());
+        if drawn.height() <= viewport {
+            ui.scroll_to_rect(drawn, Some(egui::Align::Center));
+        } else if field.height() <= viewport {
+            // The field and its label at least, when its error does not fit with it.
+            ui.scroll_to_rect(field, Some(egui::Align::Center));
+        } else {
+            // Not even the label fits with the box (the largest text on a small screen):
+            // the box, where the typing shows, with as much of its label as fits.
+            ui.scroll_to_rect(field, Some(egui::Align::Max));
+        }
+    }
+}
+
+/// What the frame asks of the active field this frame: to be scrolled into view (it just
+/// became active, or an error appeared), and the error to show under it. The field
+/// answers with where it was drawn (label, box and error together).
+#[derive(Debug, Clone, Default)]
+pub struct FieldCue {
+    pub scroll: bool,
+    pub error: Option<FieldError>,
+    pub drawn: Option<egui::Rect>,
+    /// The label and box alone.
+    pub field: Option<egui::Rect>,
+    /// An error on a screen of tick boxes: the first one not ticked scrolls into view.
+    pub untick_error: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub text: String,
+    pub fill: Color32,
+    pub color: Color32,
+}
+
+pub fn cue_id() -> egui::Id {
+    egui::Id::unique("blisko-field-cue")
 }
 
 /// A large tick box: the whole row is the target.
@@ -220,8 +331,8 @@ pub fn check(ui: &mut Ui, p: &Palette, checked: &mut bool, label: &str, width: f
     let galley = ui
         .painter()
         .layout(label.to_owned(), font, p.text, width - 88.0);
-    let height = (galley.size().y + 24.0).max(BUTTON_HEIGHT);
-    let (rect, mut response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::click());
+    let row_height = (galley.size().y + 24.0).max(height(ui));
+    let (rect, mut response) = ui.allocate_exact_size(Vec2::new(width, row_height), Sense::click());
     gate(ui, label, &mut response);
     if response.clicked() {
         *checked = !*checked;
@@ -235,6 +346,17 @@ pub fn check(ui: &mut Ui, p: &Palette, checked: &mut bool, label: &str, width: f
         });
     }
     let now = *checked;
+    // After an error, the first box still to tick comes into view.
+    let cue = ui
+        .ctx()
+        .data(|d| d.get_temp::<FieldCue>(cue_id()))
+        .unwrap_or_default();
+    if cue.scroll && cue.untick_error && !now {
+        ui.scroll_to_rect(rect, Some(egui::Align::Center));
+        ui.ctx().data_mut(|d| {
+            d.get_temp_mut_or_default::<FieldCue>(cue_id()).untick_error = false;
+        });
+    }
     response.widget_info(|| WidgetInfo::selected(Role::CheckBox, true, now, label));
     record(ui, label, rect);
     if ui.is_rect_visible(rect) {
@@ -274,8 +396,8 @@ pub fn check(ui: &mut Ui, p: &Palette, checked: &mut bool, label: &str, width: f
     response
 }
 
-/// A boxed message: the outcome of an action, or what went wrong.
-pub fn notice(ui: &mut Ui, fill: Color32, color: Color32, text: &str) {
+/// A boxed message: the outcome of an action, or what went wrong. Returns where it is.
+pub fn notice(ui: &mut Ui, fill: Color32, color: Color32, text: &str) -> egui::Rect {
     egui::Frame::new()
         .fill(fill)
         .stroke(Stroke::new(2.0, color))
@@ -284,7 +406,9 @@ pub fn notice(ui: &mut Ui, fill: Color32, color: Color32, text: &str) {
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.label(RichText::new(text).color(color).strong());
-        });
+        })
+        .response
+        .rect
 }
 
 /// A whole card as one button: a title and lines under it, with a "choose" cue.
@@ -320,9 +444,9 @@ pub fn card(
         let cue_rect = egui::Rect::from_min_size(
             egui::pos2(
                 rect.right() - cue_galley.size().x - 48.0,
-                rect.center().y - BUTTON_HEIGHT / 2.0,
+                rect.center().y - height(ui) / 2.0,
             ),
-            Vec2::new(cue_galley.size().x + 32.0, BUTTON_HEIGHT),
+            Vec2::new(cue_galley.size().x + 32.0, height(ui)),
         );
         let text_width = (cue_rect.left() - rect.left() - 40.0).max(100.0);
         let mut y = rect.top() + 12.0;
@@ -369,7 +493,8 @@ pub fn text_box(
     width: f32,
     lines: usize,
 ) -> Response {
-    ui.label(RichText::new(label).strong());
+    let label_rect = ui.label(RichText::new(label).strong()).rect;
+    tuck_under_label(ui);
     let font = FontId::proportional(ui.style().text_styles[&egui::TextStyle::Body].size * 1.1);
     let line_height = ui.text_style_height(&egui::TextStyle::Body) * 1.1;
     let text = if active {
@@ -380,11 +505,12 @@ pub fn text_box(
     let galley = ui
         .painter()
         .layout(text, font, p.text, (width - 32.0).max(48.0));
-    let height = (line_height * lines as f32 + 24.0)
-        .max(galley.size().y + 24.0)
-        .max(BUTTON_HEIGHT);
-    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::click());
+    let box_height = (line_height * lines as f32 + 16.0)
+        .max(galley.size().y + 16.0)
+        .max(height(ui));
+    let (rect, mut response) = ui.allocate_exact_size(Vec2::new(width, box_height), Sense::click());
     record(ui, label, rect);
+    gate(ui, label, &mut response);
     let accessible_value = value.to_owned();
     response.widget_info(|| {
         // The same role as a one-line field: screen readers and tests find it alike.
@@ -401,6 +527,15 @@ pub fn text_box(
         };
         painter.rect(rect, 8.0, fill, stroke, egui::StrokeKind::Inside);
         painter.galley(rect.left_top() + Vec2::new(16.0, 12.0), galley, p.text);
+    }
+    if active {
+        // As a one-line field: the frame keeps the box and its label above the keyboard.
+        let shown = label_rect.union(rect);
+        ui.ctx().data_mut(|d| {
+            let cue = d.get_temp_mut_or_default::<FieldCue>(cue_id());
+            cue.drawn = Some(shown);
+            cue.field = Some(shown);
+        });
     }
     response
 }

@@ -45,6 +45,26 @@ pub fn services(ui: &mut Ui, view: &mut View<'_>, page: usize) -> Option<Action>
 
 pub fn details(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Action> {
     view.heading(ui, &service.name);
+    // Who applies comes first: it says whose details go in the fields below.
+    ui.label(RichText::new(view.t(T::ApplicantRole)).strong());
+    ui.horizontal_wrapped(|ui| {
+        for (role, key) in [
+            (ApplicantRole::SelfApplicant, T::RoleSelf),
+            (ApplicantRole::LegalRepresentative, T::RoleLegal),
+            (ApplicantRole::DeFactoCarer, T::RoleCarer),
+        ] {
+            let chosen = view.form.role.unwrap_or(ApplicantRole::SelfApplicant) == role;
+            let kind = if chosen {
+                Kind::Selected
+            } else {
+                Kind::Secondary
+            };
+            if widgets::button(ui, view.p, view.t(key), kind, 240.0).clicked() {
+                view.form.role = Some(role);
+            }
+        }
+    });
+    ui.add_space(8.0);
     // Whose details go in the fields: the applicant's own, or (a parent, a carer) those
     // of the person the request is for.
     let whose = match view.form.role.unwrap_or(ApplicantRole::SelfApplicant) {
@@ -53,38 +73,17 @@ pub fn details(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Ac
     };
     ui.label(RichText::new(view.t(whose)).strong());
     let height = ui.available_height();
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        let mut fields = vec![
-            (FieldId::GivenName, T::GivenName),
-            (FieldId::FamilyName, T::FamilyName),
-            (FieldId::BirthYear, T::BirthYear),
-            (FieldId::Phone, T::PhoneForCall),
-            (FieldId::ResidentCode, T::ResidentCodeOptional),
-        ];
-        if service.requires_pesel {
-            fields.push((FieldId::Pesel, T::Pesel));
-        }
-        person_fields(ui, view, &fields, height);
-        ui.add_space(8.0);
-        ui.label(RichText::new(view.t(T::ApplicantRole)).strong());
-        ui.horizontal_wrapped(|ui| {
-            for (role, key) in [
-                (ApplicantRole::SelfApplicant, T::RoleSelf),
-                (ApplicantRole::LegalRepresentative, T::RoleLegal),
-                (ApplicantRole::DeFactoCarer, T::RoleCarer),
-            ] {
-                let chosen = view.form.role.unwrap_or(ApplicantRole::SelfApplicant) == role;
-                let kind = if chosen {
-                    Kind::Selected
-                } else {
-                    Kind::Secondary
-                };
-                if widgets::button(ui, view.p, view.t(key), kind, 240.0).clicked() {
-                    view.form.role = Some(role);
-                }
-            }
-        });
-    });
+    let mut fields = vec![
+        (FieldId::GivenName, T::GivenName),
+        (FieldId::FamilyName, T::FamilyName),
+        (FieldId::BirthYear, T::BirthYear),
+        (FieldId::Phone, T::PhoneForCall),
+        (FieldId::ResidentCode, T::ResidentCodeOptional),
+    ];
+    if service.requires_pesel {
+        fields.push((FieldId::Pesel, T::Pesel));
+    }
+    person_fields(ui, view, &fields, height);
     None
 }
 
@@ -92,6 +91,13 @@ pub fn need(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Actio
     view.heading(ui, &service.name);
     let width = ui.available_width().min(1100.0);
     let active = view.form.active == Some(FieldId::Description);
+    // Four lines where the screen has room for them above the keyboard, two on a small
+    // one (the box grows as the text does, its last line kept in view).
+    let lines = if ui.ctx().content_rect().height() < 900.0 {
+        2
+    } else {
+        4
+    };
     let r = widgets::text_box(
         ui,
         view.p,
@@ -99,11 +105,12 @@ pub fn need(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Option<Actio
         view.form.get(FieldId::Description),
         active,
         width,
-        4,
+        lines,
     );
     if r.clicked() {
         view.form.active = Some(FieldId::Description);
     }
+    widgets::field_error(ui);
     None
 }
 
@@ -125,7 +132,11 @@ pub fn declaration(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Optio
         let label = view.t(T::DeclarationTick);
         widgets::check(ui, view.p, &mut view.form.declaration, label, width);
         ui.add_space(8.0);
+        // The box to tick comes before the long text it confirms, so that it is in view
+        // without scrolling; the text follows at once.
         ui.label(RichText::new(view.t(T::IntakeInformationTitle)).strong());
+        let label = view.t(T::ConsentRead);
+        widgets::check(ui, view.p, &mut view.form.consent, label, width);
         clause(ui, view, T::IntakeClause);
         if !service.legal_basis.trim().is_empty() {
             view.weak(
@@ -133,8 +144,6 @@ pub fn declaration(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Optio
                 &format!("{}: {}", view.t(T::LegalBasisTitle), service.legal_basis),
             );
         }
-        let label = view.t(T::ConsentRead);
-        widgets::check(ui, view.p, &mut view.form.consent, label, width);
     });
     None
 }

@@ -2,6 +2,11 @@
 //! keyboard, the idle warning) and one module per group of screens. Screens draw from
 //! the app's state and return the [`Action`] a tap asks for; they change nothing else
 //! than the form being typed.
+//!
+//! Forms scroll inside the space above the on-screen keyboard, and the field being typed
+//! into (with its label, and an error about the form under it) is scrolled into that
+//! space whenever it becomes active or an error appears. In landscape the keyboard is at
+//! the bottom of the screen; in portrait it sits right under the form.
 
 mod home;
 mod intake;
@@ -11,12 +16,12 @@ mod setup;
 mod staff;
 mod voice;
 
-use eframe::egui::{self, Align, Layout, RichText, Ui};
+use eframe::egui::{self, Align, Layout, Rect, RichText, Ui};
 
 use blisko_shared::i18n::Lang;
 
 use super::form::Form;
-use super::keyboard::Keyboard;
+use super::keyboard::{self, Keyboard};
 use super::session::Idle;
 use super::text::T;
 use super::theme::{self, Look, Palette};
@@ -79,13 +84,52 @@ impl View<'_> {
     }
 }
 
-/// Draw the frame and the current screen; return what was tapped.
+/// Screens with fields typed on the on-screen keyboard: they scroll as one.
+fn is_form(screen: &Screen) -> bool {
+    matches!(
+        screen,
+        Screen::SetupEnroll
+            | Screen::RegisterDetails { .. }
+            | Screen::IntakeDetails { .. }
+            | Screen::IntakeNeed { .. }
+            | Screen::Lookup
+            | Screen::StaffPin
+            | Screen::WalkIn { .. }
+            | Screen::StaffSync { .. }
+    )
+}
+
+/// A receipt: its one button ("Done") sits apart from where the previous screen's main
+/// button was, so that a second tap of a double tap finds nothing there.
+fn is_receipt(screen: &Screen) -> bool {
+    matches!(
+        screen,
+        Screen::Registered { .. } | Screen::IntakeSent { .. }
+    )
+}
+
+/// The screens whose main button sends what was typed: it must not sit where the
+/// previous screen's "Next" was, or the second tap of a double tap would send it.
+fn submits_apart(screen: &Screen) -> bool {
+    matches!(
+        screen,
+        Screen::RegisterConsent { .. } | Screen::IntakeDeclaration { .. }
+    )
+}
+
+/// Draw the frame and the current screen; return what was tapped. While `guarded`
+/// (just after a screen change) nothing reacts to a touch.
 pub(super) fn frame(
     app: &mut KioskApp,
     ui: &mut Ui,
     idle: Idle,
     sync: Option<SyncState>,
+    guarded: bool,
 ) -> Option<Action> {
+    if guarded {
+        ui.disable();
+    }
+    let now_ms = app.now();
     let pin_locked_minutes = app
         .pin_guard
         .locked(app.now())
@@ -105,6 +149,9 @@ pub(super) fn frame(
         staff,
         branch_name,
         options,
+        cue_key,
+        scroll_frames,
+        visible_area,
         ..
     } = app;
     let mut view = View {
@@ -126,7 +173,25 @@ pub(super) fn frame(
     let mut action = None;
 
     egui::Panel::top("title").show(ui, |ui| {
-        ui.add_space(6.0);
+        // The title bar keeps the normal size at every text step: it is not read, and
+        // one line of it leaves the room to the form.
+        let small = theme::body_size(Look::default()) * 0.85;
+        ui.style_mut()
+            .text_styles
+            .insert(egui::TextStyle::Body, egui::FontId::proportional(small));
+        // "Pomoc" and "Powtórz" keep the normal look's size too: a full touch target,
+        // with the room of the larger steps left to the form.
+        let normal = Look {
+            high_contrast: view.look.high_contrast,
+            ..Look::default()
+        };
+        ui.style_mut().text_styles.insert(
+            egui::TextStyle::Button,
+            egui::FontId::proportional(theme::body_size(normal) * 0.85),
+        );
+        ui.spacing_mut().interact_size.y = theme::button_height(normal);
+        ui.spacing_mut().button_padding = egui::vec2(20.0, 10.0);
+        ui.add_space(4.0);
         ui.horizontal(|ui| {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 // Help and "repeat" sit in the top corner, away from the bottom bar
@@ -156,84 +221,129 @@ pub(super) fn frame(
                 });
             });
         });
-        ui.add_space(6.0);
+        ui.add_space(4.0);
     });
 
-    let at_start = matches!(screen, Screen::Home | Screen::Setup);
-    egui::Panel::bottom("navigation").show(ui, |ui| {
-        ui.add_space(8.0);
-        ui.horizontal(|ui| {
-            if at_start {
-                settings_row(ui, &view, &mut action);
-            } else {
-                if let Some(back) = back_of(screen)
-                    && view.button(ui, T::Back, Kind::Secondary)
-                {
-                    action = Some(back);
-                }
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    // The screen's one main action sits here, always in view, never
-                    // pushed off the screen by the keyboard.
-                    if let Some((key, next)) = primary_of(screen, &view) {
-                        let text = view.t(key);
-                        if widgets::button(ui, view.p, text, Kind::Primary, 260.0).clicked() {
-                            action = Some(next);
-                        }
-                    }
-                    if view.button(ui, T::StartAgain, Kind::Secondary) {
-                        action = Some(Action::StartAgain);
-                    }
-                });
-            }
+    let portrait = ui.ctx().content_rect().aspect_ratio() < 1.0;
+    // In portrait the keyboard follows the form, and the bar follows the keyboard.
+    let bar_follows = portrait && is_form(screen) && view.form.active.is_some();
+    if !bar_follows {
+        egui::Panel::bottom("navigation").show(ui, |ui| {
+            ui.add_space(8.0);
+            ui.horizontal(|ui| nav_row(ui, &view, screen, &mut action));
+            ui.add_space(8.0);
         });
-        ui.add_space(8.0);
-    });
-
-    if let Some(field) = view.form.active {
+    }
+    let wanted_key = theme::button_height(view.look);
+    if let Some(field) = view.form.active
+        && !portrait
+    {
         egui::Panel::bottom("keyboard").show(ui, |ui| {
             ui.add_space(8.0);
-            show_keyboard(ui, &mut view, keyboard, field);
+            show_keyboard(ui, &mut view, keyboard, field, now_ms, wanted_key);
             ui.add_space(8.0);
         });
     }
 
+    // An error about a form goes under the field being typed (see `widgets::field`).
+    let field_error = match (notice.as_ref(), view.form.active) {
+        (Some(n), Some(_)) if !n.ok && is_form(screen) => Some(widgets::FieldError {
+            text: n.text.clone(),
+            fill: view.p.error_fill,
+            color: view.p.error_text,
+        }),
+        _ => None,
+    };
+    // Scroll the active field into view when it, the screen or the notice changed.
+    let key = format!(
+        "{}|{:?}|{:?}|{:?}",
+        super::screen_name(screen),
+        view.form.active,
+        notice,
+        view.look
+    );
+    // A few frames running: a new text size settles its layout over more than one.
+    if *cue_key != key {
+        *cue_key = key;
+        *scroll_frames = 3;
+    }
+    let scroll = *scroll_frames > 0;
+    *scroll_frames = scroll_frames.saturating_sub(1);
+    if *scroll_frames > 0 {
+        // The frames that settle the scroll must come even if nobody touches the screen.
+        ui.ctx().request_repaint();
+    }
+    ui.ctx().data_mut(|d| {
+        d.insert_temp(
+            widgets::cue_id(),
+            widgets::FieldCue {
+                scroll,
+                error: field_error.clone(),
+                drawn: None,
+                field: None,
+                untick_error: notice.as_ref().is_some_and(|n| !n.ok),
+            },
+        )
+    });
+
+    // The height the form was shown in last frame: what the active field must fit in.
+    let last_viewport = visible_area.map(|r| r.height());
+    *visible_area = None;
     egui::CentralPanel::default().show(ui, |ui| {
-        if let Some(n) = notice.as_ref() {
+        if let Some(n) = notice.as_ref()
+            && field_error.is_none()
+        {
             show_notice(ui, view.p, n);
             ui.add_space(8.0);
         }
-        let tapped = match screen {
-            Screen::Setup => setup::choose(ui, &mut view),
-            Screen::SetupDemo => setup::demo(ui, &mut view),
-            Screen::SetupEnroll => setup::enroll(ui, &mut view),
-            Screen::Home => home::show(ui, &mut view),
-            Screen::Classes { day, page } => register::classes(ui, &mut view, *day, *page),
-            Screen::RegisterDetails { class } => register::details(ui, &mut view, class),
-            Screen::RegisterConsent { class } => register::consent(ui, &mut view, class),
-            Screen::Registered { receipt } => register::done(ui, &mut view, receipt),
-            Screen::Services { page } => intake::services(ui, &mut view, *page),
-            Screen::IntakeDetails { service } => intake::details(ui, &mut view, service),
-            Screen::IntakeNeed { service } => intake::need(ui, &mut view, service),
-            Screen::IntakeDeclaration { service } => intake::declaration(ui, &mut view, service),
-            Screen::IntakeSent { receipt } => intake::sent(ui, &mut view, receipt),
-            Screen::Lookup => resident::lookup(ui, &mut view),
-            Screen::Resident { overview } => resident::overview(ui, &mut view, overview),
-            Screen::CancelAsk { title, .. } => resident::cancel_ask(ui, &mut view, title),
-            Screen::StaffPin => staff::pin(ui, &mut view),
-            Screen::StaffMenu => staff::menu(ui, &mut view),
-            Screen::StaffSessions { sessions } => staff::sessions(ui, &mut view, sessions),
-            Screen::RollCall { roll } => staff::roll_call(ui, &mut view, roll),
-            Screen::WalkIn { session } => staff::walk_in(ui, &mut view, session),
-            Screen::StaffClasses { page } => staff::classes(ui, &mut view, *page),
-            Screen::StaffRoster {
-                class,
-                rows,
-                compensation,
-            } => staff::roster(ui, &mut view, class, rows, compensation),
-            Screen::StaffSync { status } => staff::sync(ui, &mut view, status),
-        };
-        if tapped.is_some() {
-            action = tapped;
+        if is_form(screen) {
+            let keyboard_h = match view.form.active {
+                Some(field) if portrait => {
+                    let window_h = ui.ctx().content_rect().height();
+                    let width = ui.available_width();
+                    let bar = widgets::height(ui) + 24.0;
+                    keyboard::height(field.layout(), width, window_h, wanted_key) + 16.0 + bar
+                }
+                _ => 0.0,
+            };
+            let max_h = (ui.available_height() - keyboard_h).max(120.0);
+            let out = egui::ScrollArea::vertical()
+                .id_salt(super::screen_name(screen))
+                // A finger drags the form whether the touch screen reports touches or
+                // a mouse (many do the latter under X).
+                .scroll_source(egui::containers::scroll_area::ScrollSource::ALL)
+                .max_height(max_h)
+                .auto_shrink([false, true])
+                .show(ui, |ui| {
+                    let tapped = screen_body(ui, &mut view, screen);
+                    widgets::scroll_to_active(ui, last_viewport.unwrap_or(max_h).min(max_h));
+                    tapped
+                });
+            // The part of the form on screen: the viewport, or less when the form is
+            // shorter (portrait, where the keyboard follows the form).
+            let shown = out.inner_rect.height().min(out.content_size.y);
+            *visible_area = Some(Rect::from_min_size(
+                out.inner_rect.min,
+                egui::vec2(out.inner_rect.width(), shown),
+            ));
+            if out.inner.is_some() {
+                action = out.inner;
+            }
+            if let Some(field) = view.form.active
+                && portrait
+            {
+                // In portrait the keyboard follows the form, where the eyes are, and the
+                // bar with "Next" follows the keyboard.
+                ui.add_space(8.0);
+                show_keyboard(ui, &mut view, keyboard, field, now_ms, wanted_key);
+                ui.add_space(8.0);
+                ui.horizontal(|ui| nav_row(ui, &view, screen, &mut action));
+            }
+        } else {
+            let tapped = screen_body(ui, &mut view, screen);
+            if tapped.is_some() {
+                action = tapped;
+            }
         }
     });
 
@@ -249,6 +359,99 @@ pub(super) fn frame(
         action = Some(Action::MoreTime);
     }
     action
+}
+
+/// The current screen's own content.
+fn screen_body(ui: &mut Ui, view: &mut View<'_>, screen: &Screen) -> Option<Action> {
+    {
+        match screen {
+            Screen::Setup => setup::choose(ui, view),
+            Screen::SetupDemo => setup::demo(ui, view),
+            Screen::SetupEnroll => setup::enroll(ui, view),
+            Screen::Home => home::show(ui, view),
+            Screen::Classes { day, page } => register::classes(ui, view, *day, *page),
+            Screen::RegisterDetails { class } => register::details(ui, view, class),
+            Screen::RegisterConsent { class } => register::consent(ui, view, class),
+            Screen::Registered { receipt } => register::done(ui, view, receipt),
+            Screen::Services { page } => intake::services(ui, view, *page),
+            Screen::IntakeDetails { service } => intake::details(ui, view, service),
+            Screen::IntakeNeed { service } => intake::need(ui, view, service),
+            Screen::IntakeDeclaration { service } => intake::declaration(ui, view, service),
+            Screen::IntakeSent { receipt } => intake::sent(ui, view, receipt),
+            Screen::Lookup => resident::lookup(ui, view),
+            Screen::Resident { overview } => resident::overview(ui, view, overview),
+            Screen::CancelAsk { title, at, .. } => resident::cancel_ask(ui, view, title, *at),
+            Screen::StaffPin => staff::pin(ui, view),
+            Screen::StaffMenu => staff::menu(ui, view),
+            Screen::StaffSessions { sessions } => staff::sessions(ui, view, sessions),
+            Screen::RollCall { roll } => staff::roll_call(ui, view, roll),
+            Screen::WalkIn { session } => staff::walk_in(ui, view, session),
+            Screen::StaffClasses { page } => staff::classes(ui, view, *page),
+            Screen::StaffRoster {
+                class,
+                rows,
+                compensation,
+            } => staff::roster(ui, view, class, rows, compensation),
+            Screen::StaffSync { status } => staff::sync(ui, view, status),
+        }
+    }
+}
+
+/// The bottom bar: back, start again and the screen's main action (settings on the start
+/// screens). At the bottom of the screen, or right under the keyboard in portrait.
+fn nav_row(ui: &mut Ui, view: &View<'_>, screen: &Screen, action: &mut Option<Action>) {
+    let at_start = matches!(screen, Screen::Home | Screen::Setup);
+    if at_start {
+        ui.horizontal_wrapped(|ui| settings_row(ui, view, action));
+    } else if is_receipt(screen) {
+        // Alone, bottom right: "Sign me up" and "Send the request" were next to
+        // "Back" at the left (see `submits_apart`), and nothing else is here.
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            let done = view.t(T::Done);
+            if widgets::button(ui, view.p, done, Kind::Primary, 260.0).clicked() {
+                *action = Some(Action::StartAgain);
+            }
+        });
+    } else if submits_apart(screen) {
+        // "Sign me up" and "Send the request" sit next to "Back", away from the
+        // bottom right where the previous screen's "Next" was.
+        ui.horizontal_wrapped(|ui| {
+            if let Some(back) = back_of(screen)
+                && view.button(ui, T::Back, Kind::Secondary)
+            {
+                *action = Some(back);
+            }
+            if let Some((key, next)) = primary_of(screen, view) {
+                let text = view.t(key);
+                if widgets::button(ui, view.p, text, Kind::Primary, 260.0).clicked() {
+                    *action = Some(next);
+                }
+            }
+            ui.add_space(32.0);
+            if view.button(ui, T::StartAgain, Kind::Secondary) {
+                *action = Some(Action::StartAgain);
+            }
+        });
+    } else {
+        if let Some(back) = back_of(screen)
+            && view.button(ui, T::Back, Kind::Secondary)
+        {
+            *action = Some(back);
+        }
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            // The screen's one main action sits here, always in view, never
+            // pushed off the screen by the keyboard.
+            if let Some((key, next)) = primary_of(screen, view) {
+                let text = view.t(key);
+                if widgets::button(ui, view.p, text, Kind::Primary, 260.0).clicked() {
+                    *action = Some(next);
+                }
+            }
+            if view.button(ui, T::StartAgain, Kind::Secondary) {
+                *action = Some(Action::StartAgain);
+            }
+        });
+    }
 }
 
 /// Where "back" goes from each screen; the start screens have none.
@@ -290,7 +493,6 @@ fn primary_of(screen: &Screen, view: &View<'_>) -> Option<(T, Action)> {
         Screen::StaffSync { status } if status.revoked || view.out_of_service => {
             (T::EnrollAgain, Action::ReenrollSubmit)
         }
-        Screen::Registered { .. } | Screen::IntakeSent { .. } => (T::Done, Action::StartAgain),
         _ => return None,
     })
 }
@@ -303,7 +505,7 @@ fn settings_row(ui: &mut Ui, view: &View<'_>, action: &mut Option<Action>) {
     if view.button(ui, T::OtherLanguage, Kind::Secondary) {
         *action = Some(Action::SetLang(other));
     }
-    let text_key = if view.look.large_text {
+    let text_key = if view.look.text == theme::TextStep::Largest {
         T::NormalText
     } else {
         T::LargerText
@@ -322,14 +524,32 @@ fn settings_row(ui: &mut Ui, view: &View<'_>, action: &mut Option<Action>) {
     if let Some(tapped) = voice::switch(ui, view) {
         *action = Some(tapped);
     }
-    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-        if widgets::button(ui, view.p, view.t(T::Staff), Kind::Secondary, 120.0).clicked() {
+    // "Obsługa" keeps to the far corner where it fits beside the others, and goes to a
+    // row of its own on a narrow screen rather than over the button before it.
+    let staff = |ui: &mut Ui| widgets::button(ui, view.p, view.t(T::Staff), Kind::Secondary, 120.0);
+    let wanted = 2.0 * widgets::height(ui) * 1.4 + ui.spacing().item_spacing.x;
+    if ui.available_rect_before_wrap().width() >= wanted {
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            if staff(ui).clicked() {
+                *action = Some(Action::OpenStaff);
+            }
+        });
+    } else {
+        ui.end_row();
+        if staff(ui).clicked() {
             *action = Some(Action::OpenStaff);
         }
-    });
+    }
 }
 
-fn show_keyboard(ui: &mut Ui, view: &mut View<'_>, keyboard: &mut Keyboard, field: super::FieldId) {
+fn show_keyboard(
+    ui: &mut Ui,
+    view: &mut View<'_>,
+    keyboard: &mut Keyboard,
+    field: super::FieldId,
+    now_ms: u64,
+    wanted_key: f32,
+) {
     if field.capitalizes() {
         let value = view.form.get(field);
         if value.is_empty() || value.ends_with([' ', '-']) {
@@ -352,7 +572,8 @@ fn show_keyboard(ui: &mut Ui, view: &mut View<'_>, keyboard: &mut Keyboard, fiel
     };
     set_typing(ui, true);
     ui.vertical_centered(|ui| {
-        if let Some(press) = keyboard.show(ui, view.p, view.lang, field.layout()) {
+        let layout = field.layout();
+        if let Some(press) = keyboard.show(ui, view.p, view.lang, layout, now_ms, wanted_key) {
             view.form.press(press);
         }
     });

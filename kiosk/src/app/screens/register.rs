@@ -153,15 +153,23 @@ pub(super) fn person_fields(
     let gap = 24.0;
     let spacing = ui.spacing().item_spacing.y;
     let row_height =
-        ui.text_style_height(&egui::TextStyle::Body) + theme::BUTTON_HEIGHT + 2.0 * spacing;
+        ui.text_style_height(&egui::TextStyle::Body) + widgets::height(ui) + 2.0 * spacing;
+    let grow = widgets::height(ui) / theme::BUTTON_HEIGHT;
     let full_width = ui.available_width();
     let width_of = |columns: usize| (full_width - gap * (columns - 1) as f32) / columns as f32;
     let fits = |columns: usize| fields.len().div_ceil(columns) as f32 * row_height <= height;
     let mut columns = 2;
-    while !fits(columns) && columns < fields.len() && width_of(columns + 1) >= MIN_FIELD_WIDTH {
+    while !fits(columns)
+        && columns < fields.len()
+        && width_of(columns + 1) >= MIN_FIELD_WIDTH * grow
+    {
         columns += 1;
     }
-    let width = width_of(columns).min(560.0);
+    // One column where two would wrap the labels (portrait, or large text).
+    if width_of(columns) < MIN_FIELD_WIDTH * grow {
+        columns = 1;
+    }
+    let width = width_of(columns).min(560.0 * grow);
     for row in fields.chunks(columns) {
         ui.horizontal_top(|ui| {
             ui.spacing_mut().item_spacing.x = gap;
@@ -181,11 +189,11 @@ pub(super) fn person_fields(
                     );
                     if r.clicked() {
                         view.form.active = Some(*id);
-                        r.scroll_to_me(None);
                     }
                 });
             }
         });
+        widgets::field_error(ui);
     }
 }
 
@@ -194,21 +202,20 @@ pub fn details(ui: &mut Ui, view: &mut View<'_>, class: &ClassRow) -> Option<Act
     waitlist_warning(ui, view, class);
     ui.label(RichText::new(view.t(T::YourDetails)).strong());
     view.weak(ui, view.t(T::TapFieldToType));
+    // The frame scrolls the form, bringing the active field into view.
     let height = ui.available_height();
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        person_fields(
-            ui,
-            view,
-            &[
-                (FieldId::GivenName, T::GivenName),
-                (FieldId::FamilyName, T::FamilyName),
-                (FieldId::BirthYear, T::BirthYear),
-                (FieldId::Phone, T::Phone),
-                (FieldId::ResidentCode, T::ResidentCodeOptional),
-            ],
-            height,
-        );
-    });
+    person_fields(
+        ui,
+        view,
+        &[
+            (FieldId::GivenName, T::GivenName),
+            (FieldId::FamilyName, T::FamilyName),
+            (FieldId::BirthYear, T::BirthYear),
+            (FieldId::Phone, T::Phone),
+            (FieldId::ResidentCode, T::ResidentCodeOptional),
+        ],
+        height,
+    );
     None
 }
 

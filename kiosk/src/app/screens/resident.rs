@@ -27,6 +27,7 @@ pub fn lookup(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
     if r.clicked() {
         view.form.active = Some(FieldId::LookupCode);
     }
+    widgets::field_error(ui);
     None
 }
 
@@ -55,17 +56,13 @@ pub fn overview(ui: &mut Ui, view: &mut View<'_>, overview: &ResidentOverview) -
                 }
                 ui.label(RichText::new(&r.class_title).strong());
                 ui.label(format!("— {status}"));
-                if r.status != SeatStatus::Cancelled
-                    && widgets::button(
-                        ui,
-                        view.p,
-                        view.t(T::CancelRegistration),
-                        Kind::Secondary,
-                        200.0,
-                    )
-                    .clicked()
-                {
-                    action = Some(Action::AskCancel(r.registration_id, r.class_title.clone()));
+                if r.status != SeatStatus::Cancelled {
+                    let text = view.t(T::CancelRegistration);
+                    let b = widgets::button(ui, view.p, text, Kind::Secondary, 200.0);
+                    if b.clicked() {
+                        let (id, title) = (r.registration_id, r.class_title.clone());
+                        action = Some(Action::AskCancel(id, title, b.rect));
+                    }
                 }
             });
         }
@@ -89,18 +86,42 @@ pub fn overview(ui: &mut Ui, view: &mut View<'_>, overview: &ResidentOverview) -
     action
 }
 
-pub fn cancel_ask(ui: &mut Ui, view: &mut View<'_>, title: &str) -> Option<Action> {
+/// The question before cancelling. The safe answer ("No, keep it") sits exactly where
+/// "Cancel my registration" was tapped, so a shaky second tap keeps the seat; "Yes" is
+/// in the other half of the screen.
+pub fn cancel_ask(ui: &mut Ui, view: &mut View<'_>, title: &str, at: egui::Rect) -> Option<Action> {
     let mut action = None;
+    let area = ui.max_rect();
     view.heading(ui, view.t(T::CancelQuestion));
     ui.label(RichText::new(title).strong());
-    ui.add_space(16.0);
-    ui.horizontal(|ui| {
-        if view.button(ui, T::NoKeep, Kind::Secondary) {
-            action = Some(Action::KeepRegistration);
-        }
-        if view.button(ui, T::YesCancel, Kind::Primary) {
-            action = Some(Action::ConfirmCancel);
-        }
+    let h = widgets::height(ui);
+    let no_size = egui::vec2(at.width().max(200.0), at.height().max(h));
+    let no_rect = egui::Rect::from_min_size(at.min, no_size);
+    let yes_width = 420.0_f32.min(area.width());
+    // Far from the tap: in the lower part when the tap was high, and the other way.
+    let yes_top = if no_rect.center().y < area.center().y {
+        area.bottom() - h - 8.0
+    } else {
+        ui.cursor().top() + 16.0
+    };
+    let yes_left = if no_rect.center().x < area.center().x {
+        area.right() - yes_width
+    } else {
+        area.left()
+    };
+    let yes_rect =
+        egui::Rect::from_min_size(egui::pos2(yes_left, yes_top), egui::vec2(yes_width, h));
+    let no = ui.put(no_rect, |ui: &mut Ui| {
+        widgets::button(ui, view.p, view.t(T::NoKeep), Kind::Secondary, no_size.x)
     });
+    if no.clicked() {
+        action = Some(Action::KeepRegistration);
+    }
+    let yes = ui.put(yes_rect, |ui: &mut Ui| {
+        widgets::button(ui, view.p, view.t(T::YesCancel), Kind::Primary, yes_width)
+    });
+    if yes.clicked() {
+        action = Some(Action::ConfirmCancel);
+    }
     action
 }

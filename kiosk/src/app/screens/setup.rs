@@ -53,6 +53,7 @@ pub fn enroll(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
         {
             view.form.active = Some(id);
         }
+        widgets::field_error(ui);
     }
     None
 }

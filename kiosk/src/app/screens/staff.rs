@@ -40,6 +40,7 @@ pub fn pin(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
     if r.clicked() {
         view.form.active = Some(FieldId::Pin);
     }
+    widgets::field_error(ui);
     None
 }
 
@@ -157,8 +158,8 @@ pub fn walk_in(ui: &mut Ui, view: &mut View<'_>, session: &SessionRow) -> Option
         &format!("{} — {}", session.class_title, view.t(T::AddWalkIn)),
     );
     // The consent tick box under the fields must show too.
-    let height = ui.available_height() - theme::BUTTON_HEIGHT - 3.0 * ui.spacing().item_spacing.y;
-    egui::ScrollArea::vertical().show(ui, |ui| {
+    let height = ui.available_height() - widgets::height(ui) - 3.0 * ui.spacing().item_spacing.y;
+    {
         person_fields(
             ui,
             view,
@@ -174,7 +175,7 @@ pub fn walk_in(ui: &mut Ui, view: &mut View<'_>, session: &SessionRow) -> Option
         let width = ui.available_width().min(900.0);
         let label = view.t(T::WalkInConsent);
         widgets::check(ui, view.p, &mut view.form.consent, label, width);
-    });
+    }
     None
 }
 
@@ -360,6 +361,7 @@ fn reenroll(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
         {
             view.form.active = Some(id);
         }
+        widgets::field_error(ui);
     }
     // "Enroll again" sits in the bottom bar, above the keyboard.
     None
