@@ -59,7 +59,9 @@ impl AppState {
         f: impl FnOnce(&mut Central) -> R + Send + 'static,
     ) -> Result<R, tokio::task::JoinError> {
         let mut central = Arc::clone(&self.central).lock_owned().await;
-        tokio::task::spawn_blocking(move || f(&mut central)).await
+        // The request's span goes along, so what `f` logs carries the request's id.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| f(&mut central))).await
     }
 }
 
