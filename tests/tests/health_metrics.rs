@@ -8,8 +8,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
 
+use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_sync_server::store::{DB_FILE, PERSONAL_DB_FILE};
-use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
+use blisko_tests::harness::{
+    ServerProcess, branch_id, enroll_kiosk, letters, set_class_seats, sync,
+};
 use blisko_tests::office::{Office, PASSWORD, add_staff, client};
 
 /// One sample: its metric name, its labels, its value.
@@ -372,6 +375,51 @@ fn metrics_are_prometheus_text_and_move_with_syncs_and_log_ins() -> Result<()> {
     for secret in [kiosk_id.as_str(), mal.as_str()] {
         ensure!(!page.contains(secret), "the page names {secret:?}");
     }
+    Ok(())
+}
+
+#[test]
+fn metrics_count_the_open_compensation_tasks() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    let kiosk = enroll_kiosk(&server, &mal, &tmp.path().join("k"))?;
+    sync(&kiosk)?;
+    let class = kiosk
+        .lock()
+        .map_err(|_| anyhow::anyhow!("kiosk lock"))?
+        .classes()?
+        .first()
+        .context("a demo class")?
+        .id
+        .to_string();
+    set_class_seats(&server, "MAL", &class, 5, 5, tmp.path())?;
+    sync(&kiosk)?;
+    for i in 0..5 {
+        let form = RegistrationForm {
+            class_id: class.clone(),
+            given_name: format!("Osoba {}", letters(i)),
+            family_name: "Testowa".into(),
+            birth_year: 1950,
+            consent: true,
+            ..RegistrationForm::default()
+        };
+        blisko_kiosk::sync::register(&kiosk, &form)?;
+    }
+    assert_eq!(
+        scrape(&server)?.value("blisko_compensation_tasks_open", &[])?,
+        0.0
+    );
+    // Two seats fewer than confirmed: the two newest are to be called.
+    set_class_seats(&server, "MAL", &class, 3, 5, tmp.path())?;
+    let tasks = server.admin(&["compensation"])?;
+    let listed = tasks.as_array().context("compensation is an array")?.len();
+    assert_eq!(listed, 2);
+    assert_eq!(
+        scrape(&server)?.value("blisko_compensation_tasks_open", &[])?,
+        listed as f64
+    );
     Ok(())
 }
 
