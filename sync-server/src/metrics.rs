@@ -144,7 +144,7 @@ impl Metrics {
         let compensation_open = Gauge::default();
         registry.register(
             "compensation_tasks_open",
-            "Compensation tasks to be done (a seat given twice while offline)",
+            "Compensation tasks to be done (residents confirmed or waiting beyond a class's seats or waiting list, to be called)",
             compensation_open.clone(),
         );
         let store_bytes = Family::<FileLabel, Gauge>::default();
