@@ -368,16 +368,12 @@ async fn sync_round(
 ) -> Response {
     let started = Instant::now();
     let answer = sync_answer(&state, peer, &headers, request).await;
-    let (ok, error, code) = match &answer {
-        Ok(_) => (true, false, String::new()),
-        Err(e) => (false, e.status.is_server_error(), e.code.clone()),
+    let outcome = match &answer {
+        Ok(_) => SyncOutcome::Ok,
+        Err(e) if e.status.is_server_error() => SyncOutcome::Error(e.code.clone()),
+        Err(e) => SyncOutcome::Refused(e.code.clone()),
     };
     let response = answer.into_response();
-    let outcome = match (ok, error) {
-        (true, _) => SyncOutcome::Ok,
-        (false, true) => SyncOutcome::Error(&code),
-        (false, false) => SyncOutcome::Refused(&code),
-    };
     let bytes = response.body().size_hint().exact().unwrap_or(0);
     state
         .metrics
@@ -385,9 +381,9 @@ async fn sync_round(
     response
 }
 
-/// A sync round's answer. Every check that costs little comes first, and the body is read and
-/// decoded only for a credential the store accepts: rate limits, the protocol, the
-/// credential, then at most `MAX_DECOMPRESSED_BYTES` of decompression in one of the few
+/// A sync round's answer. Every check that costs little comes first, and the body is
+/// read and decoded only for a credential the store accepts: rate limits, the protocol,
+/// the credential, then at most `MAX_DECOMPRESSED_BYTES` of decompression in one of the few
 /// decoding turns, and only then the store's sync.
 async fn sync_answer(
     state: &AppState,

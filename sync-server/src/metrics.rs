@@ -42,10 +42,12 @@ struct FileLabel {
 }
 
 /// What a sync round came to, for the counters.
-pub enum SyncOutcome<'a> {
+pub enum SyncOutcome {
     Ok,
-    Refused(&'a str),
-    Error(&'a str),
+    /// The kiosk's request was refused, with this error code.
+    Refused(String),
+    /// The server failed, with this error code.
+    Error(String),
 }
 
 /// What an office log-in came to.
@@ -173,18 +175,13 @@ impl Metrics {
         }
     }
 
-    pub fn sync_answered(&self, outcome: SyncOutcome<'_>, took: Duration, response_bytes: u64) {
+    pub fn sync_answered(&self, outcome: SyncOutcome, took: Duration, response_bytes: u64) {
         let (result, code) = match outcome {
-            SyncOutcome::Ok => ("ok", "none"),
+            SyncOutcome::Ok => ("ok", "none".to_owned()),
             SyncOutcome::Refused(code) => ("refused", code),
             SyncOutcome::Error(code) => ("error", code),
         };
-        self.syncs
-            .get_or_create(&SyncResult {
-                result,
-                code: code.to_owned(),
-            })
-            .inc();
+        self.syncs.get_or_create(&SyncResult { result, code }).inc();
         self.sync_seconds.observe(took.as_secs_f64());
         self.sync_response_bytes.inc_by(response_bytes);
     }
