@@ -3,9 +3,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
+use axum::body::{Bytes, HttpBody};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::central::{Central, CentralError};
 use crate::limits::{FailureLimit, KnownCredentials, Limits, RateLimit, retry_after_seconds};
+use crate::metrics::{Metrics, SyncOutcome};
 
 /// Largest enrollment request after decompression: a code and a version need far less,
 /// and an address without a credential gets no more work than that.
@@ -32,6 +33,8 @@ const MAX_ENROLL_DECOMPRESSED_BYTES: usize = 16 * 1024;
 pub struct AppState {
     central: Arc<tokio::sync::Mutex<Central>>,
     pub limits: Arc<ApiLimits>,
+    /// The counters `/metrics` shows.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
         AppState {
             central: Arc::new(tokio::sync::Mutex::new(central)),
             limits: Arc::new(ApiLimits::new(limits, synced)),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 
@@ -55,7 +59,9 @@ impl AppState {
         f: impl FnOnce(&mut Central) -> R + Send + 'static,
     ) -> Result<R, tokio::task::JoinError> {
         let mut central = Arc::clone(&self.central).lock_owned().await;
-        tokio::task::spawn_blocking(move || f(&mut central)).await
+        // The request's span goes along, so what `f` logs carries the request's id.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| f(&mut central))).await
     }
 }
 
@@ -99,13 +105,53 @@ impl ApiLimits {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
+    let routes = Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/api/v1/enroll", post(enroll))
         .route("/api/v1/sync", post(sync_round))
         .merge(crate::office::router())
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    crate::request_log::layer(routes).with_state(state)
+}
+
+/// `200 ok` when both database files answer a query, `503` otherwise (the reason goes
+/// to the log, not to the caller).
+async fn health(State(state): State<AppState>) -> Response {
+    let answer = state.with_central(|central| central.health()).await;
+    let failure = match answer {
+        Ok(Ok(())) => return (StatusCode::OK, "ok").into_response(),
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    tracing::error!(error = %failure, "health check failed");
+    (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+}
+
+/// The Prometheus page: counters since the start, gauges read from the store now.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let metrics = Arc::clone(&state.metrics);
+    let page = state
+        .with_central(move |central| {
+            let gauges = central.gauges(jiff::Timestamp::now())?;
+            metrics
+                .render(&gauges)
+                .map_err(|e| CentralError::Internal(format!("encode the metrics: {e}")))
+        })
+        .await;
+    match page {
+        Ok(Ok(page)) => {
+            ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], page).into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "metrics could not be read");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "metrics could not be read");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// An error answer: status, stable code, and a sentence.
@@ -313,14 +359,36 @@ fn refused_credential(e: &ApiError) -> bool {
     e.code == CentralError::Unauthorized.code() || e.code == CentralError::Revoked.code()
 }
 
-/// A sync round. Every check that costs little comes first, and the body is read and
-/// decoded only for a credential the store accepts: rate limits, the protocol, the
-/// credential, then at most `MAX_DECOMPRESSED_BYTES` of decompression in one of the few
-/// decoding turns, and only then the store's sync.
+/// A sync round, counted for `/metrics` by its result, its time and its bytes.
 async fn sync_round(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let started = Instant::now();
+    let answer = sync_answer(&state, peer, &headers, request).await;
+    let outcome = match &answer {
+        Ok(_) => SyncOutcome::Ok,
+        Err(e) if e.status.is_server_error() => SyncOutcome::Error(e.code.clone()),
+        Err(e) => SyncOutcome::Refused(e.code.clone()),
+    };
+    let response = answer.into_response();
+    let bytes = response.body().size_hint().exact().unwrap_or(0);
+    state
+        .metrics
+        .sync_answered(outcome, started.elapsed(), bytes);
+    response
+}
+
+/// A sync round's answer. Every check that costs little comes first, and the body is
+/// read and decoded only for a credential the store accepts: rate limits, the protocol,
+/// the credential, then at most `MAX_DECOMPRESSED_BYTES` of decompression in one of the few
+/// decoding turns, and only then the store's sync.
+async fn sync_answer(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
     request: Request,
 ) -> Result<Response, ApiError> {
     // A missing credential is checked (and audited) like a wrong one.
@@ -353,10 +421,10 @@ async fn sync_round(
             wait,
         ));
     }
-    check_protocol(&headers)?;
+    check_protocol(headers)?;
     // The credential first: an unknown or revoked one never costs a decompression.
     let presented = token.clone();
-    let authenticated = blocking(&state, move |c| c.authenticate(&presented).map(|_| ())).await;
+    let authenticated = blocking(state, move |c| c.authenticate(&presented).map(|_| ())).await;
     let refused = |e: ApiError| {
         limits.auth_failures.record(&peer.ip());
         limits.known.remove(&digest);
@@ -370,7 +438,10 @@ async fn sync_round(
         }
     })?;
     let decoded = match read_body(request).await {
-        Ok(body) => decode_body::<SyncRequest>(&state, body, MAX_DECOMPRESSED_BYTES).await,
+        Ok(body) => {
+            state.metrics.sync_request_read(body.len() as u64);
+            decode_body::<SyncRequest>(state, body, MAX_DECOMPRESSED_BYTES).await
+        }
         Err(e) => Err(e),
     };
     // The body of an authenticated kiosk is read only after its credential passed: one
@@ -379,7 +450,7 @@ async fn sync_round(
     // all the time, and kiosks behind one address must not lock each other out for that;
     // a kiosk that sends garbage on purpose is held by its credential's rate limit.
     let request = decoded?;
-    let response = blocking(&state, move |c| {
+    let response = blocking(state, move |c| {
         // Again, in the store's turn: a revocation in between is honoured.
         let kiosk = c.authenticate(&token)?;
         c.sync(&kiosk, &request)

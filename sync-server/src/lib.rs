@@ -5,6 +5,8 @@ pub mod central;
 pub mod cli;
 pub mod http;
 pub mod limits;
+pub mod metrics;
 pub mod office;
+pub mod request_log;
 pub mod store;
 pub mod tls;

@@ -49,6 +49,25 @@ impl ServerProcess {
         options: &[S],
     ) -> Result<ServerProcess> {
         let mut command = Command::new(server_bin());
+        command.env("BLISKO_LOG", "warn").stderr(Stdio::inherit());
+        Self::spawn(command, data, listen, demo, options)
+    }
+
+    /// Start on a free loopback port with its log at info level written to `log`.
+    pub fn start_logged(data: &Path, demo: bool, log: &Path) -> Result<ServerProcess> {
+        let file = std::fs::File::create(log).context("create the server's log file")?;
+        let mut command = Command::new(server_bin());
+        command.env("BLISKO_LOG", "info").stderr(file);
+        Self::spawn::<&str>(command, data, "127.0.0.1:0".parse()?, demo, &[])
+    }
+
+    fn spawn<S: AsRef<OsStr>>(
+        mut command: Command,
+        data: &Path,
+        listen: SocketAddr,
+        demo: bool,
+        options: &[S],
+    ) -> Result<ServerProcess> {
         command
             .arg("--data")
             .arg(data)
@@ -56,9 +75,7 @@ impl ServerProcess {
             .arg("--listen")
             .arg(listen.to_string())
             .args(options)
-            .env("BLISKO_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stdout(Stdio::piped());
         if demo {
             command.arg("--demo");
         }

@@ -27,6 +27,7 @@ use crate::store::{Db, KioskAuth, ServerStore, StoreError};
 mod audit_detail;
 mod credentials;
 pub mod daily;
+pub mod health;
 pub mod persons;
 mod pesel;
 pub mod requests;

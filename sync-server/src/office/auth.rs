@@ -33,6 +33,7 @@ use crate::central::Central;
 use crate::central::staff::{hash_password, verify_password};
 use crate::http::AppState;
 use crate::limits::{Backoff, FailureLimit, client_address};
+use crate::metrics;
 
 pub const SESSION_COOKIE: &str = "blisko_office";
 /// Where an account with a temporary password is sent, and may only be.
@@ -378,6 +379,15 @@ pub async fn login(
         Ok(LoginOutcome::Success { token, landing })
     })
     .await;
+    let counted = match &result {
+        Ok(LoginOutcome::Success { .. }) => Some(metrics::LoginOutcome::Ok),
+        Ok(LoginOutcome::Refused) => Some(metrics::LoginOutcome::Refused),
+        Ok(LoginOutcome::Wait(_)) => Some(metrics::LoginOutcome::Limited),
+        Err(_) => None,
+    };
+    if let Some(outcome) = counted {
+        state.metrics.office_login(outcome);
+    }
     match result {
         Ok(LoginOutcome::Success { token, landing }) => (
             StatusCode::SEE_OTHER,

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 mod audit_log;
+mod health;
 mod holds;
 mod keys;
 mod office;
