@@ -702,3 +702,33 @@ fn a_double_tap_on_send_the_request_leaves_the_reference_on_screen() {
         "Done {done:?} where Send {send:?} was"
     );
 }
+
+/// The receipt's resident code, the one thing a resident must take away, is in view on
+/// every screen size without scrolling: above the bar with "Gotowe".
+#[test]
+fn the_resident_code_on_the_receipt_is_in_view_at_every_size() {
+    for (width, height) in SIZES {
+        let (_dir, _clock, mut h) = app(width, height, false);
+        h.state_mut().handle(Action::OpenClasses);
+        h.run();
+        tap_containing(&mut h, "Pilates");
+        person(&mut h);
+        tap(&mut h, pl(T::Next));
+        tick(&mut h, pl(T::ConsentRead));
+        tap(&mut h, pl(T::SignMeUp));
+        let Screen::Registered { receipt } = h.state().screen() else {
+            panic!(
+                "not on the receipt at {width}x{height}: {:?}",
+                h.state().notice()
+            );
+        };
+        let code = receipt.resident_code.clone();
+        let shown = h.get_by_label(&code).rect();
+        let done = h.get_by_role_and_label(Role::Button, pl(T::Done)).rect();
+        let help = h.get_by_role_and_label(Role::Button, pl(T::Help)).rect();
+        assert!(
+            shown.top() >= help.bottom() && shown.bottom() <= done.top(),
+            "the code {shown:?} is not in view between {help:?} and {done:?} at {width}x{height}"
+        );
+    }
+}

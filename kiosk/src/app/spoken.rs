@@ -202,6 +202,11 @@ pub fn screen_text(app: &KioskApp) -> String {
             } else {
                 T::WaitlistDetail
             }));
+            parts.push(format!(
+                "{} {}",
+                t(T::KeepYourCode),
+                spell(&receipt.resident_code)
+            ));
             match printing::next_session(receipt, lang) {
                 Some(lines) => {
                     parts.push(t(T::NextSession));
@@ -211,11 +216,6 @@ pub fn screen_text(app: &KioskApp) -> String {
                 }
                 None => parts.push(t(T::NoNextSession)),
             }
-            parts.push(format!(
-                "{} {}",
-                t(T::KeepYourCode),
-                spell(&receipt.resident_code)
-            ));
             parts.push(main_button(lang, T::Done));
         }
         Screen::Services { .. } => {

@@ -299,6 +299,11 @@ pub fn done(ui: &mut Ui, view: &mut View<'_>, receipt: &RegistrationReceipt) -> 
                 ui.label(RichText::new(&receipt.class_title).color(color).strong());
                 ui.label(RichText::new(detail).color(color));
             });
+        // The code to keep comes first, in view on the smallest screen; the next
+        // session follows.
+        ui.add_space(12.0);
+        ui.label(view.t(T::KeepYourCode));
+        view.code(ui, &receipt.resident_code);
         ui.add_space(12.0);
         ui.label(RichText::new(view.t(T::NextSession)).strong());
         match printing::next_session(receipt, view.lang) {
@@ -314,9 +319,6 @@ pub fn done(ui: &mut Ui, view: &mut View<'_>, receipt: &RegistrationReceipt) -> 
                 ui.label(view.t(T::NoNextSession));
             }
         }
-        ui.add_space(12.0);
-        ui.label(view.t(T::KeepYourCode));
-        view.code(ui, &receipt.resident_code);
         if view.can_print && view.button(ui, T::Print, Kind::Secondary) {
             action = Some(Action::PrintSlip);
         }
