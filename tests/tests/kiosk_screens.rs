@@ -732,3 +732,20 @@ fn the_resident_code_on_the_receipt_is_in_view_at_every_size() {
         );
     }
 }
+
+/// A finger that lands on a field's label, not its box, opens the field: the label is
+/// part of the target (a box half under the keyboard is then still easy to reach).
+#[test]
+fn a_tap_on_a_fields_label_opens_the_field() {
+    let (_dir, _clock, mut h) = app(1024.0, 768.0, false);
+    h.state_mut().handle(Action::OpenClasses);
+    h.run();
+    tap_containing(&mut h, "Pilates");
+    let label = h
+        .query_all_by_label(pl(T::BirthYear))
+        .find(|n| n.accesskit_node().role() != Role::TextInput)
+        .expect("the label of the year of birth");
+    label.click();
+    h.run();
+    assert_eq!(h.state().form().active, Some(FieldId::BirthYear));
+}

@@ -26,6 +26,12 @@ pub fn map_id() -> egui::Id {
 }
 
 fn record(ui: &Ui, label: &str, rect: egui::Rect) {
+    // Only the part a finger can reach: a field half under the keyboard is tapped on
+    // its visible half.
+    let rect = rect.intersect(ui.clip_rect());
+    if !rect.is_positive() {
+        return;
+    }
     ui.ctx().data_mut(|d| {
         let map = d.get_temp_mut_or_default::<TargetMap>(map_id());
         if map.enabled {
@@ -196,7 +202,10 @@ pub fn field(
     masked: bool,
     width: f32,
 ) -> Response {
-    let label_rect = ui.label(RichText::new(label).strong()).rect;
+    // The label is part of the target: a finger that lands on it opens the field.
+    let label_response =
+        ui.add(egui::Label::new(RichText::new(label).strong()).sense(Sense::click()));
+    let label_rect = label_response.rect;
     tuck_under_label(ui);
     let shown: String = if masked {
         "*".repeat(value.chars().count())
@@ -204,6 +213,9 @@ pub fn field(
         value.to_owned()
     };
     let (rect, mut response) = ui.allocate_exact_size(Vec2::new(width, height(ui)), Sense::click());
+    if label_response.clicked() {
+        response.flags |= egui::response::Flags::CLICKED;
+    }
     let accessible_value = shown.clone();
     record(ui, label, rect);
     gate(ui, label, &mut response);
@@ -422,12 +434,40 @@ pub fn card(
     size: Vec2,
     label: &str,
 ) -> Response {
+    // The text is laid out first: the card grows to hold it where it wraps more than
+    // `size` allows (a narrow screen, a larger text step).
+    let body = ui.style().text_styles[&egui::TextStyle::Body].size;
+    let painter = ui.painter().clone();
+    let cue_galley = painter.layout_no_wrap(
+        cue.to_owned(),
+        FontId::proportional(body * 1.1),
+        p.primary_text,
+    );
+    let cue_width = cue_galley.size().x + 32.0;
+    let text_width = (size.x - cue_width - 16.0 - 40.0 - 20.0).max(100.0);
+    let title_galley = painter.layout(
+        title.to_owned(),
+        FontId::proportional(body * 1.2),
+        p.text,
+        text_width,
+    );
+    let line_galleys: Vec<_> = lines
+        .iter()
+        .map(|(line, color)| {
+            painter.layout(line.clone(), FontId::proportional(body), *color, text_width)
+        })
+        .collect();
+    let needed = 12.0
+        + title_galley.size().y
+        + 4.0
+        + line_galleys.iter().map(|g| g.size().y + 2.0).sum::<f32>()
+        + 12.0;
+    let size = Vec2::new(size.x, size.y.max(needed));
     let (rect, mut response) = ui.allocate_exact_size(size, Sense::click());
     response.widget_info(|| WidgetInfo::labeled(Role::Button, true, label));
     record(ui, label, rect);
     gate(ui, label, &mut response);
     if ui.is_rect_visible(rect) {
-        let painter = ui.painter();
         painter.rect(
             rect,
             12.0,
@@ -435,33 +475,18 @@ pub fn card(
             Stroke::new(2.0, p.border),
             egui::StrokeKind::Inside,
         );
-        let body = ui.style().text_styles[&egui::TextStyle::Body].size;
-        let cue_galley = painter.layout_no_wrap(
-            cue.to_owned(),
-            FontId::proportional(body * 1.1),
-            p.primary_text,
-        );
         let cue_rect = egui::Rect::from_min_size(
             egui::pos2(
-                rect.right() - cue_galley.size().x - 48.0,
+                rect.right() - cue_width - 16.0,
                 rect.center().y - height(ui) / 2.0,
             ),
-            Vec2::new(cue_galley.size().x + 32.0, height(ui)),
+            Vec2::new(cue_width, height(ui)),
         );
-        let text_width = (cue_rect.left() - rect.left() - 40.0).max(100.0);
         let mut y = rect.top() + 12.0;
-        let title_galley = painter.layout(
-            title.to_owned(),
-            FontId::proportional(body * 1.2),
-            p.text,
-            text_width,
-        );
         let title_height = title_galley.size().y;
         painter.galley(egui::pos2(rect.left() + 20.0, y), title_galley, p.text);
         y += title_height + 4.0;
-        for (line, color) in lines {
-            let galley =
-                painter.layout(line.clone(), FontId::proportional(body), *color, text_width);
+        for (galley, (_, color)) in line_galleys.into_iter().zip(lines) {
             let h = galley.size().y;
             painter.galley(egui::pos2(rect.left() + 20.0, y), galley, *color);
             y += h + 2.0;
