@@ -311,7 +311,8 @@ pub fn done(ui: &mut Ui, view: &mut View<'_>, receipt: &RegistrationReceipt) -> 
                 for (label, value) in lines {
                     ui.label(
                         RichText::new(format!("{}: {value}", view.t(label)))
-                            .size(theme::heading_size(view.look)),
+                            .size(theme::body_size(view.look) * 1.1)
+                            .strong(),
                     );
                 }
             }
