@@ -89,3 +89,36 @@ fn the_demo_prints_the_office_and_a_working_admin_login() -> Result<()> {
     ensure!(again == password, "the second run prints the same password");
     Ok(())
 }
+
+/// Stopped with SIGTERM alone (a script, `timeout`, systemd), not Ctrl-C to its whole
+/// group: the demo stops its server too, and the port is free for the next run.
+#[test]
+fn a_sigterm_to_the_demo_stops_its_server_too() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let (mut demo, _, _, _) = start(tmp.path(), port)?;
+    let pid = i32::try_from(demo.0.id())?;
+    // SAFETY: kill(2) with a process id and a signal number has no memory effects.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = demo.0.try_wait()? {
+            break status;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the demo did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    ensure!(status.success(), "the demo exited with {status}");
+    // Its server is gone: nothing answers on the port, and it can be bound again.
+    ensure!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "something still answers on port {port}"
+    );
+    std::net::TcpListener::bind(("127.0.0.1", port)).context("the port is still taken")?;
+    Ok(())
+}

@@ -33,11 +33,22 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    let stop = StopSignals::listen()?;
+    let demo = run(&args, &stop);
+    if stop.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+        // Stopped on purpose, maybe halfway through setting up: not an error.
+        return Ok(());
+    }
+    demo
+}
+
+fn run(args: &Args, stop: &StopSignals) -> Result<()> {
     std::fs::create_dir_all(&args.data)?;
     let server_data = args.data.join("server");
     let kiosk_dir = args.data.join("kiosk");
     let mut server = ServerProcess::start_on(&server_data, args.listen, true)
         .with_context(|| format!("start the server on {} (is the port free?)", args.listen))?;
+    stop.add(server.pid());
     println!(
         "Server:  {} (data in {})",
         server.url(),
@@ -118,6 +129,7 @@ fn main() -> Result<()> {
             .arg(key_file(&kiosk_dir))
             .spawn()
             .context("open the kiosk app")?;
+        stop.add(child.id());
         println!();
         println!(
             "The kiosk's touch app is open. Staff mode: the \"Obsługa\" button, PIN {}.",
@@ -139,6 +151,72 @@ fn main() -> Result<()> {
     );
     println!("The server runs until Ctrl-C.");
     server.wait()
+}
+
+/// A script, `timeout` or systemd stops the demo with SIGTERM (a closed terminal with
+/// SIGHUP): the server and the app it started are told to stop too (the server stops
+/// gracefully on SIGTERM), instead of being left holding the port and the data folder.
+/// Ctrl-C reaches them anyway, through the terminal's process group.
+struct StopSignals {
+    children: std::sync::Mutex<Vec<u32>>,
+    stopping: std::sync::atomic::AtomicBool,
+}
+
+impl StopSignals {
+    /// Listen for SIGTERM and SIGHUP from now on.
+    fn listen() -> Result<std::sync::Arc<StopSignals>> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let stop = std::sync::Arc::new(StopSignals {
+            children: std::sync::Mutex::new(Vec::new()),
+            stopping: std::sync::atomic::AtomicBool::new(false),
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .context("start the signal listener")?;
+        let (mut term, mut hup) = runtime.block_on(async {
+            Ok::<_, std::io::Error>((
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::hangup())?,
+            ))
+        })?;
+        let on_signal = stop.clone();
+        std::thread::spawn(move || {
+            runtime.block_on(async {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+            });
+            on_signal
+                .stopping
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            let children = on_signal
+                .children
+                .lock()
+                .map(|c| c.clone())
+                .unwrap_or_default();
+            children.into_iter().for_each(terminate);
+        });
+        Ok(stop)
+    }
+
+    /// A child to stop with the demo (at once, if the demo is already stopping).
+    fn add(&self, pid: u32) {
+        if let Ok(mut children) = self.children.lock() {
+            children.push(pid);
+        }
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            terminate(pid);
+        }
+    }
+}
+
+fn terminate(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: kill(2) with a process id and a signal number has no memory effects.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
 }
 
 /// The office admin account: made on the first run with a random password, which is
