@@ -114,11 +114,6 @@ impl Cli {
         }
         Kiosk::open(&self.data, &StoreKey::load(&self.key_file()?)?)
     }
-
-    /// The key for setting up a kiosk in the data folder.
-    fn setup_key(&self) -> Result<StoreKey, KioskError> {
-        key::for_setup(&self.key_file()?, &self.data)
-    }
 }
 
 fn parse_slip_width(text: &str) -> Result<crate::kiosk::slip::PaperWidth, String> {
@@ -396,7 +391,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
     };
     match command {
         Command::Demo { branch } => {
-            let k = Kiosk::setup_demo(dir, branch, &cli.setup_key()?, kiosk::system_clock())?;
+            let k = key::set_up_with(&cli.key_file()?, dir, |key| {
+                Kiosk::setup_demo(dir, branch, key, kiosk::system_clock())
+            })?;
             let id = k.identity();
             if cli.json {
                 print_json(id)?;
@@ -622,14 +619,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
             let ca = ca_cert.as_deref().map(read_ca_cert).transpose()?;
             // A folder set up before is enrolled again as the same kiosk.
             let again = dir.join(crate::store::DB_FILE).exists();
-            let mut k = sync::enroll(
-                dir,
-                server,
-                code,
-                ca.as_deref(),
-                &cli.setup_key()?,
-                kiosk::system_clock(),
-            )?;
+            let mut k = key::set_up_with(&cli.key_file()?, dir, |key| {
+                sync::enroll(dir, server, code, ca.as_deref(), key, kiosk::system_clock())
+            })?;
             k.set_retention_days(cli.retention_days);
             let identity = k.identity().clone();
             let client = SyncClient::for_kiosk(&k);

@@ -69,6 +69,29 @@ pub fn for_setup(key_file: &Path, data: &Path) -> Result<StoreKey, KioskError> {
     }
 }
 
+/// Set up a store (`f`) with the key for it: the key file is made here when neither it
+/// nor a store exists yet, and removed again when the set-up fails before any store was
+/// written, so that a failed enrollment leaves no key file behind (a retry makes a new
+/// one).
+pub fn set_up_with<T>(
+    key_file: &Path,
+    data: &Path,
+    f: impl FnOnce(&StoreKey) -> Result<T, KioskError>,
+) -> Result<T, KioskError> {
+    let store = data.join(crate::store::DB_FILE);
+    let made_here = !store.exists() && !key_file.exists();
+    let key = for_setup(key_file, data)?;
+    let result = f(&key);
+    if result.is_err()
+        && made_here
+        && !store.exists()
+        && let Err(e) = std::fs::remove_file(key_file)
+    {
+        tracing::warn!(error = %e, "could not remove the key file of a failed set-up");
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -295,6 +295,7 @@ fn demo_with_an_unknown_branch_writes_nothing() {
     assert_eq!(code, "unknown_branch");
     assert!(message.contains("XYZ"), "{message}");
     assert!(!d.path.exists(), "the data folder was created");
+    assert!(!d.key_file().exists(), "a key file was left behind");
     let (code, _) = d.refused(&["status"]);
     assert_eq!(code, "not_set_up");
     // The folder can still be set up properly afterwards.
@@ -1211,4 +1212,26 @@ fn batch_cancel_and_all_good_lines_exit_0() {
     assert_eq!(lines[0]["ok"]["registration_id"], ids[0].as_str());
     assert_eq!(lines[1]["ok"]["status"], "confirmed");
     assert_eq!(d.count("registrations_active"), 2);
+}
+
+#[test]
+fn a_failed_enrollment_leaves_no_key_file_behind() {
+    let d = DataDir::empty();
+    // Nothing listens on the discard port: the server cannot be reached.
+    let out = d.run(&[
+        "--json",
+        "enroll",
+        "--server",
+        "http://127.0.0.1:9",
+        "--code",
+        "ABCD-EFGH",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "a failure worth retrying");
+    let body: Value = serde_json::from_slice(&out.stderr).expect("a JSON error");
+    assert_eq!(body["error"]["code"], "offline");
+    assert!(!d.path.exists(), "the data folder was created");
+    assert!(!d.key_file().exists(), "a key file was left behind");
+    // The folder can still be set up afterwards, with a new key.
+    assert_eq!(d.ok(&["demo", "--branch", "MAL"])["branch_code"], "MAL");
+    assert!(d.key_file().exists());
 }

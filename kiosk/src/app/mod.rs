@@ -1216,11 +1216,10 @@ impl KioskApp {
             Action::PrintSlip => self.print_slip(),
             Action::SetupDemo(branch) => {
                 let options = &self.options;
-                let setup = key::for_setup(&options.key_file, &options.data)
-                    .and_then(|key| {
-                        Kiosk::setup_demo(&options.data, &branch, &key, options.clock.clone())
-                    })
-                    .and_then(|k| self.attach(k));
+                let setup = key::set_up_with(&options.key_file, &options.data, |key| {
+                    Kiosk::setup_demo(&options.data, &branch, key, options.clock.clone())
+                })
+                .and_then(|k| self.attach(k));
                 match setup {
                     Ok(()) => self.reset(),
                     Err(e) => self.fail(&e),
@@ -1231,18 +1230,17 @@ impl KioskApp {
                 let code = self.form.get(FieldId::EnrollmentCode).trim().to_owned();
                 // A one-off step done by staff: it waits for the server on purpose.
                 let options = &self.options;
-                let setup = key::for_setup(&options.key_file, &options.data)
-                    .and_then(|key| {
-                        crate::sync::enroll(
-                            &options.data,
-                            &server,
-                            &code,
-                            options.server_ca.as_deref(),
-                            &key,
-                            options.clock.clone(),
-                        )
-                    })
-                    .and_then(|k| self.attach(k));
+                let setup = key::set_up_with(&options.key_file, &options.data, |key| {
+                    crate::sync::enroll(
+                        &options.data,
+                        &server,
+                        &code,
+                        options.server_ca.as_deref(),
+                        key,
+                        options.clock.clone(),
+                    )
+                })
+                .and_then(|k| self.attach(k));
                 match setup {
                     Ok(()) => self.reset(),
                     Err(e) => self.fail(&e),
