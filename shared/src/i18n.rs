@@ -65,6 +65,61 @@ impl FromStr for Lang {
     }
 }
 
+/// Month names: on their own in Polish (nominative), "grudzień 2026"
+pub const MONTHS_PL_NOMINATIVE: [&str; 12] = [
+    "styczeń",
+    "luty",
+    "marzec",
+    "kwiecień",
+    "maj",
+    "czerwiec",
+    "lipiec",
+    "sierpień",
+    "wrzesień",
+    "październik",
+    "listopad",
+    "grudzień",
+];
+/// Month names in a Polish date (genitive): "5 grudnia 2026".
+pub const MONTHS_PL_GENITIVE: [&str; 12] = [
+    "stycznia",
+    "lutego",
+    "marca",
+    "kwietnia",
+    "maja",
+    "czerwca",
+    "lipca",
+    "sierpnia",
+    "września",
+    "października",
+    "listopada",
+    "grudnia",
+];
+/// Month names in English.
+pub const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The month (1–12) as a date names it: "grudnia" in "5 grudnia 2026", "December".
+pub fn month_in_date(month: i8, lang: Lang) -> &'static str {
+    let i = usize::try_from(month - 1).unwrap_or(0).min(11);
+    match lang {
+        Lang::Pl => MONTHS_PL_GENITIVE[i],
+        Lang::En => MONTHS_EN[i],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

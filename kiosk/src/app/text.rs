@@ -334,37 +334,7 @@ pub fn long_date(iso: &str, lang: Lang) -> String {
         return iso.to_owned();
     };
     let day = Weekday::ALL[date.weekday().to_monday_zero_offset() as usize];
-    let month = usize::try_from(date.month() - 1).unwrap_or(0).min(11);
-    let month = match lang {
-        Lang::Pl => [
-            "stycznia",
-            "lutego",
-            "marca",
-            "kwietnia",
-            "maja",
-            "czerwca",
-            "lipca",
-            "sierpnia",
-            "września",
-            "października",
-            "listopada",
-            "grudnia",
-        ][month],
-        Lang::En => [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ][month],
-    };
+    let month = blisko_shared::i18n::month_in_date(date.month(), lang);
     format!(
         "{}, {} {month} {}",
         weekday(day, lang),

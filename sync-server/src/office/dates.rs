@@ -3,51 +3,8 @@
 //! in the nominative (`grudzień 2026`, `December 2026`). Every office page that shows a
 //! date goes through here; CSV files keep ISO dates (a spreadsheet reads those).
 
-use blisko_shared::i18n::Lang;
+use blisko_shared::i18n::{Lang, MONTHS_EN, MONTHS_PL_GENITIVE, MONTHS_PL_NOMINATIVE};
 use jiff::civil::{Date, Weekday};
-
-const MONTHS_PL_NOMINATIVE: [&str; 12] = [
-    "styczeń",
-    "luty",
-    "marzec",
-    "kwiecień",
-    "maj",
-    "czerwiec",
-    "lipiec",
-    "sierpień",
-    "wrzesień",
-    "październik",
-    "listopad",
-    "grudzień",
-];
-const MONTHS_PL_GENITIVE: [&str; 12] = [
-    "stycznia",
-    "lutego",
-    "marca",
-    "kwietnia",
-    "maja",
-    "czerwca",
-    "lipca",
-    "sierpnia",
-    "września",
-    "października",
-    "listopada",
-    "grudnia",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 fn month_index(date: Date) -> usize {
     usize::try_from(date.month() - 1).unwrap_or(0).min(11)
