@@ -120,6 +120,53 @@ pub fn month_in_date(month: i8, lang: Lang) -> &'static str {
     }
 }
 
+/// Weekday names in Polish, Monday first (as [`jiff::civil::Weekday::to_monday_zero_offset`]).
+pub const WEEKDAYS_PL: [&str; 7] = [
+    "poniedziałek",
+    "wtorek",
+    "środa",
+    "czwartek",
+    "piątek",
+    "sobota",
+    "niedziela",
+];
+/// Weekday abbreviations in Polish, Monday first: "wt. 8 grudnia".
+pub const WEEKDAYS_PL_SHORT: [&str; 7] = ["pon.", "wt.", "śr.", "czw.", "pt.", "sob.", "niedz."];
+/// Weekday names in English, Monday first.
+pub const WEEKDAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+/// Weekday abbreviations in English, Monday first: "Tue 8 December".
+pub const WEEKDAYS_EN_SHORT: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+fn weekday_index(day: jiff::civil::Weekday) -> usize {
+    usize::try_from(day.to_monday_zero_offset())
+        .unwrap_or(0)
+        .min(6)
+}
+
+/// The weekday's name: "wtorek", "Tuesday".
+pub fn weekday_name(day: jiff::civil::Weekday, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Pl => WEEKDAYS_PL[weekday_index(day)],
+        Lang::En => WEEKDAYS_EN[weekday_index(day)],
+    }
+}
+
+/// The weekday abbreviated as a short date writes it: "wt.", "Tue".
+pub fn weekday_short(day: jiff::civil::Weekday, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Pl => WEEKDAYS_PL_SHORT[weekday_index(day)],
+        Lang::En => WEEKDAYS_EN_SHORT[weekday_index(day)],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +220,27 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", lang.code()));
             assert_eq!(serde_json::from_str::<Lang>(&json).unwrap(), lang);
         }
+    }
+
+    #[test]
+    fn weekdays_start_on_monday() {
+        use jiff::civil::date;
+        // 7 December 2026 is a Monday; the week runs on to Sunday 13 December.
+        let pl: Vec<_> = (7..=13)
+            .map(|d| weekday_short(date(2026, 12, d).weekday(), Lang::Pl))
+            .collect();
+        assert_eq!(pl, ["pon.", "wt.", "śr.", "czw.", "pt.", "sob.", "niedz."]);
+        let en: Vec<_> = (7..=13)
+            .map(|d| weekday_short(date(2026, 12, d).weekday(), Lang::En))
+            .collect();
+        assert_eq!(en, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
+        assert_eq!(
+            weekday_name(date(2026, 12, 8).weekday(), Lang::Pl),
+            "wtorek"
+        );
+        assert_eq!(
+            weekday_name(date(2026, 12, 13).weekday(), Lang::En),
+            "Sunday"
+        );
     }
 }
