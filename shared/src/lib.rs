@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod ids;
 pub mod model;
 pub mod seats;
+pub mod sms;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod sync;
