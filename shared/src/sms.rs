@@ -428,7 +428,7 @@ impl Message {
                 let reference = one_line(reference);
                 match (outcome, pl) {
                     (RequestOutcome::Accepted, true) => {
-                        format!("Wniosek {reference} został przyjęty. Szczegóły w biurze.")
+                        format!("Wniosek {reference}: przyjęty. Szczegóły w biurze.")
                     }
                     (RequestOutcome::Accepted, false) => {
                         format!("Request {reference} has been accepted. Details at the office.")
@@ -884,7 +884,7 @@ mod tests {
                     reference: "MAL/01/2026/00042".to_owned(),
                     outcome: RequestOutcome::Accepted,
                 },
-                "Wniosek MAL/01/2026/00042 został przyjęty. Szczegóły w biurze. CUS Wola",
+                "Wniosek MAL/01/2026/00042: przyjęty. Szczegóły w biurze. CUS Wola",
                 "Request MAL/01/2026/00042 has been accepted. Details at the office. CUS Wola",
             ),
             (
@@ -1000,6 +1000,21 @@ mod tests {
             Message::Test.render(Lang::En, "  "),
             "Test message. Texts reach this number."
         );
+    }
+
+    #[test]
+    fn the_shortest_polish_messages_stay_in_one_ucs2_part() {
+        // One "ł" makes a text UCS-2; these stay within 70 units all the same.
+        for message in [
+            Message::RequestStatus {
+                reference: "MAL/01/2026/00042".to_owned(),
+                outcome: RequestOutcome::Accepted,
+            },
+            Message::Test,
+        ] {
+            let text = message.render(Lang::Pl, SIGNATURE);
+            assert_eq!(segments(&text).count, 1, "{text}");
+        }
     }
 
     #[test]
