@@ -611,6 +611,63 @@ mod tests {
         assert!(problems.is_empty(), "{problems:#?}");
     }
 
+    /// The server's text messages to residents (`blisko_shared::sms`) follow the same rules.
+    #[test]
+    fn sms_messages_follow_the_wording_rules() {
+        use blisko_shared::sms::{Message, RequestOutcome, SessionWhen};
+        let when = |day| SessionWhen {
+            date: jiff::civil::date(2026, 12, day),
+            start: "10:00".to_owned(),
+            room: Some("sala 2".to_owned()),
+        };
+        let title = || "Trening pamięci".to_owned();
+        let mut messages = vec![
+            Message::SeatFreed {
+                class_title: title(),
+                next: Some(when(8)),
+            },
+            Message::SeatFreed {
+                class_title: title(),
+                next: None,
+            },
+            Message::SessionMoved {
+                class_title: title(),
+                from: when(8),
+                to: when(10),
+            },
+            Message::SessionCancelled {
+                class_title: title(),
+                session: when(8),
+            },
+            Message::Test,
+        ];
+        for sessions_left in [None, Some(0), Some(1), Some(3), Some(5)] {
+            messages.push(Message::Reminder {
+                class_title: title(),
+                session: when(8),
+                sessions_left,
+            });
+        }
+        for outcome in [
+            RequestOutcome::Accepted,
+            RequestOutcome::Rejected,
+            RequestOutcome::NeedsInformation,
+        ] {
+            messages.push(Message::RequestStatus {
+                reference: "MAL/01/2026/00042".to_owned(),
+                outcome,
+            });
+        }
+        let mut problems = Vec::new();
+        for message in &messages {
+            let text = message.render(Lang::Pl, "CUS Wola");
+            for p in wording_problems(&text) {
+                problems.push(format!("{text}: {p}"));
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
     #[test]
     fn the_wording_check_finds_what_the_old_strings_did() {
         for bad in [
