@@ -3,8 +3,8 @@
 //!
 //! An SMS travels in one of two alphabets. The GSM 03.38 default alphabet (GSM-7) packs
 //! 160 characters into one part; a text with any other character, and every Polish
-//! letter but "ó" is one (ą ć ę ł ń ś ź ż), travels as UCS-2 (UTF-16) with 70 characters
-//! in one part. A longer text is split into parts of 153 or 67, since each part carries
+//! letter with a diacritic is one (ą ć ę ł ń ó ś ź ż: GSM-7 has ò and ö, not ó), travels
+//! as UCS-2 (UTF-16) with 70 characters in one part. A longer text is split into parts of 153 or 67, since each part carries
 //! a header saying how to join them again, and the gateway bills every part.
 //! [`transliterate`] turns a text into GSM-7 ("Zajęcia odwołane" → "Zajecia odwolane"),
 //! which more than doubles what one part holds.
