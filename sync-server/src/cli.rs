@@ -20,6 +20,8 @@ use crate::store::StoreError;
 
 /// Held by the serving process (see [`lock_serving`]).
 const SERVE_LOCK_FILE: &str = "server.lock";
+/// How often the SMS sender looks at the outbox.
+const SENDER_EVERY: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -65,6 +67,21 @@ pub enum Command {
         trusted_proxies: Vec<IpAddr>,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        sms: SmsArgs,
+    },
+    /// The outbox of SMS notices: kind, person id, status, attempts, segments (never a
+    /// phone number or a message text). Newest first.
+    Notices {
+        /// Only this kind (seat_freed, reminder, session_moved, session_cancelled,
+        /// request_status, test).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this status (queued, sending, sent, failed, skipped, cancelled, expired).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value = "100")]
+        limit: usize,
     },
     /// List the branches.
     Branches,
@@ -141,6 +158,93 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+/// SMS to residents (through SMSAPI.pl). Without a token, notices are still made and
+/// wait in the outbox as "not sent: no gateway configured".
+#[derive(Debug, Clone, clap::Args)]
+pub struct SmsArgs {
+    /// The gateway's API address.
+    #[arg(long, env = "BLISKO_SMS_API_URL", default_value = crate::notices::gateway::SMSAPI_URL)]
+    pub sms_api_url: String,
+    /// A file holding the SMSAPI OAuth token. Without it, the systemd credential
+    /// `sms-token` is used when present ($CREDENTIALS_DIRECTORY/sms-token).
+    #[arg(long, env = "BLISKO_SMS_TOKEN_FILE")]
+    pub sms_token_file: Option<PathBuf>,
+    /// The sender name registered with SMSAPI (e.g. "CUS Wola"); also the signature at
+    /// the end of every message. Without it SMSAPI's default sender is used.
+    #[arg(long, env = "BLISKO_SMS_SENDER")]
+    pub sms_sender: Option<String>,
+    /// Local hours in which nothing is sent (messages wait until they end), or `off`.
+    #[arg(long, default_value = "20:00-08:00")]
+    pub sms_quiet_hours: String,
+    /// Write Polish letters without accents (ą→a …): a part then holds 153 characters
+    /// instead of 67, so messages cost fewer parts.
+    #[arg(long)]
+    pub sms_transliterate: bool,
+    /// Messages a day to one person at most; more wait for the next day.
+    #[arg(long, default_value = "3")]
+    pub sms_daily_limit: u32,
+    /// When the day-before reminders go out (local time, HH:MM).
+    #[arg(long, default_value = "10:00")]
+    pub sms_reminder_time: String,
+}
+
+impl SmsArgs {
+    /// The sender's settings, checked.
+    pub fn config(&self) -> Result<crate::notices::sender::SmsConfig, CentralError> {
+        let quiet = match self.sms_quiet_hours.trim() {
+            "off" => None,
+            hours => Some(hours.parse().map_err(CentralError::BadRequest)?),
+        };
+        let reminder_at = jiff::civil::Time::strptime("%H:%M", self.sms_reminder_time.trim())
+            .map_err(|_| {
+                CentralError::BadRequest(format!(
+                    "--sms-reminder-time {:?}: write the time as HH:MM, e.g. 10:00",
+                    self.sms_reminder_time
+                ))
+            })?;
+        if self.sms_daily_limit == 0 {
+            return Err(CentralError::BadRequest(
+                "--sms-daily-limit must be at least 1".into(),
+            ));
+        }
+        Ok(crate::notices::sender::SmsConfig {
+            quiet,
+            daily_limit: self.sms_daily_limit,
+            transliterate: self.sms_transliterate,
+            reminder_at,
+            signature: self.sms_sender.clone().unwrap_or_else(|| "CUS".to_owned()),
+        })
+    }
+
+    /// The gateway, when a token is configured.
+    pub fn gateway(
+        &self,
+    ) -> Result<Option<std::sync::Arc<dyn crate::notices::gateway::Gateway>>, CentralError> {
+        let path = match &self.sms_token_file {
+            Some(p) => Some(p.clone()),
+            None => std::env::var_os("CREDENTIALS_DIRECTORY")
+                .map(|d| PathBuf::from(d).join("sms-token"))
+                .filter(|p| p.exists()),
+        };
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let token = std::fs::read_to_string(&path).map_err(|e| {
+            CentralError::BadRequest(format!(
+                "could not read the SMS token file {}: {e}",
+                path.display()
+            ))
+        })?;
+        let gateway = crate::notices::gateway::SmsApi::new(
+            &self.sms_api_url,
+            &token,
+            self.sms_sender.as_deref(),
+        )
+        .map_err(|e| CentralError::BadRequest(format!("{} ({})", e, path.display())))?;
+        Ok(Some(std::sync::Arc::new(gateway)))
+    }
 }
 
 /// Rate limits of the kiosk API (answered with 429 and Retry-After).
@@ -314,7 +418,12 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             tls_key,
             trusted_proxies,
             limits,
+            sms,
         } => {
+            let sms = crate::http::Sms {
+                config: std::sync::Arc::new(sms.config()?),
+                gateway: sms.gateway()?,
+            };
             let _serving = lock_serving(&cli.data)?;
             crate::limits::set_trusted_proxies(trusted_proxies.clone());
             // The demo makes its own accounts; a real office gets a set-up link.
@@ -333,8 +442,15 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                     "finished erasures cut short by a crash"
                 );
             }
+            if sms.gateway.is_some() {
+                central.release_notices_held_for_gateway()?;
+            } else {
+                tracing::warn!(
+                    "no SMS gateway configured (--sms-token-file): notices wait in the outbox"
+                );
+            }
             let tls = tls_cert.as_deref().zip(tls_key.as_deref());
-            serve(central, *listen, tls, limits.limits(), setup_token)?;
+            serve(central, *listen, tls, limits.limits(), sms, setup_token)?;
         }
         Command::Branches => {
             let branches = central.branches()?;
@@ -605,6 +721,36 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                 |_| println!("registration {registration} cancelled"),
             );
         }
+        Command::Notices {
+            kind,
+            status,
+            limit,
+        } => {
+            let rows = central.notices(
+                &crate::store::NoticeFilter {
+                    kind: kind.clone(),
+                    status: status.clone(),
+                    person: None,
+                },
+                *limit,
+            )?;
+            print(cli.json, &rows, |rows| {
+                for n in rows {
+                    println!(
+                        "{}  {:<17} {:<9} attempts {:<2} segments {:<2} person {} {}",
+                        n.created,
+                        n.kind,
+                        n.status,
+                        n.attempts,
+                        n.segments
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        n.person_id.as_deref().unwrap_or("-"),
+                        n.reason.as_deref().unwrap_or("")
+                    );
+                }
+            });
+        }
         Command::Audit { limit } => {
             let rows = central.audit_log(*limit)?;
             print(cli.json, &rows, |rows| {
@@ -658,6 +804,7 @@ fn serve(
     listen: SocketAddr,
     tls: Option<(&Path, &Path)>,
     limits: Limits,
+    sms: crate::http::Sms,
     setup_token: Option<String>,
 ) -> Result<(), CentralError> {
     let synced = central.synced_credentials()?;
@@ -672,8 +819,14 @@ fn serve(
         let local = listener
             .local_addr()
             .map_err(|e| CentralError::BadRequest(format!("no local address: {e}")))?;
-        let app = router(AppState::new(central, limits, synced))
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let state = AppState::new(central, limits, synced, sms);
+        tokio::spawn(crate::notices::sender::run(
+            state.clone(),
+            state.sms.gateway.clone(),
+            std::sync::Arc::clone(&state.sms.config),
+            SENDER_EVERY,
+        ));
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
         let Some((cert, key)) = tls else {
             // Tests and scripts read this line to learn the port when listening on port 0.
             println!("listening on http://{local}");

@@ -35,13 +35,22 @@ pub struct AppState {
     pub limits: Arc<ApiLimits>,
     /// The counters `/metrics` shows.
     pub metrics: Arc<Metrics>,
+    pub sms: Sms,
+}
+
+/// The SMS sender's settings and gateway (none configured: notices wait in the outbox).
+#[derive(Clone)]
+pub struct Sms {
+    pub config: Arc<crate::notices::sender::SmsConfig>,
+    pub gateway: Option<Arc<dyn crate::notices::gateway::Gateway>>,
 }
 
 impl AppState {
     /// `synced` are the digests of the credentials that have synced before
     /// ([`Central::synced_credentials`]).
-    pub fn new(central: Central, limits: Limits, synced: Vec<Vec<u8>>) -> AppState {
+    pub fn new(central: Central, limits: Limits, synced: Vec<Vec<u8>>, sms: Sms) -> AppState {
         AppState {
+            sms,
             central: Arc::new(tokio::sync::Mutex::new(central)),
             limits: Arc::new(ApiLimits::new(limits, synced)),
             metrics: Arc::new(Metrics::new()),

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod notices;
 pub mod office;
 pub mod request_log;
 pub mod store;

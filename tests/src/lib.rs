@@ -7,6 +7,7 @@ pub mod harness;
 pub mod kiosk_cli;
 pub mod office;
 pub mod proxy;
+pub mod smsapi;
 pub mod ui;
 pub mod window;
 pub mod wire;

@@ -60,6 +60,10 @@ impl RosterDoc {
         &mut self.doc
     }
 
+    pub fn into_doc(self) -> Doc {
+        self.doc
+    }
+
     /// One user action on the roster (a registration with the promotions it triggers, a
     /// cancellation with its promotions): all of it lands as a single change.
     pub fn apply(&mut self, edits: &[RosterEdit]) -> Result<(), DocError> {

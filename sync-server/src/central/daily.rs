@@ -23,6 +23,7 @@ use blisko_shared::validate::{self, Field, FieldError};
 
 use super::seats::{Editor, edit_catalog, policy_for, refill};
 use super::{CentralError, Result, load, now_text, now_wall_ms, store_changes, stored_catalog};
+use crate::notices;
 use crate::store::Db;
 
 /// The people documents of the persons the office registers itself, one owner per branch
@@ -321,6 +322,10 @@ pub(crate) fn register_by_phone(
     edits.push(RosterEdit::Register(registration));
     roster.apply(&edits).map_err(CentralError::Document)?;
     save_roster(db, branch, &mut roster, new_roster, &now)?;
+    if !plan.promote.is_empty() {
+        let after = roster.registrations().map_err(CentralError::Document)?;
+        notices::seats_granted(db, form.class, &regs, &after, now_wall_ms() as i64)?;
+    }
     db.audit(
         &now,
         actor,
@@ -431,6 +436,8 @@ pub(crate) fn confirm_waiting(
         }])
         .map_err(CentralError::Document)?;
     save_roster(db, branch, &mut roster, false, &now)?;
+    let after = roster.registrations().map_err(CentralError::Document)?;
+    notices::seats_granted(db, class, &regs, &after, now_wall_ms() as i64)?;
     db.audit(
         &now,
         actor,
@@ -652,9 +659,12 @@ pub(crate) fn add_sessions(
 
 impl super::Central {
     /// A phone registration from the command line (the administrator's alternative to
-    /// the office page), under the same rules.
+    /// the office page), under the same rules. The office projection is brought up to
+    /// date first, as for a page: an existing person synced a moment ago is found.
     pub fn register_by_phone(&mut self, form: &PhoneRegistration) -> Result<PhoneReceipt> {
         let db = self.store.write()?;
+        crate::office::projection::refresh(&db)
+            .map_err(|e| CentralError::Internal(e.to_string()))?;
         let receipt = register_by_phone(&db, &mut self.clock, form, "admin")?;
         db.set_meta("hlc", &self.clock.last().to_string())?;
         db.commit()?;

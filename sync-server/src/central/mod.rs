@@ -15,7 +15,7 @@ use blisko_shared::docs::{
 };
 use blisko_shared::hlc::{Hlc, HlcClock};
 use blisko_shared::ids::{BranchId, ClassId, KioskId};
-use blisko_shared::model::Catalog;
+use blisko_shared::model::{Catalog, Registration};
 use blisko_shared::sync::{
     DocChanges, DocHeads, KeyList, MAX_CHANGED_PER_RESPONSE, MAX_DOCS_PER_REQUEST,
     MAX_KEYS_PER_MESSAGE, MAX_WANTED_KEYS, PersonList, RESPONSE_BUDGET_BYTES, SyncRequest,
@@ -287,8 +287,8 @@ impl Central {
         let db = self.store.write()?;
         let intakes = pesel::sealed_before(&db, request)?;
         for push in &request.push {
-            if let Some(roster) = apply_push(&db, kiosk, push, &now)? {
-                let latest = fill_pool_seats(&db, &mut self.clock, roster, &now)?;
+            if let Some((roster, before)) = apply_push(&db, kiosk, push, &now)? {
+                let latest = fill_pool_seats(&db, &mut self.clock, roster, &now, Some(&before))?;
                 stamp_floor = stamp_floor.max(latest);
             }
         }
@@ -649,13 +649,14 @@ fn store_pushed_keys(db: &Db<'_>, kiosk: &KioskAuth, keys: &KeyList) -> Result<(
 }
 
 /// Apply one pushed document, checking the kiosk may write it. Returns the roster as
-/// stored when a roster changed (its pool seats may need filling).
+/// stored when a roster changed (its pool seats may need filling), with its registrations
+/// before the push (whoever waited then and holds a seat now gets a message).
 fn apply_push(
     db: &Db<'_>,
     kiosk: &KioskAuth,
     push: &DocChanges,
     now: &str,
-) -> Result<Option<RosterDoc>> {
+) -> Result<Option<(RosterDoc, Vec<Registration>)>> {
     let key = push.doc;
     let own_actor = actor_for(kiosk.id);
     let may_write = |actor: &ActorId| *actor == own_actor;
@@ -695,7 +696,16 @@ fn apply_push(
         CentralError::BadRequest(format!("{key}: the changes cannot be decoded ({e})"))
     })?;
     let heads = from_heads(&push.heads);
+    let mut before = Vec::new();
     let mut doc = match load(db, key)? {
+        Some(doc) if matches!(key, DocKey::Roster(_)) => {
+            let roster = RosterDoc::from_doc(doc).map_err(CentralError::Document)?;
+            before = roster.registrations().map_err(CentralError::Document)?;
+            let mut doc = roster.into_doc();
+            doc.apply_remote(&push.changes, &heads, may_write)
+                .map_err(from_kiosk)?;
+            doc
+        }
         Some(mut doc) => {
             doc.apply_remote(&push.changes, &heads, may_write)
                 .map_err(from_kiosk)?;
@@ -741,7 +751,10 @@ fn apply_push(
         Some(_) => store_changes(db, &mut doc, now)?,
     }
     Ok(match key {
-        DocKey::Roster(_) => Some(RosterDoc::from_doc(doc).map_err(CentralError::Document)?),
+        DocKey::Roster(_) => Some((
+            RosterDoc::from_doc(doc).map_err(CentralError::Document)?,
+            before,
+        )),
         _ => None,
     })
 }

@@ -99,7 +99,8 @@ pub(crate) fn set_status(
             appeal_info: step.appeal_info.clone(),
         })
         .map_err(CentralError::Document)?;
-    let person = intake.read(None).map_err(CentralError::Document)?.person_id;
+    let request = intake.read(None).map_err(CentralError::Document)?;
+    let person = request.person_id;
     // Only a message given, or one to take away, changes the document.
     let message_changes = step.resident_message.is_some() || intake.has_resident_message();
     match db.person_key(person)? {
@@ -120,6 +121,7 @@ pub(crate) fn set_status(
     if let Some(note) = &step.note {
         db.add_note(&id.to_string(), staff_id, &now, step.status.code(), note)?;
     }
+    crate::notices::request_decided(db, &request, step.status, at, now_wall_ms() as i64)?;
     db.audit(
         &now,
         actor,

@@ -12,13 +12,14 @@ use serde::Serialize;
 use blisko_shared::docs::{CatalogDoc, CatalogEdit, ChangeHash, DocKey, RosterDoc, RosterEdit};
 use blisko_shared::hlc::{Hlc, HlcClock};
 use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId};
-use blisko_shared::model::Catalog;
+use blisko_shared::model::{Catalog, Registration};
 use blisko_shared::seats::{self, CompensationKind, SeatPolicy};
 
 use super::{
     Central, CentralError, Result, load, now_text, now_wall_ms, project_catalog, store_changes,
     stored_catalog,
 };
+use crate::notices;
 use crate::store::{AllotmentHold, Db, KioskAuth};
 
 /// A class's seat rules as the server applies them: the catalog's, and the holds of
@@ -39,18 +40,24 @@ pub(crate) fn policy_for(db: &Db<'_>, branch: BranchId, class: ClassId) -> Resul
 /// The central office is the seat authority for the shared pool (what the kiosks' claims
 /// leave): after every roster change it gives free pool seats to the people waiting, in
 /// order. Returns the latest stamp seen in the roster.
+///
+/// `before` is the roster as stored before the change that led here (a kiosk's push):
+/// whoever waited then and holds a seat now gets a message (see
+/// [`crate::notices::seats_granted`]). `None` when the change itself seats nobody (an
+/// office edit of the rules): then only the seats given here count.
 pub(crate) fn fill_pool_seats(
     db: &Db<'_>,
     clock: &mut HlcClock,
     mut roster: RosterDoc,
     now: &str,
+    before: Option<&[Registration]>,
 ) -> Result<Option<Hlc>> {
     let class = roster.class_id();
     let branch = db
         .class_branch(class)?
         .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;
     let policy = policy_for(db, branch, class)?;
-    let regs = roster.registrations().map_err(CentralError::Document)?;
+    let mut regs = roster.registrations().map_err(CentralError::Document)?;
     let latest = seats::latest_stamp(&regs);
     if let Some(latest) = latest {
         clock.observe(latest, now_wall_ms());
@@ -58,19 +65,27 @@ pub(crate) fn fill_pool_seats(
     let computed = seats::compute_roster(&policy, &regs);
     let fill = seats::seats_to_fill(&policy, &computed, KioskId::CENTRAL);
     if fill.is_empty() {
+        if let Some(before) = before {
+            notices::seats_granted(db, class, before, &regs, now_wall_ms() as i64)?;
+        }
         return Ok(latest);
     }
     let at = clock.tick(now_wall_ms());
     let edits: Vec<_> = fill
-        .into_iter()
+        .iter()
         .map(|registration| RosterEdit::Grant {
-            registration,
+            registration: *registration,
             authority: KioskId::CENTRAL,
             at,
         })
         .collect();
     roster.apply(&edits).map_err(CentralError::Document)?;
     store_changes(db, roster.doc_mut(), now)?;
+    let waiting_before = before.map_or_else(|| regs.clone(), <[Registration]>::to_vec);
+    for reg in regs.iter_mut().filter(|r| fill.contains(&r.id)) {
+        reg.grants.insert(KioskId::CENTRAL, at);
+    }
+    notices::seats_granted(db, class, &waiting_before, &regs, now_wall_ms() as i64)?;
     Ok(Some(at))
 }
 
@@ -79,7 +94,7 @@ pub(crate) fn refill(db: &Db<'_>, clock: &mut HlcClock, class: ClassId) -> Resul
     // No roster yet means no one waits.
     if let Some(doc) = load(db, DocKey::Roster(class))? {
         let roster = RosterDoc::from_doc(doc).map_err(CentralError::Document)?;
-        fill_pool_seats(db, clock, roster, &now_text())?;
+        fill_pool_seats(db, clock, roster, &now_text(), None)?;
     }
     Ok(())
 }
@@ -258,6 +273,7 @@ pub(crate) fn edit_catalog(
     }
     let merged = doc.read().map_err(CentralError::Document)?;
     project_catalog(db, &merged)?;
+    notices::sessions_changed(db, &before, &merged, now_wall_ms() as i64)?;
     db.audit(
         &now,
         editor.actor,

@@ -80,6 +80,8 @@ pub enum Perm {
     PaperAttendance,
     /// The waiting list's phone numbers (an audited read).
     WaitlistPhones,
+    /// The SMS outbox (the test message needs [`Perm::Staff`]).
+    Sms,
 }
 
 impl Perm {
@@ -104,6 +106,7 @@ impl Perm {
             Perm::Registrations => "page:registrations",
             Perm::PaperAttendance => "page:paper_attendance",
             Perm::WaitlistPhones => "page:waitlist_phones",
+            Perm::Sms => "page:sms",
         }
     }
 }
@@ -125,6 +128,8 @@ impl Perm {
 /// | a request's PESEL ("Pokaż PESEL", audited) | | | yes | yes |
 /// | phone registrations, cancellations, waiting list, its phone numbers | | | yes | yes |
 /// | attendance from a paper list | | yes | yes | yes |
+/// | the SMS outbox | | | yes | yes |
+/// | a test SMS | | | | yes |
 ///
 /// An account with a branch sees only that branch's classes and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -277,6 +277,12 @@ pub const NAV: &[NavItem] = &[
         en: "Staff",
     },
     NavItem {
+        perm: Perm::Sms,
+        href: "/office/sms",
+        pl: "SMS",
+        en: "SMS",
+    },
+    NavItem {
         perm: Perm::Audit,
         href: "/office/audit",
         pl: "Dziennik zdarzeń",

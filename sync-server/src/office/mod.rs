@@ -26,6 +26,7 @@ pub mod requests;
 pub mod requests_queue;
 pub mod setup;
 pub mod sheets;
+pub mod sms;
 pub mod staff;
 
 use std::collections::HashMap;
@@ -106,6 +107,8 @@ pub fn router() -> Router<AppState> {
         .route("/office/kiosks/{id}/reenroll", post(kiosks::reenroll))
         .route("/office/kiosks/{id}/sheet", post(kiosks::sheet))
         .route("/office/audit", get(audit::page_get))
+        .route("/office/sms", get(sms::page_get))
+        .route("/office/sms/test", post(sms::send_test))
         // Staff accounts, one's own password, the first admin's set-up link.
         .route("/office/staff", get(staff::list).post(staff::add))
         .route("/office/staff/{id}", get(staff::detail).post(staff::edit))

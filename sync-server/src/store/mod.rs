@@ -20,7 +20,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_6_reenroll.sql"),
     include_str!("schema_7_staff.sql"),
     include_str!("schema_8_kiosk_names.sql"),
-    include_str!("schema_10_request_assignments.sql"),
+    include_str!("schema_9_request_assignments.sql"),
+    include_str!("schema_10_outbox.sql"),
 ];
 
 mod audit_log;
@@ -28,12 +29,14 @@ mod health;
 mod holds;
 mod keys;
 mod office;
+mod outbox;
 mod request_queue;
 mod staff;
 pub use audit_log::*;
 pub use holds::*;
 pub use keys::*;
 pub use office::*;
+pub use outbox::*;
 pub use request_queue::*;
 pub const DB_FILE: &str = "server.sqlite3";
 /// Person keys and the decrypted person projection, apart from the documents: a backup

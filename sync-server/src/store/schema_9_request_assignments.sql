@@ -1,4 +1,4 @@
--- Migration 10: the caseworker a request is assigned to. Server-only, like staff notes:
+-- Migration 9: the caseworker a request is assigned to. Server-only, like staff notes:
 -- an assignment is office work, not part of the request's document.
 CREATE TABLE office_request_assignments (
     request_id  TEXT PRIMARY KEY,

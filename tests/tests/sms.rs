@@ -1,0 +1,227 @@
+//! SMS from the real server process (its own sender, on its own clock) to a fake SMSAPI on
+//! loopback: a seat freed at a kiosk reaches the waiting resident once; a server killed
+//! with -9 while the gateway is answering sends nothing twice after its restart; the
+//! office's SMS page lists the outbox and sends a test message; `notices --json` never
+//! shows a number or a text.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use blisko_kiosk::kiosk::RegistrationForm;
+use blisko_tests::harness::{
+    ServerProcess, branch_id, enroll_kiosk, set_class_seats, sync, sync_until_complete,
+};
+use blisko_tests::office::{Office, PASSWORD, add_staff};
+use blisko_tests::smsapi::{Behaviour, FakeSmsApi};
+
+const TOKEN: &str = "proc-test-token-42";
+
+fn sms_options(fake: &FakeSmsApi, dir: &Path) -> Result<Vec<String>> {
+    let token = dir.join("sms-token");
+    std::fs::write(&token, format!("{TOKEN}\n"))?;
+    Ok(vec![
+        "--sms-api-url".into(),
+        fake.url(),
+        "--sms-token-file".into(),
+        token.display().to_string(),
+        "--sms-sender".into(),
+        "CUS Test".into(),
+        "--sms-quiet-hours".into(),
+        "off".into(),
+    ])
+}
+
+fn form(class: &str, name: &str, phone: Option<&str>, sms: bool) -> RegistrationForm {
+    RegistrationForm {
+        class_id: class.to_owned(),
+        given_name: name.to_owned(),
+        family_name: "Kowalska".to_owned(),
+        birth_year: 1948,
+        phone: phone.map(str::to_owned),
+        consent: true,
+        sms_consent: sms,
+        ..RegistrationForm::default()
+    }
+}
+
+fn notices(server: &ServerProcess) -> Result<Vec<Value>> {
+    Ok(server
+        .admin(&["notices"])?
+        .as_array()
+        .context("notices is an array")?
+        .clone())
+}
+
+/// Wait until the outbox holds a notice of `kind` in `status`.
+fn wait_for_notice(server: &ServerProcess, kind: &str, status: &str) -> Result<Value> {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let all = notices(server)?;
+        if let Some(n) = all
+            .iter()
+            .find(|n| n["kind"] == kind && n["status"] == status)
+        {
+            return Ok(n.clone());
+        }
+        anyhow::ensure!(
+            Instant::now() < until,
+            "no {kind} notice became {status}: {all:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+struct World {
+    tmp: tempfile::TempDir,
+    server: ServerProcess,
+    fake: FakeSmsApi,
+    options: Vec<String>,
+    kiosk: std::sync::Mutex<blisko_kiosk::Kiosk>,
+    class: String,
+    title: String,
+    seated: String,
+}
+
+/// A server sending through the fake, a MAL kiosk, a class of one seat taken by a
+/// resident without SMS, and a resident with SMS consent waiting for it.
+fn world() -> Result<World> {
+    let tmp = tempfile::tempdir()?;
+    let fake = FakeSmsApi::start(TOKEN)?;
+    let options = sms_options(&fake, tmp.path())?;
+    let server = ServerProcess::start_with(
+        &tmp.path().join("server"),
+        "127.0.0.1:0".parse()?,
+        true,
+        &options,
+    )?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let kiosk = enroll_kiosk(&server, &mal, &tmp.path().join("kiosk"))?;
+    sync(&kiosk)?;
+    let (class, title) = {
+        let k = kiosk.lock().expect("kiosk");
+        let c = k.classes()?.into_iter().next().context("a class")?;
+        (c.id.to_string(), c.title.clone())
+    };
+    set_class_seats(&server, "MAL", &class, 1, 5, tmp.path())?;
+    sync(&kiosk)?;
+    let seated = blisko_kiosk::sync::register(&kiosk, &form(&class, "Anna", None, false))?;
+    assert_eq!(seated.status, "confirmed");
+    let waiting =
+        blisko_kiosk::sync::register(&kiosk, &form(&class, "Barbara", Some("601 234 567"), true))?;
+    assert_eq!(waiting.status, "waitlisted");
+    Ok(World {
+        tmp,
+        server,
+        fake,
+        options,
+        kiosk,
+        class,
+        title,
+        seated: seated.registration_id.to_string(),
+    })
+}
+
+#[test]
+fn a_seat_freed_at_a_kiosk_reaches_the_waiting_resident_once() -> Result<()> {
+    let w = world()?;
+    assert!(notices(&w.server)?.is_empty(), "nothing to say yet");
+    // Anna cancels at the kiosk; the merge gives Barbara the seat.
+    w.kiosk.lock().expect("kiosk").cancel(&w.seated)?;
+    sync_until_complete(&w.kiosk)?;
+    let delivered = w.fake.wait_for(1, Duration::from_secs(30));
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0].to, "48601234567");
+    assert!(
+        delivered[0].message.contains(&w.title),
+        "{:?}",
+        delivered[0]
+    );
+    assert_eq!(delivered[0].from.as_deref(), Some("CUS Test"));
+    let sent = wait_for_notice(&w.server, "seat_freed", "sent")?;
+    assert!(sent["segments"].as_i64().is_some_and(|s| s >= 1));
+    // Later syncs and passes add nothing.
+    sync(&w.kiosk)?;
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(w.fake.delivered().len(), 1);
+    assert_eq!(notices(&w.server)?.len(), 1);
+    // Scripts see kinds and states, never a number or a text.
+    let listing = serde_json::to_string(&notices(&w.server)?)?;
+    assert!(!listing.contains("601234567") && !listing.contains(&w.title));
+    let _ = &w.class;
+    Ok(())
+}
+
+#[test]
+fn a_server_killed_mid_send_sends_nothing_twice_after_restart() -> Result<()> {
+    let mut w = world()?;
+    // The gateway takes the message and answers slowly; the server dies meanwhile.
+    w.fake.then(Behaviour::Slow(Duration::from_secs(20)));
+    w.kiosk.lock().expect("kiosk").cancel(&w.seated)?;
+    sync_until_complete(&w.kiosk)?;
+    let until = Instant::now() + Duration::from_secs(30);
+    while w.fake.requests() == 0 {
+        anyhow::ensure!(Instant::now() < until, "the server never sent");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    w.server.kill();
+    assert_eq!(w.fake.delivered().len(), 1, "taken once");
+    let n = &notices(&w.server)?[0];
+    assert_eq!(n["status"], "sending", "cut off mid-send: {n}");
+
+    let server = ServerProcess::start_with(
+        &w.tmp.path().join("server"),
+        w.server.addr,
+        true,
+        &w.options,
+    )?;
+    let sent = wait_for_notice(&server, "seat_freed", "sent")?;
+    assert_eq!(sent["attempts"], 2, "{sent}");
+    assert_eq!(w.fake.requests(), 2, "sent again with the same idx");
+    assert_eq!(w.fake.delivered().len(), 1, "delivered once");
+    Ok(())
+}
+
+#[test]
+fn the_office_sees_the_outbox_and_sends_a_test_message() -> Result<()> {
+    let w = world()?;
+    w.kiosk.lock().expect("kiosk").cancel(&w.seated)?;
+    sync_until_complete(&w.kiosk)?;
+    wait_for_notice(&w.server, "seat_freed", "sent")?;
+
+    add_staff(&w.server.data, "admin", "office_admin", None)?;
+    let office = Office::login(&w.server.url(), "admin", PASSWORD)?;
+    let page = office.page("/office/sms")?;
+    assert!(page.contains("zwolnione miejsce"), "the kind in words");
+    assert!(page.contains("Barbara Kowalska"), "the person by name");
+    assert!(!page.contains("601 234 567") && !page.contains("601234567"));
+    assert!(page.contains(r#"id="per-day""#), "parts per day");
+
+    // A landline is refused, with the form shown again; a mobile gets the test.
+    let refused = office.post("/office/sms/test", &[("phone", "22 123 45 67")])?;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text()?.contains("komórkowego"));
+    assert_eq!(w.fake.delivered().len(), 1);
+    let sent = office.post("/office/sms/test", &[("phone", "602 000 111")])?;
+    assert_eq!(sent.status(), 303, "sent, then to the page that says so");
+    let location = sent
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .context("a redirect")?
+        .to_owned();
+    let shown = office.page(&location)?;
+    assert!(shown.contains("Wiadomość testowa wysłana"), "{shown}");
+    let delivered = w.fake.delivered();
+    assert_eq!(delivered.len(), 2);
+    assert_eq!(delivered[1].to, "48602000111");
+    let test = notices(&w.server)?
+        .into_iter()
+        .find(|n| n["kind"] == "test")
+        .context("the test is in the outbox")?;
+    assert_eq!(test["status"], "sent");
+    assert!(!serde_json::to_string(&test)?.contains("602000111"));
+    Ok(())
+}
