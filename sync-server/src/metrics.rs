@@ -37,6 +37,11 @@ struct AgeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FileLabel {
     file: &'static str,
 }
@@ -86,6 +91,7 @@ pub struct Metrics {
     kiosks_by_sync_age: Family<AgeLabel, Gauge>,
     compensation_open: Gauge,
     store_bytes: Family<FileLabel, Gauge>,
+    sms_notices: Family<StatusLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -156,6 +162,12 @@ impl Metrics {
             Unit::Bytes,
             store_bytes.clone(),
         );
+        let sms_notices = Family::<StatusLabel, Gauge>::default();
+        registry.register(
+            "sms_notices",
+            "SMS notices in the outbox by status (queued, sending, sent, failed, skipped, cancelled, expired)",
+            sms_notices.clone(),
+        );
         // Shown from the start, at zero.
         drop(syncs.get_or_create(&SyncResult {
             result: "ok",
@@ -172,6 +184,7 @@ impl Metrics {
             kiosks_by_sync_age,
             compensation_open,
             store_bytes,
+            sms_notices,
         }
     }
 
@@ -208,6 +221,13 @@ impl Metrics {
         }
         self.compensation_open
             .set(saturating(gauges.compensation_open));
+        for (status, count) in &gauges.notices_by_status {
+            self.sms_notices
+                .get_or_create(&StatusLabel {
+                    status: status.clone(),
+                })
+                .set(saturating(*count));
+        }
         for (file, bytes) in &gauges.store_bytes {
             self.store_bytes
                 .get_or_create(&FileLabel { file })

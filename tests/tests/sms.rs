@@ -83,6 +83,8 @@ struct World {
     class: String,
     title: String,
     seated: String,
+    /// Barbara's resident code (she waits, with SMS consent).
+    code: String,
 }
 
 /// A server sending through the fake, a MAL kiosk, a class of one seat taken by a
@@ -121,6 +123,7 @@ fn world() -> Result<World> {
         class,
         title,
         seated: seated.registration_id.to_string(),
+        code: waiting.resident_code.clone(),
     })
 }
 
@@ -150,6 +153,12 @@ fn a_seat_freed_at_a_kiosk_reaches_the_waiting_resident_once() -> Result<()> {
     // Scripts see kinds and states, never a number or a text.
     let listing = serde_json::to_string(&notices(&w.server)?)?;
     assert!(!listing.contains("601234567") && !listing.contains(&w.title));
+    // Monitoring counts the outbox by status.
+    let metrics = reqwest::blocking::get(format!("{}/metrics", w.server.url()))?.text()?;
+    assert!(
+        metrics.contains("blisko_sms_notices{status=\"sent\"} 1"),
+        "{metrics}"
+    );
     let _ = &w.class;
     Ok(())
 }
@@ -223,5 +232,65 @@ fn the_office_sees_the_outbox_and_sends_a_test_message() -> Result<()> {
         .context("the test is in the outbox")?;
     assert_eq!(test["status"], "sent");
     assert!(!serde_json::to_string(&test)?.contains("602000111"));
+    Ok(())
+}
+
+#[test]
+fn a_decision_on_a_request_reaches_the_resident_without_the_staff_note() -> Result<()> {
+    let w = world()?;
+    // Barbara, who gave SMS consent when she registered, files a request with her code.
+    let service = {
+        let k = w.kiosk.lock().expect("kiosk");
+        k.services()?
+            .into_iter()
+            .find(|s| !s.requires_pesel)
+            .context("a service")?
+            .id
+            .to_string()
+    };
+    let receipt =
+        w.kiosk
+            .lock()
+            .expect("kiosk")
+            .submit_intake(&blisko_kiosk::kiosk::IntakeForm {
+                service_id: service,
+                given_name: "Barbara".into(),
+                family_name: "Kowalska".into(),
+                birth_year: 1948,
+                description: "Proszę o pomoc w zakupach.".into(),
+                declaration: true,
+                consent: true,
+                resident_code: Some(w.code.clone()),
+                ..Default::default()
+            })?;
+    sync_until_complete(&w.kiosk)?;
+    add_staff(&w.server.data, "org", "organizer", None)?;
+    let org = Office::login(&w.server.url(), "org", PASSWORD)?;
+    let path = format!("/office/requests/{}", receipt.request_id);
+    let note = "Notatka wewnętrzna: sąsiadka pomaga";
+    // "In review" is no news; "more information" and the decision are.
+    org.post(&path, &[("status", "in_review")])?;
+    org.post(
+        &path,
+        &[("status", "more_information_needed"), ("note", note)],
+    )?;
+    org.post(&path, &[("status", "accepted")])?;
+    let delivered = w.fake.wait_for(2, Duration::from_secs(30));
+    assert_eq!(delivered.len(), 2, "{delivered:?}");
+    for d in &delivered {
+        assert_eq!(d.to, "48601234567");
+        assert!(d.message.contains(&receipt.reference), "{d:?}");
+        assert!(
+            !d.message.contains("sąsiadka"),
+            "never the staff note: {d:?}"
+        );
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(w.fake.delivered().len(), 2, "nothing for in review");
+    let kinds: Vec<Value> = notices(&w.server)?
+        .into_iter()
+        .map(|n| n["kind"].clone())
+        .collect();
+    assert_eq!(kinds, ["request_status", "request_status"]);
     Ok(())
 }

@@ -56,6 +56,8 @@ pub struct StoreGauges {
     pub compensation_open: u64,
     /// Bytes on disk of each file (with its write-ahead log): "server", "personal".
     pub store_bytes: Vec<(&'static str, u64)>,
+    /// SMS notices in the outbox by status (queued, sending, sent, failed, ...).
+    pub notices_by_status: Vec<(String, u64)>,
 }
 
 impl Central {
@@ -71,6 +73,11 @@ impl Central {
         let db = self.store.write()?;
         let kiosks = db.kiosks()?;
         let compensation_open = seats::compensation(&db, None)?.len() as u64;
+        let notices_by_status = db
+            .notice_counts()?
+            .into_iter()
+            .map(|(status, n)| (status, u64::try_from(n).unwrap_or(0)))
+            .collect();
         // A read: the transaction is dropped, not committed.
         drop(db);
         let mut by_age: Vec<(SyncAge, u64)> = SyncAge::ALL.iter().map(|a| (*a, 0)).collect();
@@ -93,6 +100,7 @@ impl Central {
             kiosks_by_sync_age: by_age,
             compensation_open,
             store_bytes,
+            notices_by_status,
         })
     }
 }
