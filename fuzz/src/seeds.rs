@@ -191,6 +191,8 @@ pub fn all() -> Vec<Seed> {
         key_cursor: 3,
         want_keys: PersonList(vec![PersonId::derived("fourth")]),
         catalog_heads: None,
+        awaiting: Vec::new(),
+        shown: Vec::new(),
     };
     let idle = SyncRequest {
         cursor: 42,
@@ -201,6 +203,8 @@ pub fn all() -> Vec<Seed> {
         key_cursor: 3,
         want_keys: PersonList::default(),
         catalog_heads: None,
+        awaiting: Vec::new(),
+        shown: Vec::new(),
     };
     let response = SyncResponse {
         changed: docs

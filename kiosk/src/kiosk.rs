@@ -275,6 +275,12 @@ pub struct Kiosk {
     /// Days a resident's readable details stay here once the server has them (see
     /// [`Kiosk::apply_retention`]).
     retention_days: u32,
+    /// Registrations whose resident is at the screen waiting for the server's pool (see
+    /// [`crate::sync::claim_pool_seat`]): the next sync says so, and the SMS for a seat given
+    /// then is held back until the kiosk reports it shown. Only for this moment, so not stored.
+    awaiting: Vec<RegistrationId>,
+    /// Pool seats shown at the screen, to report with the next sync (see `awaiting`).
+    shown: Vec<RegistrationId>,
     // Held for the kiosk's lifetime: one process per data folder, because two writers
     // sharing one automerge actor would issue conflicting change numbers.
     _lock: File,
@@ -374,6 +380,8 @@ impl Kiosk {
             rosters: HashMap::new(),
             people: None,
             retention_days: DEFAULT_RETENTION_DAYS,
+            awaiting: Vec::new(),
+            shown: Vec::new(),
             _lock: lock,
         };
         kiosk.finish_projection()?;
@@ -463,8 +471,25 @@ impl Kiosk {
             rosters: HashMap::new(),
             people: None,
             retention_days: DEFAULT_RETENTION_DAYS,
+            awaiting: Vec::new(),
+            shown: Vec::new(),
             _lock: lock,
         })
+    }
+
+    /// The resident of `registration` waits at the screen for the next sync's answer.
+    pub fn await_answer(&mut self, registration: RegistrationId) {
+        if !self.awaiting.contains(&registration) {
+            self.awaiting.push(registration);
+        }
+    }
+
+    /// The wait is over; `seated`: the screen showed a seat, which the next sync reports.
+    pub fn answer_shown(&mut self, registration: RegistrationId, seated: bool) {
+        self.awaiting.retain(|r| *r != registration);
+        if seated && !self.shown.contains(&registration) {
+            self.shown.push(registration);
+        }
     }
 
     pub fn identity(&self) -> &Identity {

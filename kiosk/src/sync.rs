@@ -385,12 +385,25 @@ pub fn claim_pool_seat(
     receipt: RegistrationReceipt,
 ) -> Result<RegistrationReceipt> {
     let client = SyncClient::for_kiosk(&lock(kiosk))?;
+    lock(kiosk).await_answer(receipt.registration_id);
     let synced = sync_once(kiosk, &client);
     if let Err(e) = &synced {
         tracing::info!(code = e.code(), "no pool seat claimed");
     }
-    let row = lock(kiosk).store().registration(receipt.registration_id)?;
-    let receipt = match row {
+    let row = lock(kiosk).store().registration(receipt.registration_id);
+    let seated = matches!(&row, Ok(Some(r)) if r.status == SeatStatus::Confirmed);
+    lock(kiosk).answer_shown(receipt.registration_id, seated);
+    if seated && synced.is_ok() {
+        // The seat goes on the screen now: the server hears it at once and withdraws the
+        // SMS it holds for it (a failure leaves the report to the next sync).
+        if let Err(e) = sync_once(kiosk, &client) {
+            tracing::info!(
+                code = e.code(),
+                "the seat shown is reported at the next sync"
+            );
+        }
+    }
+    let receipt = match row? {
         Some(row) => RegistrationReceipt {
             status: row.status,
             position: row.position,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{KEY_BYTES, PersonKey};
 use crate::docs::{ChangeHash, DocKey};
-use crate::ids::{BranchId, KioskId, PersonId};
+use crate::ids::{BranchId, KioskId, PersonId, RegistrationId};
 
 /// Bumped on any incompatible change; an old kiosk is told to update instead of being fed
 /// data it cannot read. 3: personal fields sealed with per-person keys, which travel
@@ -121,6 +121,15 @@ pub struct SyncRequest {
     /// from older kiosks (a cut then stays reserved).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_heads: Option<Vec<Head>>,
+    /// Registrations whose resident is at the kiosk's screen waiting for this answer (a
+    /// seat from the server's pool): the SMS for a seat given now is held a while, until
+    /// the kiosk reports it shown (`shown`), which withdraws it. Absent from older kiosks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub awaiting: Vec<RegistrationId>,
+    /// Registrations whose seat from the pool the kiosk has shown to the resident at the
+    /// screen: the SMS held for them is not sent. Absent from older kiosks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shown: Vec<RegistrationId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,6 +391,8 @@ mod tests {
             key_cursor: 7,
             want_keys: PersonList(vec![crate::ids::PersonId::new()]),
             catalog_heads: None,
+            awaiting: Vec::new(),
+            shown: Vec::new(),
         };
         let bytes = encode(&request).unwrap();
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), request);

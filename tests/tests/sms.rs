@@ -130,7 +130,12 @@ fn world() -> Result<World> {
 #[test]
 fn a_seat_freed_at_a_kiosk_reaches_the_waiting_resident_once() -> Result<()> {
     let w = world()?;
-    assert!(notices(&w.server)?.is_empty(), "nothing to say yet");
+    // Anna got her seat from the pool while at the screen: the SMS held for it was
+    // withdrawn when the kiosk reported the seat shown.
+    let before = notices(&w.server)?;
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0]["status"], "cancelled");
+    assert_eq!(before[0]["reason"], "shown_at_kiosk");
     // Anna cancels at the kiosk; the merge gives Barbara the seat.
     w.kiosk.lock().expect("kiosk").cancel(&w.seated)?;
     sync_until_complete(&w.kiosk)?;
@@ -149,7 +154,7 @@ fn a_seat_freed_at_a_kiosk_reaches_the_waiting_resident_once() -> Result<()> {
     sync(&w.kiosk)?;
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(w.fake.delivered().len(), 1);
-    assert_eq!(notices(&w.server)?.len(), 1);
+    assert_eq!(notices(&w.server)?.len(), 2);
     // Scripts see kinds and states, never a number or a text.
     let listing = serde_json::to_string(&notices(&w.server)?)?;
     assert!(!listing.contains("601234567") && !listing.contains(&w.title));
@@ -177,7 +182,10 @@ fn a_server_killed_mid_send_sends_nothing_twice_after_restart() -> Result<()> {
     }
     w.server.kill();
     assert_eq!(w.fake.delivered().len(), 1, "taken once");
-    let n = &notices(&w.server)?[0];
+    let n = notices(&w.server)?
+        .into_iter()
+        .find(|n| n["status"] != "cancelled")
+        .context("Barbara's notice")?;
     assert_eq!(n["status"], "sending", "cut off mid-send: {n}");
 
     let server = ServerProcess::start_with(
@@ -287,10 +295,57 @@ fn a_decision_on_a_request_reaches_the_resident_without_the_staff_note() -> Resu
     }
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(w.fake.delivered().len(), 2, "nothing for in review");
-    let kinds: Vec<Value> = notices(&w.server)?
+    let decisions = notices(&w.server)?
         .into_iter()
-        .map(|n| n["kind"].clone())
-        .collect();
-    assert_eq!(kinds, ["request_status", "request_status"]);
+        .filter(|n| n["kind"] == "request_status")
+        .count();
+    assert_eq!(decisions, 2);
+    Ok(())
+}
+
+#[test]
+fn a_resident_told_waiting_offline_hears_when_the_pool_seats_them() -> Result<()> {
+    let w = world()?;
+    let (class, title) = {
+        let k = w.kiosk.lock().expect("kiosk");
+        let c = k.classes()?.into_iter().nth(1).context("a second class")?;
+        (c.id.to_string(), c.title.clone())
+    };
+    // The import gives the first class its usual seats back: Barbara, waiting there, is
+    // seated by the pool and told so.
+    set_class_seats(&w.server, "MAL", &class, 3, 5, w.tmp.path())?;
+    let barbara = w.fake.wait_for(1, Duration::from_secs(30));
+    assert_eq!(barbara.len(), 1, "{barbara:?}");
+    assert_eq!(barbara[0].to, "48601234567");
+    sync(&w.kiosk)?;
+    // Offline, with no allotment, the kiosk can only put her on the waiting list...
+    let receipt = w.kiosk.lock().expect("kiosk").register(&form(
+        &class,
+        "Celina",
+        Some("605 111 222"),
+        true,
+    ))?;
+    assert_eq!(receipt.status, "waitlisted");
+    // ... and the next sync gets her a seat from the pool: she has left; an SMS tells her.
+    sync_until_complete(&w.kiosk)?;
+    let delivered = w.fake.wait_for(2, Duration::from_secs(30));
+    assert_eq!(delivered.len(), 2, "{delivered:?}");
+    assert_eq!(delivered[1].to, "48605111222");
+    assert!(delivered[1].message.contains(&title));
+    // Someone registering online, seated by the pool while reading the screen: no SMS.
+    let online =
+        blisko_kiosk::sync::register(&w.kiosk, &form(&class, "Danuta", Some("606 111 222"), true))?;
+    assert_eq!(online.status, "confirmed");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        w.fake.delivered().len(),
+        2,
+        "no SMS for what the screen showed"
+    );
+    let withdrawn = notices(&w.server)?
+        .into_iter()
+        .filter(|n| n["reason"] == "shown_at_kiosk")
+        .count();
+    assert_eq!(withdrawn, 2, "Anna's and Danuta's");
     Ok(())
 }

@@ -200,6 +200,8 @@ fn push_request(push: Vec<DocChanges>, pull: Vec<DocHave>) -> SyncRequest {
         key_cursor: 0,
         want_keys: PersonList::default(),
         catalog_heads: None,
+        awaiting: Vec::new(),
+        shown: Vec::new(),
     }
 }
 

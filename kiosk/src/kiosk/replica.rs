@@ -203,6 +203,8 @@ impl Kiosk {
                 key_cursor: self.counter(KEY_CURSOR_KEY)?,
                 want_keys: PersonList(self.store.wanted_keys(MAX_WANTED_KEYS)?),
                 catalog_heads,
+                awaiting: self.awaiting.clone(),
+                shown: self.shown.clone(),
             },
             pushed,
         })
@@ -213,6 +215,8 @@ impl Kiosk {
     /// then the touched rosters recomputed in a second one.
     pub fn apply_sync(&mut self, plan: SyncPlan, response: SyncResponse) -> Result<RoundOutcome> {
         let now = timestamp((self.wall)());
+        // The server has taken the report of the seats shown.
+        self.shown.retain(|r| !plan.request.shown.contains(r));
         // What the server holds after this round, as far as this answer tells.
         let mut server_has: HashMap<DocKey, Vec<ChangeHash>> = plan
             .request

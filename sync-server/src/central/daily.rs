@@ -324,7 +324,7 @@ pub(crate) fn register_by_phone(
     save_roster(db, branch, &mut roster, new_roster, &now)?;
     if !plan.promote.is_empty() {
         let after = roster.registrations().map_err(CentralError::Document)?;
-        notices::seats_granted(db, form.class, &regs, &after, now_wall_ms() as i64)?;
+        notices::seats_granted(db, form.class, &regs, &after, &[])?;
     }
     db.audit(
         &now,
@@ -437,7 +437,7 @@ pub(crate) fn confirm_waiting(
         .map_err(CentralError::Document)?;
     save_roster(db, branch, &mut roster, false, &now)?;
     let after = roster.registrations().map_err(CentralError::Document)?;
-    notices::seats_granted(db, class, &regs, &after, now_wall_ms() as i64)?;
+    notices::seats_granted(db, class, &regs, &after, &[])?;
     db.audit(
         &now,
         actor,

@@ -288,11 +288,16 @@ impl Central {
         let intakes = pesel::sealed_before(&db, request)?;
         for push in &request.push {
             if let Some((roster, before)) = apply_push(&db, kiosk, push, &now)? {
-                let latest = fill_pool_seats(&db, &mut self.clock, roster, &now, Some(&before))?;
+                let seen = seats::Seen {
+                    before: &before,
+                    at_screen: &request.awaiting,
+                };
+                let latest = fill_pool_seats(&db, &mut self.clock, roster, &now, Some(seen))?;
                 stamp_floor = stamp_floor.max(latest);
             }
         }
         store_pushed_keys(&db, kiosk, &request.keys)?;
+        crate::notices::shown_at_screen(&db, kiosk.branch_id, &request.shown)?;
         pesel::check_pushed_intakes(&db, kiosk, &intakes)?;
         if let Some(heads) = &request.catalog_heads {
             seats::acknowledge_catalog(&db, &mut self.clock, kiosk, &from_heads(heads), &now)?;

@@ -37,11 +37,19 @@ pub(crate) fn policy_for(db: &Db<'_>, branch: BranchId, class: ClassId) -> Resul
     })
 }
 
+/// What the server held of a roster before a kiosk's push, and which of its
+/// registrations have their resident at the kiosk's screen waiting for this sync's answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seen<'a> {
+    pub before: &'a [Registration],
+    pub at_screen: &'a [RegistrationId],
+}
+
 /// The central office is the seat authority for the shared pool (what the kiosks' claims
 /// leave): after every roster change it gives free pool seats to the people waiting, in
 /// order. Returns the latest stamp seen in the roster.
 ///
-/// `before` is the roster as stored before the change that led here (a kiosk's push):
+/// `seen` is what the server held before the change that led here (a kiosk's push):
 /// whoever waited then and holds a seat now gets a message (see
 /// [`crate::notices::seats_granted`]). `None` when the change itself seats nobody (an
 /// office edit of the rules): then only the seats given here count.
@@ -50,7 +58,7 @@ pub(crate) fn fill_pool_seats(
     clock: &mut HlcClock,
     mut roster: RosterDoc,
     now: &str,
-    before: Option<&[Registration]>,
+    seen: Option<Seen<'_>>,
 ) -> Result<Option<Hlc>> {
     let class = roster.class_id();
     let branch = db
@@ -65,8 +73,8 @@ pub(crate) fn fill_pool_seats(
     let computed = seats::compute_roster(&policy, &regs);
     let fill = seats::seats_to_fill(&policy, &computed, KioskId::CENTRAL);
     if fill.is_empty() {
-        if let Some(before) = before {
-            notices::seats_granted(db, class, before, &regs, now_wall_ms() as i64)?;
+        if let Some(seen) = seen {
+            notices::seats_granted(db, class, seen.before, &regs, seen.at_screen)?;
         }
         return Ok(latest);
     }
@@ -81,11 +89,12 @@ pub(crate) fn fill_pool_seats(
         .collect();
     roster.apply(&edits).map_err(CentralError::Document)?;
     store_changes(db, roster.doc_mut(), now)?;
-    let waiting_before = before.map_or_else(|| regs.clone(), <[Registration]>::to_vec);
+    let before = seen.map_or_else(|| regs.clone(), |s| s.before.to_vec());
     for reg in regs.iter_mut().filter(|r| fill.contains(&r.id)) {
         reg.grants.insert(KioskId::CENTRAL, at);
     }
-    notices::seats_granted(db, class, &waiting_before, &regs, now_wall_ms() as i64)?;
+    let at_screen = seen.map_or(&[][..], |s| s.at_screen);
+    notices::seats_granted(db, class, &before, &regs, at_screen)?;
     Ok(Some(at))
 }
 

@@ -27,10 +27,10 @@ use crate::store::{Db, NewNotice};
 pub mod gateway;
 pub mod sender;
 
-/// A seat the pool gives within this long of a registration reaching the server, in the
-/// sync that brought it, is the answer the resident waits for at the kiosk's screen: no
-/// message for it.
-const AT_THE_SCREEN_MS: i64 = 2 * 60 * 1000;
+/// How long the SMS for a seat given to a resident at a kiosk's screen is held: the kiosk
+/// reports the seat shown at once (or at its next sync, within a minute), which withdraws
+/// it; a kiosk that never got the answer to the screen lets it go out.
+const HELD_FOR_THE_SCREEN_MS: i64 = 5 * 60 * 1000;
 
 /// Where and when a session is, as a message names it. No personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,14 +115,14 @@ fn when(session: &Session, room: &str) -> When {
     }
 }
 
-/// Queue one notice (nothing if one with the same `dedup` exists).
+/// Queue one notice, due at `due_ms` (nothing if one with the same `dedup` exists).
 fn queue(
     db: &Db<'_>,
     dedup: &str,
     person: Option<PersonId>,
     branch: Option<BranchId>,
     notice: &Notice,
-    now_ms: i64,
+    due_ms: i64,
     expires_ms: Option<i64>,
 ) -> Result<bool> {
     let params = serde_json::to_string(notice)
@@ -138,7 +138,7 @@ fn queue(
             person_id: person.as_deref(),
             branch_id: branch.as_deref(),
             params: &params,
-            due_ms: now_ms,
+            due_ms,
             expires_ms,
         },
         &crate::central::now_text(),
@@ -154,14 +154,15 @@ fn seat(reg: &Registration) -> Option<(Hlc, KioskId)> {
 /// transaction: a message for each registration that moved from the waiting list to a
 /// seat. `before` is the roster as the server held it before the change (empty for a new
 /// roster). A registration new to the server counts as waiting before when its seat came
-/// after it was made (promoted by a kiosk offline, or given by the pool), except a pool
-/// seat given at once to a registration just made: the resident sees that at the kiosk.
+/// after it was made (promoted by a kiosk offline, or given by the pool). For a resident at
+/// a kiosk's screen waiting for this answer (`at_screen`, from the kiosk's sync) the SMS is
+/// held a while: the kiosk reports the seat shown ([`shown_at_screen`]), which withdraws it.
 pub(crate) fn seats_granted(
     db: &Db<'_>,
     class: ClassId,
     before: &[Registration],
     after: &[Registration],
-    now_ms: i64,
+    at_screen: &[RegistrationId],
 ) -> Result<usize> {
     let known: BTreeMap<RegistrationId, &Registration> = before.iter().map(|r| (r.id, r)).collect();
     let mut moved = Vec::new();
@@ -169,17 +170,12 @@ pub(crate) fn seats_granted(
         if reg.cancelled.is_some() {
             continue;
         }
-        let Some((granted, authority)) = seat(reg) else {
+        let Some((granted, _)) = seat(reg) else {
             continue;
         };
         let was_waiting = match known.get(&reg.id) {
             Some(old) => old.cancelled.is_none() && old.grants.is_empty(),
-            None => {
-                let promoted = granted > reg.created;
-                let at_screen = authority.is_central()
-                    && now_ms - (reg.created.wall_ms as i64) < AT_THE_SCREEN_MS;
-                promoted && !at_screen
-            }
+            None => granted > reg.created,
         };
         if was_waiting {
             moved.push(reg);
@@ -196,6 +192,7 @@ pub(crate) fn seats_granted(
         return Ok(0);
     };
     let zone = zone();
+    let now_ms = Timestamp::now().as_millisecond();
     let next = next_session(&catalog, class, now_ms, &zone);
     // A seat in a class with nothing left to attend is not news.
     let Some(next) = next else {
@@ -208,19 +205,42 @@ pub(crate) fn seats_granted(
     let mut queued = 0;
     for reg in moved {
         let dedup = format!("seat_freed:{}", reg.id);
+        let due = match at_screen.contains(&reg.id) {
+            true => now_ms + HELD_FOR_THE_SCREEN_MS,
+            false => now_ms,
+        };
         if queue(
             db,
             &dedup,
             Some(reg.person_id),
             Some(branch),
             &notice,
-            now_ms,
+            due,
             None,
         )? {
             queued += 1;
         }
     }
     Ok(queued)
+}
+
+/// A kiosk showed these residents their seat from the pool at the screen: the SMS held for
+/// it is withdrawn. Only notices of the kiosk's own branch.
+pub(crate) fn shown_at_screen(
+    db: &Db<'_>,
+    branch: BranchId,
+    shown: &[RegistrationId],
+) -> Result<()> {
+    let now = crate::central::now_text();
+    for reg in shown {
+        db.withdraw_notice(
+            &format!("seat_freed:{reg}"),
+            &branch.to_string(),
+            "shown_at_kiosk",
+            &now,
+        )?;
+    }
+    Ok(())
 }
 
 /// The next session of a class not yet begun and not cancelled.

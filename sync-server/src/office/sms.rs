@@ -97,6 +97,10 @@ pub fn reason_label(lang: Lang, reason: &str) -> String {
         ),
         "erased" => ("dane osoby usunięto", "the person's data was erased"),
         "person_not_found" => ("osoby nie znaleziono", "person not found"),
+        "shown_at_kiosk" => (
+            "miejsce pokazano osobie w kiosku",
+            "the seat was shown to the person at the kiosk",
+        ),
         "session_changed" => ("termin spotkania się zmienił", "the session's time changed"),
         other => return other.to_owned(),
     };

@@ -11,6 +11,9 @@ use blisko_shared::sqlite::Context;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoticeRow {
     pub id: String,
+    /// What it is about, by ids only (`seat_freed:<registration>`,
+    /// `reminder:<session>:<date>:<registration>`, `request_status:<request>:<status>:<stamp>`).
+    pub about: String,
     pub kind: String,
     pub person_id: Option<String>,
     pub branch_id: Option<String>,
@@ -66,26 +69,28 @@ pub enum Outcome<'a> {
     Held { due_ms: i64, reason: &'a str },
 }
 
-const COLUMNS: &str = "id, kind, person_id, branch_id, params, created, due_ms, expires_ms, status,
+const COLUMNS: &str =
+    "id, dedup, kind, person_id, branch_id, params, created, due_ms, expires_ms, status,
      reason, attempts, segments, gateway_id, sent_ms, updated";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoticeRow> {
     Ok(NoticeRow {
         id: r.get(0)?,
-        kind: r.get(1)?,
-        person_id: r.get(2)?,
-        branch_id: r.get(3)?,
-        params: r.get(4)?,
-        created: r.get(5)?,
-        due_ms: r.get(6)?,
-        expires_ms: r.get(7)?,
-        status: r.get(8)?,
-        reason: r.get(9)?,
-        attempts: r.get(10)?,
-        segments: r.get(11)?,
-        gateway_id: r.get(12)?,
-        sent_ms: r.get(13)?,
-        updated: r.get(14)?,
+        about: r.get(1)?,
+        kind: r.get(2)?,
+        person_id: r.get(3)?,
+        branch_id: r.get(4)?,
+        params: r.get(5)?,
+        created: r.get(6)?,
+        due_ms: r.get(7)?,
+        expires_ms: r.get(8)?,
+        status: r.get(9)?,
+        reason: r.get(10)?,
+        attempts: r.get(11)?,
+        segments: r.get(12)?,
+        gateway_id: r.get(13)?,
+        sent_ms: r.get(14)?,
+        updated: r.get(15)?,
     })
 }
 
@@ -307,5 +312,24 @@ impl Db<'_> {
                 params![reason, now_ms, now],
             )
             .ctx("release held notices")
+    }
+}
+
+impl Db<'_> {
+    /// Withdraw one unsent notice of a branch (`dedup`), e.g. a seat the kiosk showed.
+    pub fn withdraw_notice(
+        &self,
+        dedup: &str,
+        branch: &str,
+        reason: &str,
+        now: &str,
+    ) -> Result<usize> {
+        self.tx
+            .execute(
+                "UPDATE notices SET status = 'cancelled', reason = ?3, updated = ?4
+                 WHERE dedup = ?1 AND branch_id = ?2 AND status = 'queued'",
+                params![dedup, branch, reason, now],
+            )
+            .ctx("withdraw a notice")
     }
 }

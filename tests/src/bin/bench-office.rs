@@ -93,6 +93,8 @@ fn push(
             key_cursor: 0,
             want_keys: Default::default(),
             catalog_heads: None,
+            awaiting: Vec::new(),
+            shown: Vec::new(),
         };
         central.sync(&kiosk, &request)?;
     }
