@@ -12,8 +12,8 @@ use blisko_shared::model::{
     Registration, RequestStatus, StatusChange,
 };
 use blisko_shared::sync::{
-    DocChanges, DocHave, DocHeads, EnrollRequest, KeyList, PersonList, SyncRequest, SyncResponse,
-    encode, to_heads,
+    DocChanges, DocHave, DocHeads, EnrollRequest, KeyList, PersonList, SmsWithdrawal, SyncRequest,
+    SyncResponse, encode, to_heads,
 };
 
 use crate::{doc_keys, person_key, subjects};
@@ -191,6 +191,10 @@ pub fn all() -> Vec<Seed> {
         key_cursor: 3,
         want_keys: PersonList(vec![PersonId::derived("fourth")]),
         catalog_heads: None,
+        sms_withdrawals: vec![SmsWithdrawal {
+            person: PersonId::derived("first"),
+            at: at(1_763_900_000_500),
+        }],
     };
     let idle = SyncRequest {
         cursor: 42,
@@ -201,6 +205,7 @@ pub fn all() -> Vec<Seed> {
         key_cursor: 3,
         want_keys: PersonList::default(),
         catalog_heads: None,
+        sms_withdrawals: Vec::new(),
     };
     let response = SyncResponse {
         changed: docs

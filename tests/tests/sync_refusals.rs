@@ -200,6 +200,7 @@ fn push_request(push: Vec<DocChanges>, pull: Vec<DocHave>) -> SyncRequest {
         key_cursor: 0,
         want_keys: PersonList::default(),
         catalog_heads: None,
+        sms_withdrawals: Vec::new(),
     }
 }
 

@@ -203,6 +203,7 @@ impl Kiosk {
                 key_cursor: self.counter(KEY_CURSOR_KEY)?,
                 want_keys: PersonList(self.store.wanted_keys(MAX_WANTED_KEYS)?),
                 catalog_heads,
+                sms_withdrawals: Vec::new(),
             },
             pushed,
         })

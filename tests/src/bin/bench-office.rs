@@ -93,6 +93,7 @@ fn push(
             key_cursor: 0,
             want_keys: Default::default(),
             catalog_heads: None,
+            sms_withdrawals: Vec::new(),
         };
         central.sync(&kiosk, &request)?;
     }
