@@ -1362,6 +1362,9 @@ impl KioskApp {
             phone: self.form.optional(FieldId::Phone),
             consent: self.form.consent,
             sms_consent: self.form.sms_consent,
+            // The texts were shown in the app's language: the SMS consent was given to
+            // that language's text, and its messages come in it.
+            lang: self.lang,
             resident_code: self.form.optional(FieldId::ResidentCode),
         };
         match self.with_kiosk(|k| k.register(&form)) {
@@ -1556,6 +1559,7 @@ impl KioskApp {
             phone: None,
             consent: self.form.consent,
             sms_consent: false,
+            lang: self.lang,
             resident_code: self.form.optional(FieldId::ResidentCode),
         };
         let result = self.with_kiosk(|k| {
