@@ -57,7 +57,11 @@ fn a_landline_with_the_sms_box_ticked_is_refused_on_the_phone_field() {
         );
         assert_eq!(err.code(), "sms_needs_polish_mobile");
     }
-    assert_eq!(k.status().expect("status").counts.persons, 0, "nobody was added");
+    assert_eq!(
+        k.status().expect("status").counts.persons,
+        0,
+        "nobody was added"
+    );
 
     // Without the box, a landline is fine, and nobody gets SMS.
     let receipt = k
@@ -86,7 +90,11 @@ fn a_mobile_gets_the_consent_to_the_text_of_the_forms_language() {
         k.sms_consent(english.person_id).expect("read").as_deref(),
         Some("zgoda-sms-2026-01-en")
     );
-    assert!(k.resident(&english.resident_code).expect("overview").sms_consent);
+    assert!(
+        k.resident(&english.resident_code)
+            .expect("overview")
+            .sms_consent
+    );
 }
 
 #[test]
@@ -98,7 +106,11 @@ fn a_withdrawal_holds_at_once_survives_a_restart_and_goes_with_the_next_sync() {
         .expect("register");
     let person = receipt.person_id;
     assert!(k.withdraw_sms_consent(person).expect("withdraw"));
-    assert!(!k.resident(&receipt.resident_code).expect("overview").sms_consent);
+    assert!(
+        !k.resident(&receipt.resident_code)
+            .expect("overview")
+            .sms_consent
+    );
     assert!(
         !k.withdraw_sms_consent(person).expect("again"),
         "withdrawing twice is no error and no second withdrawal"
@@ -106,9 +118,18 @@ fn a_withdrawal_holds_at_once_survives_a_restart_and_goes_with_the_next_sync() {
     drop(k);
 
     let mut k = Kiosk::open_with_clock(dir.path(), &KEY, monday()).expect("reopen");
-    assert_eq!(k.sms_consent(person).expect("read"), None, "kept across a restart");
+    assert_eq!(
+        k.sms_consent(person).expect("read"),
+        None,
+        "kept across a restart"
+    );
     let plan = k.prepare_sync("test").expect("plan");
-    let sent: Vec<_> = plan.request.sms_withdrawals.iter().map(|w| w.person).collect();
+    let sent: Vec<_> = plan
+        .request
+        .sms_withdrawals
+        .iter()
+        .map(|w| w.person)
+        .collect();
     assert_eq!(sent, vec![person]);
 
     // A failed round (no answer) keeps it for the next one.
