@@ -16,7 +16,8 @@ use blisko_shared::i18n::Lang;
 use blisko_shared::ids::PersonId;
 use blisko_shared::sync::SmsWithdrawal;
 use blisko_tests::harness::{
-    ServerProcess, admin, branch_id, enroll_kiosk, server_heads, sync, sync_until_quiet,
+    ServerProcess, admin, branch_id, enroll_kiosk, kiosk_sql, open_kiosk, server_heads, setup_key,
+    sync, sync_until_quiet,
 };
 use blisko_tests::office::{Office, PASSWORD, add_staff};
 
@@ -262,5 +263,37 @@ fn a_kiosk_of_another_branch_cannot_withdraw_for_this_branchs_resident() -> Resu
         Some("zgoda-sms-2026-01"),
         "the consent stands"
     );
+    Ok(())
+}
+
+/// A kiosk store from before SMS consents were projected (migration 6) learns its
+/// residents' consents when the new version first opens it: the migration has the people
+/// documents projected again.
+#[test]
+fn an_upgraded_kiosk_store_knows_the_consents_given_before() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("kiosk");
+    let key = setup_key(&dir)?;
+    let kiosk = Mutex::new(Kiosk::setup_demo(
+        &dir,
+        "MAL",
+        &key,
+        blisko_kiosk::kiosk::system_clock(),
+    )?);
+    let (person, code) = register_with_sms(&kiosk, "Majewska", Lang::Pl)?;
+    drop(kiosk);
+    // Back to the store as migration 6 left it.
+    kiosk_sql(&dir)?.execute_batch(
+        "ALTER TABLE persons DROP COLUMN sms_consent;
+         DROP TABLE sms_withdrawals;
+         DELETE FROM meta WHERE key = 'people_to_project';
+         PRAGMA user_version = 6;",
+    )?;
+    let kiosk = Mutex::new(open_kiosk(&dir)?);
+    assert_eq!(
+        consent_at(&kiosk, person)?.as_deref(),
+        Some("zgoda-sms-2026-01")
+    );
+    ensure!(lock(&kiosk)?.resident(&code)?.sms_consent);
     Ok(())
 }
