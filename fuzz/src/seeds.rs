@@ -12,8 +12,8 @@ use blisko_shared::model::{
     Registration, RequestStatus, StatusChange,
 };
 use blisko_shared::sync::{
-    DocChanges, DocHave, DocHeads, EnrollRequest, KeyList, PersonList, SyncRequest, SyncResponse,
-    encode, to_heads,
+    DocChanges, DocHave, DocHeads, EnrollRequest, KeyList, PersonList, SmsWithdrawal, SyncRequest,
+    SyncResponse, encode, to_heads,
 };
 
 use crate::{doc_keys, person_key, subjects};
@@ -193,6 +193,10 @@ pub fn all() -> Vec<Seed> {
         catalog_heads: None,
         awaiting: Vec::new(),
         shown: Vec::new(),
+        sms_withdrawals: vec![SmsWithdrawal {
+            person: PersonId::derived("first"),
+            at: at(1_763_900_000_500),
+        }],
     };
     let idle = SyncRequest {
         cursor: 42,
@@ -205,6 +209,7 @@ pub fn all() -> Vec<Seed> {
         catalog_heads: None,
         awaiting: Vec::new(),
         shown: Vec::new(),
+        sms_withdrawals: Vec::new(),
     };
     let response = SyncResponse {
         changed: docs

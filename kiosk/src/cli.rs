@@ -282,6 +282,8 @@ impl From<&RegisterArgs> for RegistrationForm {
             phone: a.phone.clone(),
             consent: a.consent,
             sms_consent: a.sms_consent,
+            // The command line records consents to the Polish texts.
+            lang: Lang::Pl,
             resident_code: a.resident_code.clone(),
         }
     }

@@ -405,6 +405,7 @@ mod tests {
     fn user_errors() -> Vec<KioskError> {
         vec![
             KioskError::Invalid(FieldError::InvalidPhone),
+            KioskError::Invalid(FieldError::SmsNeedsPolishMobile),
             KioskError::ConsentRequired,
             KioskError::DeclarationRequired,
             KioskError::PeselRequired,

@@ -18,15 +18,16 @@ use blisko_shared::crypto::PersonKey;
 use blisko_shared::demo;
 use blisko_shared::docs::{CatalogDoc, Doc, DocKey, IntakeDoc, PeopleDoc, RosterDoc, RosterEdit};
 use blisko_shared::hlc::{Hlc, HlcClock};
+use blisko_shared::i18n::Lang;
 use blisko_shared::ids::{
     BranchId, ClassId, KioskId, PersonId, RegistrationId, RequestId, ServiceId,
 };
 use blisko_shared::model::{
     ApplicantRole, Catalog, Consent, ConsentKind, IntakeRequest, Person, Registration,
-    RequestStatus, StatusChange, registration_open,
+    RequestStatus, StatusChange, registration_open, sms_consent_version,
 };
 use blisko_shared::seats::{self, Admission, Roster, SeatPolicy, SeatState, SeatStatus};
-use blisko_shared::validate::{self, Field};
+use blisko_shared::validate::{self, Field, FieldError};
 
 use crate::error::KioskError;
 use crate::store::{
@@ -40,6 +41,7 @@ pub use blisko_shared::model::{
 /// The declaration names the service's conditions (see `Service::conditions`).
 pub const DECLARATION_VERSION: &str = "oswiadczenie-2026-02";
 
+mod consents;
 mod replica;
 mod revocation;
 pub mod slip;
@@ -132,8 +134,11 @@ pub struct RegistrationForm {
     pub phone: Option<String>,
     /// The information clause was shown and confirmed.
     pub consent: bool,
-    /// Optional: reminders by SMS (needs a phone).
+    /// Optional: reminders by SMS (needs a Polish mobile number).
     pub sms_consent: bool,
+    /// The language the texts were shown in: the SMS consent is recorded as given to
+    /// that language's text, and its messages come in it.
+    pub lang: Lang,
     /// A returning resident's code; a new person is created without it.
     pub resident_code: Option<String>,
 }
@@ -144,6 +149,8 @@ pub struct RegistrationForm {
 struct ConsentsGiven {
     clause_version: &'static str,
     sms: bool,
+    /// The language the texts were shown in.
+    lang: Lang,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -207,10 +214,14 @@ pub struct CancelReceipt {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResidentOverview {
+    pub person_id: PersonId,
     pub resident_code: String,
     pub given_name: String,
     /// The office erased the resident's data: no name here, ever again.
     pub erased: bool,
+    /// The resident agreed to SMS reminders and has not withdrawn it: the overview
+    /// offers "Nie chcę SMS".
+    pub sms_consent: bool,
     pub registrations: Vec<ResidentRegistration>,
     pub requests: Vec<RequestRow>,
 }
@@ -639,6 +650,8 @@ impl Kiosk {
             }
         }
         Ok(ResidentOverview {
+            person_id: person.id,
+            sms_consent: self.store.sms_consent(person.id)?.is_some(),
             erased: self.store.person_erased(person.id)?,
             resident_code: person.resident_code,
             given_name: person.given_name,
@@ -945,6 +958,7 @@ impl Kiosk {
         let ConsentsGiven {
             clause_version,
             sms: sms_consent,
+            lang,
         } = consents;
         let given = validate::person_name(Field::GivenName, given)?;
         let family = validate::person_name(Field::FamilyName, family)?;
@@ -955,6 +969,14 @@ impl Kiosk {
         };
         if sms_consent && phone.is_none() {
             return Err(KioskError::SmsConsentNeedsPhone);
+        }
+        // SMS go only to a Polish mobile; a landline stays allowed without the consent.
+        if sms_consent
+            && phone
+                .as_deref()
+                .is_some_and(|p| !validate::is_polish_mobile(p))
+        {
+            return Err(FieldError::SmsNeedsPolishMobile.into());
         }
         if let Some(code) = resident_code.map(str::trim).filter(|c| !c.is_empty()) {
             let normalized = codes::normalize_resident_code(code)
@@ -996,7 +1018,7 @@ impl Kiosk {
         if sms_consent && phone.is_some() {
             consents.push(Consent {
                 kind: ConsentKind::SmsReminders,
-                text_version: SMS_CONSENT_VERSION.to_owned(),
+                text_version: sms_consent_version(lang).to_owned(),
                 at,
             });
         }
@@ -1046,6 +1068,7 @@ impl Kiosk {
             ConsentsGiven {
                 clause_version: INFORMATION_CLAUSE_VERSION,
                 sms: form.sms_consent,
+                lang: form.lang,
             },
         )?;
         let policy = self.policy(class.id, &class)?;
@@ -1235,6 +1258,7 @@ impl Kiosk {
             ConsentsGiven {
                 clause_version: INTAKE_CLAUSE_VERSION,
                 sms: false,
+                lang: Lang::Pl,
             },
         )?;
         let at = self.stamp();

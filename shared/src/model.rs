@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::hlc::Hlc;
+use crate::i18n::Lang;
 use crate::ids::*;
 
 /// A branch point: MAL, a senior club, an intergenerational centre, a day room.
@@ -232,6 +233,19 @@ pub struct Consent {
     pub at: Hlc,
 }
 
+impl Consent {
+    /// The language of the text agreed to, and so of the messages sent under it: English
+    /// when the version is an English text's (it ends in "-en", see
+    /// [`sms_consent_version`]), Polish otherwise.
+    pub fn lang(&self) -> Lang {
+        if self.text_version.ends_with(ENGLISH_TEXT_SUFFIX) {
+            Lang::En
+        } else {
+            Lang::Pl
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentKind {
@@ -276,7 +290,22 @@ pub const INTAKE_CLAUSE: (&str, &str) = (
     "Administratorem danych osobowych jest Centrum Usług Społecznych. Dane podane we wniosku służą wyłącznie do jego rozpatrzenia, zorganizowania usługi i kontaktu w tej sprawie. Są to: imię, nazwisko, rok urodzenia, numer PESEL (tylko gdy usługa go wymaga), telefon (jeśli został podany) oraz opis potrzeby, który może zawierać informacje o zdrowiu. Podstawa prawna: art. 6 ust. 1 lit. c i e oraz art. 9 ust. 2 lit. h RODO w związku z przepisami o usługach społecznych, wskazanymi przy usłudze. Dane są przechowywane przez czas rozpatrywania wniosku i świadczenia usługi, a następnie przez okres wymagany przepisami o archiwizacji. Przysługuje prawo dostępu do danych, ich sprostowania, ograniczenia przetwarzania oraz skargi do Prezesa Urzędu Ochrony Danych Osobowych. Szczegóły w punkcie obsługi.",
     "Your data is held by the Social Services Centre. The details in this request are used only to consider it, to arrange the service and to contact you about it. They are: name, year of birth, PESEL number (only where the service needs it), phone (if given) and the description of the need, which may include health information. Legal basis: Art. 6(1)(c) and (e) and Art. 9(2)(h) GDPR together with the social services law named with the service. The data is kept while the request is considered and the service provided, then for as long as the archiving rules require. You may see and correct your data, ask to restrict its use, and complain to the President of the Personal Data Protection Office. Ask at the desk for details.",
 );
+/// The Polish text of the SMS consent; [`sms_consent_version`] gives the version of the
+/// text in either language.
 pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-01";
+/// The English text of the SMS consent: another text, so another version id. A resident
+/// who agreed to it gets English messages (see [`Consent::lang`]).
+pub const SMS_CONSENT_VERSION_EN: &str = "zgoda-sms-2026-01-en";
+/// How the version id of a text shown in English ends.
+const ENGLISH_TEXT_SUFFIX: &str = "-en";
+
+/// The version of the SMS consent text shown in `lang`, recorded with the consent.
+pub fn sms_consent_version(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Pl => SMS_CONSENT_VERSION,
+        Lang::En => SMS_CONSENT_VERSION_EN,
+    }
+}
 
 /// A resident. Only what registration needs: no PESEL, no address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -506,6 +535,28 @@ pub struct AuditEvent {
 mod tests {
     use super::*;
     use crate::demo;
+
+    #[test]
+    fn the_sms_consent_version_names_its_language() {
+        let at = Hlc::new(1_763_900_000_000, 0, KioskId::new());
+        for lang in [Lang::Pl, Lang::En] {
+            let consent = Consent {
+                kind: ConsentKind::SmsReminders,
+                text_version: sms_consent_version(lang).to_owned(),
+                at,
+            };
+            assert_eq!(consent.lang(), lang, "{}", consent.text_version);
+        }
+        assert_eq!(sms_consent_version(Lang::Pl), "zgoda-sms-2026-01");
+        assert_eq!(sms_consent_version(Lang::En), "zgoda-sms-2026-01-en");
+        // Versions recorded before English texts had their own read as Polish.
+        let older = Consent {
+            kind: ConsentKind::InformationClause,
+            text_version: "klauzula-informacyjna-2026-02".to_owned(),
+            at,
+        };
+        assert_eq!(older.lang(), Lang::Pl);
+    }
 
     #[test]
     fn registration_windows_include_both_ends() {

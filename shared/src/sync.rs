@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{KEY_BYTES, PersonKey};
 use crate::docs::{ChangeHash, DocKey};
+use crate::hlc::Hlc;
 use crate::ids::{BranchId, KioskId, PersonId, RegistrationId};
 
 /// Bumped on any incompatible change; an old kiosk is told to update instead of being fed
@@ -30,6 +31,9 @@ pub const MAX_CHANGED_PER_RESPONSE: usize = 5_000;
 pub const MAX_KEYS_PER_MESSAGE: usize = 20_000;
 /// Most keys a kiosk may ask for by person in one request (`want_keys`).
 pub const MAX_WANTED_KEYS: usize = 100;
+/// Most SMS consent withdrawals in one request (`sms_withdrawals`); the rest go in the
+/// next round.
+pub const MAX_SMS_WITHDRAWALS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
@@ -130,6 +134,21 @@ pub struct SyncRequest {
     /// screen: the SMS held for them is not sent. Absent from older kiosks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shown: Vec<RegistrationId>,
+    /// Residents of this branch who withdrew their SMS consent at this kiosk ("Nie chcę
+    /// SMS") and whose withdrawal the server has not acknowledged yet. The server removes
+    /// the consent from the person's people document, which reaches every kiosk of the
+    /// branch as a change. Absent from older kiosks (and left out when empty, so older
+    /// servers read newer kiosks' idle requests as before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sms_withdrawals: Vec<SmsWithdrawal>,
+}
+
+/// A resident withdrew their SMS consent at a kiosk: who, and when (the kiosk's stamp,
+/// perhaps long before the sync that carries it, when the kiosk was offline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsWithdrawal {
+    pub person: PersonId,
+    pub at: Hlc,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -393,9 +412,32 @@ mod tests {
             catalog_heads: None,
             awaiting: Vec::new(),
             shown: Vec::new(),
+            sms_withdrawals: vec![SmsWithdrawal {
+                person: crate::ids::PersonId::new(),
+                at: Hlc::new(1_763_900_000_123, 4, KioskId::new()),
+            }],
         };
         let bytes = encode(&request).unwrap();
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), request);
+
+        // An older server reads a request without withdrawals as it always did: the field
+        // is left out, not sent empty; and a request from an older kiosk has none.
+        let idle = SyncRequest {
+            sms_withdrawals: Vec::new(),
+            ..request.clone()
+        };
+        let value: ciborium::Value = decode(&encode(&idle).unwrap()).unwrap();
+        let fields: Vec<String> = value
+            .as_map()
+            .expect("a request is a map")
+            .iter()
+            .filter_map(|(k, _)| k.as_text().map(str::to_owned))
+            .collect();
+        assert!(!fields.iter().any(|f| f == "sms_withdrawals"), "{fields:?}");
+        assert_eq!(
+            decode::<SyncRequest>(&encode(&idle).unwrap()).unwrap(),
+            idle
+        );
 
         let response = SyncResponse {
             changed: vec![],

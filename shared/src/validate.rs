@@ -143,6 +143,9 @@ pub enum FieldError {
     PeselBirthYearMismatch { pesel_year: i32, birth_year: i32 },
     /// Not 4 to 8 digits.
     InvalidPin,
+    /// SMS reminders were asked for, but the number is not a Polish mobile one (see
+    /// [`is_polish_mobile`]): a landline or a foreign number stays allowed without them.
+    SmsNeedsPolishMobile,
 }
 
 impl FieldError {
@@ -154,7 +157,7 @@ impl FieldError {
             | FieldError::TooShort { field, .. }
             | FieldError::InvalidCharacters { field } => field,
             FieldError::BirthYearOutOfRange { .. } => Field::BirthYear,
-            FieldError::InvalidPhone => Field::Phone,
+            FieldError::InvalidPhone | FieldError::SmsNeedsPolishMobile => Field::Phone,
             FieldError::InvalidEmail => Field::Email,
             FieldError::InvalidPesel | FieldError::PeselBirthYearMismatch { .. } => Field::Pesel,
             FieldError::InvalidPin => Field::Pin,
@@ -175,6 +178,7 @@ impl FieldError {
             FieldError::InvalidPesel => "invalid_pesel",
             FieldError::PeselBirthYearMismatch { .. } => "pesel_birth_year_mismatch",
             FieldError::InvalidPin => "invalid_pin",
+            FieldError::SmsNeedsPolishMobile => "sms_needs_polish_mobile",
         }
     }
 
@@ -257,6 +261,16 @@ impl FieldError {
             ),
             (FieldError::InvalidPin, Lang::Pl) => "PIN musi mieć od 4 do 8 cyfr.".to_owned(),
             (FieldError::InvalidPin, Lang::En) => "Your PIN must have 4 to 8 digits.".to_owned(),
+            (FieldError::SmsNeedsPolishMobile, Lang::Pl) => {
+                "Przypomnienia SMS można wysyłać tylko na polski numer komórkowy. \
+                 Proszę wpisać numer komórkowy albo nie zaznaczać zgody na SMS."
+                    .to_owned()
+            }
+            (FieldError::SmsNeedsPolishMobile, Lang::En) => {
+                "SMS reminders can go only to a Polish mobile number. \
+                 Please enter a mobile number, or leave the SMS reminders box unticked."
+                    .to_owned()
+            }
         }
     }
 }
@@ -462,6 +476,25 @@ pub fn phone(input: &str) -> Result<String, FieldError> {
         None if is_polish_national(&digits) => Ok(format!("+48{digits}")),
         None => Err(FieldError::InvalidPhone),
     }
+}
+
+/// The first two digits of Polish mobile numbers (the national numbering plan's mobile
+/// ranges); every other Polish number is a landline or a special service, which cannot
+/// receive SMS.
+const POLISH_MOBILE_PREFIXES: [&str; 13] = [
+    "45", "50", "51", "53", "57", "60", "66", "69", "72", "73", "78", "79", "88",
+];
+
+/// Whether a number as [`phone`] returns it ("+48" and nine digits) is a Polish mobile
+/// one, the only kind SMS reminders go to.
+pub fn is_polish_mobile(e164: &str) -> bool {
+    e164.strip_prefix("+48").is_some_and(|national| {
+        is_polish_national(national)
+            && national.bytes().all(|b| b.is_ascii_digit())
+            && POLISH_MOBILE_PREFIXES
+                .iter()
+                .any(|prefix| national.starts_with(prefix))
+    })
 }
 
 /// A Polish national number: nine digits, never starting with 0.
@@ -701,6 +734,7 @@ mod tests {
                 birth_year: 1950,
             },
             FieldError::InvalidPin,
+            FieldError::SmsNeedsPolishMobile,
         ]
     }
 
@@ -922,6 +956,7 @@ mod tests {
                 "invalid_pesel",
                 "pesel_birth_year_mismatch",
                 "invalid_pin",
+                "sms_needs_polish_mobile",
             ]
         );
         for code in codes {
@@ -948,6 +983,7 @@ mod tests {
                 Field::Pesel,
                 Field::Pesel,
                 Field::Pin,
+                Field::Phone,
             ]
         );
     }
@@ -1218,6 +1254,44 @@ mod tests {
         assert_eq!(phone("+123456789012345"), Ok("+123456789012345".to_owned()));
         assert_eq!(phone("+1234567"), Err(FieldError::InvalidPhone));
         assert_eq!(phone("+1234567890123456"), Err(FieldError::InvalidPhone));
+    }
+
+    #[test]
+    fn polish_mobiles() {
+        for prefix in [
+            "45", "50", "51", "53", "57", "60", "66", "69", "72", "73", "78", "79", "88",
+        ] {
+            let number = phone(&format!("{prefix}1 234 567")).expect("a valid number");
+            assert!(is_polish_mobile(&number), "{number}");
+        }
+        assert!(is_polish_mobile(&phone("+48 601 234 567").expect("valid")));
+        assert!(is_polish_mobile(&phone("0048 881 234 567").expect("valid")));
+    }
+
+    #[test]
+    fn not_polish_mobiles() {
+        for number in [
+            // Landlines (Warsaw, Kraków, Gdańsk, Łódź) and special services.
+            "+48221234567",
+            "+48121234567",
+            "+48581234567",
+            "+48421234567",
+            "+48801234567",
+            "+48701234567",
+            // Foreign mobiles, even with a "mobile" prefix after the country code.
+            "+447911123456",
+            "+380501234567",
+            "+4960123456",
+            // Not the shape `phone` returns.
+            "+4860123456",
+            "+486012345678",
+            "601234567",
+            "+48 60123456",
+            "+4860123456x",
+            "",
+        ] {
+            assert!(!is_polish_mobile(number), "{number}");
+        }
     }
 
     #[test]

@@ -491,6 +491,44 @@ fn many_people_share_one_document_and_merge_with_the_office() -> TestResult {
     Ok(())
 }
 
+/// The office withdraws a resident's SMS consent in its copy while the kiosk adds
+/// someone else: after the merge the consent is gone, the information clause and the
+/// details stay, and withdrawing again changes nothing.
+#[test]
+fn the_office_withdraws_an_sms_consent() -> TestResult {
+    let kiosk = KioskId::new();
+    let secret = PersonKey::generate();
+    let mut doc = PeopleDoc::create(kiosk, 0, kiosk)?;
+    let resident = person();
+    doc.put(&resident, &secret)?;
+    let mut office = PeopleDoc::from_doc(doc.doc().fork_as(KioskId::CENTRAL))?;
+    assert!(office.withdraw_consent(resident.id, ConsentKind::SmsReminders)?);
+    let heads = office.doc().heads();
+    assert!(!office.withdraw_consent(resident.id, ConsentKind::SmsReminders)?);
+    assert_eq!(
+        office.doc().heads(),
+        heads,
+        "a second withdrawal is no change"
+    );
+    assert!(!office.withdraw_consent(PersonId::new(), ConsentKind::SmsReminders)?);
+
+    let mut other = person();
+    other.id = PersonId::new();
+    doc.put(&other, &secret)?;
+    doc.doc_mut().merge(office.doc_mut())?;
+    let read = doc
+        .person(resident.id, Some(&secret))?
+        .expect("the person is there");
+    let mut expected = resident.clone();
+    expected
+        .consents
+        .retain(|c| c.kind != ConsentKind::SmsReminders);
+    assert_eq!(read, expected);
+    let untouched = doc.person(other.id, Some(&secret))?.expect("added");
+    assert_eq!(untouched.consents, other.consents);
+    Ok(())
+}
+
 #[test]
 fn a_people_document_is_full_at_its_bound() -> TestResult {
     let kiosk = KioskId::new();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
-use blisko_shared::ids::{BranchId, ClassId, KioskId, RegistrationId};
+use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId};
 use blisko_shared::model::{Catalog, StaffRole};
 
 use crate::central::{Central, CentralError};
@@ -124,6 +124,14 @@ pub enum Command {
     Person {
         #[command(subcommand)]
         command: PersonCommand,
+    },
+    /// Withdraw a resident's SMS consent, as the office page's button and the kiosk's
+    /// "Nie chcę SMS" do: no more SMS go to them, and the branch's kiosks learn it at
+    /// their next sync. Prints whether a consent was withdrawn.
+    SmsConsentWithdraw {
+        /// The person's id (as on the office's person page).
+        #[arg(long)]
+        person: PersonId,
     },
     /// Register a person for a class as the office does on the phone: a seat from the
     /// server's pool (never a kiosk's allotment), else the waiting list, else refused.
@@ -668,6 +676,20 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                 });
             }
         },
+        Command::SmsConsentWithdraw { person } => {
+            let withdrawn = central.withdraw_sms_consent(*person, "admin")?;
+            print(
+                cli.json,
+                &serde_json::json!({ "person": person, "withdrawn": withdrawn }),
+                |_| {
+                    if withdrawn {
+                        println!("SMS consent of person {person} withdrawn");
+                    } else {
+                        println!("person {person} had no SMS consent: nothing changed");
+                    }
+                },
+            );
+        }
         Command::Register {
             class,
             given_name,

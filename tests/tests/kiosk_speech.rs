@@ -137,6 +137,8 @@ const ALL_SCREENS: &[&str] = &[
     "Lookup",
     "Resident",
     "CancelAsk",
+    "SmsWithdrawAsk",
+    "SmsWithdrawn",
     "StaffPin",
     "StaffMenu",
     "StaffSessions",
@@ -279,6 +281,12 @@ fn every_screen_reads_its_text_aloud_in_polish_and_english() {
     );
     check(&mut h, rec, &mut seen);
     go(&mut h, Action::KeepRegistration);
+    // "Nie chcę SMS": the question, then what happens now.
+    go(&mut h, Action::AskStopSms(at));
+    check(&mut h, rec, &mut seen);
+    go(&mut h, Action::ConfirmStopSms);
+    check(&mut h, rec, &mut seen);
+    go(&mut h, Action::Home);
 
     go(&mut h, Action::OpenStaff);
     check(&mut h, rec, &mut seen);

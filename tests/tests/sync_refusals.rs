@@ -202,6 +202,7 @@ fn push_request(push: Vec<DocChanges>, pull: Vec<DocHave>) -> SyncRequest {
         catalog_heads: None,
         awaiting: Vec::new(),
         shown: Vec::new(),
+        sms_withdrawals: Vec::new(),
     }
 }
 

@@ -90,6 +90,16 @@ pub enum Screen {
         /// Where "Cancel my registration" was tapped: "No, keep it" sits there.
         at: egui::Rect,
     },
+    /// "Nie chcę SMS": stop SMS reminders?
+    SmsWithdrawAsk {
+        overview: Box<ResidentOverview>,
+        /// Where "Nie chcę SMS" was tapped: "No, keep SMS reminders" sits there.
+        at: egui::Rect,
+    },
+    /// The SMS consent was withdrawn here.
+    SmsWithdrawn {
+        overview: Box<ResidentOverview>,
+    },
     StaffPin,
     StaffMenu,
     StaffSessions {
@@ -144,6 +154,10 @@ pub enum Action {
     AskCancel(RegistrationId, String, egui::Rect),
     ConfirmCancel,
     KeepRegistration,
+    /// "Nie chcę SMS" was tapped (`Rect`: where): ask before withdrawing the consent.
+    AskStopSms(egui::Rect),
+    ConfirmStopSms,
+    KeepSms,
     OpenStaff,
     PinSubmit,
     StaffMenu,
@@ -1114,6 +1128,19 @@ impl KioskApp {
                 }
             }
             Action::ConfirmCancel => self.cancel(),
+            Action::AskStopSms(at) => {
+                if let Screen::Resident { overview } = &self.screen {
+                    let overview = overview.clone();
+                    self.go(Screen::SmsWithdrawAsk { overview, at });
+                }
+            }
+            Action::KeepSms => {
+                if let Screen::SmsWithdrawAsk { overview, .. } = &self.screen {
+                    let overview = overview.clone();
+                    self.go(Screen::Resident { overview });
+                }
+            }
+            Action::ConfirmStopSms => self.stop_sms(),
             Action::OpenStaff => {
                 self.form = Form::default();
                 self.go(Screen::StaffPin);
@@ -1362,6 +1389,9 @@ impl KioskApp {
             phone: self.form.optional(FieldId::Phone),
             consent: self.form.consent,
             sms_consent: self.form.sms_consent,
+            // The texts were shown in the app's language: the SMS consent was given to
+            // that language's text, and its messages come in it.
+            lang: self.lang,
             resident_code: self.form.optional(FieldId::ResidentCode),
         };
         match self.with_kiosk(|k| k.register(&form)) {
@@ -1480,6 +1510,26 @@ impl KioskApp {
         }
     }
 
+    fn stop_sms(&mut self) {
+        let Screen::SmsWithdrawAsk { overview, .. } = &self.screen else {
+            return;
+        };
+        let (code, person) = (overview.resident_code.clone(), overview.person_id);
+        let result = self.with_kiosk(|k| {
+            k.withdraw_sms_consent(person)?;
+            k.resident(&code)
+        });
+        match result {
+            Ok(overview) => {
+                self.after_write();
+                self.go(Screen::SmsWithdrawn {
+                    overview: Box::new(overview),
+                });
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
     fn check_pin(&mut self) {
         let now = self.now();
         if self.pin_guard.locked(now).is_some() {
@@ -1556,6 +1606,7 @@ impl KioskApp {
             phone: None,
             consent: self.form.consent,
             sms_consent: false,
+            lang: self.lang,
             resident_code: self.form.optional(FieldId::ResidentCode),
         };
         let result = self.with_kiosk(|k| {

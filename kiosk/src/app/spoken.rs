@@ -332,6 +332,10 @@ pub fn screen_text(app: &KioskApp) -> String {
                     parts.push(format!("{} {message}", t(T::OfficeMessage)));
                 }
             }
+            if overview.sms_consent {
+                parts.push(t(T::SmsReminders));
+                parts.push(list(lang, T::SpokenChoices, &keys(lang, &[T::StopSms])));
+            }
         }
         Screen::CancelAsk { title, .. } => {
             parts.push(t(T::CancelQuestion));
@@ -341,6 +345,20 @@ pub fn screen_text(app: &KioskApp) -> String {
                 T::SpokenChoices,
                 &keys(lang, &[T::NoKeep, T::YesCancel]),
             ));
+        }
+        Screen::SmsWithdrawAsk { .. } => {
+            parts.push(t(T::StopSmsQuestion));
+            parts.push(t(T::StopSmsHint));
+            parts.push(list(
+                lang,
+                T::SpokenChoices,
+                &keys(lang, &[T::NoKeepSms, T::YesStopSms]),
+            ));
+        }
+        Screen::SmsWithdrawn { .. } => {
+            parts.push(t(T::SmsStopped));
+            parts.push(t(T::SmsStoppedText));
+            parts.push(main_button(lang, T::Done));
         }
         Screen::StaffPin => match app.pin_guard.locked(app.now()) {
             Some(ms) => parts.push(format!("{} {}", t(T::PinLocked), ms.div_ceil(60_000))),

@@ -136,6 +136,14 @@ texts! {
     YesCancel => "Tak, wypisz mnie", "Yes, cancel my place";
     NoKeep => "Nie, zapis zostaje", "No, keep my place";
     Cancelled => "Wypisano. Miejsce dostanie kolejna osoba.", "Cancelled. The seat goes to the next person.";
+    SmsReminders => "Przypomnienia SMS: włączone", "SMS reminders: on";
+    StopSms => "Nie chcę SMS", "Stop SMS messages";
+    StopSmsQuestion => "Czy na pewno zrezygnować z przypomnień SMS?", "Do you really want to stop SMS reminders?";
+    StopSmsHint => "Zapisy na zajęcia i wnioski zostają bez zmian.", "Your registrations and requests stay as they are.";
+    YesStopSms => "Tak, nie chcę SMS", "Yes, stop SMS messages";
+    NoKeepSms => "Nie, SMS zostają", "No, keep SMS reminders";
+    SmsStopped => "Rezygnacja z SMS zapisana", "SMS reminders stopped";
+    SmsStoppedText => "Biuro otrzyma ją przy najbliższym połączeniu kiosku z serwerem. Od tej chwili przypomnienia SMS nie będą wysyłane.", "The office receives it the next time this kiosk connects to the server. From then on no SMS reminders are sent.";
     StatusConfirmed => "potwierdzony", "confirmed";
     StatusWaitlisted => "lista rezerwowa", "waiting list";
     StatusCancelled => "wypisano", "cancelled";

@@ -21,7 +21,8 @@ use blisko_shared::model::{Catalog, IntakeRequest, Person};
 use blisko_shared::seats;
 use blisko_shared::sync::{
     DocChanges, DocHave, EnrollResponse, KeyList, MAX_DOCS_PER_REQUEST, MAX_KEYS_PER_MESSAGE,
-    MAX_WANTED_KEYS, PersonList, SyncRequest, SyncResponse, from_heads, to_heads,
+    MAX_SMS_WITHDRAWALS, MAX_WANTED_KEYS, PersonList, SyncRequest, SyncResponse, from_heads,
+    to_heads,
 };
 
 use super::{
@@ -76,6 +77,14 @@ pub struct SyncPlan {
 impl SyncPlan {
     fn keys_pushed(&self) -> Vec<PersonId> {
         self.request.keys.0.iter().map(|(id, _)| *id).collect()
+    }
+
+    fn sms_withdrawals_sent(&self) -> Vec<PersonId> {
+        self.request
+            .sms_withdrawals
+            .iter()
+            .map(|w| w.person)
+            .collect()
     }
 }
 
@@ -187,6 +196,12 @@ impl Kiosk {
             };
             pull.push(DocHave { doc: key, have });
         }
+        // Withdrawals go once every local change is in the request, so the server holds
+        // each person withdrawn (one registered here offline a moment ago too).
+        let sms_withdrawals = match pushes_all {
+            true => self.store.pending_sms_withdrawals(MAX_SMS_WITHDRAWALS)?,
+            false => Vec::new(),
+        };
         let catalog_heads = match pushes_all {
             true => self
                 .current_doc(DocKey::Catalog(self.identity.branch_id))?
@@ -205,6 +220,7 @@ impl Kiosk {
                 catalog_heads,
                 awaiting: self.awaiting.clone(),
                 shown: self.shown.clone(),
+                sms_withdrawals,
             },
             pushed,
         })
@@ -300,6 +316,7 @@ impl Kiosk {
                 tx.ack_push(*key, *count, &from_heads(&push.heads))?;
             }
             tx.ack_keys(&plan.keys_pushed())?;
+            tx.ack_sms_withdrawals(&plan.sms_withdrawals_sent())?;
             for (id, key) in &new_keys {
                 if wanted.contains(id) {
                     tx.take_wanted_key(*id, key)?;
@@ -356,7 +373,8 @@ impl Kiosk {
             || catalog_pulled
             || !response.deferred.is_empty()
             || self.store.wanted_count()? > 0
-            || !self.store.pending_docs(1)?.is_empty();
+            || !self.store.pending_docs(1)?.is_empty()
+            || !self.store.pending_sms_withdrawals(1)?.is_empty();
         Ok(RoundOutcome {
             pushed: plan.pushed.len(),
             pulled: pulled.len(),

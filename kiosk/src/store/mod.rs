@@ -4,6 +4,7 @@
 //! Durability (see `blisko_shared::sqlite`): a transaction that returned from `commit`
 //! survives a power cut. Callers acknowledge nothing to a person before that.
 
+mod consents;
 mod keys;
 mod projection;
 mod staff;
@@ -29,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_4_wanted_keys.sql"),
     include_str!("schema_5_branch_help.sql"),
     include_str!("schema_6_service_conditions.sql"),
+    include_str!("schema_7_sms_consent.sql"),
 ];
 
 pub const DB_FILE: &str = "kiosk.sqlite3";

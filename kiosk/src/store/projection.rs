@@ -9,7 +9,7 @@ use serde::Serialize;
 use blisko_shared::collate;
 use blisko_shared::ids::{BranchId, ClassId, KioskId, PersonId, RegistrationId, ServiceId};
 use blisko_shared::model::{
-    Branch, Catalog, IntakeRequest, Person, Registration, Service, WeeklySlot,
+    Branch, Catalog, ConsentKind, IntakeRequest, Person, Registration, Service, WeeklySlot,
 };
 use blisko_shared::seats::{SeatState, SeatStatus};
 
@@ -199,14 +199,19 @@ impl Tx<'_> {
     }
 
     pub fn upsert_person(&self, p: &Person) -> Result<()> {
+        let sms_consent = p
+            .consents
+            .iter()
+            .find(|c| c.kind == ConsentKind::SmsReminders)
+            .map(|c| c.text_version.as_str());
         self.conn()
             .prepare_cached(
-                "INSERT INTO persons (id, given_name, family_name, birth_year, phone, resident_code, home_branch, created)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO persons (id, given_name, family_name, birth_year, phone, resident_code, home_branch, created, sms_consent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET given_name = excluded.given_name,
                     family_name = excluded.family_name, birth_year = excluded.birth_year,
                     phone = excluded.phone, resident_code = excluded.resident_code,
-                    home_branch = excluded.home_branch",
+                    home_branch = excluded.home_branch, sms_consent = excluded.sms_consent",
             )
             .ctx("project a person")?
             .execute(params![
@@ -217,7 +222,8 @@ impl Tx<'_> {
                     p.phone,
                     p.resident_code,
                     p.home_branch.to_string(),
-                p.created.to_string()
+                p.created.to_string(),
+                sms_consent
             ])
             .ctx("project a person")?;
         Ok(())

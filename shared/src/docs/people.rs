@@ -145,6 +145,36 @@ impl PeopleDoc {
         })
     }
 
+    /// Remove one consent of a person (as one change): the resident withdrew it. Returns
+    /// whether there was one to remove; a person not in this document, or without that
+    /// consent, changes nothing. Other consents, and the person's fields, stay.
+    pub fn withdraw_consent(&mut self, id: PersonId, kind: ConsentKind) -> Result<bool, DocError> {
+        let persons = self.doc.collection(PERSONS)?;
+        let key = self.doc.key().to_string();
+        let Some(obj) = get_map(&self.doc.am, &persons, &id.to_string()) else {
+            return Ok(false);
+        };
+        let Some(consents) = get_map(&self.doc.am, &obj, "consents") else {
+            return Err(self.doc.malformed(format!("persons/{id}/consents")));
+        };
+        let automerge = |source| DocError::Automerge {
+            doc: key.clone(),
+            source: Box::new(source),
+        };
+        if self
+            .doc
+            .am
+            .get(&consents, kind.code())
+            .map_err(automerge)?
+            .is_none()
+        {
+            return Ok(false);
+        }
+        self.doc
+            .change(|tx| tx.delete(&consents, kind.code()).map_err(automerge))?;
+        Ok(true)
+    }
+
     /// One person, or `None` if not in this document; personal fields opened with `key`
     /// (blank without it).
     pub fn person(

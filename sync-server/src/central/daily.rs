@@ -231,6 +231,14 @@ pub(crate) fn register_by_phone(
                     "The SMS consent needs a phone number.",
                 ));
             }
+            // SMS go only to a Polish mobile; a landline is kept without the consent.
+            if form.sms_consent
+                && phone
+                    .as_deref()
+                    .is_some_and(|p| !validate::is_polish_mobile(p))
+            {
+                return Err(field_error(FieldError::SmsNeedsPolishMobile));
+            }
             let at = clock.tick(now_wall_ms());
             let mut consents = vec![Consent {
                 kind: ConsentKind::InformationClause,

@@ -298,6 +298,7 @@ impl Central {
         }
         store_pushed_keys(&db, kiosk, &request.keys)?;
         crate::notices::shown_at_screen(&db, kiosk.branch_id, &request.shown)?;
+        persons::withdraw_sms_from_kiosk(&db, kiosk, &request.sms_withdrawals)?;
         pesel::check_pushed_intakes(&db, kiosk, &intakes)?;
         if let Some(heads) = &request.catalog_heads {
             seats::acknowledge_catalog(&db, &mut self.clock, kiosk, &from_heads(heads), &now)?;

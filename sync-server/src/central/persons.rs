@@ -11,18 +11,25 @@
 //! and checkpoints the logs. Kiosks of the branch receive the erased id at their next
 //! sync and delete their copy of the key and every readable copy of the details.
 //!
+//! A resident's SMS consent is withdrawn here too ("Nie chcę SMS" at a kiosk, the office's
+//! button, `blisko-server sms-consent-withdraw`): the consent leaves the person's people
+//! document, which is what the SMS sender reads at send time and what reaches every
+//! kiosk of the branch.
+//!
 //! A resident registered at two kiosks has two records, which staff link in
 //! reconciliation ("same person"). Their data is the same resident's, so erasing either
 //! record erases every record linked to it, however indirectly, in one transaction.
 
 use blisko_shared::codes;
 use blisko_shared::docs::{DocKey, IntakeDoc, PeopleDoc};
+use blisko_shared::hlc::Hlc;
 use blisko_shared::ids::{KioskId, PersonId, RequestId};
-use blisko_shared::model::Person;
+use blisko_shared::model::{ConsentKind, Person};
+use blisko_shared::sync::{MAX_SMS_WITHDRAWALS, SmsWithdrawal};
 
-use super::{Central, CentralError, Result, load, now_text, store_changes};
+use super::{Central, CentralError, Result, load, now_text, now_wall_ms, store_changes};
 use crate::office::{OfficeError, projection};
-use crate::store::{Db, RequestFilter};
+use crate::store::{Db, KioskAuth, RequestFilter};
 
 /// What erased fields read afterwards.
 pub const ERASED: &str = "[usunięto]";
@@ -172,6 +179,79 @@ fn erase_one(db: &Db<'_>, id: PersonId, now: &str) -> Result<Vec<DocKey>> {
     Ok(changed)
 }
 
+/// Withdraw a person's SMS consent, in the caller's transaction: the consent is removed
+/// from their people document (written as the central office, like [`erase`]), the
+/// change stored for the branch's kiosks, and `sms_consent_withdrawn` audited by `actor`
+/// with `at`, when the resident withdrew (no personal data). Returns whether a consent
+/// was removed: a person without one (withdrawn already: idempotent), erased or unknown
+/// changes nothing. A consent is removed whatever its stamp: consents are only given when
+/// a person is registered, so a withdrawal never meets a newer one. The office
+/// projection must be current (callers refresh it) for a person synced a moment ago to
+/// be found.
+pub(crate) fn withdraw_sms(db: &Db<'_>, person: PersonId, at: Hlc, actor: &str) -> Result<bool> {
+    if db.erasure_recorded(person)? {
+        return Ok(false);
+    }
+    let mut people = match find_person(db, person) {
+        Ok((people, _)) => people,
+        Err(CentralError::NotFound(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let withdrawn = people
+        .withdraw_consent(person, ConsentKind::SmsReminders)
+        .map_err(CentralError::Document)?;
+    if !withdrawn {
+        return Ok(false);
+    }
+    let now = now_text();
+    store_changes(db, people.doc_mut(), &now)?;
+    db.audit(
+        &now,
+        actor,
+        "sms_consent_withdrawn",
+        &format!("person:{person}"),
+        Some(&format!("at {at}")),
+    )?;
+    Ok(true)
+}
+
+/// The SMS consent withdrawals a kiosk sent with a sync round (see
+/// `SyncRequest::sms_withdrawals`), in the round's transaction. Only persons of the
+/// kiosk's own branch: one of another branch refuses the whole round as `Forbidden`
+/// (nothing of it is stored), as a key for another kiosk's person does. Unknown and
+/// erased persons are skipped, so the kiosk can stop sending them.
+pub(crate) fn withdraw_sms_from_kiosk(
+    db: &Db<'_>,
+    kiosk: &KioskAuth,
+    withdrawals: &[SmsWithdrawal],
+) -> Result<()> {
+    if withdrawals.is_empty() {
+        return Ok(());
+    }
+    if withdrawals.len() > MAX_SMS_WITHDRAWALS {
+        return Err(CentralError::BadRequest(format!(
+            "at most {MAX_SMS_WITHDRAWALS} SMS consent withdrawals per request"
+        )));
+    }
+    // The kiosk found the person in a document it pulled, which the office projection
+    // may not have taken in yet.
+    projection::refresh(db).map_err(from_office)?;
+    let actor = format!("kiosk:{}", kiosk.id);
+    for w in withdrawals {
+        let Some(row) = db.o_person(&w.person.to_string())? else {
+            continue;
+        };
+        if row.branch_id != kiosk.branch_id.to_string() {
+            return Err(CentralError::Forbidden(format!(
+                "an SMS consent withdrawal for person {}, who is not of this kiosk's branch",
+                w.person
+            )));
+        }
+        withdraw_sms(db, w.person, w.at, &actor)?;
+    }
+    Ok(())
+}
+
 /// Record staff's decision on a suspected pair, in the caller's transaction. `Same`
 /// links `b` (and whoever was linked to it) to `a`; a record whose data was erased
 /// is linked to nothing, since the erasure would not reach the new link's records.
@@ -231,6 +311,20 @@ impl Central {
         db.commit()?;
         self.checkpoint_after_erasure();
         Ok(erased)
+    }
+
+    /// Withdraw a person's SMS consent (see [`withdraw_sms`]) in one transaction, stamped
+    /// now. Returns whether there was a consent to withdraw; an unknown person is
+    /// `NotFound`.
+    pub fn withdraw_sms_consent(&mut self, id: PersonId, actor: &str) -> Result<bool> {
+        let db = self.store.write()?;
+        projection::refresh(&db).map_err(from_office)?;
+        db.o_person(&id.to_string())?.ok_or_else(|| not_found(id))?;
+        let at = self.clock.tick(now_wall_ms());
+        let withdrawn = withdraw_sms(&db, id, at, actor)?;
+        db.set_meta("hlc", &self.clock.last().to_string())?;
+        db.commit()?;
+        Ok(withdrawn)
     }
 
     /// Erase the resident with this code (every record with it, and every record linked

@@ -16,7 +16,7 @@ use jiff::civil::Time;
 
 use blisko_shared::i18n::Lang;
 use blisko_shared::ids::PersonId;
-use blisko_shared::model::{Consent, ConsentKind, RequestStatus};
+use blisko_shared::model::{ConsentKind, RequestStatus};
 use blisko_shared::sms::{self, Message, RequestOutcome, SessionWhen};
 
 use super::gateway::{Accepted, Gateway, GatewayError, Outgoing};
@@ -128,15 +128,6 @@ pub struct PassReport {
     pub failed: usize,
     pub held: usize,
     pub dropped: usize,
-}
-
-/// The language of a person's messages: the language their SMS consent was given in.
-fn lang_of(consent: &Consent) -> Lang {
-    if consent.text_version.ends_with("-en") {
-        Lang::En
-    } else {
-        Lang::Pl
-    }
 }
 
 fn session_when(w: &When) -> std::result::Result<SessionWhen, String> {
@@ -477,7 +468,8 @@ fn settle(
     let _ = config;
     Ok(Settle::Send {
         to,
-        lang: lang_of(consent),
+        // The language the consent was given in.
+        lang: consent.lang(),
         message,
     })
 }

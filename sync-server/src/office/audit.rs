@@ -90,6 +90,7 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "person_read" => ("odczyt danych osoby", "personal data read"),
         "person_search" => ("wyszukiwanie osób", "person search"),
         "person_erase" => ("usunięcie danych osoby", "personal data erased"),
+        "sms_consent_withdrawn" => ("wycofanie zgody na SMS", "SMS consent withdrawn"),
         "roster_read" => ("odczyt listy uczestników", "roster read"),
         "roster_export" => ("eksport listy uczestników", "roster exported"),
         "attendance_export" => ("eksport obecności", "attendance exported"),

@@ -90,6 +90,10 @@ pub fn router() -> Router<AppState> {
         .route("/office/persons", get(persons::search))
         .route("/office/persons/{id}", get(persons::detail))
         .route("/office/persons/{id}/erase", post(persons::erase))
+        .route(
+            "/office/persons/{id}/sms-withdraw",
+            post(persons::withdraw_sms),
+        )
         .route("/office/reconcile", get(reconcile::page_get))
         .route(
             "/office/reconcile/attendance",

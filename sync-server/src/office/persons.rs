@@ -1,8 +1,10 @@
 //! A person's page: everything the server holds about them (for a data-access request:
 //! the person document, registrations, attendance, requests with their history and staff
-//! notes, linked duplicates, and who read their data), and the erase action.
+//! notes, linked duplicates, and who read their data), the withdrawal of their SMS
+//! consent, and the erase action.
 //!
-//! Erasing (with every linked record) is the core's: see `central::persons`.
+//! Erasing (with every linked record) and withdrawing the SMS consent are the core's: see
+//! `central::persons`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,8 +16,9 @@ use maud::html;
 
 use blisko_shared::docs::{DocKey, IntakeDoc};
 use blisko_shared::fold::fold;
+use blisko_shared::i18n::Lang;
 use blisko_shared::ids::{PersonId, RequestId};
-use blisko_shared::model::IntakeRequest;
+use blisko_shared::model::{ConsentKind, IntakeRequest};
 
 use super::layout::{attendance_status, csrf, registration_status, request_status};
 use super::{
@@ -106,6 +109,7 @@ pub async fn detail(
             others.push((p.clone(), kiosk.unwrap_or_else(|| "—".into()), branch.cloned().unwrap_or_else(|| "?".into())));
         }
         let erased = db.person_key(id)?.is_none();
+        let sms = person.consents.iter().find(|c| c.kind == ConsentKind::SmsReminders);
         // Reads of their data: their own records and the rosters that list them.
         let mut subjects: Vec<String> = group.iter().map(|p| format!("person:{p}")).collect();
         let mut rosters: Vec<String> = regs.iter().map(|r| format!("roster:{}", r.class_id)).collect();
@@ -134,6 +138,12 @@ pub async fn detail(
                 tr { th { (t("Kod mieszkańca", "Resident code")) } td { (person.resident_code) } }
                 tr { th { (t("Punkt", "Branch")) } td { (branches.get(&person.home_branch.to_string()).map(String::as_str).unwrap_or("?")) } }
                 tr { th { (t("Zgody i klauzule", "Consents and notices")) } td { @for c in &person.consents { (c.kind.code()) ": " (c.text_version) " (" (dates::moment(l, &c.at.to_string())) ")" br; } } }
+                tr { th { (t("Przypomnienia SMS", "SMS reminders")) } td #sms-consent {
+                    @match sms {
+                        Some(c) => { (t("zgoda", "consented")) " · " (t("wiadomości po ", "messages in ")) (match c.lang() { Lang::Pl => t("polsku", "Polish"), Lang::En => t("angielsku", "English") }) " · " (c.text_version) " (" (dates::moment(l, &c.at.to_string())) ")" }
+                        None => { (t("brak zgody", "no consent")) }
+                    }
+                } }
                 @if !others.is_empty() { tr { th { (t("Połączone rekordy", "Linked records")) } td #linked { @for (p, kiosk, branch) in &others { a href=(format!("/office/persons/{p}")) { (t("rekord", "record")) } " · " (kiosk) " · " (branch) br; } } } }
             }
             h2 { (t("Zapisy", "Registrations")) }
@@ -162,6 +172,15 @@ pub async fn detail(
             table #reads {
                 thead { tr { th { (t("Kiedy", "When")) } th { (t("Kto", "Who")) } th { (t("Co", "What")) } } }
                 tbody { @for a in &reads { tr { td { (dates::moment(l, &a.at)) } td { (who.actor(&a.actor)) } td { (super::audit::action_label(l, &a.action)) " " (who.in_text(a.detail.as_deref().unwrap_or(""))) } } } }
+            }
+            @if sms.is_some() && !erased {
+                h2 { (t("Zgoda na SMS", "SMS consent")) }
+                p { (t("Dla osoby, która nie chce już przypomnień SMS. Po wycofaniu zgody nie zostanie do niej wysłany żaden SMS, a kioski dowiedzą się o tym przy następnej synchronizacji. Telefon i pozostałe dane zostają.",
+                       "For a person who no longer wants SMS reminders. Once the consent is withdrawn no SMS is sent to them, and the kiosks learn it at their next sync. The phone number and other details stay.")) }
+                form.stack #sms-withdraw method="post" action=(format!("/office/persons/{id}/sms-withdraw")) {
+                    (csrf(ctx))
+                    button type="submit" { (t("Wycofaj zgodę na SMS", "Withdraw SMS consent")) }
+                }
             }
             h2 { (t("Usunięcie danych", "Erase personal data")) }
             p { (t("Niszczy klucz, którym zaszyfrowane są imię, nazwisko, rok urodzenia i telefon tej osoby oraz opisy i PESEL jej wniosków, i usuwa treść notatek o jej wnioskach. Bez klucza tych danych nie da się odczytać nigdzie: ani w historii dokumentów, ani w kioskach, ani w kopiach zapasowych bazy dokumentów. Kioski usuną swoje kopie przy następnej synchronizacji. Zapisy, obecności i statusy wniosków zostają (bez danych osobowych).",
@@ -222,6 +241,33 @@ pub async fn erase(
         tracing::warn!(error = %e, "checkpoint after an erasure failed");
     }
     response
+}
+
+/// "Wycofaj zgodę na SMS": the person's SMS consent is withdrawn (see
+/// `central::persons::withdraw_sms`), in the action's transaction.
+pub async fn withdraw_sms(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    action(
+        &state,
+        &headers,
+        Perm::Persons,
+        form,
+        move |db, clock, ctx, _| {
+            let id: PersonId = parse_id(&id, "osoba", "person")?;
+            let person = db
+                .o_person(&id.to_string())?
+                .ok_or_else(|| crate::central::CentralError::NotFound(format!("person:{id}")))?;
+            ctx.in_branch(&person.branch_id, "person", id)?;
+            let at = clock.tick(crate::central::now_wall_ms());
+            crate::central::persons::withdraw_sms(db, id, at, &ctx.actor())?;
+            Ok(Out::Redirect(format!("/office/persons/{id}")))
+        },
+    )
+    .await
 }
 
 /// An intake request with its personal content opened with the person's key; without

@@ -95,6 +95,7 @@ fn push(
             catalog_heads: None,
             awaiting: Vec::new(),
             shown: Vec::new(),
+            sms_withdrawals: Vec::new(),
         };
         central.sync(&kiosk, &request)?;
     }

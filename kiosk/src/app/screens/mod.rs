@@ -104,7 +104,7 @@ fn is_form(screen: &Screen) -> bool {
 fn is_receipt(screen: &Screen) -> bool {
     matches!(
         screen,
-        Screen::Registered { .. } | Screen::IntakeSent { .. }
+        Screen::Registered { .. } | Screen::IntakeSent { .. } | Screen::SmsWithdrawn { .. }
     )
 }
 
@@ -381,6 +381,8 @@ fn screen_body(ui: &mut Ui, view: &mut View<'_>, screen: &Screen) -> Option<Acti
             Screen::Lookup => resident::lookup(ui, view),
             Screen::Resident { overview } => resident::overview(ui, view, overview),
             Screen::CancelAsk { title, at, .. } => resident::cancel_ask(ui, view, title, *at),
+            Screen::SmsWithdrawAsk { at, .. } => resident::stop_sms_ask(ui, view, *at),
+            Screen::SmsWithdrawn { .. } => resident::sms_stopped(ui, view),
             Screen::StaffPin => staff::pin(ui, view),
             Screen::StaffMenu => staff::menu(ui, view),
             Screen::StaffSessions { sessions } => staff::sessions(ui, view, sessions),
@@ -468,6 +470,8 @@ fn back_of(screen: &Screen) -> Option<Action> {
         Screen::IntakeDeclaration { .. } => Action::BackToIntakeNeed,
         Screen::Resident { .. } => Action::OpenLookup,
         Screen::CancelAsk { .. } => Action::KeepRegistration,
+        Screen::SmsWithdrawAsk { .. } => Action::KeepSms,
+        Screen::SmsWithdrawn { .. } => Action::Home,
         Screen::StaffPin | Screen::StaffMenu => Action::Home,
         Screen::StaffSessions { .. } | Screen::StaffClasses { .. } | Screen::StaffSync { .. } => {
             Action::StaffMenu

@@ -1,5 +1,5 @@
-//! A returning resident: their code, then their registrations and requests, and
-//! cancelling a registration with one confirmation step.
+//! A returning resident: their code, then their registrations and requests; cancelling a
+//! registration and stopping SMS reminders, each with one confirmation step.
 
 use eframe::egui::{self, RichText, Ui};
 
@@ -82,6 +82,18 @@ pub fn overview(ui: &mut Ui, view: &mut View<'_>, overview: &ResidentOverview) -
                 ui.label(format!("{} {message}", view.t(T::OfficeMessage)));
             }
         }
+        // Last, below the lists: the question that follows puts its safe answer where
+        // this button is, clear of its own heading.
+        if overview.sms_consent {
+            ui.add_space(12.0);
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(view.t(T::SmsReminders)).strong());
+                let b = widgets::button(ui, view.p, view.t(T::StopSms), Kind::Secondary, 200.0);
+                if b.clicked() {
+                    action = Some(Action::AskStopSms(b.rect));
+                }
+            });
+        }
     });
     action
 }
@@ -90,10 +102,48 @@ pub fn overview(ui: &mut Ui, view: &mut View<'_>, overview: &ResidentOverview) -
 /// "Cancel my registration" was tapped, so a shaky second tap keeps the seat; "Yes" is
 /// in the other half of the screen.
 pub fn cancel_ask(ui: &mut Ui, view: &mut View<'_>, title: &str, at: egui::Rect) -> Option<Action> {
-    let mut action = None;
     let area = ui.max_rect();
     view.heading(ui, view.t(T::CancelQuestion));
     ui.label(RichText::new(title).strong());
+    let answer = ask(ui, view, area, at, T::NoKeep, T::YesCancel);
+    answer.map(|yes| match yes {
+        true => Action::ConfirmCancel,
+        false => Action::KeepRegistration,
+    })
+}
+
+/// The question before stopping SMS reminders, laid out as [`cancel_ask`]: "No, keep SMS
+/// reminders" where "Nie chcę SMS" was tapped.
+pub fn stop_sms_ask(ui: &mut Ui, view: &mut View<'_>, at: egui::Rect) -> Option<Action> {
+    let area = ui.max_rect();
+    view.heading(ui, view.t(T::StopSmsQuestion));
+    ui.label(view.t(T::StopSmsHint));
+    let answer = ask(ui, view, area, at, T::NoKeepSms, T::YesStopSms);
+    answer.map(|yes| match yes {
+        true => Action::ConfirmStopSms,
+        false => Action::KeepSms,
+    })
+}
+
+/// SMS reminders stopped: what happens now. Its one button ("Done") is in the bottom bar.
+pub fn sms_stopped(ui: &mut Ui, view: &mut View<'_>) -> Option<Action> {
+    view.heading(ui, view.t(T::SmsStopped));
+    ui.label(view.t(T::SmsStoppedText));
+    None
+}
+
+/// A yes-or-no question's two answers: the safe one (`no`) exactly where the question's
+/// button was tapped (`at`), so a shaky second tap lands on it; `yes` in the other half of
+/// `area`. Returns the answer tapped (`true`: yes).
+fn ask(
+    ui: &mut Ui,
+    view: &mut View<'_>,
+    area: egui::Rect,
+    at: egui::Rect,
+    no_key: T,
+    yes_key: T,
+) -> Option<bool> {
+    let mut answer = None;
     let h = widgets::height(ui);
     let no_size = egui::vec2(at.width().max(200.0), at.height().max(h));
     let no_rect = egui::Rect::from_min_size(at.min, no_size);
@@ -112,16 +162,16 @@ pub fn cancel_ask(ui: &mut Ui, view: &mut View<'_>, title: &str, at: egui::Rect)
     let yes_rect =
         egui::Rect::from_min_size(egui::pos2(yes_left, yes_top), egui::vec2(yes_width, h));
     let no = ui.put(no_rect, |ui: &mut Ui| {
-        widgets::button(ui, view.p, view.t(T::NoKeep), Kind::Secondary, no_size.x)
+        widgets::button(ui, view.p, view.t(no_key), Kind::Secondary, no_size.x)
     });
     if no.clicked() {
-        action = Some(Action::KeepRegistration);
+        answer = Some(false);
     }
     let yes = ui.put(yes_rect, |ui: &mut Ui| {
-        widgets::button(ui, view.p, view.t(T::YesCancel), Kind::Primary, yes_width)
+        widgets::button(ui, view.p, view.t(yes_key), Kind::Primary, yes_width)
     });
     if yes.clicked() {
-        action = Some(Action::ConfirmCancel);
+        answer = Some(true);
     }
-    action
+    answer
 }
