@@ -267,6 +267,10 @@ pub struct IntakeArgs {
     #[arg(long)]
     #[serde(default)]
     pub consent: bool,
+    /// Optional: SMS about the request's decision (needs a Polish mobile --phone).
+    #[arg(long)]
+    #[serde(default)]
+    pub sms_consent: bool,
     #[arg(long)]
     #[serde(default)]
     pub resident_code: Option<String>,
@@ -302,6 +306,9 @@ impl From<&IntakeArgs> for IntakeForm {
             pesel: a.pesel.clone(),
             declaration: a.declaration,
             consent: a.consent,
+            sms_consent: a.sms_consent,
+            // The command line records consents to the Polish texts.
+            lang: Lang::Pl,
             resident_code: a.resident_code.clone(),
         }
     }

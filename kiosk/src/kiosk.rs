@@ -188,6 +188,11 @@ pub struct IntakeForm {
     pub pesel: Option<String>,
     pub declaration: bool,
     pub consent: bool,
+    /// Optional: SMS about the request (needs a Polish mobile number).
+    pub sms_consent: bool,
+    /// The language the form was shown in (the SMS consent's text version, and so the
+    /// language of the messages).
+    pub lang: Lang,
     pub resident_code: Option<String>,
 }
 
@@ -1257,8 +1262,8 @@ impl Kiosk {
             form.phone.as_deref(),
             ConsentsGiven {
                 clause_version: INTAKE_CLAUSE_VERSION,
-                sms: false,
-                lang: Lang::Pl,
+                sms: form.sms_consent,
+                lang: form.lang,
             },
         )?;
         let at = self.stamp();

@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock};
 
 use blisko_kiosk::KioskError;
 use blisko_kiosk::key::StoreKey;
-use blisko_kiosk::kiosk::{Kiosk, RegistrationForm, WallClock};
+use blisko_kiosk::kiosk::{IntakeForm, Kiosk, RegistrationForm, WallClock};
 use blisko_shared::i18n::Lang;
 use blisko_shared::sync::{KeyList, PersonList, SyncResponse};
 use blisko_shared::validate::FieldError;
@@ -73,6 +73,48 @@ fn a_landline_with_the_sms_box_ticked_is_refused_on_the_phone_field() {
 }
 
 #[test]
+fn an_intake_request_asks_for_the_sms_consent_under_the_same_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut k = demo(dir.path());
+    let service = k
+        .services()
+        .expect("services")
+        .into_iter()
+        .find(|s| !s.requires_pesel)
+        .expect("a service without PESEL")
+        .id
+        .to_string();
+    let intake = |phone: &str, sms: bool, lang: Lang| IntakeForm {
+        service_id: service.clone(),
+        given_name: "Zofia".into(),
+        family_name: "Lis".into(),
+        birth_year: 1940,
+        phone: Some(phone.into()),
+        description: "Pomoc w zakupach.".into(),
+        declaration: true,
+        consent: true,
+        sms_consent: sms,
+        lang,
+        ..IntakeForm::default()
+    };
+    let err = k
+        .submit_intake(&intake("22 123 45 67", true, Lang::Pl))
+        .expect_err("no SMS to a landline");
+    assert_eq!(err.code(), "sms_needs_polish_mobile");
+    let receipt = k
+        .submit_intake(&intake("602 345 678", true, Lang::En))
+        .expect("a request with SMS about it");
+    assert_eq!(
+        k.sms_consent(receipt.person_id).expect("read").as_deref(),
+        Some("zgoda-sms-2026-02-en")
+    );
+    let without = k
+        .submit_intake(&intake("603 456 789", false, Lang::Pl))
+        .expect("a request without SMS");
+    assert_eq!(k.sms_consent(without.person_id).expect("read"), None);
+}
+
+#[test]
 fn a_mobile_gets_the_consent_to_the_text_of_the_forms_language() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut k = demo(dir.path());
@@ -84,11 +126,11 @@ fn a_mobile_gets_the_consent_to_the_text_of_the_forms_language() {
         .expect("a Polish mobile, in English");
     assert_eq!(
         k.sms_consent(polish.person_id).expect("read").as_deref(),
-        Some("zgoda-sms-2026-01")
+        Some("zgoda-sms-2026-02")
     );
     assert_eq!(
         k.sms_consent(english.person_id).expect("read").as_deref(),
-        Some("zgoda-sms-2026-01-en")
+        Some("zgoda-sms-2026-02-en")
     );
     assert!(
         k.resident(&english.resident_code)

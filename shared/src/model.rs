@@ -292,10 +292,10 @@ pub const INTAKE_CLAUSE: (&str, &str) = (
 );
 /// The Polish text of the SMS consent; [`sms_consent_version`] gives the version of the
 /// text in either language.
-pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-01";
+pub const SMS_CONSENT_VERSION: &str = "zgoda-sms-2026-02";
 /// The English text of the SMS consent: another text, so another version id. A resident
 /// who agreed to it gets English messages (see [`Consent::lang`]).
-pub const SMS_CONSENT_VERSION_EN: &str = "zgoda-sms-2026-01-en";
+pub const SMS_CONSENT_VERSION_EN: &str = "zgoda-sms-2026-02-en";
 /// How the version id of a text shown in English ends.
 const ENGLISH_TEXT_SUFFIX: &str = "-en";
 
@@ -547,8 +547,8 @@ mod tests {
             };
             assert_eq!(consent.lang(), lang, "{}", consent.text_version);
         }
-        assert_eq!(sms_consent_version(Lang::Pl), "zgoda-sms-2026-01");
-        assert_eq!(sms_consent_version(Lang::En), "zgoda-sms-2026-01-en");
+        assert_eq!(sms_consent_version(Lang::Pl), "zgoda-sms-2026-02");
+        assert_eq!(sms_consent_version(Lang::En), "zgoda-sms-2026-02-en");
         // Versions recorded before English texts had their own read as Polish.
         let older = Consent {
             kind: ConsentKind::InformationClause,

@@ -90,7 +90,7 @@ fn sms_needs_a_polish_mobile_and_english_forms_record_the_english_text() {
     let code = receipt.resident_code.clone();
     assert_eq!(
         sms_consent_of(&h, &code).as_deref(),
-        Some("zgoda-sms-2026-01-en")
+        Some("zgoda-sms-2026-02-en")
     );
 }
 

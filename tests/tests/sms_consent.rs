@@ -82,7 +82,7 @@ fn a_withdrawal_at_another_kiosk_offline_reaches_the_kiosk_that_registered() -> 
     sync_until_quiet(&[&a, &b])?;
     assert_eq!(
         consent_at(&b, person)?.as_deref(),
-        Some("zgoda-sms-2026-01"),
+        Some("zgoda-sms-2026-02"),
         "kiosk B knows the consent"
     );
     add_staff(&data, "admin", "office_admin", None)?;
@@ -104,7 +104,7 @@ fn a_withdrawal_at_another_kiosk_offline_reaches_the_kiosk_that_registered() -> 
     // Back online: B's sync carries the withdrawal, the office sees it, and A learns it.
     let server = ServerProcess::start_on(&data, addr, true)?;
     let office = Office::login(&server.url(), "admin", PASSWORD)?;
-    ensure!(office_sms_cell(&office, person)?.contains("zgoda-sms-2026-01"));
+    ensure!(office_sms_cell(&office, person)?.contains("zgoda-sms-2026-02"));
     sync(&b)?;
     let cell = office_sms_cell(&office, person)?;
     ensure!(
@@ -113,7 +113,7 @@ fn a_withdrawal_at_another_kiosk_offline_reaches_the_kiosk_that_registered() -> 
     );
     assert_eq!(
         consent_at(&a, person)?.as_deref(),
-        Some("zgoda-sms-2026-01"),
+        Some("zgoda-sms-2026-02"),
         "A has not synced yet"
     );
     sync_until_quiet(&[&a, &b])?;
@@ -156,7 +156,7 @@ fn the_office_and_the_command_line_withdraw_and_the_kiosks_learn_it() -> Result<
     let page = office.page(&format!("/office/persons/{english}"))?;
     let cell = office_sms_cell(&office, english)?;
     ensure!(
-        cell.contains("angielsku") && cell.contains("zgoda-sms-2026-01-en"),
+        cell.contains("angielsku") && cell.contains("zgoda-sms-2026-02-en"),
         "{cell}"
     );
     ensure!(page.contains("Wycofaj zgodę na SMS"));
@@ -181,7 +181,7 @@ fn the_office_and_the_command_line_withdraw_and_the_kiosks_learn_it() -> Result<
         .form(&[("csrf", "wrong")])
         .send()?;
     ensure!(forged.status().as_u16() != 303, "{}", forged.status());
-    ensure!(office_sms_cell(&office, polish)?.contains("zgoda-sms-2026-01"));
+    ensure!(office_sms_cell(&office, polish)?.contains("zgoda-sms-2026-02"));
 
     // The command line, as the office button.
     let out = admin(
@@ -260,7 +260,7 @@ fn a_kiosk_of_another_branch_cannot_withdraw_for_this_branchs_resident() -> Resu
     sync(&a)?;
     assert_eq!(
         consent_at(&a, person)?.as_deref(),
-        Some("zgoda-sms-2026-01"),
+        Some("zgoda-sms-2026-02"),
         "the consent stands"
     );
     Ok(())
@@ -292,7 +292,7 @@ fn an_upgraded_kiosk_store_knows_the_consents_given_before() -> Result<()> {
     let kiosk = Mutex::new(open_kiosk(&dir)?);
     assert_eq!(
         consent_at(&kiosk, person)?.as_deref(),
-        Some("zgoda-sms-2026-01")
+        Some("zgoda-sms-2026-02")
     );
     ensure!(lock(&kiosk)?.resident(&code)?.sms_consent);
     Ok(())

@@ -1430,6 +1430,8 @@ impl KioskApp {
             pesel: self.form.optional(FieldId::Pesel),
             declaration: self.form.declaration,
             consent: self.form.consent,
+            sms_consent: self.form.sms_consent,
+            lang: self.lang,
             resident_code: self.form.optional(FieldId::ResidentCode),
         };
         match self.with_kiosk(|k| k.submit_intake(&form)) {

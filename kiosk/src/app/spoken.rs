@@ -12,7 +12,7 @@ use blisko_shared::seats::{self, Admission, SeatStatus};
 use super::printing;
 use super::session::Idle;
 use super::text::{self, T};
-use super::{KioskApp, Screen};
+use super::{FieldId, KioskApp, Screen};
 use crate::error::KioskError;
 use crate::speech::Voice;
 use crate::store::ClassRow;
@@ -188,6 +188,9 @@ pub fn screen_text(app: &KioskApp) -> String {
             parts.extend(text::waitlist_ahead(class, lang));
             parts.push(t(T::InformationClause));
             parts.push(t(T::ConsentRead));
+            if app.form.optional(FieldId::Phone).is_some() {
+                parts.push(t(T::SmsConsent));
+            }
             parts.push(main_button(lang, T::SignMeUp));
         }
         Screen::Registered { receipt } if receipt.awaiting_pool => {
@@ -269,6 +272,9 @@ pub fn screen_text(app: &KioskApp) -> String {
             parts.push(t(T::DeclarationTick));
             parts.push(t(T::IntakeInformationTitle));
             parts.push(t(T::ConsentRead));
+            if app.form.optional(FieldId::Phone).is_some() {
+                parts.push(t(T::SmsConsent));
+            }
             parts.push(t(T::IntakeClause));
             if !service.legal_basis.trim().is_empty() {
                 parts.push(format!(

@@ -97,7 +97,7 @@ texts! {
     InformationTitle => "Informacja o danych osobowych", "About your personal data";
     InformationClause => INFORMATION_CLAUSE.0, INFORMATION_CLAUSE.1;
     ConsentRead => "Potwierdzam zapoznanie się z informacją", "I have read the information";
-    SmsConsent => "Zgoda na przypomnienia SMS (nieobowiązkowo)", "I want SMS reminders (optional)";
+    SmsConsent => "Zgoda na wiadomości SMS w sprawie zajęć i wniosków (nieobowiązkowo)", "I want text messages about my classes and requests (optional)";
     SignMeUp => "Zapisz mnie", "Sign me up";
     Confirmed => "Miejsce przyznane!", "You have a seat!";
     ConfirmedDetail => "Zapis jest potwierdzony.", "Your registration is confirmed.";

@@ -137,6 +137,10 @@ pub fn declaration(ui: &mut Ui, view: &mut View<'_>, service: &Service) -> Optio
         ui.label(RichText::new(view.t(T::IntakeInformationTitle)).strong());
         let label = view.t(T::ConsentRead);
         widgets::check(ui, view.p, &mut view.form.consent, label, width);
+        if view.form.optional(FieldId::Phone).is_some() {
+            let label = view.t(T::SmsConsent);
+            widgets::check(ui, view.p, &mut view.form.sms_consent, label, width);
+        }
         clause(ui, view, T::IntakeClause);
         if !service.legal_basis.trim().is_empty() {
             view.weak(
