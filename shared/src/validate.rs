@@ -262,13 +262,13 @@ impl FieldError {
             (FieldError::InvalidPin, Lang::Pl) => "PIN musi mieć od 4 do 8 cyfr.".to_owned(),
             (FieldError::InvalidPin, Lang::En) => "Your PIN must have 4 to 8 digits.".to_owned(),
             (FieldError::SmsNeedsPolishMobile, Lang::Pl) => {
-                "Przypomnienia SMS można wysyłać tylko na polski numer komórkowy. \
+                "Wiadomości SMS można wysyłać tylko na polski numer komórkowy. \
                  Proszę wpisać numer komórkowy albo nie zaznaczać zgody na SMS."
                     .to_owned()
             }
             (FieldError::SmsNeedsPolishMobile, Lang::En) => {
-                "SMS reminders can go only to a Polish mobile number. \
-                 Please enter a mobile number, or leave the SMS reminders box unticked."
+                "Text messages can go only to a Polish mobile number. \
+                 Please enter a mobile number, or leave the text message box unticked."
                     .to_owned()
             }
         }

@@ -453,7 +453,7 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             if sms.gateway.is_some() {
                 central.release_notices_held_for_gateway()?;
             } else {
-                tracing::warn!(
+                tracing::info!(
                     "no SMS gateway configured (--sms-token-file): notices wait in the outbox"
                 );
             }

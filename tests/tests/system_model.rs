@@ -1594,6 +1594,8 @@ fn final_check(w: &mut World) -> Result<()> {
         }
     }
 
+    check_notices(w, &on_server)?;
+
     // Every acknowledged request is on the server, with the office's last decision, and
     // the kiosks of its branch show that decision.
     for r in &w.model.requests {
@@ -1644,6 +1646,82 @@ fn final_check(w: &mut World) -> Result<()> {
     }
 
     check_erasures(w)
+}
+
+/// The SMS outbox agrees with what residents were told. Someone told "waiting" whose
+/// registration now holds a seat has a seat notice (when the class has a session to come);
+/// someone told "confirmed" has none, or only one withdrawn as shown at the kiosk, or one
+/// still held for the screen; every seat notice is about a registration in a roster;
+/// each decision the office gave a request has its notice.
+fn check_notices(w: &World, on_server: &BTreeMap<String, (String, Option<u32>)>) -> Result<()> {
+    let notices = w.server.admin(&["notices", "--limit", "100000"])?;
+    let notices = notices.as_array().context("notices is a list")?;
+    let now_ms = i64::try_from(system_clock()()).unwrap_or(i64::MAX);
+    let seat_notices: BTreeMap<&str, &Value> = notices
+        .iter()
+        .filter_map(|n| {
+            let reg = n["about"].as_str()?.strip_prefix("seat_freed:")?;
+            Some((reg, n))
+        })
+        .collect();
+    let today = local_date(system_clock()()).to_string();
+    for (id, r) in &w.model.regs {
+        if w.model.cancelled.contains_key(id) {
+            continue;
+        }
+        let Some((status, _)) = on_server.get(id) else {
+            continue;
+        };
+        let notice = seat_notices.get(id.as_str());
+        if r.shown_confirmed {
+            if let Some(n) = notice {
+                let withdrawn = n["status"] == "cancelled" && n["reason"] == "shown_at_kiosk";
+                let held = n["status"] == "queued" && n["due_ms"].as_i64() > Some(now_ms);
+                ensure!(
+                    withdrawn || held,
+                    "{id} was told confirmed at the kiosk, yet an SMS says a seat freed up: {n}"
+                );
+            }
+        } else if status == "confirmed" {
+            let upcoming = w
+                .model
+                .sessions
+                .values()
+                .any(|s| s.class == r.class && s.date > today);
+            if upcoming {
+                let n = notice.with_context(|| {
+                    format!("{id} was told waiting, holds a seat now, and no SMS was made")
+                })?;
+                ensure!(
+                    n["reason"] != "shown_at_kiosk",
+                    "{id} was told waiting, yet its SMS was withdrawn as shown: {n}"
+                );
+            }
+        }
+    }
+    for reg in seat_notices.keys() {
+        ensure!(
+            on_server.contains_key(*reg),
+            "a seat SMS about {reg}, which is in no roster"
+        );
+    }
+    for r in &w.model.requests {
+        let Some(status) = r.status.as_deref() else {
+            continue;
+        };
+        if !["accepted", "rejected", "more_information_needed"].contains(&status) {
+            continue;
+        }
+        let prefix = format!("request_status:{}:{status}:", r.id);
+        ensure!(
+            notices
+                .iter()
+                .any(|n| n["about"].as_str().is_some_and(|a| a.starts_with(&prefix))),
+            "request {} became {status} and no SMS was made",
+            r.reference
+        );
+    }
+    Ok(())
 }
 
 /// No file, page, export or kiosk view holds an erased person's name.
