@@ -176,9 +176,9 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
     let body = html! {
         h1 { (tr(l, "Wiadomości SMS", "SMS messages")) }
         @if !has_gateway {
-            p.warning role="status" #no-gateway {
-                (tr(l, "Bramka SMS nie jest skonfigurowana: wiadomości czekają w kolejce i nie są wysyłane. Administrator serwera ustawia ją opcją --sms-token-file (zob. README).",
-                    "No SMS gateway is configured: messages wait in the outbox and are not sent. The server's administrator sets it with --sms-token-file (see README)."))
+            section.notice #no-gateway role="status" {
+                p { (tr(l, "Bramka SMS nie jest skonfigurowana: wiadomości czekają w kolejce i nie są wysyłane. Administrator serwera ustawia ją opcją --sms-token-file (zob. README). Po ponownym uruchomieniu serwera z bramką wysłane zostaną te, które są jeszcze aktualne.",
+                    "No SMS gateway is configured: messages wait in the outbox and are not sent. The server's administrator sets it with --sms-token-file (see README). Once the server is restarted with a gateway, those still worth sending go out.")) }
             }
         }
         @if let Some(t) = &test {
@@ -245,7 +245,7 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
             @if shown.is_empty() {
                 p #no-notices { (tr(l, "Brak wiadomości spełniających warunki.", "No messages match.")) }
             } @else {
-                div.scroll { table #notices {
+                div.table-scroll { table.fold #notices {
                     thead { tr {
                         th { (tr(l, "Utworzono", "Created")) }
                         th { (tr(l, "Rodzaj", "Kind")) }
@@ -257,31 +257,31 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
                     } }
                     tbody { @for (n, name) in &shown {
                         tr data-kind=(n.kind) data-status=(n.status) {
-                            td { (super::iso_time(&n.created)) }
-                            td { (kind_label(l, &n.kind)) }
-                            td {
+                            td data-label=(tr(l, "Utworzono", "Created")) { (super::iso_time(&n.created)) }
+                            td data-label=(tr(l, "Rodzaj", "Kind")) { (kind_label(l, &n.kind)) }
+                            td data-label=(tr(l, "Osoba", "Person")) {
                                 @match (name, &n.person_id) {
                                     (Some(name), Some(id)) => a href=(format!("/office/persons/{id}")) { (name) },
                                     (None, Some(_)) => (tr(l, "mieszkaniec", "resident")),
                                     _ => "—",
                                 }
                             }
-                            td { (status_label(l, &n.status)) }
-                            td { (n.attempts) }
-                            td { (n.segments.map(|s| s.to_string()).unwrap_or_else(|| "—".into())) }
-                            td.reason {
+                            td data-label=(tr(l, "Stan", "Status")) { (status_label(l, &n.status)) }
+                            td data-label=(tr(l, "Próby", "Attempts")) { (n.attempts) }
+                            td data-label=(tr(l, "Części", "Parts")) { (n.segments.map(|s| s.to_string()).unwrap_or_else(|| "—".into())) }
+                            td.reason data-label=(tr(l, "Uwagi", "Notes")) {
                                 @if let Some(r) = &n.reason { (reason_label(l, r)) }
                                 @if n.status == "queued" && n.reason.as_deref() != Some(NO_GATEWAY) {
                                     " (" (tr(l, "najwcześniej", "not before")) " " (local_time_ms(n.due_ms)) ")"
                                 }
-                                @if let Some(at) = n.sent_ms { (local_time_ms(at)) }
+                                @if let Some(at) = n.sent_ms { (tr(l, "wysłano ", "sent ")) (local_time_ms(at)) }
                             }
                         }
                     } }
                 } }
             }
         }
-        @if ctx.can(Perm::Staff) {
+        @if ctx.can(Perm::Staff) && has_gateway {
             section {
                 h2 { (tr(l, "Wiadomość testowa", "Test message")) }
                 p { (tr(l, "Sprawdza połączenie z bramką: wysyła krótką wiadomość na podany numer. Numer nie jest zapisywany.",
