@@ -206,3 +206,59 @@ fn nie_chce_sms_asks_first_then_withdraws_at_1024x768() {
     );
     assert!(!has_text(&h, pl(T::SmsReminders)));
 }
+
+/// The real window at 1024x768, tapped with xdotool as a finger would: a resident with
+/// the SMS consent looks up their registrations by code and stops SMS. The store then has
+/// no consent, and the app's log holds no name. `BLISKO_SCREENSHOTS=docs/screenshots`
+/// keeps the pictures.
+#[test]
+fn the_real_window_at_1024x768_stops_sms_by_touch() -> anyhow::Result<()> {
+    use blisko_tests::window::{KioskWindow, Xvfb};
+    let work = tempfile::tempdir()?;
+    let data = work.path().join("kiosk");
+    let shots = std::env::var_os("BLISKO_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| work.path().join("shots"));
+    std::fs::create_dir_all(&shots)?;
+    let key = setup_key(&data)?;
+    let mut kiosk = Kiosk::setup_demo(&data, "MAL", &key, blisko_kiosk::kiosk::system_clock())?;
+    let class = kiosk.classes()?[0].id.to_string();
+    let receipt = kiosk.register(&RegistrationForm {
+        class_id: class,
+        given_name: "Józef".into(),
+        family_name: "Kwiatek".into(),
+        birth_year: 1944,
+        phone: Some("601 234 567".into()),
+        consent: true,
+        sms_consent: true,
+        ..RegistrationForm::default()
+    })?;
+    drop(kiosk);
+
+    let x = Xvfb::start(1024, 768)?;
+    let mut w = KioskWindow::open(&x, &data, work.path(), (1024, 768))?;
+    let map = w.wait_for("Home")?;
+    w.tap(&map, pl(T::MineTile), true)?;
+    w.wait_for("Lookup")?;
+    w.type_keys("Lookup", &receipt.resident_code)?;
+    let map = w.wait_for("Lookup")?;
+    w.tap(&map, pl(T::Show), true)?;
+    let map = w.wait_for("Resident")?;
+    x.screenshot(&shots.join("kiosk-1024-sms-on.png"))?;
+    w.tap(&map, pl(T::StopSms), true)?;
+    let map = w.wait_for("SmsWithdrawAsk")?;
+    x.screenshot(&shots.join("kiosk-1024-sms-ask.png"))?;
+    w.tap(&map, pl(T::YesStopSms), true)?;
+    w.wait_for("SmsWithdrawn")?;
+    x.screenshot(&shots.join("kiosk-1024-sms-stopped.png"))?;
+    let log = w.close()?;
+    assert!(!log.contains("Kwiatek") && !log.contains("601"), "{log}");
+
+    let k = blisko_tests::harness::open_kiosk(&data)?;
+    assert_eq!(
+        k.sms_consent(receipt.person_id)?,
+        None,
+        "withdrawn by touch"
+    );
+    Ok(())
+}

@@ -175,7 +175,7 @@ pub async fn detail(
             }
             @if sms.is_some() && !erased {
                 h2 { (t("Zgoda na SMS", "SMS consent")) }
-                p { (t("Dla osoby, która nie chce już przypomnień SMS. Po wycofaniu zgody nie zostanie do niej wysłany żaden SMS, a kioski dowiedzą się o tym przy następnej synchronizacji. Telefon i pozostałe dane zostają.",
+                p { (t("Dla osoby, która nie chce już wiadomości SMS. Po wycofaniu zgody nie zostanie do niej wysłany żaden SMS, a kioski dowiedzą się o tym przy następnej synchronizacji. Telefon i pozostałe dane zostają.",
                        "For a person who no longer wants SMS reminders. Once the consent is withdrawn no SMS is sent to them, and the kiosks learn it at their next sync. The phone number and other details stay.")) }
                 form.stack #sms-withdraw method="post" action=(format!("/office/persons/{id}/sms-withdraw")) {
                     (csrf(ctx))
