@@ -20,11 +20,21 @@ pub const CREDENTIAL: &str = "blisko-kiosk.key";
 /// The key file for the store in `data`: `given`, else the systemd credential. Refused
 /// inside the data folder.
 pub fn key_file(given: Option<&Path>, data: &Path) -> Result<PathBuf, KioskError> {
-    let path = match given {
-        Some(path) => path.to_owned(),
-        None => std::env::var_os("CREDENTIALS_DIRECTORY")
-            .map(|dir| PathBuf::from(dir).join(CREDENTIAL))
-            .ok_or(KioskError::NoKeyFile)?,
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    key_file_from(given, credentials.as_deref(), data)
+}
+
+/// [`key_file`] with systemd's credentials folder given rather than read from the
+/// environment.
+fn key_file_from(
+    given: Option<&Path>,
+    credentials: Option<&Path>,
+    data: &Path,
+) -> Result<PathBuf, KioskError> {
+    let path = match (given, credentials) {
+        (Some(path), _) => path.to_owned(),
+        (None, Some(dir)) => dir.join(CREDENTIAL),
+        (None, None) => return Err(KioskError::NoKeyFile),
     };
     if inside(&path, data) {
         return Err(KioskError::KeyInDataFolder(path.display().to_string()));
@@ -113,5 +123,55 @@ mod tests {
         }
         let beside = tmp.path().join("kiosk.key");
         assert_eq!(key_file(Some(&beside), &data).unwrap(), beside);
+    }
+
+    #[test]
+    fn without_a_key_file_the_systemd_credential_is_used() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("kiosk");
+        let credentials = tmp.path().join("credentials");
+        assert_eq!(
+            key_file_from(None, Some(&credentials), &data).unwrap(),
+            credentials.join("blisko-kiosk.key")
+        );
+        // A file given wins over the credential.
+        let given = tmp.path().join("given.key");
+        assert_eq!(
+            key_file_from(Some(&given), Some(&credentials), &data).unwrap(),
+            given
+        );
+        assert!(matches!(
+            key_file_from(None, None, &data),
+            Err(KioskError::NoKeyFile)
+        ));
+        // A credentials folder inside the data folder is refused like a key file there.
+        assert!(matches!(
+            key_file_from(None, Some(&data.join("creds")), &data),
+            Err(KioskError::KeyInDataFolder(_))
+        ));
+    }
+
+    #[test]
+    fn a_key_from_the_credential_opens_what_it_set_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("kiosk");
+        let credentials = tmp.path().join("credentials");
+        std::fs::create_dir(&credentials).unwrap();
+        // As blisko-kiosk-setup writes it: 64 hex digits and a newline.
+        std::fs::write(
+            credentials.join(CREDENTIAL),
+            format!("{}\n", "ab".repeat(32)),
+        )
+        .unwrap();
+        let path = key_file_from(None, Some(&credentials), &data).unwrap();
+        let key = for_setup(&path, &data).unwrap();
+        assert_eq!(StoreKey::load(&path).unwrap(), key);
+        // The credential is never replaced: a wrong one is refused, not overwritten.
+        std::fs::write(credentials.join(CREDENTIAL), "not a key\n").unwrap();
+        assert!(for_setup(&path, &data).is_err());
+        assert_eq!(
+            std::fs::read_to_string(credentials.join(CREDENTIAL)).unwrap(),
+            "not a key\n"
+        );
     }
 }
