@@ -130,7 +130,9 @@ fn setup_makes_the_key_once_and_the_kiosk_opens_its_store_with_it_as_a_credentia
     let credentials = tmp.path().join("credentials");
     std::fs::create_dir(&credentials).expect("credentials folder");
     std::fs::copy(&key, credentials.join("blisko-kiosk.key")).expect("copy the key");
+    // The data folder exists already, empty, as the package and StateDirectory= make it.
     let data = tmp.path().join("kiosk");
+    std::fs::create_dir(&data).expect("data folder");
     let kiosk = |args: &[&str]| {
         Command::new(BIN)
             .arg("--data")
