@@ -78,8 +78,8 @@ pub enum Command {
         #[arg(long)]
         kind: Option<String>,
         /// Only this status (queued, sending, sent, failed, skipped, cancelled, expired).
-        #[arg(long)]
-        status: Option<String>,
+        #[arg(long, value_parser = notice_status)]
+        status: Option<crate::store::NoticeStatus>,
         #[arg(long, default_value = "100")]
         limit: usize,
     },
@@ -166,6 +166,14 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+fn notice_status(text: &str) -> Result<crate::store::NoticeStatus, String> {
+    crate::store::NoticeStatus::from_code(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not a status: queued, sending, sent, failed, skipped, cancelled or expired"
+        )
+    })
 }
 
 /// SMS to residents (through SMSAPI.pl). Without a token, notices are still made and
@@ -751,7 +759,7 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             let rows = central.notices(
                 &crate::store::NoticeFilter {
                     kind: kind.clone(),
-                    status: status.clone(),
+                    status: *status,
                     person: None,
                 },
                 *limit,

@@ -322,7 +322,7 @@ fn retries_back_off_and_never_deliver_twice() -> Result<()> {
     assert_eq!(w.fake.delivered().len(), 1, "delivered once");
     assert_eq!(w.fake.requests(), 3);
     let n = &notices(&mut w.central)?[0];
-    assert_eq!((n.status.as_str(), n.attempts), ("sent", 3));
+    assert_eq!((n.status.code(), n.attempts), ("sent", 3));
 
     // A permanent error (a number SMSAPI will not take) is not retried.
     free_a_seat_for(&mut w.central, b, "Błędna", None, Some("603 456 789"), true)?;

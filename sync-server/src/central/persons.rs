@@ -151,7 +151,7 @@ fn erase_linked(db: &Db<'_>, id: PersonId) -> Result<Vec<PersonId>> {
 fn erase_one(db: &Db<'_>, id: PersonId, now: &str) -> Result<Vec<DocKey>> {
     let (mut people, person) = find_person(db, id)?;
     db.erase_person_key(id, person.home_branch, people.owner(), now)?;
-    db.cancel_person_notices(&id.to_string(), "erased", now)?;
+    db.cancel_person_notices(&id.to_string(), crate::notices::reason::ERASED, now)?;
     people.erase(id).map_err(CentralError::Document)?;
     store_changes(db, people.doc_mut(), now)?;
     let requests = db.o_requests(
