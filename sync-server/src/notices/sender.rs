@@ -368,7 +368,7 @@ impl Central {
 pub fn test_message(phone: &str, config: &SmsConfig) -> Result<(String, String, i64)> {
     let to = blisko_shared::validate::phone(phone)
         .ok()
-        .filter(|p| sms::is_polish_mobile(p))
+        .filter(|p| blisko_shared::validate::is_polish_mobile(p))
         .ok_or_else(|| CentralError::Refused {
             pl: "To nie jest numer telefonu komórkowego w Polsce (9 cyfr, np. 601 234 567).".into(),
             en: "This is not a Polish mobile number (9 digits, e.g. 601 234 567).".into(),
@@ -449,7 +449,10 @@ fn settle(
     else {
         return done(NoticeStatus::Skipped, reason::NO_CONSENT);
     };
-    let Some(to) = person.phone.filter(|p| sms::is_polish_mobile(p)) else {
+    let Some(to) = person
+        .phone
+        .filter(|p| blisko_shared::validate::is_polish_mobile(p))
+    else {
         return done(NoticeStatus::Skipped, reason::NO_MOBILE);
     };
     let Ok(notice_data) = serde_json::from_str::<Notice>(&notice.params) else {
