@@ -567,10 +567,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         }
         Command::Roster { class } => {
             let k = cli.open()?;
-            let rows = k.roster(class)?;
             if cli.json {
-                print_json(&rows)?;
+                print_json(&k.roster_lines(class)?)?;
             } else {
+                let rows = k.roster(class)?;
                 for r in rows {
                     let position = r.position.map(|p| format!(" #{p}")).unwrap_or_default();
                     let erased = if r.person_erased {
