@@ -411,7 +411,10 @@ mod tests {
             field(&value, "kiosk_id"),
             &Value::Bytes(kiosk.as_uuid().as_bytes().to_vec())
         );
-        assert_eq!(field(&value, "branch_id").as_bytes().map(Vec::len), Some(16));
+        assert_eq!(
+            field(&value, "branch_id").as_bytes().map(Vec::len),
+            Some(16)
+        );
         assert_eq!(field(&value, "kiosk_number"), &Value::Integer(3.into()));
 
         let person = crate::ids::PersonId::new();
@@ -459,7 +462,10 @@ mod tests {
         );
         assert_eq!(
             field(withdrawal, "at"),
-            &Value::Text(format!("001763900000123-0000000004-{}", kiosk.as_uuid().hyphenated()))
+            &Value::Text(format!(
+                "001763900000123-0000000004-{}",
+                kiosk.as_uuid().hyphenated()
+            ))
         );
         assert_eq!(field(&value, "keys").as_bytes().map(Vec::len), Some(32));
         assert_eq!(
