@@ -17,7 +17,7 @@ fn describe(text: &str, file: &str, e: &toml::de::Error) -> String {
         return format!("{file}: {message}");
     };
     let start = span.start.min(text.len());
-    let line_no = text[..start].matches('\n').count() + 1;
+    let line_no = text.get(..start).unwrap_or(text).matches('\n').count() + 1;
     let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
     match line.split_once('=') {
         Some((key, _)) if !key.trim().is_empty() && !line.starts_with('[') => {

@@ -44,10 +44,32 @@ impl ServerConfig {
     /// Parse a file's text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<ServerConfig, String> {
         let config: ServerConfig = blisko_shared::config::parse(text, file)?;
+        // Checked here, as the flags are, so that a wrong value stops the server before
+        // it opens (and perhaps creates) the data folder.
+        let bad = |key: &str, why: String| format!("{file}, key `{key}`: {why}");
         if config.enroll_window_secs == Some(0) {
-            return Err(format!(
-                "{file}, key `enroll_window_secs`: must be at least 1 (seconds)"
+            return Err(bad(
+                "enroll_window_secs",
+                "must be at least 1 (seconds)".into(),
             ));
+        }
+        if config.sms_daily_limit == Some(0) {
+            return Err(bad("sms_daily_limit", "must be at least 1".into()));
+        }
+        if let Some(hours) = &config.sms_quiet_hours
+            && hours.trim() != "off"
+        {
+            hours
+                .parse::<crate::notices::sender::QuietHours>()
+                .map_err(|e| bad("sms_quiet_hours", e))?;
+        }
+        if let Some(time) = &config.sms_reminder_time {
+            jiff::civil::Time::strptime("%H:%M", time.trim()).map_err(|_| {
+                bad(
+                    "sms_reminder_time",
+                    format!("{time:?}: write the time as HH:MM, e.g. 10:00"),
+                )
+            })?;
         }
         Ok(config)
     }
@@ -329,8 +351,16 @@ trusted_proxy = ["10.0.0.1"]
         assert!(e.contains("s.toml, line 1, key `sms_dayly_limit`"), "{e}");
         let e = ServerConfig::parse("sync_burst = 0\n", "s.toml").unwrap_err();
         assert!(e.contains("key `sync_burst`"), "{e}");
-        let e = ServerConfig::parse("enroll_window_secs = 0\n", "s.toml").unwrap_err();
-        assert!(e.contains("`enroll_window_secs`"), "{e}");
+        for (text, key) in [
+            ("enroll_window_secs = 0\n", "enroll_window_secs"),
+            ("sms_daily_limit = 0\n", "sms_daily_limit"),
+            ("sms_quiet_hours = \"nights\"\n", "sms_quiet_hours"),
+            ("sms_reminder_time = \"10\"\n", "sms_reminder_time"),
+        ] {
+            let e = ServerConfig::parse(text, "s.toml").unwrap_err();
+            assert!(e.starts_with(&format!("s.toml, key `{key}`")), "{e}");
+        }
+        assert!(ServerConfig::parse("sms_quiet_hours = \"off\"\n", "s.toml").is_ok());
     }
 
     /// The example shipped for packages names every key, commented out (`#key = value`);
