@@ -38,7 +38,12 @@ pub struct Cli {
         default_value = "blisko-server-data"
     )]
     pub data: PathBuf,
-    /// Print machine-readable JSON.
+    /// A configuration file (TOML) with the `serve` options and `data`; flags and
+    /// environment variables win over it. Without it /etc/blisko/server.toml is read when
+    /// it exists.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Print machine-readable JSON (errors too, on standard error).
     #[arg(long, global = true)]
     pub json: bool,
     #[command(subcommand)]
@@ -392,8 +397,73 @@ fn print_code(json: bool, row: crate::store::KioskRow, code: String) {
     });
 }
 
+/// Why the process did not get as far as running a command.
+#[derive(Debug)]
+pub enum StartError {
+    /// Clap refused the arguments, or was asked for help or the version.
+    Arguments(clap::Error),
+    /// The configuration file is missing, unreadable or wrong.
+    Config(String),
+}
+
+/// The command line, with the configuration file's values where neither a flag nor an
+/// environment variable gave one.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, StartError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command()
+        .try_get_matches_from(args)
+        .map_err(StartError::Arguments)?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(StartError::Arguments)?;
+    crate::config::ServerConfig::load(cli.config.as_deref())
+        .map_err(StartError::Config)?
+        .apply(&mut cli, &matches);
+    Ok(cli)
+}
+
+/// Print why the process could not start, as JSON when `--json` is among the arguments,
+/// and give the exit code: 2, as for any refused input (help and the version: 0).
+fn report_start_error(e: StartError, json: bool) -> ExitCode {
+    let (code, message) = match e {
+        StartError::Arguments(e) => {
+            use clap::error::ErrorKind;
+            if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                e.exit();
+            }
+            ("bad_arguments", clap_message(&e))
+        }
+        StartError::Config(message) => ("bad_config", message),
+    };
+    if json {
+        eprintln!(
+            "{}",
+            serde_json::json!({ "error": { "code": code, "message": message } })
+        );
+    } else {
+        eprintln!("error: {message}");
+    }
+    ExitCode::from(2)
+}
+
+/// Clap's message in one line, without its usage block.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let text = text.split("\nUsage:").next().unwrap_or(&text);
+    let text = text.split("For more information").next().unwrap_or(text);
+    let text = text.trim().strip_prefix("error:").unwrap_or(text);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = args.iter().skip(1).any(|a| a == "--json");
+    let cli = match parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return report_start_error(e, json),
+    };
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
