@@ -88,6 +88,25 @@ pub enum Command {
         #[arg(long, default_value = "100")]
         limit: usize,
     },
+    /// Copy the data folder into one new backup file while the server runs (a tar: a
+    /// manifest with checksums, then both database files). Never overwrites a file.
+    Backup {
+        /// The backup file to write (it must not exist yet).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty or new data folder (--data), after checking it
+    /// whole; a damaged backup is refused and nothing is written. Then start the server
+    /// on the folder as usual.
+    Restore {
+        /// The backup file, as written by `backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// The erasure log (`erasures.log`) of the folder the backup was taken from, kept
+        /// since: erasures made after the backup are made again in the restored copy.
+        #[arg(long)]
+        erasure_log: Option<PathBuf>,
+    },
     /// List the branches.
     Branches,
     /// Manage kiosks.
@@ -495,6 +514,44 @@ fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) {
 }
 
 pub fn run(cli: &Cli) -> Result<(), CentralError> {
+    // These two look at the folder before anything opens (and so creates) the store.
+    match &cli.command {
+        Command::Backup { to } => {
+            let done = crate::backup::backup(&cli.data, to)?;
+            print(cli.json, &done, |d| {
+                println!(
+                    "backup written: {} (schema {}, taken {})",
+                    d.file.display(),
+                    d.manifest.schema_version,
+                    d.manifest.created
+                );
+                println!(
+                    "keep {} with it, and copy it again after erasures: see README, backups",
+                    crate::backup::ERASURE_LOG
+                );
+            });
+            return Ok(());
+        }
+        Command::Restore { from, erasure_log } => {
+            let done = crate::backup::restore(&cli.data, from, erasure_log.as_deref())?;
+            print(cli.json, &done, |d| {
+                println!(
+                    "restored {} (taken {} by blisko-server {}) into {}",
+                    from.display(),
+                    d.manifest.created,
+                    d.manifest.server_version,
+                    d.data.display()
+                );
+                if !d.erasure_log {
+                    println!(
+                        "no --erasure-log given: persons erased after the backup was taken are readable again"
+                    );
+                }
+            });
+            return Ok(());
+        }
+        _ => {}
+    }
     let mut central = Central::open(&cli.data)?;
     match &cli.command {
         Command::Serve {
@@ -521,7 +578,13 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             if *demo && central.load_demo_if_empty()? {
                 tracing::info!("demo catalogue loaded");
             }
+            // Erasures a restored copy lacks, from the erasure log.
+            let replayed = central.replay_erasure_log()?;
+            if replayed > 0 {
+                tracing::warn!(count = replayed, "erasures from the erasure log made again");
+            }
             let erased = central.complete_erasures()?;
+            central.log_erasures()?;
             if !erased.is_empty() {
                 tracing::warn!(
                     count = erased.len(),
@@ -538,6 +601,8 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             let tls = tls_cert.as_deref().zip(tls_key.as_deref());
             serve(central, *listen, tls, limits.limits(), sms, setup_token)?;
         }
+        // Handled before the store was opened.
+        Command::Backup { .. } | Command::Restore { .. } => {}
         Command::Branches => {
             let branches = central.branches()?;
             print(cli.json, &branches, |bs| {

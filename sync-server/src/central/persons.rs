@@ -415,7 +415,10 @@ impl Central {
     /// The erased keys and details were deleted (zeroed in the files by secure_delete):
     /// empty the logs of them too. A reader holding the log only delays this to the next
     /// checkpoint.
-    pub(crate) fn checkpoint_after_erasure(&self) {
+    pub(crate) fn checkpoint_after_erasure(&mut self) {
+        if let Err(e) = self.log_erasures() {
+            tracing::error!(error = %e, "could not bring the erasure log up to date");
+        }
         if let Err(e) = self.store.checkpoint() {
             tracing::warn!(error = %e, "checkpoint after an erasure failed");
         }
