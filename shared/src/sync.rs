@@ -141,6 +141,12 @@ pub struct SyncRequest {
     /// servers read newer kiosks' idle requests as before).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sms_withdrawals: Vec<SmsWithdrawal>,
+    /// The server's instance id as this kiosk last heard it (`SyncResponse::
+    /// server_instance`). Another id means the server was restored from a backup: it
+    /// then takes nothing of the request and answers with its id, and the kiosk sends
+    /// again all it wrote. Absent from older kiosks and before the first answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_instance: Option<String>,
 }
 
 /// A resident withdrew their SMS consent at a kiosk: who, and when (the kiosk's stamp,
@@ -169,6 +175,10 @@ pub struct SyncResponse {
     pub erased: PersonList,
     /// The key-feed position to store once `keys` and `erased` are applied.
     pub key_cursor: u64,
+    /// The server store's instance id: the same for as long as its history is one line,
+    /// new after a restore from a backup. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_instance: Option<String>,
 }
 
 /// Person keys on the wire: one byte string of 16 id bytes and 16 key bytes per person,
@@ -508,6 +518,7 @@ mod tests {
                 person: crate::ids::PersonId::new(),
                 at: Hlc::new(1_763_900_000_123, 4, KioskId::new()),
             }],
+            server_instance: Some("0190c6e2-0000-4000-8000-000000000001".into()),
         };
         let bytes = encode(&request).unwrap();
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), request);
@@ -540,6 +551,7 @@ mod tests {
             keys: KeyList::default(),
             erased: PersonList(vec![crate::ids::PersonId::new()]),
             key_cursor: 9,
+            server_instance: None,
         };
         let bytes = encode(&response).unwrap();
         assert_eq!(decode::<SyncResponse>(&bytes).unwrap(), response);

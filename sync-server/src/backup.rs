@@ -247,6 +247,8 @@ pub fn restore(
         }
         // The normal start: migrations, then what the erasure log holds.
         let mut central = Central::open(dir)?;
+        // Kiosks learn from the new id that the server may lack what it acknowledged.
+        central.store.mark_restored()?;
         central.replay_erasure_log()?;
         central.complete_erasures()?;
         Ok::<_, CentralError>(())

@@ -9,7 +9,10 @@ use anyhow::{Context, Result, ensure};
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt};
 use blisko_shared::ids::PersonId;
-use blisko_tests::harness::{ServerProcess, admin, admin_refused, server_and_mal_kiosk, sync};
+use blisko_tests::harness::{
+    ServerProcess, admin, admin_refused, allot, branch_id, check_replicas, server_and_mal_kiosk,
+    server_roster, sync, sync_until_complete,
+};
 
 fn register(kiosk: &Mutex<Kiosk>, given: &str, family: &str) -> Result<RegistrationReceipt> {
     let mut k = kiosk.lock().map_err(|_| anyhow::anyhow!("kiosk lock"))?;
@@ -240,4 +243,98 @@ fn a_damaged_backup_or_a_used_folder_is_refused_and_nothing_is_written() -> Resu
     )?;
     ensure!(target.join("server.sqlite3").exists() && target.join("personal.sqlite3").exists());
     Ok(())
+}
+
+/// A backup taken while a kiosk works, the kiosk registering more (acknowledged by the
+/// server) after it, and the server's folder replaced by the restore: at its next sync
+/// the kiosk learns that the server is a restored copy (its instance id changed) and sends
+/// again everything it wrote, so the server holds all the kiosk has.
+#[test]
+fn a_restored_server_converges_with_its_kiosk() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (server, kiosk) = server_and_mal_kiosk(tmp.path())?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let class = kiosk
+        .lock()
+        .map_err(|_| anyhow::anyhow!("kiosk lock"))?
+        .classes()?
+        .first()
+        .context("a class")?
+        .id
+        .to_string();
+    // The kiosk confirms seats itself (its allotment), as a kiosk that works offline does.
+    allot(&server, &class, &kiosk, 10)?;
+    sync_until_complete(&kiosk)?;
+    let before: Vec<RegistrationReceipt> = ["Adam", "Barbara"]
+        .iter()
+        .map(|g| register(&kiosk, g, "Przedkopiowy"))
+        .collect::<Result<_>>()?;
+    sync_until_complete(&kiosk)?;
+
+    let file = tmp.path().join("kopia.tar");
+    admin(
+        &server.data,
+        &["backup", "--to", file.to_str().context("path")?],
+    )?;
+
+    let after: Vec<RegistrationReceipt> = ["Cecylia", "Dariusz"]
+        .iter()
+        .map(|g| register(&kiosk, g, "Pokopiowy"))
+        .collect::<Result<_>>()?;
+    sync_until_complete(&kiosk)?;
+    let roster = server_roster(&server, &class)?;
+    for r in after.iter() {
+        ensure!(
+            roster.contains_key(&r.registration_id.to_string()),
+            "acknowledged before the restore"
+        );
+    }
+
+    // The server dies; its folder is replaced by the restore; it starts on the same address.
+    let addr = server.addr;
+    let data = server.data.clone();
+    drop(server);
+    std::fs::remove_dir_all(&data)?;
+    admin(
+        &data,
+        &["restore", "--from", file.to_str().context("path")?],
+    )?;
+    let restored = server_roster_of(&data, &class)?;
+    for r in after.iter() {
+        ensure!(
+            !restored.contains(&r.registration_id.to_string()),
+            "the backup lacks what came after it"
+        );
+    }
+    let server = ServerProcess::start_on(&data, addr, false)?;
+
+    sync_until_complete(&kiosk)?;
+    let roster = server_roster(&server, &class)?;
+    for r in before.iter().chain(&after) {
+        ensure!(
+            roster.contains_key(&r.registration_id.to_string()),
+            "{} on the restored server: {roster:?}",
+            r.registration_id
+        );
+        ensure!(
+            key_held(&data, r.person_id)? == Some(true),
+            "the key of {} is back on the server",
+            r.person_id
+        );
+    }
+    check_replicas(&server, &mal, &[&kiosk])?;
+    // Once started over, the next syncs are ordinary ones.
+    let report = sync_until_complete(&kiosk)?;
+    ensure!(report.pushed_docs == 0, "{report:?}");
+    Ok(())
+}
+
+fn server_roster_of(data: &Path, class: &str) -> Result<Vec<String>> {
+    let rows = admin(data, &["roster", "--class", class])?;
+    Ok(rows
+        .as_array()
+        .context("roster")?
+        .iter()
+        .filter_map(|r| r["registration_id"].as_str().map(str::to_owned))
+        .collect())
 }

@@ -276,6 +276,29 @@ impl Central {
             )));
         }
         let db = self.store.write()?;
+        let instance = db.instance()?;
+        if request
+            .server_instance
+            .as_ref()
+            .is_some_and(|seen| *seen != instance)
+        {
+            // Restored from a backup since this kiosk last synced: its request was made
+            // against changes this store may lack. Nothing of it is taken; the answer
+            // names the store, and the kiosk starts over (sends all it wrote, reads the
+            // feeds from the start).
+            db.commit()?;
+            return Ok(SyncResponse {
+                changed: Vec::new(),
+                cursor: 0,
+                more: true,
+                pulled: Vec::new(),
+                deferred: Vec::new(),
+                keys: KeyList::default(),
+                erased: PersonList::default(),
+                key_cursor: 0,
+                server_instance: Some(instance),
+            });
+        }
         let intakes = pesel::sealed_before(&db, request)?;
         for push in &request.push {
             if let Some((roster, before)) = apply_push(&db, kiosk, push, &now)? {
@@ -404,6 +427,7 @@ impl Central {
             keys,
             erased,
             key_cursor: new_key_cursor as u64,
+            server_instance: Some(instance),
         })
     }
 

@@ -73,7 +73,34 @@ pub fn schema_version() -> i64 {
     super::MIGRATIONS.len() as i64
 }
 
+/// The meta key of the store's instance id (see [`Db::instance`]).
+const INSTANCE_KEY: &str = "instance";
+
+impl ServerStore {
+    /// Give the store a new instance id: it is a copy restored from a backup, which may
+    /// lack changes kiosks were told it holds (see [`Db::instance`]).
+    pub fn mark_restored(&mut self) -> Result<String> {
+        let db = self.write()?;
+        let id = uuid::Uuid::new_v4().to_string();
+        db.set_meta(INSTANCE_KEY, &id)?;
+        db.commit()?;
+        Ok(id)
+    }
+}
+
 impl Db<'_> {
+    /// This store's instance id, made on first use: the same for as long as the store's
+    /// history is one line, new when it is restored from a backup. Kiosks compare it with
+    /// the one they last synced with (docs/sync-protocol.md, "A restored server").
+    pub fn instance(&self) -> Result<String> {
+        if let Some(id) = self.meta(INSTANCE_KEY)? {
+            return Ok(id);
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        self.set_meta(INSTANCE_KEY, &id)?;
+        Ok(id)
+    }
+
     /// Every erasure recorded in the main file: person and time.
     pub fn erasures(&self) -> Result<Vec<(PersonId, String)>> {
         let mut stmt = self
