@@ -146,7 +146,7 @@ pub struct SyncRequest {
     /// then takes nothing of the request and answers with its id, and the kiosk sends
     /// again all it wrote. Absent from older kiosks and before the first answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_instance: Option<String>,
+    pub server_instance: Option<uuid::Uuid>,
 }
 
 /// A resident withdrew their SMS consent at a kiosk: who, and when (the kiosk's stamp,
@@ -178,7 +178,7 @@ pub struct SyncResponse {
     /// The server store's instance id: the same for as long as its history is one line,
     /// new after a restore from a backup. Absent from older servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_instance: Option<String>,
+    pub server_instance: Option<uuid::Uuid>,
 }
 
 /// Person keys on the wire: one byte string of 16 id bytes and 16 key bytes per person,
@@ -447,8 +447,13 @@ mod tests {
             awaiting: vec![registration],
             shown: Vec::new(),
             sms_withdrawals: vec![SmsWithdrawal { person, at }],
+            server_instance: Some(uuid::Uuid::new_v4()),
         };
         let value: Value = decode(&encode(&request).unwrap()).unwrap();
+        assert_eq!(
+            field(&value, "server_instance").as_bytes().map(Vec::len),
+            Some(16)
+        );
         let push = &field(&value, "push").as_array().unwrap()[0];
         assert_eq!(
             field(push, "doc"),
@@ -518,7 +523,7 @@ mod tests {
                 person: crate::ids::PersonId::new(),
                 at: Hlc::new(1_763_900_000_123, 4, KioskId::new()),
             }],
-            server_instance: Some("0190c6e2-0000-4000-8000-000000000001".into()),
+            server_instance: Some(uuid::Uuid::new_v4()),
         };
         let bytes = encode(&request).unwrap();
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), request);

@@ -167,7 +167,7 @@ impl Kiosk {
     /// since. So everything this kiosk wrote goes again (the server keeps what it holds
     /// and takes what it lacks), with the keys of the persons it registered, and both
     /// feeds are read from the start: the restored server numbers its changes anew.
-    fn start_over(&mut self, instance: &str) -> Result<()> {
+    fn start_over(&mut self, instance: uuid::Uuid) -> Result<()> {
         let own = actor_for(self.identity.kiosk_id);
         let mut resend = Vec::new();
         let mut persons = Vec::new();
@@ -194,7 +194,7 @@ impl Kiosk {
         tx.push_keys_again(&persons)?;
         tx.set_meta(CURSOR_KEY, "0")?;
         tx.set_meta(KEY_CURSOR_KEY, "0")?;
-        tx.set_meta(SERVER_INSTANCE_KEY, instance)?;
+        tx.set_meta(SERVER_INSTANCE_KEY, &instance.to_string())?;
         tx.commit()?;
         Ok(())
     }
@@ -260,7 +260,10 @@ impl Kiosk {
                 awaiting: self.awaiting.clone(),
                 shown: self.shown.clone(),
                 sms_withdrawals,
-                server_instance: self.store.meta(SERVER_INSTANCE_KEY)?,
+                server_instance: self
+                    .store
+                    .meta(SERVER_INSTANCE_KEY)?
+                    .and_then(|id| id.parse().ok()),
             },
             pushed,
         })
@@ -278,7 +281,7 @@ impl Kiosk {
                 .is_some_and(|seen| seen != instance)
         {
             // The server took nothing of this request (see `start_over`).
-            self.start_over(instance)?;
+            self.start_over(*instance)?;
             return Ok(RoundOutcome {
                 pushed: 0,
                 pulled: 0,
@@ -394,7 +397,7 @@ impl Kiosk {
             tx.set_meta(CURSOR_KEY, &response.cursor.to_string())?;
             tx.set_meta(KEY_CURSOR_KEY, &response.key_cursor.to_string())?;
             if let Some(instance) = &response.server_instance {
-                tx.set_meta(SERVER_INSTANCE_KEY, instance)?;
+                tx.set_meta(SERVER_INSTANCE_KEY, &instance.to_string())?;
             }
             tx.set_meta(ROSTERS_TO_PROJECT_KEY, &join_ids(&touched))?;
             if open_late {

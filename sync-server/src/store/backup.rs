@@ -79,10 +79,10 @@ const INSTANCE_KEY: &str = "instance";
 impl ServerStore {
     /// Give the store a new instance id: it is a copy restored from a backup, which may
     /// lack changes kiosks were told it holds (see [`Db::instance`]).
-    pub fn mark_restored(&mut self) -> Result<String> {
+    pub fn mark_restored(&mut self) -> Result<uuid::Uuid> {
         let db = self.write()?;
-        let id = uuid::Uuid::new_v4().to_string();
-        db.set_meta(INSTANCE_KEY, &id)?;
+        let id = uuid::Uuid::new_v4();
+        db.set_meta(INSTANCE_KEY, &id.to_string())?;
         db.commit()?;
         Ok(id)
     }
@@ -92,12 +92,12 @@ impl Db<'_> {
     /// This store's instance id, made on first use: the same for as long as the store's
     /// history is one line, new when it is restored from a backup. Kiosks compare it with
     /// the one they last synced with (docs/sync-protocol.md, "A restored server").
-    pub fn instance(&self) -> Result<String> {
+    pub fn instance(&self) -> Result<uuid::Uuid> {
         if let Some(id) = self.meta(INSTANCE_KEY)? {
-            return Ok(id);
+            return super::parse("the store's instance id", &id);
         }
-        let id = uuid::Uuid::new_v4().to_string();
-        self.set_meta(INSTANCE_KEY, &id)?;
+        let id = uuid::Uuid::new_v4();
+        self.set_meta(INSTANCE_KEY, &id.to_string())?;
         Ok(id)
     }
 
