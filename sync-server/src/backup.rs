@@ -180,11 +180,12 @@ fn sync_parent(path: &Path) {
 
 fn write_archive(partial: &Path, manifest: &Manifest, from: &Path) -> Result<(), CentralError> {
     let what = partial.display().to_string();
-    let file = std::fs::File::options()
-        .write(true)
-        .create_new(true)
-        .open(partial)
-        .map_err(io(what.clone()))?;
+    let mut options = std::fs::File::options();
+    options.write(true).create_new(true);
+    // It holds the personal-data file: readable by the server's user only.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(partial).map_err(io(what.clone()))?;
     let mut tar = tar::Builder::new(file);
     let json = serde_json::to_vec_pretty(manifest)
         .map_err(|e| CentralError::Internal(format!("encode the manifest: {e}")))?;

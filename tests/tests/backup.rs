@@ -85,6 +85,15 @@ fn a_backup_taken_while_serving_restores_and_an_erasure_after_it_stays() -> Resu
         "{done}"
     );
     ensure!(file.exists() && !tmp.path().join("kopia.tar.partial").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file)?.permissions().mode() & 0o777;
+        ensure!(
+            mode == 0o600,
+            "the backup is readable by its owner only: {mode:o}"
+        );
+    }
     // A second backup under the same name is refused, and the first stays as it was.
     let before = file_bytes(&file)?;
     let (code, message) = admin_refused(
