@@ -197,6 +197,7 @@ pub fn all() -> Vec<Seed> {
             person: PersonId::derived("first"),
             at: at(1_763_900_000_500),
         }],
+        server_instance: None,
     };
     let idle = SyncRequest {
         cursor: 42,
@@ -210,6 +211,7 @@ pub fn all() -> Vec<Seed> {
         awaiting: Vec::new(),
         shown: Vec::new(),
         sms_withdrawals: Vec::new(),
+        server_instance: None,
     };
     let response = SyncResponse {
         changed: docs
@@ -226,6 +228,7 @@ pub fn all() -> Vec<Seed> {
         keys: KeyList(vec![(PersonId::derived("second"), person_key())]),
         erased: PersonList(vec![PersonId::derived("third")]),
         key_cursor: 4,
+        server_instance: None,
     };
     let enroll = EnrollRequest {
         code: "7QK2-MX4P".to_owned(),

@@ -37,7 +37,12 @@ pub struct Cli {
     /// `blisko-kiosk.key` ($CREDENTIALS_DIRECTORY) is used.
     #[arg(long, global = true, env = "BLISKO_KEY_FILE")]
     pub key_file: Option<PathBuf>,
-    /// Print machine-readable JSON.
+    /// A configuration file (TOML) with these options (not the commands' own); flags and
+    /// environment variables win over it. Without it /etc/blisko/kiosk.toml is read when
+    /// it exists.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Print machine-readable JSON (errors too, on standard error).
     #[arg(long, global = true)]
     pub json: bool,
     /// Language of messages for people: pl (the default) or en.
@@ -121,7 +126,7 @@ fn parse_slip_width(text: &str) -> Result<crate::kiosk::slip::PaperWidth, String
         .ok_or_else(|| format!("58 or 80 (millimetres), not {text:?}"))
 }
 
-fn parse_repeat_guard(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_repeat_guard(text: &str) -> Result<u64, String> {
     let ms: u64 = text
         .trim()
         .parse()
@@ -135,7 +140,7 @@ fn parse_repeat_guard(text: &str) -> Result<u64, String> {
     Ok(ms)
 }
 
-fn parse_size(text: &str) -> Result<[f32; 2], String> {
+pub(crate) fn parse_size(text: &str) -> Result<[f32; 2], String> {
     let (w, h) = text
         .split_once('x')
         .ok_or_else(|| format!("expected WIDTHxHEIGHT, e.g. 1280x1024, not {text:?}"))?;
@@ -326,7 +331,12 @@ enum BatchItem {
 /// Parse the command line, run, and map the outcome to an exit code: 0 done, 2 the input
 /// was refused (nothing written), 1 the kiosk failed (nothing acknowledged).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = args.iter().skip(1).any(|a| a == "--json");
+    let cli = match parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return report_start_error(e, json),
+    };
     match run(&cli) {
         Ok(code) => code,
         Err(e) => {
@@ -338,6 +348,69 @@ pub fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Why the process did not get as far as running a command.
+#[derive(Debug)]
+pub enum StartError {
+    /// Clap refused the arguments, or was asked for help or the version.
+    Arguments(clap::Error),
+    /// The configuration file is missing, unreadable or wrong.
+    Config(String),
+}
+
+/// The command line, with the configuration file's values where neither a flag nor an
+/// environment variable gave one.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, StartError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command()
+        .try_get_matches_from(args)
+        .map_err(StartError::Arguments)?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(StartError::Arguments)?;
+    let (config, file) =
+        crate::config::KioskConfig::load(cli.config.as_deref()).map_err(StartError::Config)?;
+    config
+        .apply(&mut cli, &matches, &file)
+        .map_err(StartError::Config)?;
+    Ok(cli)
+}
+
+/// Print why the process could not start, as JSON when `--json` is among the arguments
+/// (the shape of every other error), and give the exit code: 2, input refused (help and
+/// the version: 0). The messages are for staff and scripts, in English like clap's.
+fn report_start_error(e: StartError, json: bool) -> ExitCode {
+    let (code, message) = match e {
+        StartError::Arguments(e) => {
+            use clap::error::ErrorKind;
+            if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                e.exit();
+            }
+            ("bad_arguments", clap_message(&e))
+        }
+        StartError::Config(message) => ("bad_config", message),
+    };
+    if json {
+        eprintln!(
+            "{}",
+            serde_json::json!({ "error": { "code": code, "message": message } })
+        );
+    } else {
+        eprintln!("error: {message}");
+    }
+    ExitCode::from(2)
+}
+
+/// Clap's message in one line, without its usage block.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let text = text.split("\nUsage:").next().unwrap_or(&text);
+    let text = text.split("For more information").next().unwrap_or(text);
+    let text = text.trim().strip_prefix("error:").unwrap_or(text);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn report_error(cli: &Cli, e: &KioskError) {
@@ -494,10 +567,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
         }
         Command::Roster { class } => {
             let k = cli.open()?;
-            let rows = k.roster(class)?;
             if cli.json {
-                print_json(&rows)?;
+                print_json(&k.roster_lines(class)?)?;
             } else {
+                let rows = k.roster(class)?;
                 for r in rows {
                     let position = r.position.map(|p| format!(" #{p}")).unwrap_or_default();
                     let erased = if r.person_erased {

@@ -26,7 +26,9 @@ use blisko_shared::model::{
     ApplicantRole, Catalog, Consent, ConsentKind, IntakeRequest, Person, Registration,
     RequestStatus, StatusChange, registration_open, sms_consent_version,
 };
-use blisko_shared::seats::{self, Admission, Roster, SeatPolicy, SeatState, SeatStatus};
+use blisko_shared::seats::{
+    self, Admission, Roster, RosterLine, SeatPolicy, SeatState, SeatStatus,
+};
 use blisko_shared::validate::{self, Field, FieldError};
 
 use crate::error::KioskError;
@@ -571,6 +573,41 @@ impl Kiosk {
     pub fn roster(&self, class_id: &str) -> Result<Vec<RegistrationRow>> {
         let class = self.class(class_id)?;
         Ok(self.store.roster(class.id)?)
+    }
+
+    /// A class's roster in the shape the server's `roster --json` prints too: the
+    /// projection's rows, with whose seat each confirmed one holds from the document.
+    pub fn roster_lines(&self, class_id: &str) -> Result<Vec<RosterLine>> {
+        let class = self.class(class_id)?;
+        let regs: BTreeMap<RegistrationId, Registration> =
+            match self.stored_doc(DocKey::Roster(class.id))? {
+                Some(doc) => RosterDoc::from_doc(doc)?
+                    .registrations()?
+                    .into_iter()
+                    .map(|r| (r.id, r))
+                    .collect(),
+                None => BTreeMap::new(),
+            };
+        Ok(self
+            .store
+            .roster(class.id)?
+            .into_iter()
+            .map(|row| RosterLine {
+                seat_of: match row.status {
+                    SeatStatus::Confirmed => {
+                        regs.get(&row.registration_id).and_then(seats::seat_holder)
+                    }
+                    SeatStatus::Waitlisted | SeatStatus::Cancelled => None,
+                },
+                registration_id: row.registration_id,
+                class_id: row.class_id,
+                person_id: row.person_id,
+                kiosk_id: row.kiosk_id,
+                status: row.status,
+                position: row.position,
+                created: row.created,
+            })
+            .collect())
     }
 
     pub fn services(&self) -> Result<Vec<blisko_shared::model::Service>> {

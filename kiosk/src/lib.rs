@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod key;
 pub mod kiosk;

@@ -1032,6 +1032,138 @@ fn a_missing_required_flag_is_a_usage_error_with_exit_2() {
     assert_eq!(d.status(), before);
 }
 
+#[test]
+fn argument_errors_are_json_with_json_and_change_nothing() {
+    let d = DataDir::demo("MAL");
+    let before = d.status();
+    for args in [
+        &["status", "--bogus"][..],
+        &["register", "--given", "Anna"],
+        &["roster", "--class"],
+        &["--speech-volume", "9", "status"],
+        &["--slip-width", "110", "status"],
+    ] {
+        let (code, message) = d.refused(args);
+        assert_eq!(code, "bad_arguments", "{args:?}");
+        assert!(!message.contains("Usage:"), "one line: {message}");
+    }
+    let (_, message) = d.refused(&["status", "--bogus"]);
+    assert!(message.contains("--bogus"), "names the argument: {message}");
+    assert_eq!(d.status(), before);
+    // Without --json, clap's own text as before.
+    let out = d.run(&["status", "--bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: unexpected argument"));
+}
+
+// ----- configuration file -----
+
+/// Run the kiosk with only the given arguments and environment (no --data of the helper).
+fn bare(args: &[&str], env: &[(&str, &std::path::Path)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("BLISKO_KIOSK_DATA")
+        .env_remove("BLISKO_KEY_FILE")
+        .env_remove("BLISKO_LANG")
+        .env_remove("BLISKO_LOG")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run blisko-kiosk")
+}
+
+#[test]
+fn the_configuration_file_sets_options_below_the_environment_and_flags() {
+    let d = DataDir::demo("MAL");
+    let other = DataDir::empty();
+    let config = d.path.with_extension("toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data = {:?}\nkey_file = {:?}\nlang = \"en\"\n",
+            d.path.display().to_string(),
+            d.key_file().display().to_string()
+        ),
+    )
+    .unwrap();
+    let config_arg = config.to_str().unwrap();
+    // The file names the folder and the key: the kiosk is found.
+    let out = bare(&["--config", config_arg, "--json", "status"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["branch_code"], "MAL");
+    // --config after the command works the same.
+    let out = bare(&["--json", "status", "--config", config_arg], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    // The environment beats the file: an empty folder is not set up (in English, from
+    // the file's language).
+    let env = [("BLISKO_KIOSK_DATA", other.path.as_path())];
+    let out = bare(&["--config", config_arg, "--json", "status"], &env);
+    assert_eq!(out.status.code(), Some(2));
+    let body: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(body["error"]["code"], "not_set_up");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not set up"),
+        "{body}"
+    );
+    // A flag beats the environment.
+    let data = d.path.to_str().unwrap();
+    let out = bare(
+        &["--config", config_arg, "--data", data, "--json", "status"],
+        &env,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !other.path.exists(),
+        "nothing was made in the folder not used"
+    );
+}
+
+#[test]
+fn a_wrong_configuration_file_is_refused_with_its_key_and_changes_nothing() {
+    let d = DataDir::empty();
+    let config = d.path.with_extension("toml");
+    let config_arg = config.to_str().unwrap();
+    for (text, key) in [
+        ("data = \"x\"\nprinter_queue = \"slip\"\n", "printer_queue"),
+        ("speech_volume = \"loud\"\n", "speech_volume"),
+        ("slip_width = 110\n", "slip_width"),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        let out = d.run(&["--config", config_arg, "--json", "demo"]);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(out.stdout.is_empty());
+        let body: Value = serde_json::from_slice(&out.stderr).expect("a JSON error");
+        assert_eq!(body["error"]["code"], "bad_config");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(config_arg), "names the file: {message}");
+        assert!(
+            message.contains(&format!("`{key}`")),
+            "names the key: {message}"
+        );
+        assert!(!d.path.exists(), "the data folder was created");
+        assert!(!d.key_file().exists(), "a key file was created");
+    }
+    // A file named with --config must exist.
+    let out = d.run(&["--config", "/nonexistent/kiosk.toml", "status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/kiosk.toml"));
+}
+
 // ----- batch -----
 
 #[test]

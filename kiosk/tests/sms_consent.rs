@@ -188,6 +188,7 @@ fn a_withdrawal_holds_at_once_survives_a_restart_and_goes_with_the_next_sync() {
         keys: KeyList::default(),
         erased: PersonList::default(),
         key_cursor: 0,
+        server_instance: None,
     };
     k.apply_sync(plan, response).expect("apply");
     let next = k.prepare_sync("test").expect("plan");

@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod collate;
+pub mod config;
 pub mod crypto;
 pub mod deadline;
 pub mod demo;

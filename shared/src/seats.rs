@@ -250,6 +250,49 @@ impl Roster {
     }
 }
 
+/// One registration of a class's roster as scripts read it: the server's and the kiosk's
+/// `roster --json` print this shape, so one script reads both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterLine {
+    pub registration_id: RegistrationId,
+    pub class_id: crate::ids::ClassId,
+    pub person_id: crate::ids::PersonId,
+    /// Where the resident registered (a kiosk, or the central office).
+    pub kiosk_id: KioskId,
+    pub status: SeatStatus,
+    /// The place on the waiting list, from 1 (waiting registrations only).
+    pub position: Option<u32>,
+    /// The seat authority whose seat a confirmed registration holds: a kiosk's
+    /// allotment, or the central office's pool (confirmed registrations only).
+    pub seat_of: Option<KioskId>,
+    /// The registration's stamp (hybrid logical clock, as text).
+    pub created: String,
+}
+
+impl RosterLine {
+    /// The line of a registration, whose status and position the roster computed.
+    pub fn new(reg: &Registration, status: SeatStatus, position: Option<u32>) -> RosterLine {
+        RosterLine {
+            registration_id: reg.id,
+            class_id: reg.class_id,
+            person_id: reg.person_id,
+            kiosk_id: reg.kiosk_id,
+            status,
+            position,
+            seat_of: match status {
+                SeatStatus::Confirmed => seat_holder(reg),
+                SeatStatus::Waitlisted | SeatStatus::Cancelled => None,
+            },
+            created: reg.created.to_string(),
+        }
+    }
+}
+
+/// The seat authority whose seat a granted registration holds (see [`RosterEntry::seat_of`]).
+pub fn seat_holder(reg: &Registration) -> Option<KioskId> {
+    seat_of(reg).map(|(_, authority)| authority)
+}
+
 /// The earliest grant decides whose seat a registration occupies; ties are impossible
 /// because stamps carry the granting node.
 fn seat_of(reg: &Registration) -> Option<(Hlc, KioskId)> {

@@ -231,33 +231,12 @@ pub fn transliterate(text: &str) -> String {
     out
 }
 
-/// The second and third digits of Polish mobile numbers (after "+48"): the mobile
-/// ranges of the national numbering plan.
-const MOBILE_PREFIXES: [&str; 13] = [
-    "45", "50", "51", "53", "57", "60", "66", "69", "72", "73", "78", "79", "88",
-];
-
-/// The nine national digits of a Polish mobile number in E.164 form (`+48` and nine
-/// digits starting with a mobile prefix: 45 50 51 53 57 60 66 69 72 73 78 79 88).
-fn polish_mobile_digits(e164: &str) -> Option<&str> {
-    let national = e164.strip_prefix("+48")?;
-    let mobile = national.len() == 9
-        && national.bytes().all(|b| b.is_ascii_digit())
-        && MOBILE_PREFIXES.iter().any(|p| national.starts_with(p));
-    mobile.then_some(national)
-}
-
-/// Whether `e164` (as [`crate::validate::phone`] gives it, e.g. `+48601234567`) is a
-/// Polish mobile number, which can receive an SMS. Landlines (`+4822…`, `+4812…`),
-/// foreign numbers and anything not exactly `+48` and nine digits are not.
-pub fn is_polish_mobile(e164: &str) -> bool {
-    polish_mobile_digits(e164).is_some()
-}
-
 /// The number as the SMSAPI gateway's `to` field takes it: `48` and the nine digits
 /// (`+48601234567` → `48601234567`); `None` when it is not a Polish mobile number.
 pub fn gateway_number(e164: &str) -> Option<String> {
-    polish_mobile_digits(e164).map(|national| format!("48{national}"))
+    e164.strip_prefix('+')
+        .filter(|_| crate::validate::is_polish_mobile(e164))
+        .map(str::to_owned)
 }
 
 /// When and where a session takes place.
@@ -659,9 +638,8 @@ mod tests {
 
     #[test]
     fn polish_mobile_prefixes() {
-        for prefix in MOBILE_PREFIXES {
+        for prefix in crate::validate::POLISH_MOBILE_PREFIXES {
             let number = format!("+48{prefix}1234567");
-            assert!(is_polish_mobile(&number), "{number}");
             assert_eq!(gateway_number(&number), Some(format!("48{prefix}1234567")));
         }
         assert_eq!(
@@ -692,7 +670,6 @@ mod tests {
             "",
             "+48",
         ] {
-            assert!(!is_polish_mobile(number), "{number}");
             assert_eq!(gateway_number(number), None, "{number}");
         }
     }

@@ -141,6 +141,12 @@ pub struct SyncRequest {
     /// servers read newer kiosks' idle requests as before).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sms_withdrawals: Vec<SmsWithdrawal>,
+    /// The server's instance id as this kiosk last heard it (`SyncResponse::
+    /// server_instance`). Another id means the server was restored from a backup: it
+    /// then takes nothing of the request and answers with its id, and the kiosk sends
+    /// again all it wrote. Absent from older kiosks and before the first answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_instance: Option<uuid::Uuid>,
 }
 
 /// A resident withdrew their SMS consent at a kiosk: who, and when (the kiosk's stamp,
@@ -169,6 +175,10 @@ pub struct SyncResponse {
     pub erased: PersonList,
     /// The key-feed position to store once `keys` and `erased` are applied.
     pub key_cursor: u64,
+    /// The server store's instance id: the same for as long as its history is one line,
+    /// new after a restore from a backup. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_instance: Option<uuid::Uuid>,
 }
 
 /// Person keys on the wire: one byte string of 16 id bytes and 16 key bytes per person,
@@ -384,6 +394,103 @@ mod tests {
     use super::*;
     use crate::ids::ClassId;
 
+    /// The encodings docs/sync-protocol.md describes ("Ids on the wire"): an id is a
+    /// 16-byte CBOR byte string, a document key and a clock stamp are text, a head is a
+    /// 32-byte byte string, key and person lists are one byte string each.
+    #[test]
+    fn ids_travel_as_16_byte_strings_keys_and_stamps_as_text() {
+        use ciborium::Value;
+        fn field<'a>(map: &'a Value, name: &str) -> &'a Value {
+            map.as_map()
+                .expect("a message is a map")
+                .iter()
+                .find(|(k, _)| k.as_text() == Some(name))
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| panic!("no field {name}"))
+        }
+        let kiosk = KioskId::new();
+        let enrolled = EnrollResponse {
+            kiosk_id: kiosk,
+            branch_id: crate::ids::BranchId::new(),
+            branch_code: "MAL".into(),
+            kiosk_number: 3,
+            token: "ab".repeat(32),
+        };
+        let value: Value = decode(&encode(&enrolled).unwrap()).unwrap();
+        assert_eq!(
+            field(&value, "kiosk_id"),
+            &Value::Bytes(kiosk.as_uuid().as_bytes().to_vec())
+        );
+        assert_eq!(
+            field(&value, "branch_id").as_bytes().map(Vec::len),
+            Some(16)
+        );
+        assert_eq!(field(&value, "kiosk_number"), &Value::Integer(3.into()));
+
+        let person = crate::ids::PersonId::new();
+        let class = ClassId::new();
+        let at = Hlc::new(1_763_900_000_123, 4, kiosk);
+        let registration = crate::ids::RegistrationId::stamped(&at);
+        let request = SyncRequest {
+            cursor: 0,
+            push: vec![DocChanges {
+                doc: DocKey::Roster(class),
+                changes: vec![1, 2, 3],
+                heads: vec![Head([7; 32])],
+            }],
+            pull: vec![],
+            app_version: "0.1.0".into(),
+            keys: KeyList(vec![(person, PersonKey::generate())]),
+            key_cursor: 0,
+            want_keys: PersonList(vec![person]),
+            catalog_heads: None,
+            awaiting: vec![registration],
+            shown: Vec::new(),
+            sms_withdrawals: vec![SmsWithdrawal { person, at }],
+            server_instance: Some(uuid::Uuid::new_v4()),
+        };
+        let value: Value = decode(&encode(&request).unwrap()).unwrap();
+        assert_eq!(
+            field(&value, "server_instance").as_bytes().map(Vec::len),
+            Some(16)
+        );
+        let push = &field(&value, "push").as_array().unwrap()[0];
+        assert_eq!(
+            field(push, "doc"),
+            &Value::Text(format!("roster:{}", class.as_uuid().hyphenated()))
+        );
+        assert_eq!(field(push, "changes"), &Value::Bytes(vec![1, 2, 3]));
+        assert_eq!(
+            field(push, "heads"),
+            &Value::Array(vec![Value::Bytes(vec![7; 32])])
+        );
+        assert_eq!(
+            field(&value, "awaiting"),
+            &Value::Array(vec![Value::Bytes(
+                registration.as_uuid().as_bytes().to_vec()
+            )])
+        );
+        let withdrawal = &field(&value, "sms_withdrawals").as_array().unwrap()[0];
+        assert_eq!(
+            field(withdrawal, "person"),
+            &Value::Bytes(person.as_uuid().as_bytes().to_vec())
+        );
+        assert_eq!(
+            field(withdrawal, "at"),
+            &Value::Text(format!(
+                "001763900000123-0000000004-{}",
+                kiosk.as_uuid().hyphenated()
+            ))
+        );
+        assert_eq!(field(&value, "keys").as_bytes().map(Vec::len), Some(32));
+        assert_eq!(
+            field(&value, "want_keys"),
+            &Value::Bytes(person.as_uuid().as_bytes().to_vec())
+        );
+        // The kiosk's UUID, in the protocol's own lists, is the same 16 bytes.
+        assert_eq!(registration.as_uuid().get_version_num(), 8);
+    }
+
     #[test]
     fn messages_round_trip_through_the_codec() {
         let request = SyncRequest {
@@ -416,6 +523,7 @@ mod tests {
                 person: crate::ids::PersonId::new(),
                 at: Hlc::new(1_763_900_000_123, 4, KioskId::new()),
             }],
+            server_instance: Some(uuid::Uuid::new_v4()),
         };
         let bytes = encode(&request).unwrap();
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), request);
@@ -448,6 +556,7 @@ mod tests {
             keys: KeyList::default(),
             erased: PersonList(vec![crate::ids::PersonId::new()]),
             key_cursor: 9,
+            server_instance: None,
         };
         let bytes = encode(&response).unwrap();
         assert_eq!(decode::<SyncResponse>(&bytes).unwrap(), response);

@@ -481,7 +481,7 @@ pub fn phone(input: &str) -> Result<String, FieldError> {
 /// The first two digits of Polish mobile numbers (the national numbering plan's mobile
 /// ranges); every other Polish number is a landline or a special service, which cannot
 /// receive SMS.
-const POLISH_MOBILE_PREFIXES: [&str; 13] = [
+pub const POLISH_MOBILE_PREFIXES: [&str; 13] = [
     "45", "50", "51", "53", "57", "60", "66", "69", "72", "73", "78", "79", "88",
 ];
 

@@ -38,7 +38,12 @@ pub struct Cli {
         default_value = "blisko-server-data"
     )]
     pub data: PathBuf,
-    /// Print machine-readable JSON.
+    /// A configuration file (TOML) with the `serve` options and `data`; flags and
+    /// environment variables win over it. Without it /etc/blisko/server.toml is read when
+    /// it exists.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Print machine-readable JSON (errors too, on standard error).
     #[arg(long, global = true)]
     pub json: bool,
     #[command(subcommand)]
@@ -78,10 +83,29 @@ pub enum Command {
         #[arg(long)]
         kind: Option<String>,
         /// Only this status (queued, sending, sent, failed, skipped, cancelled, expired).
-        #[arg(long)]
-        status: Option<String>,
+        #[arg(long, value_parser = notice_status)]
+        status: Option<crate::store::NoticeStatus>,
         #[arg(long, default_value = "100")]
         limit: usize,
+    },
+    /// Copy the data folder into one new backup file while the server runs (a tar: a
+    /// manifest with checksums, then both database files). Never overwrites a file.
+    Backup {
+        /// The backup file to write (it must not exist yet).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty or new data folder (--data), after checking it
+    /// whole; a damaged backup is refused and nothing is written. Then start the server
+    /// on the folder as usual.
+    Restore {
+        /// The backup file, as written by `backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// The erasure log (`erasures.log`) of the folder the backup was taken from, kept
+        /// since: erasures made after the backup are made again in the restored copy.
+        #[arg(long)]
+        erasure_log: Option<PathBuf>,
     },
     /// List the branches.
     Branches,
@@ -166,6 +190,14 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+fn notice_status(text: &str) -> Result<crate::store::NoticeStatus, String> {
+    crate::store::NoticeStatus::from_code(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not a status: queued, sending, sent, failed, skipped, cancelled or expired"
+        )
+    })
 }
 
 /// SMS to residents (through SMSAPI.pl). Without a token, notices are still made and
@@ -384,8 +416,73 @@ fn print_code(json: bool, row: crate::store::KioskRow, code: String) {
     });
 }
 
+/// Why the process did not get as far as running a command.
+#[derive(Debug)]
+pub enum StartError {
+    /// Clap refused the arguments, or was asked for help or the version.
+    Arguments(clap::Error),
+    /// The configuration file is missing, unreadable or wrong.
+    Config(String),
+}
+
+/// The command line, with the configuration file's values where neither a flag nor an
+/// environment variable gave one.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, StartError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command()
+        .try_get_matches_from(args)
+        .map_err(StartError::Arguments)?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(StartError::Arguments)?;
+    crate::config::ServerConfig::load(cli.config.as_deref())
+        .map_err(StartError::Config)?
+        .apply(&mut cli, &matches);
+    Ok(cli)
+}
+
+/// Print why the process could not start, as JSON when `--json` is among the arguments,
+/// and give the exit code: 2, as for any refused input (help and the version: 0).
+fn report_start_error(e: StartError, json: bool) -> ExitCode {
+    let (code, message) = match e {
+        StartError::Arguments(e) => {
+            use clap::error::ErrorKind;
+            if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                e.exit();
+            }
+            ("bad_arguments", clap_message(&e))
+        }
+        StartError::Config(message) => ("bad_config", message),
+    };
+    if json {
+        eprintln!(
+            "{}",
+            serde_json::json!({ "error": { "code": code, "message": message } })
+        );
+    } else {
+        eprintln!("error: {message}");
+    }
+    ExitCode::from(2)
+}
+
+/// Clap's message in one line, without its usage block.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let text = text.split("\nUsage:").next().unwrap_or(&text);
+    let text = text.split("For more information").next().unwrap_or(text);
+    let text = text.trim().strip_prefix("error:").unwrap_or(text);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = args.iter().skip(1).any(|a| a == "--json");
+    let cli = match parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return report_start_error(e, json),
+    };
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -417,6 +514,44 @@ fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) {
 }
 
 pub fn run(cli: &Cli) -> Result<(), CentralError> {
+    // These two look at the folder before anything opens (and so creates) the store.
+    match &cli.command {
+        Command::Backup { to } => {
+            let done = crate::backup::backup(&cli.data, to)?;
+            print(cli.json, &done, |d| {
+                println!(
+                    "backup written: {} (schema {}, taken {})",
+                    d.file.display(),
+                    d.manifest.schema_version,
+                    d.manifest.created
+                );
+                println!(
+                    "keep {} with it, and copy it again after erasures: see README, backups",
+                    crate::backup::ERASURE_LOG
+                );
+            });
+            return Ok(());
+        }
+        Command::Restore { from, erasure_log } => {
+            let done = crate::backup::restore(&cli.data, from, erasure_log.as_deref())?;
+            print(cli.json, &done, |d| {
+                println!(
+                    "restored {} (taken {} by blisko-server {}) into {}",
+                    from.display(),
+                    d.manifest.created,
+                    d.manifest.server_version,
+                    d.data.display()
+                );
+                if !d.erasure_log {
+                    println!(
+                        "no --erasure-log given: persons erased after the backup was taken are readable again"
+                    );
+                }
+            });
+            return Ok(());
+        }
+        _ => {}
+    }
     let mut central = Central::open(&cli.data)?;
     match &cli.command {
         Command::Serve {
@@ -443,7 +578,13 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             if *demo && central.load_demo_if_empty()? {
                 tracing::info!("demo catalogue loaded");
             }
+            // Erasures a restored copy lacks, from the erasure log.
+            let replayed = central.replay_erasure_log()?;
+            if replayed > 0 {
+                tracing::warn!(count = replayed, "erasures from the erasure log made again");
+            }
             let erased = central.complete_erasures()?;
+            central.log_erasures()?;
             if !erased.is_empty() {
                 tracing::warn!(
                     count = erased.len(),
@@ -460,6 +601,8 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             let tls = tls_cert.as_deref().zip(tls_key.as_deref());
             serve(central, *listen, tls, limits.limits(), sms, setup_token)?;
         }
+        // Handled before the store was opened.
+        Command::Backup { .. } | Command::Restore { .. } => {}
         Command::Branches => {
             let branches = central.branches()?;
             print(cli.json, &branches, |bs| {
@@ -751,7 +894,7 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             let rows = central.notices(
                 &crate::store::NoticeFilter {
                     kind: kind.clone(),
-                    status: status.clone(),
+                    status: *status,
                     person: None,
                 },
                 *limit,

@@ -1,8 +1,10 @@
 //! The Blisko central server: the sync endpoint for kiosks, the central store, and the
 //! administration commands.
 
+pub mod backup;
 pub mod central;
 pub mod cli;
+pub mod config;
 pub mod http;
 pub mod limits;
 pub mod metrics;

@@ -150,3 +150,117 @@ fn a_catalog_import_that_breaks_the_seat_rules_changes_nothing() {
     assert_eq!(after.as_array().map(Vec::len), Some(5));
     let _ = server.kill();
 }
+
+/// The first line of a server started with `args`: where it listens.
+fn listening_line(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("BLISKO_LISTEN")
+        .env_remove("BLISKO_SERVER_DATA")
+        .env("BLISKO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start the server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("the server ends");
+    if line.is_empty() {
+        line = String::from_utf8_lossy(&out.stderr).into_owned();
+    }
+    line
+}
+
+#[test]
+fn the_configuration_file_sets_serve_options_below_the_environment_and_flags() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = tmp.path().join("data");
+    let config = tmp.path().join("server.toml");
+    // 192.0.2.1 is a documentation address: no local interface has it.
+    std::fs::write(
+        &config,
+        format!(
+            "data = {:?}\ndemo = true\nlisten = \"192.0.2.1:7878\"\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let line = listening_line(&["--config", config, "serve"], &[]);
+    assert!(
+        line.contains("could not listen on 192.0.2.1:7878"),
+        "the file's address: {line}"
+    );
+    // The environment beats the file.
+    let line = listening_line(
+        &["--config", config, "serve"],
+        &[("BLISKO_LISTEN", "127.0.0.1:0")],
+    );
+    assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
+    // A flag beats the environment.
+    let line = listening_line(
+        &["serve", "--listen", "127.0.0.1:0", "--config", config],
+        &[("BLISKO_LISTEN", "192.0.2.1:7878")],
+    );
+    assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
+    // The file's data folder, with the demo the file asked for, serves the admin
+    // commands too.
+    let out = Command::new(BIN)
+        .args(["--config", config, "--json", "branches"])
+        .env_remove("BLISKO_SERVER_DATA")
+        .output()
+        .expect("run blisko-server");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let branches: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(!branches.as_array().expect("array").is_empty());
+}
+
+#[test]
+fn a_wrong_configuration_file_or_argument_is_a_json_error_and_changes_nothing() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = tmp.path().join("data");
+    let config = tmp.path().join("server.toml");
+    for (text, key) in [
+        ("sms_dayly_limit = 3\n", "sms_dayly_limit"),
+        ("sync_burst = \"many\"\n", "sync_burst"),
+        ("listen = \"localhost\"\n", "listen"),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        let out = run(&data, &["--config", config.to_str().unwrap(), "serve"]);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(out.stdout.is_empty());
+        let body: Value = serde_json::from_slice(&out.stderr).expect("a JSON error");
+        assert_eq!(body["error"]["code"], "bad_config");
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(message.contains(config.to_str().unwrap()), "{message}");
+        assert!(message.contains(&format!("`{key}`")), "{message}");
+        assert!(!data.exists(), "the data folder was created");
+    }
+    for args in [
+        &["branches", "--bogus"][..],
+        &["roster"],
+        &["roster", "--class", "not-an-id"],
+        &["serve", "--sync-burst", "0"],
+    ] {
+        let out = run(&data, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+        let body: Value = serde_json::from_slice(&out.stderr).expect("a JSON error");
+        assert_eq!(body["error"]["code"], "bad_arguments", "{args:?}");
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(
+            !message.is_empty() && !message.contains("Usage:"),
+            "{message}"
+        );
+        assert!(!data.exists(), "the data folder was created");
+    }
+}

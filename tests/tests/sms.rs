@@ -319,12 +319,11 @@ fn a_resident_told_waiting_offline_hears_when_the_pool_seats_them() -> Result<()
     assert_eq!(barbara[0].to, "48601234567");
     sync(&w.kiosk)?;
     // Offline, with no allotment, the kiosk can only put her on the waiting list...
-    let receipt = w.kiosk.lock().expect("kiosk").register(&form(
-        &class,
-        "Celina",
-        Some("605 111 222"),
-        true,
-    ))?;
+    // She uses the kiosk in English: her SMS is in English.
+    let receipt = w.kiosk.lock().expect("kiosk").register(&RegistrationForm {
+        lang: blisko_shared::i18n::Lang::En,
+        ..form(&class, "Celina", Some("605 111 222"), true)
+    })?;
     assert_eq!(receipt.status, "waitlisted");
     // ... and the next sync gets her a seat from the pool: she has left; an SMS tells her.
     sync_until_complete(&w.kiosk)?;
@@ -332,6 +331,12 @@ fn a_resident_told_waiting_offline_hears_when_the_pool_seats_them() -> Result<()
     assert_eq!(delivered.len(), 2, "{delivered:?}");
     assert_eq!(delivered[1].to, "48605111222");
     assert!(delivered[1].message.contains(&title));
+    assert!(
+        delivered[1].message.starts_with("A place came free"),
+        "in English: {:?}",
+        delivered[1].message
+    );
+    assert!(delivered[0].message.starts_with("Zwolniło się miejsce"));
     // Someone registering online, seated by the pool while reading the screen: no SMS.
     let online =
         blisko_kiosk::sync::register(&w.kiosk, &form(&class, "Danuta", Some("606 111 222"), true))?;

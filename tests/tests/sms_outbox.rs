@@ -322,7 +322,7 @@ fn retries_back_off_and_never_deliver_twice() -> Result<()> {
     assert_eq!(w.fake.delivered().len(), 1, "delivered once");
     assert_eq!(w.fake.requests(), 3);
     let n = &notices(&mut w.central)?[0];
-    assert_eq!((n.status.as_str(), n.attempts), ("sent", 3));
+    assert_eq!((n.status.code(), n.attempts), ("sent", 3));
 
     // A permanent error (a number SMSAPI will not take) is not retried.
     free_a_seat_for(&mut w.central, b, "Błędna", None, Some("603 456 789"), true)?;
@@ -424,5 +424,50 @@ fn reminders_go_out_the_day_before_and_session_changes_reach_the_seated() -> Res
     for kind in ["reminder", "session_moved", "session_cancelled"] {
         assert_eq!(kinds.iter().filter(|k| *k == kind).count(), 1, "{kinds:?}");
     }
+    Ok(())
+}
+
+#[test]
+fn parts_are_counted_as_billed_and_transliteration_saves_them() -> Result<()> {
+    let mut w = world()?;
+    let c = &w.catalog.classes;
+    let (a, b) = (c[0].id, c[1].id);
+    free_a_seat_for(&mut w.central, a, "Łucja", None, Some(MOBILE), true)?;
+    let report = pass(&mut w, at(days(1), "12:00"))?;
+    assert_eq!(report.sent, 1);
+    let polish = w.fake.delivered()[0].message.clone();
+    assert!(
+        !blisko_shared::sms::is_gsm7(&polish),
+        "Polish letters: {polish}"
+    );
+    let parts = blisko_shared::sms::segments(&polish).count as i64;
+    let n = &notices(&mut w.central)?[0];
+    assert_eq!(n.segments, Some(parts), "the parts of what was sent");
+
+    // With --sms-transliterate the same kind of message goes as GSM-7, in fewer parts.
+    free_a_seat_for(&mut w.central, b, "Żaneta", None, Some("602 345 678"), true)?;
+    let plain = SmsConfig {
+        transliterate: true,
+        ..config()
+    };
+    let report = deliver_due(
+        &mut w.central,
+        Some(&w.gateway),
+        &plain,
+        at(days(1), "12:05"),
+    )?;
+    assert_eq!(report.sent, 1);
+    let sent = w.fake.delivered()[1].message.clone();
+    assert!(blisko_shared::sms::is_gsm7(&sent), "{sent}");
+    let fewer = blisko_shared::sms::segments(&sent).count as i64;
+    let n = notices(&mut w.central)?
+        .into_iter()
+        .find(|n| n.sent_ms.is_some() && n.segments == Some(fewer))
+        .context("the transliterated notice")?;
+    assert!(
+        fewer < parts || parts == 1,
+        "{fewer} parts instead of {parts}"
+    );
+    assert_eq!(n.status, "sent");
     Ok(())
 }

@@ -203,6 +203,7 @@ fn push_request(push: Vec<DocChanges>, pull: Vec<DocHave>) -> SyncRequest {
         awaiting: Vec::new(),
         shown: Vec::new(),
         sms_withdrawals: Vec::new(),
+        server_instance: None,
     }
 }
 

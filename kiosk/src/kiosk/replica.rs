@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use blisko_shared::crypto::PersonKey;
 use blisko_shared::docs::{
-    CatalogDoc, ChangeHash, Doc, DocKey, IntakeDoc, PeopleDoc, RosterDoc, RosterEdit,
+    CatalogDoc, ChangeHash, Doc, DocKey, IntakeDoc, PeopleDoc, RosterDoc, RosterEdit, actor_for,
 };
 use blisko_shared::ids::{BranchId, ClassId, PersonId};
 use blisko_shared::model::{Catalog, IntakeRequest, Person};
@@ -35,6 +35,8 @@ const PUSH_BUDGET_BYTES: usize = 2 * 1024 * 1024;
 
 const CURSOR_KEY: &str = "sync_cursor";
 const KEY_CURSOR_KEY: &str = "key_cursor";
+/// The server store's instance id at the last sync (see [`Kiosk::start_over`]).
+const SERVER_INSTANCE_KEY: &str = "server_instance";
 /// Classes whose rosters a committed round changed but whose states are not projected
 /// yet, and whether persons must be opened again with keys that came late. A round
 /// commits the documents first and projects them in a second transaction; these marks
@@ -160,6 +162,43 @@ impl Kiosk {
             .unwrap_or(0))
     }
 
+    /// The server answered with another instance id than the one this kiosk last synced
+    /// with: it was restored from a backup, and may lack changes and keys it acknowledged
+    /// since. So everything this kiosk wrote goes again (the server keeps what it holds
+    /// and takes what it lacks), with the keys of the persons it registered, and both
+    /// feeds are read from the start: the restored server numbers its changes anew.
+    fn start_over(&mut self, instance: uuid::Uuid) -> Result<()> {
+        let own = actor_for(self.identity.kiosk_id);
+        let mut resend = Vec::new();
+        let mut persons = Vec::new();
+        for kind in ["roster", "people", "intake"] {
+            for key in self.store.doc_keys(kind)? {
+                let Some(doc) = self.current_doc(key)? else {
+                    continue;
+                };
+                if !doc.written_by(&own) {
+                    continue;
+                }
+                if matches!(key, DocKey::People(owner, _) if owner == self.identity.kiosk_id) {
+                    persons.extend(PeopleDoc::from_doc(doc)?.persons()?.iter().map(|p| p.id));
+                }
+                resend.push(key);
+            }
+        }
+        tracing::warn!(
+            documents = resend.len(),
+            "the server was restored from a backup: sending everything written here again"
+        );
+        let tx = self.store.write()?;
+        tx.forget_server_state(&resend)?;
+        tx.push_keys_again(&persons)?;
+        tx.set_meta(CURSOR_KEY, "0")?;
+        tx.set_meta(KEY_CURSOR_KEY, "0")?;
+        tx.set_meta(SERVER_INSTANCE_KEY, &instance.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The next round: local changes the server lacks, and documents to pull.
     pub fn prepare_sync(&mut self, app_version: &str) -> Result<SyncPlan> {
         let mut push = Vec::new();
@@ -221,6 +260,10 @@ impl Kiosk {
                 awaiting: self.awaiting.clone(),
                 shown: self.shown.clone(),
                 sms_withdrawals,
+                server_instance: self
+                    .store
+                    .meta(SERVER_INSTANCE_KEY)?
+                    .and_then(|id| id.parse().ok()),
             },
             pushed,
         })
@@ -230,6 +273,22 @@ impl Kiosk {
     /// the whole round (acknowledgements, documents, wants, cursor) in one transaction,
     /// then the touched rosters recomputed in a second one.
     pub fn apply_sync(&mut self, plan: SyncPlan, response: SyncResponse) -> Result<RoundOutcome> {
+        if let Some(instance) = &response.server_instance
+            && plan
+                .request
+                .server_instance
+                .as_ref()
+                .is_some_and(|seen| seen != instance)
+        {
+            // The server took nothing of this request (see `start_over`).
+            self.start_over(*instance)?;
+            return Ok(RoundOutcome {
+                pushed: 0,
+                pulled: 0,
+                changed: 0,
+                more: true,
+            });
+        }
         let now = timestamp((self.wall)());
         // The server has taken the report of the seats shown.
         self.shown.retain(|r| !plan.request.shown.contains(r));
@@ -337,6 +396,9 @@ impl Kiosk {
             }
             tx.set_meta(CURSOR_KEY, &response.cursor.to_string())?;
             tx.set_meta(KEY_CURSOR_KEY, &response.key_cursor.to_string())?;
+            if let Some(instance) = &response.server_instance {
+                tx.set_meta(SERVER_INSTANCE_KEY, &instance.to_string())?;
+            }
             tx.set_meta(ROSTERS_TO_PROJECT_KEY, &join_ids(&touched))?;
             if open_late {
                 tx.set_meta(PEOPLE_TO_PROJECT_KEY, "yes")?;

@@ -172,6 +172,21 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Send these keys again (the server was restored from a backup that may lack them);
+    /// a key erased or dropped here stays so.
+    pub fn push_keys_again(&self, ids: &[PersonId]) -> Result<()> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "UPDATE person_keys SET unpushed = 1 WHERE person_id = ?1 AND key IS NOT NULL",
+            )
+            .ctx("send keys again")?;
+        for id in ids {
+            stmt.execute([id.to_string()]).ctx("send keys again")?;
+        }
+        Ok(())
+    }
+
     /// The server holds these keys now.
     pub fn ack_keys(&self, ids: &[PersonId]) -> Result<()> {
         let mut stmt = self

@@ -113,6 +113,30 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// The server was restored from a backup: nothing it acknowledged is sure any more.
+    /// Every document loses its server heads (a push sends it whole, a pull asks for it
+    /// whole), the documents in `resend` (those this kiosk wrote) are pending again, and
+    /// nothing is left to pull until the server lists it anew.
+    pub fn forget_server_state(&self, resend: &[DocKey]) -> Result<()> {
+        self.conn()
+            .execute_batch(
+                "UPDATE documents SET server_heads = NULL;
+                 DELETE FROM sync_wants;",
+            )
+            .ctx("forget what the server held")?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "UPDATE documents SET pending_changes = max(pending_changes, 1) WHERE doc_id = ?1",
+            )
+            .ctx("send a document again")?;
+        for key in resend {
+            stmt.execute([key.to_string()])
+                .ctx("send a document again")?;
+        }
+        Ok(())
+    }
+
     /// Record that the server holds `heads` of a document this kiosk has.
     pub fn set_server_heads(&self, key: DocKey, heads: &[ChangeHash]) -> Result<()> {
         self.conn()

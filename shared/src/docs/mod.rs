@@ -346,6 +346,15 @@ impl Doc {
         Ok(bundle.bytes().to_vec())
     }
 
+    /// True when `actor` wrote any change of this document (its genesis aside).
+    pub fn written_by(&self, actor: &ActorId) -> bool {
+        let genesis = genesis_hash(self.key).ok();
+        self.am
+            .get_changes_meta(&[])
+            .iter()
+            .any(|c| *c.actor == *actor && Some(c.hash) != genesis)
+    }
+
     /// True when every one of `heads` is in this replica's history.
     pub fn has_all(&self, heads: &[ChangeHash]) -> bool {
         heads

@@ -76,7 +76,7 @@ impl Central {
         let notices_by_status = db
             .notice_counts()?
             .into_iter()
-            .map(|(status, n)| (status, u64::try_from(n).unwrap_or(0)))
+            .map(|(status, n)| (status.code().to_owned(), u64::try_from(n).unwrap_or(0)))
             .collect();
         // A read: the transaction is dropped, not committed.
         drop(db);

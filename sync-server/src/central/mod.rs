@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use blisko_shared::demo;
@@ -134,16 +133,8 @@ fn normalize_code(code: &str) -> String {
         .collect()
 }
 
-/// The roster of a class as the office sees it (same shape as the kiosk's `roster --json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RosterRow {
-    pub registration_id: String,
-    pub person_id: String,
-    pub kiosk_id: String,
-    pub status: blisko_shared::seats::SeatStatus,
-    pub position: Option<u32>,
-    pub seat_of: Option<String>,
-}
+/// The roster of a class as the office sees it (the shape of the kiosk's `roster --json`).
+pub type RosterRow = blisko_shared::seats::RosterLine;
 
 pub struct Central {
     pub(crate) store: ServerStore,
@@ -285,6 +276,29 @@ impl Central {
             )));
         }
         let db = self.store.write()?;
+        let instance = db.instance()?;
+        if request
+            .server_instance
+            .as_ref()
+            .is_some_and(|seen| *seen != instance)
+        {
+            // Restored from a backup since this kiosk last synced: its request was made
+            // against changes this store may lack. Nothing of it is taken; the answer
+            // names the store, and the kiosk starts over (sends all it wrote, reads the
+            // feeds from the start).
+            db.commit()?;
+            return Ok(SyncResponse {
+                changed: Vec::new(),
+                cursor: 0,
+                more: true,
+                pulled: Vec::new(),
+                deferred: Vec::new(),
+                keys: KeyList::default(),
+                erased: PersonList::default(),
+                key_cursor: 0,
+                server_instance: Some(instance),
+            });
+        }
         let intakes = pesel::sealed_before(&db, request)?;
         for push in &request.push {
             if let Some((roster, before)) = apply_push(&db, kiosk, push, &now)? {
@@ -413,6 +427,7 @@ impl Central {
             keys,
             erased,
             key_cursor: new_key_cursor as u64,
+            server_instance: Some(instance),
         })
     }
 
@@ -496,16 +511,9 @@ impl Central {
         Ok(computed
             .entries
             .iter()
-            .map(|e| {
-                let reg = regs.get(&e.registration_id);
-                RosterRow {
-                    registration_id: e.registration_id.to_string(),
-                    person_id: reg.map(|r| r.person_id.to_string()).unwrap_or_default(),
-                    kiosk_id: reg.map(|r| r.kiosk_id.to_string()).unwrap_or_default(),
-                    status: e.state.status(),
-                    position: e.state.position(),
-                    seat_of: e.seat_of.map(|k| k.to_string()),
-                }
+            .filter_map(|e| {
+                let reg = regs.get(&e.registration_id)?;
+                Some(RosterRow::new(reg, e.state.status(), e.state.position()))
             })
             .collect())
     }

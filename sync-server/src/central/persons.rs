@@ -151,7 +151,7 @@ fn erase_linked(db: &Db<'_>, id: PersonId) -> Result<Vec<PersonId>> {
 fn erase_one(db: &Db<'_>, id: PersonId, now: &str) -> Result<Vec<DocKey>> {
     let (mut people, person) = find_person(db, id)?;
     db.erase_person_key(id, person.home_branch, people.owner(), now)?;
-    db.cancel_person_notices(&id.to_string(), "erased", now)?;
+    db.cancel_person_notices(&id.to_string(), crate::notices::reason::ERASED, now)?;
     people.erase(id).map_err(CentralError::Document)?;
     store_changes(db, people.doc_mut(), now)?;
     let requests = db.o_requests(
@@ -415,7 +415,10 @@ impl Central {
     /// The erased keys and details were deleted (zeroed in the files by secure_delete):
     /// empty the logs of them too. A reader holding the log only delays this to the next
     /// checkpoint.
-    pub(crate) fn checkpoint_after_erasure(&self) {
+    pub(crate) fn checkpoint_after_erasure(&mut self) {
+        if let Err(e) = self.log_erasures() {
+            tracing::error!(error = %e, "could not bring the erasure log up to date");
+        }
         if let Err(e) = self.store.checkpoint() {
             tracing::warn!(error = %e, "checkpoint after an erasure failed");
         }

@@ -27,6 +27,25 @@ use crate::store::{Db, NewNotice};
 pub mod gateway;
 pub mod sender;
 
+/// Why a notice waits or was not sent (the outbox's `reason`; a gateway's refusal is its
+/// own text instead).
+pub mod reason {
+    /// Waits: no gateway is configured.
+    pub const NO_GATEWAY: &str = "no_gateway";
+    /// Waits until the quiet hours end.
+    pub const QUIET_HOURS: &str = "quiet_hours";
+    /// Waits for the next day: the person had their messages for today.
+    pub const DAILY_LIMIT: &str = "daily_limit";
+    pub const NO_CONSENT: &str = "no_consent";
+    pub const NO_MOBILE: &str = "no_mobile";
+    pub const ERASED: &str = "erased";
+    pub const PERSON_NOT_FOUND: &str = "person_not_found";
+    /// A reminder for a session that moved or was cancelled.
+    pub const SESSION_CHANGED: &str = "session_changed";
+    /// A seat the resident saw on the kiosk's screen.
+    pub const SHOWN_AT_KIOSK: &str = "shown_at_kiosk";
+}
+
 /// How long the SMS for a seat given to a resident at a kiosk's screen is held: the kiosk
 /// reports the seat shown at once (or at its next sync, within a minute), which withdraws
 /// it; a kiosk that never got the answer to the screen lets it go out.
@@ -236,7 +255,7 @@ pub(crate) fn shown_at_screen(
         db.withdraw_notice(
             &format!("seat_freed:{reg}"),
             &branch.to_string(),
-            "shown_at_kiosk",
+            reason::SHOWN_AT_KIOSK,
             &now,
         )?;
     }
@@ -333,7 +352,7 @@ pub(crate) fn sessions_changed(
         };
         db.cancel_notices_like(
             &format!("reminder:{}:{}:%", new.id, old.date),
-            "session_changed",
+            reason::SESSION_CHANGED,
             &crate::central::now_text(),
         )?;
         for reg in confirmed(db, branch, new.class_id)? {

@@ -20,11 +20,11 @@ use blisko_shared::model::{ConsentKind, RequestStatus};
 use blisko_shared::sms::{self, Message, RequestOutcome, SessionWhen};
 
 use super::gateway::{Accepted, Gateway, GatewayError, Outgoing};
-use super::{Notice, When, zone};
+use super::{Notice, When, reason, zone};
 use crate::central::persons::find_person;
 use crate::central::{Central, CentralError, Result, now_text};
 use crate::office::projection;
-use crate::store::{NewNotice, NoticeRow, Outcome};
+use crate::store::{NewNotice, NoticeRow, NoticeStatus, Outcome};
 
 /// Tries before a notice is given up (with the pauses, about nine hours).
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -32,8 +32,6 @@ const FIRST_PAUSE_MS: i64 = 30_000;
 const LONGEST_PAUSE_MS: i64 = 3_600_000;
 /// Notices taken in one pass.
 const BATCH: usize = 50;
-/// Why a notice waits when no gateway is configured.
-pub const NO_GATEWAY: &str = "no_gateway";
 
 /// Hours in which no message goes out, e.g. 20:00-08:00 (local time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,7 +273,7 @@ impl Central {
                     &notice.id,
                     &Outcome::Held {
                         due_ms: next_morning(now, config),
-                        reason: "daily_limit",
+                        reason: reason::DAILY_LIMIT,
                     },
                     &stamp,
                 )?;
@@ -307,7 +305,7 @@ impl Central {
         report: &mut PassReport,
     ) -> Result<()> {
         let now_ms = now.as_millisecond();
-        let reason;
+        let why;
         let outcome = match answer {
             Ok(accepted) => {
                 report.sent += 1;
@@ -319,26 +317,26 @@ impl Central {
             }
             Err(GatewayError::Temporary(e)) if ready.attempts < MAX_ATTEMPTS => {
                 report.retried += 1;
-                reason = format!("retrying: {e}");
+                why = format!("retrying: {e}");
                 Outcome::Retry {
                     due_ms: now_ms + pause_ms(ready.attempts),
-                    reason: &reason,
+                    reason: &why,
                 }
             }
             Err(GatewayError::Temporary(e)) => {
                 report.failed += 1;
-                reason = format!("gave up after {} attempts: {e}", ready.attempts);
+                why = format!("gave up after {} attempts: {e}", ready.attempts);
                 Outcome::Final {
-                    status: "failed",
-                    reason: &reason,
+                    status: NoticeStatus::Failed,
+                    reason: &why,
                 }
             }
             Err(GatewayError::Permanent(e)) => {
                 report.failed += 1;
-                reason = e.clone();
+                why = e.clone();
                 Outcome::Final {
-                    status: "failed",
-                    reason: &reason,
+                    status: NoticeStatus::Failed,
+                    reason: &why,
                 }
             }
         };
@@ -355,8 +353,11 @@ impl Central {
     /// At start with a gateway configured: the notices that waited for one go out.
     pub fn release_notices_held_for_gateway(&mut self) -> Result<usize> {
         let db = self.store.write()?;
-        let n =
-            db.release_held_notices(NO_GATEWAY, Timestamp::now().as_millisecond(), &now_text())?;
+        let n = db.release_held_notices(
+            reason::NO_GATEWAY,
+            Timestamp::now().as_millisecond(),
+            &now_text(),
+        )?;
         db.commit()?;
         Ok(n)
     }
@@ -367,7 +368,7 @@ impl Central {
 pub fn test_message(phone: &str, config: &SmsConfig) -> Result<(String, String, i64)> {
     let to = blisko_shared::validate::phone(phone)
         .ok()
-        .filter(|p| sms::is_polish_mobile(p))
+        .filter(|p| blisko_shared::validate::is_polish_mobile(p))
         .ok_or_else(|| CentralError::Refused {
             pl: "To nie jest numer telefonu komórkowego w Polsce (9 cyfr, np. 601 234 567).".into(),
             en: "This is not a Polish mobile number (9 digits, e.g. 601 234 567).".into(),
@@ -419,21 +420,26 @@ fn settle(
 ) -> Result<Settle> {
     let done = |status, reason| Ok(Settle::Outcome(Outcome::Final { status, reason }));
     if notice.expires_ms.is_some_and(|at| at <= now_ms) {
-        return done("expired", "its moment passed before it could be sent");
+        return done(
+            NoticeStatus::Expired,
+            "its moment passed before it could be sent",
+        );
     }
     let Some(person) = notice
         .person_id
         .as_deref()
         .and_then(|p| p.parse::<PersonId>().ok())
     else {
-        return done("failed", "names no person");
+        return done(NoticeStatus::Failed, "names no person");
     };
     if db.erasure_recorded(person)? || db.person_key(person)?.is_none() {
-        return done("cancelled", "erased");
+        return done(NoticeStatus::Cancelled, reason::ERASED);
     }
     let person = match find_person(db, person) {
         Ok((_, p)) => p,
-        Err(CentralError::NotFound(_)) => return done("skipped", "person_not_found"),
+        Err(CentralError::NotFound(_)) => {
+            return done(NoticeStatus::Skipped, reason::PERSON_NOT_FOUND);
+        }
         Err(e) => return Err(e),
     };
     let Some(consent) = person
@@ -441,28 +447,31 @@ fn settle(
         .iter()
         .find(|c| c.kind == ConsentKind::SmsReminders)
     else {
-        return done("skipped", "no_consent");
+        return done(NoticeStatus::Skipped, reason::NO_CONSENT);
     };
-    let Some(to) = person.phone.filter(|p| sms::is_polish_mobile(p)) else {
-        return done("skipped", "no_mobile");
+    let Some(to) = person
+        .phone
+        .filter(|p| blisko_shared::validate::is_polish_mobile(p))
+    else {
+        return done(NoticeStatus::Skipped, reason::NO_MOBILE);
     };
     let Ok(notice_data) = serde_json::from_str::<Notice>(&notice.params) else {
-        return done("failed", "its data does not read");
+        return done(NoticeStatus::Failed, "its data does not read");
     };
     let message = match message(&notice_data) {
         Ok(m) => m,
-        Err(_) => return done("failed", "its data does not read"),
+        Err(_) => return done(NoticeStatus::Failed, "its data does not read"),
     };
     if !has_gateway {
         return Ok(Settle::Outcome(Outcome::Held {
             due_ms: now_ms + 86_400_000,
-            reason: NO_GATEWAY,
+            reason: reason::NO_GATEWAY,
         }));
     }
     if let Some(end) = quiet_end {
         return Ok(Settle::Outcome(Outcome::Held {
             due_ms: end.as_millisecond(),
-            reason: "quiet_hours",
+            reason: reason::QUIET_HOURS,
         }));
     }
     let _ = config;
@@ -486,7 +495,7 @@ pub fn deliver_due(
     for r in ready {
         let answer = match gateway {
             Some(g) => g.send(&r.out),
-            None => Err(GatewayError::Temporary(NO_GATEWAY.into())),
+            None => Err(GatewayError::Temporary(reason::NO_GATEWAY.into())),
         };
         central.record_notice(&r, &answer, now, &mut report)?;
     }

@@ -3,35 +3,18 @@
 //! in the nominative (`grudzień 2026`, `December 2026`). Every office page that shows a
 //! date goes through here; CSV files keep ISO dates (a spreadsheet reads those).
 
-use blisko_shared::i18n::{Lang, MONTHS_EN, MONTHS_PL_GENITIVE, MONTHS_PL_NOMINATIVE};
-use jiff::civil::{Date, Weekday};
+use blisko_shared::i18n::{
+    Lang, MONTHS_EN, MONTHS_PL_GENITIVE, MONTHS_PL_NOMINATIVE, weekday_short,
+};
+use jiff::civil::Date;
 
 fn month_index(date: Date) -> usize {
     usize::try_from(date.month() - 1).unwrap_or(0).min(11)
 }
 
-fn weekday_short(lang: Lang, day: Weekday) -> &'static str {
-    match (lang, day) {
-        (Lang::Pl, Weekday::Monday) => "pon.",
-        (Lang::Pl, Weekday::Tuesday) => "wt.",
-        (Lang::Pl, Weekday::Wednesday) => "śr.",
-        (Lang::Pl, Weekday::Thursday) => "czw.",
-        (Lang::Pl, Weekday::Friday) => "pt.",
-        (Lang::Pl, Weekday::Saturday) => "sob.",
-        (Lang::Pl, Weekday::Sunday) => "niedz.",
-        (Lang::En, Weekday::Monday) => "Mon",
-        (Lang::En, Weekday::Tuesday) => "Tue",
-        (Lang::En, Weekday::Wednesday) => "Wed",
-        (Lang::En, Weekday::Thursday) => "Thu",
-        (Lang::En, Weekday::Friday) => "Fri",
-        (Lang::En, Weekday::Saturday) => "Sat",
-        (Lang::En, Weekday::Sunday) => "Sun",
-    }
-}
-
 /// `5 grudnia 2026, sob.` / `Sat 5 December 2026`.
 pub fn day(lang: Lang, date: Date) -> String {
-    let weekday = weekday_short(lang, date.weekday());
+    let weekday = weekday_short(date.weekday(), lang);
     match lang {
         Lang::Pl => format!(
             "{} {} {}, {weekday}",

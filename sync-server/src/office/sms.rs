@@ -19,21 +19,13 @@ use super::layout::csrf;
 use super::{Ctx, OResult, Out, Perm, action, invalid, page, tr, typed};
 use crate::http::AppState;
 use crate::notices::gateway::{GatewayError, Outgoing};
-use crate::notices::sender::{self, MAX_ATTEMPTS, NO_GATEWAY, PassReport, Ready};
+use crate::notices::reason;
+use crate::notices::sender::{self, MAX_ATTEMPTS, PassReport, Ready};
 use crate::notices::{KINDS, zone};
-use crate::store::{Db, NoticeFilter, NoticeRow};
+use crate::store::{Db, NoticeFilter, NoticeRow, NoticeStatus};
 
 /// Notices on the page.
 const SHOWN: usize = 200;
-const STATUSES: [&str; 7] = [
-    "queued",
-    "sending",
-    "sent",
-    "failed",
-    "skipped",
-    "cancelled",
-    "expired",
-];
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SmsQuery {
@@ -61,47 +53,46 @@ pub fn kind_label(lang: Lang, kind: &str) -> String {
     tr(lang, pl, en).to_owned()
 }
 
-pub fn status_label(lang: Lang, status: &str) -> String {
+pub fn status_label(lang: Lang, status: NoticeStatus) -> &'static str {
     let (pl, en) = match status {
-        "queued" => ("czeka", "queued"),
-        "sending" => ("wysyłanie", "sending"),
-        "sent" => ("wysłano", "sent"),
-        "failed" => ("nie wysłano (błąd)", "failed"),
-        "skipped" => ("pominięto", "skipped"),
-        "cancelled" => ("anulowano", "cancelled"),
-        "expired" => ("nieaktualne", "expired"),
-        other => (other, other),
+        NoticeStatus::Queued => ("czeka", "queued"),
+        NoticeStatus::Sending => ("wysyłanie", "sending"),
+        NoticeStatus::Sent => ("wysłano", "sent"),
+        NoticeStatus::Failed => ("nie wysłano (błąd)", "failed"),
+        NoticeStatus::Skipped => ("pominięto", "skipped"),
+        NoticeStatus::Cancelled => ("anulowano", "cancelled"),
+        NoticeStatus::Expired => ("nieaktualne", "expired"),
     };
-    tr(lang, pl, en).to_owned()
+    tr(lang, pl, en)
 }
 
 /// Why a notice waits or was not sent, in words.
-pub fn reason_label(lang: Lang, reason: &str) -> String {
-    let (pl, en) = match reason {
-        NO_GATEWAY => (
+pub fn reason_label(lang: Lang, why: &str) -> String {
+    let (pl, en) = match why {
+        reason::NO_GATEWAY => (
             "nie wysłano: brak skonfigurowanej bramki SMS",
             "not sent: no gateway configured",
         ),
-        "quiet_hours" => (
+        reason::QUIET_HOURS => (
             "czeka do końca ciszy nocnej",
             "held until the quiet hours end",
         ),
-        "daily_limit" => (
+        reason::DAILY_LIMIT => (
             "czeka do jutra (dzienny limit wiadomości do tej osoby)",
             "held until tomorrow (the daily limit for this person)",
         ),
-        "no_consent" => ("brak zgody na SMS", "no SMS consent"),
-        "no_mobile" => (
+        reason::NO_CONSENT => ("brak zgody na SMS", "no SMS consent"),
+        reason::NO_MOBILE => (
             "brak numeru komórkowego w Polsce",
             "no Polish mobile number",
         ),
-        "erased" => ("dane osoby usunięto", "the person's data was erased"),
-        "person_not_found" => ("osoby nie znaleziono", "person not found"),
-        "shown_at_kiosk" => (
+        reason::ERASED => ("dane osoby usunięto", "the person's data was erased"),
+        reason::PERSON_NOT_FOUND => ("osoby nie znaleziono", "person not found"),
+        reason::SHOWN_AT_KIOSK => (
             "miejsce pokazano osobie w kiosku",
             "the seat was shown to the person at the kiosk",
         ),
-        "session_changed" => ("termin spotkania się zmienił", "the session's time changed"),
+        reason::SESSION_CHANGED => ("termin spotkania się zmienił", "the session's time changed"),
         other => return other.to_owned(),
     };
     tr(lang, pl, en).to_owned()
@@ -135,12 +126,12 @@ pub async fn page_get(
 fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResult<Out> {
     let l = ctx.lang;
     let kind = filled(&query.kind).filter(|k| KINDS.contains(&k.as_str()) || k == "test");
-    let status = filled(&query.status).filter(|s| STATUSES.contains(&s.as_str()));
+    let status = filled(&query.status).and_then(|s| NoticeStatus::from_code(&s));
     let rows: Vec<NoticeRow> = db
         .notices(
             &NoticeFilter {
                 kind: kind.clone(),
-                status: status.clone(),
+                status,
                 person: None,
             },
             SHOWN,
@@ -182,8 +173,8 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
             }
         }
         @if let Some(t) = &test {
-            p #test-result role="status" class=(if t.status == "sent" { "ok" } else { "error" }) {
-                @if t.status == "sent" {
+            p #test-result role="status" class=(if t.status == NoticeStatus::Sent { "ok" } else { "error" }) {
+                @if t.status == NoticeStatus::Sent {
                     (tr(l, "Wiadomość testowa wysłana.", "Test message sent."))
                     @if let Some(g) = &t.gateway_id { " " (tr(l, "Identyfikator w bramce:", "Gateway id:")) " " (g) }
                 } @else {
@@ -198,7 +189,7 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
                 p { (tr(l, "Nie ma jeszcze żadnych wiadomości.", "No messages yet.")) }
             } @else {
                 ul #counts { @for (s, n) in &counts {
-                    li data-status=(s) { (status_label(l, s)) ": " strong { (n) } }
+                    li data-status=(s.code()) { (status_label(l, *s)) ": " strong { (n) } }
                 } }
             }
         }
@@ -234,8 +225,8 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
                 label { (tr(l, "Stan", "Status")) " "
                     select name="status" {
                         option value="" { (tr(l, "wszystkie", "all")) }
-                        @for s in STATUSES {
-                            option value=(s) selected[status.as_deref() == Some(s)] { (status_label(l, s)) }
+                        @for s in NoticeStatus::ALL {
+                            option value=(s.code()) selected[status == Some(s)] { (status_label(l, s)) }
                         }
                     }
                 }
@@ -256,7 +247,7 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
                         th { (tr(l, "Uwagi", "Notes")) }
                     } }
                     tbody { @for (n, name) in &shown {
-                        tr data-kind=(n.kind) data-status=(n.status) {
+                        tr data-kind=(n.kind) data-status=(n.status.code()) {
                             td data-label=(tr(l, "Utworzono", "Created")) { (super::iso_time(&n.created)) }
                             td data-label=(tr(l, "Rodzaj", "Kind")) { (kind_label(l, &n.kind)) }
                             td data-label=(tr(l, "Osoba", "Person")) {
@@ -266,12 +257,12 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
                                     _ => "—",
                                 }
                             }
-                            td data-label=(tr(l, "Stan", "Status")) { (status_label(l, &n.status)) }
+                            td data-label=(tr(l, "Stan", "Status")) { (status_label(l, n.status)) }
                             td data-label=(tr(l, "Próby", "Attempts")) { (n.attempts) }
                             td data-label=(tr(l, "Części", "Parts")) { (n.segments.map(|s| s.to_string()).unwrap_or_else(|| "—".into())) }
                             td.reason data-label=(tr(l, "Uwagi", "Notes")) {
                                 @if let Some(r) = &n.reason { (reason_label(l, r)) }
-                                @if n.status == "queued" && n.reason.as_deref() != Some(NO_GATEWAY) {
+                                @if n.status == NoticeStatus::Queued && n.reason.as_deref() != Some(reason::NO_GATEWAY) {
                                     " (" (tr(l, "najwcześniej", "not before")) " " (local_time_ms(n.due_ms)) ")"
                                 }
                                 @if let Some(at) = n.sent_ms { (tr(l, "wysłano ", "sent ")) (local_time_ms(at)) }

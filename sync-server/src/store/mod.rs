@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 mod audit_log;
+mod backup;
 mod health;
 mod holds;
 mod keys;
@@ -33,6 +34,7 @@ mod outbox;
 mod request_queue;
 mod staff;
 pub use audit_log::*;
+pub use backup::schema_version;
 pub use holds::*;
 pub use keys::*;
 pub use office::*;

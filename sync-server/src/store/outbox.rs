@@ -7,6 +7,80 @@ use serde::Serialize;
 use super::{Db, Result};
 use blisko_shared::sqlite::Context;
 
+/// Where a notice is. `queued` and `sending` are still to go (a notice found `sending`
+/// after a crash is sent again); the others are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeStatus {
+    Queued,
+    Sending,
+    Sent,
+    /// The gateway refused it for good, or the tries ran out.
+    Failed,
+    /// Not for sending: no consent, no Polish mobile number.
+    Skipped,
+    /// Withdrawn: the person erased, the session changed, the seat shown at the kiosk.
+    Cancelled,
+    /// Its moment passed (a reminder after its session began).
+    Expired,
+}
+
+impl NoticeStatus {
+    pub const ALL: [NoticeStatus; 7] = [
+        NoticeStatus::Queued,
+        NoticeStatus::Sending,
+        NoticeStatus::Sent,
+        NoticeStatus::Failed,
+        NoticeStatus::Skipped,
+        NoticeStatus::Cancelled,
+        NoticeStatus::Expired,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            NoticeStatus::Queued => "queued",
+            NoticeStatus::Sending => "sending",
+            NoticeStatus::Sent => "sent",
+            NoticeStatus::Failed => "failed",
+            NoticeStatus::Skipped => "skipped",
+            NoticeStatus::Cancelled => "cancelled",
+            NoticeStatus::Expired => "expired",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<NoticeStatus> {
+        NoticeStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+impl std::fmt::Display for NoticeStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Tests and JSON readers compare with the stored words.
+impl PartialEq<&str> for NoticeStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.code() == *other
+    }
+}
+
+impl rusqlite::types::FromSql for NoticeStatus {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        NoticeStatus::from_code(text).ok_or_else(|| {
+            rusqlite::types::FromSqlError::Other(format!("notice status {text:?}").into())
+        })
+    }
+}
+
+impl rusqlite::ToSql for NoticeStatus {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.code().into())
+    }
+}
+
 /// A notice as stored. No phone number and no message text: those are made when it is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoticeRow {
@@ -23,7 +97,7 @@ pub struct NoticeRow {
     pub created: String,
     pub due_ms: i64,
     pub expires_ms: Option<i64>,
-    pub status: String,
+    pub status: NoticeStatus,
     pub reason: Option<String>,
     pub attempts: i64,
     pub segments: Option<i64>,
@@ -49,7 +123,7 @@ pub struct NewNotice<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NoticeFilter {
     pub kind: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<NoticeStatus>,
     pub person: Option<String>,
 }
 
@@ -64,7 +138,10 @@ pub enum Outcome<'a> {
     /// Tried again at `due_ms`.
     Retry { due_ms: i64, reason: &'a str },
     /// Not sent, for good (failed, skipped, cancelled or expired).
-    Final { status: &'a str, reason: &'a str },
+    Final {
+        status: NoticeStatus,
+        reason: &'a str,
+    },
     /// Held, not tried: waits until `due_ms` (quiet hours, the daily limit, no gateway).
     Held { due_ms: i64, reason: &'a str },
 }
@@ -249,7 +326,7 @@ impl Db<'_> {
     }
 
     /// How many notices are in each status (for the metrics and the office's summary).
-    pub fn notice_counts(&self) -> Result<Vec<(String, i64)>> {
+    pub fn notice_counts(&self) -> Result<Vec<(NoticeStatus, i64)>> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT status, count(*) FROM notices GROUP BY status ORDER BY status")

@@ -96,6 +96,7 @@ fn push(
             awaiting: Vec::new(),
             shown: Vec::new(),
             sms_withdrawals: Vec::new(),
+            server_instance: None,
         };
         central.sync(&kiosk, &request)?;
     }
