@@ -350,14 +350,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Why the process did not get as far as running a command.
-#[derive(Debug)]
-pub enum StartError {
-    /// Clap refused the arguments, or was asked for help or the version.
-    Arguments(clap::Error),
-    /// The configuration file is missing, unreadable or wrong.
-    Config(String),
-}
+pub use blisko_shared::config::StartError;
+use blisko_shared::config::report_start_error;
 
 /// The command line, with the configuration file's values where neither a flag nor an
 /// environment variable gave one.
@@ -377,40 +371,6 @@ where
         .apply(&mut cli, &matches, &file)
         .map_err(StartError::Config)?;
     Ok(cli)
-}
-
-/// Print why the process could not start, as JSON when `--json` is among the arguments
-/// (the shape of every other error), and give the exit code: 2, input refused (help and
-/// the version: 0). The messages are for staff and scripts, in English like clap's.
-fn report_start_error(e: StartError, json: bool) -> ExitCode {
-    let (code, message) = match e {
-        StartError::Arguments(e) => {
-            use clap::error::ErrorKind;
-            if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                e.exit();
-            }
-            ("bad_arguments", clap_message(&e))
-        }
-        StartError::Config(message) => ("bad_config", message),
-    };
-    if json {
-        eprintln!(
-            "{}",
-            serde_json::json!({ "error": { "code": code, "message": message } })
-        );
-    } else {
-        eprintln!("error: {message}");
-    }
-    ExitCode::from(2)
-}
-
-/// Clap's message in one line, without its usage block.
-fn clap_message(e: &clap::Error) -> String {
-    let text = e.render().to_string();
-    let text = text.split("\nUsage:").next().unwrap_or(&text);
-    let text = text.split("For more information").next().unwrap_or(text);
-    let text = text.trim().strip_prefix("error:").unwrap_or(text);
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn report_error(cli: &Cli, e: &KioskError) {

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use blisko_shared::config::{set, set_option};
 use clap::ArgMatches;
-use clap::parser::ValueSource;
 use serde::Deserialize;
 
 use blisko_shared::i18n::Lang;
@@ -126,28 +126,6 @@ impl KioskConfig {
             .transpose()?;
         set(&mut cli.repeat_guard_ms, repeat, m, "repeat_guard_ms");
         Ok(())
-    }
-}
-
-/// Whether the person (a flag) or the environment gave this argument.
-fn given(m: &ArgMatches, id: &str) -> bool {
-    matches!(
-        m.value_source(id),
-        Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-    )
-}
-
-fn set<T>(slot: &mut T, file: Option<T>, m: &ArgMatches, id: &str) {
-    if let Some(value) = file
-        && !given(m, id)
-    {
-        *slot = value;
-    }
-}
-
-fn set_option<T>(slot: &mut Option<T>, file: Option<T>, m: &ArgMatches, id: &str) {
-    if file.is_some() && !given(m, id) {
-        *slot = file;
     }
 }
 

@@ -2,6 +2,10 @@
 //! here, the file is read by the binary. An error names the file, the line and the key,
 //! in one line, so that it reads well in a journal and in a JSON error.
 
+use std::process::ExitCode;
+
+use clap::ArgMatches;
+use clap::parser::ValueSource;
 use serde::de::DeserializeOwned;
 
 /// Parse a configuration file's text. `file` names it in the error.
@@ -27,6 +31,74 @@ fn describe(text: &str, file: &str, e: &toml::de::Error) -> String {
             )
         }
         _ => format!("{file}, line {line_no}: {message}"),
+    }
+}
+
+/// Why a binary could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// Clap refused the arguments, or was asked for help or the version.
+    Arguments(clap::Error),
+    /// The configuration file is missing, unreadable or wrong.
+    Config(String),
+}
+
+/// Print why the process could not start, as JSON when `--json` is among the arguments
+/// (the shape of every other error), and give the exit code: 2, as for any refused input
+/// (help and the version: 0). The messages are for staff and scripts, in English like
+/// clap's.
+pub fn report_start_error(e: StartError, json: bool) -> ExitCode {
+    let (code, message) = match e {
+        StartError::Arguments(e) => {
+            use clap::error::ErrorKind;
+            if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                e.exit();
+            }
+            ("bad_arguments", clap_message(&e))
+        }
+        StartError::Config(message) => ("bad_config", message),
+    };
+    if json {
+        eprintln!(
+            "{}",
+            serde_json::json!({ "error": { "code": code, "message": message } })
+        );
+    } else {
+        eprintln!("error: {message}");
+    }
+    ExitCode::from(2)
+}
+
+/// Clap's message in one line, without its usage block.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let text = text.split("\nUsage:").next().unwrap_or(&text);
+    let text = text.split("For more information").next().unwrap_or(text);
+    let text = text.trim().strip_prefix("error:").unwrap_or(text);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether the person (a flag) or the environment gave this argument.
+pub fn given(m: &ArgMatches, id: &str) -> bool {
+    matches!(
+        m.value_source(id),
+        Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+    )
+}
+
+/// Put the file's value in `slot` unless a flag or the environment gave one.
+pub fn set<T>(slot: &mut T, file: Option<T>, m: &ArgMatches, id: &str) {
+    if let Some(value) = file
+        && !given(m, id)
+    {
+        *slot = value;
+    }
+}
+
+/// [`set`] for an optional argument.
+pub fn set_option<T>(slot: &mut Option<T>, file: Option<T>, m: &ArgMatches, id: &str) {
+    if file.is_some() && !given(m, id) {
+        *slot = file;
     }
 }
 

@@ -6,8 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
+use blisko_shared::config::{given, set, set_option};
 use clap::ArgMatches;
-use clap::parser::ValueSource;
 use serde::Deserialize;
 
 use crate::cli::{Cli, Command};
@@ -184,28 +184,6 @@ impl ServerConfig {
             m,
             "sms_reminder_time",
         );
-    }
-}
-
-/// Whether the person (a flag) or the environment gave this argument.
-fn given(m: &ArgMatches, id: &str) -> bool {
-    matches!(
-        m.value_source(id),
-        Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-    )
-}
-
-fn set<T>(slot: &mut T, file: Option<T>, m: &ArgMatches, id: &str) {
-    if let Some(value) = file
-        && !given(m, id)
-    {
-        *slot = value;
-    }
-}
-
-fn set_option<T>(slot: &mut Option<T>, file: Option<T>, m: &ArgMatches, id: &str) {
-    if file.is_some() && !given(m, id) {
-        *slot = file;
     }
 }
 
