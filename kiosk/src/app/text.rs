@@ -433,24 +433,8 @@ pub fn waiting(n: u32, lang: Lang) -> String {
 pub fn weekday(day: Weekday, lang: Lang) -> &'static str {
     let i = day.index() as usize;
     match lang {
-        Lang::Pl => [
-            "poniedziałek",
-            "wtorek",
-            "środa",
-            "czwartek",
-            "piątek",
-            "sobota",
-            "niedziela",
-        ][i],
-        Lang::En => [
-            "Monday",
-            "Tuesday",
-            "Wednesday",
-            "Thursday",
-            "Friday",
-            "Saturday",
-            "Sunday",
-        ][i],
+        Lang::Pl => blisko_shared::i18n::WEEKDAYS_PL[i],
+        Lang::En => blisko_shared::i18n::WEEKDAYS_EN[i],
     }
 }
 
