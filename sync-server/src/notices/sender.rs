@@ -250,7 +250,7 @@ impl Central {
         let mut sent_today: HashMap<String, i64> = HashMap::new();
         let mut ready = Vec::new();
         for notice in due {
-            let settled = settle(&db, &notice, config, now_ms, has_gateway, quiet_end)?;
+            let settled = settle(&db, &notice, now_ms, has_gateway, quiet_end)?;
             let (to, lang, message) = match settled {
                 Settle::Outcome(outcome) => {
                     match outcome {
@@ -413,7 +413,6 @@ enum Settle {
 fn settle(
     db: &crate::store::Db<'_>,
     notice: &NoticeRow,
-    config: &SmsConfig,
     now_ms: i64,
     has_gateway: bool,
     quiet_end: Option<Timestamp>,
@@ -474,7 +473,6 @@ fn settle(
             reason: reason::QUIET_HOURS,
         }));
     }
-    let _ = config;
     Ok(Settle::Send {
         to,
         // The language the consent was given in.
