@@ -94,7 +94,7 @@ pub fn kiosk_changes(data: &[u8]) {
         return;
     }
     // The server keeps the content it read only when the whole push was accepted.
-    if let Ok(doc) = Doc::from_remote(key, KioskId::CENTRAL, changes, &[], |a| *a == own) {
+    if let Ok(doc) = Doc::from_remote(key, KioskId::CENTRAL, changes, &[], &[], |a| *a == own) {
         read_as_server(doc);
     }
 }

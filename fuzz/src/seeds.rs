@@ -147,6 +147,7 @@ fn push_of(doc: &Doc) -> DocChanges {
         doc: doc.key(),
         changes: doc.changes_since(&[]).expect("changes of a document"),
         heads: to_heads(&doc.heads()),
+        seal: None,
     }
 }
 

@@ -46,11 +46,13 @@ fn the_seed_documents_are_accepted_as_a_kiosk_push() {
     assert_eq!(seeds.len(), keys.len());
     for seed in seeds {
         let key = keys[usize::from(seed.bytes[0])];
-        let doc = Doc::from_remote(key, KioskId::CENTRAL, &seed.bytes[1..], &[], |a| *a == own);
+        let doc = Doc::from_remote(key, KioskId::CENTRAL, &seed.bytes[1..], &[], &[], |a| {
+            *a == own
+        });
         assert!(doc.is_ok(), "{}: {:?}", seed.name, doc.err());
         // And under another kiosk's actor the same push is refused.
         let other = actor_for(KioskId::derived("another"));
-        let forged = Doc::from_remote(key, KioskId::CENTRAL, &seed.bytes[1..], &[], |a| {
+        let forged = Doc::from_remote(key, KioskId::CENTRAL, &seed.bytes[1..], &[], &[], |a| {
             *a == other
         });
         assert!(forged.is_err(), "{}: accepted from a stranger", seed.name);

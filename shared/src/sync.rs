@@ -84,6 +84,25 @@ pub struct DocChanges {
     #[serde(with = "serde_bytes_vec")]
     pub changes: Vec<u8>,
     pub heads: Vec<Head>,
+    /// From the server: its seal on `heads`. From a kiosk: the latest seal it was given
+    /// for this document, so that a server restored from a backup takes back the changes
+    /// it once held, whoever wrote them (see [`Seal`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<Seal>,
+}
+
+/// The server's word that it held a document at `heads`: a MAC over the document's key
+/// and those heads, made with a key only the server has (kept in its store, so in its
+/// backups). A kiosk keeps the latest seal it was given for each document and sends it
+/// with that document. Change hashes chain, so the seal vouches for every change the
+/// heads reach: a server restored from a backup takes those back whoever wrote them (the
+/// office, the seat pool, other kiosks), where otherwise a kiosk may send only its own.
+/// See docs/sync-protocol.md, "A restored server".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seal {
+    pub heads: Vec<Head>,
+    #[serde(with = "serde_bytes_array")]
+    pub mac: [u8; 32],
 }
 
 /// A document the kiosk wants, with the heads it already has (empty: it has nothing).
@@ -437,6 +456,7 @@ mod tests {
                 doc: DocKey::Roster(class),
                 changes: vec![1, 2, 3],
                 heads: vec![Head([7; 32])],
+                seal: None,
             }],
             pull: vec![],
             app_version: "0.1.0".into(),
@@ -500,12 +520,14 @@ mod tests {
                     doc: DocKey::Roster(ClassId::new()),
                     changes: vec![1, 2, 3],
                     heads: vec![Head([7; 32])],
+                    seal: None,
                 },
                 // Longer than the decoder's scratch buffer.
                 DocChanges {
                     doc: DocKey::Roster(ClassId::new()),
                     changes: (0..100_000u32).map(|i| (i % 251) as u8).collect(),
                     heads: vec![Head([8; 32]), Head([9; 32])],
+                    seal: None,
                 },
             ],
             pull: vec![],

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 
@@ -10,21 +12,20 @@ use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt};
 use blisko_shared::ids::PersonId;
 use blisko_tests::harness::{
-    ServerProcess, admin, admin_refused, allot, branch_id, check_replicas, server_and_mal_kiosk,
-    server_roster, sync, sync_until_complete,
+    ServerProcess, admin, admin_refused, allot, branch_id, check_replicas, enroll_kiosk, letters,
+    server_and_mal_kiosk, server_heads, server_roster, set_class_seats, sync, sync_until_complete,
+    sync_until_quiet, transient,
 };
 
 fn register(kiosk: &Mutex<Kiosk>, given: &str, family: &str) -> Result<RegistrationReceipt> {
-    let mut k = kiosk.lock().map_err(|_| anyhow::anyhow!("kiosk lock"))?;
-    let class = k.classes()?.first().context("a class")?.id;
-    Ok(k.register(&RegistrationForm {
-        class_id: class.to_string(),
-        given_name: given.to_owned(),
-        family_name: family.to_owned(),
-        birth_year: 1950,
-        consent: true,
-        ..RegistrationForm::default()
-    })?)
+    let class = kiosk
+        .lock()
+        .map_err(|_| anyhow::anyhow!("kiosk lock"))?
+        .classes()?
+        .first()
+        .context("a class")?
+        .id;
+    register_in(kiosk, &class.to_string(), given, family)
 }
 
 /// Whether the server in `data` holds the person's key (`None`: it does not know them).
@@ -346,4 +347,157 @@ fn server_roster_of(data: &Path, class: &str) -> Result<Vec<String>> {
         .iter()
         .filter_map(|r| r["registration_id"].as_str().map(str::to_owned))
         .collect())
+}
+
+fn register_in(
+    kiosk: &Mutex<Kiosk>,
+    class: &str,
+    given: &str,
+    family: &str,
+) -> Result<RegistrationReceipt> {
+    let mut k = kiosk.lock().map_err(|_| anyhow::anyhow!("kiosk lock"))?;
+    Ok(k.register(&RegistrationForm {
+        class_id: class.to_owned(),
+        given_name: given.to_owned(),
+        family_name: family.to_owned(),
+        birth_year: 1948,
+        consent: true,
+        ..RegistrationForm::default()
+    })?)
+}
+
+/// Three kiosks keep registering and syncing while a backup is taken. After it the
+/// server gives pool seats, the office enlarges a class, and every kiosk pulls it all.
+/// Then the server's folder is replaced by the restore. Every kiosk starts over and sends
+/// back what it wrote and, under the server's seals, what the server and the other kiosks
+/// wrote: the restored server holds every document as it was before the restore (same
+/// heads), every registration with the status it had and every key, and no kiosk is
+/// refused.
+#[test]
+fn a_backup_under_load_restores_and_every_kiosk_converges() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (server, first) = server_and_mal_kiosk(tmp.path())?;
+    let mal = branch_id(&server.data, "MAL")?;
+    let second = enroll_kiosk(&server, &mal, &tmp.path().join("k2"))?;
+    let third = enroll_kiosk(&server, &mal, &tmp.path().join("k3"))?;
+    let kiosks = [&first, &second, &third];
+    sync_until_quiet(&kiosks)?;
+    let classes: Vec<String> = first
+        .lock()
+        .map_err(|_| anyhow::anyhow!("kiosk lock"))?
+        .classes()?
+        .iter()
+        .take(3)
+        .map(|c| c.id.to_string())
+        .collect();
+    ensure!(classes.len() == 3, "the demo branch has three classes");
+    // The first kiosk confirms seats of the first class itself (offline-capable); the
+    // others ask the server's pool, which answers at their sync.
+    allot(&server, &classes[0], &first, 4)?;
+    sync_until_quiet(&kiosks)?;
+
+    let file = tmp.path().join("kopia.tar");
+    let stop = AtomicBool::new(false);
+    let backed_up = AtomicBool::new(false);
+    let registered_after = AtomicUsize::new(0);
+    let receipts: Vec<RegistrationReceipt> = std::thread::scope(|scope| -> Result<_> {
+        let workers: Vec<_> = kiosks
+            .iter()
+            .enumerate()
+            .map(|(i, kiosk)| {
+                let (classes, stop, backed_up, after) =
+                    (&classes, &stop, &backed_up, &registered_after);
+                scope.spawn(move || -> Result<Vec<RegistrationReceipt>> {
+                    let mut done = Vec::new();
+                    while !stop.load(Ordering::SeqCst) {
+                        let n = done.len();
+                        let class = &classes[(n + i) % classes.len()];
+                        let family = format!("Kopiowska{}{}", letters(i), letters(n));
+                        let was_backed_up = backed_up.load(Ordering::SeqCst);
+                        done.push(register_in(kiosk, class, "Halina", &family)?);
+                        if was_backed_up {
+                            after.fetch_add(1, Ordering::SeqCst);
+                        }
+                        match sync(kiosk) {
+                            Ok(_) => {}
+                            Err(e) if transient(&e) => {}
+                            Err(e) => return Err(e.context(format!("kiosk {i} syncing"))),
+                        }
+                    }
+                    Ok(done)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(400));
+        let taken = admin(
+            &server.data,
+            &["backup", "--to", file.to_str().context("path")?],
+        );
+        backed_up.store(true, Ordering::SeqCst);
+        // The kiosks go on after the backup until each has registered a few more.
+        while taken.is_ok() && registered_after.load(Ordering::SeqCst) < 12 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        stop.store(true, Ordering::SeqCst);
+        let mut receipts = Vec::new();
+        for worker in workers {
+            let done = worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("a kiosk's thread panicked"))??;
+            receipts.extend(done);
+        }
+        taken?;
+        Ok(receipts)
+    })?;
+
+    // After the backup too: the office enlarges the second class (its waiting get pool
+    // seats), and every kiosk takes in everything.
+    set_class_seats(&server, "MAL", &classes[1], 30, 30, tmp.path())?;
+    sync_until_quiet(&kiosks)?;
+    check_replicas(&server, &mal, &kiosks)?;
+    let heads_before = server_heads(&server.data, &mal)?;
+    let rosters_before: Vec<_> = classes
+        .iter()
+        .map(|c| server_roster(&server, c))
+        .collect::<Result<_>>()?;
+
+    let addr = server.addr;
+    let data = server.data.clone();
+    drop(server);
+    std::fs::remove_dir_all(&data)?;
+    admin(
+        &data,
+        &["restore", "--from", file.to_str().context("path")?],
+    )?;
+    ensure!(
+        server_heads(&data, &mal)? != heads_before,
+        "the backup lacks what came after it"
+    );
+    let server = ServerProcess::start_on(&data, addr, false)?;
+
+    sync_until_quiet(&kiosks)?;
+    check_replicas(&server, &mal, &kiosks)?;
+    ensure!(
+        server_heads(&data, &mal)? == heads_before,
+        "the restored server holds every document as it was"
+    );
+    for (class, before) in classes.iter().zip(&rosters_before) {
+        ensure!(
+            server_roster(&server, class)? == *before,
+            "the roster of {class} is as it was before the restore"
+        );
+    }
+    for r in &receipts {
+        ensure!(
+            key_held(&data, r.person_id)? == Some(true),
+            "the key of {} is back on the server",
+            r.person_id
+        );
+    }
+    let restored = server.admin(&["audit", "--limit", "50"])?;
+    ensure!(
+        restored.to_string().contains("catalog_restored"),
+        "the office edit came back from a kiosk, audited: {restored}"
+    );
+    Ok(())
 }

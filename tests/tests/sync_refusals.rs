@@ -279,6 +279,7 @@ fn changes_after(doc: &Doc, before: &[blisko_shared::docs::ChangeHash]) -> DocCh
             .changes_since(before)
             .expect("changes of a valid document"),
         heads: to_heads(&doc.heads()),
+        seal: None,
     }
 }
 
@@ -918,6 +919,7 @@ fn changes_that_crash_the_decoder_are_refused_and_the_server_goes_on() -> Result
                 doc: key,
                 changes: changes.clone(),
                 heads: vec![],
+                seal: None,
             };
             let message = refused(
                 s,

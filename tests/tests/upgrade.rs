@@ -74,7 +74,7 @@ fn data_folders_of_the_previous_release_are_migrated_and_keep_everything() -> Re
     ensure!(kiosks.as_array().map(Vec::len) == Some(1), "{kiosks}");
     ensure!(kiosks[0]["name"] == "MAL — hol", "{kiosks}");
 
-    // The kiosk's folder, with its key beside it: migration 7 runs when it opens, and its
+    // The kiosk's folder, with its key beside it: migrations 7 and 8 run when it opens, and its
     // registration made offline reaches the upgraded server at the next sync.
     let server = ServerProcess::start(&data, false)?;
     let kiosk_dir = tmp.path().join("kiosk");
@@ -91,8 +91,8 @@ fn data_folders_of_the_previous_release_are_migrated_and_keep_everything() -> Re
     }
     let kiosk = Mutex::new(open_kiosk(&kiosk_dir)?);
     ensure!(
-        user_version(&kiosk_sql(&kiosk_dir)?)? == 7,
-        "kiosk migration 7 ran"
+        user_version(&kiosk_sql(&kiosk_dir)?)? == 8,
+        "kiosk migrations 7 and 8 ran"
     );
     {
         let status = kiosk

@@ -21,7 +21,7 @@ use blisko_shared::model::{Catalog, IntakeRequest, Person};
 use blisko_shared::seats;
 use blisko_shared::sync::{
     DocChanges, DocHave, EnrollResponse, KeyList, MAX_DOCS_PER_REQUEST, MAX_KEYS_PER_MESSAGE,
-    MAX_SMS_WITHDRAWALS, MAX_WANTED_KEYS, PersonList, SyncRequest, SyncResponse, from_heads,
+    MAX_SMS_WITHDRAWALS, MAX_WANTED_KEYS, PersonList, Seal, SyncRequest, SyncResponse, from_heads,
     to_heads,
 };
 
@@ -50,6 +50,8 @@ struct MergedDoc {
     key: DocKey,
     /// The server's heads of it.
     heads: Vec<ChangeHash>,
+    /// The server's seal on those heads (a server older than seals sends none).
+    seal: Option<Seal>,
     write: Write,
     projection: Projection,
 }
@@ -166,17 +168,25 @@ impl Kiosk {
     /// with: it was restored from a backup, and may lack changes and keys it acknowledged
     /// since. So everything this kiosk wrote goes again (the server keeps what it holds
     /// and takes what it lacks), with the keys of the persons it registered, and both
-    /// feeds are read from the start: the restored server numbers its changes anew.
+    /// feeds are read from the start: the restored server numbers its changes anew. The
+    /// branch's catalog and rosters go too when the server sealed them: with the seal,
+    /// the server takes back what it once held (office edits, pool seats, other kiosks'
+    /// registrations) and lost with the restore.
     fn start_over(&mut self, instance: uuid::Uuid) -> Result<()> {
         let own = actor_for(self.identity.kiosk_id);
         let mut resend = Vec::new();
         let mut persons = Vec::new();
-        for kind in ["roster", "people", "intake"] {
+        for kind in ["catalog", "roster", "people", "intake"] {
             for key in self.store.doc_keys(kind)? {
                 let Some(doc) = self.current_doc(key)? else {
                     continue;
                 };
-                if !doc.written_by(&own) {
+                let sealed_shared = match key {
+                    DocKey::Catalog(branch) => branch == self.identity.branch_id,
+                    DocKey::Roster(_) => true,
+                    DocKey::People(..) | DocKey::Intake(_) => false,
+                } && self.store.has_seal(key)?;
+                if !doc.written_by(&own) && !sealed_shared {
                     continue;
                 }
                 if matches!(key, DocKey::People(owner, _) if owner == self.identity.kiosk_id) {
@@ -222,6 +232,7 @@ impl Kiosk {
                 doc: pending.key,
                 changes,
                 heads: to_heads(&doc.heads()),
+                seal: pending.seal,
             });
             pushed.push((pending.key, pending.pending));
         }
@@ -511,7 +522,7 @@ impl Kiosk {
         let anyone = |_: &_| true;
         let (mut doc, is_new) = match self.current_doc(key)? {
             Some(mut doc) => {
-                doc.apply_remote(&incoming.changes, &heads, anyone)?;
+                doc.apply_remote(&incoming.changes, &heads, &[], anyone)?;
                 (doc, false)
             }
             None => (
@@ -520,6 +531,7 @@ impl Kiosk {
                     self.identity.kiosk_id,
                     &incoming.changes,
                     &heads,
+                    &[],
                     anyone,
                 )?,
                 true,
@@ -559,6 +571,7 @@ impl Kiosk {
         Ok(MergedDoc {
             key,
             heads,
+            seal: incoming.seal.clone(),
             write,
             projection,
         })
@@ -688,6 +701,9 @@ fn write_pulled(tx: &Tx<'_>, branch: BranchId, m: &MergedDoc, now: &str) -> Resu
         Write::Nothing => {}
     }
     tx.set_server_heads(m.key, &m.heads)?;
+    if let Some(seal) = &m.seal {
+        tx.set_seal(m.key, seal)?;
+    }
     tx.unwant(m.key)?;
     let mut touched = Vec::new();
     match &m.projection {

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_5_branch_help.sql"),
     include_str!("schema_6_service_conditions.sql"),
     include_str!("schema_7_sms_consent.sql"),
+    include_str!("schema_8_seals.sql"),
 ];
 
 pub const DB_FILE: &str = "kiosk.sqlite3";

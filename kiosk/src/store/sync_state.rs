@@ -5,6 +5,7 @@ use rusqlite::{OptionalExtension, params};
 
 use blisko_shared::docs::{ChangeHash, DocKey};
 use blisko_shared::sqlite::{heads_from_blob, heads_to_blob};
+use blisko_shared::sync::{Seal, to_heads};
 
 use super::{Context, Result, Store, StoreError, Tx};
 
@@ -16,6 +17,30 @@ pub struct PendingDoc {
     pub pending: u64,
     /// What the server already holds (empty: nothing).
     pub server_heads: Vec<ChangeHash>,
+    /// The server's latest seal on the document, sent with it.
+    pub seal: Option<Seal>,
+}
+
+/// A stored seal: the MAC, then the heads it covers.
+fn seal_to_blob(seal: &Seal) -> Vec<u8> {
+    let mut blob = seal.mac.to_vec();
+    for head in &seal.heads {
+        blob.extend_from_slice(&head.0);
+    }
+    blob
+}
+
+fn seal_from_blob(blob: &[u8]) -> Result<Seal> {
+    let Some((mac, heads)) = blob.split_first_chunk::<32>() else {
+        return Err(StoreError::Corrupt {
+            what: "document seal".into(),
+            detail: format!("{} bytes is shorter than a MAC", blob.len()),
+        });
+    };
+    Ok(Seal {
+        heads: to_heads(&heads_from_blob(heads)?),
+        mac: *mac,
+    })
 }
 
 fn doc_key(id: String) -> Result<DocKey> {
@@ -26,13 +51,16 @@ fn doc_key(id: String) -> Result<DocKey> {
 }
 
 impl Store {
-    /// Documents with unacknowledged local changes, oldest change first.
+    /// Documents with unacknowledged local changes: catalogs first (after a restore a
+    /// roster may be of a class only the catalog sent back holds), then oldest change
+    /// first.
     pub fn pending_docs(&self, limit: usize) -> Result<Vec<PendingDoc>> {
         let mut stmt = self
             .conn()
             .prepare_cached(
-                "SELECT doc_id, pending_changes, server_heads FROM documents
-                 WHERE pending_changes > 0 ORDER BY updated_at, doc_id LIMIT ?1",
+                "SELECT doc_id, pending_changes, server_heads, seal FROM documents
+                 WHERE pending_changes > 0
+                 ORDER BY doc_id NOT LIKE 'catalog:%', updated_at, doc_id LIMIT ?1",
             )
             .ctx("list unsynced documents")?;
         let rows = stmt
@@ -41,17 +69,19 @@ impl Store {
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, Option<Vec<u8>>>(2)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
                 ))
             })
             .ctx("list unsynced documents")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("list unsynced documents")?;
         rows.into_iter()
-            .map(|(id, pending, heads)| {
+            .map(|(id, pending, heads, seal)| {
                 Ok(PendingDoc {
                     key: doc_key(id)?,
                     pending: pending.max(0) as u64,
                     server_heads: heads_from_blob(heads.as_deref().unwrap_or_default())?,
+                    seal: seal.as_deref().map(seal_from_blob).transpose()?,
                 })
             })
             .collect()
@@ -82,6 +112,17 @@ impl Store {
             })
             .map(|n| n.max(0) as u64)
             .ctx("count documents to pull")
+    }
+
+    /// True when the server has sealed this document for this kiosk.
+    pub fn has_seal(&self, key: DocKey) -> Result<bool> {
+        self.conn()
+            .prepare_cached("SELECT seal IS NOT NULL FROM documents WHERE doc_id = ?1")
+            .ctx("read a document's seal")?
+            .query_row([key.to_string()], |r| r.get(0))
+            .optional()
+            .map(|sealed| sealed.unwrap_or(false))
+            .ctx("read a document's seal")
     }
 
     /// The server heads of a document (`None`: the kiosk does not hold the document).
@@ -134,6 +175,16 @@ impl Tx<'_> {
             stmt.execute([key.to_string()])
                 .ctx("send a document again")?;
         }
+        Ok(())
+    }
+
+    /// Keep the server's seal on a document this kiosk has (it replaces the last one).
+    pub fn set_seal(&self, key: DocKey, seal: &Seal) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE documents SET seal = ?2 WHERE doc_id = ?1")
+            .ctx("record a document's seal")?
+            .execute(params![key.to_string(), seal_to_blob(seal)])
+            .ctx("record a document's seal")?;
         Ok(())
     }
 

@@ -14,6 +14,7 @@ mod people;
 mod roster;
 pub mod untrusted;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -380,8 +381,10 @@ impl Doc {
     /// Apply changes received from elsewhere. `expected_heads` are the sender's heads after
     /// these changes; they must all be present afterwards, and nothing may be left waiting
     /// for a missing dependency. `may_write` decides, per actor, who may have written the
-    /// new changes (the document's genesis is always allowed). Returns the number of new
-    /// changes. On error the replica may hold part of the changes: drop it and reload.
+    /// new changes (the document's genesis is always allowed), except for those in the
+    /// history of `sealed`: heads the server vouched for once (see
+    /// [`crate::sync::Seal`]), which must all be held afterwards. Returns the number of
+    /// new changes. On error the replica may hold part of the changes: drop it and reload.
     ///
     /// Bytes from a party that is not trusted must pass [`untrusted::check_changes`]
     /// first: automerge can be made to allocate without bound, which no error can catch.
@@ -389,6 +392,7 @@ impl Doc {
         &mut self,
         changes: &[u8],
         expected_heads: &[ChangeHash],
+        sealed: &[ChangeHash],
         may_write: impl Fn(&ActorId) -> bool,
     ) -> Result<usize, DocError> {
         let before = self.am.get_heads();
@@ -407,15 +411,32 @@ impl Doc {
             doc: self.key.to_string(),
             source: Box::new(source),
         })?;
-        if !self.am.get_missing_deps(&[]).is_empty() || !self.has_all(expected_heads) {
+        if !self.am.get_missing_deps(&[]).is_empty()
+            || !self.has_all(expected_heads)
+            || !self.has_all(sealed)
+        {
             return Err(DocError::HeadsMismatch {
                 doc: self.key.to_string(),
             });
         }
         let genesis = genesis_hash(self.key)?;
         let new = self.am.get_changes_meta(&before);
+        // The changes the seal does not reach, worked out only if some change needs it.
+        let mut unsealed: Option<HashSet<ChangeHash>> = None;
         for change in &new {
-            if change.hash != genesis && !may_write(&change.actor) {
+            if change.hash == genesis || may_write(&change.actor) {
+                continue;
+            }
+            let unsealed = unsealed.get_or_insert_with(|| match sealed {
+                [] => new.iter().map(|c| c.hash).collect(),
+                _ => self
+                    .am
+                    .get_changes_meta(sealed)
+                    .iter()
+                    .map(|c| c.hash)
+                    .collect(),
+            });
+            if unsealed.contains(&change.hash) {
                 return Err(DocError::ForbiddenWriter {
                     doc: self.key.to_string(),
                     actor: change.actor.to_hex_string(),
@@ -432,6 +453,7 @@ impl Doc {
         kiosk: KioskId,
         changes: &[u8],
         expected_heads: &[ChangeHash],
+        sealed: &[ChangeHash],
         may_write: impl Fn(&ActorId) -> bool,
     ) -> Result<Doc, DocError> {
         let mut doc = Doc {
@@ -439,7 +461,7 @@ impl Doc {
             am: Automerge::new().with_actor(actor_for(kiosk)),
             saved_heads: Vec::new(),
         };
-        doc.apply_remote(changes, expected_heads, may_write)?;
+        doc.apply_remote(changes, expected_heads, sealed, may_write)?;
         Ok(doc)
     }
 
@@ -670,6 +692,7 @@ mod remote_tests {
             KioskId::CENTRAL,
             &doc.changes_since(&[]).unwrap(),
             &doc.heads(),
+            &[],
             |a| *a == actor_for(kiosk),
         )
         .unwrap();
@@ -702,7 +725,7 @@ mod remote_tests {
         let mut received = doc.fork_at(&base, KioskId::CENTRAL).unwrap();
         assert_eq!(
             received
-                .apply_remote(&bundle, &doc.heads(), |a| *a == actor_for(kiosk))
+                .apply_remote(&bundle, &doc.heads(), &[], |a| *a == actor_for(kiosk))
                 .unwrap(),
             100
         );
@@ -719,10 +742,77 @@ mod remote_tests {
             KioskId::CENTRAL,
             &doc.changes_since(&[]).unwrap(),
             &doc.heads(),
+            &[],
             |a| *a == other,
         )
         .unwrap_err();
         assert!(matches!(err, DocError::ForbiddenWriter { .. }), "{err}");
+    }
+
+    /// Kiosk `first` wrote, then kiosk `second` wrote on top: a receiver that lets only
+    /// `second` write takes `first`'s changes only when sealed heads reach them.
+    #[test]
+    fn sealed_changes_are_taken_whoever_wrote_them() {
+        let (mut doc, _first) = written_roster();
+        let sealed = doc.heads();
+        let second = KioskId::new();
+        let mut theirs = doc.fork_at(&sealed, second).unwrap();
+        theirs
+            .change(|tx| {
+                tx.put(ROOT, "second", "y")
+                    .map_err(|e| DocError::Automerge {
+                        doc: String::new(),
+                        source: Box::new(e),
+                    })
+            })
+            .unwrap();
+        let everything = theirs.changes_since(&[]).unwrap();
+        let receive = |sealed: &[ChangeHash]| {
+            Doc::from_remote(
+                theirs.key(),
+                KioskId::CENTRAL,
+                &everything,
+                &theirs.heads(),
+                sealed,
+                |a| *a == actor_for(second),
+            )
+        };
+        assert_eq!(receive(&sealed).unwrap().heads(), theirs.heads());
+        let unsealed = receive(&[]).unwrap_err();
+        assert!(
+            matches!(unsealed, DocError::ForbiddenWriter { .. }),
+            "{unsealed}"
+        );
+        // A seal on the genesis alone does not reach `first`'s change.
+        let genesis = [genesis_hash(doc.key()).unwrap()];
+        let short = receive(&genesis).unwrap_err();
+        assert!(matches!(short, DocError::ForbiddenWriter { .. }), "{short}");
+        // A change `first` made after the sealed heads is not covered.
+        doc.change(|tx| {
+            tx.put(ROOT, "late", "z").map_err(|e| DocError::Automerge {
+                doc: String::new(),
+                source: Box::new(e),
+            })
+        })
+        .unwrap();
+        let late = Doc::from_remote(
+            doc.key(),
+            KioskId::CENTRAL,
+            &doc.changes_since(&[]).unwrap(),
+            &doc.heads(),
+            &sealed,
+            |a| *a == actor_for(second),
+        )
+        .unwrap_err();
+        assert!(matches!(late, DocError::ForbiddenWriter { .. }), "{late}");
+        // Sealed heads the sender does not deliver are refused.
+        let mut unknown = sealed.clone();
+        unknown.push(ChangeHash([9; 32]));
+        let missing = receive(&unknown).unwrap_err();
+        assert!(
+            matches!(missing, DocError::HeadsMismatch { .. }),
+            "{missing}"
+        );
     }
 
     #[test]
@@ -739,6 +829,7 @@ mod remote_tests {
             KioskId::CENTRAL,
             &genesis_only,
             &doc.heads(),
+            &[],
             |_| true,
         )
         .unwrap_err();

@@ -30,6 +30,7 @@ pub mod health;
 pub mod persons;
 mod pesel;
 pub mod requests;
+mod seal;
 pub mod seats;
 pub mod staff;
 pub(crate) use seats::{fill_pool_seats, policy_for};
@@ -139,22 +140,28 @@ pub type RosterRow = blisko_shared::seats::RosterLine;
 pub struct Central {
     pub(crate) store: ServerStore,
     pub(crate) clock: HlcClock,
+    sealer: seal::Sealer,
 }
 
 impl Central {
     pub fn open(dir: &Path) -> Result<Central> {
         let mut store = ServerStore::open(dir)?;
-        let last = {
+        let (last, sealer) = {
             let db = store.write()?;
             let last = db.meta("hlc")?;
+            let sealer = seal::Sealer::of_store(&db)?;
             db.commit()?;
-            last
+            (last, sealer)
         };
         let clock = match last.and_then(|s| s.parse::<Hlc>().ok()) {
             Some(last) => HlcClock::resume(last),
             None => HlcClock::new(KioskId::CENTRAL),
         };
-        Ok(Central { store, clock })
+        Ok(Central {
+            store,
+            clock,
+            sealer,
+        })
     }
 
     /// Load the demo catalogue unless catalogs exist already. Returns whether it loaded.
@@ -301,7 +308,7 @@ impl Central {
         }
         let intakes = pesel::sealed_before(&db, request)?;
         for push in &request.push {
-            if let Some((roster, before)) = apply_push(&db, kiosk, push, &now)? {
+            if let Some((roster, before)) = apply_push(&db, &self.sealer, kiosk, push, &now)? {
                 let seen = seats::Seen {
                     before: &before,
                     at_screen: &request.awaiting,
@@ -409,6 +416,7 @@ impl Central {
             pulled.push(DocChanges {
                 doc: want.doc,
                 changes,
+                seal: Some(self.sealer.seal(want.doc, &heads)),
                 heads: to_heads(&heads),
             });
         }
@@ -665,21 +673,35 @@ fn store_pushed_keys(db: &Db<'_>, kiosk: &KioskAuth, keys: &KeyList) -> Result<(
 /// Apply one pushed document, checking the kiosk may write it. Returns the roster as
 /// stored when a roster changed (its pool seats may need filling), with its registrations
 /// before the push (whoever waited then and holds a seat now gets a message).
+///
+/// A kiosk writes only its own changes, except those the push's seal reaches: the
+/// server held them once (a restore lost them), whoever wrote them. So a sealed catalog
+/// of the kiosk's branch comes back too, with no change of the kiosk's own.
 fn apply_push(
     db: &Db<'_>,
+    sealer: &seal::Sealer,
     kiosk: &KioskAuth,
     push: &DocChanges,
     now: &str,
 ) -> Result<Option<(RosterDoc, Vec<Registration>)>> {
     let key = push.doc;
     let own_actor = actor_for(kiosk.id);
-    let may_write = |actor: &ActorId| *actor == own_actor;
+    let writes_own = !matches!(key, DocKey::Catalog(_));
+    let may_write = |actor: &ActorId| writes_own && *actor == own_actor;
+    // Another server's seal, or a bent one, vouches for nothing.
+    let sealed = push
+        .seal
+        .as_ref()
+        .and_then(|seal| sealer.check(key, seal))
+        .unwrap_or_default();
     let info = db.doc_info(key)?;
     match key {
-        DocKey::Catalog(_) => {
-            return Err(CentralError::Forbidden(format!(
-                "{key}: catalogs are written by the office only"
-            )));
+        DocKey::Catalog(branch) => {
+            if branch != kiosk.branch_id || sealed.is_empty() || info.is_none() {
+                return Err(CentralError::Forbidden(format!(
+                    "{key}: catalogs are written by the office only"
+                )));
+            }
         }
         DocKey::Roster(class) => {
             if db.class_branch(class)? != Some(kiosk.branch_id) {
@@ -716,17 +738,24 @@ fn apply_push(
             let roster = RosterDoc::from_doc(doc).map_err(CentralError::Document)?;
             before = roster.registrations().map_err(CentralError::Document)?;
             let mut doc = roster.into_doc();
-            doc.apply_remote(&push.changes, &heads, may_write)
+            doc.apply_remote(&push.changes, &heads, &sealed, may_write)
                 .map_err(from_kiosk)?;
             doc
         }
         Some(mut doc) => {
-            doc.apply_remote(&push.changes, &heads, may_write)
+            doc.apply_remote(&push.changes, &heads, &sealed, may_write)
                 .map_err(from_kiosk)?;
             doc
         }
-        None => Doc::from_remote(key, KioskId::CENTRAL, &push.changes, &heads, may_write)
-            .map_err(from_kiosk)?,
+        None => Doc::from_remote(
+            key,
+            KioskId::CENTRAL,
+            &push.changes,
+            &heads,
+            &sealed,
+            may_write,
+        )
+        .map_err(from_kiosk)?,
     };
     // The content must agree with the branch the document is filed under.
     let content_branches = match key {
@@ -742,7 +771,14 @@ fn apply_push(
                 .map_err(from_kiosk)?
                 .branch_id,
         ],
-        _ => Vec::new(),
+        DocKey::Catalog(_) => vec![
+            CatalogDoc::from_doc(doc.clone())
+                .and_then(|c| c.read())
+                .map_err(from_kiosk)?
+                .branch
+                .id,
+        ],
+        DocKey::Roster(_) => Vec::new(),
     };
     if content_branches.iter().any(|b| *b != kiosk.branch_id) {
         return Err(CentralError::Forbidden(format!(
@@ -763,6 +799,20 @@ fn apply_push(
             )?;
         }
         Some(_) => store_changes(db, &mut doc, now)?,
+    }
+    if let DocKey::Catalog(branch) = key
+        && db.doc_info(key)?.map(|i| i.seq) != info.as_ref().map(|i| i.seq)
+    {
+        // Office edits the restore lost, back from a kiosk that held them.
+        let catalog = stored_catalog(db, branch)?;
+        project_catalog(db, &catalog)?;
+        db.audit(
+            now,
+            &format!("kiosk:{}", kiosk.id),
+            "catalog_restored",
+            &format!("branch:{branch}"),
+            None,
+        )?;
     }
     Ok(match key {
         DocKey::Roster(_) => Some((

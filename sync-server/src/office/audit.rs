@@ -106,6 +106,10 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "office_bad_csrf" => ("formularz odrzucony", "form refused"),
         "sync_unauthorized" => ("odrzucona synchronizacja", "sync refused (credential)"),
         "sync_refused" => ("odrzucona zmiana z kiosku", "kiosk change refused"),
+        "catalog_restored" => (
+            "katalog przywrócony z kiosku po odtworzeniu kopii",
+            "catalog restored from a kiosk after a restore",
+        ),
         "staff_add" => ("nowe konto pracownika", "staff account added"),
         other => (other, other),
     };

@@ -84,6 +84,7 @@ fn push(
                         doc: d.key(),
                         changes: d.changes_since(&[])?,
                         heads: to_heads(&d.heads()),
+                        seal: None,
                     })
                 })
                 .collect::<Result<_>>()?,
