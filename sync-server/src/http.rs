@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::central::{Central, CentralError};
 use crate::limits::{FailureLimit, KnownCredentials, Limits, RateLimit, retry_after_seconds};
 use crate::metrics::{Metrics, SyncOutcome};
+use crate::sync_queue::SyncQueue;
 
 /// Largest enrollment request after decompression: a code and a version need far less,
 /// and an address without a credential gets no more work than that.
@@ -32,6 +33,8 @@ const MAX_ENROLL_DECOMPRESSED_BYTES: usize = 16 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     central: Arc<tokio::sync::Mutex<Central>>,
+    /// Sync rounds go through here, many to a transaction (group commit).
+    sync_rounds: SyncQueue,
     pub limits: Arc<ApiLimits>,
     /// The counters `/metrics` shows.
     pub metrics: Arc<Metrics>,
@@ -49,9 +52,11 @@ impl AppState {
     /// `synced` are the digests of the credentials that have synced before
     /// ([`Central::synced_credentials`]).
     pub fn new(central: Central, limits: Limits, synced: Vec<Vec<u8>>, sms: Sms) -> AppState {
+        let central = Arc::new(tokio::sync::Mutex::new(central));
         AppState {
             sms,
-            central: Arc::new(tokio::sync::Mutex::new(central)),
+            sync_rounds: SyncQueue::start(Arc::clone(&central)),
+            central,
             limits: Arc::new(ApiLimits::new(limits, synced)),
             metrics: Arc::new(Metrics::new()),
         }
@@ -431,21 +436,19 @@ async fn sync_answer(
         ));
     }
     check_protocol(headers)?;
-    // The credential first: an unknown or revoked one never costs a decompression.
-    let presented = token.clone();
-    let authenticated = blocking(state, move |c| c.authenticate(&presented).map(|_| ())).await;
-    let refused = |e: ApiError| {
-        limits.auth_failures.record(&peer.ip());
-        limits.known.remove(&digest);
-        e
-    };
-    authenticated.map_err(|e| {
-        if refused_credential(&e) {
-            refused(e)
-        } else {
-            e
-        }
-    })?;
+    // The credential first: an unknown one never costs a decompression. One that synced
+    // before (and was not refused since) goes straight on; it is checked again in the
+    // round, where a revocation made meanwhile is honoured.
+    if !known {
+        let presented = token.clone();
+        let authenticated = blocking(state, move |c| c.authenticate(&presented).map(|_| ())).await;
+        authenticated.inspect_err(|e| {
+            if refused_credential(e) {
+                limits.auth_failures.record(&peer.ip());
+                limits.known.remove(&digest);
+            }
+        })?;
+    }
     let decoded = match read_body(request).await {
         Ok(body) => {
             state.metrics.sync_request_read(body.len() as u64);
@@ -459,12 +462,12 @@ async fn sync_answer(
     // all the time, and kiosks behind one address must not lock each other out for that;
     // a kiosk that sends garbage on purpose is held by its credential's rate limit.
     let request = decoded?;
-    let response = blocking(state, move |c| {
-        // Again, in the store's turn: a revocation in between is honoured.
-        let kiosk = c.authenticate(&token)?;
-        c.sync(&kiosk, &request)
-    })
-    .await;
+    // Again, in the store's turn: a revocation in between is honoured.
+    let response = state
+        .sync_rounds
+        .run(token, request)
+        .await
+        .map_err(ApiError::from);
     match &response {
         Ok(_) => limits.known.insert(&digest),
         Err(e) if refused_credential(e) => {

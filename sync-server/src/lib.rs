@@ -12,4 +12,5 @@ pub mod notices;
 pub mod office;
 pub mod request_log;
 pub mod store;
+pub mod sync_queue;
 pub mod tls;

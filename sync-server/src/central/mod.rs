@@ -209,22 +209,71 @@ impl Central {
 
     /// The kiosk whose lookup prefix the token has (if any), and the verdict.
     fn check_token(&mut self, token: &str) -> Result<(Option<KioskId>, Result<KioskAuth>)> {
-        let Some(prefix) = token_prefix(token) else {
-            return Ok((None, Err(CentralError::Unauthorized)));
-        };
         let db = self.store.write()?;
-        let Some(kiosk) = db.kiosk_by_prefix(prefix)? else {
-            return Ok((None, Err(CentralError::Unauthorized)));
+        token_verdict(&db, token)
+    }
+
+    /// One sync round with a kiosk, in its own transaction (see [`sync_round`]); a
+    /// refusal is audited.
+    pub fn sync(&mut self, kiosk: &KioskAuth, request: &SyncRequest) -> Result<SyncResponse> {
+        let result = {
+            let db = self.store.write()?;
+            sync_round(&db, &mut self.clock, &self.sealer, kiosk, request)
+                .and_then(|answer| db.commit().map(|()| answer).map_err(Into::into))
         };
-        let verdict = if kiosk.token_hash != sha256(token.as_bytes()) {
-            // Digests of a 256-bit secret: comparing them leaks nothing useful.
-            Err(CentralError::Unauthorized)
-        } else if kiosk.revoked {
-            Err(CentralError::Revoked)
-        } else {
-            Ok(kiosk.clone())
-        };
-        Ok((Some(kiosk.id), verdict))
+        if let Err(e @ (CentralError::Forbidden(_) | CentralError::BadRequest(_))) = &result {
+            // The refused request changed nothing; the refusal itself is recorded.
+            self.audit(
+                &format!("kiosk:{}", kiosk.id),
+                "sync_refused",
+                &format!("kiosk:{}", kiosk.id),
+                Some(e.code()),
+            )?;
+            tracing::warn!(kiosk = %kiosk.id, code = e.code(), "sync refused");
+        }
+        result
+    }
+
+    /// Sync rounds that arrived together, each with the credential it presented, in
+    /// one transaction: one commit, and so one fsync, for all of them (group commit).
+    /// Each round is a part of its own: a refused or failed round is taken back alone
+    /// (its refusal audited) and the others keep theirs. The answers come in the rounds'
+    /// order; nothing is answered before the commit. An error of the whole (the commit
+    /// failed) is returned as such: then no round took effect.
+    pub fn sync_rounds(&mut self, rounds: &[Round<'_>]) -> Result<Vec<Result<SyncResponse>>> {
+        let db = self.store.write()?;
+        let mut answers = Vec::with_capacity(rounds.len());
+        for round in rounds {
+            db.begin_part()?;
+            let mut refusal = None;
+            let answer = contain_panics(|| {
+                let (known, verdict) = token_verdict(&db, round.token)?;
+                let kiosk = verdict.inspect_err(|e| {
+                    let subject =
+                        known.map_or_else(|| "kiosk:?".to_owned(), |k| format!("kiosk:{k}"));
+                    refusal = Some(("unknown".to_owned(), "sync_unauthorized", subject, e.code()));
+                })?;
+                sync_round(&db, &mut self.clock, &self.sealer, &kiosk, round.request).inspect_err(
+                    |e| {
+                        if matches!(e, CentralError::Forbidden(_) | CentralError::BadRequest(_)) {
+                            let who = format!("kiosk:{}", kiosk.id);
+                            tracing::warn!(kiosk = %kiosk.id, code = e.code(), "sync refused");
+                            refusal = Some((who.clone(), "sync_refused", who, e.code()));
+                        }
+                    },
+                )
+            });
+            match &answer {
+                Ok(_) => db.keep_part()?,
+                Err(_) => db.undo_part()?,
+            }
+            if let Some((actor, action, subject, code)) = refusal {
+                db.audit(&now_text(), &actor, action, &subject, Some(code))?;
+            }
+            answers.push(answer);
+        }
+        db.commit()?;
+        Ok(answers)
     }
 
     /// Write an audit record in its own transaction (used for refusals, whose own
@@ -245,198 +294,6 @@ impl Central {
     pub fn audit_log(&mut self, limit: usize) -> Result<Vec<crate::store::AuditRow>> {
         let db = self.store.write()?;
         Ok(db.audit_log(limit)?)
-    }
-
-    /// One sync round with a kiosk: apply its pushes (all or nothing), list what changed
-    /// in its branch since its cursor, and hand out the changes it asked for.
-    pub fn sync(&mut self, kiosk: &KioskAuth, request: &SyncRequest) -> Result<SyncResponse> {
-        if request.push.len() + request.pull.len() > MAX_DOCS_PER_REQUEST {
-            return Err(CentralError::BadRequest(format!(
-                "at most {MAX_DOCS_PER_REQUEST} documents per request"
-            )));
-        }
-        let result = self.sync_inner(kiosk, request);
-        if let Err(e @ (CentralError::Forbidden(_) | CentralError::BadRequest(_))) = &result {
-            // The refused request changed nothing; the refusal itself is recorded.
-            self.audit(
-                &format!("kiosk:{}", kiosk.id),
-                "sync_refused",
-                &format!("kiosk:{}", kiosk.id),
-                Some(e.code()),
-            )?;
-            tracing::warn!(kiosk = %kiosk.id, code = e.code(), "sync refused");
-        }
-        result
-    }
-
-    fn sync_inner(&mut self, kiosk: &KioskAuth, request: &SyncRequest) -> Result<SyncResponse> {
-        let now = now_text();
-        let mut stamp_floor: Option<Hlc> = None;
-        if request.keys.0.len() > MAX_KEYS_PER_MESSAGE {
-            return Err(CentralError::BadRequest(format!(
-                "at most {MAX_KEYS_PER_MESSAGE} keys per request"
-            )));
-        }
-        if request.want_keys.0.len() > MAX_WANTED_KEYS {
-            return Err(CentralError::BadRequest(format!(
-                "at most {MAX_WANTED_KEYS} wanted keys per request"
-            )));
-        }
-        let db = self.store.write()?;
-        let instance = db.instance()?;
-        if request
-            .server_instance
-            .as_ref()
-            .is_some_and(|seen| *seen != instance)
-        {
-            // Restored from a backup since this kiosk last synced: its request was made
-            // against changes this store may lack. Nothing of it is taken; the answer
-            // names the store, and the kiosk starts over (sends all it wrote, reads the
-            // feeds from the start).
-            db.commit()?;
-            return Ok(SyncResponse {
-                changed: Vec::new(),
-                cursor: 0,
-                more: true,
-                pulled: Vec::new(),
-                deferred: Vec::new(),
-                keys: KeyList::default(),
-                erased: PersonList::default(),
-                key_cursor: 0,
-                server_instance: Some(instance),
-            });
-        }
-        let intakes = pesel::sealed_before(&db, request)?;
-        for push in &request.push {
-            if let Some((roster, before)) = apply_push(&db, &self.sealer, kiosk, push, &now)? {
-                let seen = seats::Seen {
-                    before: &before,
-                    at_screen: &request.awaiting,
-                };
-                let latest = fill_pool_seats(&db, &mut self.clock, roster, &now, Some(seen))?;
-                stamp_floor = stamp_floor.max(latest);
-            }
-        }
-        store_pushed_keys(&db, kiosk, &request.keys)?;
-        crate::notices::shown_at_screen(&db, kiosk.branch_id, &request.shown)?;
-        persons::withdraw_sms_from_kiosk(&db, kiosk, &request.sms_withdrawals)?;
-        pesel::check_pushed_intakes(&db, kiosk, &intakes)?;
-        if let Some(heads) = &request.catalog_heads {
-            seats::acknowledge_catalog(&db, &mut self.clock, kiosk, &from_heads(heads), &now)?;
-        }
-        let key_cursor = i64::try_from(request.key_cursor)
-            .map_err(|_| CentralError::BadRequest("key cursor out of range".into()))?;
-        let mut key_feed = db.key_feed(
-            kiosk.branch_id,
-            kiosk.id,
-            key_cursor,
-            MAX_KEYS_PER_MESSAGE + 1,
-        )?;
-        let more_keys = key_feed.len() > MAX_KEYS_PER_MESSAGE;
-        key_feed.truncate(MAX_KEYS_PER_MESSAGE);
-        let new_key_cursor = match key_feed.last() {
-            Some((seq, _, _)) if more_keys => *seq,
-            _ => db.key_position()?.max(key_cursor),
-        };
-        let mut keys = KeyList::default();
-        let mut erased = PersonList::default();
-        for (_, person, key) in key_feed {
-            match key {
-                Some(key) => keys.0.push((person, key)),
-                None => erased.0.push(person),
-            }
-        }
-        // Keys a kiosk asks for again (a returning resident at a kiosk that dropped their
-        // details): only its own branch's persons, and each hand-out is audited.
-        for &person in &request.want_keys.0 {
-            if keys.0.iter().any(|(p, _)| *p == person) || erased.0.contains(&person) {
-                continue;
-            }
-            match db.branch_person_key(kiosk.branch_id, person)? {
-                Some(Some(key)) => {
-                    db.audit(
-                        &now,
-                        &format!("kiosk:{}", kiosk.id),
-                        "person_key_sent",
-                        &format!("person:{person}"),
-                        None,
-                    )?;
-                    keys.0.push((person, key));
-                }
-                Some(None) => erased.0.push(person),
-                None => {}
-            }
-        }
-
-        let cursor = i64::try_from(request.cursor)
-            .map_err(|_| CentralError::BadRequest("cursor out of range".into()))?;
-        let mut feed = db.feed(kiosk.branch_id, cursor, MAX_CHANGED_PER_RESPONSE + 1)?;
-        let more = feed.len() > MAX_CHANGED_PER_RESPONSE;
-        feed.truncate(MAX_CHANGED_PER_RESPONSE);
-        let new_cursor = match feed.last() {
-            Some((_, seq, _)) if more => *seq,
-            _ => db.feed_position()?.max(cursor),
-        };
-        let changed = feed
-            .into_iter()
-            .map(|(doc, _, heads)| DocHeads {
-                doc,
-                heads: to_heads(&heads),
-            })
-            .collect();
-
-        let mut pulled = Vec::new();
-        let mut deferred = Vec::new();
-        let mut budget = 0usize;
-        for want in &request.pull {
-            if budget > RESPONSE_BUDGET_BYTES {
-                deferred.push(want.doc);
-                continue;
-            }
-            authorize_read(&db, kiosk, want.doc)?;
-            let not_found = || CentralError::NotFound(want.doc.to_string());
-            let (changes, heads) = if want.have.is_empty() {
-                // The kiosk has nothing of it: the document as stored (a saved document,
-                // perhaps followed by change chunks), sent without decoding it here.
-                let stored = db.load_doc(want.doc)?.ok_or_else(not_found)?;
-                let heads = db.doc_heads(want.doc)?.ok_or_else(not_found)?;
-                let mut bytes = stored.snapshot;
-                for chunk in stored.chunks {
-                    bytes.extend_from_slice(&chunk);
-                }
-                (bytes, heads)
-            } else {
-                let doc = load_shared(&db, want.doc)?.ok_or_else(not_found)?;
-                let changes = doc
-                    .changes_since(&from_heads(&want.have))
-                    .map_err(CentralError::Document)?;
-                (changes, doc.heads())
-            };
-            budget += changes.len();
-            pulled.push(DocChanges {
-                doc: want.doc,
-                changes,
-                seal: Some(self.sealer.seal(want.doc, &heads)),
-                heads: to_heads(&heads),
-            });
-        }
-        db.touch_kiosk(kiosk.id, &now, &request.app_version)?;
-        if let Some(latest) = stamp_floor {
-            self.clock.observe(latest, now_wall_ms());
-        }
-        db.set_meta("hlc", &self.clock.last().to_string())?;
-        db.commit()?;
-        Ok(SyncResponse {
-            changed,
-            cursor: new_cursor as u64,
-            more: more || more_keys,
-            pulled,
-            deferred,
-            keys,
-            erased,
-            key_cursor: new_key_cursor as u64,
-            server_instance: Some(instance),
-        })
     }
 
     /// Create or update branch catalogs (classes, sessions, services, staff, allotments)
@@ -531,6 +388,212 @@ impl Central {
         let db = self.store.write()?;
         Ok(load(&db, key)?.map(|d| d.heads()))
     }
+}
+
+/// One sync round waiting for the store: the credential presented and the request.
+pub struct Round<'a> {
+    pub token: &'a str,
+    pub request: &'a SyncRequest,
+}
+
+/// The kiosk whose lookup prefix the token has (if any), and the verdict.
+fn token_verdict(db: &Db<'_>, token: &str) -> Result<(Option<KioskId>, Result<KioskAuth>)> {
+    let Some(prefix) = token_prefix(token) else {
+        return Ok((None, Err(CentralError::Unauthorized)));
+    };
+    let Some(kiosk) = db.kiosk_by_prefix(prefix)? else {
+        return Ok((None, Err(CentralError::Unauthorized)));
+    };
+    let verdict = if kiosk.token_hash != sha256(token.as_bytes()) {
+        // Digests of a 256-bit secret: comparing them leaks nothing useful.
+        Err(CentralError::Unauthorized)
+    } else if kiosk.revoked {
+        Err(CentralError::Revoked)
+    } else {
+        Ok(kiosk.clone())
+    };
+    Ok((Some(kiosk.id), verdict))
+}
+
+/// One sync round with a kiosk, in `db`'s transaction: apply its pushes (all or
+/// nothing), list what changed in its branch since its cursor, and hand out the changes
+/// it asked for. On an error the caller takes back whatever the round wrote.
+fn sync_round(
+    db: &Db<'_>,
+    clock: &mut HlcClock,
+    sealer: &seal::Sealer,
+    kiosk: &KioskAuth,
+    request: &SyncRequest,
+) -> Result<SyncResponse> {
+    if request.push.len() + request.pull.len() > MAX_DOCS_PER_REQUEST {
+        return Err(CentralError::BadRequest(format!(
+            "at most {MAX_DOCS_PER_REQUEST} documents per request"
+        )));
+    }
+    let now = now_text();
+    let mut stamp_floor: Option<Hlc> = None;
+    if request.keys.0.len() > MAX_KEYS_PER_MESSAGE {
+        return Err(CentralError::BadRequest(format!(
+            "at most {MAX_KEYS_PER_MESSAGE} keys per request"
+        )));
+    }
+    if request.want_keys.0.len() > MAX_WANTED_KEYS {
+        return Err(CentralError::BadRequest(format!(
+            "at most {MAX_WANTED_KEYS} wanted keys per request"
+        )));
+    }
+    let instance = db.instance()?;
+    if request
+        .server_instance
+        .as_ref()
+        .is_some_and(|seen| *seen != instance)
+    {
+        // Restored from a backup since this kiosk last synced: its request was made
+        // against changes this store may lack. Nothing of it is taken; the answer
+        // names the store, and the kiosk starts over (sends all it wrote, reads the
+        // feeds from the start).
+        return Ok(SyncResponse {
+            changed: Vec::new(),
+            cursor: 0,
+            more: true,
+            pulled: Vec::new(),
+            deferred: Vec::new(),
+            keys: KeyList::default(),
+            erased: PersonList::default(),
+            key_cursor: 0,
+            server_instance: Some(instance),
+        });
+    }
+    let intakes = pesel::sealed_before(db, request)?;
+    for push in &request.push {
+        if let Some((roster, before)) = apply_push(db, sealer, kiosk, push, &now)? {
+            let seen = seats::Seen {
+                before: &before,
+                at_screen: &request.awaiting,
+            };
+            let latest = fill_pool_seats(db, clock, roster, &now, Some(seen))?;
+            stamp_floor = stamp_floor.max(latest);
+        }
+    }
+    store_pushed_keys(db, kiosk, &request.keys)?;
+    crate::notices::shown_at_screen(db, kiosk.branch_id, &request.shown)?;
+    persons::withdraw_sms_from_kiosk(db, kiosk, &request.sms_withdrawals)?;
+    pesel::check_pushed_intakes(db, kiosk, &intakes)?;
+    if let Some(heads) = &request.catalog_heads {
+        seats::acknowledge_catalog(db, clock, kiosk, &from_heads(heads), &now)?;
+    }
+    let key_cursor = i64::try_from(request.key_cursor)
+        .map_err(|_| CentralError::BadRequest("key cursor out of range".into()))?;
+    let mut key_feed = db.key_feed(
+        kiosk.branch_id,
+        kiosk.id,
+        key_cursor,
+        MAX_KEYS_PER_MESSAGE + 1,
+    )?;
+    let more_keys = key_feed.len() > MAX_KEYS_PER_MESSAGE;
+    key_feed.truncate(MAX_KEYS_PER_MESSAGE);
+    let new_key_cursor = match key_feed.last() {
+        Some((seq, _, _)) if more_keys => *seq,
+        _ => db.key_position()?.max(key_cursor),
+    };
+    let mut keys = KeyList::default();
+    let mut erased = PersonList::default();
+    for (_, person, key) in key_feed {
+        match key {
+            Some(key) => keys.0.push((person, key)),
+            None => erased.0.push(person),
+        }
+    }
+    // Keys a kiosk asks for again (a returning resident at a kiosk that dropped their
+    // details): only its own branch's persons, and each hand-out is audited.
+    for &person in &request.want_keys.0 {
+        if keys.0.iter().any(|(p, _)| *p == person) || erased.0.contains(&person) {
+            continue;
+        }
+        match db.branch_person_key(kiosk.branch_id, person)? {
+            Some(Some(key)) => {
+                db.audit(
+                    &now,
+                    &format!("kiosk:{}", kiosk.id),
+                    "person_key_sent",
+                    &format!("person:{person}"),
+                    None,
+                )?;
+                keys.0.push((person, key));
+            }
+            Some(None) => erased.0.push(person),
+            None => {}
+        }
+    }
+
+    let cursor = i64::try_from(request.cursor)
+        .map_err(|_| CentralError::BadRequest("cursor out of range".into()))?;
+    let mut feed = db.feed(kiosk.branch_id, cursor, MAX_CHANGED_PER_RESPONSE + 1)?;
+    let more = feed.len() > MAX_CHANGED_PER_RESPONSE;
+    feed.truncate(MAX_CHANGED_PER_RESPONSE);
+    let new_cursor = match feed.last() {
+        Some((_, seq, _)) if more => *seq,
+        _ => db.feed_position()?.max(cursor),
+    };
+    let changed = feed
+        .into_iter()
+        .map(|(doc, _, heads)| DocHeads {
+            doc,
+            heads: to_heads(&heads),
+        })
+        .collect();
+
+    let mut pulled = Vec::new();
+    let mut deferred = Vec::new();
+    let mut budget = 0usize;
+    for want in &request.pull {
+        if budget > RESPONSE_BUDGET_BYTES {
+            deferred.push(want.doc);
+            continue;
+        }
+        authorize_read(db, kiosk, want.doc)?;
+        let not_found = || CentralError::NotFound(want.doc.to_string());
+        let (changes, heads) = if want.have.is_empty() {
+            // The kiosk has nothing of it: the document as stored (a saved document,
+            // perhaps followed by change chunks), sent without decoding it here.
+            let stored = db.load_doc(want.doc)?.ok_or_else(not_found)?;
+            let heads = db.doc_heads(want.doc)?.ok_or_else(not_found)?;
+            let mut bytes = stored.snapshot;
+            for chunk in stored.chunks {
+                bytes.extend_from_slice(&chunk);
+            }
+            (bytes, heads)
+        } else {
+            let doc = load_shared(db, want.doc)?.ok_or_else(not_found)?;
+            let changes = doc
+                .changes_since(&from_heads(&want.have))
+                .map_err(CentralError::Document)?;
+            (changes, doc.heads())
+        };
+        budget += changes.len();
+        pulled.push(DocChanges {
+            doc: want.doc,
+            changes,
+            seal: Some(sealer.seal(want.doc, &heads)),
+            heads: to_heads(&heads),
+        });
+    }
+    db.touch_kiosk(kiosk.id, &now, &request.app_version)?;
+    if let Some(latest) = stamp_floor {
+        clock.observe(latest, now_wall_ms());
+    }
+    db.set_meta("hlc", &clock.last().to_string())?;
+    Ok(SyncResponse {
+        changed,
+        cursor: new_cursor as u64,
+        more: more || more_keys,
+        pulled,
+        deferred,
+        keys,
+        erased,
+        key_cursor: new_key_cursor as u64,
+        server_instance: Some(instance),
+    })
 }
 
 pub(crate) fn project_catalog(db: &Db<'_>, catalog: &Catalog) -> Result<()> {

@@ -181,6 +181,24 @@ impl Db<'_> {
         self.tx.commit().ctx("commit")
     }
 
+    /// Start a part of the transaction that [`Db::undo_part`] can take back alone (one
+    /// sync round of several sharing the transaction). Parts do not nest.
+    pub fn begin_part(&self) -> Result<()> {
+        self.tx.execute_batch("SAVEPOINT part").ctx("begin a part")
+    }
+
+    /// Keep what the part did.
+    pub fn keep_part(&self) -> Result<()> {
+        self.tx.execute_batch("RELEASE part").ctx("keep a part")
+    }
+
+    /// Take back everything since [`Db::begin_part`]; the transaction goes on.
+    pub fn undo_part(&self) -> Result<()> {
+        self.tx
+            .execute_batch("ROLLBACK TO part; RELEASE part")
+            .ctx("take back a part")
+    }
+
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         self.tx
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
