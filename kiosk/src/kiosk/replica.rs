@@ -50,7 +50,8 @@ struct MergedDoc {
     key: DocKey,
     /// The server's heads of it.
     heads: Vec<ChangeHash>,
-    /// The server's seal on those heads (a server older than seals sends none).
+    /// The server's seal on those heads, to keep (none: keep the one held; a server
+    /// older than seals sends none).
     seal: Option<Seal>,
     write: Write,
     projection: Projection,
@@ -555,6 +556,17 @@ impl Kiosk {
                 None => Write::Nothing,
             }
         };
+        // A seal replaces the one held only if it vouches for at least as much: a server
+        // restored from a backup seals its older heads, and the older seal must stay until
+        // this kiosk has sent back what the restore lost.
+        let seal = match (&incoming.seal, self.store.seal(key)?) {
+            (Some(new), Some(held))
+                if !doc.history_includes(&from_heads(&new.heads), &from_heads(&held.heads)) =>
+            {
+                None
+            }
+            (new, _) => new.clone(),
+        };
         let projection = match key {
             DocKey::Catalog(_) => Projection::Catalog(Box::new(CatalogDoc::from_doc(doc)?.read()?)),
             DocKey::Roster(_) => Projection::Roster(Box::new(RosterDoc::from_doc(doc)?)),
@@ -571,7 +583,7 @@ impl Kiosk {
         Ok(MergedDoc {
             key,
             heads,
-            seal: incoming.seal.clone(),
+            seal,
             write,
             projection,
         })

@@ -114,6 +114,18 @@ impl Store {
             .ctx("count documents to pull")
     }
 
+    /// The server's latest seal on this document, if it gave one.
+    pub fn seal(&self, key: DocKey) -> Result<Option<Seal>> {
+        let blob: Option<Option<Vec<u8>>> = self
+            .conn()
+            .prepare_cached("SELECT seal FROM documents WHERE doc_id = ?1")
+            .ctx("read a document's seal")?
+            .query_row([key.to_string()], |r| r.get(0))
+            .optional()
+            .ctx("read a document's seal")?;
+        blob.flatten().as_deref().map(seal_from_blob).transpose()
+    }
+
     /// True when the server has sealed this document for this kiosk.
     pub fn has_seal(&self, key: DocKey) -> Result<bool> {
         self.conn()
