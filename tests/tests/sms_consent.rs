@@ -282,9 +282,10 @@ fn an_upgraded_kiosk_store_knows_the_consents_given_before() -> Result<()> {
     )?);
     let (person, code) = register_with_sms(&kiosk, "Majewska", Lang::Pl)?;
     drop(kiosk);
-    // Back to the store as migration 6 left it.
+    // Back to the store as migration 6 left it (migrations 7 and 8 undone).
     kiosk_sql(&dir)?.execute_batch(
-        "ALTER TABLE persons DROP COLUMN sms_consent;
+        "ALTER TABLE documents DROP COLUMN seal;
+         ALTER TABLE persons DROP COLUMN sms_consent;
          DROP TABLE sms_withdrawals;
          DELETE FROM meta WHERE key = 'people_to_project';
          PRAGMA user_version = 6;",
