@@ -190,6 +190,10 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// The hash of a kiosk staff PIN (4 to 8 digits, read from standard input, never an
+    /// argument) for the `pin_hash` of a staff member in a `catalog-import` file. Touches
+    /// no data folder.
+    PinHash,
 }
 
 fn notice_status(text: &str) -> Result<crate::store::NoticeStatus, String> {
@@ -493,6 +497,24 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             });
             return Ok(());
         }
+        Command::PinHash => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| {
+                CentralError::BadRequest(format!("cannot read the PIN from stdin: {e}"))
+            })?;
+            let pin = blisko_shared::validate::pin(&line).map_err(|_| {
+                CentralError::BadRequest("a PIN is 4 to 8 digits (0-9), nothing else".into())
+            })?;
+            let pin_hash = crate::central::staff::hash_password(&pin)?;
+            print(
+                cli.json,
+                &serde_json::json!({ "pin_hash": pin_hash }),
+                |_| {
+                    println!("{pin_hash}");
+                },
+            );
+            return Ok(());
+        }
         Command::Restore { from, erasure_log } => {
             let done = crate::backup::restore(&cli.data, from, erasure_log.as_deref())?;
             print(cli.json, &done, |d| {
@@ -563,7 +585,7 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
             serve(central, *listen, tls, limits.limits(), sms, setup_token)?;
         }
         // Handled before the store was opened.
-        Command::Backup { .. } | Command::Restore { .. } => {}
+        Command::Backup { .. } | Command::Restore { .. } | Command::PinHash => {}
         Command::Branches => {
             let branches = central.branches()?;
             print(cli.json, &branches, |bs| {

@@ -264,3 +264,61 @@ fn a_wrong_configuration_file_or_argument_is_a_json_error_and_changes_nothing() 
         assert!(!data.exists(), "the data folder was created");
     }
 }
+
+/// A town's first branch, as the operations guide sets it up: the packaged example
+/// catalog imports into an empty folder, and `pin-hash` turns a PIN read from standard
+/// input into a hash that verifies (and refuses what is not a PIN, writing nothing).
+#[test]
+fn the_example_catalog_imports_and_pin_hash_makes_a_staff_pin() {
+    use std::io::Write;
+
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+
+    let dir = tempfile::tempdir().expect("a temp folder");
+    let data = dir.path().join("data");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/catalog-example.json");
+    let imported = json(
+        &data,
+        &["catalog-import", example.to_str().expect("a path")],
+    );
+    assert_eq!(imported["created"], 1, "{imported}");
+    let branches = json(&data, &["branches"]);
+    assert_eq!(branches[0]["code"], "MAL1", "{branches}");
+
+    let hash_of = |pin: &str| {
+        let mut child = Command::new(BIN)
+            .args(["--json", "pin-hash"])
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run pin-hash");
+        writeln!(child.stdin.take().expect("stdin"), "{pin}").expect("write the PIN");
+        child.wait_with_output().expect("pin-hash ends")
+    };
+    let made = hash_of("4321");
+    assert!(made.status.success(), "{made:?}");
+    let out: Value = serde_json::from_slice(&made.stdout).expect("JSON");
+    let hash = out["pin_hash"].as_str().expect("a hash");
+    let parsed = PasswordHash::new(hash).expect("a PHC string");
+    assert!(
+        argon2::Argon2::default()
+            .verify_password(b"4321", &parsed)
+            .is_ok()
+    );
+    assert!(
+        argon2::Argon2::default()
+            .verify_password(b"4322", &parsed)
+            .is_err()
+    );
+    for bad in ["12a4", "123", "123456789"] {
+        let refused = hash_of(bad);
+        assert_eq!(refused.status.code(), Some(2), "{bad}: {refused:?}");
+        assert!(refused.stdout.is_empty(), "{bad}");
+    }
+    assert!(
+        !dir.path().join("blisko-server-data").exists(),
+        "pin-hash touches no data folder"
+    );
+}
