@@ -142,8 +142,11 @@ fn run_kiosk(
         if next >= end {
             return;
         }
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
-        tally.woke(next);
+        // Lateness counts from when the thread went to sleep at the earliest: a visitor
+        // due while the kiosk was still syncing is the server's delay, not the thread's.
+        let planned = next.max(Instant::now());
+        std::thread::sleep(planned.saturating_duration_since(Instant::now()));
+        tally.woke(planned);
         if next_burst < next_sync {
             let people = rng.random_range(1..=args.burst_max.max(1));
             for p in 0..people {
@@ -510,8 +513,16 @@ fn main() -> Result<()> {
     }
     let cores_used = |cpu: f64| cpu / wall_s;
     eprintln!(
-        "bench-load: {} kiosks in {} processes, {} s measured ({:.1} s to the last sync)",
-        args.kiosks, merged.workers, args.seconds, wall_s
+        "bench-load: {} kiosks in {} {}, {} s measured ({:.1} s to the last sync)",
+        args.kiosks,
+        merged.workers,
+        if merged.workers == 1 {
+            "process"
+        } else {
+            "processes"
+        },
+        args.seconds,
+        wall_s
     );
     eprintln!(
         "  syncs/s: offered {offered:.1} ({offered_timer:.1} on timers + {write_syncs_per_s:.1} after writes), achieved {achieved:.1}"
