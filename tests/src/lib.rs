@@ -5,6 +5,7 @@ pub mod bins;
 pub mod browser;
 pub mod harness;
 pub mod kiosk_cli;
+pub mod load;
 pub mod office;
 pub mod proxy;
 pub mod smsapi;

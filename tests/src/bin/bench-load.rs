@@ -3,21 +3,30 @@
 //! folder, the real `SyncClient`) is idle most of the time and syncs on a timer with
 //! jitter, like the touch app's background sync; now and then a few people queue up at
 //! it and register, sometimes one submits an intake request, and each of those writes
-//! is synced at once, as the touch app does. Prints one JSON line.
+//! is synced at once, as the touch app does.
+//!
+//! The parent process starts the server and sets the kiosks up; then `--procs` worker
+//! processes (this binary again, with `--worker`) run a share of the kiosks each, one
+//! thread per kiosk, so that the generator is not what limits the load. Each worker
+//! prints its tally as one JSON line; the parent merges them and prints one JSON line,
+//! and a short summary on stderr.
 
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use rand::{RngExt, SeedableRng};
 use serde_json::json;
 
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::IntakeForm;
-use blisko_kiosk::sync::{SyncClient, sync_once};
-use blisko_tests::harness::{ServerProcess, seed};
+use blisko_kiosk::store::ClassRow;
+use blisko_tests::harness::{ServerProcess, open_kiosk, process_cpu_seconds, seed};
+use blisko_tests::load::{Merged, SyncCause, Tally, Targets, WorkerReport, host_cpu_ticks};
 use blisko_tests::workload::{self, allot, enroll_at, for_each_bounded, form, import, round2};
 
 #[derive(Debug, Parser)]
@@ -46,43 +55,30 @@ struct Args {
     /// Share of bursts that also bring an intake request.
     #[arg(long, default_value_t = 0.3)]
     intake_share: f64,
+    /// Worker processes running the kiosks, each a share of them.
+    #[arg(long, default_value_t = 1)]
+    procs: usize,
+
+    // A worker's own arguments, given by the parent.
+    /// Run kiosks `--first`.. `--first + --count` of the set-up in `--dir`.
+    #[arg(long, hide = true)]
+    worker: bool,
+    #[arg(long, hide = true)]
+    dir: Option<PathBuf>,
+    #[arg(long, hide = true, default_value_t = 0)]
+    first: usize,
+    #[arg(long, hide = true, default_value_t = 0)]
+    count: usize,
+    /// The server URLs the worker's kiosks sync with (repeated for several).
+    #[arg(long = "target", hide = true)]
+    targets: Vec<String>,
+    #[arg(long, hide = true)]
+    seed: Option<u64>,
 }
 
-/// What the kiosks did, counted as they go.
-#[derive(Default)]
-struct Tally {
-    syncs: AtomicU64,
-    registrations: AtomicU64,
-    intakes: AtomicU64,
-    errors: AtomicU64,
-    latencies: Mutex<Vec<Duration>>,
-    /// The first few error messages, for the report on stderr (no personal data: sync
-    /// and store errors carry codes and contexts, not form contents).
-    first_errors: Mutex<Vec<String>>,
-}
-
-impl Tally {
-    fn error(&self, what: &str, e: &dyn std::fmt::Display) {
-        self.errors.fetch_add(1, Ordering::SeqCst);
-        let mut first = self.first_errors.lock().expect("errors");
-        if first.len() < 10 {
-            first.push(format!("{what}: {e}"));
-        }
-    }
-
-    fn sync(&self, kiosk: &Mutex<Kiosk>, client: &SyncClient) {
-        let started = Instant::now();
-        match sync_once(kiosk, client) {
-            Ok(_) => {
-                self.latencies
-                    .lock()
-                    .expect("latencies")
-                    .push(started.elapsed());
-                self.syncs.fetch_add(1, Ordering::SeqCst);
-            }
-            Err(e) => self.error("sync", &e),
-        }
-    }
+/// Kiosk `k`'s data folder in the run's temporary folder (its key file beside it).
+fn kiosk_dir(root: &Path, k: usize) -> PathBuf {
+    root.join(format!("kiosk-{k}"))
 }
 
 /// A wait drawn from an exponential distribution with the given mean (visitors arrive
@@ -96,27 +92,46 @@ fn jittered(rng: &mut rand::rngs::StdRng, seconds: f64) -> Duration {
     Duration::from_secs_f64(seconds * rng.random_range(0.8..1.2))
 }
 
-/// One kiosk's day, compressed: timed syncs, and bursts of visitors whose every write
-/// is synced at once.
-fn run_kiosk(
-    k: usize,
-    kiosk: &Mutex<Kiosk>,
-    args: &Args,
-    end: Instant,
-    rng: &mut rand::rngs::StdRng,
-    tally: &Tally,
-) -> Result<()> {
-    let client = SyncClient::for_kiosk(&kiosk.lock().expect("kiosk"))?;
-    let (classes, service) = {
-        let kiosk = kiosk.lock().expect("kiosk");
+/// What a kiosk needs before its day starts, read before the measured run.
+struct KioskSetup {
+    targets: Targets,
+    classes: Vec<ClassRow>,
+    service: String,
+}
+
+impl KioskSetup {
+    fn read(kiosk: &Kiosk, urls: &[String]) -> Result<KioskSetup> {
         let service = kiosk
             .services()?
             .into_iter()
             .find(|s| !s.requires_pesel)
             .context("a service without PESEL")?;
-        (kiosk.classes()?, service.id.to_string())
-    };
-    let start = Instant::now();
+        let classes = kiosk.classes()?;
+        anyhow::ensure!(!classes.is_empty(), "the kiosk has no classes");
+        Ok(KioskSetup {
+            targets: Targets::for_kiosk(kiosk, urls)?,
+            classes,
+            service: service.id.to_string(),
+        })
+    }
+}
+
+/// One kiosk's day, compressed: timed syncs, and bursts of visitors whose every write
+/// is synced at once.
+fn run_kiosk(
+    k: usize,
+    kiosk: &Mutex<Kiosk>,
+    setup: &KioskSetup,
+    args: &Args,
+    (start, end): (Instant, Instant),
+    rng: &mut rand::rngs::StdRng,
+    tally: &Tally,
+) {
+    let KioskSetup {
+        targets,
+        classes,
+        service,
+    } = setup;
     // Kiosks are switched on at different times: the first sync falls anywhere in an
     // interval.
     let mut next_sync = start + Duration::from_secs_f64(args.interval * rng.random::<f64>());
@@ -125,9 +140,13 @@ fn run_kiosk(
     loop {
         let next = next_sync.min(next_burst);
         if next >= end {
-            return Ok(());
+            return;
         }
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        // Lateness counts from when the thread went to sleep at the earliest: a visitor
+        // due while the kiosk was still syncing is the server's delay, not the thread's.
+        let planned = next.max(Instant::now());
+        std::thread::sleep(planned.saturating_duration_since(Instant::now()));
+        tally.woke(planned);
         if next_burst < next_sync {
             let people = rng.random_range(1..=args.burst_max.max(1));
             for p in 0..people {
@@ -146,8 +165,8 @@ fn run_kiosk(
                 visitors += 1;
                 match result {
                     Ok(_) => {
-                        tally.registrations.fetch_add(1, Ordering::SeqCst);
-                        tally.sync(kiosk, &client);
+                        tally.registered();
+                        tally.sync(kiosk, targets.pick(rng), SyncCause::Write);
                     }
                     Err(e) => tally.error("register", &e),
                 }
@@ -171,36 +190,207 @@ fn run_kiosk(
                 let result = kiosk.lock().expect("kiosk").submit_intake(&intake);
                 match result {
                     Ok(_) => {
-                        tally.intakes.fetch_add(1, Ordering::SeqCst);
-                        tally.sync(kiosk, &client);
+                        tally.submitted_intake();
+                        tally.sync(kiosk, targets.pick(rng), SyncCause::Write);
                     }
                     Err(e) => tally.error("intake", &e),
                 }
             }
             next_burst = Instant::now() + exponential(rng, args.burst_every);
         } else {
-            tally.sync(kiosk, &client);
+            tally.sync(kiosk, targets.pick(rng), SyncCause::Timer);
         }
         // Every sync restarts the timer, as in the background worker.
         next_sync = Instant::now() + jittered(rng, args.interval);
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
+fn unix_ms() -> Result<u64> {
+    Ok(SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64)
+}
+
+/// The instant of a moment given in ms since the epoch (the parent's and the workers'
+/// clocks are the same machine's).
+fn instant_at(at_ms: u64) -> Result<Instant> {
+    Ok(Instant::now() + Duration::from_millis(at_ms.saturating_sub(unix_ms()?)))
+}
+
+fn own_cpu_seconds() -> Result<f64> {
+    process_cpu_seconds(std::process::id()).context("read this process's CPU time")
+}
+
+/// A worker: open its kiosks, say `ready`, wait for `start MS` on stdin, run the kiosks
+/// until the end of the run and print its tally as one JSON line.
+fn worker(args: &Args) -> Result<()> {
+    let dir = args.dir.as_deref().context("--worker needs --dir")?;
+    let seed = args.seed.context("--worker needs --seed")?;
+    let mut kiosks = Vec::new();
+    for k in args.first..args.first + args.count {
+        let kiosk = open_kiosk(&kiosk_dir(dir, k)).with_context(|| format!("open kiosk {k}"))?;
+        let setup =
+            KioskSetup::read(&kiosk, &args.targets).with_context(|| format!("kiosk {k}"))?;
+        kiosks.push((k, Mutex::new(kiosk), setup));
     }
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    round2(sorted[i].as_secs_f64() * 1000.0)
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "ready")?;
+    stdout.flush()?;
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("read the start from the parent")?;
+    let at_ms: u64 = line
+        .trim()
+        .strip_prefix("start ")
+        .and_then(|ms| ms.parse().ok())
+        .with_context(|| format!("expected `start MS` from the parent, got {line:?}"))?;
+    let start = instant_at(at_ms)?;
+    let end = start + Duration::from_secs(args.seconds);
+    std::thread::sleep(start.saturating_duration_since(Instant::now()));
+    let cpu_before = own_cpu_seconds()?;
+
+    let tally = Tally::new(end);
+    std::thread::scope(|s| -> Result<()> {
+        let threads: Vec<_> = kiosks
+            .iter()
+            .map(|(k, kiosk, setup)| {
+                let tally = &tally;
+                let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ ((*k as u64) << 20));
+                s.spawn(move || run_kiosk(*k, kiosk, setup, args, (start, end), &mut rng, tally))
+            })
+            .collect();
+        for thread in threads {
+            thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("a kiosk thread panicked"))?;
+        }
+        Ok(())
+    })?;
+    let report = tally.report(
+        own_cpu_seconds()? - cpu_before,
+        start.elapsed().as_secs_f64(),
+    );
+    writeln!(stdout, "{}", serde_json::to_string(&report)?)?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// One worker process, seen from the parent.
+struct Worker {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+/// The worker processes; any still running when this is dropped (the parent failed) are
+/// killed.
+struct Workers(Vec<Worker>);
+
+impl Workers {
+    /// Start `args.procs` workers over the kiosks set up in `dir`, and wait until each
+    /// has opened its kiosks.
+    fn start(args: &Args, dir: &Path, urls: &[String], seed: u64) -> Result<Workers> {
+        let exe = std::env::current_exe().context("this program's path")?;
+        let procs = args.procs.clamp(1, args.kiosks.max(1));
+        let mut workers = Workers(Vec::new());
+        for w in 0..procs {
+            let (first, next) = (w * args.kiosks / procs, (w + 1) * args.kiosks / procs);
+            let mut command = Command::new(&exe);
+            command
+                .arg("--worker")
+                .arg("--dir")
+                .arg(dir)
+                .args(["--first", &first.to_string()])
+                .args(["--count", &(next - first).to_string()])
+                .args(["--seed", &seed.to_string()])
+                .args(["--seconds", &args.seconds.to_string()])
+                .args(["--interval", &args.interval.to_string()])
+                .args(["--burst-every", &args.burst_every.to_string()])
+                .args(["--burst-max", &args.burst_max.to_string()])
+                .args(["--intake-share", &args.intake_share.to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit());
+            for url in urls {
+                command.args(["--target", url]);
+            }
+            let mut child = command
+                .spawn()
+                .with_context(|| format!("start worker {w}"))?;
+            let stdin = child.stdin.take();
+            let stdout = BufReader::new(child.stdout.take().context("a worker's stdout")?);
+            workers.0.push(Worker {
+                child,
+                stdin,
+                stdout,
+            });
+        }
+        for (w, worker) in workers.0.iter_mut().enumerate() {
+            let line = worker.line().with_context(|| format!("worker {w}"))?;
+            if line != "ready" {
+                bail!("worker {w} said {line:?} instead of ready");
+            }
+        }
+        Ok(workers)
+    }
+
+    /// Tell every worker to start at `at_ms` (ms since the epoch).
+    fn go(&mut self, at_ms: u64) -> Result<()> {
+        for (w, worker) in self.0.iter_mut().enumerate() {
+            let mut stdin = worker.stdin.take().context("a worker's stdin")?;
+            writeln!(stdin, "start {at_ms}").with_context(|| format!("start worker {w}"))?;
+        }
+        Ok(())
+    }
+
+    /// Each worker's tally, once it has finished.
+    fn finish(mut self) -> Result<Vec<WorkerReport>> {
+        let mut reports = Vec::new();
+        for (w, worker) in self.0.iter_mut().enumerate() {
+            let line = worker.line().with_context(|| format!("worker {w}"))?;
+            let report: WorkerReport = serde_json::from_str(&line)
+                .with_context(|| format!("worker {w}'s tally: {line:?}"))?;
+            let status = worker.child.wait()?;
+            if !status.success() {
+                bail!("worker {w} exited with {status}");
+            }
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+}
+
+impl Worker {
+    fn line(&mut self) -> Result<String> {
+        let mut line = String::new();
+        if self.stdout.read_line(&mut line)? == 0 {
+            let status = self.child.wait()?;
+            bail!("ended ({status}) before it said what it was asked for");
+        }
+        Ok(line.trim().to_owned())
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for worker in &mut self.0 {
+            if let Ok(None) = worker.child.try_wait() {
+                let _ = worker.child.kill();
+                let _ = worker.child.wait();
+            }
+        }
+    }
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if args.worker {
+        return worker(&args);
+    }
     let seed = seed();
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("server");
     let server = ServerProcess::start(&data, false)?;
-    let url = server.url();
+    let urls = vec![server.url()];
 
     // Set-up (not measured): catalogs, kiosks spread over the branches, a few seats per
     // class on each kiosk (the rest is the server's pool), a first sync each.
@@ -210,8 +400,12 @@ fn main() -> Result<()> {
     let mut kiosks = Vec::new();
     let mut ids = vec![Vec::new(); branches];
     for k in 0..args.kiosks {
-        let dir = tmp.path().join(format!("kiosk-{k}"));
-        let kiosk = enroll_at(&data, &url, catalogs[k % branches].branch.id, &dir)?;
+        let kiosk = enroll_at(
+            &data,
+            &urls[0],
+            catalogs[k % branches].branch.id,
+            &kiosk_dir(tmp.path(), k),
+        )?;
         ids[k % branches].push(kiosk.identity().kiosk_id);
         kiosks.push(Mutex::new(kiosk));
     }
@@ -220,75 +414,142 @@ fn main() -> Result<()> {
     allot(&mut catalogs, &ids, (30 / per_branch).min(4));
     import(&data, &catalogs)?;
     for_each_bounded(kiosks.len(), 8, |k| blisko_tests::harness::sync(&kiosks[k]))?;
+    // Closed here, opened by the workers (a store is one process's at a time).
+    drop(kiosks);
+    let mut workers = Workers::start(&args, tmp.path(), &urls, seed)?;
     let setup_rss = server.memory_kib();
 
-    // Measured: every kiosk on its own thread, a monitor sampling the server.
-    let tally = Tally::default();
-    let started = Instant::now();
+    // Measured: the workers' kiosks, and a monitor here sampling the server.
+    let at_ms = unix_ms()? + 200;
+    workers.go(at_ms)?;
+    let started = instant_at(at_ms)?;
+    std::thread::sleep(started.saturating_duration_since(Instant::now()));
+    let cpu_before = server.cpu_seconds().context("the server's CPU time")?;
+    let own_cpu_before = own_cpu_seconds()?;
+    let host_before = host_cpu_ticks().context("read /proc/stat")?;
     let end = started + Duration::from_secs(args.seconds);
     let half = started + Duration::from_secs(args.seconds / 2);
     let mut first_half_rss = 0;
     let mut second_half_rss = 0;
     let mut peak_fds = 0;
     let mut peak_threads = 0;
-    let cpu_before = server.cpu_seconds().unwrap_or(0.0);
-    std::thread::scope(|s| -> Result<()> {
-        let mut workers = Vec::new();
-        for (k, kiosk) in kiosks.iter().enumerate() {
-            let (args, tally) = (&args, &tally);
-            let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ ((k as u64) << 20));
-            workers.push(s.spawn(move || run_kiosk(k, kiosk, args, end, &mut rng, tally)));
+    while Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(500));
+        let rss = server.memory_kib().unwrap_or(0);
+        if Instant::now() < half {
+            first_half_rss = first_half_rss.max(rss);
+        } else {
+            second_half_rss = second_half_rss.max(rss);
         }
-        while Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(500));
-            let rss = server.memory_kib().unwrap_or(0);
-            if Instant::now() < half {
-                first_half_rss = first_half_rss.max(rss);
-            } else {
-                second_half_rss = second_half_rss.max(rss);
-            }
-            peak_fds = peak_fds.max(server.open_files().unwrap_or(0));
-            peak_threads = peak_threads.max(server.threads().unwrap_or(0));
-        }
-        for worker in workers {
-            worker
-                .join()
-                .map_err(|_| anyhow::anyhow!("a kiosk thread panicked"))??;
-        }
-        Ok(())
-    })?;
-    let wall_s = started.elapsed().as_secs_f64();
-    let server_cpu_s = server.cpu_seconds().unwrap_or(0.0) - cpu_before;
-
-    for e in tally.first_errors.lock().expect("errors").iter() {
-        eprintln!("error: {e}");
+        peak_fds = peak_fds.max(server.open_files().unwrap_or(0));
+        peak_threads = peak_threads.max(server.threads().unwrap_or(0));
     }
-    let mut latencies = tally.latencies.into_inner().expect("latencies");
-    latencies.sort();
-    let syncs = tally.syncs.load(Ordering::SeqCst);
-    let registrations = tally.registrations.load(Ordering::SeqCst);
+    let reports = workers.finish()?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let server_cpu_s = server.cpu_seconds().context("the server's CPU time")? - cpu_before;
+    let own_cpu_s = own_cpu_seconds()? - own_cpu_before;
+    let host_after = host_cpu_ticks().context("read /proc/stat")?;
+    let host_busy_share =
+        (host_after.0 - host_before.0) as f64 / (host_after.1 - host_before.1).max(1) as f64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+
+    let mut merged = Merged::default();
+    for report in &reports {
+        merged.add(report);
+    }
+    let generator_cpu_s = merged.cpu_s + own_cpu_s;
+    // Rates over the measured window; CPU over the whole run, which ends when the last
+    // kiosk has finished what it was doing at the window's end.
+    let window_s = args.seconds as f64;
+    let offered_timer = args.kiosks as f64 / args.interval;
+    let write_syncs_per_s = merged.window_write_syncs as f64 / window_s;
+    let offered = offered_timer + write_syncs_per_s;
+    let achieved = merged.window_syncs as f64 / window_s;
     let mb = |kib: u64| round2(kib as f64 / 1024.0);
+    let server_peak_kib = server.peak_memory_kib();
+    let server_end_kib = server.memory_kib();
     let result = json!({
         "kiosks": args.kiosks,
-        "seconds": round2(wall_s),
-        "syncs": syncs,
-        "syncs_per_s": round2(syncs as f64 / wall_s),
-        "registrations": registrations,
-        "registrations_per_s": round2(registrations as f64 / wall_s),
-        "intakes": tally.intakes.load(Ordering::SeqCst),
-        "sync_p50_ms": percentile(&latencies, 0.50),
-        "sync_p99_ms": percentile(&latencies, 0.99),
-        "sync_max_ms": percentile(&latencies, 1.0),
-        "errors": tally.errors.load(Ordering::SeqCst),
-        "server_peak_mb": server.peak_memory_kib().map(mb),
+        "procs": merged.workers,
+        "seconds": args.seconds,
+        "wall_seconds": round2(wall_s),
+        "offered_syncs_per_s": round2(offered),
+        "offered_timer_syncs_per_s": round2(offered_timer),
+        "write_syncs_per_s": round2(write_syncs_per_s),
+        "achieved_syncs_per_s": round2(achieved),
+        "syncs": merged.syncs,
+        "window_syncs": merged.window_syncs,
+        "window_timer_syncs_started": merged.window_timer_syncs,
+        "window_write_syncs_started": merged.window_write_syncs,
+        "per_process_syncs": reports.iter().map(|r| r.syncs).collect::<Vec<_>>(),
+        "registrations": merged.registrations,
+        "registrations_per_s": round2(merged.registrations as f64 / wall_s),
+        "intakes": merged.intakes,
+        "sync_p50_ms": round2(merged.latencies.quantile_ms(0.50)),
+        "sync_p99_ms": round2(merged.latencies.quantile_ms(0.99)),
+        "sync_max_ms": round2(merged.latencies.max_ms()),
+        "errors": merged.errors,
+        "first_errors": merged.first_errors,
+        "wake_late_p99_ms": round2(merged.wake_late.quantile_ms(0.99)),
+        "wake_late_max_ms": round2(merged.wake_late.max_ms()),
+        "server_cpu_s": round2(server_cpu_s),
+        "server_peak_mb": server_peak_kib.map(mb),
+        "server_end_mb": server_end_kib.map(mb),
         "server_rss_after_setup_mb": setup_rss.map(mb),
         "server_rss_first_half_max_mb": mb(first_half_rss),
         "server_rss_second_half_max_mb": mb(second_half_rss),
         "server_peak_open_files": peak_fds,
         "server_peak_threads": peak_threads,
-        "server_cpu_s": round2(server_cpu_s),
+        "generator_cpu_s": round2(generator_cpu_s),
+        "generator_max_process_cpu_s": round2(merged.max_worker_cpu_s),
+        "host_cores": cores,
+        "host_busy_share": round2(host_busy_share),
         "seed": seed,
     });
     println!("{result}");
+
+    for e in &merged.first_errors {
+        eprintln!("error: {e}");
+    }
+    let cores_used = |cpu: f64| cpu / wall_s;
+    eprintln!(
+        "bench-load: {} kiosks in {} {}, {} s measured ({:.1} s to the last sync)",
+        args.kiosks,
+        merged.workers,
+        if merged.workers == 1 {
+            "process"
+        } else {
+            "processes"
+        },
+        args.seconds,
+        wall_s
+    );
+    eprintln!(
+        "  syncs/s: offered {offered:.1} ({offered_timer:.1} on timers + {write_syncs_per_s:.1} after writes), achieved {achieved:.1}"
+    );
+    eprintln!(
+        "  sync: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; kiosk threads woke late by p99 {:.1} ms, max {:.1} ms",
+        merged.latencies.quantile_ms(0.5),
+        merged.latencies.quantile_ms(0.99),
+        merged.latencies.max_ms(),
+        merged.wake_late.quantile_ms(0.99),
+        merged.wake_late.max_ms(),
+    );
+    eprintln!(
+        "  errors: {}; {} registrations, {} intake requests",
+        merged.errors, merged.registrations, merged.intakes
+    );
+    eprintln!(
+        "  server: {server_cpu_s:.1} s CPU ({:.2} cores), memory peak {} MB, at the end {} MB",
+        cores_used(server_cpu_s),
+        server_peak_kib.map_or("?".into(), |k| mb(k).to_string()),
+        server_end_kib.map_or("?".into(), |k| mb(k).to_string()),
+    );
+    eprintln!(
+        "  generator: {generator_cpu_s:.1} s CPU ({:.2} cores; the busiest process {:.2}); the machine {:.0}% busy over {cores} cores",
+        cores_used(generator_cpu_s),
+        cores_used(merged.max_worker_cpu_s),
+        host_busy_share * 100.0,
+    );
     Ok(())
 }
