@@ -103,7 +103,7 @@ fn kiosks_and_the_audit_log_in_a_browser() -> Result<()> {
     c.click_link("Dziennik zdarzeń")?;
     c.wait_for("#audit")?;
     c.select("#audit-filters select[name=what]", "kiosk_rename")?;
-    c.click("#audit-filters button")?;
+    c.click_and_load("#audit-filters button")?;
     c.wait_for("#audit tr[data-action=kiosk_rename]")?;
     let log = c.html()?;
     escaped(&log)?;
@@ -115,7 +115,7 @@ fn kiosks_and_the_audit_log_in_a_browser() -> Result<()> {
     );
     ensure!(log.contains("MAL — hol"), "the old name");
     c.fill("#audit-filters input[name=person]", XSS_SCRIPT)?;
-    c.click("#audit-filters button")?;
+    c.click_and_load("#audit-filters button")?;
     c.wait_for("#audit")?;
     escaped(&c.html()?)?;
     c.goto("/office/audit?what=kiosk_rename")?;
