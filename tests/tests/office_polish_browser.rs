@@ -83,7 +83,7 @@ fn roster_and_persons_search_in_polish_at_desktop_and_phone_size() -> Result<()>
 
         browser.goto("/office/persons")?;
         browser.fill("input[name=q]", "slazak")?;
-        browser.click("form.filters button")?;
+        browser.click_and_load("form.filters button")?;
         browser.wait_for("#persons")?;
         let html = browser.html()?;
         ensure!(html.contains("Ślązak Jan"), "{size}: slazak finds Ślązak");
@@ -100,7 +100,7 @@ fn roster_and_persons_search_in_polish_at_desktop_and_phone_size() -> Result<()>
         ] {
             browser.goto("/office/persons")?;
             browser.fill("input[name=q]", payload)?;
-            browser.click("form.filters button")?;
+            browser.click_and_load("form.filters button")?;
             browser.wait_for("form.filters")?;
             let html = browser.html()?;
             ensure!(!html.contains(payload), "{size}: escaped");
