@@ -202,17 +202,9 @@ pub fn all() -> Vec<Seed> {
     };
     let idle = SyncRequest {
         cursor: 42,
-        push: vec![],
-        pull: vec![],
-        app_version: "0.1.0".to_owned(),
         keys: KeyList(vec![(PersonId::derived("first"), person_key())]),
         key_cursor: 3,
-        want_keys: PersonList::default(),
-        catalog_heads: None,
-        awaiting: Vec::new(),
-        shown: Vec::new(),
-        sms_withdrawals: Vec::new(),
-        server_instance: None,
+        ..SyncRequest::new("0.1.0")
     };
     let response = SyncResponse {
         changed: docs

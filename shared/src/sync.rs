@@ -168,6 +168,27 @@ pub struct SyncRequest {
     pub server_instance: Option<uuid::Uuid>,
 }
 
+impl SyncRequest {
+    /// A request that sends and asks for nothing, from the start of both feeds: the base
+    /// others are built on (`SyncRequest { push, ..SyncRequest::new(version) }`).
+    pub fn new(app_version: &str) -> SyncRequest {
+        SyncRequest {
+            cursor: 0,
+            push: Vec::new(),
+            pull: Vec::new(),
+            app_version: app_version.to_owned(),
+            keys: KeyList::default(),
+            key_cursor: 0,
+            want_keys: PersonList::default(),
+            catalog_heads: None,
+            awaiting: Vec::new(),
+            shown: Vec::new(),
+            sms_withdrawals: Vec::new(),
+            server_instance: None,
+        }
+    }
+}
+
 /// A resident withdrew their SMS consent at a kiosk: who, and when (the kiosk's stamp,
 /// perhaps long before the sync that carries it, when the kiosk was offline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -105,27 +105,15 @@ mod tests {
     use blisko_shared::hlc::HlcClock;
     use blisko_shared::ids::{KioskId, PersonId, RegistrationId};
     use blisko_shared::model::Registration;
-    use blisko_shared::sync::{
-        DocChanges, EnrollRequest, KeyList, PersonList, SyncRequest, to_heads,
-    };
+    use blisko_shared::sync::{DocChanges, EnrollRequest, SyncRequest, to_heads};
 
     use super::*;
     use crate::central::stored_catalog;
 
     fn request(push: Vec<DocChanges>, app_version: &str) -> SyncRequest {
         SyncRequest {
-            cursor: 0,
             push,
-            pull: Vec::new(),
-            app_version: app_version.to_owned(),
-            keys: KeyList::default(),
-            key_cursor: 0,
-            want_keys: PersonList::default(),
-            catalog_heads: None,
-            awaiting: Vec::new(),
-            shown: Vec::new(),
-            sms_withdrawals: Vec::new(),
-            server_instance: None,
+            ..SyncRequest::new(app_version)
         }
     }
 

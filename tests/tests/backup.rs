@@ -1,7 +1,8 @@
 //! Backups taken while the server runs, their restore, and erasures made after a backup
 //! (kept by the erasure log), with the real `blisko-server` binary.
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -301,14 +302,7 @@ fn a_restored_server_converges_with_its_kiosk() -> Result<()> {
     }
 
     // The server dies; its folder is replaced by the restore; it starts on the same address.
-    let addr = server.addr;
-    let data = server.data.clone();
-    drop(server);
-    std::fs::remove_dir_all(&data)?;
-    admin(
-        &data,
-        &["restore", "--from", file.to_str().context("path")?],
-    )?;
+    let (data, addr) = replace_by_restore(server, &file)?;
     let restored = server_roster_of(&data, &class)?;
     for r in after.iter() {
         ensure!(
@@ -337,6 +331,20 @@ fn a_restored_server_converges_with_its_kiosk() -> Result<()> {
     let report = sync_until_complete(&kiosk)?;
     ensure!(report.pushed_docs == 0, "{report:?}");
     Ok(())
+}
+
+/// The server dies and its folder is replaced by the restore of `file`: the folder and
+/// the address to start it on again.
+fn replace_by_restore(server: ServerProcess, file: &Path) -> Result<(PathBuf, SocketAddr)> {
+    let addr = server.addr;
+    let data = server.data.clone();
+    drop(server);
+    std::fs::remove_dir_all(&data)?;
+    admin(
+        &data,
+        &["restore", "--from", file.to_str().context("path")?],
+    )?;
+    Ok((data, addr))
 }
 
 fn server_roster_of(data: &Path, class: &str) -> Result<Vec<String>> {
@@ -461,14 +469,7 @@ fn a_backup_under_load_restores_and_every_kiosk_converges() -> Result<()> {
         .map(|c| server_roster(&server, c))
         .collect::<Result<_>>()?;
 
-    let addr = server.addr;
-    let data = server.data.clone();
-    drop(server);
-    std::fs::remove_dir_all(&data)?;
-    admin(
-        &data,
-        &["restore", "--from", file.to_str().context("path")?],
-    )?;
+    let (data, addr) = replace_by_restore(server, &file)?;
     ensure!(
         server_heads(&data, &mal)? != heads_before,
         "the backup lacks what came after it"

@@ -192,18 +192,9 @@ fn enroll_raw(server: &ServerProcess, code: &str) -> Result<Answer> {
 
 fn push_request(push: Vec<DocChanges>, pull: Vec<DocHave>) -> SyncRequest {
     SyncRequest {
-        cursor: 0,
         push,
         pull,
-        app_version: APP_VERSION.to_owned(),
-        keys: KeyList::default(),
-        key_cursor: 0,
-        want_keys: PersonList::default(),
-        catalog_heads: None,
-        awaiting: Vec::new(),
-        shown: Vec::new(),
-        sms_withdrawals: Vec::new(),
-        server_instance: None,
+        ..SyncRequest::new(APP_VERSION)
     }
 }
 

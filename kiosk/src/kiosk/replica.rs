@@ -186,7 +186,7 @@ impl Kiosk {
                     DocKey::Catalog(branch) => branch == self.identity.branch_id,
                     DocKey::Roster(_) => true,
                     DocKey::People(..) | DocKey::Intake(_) => false,
-                } && self.store.has_seal(key)?;
+                } && self.store.seal(key)?.is_some();
                 if !doc.written_by(&own) && !sealed_shared {
                     continue;
                 }

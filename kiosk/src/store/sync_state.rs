@@ -126,17 +126,6 @@ impl Store {
         blob.flatten().as_deref().map(seal_from_blob).transpose()
     }
 
-    /// True when the server has sealed this document for this kiosk.
-    pub fn has_seal(&self, key: DocKey) -> Result<bool> {
-        self.conn()
-            .prepare_cached("SELECT seal IS NOT NULL FROM documents WHERE doc_id = ?1")
-            .ctx("read a document's seal")?
-            .query_row([key.to_string()], |r| r.get(0))
-            .optional()
-            .map(|sealed| sealed.unwrap_or(false))
-            .ctx("read a document's seal")
-    }
-
     /// The server heads of a document (`None`: the kiosk does not hold the document).
     pub fn server_heads(&self, key: DocKey) -> Result<Option<Vec<ChangeHash>>> {
         let blob: Option<Option<Vec<u8>>> = self
