@@ -482,10 +482,15 @@ fn paper_attendance_sessions_and_capacity() -> Result<()> {
     confirm.push(("confirm", "1"));
     assert_eq!(org.post(&generate, &confirm)?.status().as_u16(), 303);
     let daily = org.page(&format!("/office/classes/{class}/daily"))?;
-    for date in ["2026-12-03", "2026-12-10", "2026-12-17", "2026-12-31"] {
+    for date in [
+        "3 grudnia 2026, czw.",
+        "10 grudnia 2026, czw.",
+        "17 grudnia 2026, czw.",
+        "31 grudnia 2026, czw.",
+    ] {
         ensure!(daily.contains(date), "{date} added");
     }
-    ensure!(!daily.contains("2026-12-24"), "Christmas Eve skipped");
+    ensure!(!daily.contains("24 grudnia 2026"), "Christmas Eve skipped");
     // A session without attendance can be deleted.
     let catalog_sessions = data_attrs(&daily, "session");
     let last = catalog_sessions.last().context("a session")?;
@@ -497,7 +502,7 @@ fn paper_attendance_sessions_and_capacity() -> Result<()> {
     );
     ensure!(
         !org.page(&format!("/office/classes/{class}/daily"))?
-            .contains("2026-12-31")
+            .contains("31 grudnia 2026")
     );
 
     // A session today, cancelled: the kiosk's staff mode no longer offers its roll call.
@@ -685,6 +690,131 @@ fn the_command_line_registers_by_phone_and_cancels() -> Result<()> {
     ensure!(
         data_attrs(&daily, "registration").is_empty(),
         "nobody confirmed"
+    );
+    Ok(())
+}
+
+/// The daily page as office staff read it: people in Polish alphabetical order, dates in
+/// Polish with public holidays marked, a refused phone registration that keeps what was
+/// typed, a receipt that says where and when, and an erased person in words.
+#[test]
+fn the_daily_page_reads_as_office_staff_do() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    add_staff(&data, "org", "organizer", None)?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    let org = Office::login(&server.url(), "org", PASSWORD)?;
+    let admin = Office::login(&server.url(), "admin", PASSWORD)?;
+    let class = new_class(&org, &mal, "Brydż", 6, 2)?;
+    let daily = format!("/office/classes/{class}/daily");
+
+    // Registered in an order that is neither alphabetical nor byte order.
+    let mut receipts = Vec::new();
+    for (given, family) in [
+        ("Zofia", "Żak"),
+        ("Ewa", "Czarnecka"),
+        ("Jan", "Łukasiewicz"),
+        ("Anna", "Ćwiklińska"),
+        ("Olga", "Lis"),
+    ] {
+        let done = phone_register(&org, &class, given, family, "1950", "")?;
+        ensure!(done.status().as_u16() == 303, "{family}: {}", done.status());
+        receipts.push(location(&done)?);
+    }
+    let page = org.page(&daily)?;
+    let at = |name: &str| page.find(name).with_context(|| format!("{name} listed"));
+    ensure!(
+        at("Czarnecka Ewa")? < at("Ćwiklińska Anna")?
+            && at("Ćwiklińska Anna")? < at("Lis Olga")?
+            && at("Lis Olga")? < at("Łukasiewicz Jan")?
+            && at("Łukasiewicz Jan")? < at("Żak Zofia")?,
+        "the confirmed list is in Polish alphabetical order"
+    );
+
+    // The receipt read out on the phone: where, and the next sessions in Polish.
+    let added = org.post(
+        &format!("{daily}/sessions"),
+        &[
+            ("date", "2099-01-06"),
+            ("start", "10:00"),
+            ("minutes", "60"),
+            ("confirm", "1"),
+        ],
+    )?;
+    ensure!(added.status().as_u16() == 303, "{}", added.status());
+    let receipt = org.page(&receipts[0])?;
+    ensure!(
+        receipt.contains("id=\"receipt-place\"") && receipt.contains("Miejsce Aktywności Lokalnej"),
+        "the receipt says where: {receipt}"
+    );
+    ensure!(
+        receipt.contains("6 stycznia 2099, wt., 10:00"),
+        "the receipt gives the next session in Polish: {receipt}"
+    );
+    let page = org.page(&daily)?;
+    ensure!(
+        page.contains("6 stycznia 2099, wt.") && page.contains("dzień wolny: Trzech Króli"),
+        "sessions read as Polish dates and a public holiday is marked"
+    );
+    ensure!(!page.contains("2099-01-06<"), "no ISO date in the table");
+
+    // A refused registration (a landline with the SMS box ticked) shows the form again
+    // with everything typed, so the caller is not asked twice; nothing is written.
+    let refused = org.post(
+        &format!("{daily}/register"),
+        &[
+            ("given", "Teodor"),
+            ("family", "Wąsowicz"),
+            ("birth_year", "1944"),
+            ("phone", "22 123 45 67"),
+            ("clause", "1"),
+            ("sms", "1"),
+        ],
+    )?;
+    ensure!(refused.status().as_u16() == 400, "{}", refused.status());
+    let refused = refused.text()?;
+    ensure!(
+        refused.contains("id=\"phone-refused\""),
+        "the refusal is shown: {refused}"
+    );
+    for typed in [
+        "value=\"Teodor\"",
+        "value=\"Wąsowicz\"",
+        "value=\"1944\"",
+        "value=\"22 123 45 67\"",
+    ] {
+        ensure!(refused.contains(typed), "{typed} kept");
+    }
+    ensure!(
+        refused.contains("id=\"phone-form\"") && refused.contains("Zapisani"),
+        "the daily page itself, with its menu and lists"
+    );
+    ensure!(
+        !org.page(&daily)?.contains("Wąsowicz Teodor"),
+        "nothing was registered"
+    );
+
+    // An erased person is said so in words, never as a marker or a year 0.
+    let found = data_attrs(&admin.page("/office/persons?q=zak")?, "person");
+    ensure!(found.len() == 1, "zak finds Żak: {found:?}");
+    let erased = admin.post(
+        &format!("/office/persons/{}/erase", found[0]),
+        &[("confirm", "yes")],
+    )?;
+    ensure!(erased.status().as_u16() == 303, "{}", erased.status());
+    let page = org.page(&daily)?;
+    ensure!(
+        page.contains("dane usunięte (RODO)")
+            && !page.contains("Żak")
+            && !page.contains("[usunięto]"),
+        "the erased person reads as erased"
+    );
+    let receipt = org.page(&receipts[0])?;
+    ensure!(
+        receipt.contains("dane usunięte (RODO) (—)") && !receipt.contains("(0)"),
+        "the receipt too: {receipt}"
     );
     Ok(())
 }

@@ -22,13 +22,16 @@ use blisko_shared::seats::SeatStatus;
 
 use super::layout::{attendance_status, csrf, registration_status};
 use super::{
-    Ctx, OResult, OfficeError, Out, Perm, action, invalid, now_text, page, parse_id, typed,
+    Ctx, OResult, OfficeError, Out, Perm, Redisplay, action, action_or_form, invalid, now_text,
+    page, parse_id, typed,
 };
+use super::{dates, people};
 use crate::central::daily::{self, PaperMark, PhoneRegistration};
 use crate::central::{load, seats};
 use crate::http::AppState;
 use crate::store::{Db, ORegistration};
 use blisko_shared::holidays;
+use blisko_shared::i18n::Lang;
 
 fn checked(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|v| !v.trim().is_empty())
@@ -71,10 +74,11 @@ fn base(id: ClassId) -> String {
     format!("/office/classes/{id}/daily")
 }
 
-fn name_of(db: &Db<'_>, person: &str) -> OResult<String> {
+/// "Family Given" as lists show it (the erased label for an erased person).
+fn name_of(db: &Db<'_>, lang: Lang, person: &str) -> OResult<String> {
     Ok(db
         .o_person(person)?
-        .map(|p| format!("{} {}", p.family, p.given))
+        .map(|p| people::display_name(lang, &p))
         .unwrap_or_else(|| "—".to_owned()))
 }
 
@@ -85,30 +89,65 @@ pub async fn page_get(
 ) -> Response {
     page(&state, &headers, Perm::ClassesView, move |db, _, ctx| {
         let id: ClassId = parse_id(&id, "zajęcia", "class")?;
-        let (class, catalog) = class_of(db, ctx, id)?;
-        let regs = db.o_registrations_of_class(&id.to_string())?;
-        let (pool_size, pool_held) = seats::pool_of(db, class.branch_id, id)?;
-        let free = pool_size.saturating_sub(pool_held);
-        let sessions = sessions_of(&catalog, id);
-        let mut names = HashMap::new();
-        for r in &regs {
-            names.insert(r.person_id.clone(), name_of(db, &r.person_id)?);
-        }
-        db.audit(
-            &now_text(),
-            &ctx.actor(),
-            "roster_read",
-            &format!("roster:{id}"),
-            None,
-        )?;
-        Ok(Out::Page {
-            title: class.title.clone(),
-            body: daily_body(ctx, &class, &regs, &names, free, &sessions),
-        })
+        render(db, ctx, id, None)
     })
     .await
 }
 
+/// A phone registration refused: what was typed, and why.
+struct Kept<'a> {
+    form: &'a PhoneForm,
+    error: &'a OfficeError,
+}
+
+/// The daily page; with `kept`, the phone form again with what was typed and the refusal
+/// above it (status 400), so that nothing has to be asked again on the phone.
+fn render(db: &Db<'_>, ctx: &Ctx, id: ClassId, kept: Option<Kept<'_>>) -> OResult<Out> {
+    let (class, catalog) = class_of(db, ctx, id)?;
+    let mut regs = db.o_registrations_of_class(&id.to_string())?;
+    let (pool_size, pool_held) = seats::pool_of(db, class.branch_id, id)?;
+    let free = pool_size.saturating_sub(pool_held);
+    let sessions = sessions_of(&catalog, id);
+    let mut names = HashMap::new();
+    let mut order = HashMap::new();
+    for r in &regs {
+        if let Some(p) = db.o_person(&r.person_id)? {
+            names.insert(r.person_id.clone(), people::display_name(ctx.lang, &p));
+            order.insert(r.person_id.clone(), people::sort_key(&p));
+        }
+    }
+    // People in Polish alphabetical order, as on the printed list (the waiting list is
+    // shown by its positions).
+    regs.sort_by(|a, b| order.get(&a.person_id).cmp(&order.get(&b.person_id)));
+    db.audit(
+        &now_text(),
+        &ctx.actor(),
+        "roster_read",
+        &format!("roster:{id}"),
+        None,
+    )?;
+    let refusal = kept
+        .as_ref()
+        .and_then(|k| super::error_text(ctx.lang, k.error).ok())
+        .map(|(_, m)| m);
+    let body = daily_body(
+        ctx,
+        &class,
+        &regs,
+        &names,
+        free,
+        &sessions,
+        kept.as_ref().map(|k| k.form),
+        refusal.as_deref(),
+    );
+    let title = class.title.clone();
+    Ok(match kept {
+        Some(_) => Out::Refused { title, body },
+        None => Out::Page { title, body },
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 fn daily_body(
     ctx: &Ctx,
     class: &Class,
@@ -116,6 +155,8 @@ fn daily_body(
     names: &HashMap<String, String>,
     free: u32,
     sessions: &[Session],
+    typed: Option<&PhoneForm>,
+    refusal: Option<&str>,
 ) -> Markup {
     let t = |pl, en| ctx.t(pl, en);
     let l = ctx.lang;
@@ -126,10 +167,11 @@ fn daily_body(
         .iter()
         .filter(|r| r.status == SeatStatus::Confirmed)
         .collect();
-    let waiting: Vec<_> = regs
+    let mut waiting: Vec<_> = regs
         .iter()
         .filter(|r| r.status == SeatStatus::Waitlisted)
         .collect();
+    waiting.sort_by_key(|r| r.position);
     html! {
         h1 { (class.title) ": " (t("praca codzienna", "daily work")) }
         p { a href=(format!("/office/classes/{id}")) { (t("← karta zajęć", "← the class page")) }
@@ -141,34 +183,37 @@ fn daily_body(
             h2 #phone { (t("Zapisz osobę (telefonicznie)", "Register a person (phone call)")) }
             p.muted { (t("Miejsce pochodzi z puli biura, nigdy z przydziału kiosku. Gdy w puli nie ma miejsca, osoba trafia na listę rezerwową (w granicach limitu).",
                          "The seat comes from the office pool, never from a kiosk's allotment. With no pool seat the person goes on the waiting list (within its limit).")) }
+            @if let Some(message) = refusal {
+                p.error #phone-refused role="alert" { (message) }
+            }
             form.stack #phone-form method="post" action=(format!("{b}/register")) {
                 (csrf(ctx))
-                (person_fields(ctx, None))
+                (person_fields(ctx, typed))
                 button type="submit" { (t("Zapisz", "Register")) }
             }
         }
         h2 { (t("Zapisani", "Confirmed")) " (" (confirmed.len()) ")" }
         div.daily-grid {
-        table #daily-confirmed {
+        table.fold #daily-confirmed {
             thead { tr { th { (t("Osoba", "Person")) } th { (t("Status", "Status")) } th {} } }
             tbody { @for r in &confirmed {
                 tr data-registration=(r.id) {
-                    td { (names.get(&r.person_id).map(String::as_str).unwrap_or("—")) }
-                    td { (registration_status(l, r.status)) }
-                    td { @if ctx.can(Perm::Registrations) { a href=(format!("{b}/cancel/{}", r.id)) { (t("Anuluj zapis", "Cancel")) } } }
+                    td data-label=(t("Osoba", "Person")) { (names.get(&r.person_id).map(String::as_str).unwrap_or("—")) }
+                    td data-label=(t("Status", "Status")) { (registration_status(l, r.status)) }
+                    td.no-print { @if ctx.can(Perm::Registrations) { a href=(format!("{b}/cancel/{}", r.id)) { (t("Anuluj zapis", "Cancel")) } } }
                 }
             } }
         }
         }
         h2 { (t("Lista rezerwowa", "Waiting list")) " (" (waiting.len()) ")" }
         div.daily-grid {
-        table #daily-waiting {
+        table.fold #daily-waiting {
             thead { tr { th { "#" } th { (t("Osoba", "Person")) } th {} } }
             tbody { @for r in &waiting {
                 tr data-registration=(r.id) {
-                    td { (r.position.unwrap_or(0)) }
-                    td { (names.get(&r.person_id).map(String::as_str).unwrap_or("—")) }
-                    td { @if ctx.can(Perm::Registrations) {
+                    td data-label=(t("Miejsce", "Position")) { (r.position.unwrap_or(0)) }
+                    td data-label=(t("Osoba", "Person")) { (names.get(&r.person_id).map(String::as_str).unwrap_or("—")) }
+                    td.no-print { @if ctx.can(Perm::Registrations) {
                         form.inline method="post" action=(format!("{b}/confirm/{}", r.id)) {
                             (csrf(ctx))
                             button type="submit" { (t("Potwierdź miejsce", "Confirm a seat")) }
@@ -188,13 +233,16 @@ fn daily_body(
         }
         h2 { (t("Spotkania", "Sessions")) }
         div.daily-grid {
-        table #daily-sessions {
+        table.fold #daily-sessions {
             thead { tr { th { (t("Data", "Date")) } th { (t("Godzina", "Time")) } th.num { (t("Min", "Min")) } th { (t("Status", "Status")) } th {} } }
             tbody { @for s in sessions {
-                tr data-session=(s.id) data-cancelled=(s.cancelled) {
-                    td { (s.date) } td { (s.start) } td.num { (s.minutes) }
-                    td { @if s.cancelled { span.pending { (t("odwołane", "cancelled")) } } @else if s.date.as_str() < today.as_str() { (t("odbyło się", "past")) } @else { (t("zaplanowane", "planned")) } }
-                    td { @if ctx.can(Perm::ClassesEdit) {
+                tr data-session=(s.id) data-date=(s.date) data-cancelled=(s.cancelled) {
+                    td data-label=(t("Data", "Date")) { (dates::day_text(l, &s.date))
+                        @if let Some(name) = s.date.parse().ok().and_then(holidays::public_holiday) {
+                            br; span.pending.holiday { (t("dzień wolny: ", "public holiday: ")) (name) } } }
+                    td data-label=(t("Godzina", "Time")) { (s.start) } td.num data-label=(t("Min", "Min")) { (s.minutes) }
+                    td data-label=(t("Status", "Status")) { @if s.cancelled { span.pending { (t("odwołane", "cancelled")) } } @else if s.date.as_str() < today.as_str() { (t("odbyło się", "past")) } @else { (t("zaplanowane", "planned")) } }
+                    td.no-print { @if ctx.can(Perm::ClassesEdit) {
                         @if s.cancelled {
                             form.inline method="post" action=(format!("{b}/sessions/{}/restore", s.id)) { (csrf(ctx)) button type="submit" { (t("Przywróć", "Restore")) } }
                         } @else {
@@ -282,7 +330,13 @@ pub async fn register(
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    action(
+    let path_id = id.clone();
+    let redisplay: Redisplay = Box::new(move |db, ctx, form, error| {
+        let id: ClassId = parse_id(&path_id, "zajęcia", "class")?;
+        let form: PhoneForm = typed(form)?;
+        render(db, ctx, id, Some(Kept { form: &form, error }))
+    });
+    action_or_form(
         &state,
         &headers,
         Perm::Registrations,
@@ -341,6 +395,7 @@ pub async fn register(
                 receipt.registration
             )))
         },
+        Some(redisplay),
     )
     .await
 }
@@ -374,11 +429,13 @@ fn matches_body(
         p { (t("Taka osoba (imię, nazwisko i rok urodzenia) jest już w systemie. Proszę zapytać o kod mieszkańca albo numer telefonu i wybrać:",
                "A person with this name and birth year is already known. Please ask for the resident code or the phone number, and choose:")) }
         div.daily-grid {
-        table #matches {
+        table.fold #matches {
             thead { tr { th { (t("Osoba", "Person")) } th { (t("Rok", "Year")) } th { (t("Kod mieszkańca", "Resident code")) } th {} } }
             tbody { @for p in matches {
                 tr data-person=(p.id) {
-                    td { (p.family) " " (p.given) } td { (p.birth_year) } td { (p.resident_code) }
+                    td data-label=(t("Osoba", "Person")) { (people::display_name(ctx.lang, p)) }
+                    td data-label=(t("Rok", "Year")) { (people::birth_year(p)) }
+                    td data-label=(t("Kod mieszkańca", "Resident code")) { (p.resident_code) }
                     td { form.inline method="post" action=(action) {
                         (csrf(ctx))
                         (hidden_person(f))
@@ -425,11 +482,18 @@ pub async fn receipt(
 ) -> Response {
     page(&state, &headers, Perm::Registrations, move |db, _, ctx| {
         let id: ClassId = parse_id(&id, "zajęcia", "class")?;
-        let (class, _) = class_of(db, ctx, id)?;
+        let (class, catalog) = class_of(db, ctx, id)?;
         let r = registration_of(db, id, &reg)?;
         let person = db
             .o_person(&r.person_id)?
             .ok_or_else(|| OfficeError::NotFound(format!("person:{}", r.person_id)))?;
+        // What a kiosk's slip says too: where, and when the next sessions are.
+        let today = today().to_string();
+        let next: Vec<Session> = sessions_of(&catalog, id)
+            .into_iter()
+            .filter(|s| !s.cancelled && s.date >= today)
+            .take(3)
+            .collect();
         db.audit(
             &now_text(),
             &ctx.actor(),
@@ -441,7 +505,13 @@ pub async fn receipt(
         let body = html! {
             h1 { (t("Potwierdzenie zapisu", "Registration receipt")) }
             p { (t("Zajęcia", "Class")) ": " strong { (class.title) } }
-            p { (t("Osoba", "Person")) ": " (person.given) " " (person.family) " (" (person.birth_year) ")" }
+            p { (t("Osoba", "Person")) ": " (people::given_first(ctx.lang, &person)) " (" (people::birth_year(&person)) ")" }
+            p #receipt-place { (t("Miejsce", "Place")) ": " (catalog.branch.name) ", " (catalog.branch.address)
+                @if !class.room.is_empty() { " · " (t("sala", "room")) " " (class.room) } }
+            @if !next.is_empty() {
+                p { (t("Najbliższe spotkania", "Next sessions")) ":" }
+                ul #receipt-sessions { @for s in &next { li data-date=(s.date) { (dates::day_text(ctx.lang, &s.date)) ", " (s.start) } } }
+            }
             p #receipt-status data-status=(r.status) { (t("Status", "Status")) ": " strong { (registration_status(ctx.lang, r.status)) }
                 @if let Some(p) = r.position { " #" (p) } }
             p { (t("Kod mieszkańca", "Resident code")) ": " strong #resident-code { (person.resident_code) } }
@@ -466,7 +536,7 @@ pub async fn cancel_confirm(
         let id: ClassId = parse_id(&id, "zajęcia", "class")?;
         let (class, _) = class_of(db, ctx, id)?;
         let r = registration_of(db, id, &reg)?;
-        let name = name_of(db, &r.person_id)?;
+        let name = name_of(db, ctx.lang, &r.person_id)?;
         let t = |pl, en| ctx.t(pl, en);
         let body = html! {
             h1 { (t("Anulować zapis?", "Cancel the registration?")) }
@@ -574,11 +644,11 @@ pub async fn phones(
                 h1 { (class.title) ": " (t("telefony listy rezerwowej", "waiting list phone numbers")) }
                 p.muted { (t("Odczyt numerów został zapisany w dzienniku.", "This read is recorded in the audit log.")) }
                 div.daily-grid {
-        table #phones {
+        table.fold #phones {
                     thead { tr { th { "#" } th { (t("Osoba", "Person")) } th { (t("Telefon", "Phone")) } } }
                     tbody { @for (pos, name, phone) in &rows {
-                        tr { td { (pos) } td { (name) }
-                            td { @match phone { Some(p) => a href=(format!("tel:{p}")) { (p) }, None => span.muted { (t("brak numeru", "no number")) } } } }
+                        tr { td data-label=(t("Miejsce", "Position")) { (pos) } td data-label=(t("Osoba", "Person")) { (name) }
+                            td data-label=(t("Telefon", "Phone")) { @match phone { Some(p) => a href=(format!("tel:{p}")) { (p) }, None => span.muted { (t("brak numeru", "no number")) } } } }
                     } }
                 }
         }
@@ -623,7 +693,7 @@ pub async fn grid_get(
             .collect();
         let mut names = HashMap::new();
         for r in &regs {
-            names.insert(r.id.clone(), name_of(db, &r.person_id)?);
+            names.insert(r.id.clone(), name_of(db, ctx.lang, &r.person_id)?);
         }
         db.audit(
             &now_text(),
@@ -797,10 +867,11 @@ pub async fn add_session(
             let start = parse_start(&f.start)?;
             let minutes = parse_minutes(&f.minutes)?;
             let mut warnings: Vec<(String, String)> = Vec::new();
+            let (date_pl, date_en) = (dates::day(Lang::Pl, date), dates::day(Lang::En, date));
             if date < today() {
                 warnings.push((
-                    format!("Data {date} już minęła."),
-                    format!("The date {date} is in the past."),
+                    format!("Data {date_pl} już minęła."),
+                    format!("The date {date_en} is in the past."),
                 ));
             }
             if sessions_of(&catalog, id)
@@ -808,20 +879,20 @@ pub async fn add_session(
                 .any(|s| s.date == date.to_string() && s.start == start)
             {
                 warnings.push((
-                    format!("Te zajęcia mają już spotkanie {date} o {start}."),
-                    format!("The class already has a session on {date} at {start}."),
+                    format!("Te zajęcia mają już spotkanie {date_pl} o {start}."),
+                    format!("The class already has a session on {date_en} at {start}."),
                 ));
             }
             if let Some(name) = holidays::public_holiday(date) {
                 warnings.push((
-                    format!("{date} to dzień wolny od pracy ({name})."),
-                    format!("{date} is a public holiday ({name})."),
+                    format!("{date_pl} to dzień wolny od pracy ({name})."),
+                    format!("{date_en} is a public holiday ({name})."),
                 ));
             }
             if holidays::warn_about(date) {
                 warnings.push((
-                    format!("{date} to sylwester: wiele osób może nie przyjść."),
-                    format!("{date} is New Year's Eve: many may not come."),
+                    format!("{date_pl} to sylwester: wiele osób może nie przyjść."),
+                    format!("{date_en} is New Year's Eve: many may not come."),
                 ));
             }
             if !warnings.is_empty() && !checked(&f.confirm) {
@@ -918,16 +989,16 @@ pub async fn generate(
                 let body = html! {
                     h1 { (t("Spotkania do dodania", "Sessions to add")) }
                     p { (t("Dzień", "Weekday")) ": " (t(WEEKDAYS[weekday_index].0, WEEKDAYS[weekday_index].1)) ", " (start) ", " (minutes) " min" }
-                    ul #dates { @for d in &keep { li data-date=(d) { (d)
+                    ul #dates { @for d in &keep { li data-date=(d) { (dates::day(ctx.lang, *d))
                         @if holidays::warn_about(*d) { " " span.pending { (t("(sylwester: nie jest dniem wolnym, ale wiele osób może nie przyjść)", "(New Year's Eve: not a holiday, but many may not come)")) } }
                         @if *d < today() { " " span.pending { (t("(data minęła)", "(in the past)")) } } } } }
                     @if !plan.skipped.is_empty() {
                         h2 { (t("Pominięte dni wolne od pracy", "Skipped public holidays")) }
-                        ul #skipped { @for (d, name) in &plan.skipped { li data-date=(d) { (d) " — " (name) } } }
+                        ul #skipped { @for (d, name) in &plan.skipped { li data-date=(d) { (dates::day(ctx.lang, *d)) " — " (name) } } }
                     }
                     @if !duplicates.is_empty() {
                         h2 { (t("Pominięte, bo spotkanie już jest", "Skipped, a session already exists")) }
-                        ul #duplicates { @for d in &duplicates { li { (d) } } }
+                        ul #duplicates { @for d in &duplicates { li data-date=(d) { (dates::day(ctx.lang, *d)) } } }
                     }
                     @if keep.is_empty() {
                         p { (t("Nie ma czego dodać.", "Nothing to add.")) }
