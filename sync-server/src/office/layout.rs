@@ -63,7 +63,7 @@ svg { max-width:100%; height:auto; }
 /* Narrow screens (a phone or a small tablet at a class): the menu wraps, a table folds
    into one card per row (`table.fold`, each cell labelled by its data-label) or scrolls
    inside its own box, and the page itself never scrolls sideways. */
-@media (max-width: 720px) {
+@media screen and (max-width: 720px) {
   header.top { padding:.5rem .75rem; gap:.4rem .8rem; }
   header.top .brand { margin-right:0; }
   header.top .who { margin-left:0; }
@@ -83,11 +83,17 @@ svg { max-width:100%; height:auto; }
   .enroll-code { font-size:1.7rem; }
 }
 @media print {
-  header.top, .no-print, nav { display:none !important; }
+  /* A printed page is a list on paper: no menu, forms or buttons; whole tables with
+     their headings on every sheet, rows never cut across two sheets. */
+  header.top, .no-print, nav, form, button, .filters { display:none !important; }
   .print-only { display:block; }
-  body { background:#fff; font-size:12pt; }
+  body { background:#fff; color:#000; font-size:12pt; }
   main { padding:0; }
-  table { width:100%; }
+  a { color:inherit; text-decoration:none; }
+  table { width:100%; display:table !important; overflow:visible !important; }
+  thead { display:table-header-group !important; }
+  tr { break-inside:avoid; }
+  .table-scroll, .table-wrap, .daily-grid { overflow:visible !important; }
   td.sign { width:35%; }
 }
 /* Kiosks and the audit log */
@@ -110,7 +116,7 @@ code { overflow-wrap:anywhere; }
 #add-kiosk label, #audit-filters label { min-width:0; }
 #add-kiosk select, #add-kiosk input, #audit-filters select { width:100%; max-width:100%; min-width:0; }
 #audit-filters label { max-width:100%; }
-@media (max-width: 600px) {
+@media screen and (max-width: 600px) {
   .enroll-code { font-size:1.6rem; }
   td.actions input[type=text] { width:100%; }
 }
@@ -120,7 +126,7 @@ form.staff-form, form.staff-form label { grid-template-columns:minmax(0, 1fr); }
 form.staff-form input, form.staff-form select { max-width:100%; min-width:0; }
 .staff-page h1, .staff-page p { overflow-wrap:anywhere; }
 /* Lists, exports and search: long words (titles, names) wrap; forms fit a phone. */
-@media (max-width: 640px) {
+@media screen and (max-width: 640px) {
   main h1, main p { overflow-wrap:anywhere; }
   form.inline, form.stack, .filters { max-width:100%; }
   form.inline select, form.inline input, .filters select, .filters input { max-width:100%; min-width:0; }
