@@ -815,11 +815,30 @@ fn log_in_back_off_grows_and_resets_and_addresses_count_behind_trusted_proxies()
         303,
         "another client behind the proxy logs in"
     );
+    // Someone guessing the admin's password from elsewhere earns a delay for themselves,
+    // never for the owner.
+    for _ in 0..5 {
+        post_login(&base, Some("203.0.113.9"), "ala", "zle-haslo-123")?;
+    }
+    assert_eq!(
+        post_login(&base, Some("203.0.113.9"), "ala", PASSWORD)?
+            .status()
+            .as_u16(),
+        429,
+        "the guesser waits"
+    );
+    assert_eq!(
+        post_login(&base, Some("203.0.113.8"), "ala", PASSWORD)?
+            .status()
+            .as_u16(),
+        303,
+        "the owner, at another address, is not held back by someone else's guesses"
+    );
     let log = audit(&server)?;
     ensure!(
         audit_rows(&log, "office_login_refused")
             .iter()
-            .all(|r| r["detail"] == "address: 203.0.113.7"),
+            .all(|r| r["detail"] == "address: 203.0.113.7" || r["detail"] == "address: 203.0.113.9"),
         "the proxied address is audited"
     );
     ensure!(

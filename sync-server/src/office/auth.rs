@@ -219,9 +219,10 @@ pub fn session(central: &mut Central, token: Option<&str>, lang: Lang) -> OResul
     })
 }
 
-/// Consecutive failed log-ins per login (as typed, lower-case), kept in memory: a growing
-/// delay, never a lock the owner cannot get past.
-static LOGIN_BACKOFF: LazyLock<Backoff<String>> =
+/// Consecutive failed log-ins per login (as typed, lower-case) and client address, kept
+/// in memory: a growing delay, never a lock. Someone guessing from another address never
+/// holds back the owner, and one address's guesses are also capped by [`ADDRESS_FAILURES`].
+static LOGIN_BACKOFF: LazyLock<Backoff<(String, IpAddr)>> =
     LazyLock::new(|| Backoff::new(FREE_FAILURES_PER_LOGIN, MAX_LOGIN_DELAY));
 /// Failed log-ins per client address (see [`client_address`]) in a window.
 static ADDRESS_FAILURES: LazyLock<FailureLimit<IpAddr>> =
@@ -321,7 +322,10 @@ pub async fn login(
         let login = form.login.trim().to_owned();
         // Logins are at most 40 characters: a longer text is cut, so what is kept per
         // failure stays small whatever is sent.
-        let login_key: String = login.to_lowercase().chars().take(64).collect();
+        let login_key = (
+            login.to_lowercase().chars().take(64).collect::<String>(),
+            address,
+        );
         let staff = with_db(central, |db, _| Ok(db.staff_by_login(&login)?))?;
         let subject = staff
             .as_ref()
