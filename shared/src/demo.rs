@@ -377,6 +377,20 @@ fn services() -> Vec<Service> {
         .collect()
 }
 
+/// The catalogs without their sessions on Polish public holidays, as an office plans
+/// them (the server's demo data; [`sessions_for`] itself keeps every scheduled day, so
+/// that tests can count on a session on any weekday).
+pub fn without_public_holidays(mut catalogs: Vec<Catalog>) -> Vec<Catalog> {
+    for catalog in &mut catalogs {
+        catalog.sessions.retain(|s| {
+            s.date
+                .parse::<Date>()
+                .map_or(true, |d| crate::holidays::public_holiday(d).is_none())
+        });
+    }
+    catalogs
+}
+
 /// Dated sessions of a class for `weeks` weeks starting at `from`.
 pub fn sessions_for(class: &Class, from: Date, weeks: u32) -> Vec<Session> {
     let mut out = Vec::new();
@@ -434,6 +448,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_server_demo_has_no_session_on_a_public_holiday() {
+        // Six weeks over Christmas and New Year: Gimnastyka (Tuesday and Friday) falls
+        // on 25.12 and 1.1 in 2026.
+        let from = Date::new(2026, 12, 7).unwrap();
+        let all = catalogs(from, 6, None);
+        let on = |catalogs: &[Catalog], day: &str| {
+            catalogs
+                .iter()
+                .flat_map(|c| &c.sessions)
+                .filter(|s| s.date == day)
+                .count()
+        };
+        assert!(on(&all, "2026-12-25") > 0 && on(&all, "2027-01-01") > 0);
+        let planned = without_public_holidays(all.clone());
+        assert_eq!(on(&planned, "2026-12-25"), 0);
+        assert_eq!(on(&planned, "2027-01-01"), 0);
+        assert_eq!(on(&planned, "2026-12-29"), on(&all, "2026-12-29"));
     }
 
     #[test]

@@ -171,7 +171,7 @@ impl Central {
         if !db.doc_keys("catalog")?.is_empty() {
             return Ok(false);
         }
-        for catalog in demo::catalogs(today, 6, None) {
+        for catalog in demo::without_public_holidays(demo::catalogs(today, 6, None)) {
             let mut doc =
                 CatalogDoc::create(&catalog, KioskId::CENTRAL).map_err(CentralError::Document)?;
             let bytes = doc.doc_mut().save();
