@@ -18,6 +18,7 @@ use blisko_shared::model::RequestStatus;
 use blisko_shared::validate::{self, Field, NOTE_MAX_CHARS};
 
 use super::layout::{csrf, request_status};
+use super::persons::ERASED;
 use super::requests_queue::{caseworkers, deadline_cell, deadline_of, request_for};
 use super::{
     Ctx, OResult, OfficeError, Out, Perm, Redisplay, action_or_form, branch_names, field, invalid,
@@ -227,8 +228,8 @@ pub async fn list(
                             tr data-request=(r.id) {
                                 td data-label=(t("Numer", "Reference")) { a href=(format!("/office/requests/{}", r.id)) { (r.reference) } }
                                 td.applicant data-label=(t("Wnioskodawca", "Applicant")) { @match &row.applicant {
-                                    Some((given, family)) => { (family) " " (given) }
-                                    None => span.muted { (people::erased_label(l)) }
+                                    Some((given, family)) if given != ERASED && family != ERASED => { (family) " " (given) }
+                                    _ => span.muted { (people::erased_label(l)) }
                                 } }
                                 td data-label=(t("Usługa", "Service")) { (services.get(&r.service_id).map(String::as_str).unwrap_or("?")) }
                                 td data-label=(t("Punkt", "Branch")) { (branches.get(&r.branch_id).map(String::as_str).unwrap_or("?")) }

@@ -154,7 +154,7 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
     let person_name = |id: &str| -> OResult<Option<String>> {
         Ok(db
             .o_person(id)?
-            .map(|p| format!("{} {}", p.given, p.family)))
+            .map(|p| super::people::given_first(ctx.lang, &p)))
     };
     let mut shown = Vec::with_capacity(rows.len());
     for n in rows {
