@@ -350,7 +350,7 @@ pub fn catalogs(
                 },
                 classes,
                 sessions,
-                services: services(),
+                services: standard_services(),
                 allotments,
                 staff: vec![StaffUser {
                     id: StaffId::derived(&format!("staff/{}", b.code)),
@@ -363,7 +363,9 @@ pub fn catalogs(
         .collect()
 }
 
-fn services() -> Vec<Service> {
+/// The services every CUS branch takes requests for (the demo's, and a new branch's
+/// when it is the first).
+pub fn standard_services() -> Vec<Service> {
     SERVICES
         .iter()
         .map(|s| Service {

@@ -12,7 +12,7 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{ObjId, ObjType, ReadDoc};
 
 use super::{Doc, DocError, DocKey, get_bool, get_map, get_str, get_u64, put_opt_str};
-use crate::ids::{BranchId, ClassId, KioskId, SessionId};
+use crate::ids::{BranchId, ClassId, KioskId, SessionId, StaffId};
 use crate::model::{Branch, Catalog, Class, Service, Session, StaffRole, StaffUser};
 
 const BRANCH: &str = "branch";
@@ -40,6 +40,8 @@ pub enum CatalogEdit {
     RemoveSession(SessionId),
     Service(Service),
     Staff(StaffUser),
+    /// Take a person's PIN away (they no longer open a kiosk's staff mode).
+    RemoveStaff(StaffId),
     Allotment {
         class_id: ClassId,
         kiosk_id: KioskId,
@@ -162,6 +164,11 @@ impl CatalogDoc {
                             tx.put(&obj, "name", s.name.as_str())?;
                             tx.put(&obj, "role", s.role.code())?;
                             tx.put(&obj, "pin_hash", s.pin_hash.as_str())?;
+                        }
+                        CatalogEdit::RemoveStaff(id) => {
+                            if get_map(tx, &staff, &id.to_string()).is_some() {
+                                tx.delete(&staff, id.to_string())?;
+                            }
                         }
                         CatalogEdit::Allotment {
                             class_id,

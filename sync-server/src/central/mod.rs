@@ -24,6 +24,7 @@ use blisko_shared::sync::{
 use crate::store::{Db, KioskAuth, ServerStore, StoreError};
 
 mod audit_detail;
+pub mod branches;
 mod credentials;
 pub mod daily;
 pub mod health;

@@ -175,6 +175,7 @@ pub(crate) fn edit_catalog(
                 None => planned.sessions.push(s.clone()),
             },
             CatalogEdit::RemoveSession(id) => planned.sessions.retain(|s| s.id != *id),
+            CatalogEdit::RemoveStaff(id) => planned.staff.retain(|s| s.id != *id),
             CatalogEdit::Allotment {
                 class_id,
                 kiosk_id,

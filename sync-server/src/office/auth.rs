@@ -82,6 +82,8 @@ pub enum Perm {
     WaitlistPhones,
     /// The SMS outbox (the test message needs [`Perm::Staff`]).
     Sms,
+    /// Branch points: add one, change its details, its kiosk staff's PINs.
+    Branches,
 }
 
 impl Perm {
@@ -107,6 +109,7 @@ impl Perm {
             Perm::PaperAttendance => "page:paper_attendance",
             Perm::WaitlistPhones => "page:waitlist_phones",
             Perm::Sms => "page:sms",
+            Perm::Branches => "page:branches",
         }
     }
 }
@@ -122,6 +125,7 @@ impl Perm {
 /// | reconciliation | | | yes | yes |
 /// | a person's page, erase | | | | yes |
 /// | kiosks (add, rename, revoke, new codes), the audit log | | | | yes |
+/// | branches (add, details, kiosk staff PINs) | | | | yes |
 /// | staff accounts | | | | yes |
 /// | one's own password | yes | yes | yes | yes |
 /// | "my classes" (their own classes by name) | yes | | | |
@@ -155,7 +159,10 @@ impl Role {
                     | OwnPassword
                     | PaperAttendance
             ),
-            StaffRole::Organizer => !matches!(perm, Persons | Kiosks | Audit | Staff | MyClasses),
+            StaffRole::Organizer => !matches!(
+                perm,
+                Persons | Kiosks | Audit | Staff | MyClasses | Branches
+            ),
             StaffRole::OfficeAdmin => !matches!(perm, MyClasses),
         }
     }

@@ -231,6 +231,10 @@ fn render_list(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
         }
         }
         h2 { (t("Dodaj kiosk", "Add a kiosk")) }
+        @if branches.is_empty() {
+            p.notice #no-branches { (t("Kiosk stoi w punkcie, a nie ma jeszcze żadnego punktu. ", "A kiosk stands at a branch, and there is no branch yet. "))
+                @if ctx.can(Perm::Branches) { a href="/office/branches#add" { (t("Najpierw proszę dodać punkt.", "Please add a branch first.")) } } }
+        } @else {
         form.stack #add-kiosk method="post" action="/office/kiosks" {
             (csrf(ctx))
             label { (t("Punkt", "Branch"))
@@ -238,6 +242,7 @@ fn render_list(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
             label { (t("Nazwa (gdzie stoi), np. „MAL — hol”", "Name (where it stands), e.g. \"MAL — hall\""))
                 input type="text" name="name" maxlength=(kiosks::NAME_MAX) required; }
             button type="submit" { (t("Dodaj kiosk i pokaż kod rejestracji", "Add the kiosk and show its enrollment code")) }
+        }
         }
         p.muted { (t("Administrator może to samo zrobić w wierszu poleceń: ", "An administrator can do the same on the command line: "))
             code { "blisko-server kiosk add --branch ID --name NAZWA" } }

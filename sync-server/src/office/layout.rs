@@ -271,6 +271,12 @@ pub const NAV: &[NavItem] = &[
         en: "Persons",
     },
     NavItem {
+        perm: Perm::Branches,
+        href: "/office/branches",
+        pl: "Punkty",
+        en: "Branches",
+    },
+    NavItem {
         perm: Perm::Kiosks,
         href: "/office/kiosks",
         pl: "Kioski",

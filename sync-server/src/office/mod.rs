@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod branches;
 pub mod charts;
 pub mod classes;
 pub mod daily;
@@ -102,6 +103,16 @@ pub fn router() -> Router<AppState> {
         .route("/office/reconcile/persons", post(reconcile::decide_persons))
         .route("/office/reconcile/allotments", post(reconcile::rebalance))
         // Kiosks and the audit log.
+        .route("/office/branches", get(branches::list).post(branches::add))
+        .route(
+            "/office/branches/{id}",
+            get(branches::detail).post(branches::edit),
+        )
+        .route("/office/branches/{id}/staff", post(branches::set_staff))
+        .route(
+            "/office/branches/{id}/staff/{staff}/remove",
+            post(branches::remove_staff),
+        )
         .route("/office/kiosks", get(kiosks::list).post(kiosks::add))
         .route("/office/kiosks/{id}/rename", post(kiosks::rename))
         .route(
