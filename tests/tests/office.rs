@@ -1077,3 +1077,126 @@ fn the_role_by_page_matrix() -> Result<()> {
     );
     Ok(())
 }
+
+/// A branch-limited account asking for another branch's daily page, kiosk or a class in
+/// it: refused as not found, nothing changed, and each probe is one
+/// `office_forbidden_branch` audit row naming what was asked for.
+#[test]
+fn another_branch_probed_by_a_branch_account_is_refused_and_audited() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    let si = branch_id(&data, "SI")?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    add_staff(&data, "maladmin", "office_admin", Some(&mal))?;
+    let admin = Office::login(&server.url(), "admin", PASSWORD)?;
+    let local = Office::login(&server.url(), "maladmin", PASSWORD)?;
+    let created = admin.post(
+        "/office/classes",
+        &[
+            ("branch", si.as_str()),
+            ("title", "Warsztaty w SI"),
+            ("capacity", "5"),
+            ("waitlist_limit", "0"),
+        ],
+    )?;
+    ensure!(created.status().as_u16() == 303, "a class of SI");
+    let class = created
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| l.rsplit('/').next())
+        .context("class id")?
+        .to_owned();
+    let added = admin.post(
+        "/office/kiosks",
+        &[("branch", si.as_str()), ("name", "Kiosk SI")],
+    )?;
+    ensure!(added.status().as_u16() == 200, "a kiosk of SI");
+    let code = data_attrs(&added.text()?, "code")
+        .into_iter()
+        .next()
+        .context("its enrollment code")?;
+    let kiosks_before = admin.page("/office/kiosks")?;
+    let kiosk = data_attrs(&kiosks_before, "kiosk")
+        .into_iter()
+        .next()
+        .context("the kiosk")?;
+    let classes_before = admin.page("/office/classes")?;
+
+    let probes: Vec<(reqwest::blocking::Response, String)> = vec![
+        (
+            local.get(&format!("/office/classes/{class}/daily"))?,
+            format!("class:{class}"),
+        ),
+        (
+            local.post(
+                &format!("/office/kiosks/{kiosk}/rename"),
+                &[("name", "Przejęty")],
+            )?,
+            format!("kiosk:{kiosk}"),
+        ),
+        (
+            local.post(&format!("/office/kiosks/{kiosk}/sheet"), &[("code", &code)])?,
+            format!("kiosk:{kiosk}"),
+        ),
+        (
+            local.post(
+                "/office/kiosks",
+                &[("branch", si.as_str()), ("name", "Obcy kiosk")],
+            )?,
+            format!("branch:{si}"),
+        ),
+        (
+            local.post(
+                "/office/classes",
+                &[
+                    ("branch", si.as_str()),
+                    ("title", "Obce zajęcia"),
+                    ("capacity", "5"),
+                    ("waitlist_limit", "0"),
+                ],
+            )?,
+            format!("branch:{si}"),
+        ),
+    ];
+    let mut wanted: Vec<String> = Vec::new();
+    for (response, subject) in probes {
+        let status = response.status().as_u16();
+        let text = response.text()?;
+        ensure!(status == 404, "{subject}: {status}");
+        ensure!(
+            !text.contains(&code) && !text.contains("Warsztaty w SI"),
+            "{subject}: nothing of the other branch is shown"
+        );
+        wanted.push(subject);
+    }
+    let log = audit(&server)?;
+    let mut got: Vec<String> = log
+        .iter()
+        .filter(|r| r["action"] == "office_forbidden_branch")
+        .filter(|r| r["actor"].as_str().is_some_and(|a| a.starts_with("staff:")))
+        .filter_map(|r| r["subject"].as_str().map(str::to_owned))
+        .collect();
+    got.sort();
+    wanted.sort();
+    assert_eq!(got, wanted, "one audit row per probe");
+    let kiosks_after = admin.page("/office/kiosks")?;
+    assert_eq!(
+        data_attrs(&kiosks_after, "kiosk"),
+        data_attrs(&kiosks_before, "kiosk"),
+        "no kiosk added"
+    );
+    ensure!(
+        kiosks_after.contains("Kiosk SI") && !kiosks_after.contains("Przejęty"),
+        "no kiosk renamed"
+    );
+    let classes_after = admin.page("/office/classes")?;
+    assert_eq!(
+        data_attrs(&classes_after, "class"),
+        data_attrs(&classes_before, "class"),
+        "no class created"
+    );
+    Ok(())
+}

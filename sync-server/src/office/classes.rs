@@ -194,7 +194,8 @@ pub async fn create(
                 "punkt",
                 "branch",
             )?;
-            if !ctx.sees_branch(&branch.to_string()) || db.branch_code(branch)?.is_none() {
+            ctx.in_branch(&branch.to_string(), "branch", branch)?;
+            if db.branch_code(branch)?.is_none() {
                 return Err(OfficeError::NotFound(format!("branch {branch}")));
             }
             let class = class_from_form(

@@ -34,12 +34,13 @@ fn checked(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|v| !v.trim().is_empty())
 }
 
-/// The class and its branch catalog, if this account may see it.
-fn class_of(db: &Db<'_>, ctx: &Ctx, id: ClassId) -> OResult<(Class, Catalog)> {
+/// The class and its branch catalog, if this account may see it (another branch's class
+/// is refused as [`OfficeError::OtherBranch`], which is audited).
+pub(super) fn class_of(db: &Db<'_>, ctx: &Ctx, id: ClassId) -> OResult<(Class, Catalog)> {
     let branch = db
         .class_branch(id)?
-        .filter(|b| ctx.sees_branch(&b.to_string()))
         .ok_or_else(|| OfficeError::NotFound(format!("class {id}")))?;
+    ctx.in_branch(&branch.to_string(), "class", id)?;
     let key = DocKey::Catalog(branch);
     let catalog = CatalogDoc::from_doc(
         load(db, key)?.ok_or_else(|| OfficeError::NotFound(key.to_string()))?,
