@@ -78,6 +78,10 @@ pub enum Perm {
     Registrations,
     /// Attendance typed in from a signed paper list.
     PaperAttendance,
+    /// The roll call of one session: an instructor only of their own classes (checked on
+    /// the page, [`OfficeError::NotOwnClass`](super::OfficeError::NotOwnClass)), the roles
+    /// with [`Perm::PaperAttendance`] of every class they see.
+    RollCall,
     /// The waiting list's phone numbers (an audited read).
     WaitlistPhones,
     /// The SMS outbox (the test message needs [`Perm::Staff`]).
@@ -105,6 +109,7 @@ impl Perm {
             Perm::ReadPesel => "action:read_pesel",
             Perm::Registrations => "page:registrations",
             Perm::PaperAttendance => "page:paper_attendance",
+            Perm::RollCall => "page:roll_call",
             Perm::WaitlistPhones => "page:waitlist_phones",
             Perm::Sms => "page:sms",
         }
@@ -128,6 +133,7 @@ impl Perm {
 /// | a request's PESEL ("Pokaż PESEL", audited) | | | yes | yes |
 /// | phone registrations, cancellations, waiting list, its phone numbers | | | yes | yes |
 /// | attendance from a paper list | | yes | yes | yes |
+/// | the roll call of one session | their own classes | yes | yes | yes |
 /// | the SMS outbox | | | yes | yes |
 /// | a test SMS | | | | yes |
 ///
@@ -142,7 +148,7 @@ impl Role {
             StaffRole::Instructor => {
                 matches!(
                     perm,
-                    Any | ClassesView | PrintAttendance | MyClasses | OwnPassword
+                    Any | ClassesView | PrintAttendance | MyClasses | OwnPassword | RollCall
                 )
             }
             StaffRole::BranchStaff => matches!(
@@ -154,6 +160,7 @@ impl Role {
                     | Charts
                     | OwnPassword
                     | PaperAttendance
+                    | RollCall
             ),
             StaffRole::Organizer => !matches!(perm, Persons | Kiosks | Audit | Staff | MyClasses),
             StaffRole::OfficeAdmin => !matches!(perm, MyClasses),
