@@ -791,6 +791,19 @@ fn an_instructor_takes_the_roll_call_of_their_own_classes_only() -> Result<()> {
         "the next date in words"
     );
 
+    // The class page offers it too, for her class only.
+    ensure!(
+        anna.page(&format!("/office/classes/{own}"))?
+            .contains(&format!("href=\"{roll}\"")),
+        "the class page links to the roll call"
+    );
+    ensure!(
+        !anna
+            .page(&format!("/office/classes/{other}"))?
+            .contains("roll-call"),
+        "not on another instructor's class"
+    );
+
     // Everyone confirmed, in Polish alphabetical order, with three choices each.
     let page = anna.page(&roll)?;
     ensure!(page.contains("name=\"viewport\""));

@@ -32,11 +32,12 @@ pub fn path(class: impl std::fmt::Display, session: impl std::fmt::Display) -> S
     format!("/office/classes/{class}/sessions/{session}/roll-call")
 }
 
-/// Whether this account may take the roll call of `class`: an instructor only of a class
-/// they lead; a role that types in paper lists, of any class it sees.
-fn may_call_roll(ctx: &Ctx, class: &Class) -> bool {
+/// Whether this account may take the roll call of a class led by `instructor`: an
+/// instructor only of a class they lead; a role that types in paper lists, of any class
+/// it sees.
+pub fn may_call_roll(ctx: &Ctx, instructor: &str) -> bool {
     ctx.can(Perm::PaperAttendance)
-        || (ctx.can(Perm::MyClasses) && is_instructor(&class.instructor, &ctx.staff.name))
+        || (ctx.can(Perm::MyClasses) && is_instructor(instructor, &ctx.staff.name))
 }
 
 /// The class (seen by this account, and its own if an instructor) and its session.
@@ -44,7 +45,7 @@ fn class_and_session(db: &Db<'_>, ctx: &Ctx, id: &str, session: &str) -> OResult
     let id: ClassId = parse_id(id, "zajęcia", "class")?;
     let session: SessionId = parse_id(session, "spotkanie", "session")?;
     let (class, catalog) = class_of(db, ctx, id)?;
-    if !may_call_roll(ctx, &class) {
+    if !may_call_roll(ctx, &class.instructor) {
         return Err(OfficeError::NotOwnClass {
             class: id.to_string(),
             perm: Perm::RollCall,
