@@ -1015,6 +1015,85 @@ fn the_role_by_page_matrix() -> Result<()> {
         .into_iter()
         .next()
         .context("a class of the branch")?;
+    let (org, admin) = (&roles[2], &roles[3]);
+    // A class the instructor leads (by name), a session of each, a phone registration.
+    let created = org.post(
+        "/office/classes",
+        &[
+            ("branch", mal.as_str()),
+            ("title", "Zajęcia instruktora"),
+            ("instructor", "Pracownik instr"),
+            ("capacity", "5"),
+            ("waitlist_limit", "0"),
+        ],
+    )?;
+    let led = created
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| l.rsplit('/').next())
+        .context("the instructor's class")?
+        .to_owned();
+    let mut session_of = std::collections::HashMap::new();
+    for c in [&class, &led] {
+        let added = org.post(
+            &format!("/office/classes/{c}/daily/sessions"),
+            &[
+                ("date", "2026-01-08"),
+                ("start", "10:00"),
+                ("minutes", "60"),
+                ("confirm", "1"),
+            ],
+        )?;
+        ensure!(added.status().as_u16() == 303, "a session");
+        let daily = org.page(&format!("/office/classes/{c}/daily"))?;
+        let session = daily
+            .split("data-session=\"")
+            .skip(1)
+            .find(|row| row.contains("2026-01-08"))
+            .and_then(|row| row.split('"').next())
+            .context("the session")?
+            .to_owned();
+        session_of.insert(c.clone(), session);
+    }
+    let session = &session_of[&class];
+    let led_session = &session_of[&led];
+    let registered = org.post(
+        &format!("/office/classes/{class}/daily/register"),
+        &[
+            ("given", "Irena"),
+            ("family", "Kowalczyk"),
+            ("birth_year", "1950"),
+            ("clause", "1"),
+        ],
+    )?;
+    let reg = registered
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| l.rsplit('/').next())
+        .context("a registration")?
+        .to_owned();
+    let added = admin.post(
+        "/office/kiosks",
+        &[("branch", mal.as_str()), ("name", "Kiosk MAL")],
+    )?;
+    let code = data_attrs(&added.text()?, "code")
+        .into_iter()
+        .next()
+        .context("an enrollment code")?;
+    let kiosk = data_attrs(&admin.page("/office/kiosks")?, "kiosk")
+        .into_iter()
+        .next()
+        .context("a kiosk")?;
+    let staff_page = admin.page("/office/staff")?;
+    let punkt_id = staff_page
+        .split("data-staff=\"punkt\"")
+        .nth(1)
+        .and_then(|row| row.split("href=\"/office/staff/").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .context("the branch staff account's id")?
+        .to_owned();
     //            instructor, branch staff, organizer, office admin
     let matrix: Vec<(String, [u16; 4])> = vec![
         ("/office".into(), [303, 200, 200, 200]),
@@ -1055,6 +1134,33 @@ fn the_role_by_page_matrix() -> Result<()> {
         ),
         ("/office/export/requests".into(), [403, 403, 200, 200]),
         ("/office/export/requests/xlsx".into(), [403, 403, 200, 200]),
+        ("/office/sms".into(), [403, 403, 200, 200]),
+        (format!("/office/staff/{punkt_id}"), [403, 403, 403, 200]),
+        (
+            format!("/office/kiosks/{kiosk}/revoke"),
+            [403, 403, 403, 200],
+        ),
+        (
+            format!("/office/classes/{class}/daily/receipt/{reg}"),
+            [403, 403, 200, 200],
+        ),
+        (
+            format!("/office/classes/{class}/daily/cancel/{reg}"),
+            [403, 403, 200, 200],
+        ),
+        (
+            format!("/office/classes/{class}/sessions/{session}/print"),
+            [200, 200, 200, 200],
+        ),
+        // The roll call: an instructor only of the class they lead.
+        (
+            format!("/office/classes/{led}/sessions/{led_session}/roll-call"),
+            [200, 200, 200, 200],
+        ),
+        (
+            format!("/office/classes/{class}/sessions/{session}/roll-call"),
+            [403, 200, 200, 200],
+        ),
     ];
     let mut wrong = Vec::new();
     for (path, expected) in &matrix {
@@ -1066,6 +1172,66 @@ fn the_role_by_page_matrix() -> Result<()> {
         }
     }
     ensure!(wrong.is_empty(), "{wrong:#?}");
+
+    // Kiosk and staff actions by every role without the right: refused, nothing changed.
+    let table = |html: &str, id: &str| -> Result<String> {
+        let start = html
+            .find(&format!("<table id=\"{id}\""))
+            .with_context(|| format!("table {id}"))?;
+        let end = html[start..].find("</table>").context("table end")? + start;
+        Ok(html[start..end].to_owned())
+    };
+    let kiosks_before = table(&admin.page("/office/kiosks")?, "kiosks")?;
+    let staff_before = table(&admin.page("/office/staff")?, "staff")?;
+    let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            "/office/kiosks".into(),
+            vec![("branch", mal.as_str()), ("name", "Obcy kiosk")],
+        ),
+        (
+            format!("/office/kiosks/{kiosk}/rename"),
+            vec![("name", "Przejęty")],
+        ),
+        (
+            format!("/office/kiosks/{kiosk}/revoke"),
+            vec![("confirm", "yes")],
+        ),
+        (
+            format!("/office/kiosks/{kiosk}/sheet"),
+            vec![("code", code.as_str())],
+        ),
+        (
+            format!("/office/staff/{punkt_id}"),
+            vec![
+                ("name", "Przejęte konto"),
+                ("role", "office_admin"),
+                ("branch", ""),
+            ],
+        ),
+        (format!("/office/staff/{punkt_id}/disable"), vec![]),
+        (format!("/office/staff/{punkt_id}/enable"), vec![]),
+        (format!("/office/staff/{punkt_id}/password"), vec![]),
+    ];
+    for (path, fields) in &posts {
+        for (office, login) in roles.iter().zip(logins).take(3) {
+            let got = office.post(path, fields)?.status().as_u16();
+            if got != 403 {
+                wrong.push(format!("POST {path}: {login} {got}, not 403"));
+            }
+        }
+    }
+    ensure!(wrong.is_empty(), "{wrong:#?}");
+    assert_eq!(
+        table(&admin.page("/office/kiosks")?, "kiosks")?,
+        kiosks_before,
+        "no kiosk added, renamed or revoked"
+    );
+    assert_eq!(
+        table(&admin.page("/office/staff")?, "staff")?,
+        staff_before,
+        "no account changed"
+    );
+    Office::login(&server.url(), "punkt", PASSWORD).context("the password is unchanged")?;
     // Each refusal is a page with the menu, and it is audited.
     let refusal = roles[0].get("/office/staff")?.text()?;
     ensure!(refusal.contains("<nav"), "a refusal keeps the menu");
@@ -1074,6 +1240,129 @@ fn the_role_by_page_matrix() -> Result<()> {
             .iter()
             .any(|r| r["action"] == "office_forbidden" && r["subject"] == "page:staff"),
         "refusals are audited"
+    );
+    Ok(())
+}
+
+/// A branch-limited account asking for another branch's daily page, kiosk or a class in
+/// it: refused as not found, nothing changed, and each probe is one
+/// `office_forbidden_branch` audit row naming what was asked for.
+#[test]
+fn another_branch_probed_by_a_branch_account_is_refused_and_audited() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    let si = branch_id(&data, "SI")?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    add_staff(&data, "maladmin", "office_admin", Some(&mal))?;
+    let admin = Office::login(&server.url(), "admin", PASSWORD)?;
+    let local = Office::login(&server.url(), "maladmin", PASSWORD)?;
+    let created = admin.post(
+        "/office/classes",
+        &[
+            ("branch", si.as_str()),
+            ("title", "Warsztaty w SI"),
+            ("capacity", "5"),
+            ("waitlist_limit", "0"),
+        ],
+    )?;
+    ensure!(created.status().as_u16() == 303, "a class of SI");
+    let class = created
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| l.rsplit('/').next())
+        .context("class id")?
+        .to_owned();
+    let added = admin.post(
+        "/office/kiosks",
+        &[("branch", si.as_str()), ("name", "Kiosk SI")],
+    )?;
+    ensure!(added.status().as_u16() == 200, "a kiosk of SI");
+    let code = data_attrs(&added.text()?, "code")
+        .into_iter()
+        .next()
+        .context("its enrollment code")?;
+    let kiosks_before = admin.page("/office/kiosks")?;
+    let kiosk = data_attrs(&kiosks_before, "kiosk")
+        .into_iter()
+        .next()
+        .context("the kiosk")?;
+    let classes_before = admin.page("/office/classes")?;
+
+    let probes: Vec<(reqwest::blocking::Response, String)> = vec![
+        (
+            local.get(&format!("/office/classes/{class}/daily"))?,
+            format!("class:{class}"),
+        ),
+        (
+            local.post(
+                &format!("/office/kiosks/{kiosk}/rename"),
+                &[("name", "Przejęty")],
+            )?,
+            format!("kiosk:{kiosk}"),
+        ),
+        (
+            local.post(&format!("/office/kiosks/{kiosk}/sheet"), &[("code", &code)])?,
+            format!("kiosk:{kiosk}"),
+        ),
+        (
+            local.post(
+                "/office/kiosks",
+                &[("branch", si.as_str()), ("name", "Obcy kiosk")],
+            )?,
+            format!("branch:{si}"),
+        ),
+        (
+            local.post(
+                "/office/classes",
+                &[
+                    ("branch", si.as_str()),
+                    ("title", "Obce zajęcia"),
+                    ("capacity", "5"),
+                    ("waitlist_limit", "0"),
+                ],
+            )?,
+            format!("branch:{si}"),
+        ),
+    ];
+    let mut wanted: Vec<String> = Vec::new();
+    for (response, subject) in probes {
+        let status = response.status().as_u16();
+        let text = response.text()?;
+        ensure!(status == 404, "{subject}: {status}");
+        ensure!(
+            !text.contains(&code) && !text.contains("Warsztaty w SI"),
+            "{subject}: nothing of the other branch is shown"
+        );
+        wanted.push(subject);
+    }
+    let log = audit(&server)?;
+    let mut got: Vec<String> = log
+        .iter()
+        .filter(|r| r["action"] == "office_forbidden_branch")
+        .filter(|r| r["actor"].as_str().is_some_and(|a| a.starts_with("staff:")))
+        .filter_map(|r| r["subject"].as_str().map(str::to_owned))
+        .collect();
+    got.sort();
+    wanted.sort();
+    assert_eq!(got, wanted, "one audit row per probe");
+    let kiosks_after = admin.page("/office/kiosks")?;
+    assert_eq!(
+        data_attrs(&kiosks_after, "kiosk"),
+        data_attrs(&kiosks_before, "kiosk"),
+        "no kiosk added"
+    );
+    ensure!(
+        kiosks_after.contains("Kiosk SI") && !kiosks_after.contains("Przejęty"),
+        "no kiosk renamed"
+    );
+    let classes_after = admin.page("/office/classes")?;
+    assert_eq!(
+        data_attrs(&classes_after, "class"),
+        data_attrs(&classes_before, "class"),
+        "no class created"
     );
     Ok(())
 }

@@ -15,7 +15,7 @@ use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_shared::ids::{RegistrationId, SessionId, StaffId};
 use blisko_shared::model::AttendanceStatus;
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
-use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs};
+use blisko_tests::office::{Office, PASSWORD, add_staff, add_staff_with, data_attrs};
 
 fn actions(server: &ServerProcess) -> Result<Vec<String>> {
     Ok(server
@@ -815,6 +815,238 @@ fn the_daily_page_reads_as_office_staff_do() -> Result<()> {
     ensure!(
         receipt.contains("dane usunięte (RODO) (—)") && !receipt.contains("(0)"),
         "the receipt too: {receipt}"
+    );
+    Ok(())
+}
+
+/// The id of the class's session on `date` at `start`, from its daily page.
+fn session_on(org: &Office, class: &str, date: &str, start: &str) -> Result<String> {
+    let daily = org.page(&format!("/office/classes/{class}/daily"))?;
+    Ok(daily
+        .split("data-session=\"")
+        .skip(1)
+        .find(|row| row.contains(date) && row.contains(start))
+        .and_then(|row| row.split('"').next())
+        .with_context(|| format!("the session of {date} {start}"))?
+        .to_owned())
+}
+
+/// A session of the class, added by the office past any warning.
+fn add_session(org: &Office, class: &str, date: &str, start: &str) -> Result<String> {
+    let added = org.post(
+        &format!("/office/classes/{class}/daily/sessions"),
+        &[
+            ("date", date),
+            ("start", start),
+            ("minutes", "60"),
+            ("confirm", "1"),
+        ],
+    )?;
+    ensure!(added.status().as_u16() == 303, "session {date} added");
+    session_on(org, class, date, start)
+}
+
+/// A class led by `instructor` (its name as in the catalog).
+fn led_class(org: &Office, branch: &str, title: &str, instructor: &str) -> Result<String> {
+    let response = org.post(
+        "/office/classes",
+        &[
+            ("branch", branch),
+            ("title", title),
+            ("instructor", instructor),
+            ("capacity", "10"),
+            ("waitlist_limit", "0"),
+        ],
+    )?;
+    ensure!(response.status().as_u16() == 303, "class created");
+    Ok(location(&response)?
+        .rsplit('/')
+        .next()
+        .context("class id")?
+        .to_owned())
+}
+
+#[test]
+fn an_instructor_takes_the_roll_call_of_their_own_classes_only() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    let a = enroll_kiosk(&server, &mal, &tmp.path().join("a"))?;
+    add_staff(&data, "org", "organizer", None)?;
+    add_staff_with(
+        &data,
+        "anna",
+        "Anna Wiśniewska",
+        "instructor",
+        Some(&mal),
+        PASSWORD,
+    )?;
+    let org = Office::login(&server.url(), "org", PASSWORD)?;
+    let anna = Office::login(&server.url(), "anna", PASSWORD)?;
+    let own = led_class(&org, &mal, "Gimnastyka", "anna wiśniewska")?;
+    let other = led_class(&org, &mal, "Szachy", "Piotr Zieliński")?;
+    let today = jiff::Zoned::now().date();
+    let next = today.checked_add(jiff::Span::new().days(7))?;
+    let session = add_session(&org, &own, &today.to_string(), "07:00")?;
+    let later = add_session(&org, &own, &next.to_string(), "07:00")?;
+    let foreign = add_session(&org, &other, &today.to_string(), "07:00")?;
+    for (class, given, family) in [
+        (&own, "Ewa", "Zawada"),
+        (&own, "Jan", "Łapińska"),
+        (&own, "Ola", "Lis"),
+        (&other, "Adam", "Nowak"),
+    ] {
+        let response = phone_register(&org, class, given, family, "1950", "")?;
+        ensure!(response.status().as_u16() == 303, "{family} registered");
+    }
+    sync(&a)?;
+    sync(&a)?;
+
+    // "My classes" leads to the roll call of today's session; the next session's date is
+    // in words.
+    let mine = anna.page("/office/my-classes")?;
+    let roll = format!("/office/classes/{own}/sessions/{session}/roll-call");
+    ensure!(mine.contains(&format!("href=\"{roll}\"")), "{mine}");
+    ensure!(
+        !mine.contains(&format!("classes/{other}/sessions")),
+        "only her own class"
+    );
+    ensure!(
+        !mine.contains(&next.to_string()),
+        "no ISO date on the page: {mine}"
+    );
+    ensure!(
+        mine.contains(&format!("Następne: {}", next.day())),
+        "the next date in words"
+    );
+
+    // The class page offers it too, for her class only.
+    ensure!(
+        anna.page(&format!("/office/classes/{own}"))?
+            .contains(&format!("href=\"{roll}\"")),
+        "the class page links to the roll call"
+    );
+    ensure!(
+        !anna
+            .page(&format!("/office/classes/{other}"))?
+            .contains("roll-call"),
+        "not on another instructor's class"
+    );
+
+    // Everyone confirmed, in Polish alphabetical order, with three choices each.
+    let page = anna.page(&roll)?;
+    ensure!(page.contains("name=\"viewport\""));
+    let regs = data_attrs(&page, "registration");
+    assert_eq!(regs.len(), 3);
+    let order: Vec<usize> = ["Lis Ola", "Łapińska Jan", "Zawada Ewa"]
+        .iter()
+        .map(|n| page.find(n).context("listed"))
+        .collect::<Result<_>>()?;
+    ensure!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "Lis, Łapińska, Zawada: {order:?}"
+    );
+    for code in ["present", "absent", "excused"] {
+        ensure!(page.matches(&format!("value=\"{code}\"")).count() == 3);
+    }
+
+    // The kiosk marks the first person absent, offline; the instructor says present.
+    let session_id: SessionId = session.parse()?;
+    a.lock().expect("k").mark_attendance(
+        session_id,
+        regs[0].parse::<RegistrationId>()?,
+        AttendanceStatus::Absent,
+        StaffId::new(),
+    )?;
+    let field = |reg: &str| format!("m_{session}_{reg}");
+    let (f0, f1, f2) = (field(&regs[0]), field(&regs[1]), field(&regs[2]));
+    let saved = anna.post(
+        &roll,
+        &[
+            (f0.as_str(), "present"),
+            (f1.as_str(), "excused"),
+            (f2.as_str(), "absent"),
+        ],
+    )?;
+    assert_eq!(saved.status().as_u16(), 303);
+    ensure!(location(&saved)?.starts_with(&roll));
+    let shown = anna.page(&format!("{roll}?saved=1"))?;
+    ensure!(shown.contains("id=\"saved\""));
+    ensure!(shown.matches("checked").count() == 3, "the marks are shown");
+    let csv = String::from_utf8(
+        org.get(&format!("/office/export/attendance/{own}"))?
+            .bytes()?
+            .to_vec(),
+    )?;
+    ensure!(
+        csv.contains("obecny") && csv.contains("usprawiedliwiony") && csv.contains("nieobecny"),
+        "{csv}"
+    );
+    sync(&a)?;
+    sync(&a)?;
+    let call = a.lock().expect("k").roll_call(session_id)?;
+    let entry = |reg: &str| {
+        call.entries
+            .iter()
+            .find(|e| e.registration_id.to_string() == reg)
+            .context("on the kiosk's roll call")
+    };
+    ensure!(entry(&regs[1])?.mark == Some(AttendanceStatus::Excused) && !entry(&regs[1])?.conflict);
+    ensure!(entry(&regs[2])?.mark == Some(AttendanceStatus::Absent));
+    ensure!(entry(&regs[0])?.conflict, "kiosk and instructor disagree");
+    ensure!(
+        data_attrs(&org.page("/office/reconcile")?, "conflict")
+            .contains(&format!("{session}/{}", regs[0])),
+        "the office reconciles it"
+    );
+    ensure!(actions(&server)?.contains(&"attendance_paper".to_owned()));
+
+    // Another instructor's class: refused, audited, nothing written.
+    let foreign_roll = format!("/office/classes/{other}/sessions/{foreign}/roll-call");
+    assert_eq!(anna.get(&foreign_roll)?.status().as_u16(), 403);
+    let foreign_regs = data_attrs(
+        &org.page(&format!("/office/classes/{other}/daily/attendance"))?,
+        "registration",
+    );
+    let foreign_field = format!("m_{foreign}_{}", foreign_regs.first().context("a person")?);
+    let refused = anna.post(&foreign_roll, &[(foreign_field.as_str(), "present")])?;
+    assert_eq!(refused.status().as_u16(), 403);
+    let log = server.admin(&["audit", "--limit", "1000"])?;
+    let refusals = log
+        .as_array()
+        .context("audit")?
+        .iter()
+        .filter(|r| {
+            r["action"] == "office_forbidden" && r["subject"] == format!("class:{other}").as_str()
+        })
+        .count();
+    assert_eq!(refusals, 2, "both refusals audited");
+    let foreign_csv = String::from_utf8(
+        org.get(&format!("/office/export/attendance/{other}"))?
+            .bytes()?
+            .to_vec(),
+    )?;
+    ensure!(
+        !foreign_csv.contains("obecny"),
+        "nothing written: {foreign_csv}"
+    );
+
+    // A session not yet held has no roll call; a form naming another session is refused.
+    let later_roll = format!("/office/classes/{own}/sessions/{later}/roll-call");
+    ensure!(anna.page(&later_roll)?.contains("id=\"roll-closed\""));
+    let future_field = format!("m_{later}_{}", regs[0]);
+    assert_eq!(
+        anna.post(&later_roll, &[(future_field.as_str(), "present")])?
+            .status()
+            .as_u16(),
+        400
+    );
+    assert_eq!(
+        anna.post(&roll, &[(future_field.as_str(), "present")])?
+            .status()
+            .as_u16(),
+        400
     );
     Ok(())
 }

@@ -78,6 +78,10 @@ pub enum Perm {
     Registrations,
     /// Attendance typed in from a signed paper list.
     PaperAttendance,
+    /// The roll call of one session: an instructor only of their own classes (checked on
+    /// the page, [`OfficeError::NotOwnClass`](super::OfficeError::NotOwnClass)), the roles
+    /// with [`Perm::PaperAttendance`] of every class they see.
+    RollCall,
     /// The waiting list's phone numbers (an audited read).
     WaitlistPhones,
     /// The SMS outbox (the test message needs [`Perm::Staff`]).
@@ -107,6 +111,7 @@ impl Perm {
             Perm::ReadPesel => "action:read_pesel",
             Perm::Registrations => "page:registrations",
             Perm::PaperAttendance => "page:paper_attendance",
+            Perm::RollCall => "page:roll_call",
             Perm::WaitlistPhones => "page:waitlist_phones",
             Perm::Sms => "page:sms",
             Perm::Branches => "page:branches",
@@ -132,6 +137,7 @@ impl Perm {
 /// | a request's PESEL ("Pokaż PESEL", audited) | | | yes | yes |
 /// | phone registrations, cancellations, waiting list, its phone numbers | | | yes | yes |
 /// | attendance from a paper list | | yes | yes | yes |
+/// | the roll call of one session | their own classes | yes | yes | yes |
 /// | the SMS outbox | | | yes | yes |
 /// | a test SMS | | | | yes |
 ///
@@ -146,7 +152,7 @@ impl Role {
             StaffRole::Instructor => {
                 matches!(
                     perm,
-                    Any | ClassesView | PrintAttendance | MyClasses | OwnPassword
+                    Any | ClassesView | PrintAttendance | MyClasses | OwnPassword | RollCall
                 )
             }
             StaffRole::BranchStaff => matches!(
@@ -158,6 +164,7 @@ impl Role {
                     | Charts
                     | OwnPassword
                     | PaperAttendance
+                    | RollCall
             ),
             StaffRole::Organizer => !matches!(
                 perm,

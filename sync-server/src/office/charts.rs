@@ -117,11 +117,13 @@ pub async fn page_get(
         let t = |pl, en| ctx.t(pl, en);
         let class = query.get("class").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let class_row = match &class {
-            Some(id) => Some(
-                db.o_class(id)?
-                    .filter(|c| ctx.sees_branch(&c.branch_id))
-                    .ok_or_else(|| super::OfficeError::NotFound(format!("class {id}")))?,
-            ),
+            Some(id) => {
+                let row = db
+                    .o_class(id)?
+                    .ok_or_else(|| super::OfficeError::NotFound(format!("class {id}")))?;
+                ctx.in_branch(&row.branch_id, "class", id)?;
+                Some(row)
+            }
             None => None,
         };
         let mut branch_charts = Vec::new();

@@ -194,7 +194,8 @@ pub async fn create(
                 "punkt",
                 "branch",
             )?;
-            if !ctx.sees_branch(&branch.to_string()) || db.branch_code(branch)?.is_none() {
+            ctx.in_branch(&branch.to_string(), "branch", branch)?;
+            if db.branch_code(branch)?.is_none() {
                 return Err(OfficeError::NotFound(format!("branch {branch}")));
             }
             let class = class_from_form(
@@ -549,6 +550,8 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
         .iter()
         .filter(|r| r.status == SeatStatus::Confirmed)
         .count();
+    let may_call_roll = super::roll_call::may_call_roll(ctx, &class.instructor);
+    let today = jiff::Zoned::now().date().to_string();
     let body = html! {
         h1 { (class.title) }
         (super::overview::compensation_section(ctx, &tasks, Some(&names)))
@@ -586,7 +589,9 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
                     td.num data-label=(attendance_status(l, "absent")) { (c[1]) }
                     td.num data-label=(attendance_status(l, "excused")) { (c[2]) }
                     td.num data-label=(attendance_status(l, "conflict")) { @if c[3] > 0 { span.conflict { (c[3]) } } @else { "0" } }
-                    td { @if ctx.can(Perm::PrintAttendance) { a href=(format!("/office/classes/{id}/sessions/{}/print", s.id)) { (t("lista do druku", "printable list")) } } }
+                    td { @if ctx.can(Perm::PrintAttendance) { a href=(format!("/office/classes/{id}/sessions/{}/print", s.id)) { (t("lista do druku", "printable list")) } }
+                        @if may_call_roll && !called_off && s.date <= today {
+                            " · " a.roll-call href=(super::roll_call::path(id, &s.id)) { (t("sprawdź obecność", "take the roll call")) } } }
                 }
             } }
         }

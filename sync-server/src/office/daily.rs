@@ -37,12 +37,13 @@ fn checked(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|v| !v.trim().is_empty())
 }
 
-/// The class and its branch catalog, if this account may see it.
-fn class_of(db: &Db<'_>, ctx: &Ctx, id: ClassId) -> OResult<(Class, Catalog)> {
+/// The class and its branch catalog, if this account may see it (another branch's class
+/// is refused as [`OfficeError::OtherBranch`], which is audited).
+pub(super) fn class_of(db: &Db<'_>, ctx: &Ctx, id: ClassId) -> OResult<(Class, Catalog)> {
     let branch = db
         .class_branch(id)?
-        .filter(|b| ctx.sees_branch(&b.to_string()))
         .ok_or_else(|| OfficeError::NotFound(format!("class {id}")))?;
+    ctx.in_branch(&branch.to_string(), "class", id)?;
     let key = DocKey::Catalog(branch);
     let catalog = CatalogDoc::from_doc(
         load(db, key)?.ok_or_else(|| OfficeError::NotFound(key.to_string()))?,
@@ -745,6 +746,35 @@ pub async fn grid_get(
     .await
 }
 
+/// The marks of an attendance form: a field `m_<session>_<registration>` per cell, its
+/// value a status code; an empty cell is left out (the recorded mark stays).
+pub(super) fn paper_marks(form: &HashMap<String, String>) -> OResult<Vec<PaperMark>> {
+    let mut marks = Vec::new();
+    for (name, value) in form {
+        let Some(cell) = name.strip_prefix("m_") else {
+            continue;
+        };
+        if value.trim().is_empty() {
+            continue;
+        }
+        let (session, registration) = cell
+            .split_once('_')
+            .ok_or_else(|| invalid("Nieznane pole formularza.", "An unknown form field."))?;
+        let status = AttendanceStatus::from_code(value.trim()).ok_or_else(|| {
+            invalid(
+                "Proszę wybrać: obecny, nieobecny albo usprawiedliwiony.",
+                "Choose present, absent or excused.",
+            )
+        })?;
+        marks.push(PaperMark {
+            session: parse_id::<SessionId>(session, "spotkanie", "session")?,
+            registration: parse_id::<RegistrationId>(registration, "zapis", "registration")?,
+            status,
+        });
+    }
+    Ok(marks)
+}
+
 pub async fn grid_save(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -759,33 +789,7 @@ pub async fn grid_save(
         move |db, clock, ctx, form| {
             let id: ClassId = parse_id(&id, "zajęcia", "class")?;
             class_of(db, ctx, id)?;
-            let mut marks = Vec::new();
-            for (name, value) in form {
-                let Some(cell) = name.strip_prefix("m_") else {
-                    continue;
-                };
-                if value.trim().is_empty() {
-                    continue;
-                }
-                let (session, registration) = cell.split_once('_').ok_or_else(|| {
-                    invalid("Nieznane pole formularza.", "An unknown form field.")
-                })?;
-                let status = AttendanceStatus::from_code(value.trim()).ok_or_else(|| {
-                    invalid(
-                        "Proszę wybrać: obecny, nieobecny albo usprawiedliwiony.",
-                        "Choose present, absent or excused.",
-                    )
-                })?;
-                marks.push(PaperMark {
-                    session: parse_id::<SessionId>(session, "spotkanie", "session")?,
-                    registration: parse_id::<RegistrationId>(
-                        registration,
-                        "zapis",
-                        "registration",
-                    )?,
-                    status,
-                });
-            }
+            let marks = paper_marks(form)?;
             let by: StaffId = parse_id(&ctx.staff.id, "pracownik", "staff")?;
             daily::record_paper_attendance(
                 db,

@@ -120,11 +120,14 @@ pub fn ago(lang: Lang, seconds: i64) -> String {
     }
 }
 
-/// A kiosk the visitor may see, or not found.
+/// A kiosk the visitor may see; one of another branch is refused as
+/// [`OfficeError::OtherBranch`] (audited), an unknown one as not found.
 fn visible_kiosk(db: &Db<'_>, ctx: &Ctx, kiosk: KioskId) -> OResult<KioskRow> {
-    db.kiosk(kiosk)?
-        .filter(|k| ctx.sees_branch(&k.branch_id.to_string()))
-        .ok_or_else(|| OfficeError::NotFound(format!("kiosk {kiosk}")))
+    let row = db
+        .kiosk(kiosk)?
+        .ok_or_else(|| OfficeError::NotFound(format!("kiosk {kiosk}")))?;
+    ctx.in_branch(&row.branch_id.to_string(), "kiosk", kiosk)?;
+    Ok(row)
 }
 
 /// The server's address for kiosks: `BLISKO_PUBLIC_URL` when the operator configured one
@@ -261,9 +264,7 @@ pub async fn add(
     action(&state, &headers, Perm::Kiosks, form, |db, _, ctx, form| {
         let form: AddForm = typed(form)?;
         let branch: BranchId = parse_id(&form.branch, "punkt", "branch")?;
-        if !ctx.sees_branch(&branch.to_string()) {
-            return Err(OfficeError::NotFound(format!("branch {branch}")));
-        }
+        ctx.in_branch(&branch.to_string(), "branch", branch)?;
         let (row, code) = kiosks::add(db, branch, Some(&form.name), &ctx.actor())?;
         code_page(db, ctx, &row, &code, false)
     })

@@ -148,6 +148,16 @@ label.check { display:flex; gap:.4rem; align-items:center; font-weight:400; }
 .daily-grid { overflow-x:auto; max-width:100%; }
 .daily-grid table { min-width:0; }
 .daily-grid select { padding:.2rem; }
+/* The roll call: a card per person with three large choices, for a phone in one hand. */
+.roll-call { max-width:44rem; }
+fieldset.roll { background:#fff; border:1px solid var(--line); border-radius:6px; margin:0 0 .6rem; padding:.4rem .7rem .7rem; min-width:0; }
+fieldset.roll legend { font-weight:700; font-size:1.05rem; padding:0 .3rem; overflow-wrap:anywhere; }
+fieldset.roll p { margin:.2rem 0 .4rem; }
+.roll .choices { display:flex; flex-wrap:wrap; gap:.4rem; }
+.roll .choices label { flex:1 1 auto; display:flex; align-items:center; gap:.5rem; min-height:3rem; padding:.4rem .7rem; border:2px solid var(--line); border-radius:6px; cursor:pointer; }
+.roll .choices input { width:1.4rem; height:1.4rem; margin:0; flex:none; }
+.roll .choices label:has(input:checked) { border-color:var(--accent); background:#e7f0fa; }
+form#roll-call button[type=submit] { min-height:3rem; width:100%; max-width:24rem; font-size:1.1rem; margin-top:.4rem; }
 "#;
 
 pub async fn stylesheet() -> Response {

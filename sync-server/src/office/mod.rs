@@ -25,6 +25,7 @@ pub mod projection;
 pub mod reconcile;
 pub mod requests;
 pub mod requests_queue;
+pub mod roll_call;
 pub mod setup;
 pub mod sheets;
 pub mod sms;
@@ -80,6 +81,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/office/classes/{id}/sessions/{session}/print",
             get(exports::print_session),
+        )
+        .route(
+            "/office/classes/{id}/sessions/{session}/roll-call",
+            get(roll_call::page_get).post(roll_call::save),
         )
         .route("/office/export/roster/{id}", get(exports::roster_csv))
         .route(
@@ -237,6 +242,10 @@ pub enum OfficeError {
     /// about it is shown) and audited as `office_forbidden_branch` with its kind and id.
     #[error("not found: {kind}:{id}")]
     OtherBranch { kind: &'static str, id: String },
+    /// A class this instructor does not lead: refused (403) and audited as
+    /// `office_forbidden` with the class and the page.
+    #[error("not the instructor of class {class}")]
+    NotOwnClass { class: String, perm: Perm },
     #[error("{en}")]
     Invalid { pl: String, en: String },
     #[error("too many log-in attempts")]
@@ -406,7 +415,7 @@ pub async fn page(
             projection::refresh(db)?;
             f(db, clock, &ctx)
         });
-        audit_other_branch(central, &ctx, &out)?;
+        audit_refusal(central, &ctx, &out)?;
         Ok((ctx, out))
     })
     .await;
@@ -463,7 +472,7 @@ pub async fn action_or_form(
             projection::refresh(db)?;
             f(db, clock, &ctx, &form)
         });
-        audit_other_branch(central, &ctx, &out)?;
+        audit_refusal(central, &ctx, &out)?;
         let out = match (out, redisplay) {
             (Err(e), Some(redisplay)) if correctable(&e) => with_db(central, |db, _| {
                 projection::refresh(db)?;
@@ -486,16 +495,24 @@ fn correctable(e: &OfficeError) -> bool {
     )
 }
 
-/// An object of another branch was asked for: record who asked and for what (the kind
-/// and id only), after the page's own transaction was rolled back.
-fn audit_other_branch(central: &mut Central, ctx: &Ctx, out: &OResult<Out>) -> OResult<()> {
-    if let Err(OfficeError::OtherBranch { kind, id }) = out {
-        central.audit(
+/// An object of another branch, or another instructor's class, was asked for: record
+/// who asked and for what (the kind and id only), after the page's own transaction was
+/// rolled back.
+fn audit_refusal(central: &mut Central, ctx: &Ctx, out: &OResult<Out>) -> OResult<()> {
+    match out {
+        Err(OfficeError::OtherBranch { kind, id }) => central.audit(
             &ctx.actor(),
             "office_forbidden_branch",
             &format!("{kind}:{id}"),
             None,
-        )?;
+        )?,
+        Err(OfficeError::NotOwnClass { class, perm }) => central.audit(
+            &ctx.actor(),
+            "office_forbidden",
+            &format!("class:{class}"),
+            Some(perm.code()),
+        )?,
+        _ => {}
     }
     Ok(())
 }
@@ -604,6 +621,11 @@ pub fn error_text(lang: Lang, e: &OfficeError) -> Result<(StatusCode, String), B
             StatusCode::FORBIDDEN,
             "Ta rola nie daje dostępu do tej strony.".to_owned(),
             "Your role does not give access to this page.".to_owned(),
+        ),
+        OfficeError::NotOwnClass { .. } => (
+            StatusCode::FORBIDDEN,
+            "Obecność na tych zajęciach sprawdza ich prowadzący; ta strona jest dostępna tylko dla Pani/Pana zajęć.".to_owned(),
+            "The roll call of this class is taken by its instructor; this page is open only for your own classes.".to_owned(),
         ),
         OfficeError::BadCsrf => (
             StatusCode::FORBIDDEN,

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
 
-use super::{Out, Perm, branch_names, page};
+use super::{Out, Perm, branch_names, dates, page};
 use crate::http::AppState;
 
 /// Whether a class's instructor is this account: the names match, ignoring case and
@@ -58,11 +58,11 @@ pub async fn page_get(State(state): State<AppState>, headers: HeaderMap) -> Resp
                                 strong { (t("Dziś ", "Today ")) (s.start) } br;
                                 a href=(format!("/office/classes/{}/sessions/{}/print", class.id, s.id)) { (t("Lista obecności do druku", "Printable attendance list")) }
                                 " · "
-                                a.roll-call href=(format!("/office/classes/{}#session-{}", class.id, s.id)) { (t("Sprawdź obecność", "Take the roll call")) }
+                                a.roll-call href=(super::roll_call::path(&class.id, &s.id)) { (t("Sprawdź obecność", "Take the roll call")) }
                             }
                         }
                         @if let Some(n) = next {
-                            p.muted { (t("Następne: ", "Next: ")) (n.date) " " (n.start) }
+                            p.muted { (t("Następne: ", "Next: ")) (dates::day_text(ctx.lang, &n.date)) ", " (n.start) }
                         }
                     }
                 }

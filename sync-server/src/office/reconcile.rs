@@ -236,8 +236,8 @@ pub async fn resolve_attendance(
                     })?;
             let branch = db
                 .class_branch(class)?
-                .filter(|b| ctx.sees_branch(&b.to_string()))
                 .ok_or_else(|| OfficeError::NotFound(format!("class {class}")))?;
+            ctx.in_branch(&branch.to_string(), "class", class)?;
             let _ = branch;
             let key = DocKey::Roster(class);
             let mut roster = RosterDoc::from_doc(
@@ -344,8 +344,8 @@ pub async fn rebalance(
                 })?;
             let branch = db
                 .class_branch(class)?
-                .filter(|b| ctx.sees_branch(&b.to_string()))
                 .ok_or_else(|| OfficeError::NotFound(format!("class {class}")))?;
+            ctx.in_branch(&branch.to_string(), "class", class)?;
             let key = DocKey::Catalog(branch);
             let catalog = CatalogDoc::from_doc(
                 load(db, key)?.ok_or_else(|| OfficeError::NotFound(key.to_string()))?,
