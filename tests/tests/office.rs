@@ -1113,6 +1113,8 @@ fn the_role_by_page_matrix() -> Result<()> {
         ("/office/reconcile".into(), [403, 403, 200, 200]),
         ("/office/persons".into(), [403, 403, 403, 200]),
         ("/office/kiosks".into(), [403, 403, 403, 200]),
+        ("/office/branches".into(), [403, 403, 403, 200]),
+        (format!("/office/branches/{mal}"), [403, 403, 403, 200]),
         ("/office/staff".into(), [403, 403, 403, 200]),
         ("/office/audit".into(), [403, 403, 403, 200]),
         ("/office/password".into(), [200, 200, 200, 200]),
