@@ -464,6 +464,78 @@ fn an_admin_adds_edits_resets_and_disables_accounts() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn an_office_admin_always_has_all_branches() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    add_staff(&data, "org", "organizer", Some(&mal))?;
+    let admin = Office::login(&server.url(), "admin", PASSWORD)?;
+
+    // The command line refuses an office admin of one branch.
+    let cli = add_staff(&data, "adminmal", "office_admin", Some(&mal));
+    let error = format!("{:#}", cli.err().context("refused on the command line")?);
+    ensure!(error.contains("always has all branches"), "{error}");
+
+    // So does the page, adding and editing, and nothing changes.
+    refused_with(
+        admin.post(
+            "/office/staff",
+            &[
+                ("login", "adminmal"),
+                ("name", "Adam Mal"),
+                ("role", "office_admin"),
+                ("branch", &mal),
+            ],
+        )?,
+        "wszystkich punktów",
+    )?;
+    let list = admin.page("/office/staff")?;
+    ensure!(
+        !list.contains("data-staff=\"adminmal\""),
+        "no account added"
+    );
+    let org = list[list.find("data-staff=\"org\"").context("org listed")?..]
+        .split("/office/staff/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .context("org's link")?
+        .to_owned();
+    refused_with(
+        admin.post(
+            &format!("/office/staff/{org}"),
+            &[("name", "Org"), ("role", "office_admin"), ("branch", &mal)],
+        )?,
+        "wszystkich punktów",
+    )?;
+    let log = audit(&server)?;
+    ensure!(audit_rows(&log, "staff_edit").is_empty(), "nothing changed");
+    ensure!(
+        Office::login(&server.url(), "org", PASSWORD)?
+            .get("/office/staff")?
+            .status()
+            .as_u16()
+            == 403,
+        "still an organizer"
+    );
+
+    // With all branches the same edit is taken.
+    let taken = admin.post(
+        &format!("/office/staff/{org}"),
+        &[("name", "Org"), ("role", "office_admin"), ("branch", "")],
+    )?;
+    assert_eq!(taken.status().as_u16(), 303);
+    ensure!(
+        Office::login(&server.url(), "org", PASSWORD)?
+            .page("/office/staff")?
+            .contains("Pracownicy"),
+        "an office admin now"
+    );
+    Ok(())
+}
+
 /// A `serve` without `--demo` whose standard output is kept: the set-up link is its
 /// second line.
 struct FirstRun {

@@ -134,7 +134,16 @@ fn check_name(name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-fn check_branch(db: &Db<'_>, branch: Option<BranchId>) -> Result<()> {
+/// A branch that exists, and none for an office admin: an office admin administers the
+/// whole office (all staff, the whole audit log), so an account limited to one branch
+/// cannot have that role.
+fn check_branch(db: &Db<'_>, role: StaffRole, branch: Option<BranchId>) -> Result<()> {
+    if role == StaffRole::OfficeAdmin && branch.is_some() {
+        return Err(refused(
+            "Administrator biura ma zawsze dostęp do wszystkich punktów. Proszę wybrać „wszystkie punkty” albo inną rolę.",
+            "An office admin always has all branches. Please choose \"all branches\" or another role.",
+        ));
+    }
     if let Some(branch) = branch
         && db.branch_code(branch)?.is_none()
     {
@@ -177,7 +186,7 @@ pub fn add(
         }
         InitialPassword::Temporary => (temporary_password(), true),
     };
-    check_branch(db, new.branch)?;
+    check_branch(db, new.role, new.branch)?;
     if db.staff_by_login(login)?.is_some() {
         return Err(refused(
             format!("Login „{login}” jest już zajęty."),
@@ -255,7 +264,7 @@ pub struct StaffEdit<'a> {
 pub fn edit(db: &Db<'_>, actor: &str, id: StaffId, edit: &StaffEdit<'_>) -> Result<()> {
     let row = account(db, id)?;
     let name = check_name(edit.name)?;
-    check_branch(db, edit.branch)?;
+    check_branch(db, edit.role, edit.branch)?;
     let branch = edit.branch.map(|b| b.to_string());
     if edit.role != StaffRole::OfficeAdmin {
         refuse_last_admin(db, &row)?;
