@@ -372,16 +372,31 @@ fn an_admin_adds_edits_resets_and_disables_accounts() -> Result<()> {
     );
     let log = audit(&server)?;
     let edit = audit_rows(&log, "staff_edit");
-    let detail = edit.first().context("an edit record")?["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let detail: Value = serde_json::from_str(
+        edit.first().context("an edit record")?["detail"]
+            .as_str()
+            .unwrap_or_default(),
+    )?;
     ensure!(
-        detail.contains("role: organizer → office_admin")
-            && detail.contains(&format!("branch: {mal} → all"))
-            && detail.contains("→ Ewa Nowak"),
+        detail["old"]["role"] == "organizer"
+            && detail["new"]["role"] == "office_admin"
+            && detail["old"]["branch"] == format!("branch:{mal}").as_str()
+            && detail["new"]["branch"].is_null()
+            && detail["new"]["name"] == "Ewa Nowak",
         "old and new values: {detail}"
     );
+    // The audit page says it in words: roles by their names, branches by theirs.
+    let page = admin.page("/office/audit?what=staff_edit")?;
+    for words in [
+        "organizator",
+        "administrator biura",
+        "Miejsce Aktywności Lokalnej",
+        "wszystkie punkty",
+        "zmiana konta pracownika",
+    ] {
+        ensure!(page.contains(words), "{words:?} on the audit page");
+    }
+    ensure!(!page.contains("office_admin<") && !page.contains("→ all"));
 
     // Disable: the open session ends at once, and the account cannot log in.
     let disabled = admin.post(&format!("/office/staff/{ewa}/disable"), &[])?;
