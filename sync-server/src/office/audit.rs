@@ -232,6 +232,21 @@ fn word_label(lang: Lang, word: &str) -> Option<String> {
         "pool_full" => ("brak miejsc w puli", "pool full"),
         "active" => ("aktywny", "active"),
         "revoked" => ("wycofany", "revoked"),
+        // Why a kiosk's sync was refused (`CentralError::code`).
+        "unauthorized" => ("nieznane poświadczenie kiosku", "unknown kiosk credential"),
+        "forbidden" => (
+            "zmiana niedozwolona dla kiosku",
+            "change not allowed for the kiosk",
+        ),
+        "bad_request" => ("nieprawidłowe dane", "invalid data"),
+        "not_found" => ("nie znaleziono", "not found"),
+        "bad_enrollment_code" => ("nieprawidłowy kod rejestracji", "invalid enrollment code"),
+        "busy" => ("serwer zajęty", "server busy"),
+        "internal" => ("błąd serwera", "server error"),
+        // Roles, as records written before the JSON details name them.
+        "instructor" | "branch_staff" | "organizer" | "office_admin" => {
+            return StaffRole::from_code(word).map(|r| Role(r).label(lang).to_owned());
+        }
         "present" | "absent" | "excused" | "conflict" => {
             return Some(attendance_status(lang, word));
         }
@@ -280,6 +295,10 @@ pub fn in_words(names: &Names, text: &str) -> String {
     if let Some(page) = page_label(lang, text) {
         return page;
     }
+    if let Some(person) = text.strip_prefix("linked to ") {
+        let linked = tr(lang, "rekord powiązany z:", "linked to");
+        return format!("{linked} {}", names.in_text(person));
+    }
     let mut after_at = false;
     text.split(' ')
         .map(|word| {
@@ -292,6 +311,11 @@ pub fn in_words(names: &Names, text: &str) -> String {
             }
             if let Some(label) = word_label(lang, word) {
                 return label;
+            }
+            // A bare branch id, as records written before the JSON details have them.
+            if let Some(branch) = names.branch(word.trim_end_matches(';')) {
+                let end = if word.ends_with(';') { ";" } else { "" };
+                return format!("{branch}{end}");
             }
             if let Some((key, value)) = word.split_once(':')
                 && let Some(label) = key_label(lang, key)

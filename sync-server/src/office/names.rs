@@ -205,7 +205,8 @@ impl Names {
     }
 
     /// Who did something, as stored in the audit log or a document's history (`staff:<id>`,
-    /// `kiosk:<id>`, `admin`, `server`, `anonymous`, or a bare kiosk id).
+    /// `kiosk:<id>`, `admin`, `server`, `anonymous` or `unknown`, `setup`, or a bare kiosk
+    /// id).
     pub fn actor(&self, actor: &str) -> String {
         let l = self.lang;
         match actor {
@@ -216,7 +217,13 @@ impl Names {
             )
             .to_owned(),
             "server" => tr(l, "serwer", "the server").to_owned(),
-            "anonymous" => tr(l, "nieznany", "unknown").to_owned(),
+            "anonymous" | "unknown" => tr(l, "nieznany", "unknown").to_owned(),
+            "setup" => tr(
+                l,
+                "link do utworzenia pierwszego administratora",
+                "the first admin's set-up link",
+            )
+            .to_owned(),
             "kiosk:?" => tr(l, "nieznany kiosk", "an unknown kiosk").to_owned(),
             _ if actor.starts_with("staff:") => self.staff(actor),
             _ if actor.starts_with("kiosk:") || self.kiosks.contains_key(actor) => {
@@ -334,4 +341,53 @@ fn next_reference(text: &str) -> Option<(usize, &'static str, usize)> {
         from = colon + 1;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLASS: &str = "0190c6e2-0000-7000-8000-000000000001";
+    const OTHER: &str = "0190c6e2-0000-7000-8000-000000000002";
+
+    fn names(persons_visible: bool) -> Names {
+        Names {
+            lang: Lang::Pl,
+            kiosks: HashMap::new(),
+            staff: HashMap::new(),
+            branches: HashMap::new(),
+            classes: HashMap::from([(CLASS.to_owned(), "Joga".to_owned())]),
+            sessions: HashMap::new(),
+            registrations: HashMap::new(),
+            intakes: HashMap::new(),
+            persons: HashMap::from([(OTHER.to_owned(), "Nowak Jan".to_owned())]),
+            persons_visible,
+        }
+    }
+
+    #[test]
+    fn references_become_names_and_unknown_ones_stay() {
+        let n = names(true);
+        assert_eq!(
+            n.in_text(&format!("class:{CLASS} person:{OTHER} confirmed")),
+            "Joga Nowak Jan confirmed"
+        );
+        assert_eq!(
+            n.in_text(&format!("class:{OTHER}")),
+            format!("class:{OTHER}")
+        );
+        // Only at the start of a word, and only with an id.
+        assert_eq!(
+            n.in_text(&format!("xclass:{CLASS}")),
+            format!("xclass:{CLASS}")
+        );
+        assert_eq!(n.in_text("sessions:3 person:*"), "sessions:3 person:*");
+    }
+
+    #[test]
+    fn a_reader_who_may_not_see_persons_reads_person() {
+        let n = names(false);
+        assert_eq!(n.in_text(&format!("person:{OTHER}")), "osoba");
+        assert_eq!(n.person(OTHER), "osoba");
+    }
 }
