@@ -368,3 +368,295 @@ fn kiosks_are_administered_and_audited_on_the_office_page() -> Result<()> {
     ensure!(bad.status().as_u16() == 400, "a bad date is refused");
     Ok(())
 }
+
+/// A page's visible text: the HTML without its tags (and so without the ids its links
+/// and data attributes carry).
+fn visible_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The first id-looking text (`0190c6e2-0000-…`) in `text`, if any.
+fn uuid_in(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let hex = |s: &[u8]| {
+        s.iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+    };
+    (0..b.len().saturating_sub(13)).find_map(|i| {
+        let s = &b[i..i + 14];
+        (hex(&s[..8]) && s[8] == b'-' && hex(&s[9..13]) && s[13] == b'-')
+            .then(|| text.get(i..i + 14).unwrap_or("?"))
+    })
+}
+
+/// The labels of the audit page's "Co" filter, in their order.
+fn what_options(html: &str) -> Result<Vec<String>> {
+    let at = html.find("name=\"what\"").context("the what filter")?;
+    let select = &html[at..at + html[at..].find("</select>").context("select end")?];
+    Ok(select
+        .split("<option")
+        .skip(2)
+        .filter_map(|o| {
+            o.split_once('>')
+                .and_then(|(_, r)| r.split_once("</option>"))
+        })
+        .map(|(label, _)| label.to_owned())
+        .collect())
+}
+
+#[test]
+fn the_audit_log_and_who_viewed_show_names_not_ids_or_codes() -> Result<()> {
+    use blisko_kiosk::kiosk::IntakeForm;
+    use blisko_tests::harness::server_and_mal_kiosk;
+
+    let tmp = tempfile::tempdir()?;
+    let (server, kiosk) = server_and_mal_kiosk(tmp.path())?;
+    let data = tmp.path().join("server");
+    let mal = branch_id(&data, "MAL")?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    add_staff(&data, "org", "organizer", Some(&mal))?;
+    let office = Office::login(&server.url(), "admin", PASSWORD)?;
+    let org = Office::login(&server.url(), "org", PASSWORD)?;
+    // A refused page.
+    ensure!(org.get("/office/kiosks")?.status().as_u16() == 403);
+
+    // A request from the kiosk, read and moved on by the office.
+    let service = kiosk
+        .lock()
+        .expect("kiosk")
+        .services()?
+        .into_iter()
+        .find(|s| !s.requires_pesel)
+        .context("a service without PESEL")?
+        .id
+        .to_string();
+    let intake = kiosk.lock().expect("kiosk").submit_intake(&IntakeForm {
+        service_id: service,
+        given_name: "Zofia".into(),
+        family_name: "Wójcik".into(),
+        birth_year: 1950,
+        description: "Rehabilitacja kolana.".into(),
+        declaration: true,
+        consent: true,
+        ..IntakeForm::default()
+    })?;
+    sync(&kiosk)?;
+    let request = format!("/office/requests/{}", intake.request_id);
+    office.page(&request)?;
+    let moved = office.post(&request, &[("status", "in_review")])?;
+    ensure!(moved.status().as_u16() == 303, "status: {}", moved.status());
+
+    // A class with a session, a phone registration, the session cancelled.
+    let created = office.post(
+        "/office/classes",
+        &[
+            ("branch", &mal),
+            ("title", "Brydż sportowy"),
+            ("capacity", "5"),
+            ("waitlist_limit", "2"),
+        ],
+    )?;
+    ensure!(created.status().as_u16() == 303, "class created");
+    let class = created
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| l.rsplit('/').next())
+        .context("the class id")?
+        .to_owned();
+    let sessions = format!("/office/classes/{class}/daily/sessions");
+    let added = office.post(
+        &sessions,
+        &[
+            ("date", "2027-03-01"),
+            ("start", "10:00"),
+            ("minutes", "60"),
+        ],
+    )?;
+    ensure!(
+        added.status().as_u16() == 303,
+        "session: {}",
+        added.status()
+    );
+    let daily = office.page(&format!("/office/classes/{class}/daily"))?;
+    let session = data_attrs(&daily, "session")
+        .into_iter()
+        .next()
+        .context("the session")?;
+    let registered = office.post(
+        &format!("/office/classes/{class}/daily/register"),
+        &[
+            ("given", "Jan"),
+            ("family", "Nowak"),
+            ("birth_year", "1950"),
+            ("phone", ""),
+            ("clause", "1"),
+        ],
+    )?;
+    ensure!(
+        registered.status().is_success() || registered.status().is_redirection(),
+        "phone registration: {}",
+        registered.status()
+    );
+    let cancelled = office.post(&format!("{sessions}/{session}/cancel"), &[])?;
+    ensure!(
+        cancelled.status().as_u16() == 303,
+        "cancel: {}",
+        cancelled.status()
+    );
+    office.page(&format!("/office/classes/{class}"))?;
+
+    // A staff edit (role and branch) and a kiosk added.
+    let staff = office.page("/office/staff")?;
+    let at = staff.find("data-staff=\"org\"").context("org listed")?;
+    let org_id = staff[at..]
+        .split("/office/staff/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .context("a link to the account")?
+        .to_owned();
+    let edited = office.post(
+        &format!("/office/staff/{org_id}"),
+        &[
+            ("name", "Olga Organizator"),
+            ("role", "branch_staff"),
+            ("branch", ""),
+        ],
+    )?;
+    ensure!(
+        edited.status().as_u16() == 303,
+        "staff edit: {}",
+        edited.status()
+    );
+    let kiosk_added = office.post("/office/kiosks", &[("branch", &mal), ("name", "MAL — hol")])?;
+    ensure!(kiosk_added.status().as_u16() == 200);
+
+    // The audit page: names, dates and words, no ids and no codes.
+    let html = office.page("/office/audit")?;
+    let text = visible_text(&html);
+    ensure!(
+        uuid_in(&text).is_none(),
+        "an id on the audit page: {:?}",
+        uuid_in(&text)
+    );
+    let mut codes = data_attrs(&html, "action");
+    codes.sort();
+    codes.dedup();
+    for code in [
+        "registration_phone",
+        "staff_edit",
+        "session_cancel",
+        "request_status",
+        "kiosk_add",
+        "office_forbidden",
+    ] {
+        ensure!(
+            codes.iter().any(|c| c == code),
+            "{code} recorded: {codes:?}"
+        );
+    }
+    for code in &codes {
+        ensure!(
+            !text.contains(code.as_str()),
+            "the code {code} on the audit page"
+        );
+    }
+    for words in [
+        "zapis telefoniczny",
+        "zapis: Nowak Jan · Brydż sportowy",
+        "zmiana konta pracownika",
+        "organizator",
+        "pracownik punktu",
+        "Miejsce Aktywności Lokalnej",
+        "wszystkie punkty",
+        "odwołanie spotkania",
+        "1 marca 2027, pon., 10:00 · Brydż sportowy",
+        "zmiana statusu wniosku",
+        &format!("wniosek {}", intake.reference),
+        "złożony",
+        "w rozpatrzeniu",
+        "dodanie kiosku",
+        "MAL — hol",
+        "strona: kioski",
+        "adres: 127.0.0.1",
+    ] {
+        ensure!(text.contains(words), "{words:?} on the audit page: {text}");
+    }
+    // The "Co" filter lists the labels in Polish order.
+    let labels = what_options(&html)?;
+    let mut sorted = labels.clone();
+    sorted.sort_by(|a, b| blisko_shared::collate::compare(a, b));
+    ensure!(
+        labels == sorted,
+        "the what filter in Polish order: {labels:?}"
+    );
+    ensure!(labels.iter().any(|l| l == "zapis telefoniczny"));
+
+    // Who viewed a person's data: names and words too.
+    for (query, expected) in [
+        ("Nowak", "Brydż sportowy"),
+        ("Wójcik", intake.reference.as_str()),
+    ] {
+        let found = office.page(&format!("/office/persons?q={query}"))?;
+        let person = data_attrs(&found, "person")
+            .into_iter()
+            .next()
+            .context("the person found")?;
+        office.page(&format!("/office/persons/{person}"))?;
+        let page = office.page(&format!("/office/persons/{person}"))?;
+        let reads = &page[page.find("id=\"reads\"").context("who viewed")?..];
+        let reads = visible_text(&reads[..reads.find("</table>").context("table end")?]);
+        ensure!(uuid_in(&reads).is_none(), "an id in who viewed: {reads}");
+        ensure!(
+            !reads.contains("data_access") && !reads.contains("_read"),
+            "a code in who viewed: {reads}"
+        );
+        for words in ["odczyt danych osoby", "wgląd w dane osoby", expected] {
+            ensure!(reads.contains(words), "{words:?} in who viewed: {reads}");
+        }
+        let consents = visible_text(&page);
+        ensure!(
+            consents.contains("klauzula informacyjna") && !consents.contains("information_clause"),
+            "consents in words"
+        );
+    }
+
+    // In English too.
+    office.get("/office/lang/en")?;
+    let english = visible_text(&office.page("/office/audit")?);
+    ensure!(
+        uuid_in(&english).is_none(),
+        "an id on the English audit page"
+    );
+    for words in [
+        "registration by phone",
+        "registration: Nowak Jan · Brydż sportowy",
+        "staff account edited",
+        "branch staff",
+        "all branches",
+        "session cancelled",
+        "Mon 1 March 2027, 10:00 · Brydż sportowy",
+        "request status changed",
+        "in review",
+        "page: kiosks",
+    ] {
+        ensure!(
+            english.contains(words),
+            "{words:?} on the English audit page: {english}"
+        );
+    }
+    Ok(())
+}

@@ -372,16 +372,31 @@ fn an_admin_adds_edits_resets_and_disables_accounts() -> Result<()> {
     );
     let log = audit(&server)?;
     let edit = audit_rows(&log, "staff_edit");
-    let detail = edit.first().context("an edit record")?["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let detail: Value = serde_json::from_str(
+        edit.first().context("an edit record")?["detail"]
+            .as_str()
+            .unwrap_or_default(),
+    )?;
     ensure!(
-        detail.contains("role: organizer → office_admin")
-            && detail.contains(&format!("branch: {mal} → all"))
-            && detail.contains("→ Ewa Nowak"),
+        detail["old"]["role"] == "organizer"
+            && detail["new"]["role"] == "office_admin"
+            && detail["old"]["branch"] == format!("branch:{mal}").as_str()
+            && detail["new"]["branch"].is_null()
+            && detail["new"]["name"] == "Ewa Nowak",
         "old and new values: {detail}"
     );
+    // The audit page says it in words: roles by their names, branches by theirs.
+    let page = admin.page("/office/audit?what=staff_edit")?;
+    for words in [
+        "organizator",
+        "administrator biura",
+        "Miejsce Aktywności Lokalnej",
+        "wszystkie punkty",
+        "zmiana konta pracownika",
+    ] {
+        ensure!(page.contains(words), "{words:?} on the audit page");
+    }
+    ensure!(!page.contains("office_admin<") && !page.contains("→ all"));
 
     // Disable: the open session ends at once, and the account cannot log in.
     let disabled = admin.post(&format!("/office/staff/{ewa}/disable"), &[])?;
@@ -461,6 +476,78 @@ fn an_admin_adds_edits_resets_and_disables_accounts() -> Result<()> {
     for secret in [temporary.as_str(), second.as_str(), own, PASSWORD] {
         ensure!(!text.contains(secret), "no password in the audit");
     }
+    Ok(())
+}
+
+#[test]
+fn an_office_admin_always_has_all_branches() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let server = ServerProcess::start(&data, true)?;
+    let mal = branch_id(&data, "MAL")?;
+    add_staff(&data, "admin", "office_admin", None)?;
+    add_staff(&data, "org", "organizer", Some(&mal))?;
+    let admin = Office::login(&server.url(), "admin", PASSWORD)?;
+
+    // The command line refuses an office admin of one branch.
+    let cli = add_staff(&data, "adminmal", "office_admin", Some(&mal));
+    let error = format!("{:#}", cli.err().context("refused on the command line")?);
+    ensure!(error.contains("always has all branches"), "{error}");
+
+    // So does the page, adding and editing, and nothing changes.
+    refused_with(
+        admin.post(
+            "/office/staff",
+            &[
+                ("login", "adminmal"),
+                ("name", "Adam Mal"),
+                ("role", "office_admin"),
+                ("branch", &mal),
+            ],
+        )?,
+        "wszystkich punktów",
+    )?;
+    let list = admin.page("/office/staff")?;
+    ensure!(
+        !list.contains("data-staff=\"adminmal\""),
+        "no account added"
+    );
+    let org = list[list.find("data-staff=\"org\"").context("org listed")?..]
+        .split("/office/staff/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .context("org's link")?
+        .to_owned();
+    refused_with(
+        admin.post(
+            &format!("/office/staff/{org}"),
+            &[("name", "Org"), ("role", "office_admin"), ("branch", &mal)],
+        )?,
+        "wszystkich punktów",
+    )?;
+    let log = audit(&server)?;
+    ensure!(audit_rows(&log, "staff_edit").is_empty(), "nothing changed");
+    ensure!(
+        Office::login(&server.url(), "org", PASSWORD)?
+            .get("/office/staff")?
+            .status()
+            .as_u16()
+            == 403,
+        "still an organizer"
+    );
+
+    // With all branches the same edit is taken.
+    let taken = admin.post(
+        &format!("/office/staff/{org}"),
+        &[("name", "Org"), ("role", "office_admin"), ("branch", "")],
+    )?;
+    assert_eq!(taken.status().as_u16(), 303);
+    ensure!(
+        Office::login(&server.url(), "org", PASSWORD)?
+            .page("/office/staff")?
+            .contains("Pracownicy"),
+        "an office admin now"
+    );
     Ok(())
 }
 

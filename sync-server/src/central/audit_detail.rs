@@ -8,7 +8,8 @@
 //! Either side may be absent (an addition has no `old`). Keys are field names of the
 //! record the audit subject names (`class:<id>`: `title`, `capacity`, `waitlist_limit`,
 //! …; `kiosk:<id>`: `name`, `state`), plus `allotment kiosk:<id>` (seats a kiosk may
-//! confirm offline) and `session:<id>` (a whole session) for catalog edits. Ids only, no
+//! confirm offline) and `session:<id>` (a whole session: `date`, `start`, `minutes`, and
+//! `cancelled` when either side is) for catalog edits. Ids only, no
 //! personal data. The office's audit-log page shows them as "field: old → new".
 
 use serde_json::{Map, Value, json};
@@ -70,16 +71,19 @@ pub(crate) fn catalog_change(before: &Catalog, after: &Catalog) -> Option<String
         let was = before.sessions.iter().find(|s| s.id == session.id);
         if was != Some(session) {
             let key = format!("session:{}", session.id);
+            // `cancelled` only where a side is cancelled (most sessions never are).
+            let cancelled = session.cancelled || was.is_some_and(|w| w.cancelled);
+            let side = |s: &blisko_shared::model::Session| {
+                let mut v = json!({ "date": s.date, "start": s.start, "minutes": s.minutes });
+                if cancelled && let Some(fields) = v.as_object_mut() {
+                    fields.insert("cancelled".to_owned(), json!(s.cancelled));
+                }
+                v
+            };
             if let Some(was) = was {
-                old.insert(
-                    key.clone(),
-                    json!({ "date": was.date, "start": was.start, "minutes": was.minutes }),
-                );
+                old.insert(key.clone(), side(was));
             }
-            new.insert(
-                key,
-                json!({ "date": session.date, "start": session.start, "minutes": session.minutes }),
-            );
+            new.insert(key, side(session));
         }
     }
     if old.is_empty() && new.is_empty() {

@@ -127,7 +127,10 @@ pub(crate) fn set_status(
         actor,
         "request_status",
         &key.to_string(),
-        Some(step.status.code()),
+        Some(&super::audit_detail::change_detail(
+            serde_json::json!({ "status": current.code() }),
+            serde_json::json!({ "status": step.status.code() }),
+        )),
     )?;
     Ok(())
 }

@@ -13,6 +13,9 @@ use rand::{Rng, RngExt};
 use blisko_shared::ids::{BranchId, StaffId};
 use blisko_shared::model::StaffRole;
 
+use serde_json::{Value, json};
+
+use super::audit_detail::change_detail;
 use super::{Central, CentralError, Result, now_text, sha256};
 use crate::store::{Db, StaffRow};
 
@@ -134,7 +137,16 @@ fn check_name(name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-fn check_branch(db: &Db<'_>, branch: Option<BranchId>) -> Result<()> {
+/// A branch that exists, and none for an office admin: an office admin administers the
+/// whole office (all staff, the whole audit log), so an account limited to one branch
+/// cannot have that role.
+fn check_branch(db: &Db<'_>, role: StaffRole, branch: Option<BranchId>) -> Result<()> {
+    if role == StaffRole::OfficeAdmin && branch.is_some() {
+        return Err(refused(
+            "Administrator biura ma zawsze dostęp do wszystkich punktów. Proszę wybrać „wszystkie punkty” albo inną rolę.",
+            "An office admin always has all branches. Please choose \"all branches\" or another role.",
+        ));
+    }
     if let Some(branch) = branch
         && db.branch_code(branch)?.is_none()
     {
@@ -177,7 +189,7 @@ pub fn add(
         }
         InitialPassword::Temporary => (temporary_password(), true),
     };
-    check_branch(db, new.branch)?;
+    check_branch(db, new.role, new.branch)?;
     if db.staff_by_login(login)?.is_some() {
         return Err(refused(
             format!("Login „{login}” jest już zajęty."),
@@ -206,22 +218,21 @@ pub fn add(
         actor,
         "staff_add",
         &format!("staff:{id}"),
-        Some(&format!(
-            "role: {}; branch: {}{}",
-            new.role.code(),
-            branch_text(new.branch.map(|b| b.to_string()).as_deref()),
-            if temporary {
-                "; temporary password"
-            } else {
-                ""
-            }
+        Some(&change_detail(
+            Value::Null,
+            json!({
+                "role": new.role.code(),
+                "branch": branch_value(new.branch.map(|b| b.to_string()).as_deref()),
+                "temporary_password": temporary,
+            }),
         )),
     )?;
     Ok((id, temporary.then_some(password)))
 }
 
-fn branch_text(branch: Option<&str>) -> &str {
-    branch.unwrap_or("all")
+/// A branch in an audit detail: `branch:<id>`, or `null` for all branches.
+fn branch_value(branch: Option<&str>) -> Value {
+    branch.map_or(Value::Null, |b| json!(format!("branch:{b}")))
 }
 
 fn account(db: &Db<'_>, id: StaffId) -> Result<StaffRow> {
@@ -255,26 +266,26 @@ pub struct StaffEdit<'a> {
 pub fn edit(db: &Db<'_>, actor: &str, id: StaffId, edit: &StaffEdit<'_>) -> Result<()> {
     let row = account(db, id)?;
     let name = check_name(edit.name)?;
-    check_branch(db, edit.branch)?;
+    check_branch(db, edit.role, edit.branch)?;
     let branch = edit.branch.map(|b| b.to_string());
     if edit.role != StaffRole::OfficeAdmin {
         refuse_last_admin(db, &row)?;
     }
-    let mut changes = Vec::new();
+    let mut old = serde_json::Map::new();
+    let mut new = serde_json::Map::new();
     if row.name != name {
-        changes.push(format!("name: {} → {}", row.name, name));
+        old.insert("name".into(), json!(row.name));
+        new.insert("name".into(), json!(name));
     }
     if row.role != edit.role.code() {
-        changes.push(format!("role: {} → {}", row.role, edit.role.code()));
+        old.insert("role".into(), json!(row.role));
+        new.insert("role".into(), json!(edit.role.code()));
     }
     if row.branch_id != branch {
-        changes.push(format!(
-            "branch: {} → {}",
-            branch_text(row.branch_id.as_deref()),
-            branch_text(branch.as_deref())
-        ));
+        old.insert("branch".into(), branch_value(row.branch_id.as_deref()));
+        new.insert("branch".into(), branch_value(branch.as_deref()));
     }
-    if changes.is_empty() {
+    if new.is_empty() {
         return Ok(());
     }
     db.update_staff_details(&row.id, &name, edit.role.code(), branch.as_deref())?;
@@ -283,7 +294,7 @@ pub fn edit(db: &Db<'_>, actor: &str, id: StaffId, edit: &StaffEdit<'_>) -> Resu
         actor,
         "staff_edit",
         &format!("staff:{id}"),
-        Some(&changes.join("; ")),
+        Some(&change_detail(Value::Object(old), Value::Object(new))),
     )?;
     Ok(())
 }
@@ -304,8 +315,9 @@ pub fn set_disabled(db: &Db<'_>, actor: &str, id: StaffId, disabled: bool) -> Re
             actor,
             "staff_disable",
             &format!("staff:{id}"),
-            Some(&format!(
-                "status: active → disabled; sessions ended: {ended}"
+            Some(&change_detail(
+                json!({ "status": "active" }),
+                json!({ "status": "disabled", "sessions_ended": ended }),
             )),
         )?;
     } else {
@@ -315,7 +327,10 @@ pub fn set_disabled(db: &Db<'_>, actor: &str, id: StaffId, disabled: bool) -> Re
             actor,
             "staff_enable",
             &format!("staff:{id}"),
-            Some("status: disabled → active"),
+            Some(&change_detail(
+                json!({ "status": "disabled" }),
+                json!({ "status": "active" }),
+            )),
         )?;
     }
     Ok(())
@@ -333,7 +348,10 @@ pub fn reset_password(db: &Db<'_>, actor: &str, id: StaffId) -> Result<String> {
         actor,
         "staff_password_reset",
         &format!("staff:{id}"),
-        Some(&format!("temporary password; sessions ended: {ended}")),
+        Some(&change_detail(
+            Value::Null,
+            json!({ "temporary_password": true, "sessions_ended": ended }),
+        )),
     )?;
     Ok(password)
 }
@@ -382,13 +400,9 @@ pub fn change_own_password(
         &format!("staff:{}", row.id),
         "staff_password_change",
         &format!("staff:{}", row.id),
-        Some(&format!(
-            "{}other sessions ended: {ended}",
-            if row.must_change_password {
-                "temporary password replaced; "
-            } else {
-                ""
-            }
+        Some(&change_detail(
+            json!({ "temporary_password": row.must_change_password }),
+            json!({ "temporary_password": false, "sessions_ended": ended }),
         )),
     )?;
     Ok(())

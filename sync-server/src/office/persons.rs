@@ -117,6 +117,11 @@ pub async fn detail(
         rosters.dedup();
         subjects.extend(rosters);
         let reads = db.audit_about(&subjects, 200)?;
+        let read_names = super::names::Names::load(db, ctx.lang)?.with_references(
+            db,
+            reads.iter().flat_map(|r| [r.subject.as_str(), r.detail.as_deref().unwrap_or("")]),
+            ctx.can(Perm::Persons),
+        )?;
         db.audit(&now_text(), &ctx.actor(), "person_read", &format!("person:{id}"), Some("data_access"))?;
         let t = |pl, en| ctx.t(pl, en);
         let l = ctx.lang;
@@ -137,7 +142,7 @@ pub async fn detail(
                 tr { th { (t("Telefon", "Phone")) } td { (person.phone.as_deref().unwrap_or("—")) } }
                 tr { th { (t("Kod mieszkańca", "Resident code")) } td { (person.resident_code) } }
                 tr { th { (t("Punkt", "Branch")) } td { (branches.get(&person.home_branch.to_string()).map(String::as_str).unwrap_or("?")) } }
-                tr { th { (t("Zgody i klauzule", "Consents and notices")) } td { @for c in &person.consents { (c.kind.code()) ": " (c.text_version) " (" (dates::moment(l, &c.at.to_string())) ")" br; } } }
+                tr { th { (t("Zgody i klauzule", "Consents and notices")) } td { @for c in &person.consents { (consent_label(l, c.kind)) ": " (c.text_version) " (" (dates::moment(l, &c.at.to_string())) ")" br; } } }
                 tr { th { (t("Przypomnienia SMS", "SMS reminders")) } td #sms-consent {
                     @match sms {
                         Some(c) => { (t("zgoda", "consented")) " · " (t("wiadomości po ", "messages in ")) (match c.lang() { Lang::Pl => t("polsku", "Polish"), Lang::En => t("angielsku", "English") }) " · " (c.text_version) " (" (dates::moment(l, &c.at.to_string())) ")" }
@@ -171,7 +176,11 @@ pub async fn detail(
             h2 { (t("Kto oglądał dane tej osoby", "Who looked at this person's data")) }
             table #reads {
                 thead { tr { th { (t("Kiedy", "When")) } th { (t("Kto", "Who")) } th { (t("Co", "What")) } } }
-                tbody { @for a in &reads { tr { td { (dates::moment(l, &a.at)) } td { (who.actor(&a.actor)) } td { (super::audit::action_label(l, &a.action)) " " (who.in_text(a.detail.as_deref().unwrap_or(""))) } } } }
+                tbody { @for a in &reads { tr { td { (dates::moment(l, &a.at)) } td { (read_names.actor(&a.actor)) } td {
+                    (super::audit::action_label(l, &a.action))
+                    @if !a.subject.starts_with("person:") { " · " (super::audit::in_words(&read_names, &a.subject)) }
+                    @if a.detail.is_some() { " · " (super::audit::detail(&read_names, a.detail.as_deref())) }
+                } } } }
             }
             @if sms.is_some() && !erased {
                 h2 { (t("Zgoda na SMS", "SMS consent")) }
@@ -268,6 +277,18 @@ pub async fn withdraw_sms(
         },
     )
     .await
+}
+
+/// A consent or notice a person gave, in words.
+fn consent_label(lang: Lang, kind: ConsentKind) -> &'static str {
+    match kind {
+        ConsentKind::InformationClause => super::tr(
+            lang,
+            "klauzula informacyjna (RODO)",
+            "information clause (GDPR)",
+        ),
+        ConsentKind::SmsReminders => super::tr(lang, "przypomnienia SMS", "SMS reminders"),
+    }
 }
 
 /// An intake request with its personal content opened with the person's key; without

@@ -742,6 +742,17 @@ impl Db<'_> {
         )
     }
 
+    pub fn o_registration(&self, id: &str) -> Result<Option<ORegistration>> {
+        self.tx
+            .query_row(
+                &format!("SELECT {REGISTRATION_COLUMNS} FROM o_registrations WHERE id = ?1"),
+                [id],
+                registration_row,
+            )
+            .optional()
+            .ctx("read a registration")
+    }
+
     pub fn o_registrations_of_persons(&self, persons: &[String]) -> Result<Vec<ORegistration>> {
         let mut out = Vec::new();
         for p in persons {
