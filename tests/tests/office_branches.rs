@@ -228,6 +228,20 @@ fn a_new_server_gets_its_branch_kiosk_and_kiosk_staff_from_the_browser() -> Resu
     sync(&kiosk)?;
     ensure!(staff_named(&kiosk, "9999")?.is_none(), "nothing changed");
 
+    // The audit page says what happened in words, and never shows a PIN's hash.
+    let log = admin.page("/office/audit")?;
+    for said in [
+        "nowy punkt",
+        "zmiana danych punktu",
+        "PIN do kiosku nadany",
+        "PIN do kiosku odebrany",
+        "Anna Nowak",
+        "nowy PIN",
+        "pon.–sob. 8:00–20:00",
+    ] {
+        ensure!(log.contains(said), "the audit page says {said}");
+    }
+    ensure!(!log.contains("argon2"), "no PIN hash in the audit");
     let done = actions(&server)?;
     for action in [
         "branch_add",

@@ -86,6 +86,48 @@ pub(crate) fn catalog_change(before: &Catalog, after: &Catalog) -> Option<String
             new.insert(key, side(session));
         }
     }
+    let (b, a) = (&before.branch, &after.branch);
+    for (field, was, now) in [
+        ("code", &b.code, &a.code),
+        ("name", &b.name, &a.name),
+        ("address", &b.address, &a.address),
+        ("opening_hours", &b.opening_hours, &a.opening_hours),
+        ("help", &b.help, &a.help),
+    ] {
+        if was != now {
+            old.insert(field.to_owned(), json!(was));
+            new.insert(field.to_owned(), json!(now));
+        }
+    }
+    // Kiosk staff by name and role (one changes at a time); a new PIN only as `pin: true`,
+    // never its hash.
+    let person =
+        |s: &blisko_shared::model::StaffUser| json!({ "name": s.name, "role": s.role.code() });
+    for s in &after.staff {
+        let key = "kiosk_staff".to_owned();
+        match before.staff.iter().find(|w| w.id == s.id) {
+            Some(was) if was == s => {}
+            Some(was) => {
+                old.insert(key.clone(), person(was));
+                let mut now = person(s);
+                if was.pin_hash != s.pin_hash
+                    && let Some(fields) = now.as_object_mut()
+                {
+                    fields.insert("pin".to_owned(), json!(true));
+                }
+                new.insert(key, now);
+            }
+            None => {
+                new.insert(key, person(s));
+            }
+        }
+    }
+    for s in &before.staff {
+        if !after.staff.iter().any(|a| a.id == s.id) {
+            old.insert("kiosk_staff".to_owned(), person(s));
+            new.insert("kiosk_staff".to_owned(), Value::Null);
+        }
+    }
     if old.is_empty() && new.is_empty() {
         return None;
     }
