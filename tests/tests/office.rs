@@ -594,12 +594,34 @@ fn overview_requests_classes_and_exports_over_merged_kiosk_data() -> Result<()> 
         ],
     )?;
     assert_eq!(bad_capacity.status().as_u16(), 400);
+    // A date in the past asks first; nothing is saved until confirmed.
+    let asked = office.post(
+        &format!("/office/classes/{new_class}/sessions"),
+        &[
+            ("date", "2026-12-01"),
+            ("start", "10:00"),
+            ("minutes", "90"),
+        ],
+    )?;
+    assert_eq!(asked.status().as_u16(), 200);
+    let asked = asked.text()?;
+    ensure!(
+        asked.contains("id=\"warnings\"") && asked.contains("1 grudnia 2026, wt. już minęła"),
+        "{asked}"
+    );
+    ensure!(
+        !office
+            .page(&format!("/office/classes/{new_class}"))?
+            .contains("1 grudnia 2026"),
+        "nothing saved before the confirmation"
+    );
     let s = office.post(
         &format!("/office/classes/{new_class}/sessions"),
         &[
             ("date", "2026-12-01"),
             ("start", "10:00"),
             ("minutes", "90"),
+            ("confirm", "1"),
         ],
     )?;
     assert_eq!(s.status().as_u16(), 303);
@@ -665,6 +687,7 @@ fn overview_requests_classes_and_exports_over_merged_kiosk_data() -> Result<()> 
             ("date", "2026-12-03"),
             ("start", "11:30"),
             ("minutes", "60"),
+            ("confirm", "1"),
         ],
     )?;
     assert_eq!(moved.status().as_u16(), 303);
@@ -1257,7 +1280,9 @@ fn another_branch_probed_by_a_branch_account_is_refused_and_audited() -> Result<
     let mal = branch_id(&data, "MAL")?;
     let si = branch_id(&data, "SI")?;
     add_staff(&data, "admin", "office_admin", None)?;
-    add_staff(&data, "maladmin", "office_admin", Some(&mal))?;
+    // An organizer of MAL (an office admin always has every branch, so the kiosk pages'
+    // own branch check cannot be reached from the outside).
+    add_staff(&data, "maladmin", "organizer", Some(&mal))?;
     let admin = Office::login(&server.url(), "admin", PASSWORD)?;
     let local = Office::login(&server.url(), "maladmin", PASSWORD)?;
     let created = admin.post(
@@ -1287,10 +1312,6 @@ fn another_branch_probed_by_a_branch_account_is_refused_and_audited() -> Result<
         .next()
         .context("its enrollment code")?;
     let kiosks_before = admin.page("/office/kiosks")?;
-    let kiosk = data_attrs(&kiosks_before, "kiosk")
-        .into_iter()
-        .next()
-        .context("the kiosk")?;
     let classes_before = admin.page("/office/classes")?;
 
     let probes: Vec<(reqwest::blocking::Response, String)> = vec![
@@ -1300,21 +1321,15 @@ fn another_branch_probed_by_a_branch_account_is_refused_and_audited() -> Result<
         ),
         (
             local.post(
-                &format!("/office/kiosks/{kiosk}/rename"),
-                &[("name", "Przejęty")],
+                &format!("/office/classes/{class}/daily/register"),
+                &[
+                    ("given", "Jan"),
+                    ("family", "Obcy"),
+                    ("birth_year", "1950"),
+                    ("clause", "1"),
+                ],
             )?,
-            format!("kiosk:{kiosk}"),
-        ),
-        (
-            local.post(&format!("/office/kiosks/{kiosk}/sheet"), &[("code", &code)])?,
-            format!("kiosk:{kiosk}"),
-        ),
-        (
-            local.post(
-                "/office/kiosks",
-                &[("branch", si.as_str()), ("name", "Obcy kiosk")],
-            )?,
-            format!("branch:{si}"),
+            format!("class:{class}"),
         ),
         (
             local.post(

@@ -192,6 +192,7 @@ fn exports_are_for_polish_excel_neutralise_formulas_and_list_people_in_polish_or
             ("date", "2026-12-05"),
             ("start", "10:00"),
             ("minutes", "60"),
+            ("confirm", "1"),
         ],
     )?;
     ensure!(added.status().as_u16() == 303);

@@ -403,7 +403,12 @@ fn an_instructor_starts_on_their_classes() -> Result<()> {
     let today = jiff::Zoned::now().date().to_string();
     let s = org.post(
         &format!("/office/classes/{mine}/sessions"),
-        &[("date", &today), ("start", "09:30"), ("minutes", "60")],
+        &[
+            ("date", &today),
+            ("start", "09:30"),
+            ("minutes", "60"),
+            ("confirm", "1"),
+        ],
     )?;
     assert_eq!(s.status().as_u16(), 303);
     let other_branch = new_class(&si, "Pracownik instr", "Szachy")?;

@@ -90,7 +90,12 @@ fn requests_and_my_classes_in_a_browser() -> Result<()> {
     let today = jiff::Zoned::now().date().to_string();
     org.post(
         &format!("/office/classes/{class}/sessions"),
-        &[("date", &today), ("start", "09:30"), ("minutes", "60")],
+        &[
+            ("date", &today),
+            ("start", "09:30"),
+            ("minutes", "60"),
+            ("confirm", "1"),
+        ],
     )?;
 
     // Desktop: the queue, a request taken, its PESEL, a refusal that keeps the text, a

@@ -404,6 +404,34 @@ fn save_session(
         ));
     }
     let minutes = number(form, "minutes", 5, 600, "Czas (min)", "Minutes")?;
+    // A move to a past date, a time taken, a holiday or New Year's Eve asks first, as
+    // adding a session on the daily page does.
+    let moved = catalog
+        .sessions
+        .iter()
+        .find(|s| s.id == session_id)
+        .map(|s| (s.date.clone(), s.start.clone()));
+    let changes_day = moved
+        .as_ref()
+        .is_none_or(|(d, s)| *d != date.to_string() || s != start);
+    let warnings = super::daily::session_warnings(&catalog, id, date, start, Some(session_id));
+    if changes_day && !warnings.is_empty() && field(form, "confirm") != Some("1") {
+        let mut hidden = vec![
+            ("date", date.to_string()),
+            ("start", start.to_owned()),
+            ("minutes", minutes.to_string()),
+        ];
+        if existing {
+            hidden.push(("session", session_id.to_string()));
+        }
+        return Ok(super::daily::confirm_session(
+            ctx,
+            &format!("/office/classes/{id}/sessions"),
+            &hidden,
+            &warnings,
+            &format!("/office/classes/{id}"),
+        ));
+    }
     let session = Session {
         id: session_id,
         class_id: id,

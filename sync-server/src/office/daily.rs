@@ -850,6 +850,75 @@ fn parse_date(text: &str, pl: &str, en: &str) -> OResult<jiff::civil::Date> {
     })
 }
 
+/// What to check before a session is added on `date` at `start` or a session (`moved`)
+/// is moved there: a past date, another session of the class at that time, a public
+/// holiday, New Year's Eve. Each warning in Polish and English.
+pub(super) fn session_warnings(
+    catalog: &Catalog,
+    class: ClassId,
+    date: jiff::civil::Date,
+    start: &str,
+    moved: Option<SessionId>,
+) -> Vec<(String, String)> {
+    let mut warnings: Vec<(String, String)> = Vec::new();
+    let (date_pl, date_en) = (dates::day(Lang::Pl, date), dates::day(Lang::En, date));
+    if date < today() {
+        warnings.push((
+            format!("Data {date_pl} już minęła."),
+            format!("The date {date_en} is in the past."),
+        ));
+    }
+    if sessions_of(catalog, class)
+        .iter()
+        .any(|s| Some(s.id) != moved && s.date == date.to_string() && s.start == start)
+    {
+        warnings.push((
+            format!("Te zajęcia mają już spotkanie {date_pl} o {start}."),
+            format!("The class already has a session on {date_en} at {start}."),
+        ));
+    }
+    if let Some(name) = holidays::public_holiday(date) {
+        warnings.push((
+            format!("{date_pl} to dzień wolny od pracy ({name})."),
+            format!("{date_en} is a public holiday ({name})."),
+        ));
+    }
+    if holidays::warn_about(date) {
+        warnings.push((
+            format!("{date_pl} to sylwester: wiele osób może nie przyjść."),
+            format!("{date_en} is New Year's Eve: many may not come."),
+        ));
+    }
+    warnings
+}
+
+/// The page that asks before a session is saved despite `warnings`: the same form sent
+/// again to `action` with `hidden` fields and `confirm=1`, or back to `back` unchanged.
+pub(super) fn confirm_session(
+    ctx: &Ctx,
+    action: &str,
+    hidden: &[(&str, String)],
+    warnings: &[(String, String)],
+    back: &str,
+) -> Out {
+    let t = |pl, en| ctx.t(pl, en);
+    let body = html! {
+        h1 { (t("Proszę sprawdzić", "Please check")) }
+        ul #warnings { @for (pl, en) in warnings { li { (t(pl, en)) } } }
+        form.inline #confirm-session method="post" action=(action) {
+            (csrf(ctx))
+            @for (name, value) in hidden { input type="hidden" name=(name) value=(value); }
+            input type="hidden" name="confirm" value="1";
+            button type="submit" { (t("Mimo to zapisz spotkanie", "Save the session anyway")) }
+        }
+        " " a href=(back) { (t("Wróć bez zmian", "Go back without changes")) }
+    };
+    Out::Page {
+        title: t("Proszę sprawdzić", "Please check").to_owned(),
+        body,
+    }
+}
+
 /// Add one session; a past date, a date already taken at that time, a public holiday or
 /// New Year's Eve first asks for a confirmation.
 pub async fn add_session(
@@ -870,54 +939,20 @@ pub async fn add_session(
             let date = parse_date(&f.date, "Data", "Date")?;
             let start = parse_start(&f.start)?;
             let minutes = parse_minutes(&f.minutes)?;
-            let mut warnings: Vec<(String, String)> = Vec::new();
-            let (date_pl, date_en) = (dates::day(Lang::Pl, date), dates::day(Lang::En, date));
-            if date < today() {
-                warnings.push((
-                    format!("Data {date_pl} już minęła."),
-                    format!("The date {date_en} is in the past."),
-                ));
-            }
-            if sessions_of(&catalog, id)
-                .iter()
-                .any(|s| s.date == date.to_string() && s.start == start)
-            {
-                warnings.push((
-                    format!("Te zajęcia mają już spotkanie {date_pl} o {start}."),
-                    format!("The class already has a session on {date_en} at {start}."),
-                ));
-            }
-            if let Some(name) = holidays::public_holiday(date) {
-                warnings.push((
-                    format!("{date_pl} to dzień wolny od pracy ({name})."),
-                    format!("{date_en} is a public holiday ({name})."),
-                ));
-            }
-            if holidays::warn_about(date) {
-                warnings.push((
-                    format!("{date_pl} to sylwester: wiele osób może nie przyjść."),
-                    format!("{date_en} is New Year's Eve: many may not come."),
-                ));
-            }
+            let warnings = session_warnings(&catalog, id, date, &start, None);
             if !warnings.is_empty() && !checked(&f.confirm) {
-                let t = |pl, en| ctx.t(pl, en);
-                let body = html! {
-                    h1 { (t("Proszę sprawdzić", "Please check")) }
-                    ul #warnings { @for (pl, en) in &warnings { li { (t(pl, en)) } } }
-                    form.inline #confirm-session method="post" action=(format!("{}/sessions", base(id))) {
-                        (csrf(ctx))
-                        input type="hidden" name="date" value=(date);
-                        input type="hidden" name="start" value=(start);
-                        input type="hidden" name="minutes" value=(minutes);
-                        input type="hidden" name="confirm" value="1";
-                        button type="submit" { (t("Mimo to dodaj spotkanie", "Add the session anyway")) }
-                    }
-                    " " a href=(base(id)) { (t("Wróć bez zmian", "Go back without changes")) }
-                };
-                return Ok(Out::Page {
-                    title: t("Proszę sprawdzić", "Please check").to_owned(),
-                    body,
-                });
+                let hidden = [
+                    ("date", date.to_string()),
+                    ("start", start.clone()),
+                    ("minutes", minutes.to_string()),
+                ];
+                return Ok(confirm_session(
+                    ctx,
+                    &format!("{}/sessions", base(id)),
+                    &hidden,
+                    &warnings,
+                    &base(id),
+                ));
             }
             let session = Session {
                 id: SessionId::new(),
