@@ -732,6 +732,16 @@ fn the_daily_page_reads_as_office_staff_do() -> Result<()> {
             && at("Łukasiewicz Jan")? < at("Żak Zofia")?,
         "the confirmed list is in Polish alphabetical order"
     );
+    // The last seat, then a waiting place: no "confirm a seat" button without a free seat.
+    for (given, family) in [("Piotr", "Zięba"), ("Marek", "Wójcik")] {
+        let done = phone_register(&org, &class, given, family, "1950", "")?;
+        ensure!(done.status().as_u16() == 303, "{family}: {}", done.status());
+    }
+    let page = org.page(&daily)?;
+    ensure!(
+        page.contains("brak wolnego miejsca w puli") && !page.contains("/confirm/"),
+        "a waiting person without a free pool seat is not offered a seat"
+    );
 
     // The receipt read out on the phone: where, and the next sessions in Polish.
     let added = org.post(

@@ -215,9 +215,15 @@ fn daily_body(
                     td data-label=(t("Miejsce", "Position")) { (r.position.unwrap_or(0)) }
                     td data-label=(t("Osoba", "Person")) { (names.get(&r.person_id).map(String::as_str).unwrap_or("—")) }
                     td.no-print { @if ctx.can(Perm::Registrations) {
-                        form.inline method="post" action=(format!("{b}/confirm/{}", r.id)) {
-                            (csrf(ctx))
-                            button type="submit" { (t("Potwierdź miejsce", "Confirm a seat")) }
+                        // A seat by hand only when the pool has one (the server gives free
+                        // pool seats to the waiting list in order by itself).
+                        @if free > 0 {
+                            form.inline method="post" action=(format!("{b}/confirm/{}", r.id)) {
+                                (csrf(ctx))
+                                button type="submit" { (t("Potwierdź miejsce", "Confirm a seat")) }
+                            }
+                        } @else {
+                            span.muted.no-seat { (t("brak wolnego miejsca w puli", "no free seat in the pool")) }
                         }
                         " " a href=(format!("{b}/cancel/{}", r.id)) { (t("Anuluj zapis", "Cancel")) }
                     } }
@@ -508,7 +514,7 @@ pub async fn receipt(
             p { (t("Zajęcia", "Class")) ": " strong { (class.title) } }
             p { (t("Osoba", "Person")) ": " (people::given_first(ctx.lang, &person)) " (" (people::birth_year(&person)) ")" }
             p #receipt-place { (t("Miejsce", "Place")) ": " (catalog.branch.name) ", " (catalog.branch.address)
-                @if !class.room.is_empty() { " · " (t("sala", "room")) " " (class.room) } }
+                @if !class.room.is_empty() { " · " (class.room) } }
             @if !next.is_empty() {
                 p { (t("Najbliższe spotkania", "Next sessions")) ":" }
                 ul #receipt-sessions { @for s in &next { li data-date=(s.date) { (dates::day_text(ctx.lang, &s.date)) ", " (s.start) } } }
