@@ -11,6 +11,7 @@ use blisko_shared::ids::{BranchId, KioskId, StaffId};
 use blisko_shared::model::{Branch, Catalog, StaffRole, StaffUser};
 use blisko_shared::{demo, validate};
 
+use super::audit_detail::change_detail;
 use super::seats::{self, Editor};
 use super::{CentralError, Result, load, now_text, project_catalog};
 use crate::store::Db;
@@ -144,7 +145,10 @@ pub fn add(db: &Db<'_>, fields: &BranchFields, actor: &str) -> Result<BranchId> 
         actor,
         "branch_add",
         &format!("branch:{id}"),
-        Some(&format!("code:{}", fields.code)),
+        Some(&change_detail(
+            serde_json::Value::Null,
+            serde_json::json!({ "code": fields.code, "name": catalog.branch.name }),
+        )),
     )?;
     Ok(id)
 }
