@@ -232,7 +232,7 @@ fn a_new_server_gets_its_branch_kiosk_and_kiosk_staff_from_the_browser() -> Resu
     let log = admin.page("/office/audit")?;
     for said in [
         "nowy punkt",
-        "skrót: KS2",
+        "<span class=\"field\">skrót</span>: <span class=\"new\">KS2</span>",
         "zmiana danych punktu",
         "PIN do kiosku nadany",
         "PIN do kiosku odebrany",
