@@ -664,6 +664,13 @@ fn the_first_run_link_creates_the_first_admin_once() -> Result<()> {
         assert_eq!(response.status().as_u16(), 400);
         let body = response.text()?;
         ensure!(body.contains(words), "{words}: {body}");
+        // What was typed comes back (escaped), the passwords never.
+        ensure!(
+            body.contains("value=\"szef\"")
+                && body.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;\"")
+                && !body.contains(password),
+            "the login and name are kept: {body}"
+        );
         // The form comes back with a fresh token.
         csrf = csrf_in(&body).context("csrf")?;
     }

@@ -50,7 +50,15 @@ fn gone(lang: Lang) -> Response {
         .into_response()
 }
 
-fn form_page(lang: Lang, token: &str, message: Option<String>, status: StatusCode) -> Response {
+/// The set-up form; after a refusal (`typed`: the login and name sent), with the message
+/// and what was typed, passwords excepted.
+fn form_page(
+    lang: Lang,
+    token: &str,
+    message: Option<String>,
+    typed: (&str, &str),
+    status: StatusCode,
+) -> Response {
     let csrf = random_hex();
     let body = html! {
         h1 { (tr(lang, "Pierwsze uruchomienie: administrator biura", "First run: the office admin")) }
@@ -59,8 +67,8 @@ fn form_page(lang: Lang, token: &str, message: Option<String>, status: StatusCod
         @if let Some(m) = &message { p.error role="alert" { (m) } }
         form.login method="post" action=(format!("/office/setup/{token}")) {
             input type="hidden" name="csrf" value=(csrf);
-            label { (tr(lang, "Login", "Login")) input type="text" name="login" required maxlength="40" autocomplete="username"; }
-            label { (tr(lang, "Imię i nazwisko", "Name")) input type="text" name="name" required maxlength="100"; }
+            label { (tr(lang, "Login", "Login")) input type="text" name="login" required maxlength="40" autocomplete="username" value=(typed.0); }
+            label { (tr(lang, "Imię i nazwisko", "Name")) input type="text" name="name" required maxlength="100" value=(typed.1); }
             label { (tr(lang, "Hasło", "Password")) input type="password" name="password" required autocomplete="new-password"; }
             label { (tr(lang, "Hasło jeszcze raz", "Password again")) input type="password" name="repeat" required autocomplete="new-password"; }
             p.muted { (tr(lang, "Co najmniej 12 znaków; nie może to być popularne hasło ani jeden znak powtórzony.",
@@ -91,7 +99,7 @@ pub async fn form(
     })
     .await;
     match valid {
-        Ok(true) => form_page(lang, &token, None, StatusCode::OK),
+        Ok(true) => form_page(lang, &token, None, ("", ""), StatusCode::OK),
         Ok(false) => gone(lang),
         Err(e) => error_response(lang, e),
     }
@@ -109,6 +117,7 @@ pub async fn create_admin(
         return error_response(lang, OfficeError::BadCsrf);
     }
     let used = token.clone();
+    let typed = (form.login.clone(), form.name.clone());
     let result = blocking(&state, move |central| {
         with_db(central, |db, _| {
             Ok(core::create_first_admin(
@@ -135,6 +144,7 @@ pub async fn create_admin(
                 tr(lang, &pl, &en),
                 tr(lang, "Nic nie zostało zmienione.", "Nothing was changed.")
             )),
+            (&typed.0, &typed.1),
             StatusCode::BAD_REQUEST,
         ),
         Err(e) => error_response(lang, e),
