@@ -93,7 +93,21 @@ impl Browser {
         Browser::open(base, SMALL_PHONE, true)
     }
 
-    fn open(base: &str, (width, height): (u32, u32), mobile: bool) -> Result<Browser> {
+    fn open(base: &str, size: (u32, u32), mobile: bool) -> Result<Browser> {
+        // A port found free can be taken by another test's chromedriver before this one
+        // binds it (tests run in parallel): then the session cannot start, and a new
+        // driver on a new port is tried.
+        let mut last = None;
+        for _ in 0..3 {
+            match Browser::open_once(base, size, mobile) {
+                Ok(browser) => return Ok(browser),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("no browser")))
+    }
+
+    fn open_once(base: &str, (width, height): (u32, u32), mobile: bool) -> Result<Browser> {
         let (driver, port) = start_driver()?;
         let profile = tempfile::tempdir()?;
         let downloads = tempfile::tempdir()?;

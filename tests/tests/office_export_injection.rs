@@ -227,6 +227,7 @@ fn formulas_typed_into_fields_never_reach_an_export_as_formulas() -> Result<()> 
             ("date", "2026-12-05"),
             ("start", "10:00"),
             ("minutes", "60"),
+            ("confirm", "1"),
         ],
     )?;
     ensure!(added.status().as_u16() == 303, "{}", added.status());

@@ -181,11 +181,13 @@ fn pass(c: &Browser, office: &Office, mal: &str, request: &str, suffix: &str) ->
     ensure!(html.contains("klauzul"), "the refusal says why");
     c.shot(&format!("office-form-phone-refused{suffix}.png"))?;
 
-    // A seat confirmed by hand while the pool is full: refused, saying how many are free.
+    // While the pool is full, a waiting person is not offered a seat by hand.
     c.goto(&daily)?;
-    c.wait_for("#daily-waiting button")?;
-    c.click_and_load("#daily-waiting button")?;
-    check(c, "confirm refused", "wolne: 0")?;
+    let html = c.wait_for_html("brak wolnego miejsca w puli")?;
+    ensure!(
+        !html.contains("/confirm/"),
+        "no seat button without a free pool seat"
+    );
 
     // Cancelling a registration, through its confirmation: the freed pool seat goes to
     // the first person waiting at once (so a waiting person and a free pool seat never
