@@ -50,7 +50,12 @@ fn a_new_server_gets_its_branch_kiosk_and_kiosk_staff_from_the_browser() -> Resu
     add_staff(&data, "org", "organizer", None)?;
     let admin = Office::login(&server.url(), "admin", PASSWORD)?;
 
-    // Nothing yet: the kiosks page sends the admin to the branches page first.
+    // Nothing yet: the overview and the kiosks page send the admin to the branches page.
+    let overview = admin.page("/office")?;
+    ensure!(
+        overview.contains("id=\"no-branches\"") && overview.contains("/office/branches#add"),
+        "the overview says where to start"
+    );
     let kiosks = admin.page("/office/kiosks")?;
     ensure!(
         kiosks.contains("id=\"no-branches\"") && kiosks.contains("/office/branches#add"),

@@ -54,6 +54,10 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
     let t = |pl, en| ctx.t(pl, en);
     let body = html! {
         h1 { (t("Przegląd", "Overview")) }
+        @if branches.is_empty() {
+            p.notice #no-branches { (t("Nie ma jeszcze żadnego punktu, więc nie ma tu czego pokazać. ", "There is no branch yet, so there is nothing to show here. "))
+                @if ctx.can(Perm::Branches) { a href="/office/branches#add" { (t("Proszę zacząć od dodania punktu.", "Please start by adding a branch.")) } } }
+        }
         (compensation_section(ctx, &tasks, None))
         p.muted { (t("Dane połączone ze wszystkich punktów, stan na ", "Merged data of every branch, as of ")) (now.strftime("%Y-%m-%d %H:%M")) "." }
         table {
