@@ -619,14 +619,14 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
             } }
         }
         h2 { (t("Przydziały miejsc dla kiosków", "Seat allotments per kiosk")) }
-        table #allotments {
+        table.fold #allotments {
             thead { tr { th { (t("Kiosk", "Kiosk")) } th.num { (t("Przydział", "Allotted")) } th.num { (t("Zajęte", "Used")) } th { (t("Zmiana", "Change")) } } }
             tbody { @for k in &kiosks {
                 tr data-kiosk=(k.kiosk_id) {
-                    td { (kiosk_names.kiosk(&k.kiosk_id.to_string())) }
-                    td.num { (allotments.get(&k.kiosk_id).copied().unwrap_or(0)) }
-                    td.num { (use_by_kiosk.get(&k.kiosk_id.to_string()).copied().unwrap_or(0)) }
-                    td { @if let Some(reserved) = holds.get(&k.kiosk_id) {
+                    td data-label=(t("Kiosk", "Kiosk")) { (kiosk_names.kiosk(&k.kiosk_id.to_string())) }
+                    td.num data-label=(t("Przydział", "Allotted")) { (allotments.get(&k.kiosk_id).copied().unwrap_or(0)) }
+                    td.num data-label=(t("Zajęte", "Used")) { (use_by_kiosk.get(&k.kiosk_id.to_string()).copied().unwrap_or(0)) }
+                    td data-label=(t("Zmiana", "Change")) { @if let Some(reserved) = holds.get(&k.kiosk_id) {
                         span.pending { (t("czeka na synchronizację: ", "pending until it syncs: ")) (kiosk_names.kiosk(&k.kiosk_id.to_string())) }
                         " " span.muted { "(" (t("do tego czasu zarezerwowane: ", "reserved until then: ")) (reserved) ")" }
                     } }

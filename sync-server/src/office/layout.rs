@@ -77,7 +77,12 @@ svg { max-width:100%; height:auto; }
   table.fold thead { display:none; }
   table.fold tr { background:#fff; border:1px solid var(--line); margin:0 0 .6rem; padding:.3rem .6rem; }
   table.fold td { overflow-wrap:anywhere; border:none; padding:.2rem 0 .2rem 7.5rem; text-align:left; position:relative; min-height:1.6rem; }
-  table.fold td[data-label]::before { content:attr(data-label); position:absolute; left:0; top:.3rem; width:7rem; font-size:.8rem; font-weight:600; color:var(--muted); overflow-wrap:anywhere; }
+  table.fold td.grid-person { font-weight:700; }
+  /* The label floats in the cell's left padding and the cell holds its float, so a label
+     of two lines ("Ostatnia synchronizacja") makes its row taller instead of running
+     into the next. */
+  table.fold td[data-label] { display:flow-root; }
+  table.fold td[data-label]::before { content:attr(data-label); float:left; width:7rem; margin:.1rem 0 0 -7.5rem; font-size:.8rem; font-weight:600; color:var(--muted); overflow-wrap:anywhere; }
   form.stack, form.login { padding:.75rem; }
   .card { min-width:0; width:100%; }
   .enroll-code { font-size:1.7rem; }
