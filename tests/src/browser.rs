@@ -158,6 +158,23 @@ impl Browser {
         &self.client
     }
 
+    /// Send a Chrome DevTools Protocol command (chromedriver's `goog/cdp/execute`), e.g.
+    /// `Emulation.setEmulatedMedia`; its result.
+    pub fn cdp(&self, cmd: &str, params: serde_json::Value) -> Result<serde_json::Value> {
+        self.run(self.client.issue_cmd(Cdp {
+            cmd: cmd.to_owned(),
+            params,
+        }))
+        .with_context(|| format!("the DevTools command {cmd}"))
+    }
+
+    /// Lay the page out for `media` ("print", "screen"; "" for the default), as the
+    /// browser does when printing: the stylesheet's `@media print` rules apply.
+    pub fn emulate_media(&self, media: &str) -> Result<()> {
+        self.cdp("Emulation.setEmulatedMedia", json!({ "media": media }))?;
+        Ok(())
+    }
+
     /// Run a future on the browser's runtime.
     pub fn run<T>(&self, f: impl std::future::Future<Output = T>) -> T {
         self.rt.block_on(f)
@@ -386,6 +403,31 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(100));
         }
         Ok(std::fs::read(&file)?)
+    }
+}
+
+/// A DevTools protocol command, sent through chromedriver's vendor endpoint.
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

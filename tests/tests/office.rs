@@ -470,7 +470,13 @@ fn overview_requests_classes_and_exports_over_merged_kiosk_data() -> Result<()> 
         .split("data-branch=\"MAL\"")
         .nth(1)
         .context("MAL row")?;
-    let cells: Vec<&str> = row.split("<td class=\"num\">").skip(1).take(4).collect();
+    // Each number's cell: `<td class="num" data-label="…">3</td>`, from its text on.
+    let cells: Vec<&str> = row
+        .split("<td class=\"num\"")
+        .skip(1)
+        .take(4)
+        .map(|cell| cell.split_once('>').map_or(cell, |(_, text)| text))
+        .collect();
     ensure!(
         cells[0].starts_with('3'),
         "3 registrations this month: {:?}",
@@ -1200,9 +1206,10 @@ fn the_role_by_page_matrix() -> Result<()> {
 
     // Kiosk and staff actions by every role without the right: refused, nothing changed.
     let table = |html: &str, id: &str| -> Result<String> {
-        let start = html
-            .find(&format!("<table id=\"{id}\""))
+        let at = html
+            .find(&format!(" id=\"{id}\""))
             .with_context(|| format!("table {id}"))?;
+        let start = html[..at].rfind("<table").context("the table's start")?;
         let end = html[start..].find("</table>").context("table end")? + start;
         Ok(html[start..end].to_owned())
     };

@@ -394,7 +394,7 @@ impl Store {
             .conn()
             .prepare(
                 "SELECT id, name, description, requires_pesel, conditions, legal_basis
-                 FROM services ORDER BY name",
+                 FROM services",
             )
             .ctx("list services")?;
         type Row = (String, String, String, bool, String, String);
@@ -425,7 +425,12 @@ impl Store {
                     })
                 },
             )
-            .collect()
+            .collect::<Result<Vec<Service>>>()
+            .map(|mut services| {
+                // Polish order (SQLite's is by bytes: Ćwiczenia, Łucznictwo after Zumba).
+                services.sort_by_cached_key(|s| collate::sort_key(&s.name));
+                services
+            })
     }
 
     pub fn person_by_code(&self, code: &str) -> Result<Option<PersonRow>> {
@@ -618,5 +623,58 @@ impl Store {
         rows.into_iter()
             .map(|(id, status, position)| Ok((parse("registration id", id)?, (status, position))))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use blisko_shared::sqlite::StoreKey;
+
+    #[test]
+    fn the_services_screen_lists_services_in_polish_order() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| corrupt("a scratch folder", &e.to_string()))?;
+        let mut store = Store::open(dir.path(), &StoreKey::random())?;
+        let from = jiff::civil::date(2026, 3, 2);
+        let mut catalog = blisko_shared::demo::catalogs(from, 1, None)
+            .into_iter()
+            .next()
+            .ok_or_else(|| corrupt("the demo catalogue", "empty"))?;
+        let template = catalog
+            .services
+            .first()
+            .cloned()
+            .ok_or_else(|| corrupt("the demo services", "empty"))?;
+        catalog.services = [
+            "Zumba",
+            "Żeglarstwo",
+            "Łucznictwo",
+            "Czytanie",
+            "Ćwiczenia",
+            "Lekcje",
+        ]
+        .iter()
+        .map(|name| Service {
+            id: blisko_shared::ids::ServiceId::new(),
+            name: (*name).to_owned(),
+            ..template.clone()
+        })
+        .collect();
+        let tx = store.write()?;
+        tx.project_catalog(&catalog)?;
+        tx.commit()?;
+        let names: Vec<String> = store.services()?.into_iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "Czytanie",
+                "Ćwiczenia",
+                "Lekcje",
+                "Łucznictwo",
+                "Zumba",
+                "Żeglarstwo"
+            ]
+        );
+        Ok(())
     }
 }

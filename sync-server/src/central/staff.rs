@@ -560,6 +560,40 @@ mod tests {
     }
 
     #[test]
+    fn staff_are_listed_in_polish_order_of_their_names() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| CentralError::Internal(e.to_string()))?;
+        let mut central = Central::open(dir.path())?;
+        // Logins in the reverse order of the names: a list by login reads backwards.
+        for (login, name) in [
+            ("a-zak", "Żak Anna"),
+            ("b-lata", "Łata Bogdan"),
+            ("c-lis", "Lis Celina"),
+            ("d-czajka", "Czajka Dorota"),
+            ("e-cwik", "Ćwik Edward"),
+        ] {
+            let new = NewStaff {
+                login,
+                name,
+                role: StaffRole::Organizer,
+                branch: None,
+            };
+            central.add_staff(&new, "haslo-do-testow-123")?;
+        }
+        let names: Vec<String> = central.staff_list()?.into_iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "Czajka Dorota",
+                "Ćwik Edward",
+                "Lis Celina",
+                "Łata Bogdan",
+                "Żak Anna"
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
     fn a_good_password_passes_and_temporary_ones_pass_the_policy() {
         assert!(check_password("haslo-do-testow-123").is_ok());
         assert!(check_password("Zielony rower 7 mostów").is_ok());

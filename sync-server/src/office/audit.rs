@@ -629,15 +629,15 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &AuditQuery) -> OResult<Out> {
         @if person_unknown { p.error { (t("Nie znaleziono osoby o tym identyfikatorze ani kodzie.", "No person with that id or code.")) } }
         p #audit-count { (t("Zdarzeń: ", "Records: ")) (found.total) " · " (t("strona ", "page ")) (page_no) " / " (pages) }
         div.table-scroll {
-        table #audit {
+        table.fold #audit {
             thead { tr { th { (t("Kiedy", "When")) } th { (t("Kto", "Who")) } th { (t("Co", "What")) } th { (t("Czego dotyczy", "About")) } th { (t("Szczegóły", "Details")) } } }
             tbody { @for (r, about) in &rows {
                 tr data-action=(r.action) data-actor=(r.actor) data-subject=(r.subject) {
-                    td { (iso_time(&r.at)) }
-                    td.actor { (names.actor(&r.actor)) }
-                    td { (action_label(l, &r.action)) }
-                    td { (about) }
-                    td.detail { (detail(&names, r.detail.as_deref())) }
+                    td data-label=(t("Kiedy", "When")) { (iso_time(&r.at)) }
+                    td.actor data-label=(t("Kto", "Who")) { (names.actor(&r.actor)) }
+                    td data-label=(t("Co", "What")) { (action_label(l, &r.action)) }
+                    td data-label=(t("Czego dotyczy", "About")) { (about) }
+                    td.detail data-label=(t("Szczegóły", "Details")) { (detail(&names, r.detail.as_deref())) }
                 }
             } }
         }

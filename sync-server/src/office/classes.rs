@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
 
+use blisko_shared::collate;
 use blisko_shared::docs::{CatalogDoc, CatalogEdit, DocKey};
 use blisko_shared::hlc::HlcClock;
 use blisko_shared::ids::{BranchId, ClassId, KioskId, SessionId};
@@ -25,16 +26,18 @@ use super::{
 use crate::central::{load, seats};
 use crate::http::AppState;
 use crate::store::Db;
+use crate::store::OClass;
 
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     page(&state, &headers, Perm::ClassesView, |db, _, ctx| {
-        let classes = db.o_classes(ctx.branch())?;
+        let branches = branch_names(db)?;
+        let mut classes = db.o_classes(ctx.branch())?;
+        by_branch_then_title(&mut classes, &branches);
         let counts: HashMap<String, (i64, i64)> = db
             .o_class_counts()?
             .into_iter()
             .map(|(c, a, b)| (c, (a, b)))
             .collect();
-        let branches = branch_names(db)?;
         let t = |pl, en| ctx.t(pl, en);
         let body = html! {
             h1 { (t("Zajęcia", "Classes")) }
@@ -60,7 +63,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
                 form.stack method="post" action="/office/classes" {
                     (csrf(ctx))
                     label { (t("Punkt", "Branch")) select name="branch" required {
-                        @for (id, name) in &branches { @if ctx.sees_branch(id) { option value=(id) { (name) } } }
+                        @for (id, name) in in_name_order(&branches) { @if ctx.sees_branch(id) { option value=(id) { (name) } } }
                     } }
                     (class_fields(ctx, None))
                     button type="submit" { (t("Utwórz zajęcia", "Create the class")) }
@@ -73,6 +76,26 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
         })
     })
     .await
+}
+
+/// The list's order: by the branch's name, then by title, both in Polish order (not by the
+/// branch's id, which would scatter the branches at random).
+fn by_branch_then_title(classes: &mut [OClass], branches: &HashMap<String, String>) {
+    classes.sort_by_cached_key(|c| {
+        let branch = branches.get(&c.branch_id).map(String::as_str).unwrap_or("");
+        (
+            collate::sort_key(branch),
+            c.branch_id.clone(),
+            collate::sort_key(&c.title),
+        )
+    });
+}
+
+/// Branches (id, name) in Polish order of their names, for a choice list.
+fn in_name_order(branches: &HashMap<String, String>) -> Vec<(&String, &String)> {
+    let mut sorted: Vec<_> = branches.iter().collect();
+    sorted.sort_by(|a, b| collate::compare(a.1, b.1).then_with(|| a.0.cmp(b.0)));
+    sorted
 }
 
 fn class_fields(ctx: &Ctx, class: Option<&Class>) -> maud::Markup {
@@ -624,14 +647,14 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
             } }
         }
         h2 { (t("Przydziały miejsc dla kiosków", "Seat allotments per kiosk")) }
-        table #allotments {
+        table.fold #allotments {
             thead { tr { th { (t("Kiosk", "Kiosk")) } th.num { (t("Przydział", "Allotted")) } th.num { (t("Zajęte", "Used")) } th { (t("Zmiana", "Change")) } } }
             tbody { @for k in &kiosks {
                 tr data-kiosk=(k.kiosk_id) {
-                    td { (kiosk_names.kiosk(&k.kiosk_id.to_string())) }
-                    td.num { (allotments.get(&k.kiosk_id).copied().unwrap_or(0)) }
-                    td.num { (use_by_kiosk.get(&k.kiosk_id.to_string()).copied().unwrap_or(0)) }
-                    td { @if let Some(reserved) = holds.get(&k.kiosk_id) {
+                    td data-label=(t("Kiosk", "Kiosk")) { (kiosk_names.kiosk(&k.kiosk_id.to_string())) }
+                    td.num data-label=(t("Przydział", "Allotted")) { (allotments.get(&k.kiosk_id).copied().unwrap_or(0)) }
+                    td.num data-label=(t("Zajęte", "Used")) { (use_by_kiosk.get(&k.kiosk_id.to_string()).copied().unwrap_or(0)) }
+                    td data-label=(t("Zmiana", "Change")) { @if let Some(reserved) = holds.get(&k.kiosk_id) {
                         span.pending { (t("czeka na synchronizację: ", "pending until it syncs: ")) (kiosk_names.kiosk(&k.kiosk_id.to_string())) }
                         " " span.muted { "(" (t("do tego czasu zarezerwowane: ", "reserved until then: ")) (reserved) ")" }
                     } }
@@ -683,4 +706,84 @@ pub fn render_detail(db: &Db<'_>, ctx: &Ctx, id: &str) -> OResult<Out> {
         title: class.title.clone(),
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(branch: &str, title: &str) -> OClass {
+        OClass {
+            id: format!("{branch}/{title}"),
+            branch_id: branch.to_owned(),
+            title: title.to_owned(),
+            instructor: String::new(),
+            capacity: 10,
+            waitlist_limit: 0,
+        }
+    }
+
+    #[test]
+    fn classes_list_by_branch_name_then_title_in_polish_order() {
+        // The ids sort the other way round from the names.
+        let branches = HashMap::from([
+            ("0a".to_owned(), "Żoliborz".to_owned()),
+            ("ff".to_owned(), "Łazienki".to_owned()),
+            ("7c".to_owned(), "Centrum".to_owned()),
+        ]);
+        let mut classes = vec![
+            class("0a", "Zumba"),
+            class("ff", "Żeglarstwo"),
+            class("7c", "Łucznictwo"),
+            class("ff", "Czytanie"),
+            class("7c", "Ćwiczenia"),
+            class("0a", "Ćwiczenia"),
+            class("7c", "Czytanie"),
+        ];
+        by_branch_then_title(&mut classes, &branches);
+        let got: Vec<&str> = classes.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "7c/Czytanie",
+                "7c/Ćwiczenia",
+                "7c/Łucznictwo",
+                "ff/Czytanie",
+                "ff/Żeglarstwo",
+                "0a/Ćwiczenia",
+                "0a/Zumba",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_branch_choice_is_in_polish_order() {
+        let branches: HashMap<String, String> = [
+            "Żoliborz",
+            "Zacisze",
+            "Łazienki",
+            "Ląd",
+            "Centrum",
+            "Ćmielów",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (format!("{i}"), (*n).to_owned()))
+        .collect();
+        let got: Vec<&str> = in_name_order(&branches)
+            .into_iter()
+            .map(|(_, n)| n.as_str())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "Centrum",
+                "Ćmielów",
+                "Ląd",
+                "Łazienki",
+                "Zacisze",
+                "Żoliborz"
+            ]
+        );
+    }
 }

@@ -721,14 +721,14 @@ pub async fn grid_get(
                 form #grid method="post" action=(format!("{}/attendance", base(id))) {
                     (csrf(ctx))
                     div.daily-grid {
-                        table {
+                        table.fold #grid-table {
                             thead { tr { th { (t("Osoba", "Person")) } @for s in &sessions { th { (s.date) br; (s.start) } } } }
                             tbody { @for r in &regs {
                                 tr data-registration=(r.id) {
-                                    td { (names.get(&r.id).map(String::as_str).unwrap_or("—")) }
+                                    td.grid-person data-label=(t("Osoba", "Person")) { (names.get(&r.id).map(String::as_str).unwrap_or("—")) }
                                     @for s in &sessions {
                                         @let current = marks.get(&(s.id.to_string(), r.id.clone())).map(String::as_str).unwrap_or("");
-                                        td { select name=(format!("m_{}_{}", s.id, r.id)) aria-label=(format!("{} {}", s.date, names.get(&r.id).map(String::as_str).unwrap_or(""))) {
+                                        td data-label=(format!("{} {}", s.date, s.start)) { select name=(format!("m_{}_{}", s.id, r.id)) aria-label=(format!("{} {}", s.date, names.get(&r.id).map(String::as_str).unwrap_or(""))) {
                                             option value="" selected[current.is_empty() || current == "conflict"] { @if current == "conflict" { (attendance_status(l, "conflict")) } @else { "—" } }
                                             @for code in ["present", "absent", "excused"] {
                                                 option value=(code) selected[current == code] { (attendance_status(l, code)) }

@@ -188,7 +188,7 @@ fn render_list(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
         p.muted { (t("Kiosk, który zarejestrowano, a który nie synchronizował się dłużej niż 24 godziny, jest wyróżniony.",
                      "An enrolled kiosk that has not synced for more than 24 hours is highlighted.")) }
         div.table-scroll {
-        table #kiosks {
+        table.fold #kiosks {
             thead { tr {
                 th { (t("Nazwa", "Name")) } th { (t("Punkt", "Branch")) } th.num { (t("Nr", "No.")) }
                 th { (t("Stan", "State")) } th { (t("Ostatnia synchronizacja", "Last sync")) }
@@ -202,19 +202,19 @@ fn render_list(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
                 @let stale = state == KioskState::Enrolled && since.is_none_or(|s| s > STALE_HOURS * 3600);
                 @let open = tasks.get(&k.kiosk_id).copied().unwrap_or(0);
                 tr.stale[stale] data-kiosk=(k.kiosk_id) data-state=(state.code()) data-stale=(stale) {
-                    td.kiosk-name { (names.kiosk(&k.kiosk_id.to_string())) }
-                    td { (branches.iter().find(|b| b.id == k.branch_id).map(|b| b.name.as_str()).unwrap_or("?")) }
-                    td.num { (k.number) }
-                    td { (state.label(l)) @if stale { " " span.stale-badge { (t("nie synchronizuje się", "not syncing")) } } }
-                    td.last-sync {
+                    td.kiosk-name data-label=(t("Nazwa", "Name")) { (names.kiosk(&k.kiosk_id.to_string())) }
+                    td data-label=(t("Punkt", "Branch")) { (branches.iter().find(|b| b.id == k.branch_id).map(|b| b.name.as_str()).unwrap_or("?")) }
+                    td.num data-label=(t("Nr", "No.")) { (k.number) }
+                    td data-label=(t("Stan", "State")) { (state.label(l)) @if stale { " " span.stale-badge { (t("nie synchronizuje się", "not syncing")) } } }
+                    td.last-sync data-label=(t("Ostatnia synchronizacja", "Last sync")) {
                         @match (&k.last_sync, since) {
                             (Some(at), Some(secs)) => { (iso_time(at)) br; span.muted { (ago(l, secs)) } }
                             _ => { span.muted { (t("nigdy", "never")) } }
                         }
                     }
-                    td.app-version { (k.app_version.as_deref().unwrap_or("—")) }
-                    td.num { @if open > 0 { a.pending href="/office#compensation" { (open) } } @else { "0" } }
-                    td.actions {
+                    td.app-version data-label=(t("Wersja aplikacji", "App version")) { (k.app_version.as_deref().unwrap_or("—")) }
+                    td.num data-label=(t("Do wyjaśnienia", "To resolve")) { @if open > 0 { a.pending href="/office#compensation" { (open) } } @else { "0" } }
+                    td.actions data-label=(t("Działania", "Actions")) {
                         form.inline method="post" action=(format!("/office/kiosks/{}/rename", k.kiosk_id)) {
                             (csrf(ctx))
                             label.inline-label { span.visually-hidden { (t("Nowa nazwa", "New name")) }

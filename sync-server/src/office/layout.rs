@@ -77,7 +77,12 @@ svg { max-width:100%; height:auto; }
   table.fold thead { display:none; }
   table.fold tr { background:#fff; border:1px solid var(--line); margin:0 0 .6rem; padding:.3rem .6rem; }
   table.fold td { overflow-wrap:anywhere; border:none; padding:.2rem 0 .2rem 7.5rem; text-align:left; position:relative; min-height:1.6rem; }
-  table.fold td[data-label]::before { content:attr(data-label); position:absolute; left:0; top:.3rem; width:7rem; font-size:.8rem; font-weight:600; color:var(--muted); overflow-wrap:anywhere; }
+  table.fold td.grid-person { font-weight:700; }
+  /* The label floats in the cell's left padding and the cell holds its float, so a label
+     of two lines ("Ostatnia synchronizacja") makes its row taller instead of running
+     into the next. */
+  table.fold td[data-label] { display:flow-root; }
+  table.fold td[data-label]::before { content:attr(data-label); float:left; width:7rem; margin:.1rem 0 0 -7.5rem; font-size:.8rem; font-weight:600; color:var(--muted); overflow-wrap:anywhere; }
   form.stack, form.login { padding:.75rem; }
   .card { min-width:0; width:100%; }
   .enroll-code { font-size:1.7rem; }
@@ -431,4 +436,72 @@ pub fn attendance_status(lang: Lang, code: &str) -> String {
         other => (other, other),
     };
     tr(lang, pl, en).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Tables that stay tables on a narrow screen, by id, and why.
+    const UNFOLDED: &[(&str, &str)] = &[(
+        "#print",
+        "the attendance list to print: a phone previews the paper sheet",
+    )];
+
+    /// The opening of each maud `table` element in `source` (its selector, e.g.
+    /// `table.fold #persons`) with the text that follows it.
+    fn tables(source: &str) -> Vec<(String, String)> {
+        let lines: Vec<&str> = source.lines().collect();
+        let mut found = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            // CSS rules and Rust code have `:` or `(`; a maud element's opening has neither.
+            if line.contains([':', '(', ';']) {
+                continue;
+            }
+            for (at, _) in line.match_indices("table") {
+                let before = line[..at].chars().last();
+                let rest = &line[at..];
+                let Some(end) = rest.find('{') else { continue };
+                let selector = rest[..end].trim();
+                let starts = before.is_none_or(|c| c == ' ');
+                let shaped = selector == "table"
+                    || selector.starts_with("table.")
+                    || selector.starts_with("table #");
+                if starts && shaped {
+                    let after = lines[i..lines.len().min(i + 4)].join("\n");
+                    found.push((selector.to_owned(), after));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_data_table_of_the_office_folds_on_a_phone() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/office");
+        let mut checked = 0;
+        let mut unfolded = Vec::new();
+        let entries = std::fs::read_dir(dir).expect("the office's sources");
+        for entry in entries {
+            let path = entry.expect("a source file").path();
+            let source = std::fs::read_to_string(&path).expect("a readable source");
+            for (selector, after) in tables(&source) {
+                // A table with a heading row holds data; one without is a key/value card.
+                if !after.contains("thead") {
+                    continue;
+                }
+                checked += 1;
+                let allowed = UNFOLDED.iter().any(|(id, _)| selector.ends_with(id));
+                if !selector.contains(".fold") && !allowed {
+                    unfolded.push(format!("{}: {selector}", path.display()));
+                }
+            }
+        }
+        assert!(
+            checked >= 25,
+            "the scan finds the office's tables: {checked}"
+        );
+        assert!(
+            unfolded.is_empty(),
+            "tables that do not fold: {unfolded:#?}"
+        );
+    }
 }

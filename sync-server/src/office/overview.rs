@@ -60,7 +60,7 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
         }
         (compensation_section(ctx, &tasks, None))
         p.muted { (t("Dane połączone ze wszystkich punktów, stan na ", "Merged data of every branch, as of ")) (now.strftime("%Y-%m-%d %H:%M")) "." }
-        table {
+        table.fold {
             caption.muted { (t("Punkty w bieżącym miesiącu", "Branches this month")) }
             thead { tr {
                 th { (t("Punkt", "Branch")) }
@@ -75,22 +75,22 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
                     @let c = counts.iter().find(|c| c.0 == id);
                     @let r = rates.iter().find(|r| r.0 == id);
                     tr data-branch=(b.code) {
-                        td { (b.name) " (" (b.code) ")" }
-                        td.num { (c.map(|c| c.1).unwrap_or(0)) }
-                        td.num {
+                        td data-label=(t("Punkt", "Branch")) { (b.name) " (" (b.code) ")" }
+                        td.num data-label=(t("Zapisy w tym miesiącu", "Registrations this month")) { (c.map(|c| c.1).unwrap_or(0)) }
+                        td.num data-label=(t("Frekwencja", "Attendance rate")) {
                             @match r {
                                 Some((_, present, marked)) if *marked > 0 => { (format!("{:.0}%", *present as f64 * 100.0 / *marked as f64)) " " span.muted { "(" (present) "/" (marked) ")" } }
                                 _ => { span.muted { "—" } }
                             }
                         }
-                        td.num { (c.map(|c| c.2).unwrap_or(0)) }
-                        td.num { (c.map(|c| c.3).unwrap_or(0)) }
+                        td.num data-label=(t("Lista rezerwowa", "Waiting lists")) { (c.map(|c| c.2).unwrap_or(0)) }
+                        td.num data-label=(t("Otwarte wnioski", "Open requests")) { (c.map(|c| c.3).unwrap_or(0)) }
                     }
                 }
             }
         }
         h2 { (t("Kioski", "Kiosks")) }
-        table {
+        table.fold {
             thead { tr {
                 th { (t("Kiosk", "Kiosk")) } th { (t("Punkt", "Branch")) } th { (t("Ostatnia synchronizacja", "Last sync")) }
                 th { (t("Wersja aplikacji", "App version")) } th { (t("Stan", "State")) }
@@ -100,18 +100,18 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
                 @for k in kiosks.iter().filter(|k| ctx.sees_branch(&k.branch_id.to_string())) {
                     @let stale = !k.revoked && k.last_sync.as_deref().and_then(|s| s.parse::<jiff::Timestamp>().ok()).is_none_or(|s| s < stale_before);
                     tr.stale[stale] data-kiosk=(k.kiosk_id) {
-                        td { (names.kiosk(&k.kiosk_id.to_string())) }
-                        td { (branches.iter().find(|b| b.id == k.branch_id).map(|b| b.code.as_str()).unwrap_or("?")) }
-                        td { (k.last_sync.as_deref().map(iso_time).unwrap_or_else(|| t("nigdy", "never").to_owned())) }
-                        td { (k.app_version.as_deref().unwrap_or("—")) }
-                        td {
+                        td data-label=(t("Kiosk", "Kiosk")) { (names.kiosk(&k.kiosk_id.to_string())) }
+                        td data-label=(t("Punkt", "Branch")) { (branches.iter().find(|b| b.id == k.branch_id).map(|b| b.code.as_str()).unwrap_or("?")) }
+                        td data-label=(t("Ostatnia synchronizacja", "Last sync")) { (k.last_sync.as_deref().map(iso_time).unwrap_or_else(|| t("nigdy", "never").to_owned())) }
+                        td data-label=(t("Wersja aplikacji", "App version")) { (k.app_version.as_deref().unwrap_or("—")) }
+                        td data-label=(t("Stan", "State")) {
                             @if k.revoked { (t("wycofany", "revoked")) }
                             @else if !k.enrolled { (t("czeka na rejestrację", "waiting for enrollment")) }
                             @else if stale { span.stale-badge { (format!("{} {STALE_DAYS} {}", t("milczy ponad", "silent for over"), t("dni", "days"))) } }
                             @else { (t("w kontakcie", "in touch")) }
                         }
                         @if ctx.can(Perm::Kiosks) {
-                            td {
+                            td data-label=(t("Rejestracja", "Enrollment")) {
                                 form.inline method="post" action=(format!("/office/kiosks/{}/reenroll", k.kiosk_id)) {
                                     (csrf(ctx))
                                     button.secondary[!k.revoked] type="submit" { (t("Nowy kod rejestracji", "New enrollment code")) }
@@ -145,16 +145,16 @@ pub fn compensation_section(
                 h2 { (t("Do wyjaśnienia: zapisy ponad limit", "To resolve: registrations beyond a limit")) }
                 p { (t("Po synchronizacji kiosków te zapisy wykraczają poza liczbę miejsc albo limit listy rezerwowej. Nikogo nie przeniesiono: proszę skontaktować się z tymi osobami (najpóźniej zapisane są na początku).",
                        "After the kiosks synced, these registrations go beyond the class's seats or its waiting-list limit. Nobody was moved: please contact these people (the latest to register come first).")) }
-                table {
+                table.fold {
                     thead { tr { th { (t("Zajęcia", "Class")) } th { (t("Co", "What")) } th { (t("Zapis", "Registration")) } } }
                     tbody { @for c in tasks {
                         tr data-registration=(c.registration_id) data-kind=(serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) {
-                            td { a href=(format!("/office/classes/{}", c.class_id)) { (c.class_title) } }
-                            td { @match c.kind {
+                            td data-label=(t("Zajęcia", "Class")) { a href=(format!("/office/classes/{}", c.class_id)) { (c.class_title) } }
+                            td data-label=(t("Co", "What")) { @match c.kind {
                                 blisko_shared::seats::CompensationKind::OverCapacity => { (t("potwierdzony ponad liczbę miejsc", "confirmed beyond the seats")) " (" (c.capacity) ")" }
                                 blisko_shared::seats::CompensationKind::OverWaitlist => { (t("na liście rezerwowej ponad limit", "waiting beyond the list's limit")) " (" (c.waitlist_limit) ")" }
                             } }
-                            td { a href=(format!("/office/persons/{}", c.person_id)) {
+                            td data-label=(t("Zapis", "Registration")) { a href=(format!("/office/persons/{}", c.person_id)) {
                                 @match names.and_then(|n| n.get(&c.person_id.to_string())) {
                                     Some(name) => { (name) }
                                     None => { (t("dane osoby", "the person's details")) }

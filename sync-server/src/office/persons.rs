@@ -67,10 +67,14 @@ pub async fn search(
                 button type="submit" { (t("Szukaj", "Search")) }
             }
             @if !found.is_empty() {
-                table #persons {
+                table.fold #persons {
                     thead { tr { th { (t("Osoba", "Person")) } th { (t("Rok urodzenia", "Birth year")) } th { (t("Kod", "Code")) } } }
                     tbody { @for p in &found {
-                        tr data-person=(p.id) { td { a href=(format!("/office/persons/{}", p.id)) { (people::display_name(l, p)) } } td { (people::birth_year(p)) } td { (p.resident_code) } }
+                        tr data-person=(p.id) {
+                            td data-label=(t("Osoba", "Person")) { a href=(format!("/office/persons/{}", p.id)) { (people::display_name(l, p)) } }
+                            td data-label=(t("Rok urodzenia", "Birth year")) { (people::birth_year(p)) }
+                            td data-label=(t("Kod", "Code")) { (p.resident_code) }
+                        }
                     } }
                 }
             } @else if q.chars().count() >= 2 { p.muted { (t("Nikogo nie znaleziono.", "Nobody found.")) } }
@@ -152,14 +156,14 @@ pub async fn detail(
                 @if !others.is_empty() { tr { th { (t("Połączone rekordy", "Linked records")) } td #linked { @for (p, kiosk, branch) in &others { a href=(format!("/office/persons/{p}")) { (t("rekord", "record")) } " · " (kiosk) " · " (branch) br; } } } }
             }
             h2 { (t("Zapisy", "Registrations")) }
-            table #registrations {
+            table.fold #registrations {
                 thead { tr { th { (t("Zajęcia", "Class")) } th { (t("Status", "Status")) } th { (t("Zapis", "Registered")) } th { (t("Obecność", "Attendance")) } } }
                 tbody { @for r in &regs {
                     tr data-registration=(r.id) {
-                        td { (classes.get(&r.class_id).map(String::as_str).unwrap_or("?")) }
-                        td { (registration_status(l, r.status)) }
-                        td { (dates::moment(l, &r.created)) }
-                        td { @for a in db.o_attendance_of_registration(&r.id)? { (attendance_status(l, &a.status)) " " } }
+                        td data-label=(t("Zajęcia", "Class")) { (classes.get(&r.class_id).map(String::as_str).unwrap_or("?")) }
+                        td data-label=(t("Status", "Status")) { (registration_status(l, r.status)) }
+                        td data-label=(t("Zapis", "Registered")) { (dates::moment(l, &r.created)) }
+                        td data-label=(t("Obecność", "Attendance")) { @for a in db.o_attendance_of_registration(&r.id)? { (attendance_status(l, &a.status)) " " } }
                     }
                 } }
             }
@@ -174,9 +178,9 @@ pub async fn detail(
                 }
             }
             h2 { (t("Kto oglądał dane tej osoby", "Who looked at this person's data")) }
-            table #reads {
+            table.fold #reads {
                 thead { tr { th { (t("Kiedy", "When")) } th { (t("Kto", "Who")) } th { (t("Co", "What")) } } }
-                tbody { @for a in &reads { tr { td { (dates::moment(l, &a.at)) } td { (read_names.actor(&a.actor)) } td {
+                tbody { @for a in &reads { tr { td data-label=(t("Kiedy", "When")) { (dates::moment(l, &a.at)) } td data-label=(t("Kto", "Who")) { (read_names.actor(&a.actor)) } td data-label=(t("Co", "What")) {
                     (super::audit::action_label(l, &a.action))
                     @if !a.subject.starts_with("person:") { " · " (super::audit::in_words(&read_names, &a.subject)) }
                     @if a.detail.is_some() { " · " (super::audit::detail(&read_names, a.detail.as_deref())) }

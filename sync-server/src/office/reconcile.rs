@@ -116,21 +116,21 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
             h2 { (t("Sprzeczne oznaczenia obecności", "Conflicting attendance marks")) }
             @if conflicts.is_empty() { p.muted #no-conflicts { (t("Brak sprzeczności.", "No conflicts.")) } }
             @else {
-                table #conflicts {
+                table.fold #conflicts {
                     thead { tr { th { (t("Zajęcia", "Class")) } th { (t("Spotkanie", "Session")) } th { (t("Osoba", "Person")) } th { (t("Oznaczenia", "Marks")) } th { (t("Rozstrzygnij", "Resolve")) } } }
                     tbody { @for a in &conflicts {
                         @let session = db.o_session(&a.session_id)?;
                         tr data-conflict=(format!("{}/{}", a.session_id, a.registration_id)) {
-                            td { (classes.get(&a.class_id).map(String::as_str).unwrap_or("?")) }
-                            td { (session.map(|s| format!("{} {}", s.date, s.start)).unwrap_or_default()) }
-                            td { (person_of.get(&a.registration_id).and_then(|p| names.get(p)).map(String::as_str).unwrap_or("—")) }
-                            td { @for m in a.marks.lines() {
+                            td data-label=(t("Zajęcia", "Class")) { (classes.get(&a.class_id).map(String::as_str).unwrap_or("?")) }
+                            td data-label=(t("Spotkanie", "Session")) { (session.map(|s| format!("{} {}", s.date, s.start)).unwrap_or_default()) }
+                            td data-label=(t("Osoba", "Person")) { (person_of.get(&a.registration_id).and_then(|p| names.get(p)).map(String::as_str).unwrap_or("—")) }
+                            td data-label=(t("Oznaczenia", "Marks")) { @for m in a.marks.lines() {
                                 @let parts: Vec<&str> = m.splitn(3, ' ').collect();
                                 (attendance_status(l, parts.first().copied().unwrap_or(""))) " — "
                                 (who.staff(parts.get(1).copied().unwrap_or("?")))
                                 " (" (super::dates::moment(ctx.lang, parts.get(2).copied().unwrap_or(""))) ")" br;
                             } }
-                            td { @for s in ["present", "absent", "excused"] {
+                            td data-label=(t("Rozstrzygnij", "Resolve")) { @for s in ["present", "absent", "excused"] {
                                 form.inline method="post" action="/office/reconcile/attendance" {
                                     (csrf(ctx))
                                     input type="hidden" name="class" value=(a.class_id);
@@ -147,15 +147,15 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
             h2 { (t("Możliwe duplikaty osób", "Possible duplicate persons")) }
             @if duplicates.is_empty() { p.muted { (t("Brak podejrzanych par.", "No suspected pairs.")) } }
             @else {
-                table #duplicates {
+                table.fold #duplicates {
                     thead { tr { th { "A" } th { "B" } th { (t("Decyzja", "Decision")) } } }
                     tbody { @for (a, b) in &duplicates {
                         tr data-pair=(format!("{}/{}", a.id, b.id)) {
-                            @for p in [a, b] {
-                                td { (super::people::given_first(ctx.lang, p)) " (" (super::people::birth_year(p)) ")" br;
+                            @for (p, label) in [(a, "A"), (b, "B")] {
+                                td data-label=(label) { (super::people::given_first(ctx.lang, p)) " (" (super::people::birth_year(p)) ")" br;
                                     span.muted { (branches.get(&p.branch_id).map(String::as_str).unwrap_or("?")) ", kiosk " (p.kiosk_id.as_deref().map(knum).unwrap_or_default()) ", " (t("kod", "code")) " " (p.resident_code) } }
                             }
-                            td {
+                            td data-label=(t("Decyzja", "Decision")) {
                                 @for (decision, pl, en) in [("same", "ta sama osoba — połącz", "same person — merge"), ("different", "różne osoby", "different persons")] {
                                     form.inline method="post" action="/office/reconcile/persons" {
                                         (csrf(ctx))
@@ -173,11 +173,14 @@ pub async fn page_handler(state: AppState, headers: HeaderMap) -> Response {
             h2 { (t("Przydziały miejsc do przesunięcia", "Seat allotments to rebalance")) }
             @if moves.is_empty() { p.muted { (t("Nic do przesunięcia.", "Nothing to rebalance.")) } }
             @else {
-                table #rebalance {
+                table.fold #rebalance {
                     thead { tr { th { (t("Zajęcia", "Class")) } th { (t("Z kiosku (wolne miejsca)", "From kiosk (unused seats)")) } th { (t("Do kiosku (czekają)", "To kiosk (people waiting)")) } th { (t("Miejsca", "Seats")) } th {} } }
                     tbody { @for m in &moves {
                         tr {
-                            td { (m.title) } td { (knum(&m.from.to_string())) } td { (knum(&m.to.to_string())) } td.num { (m.seats) }
+                            td data-label=(t("Zajęcia", "Class")) { (m.title) }
+                            td data-label=(t("Z kiosku (wolne miejsca)", "From kiosk (unused seats)")) { (knum(&m.from.to_string())) }
+                            td data-label=(t("Do kiosku (czekają)", "To kiosk (people waiting)")) { (knum(&m.to.to_string())) }
+                            td.num data-label=(t("Miejsca", "Seats")) { (m.seats) }
                             td { form.inline method="post" action="/office/reconcile/allotments" {
                                 (csrf(ctx))
                                 input type="hidden" name="class" value=(m.class_id);

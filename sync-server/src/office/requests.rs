@@ -391,14 +391,14 @@ pub fn render_detail(
             }
         }
         h2 { (t("Historia", "History")) }
-        div.table-wrap { table {
+        div.table-wrap { table.fold #history {
             thead { tr { th { (t("Kiedy", "When")) } th { (t("Status", "Status")) } th { (t("Kto", "Who")) } th { (t("Decyzja i odwołanie", "Decision and appeal")) } } }
             tbody { @for step in &request.history {
                 tr {
-                    td { (dates::moment(l, &step.at.to_string())) }
-                    td { (request_status(l, step.status.code())) }
-                    td { (who(&step.by)) }
-                    td { @if let Some(d) = &step.decision_reference { (d) } @if let Some(a) = &step.appeal_info { br; (a) } }
+                    td data-label=(t("Kiedy", "When")) { (dates::moment(l, &step.at.to_string())) }
+                    td data-label=(t("Status", "Status")) { (request_status(l, step.status.code())) }
+                    td data-label=(t("Kto", "Who")) { (who(&step.by)) }
+                    td data-label=(t("Decyzja i odwołanie", "Decision and appeal")) { @if let Some(d) = &step.decision_reference { (d) } @if let Some(a) = &step.appeal_info { br; (a) } }
                 }
             } }
         } }

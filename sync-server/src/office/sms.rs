@@ -198,14 +198,18 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
             @if days.is_empty() {
                 p { (tr(l, "Nic jeszcze nie wysłano.", "Nothing sent yet.")) }
             } @else {
-                table #per-day {
+                table.fold #per-day {
                     thead { tr {
                         th { (tr(l, "Dzień", "Day")) }
                         th { (tr(l, "Wiadomości", "Messages")) }
                         th { (tr(l, "Części SMS (koszt)", "SMS parts (billed)")) }
                     } }
                     tbody { @for (day, messages, parts) in &days {
-                        tr { td { (day) } td { (messages) } td { (parts) } }
+                        tr {
+                            td data-label=(tr(l, "Dzień", "Day")) { (day) }
+                            td data-label=(tr(l, "Wiadomości", "Messages")) { (messages) }
+                            td data-label=(tr(l, "Części SMS (koszt)", "SMS parts (billed)")) { (parts) }
+                        }
                     } }
                 }
             }

@@ -88,7 +88,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
         let body = html! {
             h1 { (t("Pracownicy", "Staff")) }
             div.table-scroll {
-                table #staff {
+                table.fold #staff {
                     thead { tr {
                         th { (t("Imię i nazwisko", "Name")) } th { (t("Login", "Login")) } th { (t("Rola", "Role")) }
                         th { (t("Punkt", "Branch")) } th { (t("Utworzone", "Created")) } th { (t("Stan", "Status")) }
@@ -96,13 +96,13 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
                     } }
                     tbody { @for s in &staff {
                         tr data-staff=(s.login) data-status=(if s.disabled { "disabled" } else { "active" }) {
-                            td { a href=(format!("/office/staff/{}", s.id)) { (s.name) } }
-                            td { (s.login) }
-                            td { (role_label(ctx, &s.role)) }
-                            td { (branch_label(ctx, &branches, s.branch_id.as_deref())) }
-                            td { (iso_time(&s.created_at)) }
-                            td { (status_label(ctx, s)) }
-                            td { @match &s.last_login_at { Some(at) => (iso_time(at)), None => span.muted { "—" } } }
+                            td data-label=(t("Imię i nazwisko", "Name")) { a href=(format!("/office/staff/{}", s.id)) { (s.name) } }
+                            td data-label=(t("Login", "Login")) { (s.login) }
+                            td data-label=(t("Rola", "Role")) { (role_label(ctx, &s.role)) }
+                            td data-label=(t("Punkt", "Branch")) { (branch_label(ctx, &branches, s.branch_id.as_deref())) }
+                            td data-label=(t("Utworzone", "Created")) { (iso_time(&s.created_at)) }
+                            td data-label=(t("Stan", "Status")) { (status_label(ctx, s)) }
+                            td data-label=(t("Ostatnie logowanie", "Last log-in")) { @match &s.last_login_at { Some(at) => (iso_time(at)), None => span.muted { "—" } } }
                         }
                     } }
                 }

@@ -309,6 +309,8 @@ impl Db<'_> {
             .ctx("find a staff account")
     }
 
+    /// Accounts in Polish order of their names (then by login): the staff list and every
+    /// choice of a person (the audit's "who", a request's caseworker) read as a list of names.
     pub fn staff_list(&self) -> Result<Vec<StaffRow>> {
         self.rows(
             "list staff",
@@ -316,6 +318,10 @@ impl Db<'_> {
             [],
             staff_row,
         )
+        .map(|mut staff: Vec<StaffRow>| {
+            staff.sort_by_cached_key(|s| (collate::sort_key(&s.name), s.login.clone()));
+            staff
+        })
     }
 
     pub fn staff_names(&self) -> Result<Vec<(String, String)>> {
