@@ -19,6 +19,27 @@ use crate::bins::server_bin;
 
 pub const PASSWORD: &str = "haslo-do-testow-123";
 
+/// Where a redirect (an office form's answer) points.
+pub fn location(response: &Response) -> Result<String> {
+    Ok(response
+        .headers()
+        .get("location")
+        .context("a redirect")?
+        .to_str()?
+        .to_owned())
+}
+
+/// The actions of the server's audit log, newest first (`blisko-server audit`).
+pub fn audit_actions(server: &crate::harness::ServerProcess) -> Result<Vec<String>> {
+    Ok(server
+        .admin(&["audit", "--limit", "1000"])?
+        .as_array()
+        .context("audit is a list")?
+        .iter()
+        .filter_map(|r| r["action"].as_str().map(str::to_owned))
+        .collect())
+}
+
 /// `blisko-server staff add` with the tests' password, named "Pracownik LOGIN".
 pub fn add_staff(data: &Path, login: &str, role: &str, branch: Option<&str>) -> Result<()> {
     add_staff_with(

@@ -7,21 +7,11 @@
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, ensure};
-use serde_json::Value;
 
 use blisko_kiosk::Kiosk;
 use blisko_shared::ids::BranchId;
 use blisko_tests::harness::{ServerProcess, enroll_kiosk, sync};
-use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs};
-
-fn location(response: &reqwest::blocking::Response) -> Result<String> {
-    Ok(response
-        .headers()
-        .get("location")
-        .context("a redirect")?
-        .to_str()?
-        .to_owned())
-}
+use blisko_tests::office::{Office, PASSWORD, add_staff, audit_actions, data_attrs, location};
 
 fn staff_named(kiosk: &Mutex<Kiosk>, pin: &str) -> Result<Option<String>> {
     Ok(kiosk
@@ -29,16 +19,6 @@ fn staff_named(kiosk: &Mutex<Kiosk>, pin: &str) -> Result<Option<String>> {
         .expect("kiosk")
         .staff_by_pin(pin)?
         .map(|s| s.name))
-}
-
-fn actions(server: &ServerProcess) -> Result<Vec<String>> {
-    Ok(server
-        .admin(&["audit", "--limit", "1000"])?
-        .as_array()
-        .context("audit is a list")?
-        .iter()
-        .filter_map(|r: &Value| r["action"].as_str().map(str::to_owned))
-        .collect())
 }
 
 #[test]
@@ -248,7 +228,7 @@ fn a_new_server_gets_its_branch_kiosk_and_kiosk_staff_from_the_browser() -> Resu
         ensure!(log.contains(said), "the audit page says {said}");
     }
     ensure!(!log.contains("argon2"), "no PIN hash in the audit");
-    let done = actions(&server)?;
+    let done = audit_actions(&server)?;
     for action in [
         "branch_add",
         "branch_edit",

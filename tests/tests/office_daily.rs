@@ -8,33 +8,15 @@
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, ensure};
-use serde_json::Value;
 
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::RegistrationForm;
 use blisko_shared::ids::{RegistrationId, SessionId, StaffId};
 use blisko_shared::model::AttendanceStatus;
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
-use blisko_tests::office::{Office, PASSWORD, add_staff, add_staff_with, data_attrs};
-
-fn actions(server: &ServerProcess) -> Result<Vec<String>> {
-    Ok(server
-        .admin(&["audit", "--limit", "1000"])?
-        .as_array()
-        .context("audit is a list")?
-        .iter()
-        .filter_map(|r: &Value| r["action"].as_str().map(str::to_owned))
-        .collect())
-}
-
-fn location(response: &reqwest::blocking::Response) -> Result<String> {
-    Ok(response
-        .headers()
-        .get("location")
-        .context("a redirect")?
-        .to_str()?
-        .to_owned())
-}
+use blisko_tests::office::{
+    Office, PASSWORD, add_staff, add_staff_with, audit_actions, data_attrs, location,
+};
 
 /// A new class of the branch (capacity, waiting list limit), by the office.
 fn new_class(
@@ -213,7 +195,7 @@ fn phone_registration_waiting_list_and_cancellation() -> Result<()> {
     let phones = org.post(&format!("/office/classes/{class}/daily/phones"), &[])?;
     assert_eq!(phones.status().as_u16(), 200);
     ensure!(phones.text()?.contains("600300400"));
-    ensure!(actions(&server)?.contains(&"waitlist_phones_read".to_owned()));
+    ensure!(audit_actions(&server)?.contains(&"waitlist_phones_read".to_owned()));
 
     // The same person again: the office is asked first, then refused (already registered).
     let again = phone_register(&org, &class, "Ewa", "Mazur", "1950", "")?;
@@ -242,7 +224,7 @@ fn phone_registration_waiting_list_and_cancellation() -> Result<()> {
     sync(&a)?;
     assert_eq!(kiosk_status(&a, &class, &jan)?, "cancelled");
     assert_eq!(kiosk_status(&a, &class, &piotr_id)?, "confirmed");
-    let log = actions(&server)?;
+    let log = audit_actions(&server)?;
     for act in [
         "registration_phone",
         "registration_cancel",
@@ -443,7 +425,7 @@ fn paper_attendance_sessions_and_capacity() -> Result<()> {
         data_attrs(&reconcile, "conflict").contains(&format!("{session}/{}", regs[0])),
         "the office reconciles it"
     );
-    ensure!(actions(&server)?.contains(&"attendance_paper".to_owned()));
+    ensure!(audit_actions(&server)?.contains(&"attendance_paper".to_owned()));
 
     // A session with attendance cannot be deleted, only cancelled (and stays listed).
     let delete = org.post(&format!("{sessions}/{session}/delete"), &[])?;
@@ -567,7 +549,7 @@ fn paper_attendance_sessions_and_capacity() -> Result<()> {
         class_page.contains("<span id=\"confirmed\">2</span>"),
         "nobody demoted"
     );
-    ensure!(actions(&server)?.contains(&"capacity_below_confirmed".to_owned()));
+    ensure!(audit_actions(&server)?.contains(&"capacity_below_confirmed".to_owned()));
     Ok(())
 }
 
@@ -1010,7 +992,7 @@ fn an_instructor_takes_the_roll_call_of_their_own_classes_only() -> Result<()> {
             .contains(&format!("{session}/{}", regs[0])),
         "the office reconciles it"
     );
-    ensure!(actions(&server)?.contains(&"attendance_paper".to_owned()));
+    ensure!(audit_actions(&server)?.contains(&"attendance_paper".to_owned()));
 
     // Another instructor's class: refused, audited, nothing written.
     let foreign_roll = format!("/office/classes/{other}/sessions/{foreign}/roll-call");

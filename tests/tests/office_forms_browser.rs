@@ -14,7 +14,7 @@ use anyhow::{Context, Result, ensure};
 use blisko_kiosk::kiosk::IntakeForm;
 use blisko_tests::browser::Browser;
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
-use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs};
+use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs, location};
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const IMG: &str = "\"><img src=x onerror=alert(1)>";
@@ -65,15 +65,6 @@ fn table<'a>(html: &'a str, id: &str) -> &'a str {
     };
     let rest = &html[start..];
     &rest[..rest.find("</table>").unwrap_or(rest.len())]
-}
-
-fn location(response: &reqwest::blocking::Response) -> Result<String> {
-    Ok(response
-        .headers()
-        .get("location")
-        .context("a redirect")?
-        .to_str()?
-        .to_owned())
 }
 
 fn new_class(office: &Office, branch: &str, title: &str, capacity: &str) -> Result<String> {

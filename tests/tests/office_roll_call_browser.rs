@@ -12,18 +12,9 @@ use blisko_shared::ids::SessionId;
 use blisko_shared::model::AttendanceStatus;
 use blisko_tests::browser::Browser;
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
-use blisko_tests::office::{Office, PASSWORD, add_staff, add_staff_with, data_attrs};
+use blisko_tests::office::{Office, PASSWORD, add_staff, add_staff_with, data_attrs, location};
 
 /// The path a redirect leads to.
-fn location(response: &reqwest::blocking::Response) -> Result<String> {
-    Ok(response
-        .headers()
-        .get("location")
-        .context("a redirect")?
-        .to_str()?
-        .to_owned())
-}
-
 /// A class led by Anna with a session today and three people registered by phone; the
 /// class and the session.
 fn class_with_people(
