@@ -228,6 +228,16 @@ fn a_new_server_gets_its_branch_kiosk_and_kiosk_staff_from_the_browser() -> Resu
         ensure!(log.contains(said), "the audit page says {said}");
     }
     ensure!(!log.contains("argon2"), "no PIN hash in the audit");
+    // Times read as words ("6 grudnia 2026, niedz., 14:30"), never "2026-12-06 14:30".
+    for page in [
+        "/office/audit",
+        "/office/kiosks",
+        "/office/staff",
+        "/office",
+    ] {
+        let text = admin.page(page)?;
+        ensure!(!has_iso_time(&text), "{page} shows a time as digits");
+    }
     let done = audit_actions(&server)?;
     for action in [
         "branch_add",
@@ -238,4 +248,15 @@ fn a_new_server_gets_its_branch_kiosk_and_kiosk_staff_from_the_browser() -> Resu
         ensure!(done.iter().any(|a| a == action), "{action} audited");
     }
     Ok(())
+}
+
+/// Whether `text` holds a time written as `YYYY-MM-DD HH:MM`.
+fn has_iso_time(text: &str) -> bool {
+    let shape = b"dddd-dd-dd dd:dd";
+    text.as_bytes().windows(shape.len()).any(|w| {
+        w.iter().zip(shape).all(|(c, s)| match s {
+            b'd' => c.is_ascii_digit(),
+            other => c == other,
+        })
+    })
 }

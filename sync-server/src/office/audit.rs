@@ -633,7 +633,7 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &AuditQuery) -> OResult<Out> {
             thead { tr { th { (t("Kiedy", "When")) } th { (t("Kto", "Who")) } th { (t("Co", "What")) } th { (t("Czego dotyczy", "About")) } th { (t("Szczegóły", "Details")) } } }
             tbody { @for (r, about) in &rows {
                 tr data-action=(r.action) data-actor=(r.actor) data-subject=(r.subject) {
-                    td data-label=(t("Kiedy", "When")) { (iso_time(&r.at)) }
+                    td data-label=(t("Kiedy", "When")) { (iso_time(ctx.lang, &r.at)) }
                     td.actor data-label=(t("Kto", "Who")) { (names.actor(&r.actor)) }
                     td data-label=(t("Co", "What")) { (action_label(l, &r.action)) }
                     td data-label=(t("Czego dotyczy", "About")) { (about) }

@@ -208,7 +208,7 @@ fn render_list(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
                     td data-label=(t("Stan", "State")) { (state.label(l)) @if stale { " " span.stale-badge { (t("nie synchronizuje się", "not syncing")) } } }
                     td.last-sync data-label=(t("Ostatnia synchronizacja", "Last sync")) {
                         @match (&k.last_sync, since) {
-                            (Some(at), Some(secs)) => { (iso_time(at)) br; span.muted { (ago(l, secs)) } }
+                            (Some(at), Some(secs)) => { (iso_time(ctx.lang, at)) br; span.muted { (ago(l, secs)) } }
                             _ => { span.muted { (t("nigdy", "never")) } }
                         }
                     }

@@ -761,28 +761,8 @@ pub fn now_text() -> String {
     jiff::Timestamp::now().to_string()
 }
 
-/// A stored HLC stamp ("000001732...-000...-kiosk") as a local date and time.
-pub fn stamp_time(stamp: &str) -> String {
-    stamp
-        .split('-')
-        .next()
-        .and_then(|ms| ms.parse::<i64>().ok())
-        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-        .map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::system())
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|| stamp.to_owned())
-}
-
-/// An RFC 3339 time as a local date and time.
-pub fn iso_time(text: &str) -> String {
-    text.parse::<jiff::Timestamp>()
-        .map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::system())
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| text.to_owned())
+/// An RFC 3339 time (or an HLC stamp) as a local date and time in words:
+/// `6 grudnia 2026, niedz., 14:30` (see [`dates::moment`]).
+pub fn iso_time(lang: Lang, text: &str) -> String {
+    dates::moment(lang, text)
 }

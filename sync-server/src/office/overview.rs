@@ -59,7 +59,7 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
                 @if ctx.can(Perm::Branches) { a href="/office/branches#add" { (t("Proszę zacząć od dodania punktu.", "Please start by adding a branch.")) } } }
         }
         (compensation_section(ctx, &tasks, None))
-        p.muted { (t("Dane połączone ze wszystkich punktów, stan na ", "Merged data of every branch, as of ")) (now.strftime("%Y-%m-%d %H:%M")) "." }
+        p.muted { (t("Dane połączone ze wszystkich punktów, stan na ", "Merged data of every branch, as of ")) (super::dates::day(l, now.date())) ", " (now.strftime("%H:%M")) "." }
         table.fold {
             caption.muted { (t("Punkty w bieżącym miesiącu", "Branches this month")) }
             thead { tr {
@@ -102,7 +102,7 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
                     tr.stale[stale] data-kiosk=(k.kiosk_id) {
                         td data-label=(t("Kiosk", "Kiosk")) { (names.kiosk(&k.kiosk_id.to_string())) }
                         td data-label=(t("Punkt", "Branch")) { (branches.iter().find(|b| b.id == k.branch_id).map(|b| b.code.as_str()).unwrap_or("?")) }
-                        td data-label=(t("Ostatnia synchronizacja", "Last sync")) { (k.last_sync.as_deref().map(iso_time).unwrap_or_else(|| t("nigdy", "never").to_owned())) }
+                        td data-label=(t("Ostatnia synchronizacja", "Last sync")) { (k.last_sync.as_deref().map(|at| iso_time(l, at)).unwrap_or_else(|| t("nigdy", "never").to_owned())) }
                         td data-label=(t("Wersja aplikacji", "App version")) { (k.app_version.as_deref().unwrap_or("—")) }
                         td data-label=(t("Stan", "State")) {
                             @if k.revoked { (t("wycofany", "revoked")) }

@@ -98,9 +98,16 @@ pub fn reason_label(lang: Lang, why: &str) -> String {
     tr(lang, pl, en).to_owned()
 }
 
-fn local_time_ms(ms: i64) -> String {
+fn local_time_ms(lang: Lang, ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_zoned(zone()).strftime("%Y-%m-%d %H:%M").to_string())
+        .map(|t| {
+            let at = t.to_zoned(zone()).datetime();
+            format!(
+                "{}, {}",
+                super::dates::day(lang, at.date()),
+                at.strftime("%H:%M")
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -252,7 +259,7 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
                     } }
                     tbody { @for (n, name) in &shown {
                         tr data-kind=(n.kind) data-status=(n.status.code()) {
-                            td data-label=(tr(l, "Utworzono", "Created")) { (super::iso_time(&n.created)) }
+                            td data-label=(tr(l, "Utworzono", "Created")) { (super::iso_time(ctx.lang, &n.created)) }
                             td data-label=(tr(l, "Rodzaj", "Kind")) { (kind_label(l, &n.kind)) }
                             td data-label=(tr(l, "Osoba", "Person")) {
                                 @match (name, &n.person_id) {
@@ -267,9 +274,9 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
                             td.reason data-label=(tr(l, "Uwagi", "Notes")) {
                                 @if let Some(r) = &n.reason { (reason_label(l, r)) }
                                 @if n.status == NoticeStatus::Queued && n.reason.as_deref() != Some(reason::NO_GATEWAY) {
-                                    " (" (tr(l, "najwcześniej", "not before")) " " (local_time_ms(n.due_ms)) ")"
+                                    " (" (tr(l, "najwcześniej", "not before")) " " (local_time_ms(l, n.due_ms)) ")"
                                 }
-                                @if let Some(at) = n.sent_ms { (tr(l, "wysłano ", "sent ")) (local_time_ms(at)) }
+                                @if let Some(at) = n.sent_ms { (tr(l, "wysłano ", "sent ")) (local_time_ms(l, at)) }
                             }
                         }
                     } }

@@ -100,9 +100,9 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
                             td data-label=(t("Login", "Login")) { (s.login) }
                             td data-label=(t("Rola", "Role")) { (role_label(ctx, &s.role)) }
                             td data-label=(t("Punkt", "Branch")) { (branch_label(ctx, &branches, s.branch_id.as_deref())) }
-                            td data-label=(t("Utworzone", "Created")) { (iso_time(&s.created_at)) }
+                            td data-label=(t("Utworzone", "Created")) { (iso_time(ctx.lang, &s.created_at)) }
                             td data-label=(t("Stan", "Status")) { (status_label(ctx, s)) }
-                            td data-label=(t("Ostatnie logowanie", "Last log-in")) { @match &s.last_login_at { Some(at) => (iso_time(at)), None => span.muted { "—" } } }
+                            td data-label=(t("Ostatnie logowanie", "Last log-in")) { @match &s.last_login_at { Some(at) => (iso_time(ctx.lang, at)), None => span.muted { "—" } } }
                         }
                     } }
                 }
@@ -215,9 +215,9 @@ pub async fn detail(
             h1 { (s.name) }
             p { (t("Login", "Login")) ": " strong { (s.login) } " · " (role_label(ctx, &s.role)) " · "
                 (branch_label(ctx, &branches, s.branch_id.as_deref())) " · " (status_label(ctx, &s)) }
-            p.muted { (t("Utworzone", "Created")) ": " (iso_time(&s.created_at)) " · "
+            p.muted { (t("Utworzone", "Created")) ": " (iso_time(ctx.lang, &s.created_at)) " · "
                 (t("Ostatnie logowanie", "Last log-in")) ": "
-                @match &s.last_login_at { Some(at) => (iso_time(at)), None => "—" } }
+                @match &s.last_login_at { Some(at) => (iso_time(ctx.lang, at)), None => "—" } }
             h2 { (t("Dane konta", "Account details")) }
             form.stack.staff-form method="post" action=(base) {
                 (csrf(ctx))
