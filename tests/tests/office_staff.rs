@@ -267,6 +267,23 @@ fn an_admin_adds_edits_resets_and_disables_accounts() -> Result<()> {
         )?,
         "Login ma od 3 do 40 znaków",
     )?;
+    let taken = admin.post(
+        "/office/staff",
+        &[
+            ("login", "org"),
+            ("name", "Druga Osoba"),
+            ("role", "branch_staff"),
+            ("branch", &mal),
+        ],
+    )?;
+    let kept = taken.text()?;
+    ensure!(
+        kept.contains("id=\"staff-add-refused\"")
+            && kept.contains("value=\"Druga Osoba\"")
+            && kept.contains("value=\"branch_staff\" selected")
+            && kept.contains(&format!("value=\"{mal}\" selected")),
+        "the list comes back with the form as typed: {kept}"
+    );
     refused_with(
         admin.post(
             "/office/staff",

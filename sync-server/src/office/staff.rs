@@ -18,8 +18,8 @@ use blisko_shared::model::StaffRole;
 
 use super::layout::csrf;
 use super::{
-    Ctx, OResult, OfficeError, Out, Perm, Role, action, branch_names, iso_time, page, parse_id,
-    typed,
+    Ctx, OResult, OfficeError, Out, Perm, Redisplay, Role, action, action_or_form, branch_names,
+    iso_time, page, parse_id, typed,
 };
 use crate::central::staff::{self as core, InitialPassword, NewStaff, PasswordChange, StaffEdit};
 use crate::http::AppState;
@@ -82,51 +82,73 @@ fn branch_select(ctx: &Ctx, db: &Db<'_>, selected: Option<&str>) -> OResult<Mark
 
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     page(&state, &headers, Perm::Staff, |db, _, ctx| {
-        let staff = db.staff_list()?;
-        let branches = branch_names(db)?;
-        let t = |pl, en| ctx.t(pl, en);
-        let body = html! {
-            h1 { (t("Pracownicy", "Staff")) }
-            div.table-scroll {
-                table.fold #staff {
-                    thead { tr {
-                        th { (t("Imię i nazwisko", "Name")) } th { (t("Login", "Login")) } th { (t("Rola", "Role")) }
-                        th { (t("Punkt", "Branch")) } th { (t("Utworzone", "Created")) } th { (t("Stan", "Status")) }
-                        th { (t("Ostatnie logowanie", "Last log-in")) }
-                    } }
-                    tbody { @for s in &staff {
-                        tr data-staff=(s.login) data-status=(if s.disabled { "disabled" } else { "active" }) {
-                            td data-label=(t("Imię i nazwisko", "Name")) { a href=(format!("/office/staff/{}", s.id)) { (s.name) } }
-                            td data-label=(t("Login", "Login")) { (s.login) }
-                            td data-label=(t("Rola", "Role")) { (role_label(ctx, &s.role)) }
-                            td data-label=(t("Punkt", "Branch")) { (branch_label(ctx, &branches, s.branch_id.as_deref())) }
-                            td data-label=(t("Utworzone", "Created")) { (iso_time(ctx.lang, &s.created_at)) }
-                            td data-label=(t("Stan", "Status")) { (status_label(ctx, s)) }
-                            td data-label=(t("Ostatnie logowanie", "Last log-in")) { @match &s.last_login_at { Some(at) => (iso_time(ctx.lang, at)), None => span.muted { "—" } } }
-                        }
-                    } }
-                }
-            }
-            h2 { (t("Nowe konto", "New account")) }
-            form.stack.staff-form method="post" action="/office/staff" {
-                (csrf(ctx))
-                label { (t("Login", "Login")) input type="text" name="login" required maxlength="40" autocomplete="off"; }
-                p.muted { (t("Małe litery a-z, cyfry, „.”, „_” lub „-”, od 3 do 40 znaków.",
-                             "Lower-case letters a-z, digits, '.', '_' or '-', 3 to 40 characters.")) }
-                label { (t("Imię i nazwisko", "Name")) input type="text" name="name" required maxlength="100"; }
-                label { (t("Rola", "Role")) (role_select(ctx, None)) }
-                label { (t("Punkt", "Branch")) (branch_select(ctx, db, None)?) }
-                p.muted { (t("Serwer nada hasło tymczasowe i pokaże je raz. Przy pierwszym logowaniu trzeba je zmienić.",
-                             "The server makes up a temporary password and shows it once. It must be changed at the first log-in.")) }
-                button type="submit" { (t("Utwórz konto", "Create the account")) }
-            }
-        };
-        Ok(Out::Page {
-            title: t("Pracownicy", "Staff").to_owned(),
-            body: html! { div.staff-page { (body) } },
-        })
+        render_list(db, ctx, None)
     })
     .await
+}
+
+/// The staff list and the new-account form; with `kept`, the form again with what was
+/// typed and the refusal above it.
+fn render_list(
+    db: &Db<'_>,
+    ctx: &Ctx,
+    kept: Option<(&HashMap<String, String>, &OfficeError)>,
+) -> OResult<Out> {
+    let staff = db.staff_list()?;
+    let branches = branch_names(db)?;
+    let t = |pl, en| ctx.t(pl, en);
+    let typed = |name: &str| -> String {
+        kept.and_then(|(form, _)| form.get(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let refusal = kept
+        .and_then(|(_, e)| super::error_text(ctx.lang, e).ok())
+        .map(|(_, message)| message);
+    let (role, branch) = (typed("role"), typed("branch"));
+    let body = html! {
+        h1 { (t("Pracownicy", "Staff")) }
+        div.table-scroll {
+            table.fold #staff {
+                thead { tr {
+                    th { (t("Imię i nazwisko", "Name")) } th { (t("Login", "Login")) } th { (t("Rola", "Role")) }
+                    th { (t("Punkt", "Branch")) } th { (t("Utworzone", "Created")) } th { (t("Stan", "Status")) }
+                    th { (t("Ostatnie logowanie", "Last log-in")) }
+                } }
+                tbody { @for s in &staff {
+                    tr data-staff=(s.login) data-status=(if s.disabled { "disabled" } else { "active" }) {
+                        td data-label=(t("Imię i nazwisko", "Name")) { a href=(format!("/office/staff/{}", s.id)) { (s.name) } }
+                        td data-label=(t("Login", "Login")) { (s.login) }
+                        td data-label=(t("Rola", "Role")) { (role_label(ctx, &s.role)) }
+                        td data-label=(t("Punkt", "Branch")) { (branch_label(ctx, &branches, s.branch_id.as_deref())) }
+                        td data-label=(t("Utworzone", "Created")) { (iso_time(ctx.lang, &s.created_at)) }
+                        td data-label=(t("Stan", "Status")) { (status_label(ctx, s)) }
+                        td data-label=(t("Ostatnie logowanie", "Last log-in")) { @match &s.last_login_at { Some(at) => (iso_time(ctx.lang, at)), None => span.muted { "—" } } }
+                    }
+                } }
+            }
+        }
+        h2 #new-account { (t("Nowe konto", "New account")) }
+        @if let Some(m) = &refusal { p.error #staff-add-refused role="alert" { (m) } }
+        form.stack.staff-form method="post" action="/office/staff" {
+            (csrf(ctx))
+            label { (t("Login", "Login")) input type="text" name="login" required maxlength="40" autocomplete="off" value=(typed("login")); }
+            p.muted { (t("Małe litery a-z, cyfry, „.”, „_” lub „-”, od 3 do 40 znaków.",
+                         "Lower-case letters a-z, digits, '.', '_' or '-', 3 to 40 characters.")) }
+            label { (t("Imię i nazwisko", "Name")) input type="text" name="name" required maxlength="100" value=(typed("name")); }
+            label { (t("Rola", "Role")) (role_select(ctx, Some(role.as_str()).filter(|r| !r.is_empty()))) }
+            label { (t("Punkt", "Branch")) (branch_select(ctx, db, Some(branch.as_str()).filter(|b| !b.is_empty()))?) }
+            p.muted { (t("Serwer nada hasło tymczasowe i pokaże je raz. Przy pierwszym logowaniu trzeba je zmienić.",
+                         "The server makes up a temporary password and shows it once. It must be changed at the first log-in.")) }
+            button type="submit" { (t("Utwórz konto", "Create the account")) }
+        }
+    };
+    let title = t("Pracownicy", "Staff").to_owned();
+    let body = html! { div.staff-page { (body) } };
+    Ok(match refusal {
+        Some(_) => Out::Refused { title, body },
+        None => Out::Page { title, body },
+    })
 }
 
 fn role_label(ctx: &Ctx, code: &str) -> String {
@@ -179,19 +201,28 @@ pub async fn add(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    action(&state, &headers, Perm::Staff, form, |db, _, ctx, form| {
-        let form: AccountForm = typed(form)?;
-        let new = NewStaff {
-            login: &form.login,
-            name: &form.name,
-            role: form.role,
-            branch: branch_choice(&form.branch)?,
-        };
-        let (id, password) = core::add(db, &ctx.actor(), &new, InitialPassword::Temporary)?;
-        let row = account(db, id)?;
-        let password = password.unwrap_or_default();
-        Ok(temporary_password_page(ctx, &row, &password, true))
-    })
+    let redisplay: Redisplay =
+        Box::new(|db, ctx, form, error| render_list(db, ctx, Some((form, error))));
+    action_or_form(
+        &state,
+        &headers,
+        Perm::Staff,
+        form,
+        |db, _, ctx, form| {
+            let form: AccountForm = typed(form)?;
+            let new = NewStaff {
+                login: &form.login,
+                name: &form.name,
+                role: form.role,
+                branch: branch_choice(&form.branch)?,
+            };
+            let (id, password) = core::add(db, &ctx.actor(), &new, InitialPassword::Temporary)?;
+            let row = account(db, id)?;
+            let password = password.unwrap_or_default();
+            Ok(temporary_password_page(ctx, &row, &password, true))
+        },
+        Some(redisplay),
+    )
     .await
 }
 
