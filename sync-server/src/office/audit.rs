@@ -20,7 +20,7 @@ use super::auth::Role;
 use super::dates;
 use super::layout::{attendance_status, registration_status, request_status};
 use super::names::Names;
-use super::{Ctx, OResult, Out, Perm, invalid, iso_time, page, tr};
+use super::{Ctx, OResult, Out, Perm, invalid, page, tr};
 use crate::http::AppState;
 use crate::store::{AuditFilter, AuditRow, Db};
 
@@ -633,7 +633,7 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &AuditQuery) -> OResult<Out> {
             thead { tr { th { (t("Kiedy", "When")) } th { (t("Kto", "Who")) } th { (t("Co", "What")) } th { (t("Czego dotyczy", "About")) } th { (t("Szczegóły", "Details")) } } }
             tbody { @for (r, about) in &rows {
                 tr data-action=(r.action) data-actor=(r.actor) data-subject=(r.subject) {
-                    td data-label=(t("Kiedy", "When")) { (iso_time(ctx.lang, &r.at)) }
+                    td data-label=(t("Kiedy", "When")) { (super::dates::moment(ctx.lang, &r.at)) }
                     td.actor data-label=(t("Kto", "Who")) { (names.actor(&r.actor)) }
                     td data-label=(t("Co", "What")) { (action_label(l, &r.action)) }
                     td data-label=(t("Czego dotyczy", "About")) { (about) }

@@ -69,13 +69,6 @@ fn base(id: BranchId) -> String {
     format!("/office/branches/{id}")
 }
 
-/// The message of a refusal, shown above the form that caused it.
-fn refusal(ctx: &Ctx, error: Option<&OfficeError>) -> Option<String> {
-    error
-        .and_then(|e| super::error_text(ctx.lang, e).ok())
-        .map(|(_, message)| message)
-}
-
 /// The fields of a branch, filled from `values` (what is stored, or what was typed).
 fn branch_fields(ctx: &Ctx, values: &BranchFields) -> Markup {
     let t = |pl, en| ctx.t(pl, en);
@@ -99,14 +92,15 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
 
 fn render_list(db: &Db<'_>, ctx: &Ctx, kept: Option<(BranchFields, &OfficeError)>) -> OResult<Out> {
     let t = |pl, en| ctx.t(pl, en);
+    let kiosks = db.kiosks()?;
     let mut rows = Vec::new();
     for b in db.branches()? {
         let catalog = branches::catalog_of(db, b.id)?;
-        let kiosks = db.kiosks()?.iter().filter(|k| k.branch_id == b.id).count();
-        rows.push((catalog, kiosks));
+        let count = kiosks.iter().filter(|k| k.branch_id == b.id).count();
+        rows.push((catalog, count));
     }
     rows.sort_by_key(|(c, _)| collate::sort_key(&c.branch.name));
-    let message = refusal(ctx, kept.as_ref().map(|(_, e)| *e));
+    let message = super::refusal_text(ctx.lang, kept.as_ref().map(|(_, e)| *e));
     let typed = kept.map(|(f, _)| f).unwrap_or_default();
     let body = html! {
         h1 { (t("Punkty", "Branches")) }
@@ -140,11 +134,11 @@ fn render_list(db: &Db<'_>, ctx: &Ctx, kept: Option<(BranchFields, &OfficeError)
         p.muted { (t("Nowy punkt dostaje usługi (wnioski) takie jak pozostałe punkty. Administrator może też wczytać cały katalog z pliku: blisko-server catalog-import PLIK.",
                      "A new branch gets the same services (requests) as the other branches. An administrator may also load a whole catalog from a file: blisko-server catalog-import FILE.")) }
     };
-    let title = t("Punkty", "Branches").to_owned();
-    Ok(match message {
-        Some(_) => Out::Refused { title, body },
-        None => Out::Page { title, body },
-    })
+    Ok(Out::page_or_refused(
+        t("Punkty", "Branches").to_owned(),
+        body,
+        message.is_some(),
+    ))
 }
 
 pub async fn add(
@@ -199,7 +193,7 @@ fn render_detail(db: &Db<'_>, ctx: &Ctx, id: BranchId, kept: Option<Kept<'_>>) -
     let (details, details_error, staff_typed, staff_error) = match &kept {
         Some(Kept::Details(f, e)) => (
             f.clone(),
-            refusal(ctx, Some(e)),
+            super::refusal_text(ctx.lang, Some(e)),
             (String::new(), String::new()),
             None,
         ),
@@ -207,7 +201,7 @@ fn render_detail(db: &Db<'_>, ctx: &Ctx, id: BranchId, kept: Option<Kept<'_>>) -
             stored(b),
             None,
             (name.clone(), role.clone()),
-            refusal(ctx, Some(e)),
+            super::refusal_text(ctx.lang, Some(e)),
         ),
         None => (stored(b), None, (String::new(), String::new()), None),
     };
@@ -274,11 +268,7 @@ fn render_detail(db: &Db<'_>, ctx: &Ctx, id: BranchId, kept: Option<Kept<'_>>) -
             button type="submit" { (t("Dodaj osobę", "Add the person")) }
         }
     };
-    let title = b.name.clone();
-    Ok(match kept {
-        Some(_) => Out::Refused { title, body },
-        None => Out::Page { title, body },
-    })
+    Ok(Out::page_or_refused(b.name.clone(), body, kept.is_some()))
 }
 
 fn stored(b: &blisko_shared::model::Branch) -> BranchFields {

@@ -127,10 +127,7 @@ fn render(db: &Db<'_>, ctx: &Ctx, id: ClassId, kept: Option<Kept<'_>>) -> OResul
         &format!("roster:{id}"),
         None,
     )?;
-    let refusal = kept
-        .as_ref()
-        .and_then(|k| super::error_text(ctx.lang, k.error).ok())
-        .map(|(_, m)| m);
+    let refusal = super::refusal_text(ctx.lang, kept.as_ref().map(|k| k.error));
     let body = daily_body(
         ctx,
         &class,
@@ -141,11 +138,11 @@ fn render(db: &Db<'_>, ctx: &Ctx, id: ClassId, kept: Option<Kept<'_>>) -> OResul
         kept.as_ref().map(|k| k.form),
         refusal.as_deref(),
     );
-    let title = class.title.clone();
-    Ok(match kept {
-        Some(_) => Out::Refused { title, body },
-        None => Out::Page { title, body },
-    })
+    Ok(Out::page_or_refused(
+        class.title.clone(),
+        body,
+        kept.is_some(),
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]

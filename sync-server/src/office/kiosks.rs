@@ -22,9 +22,7 @@ use blisko_shared::ids::{BranchId, KioskId};
 
 use super::layout::csrf;
 use super::names::Names;
-use super::{
-    Ctx, OResult, OfficeError, Out, Perm, action, invalid, iso_time, page, parse_id, tr, typed,
-};
+use super::{Ctx, OResult, OfficeError, Out, Perm, action, invalid, page, parse_id, tr, typed};
 use crate::central::{kiosks, seats};
 use crate::http::AppState;
 use crate::store::{Db, KioskRow};
@@ -208,7 +206,7 @@ fn render_list(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
                     td data-label=(t("Stan", "State")) { (state.label(l)) @if stale { " " span.stale-badge { (t("nie synchronizuje się", "not syncing")) } } }
                     td.last-sync data-label=(t("Ostatnia synchronizacja", "Last sync")) {
                         @match (&k.last_sync, since) {
-                            (Some(at), Some(secs)) => { (iso_time(ctx.lang, at)) br; span.muted { (ago(l, secs)) } }
+                            (Some(at), Some(secs)) => { (super::dates::moment(ctx.lang, at)) br; span.muted { (ago(l, secs)) } }
                             _ => { span.muted { (t("nigdy", "never")) } }
                         }
                     }

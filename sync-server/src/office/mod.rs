@@ -365,6 +365,25 @@ pub enum Out {
     },
 }
 
+impl Out {
+    /// A page, or the same page shown again after a refusal (`refused`).
+    pub fn page_or_refused(title: String, body: Markup, refused: bool) -> Out {
+        if refused {
+            Out::Refused { title, body }
+        } else {
+            Out::Page { title, body }
+        }
+    }
+}
+
+/// What a refusal says above the form that caused it (none for an answer of its own,
+/// such as the log-in redirect).
+pub fn refusal_text(lang: Lang, error: Option<&OfficeError>) -> Option<String> {
+    error
+        .and_then(|e| error_text(lang, e).ok())
+        .map(|(_, message)| message)
+}
+
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -759,10 +778,4 @@ pub fn branch_names(db: &Db<'_>) -> OResult<HashMap<String, String>> {
 /// The current time as stored in the audit log.
 pub fn now_text() -> String {
     jiff::Timestamp::now().to_string()
-}
-
-/// An RFC 3339 time (or an HLC stamp) as a local date and time in words:
-/// `6 grudnia 2026, niedz., 14:30` (see [`dates::moment`]).
-pub fn iso_time(lang: Lang, text: &str) -> String {
-    dates::moment(lang, text)
 }

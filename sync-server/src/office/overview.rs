@@ -7,7 +7,7 @@ use axum::response::Response;
 use maud::html;
 
 use super::layout::csrf;
-use super::{Ctx, OResult, Out, Perm, iso_time, page};
+use super::{Ctx, OResult, Out, Perm, page};
 use crate::central::seats::{self, CompensationRow};
 use crate::http::AppState;
 use crate::store::Db;
@@ -102,7 +102,7 @@ pub fn render(db: &Db<'_>, ctx: &Ctx) -> OResult<Out> {
                     tr.stale[stale] data-kiosk=(k.kiosk_id) {
                         td data-label=(t("Kiosk", "Kiosk")) { (names.kiosk(&k.kiosk_id.to_string())) }
                         td data-label=(t("Punkt", "Branch")) { (branches.iter().find(|b| b.id == k.branch_id).map(|b| b.code.as_str()).unwrap_or("?")) }
-                        td data-label=(t("Ostatnia synchronizacja", "Last sync")) { (k.last_sync.as_deref().map(|at| iso_time(l, at)).unwrap_or_else(|| t("nigdy", "never").to_owned())) }
+                        td data-label=(t("Ostatnia synchronizacja", "Last sync")) { (k.last_sync.as_deref().map(|at| super::dates::moment(l, at)).unwrap_or_else(|| t("nigdy", "never").to_owned())) }
                         td data-label=(t("Wersja aplikacji", "App version")) { (k.app_version.as_deref().unwrap_or("—")) }
                         td data-label=(t("Stan", "State")) {
                             @if k.revoked { (t("wycofany", "revoked")) }

@@ -319,13 +319,7 @@ pub fn render_detail(
             .cloned()
             .unwrap_or_default()
     };
-    let refusal = match &kept {
-        Some(k) => match super::error_text(l, k.error) {
-            Ok((_, message)) => Some(message),
-            Err(_) => None,
-        },
-        None => None,
-    };
+    let refusal = super::refusal_text(l, kept.as_ref().map(|k| k.error));
     let chosen = typed("status");
     let body = html! {
         h1 { (t("Wniosek", "Request")) " " (request.reference) }
@@ -429,10 +423,7 @@ pub fn render_detail(
         }
     };
     let title = format!("{} {}", t("Wniosek", "Request"), request.reference);
-    Ok(match kept {
-        Some(_) => Out::Refused { title, body },
-        None => Out::Page { title, body },
-    })
+    Ok(Out::page_or_refused(title, body, kept.is_some()))
 }
 
 pub async fn change_status(

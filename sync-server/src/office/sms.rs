@@ -259,7 +259,7 @@ fn render(db: &Db<'_>, ctx: &Ctx, query: &SmsQuery, has_gateway: bool) -> OResul
                     } }
                     tbody { @for (n, name) in &shown {
                         tr data-kind=(n.kind) data-status=(n.status.code()) {
-                            td data-label=(tr(l, "Utworzono", "Created")) { (super::iso_time(ctx.lang, &n.created)) }
+                            td data-label=(tr(l, "Utworzono", "Created")) { (super::dates::moment(ctx.lang, &n.created)) }
                             td data-label=(tr(l, "Rodzaj", "Kind")) { (kind_label(l, &n.kind)) }
                             td data-label=(tr(l, "Osoba", "Person")) {
                                 @match (name, &n.person_id) {

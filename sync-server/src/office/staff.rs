@@ -19,7 +19,7 @@ use blisko_shared::model::StaffRole;
 use super::layout::csrf;
 use super::{
     Ctx, OResult, OfficeError, Out, Perm, Redisplay, Role, action, action_or_form, branch_names,
-    iso_time, page, parse_id, typed,
+    page, parse_id, typed,
 };
 use crate::central::staff::{self as core, InitialPassword, NewStaff, PasswordChange, StaffEdit};
 use crate::http::AppState;
@@ -102,9 +102,7 @@ fn render_list(
             .cloned()
             .unwrap_or_default()
     };
-    let refusal = kept
-        .and_then(|(_, e)| super::error_text(ctx.lang, e).ok())
-        .map(|(_, message)| message);
+    let refusal = super::refusal_text(ctx.lang, kept.map(|(_, e)| e));
     let (role, branch) = (typed("role"), typed("branch"));
     let body = html! {
         h1 { (t("Pracownicy", "Staff")) }
@@ -121,9 +119,9 @@ fn render_list(
                         td data-label=(t("Login", "Login")) { (s.login) }
                         td data-label=(t("Rola", "Role")) { (role_label(ctx, &s.role)) }
                         td data-label=(t("Punkt", "Branch")) { (branch_label(ctx, &branches, s.branch_id.as_deref())) }
-                        td data-label=(t("Utworzone", "Created")) { (iso_time(ctx.lang, &s.created_at)) }
+                        td data-label=(t("Utworzone", "Created")) { (super::dates::moment(ctx.lang, &s.created_at)) }
                         td data-label=(t("Stan", "Status")) { (status_label(ctx, s)) }
-                        td data-label=(t("Ostatnie logowanie", "Last log-in")) { @match &s.last_login_at { Some(at) => (iso_time(ctx.lang, at)), None => span.muted { "—" } } }
+                        td data-label=(t("Ostatnie logowanie", "Last log-in")) { @match &s.last_login_at { Some(at) => (super::dates::moment(ctx.lang, at)), None => span.muted { "—" } } }
                     }
                 } }
             }
@@ -143,12 +141,12 @@ fn render_list(
             button type="submit" { (t("Utwórz konto", "Create the account")) }
         }
     };
-    let title = t("Pracownicy", "Staff").to_owned();
     let body = html! { div.staff-page { (body) } };
-    Ok(match refusal {
-        Some(_) => Out::Refused { title, body },
-        None => Out::Page { title, body },
-    })
+    Ok(Out::page_or_refused(
+        t("Pracownicy", "Staff").to_owned(),
+        body,
+        refusal.is_some(),
+    ))
 }
 
 fn role_label(ctx: &Ctx, code: &str) -> String {
@@ -246,9 +244,9 @@ pub async fn detail(
             h1 { (s.name) }
             p { (t("Login", "Login")) ": " strong { (s.login) } " · " (role_label(ctx, &s.role)) " · "
                 (branch_label(ctx, &branches, s.branch_id.as_deref())) " · " (status_label(ctx, &s)) }
-            p.muted { (t("Utworzone", "Created")) ": " (iso_time(ctx.lang, &s.created_at)) " · "
+            p.muted { (t("Utworzone", "Created")) ": " (super::dates::moment(ctx.lang, &s.created_at)) " · "
                 (t("Ostatnie logowanie", "Last log-in")) ": "
-                @match &s.last_login_at { Some(at) => (iso_time(ctx.lang, at)), None => "—" } }
+                @match &s.last_login_at { Some(at) => (super::dates::moment(ctx.lang, at)), None => "—" } }
             h2 { (t("Dane konta", "Account details")) }
             form.stack.staff-form method="post" action=(base) {
                 (csrf(ctx))
