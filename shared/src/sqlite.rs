@@ -24,6 +24,12 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// An error of the server's other database (PostgreSQL), as text.
+    #[error("database error while trying to {context}: {detail}")]
+    Database {
+        context: &'static str,
+        detail: String,
+    },
     #[error(
         "the data folder was written by a newer Blisko (schema {found}, this build knows {known}); please update"
     )]

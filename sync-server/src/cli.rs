@@ -38,6 +38,11 @@ pub struct Cli {
         default_value = "blisko-server-data"
     )]
     pub data: PathBuf,
+    /// Keep the store in this PostgreSQL database (postgres://user@host:port/name; the
+    /// database must exist) instead of SQLite files in the data folder. Several server
+    /// processes may serve one database.
+    #[arg(long, global = true, env = "BLISKO_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
     /// A configuration file (TOML) with the `serve` options and `data`; flags and
     /// environment variables win over it. Without it /etc/blisko/server.toml is read when
     /// it exists.
@@ -479,6 +484,16 @@ fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) {
 }
 
 pub fn run(cli: &Cli) -> Result<(), CentralError> {
+    if cli.database.is_some()
+        && matches!(
+            cli.command,
+            Command::Backup { .. } | Command::Restore { .. }
+        )
+    {
+        return Err(CentralError::BadRequest(
+            "the store is a PostgreSQL database (--database): back it up and restore it with PostgreSQL's own tools (pg_dump and pg_restore, or base backups); see docs/scale.md".into(),
+        ));
+    }
     // These two look at the folder before anything opens (and so creates) the store.
     match &cli.command {
         Command::Backup { to } => {
@@ -535,7 +550,10 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
         }
         _ => {}
     }
-    let mut central = Central::open(&cli.data)?;
+    let mut central = match &cli.database {
+        Some(url) => Central::open_postgres(url)?,
+        None => Central::open(&cli.data)?,
+    };
     match &cli.command {
         Command::Serve {
             listen,
@@ -550,7 +568,11 @@ pub fn run(cli: &Cli) -> Result<(), CentralError> {
                 config: std::sync::Arc::new(sms.config()?),
                 gateway: sms.gateway()?,
             };
-            let _serving = lock_serving(&cli.data)?;
+            // On PostgreSQL the database's write lock lets several processes serve.
+            let _serving = match cli.database {
+                Some(_) => None,
+                None => Some(lock_serving(&cli.data)?),
+            };
             crate::limits::set_trusted_proxies(trusted_proxies.clone());
             // The demo makes its own accounts; a real office gets a set-up link.
             let setup_token = if *demo {

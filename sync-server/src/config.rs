@@ -20,6 +20,7 @@ pub const DEFAULT_PATH: &str = "/etc/blisko/server.toml";
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub data: Option<PathBuf>,
+    pub database_url: Option<String>,
     pub listen: Option<SocketAddr>,
     pub demo: Option<bool>,
     pub tls_cert: Option<PathBuf>,
@@ -93,6 +94,7 @@ impl ServerConfig {
     /// gave one. `matches` are those `cli` was made from.
     pub fn apply(self, cli: &mut Cli, matches: &ArgMatches) {
         set(&mut cli.data, self.data, matches, "data");
+        set_option(&mut cli.database, self.database_url, matches, "database");
         let Command::Serve {
             listen,
             demo,
@@ -362,6 +364,7 @@ trusted_proxy = ["10.0.0.1"]
         );
         // The keys without a default show an example value.
         let with_defaults = ServerConfig {
+            database_url: None,
             tls_cert: None,
             tls_key: None,
             trusted_proxy: None,

@@ -62,7 +62,7 @@ pub struct StoreGauges {
 
 impl Central {
     /// Whether both database files answer (see `ServerStore::check_health`).
-    pub fn health(&self) -> Result<()> {
+    pub fn health(&mut self) -> Result<()> {
         Ok(self.store.check_health()?)
     }
 

@@ -145,8 +145,18 @@ pub struct Central {
 }
 
 impl Central {
+    /// The store in the data folder `dir` (SQLite).
     pub fn open(dir: &Path) -> Result<Central> {
-        let mut store = ServerStore::open(dir)?;
+        Central::with_store(ServerStore::open(dir)?)
+    }
+
+    /// The store in the PostgreSQL database at `url`, which other server processes may
+    /// share.
+    pub fn open_postgres(url: &str) -> Result<Central> {
+        Central::with_store(ServerStore::open_postgres(url)?)
+    }
+
+    fn with_store(mut store: ServerStore) -> Result<Central> {
         let (last, sealer) = {
             let db = store.write()?;
             let last = db.meta("hlc")?;

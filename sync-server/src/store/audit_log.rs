@@ -1,9 +1,9 @@
 //! SQL of the office's audit-log page: the audit table read with filters, a page at a
 //! time, newest first.
 
-use rusqlite::params_from_iter;
+use super::sql::params_from_iter;
 
-use blisko_shared::sqlite::Context;
+use super::sql::Context;
 
 use super::{AuditRow, Db, Result};
 
@@ -97,7 +97,7 @@ impl Db<'_> {
                 })
             })
             .ctx("read the audit log")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<super::sql::SqlResult<Vec<_>>>()
             .ctx("read the audit log")?;
         Ok(AuditPage { rows, total })
     }
@@ -109,9 +109,9 @@ impl Db<'_> {
             .prepare("SELECT DISTINCT action FROM audit ORDER BY action")
             .ctx("list audit actions")?;
         let rows = stmt
-            .query_map([], |r| r.get(0))
+            .query_map((), |r| r.get(0))
             .ctx("list audit actions")?
-            .collect::<rusqlite::Result<Vec<String>>>()
+            .collect::<super::sql::SqlResult<Vec<String>>>()
             .ctx("list audit actions")?;
         Ok(rows)
     }

@@ -3,19 +3,24 @@
 
 use std::path::{Path, PathBuf};
 
+use rusqlite::Connection;
 use rusqlite::backup::{Backup, StepResult};
-use rusqlite::{Connection, OptionalExtension, params};
+
+use super::sql::{Conn, OptionalExtension, params};
 
 use blisko_shared::ids::PersonId;
 
+use super::sql::Context;
 use super::{Db, Result, ServerStore, StoreError};
-use blisko_shared::sqlite::Context;
+use blisko_shared::sqlite::Context as _;
 
 impl ServerStore {
     /// The data folder this store was opened in.
     pub fn data_dir(&self) -> Option<PathBuf> {
-        self.conn
-            .path()
+        let Conn::Sqlite(conn) = &self.conn else {
+            return None;
+        };
+        conn.path()
             .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
     }
 
@@ -26,18 +31,24 @@ impl ServerStore {
     /// (its `erasures` row) is finished at the next start (`Central::complete_erasures`).
     /// Returns the main file's schema version.
     pub fn backup_into(&mut self, main: &Path, personal: &Path) -> Result<i64> {
-        let tx = self.conn.transaction().ctx("begin the backup's read")?;
+        let Conn::Sqlite(conn) = &mut self.conn else {
+            return Err(StoreError::Database {
+                context: "back up the store",
+                detail: "the store is a PostgreSQL database: back it up with PostgreSQL's own tools (pg_dump, or a base backup with WAL archiving)".into(),
+            });
+        };
+        let tx = conn.transaction().ctx("begin the backup's read")?;
         // Reading starts each file's snapshot: the personal file's first.
         tx.query_row(
             "SELECT count(*) FROM personal.sqlite_master",
-            [],
+            (),
             |_| Ok(()),
         )
         .ctx("read the personal-data file")?;
         let version: i64 = tx
-            .query_row("PRAGMA main.user_version", [], |r| r.get(0))
+            .query_row("PRAGMA main.user_version", (), |r| r.get(0))
             .ctx("read the schema version")?;
-        tx.query_row("SELECT count(*) FROM main.sqlite_master", [], |_| Ok(()))
+        tx.query_row("SELECT count(*) FROM main.sqlite_master", (), |_| Ok(()))
             .ctx("read the main file")?;
         for (schema, to) in [("personal", personal), ("main", main)] {
             let mut dest = Connection::open(to).ctx("create a backup file")?;
@@ -108,9 +119,9 @@ impl Db<'_> {
             .prepare("SELECT person_id, at FROM main.erasures ORDER BY at, person_id")
             .ctx("read the erasures")?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map((), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .ctx("read the erasures")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<super::sql::SqlResult<Vec<_>>>()
             .ctx("read the erasures")?;
         rows.into_iter()
             .map(|(id, at)| Ok((super::parse("person id", &id)?, at)))

@@ -4,19 +4,21 @@ use std::path::PathBuf;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Context, Result, ServerStore, StoreError};
+use blisko_shared::sqlite::Context;
+
+use super::sql::Conn;
+use super::{Result, ServerStore, StoreError};
 
 /// The two files, by the schema name the connection gives them.
 const SCHEMAS: [&str; 2] = ["main", "personal"];
 
 impl ServerStore {
     /// The files of the two schemas, as the connection has them open.
-    fn schema_files(&self) -> Result<Vec<(&'static str, PathBuf)>> {
+    fn schema_files(conn: &Connection) -> Result<Vec<(&'static str, PathBuf)>> {
         SCHEMAS
             .iter()
             .map(|schema| {
-                let path = self
-                    .conn
+                let path = conn
                     .query_row(
                         "SELECT file FROM pragma_database_list WHERE name = ?1",
                         [schema],
@@ -32,22 +34,35 @@ impl ServerStore {
     /// each file opened afresh, read-only, and its schema read, so a file removed,
     /// replaced or made unreadable under the running server is noticed (the open
     /// connection alone would go on reading the old one).
-    pub fn check_health(&self) -> Result<()> {
-        for (schema, path) in self.schema_files()? {
-            self.conn
-                .query_row(
-                    &format!("SELECT count(*) FROM {schema}.sqlite_schema"),
-                    [],
-                    |r| r.get::<_, i64>(0),
-                )
-                .ctx("read a database file's schema")?;
+    pub fn check_health(&mut self) -> Result<()> {
+        let conn = match &mut self.conn {
+            Conn::Sqlite(conn) => conn,
+            Conn::Postgres(pg) => {
+                return pg
+                    .client()
+                    .batch_execute(
+                        "SELECT count(*) FROM main.meta; SELECT count(*) FROM personal.projected",
+                    )
+                    .map_err(|e| StoreError::Database {
+                        context: "read both schemas",
+                        detail: e.to_string(),
+                    });
+            }
+        };
+        for (schema, path) in Self::schema_files(conn)? {
+            conn.query_row(
+                &format!("SELECT count(*) FROM {schema}.sqlite_schema"),
+                (),
+                |r| r.get::<_, i64>(0),
+            )
+            .ctx("read a database file's schema")?;
             let fresh = Connection::open_with_flags(
                 &path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
             .ctx("open a database file afresh")?;
             let tables: i64 = fresh
-                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+                .query_row("SELECT count(*) FROM sqlite_schema", (), |r| r.get(0))
                 .ctx("read a database file's schema afresh")?;
             if tables == 0 {
                 return Err(StoreError::Corrupt {
@@ -61,8 +76,32 @@ impl ServerStore {
 
     /// The bytes on disk of each file with its write-ahead log: `("server", n)` and
     /// `("personal", n)`.
-    pub fn file_sizes(&self) -> Result<Vec<(&'static str, u64)>> {
-        self.schema_files()?
+    /// On PostgreSQL, the bytes of each schema's tables with their indexes.
+    pub fn file_sizes(&mut self) -> Result<Vec<(&'static str, u64)>> {
+        let conn = match &mut self.conn {
+            Conn::Sqlite(conn) => conn,
+            Conn::Postgres(pg) => {
+                let mut sizes = Vec::new();
+                for (schema, name) in [("main", "server"), ("personal", "personal")] {
+                    let bytes: i64 = pg
+                        .client()
+                        .query_one(
+                            "SELECT CAST(coalesce(sum(pg_total_relation_size(c.oid)), 0) AS BIGINT)
+                             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                             WHERE n.nspname = $1 AND c.relkind = 'r'",
+                            &[&schema],
+                        )
+                        .and_then(|row| row.try_get(0))
+                        .map_err(|e| StoreError::Database {
+                            context: "measure the database",
+                            detail: e.to_string(),
+                        })?;
+                    sizes.push((name, u64::try_from(bytes).unwrap_or_default()));
+                }
+                return Ok(sizes);
+            }
+        };
+        Self::schema_files(conn)?
             .into_iter()
             .map(|(schema, path)| {
                 let mut wal = path.clone().into_os_string();

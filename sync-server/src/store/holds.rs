@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
+use super::sql::params;
 
+use super::sql::Context;
 use blisko_shared::docs::ChangeHash;
 use blisko_shared::ids::{ClassId, KioskId};
-use blisko_shared::sqlite::{Context, Result, heads_from_blob, heads_to_blob};
+use blisko_shared::sqlite::{Result, heads_from_blob, heads_to_blob};
 
 use super::{Db, parse};
 
@@ -36,7 +37,7 @@ impl Db<'_> {
         let mut statement = self.tx.prepare_cached(&sql).ctx("read allotment holds")?;
         let rows = match value {
             Some(v) => statement.query_map([v], row),
-            None => statement.query_map([], row),
+            None => statement.query_map((), row),
         }
         .ctx("read allotment holds")?;
         let mut holds = Vec::new();
@@ -130,7 +131,7 @@ impl Db<'_> {
 
 type HoldRow = (String, String, u32, Vec<u8>, String, Option<String>, u32);
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HoldRow> {
+fn row(r: &super::sql::Row<'_>) -> super::sql::SqlResult<HoldRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,

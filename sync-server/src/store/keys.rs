@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, params};
+use super::sql::{OptionalExtension, params};
 
 use blisko_shared::crypto::PersonKey;
 use blisko_shared::ids::{BranchId, KioskId, PersonId};
 
+use super::sql::Context;
 use super::{Db, parse};
-use blisko_shared::sqlite::{Context, Result, StoreError};
+use blisko_shared::sqlite::{Result, StoreError};
 
 /// One entry of the key feed: a key, or an erasure (`None`).
 pub type KeyFeedEntry = (i64, PersonId, Option<PersonKey>);
@@ -32,7 +33,7 @@ impl Db<'_> {
         self.tx
             .query_row(
                 "SELECT coalesce(max(seq), 0) FROM personal.person_keys",
-                [],
+                (),
                 |r| r.get(0),
             )
             .ctx("read the key feed position")
@@ -107,7 +108,7 @@ impl Db<'_> {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
             })
             .ctx("read person keys")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<super::sql::SqlResult<Vec<_>>>()
             .ctx("read person keys")?;
         rows.into_iter()
             .map(|(id, key)| Ok((parse("person id", &id)?, key_of(&id, &key)?)))
@@ -143,7 +144,7 @@ impl Db<'_> {
                 },
             )
             .ctx("read the key feed")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<super::sql::SqlResult<Vec<_>>>()
             .ctx("read the key feed")?;
         rows.into_iter()
             .map(|(seq, id, key)| {
@@ -239,9 +240,9 @@ impl Db<'_> {
             )
             .ctx("find unfinished erasures")?;
         let ids = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map((), |r| r.get::<_, String>(0))
             .ctx("find unfinished erasures")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<super::sql::SqlResult<Vec<_>>>()
             .ctx("find unfinished erasures")?;
         ids.iter().map(|id| parse("person id", id)).collect()
     }

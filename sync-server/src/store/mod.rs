@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use blisko_shared::docs::{ChangeHash, DocKey};
@@ -31,7 +30,9 @@ mod holds;
 mod keys;
 mod office;
 mod outbox;
+mod pg;
 mod request_queue;
+pub(crate) mod sql;
 mod staff;
 pub use audit_log::*;
 pub use backup::schema_version;
@@ -45,11 +46,13 @@ pub const DB_FILE: &str = "server.sqlite3";
 /// of [`DB_FILE`] holds no key and no readable name (see README, personal data).
 pub const PERSONAL_DB_FILE: &str = "personal.sqlite3";
 
-use blisko_shared::sqlite::{self, Context, heads_from_blob, heads_to_blob};
+use blisko_shared::sqlite::Context as _;
+use blisko_shared::sqlite::{self, heads_from_blob, heads_to_blob};
 pub use blisko_shared::sqlite::{Result, StoreError, StoredDoc};
+use sql::{Conn, Context, Dialect, OptionalExtension, Tx, params};
 
 pub struct ServerStore {
-    conn: Connection,
+    conn: Conn,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,37 +146,51 @@ impl ServerStore {
         }
         conn.execute_batch(include_str!("personal.sql"))
             .ctx("create the personal-data tables")?;
-        Ok(ServerStore { conn })
+        Ok(ServerStore {
+            conn: Conn::Sqlite(conn),
+        })
+    }
+
+    /// The store in a PostgreSQL database (which must exist; its tables are made here),
+    /// shared with any other server process given the same `url`.
+    pub fn open_postgres(url: &str) -> Result<ServerStore> {
+        Ok(ServerStore {
+            conn: Conn::Postgres(Box::new(pg::open(url)?)),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.conn.dialect()
     }
 
     /// Empty both write-ahead logs into their files, so that deleted keys and names do
     /// not live on in old log frames.
-    pub fn checkpoint(&self) -> Result<()> {
+    pub fn checkpoint(&mut self) -> Result<()> {
+        let conn = match &mut self.conn {
+            Conn::Sqlite(conn) => conn,
+            Conn::Postgres(conn) => return pg::vacuum_personal(conn),
+        };
         for schema in ["main", "personal"] {
-            self.conn
-                .query_row(
-                    &format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"),
-                    [],
-                    |_| Ok(()),
-                )
-                .ctx("checkpoint the write-ahead log")?;
+            conn.query_row(
+                &format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"),
+                (),
+                |_| Ok(()),
+            )
+            .ctx("checkpoint the write-ahead log")?;
         }
         Ok(())
     }
 
     /// A write transaction; all of a request's effects land together or not at all.
     pub fn write(&mut self) -> Result<Db<'_>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("begin a write")?;
+        let tx = self.conn.begin().ctx("begin a write")?;
         Ok(Db { tx })
     }
 }
 
 /// Queries inside one transaction.
 pub struct Db<'a> {
-    tx: Transaction<'a>,
+    tx: Tx<'a>,
 }
 
 impl Db<'_> {
@@ -217,14 +234,26 @@ impl Db<'_> {
         Ok(())
     }
 
-    /// The next position in the change feed.
+    /// The next position in the change feed. One statement reads and moves it, and the
+    /// row stays locked until the transaction ends: positions are handed out in the
+    /// order their transactions commit, so no document ever appears behind a position a
+    /// kiosk has already read past.
     fn next_seq(&self) -> Result<i64> {
-        let current: i64 = self
-            .meta("feed_seq")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        self.set_meta("feed_seq", &(current + 1).to_string())?;
-        Ok(current + 1)
+        let next: String = self
+            .tx
+            .query_row(
+                "INSERT INTO meta (key, value) VALUES ('feed_seq', '1')
+                 ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)
+                 RETURNING value",
+                (),
+                |r| r.get(0),
+            )
+            .ctx("move the change feed on")?;
+        parse("the change feed's position", &next)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.tx.dialect()
     }
 
     pub fn feed_position(&self) -> Result<i64> {
@@ -285,7 +314,30 @@ impl Db<'_> {
     }
 
     pub fn load_doc(&self, key: DocKey) -> Result<Option<StoredDoc>> {
-        sqlite::load_doc(&self.tx, key)
+        let doc_id = key.to_string();
+        let snapshot: Option<Vec<u8>> = self
+            .tx
+            .query_row(
+                "SELECT snapshot FROM documents WHERE doc_id = ?1",
+                [&doc_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("read a document")?;
+        let Some(snapshot) = snapshot else {
+            return Ok(None);
+        };
+        let chunks = self
+            .tx
+            .query_map(
+                "SELECT data FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq",
+                [&doc_id],
+                |r| r.get(0),
+            )
+            .ctx("read document chunks")?
+            .collect::<sql::SqlResult<Vec<Vec<u8>>>>()
+            .ctx("read document chunks")?;
+        Ok(Some(StoredDoc { snapshot, chunks }))
     }
 
     /// Store a document new to the server; it enters the change feed.
@@ -394,7 +446,7 @@ impl Db<'_> {
                 ))
             })
             .ctx("read the change feed")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<sql::SqlResult<Vec<_>>>()
             .ctx("read the change feed")?;
         rows.into_iter()
             .map(|(id, seq, heads)| Ok((parse("document id", &id)?, seq, heads_from_blob(&heads)?)))
@@ -409,7 +461,7 @@ impl Db<'_> {
         let ids = stmt
             .query_map([kind], |r| r.get::<_, String>(0))
             .ctx("list documents")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<sql::SqlResult<Vec<_>>>()
             .ctx("list documents")?;
         ids.iter().map(|id| parse("document id", id)).collect()
     }
@@ -450,7 +502,7 @@ impl Db<'_> {
             .prepare("SELECT id, code, name FROM branches ORDER BY code")
             .ctx("list branches")?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map((), |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -458,7 +510,7 @@ impl Db<'_> {
                 ))
             })
             .ctx("list branches")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<sql::SqlResult<Vec<_>>>()
             .ctx("list branches")?;
         rows.into_iter()
             .map(|(id, code, name)| {
@@ -498,7 +550,7 @@ impl Db<'_> {
     pub fn add_kiosk(&self, branch: BranchId, name: &str, now: &str) -> Result<(KioskId, u32)> {
         let number: u32 = self
             .tx
-            .query_row("SELECT coalesce(max(number), 0) + 1 FROM kiosks", [], |r| {
+            .query_row("SELECT coalesce(max(number), 0) + 1 FROM kiosks", (), |r| {
                 r.get(0)
             })
             .ctx("number a kiosk")?;
@@ -642,9 +694,9 @@ impl Db<'_> {
                  WHERE last_sync IS NOT NULL AND revoked_at IS NULL AND token_hash IS NOT NULL",
             )
             .ctx("list synced credentials")?
-            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .query_map((), |r| r.get::<_, Vec<u8>>(0))
             .ctx("list synced credentials")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<sql::SqlResult<Vec<_>>>()
             .ctx("list synced credentials")
     }
 
@@ -661,7 +713,7 @@ impl Db<'_> {
             )
             .ctx("list kiosks")?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map((), |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -674,7 +726,7 @@ impl Db<'_> {
                 ))
             })
             .ctx("list kiosks")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<sql::SqlResult<Vec<_>>>()
             .ctx("list kiosks")?;
         rows.into_iter()
             .map(
@@ -765,7 +817,7 @@ impl Db<'_> {
                 })
             })
             .ctx("read the audit log")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<sql::SqlResult<Vec<_>>>()
             .ctx("read the audit log")?;
         Ok(rows)
     }

@@ -1,16 +1,16 @@
 //! SQL of the office page: staff accounts and sessions, staff notes, duplicate decisions,
 //! and the office projection of the merged documents (tables `o_*`).
 
-use rusqlite::{OptionalExtension, Row, params};
+use super::sql::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use blisko_shared::collate;
 use blisko_shared::docs::DocKey;
 use blisko_shared::fold::{fold, name_matches};
 
+use super::sql::Context;
 use super::{Db, Result, parse};
 use blisko_shared::seats::SeatStatus;
-use blisko_shared::sqlite::Context;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StaffRow {
@@ -28,7 +28,7 @@ pub struct StaffRow {
     pub last_login_at: Option<String>,
 }
 
-pub(super) fn staff_row(r: &Row<'_>) -> rusqlite::Result<StaffRow> {
+pub(super) fn staff_row(r: &Row<'_>) -> super::sql::SqlResult<StaffRow> {
     Ok(StaffRow {
         id: r.get(0)?,
         login: r.get(1)?,
@@ -142,7 +142,7 @@ pub struct RequestFilter {
     pub person: Option<String>,
 }
 
-fn person_row(r: &Row<'_>) -> rusqlite::Result<OPerson> {
+fn person_row(r: &Row<'_>) -> super::sql::SqlResult<OPerson> {
     Ok(OPerson {
         id: r.get(0)?,
         branch_id: r.get(1)?,
@@ -158,7 +158,7 @@ fn person_row(r: &Row<'_>) -> rusqlite::Result<OPerson> {
 const PERSON_COLUMNS: &str =
     "id, branch_id, kiosk_id, given, family, birth_year, phone, resident_code, created";
 
-fn registration_row(r: &Row<'_>) -> rusqlite::Result<ORegistration> {
+fn registration_row(r: &Row<'_>) -> super::sql::SqlResult<ORegistration> {
     Ok(ORegistration {
         id: r.get(0)?,
         class_id: r.get(1)?,
@@ -175,7 +175,7 @@ fn registration_row(r: &Row<'_>) -> rusqlite::Result<ORegistration> {
 const REGISTRATION_COLUMNS: &str =
     "id, class_id, branch_id, person_id, kiosk_id, created, created_ms, status, position, seat_of";
 
-fn attendance_row(r: &Row<'_>) -> rusqlite::Result<OAttendance> {
+fn attendance_row(r: &Row<'_>) -> super::sql::SqlResult<OAttendance> {
     Ok(OAttendance {
         session_id: r.get(0)?,
         registration_id: r.get(1)?,
@@ -187,7 +187,7 @@ fn attendance_row(r: &Row<'_>) -> rusqlite::Result<OAttendance> {
 }
 const ATTENDANCE_COLUMNS: &str = "session_id, registration_id, class_id, branch_id, status, marks";
 
-fn request_row(r: &Row<'_>) -> rusqlite::Result<ORequest> {
+fn request_row(r: &Row<'_>) -> super::sql::SqlResult<ORequest> {
     Ok(ORequest {
         id: r.get(0)?,
         reference: r.get(1)?,
@@ -203,7 +203,7 @@ fn request_row(r: &Row<'_>) -> rusqlite::Result<ORequest> {
 }
 const REQUEST_COLUMNS: &str = "id, reference, person_id, branch_id, kiosk_id, service_id, status, submitted, submitted_ms, updated";
 
-fn class_row(r: &Row<'_>) -> rusqlite::Result<OClass> {
+fn class_row(r: &Row<'_>) -> super::sql::SqlResult<OClass> {
     Ok(OClass {
         id: r.get(0)?,
         branch_id: r.get(1)?,
@@ -214,7 +214,7 @@ fn class_row(r: &Row<'_>) -> rusqlite::Result<OClass> {
     })
 }
 
-fn session_row(r: &Row<'_>) -> rusqlite::Result<OSession> {
+fn session_row(r: &Row<'_>) -> super::sql::SqlResult<OSession> {
     Ok(OSession {
         id: r.get(0)?,
         class_id: r.get(1)?,
@@ -252,14 +252,14 @@ impl Db<'_> {
         &self,
         what: &'static str,
         sql: &str,
-        params: impl rusqlite::Params,
-        f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        params: impl super::sql::Params,
+        f: impl FnMut(&Row<'_>) -> super::sql::SqlResult<T>,
     ) -> Result<Vec<T>> {
         let mut stmt = self.tx.prepare_cached(sql).ctx(what)?;
         let rows = stmt
             .query_map(params, f)
             .ctx(what)?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<super::sql::SqlResult<Vec<_>>>()
             .ctx(what)?;
         Ok(rows)
     }
@@ -268,7 +268,7 @@ impl Db<'_> {
         &self,
         what: &'static str,
         sql: &str,
-        params: impl rusqlite::Params,
+        params: impl super::sql::Params,
     ) -> Result<usize> {
         self.tx
             .prepare_cached(sql)
@@ -315,7 +315,7 @@ impl Db<'_> {
         self.rows(
             "list staff",
             &format!("SELECT {STAFF_COLUMNS} FROM staff ORDER BY login"),
-            [],
+            (),
             staff_row,
         )
         .map(|mut staff: Vec<StaffRow>| {
@@ -325,7 +325,7 @@ impl Db<'_> {
     }
 
     pub fn staff_names(&self) -> Result<Vec<(String, String)>> {
-        self.rows("list staff", "SELECT id, name FROM staff", [], |r| {
+        self.rows("list staff", "SELECT id, name FROM staff", (), |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
     }
@@ -606,14 +606,17 @@ impl Db<'_> {
         for s in sessions {
             self.exec(
                 "project a session",
-                "INSERT OR REPLACE INTO o_sessions (id, class_id, date, start, minutes) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO o_sessions (id, class_id, date, start, minutes) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET class_id = excluded.class_id, date = excluded.date,
+                    start = excluded.start, minutes = excluded.minutes",
                 params![s.id, s.class_id, s.date, s.start, s.minutes],
             )?;
         }
         for (id, name) in services {
             self.exec(
                 "project a service",
-                "INSERT OR REPLACE INTO o_services (id, branch_id, name) VALUES (?1, ?2, ?3)",
+                "INSERT INTO o_services (id, branch_id, name) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id, branch_id) DO UPDATE SET name = excluded.name",
                 params![id, branch, name],
             )?;
         }
@@ -623,8 +626,12 @@ impl Db<'_> {
     pub fn project_office_person(&self, p: &OPerson, name_key: &str) -> Result<()> {
         self.exec(
             "project a person",
-            "INSERT OR REPLACE INTO o_persons (id, branch_id, kiosk_id, given, family, birth_year, phone, resident_code, created, name_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO o_persons (id, branch_id, kiosk_id, given, family, birth_year, phone, resident_code, created, name_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (id) DO UPDATE SET branch_id = excluded.branch_id, kiosk_id = excluded.kiosk_id,
+                given = excluded.given, family = excluded.family, birth_year = excluded.birth_year,
+                phone = excluded.phone, resident_code = excluded.resident_code, created = excluded.created,
+                name_key = excluded.name_key",
             params![p.id, p.branch_id, p.kiosk_id, p.given, p.family, p.birth_year, p.phone, p.resident_code, p.created, name_key],
         )?;
         Ok(())
@@ -668,8 +675,12 @@ impl Db<'_> {
     pub fn project_office_request(&self, r: &ORequest) -> Result<()> {
         self.exec(
             "project a request",
-            "INSERT OR REPLACE INTO o_requests (id, reference, person_id, branch_id, kiosk_id, service_id, status, submitted, submitted_ms, updated)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO o_requests (id, reference, person_id, branch_id, kiosk_id, service_id, status, submitted, submitted_ms, updated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (id) DO UPDATE SET reference = excluded.reference, person_id = excluded.person_id,
+                branch_id = excluded.branch_id, kiosk_id = excluded.kiosk_id, service_id = excluded.service_id,
+                status = excluded.status, submitted = excluded.submitted,
+                submitted_ms = excluded.submitted_ms, updated = excluded.updated",
             params![r.id, r.reference, r.person_id, r.branch_id, r.kiosk_id, r.service_id, r.status, r.submitted, r.submitted_ms, r.updated],
         )?;
         Ok(())
@@ -727,7 +738,7 @@ impl Db<'_> {
         self.rows(
             "list services",
             "SELECT id, min(name) FROM o_services GROUP BY id",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .map(|mut services: Vec<(String, String)>| {
@@ -832,7 +843,7 @@ impl Db<'_> {
             .rows(
                 "search persons",
                 &format!("SELECT {PERSON_COLUMNS} FROM o_persons"),
-                [],
+                (),
                 person_row,
             )?
             .into_iter()
@@ -892,7 +903,7 @@ impl Db<'_> {
     pub fn o_attendance_rate(&self, from: &str, to: &str) -> Result<Vec<(String, i64, i64)>> {
         self.rows(
             "attendance per branch",
-            "SELECT a.branch_id, sum(a.status = 'present'), count(*)
+            "SELECT a.branch_id, sum(CASE WHEN a.status = 'present' THEN 1 ELSE 0 END), count(*)
              FROM o_attendance a JOIN o_sessions s ON s.id = a.session_id
              WHERE s.date >= ?1 AND s.date <= ?2 AND a.status != 'conflict'
              GROUP BY a.branch_id",
@@ -909,7 +920,7 @@ impl Db<'_> {
     ) -> Result<Vec<(String, i64, i64)>> {
         self.rows(
             "attendance per month",
-            "SELECT substr(s.date, 1, 7) AS month, sum(a.status = 'present'), count(*)
+            "SELECT substr(s.date, 1, 7) AS month, sum(CASE WHEN a.status = 'present' THEN 1 ELSE 0 END), count(*)
              FROM o_attendance a JOIN o_sessions s ON s.id = a.session_id
              WHERE (?1 IS NULL OR a.class_id = ?1) AND (?2 IS NULL OR a.branch_id = ?2)
                AND a.status != 'conflict'
@@ -924,7 +935,7 @@ impl Db<'_> {
         self.rows(
             "requests per service",
             "SELECT service_id, status, count(*) FROM o_requests GROUP BY service_id, status",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
     }
@@ -933,9 +944,9 @@ impl Db<'_> {
     pub fn o_class_counts(&self) -> Result<Vec<(String, i64, i64)>> {
         self.rows(
             "count per class",
-            "SELECT class_id, sum(status = 'confirmed'), sum(status = 'waitlisted')
+            "SELECT class_id, sum(CASE WHEN status = 'confirmed' THEN 1 ELSE 0 END), sum(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END)
              FROM o_registrations GROUP BY class_id",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
     }

@@ -1,11 +1,11 @@
 //! SQL of the outbox: notices to residents, written with the events that cause them and
 //! delivered by the sender (see `crate::notices`).
 
-use rusqlite::{OptionalExtension, params};
+use super::sql::{OptionalExtension, params};
 use serde::Serialize;
 
+use super::sql::Context;
 use super::{Db, Result};
-use blisko_shared::sqlite::Context;
 
 /// Where a notice is. `queued` and `sending` are still to go (a notice found `sending`
 /// after a crash is sent again); the others are final.
@@ -66,18 +66,20 @@ impl PartialEq<&str> for NoticeStatus {
     }
 }
 
-impl rusqlite::types::FromSql for NoticeStatus {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let text = value.as_str()?;
-        NoticeStatus::from_code(text).ok_or_else(|| {
-            rusqlite::types::FromSqlError::Other(format!("notice status {text:?}").into())
-        })
+impl super::sql::FromSql for NoticeStatus {
+    fn from_value(value: super::sql::Value<'_>) -> std::result::Result<Self, String> {
+        match value {
+            super::sql::Value::Text(text) => {
+                NoticeStatus::from_code(text).ok_or_else(|| format!("notice status {text:?}"))
+            }
+            v => Err(format!("expected a notice status, found {v:?}")),
+        }
     }
 }
 
-impl rusqlite::ToSql for NoticeStatus {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(self.code().into())
+impl super::sql::ToSql for NoticeStatus {
+    fn to_value(&self) -> super::sql::Value<'_> {
+        super::sql::Value::Text(self.code())
     }
 }
 
@@ -150,7 +152,7 @@ const COLUMNS: &str =
     "id, dedup, kind, person_id, branch_id, params, created, due_ms, expires_ms, status,
      reason, attempts, segments, gateway_id, sent_ms, updated";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoticeRow> {
+fn row(r: &super::sql::Row<'_>) -> super::sql::SqlResult<NoticeRow> {
     Ok(NoticeRow {
         id: r.get(0)?,
         about: r.get(1)?,
@@ -212,7 +214,7 @@ impl Db<'_> {
         let rows = stmt
             .query_map(params![now_ms, limit as i64], row)
             .ctx("list due notices")?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<super::sql::SqlResult<_>>()
             .ctx("list due notices")?;
         Ok(rows)
     }
@@ -222,7 +224,7 @@ impl Db<'_> {
         self.tx
             .query_row(
                 "SELECT min(due_ms) FROM notices WHERE status IN ('queued', 'sending')",
-                [],
+                (),
                 |r| r.get(0),
             )
             .ctx("find the next notice due")
@@ -320,7 +322,7 @@ impl Db<'_> {
                 row,
             )
             .ctx("list notices")?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<super::sql::SqlResult<_>>()
             .ctx("list notices")?;
         Ok(rows)
     }
@@ -332,9 +334,9 @@ impl Db<'_> {
             .prepare_cached("SELECT status, count(*) FROM notices GROUP BY status ORDER BY status")
             .ctx("count notices")?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
             .ctx("count notices")?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<super::sql::SqlResult<_>>()
             .ctx("count notices")?;
         Ok(rows)
     }
@@ -342,21 +344,26 @@ impl Db<'_> {
     /// Sent messages and their segments per day (`offset_ms` shifts UTC to local time),
     /// the latest `days` days, newest first.
     pub fn segments_per_day(&self, offset_ms: i64, days: usize) -> Result<Vec<(String, i64, i64)>> {
+        let day = match self.dialect() {
+            super::sql::Dialect::Sqlite => "date((sent_ms + ?1) / 1000, 'unixepoch')",
+            super::sql::Dialect::Postgres => {
+                "to_char(to_timestamp((sent_ms + ?1) / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+            }
+        };
         let mut stmt = self
             .tx
-            .prepare_cached(
-                "SELECT date((sent_ms + ?1) / 1000, 'unixepoch') AS day, count(*),
-                        coalesce(sum(segments), 0)
+            .prepare_cached(&format!(
+                "SELECT {day} AS day, count(*), CAST(coalesce(sum(segments), 0) AS BIGINT)
                  FROM notices WHERE sent_ms IS NOT NULL
-                 GROUP BY day ORDER BY day DESC LIMIT ?2",
-            )
+                 GROUP BY day ORDER BY day DESC LIMIT ?2"
+            ))
             .ctx("sum segments per day")?;
         let rows = stmt
             .query_map(params![offset_ms, days as i64], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .ctx("sum segments per day")?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<super::sql::SqlResult<_>>()
             .ctx("sum segments per day")?;
         Ok(rows)
     }

@@ -1,10 +1,10 @@
 //! SQL of the request queue: the office's list of requests with the applicant's name and
 //! the assigned caseworker, its filters and reference search, and the assignments.
 
-use rusqlite::{OptionalExtension, params};
+use super::sql::{OptionalExtension, params};
 
+use super::sql::Context;
 use super::{Db, ORequest, Result};
-use blisko_shared::sqlite::Context;
 
 /// Whose requests the queue shows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -59,7 +59,8 @@ impl Db<'_> {
                  WHERE (?1 IS NULL OR r.status = ?1) AND (?2 IS NULL OR r.service_id = ?2)
                    AND (?3 IS NULL OR r.branch_id = ?3)
                    AND (?4 = 0 OR (?4 = 1 AND a.staff_id = ?5) OR (?4 = 2 AND a.staff_id IS NULL))
-                   AND (?6 IS NULL OR substr(lower(r.reference), 1, length(?6)) = ?6)
+                   AND (CAST(?6 AS TEXT) IS NULL
+                        OR substr(lower(r.reference), 1, length(CAST(?6 AS TEXT))) = CAST(?6 AS TEXT))
                  ORDER BY r.submitted_ms ASC, r.reference LIMIT ?7",
             )
             .ctx(what)?;
@@ -96,7 +97,7 @@ impl Db<'_> {
                 },
             )
             .ctx(what)?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<super::sql::SqlResult<Vec<_>>>()
             .ctx(what)?;
         Ok(rows)
     }

@@ -1,9 +1,9 @@
 //! SQL of staff account administration: edits, disabling, passwords, the last log-in,
 //! and the one-time set-up links for the first office admin.
 
-use rusqlite::{OptionalExtension, params};
+use super::sql::{OptionalExtension, params};
 
-use blisko_shared::sqlite::Context;
+use super::sql::Context;
 
 use super::{Db, Result, STAFF_COLUMNS, StaffRow, staff_row};
 
@@ -24,7 +24,7 @@ impl Db<'_> {
         self.tx
             .query_row(
                 "SELECT count(*) FROM staff WHERE role = 'office_admin' AND disabled_at IS NULL",
-                [],
+                (),
                 |r| r.get(0),
             )
             .ctx("count the office admins")
@@ -128,7 +128,7 @@ impl Db<'_> {
         self.exec(
             "withdraw the set-up links",
             "DELETE FROM office_setup_tokens",
-            [],
+            (),
         )?;
         Ok(())
     }
