@@ -7,6 +7,7 @@ pub mod harness;
 pub mod kiosk_cli;
 pub mod load;
 pub mod office;
+pub mod pg;
 pub mod proxy;
 pub mod smsapi;
 pub mod ui;
@@ -15,3 +16,4 @@ pub mod wire;
 pub mod workload;
 
 pub use bins::{kiosk_bin, server_bin};
+pub use pg::{Backend, backends, for_each_backend};
