@@ -300,7 +300,7 @@ mod tests {
             Some(vec![Backend::Postgres, Backend::Sqlite])
         );
         let wrong = parse_backends("sqlite,mysql").map(|_| ());
-        let message = format!("{:#}", wrong.err().expect("mysql is refused"));
+        let message = format!("{:#}", wrong.expect_err("mysql is refused"));
         assert!(message.contains("\"mysql\" is not a backend"), "{message}");
         assert!(parse_backends(" , ").is_err(), "nothing named");
     }
