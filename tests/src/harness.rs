@@ -1,5 +1,10 @@
 //! A real `blisko-server` process on loopback, its admin commands, and kiosks enrolled
 //! with it through real HTTP, for the sync tests and benchmarks.
+//!
+//! A server keeps its store in SQLite files in its data folder, or, started with
+//! [`ServerProcess::start_backend`] on [`Backend::Postgres`], in a new PostgreSQL
+//! database of its own. Tests name a server by its data folder (admin commands, staff,
+//! restarts): every command the harness runs on a folder uses the folder's database.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -7,10 +12,10 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
 use blisko_kiosk::key::StoreKey;
@@ -20,6 +25,67 @@ use blisko_kiosk::{Kiosk, KioskError};
 use blisko_shared::docs::{ChangeHash, Doc};
 
 use crate::bins::server_bin;
+use crate::pg::{Backend, TestDatabase};
+
+/// The server's variable naming its PostgreSQL database: never taken from the tests'
+/// environment, each server gets its database from the harness.
+const DATABASE_URL_ENV: &str = "BLISKO_DATABASE_URL";
+
+/// The PostgreSQL databases of the tests' data folders. The servers on a folder hold its
+/// database, which is dropped with the last of them; commands on the folder look it up.
+static DATABASES: Mutex<BTreeMap<PathBuf, Weak<TestDatabase>>> = Mutex::new(BTreeMap::new());
+
+/// The PostgreSQL database of the data folder `data`; none when its store is SQLite.
+pub fn database_of(data: &Path) -> Result<Option<Arc<TestDatabase>>> {
+    let databases = DATABASES
+        .lock()
+        .map_err(|_| anyhow!("the test databases' lock"))?;
+    match databases.get(data) {
+        None => Ok(None),
+        Some(database) => database.upgrade().map(Some).with_context(|| {
+            format!(
+                "the PostgreSQL database of {} was dropped with the last server on it: keep \
+                 a server of the folder alive while commands run on it",
+                data.display()
+            )
+        }),
+    }
+}
+
+/// Give the data folder `data` a new PostgreSQL database, for the servers and commands
+/// on the folder from now on. The caller holds it until a server does.
+fn new_database_for(data: &Path) -> Result<Arc<TestDatabase>> {
+    let database = Arc::new(TestDatabase::create()?);
+    DATABASES
+        .lock()
+        .map_err(|_| anyhow!("the test databases' lock"))?
+        .insert(data.to_owned(), Arc::downgrade(&database));
+    Ok(database)
+}
+
+/// The folder `data` keeps its store in SQLite files again.
+fn forget_database_of(data: &Path) -> Result<()> {
+    DATABASES
+        .lock()
+        .map_err(|_| anyhow!("the test databases' lock"))?
+        .remove(data);
+    Ok(())
+}
+
+/// `blisko-server --data DIR`, with `--database URL` when the folder's store is
+/// PostgreSQL, ready for more arguments.
+pub fn server_command(data: &Path) -> Result<Command> {
+    let mut command = Command::new(server_bin());
+    command
+        .arg("--data")
+        .arg(data)
+        .env("BLISKO_LOG", "warn")
+        .env_remove(DATABASE_URL_ENV);
+    if let Some(database) = database_of(data)? {
+        command.arg("--database").arg(database.url());
+    }
+    Ok(command)
+}
 
 /// A running `blisko-server serve`. Killed when dropped.
 pub struct ServerProcess {
@@ -28,10 +94,38 @@ pub struct ServerProcess {
     pub addr: SocketAddr,
     /// "http", or "https" when started with `--tls-cert`.
     scheme: &'static str,
+    /// The store's database on PostgreSQL, kept while the server runs.
+    database: Option<Arc<TestDatabase>>,
 }
 
 impl ServerProcess {
-    /// Start on a free loopback port; `demo` loads the demo catalogue on first start.
+    /// Start on a free loopback port with its store on `backend`: on PostgreSQL, a new
+    /// database, which servers started again on `data` use too.
+    pub fn start_backend(backend: Backend, data: &Path, demo: bool) -> Result<ServerProcess> {
+        Self::start_backend_on(backend, data, "127.0.0.1:0".parse()?, demo)
+    }
+
+    /// [`ServerProcess::start_backend`] on a given address.
+    pub fn start_backend_on(
+        backend: Backend,
+        data: &Path,
+        listen: SocketAddr,
+        demo: bool,
+    ) -> Result<ServerProcess> {
+        // Held until the server holds it.
+        let _database = match backend {
+            Backend::Sqlite => {
+                forget_database_of(data)?;
+                None
+            }
+            Backend::Postgres => Some(new_database_for(data)?),
+        };
+        Self::start_on(data, listen, demo)
+    }
+
+    /// Start on a free loopback port; `demo` loads the demo catalogue on first start. The
+    /// store is SQLite, unless a server was started on the folder with
+    /// [`ServerProcess::start_backend`] on PostgreSQL: then it is that server's database.
     pub fn start(data: &Path, demo: bool) -> Result<ServerProcess> {
         Self::start_on(data, "127.0.0.1:0".parse()?, demo)
     }
@@ -48,15 +142,15 @@ impl ServerProcess {
         demo: bool,
         options: &[S],
     ) -> Result<ServerProcess> {
-        let mut command = Command::new(server_bin());
-        command.env("BLISKO_LOG", "warn").stderr(Stdio::inherit());
+        let mut command = server_command(data)?;
+        command.stderr(Stdio::inherit());
         Self::spawn(command, data, listen, demo, options)
     }
 
     /// Start on a free loopback port with its log at info level written to `log`.
     pub fn start_logged(data: &Path, demo: bool, log: &Path) -> Result<ServerProcess> {
         let file = std::fs::File::create(log).context("create the server's log file")?;
-        let mut command = Command::new(server_bin());
+        let mut command = server_command(data)?;
         command.env("BLISKO_LOG", "info").stderr(file);
         Self::spawn::<&str>(command, data, "127.0.0.1:0".parse()?, demo, &[])
     }
@@ -68,9 +162,8 @@ impl ServerProcess {
         demo: bool,
         options: &[S],
     ) -> Result<ServerProcess> {
+        let database = database_of(data)?;
         command
-            .arg("--data")
-            .arg(data)
             .arg("serve")
             .arg("--listen")
             .arg(listen.to_string())
@@ -100,6 +193,7 @@ impl ServerProcess {
                     data: data.to_owned(),
                     addr,
                     scheme,
+                    database,
                 });
             }
             let _ = child.wait();
@@ -113,6 +207,19 @@ impl ServerProcess {
 
     pub fn url(&self) -> String {
         format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Where the server keeps its store.
+    pub fn backend(&self) -> Backend {
+        match self.database {
+            Some(_) => Backend::Postgres,
+            None => Backend::Sqlite,
+        }
+    }
+
+    /// The store's PostgreSQL database, when it has one.
+    pub fn database(&self) -> Option<&TestDatabase> {
+        self.database.as_deref()
     }
 
     pub fn pid(&self) -> u32 {
@@ -192,12 +299,9 @@ impl Drop for ServerProcess {
 
 /// Run `blisko-server --data DIR --json ARGS` and parse its output.
 pub fn admin(data: &Path, args: &[&str]) -> Result<Value> {
-    let output = Command::new(server_bin())
-        .arg("--data")
-        .arg(data)
+    let output = server_command(data)?
         .arg("--json")
         .args(args)
-        .env("BLISKO_LOG", "warn")
         .output()
         .context("run blisko-server")?;
     if !output.status.success() {
@@ -216,7 +320,15 @@ pub fn admin(data: &Path, args: &[&str]) -> Result<Value> {
 
 /// A demo server, and a kiosk of its MAL branch in `<tmp>/a`, synced once.
 pub fn server_and_mal_kiosk(tmp: &Path) -> Result<(ServerProcess, Mutex<Kiosk>)> {
-    let server = ServerProcess::start(&tmp.join("server"), true)?;
+    server_and_mal_kiosk_on(Backend::Sqlite, tmp)
+}
+
+/// [`server_and_mal_kiosk`] with the server's store on `backend`.
+pub fn server_and_mal_kiosk_on(
+    backend: Backend,
+    tmp: &Path,
+) -> Result<(ServerProcess, Mutex<Kiosk>)> {
+    let server = ServerProcess::start_backend(backend, &tmp.join("server"), true)?;
     let mal = branch_id(&server.data, "MAL")?;
     let a = enroll_kiosk_at(&server, &server.url(), &mal, &tmp.join("a"))?;
     sync(&a)?;
@@ -370,12 +482,9 @@ pub fn set_class_seats(
 
 /// Run `blisko-server --json ARGS` expecting a refusal: its exit code and error message.
 pub fn admin_refused(data: &Path, args: &[&str]) -> Result<(i32, String)> {
-    let output = Command::new(server_bin())
-        .arg("--data")
-        .arg(data)
+    let output = server_command(data)?
         .arg("--json")
         .args(args)
-        .env("BLISKO_LOG", "warn")
         .output()
         .context("run blisko-server")?;
     anyhow::ensure!(
@@ -547,6 +656,151 @@ fn open_server_db(data: &Path) -> Result<rusqlite::Connection> {
     let path = data.join("server.sqlite3");
     rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .with_context(|| format!("open {}", path.display()))
+}
+
+/// The server's two stores: the main one (documents, kiosks, audit), and the personal
+/// one (people's keys and the office's names), which an erasure clears apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorePart {
+    Main,
+    Personal,
+}
+
+/// A plain SQL connection to a server's store, beside the running server, on whichever
+/// backend the data folder has. SQL is written once for both: tables unqualified,
+/// parameters as `$1`, `$2`, ... (text), results as SQL's common types.
+pub enum ServerSql {
+    /// The store's file in the data folder.
+    Sqlite(rusqlite::Connection),
+    /// The store's database, the part's schema first on the search path.
+    Postgres(postgres::Client),
+}
+
+impl ServerSql {
+    pub fn open(data: &Path, part: StorePart) -> Result<ServerSql> {
+        match database_of(data)? {
+            None => {
+                let file = match part {
+                    StorePart::Main => "server.sqlite3",
+                    StorePart::Personal => "personal.sqlite3",
+                };
+                let path = data.join(file);
+                let conn = rusqlite::Connection::open(&path)
+                    .with_context(|| format!("open {}", path.display()))?;
+                Ok(ServerSql::Sqlite(conn))
+            }
+            Some(database) => {
+                let mut client = database.connect()?;
+                let path = match part {
+                    StorePart::Main => "public",
+                    StorePart::Personal => "personal, public",
+                };
+                client
+                    .batch_execute(&format!("SET search_path = {path}"))
+                    .context("set the search path")?;
+                Ok(ServerSql::Postgres(client))
+            }
+        }
+    }
+
+    /// One number from a query (a `count(*)`, say).
+    pub fn count(&mut self, sql: &str, params: &[&str]) -> Result<i64> {
+        match self {
+            ServerSql::Sqlite(conn) => conn
+                .query_row(
+                    &sqlite_params(sql, params.len()),
+                    rusqlite::params_from_iter(params),
+                    |r| r.get(0),
+                )
+                .with_context(|| format!("SQLite: {sql}")),
+            ServerSql::Postgres(client) => Ok(client
+                .query_one(sql, &pg_params(params))
+                .with_context(|| format!("PostgreSQL: {sql}"))?
+                .try_get(0)?),
+        }
+    }
+
+    /// The first column of a query's rows, as bytes (a BLOB, a `bytea`).
+    pub fn blobs(&mut self, sql: &str, params: &[&str]) -> Result<Vec<Vec<u8>>> {
+        match self {
+            ServerSql::Sqlite(conn) => {
+                let mut stmt = conn
+                    .prepare(&sqlite_params(sql, params.len()))
+                    .with_context(|| format!("SQLite: {sql}"))?;
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(params), |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(rows)
+            }
+            ServerSql::Postgres(client) => client
+                .query(sql, &pg_params(params))
+                .with_context(|| format!("PostgreSQL: {sql}"))?
+                .iter()
+                .map(|row| Ok(row.try_get(0)?))
+                .collect(),
+        }
+    }
+
+    /// The rows of a query whose columns are all text.
+    pub fn texts(&mut self, sql: &str, params: &[&str]) -> Result<Vec<Vec<String>>> {
+        match self {
+            ServerSql::Sqlite(conn) => {
+                let mut stmt = conn
+                    .prepare(&sqlite_params(sql, params.len()))
+                    .with_context(|| format!("SQLite: {sql}"))?;
+                let columns = stmt.column_count();
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(params), |r| {
+                        (0..columns)
+                            .map(|i| r.get(i))
+                            .collect::<rusqlite::Result<_>>()
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(rows)
+            }
+            ServerSql::Postgres(client) => client
+                .query(sql, &pg_params(params))
+                .with_context(|| format!("PostgreSQL: {sql}"))?
+                .iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|i| Ok(row.try_get(i)?))
+                        .collect::<Result<_>>()
+                })
+                .collect(),
+        }
+    }
+
+    /// A change the tests make behind the server's back; the number of rows changed.
+    pub fn execute(&mut self, sql: &str, params: &[&str]) -> Result<u64> {
+        match self {
+            ServerSql::Sqlite(conn) => Ok(conn
+                .execute(
+                    &sqlite_params(sql, params.len()),
+                    rusqlite::params_from_iter(params),
+                )
+                .with_context(|| format!("SQLite: {sql}"))?
+                as u64),
+            ServerSql::Postgres(client) => client
+                .execute(sql, &pg_params(params))
+                .with_context(|| format!("PostgreSQL: {sql}")),
+        }
+    }
+}
+
+/// `$1`, `$2`, ... as SQLite's numbered parameters `?1`, `?2`, ... (the highest first, so
+/// that `$1` does not eat the start of `$10`).
+fn sqlite_params(sql: &str, count: usize) -> String {
+    (1..=count).rev().fold(sql.to_owned(), |sql, n| {
+        sql.replace(&format!("${n}"), &format!("?{n}"))
+    })
+}
+
+fn pg_params<'a>(params: &'a [&'a str]) -> Vec<&'a (dyn postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
 }
 
 /// A class roster as the tests compare it: registration id to (status, position).

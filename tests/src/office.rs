@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -14,8 +14,6 @@ use reqwest::redirect::Policy;
 use blisko_kiosk::Kiosk;
 use blisko_shared::ids::{RegistrationId, SessionId, StaffId};
 use blisko_shared::model::AttendanceStatus;
-
-use crate::bins::server_bin;
 
 pub const PASSWORD: &str = "haslo-do-testow-123";
 
@@ -61,13 +59,10 @@ pub fn add_staff_with(
     branch: Option<&str>,
     password: &str,
 ) -> Result<()> {
-    let mut command = Command::new(server_bin());
+    let mut command = crate::harness::server_command(data)?;
     command
-        .arg("--data")
-        .arg(data)
         .args(["staff", "add", "--login", login, "--name", name])
         .args(["--role", role])
-        .env("BLISKO_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
