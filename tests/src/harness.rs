@@ -595,17 +595,25 @@ pub fn kiosk_heads(kiosk: &Kiosk) -> Result<Heads> {
     Ok(heads)
 }
 
-/// The heads of every document of a branch in the server's database (read-only, beside
-/// the running server).
+/// The heads of every document of a branch in the server's store (beside the running
+/// server).
 pub fn server_heads(data: &Path, branch: &str) -> Result<Heads> {
-    let conn = open_server_db(data)?;
-    let mut stmt = conn.prepare("SELECT doc_id, heads FROM documents WHERE branch_id = ?1")?;
-    let rows = stmt
-        .query_map([branch], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    rows.into_iter()
+    let mut sql = ServerSql::open_read_only(data, StorePart::Main)?;
+    let ids = sql.texts(
+        "SELECT doc_id FROM documents WHERE branch_id = $1 ORDER BY doc_id",
+        &[branch],
+    )?;
+    let blobs = sql.blobs(
+        "SELECT heads FROM documents WHERE branch_id = $1 ORDER BY doc_id",
+        &[branch],
+    )?;
+    anyhow::ensure!(
+        ids.len() == blobs.len(),
+        "the documents changed between reads"
+    );
+    ids.into_iter()
+        .flatten()
+        .zip(blobs)
         .map(|(id, blob)| {
             let mut h = blisko_shared::sqlite::heads_from_blob(&blob)?;
             h.sort();
@@ -615,7 +623,7 @@ pub fn server_heads(data: &Path, branch: &str) -> Result<Heads> {
 }
 
 /// Every kiosk of a branch holds what the server holds, has sent everything, agrees with
-/// its documents, and every store passes SQLite's integrity check.
+/// its documents, and every SQLite store passes SQLite's integrity check.
 pub fn check_replicas(
     server: &ServerProcess,
     branch: &str,
@@ -639,10 +647,13 @@ pub fn check_replicas(
         anyhow::ensure!(problems.is_empty(), "kiosk {i}: {problems:?}");
         anyhow::ensure!(k.store().integrity_check()? == "ok", "kiosk {i}'s store");
     }
-    anyhow::ensure!(
-        server_integrity(&server.data)? == "ok",
-        "the server's database"
-    );
+    // PostgreSQL has no check of its files a client could ask for.
+    if server.backend() == Backend::Sqlite {
+        anyhow::ensure!(
+            server_integrity(&server.data)? == "ok",
+            "the server's database"
+        );
+    }
     Ok(())
 }
 
@@ -678,6 +689,16 @@ pub enum ServerSql {
 
 impl ServerSql {
     pub fn open(data: &Path, part: StorePart) -> Result<ServerSql> {
+        Self::open_with(data, part, false)
+    }
+
+    /// A connection that only reads (SQLite's file opened read-only: closing it leaves
+    /// the file and its log as the server keeps them).
+    pub fn open_read_only(data: &Path, part: StorePart) -> Result<ServerSql> {
+        Self::open_with(data, part, true)
+    }
+
+    fn open_with(data: &Path, part: StorePart, read_only: bool) -> Result<ServerSql> {
         match database_of(data)? {
             None => {
                 let file = match part {
@@ -685,7 +706,12 @@ impl ServerSql {
                     StorePart::Personal => "personal.sqlite3",
                 };
                 let path = data.join(file);
-                let conn = rusqlite::Connection::open(&path)
+                let flags = if read_only {
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                } else {
+                    rusqlite::OpenFlags::default()
+                };
+                let conn = rusqlite::Connection::open_with_flags(&path, flags)
                     .with_context(|| format!("open {}", path.display()))?;
                 Ok(ServerSql::Sqlite(conn))
             }
@@ -696,7 +722,10 @@ impl ServerSql {
                     StorePart::Personal => "personal, public",
                 };
                 client
-                    .batch_execute(&format!("SET search_path = {path}"))
+                    .batch_execute(&format!(
+                        "SET search_path = {path}; SET default_transaction_read_only = {}",
+                        if read_only { "on" } else { "off" }
+                    ))
                     .context("set the search path")?;
                 Ok(ServerSql::Postgres(client))
             }

@@ -249,12 +249,12 @@ fn a_revoked_kiosk_keeps_its_work_and_delivers_it_after_reenrollment() -> Result
             .collect();
         assert_eq!(mine.len(), 3, "{roster}");
         assert!(mine.iter().all(|r| r["status"] == "confirmed"), "{roster}");
-        let intakes = ServerSql::open(&server.data, StorePart::Main)?.count(
+        let intakes = ServerSql::open_read_only(&server.data, StorePart::Main)?.count(
             "SELECT count(*) FROM documents WHERE kind = 'intake' AND owner_kiosk = $1",
             &[&id],
         )?;
         assert_eq!(intakes, 1, "the request reached the server");
-        let keys = ServerSql::open(&server.data, StorePart::Personal)?.count(
+        let keys = ServerSql::open_read_only(&server.data, StorePart::Personal)?.count(
             "SELECT count(*) FROM person_keys WHERE owner_kiosk = $1 AND key IS NOT NULL",
             &[&id],
         )?;
