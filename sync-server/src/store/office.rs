@@ -525,15 +525,22 @@ impl Db<'_> {
     /// have been linked to c by an earlier merge, so links are followed both ways until
     /// no new id turns up.
     pub fn person_group(&self, person: &str) -> Result<Vec<String>> {
+        // PostgreSQL wants both halves of the recursion in the columns' collation.
+        let start = match self.dialect() {
+            super::sql::Dialect::Sqlite => "?1",
+            super::sql::Dialect::Postgres => "CAST(?1 AS TEXT) COLLATE \"C\"",
+        };
         let mut ids = self.rows(
             "read person links",
-            "WITH RECURSIVE grp(id) AS (
-                 SELECT ?1
+            &format!(
+                "WITH RECURSIVE grp(id) AS (
+                 SELECT {start}
                  UNION
                  SELECT CASE WHEN l.person_id = grp.id THEN l.canonical_id ELSE l.person_id END
                  FROM office_person_links l JOIN grp ON grp.id IN (l.person_id, l.canonical_id)
              )
-             SELECT id FROM grp WHERE id <> ?1 ORDER BY id",
+             SELECT id FROM grp WHERE id <> ?1 ORDER BY id"
+            ),
             [person],
             |r| r.get::<_, String>(0),
         )?;
@@ -692,7 +699,7 @@ impl Db<'_> {
         self.rows(
             "list classes",
             "SELECT id, branch_id, title, instructor, capacity, waitlist_limit FROM o_classes
-             WHERE ?1 IS NULL OR branch_id = ?1",
+             WHERE CAST(?1 AS TEXT) IS NULL OR branch_id = ?1",
             [branch],
             class_row,
         )
@@ -806,7 +813,7 @@ impl Db<'_> {
             "list attendance conflicts",
             &format!(
                 "SELECT {ATTENDANCE_COLUMNS} FROM o_attendance WHERE status = 'conflict'
-                 AND (?1 IS NULL OR branch_id = ?1) LIMIT ?2"
+                 AND (CAST(?1 AS TEXT) IS NULL OR branch_id = ?1) LIMIT ?2"
             ),
             params![branch, limit as i64],
             attendance_row,
@@ -870,8 +877,8 @@ impl Db<'_> {
             "list requests",
             &format!(
                 "SELECT {REQUEST_COLUMNS} FROM o_requests
-                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR service_id = ?2)
-                   AND (?3 IS NULL OR branch_id = ?3) AND (?4 IS NULL OR person_id = ?4)
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1) AND (CAST(?2 AS TEXT) IS NULL OR service_id = ?2)
+                   AND (CAST(?3 AS TEXT) IS NULL OR branch_id = ?3) AND (CAST(?4 AS TEXT) IS NULL OR person_id = ?4)
                  ORDER BY submitted_ms DESC LIMIT ?5"
             ),
             params![
@@ -922,7 +929,7 @@ impl Db<'_> {
             "attendance per month",
             "SELECT substr(s.date, 1, 7) AS month, sum(CASE WHEN a.status = 'present' THEN 1 ELSE 0 END), count(*)
              FROM o_attendance a JOIN o_sessions s ON s.id = a.session_id
-             WHERE (?1 IS NULL OR a.class_id = ?1) AND (?2 IS NULL OR a.branch_id = ?2)
+             WHERE (CAST(?1 AS TEXT) IS NULL OR a.class_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR a.branch_id = ?2)
                AND a.status != 'conflict'
              GROUP BY month ORDER BY month",
             params![class, branch],

@@ -311,8 +311,8 @@ impl Db<'_> {
             .tx
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM notices
-                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2)
-                   AND (?3 IS NULL OR person_id = ?3)
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR kind = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)
+                   AND (CAST(?3 AS TEXT) IS NULL OR person_id = ?3)
                  ORDER BY created DESC, id DESC LIMIT ?4"
             ))
             .ctx("list notices")?;

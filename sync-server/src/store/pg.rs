@@ -62,7 +62,11 @@ fn migrate(conn: &mut PgConn) -> SqlResult<Result<()>> {
 /// FULL takes an exclusive lock on these small tables for a moment).
 pub(super) fn vacuum_personal(conn: &mut PgConn) -> Result<()> {
     conn.client()
-        .batch_execute("VACUUM FULL personal.person_keys; VACUUM FULL personal.o_persons;")
+        .batch_execute("VACUUM FULL personal.person_keys")
+        .and_then(|()| {
+            conn.client()
+                .batch_execute("VACUUM FULL personal.o_persons")
+        })
         .map_err(super::sql::SqlError::from)
         .ctx("clear erased personal data")
 }

@@ -56,8 +56,8 @@ impl Db<'_> {
                  FROM o_requests r
                  LEFT JOIN o_persons p ON p.id = r.person_id
                  LEFT JOIN office_request_assignments a ON a.request_id = r.id
-                 WHERE (?1 IS NULL OR r.status = ?1) AND (?2 IS NULL OR r.service_id = ?2)
-                   AND (?3 IS NULL OR r.branch_id = ?3)
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR r.status = ?1) AND (CAST(?2 AS TEXT) IS NULL OR r.service_id = ?2)
+                   AND (CAST(?3 AS TEXT) IS NULL OR r.branch_id = ?3)
                    AND (?4 = 0 OR (?4 = 1 AND a.staff_id = ?5) OR (?4 = 2 AND a.staff_id IS NULL))
                    AND (CAST(?6 AS TEXT) IS NULL
                         OR substr(lower(r.reference), 1, length(CAST(?6 AS TEXT))) = CAST(?6 AS TEXT))
