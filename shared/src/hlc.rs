@@ -103,6 +103,16 @@ impl HlcClock {
         self.last
     }
 
+    /// Another writer of the same node's stamps (a second server process on one
+    /// database) stamped up to `seen`: later stamps here sort after it. Unlike
+    /// [`HlcClock::observe`], nothing is stamped now.
+    pub fn catch_up(&mut self, seen: Hlc) {
+        if (seen.wall_ms, seen.counter) > (self.last.wall_ms, self.last.counter) {
+            self.last.wall_ms = seen.wall_ms;
+            self.last.counter = seen.counter;
+        }
+    }
+
     /// Take a stamp seen in merged data into account, so later local stamps sort after it.
     pub fn observe(&mut self, seen: Hlc, now_ms: u64) {
         let wall = now_ms.max(self.last.wall_ms).max(seen.wall_ms);
@@ -152,6 +162,20 @@ mod tests {
         assert!(a < b && b < c);
         assert!(a.to_string() < b.to_string() && b.to_string() < c.to_string());
         assert!("12-3".parse::<Hlc>().is_err());
+    }
+
+    #[test]
+    fn a_clock_caught_up_stamps_after_the_other_writer_without_stamping_itself() {
+        let mut here = HlcClock::new(node(0));
+        let mut there = HlcClock::new(node(0));
+        let mine = here.tick(1_000);
+        let theirs = [there.tick(1_000), there.tick(1_000)];
+        assert_eq!(mine, theirs[0], "two processes, one node: the same stamp");
+        here.catch_up(theirs[1]);
+        assert_eq!(here.last(), theirs[1], "catching up stamps nothing new");
+        here.catch_up(mine);
+        assert_eq!(here.last(), theirs[1], "an older stamp changes nothing");
+        assert!(here.tick(1_000) > theirs[1]);
     }
 
     #[test]

@@ -22,7 +22,10 @@ use blisko_shared::seats::{self, Admission, SeatState};
 use blisko_shared::validate::{self, Field, FieldError};
 
 use super::seats::{Editor, edit_catalog, policy_for, refill};
-use super::{CentralError, Result, load, now_text, now_wall_ms, store_changes, stored_catalog};
+use super::{
+    CentralError, Result, catch_up_clock, load, now_text, now_wall_ms, store_changes,
+    stored_catalog,
+};
 use crate::notices;
 use crate::store::Db;
 
@@ -671,6 +674,7 @@ impl super::Central {
     /// date first, as for a page: an existing person synced a moment ago is found.
     pub fn register_by_phone(&mut self, form: &PhoneRegistration) -> Result<PhoneReceipt> {
         let db = self.store.write()?;
+        catch_up_clock(&db, &mut self.clock)?;
         crate::office::projection::refresh(&db)
             .map_err(|e| CentralError::Internal(e.to_string()))?;
         let receipt = register_by_phone(&db, &mut self.clock, form, "admin")?;
@@ -686,6 +690,7 @@ impl super::Central {
         registration: RegistrationId,
     ) -> Result<()> {
         let db = self.store.write()?;
+        catch_up_clock(&db, &mut self.clock)?;
         cancel_registration(&db, &mut self.clock, class, registration, "admin")?;
         db.set_meta("hlc", &self.clock.last().to_string())?;
         db.commit()?;

@@ -229,6 +229,7 @@ impl Central {
     pub fn sync(&mut self, kiosk: &KioskAuth, request: &SyncRequest) -> Result<SyncResponse> {
         let result = {
             let db = self.store.write()?;
+            catch_up_clock(&db, &mut self.clock)?;
             sync_round(&db, &mut self.clock, &self.sealer, kiosk, request)
                 .and_then(|answer| db.commit().map(|()| answer).map_err(Into::into))
         };
@@ -253,6 +254,7 @@ impl Central {
     /// failed) is returned as such: then no round took effect.
     pub fn sync_rounds(&mut self, rounds: &[Round<'_>]) -> Result<Vec<Result<SyncResponse>>> {
         let db = self.store.write()?;
+        catch_up_clock(&db, &mut self.clock)?;
         let mut answers = Vec::with_capacity(rounds.len());
         for round in rounds {
             db.begin_part()?;
@@ -318,6 +320,7 @@ impl Central {
         }
         let now = now_text();
         let db = self.store.write()?;
+        catch_up_clock(&db, &mut self.clock)?;
         let mut created = 0;
         for catalog in catalogs {
             let key = DocKey::Catalog(catalog.branch.id);
@@ -619,6 +622,16 @@ pub(crate) fn project_catalog(db: &Db<'_>, catalog: &Catalog) -> Result<()> {
         &catalog.branch.name,
         &classes,
     )?;
+    Ok(())
+}
+
+/// Another process on the same store (a second server on PostgreSQL, an admin command
+/// beside the server) may have stamped since this one last did: later stamps here sort
+/// after every stamp stored.
+pub(crate) fn catch_up_clock(db: &Db<'_>, clock: &mut HlcClock) -> Result<()> {
+    if let Some(stored) = db.meta("hlc")?.and_then(|s| s.parse::<Hlc>().ok()) {
+        clock.catch_up(stored);
+    }
     Ok(())
 }
 

@@ -27,7 +27,9 @@ use blisko_shared::ids::{KioskId, PersonId, RequestId};
 use blisko_shared::model::{ConsentKind, Person};
 use blisko_shared::sync::{MAX_SMS_WITHDRAWALS, SmsWithdrawal};
 
-use super::{Central, CentralError, Result, load, now_text, now_wall_ms, store_changes};
+use super::{
+    Central, CentralError, Result, catch_up_clock, load, now_text, now_wall_ms, store_changes,
+};
 use crate::office::{OfficeError, projection};
 use crate::store::{Db, KioskAuth, RequestFilter};
 
@@ -318,6 +320,7 @@ impl Central {
     /// `NotFound`.
     pub fn withdraw_sms_consent(&mut self, id: PersonId, actor: &str) -> Result<bool> {
         let db = self.store.write()?;
+        catch_up_clock(&db, &mut self.clock)?;
         projection::refresh(&db).map_err(from_office)?;
         db.o_person(&id.to_string())?.ok_or_else(|| not_found(id))?;
         let at = self.clock.tick(now_wall_ms());

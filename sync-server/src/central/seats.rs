@@ -16,8 +16,8 @@ use blisko_shared::model::{Catalog, Registration};
 use blisko_shared::seats::{self, CompensationKind, SeatPolicy};
 
 use super::{
-    Central, CentralError, Result, load, now_text, now_wall_ms, project_catalog, store_changes,
-    stored_catalog,
+    Central, CentralError, Result, catch_up_clock, load, now_text, now_wall_ms, project_catalog,
+    store_changes, stored_catalog,
 };
 use crate::notices;
 use crate::store::{AllotmentHold, Db, KioskAuth};
@@ -536,6 +536,7 @@ impl Central {
     /// under the rules of [`edit_catalog`]).
     pub fn set_allotment(&mut self, class: ClassId, kiosk: KioskId, seats: u32) -> Result<()> {
         let db = self.store.write()?;
+        catch_up_clock(&db, &mut self.clock)?;
         let branch = db
             .class_branch(class)?
             .ok_or_else(|| CentralError::NotFound(format!("class {class}")))?;

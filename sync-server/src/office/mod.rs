@@ -543,6 +543,7 @@ pub fn with_db<T>(
     f: impl FnOnce(&Db<'_>, &mut HlcClock) -> OResult<T>,
 ) -> OResult<T> {
     let db = central.store.write()?;
+    crate::central::catch_up_clock(&db, &mut central.clock)?;
     let before = central.clock.last();
     let value = f(&db, &mut central.clock)?;
     // Only a page that stamped something writes the clock (a read stays a read).
