@@ -27,6 +27,7 @@ use blisko_kiosk::kiosk::IntakeForm;
 use blisko_kiosk::store::ClassRow;
 use blisko_tests::harness::{ServerProcess, open_kiosk, process_cpu_seconds, seed};
 use blisko_tests::load::{Merged, SyncCause, Tally, Targets, WorkerReport, host_cpu_ticks};
+use blisko_tests::pg::TestDatabase;
 use blisko_tests::workload::{self, allot, enroll_at, for_each_bounded, form, import, round2};
 
 #[derive(Debug, Parser)]
@@ -58,6 +59,15 @@ struct Args {
     /// Worker processes running the kiosks, each a share of them.
     #[arg(long, default_value_t = 1)]
     procs: usize,
+    /// Keep the server's store in a fresh PostgreSQL database, dropped at the end (found
+    /// as the tests find theirs: BLISKO_TEST_POSTGRES, the PG* variables, else
+    /// 127.0.0.1:5432), instead of SQLite in a temporary folder.
+    #[arg(long)]
+    postgres: bool,
+    /// Server processes serving the store together (PostgreSQL only); a kiosk picks one
+    /// of them at random for each sync.
+    #[arg(long, default_value_t = 1)]
+    servers: usize,
 
     // A worker's own arguments, given by the parent.
     /// Run kiosks `--first`.. `--first + --count` of the set-up in `--dir`.
@@ -381,6 +391,35 @@ impl Drop for Workers {
     }
 }
 
+/// The server processes measured as one: CPU and memory are their sums.
+struct Servers<'a>(&'a [ServerProcess]);
+
+impl Servers<'_> {
+    fn sum(&self, f: impl Fn(&ServerProcess) -> Option<u64>) -> Option<u64> {
+        self.0.iter().map(f).sum()
+    }
+
+    fn cpu_seconds(&self) -> Option<f64> {
+        self.0.iter().map(ServerProcess::cpu_seconds).sum()
+    }
+
+    fn peak_memory_kib(&self) -> Option<u64> {
+        self.sum(ServerProcess::peak_memory_kib)
+    }
+
+    fn memory_kib(&self) -> Option<u64> {
+        self.sum(ServerProcess::memory_kib)
+    }
+
+    fn threads(&self) -> Option<u64> {
+        self.sum(ServerProcess::threads)
+    }
+
+    fn open_files(&self) -> Option<usize> {
+        self.0.iter().map(ServerProcess::open_files).sum()
+    }
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     if args.worker {
@@ -389,8 +428,23 @@ fn main() -> Result<()> {
     let seed = seed();
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("server");
-    let server = ServerProcess::start(&data, false)?;
-    let urls = vec![server.url()];
+    if args.servers > 1 && !args.postgres {
+        bail!("--servers above 1 needs --postgres: a SQLite store is one process's");
+    }
+    let database = args.postgres.then(TestDatabase::create).transpose()?;
+    if let Some(database) = &database {
+        // SAFETY: no other thread runs yet. The servers and the admin commands of the
+        // set-up inherit it.
+        unsafe { std::env::set_var("BLISKO_DATABASE_URL", database.url()) };
+    }
+    let servers = (0..args.servers.max(1))
+        .map(|i| match i {
+            0 => ServerProcess::start(&data, false),
+            i => ServerProcess::start(&data.with_extension(i.to_string()), false),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let server = Servers(&servers);
+    let urls: Vec<String> = servers.iter().map(ServerProcess::url).collect();
 
     // Set-up (not measured): catalogs, kiosks spread over the branches, a few seats per
     // class on each kiosk (the rest is the server's pool), a first sync each.
@@ -469,6 +523,8 @@ fn main() -> Result<()> {
     let server_peak_kib = server.peak_memory_kib();
     let server_end_kib = server.memory_kib();
     let result = json!({
+        "store": if args.postgres { "postgres" } else { "sqlite" },
+        "servers": servers.len(),
         "kiosks": args.kiosks,
         "procs": merged.workers,
         "seconds": args.seconds,
@@ -513,13 +569,24 @@ fn main() -> Result<()> {
     }
     let cores_used = |cpu: f64| cpu / wall_s;
     eprintln!(
-        "bench-load: {} kiosks in {} {}, {} s measured ({:.1} s to the last sync)",
+        "bench-load: {} kiosks in {} {}, {} server {} on {}, {} s measured ({:.1} s to the last sync)",
         args.kiosks,
         merged.workers,
         if merged.workers == 1 {
             "process"
         } else {
             "processes"
+        },
+        servers.len(),
+        if servers.len() == 1 {
+            "process"
+        } else {
+            "processes"
+        },
+        if args.postgres {
+            "PostgreSQL"
+        } else {
+            "SQLite"
         },
         args.seconds,
         wall_s
