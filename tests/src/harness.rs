@@ -23,6 +23,7 @@ use blisko_kiosk::kiosk::{WallClock, local_date, system_clock};
 use blisko_kiosk::sync::{SyncClient, SyncReport};
 use blisko_kiosk::{Kiosk, KioskError};
 use blisko_shared::docs::{ChangeHash, Doc};
+use blisko_sync_server::central::Central;
 
 use crate::bins::server_bin;
 use crate::pg::{Backend, TestDatabase};
@@ -70,6 +71,55 @@ fn forget_database_of(data: &Path) -> Result<()> {
         .map_err(|_| anyhow!("the test databases' lock"))?
         .remove(data);
     Ok(())
+}
+
+/// The server's core opened in the test's process on the store of the data folder
+/// `data` (SQLite in the folder, or the folder's PostgreSQL database), as a server on the
+/// folder would open it.
+pub fn open_central(data: &Path) -> Result<Central> {
+    Ok(match database_of(data)? {
+        None => Central::open(data)?,
+        Some(database) => Central::open_postgres(database.url())?,
+    })
+}
+
+/// A server's core opened in the test's process on a new store on `backend`, with the
+/// database it keeps while open.
+pub struct TestCentral {
+    // Declared first, so that it closes before its database is dropped.
+    pub central: Central,
+    _database: Option<Arc<TestDatabase>>,
+}
+
+impl TestCentral {
+    /// A new store for the data folder `data` on `backend` (on PostgreSQL a new database,
+    /// which servers and commands on the folder use while this is open).
+    pub fn open(backend: Backend, data: &Path) -> Result<TestCentral> {
+        let database = match backend {
+            Backend::Sqlite => {
+                forget_database_of(data)?;
+                None
+            }
+            Backend::Postgres => Some(new_database_for(data)?),
+        };
+        Ok(TestCentral {
+            central: open_central(data)?,
+            _database: database,
+        })
+    }
+}
+
+impl std::ops::Deref for TestCentral {
+    type Target = Central;
+    fn deref(&self) -> &Central {
+        &self.central
+    }
+}
+
+impl std::ops::DerefMut for TestCentral {
+    fn deref_mut(&mut self) -> &mut Central {
+        &mut self.central
+    }
 }
 
 /// `blisko-server --data DIR`, with `--database URL` when the folder's store is
@@ -683,7 +733,8 @@ pub enum StorePart {
 pub enum ServerSql {
     /// The store's file in the data folder.
     Sqlite(rusqlite::Connection),
-    /// The store's database, the part's schema first on the search path.
+    /// The store's database, the part's schema (`main`, `personal`) first on the search
+    /// path.
     Postgres(postgres::Client),
 }
 
@@ -718,8 +769,8 @@ impl ServerSql {
             Some(database) => {
                 let mut client = database.connect()?;
                 let path = match part {
-                    StorePart::Main => "public",
-                    StorePart::Personal => "personal, public",
+                    StorePart::Main => "main",
+                    StorePart::Personal => "personal, main",
                 };
                 client
                     .batch_execute(&format!(

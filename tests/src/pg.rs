@@ -234,17 +234,19 @@ impl TestDatabase {
     }
 
     /// Put the rows of schema `from` (a [`TestDatabase::copy_schema`]) back into `to`,
-    /// in place of what `to`'s tables hold: a part of the store as it was.
+    /// in place of what `to`'s tables hold: a part of the store as it was. (The tables'
+    /// foreign keys are not checked while the rows go in, in whatever order, so the
+    /// tests' role must be a superuser, as `postgres` is.)
     pub fn restore_schema(&self, from: &str, to: &str) -> Result<()> {
         let tables = self.tables(to)?;
-        let mut sql = String::from("BEGIN;");
+        let mut sql = String::from("BEGIN;SET LOCAL session_replication_role = replica;");
         if !tables.is_empty() {
             let all: Vec<String> = tables.iter().map(|t| quoted(to, t)).collect();
             sql += &format!("TRUNCATE {} CASCADE;", all.join(", "));
         }
         for table in &tables {
             sql += &format!(
-                "INSERT INTO {} SELECT * FROM {};",
+                "INSERT INTO {} OVERRIDING SYSTEM VALUE SELECT * FROM {};",
                 quoted(to, table),
                 quoted(from, table)
             );
@@ -334,31 +336,42 @@ mod tests {
             &[],
         )?;
         assert_eq!(tables.get::<_, i64>(0), 0, "a new database is empty");
-        client.batch_execute("CREATE TABLE t (x integer); INSERT INTO t VALUES (7)")?;
+        client.batch_execute(
+            "CREATE TABLE t (x integer PRIMARY KEY); INSERT INTO t VALUES (7);
+             CREATE TABLE a (id integer GENERATED ALWAYS AS IDENTITY, x integer REFERENCES t);
+             INSERT INTO a (x) VALUES (7);",
+        )?;
         let row = client.query_one("SELECT x FROM t", &[])?;
         assert_eq!(row.get::<_, i32>(0), 7);
-        assert_eq!(db.tables("public")?, vec!["t".to_owned()]);
-        assert_eq!(db.schemas()?, vec!["public".to_owned()]);
+        assert_eq!(db.tables("public")?, ["a", "t"]);
+        assert_eq!(db.schemas()?, ["public"]);
 
         // A copy of a schema holds its rows as they were; put back, they replace what
-        // came since.
+        // came since (a's rows go in before t's, which they refer to; a's ids as they were).
         db.copy_schema("public", "saved")?;
-        client.batch_execute("UPDATE t SET x = 8; INSERT INTO t VALUES (9)")?;
-        let mut rows = db.rows_as_text(&["public", "saved"])?;
-        rows.sort();
+        client.batch_execute("INSERT INTO t VALUES (9); INSERT INTO a (x) VALUES (9)")?;
+        let rows = |schemas: &[&str]| -> Result<Vec<String>> {
+            let mut rows: Vec<String> = db
+                .rows_as_text(schemas)?
+                .into_iter()
+                .map(|(table, row)| format!("{table} {row}"))
+                .collect();
+            rows.sort();
+            Ok(rows)
+        };
         assert_eq!(
-            rows,
-            vec![
-                ("public.t".to_owned(), "(8)".to_owned()),
-                ("public.t".to_owned(), "(9)".to_owned()),
-                ("saved.t".to_owned(), "(7)".to_owned()),
+            rows(&["public", "saved"])?,
+            [
+                "public.a (1,7)",
+                "public.a (2,9)",
+                "public.t (7)",
+                "public.t (9)",
+                "saved.a (1,7)",
+                "saved.t (7)"
             ]
         );
         db.restore_schema("saved", "public")?;
-        assert_eq!(
-            db.rows_as_text(&["public"])?,
-            vec![("public.t".to_owned(), "(7)".to_owned())]
-        );
+        assert_eq!(rows(&["public"])?, ["public.a (1,7)", "public.t (7)"]);
         let name = db.name().to_owned();
 
         // Dropped with the connection still open: FORCE ends it.

@@ -62,7 +62,8 @@ fn found(hay: &[u8], needles: &[Vec<u8>]) -> Option<String> {
 /// Every file under `dir` (database, -wal, -shm, anything else), with its bytes.
 fn files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("read {}", dir.display()))?;
+    for entry in entries {
         let path = entry?.path();
         if path.is_dir() {
             out.extend(files(&path)?);
@@ -89,10 +90,14 @@ fn readable(row: &str) -> Vec<u8> {
     out
 }
 
-/// Everything the server holds, with its bytes: every file in its data folder and, when
-/// its store is PostgreSQL, every row of its database.
+/// Everything the server holds, with its bytes: every file in its data folder (which a
+/// server on PostgreSQL need not make) and, when its store is PostgreSQL, every row of its
+/// database.
 fn server_contents(data: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut out = files(data)?;
+    let mut out = Vec::new();
+    if data.exists() || database_of(data)?.is_none() {
+        out.extend(files(data)?);
+    }
     if let Some(database) = database_of(data)? {
         let schemas = database.schemas()?;
         let schemas: Vec<&str> = schemas.iter().map(String::as_str).collect();
@@ -120,7 +125,7 @@ impl MainBackup {
                 Ok(MainBackup::File(file))
             }
             Some(database) => {
-                database.copy_schema("public", "backup")?;
+                database.copy_schema("main", "backup")?;
                 Ok(MainBackup::Schema(database))
             }
         }
@@ -336,6 +341,16 @@ fn an_erased_person_cannot_be_read_anywhere_nor_in_a_backup() -> Result<()> {
             found(&plain(&b_dir, "b-before.sqlite3")?, &all).is_some(),
             "the search finds plaintext where it is"
         );
+        // And in the server's store: the office's names, and the key.
+        let key_bytes = vec![key.as_bytes().to_vec()];
+        for needles in [&all, &key_bytes] {
+            ensure!(
+                server_contents(&data)?
+                    .iter()
+                    .any(|(_, bytes)| found(bytes, needles).is_some()),
+                "the search finds in the server's store what it holds"
+            );
+        }
 
         assert_eq!(
             org.post(
@@ -502,7 +517,7 @@ fn part_file(part: StorePart) -> &'static str {
 
 fn part_schema(part: StorePart) -> &'static str {
     match part {
-        StorePart::Main => "public",
+        StorePart::Main => "main",
         StorePart::Personal => "personal",
     }
 }

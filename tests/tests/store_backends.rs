@@ -55,7 +55,7 @@ fn a_kiosk_enrolls_and_syncs_with_a_server_on_each_backend() -> Result<()> {
             (Backend::Postgres, Some(database)) => {
                 ensure!(!sqlite_file.exists(), "a SQLite store beside PostgreSQL");
                 let mut client = database.connect()?;
-                for schema in ["public", "personal"] {
+                for schema in ["main", "personal"] {
                     let tables: i64 = client
                         .query_one(
                             "SELECT count(*) FROM information_schema.tables \

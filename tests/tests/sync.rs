@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Read;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -15,11 +16,11 @@ use rand::{RngExt, SeedableRng};
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::KioskError;
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt};
-use blisko_tests::for_each_backend;
 use blisko_tests::harness::{
-    ServerProcess, allot, branch_id, enroll_kiosk, kiosk_roster, letters, seed,
+    ServerProcess, allot, branch_id, enroll_kiosk, enroll_kiosk_at, kiosk_roster, letters, seed,
     server_and_mal_kiosk_on, server_command, server_roster, sync,
 };
+use blisko_tests::{Backend, for_each_backend};
 
 /// Register `count` new people at a kiosk; a full class refuses, which is recorded too.
 fn register_many(
@@ -221,53 +222,46 @@ fn a_restarted_server_finds_everything() -> Result<()> {
     })
 }
 
-/// One server at a time serves a data folder: a second `serve` on it stops with a clear
-/// error and changes nothing, while the first serves on and admin commands still run.
+/// On SQLite one server at a time serves a data folder: a second `serve` on it stops with
+/// a clear error and changes nothing, while the first serves on and admin commands still
+/// run. On PostgreSQL several servers may serve one database: a second serves the same
+/// store beside the first.
 #[test]
-fn a_second_server_on_the_same_folder_is_refused() -> Result<()> {
+fn a_second_server_on_the_same_store_is_refused_on_sqlite_and_serves_beside_on_postgres()
+-> Result<()> {
     for_each_backend(|backend| {
         let tmp = tempfile::tempdir()?;
         let (mut server, k) = server_and_mal_kiosk_on(backend, tmp.path())?;
         let data = server.data.clone();
 
-        let mut second = server_command(&data)?
-            .arg("--json")
-            .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("start a second blisko-server")?;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let status = loop {
-            if let Some(status) = second.try_wait()? {
-                break status;
+        let beside = match backend {
+            Backend::Sqlite => {
+                second_serve_is_refused(&data)?;
+                None
             }
-            if Instant::now() > deadline {
-                second.kill()?;
-                bail!("a second server on the same folder kept running");
+            Backend::Postgres => {
+                let second = ServerProcess::start(&data, true)?;
+                let mal = branch_id(&data, "MAL")?;
+                let other = enroll_kiosk_at(&second, &second.url(), &mal, &tmp.path().join("b"))?;
+                Some((second, other))
             }
-            std::thread::sleep(Duration::from_millis(50));
         };
-        let mut stderr = String::new();
-        second
-            .stderr
-            .take()
-            .context("stderr")?
-            .read_to_string(&mut stderr)?;
-        assert_eq!(status.code(), Some(2), "{stderr}");
-        let error: serde_json::Value = serde_json::from_str(stderr.trim())
-            .with_context(|| format!("a JSON error, not {stderr:?}"))?;
-        assert_eq!(error["error"]["code"], "busy", "{stderr}");
 
         // The first server serves on, and admin commands run beside it.
         let class = k.lock().expect("kiosk").classes()?[0].id.to_string();
         let made = register_many(&k, &class, 2, "s")?;
         sync(&k)?;
-        assert_eq!(server_roster(&server, &class)?.len(), made.len());
+        let roster = server_roster(&server, &class)?;
+        assert_eq!(roster.len(), made.len());
         assert_eq!(
             server.admin(&["kiosk", "list"])?.as_array().map(Vec::len),
-            Some(1)
+            Some(1 + usize::from(beside.is_some()))
         );
+        // The second server's kiosk gets what the first's sent.
+        if let Some((_, other)) = &beside {
+            sync(other)?;
+            assert_eq!(kiosk_roster(other, &class)?, roster);
+        }
 
         // Once it stops, the folder is free again.
         server.stop()?;
@@ -275,4 +269,37 @@ fn a_second_server_on_the_same_folder_is_refused() -> Result<()> {
         assert_eq!(server_roster(&server, &class)?.len(), made.len());
         Ok(())
     })
+}
+
+/// A second `serve` on the SQLite folder `data` stops at once with the error `busy`.
+fn second_serve_is_refused(data: &Path) -> Result<()> {
+    let mut second = server_command(data)?
+        .arg("--json")
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("start a second blisko-server")?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = second.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            second.kill()?;
+            bail!("a second server on the same folder kept running");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    second
+        .stderr
+        .take()
+        .context("stderr")?
+        .read_to_string(&mut stderr)?;
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    let error: serde_json::Value = serde_json::from_str(stderr.trim())
+        .with_context(|| format!("a JSON error, not {stderr:?}"))?;
+    assert_eq!(error["error"]["code"], "busy", "{stderr}");
+    Ok(())
 }
