@@ -27,7 +27,7 @@ use blisko_kiosk::kiosk::IntakeForm;
 use blisko_kiosk::store::ClassRow;
 use blisko_tests::harness::{ServerProcess, open_kiosk, process_cpu_seconds, seed};
 use blisko_tests::load::{Merged, SyncCause, Tally, Targets, WorkerReport, host_cpu_ticks};
-use blisko_tests::pg::TestDatabase;
+use blisko_tests::pg::Backend;
 use blisko_tests::workload::{self, allot, enroll_at, for_each_bounded, form, import, round2};
 
 #[derive(Debug, Parser)]
@@ -431,18 +431,17 @@ fn main() -> Result<()> {
     if args.servers > 1 && !args.postgres {
         bail!("--servers above 1 needs --postgres: a SQLite store is one process's");
     }
-    let database = args.postgres.then(TestDatabase::create).transpose()?;
-    if let Some(database) = &database {
-        // SAFETY: no other thread runs yet. The servers and the admin commands of the
-        // set-up inherit it.
-        unsafe { std::env::set_var("BLISKO_DATABASE_URL", database.url()) };
+    let backend = if args.postgres {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    // On PostgreSQL every server on the folder serves its database; the set-up's admin
+    // commands use it too.
+    let mut servers = vec![ServerProcess::start_backend(backend, &data, false)?];
+    for _ in 1..args.servers {
+        servers.push(ServerProcess::start(&data, false)?);
     }
-    let servers = (0..args.servers.max(1))
-        .map(|i| match i {
-            0 => ServerProcess::start(&data, false),
-            i => ServerProcess::start(&data.with_extension(i.to_string()), false),
-        })
-        .collect::<Result<Vec<_>>>()?;
     let server = Servers(&servers);
     let urls: Vec<String> = servers.iter().map(ServerProcess::url).collect();
 
