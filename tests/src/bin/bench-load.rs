@@ -26,7 +26,9 @@ use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::IntakeForm;
 use blisko_kiosk::store::ClassRow;
 use blisko_tests::harness::{ServerProcess, open_kiosk, process_cpu_seconds, seed};
-use blisko_tests::load::{Merged, SyncCause, Tally, Targets, WorkerReport, host_cpu_ticks};
+use blisko_tests::load::{
+    Merged, SharedClients, SyncCause, Tally, Targets, WorkerReport, host_cpu_ticks,
+};
 use blisko_tests::workload::{self, allot, enroll_at, for_each_bounded, form, import, round2};
 
 #[derive(Debug, Parser)]
@@ -58,6 +60,12 @@ struct Args {
     /// Worker processes running the kiosks, each a share of them.
     #[arg(long, default_value_t = 1)]
     procs: usize,
+    /// Where the kiosks' stores go: by default memory (/dev/shm) when there is one. Two
+    /// thousand stores on one disk flush more than the server does, and the server's own
+    /// flushes would wait behind them: the benchmark would measure the disk, not the
+    /// server (whose data stays in a temporary folder on disk).
+    #[arg(long)]
+    kiosks_in: Option<PathBuf>,
 
     // A worker's own arguments, given by the parent.
     /// Run kiosks `--first`.. `--first + --count` of the set-up in `--dir`.
@@ -100,7 +108,7 @@ struct KioskSetup {
 }
 
 impl KioskSetup {
-    fn read(kiosk: &Kiosk, urls: &[String]) -> Result<KioskSetup> {
+    fn read(kiosk: &Kiosk, urls: &[String], clients: &SharedClients) -> Result<KioskSetup> {
         let service = kiosk
             .services()?
             .into_iter()
@@ -109,7 +117,7 @@ impl KioskSetup {
         let classes = kiosk.classes()?;
         anyhow::ensure!(!classes.is_empty(), "the kiosk has no classes");
         Ok(KioskSetup {
-            targets: Targets::for_kiosk(kiosk, urls)?,
+            targets: Targets::for_kiosk_sharing(kiosk, urls, clients)?,
             classes,
             service: service.id.to_string(),
         })
@@ -225,10 +233,11 @@ fn worker(args: &Args) -> Result<()> {
     let dir = args.dir.as_deref().context("--worker needs --dir")?;
     let seed = args.seed.context("--worker needs --seed")?;
     let mut kiosks = Vec::new();
+    let clients = SharedClients::default();
     for k in args.first..args.first + args.count {
         let kiosk = open_kiosk(&kiosk_dir(dir, k)).with_context(|| format!("open kiosk {k}"))?;
-        let setup =
-            KioskSetup::read(&kiosk, &args.targets).with_context(|| format!("kiosk {k}"))?;
+        let setup = KioskSetup::read(&kiosk, &args.targets, &clients)
+            .with_context(|| format!("kiosk {k}"))?;
         kiosks.push((k, Mutex::new(kiosk), setup));
     }
     let mut stdout = std::io::stdout();
@@ -389,6 +398,13 @@ fn main() -> Result<()> {
     let seed = seed();
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("server");
+    let shm = Path::new("/dev/shm");
+    let kiosks_tmp = match &args.kiosks_in {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None if shm.is_dir() => tempfile::tempdir_in(shm),
+        None => tempfile::tempdir(),
+    }
+    .context("a folder for the kiosks' stores")?;
     let server = ServerProcess::start(&data, false)?;
     let urls = vec![server.url()];
 
@@ -404,7 +420,7 @@ fn main() -> Result<()> {
             &data,
             &urls[0],
             catalogs[k % branches].branch.id,
-            &kiosk_dir(tmp.path(), k),
+            &kiosk_dir(kiosks_tmp.path(), k),
         )?;
         ids[k % branches].push(kiosk.identity().kiosk_id);
         kiosks.push(Mutex::new(kiosk));
@@ -416,7 +432,7 @@ fn main() -> Result<()> {
     for_each_bounded(kiosks.len(), 8, |k| blisko_tests::harness::sync(&kiosks[k]))?;
     // Closed here, opened by the workers (a store is one process's at a time).
     drop(kiosks);
-    let mut workers = Workers::start(&args, tmp.path(), &urls, seed)?;
+    let mut workers = Workers::start(&args, kiosks_tmp.path(), &urls, seed)?;
     let setup_rss = server.memory_kib();
 
     // Measured: the workers' kiosks, and a monitor here sampling the server.
