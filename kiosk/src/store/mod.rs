@@ -47,7 +47,7 @@ pub struct Store {
 }
 
 /// Size bookkeeping used to decide when to compact a document.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DocSize {
     pub snapshot_bytes: u64,
     pub chunk_count: u64,
