@@ -66,6 +66,11 @@ struct Args {
     /// server (whose data stays in a temporary folder on disk).
     #[arg(long)]
     kiosks_in: Option<PathBuf>,
+    /// Niceness of the worker processes. On the server's machine their thousand threads
+    /// would otherwise outnumber the server's one store thread for the CPU, and the
+    /// generator would slow down what it measures; a real kiosk runs on its own machine.
+    #[arg(long, default_value_t = 10)]
+    worker_nice: i32,
 
     // A worker's own arguments, given by the parent.
     /// Run kiosks `--first`.. `--first + --count` of the set-up in `--dir`.
@@ -231,6 +236,15 @@ fn own_cpu_seconds() -> Result<f64> {
 /// until the end of the run and print its tally as one JSON line.
 fn worker(args: &Args) -> Result<()> {
     let dir = args.dir.as_deref().context("--worker needs --dir")?;
+    // Before any thread starts: the threads made later inherit it.
+    // SAFETY: setpriority only reads its integer arguments.
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, args.worker_nice) } != 0 {
+        bail!(
+            "set the worker's niceness to {}: {}",
+            args.worker_nice,
+            std::io::Error::last_os_error()
+        );
+    }
     let seed = args.seed.context("--worker needs --seed")?;
     let mut kiosks = Vec::new();
     let clients = SharedClients::default();
@@ -316,6 +330,7 @@ impl Workers {
                 .args(["--burst-every", &args.burst_every.to_string()])
                 .args(["--burst-max", &args.burst_max.to_string()])
                 .args(["--intake-share", &args.intake_share.to_string()])
+                .args(["--worker-nice", &args.worker_nice.to_string()])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit());
