@@ -289,17 +289,10 @@ pub struct Targets {
 /// own credential): a client per kiosk would cost each kiosk a runtime thread and a
 /// connection pool, a generator's overhead that real kiosks, one per machine, do not
 /// have. What the server sees is the same: each request carries its kiosk's credential.
+#[derive(Default)]
 pub struct SharedClients {
     /// (URL, CA, client).
     clients: Mutex<Vec<(String, Option<String>, SyncClient)>>,
-}
-
-impl Default for SharedClients {
-    fn default() -> Self {
-        SharedClients {
-            clients: Mutex::new(Vec::new()),
-        }
-    }
 }
 
 impl SharedClients {
