@@ -290,6 +290,9 @@ pub struct Kiosk {
     rosters: HashMap<ClassId, CachedRoster>,
     /// The people document new residents go to (this kiosk's current volume), as stored.
     people: Option<PeopleDoc>,
+    /// The heads of this branch's catalog with the stored size they were read at (see
+    /// `Kiosk::catalog_heads`).
+    catalog_heads: Option<(crate::store::DocSize, Vec<blisko_shared::docs::ChangeHash>)>,
     /// Days a resident's readable details stay here once the server has them (see
     /// [`Kiosk::apply_retention`]).
     retention_days: u32,
@@ -397,6 +400,7 @@ impl Kiosk {
             wall,
             rosters: HashMap::new(),
             people: None,
+            catalog_heads: None,
             retention_days: DEFAULT_RETENTION_DAYS,
             awaiting: Vec::new(),
             shown: Vec::new(),
@@ -488,6 +492,7 @@ impl Kiosk {
             wall,
             rosters: HashMap::new(),
             people: None,
+            catalog_heads: None,
             retention_days: DEFAULT_RETENTION_DAYS,
             awaiting: Vec::new(),
             shown: Vec::new(),

@@ -183,6 +183,17 @@ impl SyncClient {
         &self.base
     }
 
+    /// The same server with another credential, sharing this client's connections (and
+    /// its one runtime thread): a program speaking for many kiosks at once (the load
+    /// benchmark) needs no client, thread and connection pool of its own per kiosk.
+    pub fn with_token(&self, token: Option<String>) -> SyncClient {
+        SyncClient {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token,
+        }
+    }
+
     fn post<T: Serialize, R: for<'de> serde::Deserialize<'de>>(
         &self,
         path: &str,

@@ -285,16 +285,53 @@ pub struct Targets {
     clients: Vec<SyncClient>,
 }
 
+/// One HTTP client per server URL, shared by all the kiosks of a process (each with its
+/// own credential): a client per kiosk would cost each kiosk a runtime thread and a
+/// connection pool, a generator's overhead that real kiosks, one per machine, do not
+/// have. What the server sees is the same: each request carries its kiosk's credential.
+#[derive(Default)]
+pub struct SharedClients {
+    /// (URL, CA, client).
+    clients: Mutex<Vec<(String, Option<String>, SyncClient)>>,
+}
+
+impl SharedClients {
+    /// A client for `url` trusting `ca`, made once and then shared.
+    fn client(&self, url: &str, ca: Option<&str>) -> Result<SyncClient> {
+        let mut clients = self.clients.lock().expect("shared clients");
+        if let Some((_, _, client)) = clients
+            .iter()
+            .find(|(u, c, _)| u == url && c.as_deref() == ca)
+        {
+            return Ok(client.clone());
+        }
+        let client =
+            SyncClient::new(url, None, ca).with_context(|| format!("a sync client for {url}"))?;
+        clients.push((url.to_owned(), ca.map(str::to_owned), client.clone()));
+        Ok(client)
+    }
+}
+
 impl Targets {
     /// Clients for `urls` with the kiosk's own token and CA.
     pub fn for_kiosk(kiosk: &Kiosk, urls: &[String]) -> Result<Targets> {
+        Targets::for_kiosk_sharing(kiosk, urls, &SharedClients::default())
+    }
+
+    /// Clients for `urls` with the kiosk's own token and CA, over `shared` connections.
+    pub fn for_kiosk_sharing(
+        kiosk: &Kiosk,
+        urls: &[String],
+        shared: &SharedClients,
+    ) -> Result<Targets> {
         let (_, token) = kiosk.server()?.context("the kiosk is not enrolled")?;
         let ca = kiosk.server_ca()?;
         let clients = urls
             .iter()
             .map(|url| {
-                SyncClient::new(url, Some(token.clone()), ca.as_deref())
-                    .with_context(|| format!("a sync client for {url}"))
+                Ok(shared
+                    .client(url, ca.as_deref())?
+                    .with_token(Some(token.clone())))
             })
             .collect::<Result<Vec<_>>>()?;
         anyhow::ensure!(!clients.is_empty(), "no server to sync with");

@@ -200,6 +200,7 @@ impl Kiosk {
             documents = resend.len(),
             "the server was restored from a backup: sending everything written here again"
         );
+        self.catalog_heads = None;
         let tx = self.store.write()?;
         tx.forget_server_state(&resend)?;
         tx.push_keys_again(&persons)?;
@@ -208,6 +209,29 @@ impl Kiosk {
         tx.set_meta(SERVER_INSTANCE_KEY, &instance.to_string())?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The heads of this branch's catalog as stored. Loading the catalog from its bytes
+    /// to read them was most of an idle sync's work, so they are kept with the stored
+    /// size they were read at, and read again when the size differs or a round took in
+    /// documents (which may replace the catalog with one of the same size).
+    fn catalog_heads(&mut self) -> Result<Option<Vec<ChangeHash>>> {
+        let key = DocKey::Catalog(self.identity.branch_id);
+        let Some(size) = self.store.doc_size(key)? else {
+            self.catalog_heads = None;
+            return Ok(None);
+        };
+        if let Some((at, heads)) = &self.catalog_heads
+            && *at == size
+        {
+            return Ok(Some(heads.clone()));
+        }
+        let Some(catalog) = self.current_doc(key)? else {
+            return Ok(None);
+        };
+        let heads = catalog.heads();
+        self.catalog_heads = Some((size, heads.clone()));
+        Ok(Some(heads))
     }
 
     /// The next round: local changes the server lacks, and documents to pull.
@@ -254,9 +278,7 @@ impl Kiosk {
             false => Vec::new(),
         };
         let catalog_heads = match pushes_all {
-            true => self
-                .current_doc(DocKey::Catalog(self.identity.branch_id))?
-                .map(|catalog| to_heads(&catalog.heads())),
+            true => self.catalog_heads()?.map(|heads| to_heads(&heads)),
             false => None,
         };
         Ok(SyncPlan {
@@ -381,6 +403,9 @@ impl Kiosk {
         // documents, what is still to pull, the cursor, and what is left to project.
         let mut touched = self.rosters_to_project()?;
         let branch = self.identity.branch_id;
+        if !merged.is_empty() {
+            self.catalog_heads = None;
+        }
         {
             let tx = self.store.write()?;
             for ((key, count), push) in plan.pushed.iter().zip(&plan.request.push) {

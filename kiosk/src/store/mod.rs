@@ -47,7 +47,7 @@ pub struct Store {
 }
 
 /// Size bookkeeping used to decide when to compact a document.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DocSize {
     pub snapshot_bytes: u64,
     pub chunk_count: u64,
@@ -173,9 +173,12 @@ impl Tx<'_> {
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.tx
+            // The same value again writes nothing: an idle sync round stores the
+            // cursors it read, and a transaction that changed nothing costs no disk sync.
             .prepare_cached(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                 WHERE value IS NOT excluded.value",
             )
             .ctx("save a setting")?
             .execute(params![key, value])

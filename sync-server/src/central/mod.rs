@@ -142,6 +142,57 @@ pub struct Central {
     pub(crate) store: ServerStore,
     pub(crate) clock: HlcClock,
     sealer: seal::Sealer,
+    /// What the store holds of each kiosk's last sync, as committed by this process.
+    synced: SyncRecords,
+}
+
+/// How often an idle kiosk's sync is written down: its "last sync" in the office is at
+/// most this old. Writing it at every sync made every idle round a write.
+const RECORD_SYNC_EVERY_MS: u64 = 60_000;
+
+/// The kiosks' last syncs as this process last committed them (time, app version), and
+/// the clock as last stored, so that an idle round writes neither again. Updated only
+/// after a commit: a round taken back leaves them as they were.
+#[derive(Default)]
+struct SyncRecords {
+    kiosks: HashMap<KioskId, (u64, String)>,
+    hlc: Option<Hlc>,
+}
+
+impl SyncRecords {
+    /// Whether a sync of `kiosk` at `now_ms` with `app_version` is to be written down: a
+    /// new version always, the time once a minute (or when the clock went back).
+    fn due(&self, kiosk: KioskId, now_ms: u64, app_version: &str) -> bool {
+        self.kiosks.get(&kiosk).is_none_or(|(at, version)| {
+            version != app_version || now_ms < *at || now_ms - *at >= RECORD_SYNC_EVERY_MS
+        })
+    }
+
+    fn committed(&mut self, recorded: Option<Recorded>) {
+        if let Some(r) = recorded {
+            if self.kiosks.len() >= SYNC_RECORDS_MAX && !self.kiosks.contains_key(&r.kiosk) {
+                self.kiosks.clear();
+            }
+            self.kiosks.insert(r.kiosk, (r.at_ms, r.app_version));
+        }
+    }
+}
+
+/// Kiosks remembered in [`SyncRecords`]; past this the memory starts over (each kiosk is
+/// then written down once more).
+const SYNC_RECORDS_MAX: usize = 100_000;
+
+/// A kiosk's sync written down in a round, to remember once committed.
+struct Recorded {
+    kiosk: KioskId,
+    at_ms: u64,
+    app_version: String,
+}
+
+/// A round's answer, and what it wrote down of the kiosk's sync.
+struct RoundDone {
+    response: SyncResponse,
+    recorded: Option<Recorded>,
 }
 
 impl Central {
@@ -172,6 +223,7 @@ impl Central {
             store,
             clock,
             sealer,
+            synced: SyncRecords::default(),
         })
     }
 
@@ -230,8 +282,21 @@ impl Central {
         let result = {
             let db = self.store.write()?;
             catch_up_clock(&db, &mut self.clock)?;
-            sync_round(&db, &mut self.clock, &self.sealer, kiosk, request)
-                .and_then(|answer| db.commit().map(|()| answer).map_err(Into::into))
+            sync_round(
+                &db,
+                &mut self.clock,
+                &self.sealer,
+                &self.synced,
+                kiosk,
+                request,
+            )
+            .and_then(|done| {
+                let hlc = store_clock(&db, &self.clock, self.synced.hlc)?;
+                db.commit()?;
+                self.synced.hlc = Some(hlc);
+                self.synced.committed(done.recorded);
+                Ok(done.response)
+            })
         };
         if let Err(e @ (CentralError::Forbidden(_) | CentralError::BadRequest(_))) = &result {
             // The refused request changed nothing; the refusal itself is recorded.
@@ -256,6 +321,7 @@ impl Central {
         let db = self.store.write()?;
         catch_up_clock(&db, &mut self.clock)?;
         let mut answers = Vec::with_capacity(rounds.len());
+        let mut recorded = Vec::new();
         for round in rounds {
             db.begin_part()?;
             let mut refusal = None;
@@ -266,26 +332,45 @@ impl Central {
                         known.map_or_else(|| "kiosk:?".to_owned(), |k| format!("kiosk:{k}"));
                     refusal = Some(("unknown".to_owned(), "sync_unauthorized", subject, e.code()));
                 })?;
-                sync_round(&db, &mut self.clock, &self.sealer, &kiosk, round.request).inspect_err(
-                    |e| {
-                        if matches!(e, CentralError::Forbidden(_) | CentralError::BadRequest(_)) {
-                            let who = format!("kiosk:{}", kiosk.id);
-                            tracing::warn!(kiosk = %kiosk.id, code = e.code(), "sync refused");
-                            refusal = Some((who.clone(), "sync_refused", who, e.code()));
-                        }
-                    },
+                sync_round(
+                    &db,
+                    &mut self.clock,
+                    &self.sealer,
+                    &self.synced,
+                    &kiosk,
+                    round.request,
                 )
+                .inspect_err(|e| {
+                    if matches!(e, CentralError::Forbidden(_) | CentralError::BadRequest(_)) {
+                        let who = format!("kiosk:{}", kiosk.id);
+                        tracing::warn!(kiosk = %kiosk.id, code = e.code(), "sync refused");
+                        refusal = Some((who.clone(), "sync_refused", who, e.code()));
+                    }
+                })
             });
-            match &answer {
-                Ok(_) => db.keep_part()?,
-                Err(_) => db.undo_part()?,
-            }
+            let answer = match answer {
+                Ok(done) => {
+                    db.keep_part()?;
+                    recorded.push(done.recorded);
+                    Ok(done.response)
+                }
+                Err(e) => {
+                    db.undo_part()?;
+                    Err(e)
+                }
+            };
             if let Some((actor, action, subject, code)) = refusal {
                 db.audit(&now_text(), &actor, action, &subject, Some(code))?;
             }
             answers.push(answer);
         }
+        // The clock once for the batch (a round taken back may have moved it too).
+        let hlc = store_clock(&db, &self.clock, self.synced.hlc)?;
         db.commit()?;
+        self.synced.hlc = Some(hlc);
+        for r in recorded {
+            self.synced.committed(r);
+        }
         Ok(answers)
     }
 
@@ -410,6 +495,16 @@ pub struct Round<'a> {
     pub request: &'a SyncRequest,
 }
 
+/// Store the clock's last stamp unless `stored` (what this process last committed) is it
+/// already. Returns the stamp now stored.
+fn store_clock(db: &Db<'_>, clock: &HlcClock, stored: Option<Hlc>) -> Result<Hlc> {
+    let last = clock.last();
+    if stored != Some(last) {
+        db.set_meta("hlc", &last.to_string())?;
+    }
+    Ok(last)
+}
+
 /// The kiosk whose lookup prefix the token has (if any), and the verdict.
 fn token_verdict(db: &Db<'_>, token: &str) -> Result<(Option<KioskId>, Result<KioskAuth>)> {
     let Some(prefix) = token_prefix(token) else {
@@ -436,9 +531,10 @@ fn sync_round(
     db: &Db<'_>,
     clock: &mut HlcClock,
     sealer: &seal::Sealer,
+    synced: &SyncRecords,
     kiosk: &KioskAuth,
     request: &SyncRequest,
-) -> Result<SyncResponse> {
+) -> Result<RoundDone> {
     if request.push.len() + request.pull.len() > MAX_DOCS_PER_REQUEST {
         return Err(CentralError::BadRequest(format!(
             "at most {MAX_DOCS_PER_REQUEST} documents per request"
@@ -466,16 +562,19 @@ fn sync_round(
         // against changes this store may lack. Nothing of it is taken; the answer
         // names the store, and the kiosk starts over (sends all it wrote, reads the
         // feeds from the start).
-        return Ok(SyncResponse {
-            changed: Vec::new(),
-            cursor: 0,
-            more: true,
-            pulled: Vec::new(),
-            deferred: Vec::new(),
-            keys: KeyList::default(),
-            erased: PersonList::default(),
-            key_cursor: 0,
-            server_instance: Some(instance),
+        return Ok(RoundDone {
+            response: SyncResponse {
+                changed: Vec::new(),
+                cursor: 0,
+                more: true,
+                pulled: Vec::new(),
+                deferred: Vec::new(),
+                keys: KeyList::default(),
+                erased: PersonList::default(),
+                key_cursor: 0,
+                server_instance: Some(instance),
+            },
+            recorded: None,
         });
     }
     let intakes = pesel::sealed_before(db, request)?;
@@ -592,21 +691,33 @@ fn sync_round(
             heads: to_heads(&heads),
         });
     }
-    db.touch_kiosk(kiosk.id, &now, &request.app_version)?;
+    let now_ms = now_wall_ms();
+    let recorded = if synced.due(kiosk.id, now_ms, &request.app_version) {
+        db.touch_kiosk(kiosk.id, &now, &request.app_version)?;
+        Some(Recorded {
+            kiosk: kiosk.id,
+            at_ms: now_ms,
+            app_version: request.app_version.clone(),
+        })
+    } else {
+        None
+    };
     if let Some(latest) = stamp_floor {
-        clock.observe(latest, now_wall_ms());
+        clock.observe(latest, now_ms);
     }
-    db.set_meta("hlc", &clock.last().to_string())?;
-    Ok(SyncResponse {
-        changed,
-        cursor: new_cursor as u64,
-        more: more || more_keys,
-        pulled,
-        deferred,
-        keys,
-        erased,
-        key_cursor: new_key_cursor as u64,
-        server_instance: Some(instance),
+    Ok(RoundDone {
+        response: SyncResponse {
+            changed,
+            cursor: new_cursor as u64,
+            more: more || more_keys,
+            pulled,
+            deferred,
+            keys,
+            erased,
+            key_cursor: new_key_cursor as u64,
+            server_instance: Some(instance),
+        },
+        recorded,
     })
 }
 

@@ -26,7 +26,9 @@ use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::IntakeForm;
 use blisko_kiosk::store::ClassRow;
 use blisko_tests::harness::{ServerProcess, open_kiosk, process_cpu_seconds, seed};
-use blisko_tests::load::{Merged, SyncCause, Tally, Targets, WorkerReport, host_cpu_ticks};
+use blisko_tests::load::{
+    Merged, SharedClients, SyncCause, Tally, Targets, WorkerReport, host_cpu_ticks,
+};
 use blisko_tests::pg::Backend;
 use blisko_tests::workload::{self, allot, enroll_at, for_each_bounded, form, import, round2};
 
@@ -68,6 +70,17 @@ struct Args {
     /// of them at random for each sync.
     #[arg(long, default_value_t = 1)]
     servers: usize,
+    /// Where the kiosks' stores go: by default memory (/dev/shm) when there is one. Two
+    /// thousand stores on one disk flush more than the server does, and the server's own
+    /// flushes would wait behind them: the benchmark would measure the disk, not the
+    /// server (whose data stays in a temporary folder on disk).
+    #[arg(long)]
+    kiosks_in: Option<PathBuf>,
+    /// Niceness of the worker processes. On the server's machine their thousand threads
+    /// would otherwise outnumber the server's one store thread for the CPU, and the
+    /// generator would slow down what it measures; a real kiosk runs on its own machine.
+    #[arg(long, default_value_t = 10)]
+    worker_nice: i32,
 
     // A worker's own arguments, given by the parent.
     /// Run kiosks `--first`.. `--first + --count` of the set-up in `--dir`.
@@ -110,7 +123,7 @@ struct KioskSetup {
 }
 
 impl KioskSetup {
-    fn read(kiosk: &Kiosk, urls: &[String]) -> Result<KioskSetup> {
+    fn read(kiosk: &Kiosk, urls: &[String], clients: &SharedClients) -> Result<KioskSetup> {
         let service = kiosk
             .services()?
             .into_iter()
@@ -119,7 +132,7 @@ impl KioskSetup {
         let classes = kiosk.classes()?;
         anyhow::ensure!(!classes.is_empty(), "the kiosk has no classes");
         Ok(KioskSetup {
-            targets: Targets::for_kiosk(kiosk, urls)?,
+            targets: Targets::for_kiosk_sharing(kiosk, urls, clients)?,
             classes,
             service: service.id.to_string(),
         })
@@ -233,12 +246,22 @@ fn own_cpu_seconds() -> Result<f64> {
 /// until the end of the run and print its tally as one JSON line.
 fn worker(args: &Args) -> Result<()> {
     let dir = args.dir.as_deref().context("--worker needs --dir")?;
+    // Before any thread starts: the threads made later inherit it.
+    // SAFETY: setpriority only reads its integer arguments.
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, args.worker_nice) } != 0 {
+        bail!(
+            "set the worker's niceness to {}: {}",
+            args.worker_nice,
+            std::io::Error::last_os_error()
+        );
+    }
     let seed = args.seed.context("--worker needs --seed")?;
     let mut kiosks = Vec::new();
+    let clients = SharedClients::default();
     for k in args.first..args.first + args.count {
         let kiosk = open_kiosk(&kiosk_dir(dir, k)).with_context(|| format!("open kiosk {k}"))?;
-        let setup =
-            KioskSetup::read(&kiosk, &args.targets).with_context(|| format!("kiosk {k}"))?;
+        let setup = KioskSetup::read(&kiosk, &args.targets, &clients)
+            .with_context(|| format!("kiosk {k}"))?;
         kiosks.push((k, Mutex::new(kiosk), setup));
     }
     let mut stdout = std::io::stdout();
@@ -317,6 +340,7 @@ impl Workers {
                 .args(["--burst-every", &args.burst_every.to_string()])
                 .args(["--burst-max", &args.burst_max.to_string()])
                 .args(["--intake-share", &args.intake_share.to_string()])
+                .args(["--worker-nice", &args.worker_nice.to_string()])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit());
@@ -428,6 +452,13 @@ fn main() -> Result<()> {
     let seed = seed();
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("server");
+    let shm = Path::new("/dev/shm");
+    let kiosks_tmp = match &args.kiosks_in {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None if shm.is_dir() => tempfile::tempdir_in(shm),
+        None => tempfile::tempdir(),
+    }
+    .context("a folder for the kiosks' stores")?;
     if args.servers > 1 && !args.postgres {
         bail!("--servers above 1 needs --postgres: a SQLite store is one process's");
     }
@@ -457,7 +488,7 @@ fn main() -> Result<()> {
             &data,
             &urls[0],
             catalogs[k % branches].branch.id,
-            &kiosk_dir(tmp.path(), k),
+            &kiosk_dir(kiosks_tmp.path(), k),
         )?;
         ids[k % branches].push(kiosk.identity().kiosk_id);
         kiosks.push(Mutex::new(kiosk));
@@ -469,7 +500,7 @@ fn main() -> Result<()> {
     for_each_bounded(kiosks.len(), 8, |k| blisko_tests::harness::sync(&kiosks[k]))?;
     // Closed here, opened by the workers (a store is one process's at a time).
     drop(kiosks);
-    let mut workers = Workers::start(&args, tmp.path(), &urls, seed)?;
+    let mut workers = Workers::start(&args, kiosks_tmp.path(), &urls, seed)?;
     let setup_rss = server.memory_kib();
 
     // Measured: the workers' kiosks, and a monitor here sampling the server.
