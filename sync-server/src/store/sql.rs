@@ -443,6 +443,14 @@ fn postgres_sql(sql: &str) -> String {
     out
 }
 
+/// Placeholders' values as the PostgreSQL client takes them.
+fn postgres_params<'v>(values: &'v [Value<'_>]) -> Vec<&'v (dyn postgres::types::ToSql + Sync)> {
+    values
+        .iter()
+        .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
 /// A connection to either store.
 pub enum Conn {
     Sqlite(rusqlite::Connection),
@@ -575,11 +583,9 @@ impl<'c> Tx<'c> {
         let Tx::Postgres { tx, .. } = self else {
             unreachable!("only PostgreSQL queries here");
         };
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values
-            .iter()
-            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-            .collect();
-        Ok(tx.borrow_mut().query(&statement, &refs)?)
+        Ok(tx
+            .borrow_mut()
+            .query(&statement, &postgres_params(values))?)
     }
 
     /// Run a statement; the number of rows it changed.
@@ -591,11 +597,9 @@ impl<'c> Tx<'c> {
                 .execute(rusqlite::params_from_iter(values.iter()))?),
             Tx::Postgres { tx, .. } => {
                 let statement = self.postgres_statement(sql)?;
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values
-                    .iter()
-                    .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-                    .collect();
-                let n = tx.borrow_mut().execute(&statement, &refs)?;
+                let n = tx
+                    .borrow_mut()
+                    .execute(&statement, &postgres_params(&values))?;
                 Ok(usize::try_from(n).unwrap_or(usize::MAX))
             }
         }
