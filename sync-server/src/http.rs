@@ -22,7 +22,12 @@ use sha2::{Digest, Sha256};
 use crate::central::{Central, CentralError};
 use crate::limits::{FailureLimit, KnownCredentials, Limits, RateLimit, retry_after_seconds};
 use crate::metrics::{Metrics, SyncOutcome};
+use crate::read_rounds::{ReadRounds, Served};
 use crate::sync_queue::SyncQueue;
+
+/// Reader connections serving read-only sync rounds beside the writer: a few per core
+/// keep the cores busy while some wait for the disk or the database.
+const READERS: usize = 4;
 
 /// Largest enrollment request after decompression: a code and a version need far less,
 /// and an address without a credential gets no more work than that.
@@ -33,7 +38,9 @@ const MAX_ENROLL_DECOMPRESSED_BYTES: usize = 16 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     central: Arc<tokio::sync::Mutex<Central>>,
-    /// Sync rounds go through here, many to a transaction (group commit).
+    /// Sync rounds that only read are served here, beside the writer.
+    read_rounds: Arc<ReadRounds>,
+    /// Sync rounds that write go through here, many to a transaction (group commit).
     sync_rounds: SyncQueue,
     pub limits: Arc<ApiLimits>,
     /// The counters `/metrics` shows.
@@ -52,9 +59,11 @@ impl AppState {
     /// `synced` are the digests of the credentials that have synced before
     /// ([`Central::synced_credentials`]).
     pub fn new(central: Central, limits: Limits, synced: Vec<Vec<u8>>, sms: Sms) -> AppState {
+        let read_rounds = Arc::new(central.read_rounds(READERS));
         let central = Arc::new(tokio::sync::Mutex::new(central));
         AppState {
             sms,
+            read_rounds,
             sync_rounds: SyncQueue::start(Arc::clone(&central)),
             central,
             limits: Arc::new(ApiLimits::new(limits, synced)),
@@ -462,12 +471,16 @@ async fn sync_answer(
     // all the time, and kiosks behind one address must not lock each other out for that;
     // a kiosk that sends garbage on purpose is held by its credential's rate limit.
     let request = decoded?;
-    // Again, in the store's turn: a revocation in between is honoured.
-    let response = state
-        .sync_rounds
-        .run(token, request)
-        .await
-        .map_err(ApiError::from);
+    // Again, in the round's own transaction: a revocation in between is honoured.
+    let response = match state.read_rounds.run(token, request).await {
+        Ok(Served::Answered(response)) => {
+            state.metrics.sync_read();
+            Ok(response)
+        }
+        Ok(Served::ToWriter(token, request)) => state.sync_rounds.run(token, request).await,
+        Err(e) => Err(e),
+    }
+    .map_err(ApiError::from);
     match &response {
         Ok(_) => limits.known.insert(&digest),
         Err(e) if refused_credential(e) => {

@@ -10,6 +10,7 @@ pub mod limits;
 pub mod metrics;
 pub mod notices;
 pub mod office;
+pub mod read_rounds;
 pub mod request_log;
 pub mod store;
 pub mod sync_queue;

@@ -86,6 +86,7 @@ pub struct Metrics {
     sync_seconds: Histogram,
     sync_request_bytes: Counter,
     sync_response_bytes: Counter,
+    sync_reads: Counter,
     office_logins: Family<ResultLabel, Counter>,
     enrolled_kiosks: Gauge,
     kiosks_by_sync_age: Family<AgeLabel, Gauge>,
@@ -130,6 +131,12 @@ impl Metrics {
             "Bytes of sync answers sent (compressed, errors included)",
             Unit::Bytes,
             sync_response_bytes.clone(),
+        );
+        let sync_reads = Counter::default();
+        registry.register(
+            "sync_reads",
+            "Sync rounds answered from a reader's snapshot, beside the writer (they stored nothing)",
+            sync_reads.clone(),
         );
         let office_logins = Family::<ResultLabel, Counter>::default();
         registry.register(
@@ -179,6 +186,7 @@ impl Metrics {
             sync_seconds,
             sync_request_bytes,
             sync_response_bytes,
+            sync_reads,
             office_logins,
             enrolled_kiosks,
             kiosks_by_sync_age,
@@ -201,6 +209,11 @@ impl Metrics {
 
     pub fn sync_request_read(&self, bytes: u64) {
         self.sync_request_bytes.inc_by(bytes);
+    }
+
+    /// A sync round was answered by a reader ([`crate::read_rounds`]).
+    pub fn sync_read(&self) {
+        self.sync_reads.inc();
     }
 
     pub fn office_login(&self, outcome: LoginOutcome) {

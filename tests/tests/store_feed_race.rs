@@ -1,6 +1,6 @@
 //! The change feed under concurrent writers, on every backend: several store connections
-//! (as several server processes have) add documents to one branch while others follow
-//! the feed with a cursor, as kiosks do. A document that became visible behind a cursor
+//! (as several server processes have) add documents to one branch while reader
+//! connections follow the feed with a cursor, as kiosks' idle syncs do. A document that became visible behind a cursor
 //! already passed would never reach that reader; the checker finds it.
 
 use std::collections::BTreeSet;
@@ -65,16 +65,17 @@ fn write(at: &StoreAt, branch: BranchId, writer: usize) -> Result<Vec<DocKey>> {
     Ok(written)
 }
 
-/// Follow the feed until the writers are done, then once more to its end. Positions must
-/// only grow.
+/// Follow the feed until the writers are done, then once more to its end, as the
+/// server's read rounds do: on a reader connection, each page from a snapshot taken
+/// without waiting for the writers. Positions must only grow.
 fn follow(at: &StoreAt, branch: BranchId, done: &AtomicBool) -> Result<BTreeSet<DocKey>> {
-    let mut store = open(at)?;
+    let mut store = ServerStore::reader(&open(at)?.location())?;
     let mut cursor = 0;
     let mut seen = BTreeSet::new();
     loop {
         let finished = done.load(Ordering::SeqCst);
         loop {
-            let db = store.write()?;
+            let db = store.read()?;
             let page = db.feed(branch, cursor, 7)?;
             drop(db);
             if page.is_empty() {

@@ -31,7 +31,7 @@ pub mod health;
 pub mod persons;
 mod pesel;
 pub mod requests;
-mod seal;
+pub(crate) mod seal;
 pub mod seats;
 pub mod staff;
 pub(crate) use seats::{fill_pool_seats, policy_for};
@@ -144,36 +144,39 @@ pub struct Central {
     sealer: seal::Sealer,
     /// What the store holds of each kiosk's last sync, as committed by this process.
     synced: SyncRecords,
+    /// The clock's stamp as this process last stored it, so that an idle round does not
+    /// write it again.
+    stored_hlc: Option<Hlc>,
 }
 
 /// How often an idle kiosk's sync is written down: its "last sync" in the office is at
 /// most this old. Writing it at every sync made every idle round a write.
 const RECORD_SYNC_EVERY_MS: u64 = 60_000;
 
-/// The kiosks' last syncs as this process last committed them (time, app version), and
-/// the clock as last stored, so that an idle round writes neither again. Updated only
-/// after a commit: a round taken back leaves them as they were.
-#[derive(Default)]
-struct SyncRecords {
-    kiosks: HashMap<KioskId, (u64, String)>,
-    hlc: Option<Hlc>,
-}
+/// The kiosks' last syncs as this process last committed them (time, app version), so
+/// that an idle round does not write them again. Updated only after a commit: a round
+/// taken back leaves them as they were. Shared with the read rounds ([`read_round`]),
+/// which leave a sync that is due to be written down to the writer.
+#[derive(Clone, Default)]
+pub(crate) struct SyncRecords(Arc<Mutex<HashMap<KioskId, (u64, String)>>>);
 
 impl SyncRecords {
     /// Whether a sync of `kiosk` at `now_ms` with `app_version` is to be written down: a
     /// new version always, the time once a minute (or when the clock went back).
     fn due(&self, kiosk: KioskId, now_ms: u64, app_version: &str) -> bool {
-        self.kiosks.get(&kiosk).is_none_or(|(at, version)| {
+        let kiosks = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kiosks.get(&kiosk).is_none_or(|(at, version)| {
             version != app_version || now_ms < *at || now_ms - *at >= RECORD_SYNC_EVERY_MS
         })
     }
 
-    fn committed(&mut self, recorded: Option<Recorded>) {
+    fn committed(&self, recorded: Option<Recorded>) {
         if let Some(r) = recorded {
-            if self.kiosks.len() >= SYNC_RECORDS_MAX && !self.kiosks.contains_key(&r.kiosk) {
-                self.kiosks.clear();
+            let mut kiosks = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            if kiosks.len() >= SYNC_RECORDS_MAX && !kiosks.contains_key(&r.kiosk) {
+                kiosks.clear();
             }
-            self.kiosks.insert(r.kiosk, (r.at_ms, r.app_version));
+            kiosks.insert(r.kiosk, (r.at_ms, r.app_version));
         }
     }
 }
@@ -224,7 +227,19 @@ impl Central {
             clock,
             sealer,
             synced: SyncRecords::default(),
+            stored_hlc: None,
         })
+    }
+
+    /// Sync rounds served beside this writer, on at most `readers` reader connections
+    /// of its store (opened when first needed).
+    pub fn read_rounds(&self, readers: usize) -> crate::read_rounds::ReadRounds {
+        crate::read_rounds::ReadRounds::new(
+            self.store.location(),
+            self.sealer.clone(),
+            self.synced.clone(),
+            readers,
+        )
     }
 
     /// Load the demo catalogue unless catalogs exist already. Returns whether it loaded.
@@ -282,21 +297,18 @@ impl Central {
         let result = {
             let db = self.store.write()?;
             catch_up_clock(&db, &mut self.clock)?;
-            sync_round(
-                &db,
-                &mut self.clock,
-                &self.sealer,
-                &self.synced,
-                kiosk,
-                request,
+            let record = self
+                .synced
+                .due(kiosk.id, now_wall_ms(), &request.app_version);
+            sync_round(&db, &mut self.clock, &self.sealer, record, kiosk, request).and_then(
+                |done| {
+                    let hlc = store_clock(&db, &self.clock, self.stored_hlc)?;
+                    db.commit()?;
+                    self.stored_hlc = Some(hlc);
+                    self.synced.committed(done.recorded);
+                    Ok(done.response)
+                },
             )
-            .and_then(|done| {
-                let hlc = store_clock(&db, &self.clock, self.synced.hlc)?;
-                db.commit()?;
-                self.synced.hlc = Some(hlc);
-                self.synced.committed(done.recorded);
-                Ok(done.response)
-            })
         };
         if let Err(e @ (CentralError::Forbidden(_) | CentralError::BadRequest(_))) = &result {
             // The refused request changed nothing; the refusal itself is recorded.
@@ -332,11 +344,14 @@ impl Central {
                         known.map_or_else(|| "kiosk:?".to_owned(), |k| format!("kiosk:{k}"));
                     refusal = Some(("unknown".to_owned(), "sync_unauthorized", subject, e.code()));
                 })?;
+                let record = self
+                    .synced
+                    .due(kiosk.id, now_wall_ms(), &round.request.app_version);
                 sync_round(
                     &db,
                     &mut self.clock,
                     &self.sealer,
-                    &self.synced,
+                    record,
                     &kiosk,
                     round.request,
                 )
@@ -365,9 +380,9 @@ impl Central {
             answers.push(answer);
         }
         // The clock once for the batch (a round taken back may have moved it too).
-        let hlc = store_clock(&db, &self.clock, self.synced.hlc)?;
+        let hlc = store_clock(&db, &self.clock, self.stored_hlc)?;
         db.commit()?;
-        self.synced.hlc = Some(hlc);
+        self.stored_hlc = Some(hlc);
         for r in recorded {
             self.synced.committed(r);
         }
@@ -524,6 +539,48 @@ fn token_verdict(db: &Db<'_>, token: &str) -> Result<(Option<KioskId>, Result<Ki
     Ok((Some(kiosk.id), verdict))
 }
 
+/// Whether a round may only read: it brings nothing to store. Such a round (an idle
+/// kiosk's timed sync, most of them) is tried on a reader first ([`read_round`]).
+pub fn may_only_read(request: &SyncRequest) -> bool {
+    request.push.is_empty()
+        && request.keys.0.is_empty()
+        && request.want_keys.0.is_empty()
+        && request.shown.is_empty()
+        && request.sms_withdrawals.is_empty()
+}
+
+/// A sync round on a reader's snapshot ([`ServerStore::reader`]), beside the writer and
+/// without waiting for it. `None` leaves the round to the writer, which runs it afresh:
+/// when it brings something to store, when the kiosk's sync is due to be written down,
+/// when it is refused (the writer audits the refusal), and when it tried to write or
+/// failed (the database refuses a reader's writes). Its answer is the one the writer
+/// would have given at the snapshot's moment: the snapshot holds every commit before
+/// it, and the feed's positions are handed out in commit order.
+pub(crate) fn read_round(
+    reader: &mut ServerStore,
+    sealer: &seal::Sealer,
+    synced: &SyncRecords,
+    token: &str,
+    request: &SyncRequest,
+) -> Result<Option<SyncResponse>> {
+    if !may_only_read(request) {
+        return Ok(None);
+    }
+    let db = reader.read()?;
+    let Ok(kiosk) = token_verdict(&db, token)?.1 else {
+        return Ok(None);
+    };
+    if synced.due(kiosk.id, now_wall_ms(), &request.app_version) {
+        return Ok(None);
+    }
+    // A round that would stamp would also write, which the reader refuses: this clock
+    // never reaches the store.
+    let mut clock = HlcClock::new(KioskId::CENTRAL);
+    let done = sync_round(&db, &mut clock, sealer, false, &kiosk, request)?;
+    db.commit()?;
+    Ok(Some(done.response))
+}
+
 /// One sync round with a kiosk, in `db`'s transaction: apply its pushes (all or
 /// nothing), list what changed in its branch since its cursor, and hand out the changes
 /// it asked for. On an error the caller takes back whatever the round wrote.
@@ -531,7 +588,7 @@ fn sync_round(
     db: &Db<'_>,
     clock: &mut HlcClock,
     sealer: &seal::Sealer,
-    synced: &SyncRecords,
+    record: bool,
     kiosk: &KioskAuth,
     request: &SyncRequest,
 ) -> Result<RoundDone> {
@@ -692,7 +749,7 @@ fn sync_round(
         });
     }
     let now_ms = now_wall_ms();
-    let recorded = if synced.due(kiosk.id, now_ms, &request.app_version) {
+    let recorded = if record {
         db.touch_kiosk(kiosk.id, &now, &request.app_version)?;
         Some(Recorded {
             kiosk: kiosk.id,
@@ -749,8 +806,8 @@ pub(crate) fn catch_up_clock(db: &Db<'_>, clock: &mut HlcClock) -> Result<()> {
 /// Decoded rosters and catalogs, kept between requests: loading a big roster from its
 /// bytes costs far more than copying it. An entry is used only while the heads stored
 /// in the database are the entry's heads, so a rolled-back request or an admin command
-/// in another process never serves stale content. Requests take turns (one store
-/// connection behind a mutex), so the lock here is never contended.
+/// in another process never serves stale content. The lock is held only to look up or
+/// to insert.
 static DOC_CACHE: LazyLock<Mutex<HashMap<DocKey, Arc<Doc>>>> = LazyLock::new(Default::default);
 const DOC_CACHE_MAX: usize = 512;
 

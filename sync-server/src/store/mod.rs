@@ -2,7 +2,7 @@
 //! credentials, enrollment codes, the audit log, and a small catalog projection.
 //! All SQL of the server lives here.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -49,10 +49,20 @@ pub const PERSONAL_DB_FILE: &str = "personal.sqlite3";
 use blisko_shared::sqlite::Context as _;
 use blisko_shared::sqlite::{self, heads_from_blob, heads_to_blob};
 pub use blisko_shared::sqlite::{Result, StoreError, StoredDoc};
+/// The advisory lock the writers on one PostgreSQL database take turns on.
+pub use sql::WRITE_LOCK as POSTGRES_WRITE_LOCK;
 use sql::{Conn, Context, Dialect, OptionalExtension, Tx, params};
 
 pub struct ServerStore {
     conn: Conn,
+    at: StoreLocation,
+}
+
+/// Where a store is, to open more connections to it.
+#[derive(Debug, Clone)]
+pub enum StoreLocation {
+    Folder(PathBuf),
+    Postgres(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +158,42 @@ impl ServerStore {
             .ctx("create the personal-data tables")?;
         Ok(ServerStore {
             conn: Conn::Sqlite(conn),
+            at: StoreLocation::Folder(dir.to_owned()),
+        })
+    }
+
+    pub fn location(&self) -> StoreLocation {
+        self.at.clone()
+    }
+
+    /// Another connection to the store at `at`, for [`ServerStore::read`] only: the
+    /// database refuses its writes. A SQLite reader reads beside the writer (write-ahead
+    /// log); a PostgreSQL reader never takes the writers' lock. The store must have been
+    /// opened (and so migrated) by [`ServerStore::open`] or [`ServerStore::open_postgres`].
+    pub fn reader(at: &StoreLocation) -> Result<ServerStore> {
+        let conn = match at {
+            StoreLocation::Postgres(url) => Conn::Postgres(Box::new(
+                sql::PgConn::connect(url).ctx("connect to PostgreSQL")?,
+            )),
+            StoreLocation::Folder(dir) => {
+                let conn = rusqlite::Connection::open(dir.join(DB_FILE))
+                    .ctx("open the database to read")?;
+                let personal = dir.join(PERSONAL_DB_FILE);
+                conn.execute(
+                    "ATTACH DATABASE ?1 AS personal",
+                    [personal.to_string_lossy()],
+                )
+                .ctx("open the personal-data file to read")?;
+                conn.pragma_update(None, "query_only", "ON")
+                    .ctx("make the connection read-only")?;
+                conn.busy_timeout(Duration::from_secs(10))
+                    .ctx("set the busy timeout")?;
+                Conn::Sqlite(conn)
+            }
+        };
+        Ok(ServerStore {
+            conn,
+            at: at.clone(),
         })
     }
 
@@ -156,6 +202,7 @@ impl ServerStore {
     pub fn open_postgres(url: &str) -> Result<ServerStore> {
         Ok(ServerStore {
             conn: Conn::Postgres(Box::new(pg::open(url)?)),
+            at: StoreLocation::Postgres(url.to_owned()),
         })
     }
 
@@ -184,6 +231,14 @@ impl ServerStore {
     /// A write transaction; all of a request's effects land together or not at all.
     pub fn write(&mut self) -> Result<Db<'_>> {
         let tx = self.conn.begin().ctx("begin a write")?;
+        Ok(Db { tx })
+    }
+
+    /// A read-only transaction over one consistent snapshot, which waits for no writer
+    /// (on a [`ServerStore::reader`]; on the writer's connection it is just a read).
+    /// Its end, committed or dropped, changes nothing.
+    pub fn read(&mut self) -> Result<Db<'_>> {
+        let tx = self.conn.begin_read().ctx("begin a read")?;
         Ok(Db { tx })
     }
 }

@@ -468,7 +468,7 @@ pub struct PgConn {
 /// writers do on its file: every rule a request checks before it writes (a free seat, an
 /// unused code, the next position in the change feed) holds until it commits, whichever
 /// process runs it.
-const WRITE_LOCK: i64 = 0x0062_6c69_736b_6f01;
+pub const WRITE_LOCK: i64 = 0x0062_6c69_736b_6f01;
 
 impl PgConn {
     /// Connect, with unqualified table names meaning the `main` schema, then `personal`.
@@ -516,6 +516,33 @@ impl Conn {
                 }
                 let mut tx = pg.client.transaction()?;
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+                Ok(Tx::Postgres {
+                    tx: RefCell::new(tx),
+                    statements: RefCell::new(&mut pg.statements),
+                })
+            }
+        }
+    }
+
+    /// A read-only transaction that waits for no writer: it reads one consistent
+    /// snapshot of the store, as of its first query (SQLite's write-ahead log) or its
+    /// start (PostgreSQL's repeatable read), and the database refuses any write in it.
+    /// On SQLite the connection is to be a reader's (`ServerStore::reader`).
+    pub fn begin_read(&mut self) -> SqlResult<Tx<'_>> {
+        match self {
+            Conn::Sqlite(conn) => Ok(Tx::Sqlite(
+                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?,
+            )),
+            Conn::Postgres(pg) => {
+                if pg.client.is_closed() {
+                    **pg = PgConn::connect(&pg.url)?;
+                }
+                let tx = pg
+                    .client
+                    .build_transaction()
+                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()?;
                 Ok(Tx::Postgres {
                     tx: RefCell::new(tx),
                     statements: RefCell::new(&mut pg.statements),
