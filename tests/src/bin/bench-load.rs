@@ -11,6 +11,7 @@
 //! prints its tally as one JSON line; the parent merges them and prints one JSON line,
 //! and a short summary on stderr.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -444,6 +445,69 @@ impl Servers<'_> {
     }
 }
 
+/// PostgreSQL's own CPU: the backends serving the benchmark's database (PostgreSQL on
+/// this machine, its processes' times read from /proc), by process id.
+struct PostgresCpu(postgres::Client);
+
+impl PostgresCpu {
+    fn of(servers: &[ServerProcess]) -> Result<Option<PostgresCpu>> {
+        match servers.first().and_then(ServerProcess::database) {
+            Some(database) => Ok(Some(PostgresCpu(database.connect()?))),
+            None => Ok(None),
+        }
+    }
+
+    fn backends(&mut self) -> Result<BTreeMap<u32, f64>> {
+        let rows = self
+            .0
+            .query(
+                "SELECT pid FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .context("list PostgreSQL's backends")?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let pid = u32::try_from(row.get::<_, i32>(0)).ok()?;
+                Some((pid, process_cpu_seconds(pid)?))
+            })
+            .collect())
+    }
+}
+
+/// The sum over the servers of a counter on their `/metrics` pages (0 where absent).
+fn counter_sum(urls: &[String], name: &str) -> Result<f64> {
+    let mut sum = 0.0;
+    for url in urls {
+        let page = reqwest::blocking::get(format!("{url}/metrics"))
+            .and_then(|r| r.text())
+            .with_context(|| format!("{url}/metrics"))?;
+        sum += page
+            .lines()
+            .filter_map(|line| {
+                line.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .sum::<f64>();
+    }
+    Ok(sum)
+}
+
+/// CPU seconds between two readings of [`PostgresCpu::backends`]; a backend that started
+/// in between counts from zero.
+fn cpu_between(before: &BTreeMap<u32, f64>, after: &BTreeMap<u32, f64>) -> f64 {
+    after
+        .iter()
+        .map(|(pid, cpu)| cpu - before.get(pid).copied().unwrap_or(0.0))
+        .sum()
+}
+
+/// Sync rounds answered by a server's readers, beside its writer.
+const READS: &str = "blisko_sync_reads_total";
+
 fn main() -> Result<()> {
     let args = Args::parse();
     if args.worker {
@@ -509,6 +573,12 @@ fn main() -> Result<()> {
     let started = instant_at(at_ms)?;
     std::thread::sleep(started.saturating_duration_since(Instant::now()));
     let cpu_before = server.cpu_seconds().context("the server's CPU time")?;
+    let reads_before = counter_sum(&urls, READS)?;
+    let mut postgres_cpu = PostgresCpu::of(&servers)?;
+    let postgres_before = match &mut postgres_cpu {
+        Some(pg) => pg.backends()?,
+        None => BTreeMap::new(),
+    };
     let own_cpu_before = own_cpu_seconds()?;
     let host_before = host_cpu_ticks().context("read /proc/stat")?;
     let end = started + Duration::from_secs(args.seconds);
@@ -531,6 +601,14 @@ fn main() -> Result<()> {
     let reports = workers.finish()?;
     let wall_s = started.elapsed().as_secs_f64();
     let server_cpu_s = server.cpu_seconds().context("the server's CPU time")? - cpu_before;
+    let read_rounds = counter_sum(&urls, READS)? - reads_before;
+    let postgres_cpu_s = match &mut postgres_cpu {
+        // None when PostgreSQL runs elsewhere (no process of it here to read).
+        Some(pg) => Some(pg.backends()?)
+            .filter(|after| !after.is_empty())
+            .map(|after| cpu_between(&postgres_before, &after)),
+        None => None,
+    };
     let own_cpu_s = own_cpu_seconds()? - own_cpu_before;
     let host_after = host_cpu_ticks().context("read /proc/stat")?;
     let host_busy_share =
@@ -579,6 +657,8 @@ fn main() -> Result<()> {
         "wake_late_p99_ms": round2(merged.wake_late.quantile_ms(0.99)),
         "wake_late_max_ms": round2(merged.wake_late.max_ms()),
         "server_cpu_s": round2(server_cpu_s),
+        "read_rounds": read_rounds,
+        "postgres_cpu_s": postgres_cpu_s.map(round2),
         "server_peak_mb": server_peak_kib.map(mb),
         "server_end_mb": server_end_kib.map(mb),
         "server_rss_after_setup_mb": setup_rss.map(mb),
@@ -633,7 +713,7 @@ fn main() -> Result<()> {
         merged.wake_late.max_ms(),
     );
     eprintln!(
-        "  errors: {}; {} registrations, {} intake requests",
+        "  errors: {}; {} registrations, {} intake requests; {read_rounds} rounds answered by readers",
         merged.errors, merged.registrations, merged.intakes
     );
     eprintln!(
@@ -642,6 +722,12 @@ fn main() -> Result<()> {
         server_peak_kib.map_or("?".into(), |k| mb(k).to_string()),
         server_end_kib.map_or("?".into(), |k| mb(k).to_string()),
     );
+    if let Some(cpu) = postgres_cpu_s {
+        eprintln!(
+            "  PostgreSQL: {cpu:.1} s CPU ({:.2} cores) in the backends serving the database",
+            cores_used(cpu)
+        );
+    }
     eprintln!(
         "  generator: {generator_cpu_s:.1} s CPU ({:.2} cores; the busiest process {:.2}); the machine {:.0}% busy over {cores} cores",
         cores_used(generator_cpu_s),
