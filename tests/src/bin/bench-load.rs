@@ -545,15 +545,18 @@ fn main() -> Result<()> {
     let branches = args.branches.clamp(1, args.kiosks.max(1));
     let mut catalogs = workload::catalogs(branches, args.classes_per_branch, 10_000);
     import(&data, &catalogs)?;
-    let mut kiosks = Vec::new();
-    let mut ids = vec![Vec::new(); branches];
-    for k in 0..args.kiosks {
-        let kiosk = enroll_at(
+    // A few at a time: each is an admin command (a process) and an enrollment.
+    let enrolled = for_each_bounded(args.kiosks, 4, |k| {
+        enroll_at(
             &data,
             &urls[0],
             catalogs[k % branches].branch.id,
             &kiosk_dir(kiosks_tmp.path(), k),
-        )?;
+        )
+    })?;
+    let mut kiosks = Vec::new();
+    let mut ids = vec![Vec::new(); branches];
+    for (k, kiosk) in enrolled.into_iter().enumerate() {
         ids[k % branches].push(kiosk.identity().kiosk_id);
         kiosks.push(Mutex::new(kiosk));
     }
