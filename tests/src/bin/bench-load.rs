@@ -11,6 +11,9 @@
 //! prints its tally as one JSON line; the parent merges them and prints one JSON line,
 //! and a short summary on stderr.
 
+// The JSON line has more keys than `json!`'s default recursion allows.
+#![recursion_limit = "256"]
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -476,24 +479,54 @@ impl PostgresCpu {
     }
 }
 
-/// The sum over the servers of a counter on their `/metrics` pages (0 where absent).
-fn counter_sum(urls: &[String], name: &str) -> Result<f64> {
-    let mut sum = 0.0;
-    for url in urls {
-        let page = reqwest::blocking::get(format!("{url}/metrics"))
-            .and_then(|r| r.text())
-            .with_context(|| format!("{url}/metrics"))?;
-        sum += page
-            .lines()
-            .filter_map(|line| {
-                line.strip_prefix(name)?
-                    .strip_prefix(' ')?
-                    .parse::<f64>()
-                    .ok()
-            })
-            .sum::<f64>();
+/// What the servers' `/metrics` pages say of their sync rounds: the rounds answered by
+/// readers, and the round-time histogram's cumulative counts by upper bound (seconds),
+/// each summed over the servers.
+#[derive(Default)]
+struct RoundCounts {
+    reads: f64,
+    buckets: BTreeMap<String, (f64, f64)>,
+}
+
+impl RoundCounts {
+    fn read(urls: &[String]) -> Result<RoundCounts> {
+        let mut counts = RoundCounts::default();
+        for url in urls {
+            let page = reqwest::blocking::get(format!("{url}/metrics"))
+                .and_then(|r| r.text())
+                .with_context(|| format!("{url}/metrics"))?;
+            for line in page.lines() {
+                if let Some(v) = line.strip_prefix(READS).and_then(|r| r.strip_prefix(' ')) {
+                    counts.reads += v.parse::<f64>().unwrap_or(0.0);
+                } else if let Some(rest) = line.strip_prefix(BUCKET)
+                    && let Some((le, v)) = rest.split_once("\"} ")
+                {
+                    let bound = match le {
+                        "+Inf" => f64::INFINITY,
+                        le => le.parse().with_context(|| format!("bucket {le:?}"))?,
+                    };
+                    let entry = counts.buckets.entry(le.to_owned()).or_insert((bound, 0.0));
+                    entry.1 += v.parse::<f64>().unwrap_or(0.0);
+                }
+            }
+        }
+        Ok(counts)
     }
-    Ok(sum)
+
+    /// The upper bound of the bucket holding quantile `q` of the rounds since `before`.
+    fn quantile_bound_ms(&self, before: &RoundCounts, q: f64) -> Option<f64> {
+        let mut since: Vec<(f64, f64)> = self
+            .buckets
+            .iter()
+            .map(|(le, (bound, n))| (*bound, n - before.buckets.get(le).map_or(0.0, |b| b.1)))
+            .collect();
+        since.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total = since.last()?.1;
+        since
+            .iter()
+            .find(|(_, n)| *n >= q * total && total > 0.0)
+            .map(|(bound, _)| bound * 1000.0)
+    }
 }
 
 /// CPU seconds between two readings of [`PostgresCpu::backends`]; a backend that started
@@ -507,6 +540,8 @@ fn cpu_between(before: &BTreeMap<u32, f64>, after: &BTreeMap<u32, f64>) -> f64 {
 
 /// Sync rounds answered by a server's readers, beside its writer.
 const READS: &str = "blisko_sync_reads_total";
+/// The servers' histogram of their time per sync round, from arrival to answer.
+const BUCKET: &str = "blisko_sync_duration_seconds_bucket{le=\"";
 
 fn main() -> Result<()> {
     let args = Args::parse();
@@ -576,7 +611,7 @@ fn main() -> Result<()> {
     let started = instant_at(at_ms)?;
     std::thread::sleep(started.saturating_duration_since(Instant::now()));
     let cpu_before = server.cpu_seconds().context("the server's CPU time")?;
-    let reads_before = counter_sum(&urls, READS)?;
+    let rounds_before = RoundCounts::read(&urls)?;
     let mut postgres_cpu = PostgresCpu::of(&servers)?;
     let postgres_before = match &mut postgres_cpu {
         Some(pg) => pg.backends()?,
@@ -604,7 +639,10 @@ fn main() -> Result<()> {
     let reports = workers.finish()?;
     let wall_s = started.elapsed().as_secs_f64();
     let server_cpu_s = server.cpu_seconds().context("the server's CPU time")? - cpu_before;
-    let read_rounds = counter_sum(&urls, READS)? - reads_before;
+    let rounds = RoundCounts::read(&urls)?;
+    let read_rounds = rounds.reads - rounds_before.reads;
+    let round_p50_ms = rounds.quantile_bound_ms(&rounds_before, 0.50);
+    let round_p99_ms = rounds.quantile_bound_ms(&rounds_before, 0.99);
     let postgres_cpu_s = match &mut postgres_cpu {
         // None when PostgreSQL runs elsewhere (no process of it here to read).
         Some(pg) => Some(pg.backends()?)
@@ -661,6 +699,8 @@ fn main() -> Result<()> {
         "wake_late_max_ms": round2(merged.wake_late.max_ms()),
         "server_cpu_s": round2(server_cpu_s),
         "read_rounds": read_rounds,
+        "server_round_p50_ms_at_most": round_p50_ms,
+        "server_round_p99_ms_at_most": round_p99_ms,
         "postgres_cpu_s": postgres_cpu_s.map(round2),
         "server_peak_mb": server_peak_kib.map(mb),
         "server_end_mb": server_end_kib.map(mb),
@@ -724,6 +764,12 @@ fn main() -> Result<()> {
         cores_used(server_cpu_s),
         server_peak_kib.map_or("?".into(), |k| mb(k).to_string()),
         server_end_kib.map_or("?".into(), |k| mb(k).to_string()),
+    );
+    let bound = |ms: Option<f64>| ms.map_or("?".to_owned(), |ms| format!("{ms:.0} ms"));
+    eprintln!(
+        "  server's own time per round (its histogram): p50 at most {}, p99 at most {}",
+        bound(round_p50_ms),
+        bound(round_p99_ms)
     );
     if let Some(cpu) = postgres_cpu_s {
         eprintln!(
