@@ -32,12 +32,12 @@ impl Store {
     pub fn pending_sms_withdrawals(&self, limit: usize) -> Result<Vec<SmsWithdrawal>> {
         let mut stmt = self
             .conn()
-            .prepare_cached("SELECT person_id, at FROM sms_withdrawals ORDER BY at LIMIT ?1")
+            .prepare_cached(&format!(
+                "SELECT person_id, at FROM sms_withdrawals ORDER BY at LIMIT {limit}"
+            ))
             .ctx("list SMS consent withdrawals")?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .ctx("list SMS consent withdrawals")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("list SMS consent withdrawals")?;

@@ -65,10 +65,12 @@ impl Store {
     pub fn wanted_keys(&self, limit: usize) -> Result<Vec<PersonId>> {
         let mut stmt = self
             .conn()
-            .prepare_cached("SELECT person_id FROM wanted_keys ORDER BY person_id LIMIT ?1")
+            .prepare_cached(&format!(
+                "SELECT person_id FROM wanted_keys ORDER BY person_id LIMIT {limit}"
+            ))
             .ctx("list wanted keys")?;
         let ids = stmt
-            .query_map([limit as i64], |r| r.get::<_, String>(0))
+            .query_map([], |r| r.get::<_, String>(0))
             .ctx("list wanted keys")?
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("list wanted keys")?;
@@ -111,13 +113,13 @@ impl Store {
     pub fn unpushed_keys(&self, limit: usize) -> Result<Vec<(PersonId, PersonKey)>> {
         let mut stmt = self
             .conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT person_id, key FROM person_keys
-                 WHERE unpushed = 1 AND key IS NOT NULL ORDER BY person_id LIMIT ?1",
-            )
+                 WHERE unpushed = 1 AND key IS NOT NULL ORDER BY person_id LIMIT {limit}"
+            ))
             .ctx("list unsynced keys")?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
+            .query_map([], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
             })
             .ctx("list unsynced keys")?

@@ -55,16 +55,18 @@ impl Store {
     /// roster may be of a class only the catalog sent back holds), then oldest change
     /// first.
     pub fn pending_docs(&self, limit: usize) -> Result<Vec<PendingDoc>> {
+        // The limit is written into the statement: SQLite prepares a statement again each
+        // time a LIMIT parameter is bound.
         let mut stmt = self
             .conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT doc_id, pending_changes, server_heads, seal FROM documents
                  WHERE pending_changes > 0
-                 ORDER BY doc_id NOT LIKE 'catalog:%', updated_at, doc_id LIMIT ?1",
-            )
+                 ORDER BY doc_id NOT LIKE 'catalog:%', updated_at, doc_id LIMIT {limit}"
+            ))
             .ctx("list unsynced documents")?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
+            .query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
@@ -91,10 +93,12 @@ impl Store {
     pub fn wanted_docs(&self, limit: usize) -> Result<Vec<(DocKey, Vec<ChangeHash>)>> {
         let mut stmt = self
             .conn()
-            .prepare_cached("SELECT doc_id, heads FROM sync_wants ORDER BY doc_id LIMIT ?1")
+            .prepare_cached(&format!(
+                "SELECT doc_id, heads FROM sync_wants ORDER BY doc_id LIMIT {limit}"
+            ))
             .ctx("list documents to pull")?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
+            .query_map([], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
             })
             .ctx("list documents to pull")?

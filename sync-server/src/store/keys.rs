@@ -126,23 +126,20 @@ impl Db<'_> {
     ) -> Result<Vec<KeyFeedEntry>> {
         let mut stmt = self
             .tx
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT seq, person_id, key FROM personal.person_keys
                  WHERE branch_id = ?1 AND seq > ?2 AND (key IS NULL OR owner_kiosk <> ?3)
-                 ORDER BY seq LIMIT ?4",
-            )
+                 ORDER BY seq LIMIT {limit}"
+            ))
             .ctx("read the key feed")?;
         let rows = stmt
-            .query_map(
-                params![branch.to_string(), after, kiosk.to_string(), limit as i64],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<Vec<u8>>>(2)?,
-                    ))
-                },
-            )
+            .query_map(params![branch.to_string(), after, kiosk.to_string()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<Vec<u8>>>(2)?,
+                ))
+            })
             .ctx("read the key feed")?
             .collect::<super::sql::SqlResult<Vec<_>>>()
             .ctx("read the key feed")?;

@@ -42,6 +42,9 @@ pub use office::*;
 pub use outbox::*;
 pub use request_queue::*;
 pub const DB_FILE: &str = "server.sqlite3";
+/// Statements a SQLite connection keeps prepared: more than a sync round or an office
+/// page uses (rusqlite's default of 16 made every round parse some of them again).
+const STATEMENT_CACHE_CAPACITY: usize = 256;
 /// Person keys and the decrypted person projection, apart from the documents: a backup
 /// of [`DB_FILE`] holds no key and no readable name (see README, personal data).
 pub const PERSONAL_DB_FILE: &str = "personal.sqlite3";
@@ -156,6 +159,7 @@ impl ServerStore {
         }
         conn.execute_batch(include_str!("personal.sql"))
             .ctx("create the personal-data tables")?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         Ok(ServerStore {
             conn: Conn::Sqlite(conn),
             at: StoreLocation::Folder(dir.to_owned()),
@@ -188,6 +192,7 @@ impl ServerStore {
                     .ctx("make the connection read-only")?;
                 conn.busy_timeout(Duration::from_secs(10))
                     .ctx("set the busy timeout")?;
+                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
                 Conn::Sqlite(conn)
             }
         };
@@ -485,15 +490,17 @@ impl Db<'_> {
         after: i64,
         limit: usize,
     ) -> Result<Vec<(DocKey, i64, Vec<ChangeHash>)>> {
+        // The limit is written into the statement: SQLite prepares a statement again each
+        // time a LIMIT parameter is bound.
         let mut stmt = self
             .tx
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT doc_id, seq, heads FROM documents WHERE branch_id = ?1 AND seq > ?2
-                 ORDER BY seq LIMIT ?3",
-            )
+                 ORDER BY seq LIMIT {limit}"
+            ))
             .ctx("read the change feed")?;
         let rows = stmt
-            .query_map(params![branch.to_string(), after, limit as i64], |r| {
+            .query_map(params![branch.to_string(), after], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,

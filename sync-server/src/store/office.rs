@@ -554,8 +554,8 @@ impl Db<'_> {
     pub fn changed_since(&self, after: i64, limit: usize) -> Result<Vec<(DocKey, i64)>> {
         let rows = self.rows(
             "read the change feed",
-            "SELECT doc_id, seq FROM documents WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            params![after, limit as i64],
+            &format!("SELECT doc_id, seq FROM documents WHERE seq > ?1 ORDER BY seq LIMIT {limit}"),
+            params![after],
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
         )?;
         rows.into_iter()
