@@ -64,6 +64,19 @@ fn new_database_for(data: &Path) -> Result<Arc<TestDatabase>> {
     Ok(database)
 }
 
+/// A new store on `backend` for the data folder `data`: on PostgreSQL a new database,
+/// which the servers and commands started on the folder use while it is held (a server
+/// holds it too); on SQLite nothing to hold, the folder's files.
+pub fn new_store(backend: Backend, data: &Path) -> Result<Option<Arc<TestDatabase>>> {
+    match backend {
+        Backend::Sqlite => {
+            forget_database_of(data)?;
+            Ok(None)
+        }
+        Backend::Postgres => Ok(Some(new_database_for(data)?)),
+    }
+}
+
 /// The folder `data` keeps its store in SQLite files again.
 fn forget_database_of(data: &Path) -> Result<()> {
     DATABASES
@@ -95,13 +108,7 @@ impl TestCentral {
     /// A new store for the data folder `data` on `backend` (on PostgreSQL a new database,
     /// which servers and commands on the folder use while this is open).
     pub fn open(backend: Backend, data: &Path) -> Result<TestCentral> {
-        let database = match backend {
-            Backend::Sqlite => {
-                forget_database_of(data)?;
-                None
-            }
-            Backend::Postgres => Some(new_database_for(data)?),
-        };
+        let database = new_store(backend, data)?;
         Ok(TestCentral {
             central: open_central(data)?,
             _database: database,
@@ -162,15 +169,20 @@ impl ServerProcess {
         listen: SocketAddr,
         demo: bool,
     ) -> Result<ServerProcess> {
+        Self::start_backend_with::<&str>(backend, data, listen, demo, &[])
+    }
+
+    /// [`ServerProcess::start_backend`] with more `serve` options.
+    pub fn start_backend_with<S: AsRef<OsStr>>(
+        backend: Backend,
+        data: &Path,
+        listen: SocketAddr,
+        demo: bool,
+        options: &[S],
+    ) -> Result<ServerProcess> {
         // Held until the server holds it.
-        let _database = match backend {
-            Backend::Sqlite => {
-                forget_database_of(data)?;
-                None
-            }
-            Backend::Postgres => Some(new_database_for(data)?),
-        };
-        Self::start_on(data, listen, demo)
+        let _database = new_store(backend, data)?;
+        Self::start_with(data, listen, demo, options)
     }
 
     /// Start on a free loopback port; `demo` loads the demo catalogue on first start. The

@@ -16,4 +16,4 @@ pub mod wire;
 pub mod workload;
 
 pub use bins::{kiosk_bin, server_bin};
-pub use pg::{Backend, backends, for_each_backend};
+pub use pg::{Backend, backend_or_first, backends, for_each_backend};

@@ -83,6 +83,18 @@ pub fn for_each_backend(test: impl Fn(Backend) -> Result<()>) -> Result<()> {
     Ok(())
 }
 
+/// The one backend of a test too slow to run on every backend (a browser's): `preferred`
+/// when [`backends`] has it, else the first of them. Such tests are shared out between
+/// the backends, so that each backend is tested by some of them.
+pub fn backend_or_first(preferred: Backend) -> Backend {
+    let backends = backends();
+    if backends.contains(&preferred) {
+        preferred
+    } else {
+        backends[0]
+    }
+}
+
 /// The URL of the database the tests create theirs from (see the module's comment).
 pub fn admin_url() -> Result<Url> {
     admin_url_from(|name| std::env::var(name).ok())

@@ -14,6 +14,7 @@ use blisko_kiosk::kiosk::{
     IntakeForm, RegistrationForm, RegistrationReceipt, WallClock, system_clock,
 };
 use blisko_shared::hlc::Hlc;
+use blisko_tests::for_each_backend;
 use blisko_tests::harness::{
     ServerProcess, allot, branch_id, check_replicas, enroll_kiosk_with_clock, kiosk_roster,
     letters, server_roster, sync_until_quiet,
@@ -190,109 +191,111 @@ fn replicas(stations: &[Station]) -> Vec<&Mutex<Kiosk>> {
 
 #[test]
 fn kiosks_with_wrong_clocks_keep_order_and_seats() -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    let server = ServerProcess::start(&tmp.path().join("server"), true)?;
-    let mal = branch_id(&server.data, "MAL")?;
-    let mut stations = Vec::new();
-    for (name, days) in [("right", 0), ("ahead", 3), ("behind", -4)] {
-        let offset = Arc::new(AtomicI64::new(days * DAY_MS));
-        let kiosk = enroll_kiosk_with_clock(
-            &server,
-            &mal,
-            &tmp.path().join(name),
-            skewed_clock(offset.clone()),
-        )?;
-        stations.push(Station {
-            name,
-            kiosk,
-            offset,
-        });
-    }
-    sync_until_quiet(&replicas(&stations))?;
-    // Staff are told which clocks are off, and by how much (the server's Date header has
-    // whole seconds, and the answer takes a moment).
-    for st in &stations {
-        let status = st.kiosk.lock().expect("kiosk").status()?;
-        let offset = status.clock_offset_s.context("offset after a sync")?;
-        let expected = -st.offset.load(Ordering::SeqCst) / 1000;
-        ensure!(
-            (offset - expected).abs() <= 2,
-            "{}: offset {offset} s, expected about {expected} s",
-            st.name
-        );
-        ensure!(status.clock_is_off() == (st.name != "right"), "{}", st.name);
-    }
+    for_each_backend(|backend| {
+        let tmp = tempfile::tempdir()?;
+        let server = ServerProcess::start_backend(backend, &tmp.path().join("server"), true)?;
+        let mal = branch_id(&server.data, "MAL")?;
+        let mut stations = Vec::new();
+        for (name, days) in [("right", 0), ("ahead", 3), ("behind", -4)] {
+            let offset = Arc::new(AtomicI64::new(days * DAY_MS));
+            let kiosk = enroll_kiosk_with_clock(
+                &server,
+                &mal,
+                &tmp.path().join(name),
+                skewed_clock(offset.clone()),
+            )?;
+            stations.push(Station {
+                name,
+                kiosk,
+                offset,
+            });
+        }
+        sync_until_quiet(&replicas(&stations))?;
+        // Staff are told which clocks are off, and by how much (the server's Date header has
+        // whole seconds, and the answer takes a moment).
+        for st in &stations {
+            let status = st.kiosk.lock().expect("kiosk").status()?;
+            let offset = status.clock_offset_s.context("offset after a sync")?;
+            let expected = -st.offset.load(Ordering::SeqCst) / 1000;
+            ensure!(
+                (offset - expected).abs() <= 2,
+                "{}: offset {offset} s, expected about {expected} s",
+                st.name
+            );
+            ensure!(status.clock_is_off() == (st.name != "right"), "{}", st.name);
+        }
 
-    // The smallest class, each kiosk holding two seats: it fills, people wait.
-    let mut classes = stations[0].kiosk.lock().expect("kiosk").classes()?;
-    classes.sort_by_key(|c| c.capacity);
-    let (class, capacity) = (classes[0].id.to_string(), classes[0].capacity);
-    for st in &stations {
-        allot(&server, &class, &st.kiosk, 2)?;
-    }
-    sync_until_quiet(&replicas(&stations))?;
+        // The smallest class, each kiosk holding two seats: it fills, people wait.
+        let mut classes = stations[0].kiosk.lock().expect("kiosk").classes()?;
+        classes.sort_by_key(|c| c.capacity);
+        let (class, capacity) = (classes[0].id.to_string(), classes[0].capacity);
+        for st in &stations {
+            allot(&server, &class, &st.kiosk, 2)?;
+        }
+        sync_until_quiet(&replicas(&stations))?;
 
-    // Offline, taking turns in real time: the behind kiosk's stamps are days older, the
-    // ahead kiosk's days newer, than when things happened.
-    let mut receipts = Vec::new();
-    let mut behind_confirmed = Vec::new();
-    let mut n = 0;
-    for _ in 0..4 {
+        // Offline, taking turns in real time: the behind kiosk's stamps are days older, the
+        // ahead kiosk's days newer, than when things happened.
+        let mut receipts = Vec::new();
+        let mut behind_confirmed = Vec::new();
+        let mut n = 0;
+        for _ in 0..4 {
+            for st in &stations {
+                n += 1;
+                let r = register(st, &class, n)?;
+                if st.name == "behind" && r.status == "confirmed" {
+                    behind_confirmed.push(r.registration_id.to_string());
+                }
+                receipts.push(r);
+            }
+        }
+        ensure!(receipts.iter().any(|r| r.status == "waitlisted"));
+        sync_until_quiet(&replicas(&stations))?;
+        check(&server, &mal, &stations, &class, capacity, &receipts, &[])?;
+
         for st in &stations {
             n += 1;
-            let r = register(st, &class, n)?;
-            if st.name == "behind" && r.status == "confirmed" {
-                behind_confirmed.push(r.registration_id.to_string());
-            }
-            receipts.push(r);
+            receipts.push(register_after_seeing(st, &class, n)?);
         }
-    }
-    ensure!(receipts.iter().any(|r| r.status == "waitlisted"));
-    sync_until_quiet(&replicas(&stations))?;
-    check(&server, &mal, &stations, &class, capacity, &receipts, &[])?;
+        // The behind kiosk cancels one of its confirmed registrations: its seat goes to the
+        // first in line, by stamps, on every replica.
+        let cancelled: Vec<String> = behind_confirmed.into_iter().take(1).collect();
+        for id in &cancelled {
+            let receipt = stations[2].kiosk.lock().expect("kiosk").cancel(id)?;
+            ensure!(!receipt.promoted.is_empty(), "someone was waiting");
+        }
+        sync_until_quiet(&replicas(&stations))?;
+        check(
+            &server, &mal, &stations, &class, capacity, &receipts, &cancelled,
+        )?;
 
-    for st in &stations {
-        n += 1;
-        receipts.push(register_after_seeing(st, &class, n)?);
-    }
-    // The behind kiosk cancels one of its confirmed registrations: its seat goes to the
-    // first in line, by stamps, on every replica.
-    let cancelled: Vec<String> = behind_confirmed.into_iter().take(1).collect();
-    for id in &cancelled {
-        let receipt = stations[2].kiosk.lock().expect("kiosk").cancel(id)?;
-        ensure!(!receipt.promoted.is_empty(), "someone was waiting");
-    }
-    sync_until_quiet(&replicas(&stations))?;
-    check(
-        &server, &mal, &stations, &class, capacity, &receipts, &cancelled,
-    )?;
-
-    // The clocks are corrected and the kiosks restarted: no stamp goes backwards, the
-    // ahead kiosk's included, and the order holds.
-    let mut restarted = Vec::new();
-    for st in stations {
-        st.offset.store(0, Ordering::SeqCst);
-        restarted.push(restart(st)?);
-    }
-    let stations = restarted;
-    for st in &stations {
-        n += 1;
-        receipts.push(register_after_seeing(st, &class, n)?);
-    }
-    sync_until_quiet(&replicas(&stations))?;
-    check(
-        &server, &mal, &stations, &class, capacity, &receipts, &cancelled,
-    )?;
-    for st in &stations {
-        let status = st.kiosk.lock().expect("kiosk").status()?;
-        ensure!(
-            !status.clock_is_off(),
-            "{}: {:?}",
-            st.name,
-            status.clock_offset_s
-        );
-    }
-    Ok(())
+        // The clocks are corrected and the kiosks restarted: no stamp goes backwards, the
+        // ahead kiosk's included, and the order holds.
+        let mut restarted = Vec::new();
+        for st in stations {
+            st.offset.store(0, Ordering::SeqCst);
+            restarted.push(restart(st)?);
+        }
+        let stations = restarted;
+        for st in &stations {
+            n += 1;
+            receipts.push(register_after_seeing(st, &class, n)?);
+        }
+        sync_until_quiet(&replicas(&stations))?;
+        check(
+            &server, &mal, &stations, &class, capacity, &receipts, &cancelled,
+        )?;
+        for st in &stations {
+            let status = st.kiosk.lock().expect("kiosk").status()?;
+            ensure!(
+                !status.clock_is_off(),
+                "{}: {:?}",
+                st.name,
+                status.clock_offset_s
+            );
+        }
+        Ok(())
+    })
 }
 
 /// A reference number carries the year of the kiosk's own calendar. A kiosk whose clock
@@ -300,61 +303,63 @@ fn kiosks_with_wrong_clocks_keep_order_and_seats() -> Result<()> {
 /// must, to keep the order), but not their reference numbers.
 #[test]
 fn a_clock_ahead_past_new_year_leaves_the_others_references_alone() -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    let server = ServerProcess::start(&tmp.path().join("server"), true)?;
-    let mal = branch_id(&server.data, "MAL")?;
-    let eve = "2026-12-31T12:00:00Z"
-        .parse::<jiff::Timestamp>()?
-        .as_millisecond();
-    let new_year = "2027-01-01T00:00:00Z"
-        .parse::<jiff::Timestamp>()?
-        .as_millisecond() as u64;
-    let to_eve = eve - system_clock()() as i64;
-    let mut stations = Vec::new();
-    for (name, offset) in [("eve", to_eve), ("ahead", to_eve + 3 * DAY_MS)] {
-        let offset = Arc::new(AtomicI64::new(offset));
-        let kiosk = enroll_kiosk_with_clock(
-            &server,
-            &mal,
-            &tmp.path().join(name),
-            skewed_clock(offset.clone()),
-        )?;
-        stations.push(Station {
-            name,
-            kiosk,
-            offset,
-        });
-    }
-    sync_until_quiet(&replicas(&stations))?;
-    let class = stations[1].kiosk.lock().expect("kiosk").classes()?[0]
-        .id
-        .to_string();
-    register(&stations[1], &class, 1)?;
-    sync_until_quiet(&replicas(&stations))?;
-    // The ahead kiosk's registration reached the eve kiosk: its clock moved past it.
-    register(&stations[0], &class, 2)?;
-    ensure!(last_stamp(&stations[0].kiosk)?.wall_ms >= new_year);
+    for_each_backend(|backend| {
+        let tmp = tempfile::tempdir()?;
+        let server = ServerProcess::start_backend(backend, &tmp.path().join("server"), true)?;
+        let mal = branch_id(&server.data, "MAL")?;
+        let eve = "2026-12-31T12:00:00Z"
+            .parse::<jiff::Timestamp>()?
+            .as_millisecond();
+        let new_year = "2027-01-01T00:00:00Z"
+            .parse::<jiff::Timestamp>()?
+            .as_millisecond() as u64;
+        let to_eve = eve - system_clock()() as i64;
+        let mut stations = Vec::new();
+        for (name, offset) in [("eve", to_eve), ("ahead", to_eve + 3 * DAY_MS)] {
+            let offset = Arc::new(AtomicI64::new(offset));
+            let kiosk = enroll_kiosk_with_clock(
+                &server,
+                &mal,
+                &tmp.path().join(name),
+                skewed_clock(offset.clone()),
+            )?;
+            stations.push(Station {
+                name,
+                kiosk,
+                offset,
+            });
+        }
+        sync_until_quiet(&replicas(&stations))?;
+        let class = stations[1].kiosk.lock().expect("kiosk").classes()?[0]
+            .id
+            .to_string();
+        register(&stations[1], &class, 1)?;
+        sync_until_quiet(&replicas(&stations))?;
+        // The ahead kiosk's registration reached the eve kiosk: its clock moved past it.
+        register(&stations[0], &class, 2)?;
+        ensure!(last_stamp(&stations[0].kiosk)?.wall_ms >= new_year);
 
-    let mut k = stations[0].kiosk.lock().expect("kiosk");
-    let service = k
-        .services()?
-        .into_iter()
-        .find(|s| !s.requires_pesel)
-        .context("a service")?;
-    let receipt = k.submit_intake(&IntakeForm {
-        service_id: service.id.to_string(),
-        given_name: "Teresa".into(),
-        family_name: "Sylwestrowa".into(),
-        birth_year: 1950,
-        description: "Proszę o kontakt.".into(),
-        declaration: true,
-        consent: true,
-        ..IntakeForm::default()
-    })?;
-    ensure!(
-        receipt.reference.contains("/2026/"),
-        "the reference {} has the kiosk's year",
-        receipt.reference
-    );
-    Ok(())
+        let mut k = stations[0].kiosk.lock().expect("kiosk");
+        let service = k
+            .services()?
+            .into_iter()
+            .find(|s| !s.requires_pesel)
+            .context("a service")?;
+        let receipt = k.submit_intake(&IntakeForm {
+            service_id: service.id.to_string(),
+            given_name: "Teresa".into(),
+            family_name: "Sylwestrowa".into(),
+            birth_year: 1950,
+            description: "Proszę o kontakt.".into(),
+            declaration: true,
+            consent: true,
+            ..IntakeForm::default()
+        })?;
+        ensure!(
+            receipt.reference.contains("/2026/"),
+            "the reference {} has the kiosk's year",
+            receipt.reference
+        );
+        Ok(())
+    })
 }

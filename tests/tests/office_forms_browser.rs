@@ -15,6 +15,7 @@ use blisko_kiosk::kiosk::IntakeForm;
 use blisko_tests::browser::Browser;
 use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
 use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs, location};
+use blisko_tests::{Backend, backend_or_first};
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const IMG: &str = "\"><img src=x onerror=alert(1)>";
@@ -318,11 +319,13 @@ fn requests_with_pesel(
     Ok(ids)
 }
 
+/// On the SQLite store only (unless `BLISKO_TEST_BACKENDS` leaves it out): the browser
+/// tests are too slow to run on both, so half of them run on each.
 #[test]
 fn form_pages_and_daily_actions_in_a_browser_on_a_desktop_and_a_phone() -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("server");
-    let server = ServerProcess::start(&data, true)?;
+    let server = ServerProcess::start_backend(backend_or_first(Backend::Sqlite), &data, true)?;
     let mal = branch_id(&data, "MAL")?;
     add_staff(&data, "admin", "office_admin", None)?;
     let office = Office::login(&server.url(), "admin", PASSWORD)?;
@@ -350,11 +353,13 @@ fn escaped(html: &str, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// On the PostgreSQL store only (unless `BLISKO_TEST_BACKENDS` leaves it out): the browser
+/// tests are too slow to run on both, so half of them run on each.
 #[test]
 fn markup_typed_into_office_fields_comes_back_as_text() -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("server");
-    let server = ServerProcess::start(&data, true)?;
+    let server = ServerProcess::start_backend(backend_or_first(Backend::Postgres), &data, true)?;
     let mal = branch_id(&data, "MAL")?;
     add_staff(&data, "admin", "office_admin", None)?;
     let office = Office::login(&server.url(), "admin", PASSWORD)?;

@@ -8,17 +8,20 @@ use anyhow::{Context, Result, ensure};
 
 use blisko_kiosk::kiosk::IntakeForm;
 use blisko_tests::browser::Browser;
-use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, sync};
+use blisko_tests::harness::{ServerProcess, ServerSql, StorePart, branch_id, enroll_kiosk, sync};
 use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs};
+use blisko_tests::{Backend, backend_or_first};
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const IMG: &str = "\"><img src=x onerror=alert(1)>";
 
+/// On the PostgreSQL store only (unless `BLISKO_TEST_BACKENDS` leaves it out): the browser
+/// tests are too slow to run on both, so half of them run on each.
 #[test]
 fn requests_and_my_classes_in_a_browser() -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("server");
-    let server = ServerProcess::start(&data, true)?;
+    let server = ServerProcess::start_backend(backend_or_first(Backend::Postgres), &data, true)?;
     let mal = branch_id(&data, "MAL")?;
     let a = enroll_kiosk(&server, &mal, &tmp.path().join("a"))?;
     sync(&a)?;
@@ -59,14 +62,14 @@ fn requests_and_my_classes_in_a_browser() -> Result<()> {
     let org = Office::login(&server.url(), "koordynator", PASSWORD)?;
     // The first page projects the requests; one is then made 40 days old, one 27.
     org.page("/office/requests")?;
-    let db = rusqlite::Connection::open(data.join("server.sqlite3"))?;
+    let mut db = ServerSql::open(&data, StorePart::Main)?;
     for (receipt, days) in [(&receipts[0], 40), (&receipts[1], 27)] {
         let ms = jiff::Timestamp::now()
             .checked_sub(jiff::SignedDuration::from_hours(24 * days))?
             .as_millisecond();
         db.execute(
-            "UPDATE o_requests SET submitted_ms = ?1 WHERE id = ?2",
-            rusqlite::params![ms, receipt.request_id.to_string()],
+            "UPDATE o_requests SET submitted_ms = CAST(CAST($1 AS TEXT) AS BIGINT) WHERE id = $2",
+            &[&ms.to_string(), &receipt.request_id.to_string()],
         )?;
     }
     // A class led by the instructor, with a session today.

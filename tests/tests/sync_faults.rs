@@ -18,6 +18,7 @@ use blisko_tests::harness::{
     server_roster, sync, sync_until_complete, transient,
 };
 use blisko_tests::proxy::{Fault, FaultProxy};
+use blisko_tests::{backends, for_each_backend};
 
 /// Register `count` new people at a kiosk, spread over its classes.
 fn register(
@@ -89,6 +90,9 @@ fn check_against_server(
 
 #[test]
 fn a_server_killed_mid_sync_loses_nothing() -> Result<()> {
+    // The rounds take turns on the backends: each store is killed mid-sync, in the time
+    // one store's rounds took.
+    let stores = backends();
     let seed = seed();
     let mut rng = StdRng::seed_from_u64(seed);
     let tmp = tempfile::tempdir()?;
@@ -96,7 +100,9 @@ fn a_server_killed_mid_sync_loses_nothing() -> Result<()> {
     let mut recovery_ms = None;
     for round in 0..8 {
         let data = tmp.path().join(format!("server{round}"));
-        let mut server = ServerProcess::start(&data, true)?;
+        let backend = stores[round % stores.len()];
+        eprintln!("round {round} on {backend}");
+        let mut server = ServerProcess::start_backend(backend, &data, true)?;
         enlarge_classes(&server, "MAL", tmp.path())?;
         let mal = branch_id(&data, "MAL")?;
         // A proxy that passes everything, only to see when the sync's request goes out
@@ -171,64 +177,66 @@ fn a_server_killed_mid_sync_loses_nothing() -> Result<()> {
 
 #[test]
 fn syncs_cut_anywhere_converge_once_the_network_is_sound() -> Result<()> {
-    let seed = seed();
-    let mut rng = StdRng::seed_from_u64(seed);
-    let tmp = tempfile::tempdir()?;
-    let server = ServerProcess::start(&tmp.path().join("server"), true)?;
-    enlarge_classes(&server, "MAL", tmp.path())?;
-    let mal = branch_id(&server.data, "MAL")?;
-    let proxy = FaultProxy::start(server.addr)?;
+    for_each_backend(|backend| {
+        let seed = seed();
+        let mut rng = StdRng::seed_from_u64(seed);
+        let tmp = tempfile::tempdir()?;
+        let server = ServerProcess::start_backend(backend, &tmp.path().join("server"), true)?;
+        enlarge_classes(&server, "MAL", tmp.path())?;
+        let mal = branch_id(&server.data, "MAL")?;
+        let proxy = FaultProxy::start(server.addr)?;
 
-    // Enrolled through the proxy: the kiosks know only its address.
-    let mut kiosks = Vec::new();
-    for name in ["a", "b"] {
-        kiosks.push(enroll_via(
-            &server,
-            &mal,
-            &proxy.url(),
-            &tmp.path().join(name),
-        )?);
-    }
-    for k in &kiosks {
-        sync(k)?;
-    }
-
-    let mut faults = StdRng::seed_from_u64(seed ^ 0x5eed);
-    proxy.set_plan(move || match faults.random_range(0..10) {
-        0..=2 => Fault::Pass,
-        3..=5 => Fault::CutResponse(faults.random_range(0..1500)),
-        6 => Fault::CutRequest(faults.random_range(0..1500)),
-        7 => Fault::DropRequest(Duration::from_millis(faults.random_range(0..100))),
-        _ => Fault::CloseAtOnce,
-    });
-
-    let mut receipts = Vec::new();
-    let mut next = 0;
-    let (mut ok, mut failed) = (0, 0);
-    for _ in 0..40 {
-        let i = rng.random_range(0..kiosks.len());
-        let count = rng.random_range(0..6);
-        receipts.extend(register(&kiosks[i], count, i, &mut next)?);
-        match sync(&kiosks[i]) {
-            Ok(_) => ok += 1,
-            Err(e) if transient(&e) => failed += 1,
-            Err(e) => return Err(e.context("a cut connection must be a transient failure")),
+        // Enrolled through the proxy: the kiosks know only its address.
+        let mut kiosks = Vec::new();
+        for name in ["a", "b"] {
+            kiosks.push(enroll_via(
+                &server,
+                &mal,
+                &proxy.url(),
+                &tmp.path().join(name),
+            )?);
         }
-    }
-    eprintln!(
-        "{} registrations; syncs: {ok} completed, {failed} broken; proxy: {:?}",
-        receipts.len(),
-        proxy.stats()
-    );
-    assert!(failed > 0, "the proxy broke some syncs");
-
-    proxy.pass_all();
-    for _ in 0..2 {
         for k in &kiosks {
-            sync_until_complete(k)?;
+            sync(k)?;
         }
-    }
-    let refs: Vec<&Mutex<Kiosk>> = kiosks.iter().collect();
-    check_against_server(&server, &refs, &receipts)?;
-    Ok(())
+
+        let mut faults = StdRng::seed_from_u64(seed ^ 0x5eed);
+        proxy.set_plan(move || match faults.random_range(0..10) {
+            0..=2 => Fault::Pass,
+            3..=5 => Fault::CutResponse(faults.random_range(0..1500)),
+            6 => Fault::CutRequest(faults.random_range(0..1500)),
+            7 => Fault::DropRequest(Duration::from_millis(faults.random_range(0..100))),
+            _ => Fault::CloseAtOnce,
+        });
+
+        let mut receipts = Vec::new();
+        let mut next = 0;
+        let (mut ok, mut failed) = (0, 0);
+        for _ in 0..40 {
+            let i = rng.random_range(0..kiosks.len());
+            let count = rng.random_range(0..6);
+            receipts.extend(register(&kiosks[i], count, i, &mut next)?);
+            match sync(&kiosks[i]) {
+                Ok(_) => ok += 1,
+                Err(e) if transient(&e) => failed += 1,
+                Err(e) => return Err(e.context("a cut connection must be a transient failure")),
+            }
+        }
+        eprintln!(
+            "{} registrations; syncs: {ok} completed, {failed} broken; proxy: {:?}",
+            receipts.len(),
+            proxy.stats()
+        );
+        assert!(failed > 0, "the proxy broke some syncs");
+
+        proxy.pass_all();
+        for _ in 0..2 {
+            for k in &kiosks {
+                sync_until_complete(k)?;
+            }
+        }
+        let refs: Vec<&Mutex<Kiosk>> = kiosks.iter().collect();
+        check_against_server(&server, &refs, &receipts)?;
+        Ok(())
+    })
 }

@@ -27,13 +27,16 @@ use blisko_shared::sync::{
     DocChanges, DocHave, KeyList, PROTOCOL_HEADER, PROTOCOL_VERSION, PersonList, SyncRequest,
     SyncResponse, encode, to_heads,
 };
-use blisko_tests::harness::{ServerProcess, branch_id, enroll_kiosk, kiosk_code, setup_key, sync};
+use blisko_tests::harness::{
+    ServerProcess, ServerSql, StorePart, branch_id, enroll_kiosk, kiosk_code, setup_key, sync,
+};
+use blisko_tests::{Backend, for_each_backend};
 
 /// What a refusal must leave untouched: every document's feed position and heads, and
 /// every kiosk's credential, revocation and last sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Fingerprint {
-    documents: Vec<(String, i64, Vec<u8>)>,
+    documents: Vec<(String, String, Vec<u8>)>,
     kiosks: Vec<KioskState>,
     enrollment_codes: Vec<(Vec<u8>, Option<String>)>,
 }
@@ -49,32 +52,46 @@ struct KioskState {
 
 impl Fingerprint {
     fn of(data: &Path) -> Result<Fingerprint> {
-        let conn = rusqlite::Connection::open_with_flags(
-            data.join("server.sqlite3"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )?;
-        let documents = conn
-            .prepare("SELECT doc_id, seq, heads FROM documents ORDER BY doc_id")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let kiosks = conn
-            .prepare(
-                "SELECT id, token_prefix, enrolled_at, revoked_at, last_sync FROM kiosks ORDER BY id",
+        let mut sql = ServerSql::open_read_only(data, StorePart::Main)?;
+        // Text on both stores; no timestamp or prefix is ever empty, so '' stands for none.
+        let some = |text: &String| (!text.is_empty()).then(|| text.clone());
+        let heads = sql.blobs("SELECT heads FROM documents ORDER BY doc_id", &[])?;
+        let documents = sql
+            .texts(
+                "SELECT doc_id, CAST(seq AS TEXT) FROM documents ORDER BY doc_id",
+                &[],
             )?
-            .query_map([], |r| {
-                Ok(KioskState {
-                    id: r.get(0)?,
-                    token_prefix: r.get(1)?,
-                    enrolled_at: r.get(2)?,
-                    revoked_at: r.get(3)?,
-                    last_sync: r.get(4)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let enrollment_codes = conn
-            .prepare("SELECT code_hash, used_at FROM enrollment_codes ORDER BY code_hash")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .into_iter()
+            .zip(heads)
+            .map(|(row, heads)| (row[0].clone(), row[1].clone(), heads))
+            .collect();
+        let kiosks = sql
+            .texts(
+                "SELECT id, COALESCE(token_prefix, ''), COALESCE(enrolled_at, ''), \
+                 COALESCE(revoked_at, ''), COALESCE(last_sync, '') FROM kiosks ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| KioskState {
+                id: r[0].clone(),
+                token_prefix: some(&r[1]),
+                enrolled_at: some(&r[2]),
+                revoked_at: some(&r[3]),
+                last_sync: some(&r[4]),
+            })
+            .collect();
+        let code_hashes = sql.blobs(
+            "SELECT code_hash FROM enrollment_codes ORDER BY code_hash",
+            &[],
+        )?;
+        let used = sql.texts(
+            "SELECT COALESCE(used_at, '') FROM enrollment_codes ORDER BY code_hash",
+            &[],
+        )?;
+        let enrollment_codes = code_hashes
+            .into_iter()
+            .zip(used.iter().map(|r| some(&r[0])))
+            .collect();
         Ok(Fingerprint {
             documents,
             kiosks,
@@ -312,9 +329,9 @@ struct World {
     si_class: ClassId,
 }
 
-fn world() -> Result<World> {
+fn world(backend: Backend) -> Result<World> {
     let tmp = tempfile::tempdir()?;
-    let server = ServerProcess::start(&tmp.path().join("server"), true)?;
+    let server = ServerProcess::start_backend(backend, &tmp.path().join("server"), true)?;
     let mal = branch_id(&server.data, "MAL")?;
     let si = branch_id(&server.data, "SI")?;
     let a = enroll_kiosk(&server, &mal, &tmp.path().join("a"))?;
@@ -345,353 +362,360 @@ fn world() -> Result<World> {
 
 #[test]
 fn bad_and_revoked_credentials_are_refused() -> Result<()> {
-    let w = world()?;
-    let s = &w.server;
-    let idle = encode(&push_request(vec![], vec![]))?;
+    for_each_backend(|backend| {
+        let w = world(backend)?;
+        let s = &w.server;
+        let idle = encode(&push_request(vec![], vec![]))?;
 
-    let wrong: String = (0..64)
-        .map(|_| char::from_digit(rand::rng().random_range(0..16), 16).expect("hex digit"))
-        .collect();
-    refused(
-        s,
-        "random token",
-        401,
-        "unauthorized",
-        Some("sync_unauthorized"),
-        || {
-            post(
-                s,
-                "/api/v1/sync",
-                Some(&current()),
-                Some(&wrong),
-                idle.clone(),
-            )
-        },
-    )?;
-    // A real token's prefix with a wrong rest.
-    let real = token_of(&w.a)?;
-    let forged = format!("{}{}", &real[..12], &wrong[12..]);
-    refused(
-        s,
-        "token with a known prefix",
-        401,
-        "unauthorized",
-        Some("sync_unauthorized"),
-        || {
-            post(
-                s,
-                "/api/v1/sync",
-                Some(&current()),
-                Some(&forged),
-                idle.clone(),
-            )
-        },
-    )?;
-    // A known prefix names its kiosk in the audit record; a made-up token names none.
-    let log = audit(s)?;
-    assert_eq!(log[0]["subject"], format!("kiosk:{}", kiosk_id(&w.a)));
-    assert_eq!(log[1]["subject"], "kiosk:?");
-    refused(
-        s,
-        "no Authorization header",
-        401,
-        "unauthorized",
-        Some("sync_unauthorized"),
-        || post(s, "/api/v1/sync", Some(&current()), None, idle.clone()),
-    )?;
+        let wrong: String = (0..64)
+            .map(|_| char::from_digit(rand::rng().random_range(0..16), 16).expect("hex digit"))
+            .collect();
+        refused(
+            s,
+            "random token",
+            401,
+            "unauthorized",
+            Some("sync_unauthorized"),
+            || {
+                post(
+                    s,
+                    "/api/v1/sync",
+                    Some(&current()),
+                    Some(&wrong),
+                    idle.clone(),
+                )
+            },
+        )?;
+        // A real token's prefix with a wrong rest.
+        let real = token_of(&w.a)?;
+        let forged = format!("{}{}", &real[..12], &wrong[12..]);
+        refused(
+            s,
+            "token with a known prefix",
+            401,
+            "unauthorized",
+            Some("sync_unauthorized"),
+            || {
+                post(
+                    s,
+                    "/api/v1/sync",
+                    Some(&current()),
+                    Some(&forged),
+                    idle.clone(),
+                )
+            },
+        )?;
+        // A known prefix names its kiosk in the audit record; a made-up token names none.
+        let log = audit(s)?;
+        assert_eq!(log[0]["subject"], format!("kiosk:{}", kiosk_id(&w.a)));
+        assert_eq!(log[1]["subject"], "kiosk:?");
+        refused(
+            s,
+            "no Authorization header",
+            401,
+            "unauthorized",
+            Some("sync_unauthorized"),
+            || post(s, "/api/v1/sync", Some(&current()), None, idle.clone()),
+        )?;
 
-    // Revoked: the credential stops working at once, and the kiosk says so plainly.
-    let revoked = enroll_kiosk(s, &w.mal.to_string(), &w._tmp.path().join("revoked"))?;
-    sync(&revoked)?;
-    let id = kiosk_id(&revoked).to_string();
-    s.admin(&["kiosk", "revoke", &id])?;
-    let token = token_of(&revoked)?;
-    refused(
-        s,
-        "revoked kiosk",
-        401,
-        "revoked",
-        Some("sync_unauthorized"),
-        || {
-            post(
-                s,
-                "/api/v1/sync",
-                Some(&current()),
-                Some(&token),
-                idle.clone(),
-            )
-        },
-    )?;
-    let before = Fingerprint::of(&s.data)?;
-    register(&revoked, &w.mal_class.to_string(), "Zofia")?;
-    match sync(&revoked) {
-        Err(e) => match e.downcast_ref::<KioskError>() {
-            Some(KioskError::Sync(e @ SyncError::Revoked(_))) => {
-                assert_eq!(e.code(), "revoked");
-                assert!(!e.is_transient(), "revoked is not retried on its own");
-            }
-            other => bail!("a revoked kiosk's sync: {other:?}"),
-        },
-        Ok(report) => bail!("a revoked kiosk synced: {report:?}"),
-    }
-    assert_eq!(Fingerprint::of(&s.data)?, before);
-    let status = revoked.lock().expect("kiosk").status()?;
-    assert_eq!(status.last_sync_error.as_deref(), Some("revoked"));
-    assert!(status.revoked, "the kiosk knows it is revoked");
-    assert!(status.pending_changes > 0, "its work stays on the kiosk");
-    let log = audit(s)?;
-    assert_eq!(log[0]["action"], "sync_unauthorized");
-    assert_eq!(log[0]["detail"], "revoked");
-    // The refused credential's kiosk is known, and named.
-    assert_eq!(log[0]["subject"], format!("kiosk:{id}"));
-    Ok(())
+        // Revoked: the credential stops working at once, and the kiosk says so plainly.
+        let revoked = enroll_kiosk(s, &w.mal.to_string(), &w._tmp.path().join("revoked"))?;
+        sync(&revoked)?;
+        let id = kiosk_id(&revoked).to_string();
+        s.admin(&["kiosk", "revoke", &id])?;
+        let token = token_of(&revoked)?;
+        refused(
+            s,
+            "revoked kiosk",
+            401,
+            "revoked",
+            Some("sync_unauthorized"),
+            || {
+                post(
+                    s,
+                    "/api/v1/sync",
+                    Some(&current()),
+                    Some(&token),
+                    idle.clone(),
+                )
+            },
+        )?;
+        let before = Fingerprint::of(&s.data)?;
+        register(&revoked, &w.mal_class.to_string(), "Zofia")?;
+        match sync(&revoked) {
+            Err(e) => match e.downcast_ref::<KioskError>() {
+                Some(KioskError::Sync(e @ SyncError::Revoked(_))) => {
+                    assert_eq!(e.code(), "revoked");
+                    assert!(!e.is_transient(), "revoked is not retried on its own");
+                }
+                other => bail!("a revoked kiosk's sync: {other:?}"),
+            },
+            Ok(report) => bail!("a revoked kiosk synced: {report:?}"),
+        }
+        assert_eq!(Fingerprint::of(&s.data)?, before);
+        let status = revoked.lock().expect("kiosk").status()?;
+        assert_eq!(status.last_sync_error.as_deref(), Some("revoked"));
+        assert!(status.revoked, "the kiosk knows it is revoked");
+        assert!(status.pending_changes > 0, "its work stays on the kiosk");
+        let log = audit(s)?;
+        assert_eq!(log[0]["action"], "sync_unauthorized");
+        assert_eq!(log[0]["detail"], "revoked");
+        // The refused credential's kiosk is known, and named.
+        assert_eq!(log[0]["subject"], format!("kiosk:{id}"));
+        Ok(())
+    })
 }
 
 #[test]
 fn writes_a_kiosk_may_not_make_are_forbidden() -> Result<()> {
-    let w = world()?;
-    let s = &w.server;
-    let (a_id, b_id) = (kiosk_id(&w.a), kiosk_id(&w.b));
-    let a_token = token_of(&w.a)?;
-    let b_token = token_of(&w.b)?;
+    for_each_backend(|backend| {
+        let w = world(backend)?;
+        let s = &w.server;
+        let (a_id, b_id) = (kiosk_id(&w.a), kiosk_id(&w.b));
+        let a_token = token_of(&w.a)?;
+        let b_token = token_of(&w.b)?;
 
-    // The branch catalog, edited by the kiosk: catalogs are the office's.
-    let key = DocKey::Catalog(w.mal);
-    let mut catalog = CatalogDoc::from_doc(stored(&w.a, key, a_id)?)?;
-    let base = catalog.doc().heads();
-    catalog.apply(&[CatalogEdit::Allotment {
-        class_id: w.mal_class,
-        kiosk_id: a_id,
-        seats: 1000,
-    }])?;
-    let push = changes_after(catalog.doc(), &base);
-    refused(
-        s,
-        "catalog write",
-        403,
-        "forbidden",
-        Some("sync_refused"),
-        || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
-    )?;
+        // The branch catalog, edited by the kiosk: catalogs are the office's.
+        let key = DocKey::Catalog(w.mal);
+        let mut catalog = CatalogDoc::from_doc(stored(&w.a, key, a_id)?)?;
+        let base = catalog.doc().heads();
+        catalog.apply(&[CatalogEdit::Allotment {
+            class_id: w.mal_class,
+            kiosk_id: a_id,
+            seats: 1000,
+        }])?;
+        let push = changes_after(catalog.doc(), &base);
+        refused(
+            s,
+            "catalog write",
+            403,
+            "forbidden",
+            Some("sync_refused"),
+            || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
+        )?;
 
-    // A roster of another branch's class, written with the kiosk's own actor.
-    let mut roster = RosterDoc::create(w.si_class, a_id)?;
-    roster.apply(&[RosterEdit::Register(registration(w.si_class, a_id))])?;
-    let push = changes_after(roster.doc(), &[]);
-    refused(
-        s,
-        "roster of another branch",
-        403,
-        "forbidden",
-        Some("sync_refused"),
-        || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
-    )?;
+        // A roster of another branch's class, written with the kiosk's own actor.
+        let mut roster = RosterDoc::create(w.si_class, a_id)?;
+        roster.apply(&[RosterEdit::Register(registration(w.si_class, a_id))])?;
+        let push = changes_after(roster.doc(), &[]);
+        refused(
+            s,
+            "roster of another branch",
+            403,
+            "forbidden",
+            Some("sync_refused"),
+            || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
+        )?;
 
-    // Kiosk A's person, edited by kiosk B of the same branch (B holds a copy).
-    let people_key_of_a =
-        w.b.lock()
-            .expect("kiosk")
-            .store()
-            .doc_keys("people")?
+        // Kiosk A's person, edited by kiosk B of the same branch (B holds a copy).
+        let people_key_of_a =
+            w.b.lock()
+                .expect("kiosk")
+                .store()
+                .doc_keys("people")?
+                .into_iter()
+                .find(|k| matches!(k, DocKey::People(owner, _) if *owner == a_id))
+                .context("B received A's people")?;
+        let mut people = PeopleDoc::from_doc(stored(&w.b, people_key_of_a, b_id)?)?;
+        let base = people.doc().heads();
+        let mut p = people
+            .persons()?
             .into_iter()
-            .find(|k| matches!(k, DocKey::People(owner, _) if *owner == a_id))
-            .context("B received A's people")?;
-    let mut people = PeopleDoc::from_doc(stored(&w.b, people_key_of_a, b_id)?)?;
-    let base = people.doc().heads();
-    let mut p = people
-        .persons()?
-        .into_iter()
-        .next()
-        .context("A's people document names someone")?;
-    p.family_name = "Zmieniona".to_owned();
-    people.put(&p, &PersonKey::generate())?;
-    let push = changes_after(people.doc(), &base);
-    refused(
-        s,
-        "another kiosk's person",
-        403,
-        "forbidden",
-        Some("sync_refused"),
-        || sync_raw(s, &b_token, &push_request(vec![push.clone()], vec![])),
-    )?;
+            .next()
+            .context("A's people document names someone")?;
+        p.family_name = "Zmieniona".to_owned();
+        people.put(&p, &PersonKey::generate())?;
+        let push = changes_after(people.doc(), &base);
+        refused(
+            s,
+            "another kiosk's person",
+            403,
+            "forbidden",
+            Some("sync_refused"),
+            || sync_raw(s, &b_token, &push_request(vec![push.clone()], vec![])),
+        )?;
 
-    // A key for kiosk A's person, pushed by kiosk B: keys come only from the kiosk
-    // whose people documents hold the person.
-    let mut planted = push_request(vec![], vec![]);
-    planted.keys = KeyList(vec![(p.id, PersonKey::generate())]);
-    refused(
-        s,
-        "a key for another kiosk's person",
-        403,
-        "forbidden",
-        Some("sync_refused"),
-        || sync_raw(s, &b_token, &planted),
-    )?;
+        // A key for kiosk A's person, pushed by kiosk B: keys come only from the kiosk
+        // whose people documents hold the person.
+        let mut planted = push_request(vec![], vec![]);
+        planted.keys = KeyList(vec![(p.id, PersonKey::generate())]);
+        refused(
+            s,
+            "a key for another kiosk's person",
+            403,
+            "forbidden",
+            Some("sync_refused"),
+            || sync_raw(s, &b_token, &planted),
+        )?;
 
-    // A new person filed under another branch.
-    let mut stranger = p.clone();
-    stranger.id = PersonId::new();
-    stranger.home_branch = w.si;
-    // Written by A into its own people document, on top of what it holds.
-    let own_key = DocKey::People(a_id, 0);
-    let mut own = PeopleDoc::from_doc(stored(&w.a, own_key, a_id)?)?;
-    let base = own.doc().heads();
-    own.put(&stranger, &PersonKey::generate())?;
-    let push = changes_after(own.doc(), &base);
-    refused(
-        s,
-        "person naming another branch",
-        403,
-        "forbidden",
-        Some("sync_refused"),
-        || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
-    )?;
+        // A new person filed under another branch.
+        let mut stranger = p.clone();
+        stranger.id = PersonId::new();
+        stranger.home_branch = w.si;
+        // Written by A into its own people document, on top of what it holds.
+        let own_key = DocKey::People(a_id, 0);
+        let mut own = PeopleDoc::from_doc(stored(&w.a, own_key, a_id)?)?;
+        let base = own.doc().heads();
+        own.put(&stranger, &PersonKey::generate())?;
+        let push = changes_after(own.doc(), &base);
+        refused(
+            s,
+            "person naming another branch",
+            403,
+            "forbidden",
+            Some("sync_refused"),
+            || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
+        )?;
 
-    // Kiosk A's roster, with a change written under kiosk B's actor, sent with A's token.
-    let roster_key = DocKey::Roster(w.mal_class);
-    let mut forged = RosterDoc::from_doc(stored(&w.a, roster_key, b_id)?)?;
-    let base = forged.doc().heads();
-    forged.apply(&[RosterEdit::Register(registration(w.mal_class, a_id))])?;
-    let push = changes_after(forged.doc(), &base);
-    let message = refused(
-        s,
-        "forged actor",
-        403,
-        "forbidden",
-        Some("sync_refused"),
-        || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
-    )?;
-    assert!(message.contains("may not write"), "{message}");
+        // Kiosk A's roster, with a change written under kiosk B's actor, sent with A's token.
+        let roster_key = DocKey::Roster(w.mal_class);
+        let mut forged = RosterDoc::from_doc(stored(&w.a, roster_key, b_id)?)?;
+        let base = forged.doc().heads();
+        forged.apply(&[RosterEdit::Register(registration(w.mal_class, a_id))])?;
+        let push = changes_after(forged.doc(), &base);
+        let message = refused(
+            s,
+            "forged actor",
+            403,
+            "forbidden",
+            Some("sync_refused"),
+            || sync_raw(s, &a_token, &push_request(vec![push.clone()], vec![])),
+        )?;
+        assert!(message.contains("may not write"), "{message}");
 
-    // One bad document spoils the whole push: the good one next to it is not kept.
-    register(&w.a, &w.mal_class.to_string(), "Maria")?;
-    let good =
-        w.a.lock()
-            .expect("kiosk")
-            .prepare_sync(APP_VERSION)?
-            .request;
-    assert!(!good.push.is_empty());
-    let mut mixed = good.clone();
-    mixed.push.push(push.clone());
-    refused(
-        s,
-        "good push with a forged one",
-        403,
-        "forbidden",
-        Some("sync_refused"),
-        || sync_raw(s, &a_token, &mixed),
-    )?;
+        // One bad document spoils the whole push: the good one next to it is not kept.
+        register(&w.a, &w.mal_class.to_string(), "Maria")?;
+        let good =
+            w.a.lock()
+                .expect("kiosk")
+                .prepare_sync(APP_VERSION)?
+                .request;
+        assert!(!good.push.is_empty());
+        let mut mixed = good.clone();
+        mixed.push.push(push.clone());
+        refused(
+            s,
+            "good push with a forged one",
+            403,
+            "forbidden",
+            Some("sync_refused"),
+            || sync_raw(s, &a_token, &mixed),
+        )?;
 
-    // The kiosk itself is still welcome.
-    let report = sync(&w.a)?;
-    assert_eq!(report.pending_changes, 0);
-    Ok(())
+        // The kiosk itself is still welcome.
+        let report = sync(&w.a)?;
+        assert_eq!(report.pending_changes, 0);
+        Ok(())
+    })
 }
 
 #[test]
 fn bad_bodies_and_foreign_reads_are_refused() -> Result<()> {
-    let w = world()?;
-    let s = &w.server;
-    let token = token_of(&w.a)?;
-    let sync_body = |body: Vec<u8>| post(s, "/api/v1/sync", Some(&current()), Some(&token), body);
+    for_each_backend(|backend| {
+        let w = world(backend)?;
+        let s = &w.server;
+        let token = token_of(&w.a)?;
+        let sync_body =
+            |body: Vec<u8>| post(s, "/api/v1/sync", Some(&current()), Some(&token), body);
 
-    refused(s, "garbage", 400, "malformed", None, || {
-        sync_body(b"\x00\x01 not zstd at all".to_vec())
-    })?;
-    refused(s, "zstd of garbage", 400, "malformed", None, || {
-        sync_body(zstd::bulk::compress(b"\xff\xfe not cbor", 3)?)
-    })?;
-    refused(s, "zstd of another message", 400, "malformed", None, || {
-        sync_body(encode(&serde_json::json!({"cursor": "x"}))?)
-    })?;
-    refused(s, "empty body", 400, "malformed", None, || {
-        sync_body(Vec::new())
-    })?;
-    let mut big = vec![0u8; blisko_shared::sync::MAX_BODY_BYTES + 1024];
-    rand::rng().fill(&mut big[..]);
-    refused(s, "oversized body", 413, "too_large", None, || {
-        sync_body(big.clone())
-    })?;
+        refused(s, "garbage", 400, "malformed", None, || {
+            sync_body(b"\x00\x01 not zstd at all".to_vec())
+        })?;
+        refused(s, "zstd of garbage", 400, "malformed", None, || {
+            sync_body(zstd::bulk::compress(b"\xff\xfe not cbor", 3)?)
+        })?;
+        refused(s, "zstd of another message", 400, "malformed", None, || {
+            sync_body(encode(&serde_json::json!({"cursor": "x"}))?)
+        })?;
+        refused(s, "empty body", 400, "malformed", None, || {
+            sync_body(Vec::new())
+        })?;
+        let mut big = vec![0u8; blisko_shared::sync::MAX_BODY_BYTES + 1024];
+        rand::rng().fill(&mut big[..]);
+        refused(s, "oversized body", 413, "too_large", None, || {
+            sync_body(big.clone())
+        })?;
 
-    // A decompression bomb: small on the wire, far past the limit once inflated.
-    let bomb = string_bomb(2 * blisko_shared::sync::MAX_DECOMPRESSED_BYTES)?;
-    ensure!(bomb.len() < 64 * 1024, "a bomb of {} bytes", bomb.len());
-    refused(s, "decompression bomb", 413, "too_large", None, || {
-        sync_body(bomb.clone())
-    })?;
-    // Zeros are no message: refused at the first byte, the rest never inflated.
-    let zeros = zstd::bulk::compress(
-        &vec![0u8; 2 * blisko_shared::sync::MAX_DECOMPRESSED_BYTES],
-        19,
-    )?;
-    refused(s, "zeros bomb", 400, "malformed", None, || {
-        sync_body(zeros.clone())
-    })?;
-    // Arrays nested a hundred thousand deep: the decoder gives up, it does not recurse on.
-    let mut nested = vec![0x81u8; 100_000];
-    nested.push(0x00);
-    refused(s, "deeply nested", 400, "malformed", None, || {
-        sync_body(zstd::bulk::compress(&nested, 3)?)
-    })?;
-    // A map that claims 2^32 entries and holds none: nothing is allocated for the claim.
-    refused(s, "absurd length", 400, "malformed", None, || {
-        sync_body(zstd::bulk::compress(&[0xbb, 0, 0, 0, 1, 0, 0, 0, 0], 3)?)
-    })?;
-
-    // Asking for more persons' keys at once than a returning resident could need.
-    let mut greedy = push_request(vec![], vec![]);
-    greedy.want_keys = PersonList(
-        (0..=blisko_shared::sync::MAX_WANTED_KEYS)
-            .map(|_| PersonId::new())
-            .collect(),
-    );
-    refused(
-        s,
-        "too many wanted keys",
-        400,
-        "bad_request",
-        Some("sync_refused"),
-        || sync_raw(s, &token, &greedy),
-    )?;
-
-    // Reads outside the branch: refused as a whole, nothing returned. A document that
-    // does not exist is refused in the same words as another branch's, so that asking
-    // tells a kiosk nothing about what exists elsewhere.
-    let unknown = DocKey::Roster(ClassId::new());
-    let mut messages = Vec::new();
-    for key in [DocKey::Catalog(w.si), DocKey::Roster(w.si_class), unknown] {
-        let request = push_request(
-            vec![],
-            vec![DocHave {
-                doc: key,
-                have: vec![],
-            }],
-        );
-        let message = refused(
-            s,
-            &format!("pull of {key}"),
-            403,
-            "forbidden",
-            Some("sync_refused"),
-            || sync_raw(s, &token, &request),
+        // A decompression bomb: small on the wire, far past the limit once inflated.
+        let bomb = string_bomb(2 * blisko_shared::sync::MAX_DECOMPRESSED_BYTES)?;
+        ensure!(bomb.len() < 64 * 1024, "a bomb of {} bytes", bomb.len());
+        refused(s, "decompression bomb", 413, "too_large", None, || {
+            sync_body(bomb.clone())
+        })?;
+        // Zeros are no message: refused at the first byte, the rest never inflated.
+        let zeros = zstd::bulk::compress(
+            &vec![0u8; 2 * blisko_shared::sync::MAX_DECOMPRESSED_BYTES],
+            19,
         )?;
-        messages.push(message.replace(&key.to_string(), "<doc>"));
-    }
-    assert_eq!(
-        messages[1], messages[2],
-        "an unknown document answers differently"
-    );
-    // The other branch's documents never show in the change list either.
-    let answer = sync_raw(s, &token, &push_request(vec![], vec![]))?;
-    assert_eq!(answer.status, 200);
-    let response: SyncResponse = blisko_shared::sync::decode(&answer.body)?;
-    assert!(!response.changed.is_empty());
-    for changed in &response.changed {
-        assert_ne!(changed.doc, DocKey::Catalog(w.si));
-        assert_ne!(changed.doc, DocKey::Roster(w.si_class));
-    }
-    let _ = &w.other;
-    Ok(())
+        refused(s, "zeros bomb", 400, "malformed", None, || {
+            sync_body(zeros.clone())
+        })?;
+        // Arrays nested a hundred thousand deep: the decoder gives up, it does not recurse on.
+        let mut nested = vec![0x81u8; 100_000];
+        nested.push(0x00);
+        refused(s, "deeply nested", 400, "malformed", None, || {
+            sync_body(zstd::bulk::compress(&nested, 3)?)
+        })?;
+        // A map that claims 2^32 entries and holds none: nothing is allocated for the claim.
+        refused(s, "absurd length", 400, "malformed", None, || {
+            sync_body(zstd::bulk::compress(&[0xbb, 0, 0, 0, 1, 0, 0, 0, 0], 3)?)
+        })?;
+
+        // Asking for more persons' keys at once than a returning resident could need.
+        let mut greedy = push_request(vec![], vec![]);
+        greedy.want_keys = PersonList(
+            (0..=blisko_shared::sync::MAX_WANTED_KEYS)
+                .map(|_| PersonId::new())
+                .collect(),
+        );
+        refused(
+            s,
+            "too many wanted keys",
+            400,
+            "bad_request",
+            Some("sync_refused"),
+            || sync_raw(s, &token, &greedy),
+        )?;
+
+        // Reads outside the branch: refused as a whole, nothing returned. A document that
+        // does not exist is refused in the same words as another branch's, so that asking
+        // tells a kiosk nothing about what exists elsewhere.
+        let unknown = DocKey::Roster(ClassId::new());
+        let mut messages = Vec::new();
+        for key in [DocKey::Catalog(w.si), DocKey::Roster(w.si_class), unknown] {
+            let request = push_request(
+                vec![],
+                vec![DocHave {
+                    doc: key,
+                    have: vec![],
+                }],
+            );
+            let message = refused(
+                s,
+                &format!("pull of {key}"),
+                403,
+                "forbidden",
+                Some("sync_refused"),
+                || sync_raw(s, &token, &request),
+            )?;
+            messages.push(message.replace(&key.to_string(), "<doc>"));
+        }
+        assert_eq!(
+            messages[1], messages[2],
+            "an unknown document answers differently"
+        );
+        // The other branch's documents never show in the change list either.
+        let answer = sync_raw(s, &token, &push_request(vec![], vec![]))?;
+        assert_eq!(answer.status, 200);
+        let response: SyncResponse = blisko_shared::sync::decode(&answer.body)?;
+        assert!(!response.changed.is_empty());
+        for changed in &response.changed {
+            assert_ne!(changed.doc, DocKey::Catalog(w.si));
+            assert_ne!(changed.doc, DocKey::Roster(w.si_class));
+        }
+        let _ = &w.other;
+        Ok(())
+    })
 }
 
 /// Relay one connection to `server`, rewriting the protocol header of the request to
@@ -754,132 +778,136 @@ fn protocol_rewriter(server: &ServerProcess, version: &'static str) -> Result<St
 
 #[test]
 fn protocol_versions_and_enrollment_codes_are_checked() -> Result<()> {
-    let w = world()?;
-    let s = &w.server;
-    let token = token_of(&w.a)?;
-    let idle = encode(&push_request(vec![], vec![]))?;
+    for_each_backend(|backend| {
+        let w = world(backend)?;
+        let s = &w.server;
+        let token = token_of(&w.a)?;
+        let idle = encode(&push_request(vec![], vec![]))?;
 
-    let message = refused(s, "protocol 999", 426, "unsupported_protocol", None, || {
-        post(s, "/api/v1/sync", Some("999"), Some(&token), idle.clone())
-    })?;
-    assert!(message.contains("update"), "{message}");
-    refused(
-        s,
-        "no protocol header",
-        400,
-        "missing_protocol",
-        None,
-        || post(s, "/api/v1/sync", None, Some(&token), idle.clone()),
-    )?;
-    refused(
-        s,
-        "enroll with protocol 0",
-        426,
-        "unsupported_protocol",
-        None,
-        || post(s, "/api/v1/enroll", Some("0"), None, idle.clone()),
-    )?;
+        let message = refused(s, "protocol 999", 426, "unsupported_protocol", None, || {
+            post(s, "/api/v1/sync", Some("999"), Some(&token), idle.clone())
+        })?;
+        assert!(message.contains("update"), "{message}");
+        refused(
+            s,
+            "no protocol header",
+            400,
+            "missing_protocol",
+            None,
+            || post(s, "/api/v1/sync", None, Some(&token), idle.clone()),
+        )?;
+        refused(
+            s,
+            "enroll with protocol 0",
+            426,
+            "unsupported_protocol",
+            None,
+            || post(s, "/api/v1/enroll", Some("0"), None, idle.clone()),
+        )?;
 
-    // The kiosk's own client turns 426 into "update required".
-    let relay = protocol_rewriter(s, "999")?;
-    let client = SyncClient::new(&relay, Some(token.clone()), None)?;
-    let before = Fingerprint::of(&s.data)?;
-    match client.round(&push_request(vec![], vec![]), &mut Default::default()) {
-        Err(SyncError::UpdateRequired(message)) => assert!(message.contains("update")),
-        other => bail!("expected UpdateRequired, got {other:?}"),
-    }
-    assert_eq!(Fingerprint::of(&s.data)?, before);
+        // The kiosk's own client turns 426 into "update required".
+        let relay = protocol_rewriter(s, "999")?;
+        let client = SyncClient::new(&relay, Some(token.clone()), None)?;
+        let before = Fingerprint::of(&s.data)?;
+        match client.round(&push_request(vec![], vec![]), &mut Default::default()) {
+            Err(SyncError::UpdateRequired(message)) => assert!(message.contains("update")),
+            other => bail!("expected UpdateRequired, got {other:?}"),
+        }
+        assert_eq!(Fingerprint::of(&s.data)?, before);
 
-    // Enrollment codes: unknown, then used.
-    let enroll = |code: &str| enroll_raw(s, code);
-    refused(
-        s,
-        "wrong enrollment code",
-        401,
-        "bad_enrollment_code",
-        Some("enroll_refused"),
-        || enroll("AAAA-BBBB-CCCC"),
-    )?;
-    let added = s.admin(&["kiosk", "add", "--branch", &w.mal.to_string()])?;
-    let code = added["code"].as_str().context("code")?.to_owned();
-    let first = enroll(&code)?;
-    assert_eq!(first.status, 200);
-    refused(
-        s,
-        "used enrollment code",
-        401,
-        "bad_enrollment_code",
-        Some("enroll_refused"),
-        || enroll(&code),
-    )?;
-    // Typed differently, still the same used code.
-    refused(
-        s,
-        "used enrollment code, lower case",
-        401,
-        "bad_enrollment_code",
-        Some("enroll_refused"),
-        || enroll(&code.to_lowercase().replace('-', " ")),
-    )?;
-    let client = SyncClient::new(&s.url(), None, None)?;
-    match client.enroll(&code) {
-        Err(SyncError::Unauthorized { code, .. }) => assert_eq!(code, "bad_enrollment_code"),
-        other => bail!("a used code enrolled: {other:?}"),
-    }
-    Ok(())
+        // Enrollment codes: unknown, then used.
+        let enroll = |code: &str| enroll_raw(s, code);
+        refused(
+            s,
+            "wrong enrollment code",
+            401,
+            "bad_enrollment_code",
+            Some("enroll_refused"),
+            || enroll("AAAA-BBBB-CCCC"),
+        )?;
+        let added = s.admin(&["kiosk", "add", "--branch", &w.mal.to_string()])?;
+        let code = added["code"].as_str().context("code")?.to_owned();
+        let first = enroll(&code)?;
+        assert_eq!(first.status, 200);
+        refused(
+            s,
+            "used enrollment code",
+            401,
+            "bad_enrollment_code",
+            Some("enroll_refused"),
+            || enroll(&code),
+        )?;
+        // Typed differently, still the same used code.
+        refused(
+            s,
+            "used enrollment code, lower case",
+            401,
+            "bad_enrollment_code",
+            Some("enroll_refused"),
+            || enroll(&code.to_lowercase().replace('-', " ")),
+        )?;
+        let client = SyncClient::new(&s.url(), None, None)?;
+        match client.enroll(&code) {
+            Err(SyncError::Unauthorized { code, .. }) => assert_eq!(code, "bad_enrollment_code"),
+            other => bail!("a used code enrolled: {other:?}"),
+        }
+        Ok(())
+    })
 }
 
 #[test]
 fn a_replayed_push_changes_nothing() -> Result<()> {
-    let w = world()?;
-    let s = &w.server;
-    let token = token_of(&w.a)?;
-    let class = w.mal_class.to_string();
-    for name in ["Irena", "Jadwiga", "Halina"] {
-        register(&w.a, &class, name)?;
-    }
-    let request =
-        w.a.lock()
-            .expect("kiosk")
-            .prepare_sync(APP_VERSION)?
-            .request;
-    assert!(!request.push.is_empty());
-    let body = encode(&request)?;
+    for_each_backend(|backend| {
+        let w = world(backend)?;
+        let s = &w.server;
+        let token = token_of(&w.a)?;
+        let class = w.mal_class.to_string();
+        for name in ["Irena", "Jadwiga", "Halina"] {
+            register(&w.a, &class, name)?;
+        }
+        let request =
+            w.a.lock()
+                .expect("kiosk")
+                .prepare_sync(APP_VERSION)?
+                .request;
+        assert!(!request.push.is_empty());
+        let body = encode(&request)?;
 
-    let before = Fingerprint::of(&s.data)?;
-    let first = post(
-        s,
-        "/api/v1/sync",
-        Some(&current()),
-        Some(&token),
-        body.clone(),
-    )?;
-    assert_eq!(first.status, 200);
-    let after_first = Fingerprint::of(&s.data)?;
-    assert_ne!(after_first.documents, before.documents, "the push landed");
-    let roster_first = s.admin(&["roster", "--class", &class])?;
+        let before = Fingerprint::of(&s.data)?;
+        let first = post(
+            s,
+            "/api/v1/sync",
+            Some(&current()),
+            Some(&token),
+            body.clone(),
+        )?;
+        assert_eq!(first.status, 200);
+        let after_first = Fingerprint::of(&s.data)?;
+        assert_ne!(after_first.documents, before.documents, "the push landed");
+        let roster_first = s.admin(&["roster", "--class", &class])?;
 
-    let log_before = audit(s)?.len();
-    let second = post(s, "/api/v1/sync", Some(&current()), Some(&token), body)?;
-    assert_eq!(second.status, 200, "a replay is accepted");
-    let _: SyncResponse = blisko_shared::sync::decode(&second.body)?;
-    assert_eq!(
-        Fingerprint::of(&s.data)?.without_last_sync(),
-        after_first.clone().without_last_sync(),
-        "a replay changes nothing"
-    );
-    assert_eq!(s.admin(&["roster", "--class", &class])?, roster_first);
-    assert_eq!(audit(s)?.len(), log_before, "a replay is no refusal");
+        let log_before = audit(s)?.len();
+        let second = post(s, "/api/v1/sync", Some(&current()), Some(&token), body)?;
+        assert_eq!(second.status, 200, "a replay is accepted");
+        let _: SyncResponse = blisko_shared::sync::decode(&second.body)?;
+        assert_eq!(
+            Fingerprint::of(&s.data)?.without_last_sync(),
+            after_first.clone().without_last_sync(),
+            "a replay changes nothing"
+        );
+        assert_eq!(s.admin(&["roster", "--class", &class])?, roster_first);
+        assert_eq!(audit(s)?.len(), log_before, "a replay is no refusal");
 
-    // The kiosk, which never saw the answers, pushes the same again and settles.
-    let report = sync(&w.a)?;
-    assert_eq!(report.pending_changes, 0);
-    assert_eq!(
-        Fingerprint::of(&s.data)?.without_last_sync().documents,
-        after_first.documents
-    );
-    assert!(w.a.lock().expect("kiosk").verify()?.is_empty());
-    Ok(())
+        // The kiosk, which never saw the answers, pushes the same again and settles.
+        let report = sync(&w.a)?;
+        assert_eq!(report.pending_changes, 0);
+        assert_eq!(
+            Fingerprint::of(&s.data)?.without_last_sync().documents,
+            after_first.documents
+        );
+        assert!(w.a.lock().expect("kiosk").verify()?.is_empty());
+        Ok(())
+    })
 }
 
 /// Change bytes that made automerge panic, and bytes that made it allocate without bound
@@ -888,52 +916,59 @@ fn a_replayed_push_changes_nothing() -> Result<()> {
 /// serving everyone.
 #[test]
 fn changes_that_crash_the_decoder_are_refused_and_the_server_goes_on() -> Result<()> {
-    let w = world()?;
-    let s = &w.server;
-    let token = token_of(&w.a)?;
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/kiosk_changes");
-    for found in [
-        "regression-automerge-column-eof",
-        "regression-automerge-run-length-oom",
-    ] {
-        let path = corpus.join(found);
-        let input = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
-        let changes = input
-            .get(1..)
-            .context("an empty regression input")?
-            .to_vec();
-        for key in [
-            DocKey::People(kiosk_id(&w.a), 9),
-            DocKey::Roster(w.mal_class),
+    for_each_backend(|backend| {
+        let w = world(backend)?;
+        let s = &w.server;
+        let token = token_of(&w.a)?;
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/kiosk_changes");
+        for found in [
+            "regression-automerge-column-eof",
+            "regression-automerge-run-length-oom",
         ] {
-            let push = DocChanges {
-                doc: key,
-                changes: changes.clone(),
-                heads: vec![],
-                seal: None,
-            };
-            let message = refused(
-                s,
-                &format!("{found} pushed to {key}"),
-                400,
-                "bad_request",
-                Some("sync_refused"),
-                || sync_raw(s, &token, &push_request(vec![push.clone()], vec![])),
-            )?;
-            assert!(message.contains("cannot be decoded"), "{message}");
+            let path = corpus.join(found);
+            let input = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
+            let changes = input
+                .get(1..)
+                .context("an empty regression input")?
+                .to_vec();
+            for key in [
+                DocKey::People(kiosk_id(&w.a), 9),
+                DocKey::Roster(w.mal_class),
+            ] {
+                let push = DocChanges {
+                    doc: key,
+                    changes: changes.clone(),
+                    heads: vec![],
+                    seal: None,
+                };
+                let message = refused(
+                    s,
+                    &format!("{found} pushed to {key}"),
+                    400,
+                    "bad_request",
+                    Some("sync_refused"),
+                    || sync_raw(s, &token, &push_request(vec![push.clone()], vec![])),
+                )?;
+                assert!(message.contains("cannot be decoded"), "{message}");
+            }
         }
-    }
 
-    // Nobody else pays for it: both kiosks of the branch still sync and register.
-    register(&w.a, &w.mal_class.to_string(), "Stefania")?;
-    assert_eq!(sync(&w.a)?.pending_changes, 0);
-    assert_eq!(sync(&w.b)?.pending_changes, 0);
-    Ok(())
+        // Nobody else pays for it: both kiosks of the branch still sync and register.
+        register(&w.a, &w.mal_class.to_string(), "Stefania")?;
+        assert_eq!(sync(&w.a)?.pending_changes, 0);
+        assert_eq!(sync(&w.b)?.pending_changes, 0);
+        Ok(())
+    })
 }
 
 /// A server on a free loopback port with the demo catalogue and more `serve` options.
-fn server_with(tmp: &tempfile::TempDir, options: &[&str]) -> Result<ServerProcess> {
-    ServerProcess::start_with(
+fn server_with(
+    backend: Backend,
+    tmp: &tempfile::TempDir,
+    options: &[&str],
+) -> Result<ServerProcess> {
+    ServerProcess::start_backend_with(
+        backend,
         &tmp.path().join("server"),
         "127.0.0.1:0".parse()?,
         true,
@@ -943,181 +978,192 @@ fn server_with(tmp: &tempfile::TempDir, options: &[&str]) -> Result<ServerProces
 
 #[test]
 fn guessing_enrollment_codes_is_rate_limited() -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    // A short window keeps the test quick; the rule is the default one (5 in 60 s).
-    let s = &server_with(
-        &tmp,
-        &["--enroll-failures", "3", "--enroll-window-secs", "2"],
-    )?;
-    let mal = branch_id(&s.data, "MAL")?;
-    let code = kiosk_code(s, &mal)?;
-    for guess in ["AAAA-BBBB-CCCC", "AAAA-BBBB-CCCD", "AAAA-BBBB-CCCE"] {
-        refused(
-            s,
-            "a guessed code",
-            401,
-            "bad_enrollment_code",
-            Some("enroll_refused"),
-            || enroll_raw(s, guess),
+    for_each_backend(|backend| {
+        let tmp = tempfile::tempdir()?;
+        // A short window keeps the test quick; the rule is the default one (5 in 60 s).
+        let s = &server_with(
+            backend,
+            &tmp,
+            &["--enroll-failures", "3", "--enroll-window-secs", "2"],
         )?;
-    }
-
-    // Limited: even the right code is refused, before it is looked at (the code stays
-    // unused, nothing is audited), with the wait in Retry-After.
-    let mut wait = None;
-    let message = refused(
-        s,
-        "the right code while limited",
-        429,
-        "rate_limited",
-        None,
-        || {
-            let answer = enroll_raw(s, &code)?;
-            wait = answer.retry_after;
-            Ok(answer)
-        },
-    )?;
-    assert!(message.contains("try again"), "{message}");
-    let wait = wait.context("a 429 says when to retry")?;
-    assert!((1..=2).contains(&wait), "Retry-After {wait}");
-    // The kiosk's own client reads it as a transient refusal with that wait.
-    match SyncClient::new(&s.url(), None, None)?.enroll(&code) {
-        Err(e @ SyncError::RateLimited { .. }) => {
-            assert!(e.is_transient());
-            assert!(e.retry_after().is_some_and(|d| d.as_secs() >= 1));
+        let mal = branch_id(&s.data, "MAL")?;
+        let code = kiosk_code(s, &mal)?;
+        for guess in ["AAAA-BBBB-CCCC", "AAAA-BBBB-CCCD", "AAAA-BBBB-CCCE"] {
+            refused(
+                s,
+                "a guessed code",
+                401,
+                "bad_enrollment_code",
+                Some("enroll_refused"),
+                || enroll_raw(s, guess),
+            )?;
         }
-        other => bail!("expected a rate limit, got {other:?}"),
-    }
 
-    // After the window the right code is accepted and the kiosk syncs.
-    std::thread::sleep(std::time::Duration::from_secs(wait));
-    let kiosk = {
-        let dir = tmp.path().join("k");
-        blisko_kiosk::sync::enroll(
-            &dir,
-            &s.url(),
-            &code,
+        // Limited: even the right code is refused, before it is looked at (the code stays
+        // unused, nothing is audited), with the wait in Retry-After.
+        let mut wait = None;
+        let message = refused(
+            s,
+            "the right code while limited",
+            429,
+            "rate_limited",
             None,
-            &setup_key(&dir)?,
-            system_clock(),
-        )?
-    };
-    let kiosk = Mutex::new(kiosk);
-    sync(&kiosk)?;
-    ensure!(!kiosk.lock().expect("kiosk").classes()?.is_empty());
-    Ok(())
+            || {
+                let answer = enroll_raw(s, &code)?;
+                wait = answer.retry_after;
+                Ok(answer)
+            },
+        )?;
+        assert!(message.contains("try again"), "{message}");
+        let wait = wait.context("a 429 says when to retry")?;
+        assert!((1..=2).contains(&wait), "Retry-After {wait}");
+        // The kiosk's own client reads it as a transient refusal with that wait.
+        match SyncClient::new(&s.url(), None, None)?.enroll(&code) {
+            Err(e @ SyncError::RateLimited { .. }) => {
+                assert!(e.is_transient());
+                assert!(e.retry_after().is_some_and(|d| d.as_secs() >= 1));
+            }
+            other => bail!("expected a rate limit, got {other:?}"),
+        }
+
+        // After the window the right code is accepted and the kiosk syncs.
+        std::thread::sleep(std::time::Duration::from_secs(wait));
+        let kiosk = {
+            let dir = tmp.path().join("k");
+            blisko_kiosk::sync::enroll(
+                &dir,
+                &s.url(),
+                &code,
+                None,
+                &setup_key(&dir)?,
+                system_clock(),
+            )?
+        };
+        let kiosk = Mutex::new(kiosk);
+        sync(&kiosk)?;
+        ensure!(!kiosk.lock().expect("kiosk").classes()?.is_empty());
+        Ok(())
+    })
 }
 
 #[test]
 fn a_sync_flood_is_rate_limited_and_changes_nothing() -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    // A small burst keeps the flood short; the default is 120 in a row, then 2 a second.
-    let s = &server_with(&tmp, &["--sync-burst", "8", "--sync-per-minute", "2"])?;
-    let mal = branch_id(&s.data, "MAL")?;
-    let flooder = enroll_kiosk(s, &mal, &tmp.path().join("flooder"))?;
-    let normal = enroll_kiosk(s, &mal, &tmp.path().join("normal"))?;
-    sync(&flooder)?;
-    sync(&normal)?;
-    let class = flooder.lock().expect("kiosk").classes()?[0].id.to_string();
-    let roster_before = blisko_tests::harness::server_roster(s, &class)?;
+    for_each_backend(|backend| {
+        let tmp = tempfile::tempdir()?;
+        // A small burst keeps the flood short; the default is 120 in a row, then 2 a second.
+        let s = &server_with(
+            backend,
+            &tmp,
+            &["--sync-burst", "8", "--sync-per-minute", "2"],
+        )?;
+        let mal = branch_id(&s.data, "MAL")?;
+        let flooder = enroll_kiosk(s, &mal, &tmp.path().join("flooder"))?;
+        let normal = enroll_kiosk(s, &mal, &tmp.path().join("normal"))?;
+        sync(&flooder)?;
+        sync(&normal)?;
+        let class = flooder.lock().expect("kiosk").classes()?[0].id.to_string();
+        let roster_before = blisko_tests::harness::server_roster(s, &class)?;
 
-    // A runaway client repeats the idle round until the server stops it (bounded).
-    let token = token_of(&flooder)?;
-    let idle = push_request(vec![], vec![]);
-    let mut answers = Vec::new();
-    for _ in 0..20 {
-        let answer = sync_raw(s, &token, &idle)?;
-        let status = answer.status;
-        answers.push(answer);
-        if status == 429 {
-            break;
+        // A runaway client repeats the idle round until the server stops it (bounded).
+        let token = token_of(&flooder)?;
+        let idle = push_request(vec![], vec![]);
+        let mut answers = Vec::new();
+        for _ in 0..20 {
+            let answer = sync_raw(s, &token, &idle)?;
+            let status = answer.status;
+            answers.push(answer);
+            if status == 429 {
+                break;
+            }
         }
-    }
-    let last = answers.last().context("answers")?;
-    ensure!(last.status == 429, "no limit after 20 rounds");
-    ensure!(answers.len() > 1, "the first rounds pass");
-    assert_eq!(last.error()?.0, "rate_limited");
-    assert!(last.retry_after.is_some_and(|s| (1..=30).contains(&s)));
+        let last = answers.last().context("answers")?;
+        ensure!(last.status == 429, "no limit after 20 rounds");
+        ensure!(answers.len() > 1, "the first rounds pass");
+        assert_eq!(last.error()?.0, "rate_limited");
+        assert!(last.retry_after.is_some_and(|s| (1..=30).contains(&s)));
 
-    // While limited, a real push is refused and changes nothing: the registration stays
-    // pending at the kiosk, which treats it as transient and keeps the wait.
-    register(&flooder, &class, "Irena")?;
-    let before = Fingerprint::of(&s.data)?;
-    match sync(&flooder).map_err(|e| e.downcast::<KioskError>()) {
-        Err(Ok(KioskError::Sync(e @ SyncError::RateLimited { .. }))) => {
-            assert!(e.is_transient());
-            assert!(e.retry_after().is_some_and(|d| d.as_secs() >= 1));
+        // While limited, a real push is refused and changes nothing: the registration stays
+        // pending at the kiosk, which treats it as transient and keeps the wait.
+        register(&flooder, &class, "Irena")?;
+        let before = Fingerprint::of(&s.data)?;
+        match sync(&flooder).map_err(|e| e.downcast::<KioskError>()) {
+            Err(Ok(KioskError::Sync(e @ SyncError::RateLimited { .. }))) => {
+                assert!(e.is_transient());
+                assert!(e.retry_after().is_some_and(|d| d.as_secs() >= 1));
+            }
+            other => bail!("expected a rate limit, got {other:?}"),
         }
-        other => bail!("expected a rate limit, got {other:?}"),
-    }
-    assert_eq!(
-        Fingerprint::of(&s.data)?,
-        before,
-        "a limited sync changes nothing"
-    );
-    assert!(flooder.lock().expect("kiosk").status()?.pending_changes > 0);
-    refused(s, "a push while limited", 429, "rate_limited", None, || {
-        let request = flooder
-            .lock()
-            .expect("kiosk")
-            .prepare_sync(APP_VERSION)?
-            .request;
-        sync_raw(s, &token, &request)
-    })?;
+        assert_eq!(
+            Fingerprint::of(&s.data)?,
+            before,
+            "a limited sync changes nothing"
+        );
+        assert!(flooder.lock().expect("kiosk").status()?.pending_changes > 0);
+        refused(s, "a push while limited", 429, "rate_limited", None, || {
+            let request = flooder
+                .lock()
+                .expect("kiosk")
+                .prepare_sync(APP_VERSION)?
+                .request;
+            sync_raw(s, &token, &request)
+        })?;
 
-    // Another kiosk is not affected.
-    register(&normal, &class, "Jadwiga")?;
-    let report = sync(&normal)?;
-    assert_eq!(report.pending_changes, 0);
-    let roster = blisko_tests::harness::server_roster(s, &class)?;
-    assert_eq!(
-        roster.len(),
-        roster_before.len() + 1,
-        "only the kiosk that was not limited reached the server"
-    );
-    Ok(())
+        // Another kiosk is not affected.
+        register(&normal, &class, "Jadwiga")?;
+        let report = sync(&normal)?;
+        assert_eq!(report.pending_changes, 0);
+        let roster = blisko_tests::harness::server_roster(s, &class)?;
+        assert_eq!(
+            roster.len(),
+            roster_before.len() + 1,
+            "only the kiosk that was not limited reached the server"
+        );
+        Ok(())
+    })
 }
 
 #[test]
 fn made_up_credentials_are_rate_limited_per_address() -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    // The default is 20 a minute; 3 keep the test short.
-    let s = &server_with(&tmp, &["--auth-failures", "3"])?;
-    let mal = branch_id(&s.data, "MAL")?;
-    let kiosk = enroll_kiosk(s, &mal, &tmp.path().join("k"))?;
-    let idle = push_request(vec![], vec![]);
-    let made_up = |n: u8| format!("{n:02x}").repeat(32);
-    for n in 0..3 {
+    for_each_backend(|backend| {
+        let tmp = tempfile::tempdir()?;
+        // The default is 20 a minute; 3 keep the test short.
+        let s = &server_with(backend, &tmp, &["--auth-failures", "3"])?;
+        let mal = branch_id(&s.data, "MAL")?;
+        let kiosk = enroll_kiosk(s, &mal, &tmp.path().join("k"))?;
+        let idle = push_request(vec![], vec![]);
+        let made_up = |n: u8| format!("{n:02x}").repeat(32);
+        for n in 0..3 {
+            refused(
+                s,
+                "a made-up credential",
+                401,
+                "unauthorized",
+                Some("sync_unauthorized"),
+                || sync_raw(s, &made_up(n), &idle),
+            )?;
+        }
+        // A fresh made-up token no longer reaches the store (nor the audit log); neither does
+        // anything else from that address for a minute.
         refused(
             s,
-            "a made-up credential",
-            401,
-            "unauthorized",
-            Some("sync_unauthorized"),
-            || sync_raw(s, &made_up(n), &idle),
+            "one more made-up credential",
+            429,
+            "rate_limited",
+            None,
+            || sync_raw(s, &made_up(9), &idle),
         )?;
-    }
-    // A fresh made-up token no longer reaches the store (nor the audit log); neither does
-    // anything else from that address for a minute.
-    refused(
-        s,
-        "one more made-up credential",
-        429,
-        "rate_limited",
-        None,
-        || sync_raw(s, &made_up(9), &idle),
-    )?;
-    let token = token_of(&kiosk)?;
-    let answer = refused(
-        s,
-        "a real credential from that address",
-        429,
-        "rate_limited",
-        None,
-        || sync_raw(s, &token, &idle),
-    )?;
-    assert!(answer.contains("refused credentials"), "{answer}");
-    Ok(())
+        let token = token_of(&kiosk)?;
+        let answer = refused(
+            s,
+            "a real credential from that address",
+            429,
+            "rate_limited",
+            None,
+            || sync_raw(s, &token, &idle),
+        )?;
+        assert!(answer.contains("refused credentials"), "{answer}");
+        Ok(())
+    })
 }
 
 /// A zstd body, a few KB on the wire, that inflates to `len` bytes and more: a message
@@ -1147,75 +1193,78 @@ fn made_up_token() -> String {
 /// server from 19 to 127 MB.
 #[test]
 fn bombs_from_strangers_are_refused_without_inflating_them() -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    let s = &server_with(&tmp, &[])?;
-    let mal = branch_id(&s.data, "MAL")?;
-    let kiosk = enroll_kiosk(s, &mal, &tmp.path().join("k"))?;
-    sync(&kiosk)?;
-    let bomb = string_bomb(33 * 1024 * 1024)?;
-    ensure!(bomb.len() < 64 * 1024, "a bomb of {} bytes", bomb.len());
-    let peak_before = s.peak_memory_kib().context("the server's VmHWM")?;
+    for_each_backend(|backend| {
+        let tmp = tempfile::tempdir()?;
+        let s = &server_with(backend, &tmp, &[])?;
+        let mal = branch_id(&s.data, "MAL")?;
+        let kiosk = enroll_kiosk(s, &mal, &tmp.path().join("k"))?;
+        sync(&kiosk)?;
+        let bomb = string_bomb(33 * 1024 * 1024)?;
+        ensure!(bomb.len() < 64 * 1024, "a bomb of {} bytes", bomb.len());
+        let peak_before = s.peak_memory_kib().context("the server's VmHWM")?;
 
-    let statuses = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for client in 0..8 {
-            let (bomb, statuses) = (&bomb, &statuses);
-            scope.spawn(move || -> Result<()> {
-                for _ in 0..15 {
-                    let answer = if client % 2 == 0 {
-                        post(
-                            s,
-                            "/api/v1/sync",
-                            Some(&current()),
-                            Some(&made_up_token()),
-                            bomb.clone(),
-                        )?
-                    } else {
-                        post(s, "/api/v1/enroll", Some(&current()), None, bomb.clone())?
-                    };
-                    let code = answer.error()?.0;
-                    statuses
-                        .lock()
-                        .expect("statuses")
-                        .push((client % 2 == 0, answer.status, code));
-                }
-                Ok(())
-            });
-        }
-    });
-    let peak_after = s.peak_memory_kib().context("the server's VmHWM")?;
-    let grown_mib = peak_after.saturating_sub(peak_before) / 1024;
-    ensure!(
-        grown_mib < 40,
-        "120 bombs grew the server's peak memory by {grown_mib} MiB ({peak_before} -> {peak_after} KiB)"
-    );
-    let statuses = statuses.into_inner().expect("statuses");
-    assert_eq!(statuses.len(), 120, "every bomb was answered");
-    for (to_sync, status, code) in &statuses {
-        let expected: &[(u16, &str)] = if *to_sync {
-            &[(401, "unauthorized"), (429, "rate_limited")]
-        } else {
-            &[(413, "too_large"), (429, "rate_limited")]
-        };
+        let statuses = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for client in 0..8 {
+                let (bomb, statuses) = (&bomb, &statuses);
+                scope.spawn(move || -> Result<()> {
+                    for _ in 0..15 {
+                        let answer = if client % 2 == 0 {
+                            post(
+                                s,
+                                "/api/v1/sync",
+                                Some(&current()),
+                                Some(&made_up_token()),
+                                bomb.clone(),
+                            )?
+                        } else {
+                            post(s, "/api/v1/enroll", Some(&current()), None, bomb.clone())?
+                        };
+                        let code = answer.error()?.0;
+                        statuses.lock().expect("statuses").push((
+                            client % 2 == 0,
+                            answer.status,
+                            code,
+                        ));
+                    }
+                    Ok(())
+                });
+            }
+        });
+        let peak_after = s.peak_memory_kib().context("the server's VmHWM")?;
+        let grown_mib = peak_after.saturating_sub(peak_before) / 1024;
         ensure!(
-            expected.contains(&(*status, code.as_str())),
-            "a bomb to {} answered {status} {code}",
-            if *to_sync { "sync" } else { "enroll" }
+            grown_mib < 40,
+            "120 bombs grew the server's peak memory by {grown_mib} MiB ({peak_before} -> {peak_after} KiB)"
         );
-    }
-    ensure!(
-        statuses
-            .iter()
-            .filter(|(_, status, _)| *status == 429)
-            .count()
-            >= 90,
-        "the floods were cut short: {statuses:?}"
-    );
-    // The kiosk that synced before is still served.
-    let class = kiosk.lock().expect("kiosk").classes()?[0].id.to_string();
-    register(&kiosk, &class, "Teresa")?;
-    assert_eq!(sync(&kiosk)?.pending_changes, 0);
-    Ok(())
+        let statuses = statuses.into_inner().expect("statuses");
+        assert_eq!(statuses.len(), 120, "every bomb was answered");
+        for (to_sync, status, code) in &statuses {
+            let expected: &[(u16, &str)] = if *to_sync {
+                &[(401, "unauthorized"), (429, "rate_limited")]
+            } else {
+                &[(413, "too_large"), (429, "rate_limited")]
+            };
+            ensure!(
+                expected.contains(&(*status, code.as_str())),
+                "a bomb to {} answered {status} {code}",
+                if *to_sync { "sync" } else { "enroll" }
+            );
+        }
+        ensure!(
+            statuses
+                .iter()
+                .filter(|(_, status, _)| *status == 429)
+                .count()
+                >= 90,
+            "the floods were cut short: {statuses:?}"
+        );
+        // The kiosk that synced before is still served.
+        let class = kiosk.lock().expect("kiosk").classes()?[0].id.to_string();
+        register(&kiosk, &class, "Teresa")?;
+        assert_eq!(sync(&kiosk)?.pending_changes, 0);
+        Ok(())
+    })
 }
 
 /// Bodies that cannot be read count against their address like refused credentials:
@@ -1225,93 +1274,96 @@ fn bombs_from_strangers_are_refused_without_inflating_them() -> Result<()> {
 /// kiosk that has synced before, at the same address, is still served.
 #[test]
 fn garbage_bodies_from_one_address_are_rate_limited() -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    let s = &server_with(
-        &tmp,
-        &[
-            "--auth-failures",
-            "3",
-            "--sync-burst",
-            "10",
-            "--sync-per-minute",
-            "6",
-        ],
-    )?;
-    let mal = branch_id(&s.data, "MAL")?;
-    let sender = enroll_kiosk(s, &mal, &tmp.path().join("sender"))?;
-    let neighbour = enroll_kiosk(s, &mal, &tmp.path().join("neighbour"))?;
-    sync(&sender)?;
-    sync(&neighbour)?;
-    let token = token_of(&sender)?;
-    let garbage = |body: &[u8]| -> Result<Answer> {
-        post(
-            s,
-            "/api/v1/sync",
-            Some(&current()),
-            Some(&token),
-            body.to_vec(),
-        )
-    };
-    refused(s, "garbage", 400, "malformed", None, || {
-        garbage(b"\x00\x01 not zstd at all")
-    })?;
-    refused(s, "zstd of garbage", 400, "malformed", None, || {
-        garbage(&zstd::bulk::compress(b"\xff\xfe not cbor", 3)?)
-    })?;
-    refused(s, "a bomb", 413, "too_large", None, || {
-        garbage(&string_bomb(33 * 1024 * 1024)?)
-    })?;
-    // A cut upload is garbage too, and on a poor line it is common: the kiosk is refused
-    // each time but keeps its standing, and its own rate limit holds a flood.
-    let mut refused_unread = 0;
-    let message = loop {
-        let answer = garbage(b"\x00\x01 not zstd at all")?;
-        match answer.status {
-            400 => refused_unread += 1,
-            429 => break String::from_utf8_lossy(&answer.body).into_owned(),
-            other => anyhow::bail!("garbage answered {other}"),
-        }
-        anyhow::ensure!(refused_unread < 20, "garbage was never rate limited");
-    };
-    assert!(message.contains("this credential"), "{message}");
-    // The neighbour behind the same address has done nothing wrong.
-    let class = neighbour.lock().expect("kiosk").classes()?[0]
-        .id
-        .to_string();
-    register(&neighbour, &class, "Olga")?;
-    assert_eq!(sync(&neighbour)?.pending_changes, 0);
-
-    // With a made-up credential, garbage is not even read: refused as a credential.
-    let tmp2 = tempfile::tempdir()?;
-    let s2 = &server_with(&tmp2, &["--auth-failures", "3"])?;
-    for _ in 0..3 {
-        refused(
-            s2,
-            "garbage with a made-up credential",
-            401,
-            "unauthorized",
-            Some("sync_unauthorized"),
-            || {
-                post(
-                    s2,
-                    "/api/v1/sync",
-                    Some(&current()),
-                    Some(&made_up_token()),
-                    b"\x00\x01 not zstd at all".to_vec(),
-                )
-            },
+    for_each_backend(|backend| {
+        let tmp = tempfile::tempdir()?;
+        let s = &server_with(
+            backend,
+            &tmp,
+            &[
+                "--auth-failures",
+                "3",
+                "--sync-burst",
+                "10",
+                "--sync-per-minute",
+                "6",
+            ],
         )?;
-    }
-    refused(s2, "more garbage", 429, "rate_limited", None, || {
-        post(
-            s2,
-            "/api/v1/sync",
-            Some(&current()),
-            Some(&made_up_token()),
-            b"\x00\x01 not zstd at all".to_vec(),
-        )
-    })?;
-    Ok(())
+        let mal = branch_id(&s.data, "MAL")?;
+        let sender = enroll_kiosk(s, &mal, &tmp.path().join("sender"))?;
+        let neighbour = enroll_kiosk(s, &mal, &tmp.path().join("neighbour"))?;
+        sync(&sender)?;
+        sync(&neighbour)?;
+        let token = token_of(&sender)?;
+        let garbage = |body: &[u8]| -> Result<Answer> {
+            post(
+                s,
+                "/api/v1/sync",
+                Some(&current()),
+                Some(&token),
+                body.to_vec(),
+            )
+        };
+        refused(s, "garbage", 400, "malformed", None, || {
+            garbage(b"\x00\x01 not zstd at all")
+        })?;
+        refused(s, "zstd of garbage", 400, "malformed", None, || {
+            garbage(&zstd::bulk::compress(b"\xff\xfe not cbor", 3)?)
+        })?;
+        refused(s, "a bomb", 413, "too_large", None, || {
+            garbage(&string_bomb(33 * 1024 * 1024)?)
+        })?;
+        // A cut upload is garbage too, and on a poor line it is common: the kiosk is refused
+        // each time but keeps its standing, and its own rate limit holds a flood.
+        let mut refused_unread = 0;
+        let message = loop {
+            let answer = garbage(b"\x00\x01 not zstd at all")?;
+            match answer.status {
+                400 => refused_unread += 1,
+                429 => break String::from_utf8_lossy(&answer.body).into_owned(),
+                other => anyhow::bail!("garbage answered {other}"),
+            }
+            anyhow::ensure!(refused_unread < 20, "garbage was never rate limited");
+        };
+        assert!(message.contains("this credential"), "{message}");
+        // The neighbour behind the same address has done nothing wrong.
+        let class = neighbour.lock().expect("kiosk").classes()?[0]
+            .id
+            .to_string();
+        register(&neighbour, &class, "Olga")?;
+        assert_eq!(sync(&neighbour)?.pending_changes, 0);
+
+        // With a made-up credential, garbage is not even read: refused as a credential.
+        let tmp2 = tempfile::tempdir()?;
+        let s2 = &server_with(backend, &tmp2, &["--auth-failures", "3"])?;
+        for _ in 0..3 {
+            refused(
+                s2,
+                "garbage with a made-up credential",
+                401,
+                "unauthorized",
+                Some("sync_unauthorized"),
+                || {
+                    post(
+                        s2,
+                        "/api/v1/sync",
+                        Some(&current()),
+                        Some(&made_up_token()),
+                        b"\x00\x01 not zstd at all".to_vec(),
+                    )
+                },
+            )?;
+        }
+        refused(s2, "more garbage", 429, "rate_limited", None, || {
+            post(
+                s2,
+                "/api/v1/sync",
+                Some(&current()),
+                Some(&made_up_token()),
+                b"\x00\x01 not zstd at all".to_vec(),
+            )
+        })?;
+        Ok(())
+    })
 }
 
 /// A flood of made-up credentials from one address (a NAT shared with real kiosks) is
@@ -1320,67 +1372,69 @@ fn garbage_bodies_from_one_address_are_rate_limited() -> Result<()> {
 /// A kiosk that has never synced waits with the flood.
 #[test]
 fn made_up_credentials_do_not_lock_out_kiosks_that_synced() -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    let mut server = server_with(&tmp, &["--auth-failures", "3"])?;
-    let mal = branch_id(&server.data, "MAL")?;
-    let kiosk = enroll_kiosk(&server, &mal, &tmp.path().join("k"))?;
-    let newcomer = enroll_kiosk(&server, &mal, &tmp.path().join("new"))?;
-    sync(&kiosk)?;
-    let class = kiosk.lock().expect("kiosk").classes()?[0].id.to_string();
-    let idle = push_request(vec![], vec![]);
-    let flood = |s: &ServerProcess| -> Result<()> {
-        let mut limited = 0;
-        for _ in 0..10 {
-            let answer = sync_raw(s, &made_up_token(), &idle)?;
-            ensure!(
-                answer.status == 401 || answer.status == 429,
-                "a made-up credential answered {}",
-                answer.status
-            );
-            limited += usize::from(answer.status == 429);
+    for_each_backend(|backend| {
+        let tmp = tempfile::tempdir()?;
+        let mut server = server_with(backend, &tmp, &["--auth-failures", "3"])?;
+        let mal = branch_id(&server.data, "MAL")?;
+        let kiosk = enroll_kiosk(&server, &mal, &tmp.path().join("k"))?;
+        let newcomer = enroll_kiosk(&server, &mal, &tmp.path().join("new"))?;
+        sync(&kiosk)?;
+        let class = kiosk.lock().expect("kiosk").classes()?[0].id.to_string();
+        let idle = push_request(vec![], vec![]);
+        let flood = |s: &ServerProcess| -> Result<()> {
+            let mut limited = 0;
+            for _ in 0..10 {
+                let answer = sync_raw(s, &made_up_token(), &idle)?;
+                ensure!(
+                    answer.status == 401 || answer.status == 429,
+                    "a made-up credential answered {}",
+                    answer.status
+                );
+                limited += usize::from(answer.status == 429);
+            }
+            ensure!(limited >= 7, "the flood was not limited");
+            Ok(())
+        };
+
+        flood(&server)?;
+        register(&kiosk, &class, "Wanda")?;
+        assert_eq!(
+            sync(&kiosk)?.pending_changes,
+            0,
+            "the kiosk that synced is served"
+        );
+        let before = Fingerprint::of(&server.data)?;
+        match sync(&newcomer).map_err(|e| e.downcast::<KioskError>()) {
+            Err(Ok(KioskError::Sync(SyncError::RateLimited { .. }))) => {}
+            other => bail!("a kiosk that never synced, in the flood: {other:?}"),
         }
-        ensure!(limited >= 7, "the flood was not limited");
+        assert_eq!(Fingerprint::of(&server.data)?, before);
+
+        // After a restart, the server knows the kiosk from its store.
+        let addr = server.addr;
+        server.stop()?;
+        let server = ServerProcess::start_with(
+            &tmp.path().join("server"),
+            addr,
+            false,
+            &["--auth-failures", "3"],
+        )?;
+        flood(&server)?;
+        register(&kiosk, &class, "Halina")?;
+        assert_eq!(sync(&kiosk)?.pending_changes, 0, "served after a restart");
+
+        // Revoked, it loses its standing: refused, then limited with the flood.
+        server.admin(&["kiosk", "revoke", &kiosk_id(&kiosk).to_string()])?;
+        let token = token_of(&kiosk)?;
+        let answer = sync_raw(&server, &token, &idle)?;
+        assert_eq!(
+            (answer.status, answer.error()?.0.as_str()),
+            (401, "revoked")
+        );
+        let answer = sync_raw(&server, &token, &idle)?;
+        assert_eq!(answer.status, 429);
         Ok(())
-    };
-
-    flood(&server)?;
-    register(&kiosk, &class, "Wanda")?;
-    assert_eq!(
-        sync(&kiosk)?.pending_changes,
-        0,
-        "the kiosk that synced is served"
-    );
-    let before = Fingerprint::of(&server.data)?;
-    match sync(&newcomer).map_err(|e| e.downcast::<KioskError>()) {
-        Err(Ok(KioskError::Sync(SyncError::RateLimited { .. }))) => {}
-        other => bail!("a kiosk that never synced, in the flood: {other:?}"),
-    }
-    assert_eq!(Fingerprint::of(&server.data)?, before);
-
-    // After a restart, the server knows the kiosk from its store.
-    let addr = server.addr;
-    server.stop()?;
-    let server = ServerProcess::start_with(
-        &tmp.path().join("server"),
-        addr,
-        false,
-        &["--auth-failures", "3"],
-    )?;
-    flood(&server)?;
-    register(&kiosk, &class, "Halina")?;
-    assert_eq!(sync(&kiosk)?.pending_changes, 0, "served after a restart");
-
-    // Revoked, it loses its standing: refused, then limited with the flood.
-    server.admin(&["kiosk", "revoke", &kiosk_id(&kiosk).to_string()])?;
-    let token = token_of(&kiosk)?;
-    let answer = sync_raw(&server, &token, &idle)?;
-    assert_eq!(
-        (answer.status, answer.error()?.0.as_str()),
-        (401, "revoked")
-    );
-    let answer = sync_raw(&server, &token, &idle)?;
-    assert_eq!(answer.status, 429);
-    Ok(())
+    })
 }
 
 /// An intake request as a kiosk that skipped the PESEL check would file it.
@@ -1423,78 +1477,80 @@ fn intake_with_pesel(
 /// A PESEL of the right year is taken.
 #[test]
 fn a_pushed_pesel_of_another_birth_year_is_refused() -> Result<()> {
-    use blisko_shared::docs::IntakeDoc;
-    let w = world()?;
-    let s = &w.server;
-    let a_id = kiosk_id(&w.a);
-    let token = token_of(&w.a)?;
-    let service =
-        w.a.lock()
-            .expect("kiosk")
-            .services()?
+    for_each_backend(|backend| {
+        use blisko_shared::docs::IntakeDoc;
+        let w = world(backend)?;
+        let s = &w.server;
+        let a_id = kiosk_id(&w.a);
+        let token = token_of(&w.a)?;
+        let service =
+            w.a.lock()
+                .expect("kiosk")
+                .services()?
+                .into_iter()
+                .find(|s| s.requires_pesel)
+                .context("a service that needs a PESEL")?
+                .id;
+        let keys = w.a.lock().expect("kiosk").store().person_keys()?;
+        let people_key = DocKey::People(a_id, 0);
+        let people = PeopleDoc::from_doc(stored(&w.a, people_key, a_id)?)?;
+        // Anna, registered at kiosk A in 1950's name and synced: her key is at the server.
+        let anna = people
+            .persons_with(|id| keys.get(&id).cloned())?
             .into_iter()
-            .find(|s| s.requires_pesel)
-            .context("a service that needs a PESEL")?
-            .id;
-    let keys = w.a.lock().expect("kiosk").store().person_keys()?;
-    let people_key = DocKey::People(a_id, 0);
-    let people = PeopleDoc::from_doc(stored(&w.a, people_key, a_id)?)?;
-    // Anna, registered at kiosk A in 1950's name and synced: her key is at the server.
-    let anna = people
-        .persons_with(|id| keys.get(&id).cloned())?
-        .into_iter()
-        .find(|p| p.given_name == "Anna")
-        .context("Anna at kiosk A")?;
-    assert_eq!(anna.birth_year, 1950);
-    let anna_key = keys.get(&anna.id).context("Anna's key")?.clone();
-    // Born 14 May 1944.
-    let request = intake_with_pesel(anna.id, w.mal, a_id, service, "44051401359");
-    let doc = IntakeDoc::create(&request, &anna_key, a_id)?;
-    let push = changes_after(doc.doc(), &[]);
-    let message = refused(
-        s,
-        "a PESEL of 1944 for a person born in 1950",
-        400,
-        "bad_request",
-        Some("sync_refused"),
-        || sync_raw(s, &token, &push_request(vec![push.clone()], vec![])),
-    )?;
-    assert!(
-        message.contains("does not agree with the person's birth year"),
-        "{message}"
-    );
-    assert!(!message.contains("1944") && !message.contains("44051401359"));
-
-    // A new person, their key and their request in one push.
-    let mut people = PeopleDoc::from_doc(stored(&w.a, people_key, a_id)?)?;
-    let base = people.doc().heads();
-    let mut newcomer = anna.clone();
-    newcomer.id = PersonId::new();
-    newcomer.given_name = "Bożena".to_owned();
-    let newcomer_key = PersonKey::generate();
-    people.put(&newcomer, &newcomer_key)?;
-    let person_push = changes_after(people.doc(), &base);
-    let one_round = |pesel: &str| -> Result<SyncRequest> {
-        let request = intake_with_pesel(newcomer.id, w.mal, a_id, service, pesel);
-        let doc = IntakeDoc::create(&request, &newcomer_key, a_id)?;
-        let mut round = push_request(
-            vec![person_push.clone(), changes_after(doc.doc(), &[])],
-            vec![],
+            .find(|p| p.given_name == "Anna")
+            .context("Anna at kiosk A")?;
+        assert_eq!(anna.birth_year, 1950);
+        let anna_key = keys.get(&anna.id).context("Anna's key")?.clone();
+        // Born 14 May 1944.
+        let request = intake_with_pesel(anna.id, w.mal, a_id, service, "44051401359");
+        let doc = IntakeDoc::create(&request, &anna_key, a_id)?;
+        let push = changes_after(doc.doc(), &[]);
+        let message = refused(
+            s,
+            "a PESEL of 1944 for a person born in 1950",
+            400,
+            "bad_request",
+            Some("sync_refused"),
+            || sync_raw(s, &token, &push_request(vec![push.clone()], vec![])),
+        )?;
+        assert!(
+            message.contains("does not agree with the person's birth year"),
+            "{message}"
         );
-        round.keys = KeyList(vec![(newcomer.id, newcomer_key.clone())]);
-        Ok(round)
-    };
-    let mismatched = one_round("44051401359")?;
-    refused(
-        s,
-        "a new person with a PESEL of another year, in one push",
-        400,
-        "bad_request",
-        Some("sync_refused"),
-        || sync_raw(s, &token, &mismatched),
-    )?;
-    // Born 3 March 1950: taken.
-    let answer = sync_raw(s, &token, &one_round("50030300016")?)?;
-    assert_eq!(answer.status, 200, "{:?}", answer.error());
-    Ok(())
+        assert!(!message.contains("1944") && !message.contains("44051401359"));
+
+        // A new person, their key and their request in one push.
+        let mut people = PeopleDoc::from_doc(stored(&w.a, people_key, a_id)?)?;
+        let base = people.doc().heads();
+        let mut newcomer = anna.clone();
+        newcomer.id = PersonId::new();
+        newcomer.given_name = "Bożena".to_owned();
+        let newcomer_key = PersonKey::generate();
+        people.put(&newcomer, &newcomer_key)?;
+        let person_push = changes_after(people.doc(), &base);
+        let one_round = |pesel: &str| -> Result<SyncRequest> {
+            let request = intake_with_pesel(newcomer.id, w.mal, a_id, service, pesel);
+            let doc = IntakeDoc::create(&request, &newcomer_key, a_id)?;
+            let mut round = push_request(
+                vec![person_push.clone(), changes_after(doc.doc(), &[])],
+                vec![],
+            );
+            round.keys = KeyList(vec![(newcomer.id, newcomer_key.clone())]);
+            Ok(round)
+        };
+        let mismatched = one_round("44051401359")?;
+        refused(
+            s,
+            "a new person with a PESEL of another year, in one push",
+            400,
+            "bad_request",
+            Some("sync_refused"),
+            || sync_raw(s, &token, &mismatched),
+        )?;
+        // Born 3 March 1950: taken.
+        let answer = sync_raw(s, &token, &one_round("50030300016")?)?;
+        assert_eq!(answer.status, 200, "{:?}", answer.error());
+        Ok(())
+    })
 }

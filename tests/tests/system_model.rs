@@ -18,14 +18,17 @@
 //! the office's session moves and request decisions reached the kiosks, and no file,
 //! page, export or kiosk view holds an erased person's name.
 //!
-//! Long runs: `BLISKO_MODEL_CASES=200 BLISKO_MODEL_STEPS=80 cargo test -p blisko-tests
-//! --test system_model -- --nocapture`. A failure prints its case's seed and steps; the
-//! seed replays the case: `BLISKO_SEED=<seed> BLISKO_MODEL_CASES=1`.
+//! The cases take turns on the server's stores (`BLISKO_TEST_BACKENDS`); by default one
+//! case on each, the 40 steps of a run shared out between them. Long runs:
+//! `BLISKO_MODEL_CASES=200 BLISKO_MODEL_STEPS=80 cargo test -p blisko-tests --test
+//! system_model -- --nocapture`. A failure prints its case's seed and steps; the seed
+//! replays the case: `BLISKO_SEED=<seed> BLISKO_MODEL_CASES=1`, with the store it failed
+//! on in `BLISKO_TEST_BACKENDS`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -37,14 +40,14 @@ use serde_json::Value;
 use blisko_kiosk::kiosk::{IntakeForm, RegistrationForm, local_date, system_clock};
 use blisko_kiosk::{Kiosk, KioskError};
 use blisko_tests::harness::{
-    Heads, ServerProcess, admin, branch_id, check_replicas, enroll_via, env_count, kiosk_heads,
-    kiosk_plain_copy, kiosk_roster, open_kiosk, seed, server_heads, server_integrity,
-    server_roster, sync, sync_until_quiet, transient,
+    Heads, ServerProcess, admin, branch_id, check_replicas, database_of, enroll_via, env_count,
+    kiosk_heads, kiosk_plain_copy, kiosk_roster, open_kiosk, seed, server_command, server_heads,
+    server_integrity, server_roster, sync, sync_until_quiet, transient,
 };
 use blisko_tests::kiosk_cli::kiosk_command;
 use blisko_tests::office::{Office, PASSWORD, add_staff, data_attrs};
 use blisko_tests::proxy::{Fault, FaultProxy};
-use blisko_tests::server_bin;
+use blisko_tests::{Backend, backends};
 
 const CLASSES_PER_BRANCH: usize = 3;
 const KIOSKS_PER_BRANCH: usize = 2;
@@ -54,20 +57,26 @@ const MAX_CAPACITY: u32 = 8;
 #[test]
 fn the_system_keeps_its_promises_across_office_kiosks_and_network() -> Result<()> {
     let seed = seed();
-    let cases = env_count("BLISKO_MODEL_CASES", 1);
-    let steps = env_count("BLISKO_MODEL_STEPS", 40);
+    // The cases take turns on the server's stores; by default one case on each, the 40
+    // steps of a run shared out between them.
+    let stores = backends();
+    let cases = env_count("BLISKO_MODEL_CASES", stores.len() as u64);
+    let steps = env_count("BLISKO_MODEL_STEPS", 40 / stores.len() as u64);
     let started = Instant::now();
     let mut total = Stats::default();
     for case in 0..cases {
         let case_seed = seed.wrapping_add(case);
-        let stats = run_case(case_seed, steps as usize).map_err(|e| {
-            eprintln!("case {case} failed: BLISKO_SEED={case_seed} BLISKO_MODEL_CASES=1 replays it");
-            e.context(format!(
-                "seed {case_seed} (BLISKO_SEED={case_seed} BLISKO_MODEL_CASES=1 BLISKO_MODEL_STEPS={steps})"
-            ))
+        let backend = stores[case as usize % stores.len()];
+        let stats = run_case(backend, case_seed, steps as usize).map_err(|e| {
+            let replay = format!(
+                "BLISKO_SEED={case_seed} BLISKO_MODEL_CASES=1 BLISKO_MODEL_STEPS={steps} \
+                 BLISKO_TEST_BACKENDS={backend}"
+            );
+            eprintln!("case {case} failed on {backend}: {replay} replays it");
+            e.context(format!("seed {case_seed} on {backend} ({replay})"))
         })?;
         eprintln!(
-            "case {case} (seed {case_seed}): {} registrations, {} refusals, {} syncs broken",
+            "case {case} (seed {case_seed}, {backend}): {} registrations, {} refusals, {} syncs broken",
             stats.registrations, stats.refused, stats.syncs_broken
         );
         total.add(&stats);
@@ -338,9 +347,7 @@ impl World {
 
     /// `blisko-server --json ARGS` with its exit code and parsed output (none on error).
     fn admin_raw(&self, args: &[&str]) -> Result<(i32, Option<Value>, String)> {
-        let out = Command::new(server_bin())
-            .arg("--data")
-            .arg(&self.data)
+        let out = server_command(&self.data)?
             .arg("--json")
             .args(args)
             .env("BLISKO_LOG", "warn")
@@ -382,11 +389,11 @@ struct ReceiptFields {
     status: String,
 }
 
-fn setup(seed: u64) -> Result<World> {
+fn setup(backend: Backend, seed: u64) -> Result<World> {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().to_owned();
     let data = root.join("server");
-    let server = ServerProcess::start(&data, true)?;
+    let server = ServerProcess::start_backend(backend, &data, true)?;
     let branches = BRANCH_CODES
         .iter()
         .map(|c| branch_id(&data, c))
@@ -609,9 +616,9 @@ fn pick_op(rng: &mut StdRng) -> Op {
     OPS[0].0
 }
 
-fn run_case(seed: u64, steps: usize) -> Result<Stats> {
+fn run_case(backend: Backend, seed: u64, steps: usize) -> Result<Stats> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut w = setup(seed)?;
+    let mut w = setup(backend, seed)?;
     let mut log: Vec<String> = Vec::new();
     let outcome = (|| -> Result<()> {
         for step in 0..steps {
@@ -1756,12 +1763,22 @@ fn check_erasures(w: &World) -> Result<()> {
     };
 
     let mut files = Vec::new();
-    collect_files(&w.data, &mut files)?;
+    // A server on PostgreSQL may have left no file in its data folder.
+    if w.data.exists() {
+        collect_files(&w.data, &mut files)?;
+    }
     for st in &w.stations {
         collect_files(&st.dir, &mut files)?;
     }
     for f in &files {
         search(&f.display().to_string(), &std::fs::read(f)?)?;
+    }
+    // On PostgreSQL the store is no file of the folder: every row of it, as text (its
+    // text columns as they are; bytes in hex, which no name is searched in).
+    if let Some(database) = database_of(&w.data)? {
+        for (table, row) in database.rows_as_text(&["main", "personal"])? {
+            search(&format!("a row of {table}"), row.as_bytes())?;
+        }
     }
     for (s, st) in w.stations.iter().enumerate() {
         let out = w.tmp.join(format!("plain-{s}.sqlite3"));
