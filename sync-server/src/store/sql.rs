@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use postgres::types::{IsNull, Type};
@@ -462,7 +463,14 @@ pub struct PgConn {
     url: String,
     client: postgres::Client,
     statements: HashMap<String, postgres::Statement>,
+    /// When a transaction last began on the connection.
+    last_used: Instant,
 }
+
+/// A connection unused this long is asked whether it still answers before a transaction
+/// begins on it: a database restarted meanwhile is then met by connecting again, not by
+/// failing the request. A busy connection is not asked (the ask is a round trip).
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
 
 /// Writers on one PostgreSQL database take turns on this advisory lock, as SQLite's
 /// writers do on its file: every rule a request checks before it writes (a free seat, an
@@ -486,6 +494,7 @@ impl PgConn {
             url: url.to_owned(),
             client,
             statements: HashMap::new(),
+            last_used: Instant::now(),
         })
     }
 
@@ -498,7 +507,22 @@ impl PgConn {
     pub fn client(&mut self) -> &mut postgres::Client {
         &mut self.client
     }
+
+    /// Connect again when the connection is closed (the database restarted or the
+    /// network dropped; prepared statements go with the old connection), or when it was
+    /// idle and no longer answers.
+    fn ensure_open(&mut self) -> SqlResult<()> {
+        let idle = self.last_used.elapsed() >= IDLE_CHECK_AFTER;
+        if self.client.is_closed() || (idle && self.client.is_valid(IDLE_CHECK_TIMEOUT).is_err()) {
+            *self = PgConn::connect(&self.url)?;
+        }
+        self.last_used = Instant::now();
+        Ok(())
+    }
 }
+
+/// How long an idle connection has to answer [`PgConn::ensure_open`]'s question.
+const IDLE_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Conn {
     /// A write transaction: all of its effects land together or not at all, and no
@@ -509,11 +533,7 @@ impl Conn {
                 conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
             )),
             Conn::Postgres(pg) => {
-                if pg.client.is_closed() {
-                    // The database restarted or the network dropped: connect again
-                    // (prepared statements went with the old connection).
-                    **pg = PgConn::connect(&pg.url)?;
-                }
+                pg.ensure_open()?;
                 let mut tx = pg.client.transaction()?;
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
                 Ok(Tx::Postgres {
@@ -534,9 +554,7 @@ impl Conn {
                 conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?,
             )),
             Conn::Postgres(pg) => {
-                if pg.client.is_closed() {
-                    **pg = PgConn::connect(&pg.url)?;
-                }
+                pg.ensure_open()?;
                 let tx = pg
                     .client
                     .build_transaction()
