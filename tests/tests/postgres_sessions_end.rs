@@ -4,12 +4,10 @@
 //! fails). The kiosks see at most a few transient failures, which they retry; a registration made
 //! meanwhile lands, reaches the other kiosk and the office, and `/health` is ok again.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 
-use blisko_kiosk::Kiosk;
 use blisko_tests::harness::{
     ServerProcess, branch_id, enroll_kiosk_at, kiosk_roster, server_and_mal_kiosk_on,
     server_roster, sync, sync_until_complete,
@@ -27,15 +25,6 @@ fn end_sessions(server: &ServerProcess) -> Result<i64> {
         &[],
     )?;
     Ok(ended.get(0))
-}
-
-fn first_class(kiosk: &Mutex<Kiosk>) -> Result<String> {
-    let classes = kiosk.lock().expect("kiosk").classes()?;
-    Ok(classes
-        .first()
-        .context("the kiosk has classes")?
-        .id
-        .to_string())
 }
 
 fn health(server: &ServerProcess) -> Result<reqwest::StatusCode> {
@@ -56,7 +45,7 @@ fn the_server_connects_again_when_postgresql_ends_its_sessions() -> Result<()> {
     // Idle syncs now, so that readers are connected too.
     sync(&a)?;
     sync(&b)?;
-    let class = first_class(&a)?;
+    let class = a.lock().expect("kiosk").classes()?[0].id.to_string();
 
     for round in 0..2 {
         let ended = end_sessions(&server)?;

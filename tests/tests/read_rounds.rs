@@ -5,11 +5,9 @@
 //! the idle kiosk at its next sync, through the feed its snapshot read.
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use anyhow::{Context, Result, ensure};
 
-use blisko_kiosk::Kiosk;
 use blisko_sync_server::store::POSTGRES_WRITE_LOCK;
 use blisko_tests::harness::{
     ServerProcess, branch_id, database_of, enroll_kiosk_at, kiosk_roster, server_and_mal_kiosk_on,
@@ -62,15 +60,6 @@ fn counter(server: &ServerProcess, name: &str) -> Result<f64> {
         .with_context(|| format!("{name} on the metrics page"))
 }
 
-fn first_class(kiosk: &Mutex<Kiosk>) -> Result<String> {
-    let classes = kiosk.lock().expect("kiosk").classes()?;
-    Ok(classes
-        .first()
-        .context("the kiosk has classes")?
-        .id
-        .to_string())
-}
-
 #[test]
 fn idle_syncs_are_answered_while_the_writer_is_held() -> Result<()> {
     for_each_backend(|backend: Backend| {
@@ -81,7 +70,7 @@ fn idle_syncs_are_answered_while_the_writer_is_held() -> Result<()> {
         let mal = branch_id(&server.data, "MAL")?;
         let b = enroll_kiosk_at(&server, &server.url(), &mal, &tmp.path().join("b"))?;
         sync(&b)?;
-        let class = first_class(&a)?;
+        let class = a.lock().expect("kiosk").classes()?[0].id.to_string();
         let before = kiosk_roster(&a, &class)?;
         let reads = counter(&server, "blisko_sync_reads_total")?;
 
