@@ -6,7 +6,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use blisko_shared::sqlite::Context;
 
-use super::sql::Conn;
+use super::sql::{Conn, Context as _};
 use super::{Result, ServerStore, StoreError};
 
 /// The two files, by the schema name the connection gives them.
@@ -39,14 +39,12 @@ impl ServerStore {
             Conn::Sqlite(conn) => conn,
             Conn::Postgres(pg) => {
                 return pg
-                    .client()
-                    .batch_execute(
-                        "SELECT count(*) FROM main.meta; SELECT count(*) FROM personal.projected",
-                    )
-                    .map_err(|e| StoreError::Database {
-                        context: "read both schemas",
-                        detail: e.to_string(),
-                    });
+                    .outside_transaction(|client| {
+                        client.batch_execute(
+                            "SELECT count(*) FROM main.meta; SELECT count(*) FROM personal.projected",
+                        )
+                    })
+                    .ctx("read both schemas");
             }
         };
         for (schema, path) in Self::schema_files(conn)? {
@@ -84,18 +82,17 @@ impl ServerStore {
                 let mut sizes = Vec::new();
                 for (schema, name) in [("main", "server"), ("personal", "personal")] {
                     let bytes: i64 = pg
-                        .client()
-                        .query_one(
-                            "SELECT CAST(coalesce(sum(pg_total_relation_size(c.oid)), 0) AS BIGINT)
-                             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                             WHERE n.nspname = $1 AND c.relkind = 'r'",
-                            &[&schema],
-                        )
-                        .and_then(|row| row.try_get(0))
-                        .map_err(|e| StoreError::Database {
-                            context: "measure the database",
-                            detail: e.to_string(),
-                        })?;
+                        .outside_transaction(|client| {
+                            client
+                                .query_one(
+                                    "SELECT CAST(coalesce(sum(pg_total_relation_size(c.oid)), 0) AS BIGINT)
+                                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                     WHERE n.nspname = $1 AND c.relkind = 'r'",
+                                    &[&schema],
+                                )?
+                                .try_get(0)
+                        })
+                        .ctx("measure the database")?;
                     sizes.push((name, u64::try_from(bytes).unwrap_or_default()));
                 }
                 return Ok(sizes);

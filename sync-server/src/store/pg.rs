@@ -61,12 +61,11 @@ fn migrate(conn: &mut PgConn) -> SqlResult<Result<()>> {
 /// Rewrite the personal tables without the row versions an erasure left behind (VACUUM
 /// FULL takes an exclusive lock on these small tables for a moment).
 pub(super) fn vacuum_personal(conn: &mut PgConn) -> Result<()> {
-    conn.client()
-        .batch_execute("VACUUM FULL personal.person_keys")
-        .and_then(|()| {
-            conn.client()
-                .batch_execute("VACUUM FULL personal.o_persons")
-        })
-        .map_err(super::sql::SqlError::from)
-        .ctx("clear erased personal data")
+    // One statement at a time: VACUUM may not run in the transaction that a query of
+    // several statements makes.
+    conn.outside_transaction(|client| {
+        client.batch_execute("VACUUM FULL personal.person_keys")?;
+        client.batch_execute("VACUUM FULL personal.o_persons")
+    })
+    .ctx("clear erased personal data")
 }

@@ -504,8 +504,26 @@ impl PgConn {
             .batch_execute("SET search_path TO main, personal")?)
     }
 
-    pub fn client(&mut self) -> &mut postgres::Client {
+    /// The client as it is, for the migrations run right after connecting.
+    pub(super) fn client(&mut self) -> &mut postgres::Client {
         &mut self.client
+    }
+
+    /// Work outside a transaction (`/health`, sizes, vacuum), asked again once on a new
+    /// connection if the connection turns out to be closed: a database restart answers
+    /// the first question after it, not a failure. `work` is to be safe to run twice.
+    pub fn outside_transaction<T>(
+        &mut self,
+        work: impl Fn(&mut postgres::Client) -> Result<T, postgres::Error>,
+    ) -> SqlResult<T> {
+        self.ensure_open()?;
+        match work(&mut self.client) {
+            Err(_) if self.client.is_closed() => {
+                *self = PgConn::connect(&self.url)?;
+                Ok(work(&mut self.client)?)
+            }
+            done => Ok(done?),
+        }
     }
 
     /// Connect again when the connection is closed (the database restarted or the
