@@ -335,8 +335,12 @@ impl Kiosk {
             .collect();
 
         // The keys to open pulled persons with: those held, and the new ones this answer
-        // brings (unless this kiosk erased or dropped them), less the erased.
-        let mut keyring = self.store.person_keys()?;
+        // brings (unless this kiosk erased or dropped them), less the erased. Only a
+        // pulled document is opened with them: an idle round does not read them.
+        let mut keyring = match response.pulled.is_empty() {
+            true => HashMap::new(),
+            false => self.store.person_keys()?,
+        };
         let wanted = &plan.request.want_keys.0;
         let mut new_keys = Vec::new();
         for (id, key) in &response.keys.0 {

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use blisko_shared::sqlite::Cached as _;
 use rusqlite::{OptionalExtension, params};
 
 use blisko_shared::crypto::PersonKey;
@@ -31,7 +32,7 @@ impl Store {
         let id = id.to_string();
         let bytes: Option<Option<Vec<u8>>> = self
             .conn()
-            .query_row(
+            .query_row_cached(
                 "SELECT key FROM person_keys WHERE person_id = ?1",
                 [&id],
                 |r| r.get(0),
@@ -95,7 +96,7 @@ impl Store {
     pub fn person_keys(&self) -> Result<HashMap<PersonId, PersonKey>> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT person_id, key FROM person_keys WHERE key IS NOT NULL")
+            .prepare_cached("SELECT person_id, key FROM person_keys WHERE key IS NOT NULL")
             .ctx("read person keys")?;
         let rows = stmt
             .query_map([], |r| {
@@ -138,7 +139,7 @@ impl Store {
         let before = format!("{before_ms:015}");
         let mut stmt = self
             .conn()
-            .prepare(
+            .prepare_cached(
                 "SELECT k.person_id FROM person_keys k JOIN persons p ON p.id = k.person_id
                  WHERE k.key IS NOT NULL AND k.unpushed = 0
                    AND substr(p.created, 1, 15) < ?1
@@ -166,7 +167,7 @@ impl Tx<'_> {
     /// The key of a person registered here (pushed at the next sync).
     pub fn insert_own_key(&self, id: PersonId, key: &PersonKey) -> Result<()> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO person_keys (person_id, key, unpushed) VALUES (?1, ?2, 1)",
                 params![id.to_string(), key.as_bytes().as_slice()],
             )
@@ -219,7 +220,7 @@ impl Tx<'_> {
     /// Ask the server for this person's key at the next sync.
     pub fn want_key(&self, id: PersonId) -> Result<()> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO wanted_keys (person_id) VALUES (?1) ON CONFLICT DO NOTHING",
                 [id.to_string()],
             )
@@ -232,7 +233,7 @@ impl Tx<'_> {
     pub fn take_wanted_key(&self, id: PersonId, key: &PersonKey) -> Result<bool> {
         let n = self
             .conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO person_keys (person_id, key) VALUES (?1, ?2)
                  ON CONFLICT (person_id) DO UPDATE SET key = excluded.key
                     WHERE person_keys.erased = 0 AND person_keys.key IS NULL",
@@ -261,7 +262,7 @@ impl Tx<'_> {
     pub fn forget_person(&self, id: PersonId, erased: bool) -> Result<()> {
         let id = id.to_string();
         self.conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO person_keys (person_id, key, erased) VALUES (?1, NULL, ?2)
                  ON CONFLICT (person_id) DO UPDATE SET key = NULL, unpushed = 0,
                     erased = max(erased, excluded.erased)",
@@ -269,7 +270,7 @@ impl Tx<'_> {
             )
             .ctx("delete a person key")?;
         self.conn()
-            .execute(
+            .execute_cached(
                 "UPDATE persons SET given_name = '', family_name = '', birth_year = 0, phone = NULL
                  WHERE id = ?1",
                 [&id],

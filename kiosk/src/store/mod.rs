@@ -13,6 +13,7 @@ mod sync_state;
 use std::path::Path;
 use std::time::Duration;
 
+use blisko_shared::sqlite::Cached as _;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use blisko_shared::docs::DocKey;
@@ -37,7 +38,7 @@ const MIGRATIONS: &[&str] = &[
 pub const DB_FILE: &str = "kiosk.sqlite3";
 
 /// Prepared statements kept per connection.
-const STATEMENT_CACHE_CAPACITY: usize = 64;
+const STATEMENT_CACHE_CAPACITY: usize = 128;
 
 pub(crate) use blisko_shared::sqlite::Context;
 pub use blisko_shared::sqlite::{Result, StoreError, StoreKey, StoredDoc};
@@ -121,7 +122,7 @@ impl Store {
     pub fn doc_keys(&self, kind: &str) -> Result<Vec<DocKey>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT doc_id FROM documents WHERE kind = ?1 ORDER BY doc_id")
+            .prepare_cached("SELECT doc_id FROM documents WHERE kind = ?1 ORDER BY doc_id")
             .ctx("list documents")?;
         let ids = stmt
             .query_map([kind], |r| r.get::<_, String>(0))
@@ -140,7 +141,7 @@ impl Store {
 
     pub fn pending_changes(&self) -> Result<u64> {
         self.conn
-            .query_row(
+            .query_row_cached(
                 "SELECT coalesce(sum(pending_changes), 0) FROM documents",
                 [],
                 |r| r.get::<_, i64>(0),
@@ -188,7 +189,7 @@ impl Tx<'_> {
 
     pub fn delete_meta(&self, key: &str) -> Result<()> {
         self.tx
-            .execute("DELETE FROM meta WHERE key = ?1", [key])
+            .execute_cached("DELETE FROM meta WHERE key = ?1", [key])
             .ctx("remove a setting")?;
         Ok(())
     }
@@ -203,10 +204,10 @@ impl Tx<'_> {
     ) -> Result<()> {
         let doc_id = key.to_string();
         self.tx
-            .execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [&doc_id])
+            .execute_cached("DELETE FROM doc_chunks WHERE doc_id = ?1", [&doc_id])
             .ctx("drop compacted chunks")?;
         self.tx
-            .execute(
+            .execute_cached(
                 "INSERT INTO documents (doc_id, kind, snapshot, chunk_count, chunk_bytes, pending_changes, updated_at)
                  VALUES (?1, ?2, ?3, 0, 0, ?4, ?5)
                  ON CONFLICT (doc_id) DO UPDATE SET
@@ -230,7 +231,7 @@ impl Tx<'_> {
         let doc_id = key.to_string();
         let seq: i64 = self
             .tx
-            .query_row(
+            .query_row_cached(
                 "UPDATE documents SET chunk_count = chunk_count + 1, chunk_bytes = chunk_bytes + ?2,
                     pending_changes = pending_changes + ?3, updated_at = ?4
                  WHERE doc_id = ?1 RETURNING chunk_count",
@@ -239,7 +240,7 @@ impl Tx<'_> {
             )
             .ctx("record a document change")?;
         self.tx
-            .execute(
+            .execute_cached(
                 "INSERT INTO doc_chunks (doc_id, seq, data) VALUES (?1, ?2, ?3)",
                 params![doc_id, seq, chunk],
             )

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use blisko_shared::sqlite::Cached as _;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
@@ -99,7 +100,7 @@ impl Tx<'_> {
         let c = self.conn();
         let b = &catalog.branch;
         let branch_id = b.id.to_string();
-        c.execute(
+        c.execute_cached(
             "INSERT INTO branches (id, code, name, address, opening_hours, help)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
@@ -116,12 +117,12 @@ impl Tx<'_> {
         )
         .ctx("project the branch")?;
 
-        c.execute("DELETE FROM classes WHERE branch_id = ?1", [&branch_id])
+        c.execute_cached("DELETE FROM classes WHERE branch_id = ?1", [&branch_id])
             .ctx("project classes")?;
         for class in &catalog.classes {
             let schedule = serde_json::to_string(&class.schedule)
                 .map_err(|e| corrupt("schedule", &e.to_string()))?;
-            c.execute(
+            c.execute_cached(
                 "INSERT INTO classes (id, branch_id, title, description, instructor, room, capacity,
                     waitlist_limit, age_group, schedule_json, opens, closes)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -141,19 +142,19 @@ impl Tx<'_> {
                 ],
             )
             .ctx("project a class")?;
-            c.execute(
+            c.execute_cached(
                 "DELETE FROM allotments WHERE class_id = ?1",
                 [class.id.to_string()],
             )
             .ctx("project allotments")?;
             for (kiosk, seats) in catalog.allotments_of(class.id) {
-                c.execute(
+                c.execute_cached(
                     "INSERT INTO allotments (class_id, kiosk_id, seats) VALUES (?1, ?2, ?3)",
                     params![class.id.to_string(), kiosk.to_string(), seats],
                 )
                 .ctx("project an allotment")?;
             }
-            c.execute(
+            c.execute_cached(
                 "DELETE FROM sessions WHERE class_id = ?1",
                 [class.id.to_string()],
             )
@@ -161,7 +162,7 @@ impl Tx<'_> {
         }
         // A cancelled session has no roll call: staff mode does not list it.
         for s in catalog.sessions.iter().filter(|s| !s.cancelled) {
-            c.execute(
+            c.execute_cached(
                 "INSERT INTO sessions (id, class_id, date, start, minutes) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (id) DO UPDATE SET class_id = excluded.class_id, date = excluded.date,
                     start = excluded.start, minutes = excluded.minutes",
@@ -169,10 +170,10 @@ impl Tx<'_> {
             )
             .ctx("project a session")?;
         }
-        c.execute("DELETE FROM services WHERE branch_id = ?1", [&branch_id])
+        c.execute_cached("DELETE FROM services WHERE branch_id = ?1", [&branch_id])
             .ctx("project services")?;
         for s in &catalog.services {
-            c.execute(
+            c.execute_cached(
                 "INSERT INTO services (id, branch_id, name, description, requires_pesel, conditions, legal_basis)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
@@ -187,9 +188,10 @@ impl Tx<'_> {
             )
             .ctx("project a service")?;
         }
-        c.execute("DELETE FROM staff", []).ctx("project staff")?;
+        c.execute_cached("DELETE FROM staff", [])
+            .ctx("project staff")?;
         for s in &catalog.staff {
-            c.execute(
+            c.execute_cached(
                 "INSERT INTO staff (id, name, role, pin_hash) VALUES (?1, ?2, ?3, ?4)",
                 params![s.id.to_string(), s.name, s.role.code(), s.pin_hash],
             )
@@ -277,7 +279,7 @@ impl Tx<'_> {
             .map(|h| h.at.to_string())
             .unwrap_or_default();
         self.conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO intake_requests (id, reference, person_id, service_id, branch_id, status, created)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (id) DO UPDATE SET status = excluded.status",
@@ -331,7 +333,7 @@ impl Store {
 
     pub fn classes(&self) -> Result<Vec<ClassRow>> {
         let sql = format!("SELECT {CLASS_COLUMNS} FROM classes ORDER BY id");
-        let mut stmt = self.conn().prepare(&sql).ctx("list classes")?;
+        let mut stmt = self.conn().prepare_cached(&sql).ctx("list classes")?;
         let mut rows = stmt.query([]).ctx("list classes")?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().ctx("list classes")? {
@@ -371,7 +373,7 @@ impl Store {
 
     pub fn branch(&self, id: BranchId) -> Result<Option<Branch>> {
         self.conn()
-            .query_row(
+            .query_row_cached(
                 "SELECT code, name, address, opening_hours, help FROM branches WHERE id = ?1",
                 [id.to_string()],
                 |r| {
@@ -392,7 +394,7 @@ impl Store {
     pub fn services(&self) -> Result<Vec<Service>> {
         let mut stmt = self
             .conn()
-            .prepare(
+            .prepare_cached(
                 "SELECT id, name, description, requires_pesel, conditions, legal_basis
                  FROM services",
             )
@@ -436,7 +438,7 @@ impl Store {
     pub fn person_by_code(&self, code: &str) -> Result<Option<PersonRow>> {
         let row = self
             .conn()
-            .query_row(
+            .query_row_cached(
                 "SELECT id, given_name, family_name, birth_year, resident_code FROM persons WHERE resident_code = ?1",
                 [code],
                 |r| {
@@ -567,7 +569,7 @@ impl Store {
 
     pub fn resident_code_taken(&self, code: &str) -> Result<bool> {
         self.conn()
-            .query_row(
+            .query_row_cached(
                 "SELECT EXISTS (SELECT 1 FROM persons WHERE resident_code = ?1)",
                 [code],
                 |r| r.get(0),
@@ -577,7 +579,7 @@ impl Store {
 
     pub fn counts(&self) -> Result<Counts> {
         self.conn()
-            .query_row(
+            .query_row_cached(
                 "SELECT (SELECT count(*) FROM classes),
                         (SELECT count(*) FROM persons),
                         (SELECT count(*) FROM registrations WHERE status != 'cancelled'),
@@ -607,7 +609,7 @@ impl Store {
     ) -> Result<BTreeMap<RegistrationId, (SeatStatus, Option<u32>)>> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT id, status, position FROM registrations")
+            .prepare_cached("SELECT id, status, position FROM registrations")
             .ctx("read registrations")?;
         let rows = stmt
             .query_map([], |r| {

@@ -1,5 +1,6 @@
 //! Queries of staff mode: who may use it, today's sessions, and rosters with names.
 
+use blisko_shared::sqlite::Cached as _;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
@@ -130,7 +131,7 @@ impl Store {
     pub fn session(&self, id: SessionId) -> Result<Option<SessionRow>> {
         let row: Option<String> = self
             .conn()
-            .query_row(
+            .query_row_cached(
                 "SELECT date FROM sessions WHERE id = ?1",
                 [id.to_string()],
                 |r| r.get(0),
@@ -151,7 +152,7 @@ impl Store {
     ) -> Result<Option<SessionRow>> {
         let row: Option<(String, String)> = self
             .conn()
-            .query_row(
+            .query_row_cached(
                 "SELECT id, date FROM sessions
                  WHERE class_id = ?1 AND (date > ?2 OR (date = ?2 AND start >= ?3))
                  ORDER BY date, start LIMIT 1",

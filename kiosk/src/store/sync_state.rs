@@ -1,6 +1,7 @@
 //! What the kiosk knows of the server: per document, the heads the server holds and
 //! how many local changes it has not acknowledged; the documents still to pull.
 
+use blisko_shared::sqlite::Cached as _;
 use rusqlite::{OptionalExtension, params};
 
 use blisko_shared::docs::{ChangeHash, DocKey};
@@ -111,7 +112,7 @@ impl Store {
 
     pub fn wanted_count(&self) -> Result<u64> {
         self.conn()
-            .query_row("SELECT count(*) FROM sync_wants", [], |r| {
+            .query_row_cached("SELECT count(*) FROM sync_wants", [], |r| {
                 r.get::<_, i64>(0)
             })
             .map(|n| n.max(0) as u64)

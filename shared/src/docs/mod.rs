@@ -14,9 +14,10 @@ mod people;
 mod roster;
 pub mod untrusted;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, Value};
@@ -158,13 +159,35 @@ fn genesis_collections(key: DocKey) -> &'static [&'static str] {
     }
 }
 
+/// Genesis hashes worked out already, by document: working one out builds a document,
+/// and every document a sync takes in has its genesis checked. Emptied when full.
+static GENESIS_HASHES: LazyLock<Mutex<HashMap<DocKey, ChangeHash>>> = LazyLock::new(Mutex::default);
+
+/// How many genesis hashes [`GENESIS_HASHES`] keeps (about 100 bytes each).
+const GENESIS_HASHES_KEPT: usize = 8192;
+
 /// The hash of a document's genesis change: the same on every machine.
 pub fn genesis_hash(key: DocKey) -> Result<ChangeHash, DocError> {
+    let cache = || {
+        GENESIS_HASHES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    };
+    if let Some(hash) = cache().get(&key).copied() {
+        return Ok(hash);
+    }
     let doc = Doc::create(key, KioskId::CENTRAL)?;
-    doc.heads()
+    let hash = doc
+        .heads()
         .first()
         .copied()
-        .ok_or_else(|| doc.malformed("genesis"))
+        .ok_or_else(|| doc.malformed("genesis"))?;
+    let mut cache = cache();
+    if cache.len() >= GENESIS_HASHES_KEPT {
+        cache.clear();
+    }
+    cache.insert(key, hash);
+    Ok(hash)
 }
 
 /// The automerge actor of a kiosk (one per kiosk, for every document it writes).
@@ -614,6 +637,27 @@ mod tests {
             "planet:00000000-0000-0000-0000-000000000000"
                 .parse::<DocKey>()
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_remembered_genesis_hash_is_the_one_worked_out_for_that_document() {
+        let keys = [
+            DocKey::Catalog(BranchId::new()),
+            DocKey::Roster(ClassId::new()),
+            DocKey::Roster(ClassId::new()),
+            DocKey::People(KioskId::new(), 3),
+        ];
+        let fresh = |key: DocKey| Doc::create(key, KioskId::CENTRAL).unwrap().heads()[0];
+        // Asked twice over, interleaved: the second answers come from memory.
+        for _ in 0..2 {
+            for key in keys {
+                assert_eq!(genesis_hash(key).unwrap(), fresh(key), "{key}");
+            }
+        }
+        assert_ne!(
+            genesis_hash(keys[1]).unwrap(),
+            genesis_hash(keys[2]).unwrap()
         );
     }
 
