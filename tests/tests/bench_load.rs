@@ -82,6 +82,15 @@ fn kiosks_in_two_processes_all_sync_and_their_tallies_merge() -> Result<()> {
         "{report}"
     );
     ensure!(number(&report, "achieved_syncs_per_s")? > 0.0, "{report}");
+    // Started: the timers' and the writes' syncs begun in the window, each of which
+    // finishes in it or after it.
+    let started = (number(&report, "window_timer_syncs_started")?
+        + number(&report, "window_write_syncs_started")?)
+        / number(&report, "seconds")?;
+    ensure!(
+        (number(&report, "started_syncs_per_s")? - started).abs() < 0.01,
+        "{report}"
+    );
     for key in ["server_peak_mb", "server_end_mb", "host_cores"] {
         ensure!(number(&report, key)? > 0.0, "{key}: {report}");
     }
