@@ -131,7 +131,9 @@ impl StoreKey {
     }
 
     /// Write a new random key to `path`, readable by its owner only. An existing file is
-    /// never overwritten: the data it unlocks would be lost.
+    /// never overwritten: the data it unlocks would be lost. The key is written and
+    /// flushed beside it first and then linked in under its name, so the file is never
+    /// seen empty or half written, even by a set-up cut short by a crash.
     pub fn create(path: &Path) -> Result<StoreKey> {
         use std::io::Write;
         let bad = |e: std::io::Error| StoreError::KeyFile {
@@ -139,13 +141,32 @@ impl StoreKey {
             detail: e.to_string(),
         };
         let key = StoreKey::random();
+        let name = path.file_name().ok_or_else(|| StoreError::KeyFile {
+            path: path.display().to_string(),
+            detail: "not a file name".into(),
+        })?;
+        let mut partial = name.to_os_string();
+        partial.push(format!(".{}.partial", &StoreKey::random().hex()[..16]));
+        let partial = path.with_file_name(partial);
         let mut options = std::fs::File::options();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path).map_err(bad)?;
-        writeln!(file, "{}", key.hex()).map_err(bad)?;
-        file.sync_all().map_err(bad)?;
+        let written = options.open(&partial).and_then(|mut file| {
+            writeln!(file, "{}", key.hex())?;
+            file.sync_all()
+        });
+        // A link fails where the name exists: the check and the creation are one step.
+        let linked = written.and_then(|()| std::fs::hard_link(&partial, path));
+        // The partial name goes whether or not the key went in (it unlocks nothing).
+        let _ = std::fs::remove_file(&partial);
+        linked.map_err(bad)?;
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // The new name itself is to survive a power cut.
+            std::fs::File::open(folder)
+                .and_then(|f| f.sync_all())
+                .map_err(bad)?;
+        }
         Ok(key)
     }
 
@@ -378,6 +399,34 @@ impl rusqlite::types::FromSql for crate::seats::SeatStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_file_is_seen_whole_or_not_at_all_while_it_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..300 {
+            let path = dir.path().join(format!("key-{i}"));
+            let done = std::sync::atomic::AtomicBool::new(false);
+            let created = std::thread::scope(|s| {
+                let reader = s.spawn(|| {
+                    // Read as another process would (a status command, a test's SQL
+                    // connection): the file is absent, or holds the whole key.
+                    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                        if let Ok(text) = std::fs::read_to_string(&path) {
+                            return Some(text);
+                        }
+                    }
+                    std::fs::read_to_string(&path).ok()
+                });
+                let key = StoreKey::create(&path).unwrap();
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+                (key, reader.join().unwrap())
+            });
+            let (key, seen) = created;
+            assert_eq!(seen.as_deref().map(str::trim), Some(key.hex().as_str()));
+        }
+        // Only the key files are left: no partial file beside them.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 300);
+    }
 
     #[test]
     fn migrations_run_once_and_a_newer_schema_is_refused() {
