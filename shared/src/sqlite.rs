@@ -406,7 +406,7 @@ mod tests {
         for i in 0..300 {
             let path = dir.path().join(format!("key-{i}"));
             let done = std::sync::atomic::AtomicBool::new(false);
-            let created = std::thread::scope(|s| {
+            let (key, seen) = std::thread::scope(|s| {
                 let reader = s.spawn(|| {
                     // Read as another process would (a status command, a test's SQL
                     // connection): the file is absent, or holds the whole key.
@@ -421,7 +421,6 @@ mod tests {
                 done.store(true, std::sync::atomic::Ordering::SeqCst);
                 (key, reader.join().unwrap())
             });
-            let (key, seen) = created;
             assert_eq!(seen.as_deref().map(str::trim), Some(key.hex().as_str()));
         }
         // Only the key files are left: no partial file beside them.
