@@ -11,8 +11,13 @@ use blisko_shared::sync::{KeyList, PersonList, SyncResponse};
 
 static KEY: LazyLock<StoreKey> = LazyLock::new(StoreKey::random);
 
+/// Monday 23 November 2026, noon UTC.
 fn noon() -> WallClock {
-    Arc::new(|| 1_795_953_600_000)
+    let ms = "2026-11-23T12:00:00Z"
+        .parse::<jiff::Timestamp>()
+        .expect("a valid timestamp")
+        .as_millisecond() as u64;
+    Arc::new(move || ms)
 }
 
 /// What the server answers when it has nothing for the kiosk, at `cursor`.

@@ -1,8 +1,10 @@
 //! PostgreSQL ends every session of the server's database, as on a database restart or a
 //! failover: the server's writer and its readers connect again at their next transaction
 //! (a connection idle for a second is checked first, so after a quiet moment nothing
-//! fails). The kiosks see at most a few transient failures, which they retry; a registration made
-//! meanwhile lands, reaches the other kiosk and the office, and `/health` is ok again.
+//! fails), and `/health` asks again on a new connection when it finds its own closed, so
+//! it is ok at the first ask after the cut. The kiosks see at most a few transient
+//! failures, which they retry; a registration made meanwhile lands, reaches the other
+//! kiosk and the office.
 
 use std::time::Duration;
 

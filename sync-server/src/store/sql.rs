@@ -519,7 +519,7 @@ impl PgConn {
         self.ensure_open()?;
         match work(&mut self.client) {
             Err(_) if self.client.is_closed() => {
-                *self = PgConn::connect(&self.url)?;
+                self.reconnect()?;
                 Ok(work(&mut self.client)?)
             }
             done => Ok(done?),
@@ -532,9 +532,15 @@ impl PgConn {
     fn ensure_open(&mut self) -> SqlResult<()> {
         let idle = self.last_used.elapsed() >= IDLE_CHECK_AFTER;
         if self.client.is_closed() || (idle && self.client.is_valid(IDLE_CHECK_TIMEOUT).is_err()) {
-            *self = PgConn::connect(&self.url)?;
+            self.reconnect()?;
         }
         self.last_used = Instant::now();
+        Ok(())
+    }
+
+    /// A new connection in place of this one; its prepared statements go with it.
+    fn reconnect(&mut self) -> SqlResult<()> {
+        *self = PgConn::connect(&self.url)?;
         Ok(())
     }
 }
