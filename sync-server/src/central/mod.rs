@@ -662,9 +662,11 @@ fn sync_round(
     )?;
     let more_keys = key_feed.len() > MAX_KEYS_PER_MESSAGE;
     key_feed.truncate(MAX_KEYS_PER_MESSAGE);
+    // Both feeds' positions in one read; nothing this round does after it moves them.
+    let positions = db.positions()?;
     let new_key_cursor = match key_feed.last() {
         Some((seq, _, _)) if more_keys => *seq,
-        _ => db.key_position()?.max(key_cursor),
+        _ => positions.keys.max(key_cursor),
     };
     let mut keys = KeyList::default();
     let mut erased = PersonList::default();
@@ -703,7 +705,7 @@ fn sync_round(
     feed.truncate(MAX_CHANGED_PER_RESPONSE);
     let new_cursor = match feed.last() {
         Some((_, seq, _)) if more => *seq,
-        _ => db.feed_position()?.max(cursor),
+        _ => positions.feed.max(cursor),
     };
     let changed = feed
         .into_iter()
@@ -721,19 +723,20 @@ fn sync_round(
             deferred.push(want.doc);
             continue;
         }
-        authorize_read(db, kiosk, want.doc)?;
         let not_found = || CentralError::NotFound(want.doc.to_string());
         let (changes, heads) = if want.have.is_empty() {
             // The kiosk has nothing of it: the document as stored (a saved document,
             // perhaps followed by change chunks), sent without decoding it here.
-            let stored = db.load_doc(want.doc)?.ok_or_else(not_found)?;
-            let heads = db.doc_heads(want.doc)?.ok_or_else(not_found)?;
-            let mut bytes = stored.snapshot;
-            for chunk in stored.chunks {
+            let loaded = db.load_doc(want.doc)?;
+            check_branch(kiosk, want.doc, loaded.as_ref().and_then(|l| l.branch_id))?;
+            let loaded = loaded.ok_or_else(not_found)?;
+            let mut bytes = loaded.stored.snapshot;
+            for chunk in loaded.stored.chunks {
                 bytes.extend_from_slice(&chunk);
             }
-            (bytes, heads)
+            (bytes, loaded.heads)
         } else {
+            authorize_read(db, kiosk, want.doc)?;
             let doc = load_shared(db, want.doc)?.ok_or_else(not_found)?;
             let changes = doc
                 .changes_since(&from_heads(&want.have))
@@ -839,24 +842,27 @@ pub(crate) fn load(db: &Db<'_>, key: DocKey) -> Result<Option<Doc>> {
 
 /// A stored document to read: from the cache without copying it when it is there.
 fn load_shared(db: &Db<'_>, key: DocKey) -> Result<Option<Arc<Doc>>> {
-    if cacheable(key)
-        && let Some(stored_heads) = db.doc_heads(key)?
-    {
-        let cache = DOC_CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(doc) = cache.get(&key)
-            && doc.heads() == stored_heads
-        {
-            return Ok(Some(Arc::clone(doc)));
+    let cached = cacheable(key)
+        .then(|| {
+            let cache = DOC_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+            cache.get(&key).cloned()
+        })
+        .flatten();
+    if let Some(doc) = cached {
+        match db.doc_heads(key)? {
+            Some(stored_heads) if doc.heads() == stored_heads => return Ok(Some(doc)),
+            Some(_) => {}
+            None => return Ok(None),
         }
     }
-    let Some(stored) = db.load_doc(key)? else {
+    let Some(loaded) = db.load_doc(key)? else {
         return Ok(None);
     };
     let doc = Doc::load(
         key,
         KioskId::CENTRAL,
-        &stored.snapshot,
-        stored.chunks.iter().map(Vec::as_slice),
+        &loaded.stored.snapshot,
+        loaded.stored.chunks.iter().map(Vec::as_slice),
     )
     .map_err(CentralError::Document)?;
     let doc = Arc::new(doc);
@@ -885,7 +891,16 @@ pub(crate) fn store_changes(db: &Db<'_>, doc: &mut Doc, now: &str) -> Result<()>
 /// A document the kiosk may read. An unknown document gets the same answer as another
 /// branch's, so that a kiosk cannot probe which documents exist elsewhere.
 fn authorize_read(db: &Db<'_>, kiosk: &KioskAuth, key: DocKey) -> Result<()> {
-    let branch = db.doc_info(key)?.and_then(|info| info.branch_id);
+    check_branch(
+        kiosk,
+        key,
+        db.doc_info(key)?.and_then(|info| info.branch_id),
+    )
+}
+
+/// [`authorize_read`] with the document's branch point already read (`None`: no
+/// branch point, or no such document).
+fn check_branch(kiosk: &KioskAuth, key: DocKey, branch: Option<BranchId>) -> Result<()> {
     if branch != Some(kiosk.branch_id) {
         return Err(CentralError::Forbidden(format!(
             "{key} is not a document of this kiosk's branch"

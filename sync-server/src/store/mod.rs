@@ -68,6 +68,21 @@ pub enum StoreLocation {
     Postgres(String),
 }
 
+/// The positions of the change feed and of the key feed ([`Db::positions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Positions {
+    pub feed: i64,
+    pub keys: i64,
+}
+
+/// A stored document as [`Db::load_doc`] reads it.
+pub struct LoadedDoc {
+    pub stored: StoredDoc,
+    /// Its heads as last written (those of the snapshot with every chunk applied).
+    pub heads: Vec<ChangeHash>,
+    pub branch_id: Option<BranchId>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocInfo {
     pub branch_id: Option<BranchId>,
@@ -236,7 +251,10 @@ impl ServerStore {
     /// A write transaction; all of a request's effects land together or not at all.
     pub fn write(&mut self) -> Result<Db<'_>> {
         let tx = self.conn.begin().ctx("begin a write")?;
-        Ok(Db { tx })
+        Ok(Db {
+            tx,
+            instance: std::cell::OnceCell::new(),
+        })
     }
 
     /// A read-only transaction over one consistent snapshot, which waits for no writer
@@ -244,13 +262,18 @@ impl ServerStore {
     /// Its end, committed or dropped, changes nothing.
     pub fn read(&mut self) -> Result<Db<'_>> {
         let tx = self.conn.begin_read().ctx("begin a read")?;
-        Ok(Db { tx })
+        Ok(Db {
+            tx,
+            instance: std::cell::OnceCell::new(),
+        })
     }
 }
 
 /// Queries inside one transaction.
 pub struct Db<'a> {
     tx: Tx<'a>,
+    /// The store's instance id once read in this transaction (see [`Db::instance`]).
+    instance: std::cell::OnceCell<uuid::Uuid>,
 }
 
 impl Db<'_> {
@@ -316,11 +339,22 @@ impl Db<'_> {
         self.tx.dialect()
     }
 
-    pub fn feed_position(&self) -> Result<i64> {
-        Ok(self
-            .meta("feed_seq")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+    /// Where the change feed and the key feed stand, read in one statement: the
+    /// positions a kiosk that has read everything listed is told to go on from.
+    pub fn positions(&self) -> Result<Positions> {
+        let (feed, keys): (Option<String>, i64) = self
+            .tx
+            .query_row(
+                "SELECT (SELECT value FROM meta WHERE key = 'feed_seq'),
+                        (SELECT coalesce(max(seq), 0) FROM personal.person_keys)",
+                (),
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .ctx("read the feeds' positions")?;
+        Ok(Positions {
+            feed: feed.and_then(|v| v.parse().ok()).unwrap_or(0),
+            keys,
+        })
     }
 
     /// The heads of a stored document, as last written.
@@ -373,31 +407,50 @@ impl Db<'_> {
         .transpose()
     }
 
-    pub fn load_doc(&self, key: DocKey) -> Result<Option<StoredDoc>> {
+    /// A stored document with its heads and branch point, in one query (and a second
+    /// for its chunks when it has any).
+    pub fn load_doc(&self, key: DocKey) -> Result<Option<LoadedDoc>> {
         let doc_id = key.to_string();
-        let snapshot: Option<Vec<u8>> = self
+        let row = self
             .tx
             .query_row(
-                "SELECT snapshot FROM documents WHERE doc_id = ?1",
+                "SELECT snapshot, heads, chunk_count, branch_id FROM documents WHERE doc_id = ?1",
                 [&doc_id],
-                |r| r.get(0),
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                },
             )
             .optional()
             .ctx("read a document")?;
-        let Some(snapshot) = snapshot else {
+        let Some((snapshot, heads, chunk_count, branch)) = row else {
             return Ok(None);
         };
-        let chunks = self
-            .tx
-            .query_map(
-                "SELECT data FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq",
-                [&doc_id],
-                |r| r.get(0),
-            )
-            .ctx("read document chunks")?
-            .collect::<sql::SqlResult<Vec<Vec<u8>>>>()
-            .ctx("read document chunks")?;
-        Ok(Some(StoredDoc { snapshot, chunks }))
+        let chunks = if chunk_count > 0 {
+            self.tx
+                .query_map(
+                    "SELECT data FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq",
+                    [&doc_id],
+                    |r| r.get(0),
+                )
+                .ctx("read document chunks")?
+                .collect::<sql::SqlResult<Vec<Vec<u8>>>>()
+                .ctx("read document chunks")?
+        } else {
+            Vec::new()
+        };
+        Ok(Some(LoadedDoc {
+            stored: StoredDoc { snapshot, chunks },
+            heads: heads_from_blob(&heads)?,
+            branch_id: branch
+                .as_deref()
+                .map(|b| parse("branch id", b))
+                .transpose()?,
+        }))
     }
 
     /// Store a document new to the server; it enters the change feed.
