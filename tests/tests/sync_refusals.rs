@@ -677,33 +677,36 @@ fn bad_bodies_and_foreign_reads_are_refused() -> Result<()> {
             || sync_raw(s, &token, &greedy),
         )?;
 
-        // Reads outside the branch: refused as a whole, nothing returned. A document that
-        // does not exist is refused in the same words as another branch's, so that asking
-        // tells a kiosk nothing about what exists elsewhere.
+        // Reads outside the branch: refused as a whole, nothing returned, whether the
+        // kiosk holds nothing of the document or says it holds some of it. A document
+        // that does not exist is refused in the same words as another branch's, so that
+        // asking tells a kiosk nothing about what exists elsewhere.
         let unknown = DocKey::Roster(ClassId::new());
-        let mut messages = Vec::new();
-        for key in [DocKey::Catalog(w.si), DocKey::Roster(w.si_class), unknown] {
-            let request = push_request(
-                vec![],
-                vec![DocHave {
-                    doc: key,
-                    have: vec![],
-                }],
+        for have in [vec![], vec![blisko_shared::sync::Head([7; 32])]] {
+            let mut messages = Vec::new();
+            for key in [DocKey::Catalog(w.si), DocKey::Roster(w.si_class), unknown] {
+                let request = push_request(
+                    vec![],
+                    vec![DocHave {
+                        doc: key,
+                        have: have.clone(),
+                    }],
+                );
+                let message = refused(
+                    s,
+                    &format!("pull of {key} (holding {} heads)", have.len()),
+                    403,
+                    "forbidden",
+                    Some("sync_refused"),
+                    || sync_raw(s, &token, &request),
+                )?;
+                messages.push(message.replace(&key.to_string(), "<doc>"));
+            }
+            assert_eq!(
+                messages[1], messages[2],
+                "an unknown document answers differently"
             );
-            let message = refused(
-                s,
-                &format!("pull of {key}"),
-                403,
-                "forbidden",
-                Some("sync_refused"),
-                || sync_raw(s, &token, &request),
-            )?;
-            messages.push(message.replace(&key.to_string(), "<doc>"));
         }
-        assert_eq!(
-            messages[1], messages[2],
-            "an unknown document answers differently"
-        );
         // The other branch's documents never show in the change list either.
         let answer = sync_raw(s, &token, &push_request(vec![], vec![]))?;
         assert_eq!(answer.status, 200);

@@ -736,8 +736,10 @@ fn sync_round(
             }
             (bytes, loaded.heads)
         } else {
-            authorize_read(db, kiosk, want.doc)?;
-            let doc = load_shared(db, want.doc)?.ok_or_else(not_found)?;
+            let info = db.doc_info(want.doc)?;
+            check_branch(kiosk, want.doc, info.as_ref().and_then(|i| i.branch_id))?;
+            let info = info.ok_or_else(not_found)?;
+            let doc = load_at(db, want.doc, &info.heads)?.ok_or_else(not_found)?;
             let changes = doc
                 .changes_since(&from_heads(&want.have))
                 .map_err(CentralError::Document)?;
@@ -842,19 +844,34 @@ pub(crate) fn load(db: &Db<'_>, key: DocKey) -> Result<Option<Doc>> {
 
 /// A stored document to read: from the cache without copying it when it is there.
 fn load_shared(db: &Db<'_>, key: DocKey) -> Result<Option<Arc<Doc>>> {
-    let cached = cacheable(key)
-        .then(|| {
-            let cache = DOC_CACHE.lock().unwrap_or_else(|p| p.into_inner());
-            cache.get(&key).cloned()
-        })
-        .flatten();
-    if let Some(doc) = cached {
+    if let Some(doc) = cached(key) {
         match db.doc_heads(key)? {
             Some(stored_heads) if doc.heads() == stored_heads => return Ok(Some(doc)),
             Some(_) => {}
             None => return Ok(None),
         }
     }
+    load_stored(db, key)
+}
+
+/// [`load_shared`] of a document whose stored heads were just read.
+fn load_at(db: &Db<'_>, key: DocKey, stored_heads: &[ChangeHash]) -> Result<Option<Arc<Doc>>> {
+    match cached(key) {
+        Some(doc) if doc.heads() == stored_heads => Ok(Some(doc)),
+        _ => load_stored(db, key),
+    }
+}
+
+fn cached(key: DocKey) -> Option<Arc<Doc>> {
+    if !cacheable(key) {
+        return None;
+    }
+    let cache = DOC_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    cache.get(&key).cloned()
+}
+
+/// A document read from the store (and kept in the cache when it is of a kind kept).
+fn load_stored(db: &Db<'_>, key: DocKey) -> Result<Option<Arc<Doc>>> {
     let Some(loaded) = db.load_doc(key)? else {
         return Ok(None);
     };
@@ -888,18 +905,9 @@ pub(crate) fn store_changes(db: &Db<'_>, doc: &mut Doc, now: &str) -> Result<()>
     Ok(())
 }
 
-/// A document the kiosk may read. An unknown document gets the same answer as another
+/// Whether the kiosk may read a document filed under `branch` (`None`: under no branch
+/// point, or no such document). An unknown document gets the same answer as another
 /// branch's, so that a kiosk cannot probe which documents exist elsewhere.
-fn authorize_read(db: &Db<'_>, kiosk: &KioskAuth, key: DocKey) -> Result<()> {
-    check_branch(
-        kiosk,
-        key,
-        db.doc_info(key)?.and_then(|info| info.branch_id),
-    )
-}
-
-/// [`authorize_read`] with the document's branch point already read (`None`: no
-/// branch point, or no such document).
 fn check_branch(kiosk: &KioskAuth, key: DocKey, branch: Option<BranchId>) -> Result<()> {
     if branch != Some(kiosk.branch_id) {
         return Err(CentralError::Forbidden(format!(
@@ -1003,7 +1011,12 @@ fn apply_push(
     })?;
     let heads = from_heads(&push.heads);
     let mut before = Vec::new();
-    let mut doc = match load(db, key)? {
+    // A document the store has no record of is not loaded: there is nothing to load.
+    let stored = match &info {
+        Some(info) => load_at(db, key, &info.heads)?.map(Arc::unwrap_or_clone),
+        None => None,
+    };
+    let mut doc = match stored {
         Some(doc) if matches!(key, DocKey::Roster(_)) => {
             let roster = RosterDoc::from_doc(doc).map_err(CentralError::Document)?;
             before = roster.registrations().map_err(CentralError::Document)?;

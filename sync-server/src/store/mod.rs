@@ -91,6 +91,8 @@ pub struct DocInfo {
     pub snapshot_bytes: i64,
     pub chunk_count: i64,
     pub chunk_bytes: i64,
+    /// Its heads as last written.
+    pub heads: Vec<ChangeHash>,
 }
 
 impl DocInfo {
@@ -373,7 +375,8 @@ impl Db<'_> {
         let row = self
             .tx
             .prepare_cached(
-                "SELECT branch_id, owner_kiosk, seq, length(snapshot), chunk_count, chunk_bytes
+                "SELECT branch_id, owner_kiosk, seq, length(snapshot), chunk_count, chunk_bytes,
+                    heads
                  FROM documents WHERE doc_id = ?1",
             )
             .ctx("read a document's record")?
@@ -385,12 +388,13 @@ impl Db<'_> {
                     r.get::<_, i64>(3)?,
                     r.get::<_, i64>(4)?,
                     r.get::<_, i64>(5)?,
+                    r.get::<_, Vec<u8>>(6)?,
                 ))
             })
             .optional()
             .ctx("read a document's record")?;
         row.map(
-            |(branch, owner, seq, snapshot_bytes, chunk_count, chunk_bytes)| {
+            |(branch, owner, seq, snapshot_bytes, chunk_count, chunk_bytes, heads)| {
                 Ok(DocInfo {
                     branch_id: branch
                         .as_deref()
@@ -401,6 +405,7 @@ impl Db<'_> {
                     snapshot_bytes,
                     chunk_count,
                     chunk_bytes,
+                    heads: heads_from_blob(&heads)?,
                 })
             },
         )
