@@ -61,13 +61,14 @@ impl AppState {
     pub fn new(central: Central, limits: Limits, synced: Vec<Vec<u8>>, sms: Sms) -> AppState {
         let read_rounds = Arc::new(central.read_rounds(READERS));
         let central = Arc::new(tokio::sync::Mutex::new(central));
+        let metrics = Arc::new(Metrics::new());
         AppState {
             sms,
             read_rounds,
-            sync_rounds: SyncQueue::start(Arc::clone(&central)),
+            sync_rounds: SyncQueue::start(Arc::clone(&central), metrics.sync_batches()),
             central,
             limits: Arc::new(ApiLimits::new(limits, synced)),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
         }
     }
 

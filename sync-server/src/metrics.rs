@@ -87,6 +87,7 @@ pub struct Metrics {
     sync_request_bytes: Counter,
     sync_response_bytes: Counter,
     sync_reads: Counter,
+    sync_batches: Counter,
     office_logins: Family<ResultLabel, Counter>,
     enrolled_kiosks: Gauge,
     kiosks_by_sync_age: Family<AgeLabel, Gauge>,
@@ -138,6 +139,12 @@ impl Metrics {
             "Sync rounds answered from a reader's snapshot, beside the writer (they stored nothing)",
             sync_reads.clone(),
         );
+        let sync_batches = Counter::default();
+        registry.register(
+            "sync_batches",
+            "Write transactions taken by the sync rounds the readers left to the writer, each holding one or more of them (group commit)",
+            sync_batches.clone(),
+        );
         let office_logins = Family::<ResultLabel, Counter>::default();
         registry.register(
             "office_logins",
@@ -187,6 +194,7 @@ impl Metrics {
             sync_request_bytes,
             sync_response_bytes,
             sync_reads,
+            sync_batches,
             office_logins,
             enrolled_kiosks,
             kiosks_by_sync_age,
@@ -214,6 +222,11 @@ impl Metrics {
     /// A sync round was answered by a reader ([`crate::read_rounds`]).
     pub fn sync_read(&self) {
         self.sync_reads.inc();
+    }
+
+    /// The counter of the writer's sync transactions, for the writer to count them.
+    pub fn sync_batches(&self) -> Counter {
+        self.sync_batches.clone()
     }
 
     pub fn office_login(&self, outcome: LoginOutcome) {

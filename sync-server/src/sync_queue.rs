@@ -9,6 +9,8 @@
 use std::sync::Arc;
 use std::sync::mpsc;
 
+use prometheus_client::metrics::counter::Counter;
+
 use blisko_shared::sync::{SyncRequest, SyncResponse};
 
 use crate::central::{Central, CentralError, Round, contain_panics};
@@ -32,12 +34,13 @@ pub struct SyncQueue {
 }
 
 impl SyncQueue {
-    /// Start the worker, which takes its turns on `central` like any request.
-    pub fn start(central: Arc<tokio::sync::Mutex<Central>>) -> SyncQueue {
+    /// Start the worker, which takes its turns on `central` like any request and counts
+    /// its transactions in `batches`.
+    pub fn start(central: Arc<tokio::sync::Mutex<Central>>, batches: Counter) -> SyncQueue {
         let (sender, receiver) = mpsc::channel();
         std::thread::Builder::new()
             .name("sync-rounds".into())
-            .spawn(move || work(&central, &receiver))
+            .spawn(move || work(&central, &receiver, &batches))
             .unwrap_or_else(|e| panic!("cannot start the sync worker thread: {e}"));
         SyncQueue { sender }
     }
@@ -58,20 +61,32 @@ impl SyncQueue {
     }
 }
 
-fn work(central: &tokio::sync::Mutex<Central>, receiver: &mpsc::Receiver<Queued>) {
+fn round(queued: &Queued) -> Round<'_> {
+    Round {
+        token: &queued.token,
+        request: &queued.request,
+    }
+}
+
+fn work(
+    central: &tokio::sync::Mutex<Central>,
+    receiver: &mpsc::Receiver<Queued>,
+    batches: &Counter,
+) {
     while let Ok(first) = receiver.recv() {
         let mut central = central.blocking_lock();
-        // Whatever arrived while the store was busy goes in the same transaction.
         let mut batch = vec![first];
-        batch.extend(receiver.try_iter().take(MAX_BATCH - 1));
-        let rounds: Vec<Round<'_>> = batch
-            .iter()
-            .map(|q| Round {
-                token: &q.token,
-                request: &q.request,
+        // Whatever arrived while the store was busy, and until its turn is this
+        // transaction's, goes in the same transaction.
+        let gathered = contain_panics(|| {
+            central.sync_gathered(|| {
+                batch.extend(receiver.try_iter().take(MAX_BATCH - 1));
+                batch.iter().map(round).collect()
             })
-            .collect();
-        let answers = match contain_panics(|| central.sync_rounds(&rounds)) {
+        });
+        batches.inc();
+        let rounds: Vec<Round<'_>> = batch.iter().map(round).collect();
+        let answers = match gathered {
             Ok(answers) => answers,
             Err(e) => {
                 // The whole failed (its commit, say): nothing took effect. Each round
@@ -80,6 +95,7 @@ fn work(central: &tokio::sync::Mutex<Central>, receiver: &mpsc::Receiver<Queued>
                 rounds
                     .iter()
                     .map(|round| {
+                        batches.inc();
                         contain_panics(|| central.sync_rounds(std::slice::from_ref(round)))
                             .and_then(|mut one| {
                                 one.pop().unwrap_or_else(|| {
@@ -237,7 +253,10 @@ mod tests {
             })
             .expect("enrolled")
             .token;
-        let queue = SyncQueue::start(Arc::new(tokio::sync::Mutex::new(central)));
+        let queue = SyncQueue::start(
+            Arc::new(tokio::sync::Mutex::new(central)),
+            Counter::default(),
+        );
         let mut waiting = Vec::new();
         for i in 0..40 {
             let (queue, token) = (queue.clone(), token.clone());
@@ -251,5 +270,59 @@ mod tests {
             let (wrong, answer) = task.await.expect("the task");
             assert_eq!(answer.is_err(), wrong, "{answer:?}");
         }
+    }
+
+    /// Rounds that arrive while another writer holds the store go in the transaction
+    /// that follows, with the round that was waiting for it: one transaction, not one for
+    /// the first round and another for the rest.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rounds_arriving_while_the_store_is_held_share_its_next_transaction() {
+        let dir = tempfile::tempdir().expect("a temp folder");
+        let mut central = Central::open(dir.path()).expect("a store");
+        central.load_demo_if_empty().expect("the demo catalogs");
+        let branch = central.branches().expect("branches")[0].id;
+        let (_, code) = central.add_kiosk(branch, None).expect("a kiosk");
+        let token = central
+            .enroll(&EnrollRequest {
+                code,
+                app_version: "0.2.0".into(),
+            })
+            .expect("enrolled")
+            .token;
+        let batches = Counter::default();
+        let queue = SyncQueue::start(Arc::new(tokio::sync::Mutex::new(central)), batches.clone());
+
+        // Another connection takes the write lock, as another process would.
+        let other = rusqlite::Connection::open(dir.path().join("server.sqlite3")).expect("open");
+        other
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("the write lock");
+        let mut answers = Vec::new();
+        let mut send = || {
+            let (answer, answered) = tokio::sync::oneshot::channel();
+            queue
+                .sender
+                .send(Queued {
+                    token: token.clone(),
+                    request: request(vec![], "0.2.0"),
+                    answer,
+                })
+                .expect("the worker is running");
+            answers.push(answered);
+        };
+        // The first round goes to the worker, which waits for the store; the rest arrive
+        // meanwhile.
+        send();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        for _ in 0..11 {
+            send();
+        }
+        other
+            .execute_batch("ROLLBACK")
+            .expect("the write lock released");
+        for answered in answers {
+            answered.await.expect("an answer").expect("a good round");
+        }
+        assert_eq!(batches.get(), 1, "transactions taken by the 12 rounds");
     }
 }

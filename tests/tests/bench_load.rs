@@ -64,6 +64,13 @@ fn kiosks_in_two_processes_all_sync_and_their_tallies_merge() -> Result<()> {
     ensure!(window <= timer + write && window <= syncs, "{report}");
     ensure!(timer > 0.0 && window > 0.0, "{report}");
     ensure!(number(&report, "registrations")? > 0.0, "{report}");
+    // Registrations are stored by the writer, in at least one transaction, and no
+    // transaction is counted without a round in it.
+    let (write_rounds, batches) = (
+        number(&report, "write_rounds")?,
+        number(&report, "write_batches")?,
+    );
+    ensure!(1.0 <= batches && batches <= write_rounds, "{report}");
 
     let (p50, p99, max) = (
         number(&report, "sync_p50_ms")?,

@@ -330,11 +330,23 @@ impl Central {
     /// order; nothing is answered before the commit. An error of the whole (the commit
     /// failed) is returned as such: then no round took effect.
     pub fn sync_rounds(&mut self, rounds: &[Round<'_>]) -> Result<Vec<Result<SyncResponse>>> {
+        self.sync_gathered(|| rounds.to_vec())
+    }
+
+    /// [`Central::sync_rounds`] of the rounds `gather` gives once the store's turn is
+    /// this transaction's. On PostgreSQL the turn may be long in coming (other server
+    /// processes' writes hold it), and the rounds that arrived meanwhile then share this
+    /// transaction rather than each waiting for a turn of its own.
+    pub fn sync_gathered<'r>(
+        &mut self,
+        gather: impl FnOnce() -> Vec<Round<'r>>,
+    ) -> Result<Vec<Result<SyncResponse>>> {
         let db = self.store.write()?;
+        let rounds = gather();
         catch_up_clock(&db, &mut self.clock)?;
         let mut answers = Vec::with_capacity(rounds.len());
         let mut recorded = Vec::new();
-        for round in rounds {
+        for round in &rounds {
             db.begin_part()?;
             let mut refusal = None;
             let answer = contain_panics(|| {
@@ -505,6 +517,7 @@ impl Central {
 }
 
 /// One sync round waiting for the store: the credential presented and the request.
+#[derive(Clone, Copy)]
 pub struct Round<'a> {
     pub token: &'a str,
     pub request: &'a SyncRequest,

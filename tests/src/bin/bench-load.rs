@@ -485,6 +485,10 @@ impl PostgresCpu {
 #[derive(Default)]
 struct RoundCounts {
     reads: f64,
+    /// Rounds answered in all (by readers and by the writer).
+    answered: f64,
+    /// The writer's transactions of sync rounds.
+    batches: f64,
     buckets: BTreeMap<String, (f64, f64)>,
 }
 
@@ -498,6 +502,13 @@ impl RoundCounts {
             for line in page.lines() {
                 if let Some(v) = line.strip_prefix(READS).and_then(|r| r.strip_prefix(' ')) {
                     counts.reads += v.parse::<f64>().unwrap_or(0.0);
+                } else if let Some(v) = line.strip_prefix(BATCHES).and_then(|r| r.strip_prefix(' '))
+                {
+                    counts.batches += v.parse::<f64>().unwrap_or(0.0);
+                } else if let Some((_, v)) =
+                    line.strip_prefix(ANSWERED).and_then(|r| r.split_once("} "))
+                {
+                    counts.answered += v.parse::<f64>().unwrap_or(0.0);
                 } else if let Some(rest) = line.strip_prefix(BUCKET)
                     && let Some((le, v)) = rest.split_once("\"} ")
                 {
@@ -540,6 +551,10 @@ fn cpu_between(before: &BTreeMap<u32, f64>, after: &BTreeMap<u32, f64>) -> f64 {
 
 /// Sync rounds answered by a server's readers, beside its writer.
 const READS: &str = "blisko_sync_reads_total";
+/// The writers' transactions of sync rounds (several rounds share one under load).
+const BATCHES: &str = "blisko_sync_batches_total";
+/// Sync rounds answered, one line per result and code.
+const ANSWERED: &str = "blisko_syncs_total{";
 /// The servers' histogram of their time per sync round, from arrival to answer.
 const BUCKET: &str = "blisko_sync_duration_seconds_bucket{le=\"";
 
@@ -641,6 +656,8 @@ fn main() -> Result<()> {
     let server_cpu_s = server.cpu_seconds().context("the server's CPU time")? - cpu_before;
     let rounds = RoundCounts::read(&urls)?;
     let read_rounds = rounds.reads - rounds_before.reads;
+    let write_rounds = (rounds.answered - rounds_before.answered) - read_rounds;
+    let write_batches = rounds.batches - rounds_before.batches;
     let round_p50_ms = rounds.quantile_bound_ms(&rounds_before, 0.50);
     let round_p99_ms = rounds.quantile_bound_ms(&rounds_before, 0.99);
     let postgres_cpu_s = match &mut postgres_cpu {
@@ -704,6 +721,8 @@ fn main() -> Result<()> {
         "wake_late_max_ms": round2(merged.wake_late.max_ms()),
         "server_cpu_s": round2(server_cpu_s),
         "read_rounds": read_rounds,
+        "write_rounds": write_rounds,
+        "write_batches": write_batches,
         "server_round_p50_ms_at_most": round_p50_ms,
         "server_round_p99_ms_at_most": round_p99_ms,
         "postgres_cpu_s": postgres_cpu_s.map(round2),
@@ -761,8 +780,11 @@ fn main() -> Result<()> {
         merged.wake_late.max_ms(),
     );
     eprintln!(
-        "  errors: {}; {} registrations, {} intake requests; {read_rounds} rounds answered by readers",
-        merged.errors, merged.registrations, merged.intakes
+        "  errors: {}; {} registrations, {} intake requests; {read_rounds} rounds answered by readers, {write_rounds} by the writer in {write_batches} transactions ({:.1} rounds each)",
+        merged.errors,
+        merged.registrations,
+        merged.intakes,
+        write_rounds / write_batches.max(1.0),
     );
     eprintln!(
         "  server: {server_cpu_s:.1} s CPU ({:.2} cores), memory peak {} MB, at the end {} MB",
