@@ -1,9 +1,9 @@
 //! Group commit for sync rounds. Each round's answer may go out only once its effects are
 //! durable, and with SQLite that is an fsync per commit (about 3 ms on a typical disk):
 //! rounds committed one by one cap the server at a few hundred a second, however many
-//! cores it has. So sync rounds wait here, and one worker thread takes every round that is
-//! waiting when the store is free and runs them in one transaction
-//! ([`Central::sync_rounds`]): one fsync serves them all. Under light load a batch is one
+//! cores it has. So sync rounds wait here, and one worker thread takes its turn on the
+//! store and then every round that is waiting, and runs them in one transaction
+//! ([`Central::sync_gathered`]): one fsync serves them all. Under light load a batch is one
 //! round and nothing waits longer than before.
 
 use std::sync::Arc;
