@@ -238,11 +238,9 @@ mod tests {
         }
     }
 
-    /// Rounds sent at once through the queue all get their answers.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_queue_answers_every_round() {
-        let dir = tempfile::tempdir().expect("a temp folder");
-        let mut central = Central::open(dir.path()).expect("a store");
+    /// A store in `dir` with the demo catalogs and one enrolled kiosk, and its credential.
+    fn one_kiosk_store(dir: &std::path::Path) -> (Central, String) {
+        let mut central = Central::open(dir).expect("a store");
         central.load_demo_if_empty().expect("the demo catalogs");
         let branch = central.branches().expect("branches")[0].id;
         let (_, code) = central.add_kiosk(branch, None).expect("a kiosk");
@@ -253,6 +251,14 @@ mod tests {
             })
             .expect("enrolled")
             .token;
+        (central, token)
+    }
+
+    /// Rounds sent at once through the queue all get their answers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_queue_answers_every_round() {
+        let dir = tempfile::tempdir().expect("a temp folder");
+        let (central, token) = one_kiosk_store(dir.path());
         let queue = SyncQueue::start(
             Arc::new(tokio::sync::Mutex::new(central)),
             Counter::default(),
@@ -278,17 +284,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn rounds_arriving_while_the_store_is_held_share_its_next_transaction() {
         let dir = tempfile::tempdir().expect("a temp folder");
-        let mut central = Central::open(dir.path()).expect("a store");
-        central.load_demo_if_empty().expect("the demo catalogs");
-        let branch = central.branches().expect("branches")[0].id;
-        let (_, code) = central.add_kiosk(branch, None).expect("a kiosk");
-        let token = central
-            .enroll(&EnrollRequest {
-                code,
-                app_version: "0.2.0".into(),
-            })
-            .expect("enrolled")
-            .token;
+        let (central, token) = one_kiosk_store(dir.path());
         let batches = Counter::default();
         let queue = SyncQueue::start(Arc::new(tokio::sync::Mutex::new(central)), batches.clone());
 
