@@ -238,6 +238,39 @@ mod tests {
         }
     }
 
+    /// A new store's instance id is made by the first round that asks for it. When that
+    /// round is refused and taken back, the id goes with it, and the next round of the
+    /// same transaction is not told an id the store never kept.
+    #[test]
+    fn a_round_after_a_refused_first_one_is_told_the_instance_id_kept() {
+        let dir = tempfile::tempdir().expect("a temp folder");
+        let (mut central, token) = one_kiosk_store(dir.path());
+        let branch = central.branches().expect("branches")[0].id;
+        let catalog = DocChanges {
+            doc: DocKey::Catalog(branch),
+            changes: Vec::new(),
+            heads: Vec::new(),
+            seal: None,
+        };
+        let requests = [request(vec![catalog], "0.2.0"), request(vec![], "0.2.0")];
+        let rounds: Vec<Round<'_>> = requests
+            .iter()
+            .map(|request| Round {
+                token: &token,
+                request,
+            })
+            .collect();
+        let answers = central.sync_rounds(&rounds).expect("one commit");
+        assert!(
+            matches!(answers[0], Err(CentralError::Forbidden(_))),
+            "{:?}",
+            answers[0]
+        );
+        let told = answers[1].as_ref().expect("a good round").server_instance;
+        let db = central.store.write().expect("a read");
+        assert_eq!(told, Some(db.instance().expect("the instance id")));
+    }
+
     /// A store in `dir` with the demo catalogs and one enrolled kiosk, and its credential.
     fn one_kiosk_store(dir: &std::path::Path) -> (Central, String) {
         let mut central = Central::open(dir).expect("a store");

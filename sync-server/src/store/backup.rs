@@ -103,20 +103,19 @@ impl Db<'_> {
     /// This store's instance id, made on first use: the same for as long as the store's
     /// history is one line, new when it is restored from a backup. Kiosks compare it with
     /// the one they last synced with (docs/sync-protocol.md, "A restored server").
-    /// Read once per transaction (the rounds of a batch share it).
+    /// Read once per transaction (the rounds of a batch share it); one made here is not
+    /// remembered, as the part of the transaction that stored it may be taken back.
     pub fn instance(&self) -> Result<uuid::Uuid> {
         if let Some(id) = self.instance.get() {
             return Ok(*id);
         }
-        let id = match self.meta(INSTANCE_KEY)? {
-            Some(id) => super::parse("the store's instance id", &id)?,
-            None => {
-                let id = uuid::Uuid::new_v4();
-                self.set_meta(INSTANCE_KEY, &id.to_string())?;
-                id
-            }
-        };
-        Ok(*self.instance.get_or_init(|| id))
+        if let Some(id) = self.meta(INSTANCE_KEY)? {
+            let id = super::parse("the store's instance id", &id)?;
+            return Ok(*self.instance.get_or_init(|| id));
+        }
+        let id = uuid::Uuid::new_v4();
+        self.set_meta(INSTANCE_KEY, &id.to_string())?;
+        Ok(id)
     }
 
     /// Every erasure recorded in the main file: person and time.
