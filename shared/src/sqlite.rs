@@ -141,32 +141,23 @@ impl StoreKey {
             detail: e.to_string(),
         };
         let key = StoreKey::random();
-        let name = path.file_name().ok_or_else(|| StoreError::KeyFile {
-            path: path.display().to_string(),
-            detail: "not a file name".into(),
-        })?;
-        let mut partial = name.to_os_string();
-        partial.push(format!(".{}.partial", &StoreKey::random().hex()[..16]));
-        let partial = path.with_file_name(partial);
-        let mut options = std::fs::File::options();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = options.open(&partial).and_then(|mut file| {
-            writeln!(file, "{}", key.hex())?;
-            file.sync_all()
-        });
-        // A link fails where the name exists: the check and the creation are one step.
-        let linked = written.and_then(|()| std::fs::hard_link(&partial, path));
-        // The partial name goes whether or not the key went in (it unlocks nothing).
-        let _ = std::fs::remove_file(&partial);
-        linked.map_err(bad)?;
-        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            // The new name itself is to survive a power cut.
-            std::fs::File::open(folder)
-                .and_then(|f| f.sync_all())
-                .map_err(bad)?;
-        }
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        // A temporary file is its owner's only (0600) and goes away unless persisted.
+        let mut file = tempfile::Builder::new()
+            .suffix(".partial")
+            .tempfile_in(folder)
+            .map_err(bad)?;
+        writeln!(file, "{}", key.hex()).map_err(bad)?;
+        file.as_file().sync_all().map_err(bad)?;
+        // Refused where the name exists: the check and the creation are one step.
+        file.persist_noclobber(path).map_err(|e| bad(e.error))?;
+        // The new name itself is to survive a power cut.
+        std::fs::File::open(folder)
+            .and_then(|f| f.sync_all())
+            .map_err(bad)?;
         Ok(key)
     }
 
