@@ -4,7 +4,9 @@
 //! cores it has. So sync rounds wait here, and one worker thread takes its turn on the
 //! store and then every round that is waiting, and runs them in one transaction
 //! ([`Central::sync_gathered`]): one fsync serves them all. Under light load a batch is one
-//! round and nothing waits longer than before.
+//! round and nothing waits longer than before. On PostgreSQL the batch waits only for
+//! other processes' transactions of its branch points and for office edits: the sync
+//! rounds of other branch points run beside it.
 
 use std::sync::Arc;
 use std::sync::mpsc;

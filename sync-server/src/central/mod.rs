@@ -341,16 +341,27 @@ impl Central {
         &mut self,
         gather: impl FnOnce() -> Vec<Round<'r>>,
     ) -> Result<Vec<Result<SyncResponse>>> {
-        let db = self.store.write()?;
+        let db = self.store.write_branches()?;
         let rounds = gather();
+        // Whose rounds these are, so that their branch points' locks are taken before
+        // anything of theirs is read. The kiosks cannot change meanwhile: changing one
+        // takes the store for itself (`ServerStore::write`).
+        let mut verdicts = Vec::with_capacity(rounds.len());
+        for round in &rounds {
+            verdicts.push(token_verdict(&db, round.token)?);
+        }
+        db.lock_branches(
+            verdicts
+                .iter()
+                .filter_map(|(_, verdict)| verdict.as_ref().ok().map(|k| k.branch_id)),
+        )?;
         catch_up_clock(&db, &mut self.clock)?;
         let mut answers = Vec::with_capacity(rounds.len());
         let mut recorded = Vec::new();
-        for round in &rounds {
+        for (round, (known, verdict)) in rounds.iter().zip(verdicts) {
             db.begin_part()?;
             let mut refusal = None;
             let answer = contain_panics(|| {
-                let (known, verdict) = token_verdict(&db, round.token)?;
                 let kiosk = verdict.inspect_err(|e| {
                     let subject =
                         known.map_or_else(|| "kiosk:?".to_owned(), |k| format!("kiosk:{k}"));
@@ -528,7 +539,7 @@ pub struct Round<'a> {
 fn store_clock(db: &Db<'_>, clock: &HlcClock, stored: Option<Hlc>) -> Result<Hlc> {
     let last = clock.last();
     if stored != Some(last) {
-        db.set_meta("hlc", &last.to_string())?;
+        db.store_clock(&last.to_string())?;
     }
     Ok(last)
 }
@@ -720,9 +731,16 @@ fn sync_round(
         Some((_, seq, _)) if more => *seq,
         _ => positions.feed.max(cursor),
     };
+    // What this batch wrote has no position yet on PostgreSQL (`Db::commit` hands them
+    // out): listed too, so that a kiosk hears at once of a seat the pool granted it. It
+    // is listed again after its position, with heads the kiosk then has.
+    let unpositioned =
+        db.feed_unpositioned(kiosk.branch_id, MAX_CHANGED_PER_RESPONSE - feed.len())?;
     let changed = feed
         .into_iter()
-        .map(|(doc, _, heads)| DocHeads {
+        .map(|(doc, _, heads)| (doc, heads))
+        .chain(unpositioned)
+        .map(|(doc, heads)| DocHeads {
             doc,
             heads: to_heads(&heads),
         })

@@ -37,6 +37,7 @@ fn wall_ms(stamp: &blisko_shared::hlc::Hlc) -> i64 {
 /// the lower, so a crash between the two commits only means projecting some documents
 /// again (projecting is idempotent).
 pub fn refresh(db: &Db<'_>) -> OResult<usize> {
+    db.lock_projection()?;
     let mut done = 0;
     loop {
         let main: i64 = db.meta(SEQ_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0);

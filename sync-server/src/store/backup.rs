@@ -113,9 +113,23 @@ impl Db<'_> {
             let id = super::parse("the store's instance id", &id)?;
             return Ok(*self.instance.get_or_init(|| id));
         }
-        let id = uuid::Uuid::new_v4();
-        self.set_meta(INSTANCE_KEY, &id.to_string())?;
-        Ok(id)
+        // A new store: this transaction makes the id, unless another process's first
+        // round (of another branch point) does so at the same moment. Then this insert
+        // waits for that transaction and, once it commits, keeps its id: the id read back
+        // is the one stored. (Not remembered: a round taken back takes a made id back.)
+        self.tx
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                params![INSTANCE_KEY, uuid::Uuid::new_v4().to_string()],
+            )
+            .ctx("make the store's instance id")?;
+        let id = self
+            .meta(INSTANCE_KEY)?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "the store's instance id".to_owned(),
+                detail: "missing right after it was made".to_owned(),
+            })?;
+        super::parse("the store's instance id", &id)
     }
 
     /// Every erasure recorded in the main file: person and time.

@@ -24,7 +24,13 @@ fn key_of(id: &str, bytes: &[u8]) -> Result<PersonKey> {
 }
 
 impl Db<'_> {
+    /// The next position in the key feed (a placeholder in a
+    /// [`super::ServerStore::write_branches`] transaction, see [`Db::commit`]).
     fn next_key_seq(&self) -> Result<i64> {
+        if let Some(deferred) = &self.deferred {
+            deferred.keys.set(true);
+            return Ok(deferred.placeholder());
+        }
         Ok(self.key_position()? + 1)
     }
 

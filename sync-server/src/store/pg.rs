@@ -12,7 +12,10 @@ use super::{Result, StoreError};
 
 /// PostgreSQL's migrations, numbered like SQLite's: `main.schema_version` counts those
 /// that have run. The first is the whole schema of SQLite's ten.
-const MIGRATIONS: &[&str] = &[include_str!("postgres/1_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("postgres/1_schema.sql"),
+    include_str!("postgres/2_key_positions.sql"),
+];
 
 /// Migrations of several processes starting at once take turns on this lock.
 const MIGRATION_LOCK: i64 = 0x0062_6c69_736b_6f02;

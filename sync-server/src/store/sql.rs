@@ -475,8 +475,23 @@ const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
 /// Writers on one PostgreSQL database take turns on this advisory lock, as SQLite's
 /// writers do on its file: every rule a request checks before it writes (a free seat, an
 /// unused code, the next position in the change feed) holds until it commits, whichever
-/// process runs it.
+/// process runs it. Sync rounds take it shared ([`Conn::begin_shared`]) and then their
+/// branch points' locks, since what a sync round checks is of its branch point alone.
 pub const WRITE_LOCK: i64 = 0x0062_6c69_736b_6f01;
+
+/// The first half of the two-part advisory lock of one branch point (the second is
+/// folded from its id), taken by the sync rounds of a [`Conn::begin_shared`]
+/// transaction: two transactions of the same branch point take turns, of different ones
+/// run side by side. (A lock of two parts never meets the one-part [`WRITE_LOCK`].)
+pub const BRANCH_LOCK_CLASS: i32 = 0x626c_6b01;
+
+/// Feed positions of [`Conn::begin_shared`] transactions are handed out under this
+/// lock, held from just before their commit to its end: so they follow commit order.
+pub const SEQUENCE_LOCK: i64 = 0x0062_6c69_736b_6f03;
+
+/// A [`Conn::begin_shared`] transaction that writes the office projection (its rows are
+/// of every branch point) takes this lock first and holds it to its end.
+pub const PROJECTION_LOCK: i64 = 0x0062_6c69_736b_6f04;
 
 impl PgConn {
     /// Connect, with unqualified table names meaning the `main` schema, then `personal`.
@@ -560,6 +575,25 @@ impl Conn {
                 pg.ensure_open()?;
                 let mut tx = pg.client.transaction()?;
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+                Ok(Tx::Postgres {
+                    tx: RefCell::new(tx),
+                    statements: RefCell::new(&mut pg.statements),
+                })
+            }
+        }
+    }
+
+    /// A write transaction of sync rounds that, on PostgreSQL, runs beside others of
+    /// its kind: it takes the writers' lock shared, so that only a [`Conn::begin`]
+    /// waits for it, and the caller then takes the lock of each branch point it writes
+    /// ([`BRANCH_LOCK_CLASS`]). On SQLite it is [`Conn::begin`]: one writer at a time.
+    pub fn begin_shared(&mut self) -> SqlResult<Tx<'_>> {
+        match self {
+            Conn::Sqlite(_) => self.begin(),
+            Conn::Postgres(pg) => {
+                pg.ensure_open()?;
+                let mut tx = pg.client.transaction()?;
+                tx.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&WRITE_LOCK])?;
                 Ok(Tx::Postgres {
                     tx: RefCell::new(tx),
                     statements: RefCell::new(&mut pg.statements),
