@@ -1,7 +1,9 @@
 //! Several `blisko-server serve` processes on one PostgreSQL database serve the same
 //! kiosks: a kiosk syncs with whichever process it reaches, the office works from any of
 //! them, and a process killed with kill -9 in the middle of syncs loses nothing a kiosk
-//! was told is saved.
+//! was told is saved. Kiosks of two branch points, whose rounds the processes write side
+//! by side, sync at once while the office edits allotments, and nothing is lost or
+//! overbooked.
 
 use std::sync::Mutex;
 
@@ -245,5 +247,122 @@ fn a_server_killed_mid_sync_loses_nothing_acknowledged() -> Result<()> {
         "the kiosks registered people ({})",
         receipts.len()
     );
+    Ok(())
+}
+
+#[test]
+fn two_branch_points_sync_at_once_through_two_servers_while_the_office_edits() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let one = ServerProcess::start_backend(Backend::Postgres, &data, true)?;
+    let two = ServerProcess::start(&data, false)?;
+    let servers = [&one, &two];
+    // Two kiosks at each of two branch points.
+    let mut kiosks: Vec<(usize, Mutex<Kiosk>)> = Vec::new();
+    for (b, code) in ["MAL", "SI"].into_iter().enumerate() {
+        let branch = branch_id(&data, code)?;
+        for (i, server) in servers.iter().enumerate() {
+            let dir = tmp.path().join(format!("{code}{i}"));
+            kiosks.push((b, enroll_kiosk(server, &branch, &dir)?));
+        }
+    }
+    for (i, (_, k)) in kiosks.iter().enumerate() {
+        sync_with(k, servers[(i + 1) % 2])?;
+    }
+    let mut classes = Vec::new();
+    for b in 0..2 {
+        let (_, k) = kiosks.iter().find(|(kb, _)| *kb == b).context("a kiosk")?;
+        let mut of_branch = k.lock().expect("kiosk").classes()?;
+        of_branch.sort_by_key(|c| std::cmp::Reverse(c.capacity));
+        let class = of_branch.first().context("the branch has classes")?.clone();
+        ensure!(class.capacity >= 15, "a class of {} seats", class.capacity);
+        classes.push(class);
+    }
+    let allotment = |b: usize, step: u32| classes[b].capacity / 5 - step;
+    for (b, k) in &kiosks {
+        allot(&one, &classes[*b].id.to_string(), k, allotment(*b, 0))?;
+    }
+
+    // Every kiosk registers people and syncs with either process, from its own thread,
+    // while the office cuts each kiosk's allotment twice (an edit that takes the store
+    // for itself, between the sync rounds of both branch points).
+    let receipts = Mutex::new(vec![Vec::new(), Vec::new()]);
+    std::thread::scope(|s| -> Result<()> {
+        let workers: Vec<_> = kiosks
+            .iter()
+            .enumerate()
+            .map(|(i, (b, k))| {
+                let (receipts, class) = (&receipts, classes[*b].id.to_string());
+                s.spawn(move || -> Result<()> {
+                    let mut rng = rand::rngs::StdRng::seed_from_u64(seed() + i as u64);
+                    for round in 0..6 {
+                        let made = register(k, &class, 2, i * 100 + round)?;
+                        receipts.lock().expect("receipts")[*b].extend(made);
+                        sync_with(k, servers[rng.random_range(0..2)])
+                            .context("a sync while the other branch point syncs")?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for step in 1..=2 {
+            for (b, k) in &kiosks {
+                allot(
+                    servers[step as usize % 2],
+                    &classes[*b].id.to_string(),
+                    k,
+                    allotment(*b, step),
+                )?;
+            }
+        }
+        for w in workers {
+            w.join()
+                .map_err(|_| anyhow::anyhow!("a kiosk thread panicked"))??;
+        }
+        Ok(())
+    })?;
+
+    for _ in 0..4 {
+        for (i, (_, k)) in kiosks.iter().enumerate() {
+            sync_with(k, servers[i % 2])?;
+        }
+    }
+    let receipts = receipts.into_inner().expect("receipts");
+    for (b, class) in classes.iter().enumerate() {
+        let of_branch: Vec<&Mutex<Kiosk>> = kiosks
+            .iter()
+            .filter(|(kb, _)| *kb == b)
+            .map(|(_, k)| k)
+            .collect();
+        check(
+            &two,
+            &of_branch,
+            &class.id.to_string(),
+            class.capacity,
+            &receipts[b],
+        )?;
+        ensure!(
+            receipts[b].len() >= 12,
+            "the kiosks registered people ({})",
+            receipts[b].len()
+        );
+    }
+    // Every position in both feeds was handed out, and once.
+    let database = blisko_tests::harness::database_of(&data)?.context("the database")?;
+    let mut client = database.connect()?;
+    for (table, feed) in [
+        ("main.documents", "change"),
+        ("personal.person_keys", "key"),
+    ] {
+        let row = client.query_one(
+            &format!("SELECT count(*), count(DISTINCT seq), coalesce(min(seq), 1) FROM {table}"),
+            &[],
+        )?;
+        let (rows, distinct, least): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+        ensure!(
+            rows == distinct && least > 0,
+            "the {feed} feed: {rows} entries, {distinct} positions, the least {least}"
+        );
+    }
     Ok(())
 }
