@@ -28,8 +28,7 @@ impl Db<'_> {
     /// [`super::ServerStore::write_branches`] transaction, see [`Db::commit`]).
     fn next_key_seq(&self) -> Result<i64> {
         if let Some(deferred) = &self.deferred {
-            deferred.keys.set(true);
-            return Ok(deferred.placeholder());
+            return Ok(deferred.key_placeholder());
         }
         Ok(self.key_position()? + 1)
     }

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
 
 mod audit_log;
 mod backup;
+mod branch_writes;
 mod health;
 mod holds;
 mod keys;
@@ -271,7 +272,7 @@ impl ServerStore {
     /// still follow commit order; until then what it writes sits at placeholder
     /// positions below zero, which no feed lists. On SQLite it is [`ServerStore::write`].
     pub fn write_branches(&mut self) -> Result<Db<'_>> {
-        let deferred = (self.dialect() == Dialect::Postgres).then(Deferred::default);
+        let deferred = (self.dialect() == Dialect::Postgres).then(branch_writes::Deferred::default);
         let tx = self.conn.begin_shared().ctx("begin a write")?;
         Ok(Db {
             tx,
@@ -300,40 +301,7 @@ pub struct Db<'a> {
     instance: std::cell::OnceCell<uuid::Uuid>,
     /// What a [`ServerStore::write_branches`] transaction on PostgreSQL has left to do
     /// at its commit; `None` for every other transaction.
-    deferred: Option<Deferred>,
-}
-
-/// Feed positions and the clock's row, left by a [`ServerStore::write_branches`]
-/// transaction to its commit ([`Db::commit`]).
-#[derive(Default)]
-struct Deferred {
-    /// The last placeholder position handed out: -1, -2, … in the order of the writes.
-    placeholder: std::cell::Cell<i64>,
-    docs: std::cell::Cell<bool>,
-    keys: std::cell::Cell<bool>,
-    clock: std::cell::RefCell<Option<String>>,
-    /// Whether [`sql::PROJECTION_LOCK`] is held, and whether it was when the part
-    /// under way began ([`Db::begin_part`]): taking a part back lets go of the locks
-    /// taken in it.
-    projection: std::cell::Cell<bool>,
-    projection_before_part: std::cell::Cell<bool>,
-}
-
-impl Deferred {
-    fn placeholder(&self) -> i64 {
-        let next = self.placeholder.get() - 1;
-        self.placeholder.set(next);
-        next
-    }
-}
-
-/// The second half of a branch point's advisory lock ([`sql::BRANCH_LOCK_CLASS`]): its
-/// id folded to 32 bits. Two branch points that fold alike share a lock, which costs
-/// only their running side by side.
-fn branch_lock_key(branch: BranchId) -> i32 {
-    let id = branch.as_uuid().as_u128();
-    let folded = (id ^ (id >> 32) ^ (id >> 64) ^ (id >> 96)) as u32;
-    i32::from_ne_bytes(folded.to_ne_bytes())
+    deferred: Option<branch_writes::Deferred>,
 }
 
 impl Db<'_> {
@@ -346,126 +314,11 @@ impl Db<'_> {
         self.tx.commit().ctx("commit")
     }
 
-    /// Take the locks of these branch points (a [`ServerStore::write_branches`]
-    /// transaction on PostgreSQL, before it reads or writes anything of theirs): each
-    /// is this transaction's until it ends. All in one round trip, in one order, so
-    /// that two transactions never wait for each other. Elsewhere it does nothing: the
-    /// transaction is the only writer already.
-    pub fn lock_branches(&self, branches: impl IntoIterator<Item = BranchId>) -> Result<()> {
-        if self.deferred.is_none() {
-            return Ok(());
-        }
-        let keys: std::collections::BTreeSet<i32> =
-            branches.into_iter().map(branch_lock_key).collect();
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let class = sql::BRANCH_LOCK_CLASS;
-        let statements: String = keys
-            .iter()
-            .map(|key| format!("SELECT pg_advisory_xact_lock({class}, {key});"))
-            .collect();
-        self.tx
-            .execute_batch(&statements)
-            .ctx("lock the branch points")
-    }
-
-    /// Take the office projection for this transaction before writing it. The
-    /// projection's rows and its position are of every branch point, so two
-    /// [`ServerStore::write_branches`] transactions that write it (a round that
-    /// withdraws an SMS consent brings the projection up to date first; a catalog back
-    /// from a kiosk is projected again) take turns; other transactions hold the store
-    /// for themselves already.
-    pub fn lock_projection(&self) -> Result<()> {
-        let Some(deferred) = &self.deferred else {
-            return Ok(());
-        };
-        if !deferred.projection.replace(true) {
-            self.tx
-                .execute("SELECT pg_advisory_xact_lock(?1)", [sql::PROJECTION_LOCK])
-                .ctx("wait for the office projection")?;
-        }
-        Ok(())
-    }
-
-    /// Store the central clock's last stamp (`hlc`), unless a later one is stored: in a
-    /// [`ServerStore::write_branches`] transaction at its commit, so that transactions
-    /// of different branch points do not wait for each other's row.
-    pub fn store_clock(&self, stamp: &str) -> Result<()> {
-        match &self.deferred {
-            Some(deferred) => {
-                *deferred.clock.borrow_mut() = Some(stamp.to_owned());
-                Ok(())
-            }
-            None => self.set_meta("hlc", stamp),
-        }
-    }
-
-    /// The feed positions of what this transaction wrote at placeholders, taken under
-    /// [`sql::SEQUENCE_LOCK`], which is held to the commit: the next transaction to take
-    /// positions gets later ones and commits later. Each write's position follows the
-    /// order of the writes, as [`Db::next_seq`] would have given them.
-    fn hand_out_positions(&self, deferred: &Deferred) -> Result<()> {
-        let clock = deferred.clock.borrow();
-        if !deferred.docs.get() && !deferred.keys.get() && clock.is_none() {
-            return Ok(());
-        }
-        self.tx
-            .execute("SELECT pg_advisory_xact_lock(?1)", [sql::SEQUENCE_LOCK])
-            .ctx("wait for the feed positions")?;
-        if deferred.docs.get() {
-            self.tx
-                .execute(
-                    "WITH pending AS (
-                        SELECT doc_id, row_number() OVER (ORDER BY seq DESC) AS n
-                        FROM documents WHERE seq < 0),
-                     moved AS (
-                        INSERT INTO meta (key, value)
-                        VALUES ('feed_seq', CAST((SELECT count(*) FROM pending) AS TEXT))
-                        ON CONFLICT (key) DO UPDATE SET value = CAST(
-                            CAST(meta.value AS BIGINT) + (SELECT count(*) FROM pending) AS TEXT)
-                        RETURNING CAST(value AS BIGINT) - (SELECT count(*) FROM pending) AS base)
-                     UPDATE documents SET seq = moved.base + pending.n
-                     FROM pending, moved WHERE documents.doc_id = pending.doc_id",
-                    (),
-                )
-                .ctx("move the change feed on")?;
-        }
-        if deferred.keys.get() {
-            self.tx
-                .execute(
-                    "WITH pending AS (
-                        SELECT person_id, row_number() OVER (ORDER BY seq DESC) AS n
-                        FROM personal.person_keys WHERE seq < 0),
-                     last AS (
-                        SELECT coalesce(max(seq), 0) AS base FROM personal.person_keys WHERE seq > 0)
-                     UPDATE personal.person_keys SET seq = last.base + pending.n
-                     FROM pending, last WHERE person_keys.person_id = pending.person_id",
-                    (),
-                )
-                .ctx("move the key feed on")?;
-        }
-        if let Some(stamp) = clock.as_deref() {
-            // Stamps sort as text (fixed-width fields).
-            self.tx
-                .execute(
-                    "INSERT INTO meta (key, value) VALUES ('hlc', ?1)
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value
-                     WHERE meta.value < excluded.value",
-                    [stamp],
-                )
-                .ctx("save the clock")?;
-        }
-        Ok(())
-    }
-
     /// Start a part of the transaction that [`Db::undo_part`] can take back alone (one
     /// sync round of several sharing the transaction). Parts do not nest.
     pub fn begin_part(&self) -> Result<()> {
         if let Some(deferred) = &self.deferred {
-            deferred
-                .projection_before_part
-                .set(deferred.projection.get());
+            deferred.part_begun();
         }
         self.tx.execute_batch("SAVEPOINT part").ctx("begin a part")
     }
@@ -478,9 +331,7 @@ impl Db<'_> {
     /// Take back everything since [`Db::begin_part`]; the transaction goes on.
     pub fn undo_part(&self) -> Result<()> {
         if let Some(deferred) = &self.deferred {
-            deferred
-                .projection
-                .set(deferred.projection_before_part.get());
+            deferred.part_undone();
         }
         self.tx
             .execute_batch("ROLLBACK TO part; RELEASE part")
@@ -511,8 +362,7 @@ impl Db<'_> {
     /// kiosk has already read past.
     fn next_seq(&self) -> Result<i64> {
         if let Some(deferred) = &self.deferred {
-            deferred.docs.set(true);
-            return Ok(deferred.placeholder());
+            return Ok(deferred.document_placeholder());
         }
         let next: String = self
             .tx
@@ -729,36 +579,6 @@ impl Db<'_> {
             .execute(params![doc_id, chunk_no, chunk])
             .ctx("save a document change")?;
         Ok(())
-    }
-
-    /// Documents of a branch written in this transaction that have no feed position
-    /// yet (a [`ServerStore::write_branches`] transaction hands them out at its commit),
-    /// in the order of the writes, at most `limit`. Empty in any other transaction.
-    pub fn feed_unpositioned(
-        &self,
-        branch: BranchId,
-        limit: usize,
-    ) -> Result<Vec<(DocKey, Vec<ChangeHash>)>> {
-        if limit == 0 || !self.deferred.as_ref().is_some_and(|d| d.docs.get()) {
-            return Ok(Vec::new());
-        }
-        let mut stmt = self
-            .tx
-            .prepare_cached(&format!(
-                "SELECT doc_id, heads FROM documents WHERE branch_id = ?1 AND seq < 0
-                 ORDER BY seq DESC LIMIT {limit}"
-            ))
-            .ctx("read the documents written")?;
-        let rows = stmt
-            .query_map(params![branch.to_string()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-            })
-            .ctx("read the documents written")?
-            .collect::<sql::SqlResult<Vec<_>>>()
-            .ctx("read the documents written")?;
-        rows.into_iter()
-            .map(|(id, heads)| Ok((parse("document id", &id)?, heads_from_blob(&heads)?)))
-            .collect()
     }
 
     /// Documents of a branch changed after `after`, oldest first, at most `limit`.

@@ -475,8 +475,9 @@ const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
 /// Writers on one PostgreSQL database take turns on this advisory lock, as SQLite's
 /// writers do on its file: every rule a request checks before it writes (a free seat, an
 /// unused code, the next position in the change feed) holds until it commits, whichever
-/// process runs it. Sync rounds take it shared ([`Conn::begin_shared`]) and then their
-/// branch points' locks, since what a sync round checks is of its branch point alone.
+/// process runs it. Sync rounds take it shared (`ServerStore::write_branches`) and then
+/// their branch points' locks, since what a sync round checks is of its branch point
+/// alone.
 pub const WRITE_LOCK: i64 = 0x0062_6c69_736b_6f01;
 
 /// The first half of the two-part advisory lock of one branch point (the second is
@@ -489,8 +490,9 @@ pub const BRANCH_LOCK_CLASS: i32 = 0x626c_6b01;
 /// lock, held from just before their commit to its end: so they follow commit order.
 pub const SEQUENCE_LOCK: i64 = 0x0062_6c69_736b_6f03;
 
-/// A [`Conn::begin_shared`] transaction that writes the office projection (its rows are
-/// of every branch point) takes this lock first and holds it to its end.
+/// A sync rounds' transaction (`ServerStore::write_branches`) that writes the office
+/// projection (its rows are of every branch point) takes this lock first and holds it
+/// to its end.
 pub const PROJECTION_LOCK: i64 = 0x0062_6c69_736b_6f04;
 
 impl PgConn {
