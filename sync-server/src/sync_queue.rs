@@ -289,6 +289,22 @@ mod tests {
         (central, token)
     }
 
+    /// A credential is checked without waiting for the writer (each kiosk's first sync
+    /// with a server process is): another connection holding the write lock, as another
+    /// process would, does not hold it up.
+    #[test]
+    fn a_credential_is_checked_while_another_connection_writes() {
+        let dir = tempfile::tempdir().expect("a temp folder");
+        let (mut central, token) = one_kiosk_store(dir.path());
+        let other = rusqlite::Connection::open(dir.path().join("server.sqlite3")).expect("open");
+        other
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("the write lock");
+        let verdict = central.authenticate(&token);
+        other.execute_batch("ROLLBACK").expect("let go");
+        assert!(verdict.is_ok(), "the credential's check: {verdict:?}");
+    }
+
     /// Rounds sent at once through the queue all get their answers.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_queue_answers_every_round() {

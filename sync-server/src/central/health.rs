@@ -70,7 +70,9 @@ impl Central {
     /// compensation tasks are computed from the rosters).
     pub fn gauges(&mut self, now: jiff::Timestamp) -> Result<StoreGauges> {
         let store_bytes = self.store.file_sizes()?;
-        let db = self.store.write()?;
+        // A read, which waits for no writer: a scrape does not hold up the sync rounds
+        // (of every server process, on PostgreSQL).
+        let db = self.store.read()?;
         let kiosks = db.kiosks()?;
         let compensation_open = seats::compensation(&db, None)?.len() as u64;
         let notices_by_status = db
@@ -78,7 +80,6 @@ impl Central {
             .into_iter()
             .map(|(status, n)| (status.code().to_owned(), u64::try_from(n).unwrap_or(0)))
             .collect();
-        // A read: the transaction is dropped, not committed.
         drop(db);
         let mut by_age: Vec<(SyncAge, u64)> = SyncAge::ALL.iter().map(|a| (*a, 0)).collect();
         let mut enrolled_kiosks = 0;

@@ -287,7 +287,10 @@ impl Central {
 
     /// The kiosk whose lookup prefix the token has (if any), and the verdict.
     fn check_token(&mut self, token: &str) -> Result<(Option<KioskId>, Result<KioskAuth>)> {
-        let db = self.store.write()?;
+        // A read, which waits for no writer: every kiosk's first sync with a server
+        // process is checked here, and on PostgreSQL a write would wait for the sync
+        // rounds of every process and hold up those that follow.
+        let db = self.store.read()?;
         token_verdict(&db, token)
     }
 

@@ -403,23 +403,32 @@ pub(crate) fn request_decided(
     )
 }
 
+/// The day whose reminders are due at `now` and not yet queued (`None`: none are).
+pub(crate) fn reminders_day(db: &Db<'_>, now: Timestamp, at: Time) -> Result<Option<String>> {
+    let local = now.to_zoned(zone());
+    if local.time() < at {
+        return Ok(None);
+    }
+    let Ok(tomorrow) = local.date().tomorrow() else {
+        return Ok(None);
+    };
+    let day = tomorrow.to_string();
+    if db.meta("reminders_done")?.as_deref() >= Some(day.as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(day))
+}
+
 /// The day-before reminders: from `at` (local time) on the day before a session, one
 /// message to each person holding a seat for it since before that time (someone who took
 /// a seat later has just seen the date). Run by the sender; once a day is done it is
 /// remembered. Returns how many were queued.
 pub(crate) fn schedule_reminders(db: &Db<'_>, now: Timestamp, at: Time) -> Result<usize> {
-    let zone = zone();
-    let local = now.to_zoned(zone.clone());
-    if local.time() < at {
-        return Ok(0);
-    }
-    let Ok(tomorrow) = local.date().tomorrow() else {
+    let Some(day) = reminders_day(db, now, at)? else {
         return Ok(0);
     };
-    let day = tomorrow.to_string();
-    if db.meta("reminders_done")?.as_deref() >= Some(day.as_str()) {
-        return Ok(0);
-    }
+    let zone = zone();
+    let local = now.to_zoned(zone.clone());
     let cutoff_ms = local
         .date()
         .to_datetime(at)

@@ -233,6 +233,18 @@ impl Central {
     ) -> Result<(Vec<Ready>, PassReport)> {
         let now_ms = now.as_millisecond();
         let stamp = now_text();
+        // Most passes find nothing to do. That is asked in a read, which waits for no
+        // writer: a pass every few seconds in each server process taking the store for
+        // itself would make every sync round of every process wait for it.
+        {
+            let db = self.store.read()?;
+            let idle = super::reminders_day(&db, now, config.reminder_at)?.is_none()
+                && db.next_notice_due()?.is_none_or(|due| due > now_ms);
+            drop(db);
+            if idle {
+                return Ok((Vec::new(), PassReport::default()));
+            }
+        }
         let db = self.store.write()?;
         let mut report = PassReport {
             reminders: super::schedule_reminders(&db, now, config.reminder_at)?,
