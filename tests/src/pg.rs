@@ -302,6 +302,26 @@ impl fmt::Debug for TestDatabase {
     }
 }
 
+/// Write into `db` a document only the feeds are to read (its bytes are not a document),
+/// of `branch`, with heads made of `mark`: a change feed entry for tests of the store.
+pub fn feed_only_document(
+    db: &blisko_sync_server::store::Db<'_>,
+    branch: blisko_shared::ids::BranchId,
+    mark: u8,
+) -> Result<blisko_shared::docs::DocKey> {
+    use blisko_shared::docs::{ChangeHash, DocKey};
+    let key = DocKey::Intake(blisko_shared::ids::RequestId::new());
+    db.insert_document(
+        key,
+        Some(branch),
+        None,
+        b"not a document: the feed never reads it",
+        &[ChangeHash([mark; 32])],
+        "2026-12-06T10:00:00Z",
+    )?;
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

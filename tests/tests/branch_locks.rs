@@ -20,26 +20,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use blisko_shared::crypto::PersonKey;
-use blisko_shared::docs::{ChangeHash, DocKey};
-use blisko_shared::ids::{BranchId, KioskId, PersonId, RequestId};
-use blisko_sync_server::store::{Db, POSTGRES_PROJECTION_LOCK, ServerStore};
-use blisko_tests::pg::{Backend, TestDatabase, backends};
+use blisko_shared::docs::DocKey;
+use blisko_shared::ids::{BranchId, KioskId, PersonId};
+use blisko_sync_server::store::{POSTGRES_PROJECTION_LOCK, ServerStore};
+use blisko_tests::pg::{Backend, TestDatabase, backends, feed_only_document};
 
 /// Long enough for any machine; a transaction that has not finished by then is stuck.
 const STUCK: Duration = Duration::from_secs(60);
-
-fn new_document(db: &Db<'_>, branch: BranchId) -> Result<DocKey> {
-    let key = DocKey::Intake(RequestId::new());
-    db.insert_document(
-        key,
-        Some(branch),
-        None,
-        b"not a document: the feed never reads it",
-        &[ChangeHash([1; 32])],
-        "2026-12-06T10:00:00Z",
-    )?;
-    Ok(key)
-}
 
 /// One transaction on a connection of its own, in a thread: `Ok` with what it wrote
 /// once it committed.
@@ -104,14 +91,14 @@ fn branch_points_write_side_by_side_and_positions_follow_commits() -> Result<()>
     let mut first = ServerStore::open_postgres(&url)?;
     let db = first.write_branches()?;
     db.lock_branches([a])?;
-    let doc_a = new_document(&db, a)?;
+    let doc_a = feed_only_document(&db, a, 1)?;
     db.put_person_key(person_a, a, KioskId::new(), &PersonKey::generate())?;
     db.store_clock(&stamp(1_000))?;
 
     let other_branch = in_another_process(&url, move |store| {
         let db = store.write_branches()?;
         db.lock_branches([b])?;
-        let doc = new_document(&db, b)?;
+        let doc = feed_only_document(&db, b, 1)?;
         db.put_person_key(person_b, b, KioskId::new(), &PersonKey::generate())?;
         db.store_clock(&stamp(2_000))?;
         db.commit()?;
@@ -124,14 +111,14 @@ fn branch_points_write_side_by_side_and_positions_follow_commits() -> Result<()>
     let same_branch = in_another_process(&url, move |store| {
         let db = store.write_branches()?;
         db.lock_branches([a])?;
-        let doc = new_document(&db, a)?;
+        let doc = feed_only_document(&db, a, 1)?;
         db.commit()?;
         Ok((doc, None))
     });
     wait_for_waiters(&database, 1)?;
     let office = in_another_process(&url, move |store| {
         let db = store.write()?;
-        let doc = new_document(&db, b)?;
+        let doc = feed_only_document(&db, b, 1)?;
         db.commit()?;
         Ok((doc, None))
     });
@@ -235,7 +222,7 @@ fn the_projection_is_written_by_one_branch_points_transaction_at_a_time() -> Res
     let other = in_another_process(&url, move |store| {
         let db = store.write_branches()?;
         db.lock_branches([b])?;
-        let doc = new_document(&db, b)?;
+        let doc = feed_only_document(&db, b, 1)?;
         db.lock_projection()?;
         db.commit()?;
         Ok((doc, None))

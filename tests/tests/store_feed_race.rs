@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use anyhow::{Result, ensure};
 use blisko_shared::crypto::PersonKey;
-use blisko_shared::docs::{ChangeHash, DocKey};
-use blisko_shared::ids::{BranchId, KioskId, PersonId, RequestId};
+use blisko_shared::docs::DocKey;
+use blisko_shared::ids::{BranchId, KioskId, PersonId};
 use blisko_sync_server::store::ServerStore;
-use blisko_tests::pg::{Backend, TestDatabase, for_each_backend};
+use blisko_tests::pg::{Backend, TestDatabase, feed_only_document, for_each_backend};
 
 const WRITERS: usize = 4;
 const READERS: usize = 4;
@@ -84,16 +84,9 @@ fn write(at: &StoreAt, writers: Writers, branch: BranchId, writer: usize) -> Res
             1 + (t + writer) % 3
         };
         for _ in 0..documents {
-            let key = DocKey::Intake(RequestId::new());
-            db.insert_document(
-                key,
-                Some(branch),
-                None,
-                b"not a document: the feed never reads it",
-                &[ChangeHash([writer as u8; 32])],
-                "2026-12-06T10:00:00Z",
-            )?;
-            written.docs.insert(key);
+            written
+                .docs
+                .insert(feed_only_document(&db, branch, writer as u8)?);
         }
         let person = PersonId::new();
         db.put_person_key(person, branch, KioskId::new(), &PersonKey::generate())?;

@@ -555,6 +555,18 @@ impl PgConn {
         Ok(())
     }
 
+    /// A transaction that first takes [`WRITE_LOCK`] with `lock`, PostgreSQL's function
+    /// of the mode wanted (`pg_advisory_xact_lock`, or its `_shared` form).
+    fn write_transaction(&mut self, lock: &str) -> SqlResult<Tx<'_>> {
+        self.ensure_open()?;
+        let mut tx = self.client.transaction()?;
+        tx.execute(&format!("SELECT {lock}($1)"), &[&WRITE_LOCK])?;
+        Ok(Tx::Postgres {
+            tx: RefCell::new(tx),
+            statements: RefCell::new(&mut self.statements),
+        })
+    }
+
     /// A new connection in place of this one; its prepared statements go with it.
     fn reconnect(&mut self) -> SqlResult<()> {
         *self = PgConn::connect(&self.url)?;
@@ -573,15 +585,7 @@ impl Conn {
             Conn::Sqlite(conn) => Ok(Tx::Sqlite(
                 conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
             )),
-            Conn::Postgres(pg) => {
-                pg.ensure_open()?;
-                let mut tx = pg.client.transaction()?;
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-                Ok(Tx::Postgres {
-                    tx: RefCell::new(tx),
-                    statements: RefCell::new(&mut pg.statements),
-                })
-            }
+            Conn::Postgres(pg) => pg.write_transaction("pg_advisory_xact_lock"),
         }
     }
 
@@ -592,15 +596,7 @@ impl Conn {
     pub fn begin_shared(&mut self) -> SqlResult<Tx<'_>> {
         match self {
             Conn::Sqlite(_) => self.begin(),
-            Conn::Postgres(pg) => {
-                pg.ensure_open()?;
-                let mut tx = pg.client.transaction()?;
-                tx.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&WRITE_LOCK])?;
-                Ok(Tx::Postgres {
-                    tx: RefCell::new(tx),
-                    statements: RefCell::new(&mut pg.statements),
-                })
-            }
+            Conn::Postgres(pg) => pg.write_transaction("pg_advisory_xact_lock_shared"),
         }
     }
 
