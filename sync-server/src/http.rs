@@ -448,8 +448,10 @@ async fn sync_answer(
     check_protocol(headers)?;
     // The credential first: an unknown one never costs a decompression. One that synced
     // before (and was not refused since) goes straight on; it is checked again in the
-    // round, where a revocation made meanwhile is honoured.
-    if !known {
+    // round, where a revocation made meanwhile is honoured. Any other is checked on a
+    // reader, and only one the reader does not accept goes to the writer (which audits
+    // a refusal).
+    if !known && !state.read_rounds.accepts(token.clone()).await {
         let presented = token.clone();
         let authenticated = blocking(state, move |c| c.authenticate(&presented).map(|_| ())).await;
         authenticated.inspect_err(|e| {

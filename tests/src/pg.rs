@@ -191,6 +191,30 @@ impl TestDatabase {
     }
 
     /// The tables of a schema, by name.
+    /// Wait until `n` transactions in this database wait for an advisory lock (at most
+    /// `stuck`; a test's transaction that has not got there by then is stuck).
+    pub fn wait_for_lock_waiters(&self, n: i64, stuck: std::time::Duration) -> Result<()> {
+        let mut client = self.connect()?;
+        let since = std::time::Instant::now();
+        loop {
+            let waiting: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_locks
+                     WHERE locktype = 'advisory' AND NOT granted AND database = (
+                        SELECT oid FROM pg_database WHERE datname = current_database())",
+                    &[],
+                )?
+                .get(0);
+            if waiting == n {
+                return Ok(());
+            }
+            if since.elapsed() > stuck {
+                bail!("{waiting} transactions wait for a lock, not {n}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     pub fn tables(&self, schema: &str) -> Result<Vec<String>> {
         let rows = self.connect()?.query(
             "SELECT table_name::text FROM information_schema.tables \

@@ -16,7 +16,7 @@
 //! SQLite has one writer at a time, so this runs on PostgreSQL only.
 
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 use blisko_shared::crypto::PersonKey;
@@ -43,30 +43,6 @@ fn in_another_process(
         let _ = tx.send(done);
     });
     rx
-}
-
-/// Wait until `n` transactions wait for an advisory lock.
-fn wait_for_waiters(database: &TestDatabase, n: i64) -> Result<()> {
-    let mut client = database.connect()?;
-    let since = Instant::now();
-    loop {
-        let waiting: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_locks
-                 WHERE locktype = 'advisory' AND NOT granted AND database = (
-                    SELECT oid FROM pg_database WHERE datname = current_database())",
-                &[],
-            )?
-            .get(0);
-        if waiting == n {
-            return Ok(());
-        }
-        ensure!(
-            since.elapsed() < STUCK,
-            "{waiting} transactions wait for a lock, not {n}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn on_postgres() -> bool {
@@ -115,14 +91,14 @@ fn branch_points_write_side_by_side_and_positions_follow_commits() -> Result<()>
         db.commit()?;
         Ok((doc, None))
     });
-    wait_for_waiters(&database, 1)?;
+    database.wait_for_lock_waiters(1, STUCK)?;
     let office = in_another_process(&url, move |store| {
         let db = store.write()?;
         let doc = feed_only_document(&db, b, 1)?;
         db.commit()?;
         Ok((doc, None))
     });
-    wait_for_waiters(&database, 2)?;
+    database.wait_for_lock_waiters(2, STUCK)?;
     if same_branch.try_recv().is_ok() || office.try_recv().is_ok() {
         bail!("a transaction finished while the one it waits for was open");
     }
@@ -227,7 +203,7 @@ fn the_projection_is_written_by_one_branch_points_transaction_at_a_time() -> Res
         db.commit()?;
         Ok((doc, None))
     });
-    wait_for_waiters(&database, 1)?;
+    database.wait_for_lock_waiters(1, STUCK)?;
     if other.try_recv().is_ok() {
         bail!("another branch point's transaction wrote the projection beside this one");
     }

@@ -113,3 +113,36 @@ fn idle_syncs_are_answered_while_the_writer_is_held() -> Result<()> {
         Ok(())
     })
 }
+
+/// Whether a kiosk's sync is due to be written down is read from its row, which every
+/// server process shares: a process that has not served the kiosk before answers its
+/// idle sync on a reader, within the minute after another process wrote it down. (Each
+/// process once kept its own memory of this, and sent every kiosk's first sync with it
+/// to the writer: with kiosks spread over four processes, that was four writes a kiosk.)
+#[test]
+fn a_sync_written_down_by_one_process_is_not_written_again_by_the_next() -> Result<()> {
+    for_each_backend(|backend: Backend| {
+        let tmp = tempfile::tempdir()?;
+        let (mut server, a) = server_and_mal_kiosk_on(backend, tmp.path())?;
+        let written = server.admin(&["kiosk", "list"])?[0]["last_sync"].clone();
+        ensure!(written.is_string(), "the first sync was written down");
+
+        server.stop()?;
+        let next = ServerProcess::start_on(&server.data, server.addr, false)?;
+        let report = sync(&a)?;
+        ensure!(report.pushed_docs == 0, "{report:?}");
+        ensure!(
+            counter(&next, "blisko_sync_reads_total")? >= 1.0,
+            "the idle sync was not answered by a reader"
+        );
+        ensure!(
+            counter(&next, "blisko_sync_batches_total")? == 0.0,
+            "the idle sync went to the writer"
+        );
+        ensure!(
+            next.admin(&["kiosk", "list"])?[0]["last_sync"] == written,
+            "the sync was written down again within the minute"
+        );
+        Ok(())
+    })
+}

@@ -6,6 +6,7 @@
 //! overbooked.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use rand::seq::SliceRandom;
@@ -14,6 +15,7 @@ use rand::{RngExt, SeedableRng};
 use blisko_kiosk::kiosk::{RegistrationForm, RegistrationReceipt};
 use blisko_kiosk::sync::{SyncClient, SyncReport, sync_once};
 use blisko_kiosk::{Kiosk, KioskError};
+use blisko_sync_server::store::POSTGRES_WRITE_LOCK;
 use blisko_tests::harness::{
     ServerProcess, allot, branch_id, enroll_kiosk, kiosk_roster, letters, seed, server_roster,
     transient,
@@ -364,5 +366,56 @@ fn two_branch_points_sync_at_once_through_two_servers_while_the_office_edits() -
             "the {feed} feed: {rows} entries, {distinct} positions, the least {least}"
         );
     }
+    Ok(())
+}
+
+/// A kiosk's first sync with a process (its credential not yet accepted there, as after
+/// an enrollment wave) is checked on a reader: it is answered while that process's
+/// writer waits for another process's transaction. (It was checked in the writer's
+/// turn, and waited in line behind the writer's batch.)
+#[test]
+fn a_first_sync_with_a_process_does_not_wait_for_its_writer() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let one = ServerProcess::start_backend(Backend::Postgres, &data, true)?;
+    let two = ServerProcess::start(&data, false)?;
+    let database = one.database().context("the servers' database")?;
+    let mal = branch_id(&data, "MAL")?;
+    // Both synced with the first process only: the second has not seen their
+    // credentials.
+    let (a, b) = (
+        enroll_kiosk(&one, &mal, &tmp.path().join("a"))?,
+        enroll_kiosk(&one, &mal, &tmp.path().join("b"))?,
+    );
+    sync_with(&a, &one)?;
+    sync_with(&b, &one)?;
+    let class = a.lock().expect("kiosk").classes()?[0].id.to_string();
+
+    // Another process's transaction holds the store (as an office edit does).
+    let mut office = database.connect()?;
+    office.execute("SELECT pg_advisory_lock($1)", &[&POSTGRES_WRITE_LOCK])?;
+    let receipts = register(&b, &class, 1, 1)?;
+    ensure!(receipts.len() == 1, "b registered someone");
+    std::thread::scope(|s| -> Result<()> {
+        let writing = s.spawn(|| sync_with(&b, &two));
+        // The second process's writer now waits, in its turn, for the lock.
+        database.wait_for_lock_waiters(1, Duration::from_secs(60))?;
+        let idle = sync_with(&a, &two).context("a's first sync with the second process")?;
+        ensure!(idle.pushed_docs == 0, "{idle:?}");
+        ensure!(
+            !writing.is_finished(),
+            "b's sync, which stores a registration, did not wait for the writer"
+        );
+        office.execute("SELECT pg_advisory_unlock($1)", &[&POSTGRES_WRITE_LOCK])?;
+        let written = writing
+            .join()
+            .map_err(|_| anyhow::anyhow!("b's sync panicked"))??;
+        ensure!(written.pushed_docs >= 1, "{written:?}");
+        Ok(())
+    })?;
+    ensure!(
+        server_roster(&two, &class)?.contains_key(&receipts[0].registration_id.to_string()),
+        "b's registration is stored"
+    );
     Ok(())
 }

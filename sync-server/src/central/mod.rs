@@ -142,8 +142,6 @@ pub struct Central {
     pub(crate) store: ServerStore,
     pub(crate) clock: HlcClock,
     sealer: seal::Sealer,
-    /// What the store holds of each kiosk's last sync, as committed by this process.
-    synced: SyncRecords,
     /// The clock's stamp as this process last stored it, so that an idle round does not
     /// write it again.
     stored_hlc: Option<Hlc>,
@@ -153,49 +151,15 @@ pub struct Central {
 /// most this old. Writing it at every sync made every idle round a write.
 const RECORD_SYNC_EVERY_MS: u64 = 60_000;
 
-/// The kiosks' last syncs as this process last committed them (time, app version), so
-/// that an idle round does not write them again. Updated only after a commit: a round
-/// taken back leaves them as they were. Shared with the read rounds ([`read_round`]),
-/// which leave a sync that is due to be written down to the writer.
-#[derive(Clone, Default)]
-pub(crate) struct SyncRecords(Arc<Mutex<HashMap<KioskId, (u64, String)>>>);
-
-impl SyncRecords {
-    /// Whether a sync of `kiosk` at `now_ms` with `app_version` is to be written down: a
-    /// new version always, the time once a minute (or when the clock went back).
-    fn due(&self, kiosk: KioskId, now_ms: u64, app_version: &str) -> bool {
-        let kiosks = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        kiosks.get(&kiosk).is_none_or(|(at, version)| {
-            version != app_version || now_ms < *at || now_ms - *at >= RECORD_SYNC_EVERY_MS
-        })
-    }
-
-    fn committed(&self, recorded: Option<Recorded>) {
-        if let Some(r) = recorded {
-            let mut kiosks = self.0.lock().unwrap_or_else(|p| p.into_inner());
-            if kiosks.len() >= SYNC_RECORDS_MAX && !kiosks.contains_key(&r.kiosk) {
-                kiosks.clear();
-            }
-            kiosks.insert(r.kiosk, (r.at_ms, r.app_version));
-        }
-    }
-}
-
-/// Kiosks remembered in [`SyncRecords`]; past this the memory starts over (each kiosk is
-/// then written down once more).
-const SYNC_RECORDS_MAX: usize = 100_000;
-
-/// A kiosk's sync written down in a round, to remember once committed.
-struct Recorded {
-    kiosk: KioskId,
-    at_ms: u64,
-    app_version: String,
-}
-
-/// A round's answer, and what it wrote down of the kiosk's sync.
-struct RoundDone {
-    response: SyncResponse,
-    recorded: Option<Recorded>,
+/// Whether a sync of `kiosk` at `now_ms` with `app_version` is to be written down: a new
+/// version always, the time once a minute (or when the clock went back). Decided from
+/// the kiosk's row as the round read it, which every server process on the store
+/// shares: a kiosk that syncs through another process each time is still written down
+/// once a minute, and its other rounds stay with the readers.
+fn sync_due(kiosk: &KioskAuth, now_ms: u64, app_version: &str) -> bool {
+    kiosk.recorded_sync.as_ref().is_none_or(|r| {
+        r.app_version != app_version || now_ms < r.at_ms || now_ms - r.at_ms >= RECORD_SYNC_EVERY_MS
+    })
 }
 
 impl Central {
@@ -226,7 +190,6 @@ impl Central {
             store,
             clock,
             sealer,
-            synced: SyncRecords::default(),
             stored_hlc: None,
         })
     }
@@ -234,12 +197,7 @@ impl Central {
     /// Sync rounds served beside this writer, on at most `readers` reader connections
     /// of its store (opened when first needed).
     pub fn read_rounds(&self, readers: usize) -> crate::read_rounds::ReadRounds {
-        crate::read_rounds::ReadRounds::new(
-            self.store.location(),
-            self.sealer.clone(),
-            self.synced.clone(),
-            readers,
-        )
+        crate::read_rounds::ReadRounds::new(self.store.location(), self.sealer.clone(), readers)
     }
 
     /// Load the demo catalogue unless catalogs exist already. Returns whether it loaded.
@@ -300,16 +258,13 @@ impl Central {
         let result = {
             let db = self.store.write()?;
             catch_up_clock(&db, &mut self.clock)?;
-            let record = self
-                .synced
-                .due(kiosk.id, now_wall_ms(), &request.app_version);
+            let record = sync_due(kiosk, now_wall_ms(), &request.app_version);
             sync_round(&db, &mut self.clock, &self.sealer, record, kiosk, request).and_then(
-                |done| {
+                |response| {
                     let hlc = store_clock(&db, &self.clock, self.stored_hlc)?;
                     db.commit()?;
                     self.stored_hlc = Some(hlc);
-                    self.synced.committed(done.recorded);
-                    Ok(done.response)
+                    Ok(response)
                 },
             )
         };
@@ -360,7 +315,6 @@ impl Central {
         )?;
         catch_up_clock(&db, &mut self.clock)?;
         let mut answers = Vec::with_capacity(rounds.len());
-        let mut recorded = Vec::new();
         for (round, (known, verdict)) in rounds.iter().zip(verdicts) {
             db.begin_part()?;
             let mut refusal = None;
@@ -370,9 +324,7 @@ impl Central {
                         known.map_or_else(|| "kiosk:?".to_owned(), |k| format!("kiosk:{k}"));
                     refusal = Some(("unknown".to_owned(), "sync_unauthorized", subject, e.code()));
                 })?;
-                let record = self
-                    .synced
-                    .due(kiosk.id, now_wall_ms(), &round.request.app_version);
+                let record = sync_due(&kiosk, now_wall_ms(), &round.request.app_version);
                 sync_round(
                     &db,
                     &mut self.clock,
@@ -390,10 +342,9 @@ impl Central {
                 })
             });
             let answer = match answer {
-                Ok(done) => {
+                Ok(response) => {
                     db.keep_part()?;
-                    recorded.push(done.recorded);
-                    Ok(done.response)
+                    Ok(response)
                 }
                 Err(e) => {
                     db.undo_part()?;
@@ -409,9 +360,6 @@ impl Central {
         let hlc = store_clock(&db, &self.clock, self.stored_hlc)?;
         db.commit()?;
         self.stored_hlc = Some(hlc);
-        for r in recorded {
-            self.synced.committed(r);
-        }
         Ok(answers)
     }
 
@@ -586,7 +534,6 @@ pub fn may_only_read(request: &SyncRequest) -> bool {
 pub(crate) fn read_round(
     reader: &mut ServerStore,
     sealer: &seal::Sealer,
-    synced: &SyncRecords,
     token: &str,
     request: &SyncRequest,
 ) -> Result<Option<SyncResponse>> {
@@ -597,15 +544,24 @@ pub(crate) fn read_round(
     let Ok(kiosk) = token_verdict(&db, token)?.1 else {
         return Ok(None);
     };
-    if synced.due(kiosk.id, now_wall_ms(), &request.app_version) {
+    if sync_due(&kiosk, now_wall_ms(), &request.app_version) {
         return Ok(None);
     }
     // A round that would stamp would also write, which the reader refuses: this clock
     // never reaches the store.
     let mut clock = HlcClock::new(KioskId::CENTRAL);
-    let done = sync_round(&db, &mut clock, sealer, false, &kiosk, request)?;
+    let response = sync_round(&db, &mut clock, sealer, false, &kiosk, request)?;
     db.commit()?;
-    Ok(Some(done.response))
+    Ok(Some(response))
+}
+
+/// Whether `token` is the credential of a kiosk in good standing, on a reader's
+/// snapshot ([`ServerStore::reader`]); a refusal is left to the writer to audit.
+pub(crate) fn credential_accepted(reader: &mut ServerStore, token: &str) -> Result<bool> {
+    let db = reader.read()?;
+    let accepted = token_verdict(&db, token)?.1.is_ok();
+    db.commit()?;
+    Ok(accepted)
 }
 
 /// One sync round with a kiosk, in `db`'s transaction: apply its pushes (all or
@@ -618,7 +574,7 @@ fn sync_round(
     record: bool,
     kiosk: &KioskAuth,
     request: &SyncRequest,
-) -> Result<RoundDone> {
+) -> Result<SyncResponse> {
     if request.push.len() + request.pull.len() > MAX_DOCS_PER_REQUEST {
         return Err(CentralError::BadRequest(format!(
             "at most {MAX_DOCS_PER_REQUEST} documents per request"
@@ -646,19 +602,16 @@ fn sync_round(
         // against changes this store may lack. Nothing of it is taken; the answer
         // names the store, and the kiosk starts over (sends all it wrote, reads the
         // feeds from the start).
-        return Ok(RoundDone {
-            response: SyncResponse {
-                changed: Vec::new(),
-                cursor: 0,
-                more: true,
-                pulled: Vec::new(),
-                deferred: Vec::new(),
-                keys: KeyList::default(),
-                erased: PersonList::default(),
-                key_cursor: 0,
-                server_instance: Some(instance),
-            },
-            recorded: None,
+        return Ok(SyncResponse {
+            changed: Vec::new(),
+            cursor: 0,
+            more: true,
+            pulled: Vec::new(),
+            deferred: Vec::new(),
+            keys: KeyList::default(),
+            erased: PersonList::default(),
+            key_cursor: 0,
+            server_instance: Some(instance),
         });
     }
     let intakes = pesel::sealed_before(db, request)?;
@@ -788,32 +741,22 @@ fn sync_round(
         });
     }
     let now_ms = now_wall_ms();
-    let recorded = if record {
+    if record {
         db.touch_kiosk(kiosk.id, &now, &request.app_version)?;
-        Some(Recorded {
-            kiosk: kiosk.id,
-            at_ms: now_ms,
-            app_version: request.app_version.clone(),
-        })
-    } else {
-        None
-    };
+    }
     if let Some(latest) = stamp_floor {
         clock.observe(latest, now_ms);
     }
-    Ok(RoundDone {
-        response: SyncResponse {
-            changed,
-            cursor: new_cursor as u64,
-            more: more || more_keys,
-            pulled,
-            deferred,
-            keys,
-            erased,
-            key_cursor: new_key_cursor as u64,
-            server_instance: Some(instance),
-        },
-        recorded,
+    Ok(SyncResponse {
+        changed,
+        cursor: new_cursor as u64,
+        more: more || more_keys,
+        pulled,
+        deferred,
+        keys,
+        erased,
+        key_cursor: new_key_cursor as u64,
+        server_instance: Some(instance),
     })
 }
 

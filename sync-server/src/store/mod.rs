@@ -112,6 +112,27 @@ pub struct KioskAuth {
     pub number: u32,
     pub token_hash: Vec<u8>,
     pub revoked: bool,
+    /// The kiosk's last sync as the store has it written down (by any server process).
+    pub recorded_sync: Option<RecordedSync>,
+}
+
+/// When a kiosk last synced, as written down, and with which version of the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedSync {
+    pub at_ms: u64,
+    pub app_version: String,
+}
+
+impl RecordedSync {
+    /// A kiosks row's `last_sync` and `app_version`. `None` when either is missing or the
+    /// time does not read: the next sync is then written down afresh.
+    fn of_row((at, app_version): (Option<String>, Option<String>)) -> Option<RecordedSync> {
+        let at: jiff::Timestamp = at?.parse().ok()?;
+        Some(RecordedSync {
+            at_ms: u64::try_from(at.as_millisecond()).ok()?,
+            app_version: app_version?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -820,27 +841,32 @@ impl Db<'_> {
         let row = self
             .tx
             .prepare_cached(
-                "SELECT id, branch_id, number, token_hash, revoked_at IS NOT NULL FROM kiosks WHERE token_prefix = ?1",
+                "SELECT id, branch_id, number, token_hash, revoked_at IS NOT NULL, last_sync, app_version
+                 FROM kiosks WHERE token_prefix = ?1",
             )
             .ctx("look up a credential")?
             .query_row([prefix], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, u32>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, bool>(4)?,
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, u32>(2)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                        r.get::<_, bool>(4)?,
+                    ),
+                    (r.get::<_, Option<String>>(5)?, r.get::<_, Option<String>>(6)?),
                 ))
             })
             .optional()
             .ctx("look up a credential")?;
-        row.map(|(id, branch, number, token_hash, revoked)| {
+        row.map(|((id, branch, number, token_hash, revoked), recorded)| {
             Ok(KioskAuth {
                 id: parse("kiosk id", &id)?,
                 branch_id: parse("branch id", &branch)?,
                 number,
                 token_hash,
                 revoked,
+                recorded_sync: RecordedSync::of_row(recorded),
             })
         })
         .transpose()
