@@ -3,6 +3,7 @@
 
 pub mod bins;
 pub mod browser;
+pub mod cpu_limit;
 pub mod harness;
 pub mod kiosk_cli;
 pub mod load;

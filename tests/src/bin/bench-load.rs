@@ -29,6 +29,7 @@ use serde_json::json;
 use blisko_kiosk::Kiosk;
 use blisko_kiosk::kiosk::IntakeForm;
 use blisko_kiosk::store::ClassRow;
+use blisko_tests::cpu_limit::CpuLimit;
 use blisko_tests::harness::{ServerProcess, open_kiosk, process_cpu_seconds, seed};
 use blisko_tests::load::{
     Merged, SharedClients, SyncCause, Tally, Targets, WorkerReport, host_cpu_ticks,
@@ -74,6 +75,12 @@ struct Args {
     /// of them at random for each sync.
     #[arg(long, default_value_t = 1)]
     servers: usize,
+    /// Limit each server process to this many cores during the measured run (a control
+    /// group; needs root), as if each ran on a machine of its own: on a small machine
+    /// shared with the generator and PostgreSQL, this shows whether several processes
+    /// do more together than one, or wait for each other in the database.
+    #[arg(long)]
+    server_cpus: Option<f64>,
     /// Where the kiosks' stores go: by default memory (/dev/shm) when there is one. Two
     /// thousand stores on one disk flush more than the server does, and the server's own
     /// flushes would wait behind them: the benchmark would measure the disk, not the
@@ -619,6 +626,15 @@ fn main() -> Result<()> {
     drop(kiosks);
     let mut workers = Workers::start(&args, kiosks_tmp.path(), &urls, seed)?;
     let setup_rss = server.memory_kib();
+    // Only now: the set-up is not measured, and goes faster without it.
+    let _limits = match args.server_cpus {
+        Some(cores) => servers
+            .iter()
+            .map(|s| CpuLimit::apply(s.pid(), cores))
+            .collect::<Result<Vec<_>>>()
+            .context("limit the server processes' CPU (--server-cpus)")?,
+        None => Vec::new(),
+    };
 
     // Measured: the workers' kiosks, and a monitor here sampling the server.
     let at_ms = unix_ms()? + 200;
@@ -695,6 +711,7 @@ fn main() -> Result<()> {
     let result = json!({
         "store": if args.postgres { "postgres" } else { "sqlite" },
         "servers": servers.len(),
+        "server_cpus_each": args.server_cpus,
         "kiosks": args.kiosks,
         "procs": merged.workers,
         "seconds": args.seconds,
@@ -768,6 +785,9 @@ fn main() -> Result<()> {
         args.seconds,
         wall_s
     );
+    if let Some(cores) = args.server_cpus {
+        eprintln!("  each server process limited to {cores} cores");
+    }
     eprintln!(
         "  syncs/s: offered {offered:.1} ({offered_timer:.1} on timers + {write_syncs_per_s:.1} after writes), started {started:.1}, achieved {achieved:.1}"
     );
