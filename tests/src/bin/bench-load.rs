@@ -81,6 +81,11 @@ struct Args {
     /// do more together than one, or wait for each other in the database.
     #[arg(long)]
     server_cpus: Option<f64>,
+    /// Each kiosk syncs with one server process, chosen by its branch point (as a load
+    /// balancer routing by branch point would), instead of one at random for each sync:
+    /// then no two processes write rounds of the same branch point.
+    #[arg(long)]
+    route_by_branch: bool,
     /// Where the kiosks' stores go: by default memory (/dev/shm) when there is one. Two
     /// thousand stores on one disk flush more than the server does, and the server's own
     /// flushes would wait behind them: the benchmark would measure the disk, not the
@@ -269,10 +274,16 @@ fn worker(args: &Args) -> Result<()> {
     let seed = args.seed.context("--worker needs --seed")?;
     let mut kiosks = Vec::new();
     let clients = SharedClients::default();
+    let branches = args.branches.clamp(1, args.kiosks.max(1));
     for k in args.first..args.first + args.count {
         let kiosk = open_kiosk(&kiosk_dir(dir, k)).with_context(|| format!("open kiosk {k}"))?;
-        let setup = KioskSetup::read(&kiosk, &args.targets, &clients)
-            .with_context(|| format!("kiosk {k}"))?;
+        // Kiosk k is at branch point k % branches (the set-up's order).
+        let targets = match args.targets.len() {
+            n if args.route_by_branch && n > 0 => vec![args.targets[(k % branches) % n].clone()],
+            _ => args.targets.clone(),
+        };
+        let setup =
+            KioskSetup::read(&kiosk, &targets, &clients).with_context(|| format!("kiosk {k}"))?;
         kiosks.push((k, Mutex::new(kiosk), setup));
     }
     let mut stdout = std::io::stdout();
@@ -352,6 +363,12 @@ impl Workers {
                 .args(["--burst-max", &args.burst_max.to_string()])
                 .args(["--intake-share", &args.intake_share.to_string()])
                 .args(["--worker-nice", &args.worker_nice.to_string()])
+                .args(["--kiosks", &args.kiosks.to_string()])
+                .args(["--branches", &args.branches.to_string()]);
+            if args.route_by_branch {
+                command.arg("--route-by-branch");
+            }
+            command
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit());
@@ -712,6 +729,7 @@ fn main() -> Result<()> {
         "store": if args.postgres { "postgres" } else { "sqlite" },
         "servers": servers.len(),
         "server_cpus_each": args.server_cpus,
+        "route_by_branch": args.route_by_branch,
         "kiosks": args.kiosks,
         "procs": merged.workers,
         "seconds": args.seconds,
@@ -787,6 +805,9 @@ fn main() -> Result<()> {
     );
     if let Some(cores) = args.server_cpus {
         eprintln!("  each server process limited to {cores} cores");
+    }
+    if args.route_by_branch {
+        eprintln!("  each kiosk syncs with the server process of its branch point");
     }
     eprintln!(
         "  syncs/s: offered {offered:.1} ({offered_timer:.1} on timers + {write_syncs_per_s:.1} after writes), started {started:.1}, achieved {achieved:.1}"
