@@ -392,7 +392,15 @@ impl Browser {
     pub fn download(&self, name: &str) -> Result<Vec<u8>> {
         let file = self.downloads.path().join(name);
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !file.exists() {
+        // Chromium reserves the name with an empty file and writes the download beside
+        // it (`.crdownload`), renaming it over the name when done: wait for that.
+        let done = || -> Result<bool> {
+            let writing = std::fs::read_dir(self.downloads.path())?
+                .filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"));
+            Ok(!writing && std::fs::metadata(&file).is_ok_and(|m| m.len() > 0))
+        };
+        while !done()? {
             ensure!(
                 Instant::now() < deadline,
                 "{name} was not downloaded (folder holds: {:?})",
