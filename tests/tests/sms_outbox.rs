@@ -232,7 +232,9 @@ fn quiet_hours_hold_messages_until_morning_and_the_daily_limit_until_the_next_da
             assert_eq!(n.status, "sent");
             assert!(n.segments.is_some_and(|s| s >= 1));
             assert!(n.gateway_id.is_some());
-            assert!(!n.params.contains("601"), "no number in the outbox");
+            for number in [MOBILE, &MOBILE_TO[2..]] {
+                assert!(!n.params.contains(number), "no number in the outbox");
+            }
         }
         Ok(())
     })
