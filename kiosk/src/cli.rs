@@ -705,12 +705,14 @@ pub fn run(cli: &Cli) -> Result<ExitCode, KioskError> {
                 print_json(&report)?;
             } else {
                 println!(
-                    "synced in {} round(s): {} documents sent, {} received; {} bytes up, {} down",
+                    "synced in {} round(s): {} documents sent, {} received; {} bytes up, {} down; \
+                     {} ms waiting for the server",
                     report.rounds,
                     report.pushed_docs,
                     report.pulled_docs,
                     report.traffic.bytes_sent,
-                    report.traffic.bytes_received
+                    report.traffic.bytes_received,
+                    report.traffic.waited_us / 1000
                 );
                 if report.incomplete {
                     println!("more to do: run sync again");

@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use blisko_shared::ids::BranchId;
 use blisko_shared::seats::SeatStatus;
 use blisko_shared::sync::{
-    self as protocol, CONTENT_TYPE, EnrollRequest, EnrollResponse, ErrorBody, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, SyncRequest, SyncResponse,
+    self as protocol, BRANCH_HEADER, CONTENT_TYPE, EnrollRequest, EnrollResponse, ErrorBody,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, SyncRequest, SyncResponse,
 };
 
 use crate::error::KioskError;
@@ -122,6 +123,8 @@ pub struct SyncClient {
     http: reqwest::blocking::Client,
     base: String,
     token: Option<String>,
+    /// The kiosk's branch point, sent with each request (`BRANCH_HEADER`).
+    branch: Option<BranchId>,
 }
 
 /// Bytes of one exchange (bodies as sent, compressed).
@@ -130,6 +133,9 @@ pub struct Traffic {
     pub requests: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// Microseconds spent waiting for the server's answers: from sending a request to
+    /// holding its whole answer (the network and the server's work, not this kiosk's).
+    pub waited_us: u64,
     /// The server's clock at its last answer (its `Date` header, ms since the epoch,
     /// whole seconds), to tell staff when this kiosk's clock is off.
     #[serde(skip)]
@@ -169,14 +175,27 @@ impl SyncClient {
             Some(_) => SyncError::BadCaCert(describe(&e)),
             None => SyncError::Unreachable(describe(&e)),
         })?;
-        Ok(SyncClient { http, base, token })
+        Ok(SyncClient {
+            http,
+            base,
+            token,
+            branch: None,
+        })
     }
 
     /// The client for an enrolled kiosk (with the CA it was enrolled with, if any).
     pub fn for_kiosk(kiosk: &Kiosk) -> Result<SyncClient> {
         let (url, token) = kiosk.server()?.ok_or(SyncError::NotEnrolled)?;
         let ca = kiosk.server_ca()?;
-        Ok(SyncClient::new(&url, Some(token), ca.as_deref())?)
+        Ok(SyncClient::new(&url, Some(token), ca.as_deref())?
+            .for_branch(kiosk.identity().branch_id))
+    }
+
+    /// The same client, naming `branch` in each request, so that a load balancer in
+    /// front of several server processes can send a branch point's kiosks to one.
+    pub fn for_branch(mut self, branch: BranchId) -> SyncClient {
+        self.branch = Some(branch);
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -191,6 +210,7 @@ impl SyncClient {
             http: self.http.clone(),
             base: self.base.clone(),
             token,
+            branch: self.branch,
         }
     }
 
@@ -213,6 +233,10 @@ impl SyncClient {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
+        if let Some(branch) = self.branch {
+            request = request.header(BRANCH_HEADER, branch.to_string());
+        }
+        let sent = Instant::now();
         let response = request.send().map_err(|e| send_error(&e))?;
         let status = response.status();
         if let Some(at) = server_clock_ms(response.headers()) {
@@ -228,6 +252,7 @@ impl SyncClient {
             .bytes()
             .map_err(|e| SyncError::Unreachable(describe(&e)))?;
         traffic.bytes_received += bytes.len() as u64;
+        traffic.waited_us += u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
         if status.is_success() {
             return protocol::decode(&bytes).map_err(|e| SyncError::BadResponse(e.to_string()));
         }

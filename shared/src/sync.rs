@@ -17,6 +17,11 @@ use crate::ids::{BranchId, KioskId, PersonId, RegistrationId};
 pub const PROTOCOL_VERSION: u32 = 3;
 /// Request header carrying the protocol version.
 pub const PROTOCOL_HEADER: &str = "blisko-protocol";
+/// Request header naming the kiosk's branch point, for a load balancer in front of
+/// several server processes to send each branch point's kiosks to one of them (rounds
+/// of one branch point written by two processes wait for each other). The server
+/// itself goes by the credential and never reads it.
+pub const BRANCH_HEADER: &str = "blisko-branch";
 pub const CONTENT_TYPE: &str = "application/vnd.blisko.sync+cbor";
 
 /// Largest compressed body either side sends or accepts.

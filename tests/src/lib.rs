@@ -7,6 +7,7 @@ pub mod cpu_limit;
 pub mod harness;
 pub mod kiosk_cli;
 pub mod load;
+pub mod nginx;
 pub mod office;
 pub mod pg;
 pub mod proxy;

@@ -128,6 +128,10 @@ pub struct Tally {
     intakes: AtomicU64,
     errors: AtomicU64,
     latencies: Mutex<Latencies>,
+    /// Of each sync, the time spent waiting for the server's answers: the sync's
+    /// latency less the kiosk's own work, which a real kiosk does on a machine of its
+    /// own and the generator's kiosks do on the server's cores.
+    server_waits: Mutex<Latencies>,
     /// How late a kiosk's thread woke for what it had planned (a sync or a visitor): a
     /// generator short of CPU wakes late and offers less than it says.
     wake_late: Mutex<Latencies>,
@@ -148,6 +152,7 @@ impl Tally {
             intakes: AtomicU64::default(),
             errors: AtomicU64::default(),
             latencies: Mutex::default(),
+            server_waits: Mutex::default(),
             wake_late: Mutex::default(),
             first_errors: Mutex::default(),
         }
@@ -185,12 +190,16 @@ impl Tally {
             .fetch_add(1, Ordering::SeqCst);
         }
         match sync_once(kiosk, client) {
-            Ok(_) => {
+            Ok(report) => {
                 let ended = Instant::now();
                 self.latencies
                     .lock()
                     .expect("latencies")
                     .record(ended - started);
+                self.server_waits
+                    .lock()
+                    .expect("server waits")
+                    .record(Duration::from_micros(report.traffic.waited_us));
                 self.syncs.fetch_add(1, Ordering::SeqCst);
                 if ended < self.window_end {
                     self.window_syncs.fetch_add(1, Ordering::SeqCst);
@@ -212,6 +221,7 @@ impl Tally {
             errors: self.errors.load(Ordering::SeqCst),
             first_errors: self.first_errors.lock().expect("errors").clone(),
             latencies: self.latencies.lock().expect("latencies").to_wire(),
+            server_waits: self.server_waits.lock().expect("server waits").to_wire(),
             wake_late: self.wake_late.lock().expect("wake times").to_wire(),
             cpu_s,
             wall_s,
@@ -231,6 +241,7 @@ pub struct WorkerReport {
     pub errors: u64,
     pub first_errors: Vec<String>,
     pub latencies: WireLatencies,
+    pub server_waits: WireLatencies,
     pub wake_late: WireLatencies,
     /// The worker's CPU time (user + system) from the start of the run to its end.
     pub cpu_s: f64,
@@ -250,6 +261,7 @@ pub struct Merged {
     pub errors: u64,
     pub first_errors: Vec<String>,
     pub latencies: Latencies,
+    pub server_waits: Latencies,
     pub wake_late: Latencies,
     pub cpu_s: f64,
     /// The most CPU any one worker used, for a worker pinned at a core.
@@ -271,6 +283,8 @@ impl Merged {
             .extend(report.first_errors.iter().take(room).cloned());
         self.latencies
             .merge(&Latencies::from_wire(&report.latencies));
+        self.server_waits
+            .merge(&Latencies::from_wire(&report.server_waits));
         self.wake_late
             .merge(&Latencies::from_wire(&report.wake_late));
         self.cpu_s += report.cpu_s;
@@ -331,7 +345,8 @@ impl Targets {
             .map(|url| {
                 Ok(shared
                     .client(url, ca.as_deref())?
-                    .with_token(Some(token.clone())))
+                    .with_token(Some(token.clone()))
+                    .for_branch(kiosk.identity().branch_id))
             })
             .collect::<Result<Vec<_>>>()?;
         anyhow::ensure!(!clients.is_empty(), "no server to sync with");
@@ -431,6 +446,11 @@ mod tests {
                 l.record(ms(n));
                 l.to_wire()
             },
+            server_waits: {
+                let mut l = Latencies::default();
+                l.record(ms(n / 2));
+                l.to_wire()
+            },
             wake_late: WireLatencies::default(),
             cpu_s: n as f64,
             wall_s: 30.0,
@@ -449,6 +469,8 @@ mod tests {
         assert_eq!(merged.first_errors[8], "sync 5/0");
         assert_eq!(merged.latencies.count(), 2);
         assert_eq!(merged.latencies.max_ms(), 7.0);
+        assert_eq!(merged.server_waits.count(), 2);
+        assert_eq!(merged.server_waits.max_ms(), 3.0);
         assert_eq!(merged.cpu_s, 12.0);
         assert_eq!(merged.max_worker_cpu_s, 7.0);
     }

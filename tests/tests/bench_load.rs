@@ -78,6 +78,15 @@ fn kiosks_in_two_processes_all_sync_and_their_tallies_merge() -> Result<()> {
         number(&report, "sync_max_ms")?,
     );
     ensure!(0.0 < p50 && p50 <= p99 && p99 <= max, "{report}");
+    // The wait for the server is part of each sync: never longer than the longest.
+    let (wait_p50, wait_max) = (
+        number(&report, "server_wait_p50_ms")?,
+        number(&report, "server_wait_max_ms")?,
+    );
+    ensure!(
+        0.0 < wait_p50 && wait_p50 <= wait_max && wait_max <= max,
+        "{report}"
+    );
     // Offered: six kiosks every half second on their timers, plus the writes' syncs.
     ensure!(
         number(&report, "offered_timer_syncs_per_s")? == 12.0,

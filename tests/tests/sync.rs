@@ -189,9 +189,13 @@ fn kiosks_register_offline_race_for_seats_and_converge() -> Result<()> {
         }
 
         // An idle sync is one small request.
+        let started = Instant::now();
         let idle = sync(&a)?;
         assert_eq!(idle.traffic.requests, 1);
         assert!(idle.traffic.bytes_sent + idle.traffic.bytes_received < 1024);
+        // It waited for the server's answer, and no longer than the test has run.
+        assert!(idle.traffic.waited_us > 0);
+        assert!(Duration::from_micros(idle.traffic.waited_us) < started.elapsed());
         assert_eq!(idle.pending_changes, 0);
         Ok(())
     })
