@@ -79,7 +79,8 @@ http {{
         location / {{
             proxy_pass http://blisko;
             proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }}
     }}
 }}

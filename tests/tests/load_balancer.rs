@@ -3,7 +3,7 @@
 //! header each kiosk sends, so every request of a branch point's kiosks goes to one
 //! process (two processes writing rounds of one branch point wait for each other). When
 //! that process dies, nginx sends the branch point's kiosks to the other, and nothing a
-//! kiosk was told is saved goes missing.
+//! kiosk was told is saved goes missing, and the office's session holds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -14,6 +14,7 @@ use blisko_kiosk::Kiosk;
 use blisko_shared::ids::BranchId;
 use blisko_tests::harness::{ServerProcess, kiosk_roster, server_roster, sync};
 use blisko_tests::nginx::Nginx;
+use blisko_tests::office::{Office, PASSWORD, add_staff};
 use blisko_tests::pg::Backend;
 use blisko_tests::workload::{self, enroll_at, form};
 
@@ -75,8 +76,13 @@ fn nginx_sends_a_branch_points_kiosks_to_one_process_and_past_a_dead_one() -> Re
     let used: BTreeSet<&str> = served_by.values().flatten().copied().collect();
     ensure!(used.len() == 2, "both processes serve: {served_by:?}");
 
+    // The office logs in through nginx too.
+    add_staff(&data, "admin", "office_admin", None)?;
+    let office = Office::login(&nginx.url(), "admin", PASSWORD)?;
+
     // The process serving the first branch point dies; its kiosk registers and syncs
-    // through nginx as before, and the branch point's other kiosk sees the result.
+    // through nginx as before, the branch point's other kiosk sees the result, and the
+    // office's session holds on whichever process is left.
     let (branch, first) = (&kiosks[0].0, &kiosks[0].1);
     let dead = served_by[branch.to_string().as_str()]
         .first()
@@ -105,5 +111,6 @@ fn nginx_sends_a_branch_points_kiosks_to_one_process_and_past_a_dead_one() -> Re
     let second = &kiosks[1].1;
     sync(second)?;
     ensure!(kiosk_roster(second, &class.to_string())? == merged);
+    ensure!(office.page("/office/classes")?.contains("Punkt 1"));
     Ok(())
 }
