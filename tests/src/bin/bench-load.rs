@@ -92,11 +92,20 @@ struct Args {
     /// server (whose data stays in a temporary folder on disk).
     #[arg(long)]
     kiosks_in: Option<PathBuf>,
-    /// Niceness of the worker processes. On the server's machine their thousand threads
+    /// Niceness of the kiosk threads. On the server's machine their thousand threads
     /// would otherwise outnumber the server's one store thread for the CPU, and the
     /// generator would slow down what it measures; a real kiosk runs on its own machine.
+    /// Each worker's HTTP thread (its kiosks' network) keeps the normal priority: behind
+    /// a thousand busy kiosk threads it would hold every answer back.
     #[arg(long, default_value_t = 10)]
     worker_nice: i32,
+    /// Niceness of each worker process as a whole, where the kernel schedules sessions
+    /// as groups (autogroup): each worker starts a session of its own at this niceness.
+    /// Threads' niceness alone weighs each thread, and a thousand kiosk threads at 10
+    /// still outweigh a server thread at 0; as a group at 19 they take only the CPU the
+    /// server and PostgreSQL leave, as kiosks on machines of their own would.
+    #[arg(long, default_value_t = 19)]
+    worker_group_nice: i32,
 
     // A worker's own arguments, given by the parent.
     /// Run kiosks `--first`.. `--first + --count` of the set-up in `--dir`.
@@ -244,6 +253,38 @@ fn run_kiosk(
     }
 }
 
+/// Set the calling thread's niceness (on Linux, a thread id names one thread).
+fn lower_this_threads_priority(nice: i32) -> Result<()> {
+    // SAFETY: gettid and setpriority only read and return integers.
+    let tid = unsafe { libc::gettid() };
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) } != 0 {
+        bail!(
+            "set a kiosk thread's niceness to {nice}: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
+}
+
+/// Whether the kernel schedules each session as one group (autogroup).
+fn sessions_are_groups() -> bool {
+    std::fs::read_to_string("/proc/sys/kernel/sched_autogroup_enabled")
+        .is_ok_and(|v| v.trim() == "1")
+}
+
+/// Put this worker in a session of its own, and that session's group at `nice`.
+fn group_behind_the_server(nice: i32) -> Result<()> {
+    // SAFETY: setsid takes no arguments; a child that is not a group leader may call it.
+    if unsafe { libc::setsid() } < 0 {
+        bail!(
+            "start the worker's own session: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    std::fs::write("/proc/self/autogroup", nice.to_string())
+        .with_context(|| format!("set the worker's group niceness to {nice}"))
+}
+
 fn unix_ms() -> Result<u64> {
     Ok(SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64)
 }
@@ -262,14 +303,8 @@ fn own_cpu_seconds() -> Result<f64> {
 /// until the end of the run and print its tally as one JSON line.
 fn worker(args: &Args) -> Result<()> {
     let dir = args.dir.as_deref().context("--worker needs --dir")?;
-    // Before any thread starts: the threads made later inherit it.
-    // SAFETY: setpriority only reads its integer arguments.
-    if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, args.worker_nice) } != 0 {
-        bail!(
-            "set the worker's niceness to {}: {}",
-            args.worker_nice,
-            std::io::Error::last_os_error()
-        );
+    if sessions_are_groups() {
+        group_behind_the_server(args.worker_group_nice)?;
     }
     let seed = args.seed.context("--worker needs --seed")?;
     let mut kiosks = Vec::new();
@@ -310,13 +345,17 @@ fn worker(args: &Args) -> Result<()> {
             .map(|(k, kiosk, setup)| {
                 let tally = &tally;
                 let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ ((*k as u64) << 20));
-                s.spawn(move || run_kiosk(*k, kiosk, setup, args, (start, end), &mut rng, tally))
+                s.spawn(move || -> Result<()> {
+                    lower_this_threads_priority(args.worker_nice)?;
+                    run_kiosk(*k, kiosk, setup, args, (start, end), &mut rng, tally);
+                    Ok(())
+                })
             })
             .collect();
         for thread in threads {
             thread
                 .join()
-                .map_err(|_| anyhow::anyhow!("a kiosk thread panicked"))?;
+                .map_err(|_| anyhow::anyhow!("a kiosk thread panicked"))??;
         }
         Ok(())
     })?;
@@ -363,6 +402,7 @@ impl Workers {
                 .args(["--burst-max", &args.burst_max.to_string()])
                 .args(["--intake-share", &args.intake_share.to_string()])
                 .args(["--worker-nice", &args.worker_nice.to_string()])
+                .args(["--worker-group-nice", &args.worker_group_nice.to_string()])
                 .args(["--kiosks", &args.kiosks.to_string()])
                 .args(["--branches", &args.branches.to_string()]);
             if args.route_by_branch {
@@ -730,6 +770,8 @@ fn main() -> Result<()> {
         "servers": servers.len(),
         "server_cpus_each": args.server_cpus,
         "route_by_branch": args.route_by_branch,
+        "worker_thread_nice": args.worker_nice,
+        "worker_group_nice": sessions_are_groups().then_some(args.worker_group_nice),
         "kiosks": args.kiosks,
         "procs": merged.workers,
         "seconds": args.seconds,
@@ -811,6 +853,16 @@ fn main() -> Result<()> {
     }
     if args.route_by_branch {
         eprintln!("  each kiosk syncs with the server process of its branch point");
+    }
+    match sessions_are_groups() {
+        true => eprintln!(
+            "  generator: each worker a scheduling group at niceness {}, its kiosk threads at {}",
+            args.worker_group_nice, args.worker_nice
+        ),
+        false => eprintln!(
+            "  generator: kiosk threads at niceness {} (this kernel does not group sessions)",
+            args.worker_nice
+        ),
     }
     eprintln!(
         "  syncs/s: offered {offered:.1} ({offered_timer:.1} on timers + {write_syncs_per_s:.1} after writes), started {started:.1}, achieved {achieved:.1}"
