@@ -134,7 +134,8 @@ pub struct Traffic {
     pub bytes_sent: u64,
     pub bytes_received: u64,
     /// Microseconds spent waiting for the server's answers: from sending a request to
-    /// holding its whole answer (the network and the server's work, not this kiosk's).
+    /// holding its whole answer (the network, the server's work, and this thread's turn
+    /// on the CPU once the answer is in; not the kiosk's own work on the round).
     pub waited_us: u64,
     /// The server's clock at its last answer (its `Date` header, ms since the epoch,
     /// whole seconds), to tell staff when this kiosk's clock is off.

@@ -44,7 +44,7 @@ impl Nginx {
         if !Path::new(NGINX).exists() {
             bail!(
                 "{NGINX} is missing: the load-balancer tests need Debian's nginx \
-                 (apt-get install -y nginx-light)"
+                 (apt-get install -y nginx)"
             );
         }
         std::fs::create_dir_all(dir)?;
