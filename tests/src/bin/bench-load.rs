@@ -124,6 +124,18 @@ struct Args {
     seed: Option<u64>,
 }
 
+impl Args {
+    /// The branch points the kiosks are spread over (at least one, at most one a kiosk).
+    fn branch_count(&self) -> usize {
+        self.branches.clamp(1, self.kiosks.max(1))
+    }
+
+    /// The branch point of kiosk `k`, an index into the set-up's catalogs.
+    fn branch_of(&self, k: usize) -> usize {
+        k % self.branch_count()
+    }
+}
+
 /// Kiosk `k`'s data folder in the run's temporary folder (its key file beside it).
 fn kiosk_dir(root: &Path, k: usize) -> PathBuf {
     root.join(format!("kiosk-{k}"))
@@ -309,12 +321,10 @@ fn worker(args: &Args) -> Result<()> {
     let seed = args.seed.context("--worker needs --seed")?;
     let mut kiosks = Vec::new();
     let clients = SharedClients::default();
-    let branches = args.branches.clamp(1, args.kiosks.max(1));
     for k in args.first..args.first + args.count {
         let kiosk = open_kiosk(&kiosk_dir(dir, k)).with_context(|| format!("open kiosk {k}"))?;
-        // Kiosk k is at branch point k % branches (the set-up's order).
         let targets = match args.targets.len() {
-            n if args.route_by_branch && n > 0 => vec![args.targets[(k % branches) % n].clone()],
+            n if args.route_by_branch && n > 0 => vec![args.targets[args.branch_of(k) % n].clone()],
             _ => args.targets.clone(),
         };
         let setup =
@@ -656,7 +666,7 @@ fn main() -> Result<()> {
 
     // Set-up (not measured): catalogs, kiosks spread over the branches, a few seats per
     // class on each kiosk (the rest is the server's pool), a first sync each.
-    let branches = args.branches.clamp(1, args.kiosks.max(1));
+    let branches = args.branch_count();
     let mut catalogs = workload::catalogs(branches, args.classes_per_branch, 10_000);
     import(&data, &catalogs)?;
     // A few at a time: each is an admin command (a process) and an enrollment.
@@ -664,14 +674,14 @@ fn main() -> Result<()> {
         enroll_at(
             &data,
             &urls[0],
-            catalogs[k % branches].branch.id,
+            catalogs[args.branch_of(k)].branch.id,
             &kiosk_dir(kiosks_tmp.path(), k),
         )
     })?;
     let mut kiosks = Vec::new();
     let mut ids = vec![Vec::new(); branches];
     for (k, kiosk) in enrolled.into_iter().enumerate() {
-        ids[k % branches].push(kiosk.identity().kiosk_id);
+        ids[args.branch_of(k)].push(kiosk.identity().kiosk_id);
         kiosks.push(Mutex::new(kiosk));
     }
     // Up to four seats per class on each kiosk, within the class's 30.
@@ -765,13 +775,15 @@ fn main() -> Result<()> {
     let mb = |kib: u64| round2(kib as f64 / 1024.0);
     let server_peak_kib = server.peak_memory_kib();
     let server_end_kib = server.memory_kib();
+    // The workers ran on this machine: they grouped themselves if it groups sessions.
+    let grouped = sessions_are_groups();
     let result = json!({
         "store": if args.postgres { "postgres" } else { "sqlite" },
         "servers": servers.len(),
         "server_cpus_each": args.server_cpus,
         "route_by_branch": args.route_by_branch,
         "worker_thread_nice": args.worker_nice,
-        "worker_group_nice": sessions_are_groups().then_some(args.worker_group_nice),
+        "worker_group_nice": grouped.then_some(args.worker_group_nice),
         "kiosks": args.kiosks,
         "procs": merged.workers,
         "seconds": args.seconds,
@@ -854,7 +866,7 @@ fn main() -> Result<()> {
     if args.route_by_branch {
         eprintln!("  each kiosk syncs with the server process of its branch point");
     }
-    match sessions_are_groups() {
+    match grouped {
         true => eprintln!(
             "  generator: each worker a scheduling group at niceness {}, its kiosk threads at {}",
             args.worker_group_nice, args.worker_nice
